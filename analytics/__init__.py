@@ -1,0 +1,1 @@
+"""Pure analytics: DataFrames in, typed frozen results out. No Streamlit, no SQL."""

@@ -1,0 +1,144 @@
+"""The typed vocabulary every part of pilotproof shares: verdicts, decisions, reason codes
+and the frozen results the estimators return.
+
+Defined once here so the store, the CLI, the pages and the exports all speak the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import pandas as pd
+
+Direction = Literal["lower_is_better", "higher_is_better"]
+MetricKind = Literal["value", "guardrail", "activity"]
+Group = Literal["treatment", "control"]
+Frequency = Literal["D", "W", "M", "Y"]
+
+Verdict = Literal["real", "mirage", "inconclusive", "worse", "no_change"]
+Decision = Literal["scale", "fix", "extend", "stop"]
+Method = Literal["its", "did", "synthetic_control", "none"]
+
+# Why a metric is not `real` (mirage checks), and why a pilot got its decision.
+Reason = Literal[
+    # value-mirage checks, per metric
+    "noise",
+    "pre_trend",
+    "seasonality",
+    "regression_to_mean",
+    "novelty_decay",
+    "control_moved",
+    "mix_shift",
+    "insufficient_data",
+    # per pilot
+    "below_threshold",
+    "burden_shift",
+    "readiness_gap",
+    "activity_without_outcome",
+    "no_value_metric",
+    "too_early",
+    "no_real_value",
+]
+
+READINESS_FIELDS: tuple[str, ...] = (
+    "workflow",
+    "decision_owner",
+    "execution_owner",
+    "exception_path",
+    "escalation_path",
+    "control_points",
+    "value_metric",
+)
+
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
+REASONS: tuple[Reason, ...] = get_args(Reason)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One value-mirage check on one (pilot, metric).
+
+    `passed` is True when the check found no sign of this mirage. A check that could not be
+    run (no control group for `control_moved`, no segments for `mix_shift`) has
+    `applicable=False` and `passed=True`.
+    """
+
+    name: Reason
+    passed: bool
+    applicable: bool
+    explanation: str  # one sentence a partner can read
+    statistic: float | None = None
+    p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class MetricEffect:
+    """The counterfactual effect of one pilot on one metric, and its verdict.
+
+    Percentages are signed as the metric moved (a 21% fall in cycle time is -21.0).
+    `effect_abs` is in the metric's own unit. The interval is 95% and respects
+    autocorrelation. `series` holds what a chart needs: columns `date, observed,
+    counterfactual, cf_low, cf_high, control` (NaN where not applicable), one row per
+    period of the pilot's treatment series.
+    """
+
+    pilot_id: str
+    metric: str
+    direction: Direction
+    kind: MetricKind
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    method: Method
+    frequency: Frequency | None
+    n_pre: int
+    n_post: int
+    effect_pct: float | None
+    ci_low_pct: float | None
+    ci_high_pct: float | None
+    effect_abs: float | None
+    ci_low_abs: float | None
+    ci_high_abs: float | None
+    mde_pct: float | None  # minimum detectable effect at 80% power, in percent
+    baseline: float | None  # counterfactual mean over the post window, metric unit
+    threshold_pct: float | None  # improvement needed to scale (positive number)
+    tolerance_pct: float | None  # deterioration a guardrail may show (positive number)
+    checks: tuple[CheckResult, ...] = ()
+    rate_effect_pct: float | None = None  # mix decomposition: change within segments
+    mix_effect_pct: float | None = None  # mix decomposition: change from composition
+    note: str = ""  # plain-words summary, e.g. "cycle time 21% lower than it would have been"
+    series: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def improvement_pct(self) -> float | None:
+        """The effect with the sign flipped so that positive is always better."""
+        if self.effect_pct is None:
+            return None
+        return -self.effect_pct if self.direction == "lower_is_better" else self.effect_pct
+
+
+@dataclass(frozen=True)
+class NetValue:
+    """Annualised net value of a pilot: savings on the value metric minus its running cost."""
+
+    metric: str
+    annual_gross: float
+    annual_cost: float
+    annual_net: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class PilotResult:
+    """One pilot's decision against its scaling thresholds and the readiness test."""
+
+    pilot_id: str
+    decision: Decision
+    reasons: tuple[Reason, ...]
+    value_metrics: tuple[str, ...]
+    readiness_missing: tuple[str, ...]
+    metrics: tuple[MetricEffect, ...]
+    net_value: NetValue | None = None
+    summary: str = ""  # an action title: "Support assistant cut cycle time 21% (...); ready to scale"

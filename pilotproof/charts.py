@@ -1,0 +1,396 @@
+"""Plotly figures shared by the app and the exports.
+
+One palette, one meaning per colour, everywhere: the Okabe-Ito colours, which stay apart for
+the common forms of colour blindness. Green is proven value, orange a mirage or a fix to make,
+vermillion a deterioration or a stop, grey not enough evidence yet, sky blue no change.
+Figures carry no theme of their own so Streamlit can render them in light or dark;
+`for_print` gives them a white theme for static exports.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.results import Decision, MetricEffect, PilotResult, Verdict
+
+VERDICT_COLORS: dict[Verdict, str] = {
+    "real": "#009E73",
+    "mirage": "#E69F00",
+    "inconclusive": "#999999",
+    "worse": "#D55E00",
+    "no_change": "#56B4E9",
+}
+DECISION_COLORS: dict[Decision, str] = {
+    "scale": "#009E73",
+    "fix": "#E69F00",
+    "extend": "#999999",
+    "stop": "#D55E00",
+}
+VERDICT_LABELS: dict[Verdict, str] = {
+    "real": "Real impact",
+    "mirage": "Value mirage",
+    "inconclusive": "Inconclusive",
+    "worse": "Worse",
+    "no_change": "No change",
+}
+OBSERVED_COLOR = "#0072B2"
+COUNTERFACTUAL_COLOR = "#6B6B6B"
+CONTROL_COLOR = "#CC79A7"
+THRESHOLD_COLOR = "#000000"
+EVENT_COLOR = "#CC79A7"
+
+_BAND_FILL = "rgba(107, 107, 107, 0.22)"
+_FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
+
+
+def metric_label(metric: str, unit: str = "") -> str:
+    """`cycle_time`, `hours` -> `Cycle time (hours)`."""
+    name = metric.replace("_", " ").capitalize()
+    return f"{name} ({unit})" if unit else name
+
+
+def series_chart(
+    effect: MetricEffect,
+    go_live: pd.Timestamp | str | None,
+    *,
+    unit: str = "",
+    events: pd.DataFrame | None = None,
+    control: bool = True,
+    title: str | None = None,
+) -> go.Figure:
+    """The observed series against its counterfactual, with go-live, interval band and threshold.
+
+    `events` (optional) has columns `date, label` and is drawn as dotted markers on the timeline.
+    The threshold line is the level the metric must reach over the post window to meet its
+    scaling threshold: the counterfactual moved by `threshold_pct` in the good direction.
+    """
+    fig = go.Figure()
+    series = effect.series
+    if series is None or series.empty:
+        fig.add_annotation(text="No series to show", showarrow=False, x=0.5, y=0.5, xref="paper")
+        return _style(fig, title, metric_label(effect.metric, unit))
+
+    dates = pd.to_datetime(series["date"])
+    has_band = series["cf_low"].notna().any() and series["cf_high"].notna().any()
+    if has_band:
+        band = series["cf_low"].notna() & series["cf_high"].notna()
+        fig.add_trace(
+            go.Scatter(
+                x=pd.concat([dates[band], dates[band][::-1]]),
+                y=pd.concat([series.loc[band, "cf_high"], series.loc[band, "cf_low"][::-1]]),
+                fill="toself",
+                fillcolor=_BAND_FILL,
+                line={"width": 0},
+                hoverinfo="skip",
+                name="Counterfactual 95% interval",
+            )
+        )
+    if series["counterfactual"].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=dates,
+                y=series["counterfactual"],
+                mode="lines",
+                line={"color": COUNTERFACTUAL_COLOR, "dash": "dash", "width": 2},
+                name="Counterfactual (without the pilot)",
+            )
+        )
+    if control and "control" in series and series["control"].notna().any():
+        fig.add_trace(
+            go.Scatter(
+                x=dates,
+                y=series["control"],
+                mode="lines",
+                line={"color": CONTROL_COLOR, "dash": "dot", "width": 1.5},
+                name="Control group",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=dates,
+            y=series["observed"],
+            mode="lines+markers" if len(series) <= 60 else "lines",
+            line={"color": OBSERVED_COLOR, "width": 2},
+            marker={"size": 5},
+            name="Observed",
+        )
+    )
+
+    go_live_ts = pd.Timestamp(go_live) if go_live is not None else None
+    threshold = _threshold_line(effect, dates, go_live_ts)
+    if threshold is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=threshold.index,
+                y=threshold.to_numpy(),
+                mode="lines",
+                line={"color": THRESHOLD_COLOR, "dash": "dashdot", "width": 1.5},
+                name=f"Scaling threshold ({effect.threshold_pct:g}% better)",
+            )
+        )
+    if go_live_ts is not None:
+        fig.add_vline(x=go_live_ts, line={"color": "#444444", "width": 2})
+        fig.add_annotation(
+            x=go_live_ts, y=1.0, yref="paper", text="Go-live", showarrow=False, yanchor="bottom"
+        )
+    for day, label in _event_rows(events):
+        fig.add_vline(x=day, line={"color": EVENT_COLOR, "width": 1, "dash": "dot"})
+        fig.add_annotation(
+            x=day, y=0.02, yref="paper", text=label, showarrow=False, yanchor="bottom",
+            xanchor="left", font={"size": 11, "color": EVENT_COLOR},
+        )  # fmt: skip
+    return _style(fig, title, metric_label(effect.metric, unit))
+
+
+def forest_plot(
+    results: Iterable[PilotResult],
+    metric: str | None = None,
+    *,
+    labels: dict[str, str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Effects with their 95% intervals, one row per (pilot, metric), against each threshold.
+
+    The x axis is the improvement in percent (positive is better whatever the metric's
+    direction) so that metrics of both directions line up against their thresholds. With no
+    `metric`, each pilot's value metrics are shown.
+    """
+    rows = _forest_rows(results, metric, labels or {})
+    fig = go.Figure()
+    if not rows:
+        fig.add_annotation(text="No effects to compare", showarrow=False, x=0.5, y=0.5)
+        return _style(fig, title, "")
+    frame = pd.DataFrame(rows)
+    for verdict, part in frame.groupby("verdict", sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=part["improvement"],
+                y=part["label"],
+                mode="markers",
+                marker={"color": VERDICT_COLORS[verdict], "size": 11, "symbol": "diamond"},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": part["high"] - part["improvement"],
+                    "arrayminus": part["improvement"] - part["low"],
+                    "color": VERDICT_COLORS[verdict],
+                    "thickness": 2,
+                },
+                name=VERDICT_LABELS[verdict],
+                customdata=part[["effect_pct", "low_pct", "high_pct"]].to_numpy(),
+                hovertemplate=(
+                    "%{y}<br>effect %{customdata[0]:.1f}% "
+                    "(95% interval %{customdata[1]:.1f}% to %{customdata[2]:.1f}%)<extra></extra>"
+                ),
+            )
+        )
+    with_threshold = frame.dropna(subset=["threshold"])
+    if not with_threshold.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=with_threshold["threshold"],
+                y=with_threshold["label"],
+                mode="markers",
+                marker={"color": THRESHOLD_COLOR, "symbol": "line-ns-open", "size": 16},
+                name="Scaling threshold",
+                hovertemplate="threshold %{x:.1f}% better<extra></extra>",
+            )
+        )
+    fig.add_vline(x=0, line={"color": "#444444", "width": 1})
+    fig = _style(fig, title, "")
+    fig.update_xaxes(title_text="Improvement vs counterfactual (%, right is better)")
+    fig.update_yaxes(autorange="reversed", type="category", title_text="")
+    fig.update_layout(height=max(280, 60 + 34 * frame["label"].nunique()))
+    return fig
+
+
+def value_bridge(
+    result: PilotResult, *, currency: str = "", title: str | None = None
+) -> go.Figure | None:
+    """Annualised bridge from gross value on the value metric, less running cost, to net value.
+
+    Returns None when the pilot has no net value (no cost or volume known).
+    """
+    net = result.net_value
+    if net is None:
+        return None
+    fig = go.Figure(
+        go.Waterfall(
+            x=[f"Gross value ({net.metric.replace('_', ' ')})", "Pilot running cost", "Net value"],
+            measure=["relative", "relative", "total"],
+            y=[net.annual_gross, -net.annual_cost, 0],
+            text=[
+                _money(net.annual_gross, currency),
+                _money(-net.annual_cost, currency),
+                _money(net.annual_net, currency),
+            ],
+            textposition=["outside", "outside", "inside"],
+            increasing={"marker": {"color": VERDICT_COLORS["real"]}},
+            decreasing={"marker": {"color": VERDICT_COLORS["worse"]}},
+            totals={"marker": {"color": OBSERVED_COLOR}},
+            connector={"line": {"color": "#888888", "dash": "dot"}},
+            name="Annualised value",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=["Net value"],
+            y=[net.annual_net],
+            mode="markers",
+            marker={"color": "rgba(0,0,0,0)"},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [net.ci_high - net.annual_net],
+                "arrayminus": [net.annual_net - net.ci_low],
+                "color": "#333333",
+                "thickness": 2,
+            },
+            name="95% interval",
+            hovertemplate="95% interval %{customdata[0]} to %{customdata[1]}<extra></extra>",
+            customdata=[[_money(net.ci_low, currency), _money(net.ci_high, currency)]],
+        )
+    )
+    fig = _style(fig, title, f"Per year ({currency})" if currency else "Per year")
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def aligned_multiples(
+    panels: Sequence[tuple[str, MetricEffect, pd.Timestamp]], *, columns: int = 3
+) -> go.Figure:
+    """Small multiples of observed vs counterfactual, x = periods since go-live (0 = go-live).
+
+    `panels` holds `(label, effect, go_live)`; each panel keeps its own y scale.
+    """
+    from plotly.subplots import make_subplots
+
+    panels = [p for p in panels if p[1].series is not None and not p[1].series.empty]
+    if not panels:
+        fig = go.Figure()
+        fig.add_annotation(text="No series to show", showarrow=False, x=0.5, y=0.5)
+        return _style(fig, None, "")
+    rows = -(-len(panels) // columns)
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[safe_text(p[0]) for p in panels],
+        shared_xaxes=False,
+        vertical_spacing=min(0.12, 0.5 / rows),
+    )
+    for i, (_, effect, go_live) in enumerate(panels):
+        series = effect.series
+        days = (pd.to_datetime(series["date"]) - pd.Timestamp(go_live)).dt.days
+        position = {"row": i // columns + 1, "col": i % columns + 1}
+        color = VERDICT_COLORS[effect.verdict]
+        fig.add_trace(
+            go.Scatter(x=days, y=series["counterfactual"], mode="lines", showlegend=False,
+                       line={"color": COUNTERFACTUAL_COLOR, "dash": "dash", "width": 1}),
+            **position,
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=days, y=series["observed"], mode="lines", showlegend=False,
+                       line={"color": color, "width": 1.5},
+                       name=VERDICT_LABELS[effect.verdict]),
+            **position,
+        )  # fmt: skip
+        fig.add_vline(x=0, line={"color": "#444444", "width": 1}, **position)
+    fig.update_xaxes(title_text="Days since go-live", row=rows)
+    fig.update_layout(height=230 * rows + 40, margin={"t": 50, "l": 40, "r": 20, "b": 40})
+    fig.update_layout(font=_FONT)
+    return fig
+
+
+def safe_text(text: object) -> str:
+    """User text made inert for plotly, whose labels understand a subset of HTML (links too)."""
+    return html.escape(str(text), quote=False)
+
+
+def for_print(fig: go.Figure) -> go.Figure:
+    """A copy of `fig` on a white theme, for static images and documents."""
+    printable = go.Figure(fig)
+    printable.update_layout(template="plotly_white", paper_bgcolor="white", plot_bgcolor="white")
+    return printable
+
+
+def _threshold_line(
+    effect: MetricEffect, dates: pd.Series, go_live: pd.Timestamp | None
+) -> pd.Series | None:
+    if effect.threshold_pct is None or go_live is None or effect.series is None:
+        return None
+    sign = -1.0 if effect.direction == "lower_is_better" else 1.0
+    counterfactual = pd.Series(effect.series["counterfactual"].to_numpy(), index=dates)
+    post = counterfactual[counterfactual.index >= go_live].dropna()
+    if post.empty:
+        return None
+    return post * (1.0 + sign * effect.threshold_pct / 100.0)
+
+
+def _forest_rows(
+    results: Iterable[PilotResult], metric: str | None, labels: dict[str, str]
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for result in results:
+        for effect in result.metrics:
+            wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
+            if not wanted or effect.effect_pct is None:
+                continue
+            low, high = effect.ci_low_pct, effect.ci_high_pct
+            if low is None or high is None:
+                low = high = effect.effect_pct
+            flip = -1.0 if effect.direction == "lower_is_better" else 1.0
+            bounds = sorted((flip * low, flip * high))
+            name = safe_text(labels.get(result.pilot_id, result.pilot_id))
+            rows.append(
+                {
+                    "label": f"{name} · {effect.metric.replace('_', ' ')}",
+                    "improvement": flip * effect.effect_pct,
+                    "low": bounds[0],
+                    "high": bounds[1],
+                    "effect_pct": effect.effect_pct,
+                    "low_pct": low,
+                    "high_pct": high,
+                    "threshold": effect.threshold_pct,
+                    "verdict": effect.verdict,
+                }
+            )
+    return rows
+
+
+def _event_rows(events: pd.DataFrame | None) -> list[tuple[pd.Timestamp, str]]:
+    if events is None or events.empty:
+        return []
+    return [
+        (pd.Timestamp(day), safe_text(label))
+        for day, label in zip(events["date"], events["label"], strict=True)
+    ]
+
+
+def _money(amount: float, currency: str) -> str:
+    sign = "-" if amount < 0 else ""
+    value = abs(amount)
+    if value >= 1e6:
+        text = f"{value / 1e6:.2f}M"
+    elif value >= 1e3:
+        text = f"{value / 1e3:.0f}k"
+    else:
+        text = f"{value:.0f}"
+    gap = " " if len(currency) > 1 else ""
+    return f"{sign}{currency}{gap}{text}"
+
+
+def _style(fig: go.Figure, title: str | None, y_title: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": title} if title else None,
+        font=_FONT,
+        hovermode="x unified" if y_title else "closest",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+        margin={"t": 60 if title else 30, "l": 60, "r": 20, "b": 40},
+    )
+    if y_title:
+        fig.update_yaxes(title_text=y_title)
+    return fig

@@ -1,0 +1,93 @@
+"""The shared figures: what each shows, where the lines sit, and that user text stays inert."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.results import MetricEffect, NetValue, PilotResult
+from pilotproof import charts
+
+
+def _effect(metric="cycle_time", direction="lower_is_better", verdict="real", effect_pct=-20.0):
+    dates = pd.date_range("2025-01-01", periods=10, freq="W-MON")
+    counterfactual = np.full(10, 10.0)
+    observed = np.r_[np.full(5, 10.0), np.full(5, 8.0)]
+    series = pd.DataFrame(
+        {
+            "date": dates,
+            "observed": observed,
+            "counterfactual": counterfactual,
+            "cf_low": np.r_[np.full(5, np.nan), np.full(5, 9.5)],
+            "cf_high": np.r_[np.full(5, np.nan), np.full(5, 10.5)],
+            "control": np.full(10, 9.0),
+        }
+    )
+    return MetricEffect(
+        pilot_id="P1", metric=metric, direction=direction, kind="value", verdict=verdict,
+        reasons=(), method="its", frequency="W", n_pre=5, n_post=5, effect_pct=effect_pct,
+        ci_low_pct=effect_pct - 4, ci_high_pct=effect_pct + 4, effect_abs=-2.0, ci_low_abs=-2.4,
+        ci_high_abs=-1.6, mde_pct=3.0, baseline=10.0, threshold_pct=10.0, tolerance_pct=None,
+        series=series,
+    )  # fmt: skip
+
+
+def test_series_chart_draws_observed_counterfactual_band_control_and_threshold():
+    fig = charts.series_chart(_effect(), "2025-02-10", unit="hours")
+    names = [trace.name for trace in fig.data]
+    assert names == [
+        "Counterfactual 95% interval",
+        "Counterfactual (without the pilot)",
+        "Control group",
+        "Observed",
+        "Scaling threshold (10% better)",
+    ]
+    threshold = fig.data[-1]
+    # 10% below a counterfactual of 10 for a lower-is-better metric, over the post window only
+    assert list(threshold.y) == pytest.approx([9.0] * 5)
+    assert fig.layout.yaxis.title.text == "Cycle time (hours)"
+    assert any(a.text == "Go-live" for a in fig.layout.annotations)
+
+
+def test_threshold_is_above_the_counterfactual_for_higher_is_better():
+    fig = charts.series_chart(_effect("margin", "higher_is_better"), "2025-02-10")
+    assert list(fig.data[-1].y) == pytest.approx([11.0] * 5)
+
+
+def test_event_labels_and_pilot_names_are_escaped():
+    events = pd.DataFrame({"date": ["2025-01-20"], "label": ['<a href="http://x.test">re-org</a>']})
+    fig = charts.series_chart(_effect(), "2025-02-10", events=events)
+    texts = [a.text for a in fig.layout.annotations]
+    assert '&lt;a href="http://x.test"&gt;re-org&lt;/a&gt;' in texts
+    result = PilotResult("<b>x</b>", "scale", (), ("cycle_time",), (), (_effect(),))
+    forest = charts.forest_plot([result])
+    assert forest.data[0].y[0].startswith("&lt;b&gt;x&lt;/b&gt;")
+
+
+def test_forest_plot_puts_improvements_right_and_colours_by_verdict():
+    good = PilotResult("A", "scale", (), ("cycle_time",), (), (_effect(effect_pct=-20.0),))
+    bad = PilotResult(
+        "B", "stop", (), ("margin",), (), (_effect("margin", "higher_is_better", "worse", -5.0),)
+    )
+    fig = charts.forest_plot([good, bad])
+    by_name = {trace.name: trace for trace in fig.data}
+    assert by_name["Real impact"].x[0] == pytest.approx(20.0)
+    assert by_name["Real impact"].marker.color == charts.VERDICT_COLORS["real"]
+    assert by_name["Worse"].x[0] == pytest.approx(-5.0)
+    assert list(by_name["Scaling threshold"].x) == [10.0, 10.0]
+
+
+def test_value_bridge_adds_up_and_is_absent_without_net_value():
+    net = NetValue("cost_per_transaction", 500_000, 120_000, 380_000, 250_000, 510_000)
+    result = PilotResult("A", "scale", (), ("cost_per_transaction",), (), (), net_value=net)
+    fig = charts.value_bridge(result, currency="$")
+    waterfall = fig.data[0]
+    assert list(waterfall.y[:2]) == [500_000, -120_000]
+    assert waterfall.text[2] == "$380k"
+    assert charts.value_bridge(PilotResult("B", "stop", (), (), (), ())) is None
+
+
+def test_empty_inputs_give_an_explicit_empty_figure():
+    assert charts.forest_plot([]).layout.annotations[0].text == "No effects to compare"
+    empty = _effect()
+    empty = MetricEffect(**{**empty.__dict__, "series": None})
+    assert charts.series_chart(empty, None).layout.annotations[0].text == "No series to show"

@@ -1,0 +1,55 @@
+"""Least squares for many series at once, with Newey-West (HAC) covariances.
+
+One design matrix, many response columns: the coefficients come from a single solve and the
+sandwich covariance is built for every column in one `einsum`, so a portfolio of series that
+share dates and go-live is fitted in one pass instead of one statsmodels call per series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class BatchFit:
+    """OLS fits of `m` series on one design: `coef` (k, m), `cov` (m, k, k), `resid` (n, m)."""
+
+    coef: np.ndarray
+    cov: np.ndarray
+    resid: np.ndarray
+    df_resid: int
+
+
+def newey_west_lags(n: int) -> int:
+    """The Newey-West (1994) rule of thumb for the HAC truncation lag: floor(4 (n/100)^(2/9))."""
+    return max(int(np.floor(4 * (n / 100) ** (2 / 9))), 0)
+
+
+def ols_hac(x: np.ndarray, y: np.ndarray, maxlags: int | None = None) -> BatchFit:
+    """Fit `y[:, j] = x @ b_j + e_j` for every column j by OLS, with a Newey-West covariance.
+
+    Bartlett kernel with `maxlags` lags (default `newey_west_lags(n)`), no small-sample
+    correction: the same numbers as statsmodels'
+    `sm.OLS(y[:, j], x).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags})`.
+    A rank-deficient design is solved with the pseudo-inverse.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    n = x.shape[0]
+    lags = newey_west_lags(n) if maxlags is None else int(maxlags)
+    bread = np.linalg.pinv(x.T @ x)
+    coef = bread @ (x.T @ y)
+    resid = y - x @ coef
+    scores = x[:, :, None] * resid[:, None, :]  # (n, k, m)
+    meat = np.einsum("nim,njm->mij", scores, scores)
+    for lag in range(1, min(lags, n - 1) + 1):
+        weight = 1.0 - lag / (lags + 1.0)
+        gamma = np.einsum("nim,njm->mij", scores[lag:], scores[:-lag])
+        meat += weight * (gamma + gamma.transpose(0, 2, 1))
+    cov = bread[None, :, :] @ meat @ bread[None, :, :]
+    rank = int(np.linalg.matrix_rank(x)) if n else 0
+    return BatchFit(coef=coef, cov=cov, resid=resid, df_resid=max(n - rank, 0))

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+import statsmodels.api as sm
+
+from analytics.hac import newey_west_lags, ols_hac
+
+
+def _ar1(rng, n, phi):
+    e = rng.normal(size=n)
+    out = np.empty(n)
+    out[0] = e[0]
+    for i in range(1, n):
+        out[i] = phi * out[i - 1] + e[i]
+    return out
+
+
+@pytest.mark.parametrize("maxlags", [0, 1, 4, 9])
+def test_batched_hac_matches_statsmodels(maxlags):
+    rng = np.random.default_rng(maxlags)
+    n = 120
+    t = np.arange(n, dtype=float)
+    x = np.column_stack([np.ones(n), t, (t >= 80).astype(float), np.sin(t / 7)])
+    y = np.column_stack([2 + 0.01 * t + _ar1(rng, n, phi) for phi in (0.0, 0.5, 0.9)])
+    batch = ols_hac(x, y, maxlags)
+    for j in range(y.shape[1]):
+        # statsmodels: sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": k})
+        ref = sm.OLS(y[:, j], x).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags})
+        np.testing.assert_allclose(batch.coef[:, j], ref.params, rtol=1e-8)
+        np.testing.assert_allclose(batch.cov[j], ref.cov_params(), rtol=1e-8, atol=1e-14)
+        np.testing.assert_allclose(batch.resid[:, j], ref.resid, rtol=1e-8, atol=1e-12)
+    assert batch.df_resid == n - x.shape[1]
+
+
+def test_newey_west_rule_of_thumb():
+    # floor(4 * (n/100)^(2/9)): n=100 -> 4, n=730 -> 6, n=20 -> 2
+    assert newey_west_lags(100) == 4
+    assert newey_west_lags(730) == 6
+    assert newey_west_lags(20) == 2
+
+
+def test_rank_deficient_design_does_not_raise():
+    n = 30
+    x = np.column_stack([np.ones(n), np.ones(n)])
+    y = np.arange(n, dtype=float)
+    fit = ols_hac(x, y, 2)
+    assert np.all(np.isfinite(fit.coef))
+    assert fit.df_resid == n - 1

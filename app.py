@@ -1,0 +1,17 @@
+"""pilotproof: the only router. Each page is a thin script in pages/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="pilotproof", page_icon=":material/verified:", layout="wide")
+
+PAGES = [
+    st.Page("pages/portfolio.py", title="Portfolio", icon=":material/dashboard:", default=True),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+    st.Page("pages/explorer.py", title="Pilot explorer", icon=":material/monitoring:"),
+    st.Page("pages/compare.py", title="Compare pilots", icon=":material/compare_arrows:"),
+    st.Page("pages/readiness.py", title="Readiness", icon=":material/checklist:"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/tune:"),
+    st.Page("pages/export.py", title="Export", icon=":material/download:"),
+]
+
+st.navigation(PAGES).run()

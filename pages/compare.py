@@ -1,0 +1,65 @@
+import streamlit as st
+
+from pilotproof import ui
+from pilotproof.charts import aligned_multiples, forest_plot
+from pilotproof.views import compare_table, nice
+
+st.title("Compare pilots")
+pilots = ui.pilots()
+if pilots.empty:
+    ui.empty_state()
+results = ui.results()
+labels = ui.labels()
+
+company, function, metric_col = st.columns(3)
+companies = company.multiselect("Company", sorted(pilots["company"].dropna().unique()))
+functions = function.multiselect("Function", sorted(pilots["function"].dropna().unique()))
+metrics = sorted({e.metric for r in results for e in r.metrics})
+metric = metric_col.selectbox(
+    "Metric",
+    [None, *metrics],
+    format_func=lambda m: "Each pilot's value metrics" if m is None else nice(m),
+)
+chosen = pilots
+if companies:
+    chosen = chosen[chosen["company"].isin(companies)]
+if functions:
+    chosen = chosen[chosen["function"].isin(functions)]
+wanted = set(chosen["pilot_id"])
+shown = [r for r in results if r.pilot_id in wanted]
+if not shown:
+    st.info("No pilot matches these filters.")
+    st.stop()
+
+table = compare_table(shown, labels, metric)
+st.subheader("Effects against thresholds")
+st.plotly_chart(forest_plot(shown, metric, labels=labels), width="stretch")
+
+st.subheader("Side by side")
+st.caption("Sortable: click a column. Best and worst improvement per metric are marked.")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "rank": st.column_config.TextColumn("", width="small"),
+        "effect_pct": st.column_config.NumberColumn("effect %", format="%.1f"),
+        "ci_low_pct": st.column_config.NumberColumn("95% low %", format="%.1f"),
+        "ci_high_pct": st.column_config.NumberColumn("95% high %", format="%.1f"),
+        "improvement_pct": st.column_config.NumberColumn("improvement %", format="%.1f"),
+        "threshold_pct": st.column_config.NumberColumn("threshold %", format="%.1f"),
+        "annual_net_value": st.column_config.NumberColumn("annual net value", format="compact"),
+    },
+)
+
+st.subheader("Series aligned on go-live")
+go_live = chosen.set_index("pilot_id")["go_live"]
+panels = [
+    (labels[r.pilot_id], e, go_live[r.pilot_id])
+    for r in shown
+    for e in r.metrics
+    if (e.metric == metric if metric else e.metric in r.value_metrics)
+]
+if len(panels) > 24:
+    st.caption(f"Showing the first 24 of {len(panels)} series; filter to see others.")
+st.plotly_chart(aligned_multiples(panels[:24]), width="stretch")

@@ -1,0 +1,77 @@
+import pandas as pd
+import streamlit as st
+
+from analytics.results import READINESS_FIELDS
+from pilotproof import ui
+from pilotproof.charts import series_chart, value_bridge
+from pilotproof.views import effect_sentence, md, nice
+
+st.title("Pilot explorer")
+pilots = ui.pilots()
+if pilots.empty:
+    ui.empty_state()
+
+pilot_id = ui.pick_pilot()
+pilot = pilots.set_index("pilot_id").loc[pilot_id]
+result = next((r for r in ui.results() if r.pilot_id == pilot_id), None)
+if result is None or not result.metrics:
+    st.info("No metrics for this pilot yet: upload its metrics file.")
+    st.stop()
+
+left, right = st.columns([3, 1])
+with left:
+    st.markdown(md(result.summary or pilot["pilot_name"]))
+with right:
+    ui.decision_badge(result.decision)
+
+metrics = [e.metric for e in result.metrics]
+first = next((m for m in metrics if m in result.value_metrics), metrics[0])
+metric = st.selectbox("Metric", metrics, index=metrics.index(first), format_func=nice)
+effect = next(e for e in result.metrics if e.metric == metric)
+units = ui.catalog().set_index("metric")["unit"]
+events = ui.events()
+events = events[events["pilot_id"] == pilot_id]
+
+ui.verdict_badge(effect.verdict)
+st.markdown(f"**{md(effect_sentence(effect))}**")
+st.plotly_chart(
+    series_chart(effect, pilot["go_live"], unit=str(units.get(metric, "") or ""), events=events),
+    width="stretch",
+)
+
+st.subheader("Mirage checks")
+for check in effect.checks:
+    if not check.applicable:
+        icon, word = ":material/remove:", "not applicable"
+    elif check.passed:
+        icon, word = ":material/check_circle:", "pass"
+    else:
+        icon, word = ":material/cancel:", "fail"
+    st.markdown(f"{icon} **{nice(check.name).capitalize()}: {word}.** {md(check.explanation)}")
+if not effect.checks:
+    st.caption("No checks ran on this metric (not enough data).")
+
+bridge = value_bridge(result)
+if bridge is not None:
+    st.subheader("Annualised value")
+    st.plotly_chart(bridge, width="stretch")
+
+st.subheader("Events on the timeline")
+with st.form("add_event", clear_on_submit=True, border=False):
+    day, label, add = st.columns([1, 3, 1], vertical_alignment="bottom")
+    when = day.date_input("Date", value=pd.Timestamp(pilot["go_live"]).date())
+    text = label.text_input("What happened (a re-org, a price change)", max_chars=80)
+    if add.form_submit_button("Add event") and text.strip():
+        ui.store().add_event(pilot_id, pd.Timestamp(when), text.strip())
+        st.rerun()
+if not events.empty:
+    st.dataframe(events[["event_id", "date", "label"]], hide_index=True)
+    gone = st.selectbox("Event to remove", events["event_id"], key="event_to_remove")
+    if st.button("Remove event"):
+        ui.store().delete_event(int(gone))
+        st.rerun()
+
+st.subheader("Readiness")
+items = [nice(f) for f in READINESS_FIELDS]
+answers = pd.DataFrame({"item": items, "answer": [pilot.get(f) for f in READINESS_FIELDS]})
+st.dataframe(answers.fillna("missing"), hide_index=True)

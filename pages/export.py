@@ -1,0 +1,49 @@
+import streamlit as st
+
+from pilotproof import ui
+
+MIME = {
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html",
+    "csv": "text/csv",
+    "json": "application/json",
+}
+
+st.title("Export")
+st.caption("The proof-of-value summary, for one pilot or a selection, ready to send.")
+pilots = ui.pilots()
+if pilots.empty:
+    ui.empty_state()
+try:
+    from pilotproof import export
+except ImportError:
+    export = None
+if export is None or not hasattr(export, "build"):
+    st.info("The proof-of-value export is not built yet in this version of pilotproof.")
+    st.stop()
+
+labels = ui.labels()
+chosen = st.multiselect(
+    "Pilots (leave empty for the whole portfolio)", list(labels), format_func=labels.get
+)
+formats = list(getattr(export, "FORMATS", ("pptx", "pdf", "xlsx", "html")))
+fmt = st.radio("Format", formats, horizontal=True, format_func=str.upper)
+if st.button("Build the summary", type="primary"):
+    with st.spinner("Building…"):
+        st.session_state["export_file"] = (
+            fmt,
+            export.build(ui.results(), ui.store(), fmt, chosen or None),
+        )
+built = st.session_state.get("export_file")
+if built is not None:
+    built_fmt, data = built
+    st.download_button(
+        f"Download {built_fmt.upper()} ({len(data) / 1024:.0f} KB)",
+        data=data,
+        file_name=f"pilotproof-proof-of-value.{built_fmt}",
+        mime=MIME.get(built_fmt, "application/octet-stream"),
+        icon=":material/download:",
+        on_click="ignore",
+    )

@@ -1,0 +1,79 @@
+from dataclasses import asdict
+
+import pandas as pd
+import streamlit as st
+
+from analytics import portfolio_health as health
+from pilotproof import ui
+from pilotproof.views import money, portfolio_table
+
+st.title("Portfolio")
+st.caption("Which AI pilots create real value, which are a mirage, and which are ready to scale.")
+
+pilots = ui.pilots()
+if pilots.empty:
+    ui.empty_state()
+results = ui.results()
+
+figures = health.headline(results, pilots)
+cols = st.columns(4)
+cols[0].metric("Pilots", figures.pilots, border=True)
+cols[1].metric(
+    "Real value proven",
+    figures.real_value,
+    border=True,
+    help="Pilots with at least one value metric whose improvement is real.",
+)
+cols[2].metric(
+    "Mirages caught",
+    figures.mirages,
+    border=True,
+    help="Pilots whose headline improvement did not survive the mirage checks.",
+)
+interval = f"95% interval {money(figures.annual_net_low)} to {money(figures.annual_net_high)}"
+cols[3].metric(
+    "Annualised net value",
+    money(figures.annual_net),
+    delta=interval if figures.annual_net is not None else None,
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+    help=f"Sum over the {figures.valued_pilots} pilots with a known cost and volume: "
+    "savings on the value metric minus running cost, per year.",
+)
+
+st.subheader("Pilots")
+st.dataframe(
+    portfolio_table(results, pilots).drop(columns="pilot_id"),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "annual_net_value": st.column_config.NumberColumn("annual net value", format="compact"),
+        "why": st.column_config.TextColumn("why", width="large"),
+    },
+)
+
+st.subheader("Decision board")
+st.caption("Pilots by company and function: scale, fix, extend or stop.")
+st.dataframe(health.decision_board(results, pilots), hide_index=True, width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Pilot purgatory")
+    stuck = health.purgatory(results, pilots, ui.as_of())
+    if stuck:
+        st.dataframe(pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id"))
+    else:
+        st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
+with right:
+    st.subheader("AI sprawl")
+    groups = health.sprawl(pilots)
+    if groups:
+        st.dataframe(pd.DataFrame([asdict(g) for g in groups]), hide_index=True)
+    else:
+        st.success("No function runs overlapping AI tools.")
+
+st.subheader("Maturity by company")
+st.caption("Experimenting, expanding, coordinating, orchestrating: the rule that placed each.")
+stages = pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
+st.dataframe(stages, hide_index=True, width="stretch")

@@ -1,0 +1,48 @@
+import streamlit as st
+
+from analytics.results import READINESS_FIELDS
+from pilotproof import ui
+from pilotproof.views import changed_readiness, nice, readiness_gaps, readiness_table
+
+st.title("Readiness")
+st.caption(
+    "A pilot is not ready to scale until its team can name each of these: the workflow, who owns "
+    "the decision logic, who runs it, the exception and escalation paths, the control points "
+    "(approval gates, audit trail, rollback, stop conditions) and the value metric."
+)
+pilots = ui.pilots()
+if pilots.empty:
+    ui.empty_state()
+
+before = readiness_table(pilots)
+after = st.data_editor(
+    before,
+    key="readiness_editor",
+    hide_index=True,
+    width="stretch",
+    disabled=["pilot_id", "pilot"],
+    column_config={
+        "pilot_id": None,
+        **{f: st.column_config.TextColumn(nice(f), max_chars=200) for f in READINESS_FIELDS},
+    },
+)
+changes = changed_readiness(before, after)
+if st.button(
+    f"Save {len(changes)} changed pilot{'s' if len(changes) != 1 else ''}",
+    type="primary",
+    disabled=not changes,
+):
+    for pilot_id, answers in changes.items():
+        ui.store().save_readiness(pilot_id, answers)
+    st.toast(f"Saved readiness for {len(changes)} pilots.")
+    del st.session_state["readiness_editor"]
+    st.rerun()
+
+gaps = readiness_gaps(after)
+ready = len(after) - len(gaps)
+st.metric("Ready to scale on the readiness test", f"{ready} of {len(after)} pilots")
+st.subheader("Gaps that block scaling")
+if gaps.empty:
+    st.success("Every pilot's team can name all seven items.")
+else:
+    st.dataframe(gaps, hide_index=True, width="stretch")

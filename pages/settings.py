@@ -1,0 +1,72 @@
+import streamlit as st
+
+from pilotproof import ui
+from pilotproof.views import changed_thresholds, nice, valid_metric_name
+
+st.title("Settings")
+store = ui.store()
+
+st.subheader("Scaling thresholds and guardrail tolerances")
+st.caption(
+    "Threshold: the improvement a value metric must show before a pilot scales. Tolerance: how "
+    "much a guardrail metric may worsen. Both in percent."
+)
+catalog = ui.catalog()
+edited = st.data_editor(
+    catalog[["metric", "kind", "direction", "unit", "threshold_pct", "tolerance_pct"]],
+    key="catalog_editor",
+    hide_index=True,
+    width="stretch",
+    disabled=["metric", "kind", "direction", "unit"],
+    column_config={
+        "threshold_pct": st.column_config.NumberColumn(
+            "threshold %", min_value=0.0, max_value=100.0
+        ),
+        "tolerance_pct": st.column_config.NumberColumn(
+            "tolerance %", min_value=0.0, max_value=100.0
+        ),
+    },
+)
+changed = changed_thresholds(catalog, edited)
+if st.button("Save catalog defaults", disabled=not changed):
+    for metric, threshold_pct, tolerance_pct in changed:
+        store.set_threshold(metric, threshold_pct, tolerance_pct)
+    del st.session_state["catalog_editor"]
+    st.rerun()
+
+st.subheader("Per-pilot overrides")
+overrides = ui.thresholds()
+if overrides.empty:
+    st.caption("No pilot overrides its catalog defaults.")
+else:
+    st.dataframe(overrides, hide_index=True)
+with st.form("override", border=True):
+    labels = ui.labels()
+    pilot, metric, threshold, tolerance = st.columns(4)
+    pilot_id = pilot.selectbox("Pilot", list(labels), format_func=labels.get)
+    name = metric.selectbox("Metric", list(catalog["metric"]), format_func=nice)
+    threshold_pct = threshold.number_input("Threshold %", 0.0, 100.0, 10.0, step=1.0)
+    tolerance_pct = tolerance.number_input("Tolerance %", 0.0, 100.0, 5.0, step=1.0)
+    if st.form_submit_button("Save override", disabled=not labels):
+        store.set_threshold(name, threshold_pct, tolerance_pct, pilot_id=pilot_id)
+        st.rerun()
+
+st.subheader("Add a custom metric")
+with st.form("add_metric", clear_on_submit=True):
+    left, right = st.columns(2)
+    metric_name = left.text_input("Metric name (letters, digits, underscores)", max_chars=40)
+    unit = right.text_input("Unit", max_chars=20)
+    direction = left.radio("Better is", ["lower_is_better", "higher_is_better"], format_func=nice)
+    kind = right.radio("Kind", ["value", "guardrail", "activity"])
+    threshold_pct = left.number_input("Threshold %", 0.0, 100.0, 10.0, key="new_threshold")
+    tolerance_pct = right.number_input("Tolerance %", 0.0, 100.0, 5.0, key="new_tolerance")
+    if st.form_submit_button("Add metric"):
+        metric_name = metric_name.strip().lower()
+        if not valid_metric_name(metric_name):
+            st.error("Name the metric in lower-case letters, digits and underscores: cycle_time.")
+        elif metric_name in set(catalog["metric"]):
+            st.error("That metric is already in the catalog; edit its threshold above.")
+        else:
+            unit = unit.strip()
+            store.add_metric(metric_name, direction, unit, kind, threshold_pct, tolerance_pct)
+            st.rerun()

@@ -1,0 +1,96 @@
+import pandas as pd
+import streamlit as st
+
+from pilotproof import ui
+from pilotproof.store import IngestError
+from pilotproof.store.ingest import validate_files
+from pilotproof.views import csv_headers
+
+LIMIT_MB = int(st.get_option("server.maxUploadSize"))
+TARGETS = ["", "pilot_id", "metric", "date", "group", "unit", "segment", "value", "volume"]
+
+st.title("Upload")
+st.caption(
+    "Drop CSV exports: long metrics (one row per pilot, metric and date), wide metrics (one "
+    "column per metric) or a pilots file. Every file is checked before anything is written."
+)
+store = ui.store()
+files = st.file_uploader(
+    f"CSV files, up to {LIMIT_MB} MB each", type=["csv"], accept_multiple_files=True, key="files"
+)
+too_big = [f.name for f in files or [] if f.size > LIMIT_MB * 1024 * 1024]
+if too_big:
+    st.error(f"Over the {LIMIT_MB} MB limit; split or filter first: {', '.join(too_big)}")
+files = [f for f in files or [] if f.name not in too_big]
+
+mapping: dict[str, str] = {}
+if files:
+    payload = [(f.name, f.getvalue()) for f in files]
+    with st.expander("Column mapping, for exports whose headers differ (Zendesk, Jira, Excel)"):
+        saved = store.mappings()
+        choice = st.selectbox("Saved mapping", ["(none)", *saved], key="mapping_name")
+        headers = sorted({h for _, data in payload for h in csv_headers(data)})
+        start = pd.DataFrame({"column in file": headers})
+        start["pilotproof column"] = start["column in file"].map(saved.get(choice, {})).fillna("")
+        edited = st.data_editor(
+            start,
+            column_config={"pilotproof column": st.column_config.SelectboxColumn(options=TARGETS)},
+            disabled=["column in file"],
+            hide_index=True,
+            key="mapping_editor",
+        )
+        mapping = {
+            src: dst for src, dst in zip(edited.iloc[:, 0], edited.iloc[:, 1], strict=True) if dst
+        }
+        name = st.text_input("Save this mapping as", key="mapping_save_name", max_chars=60)
+        if st.button("Save mapping", disabled=not (name and mapping)):
+            store.save_mapping(name, mapping)
+            st.success(f"Mapping saved ({len(mapping)} columns).")
+
+    report = validate_files(payload, mapping=mapping or None)
+    st.subheader("Validation")
+    st.dataframe(
+        pd.DataFrame(report.kind.items(), columns=["file", "detected as"]), hide_index=True
+    )
+    if report.problems:
+        st.error(f"{len(report.problems)} problems found; nothing has been written.")
+        st.dataframe(
+            pd.DataFrame(
+                [(p.file, p.line, p.column, p.message) for p in report.problems],
+                columns=["file", "line", "column", "problem"],
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.success("Every file passed validation.")
+    st.subheader("Preview")
+    st.dataframe(report.preview.head(200), hide_index=True, width="stretch")
+
+    if st.button("Commit upload", type="primary", disabled=bool(report.problems)):
+        bar = st.progress(0.0, text="Writing…")
+        try:
+            done = store.ingest(
+                payload, user="app", mapping=mapping or None, progress=ui.progress_callback(bar)
+            )
+        except IngestError as error:
+            st.error(f"Nothing written: {len(error.problems)} problems.")
+            st.dataframe(pd.DataFrame({"problem": [str(p) for p in error.problems]}))
+        else:
+            bar.progress(1.0, text="Done")
+            st.success(done.summary)
+
+st.subheader("Upload history")
+history = ui.uploads()
+if history.empty:
+    st.info("No uploads yet.")
+else:
+    st.dataframe(history, hide_index=True, width="stretch")
+    names = dict(zip(history["upload_id"], history["file_name"], strict=True))
+    undo = st.selectbox(
+        "Upload to undo", list(names), format_func=lambda i: f"#{i} {names[i]}", key="undo_id"
+    )
+    if st.button("Undo this upload"):
+        store.undo_upload(undo)
+        st.toast(f"Upload #{undo} undone.")
+        st.rerun()

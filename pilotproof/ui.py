@@ -1,0 +1,169 @@
+"""Streamlit helpers the pages share: the cached store connection, cached reads and analysis
+keyed on the store's data version, verdict badges and the empty state.
+
+One DuckDB connection per process (`st.cache_resource`, keyed on the database path so tests with
+different databases never share one); every read and the analysis are cached per
+`store.data_version()`, so a new upload, an edit or an undo invalidates them on the next rerun.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analytics.results import PilotResult
+from pilotproof.views import DECISION_WORDS, VERDICT_WORDS, pilot_labels
+
+EMPTY_TEXT = "No pilots yet: upload a metrics file"
+UPLOAD_PAGE = "pages/upload.py"
+
+# Streamlit badges take named colours; these follow pilotproof.charts (Okabe-Ito) meanings:
+# green real / scale, orange mirage / fix, red worse / stop, grey not enough evidence, blue
+# no change.
+_VERDICT_BADGE = {
+    "real": "green",
+    "mirage": "orange",
+    "inconclusive": "gray",
+    "worse": "red",
+    "no_change": "blue",
+}
+_DECISION_BADGE = {"scale": "green", "fix": "orange", "extend": "gray", "stop": "red"}
+_VERDICT_ICON = {
+    "real": ":material/verified:",
+    "mirage": ":material/visibility_off:",
+    "inconclusive": ":material/help:",
+    "worse": ":material/trending_down:",
+    "no_change": ":material/remove:",
+}
+_DECISION_ICON = {
+    "scale": ":material/rocket_launch:",
+    "fix": ":material/build:",
+    "extend": ":material/schedule:",
+    "stop": ":material/block:",
+}
+
+
+def db_path() -> str:
+    from pilotproof.store import default_db_path
+
+    return str(Path(default_db_path()).resolve())
+
+
+@st.cache_resource(show_spinner=False)
+def _open(path: str):
+    from pilotproof.store import open_default
+
+    return open_default(seed=True)
+
+
+def store():
+    """The process-wide store for the configured database (seeded on first start)."""
+    return _open(db_path())
+
+
+def version() -> int:
+    return store().data_version()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _read(path: str, data_version: int, what: str) -> pd.DataFrame:
+    return getattr(_open(path), what)()
+
+
+def pilots() -> pd.DataFrame:
+    return _read(db_path(), version(), "pilots")
+
+
+def catalog() -> pd.DataFrame:
+    return _read(db_path(), version(), "catalog")
+
+
+def thresholds() -> pd.DataFrame:
+    return _read(db_path(), version(), "thresholds")
+
+
+def events() -> pd.DataFrame:
+    return _read(db_path(), version(), "events")
+
+
+def uploads() -> pd.DataFrame:
+    return _read(db_path(), version(), "uploads")
+
+
+@st.cache_resource(show_spinner="Analysing pilots…", max_entries=4)
+def _analysis(path: str, data_version: int) -> tuple[PilotResult, ...]:
+    from pilotproof.analysis import analyze_store
+
+    return tuple(analyze_store(_open(path)))
+
+
+def results() -> tuple[PilotResult, ...]:
+    """Every pilot's result, analysed once per data version."""
+    return _analysis(db_path(), version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _as_of(path: str, data_version: int) -> pd.Timestamp:
+    observed = _open(path).observations()
+    if observed.empty:
+        return pd.Timestamp.now().normalize()
+    return pd.Timestamp(observed["date"].max())
+
+
+def as_of() -> pd.Timestamp:
+    """The latest observation date in the portfolio: 'today' for purgatory and ages."""
+    return _as_of(db_path(), version())
+
+
+def labels() -> dict[str, str]:
+    return pilot_labels(pilots())
+
+
+def empty_state() -> None:
+    """Say there is nothing to show yet and point to the upload page; stops the page."""
+    st.info(EMPTY_TEXT, icon=":material/upload_file:")
+    st.page_link(UPLOAD_PAGE, label="Upload metrics", icon=":material/upload:")
+    st.stop()
+
+
+def verdict_badge(verdict: str) -> None:
+    st.badge(
+        VERDICT_WORDS.get(verdict, verdict),
+        color=_VERDICT_BADGE.get(verdict, "gray"),
+        icon=_VERDICT_ICON.get(verdict),
+    )
+
+
+def decision_badge(decision: str) -> None:
+    st.badge(
+        DECISION_WORDS.get(decision, decision),
+        color=_DECISION_BADGE.get(decision, "gray"),
+        icon=_DECISION_ICON.get(decision),
+    )
+
+
+def pick_pilot(label: str = "Pilot", key: str = "pilot") -> str | None:
+    """A pilot selectbox, preselected from `?pilot=` in the URL so a pilot can be linked."""
+    names = labels()
+    ids = list(names)
+    if not ids:
+        return None
+    wanted = st.query_params.get(key)
+    if key not in st.session_state and wanted in names:
+        st.session_state[key] = wanted
+    chosen = st.selectbox(label, ids, format_func=names.__getitem__, key=key)
+    st.query_params[key] = chosen
+    return chosen
+
+
+def progress_callback(bar):
+    """A `progress` callback for `Store.ingest` that moves `bar`; accepts a share in [0, 1] or
+    `(done, total)`."""
+
+    def report(done, total=None):
+        share = float(done) / float(total) if total else float(done)
+        bar.progress(min(max(share, 0.0), 1.0), text=f"Writing… {share:.0%}")
+
+    return report

@@ -1,0 +1,268 @@
+"""Results turned into the tables and sentences the app shows: pure pandas, no Streamlit.
+
+Kept apart from the pages so the wording and the table shapes are tested on their own and the
+pages stay thin.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
+
+VERDICT_WORDS = {
+    "real": "Real impact",
+    "mirage": "Value mirage",
+    "inconclusive": "Inconclusive",
+    "worse": "Worse",
+    "no_change": "No change",
+}
+DECISION_WORDS = {"scale": "Scale", "fix": "Fix", "extend": "Extend", "stop": "Stop"}
+REASON_WORDS = {
+    "noise": "within normal variation",
+    "pre_trend": "already moving before go-live",
+    "seasonality": "a seasonal swing",
+    "regression_to_mean": "rebound from an unusually bad spell",
+    "novelty_decay": "the effect fades",
+    "control_moved": "the control group moved as much",
+    "mix_shift": "a change in the mix, not the rate",
+    "insufficient_data": "not enough data",
+    "below_threshold": "below the scaling threshold",
+    "burden_shift": "a guardrail worsened",
+    "readiness_gap": "readiness gaps",
+    "activity_without_outcome": "activity without outcome",
+    "no_value_metric": "no value metric",
+    "too_early": "too early to tell",
+    "no_real_value": "no real value proven",
+}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def md(text: object) -> str:
+    """User text made inert for Streamlit markdown: every markdown character escaped."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def nice(name: str) -> str:
+    """`cycle_time` -> `cycle time`."""
+    return str(name).replace("_", " ")
+
+
+def money(amount: float | None) -> str:
+    if amount is None or not math.isfinite(amount):
+        return "n/a"
+    sign = "-" if amount < 0 else ""
+    value = abs(amount)
+    if value >= 1e6:
+        return f"{sign}{value / 1e6:.2f}M"
+    if value >= 1e3:
+        return f"{sign}{value / 1e3:.0f}k"
+    return f"{sign}{value:.0f}"
+
+
+def pilot_labels(pilots: pd.DataFrame) -> dict[str, str]:
+    """pilot_id -> "name (company)", unique even if two pilots share a name."""
+    labels: dict[str, str] = {}
+    for row in pilots.itertuples(index=False):
+        name = _text(row.pilot_name) or row.pilot_id
+        company = _text(row.company)
+        labels[row.pilot_id] = f"{name} ({company})" if company else name
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    return {
+        pid: (f"{label} [{pid}]" if seen[label] > 1 else label) for pid, label in labels.items()
+    }
+
+
+def effect_sentence(effect: MetricEffect) -> str:
+    """The effect in plain words, e.g.
+    "cycle time 21% lower than it would have been (95% interval 17% to 25% lower)"."""
+    name = nice(effect.metric)
+    if effect.effect_pct is None or not math.isfinite(effect.effect_pct):
+        why = ", ".join(REASON_WORDS.get(r, nice(r)) for r in effect.reasons) or "no estimate"
+        return f"{name}: no effect estimated ({why})"
+    if abs(effect.effect_pct) < 0.5:
+        sentence = f"{name} about the same as it would have been"
+    else:
+        moved = "lower" if effect.effect_pct < 0 else "higher"
+        sentence = f"{name} {abs(effect.effect_pct):.0f}% {moved} than it would have been"
+    low, high = effect.ci_low_pct, effect.ci_high_pct
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return sentence
+    low, high = sorted((low, high))
+    if low < 0 < high:
+        interval = f"{abs(low):.0f}% lower to {high:.0f}% higher"
+    elif high <= 0:
+        interval = f"{abs(high):.0f}% to {abs(low):.0f}% lower"
+    else:
+        interval = f"{low:.0f}% to {high:.0f}% higher"
+    return f"{sentence} (95% interval {interval})"
+
+
+def value_verdict(result: PilotResult) -> str:
+    """The verdict of the pilot's first value metric, or of its first metric."""
+    for effect in result.metrics:
+        if effect.metric in result.value_metrics:
+            return effect.verdict
+    return result.metrics[0].verdict if result.metrics else "inconclusive"
+
+
+def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.DataFrame:
+    """One row per pilot: name, company, function, decision, value verdict, net value, why."""
+    by_id = {r.pilot_id: r for r in results}
+    rows = []
+    for row in pilots.itertuples(index=False):
+        result = by_id.get(row.pilot_id)
+        rows.append(
+            {
+                "pilot_id": row.pilot_id,
+                "pilot": _text(row.pilot_name) or row.pilot_id,
+                "company": _text(row.company),
+                "function": _text(row.function),
+                "decision": DECISION_WORDS[result.decision] if result else "Not analysed",
+                "verdict": VERDICT_WORDS[value_verdict(result)] if result else "",
+                "annual_net_value": result.net_value.annual_net
+                if result and result.net_value
+                else None,
+                "why": ", ".join(REASON_WORDS.get(r, nice(r)) for r in result.reasons)
+                if result
+                else "",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "pilot_id", "pilot", "company", "function", "decision", "verdict",
+            "annual_net_value", "why",
+        ],
+    )  # fmt: skip
+
+
+def compare_table(
+    results: Iterable[PilotResult], labels: dict[str, str], metric: str | None = None
+) -> pd.DataFrame:
+    """One row per (pilot, metric) with effect, interval, threshold and decision, sortable.
+
+    With no `metric`, each pilot's value metrics. `rank` marks the best and worst improvement
+    (positive is better whatever the metric's direction) among the rows of each metric.
+    """
+    rows = []
+    for result in results:
+        for effect in result.metrics:
+            wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
+            if not wanted:
+                continue
+            rows.append(
+                {
+                    "pilot": labels.get(result.pilot_id, result.pilot_id),
+                    "metric": nice(effect.metric),
+                    "verdict": VERDICT_WORDS[effect.verdict],
+                    "effect_pct": effect.effect_pct,
+                    "ci_low_pct": effect.ci_low_pct,
+                    "ci_high_pct": effect.ci_high_pct,
+                    "improvement_pct": effect.improvement_pct,
+                    "threshold_pct": effect.threshold_pct,
+                    "annual_net_value": result.net_value.annual_net if result.net_value else None,
+                    "decision": DECISION_WORDS[result.decision],
+                    "rank": "",
+                }
+            )
+    columns = [
+        "rank", "pilot", "metric", "verdict", "effect_pct", "ci_low_pct", "ci_high_pct",
+        "improvement_pct", "threshold_pct", "annual_net_value", "decision",
+    ]  # fmt: skip
+    table = pd.DataFrame(rows, columns=columns)
+    if table.empty:
+        return table
+    table["improvement_pct"] = pd.to_numeric(table["improvement_pct"], errors="coerce")
+    for _, part in table.groupby("metric"):
+        scored = part["improvement_pct"].dropna()
+        if len(scored) < 2:
+            continue
+        table.loc[scored.idxmax(), "rank"] = "best"
+        table.loc[scored.idxmin(), "rank"] = "worst"
+    return table.sort_values("improvement_pct", ascending=False, ignore_index=True)
+
+
+def readiness_table(pilots: pd.DataFrame) -> pd.DataFrame:
+    """The readiness answers per pilot, for the editor: pilot_id, pilot, then each field."""
+    table = pd.DataFrame({"pilot_id": pilots["pilot_id"], "pilot": pilots["pilot_name"]})
+    for field in READINESS_FIELDS:
+        table[field] = pilots[field].map(_text) if field in pilots else ""
+    return table.reset_index(drop=True)
+
+
+def readiness_gaps(table: pd.DataFrame) -> pd.DataFrame:
+    """Pilots whose team cannot yet name every readiness item: pilot, missing (words)."""
+    rows = []
+    for row in table.itertuples(index=False):
+        missing = [nice(f) for f in READINESS_FIELDS if not _text(getattr(row, f))]
+        if missing:
+            rows.append({"pilot": row.pilot, "missing": ", ".join(missing), "gaps": len(missing)})
+    return pd.DataFrame(rows, columns=["pilot", "missing", "gaps"])
+
+
+Answers = dict[str, str | None]
+
+
+def changed_readiness(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Answers]:
+    """Rows of the readiness editor whose answers changed: pilot_id -> answers (None = blank)."""
+    changed: dict[str, Answers] = {}
+    old = before.set_index("pilot_id")
+    for row in after.itertuples(index=False):
+        answers = {f: (_text(getattr(row, f)) or None) for f in READINESS_FIELDS}
+        previous = {f: (_text(old.at[row.pilot_id, f]) or None) for f in READINESS_FIELDS}
+        if answers != previous:
+            changed[row.pilot_id] = answers
+    return changed
+
+
+def _text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def csv_headers(data: bytes) -> list[str]:
+    """The header row of an uploaded CSV, for the column-mapping step (empty if unreadable)."""
+    import csv
+    import io
+
+    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    try:
+        row = next(csv.reader(io.StringIO(first)), [])
+    except csv.Error:
+        return []
+    return [h.strip() for h in row if h.strip()]
+
+
+def changed_thresholds(
+    before: pd.DataFrame, after: pd.DataFrame
+) -> list[tuple[str, float | None, float | None]]:
+    """Catalog rows whose threshold or tolerance was edited: (metric, threshold_pct,
+    tolerance_pct), blank as None. A blank cell that stays blank is no change."""
+    merged = after.merge(before, on="metric", suffixes=("", "_was"))
+    changed = pd.Series(False, index=merged.index)
+    for column in ("threshold_pct", "tolerance_pct"):
+        now = pd.to_numeric(merged[column], errors="coerce")
+        was = pd.to_numeric(merged[f"{column}_was"], errors="coerce")
+        changed |= ~((now == was) | (now.isna() & was.isna()))
+    rows = merged.loc[changed, ["metric", "threshold_pct", "tolerance_pct"]]
+    return [(m, _number(t), _number(o)) for m, t, o in rows.itertuples(index=False)]
+
+
+def _number(value: object) -> float | None:
+    number = pd.to_numeric(value, errors="coerce")
+    return None if pd.isna(number) else float(number)
+
+
+def valid_metric_name(name: str) -> bool:
+    """Custom metric names are snake_case words: letters, digits and underscores."""
+    return bool(re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name))

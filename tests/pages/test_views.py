@@ -1,0 +1,107 @@
+import pandas as pd
+import pytest
+
+from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
+from pilotproof.views import (
+    changed_readiness,
+    changed_thresholds,
+    compare_table,
+    csv_headers,
+    effect_sentence,
+    md,
+    pilot_labels,
+    readiness_gaps,
+    valid_metric_name,
+)
+
+
+def effect(pilot_id="p", metric="cycle_time", pct=-21.0, low=-25.0, high=-17.0, **kw):
+    base = dict(
+        pilot_id=pilot_id, metric=metric, direction="lower_is_better", kind="value",
+        verdict="real", reasons=(), method="its", frequency="W", n_pre=20, n_post=20,
+        effect_pct=pct, ci_low_pct=low, ci_high_pct=high, effect_abs=None, ci_low_abs=None,
+        ci_high_abs=None, mde_pct=None, baseline=None, threshold_pct=10.0, tolerance_pct=None,
+    )  # fmt: skip
+    base.update(kw)
+    return MetricEffect(**base)
+
+
+def test_effect_sentence_in_plain_words():
+    assert effect_sentence(effect()) == (
+        "cycle time 21% lower than it would have been (95% interval 17% to 25% lower)"
+    )
+    higher = effect(metric="resolved_per_hour", pct=14.0, low=9.0, high=19.0)
+    assert effect_sentence(higher) == (
+        "resolved per hour 14% higher than it would have been (95% interval 9% to 19% higher)"
+    )
+    spanning = effect(pct=-3.0, low=-8.0, high=2.0)
+    assert effect_sentence(spanning).endswith("(95% interval 8% lower to 2% higher)")
+    missing = effect(pct=None, low=None, high=None, reasons=("insufficient_data",))
+    assert effect_sentence(missing) == "cycle time: no effect estimated (not enough data)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[click](http://evil.example)", "![img](http://x/y.png)", "**bold** _i_ `code`", "<b>x</b>"],
+)
+def test_md_escapes_every_markdown_construct(text):
+    escaped = md(text)
+    for char in "[]()*_`<>!":
+        assert f"\\{char}" in escaped or char not in text
+    assert md(None) == "" and md("line\nbreak") == "line break"
+
+
+def test_pilot_labels_are_unique():
+    pilots = pd.DataFrame(
+        {"pilot_id": ["a", "b", "c"], "pilot_name": ["Bot", "Bot", None], "company": ["X", "X", ""]}
+    )
+    assert pilot_labels(pilots) == {"a": "Bot (X) [a]", "b": "Bot (X) [b]", "c": "c"}
+
+
+def test_compare_table_marks_best_and_worst_by_improvement():
+    results = [
+        PilotResult(
+            p, "scale", (), ("cycle_time",), (), (effect(p, pct=pct, low=pct - 2, high=pct + 2),)
+        )
+        for p, pct in [("a", -30.0), ("b", -5.0), ("c", 4.0)]
+    ]
+    table = compare_table(results, {"a": "A", "b": "B", "c": "C"})
+    assert list(table["pilot"]) == ["A", "B", "C"]  # sorted by improvement, best first
+    assert list(table["rank"]) == ["best", "", "worst"]
+    assert list(table["improvement_pct"]) == [30.0, 5.0, -4.0]
+    assert compare_table(results, {}, metric="other").empty
+
+
+def test_readiness_gaps_and_changes():
+    before = pd.DataFrame({"pilot_id": ["a", "b"], "pilot": ["A", "B"]})
+    for field in READINESS_FIELDS:
+        before[field] = ["named", "named"]
+    before.loc[1, "decision_owner"] = ""
+    gaps = readiness_gaps(before)
+    assert list(gaps["pilot"]) == ["B"] and gaps.iloc[0]["missing"] == "decision owner"
+    after = before.copy()
+    after.loc[1, "decision_owner"] = "Finance lead"
+    after.loc[0, "workflow"] = "  "
+    changes = changed_readiness(before, after)
+    assert set(changes) == {"a", "b"}
+    assert changes["a"]["workflow"] is None and changes["b"]["decision_owner"] == "Finance lead"
+    assert changed_readiness(before, before) == {}
+
+
+def test_changed_thresholds_ignores_blank_to_blank():
+    before = pd.DataFrame(
+        {"metric": ["a", "b"], "threshold_pct": [10.0, None], "tolerance_pct": [None, 5.0]}
+    )
+    after = before.copy()
+    assert changed_thresholds(before, after) == []
+    after.loc[0, "threshold_pct"] = 15.0
+    assert changed_thresholds(before, after) == [("a", 15.0, None)]
+
+
+def test_csv_headers_and_metric_names():
+    assert csv_headers(b'\xef\xbb\xbf"Ticket ID",Created at,Value\r\n1,2,3') == [
+        "Ticket ID", "Created at", "Value",
+    ]  # fmt: skip
+    assert csv_headers(b"") == []
+    assert valid_metric_name("first_response_time")
+    assert not valid_metric_name("Drop table;") and not valid_metric_name("=cmd()")

@@ -1,0 +1,48 @@
+"""The pilotproof store: the only code that touches DuckDB.
+
+from pilotproof.store import Store
+with Store("data/pilotproof.duckdb") as store:
+    store.ingest(["metrics.csv", "pilots.csv"], user="ana")
+    frame = store.observations()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .database import REPO_ROOT, IngestResult, Store, default_db_path
+from .errors import IngestError, Problem, StoreError
+from .ingest import ValidationReport, validate_files
+
+SAMPLE_DIR = REPO_ROOT / "data" / "sample"
+
+__all__ = [
+    "SAMPLE_DIR",
+    "IngestError",
+    "IngestResult",
+    "Problem",
+    "Store",
+    "StoreError",
+    "ValidationReport",
+    "default_db_path",
+    "open_default",
+    "sample_files",
+    "validate_files",
+]
+
+
+def sample_files(sample_dir: Path = SAMPLE_DIR) -> list[Path]:
+    """The demo portfolio: `pilots.csv` first, then every `metrics_*.csv`, sorted."""
+    pilots = sample_dir / "pilots.csv"
+    metrics = sorted(sample_dir.glob("metrics_*.csv"))
+    return ([pilots] if pilots.exists() else []) + metrics
+
+
+def open_default(seed: bool = True, sample_dir: Path = SAMPLE_DIR) -> Store:
+    """Open the default database; if it holds no pilots yet, seed it from `data/sample/`."""
+    store = Store()
+    if seed and store.count_pilots() == 0:
+        files = sample_files(sample_dir)
+        if files:
+            store.ingest(files, user="sample")
+    return store

@@ -1,0 +1,63 @@
+"""The built-in metric catalog: what each metric means, which way is better, and the default
+bar a pilot must clear on it.
+
+Units: `hours`, `touches`, `count`, `currency`, `score`, and `rate` (a fraction between 0 and 1:
+write 23% as 0.23). `margin` and every other rate are fractions. `leakage` is money lost per
+period (`currency`).
+
+`threshold_pct` is the relative improvement a value metric needs before the pilot scales (10
+means 10% better than the counterfactual). `tolerance_pct` is the relative deterioration a
+guardrail may show before it counts as burden shifted elsewhere; value metrics carry one too, used
+when they are not the pilot's own value metric. Activity metrics have neither: they are tracked and
+never count as value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics.results import Direction, MetricKind
+
+#: Units whose values are fractions and can never exceed 1.
+RATE_UNITS: frozenset[str] = frozenset({"rate", "share"})
+#: Units whose values can never be negative, for metrics users add themselves.
+NON_NEGATIVE_UNITS: frozenset[str] = frozenset(
+    {"rate", "share", "hours", "minutes", "days", "count", "touches", "score"}
+)
+DIRECTIONS: tuple[Direction, ...] = ("lower_is_better", "higher_is_better")
+KINDS: tuple[MetricKind, ...] = ("value", "guardrail", "activity")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    metric: str
+    direction: Direction
+    unit: str
+    kind: MetricKind
+    threshold_pct: float | None
+    tolerance_pct: float | None
+    can_be_negative: bool = False
+
+
+LOWER: Direction = "lower_is_better"
+HIGHER: Direction = "higher_is_better"
+
+BUILTIN_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("cycle_time", LOWER, "hours", "value", 10.0, 5.0),
+    MetricSpec("manual_touches", LOWER, "touches", "value", 10.0, 5.0),
+    MetricSpec("cost_per_transaction", LOWER, "currency", "value", 10.0, 5.0),
+    MetricSpec("response_time", LOWER, "hours", "value", 10.0, 5.0),
+    MetricSpec("margin", HIGHER, "rate", "value", 2.0, 1.0, can_be_negative=True),
+    MetricSpec("utilization", HIGHER, "rate", "value", 5.0, 5.0),
+    MetricSpec("rework_rate", LOWER, "rate", "guardrail", None, 5.0),
+    MetricSpec("leakage", LOWER, "currency", "guardrail", None, 5.0),
+    MetricSpec("compliance_exceptions", LOWER, "count", "guardrail", None, 5.0),
+    MetricSpec("quality_score", HIGHER, "score", "guardrail", None, 2.0),
+    MetricSpec("adoption_rate", HIGHER, "rate", "activity", None, None),
+    MetricSpec("ai_usage", HIGHER, "count", "activity", None, None),
+)
+
+
+def can_be_negative_for_unit(unit: str | None) -> bool:
+    """Whether a user-added metric measured in `unit` may take negative values."""
+    return (unit or "").strip().lower() not in NON_NEGATIVE_UNITS

@@ -1,0 +1,615 @@
+"""The Store: the one object that opens the DuckDB file, and every read and write on it.
+
+One connection per process; each call takes its own `cursor()` so Streamlit's threads can share a
+Store. Every statement is parameterised. Every write runs in one transaction and bumps
+`data_version`, which caches key on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from . import ingest as _ingest
+from .catalog import DIRECTIONS, KINDS, can_be_negative_for_unit
+from .errors import IngestError, StoreError
+from .schema import PILOT_FIELDS, migrate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READINESS = (
+    "workflow",
+    "decision_owner",
+    "execution_owner",
+    "exception_path",
+    "escalation_path",
+    "control_points",
+    "value_metric",
+)
+
+
+def default_db_path() -> Path:
+    """`$PILOTPROOF_DB` if set, else `data/pilotproof.duckdb` in the repository."""
+    env = os.environ.get("PILOTPROOF_DB")
+    return Path(env) if env else REPO_ROOT / "data" / "pilotproof.duckdb"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest wrote. `summary` is the one line the CLI prints."""
+
+    summary: str
+    noop: bool
+    upload_ids: tuple[int, ...]
+    rows: int
+    series: int
+    pilots: int
+    pilots_upserted: int
+    replaced_rows: int
+    date_min: date | None
+    date_max: date | None
+
+
+def _explain(exc: duckdb.Error, path: Path | str) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return (
+            f"the database {path} is in use by another process; close it (the app or another "
+            "pilotproof command) or use --db to pick another file"
+        )
+    if isinstance(exc, duckdb.IOException):
+        return f"cannot open the database {path}: {text.splitlines()[0]}"
+    return f"database error on {path}: {text.splitlines()[0]}"
+
+
+class Store:
+    """The pilotproof database. Usable as a context manager."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path))
+            migrate(self._con)
+        except duckdb.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        except RuntimeError as exc:
+            raise StoreError(str(exc)) from exc
+        self._write_lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._con.cursor()
+        try:
+            yield cur
+        except duckdb.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        finally:
+            cur.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside BEGIN ... COMMIT that bumps data_version; rolls back on any error."""
+        with self._write_lock, self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute(
+                    "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+                    "WHERE key = 'data_version'"
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def _df(self, sql: str, params: object = None) -> pd.DataFrame:
+        with self._cursor() as cur:
+            return cur.execute(sql, params).df()
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def data_version(self) -> int:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def schema_version(self) -> int:
+        with self._cursor() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+
+    def observations(self, pilot_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Long-form observations: pilot_id, metric, date, group, unit, segment, value, volume."""
+        sql = (
+            'SELECT pilot_id, metric, CAST(date AS TIMESTAMP) AS date, "group", unit, segment, '
+            "value, volume FROM observations"
+        )
+        params: list = []
+        if pilot_ids is not None:
+            sql += " WHERE list_contains($1, pilot_id)"
+            params = [list(pilot_ids)]
+        sql += ' ORDER BY pilot_id, metric, "group", unit, segment, date'
+        frame = self._df(sql, params)
+        frame["value"] = frame["value"].astype("float64")
+        frame["volume"] = frame["volume"].astype("float64")
+        return frame
+
+    def pilots(self) -> pd.DataFrame:
+        """The pilot registry; readiness answers are None when unanswered."""
+        frame = self._df(
+            "SELECT "
+            + ", ".join(
+                "CAST(go_live AS TIMESTAMP) AS go_live" if f == "go_live" else f
+                for f in PILOT_FIELDS
+            )
+            + " FROM pilots ORDER BY pilot_id"
+        )
+        for name in ("monthly_cost", "annual_volume"):
+            frame[name] = frame[name].astype("float64")
+        for name in PILOT_FIELDS:
+            if name in READINESS or name in ("pilot_name", "company", "function", "vendor"):
+                column = frame[name].astype(object)
+                frame[name] = column.where(column.notna(), None)
+        return frame
+
+    def catalog(self) -> pd.DataFrame:
+        frame = self._df(
+            "SELECT metric, direction, COALESCE(unit, '') AS unit, kind, threshold_pct, "
+            "tolerance_pct, builtin FROM metric_catalog ORDER BY builtin DESC, metric"
+        )
+        for name in ("threshold_pct", "tolerance_pct"):
+            frame[name] = frame[name].astype("float64")
+        frame["builtin"] = frame["builtin"].astype(bool)
+        return frame
+
+    def thresholds(self) -> pd.DataFrame:
+        frame = self._df(
+            "SELECT pilot_id, metric, threshold_pct, tolerance_pct FROM thresholds "
+            "ORDER BY pilot_id, metric"
+        )
+        for name in ("threshold_pct", "tolerance_pct"):
+            frame[name] = frame[name].astype("float64")
+        return frame
+
+    def events(self, pilot_id: str | None = None) -> pd.DataFrame:
+        sql = "SELECT event_id, pilot_id, CAST(date AS TIMESTAMP) AS date, label FROM events"
+        params: list = []
+        if pilot_id is not None:
+            sql += " WHERE pilot_id = ?"
+            params = [pilot_id]
+        return self._df(sql + " ORDER BY date, event_id", params)
+
+    def uploads(self) -> pd.DataFrame:
+        return self._df(
+            "SELECT upload_id, file_name, content_hash, kind, rows, pilots, date_min, date_max, "
+            '"user", uploaded_at, outcome, message FROM uploads ORDER BY upload_id'
+        )
+
+    def mappings(self) -> dict[str, dict[str, str]]:
+        with self._cursor() as cur:
+            rows = cur.execute("SELECT name, mapping FROM mappings ORDER BY name").fetchall()
+        return {name: json.loads(text) for name, text in rows}
+
+    def pilot_ids_with_go_live(self) -> set[str]:
+        with self._cursor() as cur:
+            rows = cur.execute("SELECT pilot_id FROM pilots WHERE go_live IS NOT NULL").fetchall()
+        return {r[0] for r in rows}
+
+    def count_pilots(self) -> int:
+        with self._cursor() as cur:
+            return cur.execute("SELECT count(*) FROM pilots").fetchone()[0]
+
+    # -- small writes ---------------------------------------------------------------------------
+
+    def add_event(self, pilot_id: str, date: date | datetime | str, label: str) -> int:
+        with self._transaction() as cur:
+            event_id = cur.execute("SELECT nextval('event_seq')").fetchone()[0]
+            cur.execute(
+                "INSERT INTO events VALUES (?, ?, CAST(? AS DATE), ?)",
+                [event_id, pilot_id, _as_date(date), label],
+            )
+        return int(event_id)
+
+    def delete_event(self, event_id: int) -> None:
+        with self._transaction() as cur:
+            cur.execute("DELETE FROM events WHERE event_id = ?", [event_id])
+
+    def save_readiness(self, pilot_id: str, answers: Mapping[str, str | None]) -> None:
+        unknown = set(answers) - set(READINESS)
+        if unknown:
+            raise StoreError(f"not readiness questions: {', '.join(sorted(unknown))}")
+        with self._transaction() as cur:
+            found = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id])
+            if not found.fetchone()[0]:
+                raise StoreError(f"no pilot '{pilot_id}'")
+            for name, answer in answers.items():
+                text = answer.strip() if isinstance(answer, str) else None
+                # `name` is one of the fixed READINESS column names checked above
+                cur.execute(
+                    f"UPDATE pilots SET {name} = ? WHERE pilot_id = ?", [text or None, pilot_id]
+                )
+
+    def set_threshold(
+        self,
+        metric: str,
+        threshold_pct: float | None,
+        tolerance_pct: float | None,
+        pilot_id: str | None = None,
+    ) -> None:
+        with self._transaction() as cur:
+            if pilot_id is None:
+                cur.execute(
+                    "UPDATE metric_catalog SET threshold_pct = ?, tolerance_pct = ? "
+                    "WHERE metric = ?",
+                    [threshold_pct, tolerance_pct, metric],
+                )
+                return
+            cur.execute(
+                "DELETE FROM thresholds WHERE pilot_id = ? AND metric = ?", [pilot_id, metric]
+            )
+            cur.execute(
+                "INSERT INTO thresholds VALUES (?, ?, ?, ?)",
+                [pilot_id, metric, threshold_pct, tolerance_pct],
+            )
+
+    def add_metric(
+        self,
+        metric: str,
+        direction: str,
+        unit: str,
+        kind: str,
+        threshold_pct: float | None,
+        tolerance_pct: float | None,
+    ) -> None:
+        metric = metric.strip().lower()
+        if not metric:
+            raise StoreError("a metric needs a name")
+        if direction not in DIRECTIONS:
+            raise StoreError(f"direction must be one of {', '.join(DIRECTIONS)}")
+        if kind not in KINDS:
+            raise StoreError(f"kind must be one of {', '.join(KINDS)}")
+        with self._transaction() as cur:
+            builtin = cur.execute(
+                "SELECT count(*) FROM metric_catalog WHERE metric = ? AND builtin", [metric]
+            ).fetchone()[0]
+            if builtin:
+                raise StoreError(f"'{metric}' is built in; change its thresholds instead")
+            cur.execute("DELETE FROM metric_catalog WHERE metric = ?", [metric])
+            cur.execute(
+                "INSERT INTO metric_catalog (metric, direction, unit, kind, threshold_pct, "
+                "tolerance_pct, builtin, can_be_negative) VALUES (?, ?, ?, ?, ?, ?, false, ?)",
+                [
+                    metric,
+                    direction,
+                    unit,
+                    kind,
+                    threshold_pct,
+                    tolerance_pct,
+                    can_be_negative_for_unit(unit),
+                ],
+            )
+
+    def save_mapping(self, name: str, mapping: Mapping[str, str]) -> None:
+        with self._transaction() as cur:
+            cur.execute("DELETE FROM mappings WHERE name = ?", [name])
+            cur.execute("INSERT INTO mappings VALUES (?, ?)", [name, json.dumps(dict(mapping))])
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    def validate(
+        self, files: Iterable[_ingest.FileInput], mapping: Mapping[str, str] | None = None
+    ) -> _ingest.ValidationReport:
+        """Check files against this store (its catalog and pilots) without writing anything."""
+        with self._cursor() as cur:
+            return _ingest.validate_with(cur, files, mapping, self.pilot_ids_with_go_live())
+
+    def ingest(
+        self,
+        files: Iterable[_ingest.FileInput],
+        user: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+        progress: _ingest.Progress | None = None,
+    ) -> IngestResult:
+        """Validate every file, then write them all in one transaction, or raise IngestError
+        (nothing written). A file whose content was already ingested is a recorded no-op."""
+        report = progress or (lambda fraction, message: None)
+        with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
+            sources = _ingest.read_sources(files, Path(tmp))
+            if not sources:
+                raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
+            report(0.1, "reading files")
+            with self._write_lock, self._cursor() as cur:
+                done = self._already_ingested(cur, [s.content_hash for s in sources])
+                fresh = [s for s in sources if s.content_hash not in done]
+                layouts: list[_ingest.Layout] = []
+                new_metrics: dict[str, str] = {}
+                if fresh:
+                    report(0.2, "checking")
+                    layouts, problems, total, new_metrics = _ingest.prepare(
+                        cur,
+                        fresh,
+                        mapping,
+                        _ingest.read_catalog(cur),
+                        self.pilot_ids_with_go_live(),
+                    )
+                    if total:
+                        raise IngestError(problems, total)
+                report(0.7, "writing")
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    result = _write(cur, sources, fresh, layouts, done, new_metrics, user)
+                    cur.execute(
+                        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+                        "WHERE key = 'data_version'"
+                    )
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                finally:
+                    cur.execute("DROP TABLE IF EXISTS stage_obs")
+                    cur.execute("DROP TABLE IF EXISTS stage_pilots")
+                report(1.0, "done")
+                return result
+
+    @staticmethod
+    def _already_ingested(cur: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[str, int]:
+        rows = cur.execute(
+            "SELECT content_hash, max(upload_id) FROM uploads "
+            "WHERE outcome = 'ok' AND list_contains($1, content_hash) GROUP BY content_hash",
+            [hashes],
+        ).fetchall()
+        return dict(rows)
+
+    def undo_upload(self, upload_id: int) -> None:
+        """Remove an upload's rows and restore the rows it replaced."""
+        with self._transaction() as cur:
+            row = cur.execute(
+                "SELECT outcome, file_name FROM uploads WHERE upload_id = ?", [upload_id]
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no upload {upload_id}")
+            if row[0] != "ok":
+                raise StoreError(f"upload {upload_id} ({row[1]}) is {row[0]}: nothing to undo")
+            cur.execute("DELETE FROM observations WHERE upload_id = ?", [upload_id])
+            cur.execute(
+                "INSERT INTO observations SELECT * EXCLUDE (replaced_by) FROM "
+                "replaced_observations WHERE replaced_by = ?",
+                [upload_id],
+            )
+            cur.execute("DELETE FROM replaced_observations WHERE replaced_by = ?", [upload_id])
+            # rows this upload wrote and a later upload replaced must not come back
+            cur.execute("DELETE FROM replaced_observations WHERE upload_id = ?", [upload_id])
+            cur.execute("DELETE FROM pilots WHERE upload_id = ?", [upload_id])
+            cur.execute(
+                "INSERT INTO pilots SELECT * EXCLUDE (replaced_by) FROM replaced_pilots "
+                "WHERE replaced_by = ?",
+                [upload_id],
+            )
+            cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
+            cur.execute("DELETE FROM replaced_pilots WHERE upload_id = ?", [upload_id])
+            cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
+
+
+def _as_date(value: date | datetime | str) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "date"):  # pandas Timestamp
+        return value.date().isoformat()  # type: ignore[union-attr]
+    return str(value)
+
+
+def _write(
+    cur: duckdb.DuckDBPyConnection,
+    sources: list[_ingest.Source],
+    fresh: list[_ingest.Source],
+    layouts: list[_ingest.Layout],
+    done: dict[str, int],
+    new_metrics: dict[str, str],
+    user: str | None,
+) -> IngestResult:
+    """Write a checked batch. Runs inside the caller's transaction."""
+    now = datetime.now()
+    upload_ids: list[int] = []
+    ids_by_file: dict[int, int] = {}
+    for file_no, _ in enumerate(fresh):
+        ids_by_file[file_no] = int(cur.execute("SELECT nextval('upload_seq')").fetchone()[0])
+    for metric, direction in new_metrics.items():
+        cur.execute(
+            "INSERT INTO metric_catalog (metric, direction, unit, kind, threshold_pct, "
+            "tolerance_pct, builtin, can_be_negative) "
+            "VALUES (?, ?, '', 'value', 10, 5, false, true)",
+            [metric, direction],
+        )
+    pilots_upserted = 0
+    for file_no, layout in enumerate(layouts):
+        if layout.kind == "pilots":
+            pilots_upserted += _upsert_pilots(cur, file_no, layout, ids_by_file[file_no])
+    obs_files = [i for i, lay in enumerate(layouts) if lay.kind != "pilots"]
+    replaced = 0
+    if obs_files:
+        replaced = _write_observations(cur, ids_by_file)
+    totals = (
+        cur.execute(
+            'SELECT count(*), count(DISTINCT (pilot_id, metric, "group", unit, segment)), '
+            "count(DISTINCT pilot_id), min(date), max(date) FROM stage_obs"
+        ).fetchone()
+        if fresh
+        else (0, 0, 0, None, None)
+    )
+    rows, series, pilots, dmin, dmax = totals
+    per_file = {}
+    if fresh:
+        per_file = {
+            r[0]: r[1:]
+            for r in cur.execute(
+                "SELECT file_no, count(*), count(DISTINCT pilot_id), min(date), max(date) "
+                "FROM stage_obs GROUP BY file_no"
+            ).fetchall()
+        }
+        for r in cur.execute(
+            "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots GROUP BY file_no"
+        ).fetchall():
+            per_file[r[0]] = (r[1], r[2], None, None)
+    fresh_index = {id(s): i for i, s in enumerate(fresh)}
+    parts: list[str] = []
+    for source in sources:
+        if source.content_hash in done:
+            upload_id = int(cur.execute("SELECT nextval('upload_seq')").fetchone()[0])
+            message = f"already ingested as upload {done[source.content_hash]}: nothing changed"
+            cur.execute(
+                "INSERT INTO uploads VALUES (?, ?, ?, NULL, 0, 0, NULL, NULL, ?, ?, 'noop', ?)",
+                [upload_id, source.name, source.content_hash, user, now, message],
+            )
+            parts.append(f"{source.name} {message}")
+            continue
+        file_no = fresh_index[id(source)]
+        upload_id = ids_by_file[file_no]
+        upload_ids.append(upload_id)
+        n_rows, n_pilots, fmin, fmax = per_file.get(file_no, (0, 0, None, None))
+        kind = layouts[file_no].kind
+        message = (
+            f"{n_pilots} pilots upserted"
+            if kind == "pilots"
+            else f"{n_rows:,} rows for {n_pilots} pilots, {fmin} to {fmax}"
+        )
+        cur.execute(
+            "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)",
+            [
+                upload_id,
+                source.name,
+                source.content_hash,
+                kind,
+                n_rows,
+                n_pilots,
+                fmin,
+                fmax,
+                user,
+                now,
+                message,
+            ],
+        )
+    noop = not fresh
+    if noop:
+        summary = "nothing new: " + "; ".join(parts)
+    else:
+        bits = []
+        if rows:
+            bits.append(
+                f"ingested {rows:,} rows: {pilots} pilots, {series} series, {dmin} to {dmax}"
+            )
+            if replaced:
+                bits.append(f"replaced {replaced:,} earlier rows")
+        if pilots_upserted:
+            bits.append(f"{pilots_upserted} pilots upserted")
+        bits.extend(parts)
+        ids = ", ".join(str(i) for i in upload_ids)
+        summary = "; ".join(bits) + f" (upload {ids})"
+    return IngestResult(
+        summary=summary,
+        noop=noop,
+        upload_ids=tuple(upload_ids),
+        rows=int(rows),
+        series=int(series),
+        pilots=int(pilots),
+        pilots_upserted=pilots_upserted,
+        replaced_rows=replaced,
+        date_min=dmin,
+        date_max=dmax,
+    )
+
+
+def _upsert_pilots(
+    cur: duckdb.DuckDBPyConnection, file_no: int, layout: _ingest.Layout, upload_id: int
+) -> int:
+    """Insert or update the file's pilots; columns the file lacks keep their stored values."""
+    # Field names below come from the fixed PILOT_FIELDS tuple, never from the file.
+    chosen = ", ".join(
+        f"s.{f}" if (f in layout.index or f == "pilot_id") else f"p.{f}" for f in PILOT_FIELDS
+    )
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE merged_pilots AS SELECT DISTINCT {chosen}, "
+        "$upload_id::INTEGER AS upload_id FROM stage_pilots s LEFT JOIN pilots p USING (pilot_id) "
+        "WHERE s.file_no = $file_no",
+        {"upload_id": upload_id, "file_no": file_no},
+    )
+    cur.execute(
+        "INSERT INTO replaced_pilots SELECT p.*, $upload_id FROM pilots p "
+        "WHERE pilot_id IN (SELECT pilot_id FROM merged_pilots)",
+        {"upload_id": upload_id},
+    )
+    cur.execute("DELETE FROM pilots WHERE pilot_id IN (SELECT pilot_id FROM merged_pilots)")
+    cur.execute("INSERT INTO pilots SELECT * FROM merged_pilots")
+    n = cur.execute("SELECT count(*) FROM merged_pilots").fetchone()[0]
+    cur.execute("DROP TABLE merged_pilots")
+    return int(n)
+
+
+def _write_observations(cur: duckdb.DuckDBPyConnection, ids_by_file: dict[int, int]) -> int:
+    """Move stored rows in the new data's (pilot, metric, period) aside, then insert the batch.
+
+    A corrected file for the same pilot and period replaces those rows; the replaced rows are
+    kept in `replaced_observations` so `undo_upload` can restore them."""
+    cur.execute("CREATE OR REPLACE TEMP TABLE file_uploads (file_no INTEGER, upload_id INTEGER)")
+    cur.executemany("INSERT INTO file_uploads VALUES (?, ?)", list(ids_by_file.items()))
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT pilot_id, metric, min(date) AS dmin, "
+        "max(date) AS dmax, min(upload_id) AS upload_id FROM stage_obs JOIN file_uploads "
+        "USING (file_no) GROUP BY pilot_id, metric"
+    )
+    replaced = cur.execute(
+        "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
+        "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
+        "AND o.date BETWEEN r.dmin AND r.dmax"
+    ).fetchone()[0]
+    if replaced:
+        cur.execute(
+            "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
+            "AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax"
+        )
+    n, distinct = cur.execute(
+        'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
+        "FROM stage_obs"
+    ).fetchone()
+    columns = 'pilot_id, metric, date, "group", unit, segment, value, volume'
+    if n == distinct and len(ids_by_file) == 1:
+        (upload_id,) = ids_by_file.values()
+        cur.execute(
+            f"INSERT INTO observations SELECT {columns}, $upload_id FROM stage_obs",
+            {"upload_id": upload_id},
+        )
+    else:  # exact duplicates (conflicts were refused earlier): keep the first of each key
+        cur.execute(
+            f"INSERT INTO observations SELECT {columns}, upload_id FROM ("
+            f'SELECT DISTINCT ON (pilot_id, metric, date, "group", unit, segment) '
+            f"{columns}, upload_id FROM stage_obs JOIN file_uploads USING (file_no) "
+            'ORDER BY pilot_id, metric, date, "group", unit, segment, file_no, rn)'
+        )
+    return int(replaced)

@@ -1,0 +1,182 @@
+"""The database schema as a list of versioned migrations.
+
+`MIGRATIONS[i]` takes a database from version `i` to version `i + 1`. A new database runs them
+all; an older file runs the ones it is missing, inside one transaction, and records the version
+reached in `meta`. Never edit a migration that has shipped: append a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from .catalog import BUILTIN_METRICS
+
+PILOT_FIELDS: tuple[str, ...] = (
+    "pilot_id",
+    "pilot_name",
+    "company",
+    "function",
+    "vendor",
+    "go_live",
+    "monthly_cost",
+    "annual_volume",
+    "workflow",
+    "decision_owner",
+    "execution_owner",
+    "exception_path",
+    "escalation_path",
+    "control_points",
+    "value_metric",
+)
+
+_PILOT_COLUMNS_DDL = """
+    pilot_id VARCHAR NOT NULL,
+    pilot_name VARCHAR,
+    company VARCHAR,
+    function VARCHAR,
+    vendor VARCHAR,
+    go_live DATE,
+    monthly_cost DOUBLE,
+    annual_volume DOUBLE,
+    workflow VARCHAR,
+    decision_owner VARCHAR,
+    execution_owner VARCHAR,
+    exception_path VARCHAR,
+    escalation_path VARCHAR,
+    control_points VARCHAR,
+    value_metric VARCHAR
+"""
+
+_OBSERVATION_COLUMNS_DDL = """
+    pilot_id VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    "group" VARCHAR NOT NULL,
+    unit VARCHAR NOT NULL,
+    segment VARCHAR NOT NULL,
+    value DOUBLE NOT NULL,
+    volume DOUBLE,
+    upload_id INTEGER
+"""
+
+# Version 1: the first release. Kept verbatim so older files can be upgraded (and tested).
+V1: tuple[str, ...] = (
+    "CREATE TABLE meta (key VARCHAR NOT NULL, value VARCHAR)",
+    f"CREATE TABLE pilots ({_PILOT_COLUMNS_DDL})",
+    """CREATE TABLE metric_catalog (
+        metric VARCHAR NOT NULL,
+        direction VARCHAR NOT NULL,
+        unit VARCHAR,
+        kind VARCHAR NOT NULL,
+        threshold_pct DOUBLE,
+        tolerance_pct DOUBLE,
+        builtin BOOLEAN NOT NULL DEFAULT false
+    )""",
+    f"CREATE TABLE observations ({_OBSERVATION_COLUMNS_DDL})",
+    "CREATE SEQUENCE upload_seq START 1",
+    """CREATE TABLE uploads (
+        upload_id INTEGER NOT NULL,
+        file_name VARCHAR,
+        content_hash VARCHAR,
+        kind VARCHAR,
+        rows BIGINT,
+        pilots INTEGER,
+        date_min DATE,
+        date_max DATE,
+        "user" VARCHAR,
+        uploaded_at TIMESTAMP,
+        outcome VARCHAR,
+        message VARCHAR
+    )""",
+)
+
+# Version 2: undo (replaced rows kept), per-pilot thresholds, events, saved column mappings,
+# and which metrics may be negative.
+V2: tuple[str, ...] = (
+    "ALTER TABLE metric_catalog ADD COLUMN can_be_negative BOOLEAN DEFAULT false",
+    "UPDATE metric_catalog SET can_be_negative = (metric = 'margin')",
+    "ALTER TABLE pilots ADD COLUMN upload_id INTEGER",
+    f"CREATE TABLE replaced_observations ({_OBSERVATION_COLUMNS_DDL}, replaced_by INTEGER)",
+    f"CREATE TABLE replaced_pilots ({_PILOT_COLUMNS_DDL}, upload_id INTEGER, replaced_by INTEGER)",
+    """CREATE TABLE thresholds (
+        pilot_id VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        threshold_pct DOUBLE,
+        tolerance_pct DOUBLE
+    )""",
+    "CREATE SEQUENCE event_seq START 1",
+    """CREATE TABLE events (
+        event_id INTEGER NOT NULL,
+        pilot_id VARCHAR NOT NULL,
+        date DATE NOT NULL,
+        label VARCHAR NOT NULL
+    )""",
+    "CREATE TABLE mappings (name VARCHAR NOT NULL, mapping VARCHAR NOT NULL)",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version recorded in the file (0 for an empty database)."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name = 'meta' AND table_schema = 'main'"
+    ).fetchone()
+    if not has_meta or has_meta[0] == 0:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 1
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the database up to `SCHEMA_VERSION` in one transaction; return the version found."""
+    found = current_version(con)
+    if found > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {found} is newer than this pilotproof "
+            f"(knows up to {SCHEMA_VERSION}); upgrade pilotproof"
+        )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statements in MIGRATIONS[found:]:
+            for statement in statements:
+                con.execute(statement)
+        _set_meta(con, "schema_version", str(SCHEMA_VERSION))
+        if con.execute("SELECT count(*) FROM meta WHERE key = 'data_version'").fetchone()[0] == 0:
+            _set_meta(con, "data_version", "0")
+        _add_missing_builtins(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("DELETE FROM meta WHERE key = ?", [key])
+    con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+
+def _add_missing_builtins(con: duckdb.DuckDBPyConnection) -> None:
+    """Insert built-in metrics the file does not know yet; never overwrite a user's edits."""
+    known = {row[0] for row in con.execute("SELECT metric FROM metric_catalog").fetchall()}
+    for spec in BUILTIN_METRICS:
+        if spec.metric in known:
+            continue
+        con.execute(
+            "INSERT INTO metric_catalog (metric, direction, unit, kind, threshold_pct, "
+            "tolerance_pct, builtin, can_be_negative) VALUES (?, ?, ?, ?, ?, ?, true, ?)",
+            [
+                spec.metric,
+                spec.direction,
+                spec.unit,
+                spec.kind,
+                spec.threshold_pct,
+                spec.tolerance_pct,
+                spec.can_be_negative,
+            ],
+        )

@@ -7,7 +7,7 @@ from pilotproof.store.ingest import validate_files
 from pilotproof.views import csv_headers
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
-TARGETS = ["", "pilot_id", "metric", "date", "group", "unit", "segment", "value", "volume"]
+COLUMNS = ["pilot_id", "date", "metric", "value", "group", "unit", "segment", "volume", "direction"]
 
 st.title("Upload")
 st.caption(
@@ -29,12 +29,13 @@ if files:
     with st.expander("Column mapping, for exports whose headers differ (Zendesk, Jira, Excel)"):
         saved = store.mappings()
         choice = st.selectbox("Saved mapping", ["(none)", *saved], key="mapping_name")
+        targets = ["", *dict.fromkeys([*COLUMNS, *ui.pilots().columns, *ui.catalog()["metric"]])]
         headers = sorted({h for _, data in payload for h in csv_headers(data)})
         start = pd.DataFrame({"column in file": headers})
         start["pilotproof column"] = start["column in file"].map(saved.get(choice, {})).fillna("")
         edited = st.data_editor(
             start,
-            column_config={"pilotproof column": st.column_config.SelectboxColumn(options=TARGETS)},
+            column_config={"pilotproof column": st.column_config.SelectboxColumn(options=targets)},
             disabled=["column in file"],
             hide_index=True,
             key="mapping_editor",
@@ -47,13 +48,13 @@ if files:
             store.save_mapping(name, mapping)
             st.success(f"Mapping saved ({len(mapping)} columns).")
 
-    report = validate_files(payload, mapping=mapping or None)
+    report = validate_files(payload, mapping=mapping or None, store=store)
     st.subheader("Validation")
     st.dataframe(
         pd.DataFrame(report.kind.items(), columns=["file", "detected as"]), hide_index=True
     )
-    if report.problems:
-        st.error(f"{len(report.problems)} problems found; nothing has been written.")
+    if not report.ok:
+        st.error(f"{report.total_problems} problems found; nothing has been written.")
         st.dataframe(
             pd.DataFrame(
                 [(p.file, p.line, p.column, p.message) for p in report.problems],
@@ -63,18 +64,19 @@ if files:
             width="stretch",
         )
     else:
-        st.success("Every file passed validation.")
-    st.subheader("Preview")
-    st.dataframe(report.preview.head(200), hide_index=True, width="stretch")
+        st.success(f"Every file passed validation: {report.rows:,} rows ready to write.")
+    if report.preview is not None:
+        st.subheader("Preview")
+        st.dataframe(report.preview, hide_index=True, width="stretch")
 
-    if st.button("Commit upload", type="primary", disabled=bool(report.problems)):
+    if st.button("Commit upload", type="primary", disabled=not report.ok):
         bar = st.progress(0.0, text="Writing…")
         try:
             done = store.ingest(
                 payload, user="app", mapping=mapping or None, progress=ui.progress_callback(bar)
             )
         except IngestError as error:
-            st.error(f"Nothing written: {len(error.problems)} problems.")
+            st.error(f"Nothing written: {error.total} problems.")
             st.dataframe(pd.DataFrame({"problem": [str(p) for p in error.problems]}))
         else:
             bar.progress(1.0, text="Done")

@@ -8,6 +8,7 @@ different databases never share one); every read and the analysis are cached per
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -55,7 +56,8 @@ def db_path() -> str:
 def _open(path: str):
     from pilotproof.store import open_default
 
-    return open_default(seed=True)
+    # PILOTPROOF_SEED=0 starts on an empty database instead of the sample portfolio.
+    return open_default(seed=os.environ.get("PILOTPROOF_SEED", "1") != "0")
 
 
 def store():
@@ -159,11 +161,10 @@ def pick_pilot(label: str = "Pilot", key: str = "pilot") -> str | None:
 
 
 def progress_callback(bar):
-    """A `progress` callback for `Store.ingest` that moves `bar`; accepts a share in [0, 1] or
-    `(done, total)`."""
+    """A `progress` callback for `Store.ingest`: `(share in [0, 1], message)` moves `bar`."""
 
-    def report(done, total=None):
-        share = float(done) / float(total) if total else float(done)
-        bar.progress(min(max(share, 0.0), 1.0), text=f"Writing… {share:.0%}")
+    def report(share: float, message: str = "") -> None:
+        share = min(max(float(share), 0.0), 1.0)
+        bar.progress(share, text=f"{message or 'Writing'}… {share:.0%}")
 
     return report

@@ -231,13 +231,17 @@ def _text(value: object) -> str:
 
 
 def csv_headers(data: bytes) -> list[str]:
-    """The header row of an uploaded CSV, for the column-mapping step (empty if unreadable)."""
+    """The header row of an uploaded CSV, for the column-mapping step (empty if unreadable).
+    A header with `;` (or a tab) and no `,` is read with that delimiter, as the ingest does."""
     import csv
-    import io
 
-    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    delimiter = ","
+    for candidate in (";", "\t"):
+        if candidate in first and "," not in first:
+            delimiter = candidate
     try:
-        row = next(csv.reader(io.StringIO(first)), [])
+        row = next(csv.reader([first], delimiter=delimiter), [])
     except csv.Error:
         return []
     return [h.strip() for h in row if h.strip()]

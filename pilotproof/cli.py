@@ -1,0 +1,142 @@
+"""The `pilotproof` command: ingest, pilots, analyze, report.
+
+Each subcommand dispatches to one `cmd_*` function taking the parsed arguments and returning the
+exit code. Exit 0 on success, 1 on refused input (one line per problem on stderr,
+"FILE:LINE: column COL: message"), 2 on usage errors and commands not built yet. Never a traceback
+for bad input. Heavy modules (pandas, analytics) are imported inside the commands that need them,
+so `pilotproof ingest` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+#: Problems printed before "... and N more".
+MAX_PRINTED = 50
+
+
+def _open_store(args: argparse.Namespace):  # -> Store
+    from pilotproof.store import Store
+
+    return Store(args.db)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pilotproof.store import IngestError
+
+    files: list[str | Path] = list(args.files)
+    if args.pilots:
+        files.insert(0, args.pilots)
+    with _open_store(args) as store:
+        try:
+            result = store.ingest(files, user=args.user)
+        except IngestError as exc:
+            for problem in exc.problems[:MAX_PRINTED]:
+                print(problem, file=sys.stderr)
+            if exc.total > MAX_PRINTED:
+                print(f"... and {exc.total - MAX_PRINTED} more problems", file=sys.stderr)
+            print(
+                f"refused: {exc.total} problem{'s' if exc.total != 1 else ''}, nothing written",
+                file=sys.stderr,
+            )
+            return 1
+    print(result.summary)
+    return 0
+
+
+def cmd_pilots(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        frame = store.pilots()
+    if args.format == "json":
+        print(frame.to_json(orient="records", date_format="iso", indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(frame.to_csv(index=False, date_format="%Y-%m-%d"))
+    elif frame.empty:
+        print("No pilots yet: ingest a pilots file (pilot_id, go_live, ...)")
+    else:
+        shown = frame[["pilot_id", "pilot_name", "company", "function", "go_live"]].copy()
+        shown["go_live"] = shown["go_live"].dt.strftime("%Y-%m-%d")
+        print(shown.fillna("").to_string(index=False))
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    print("pilotproof analyze: not built yet", file=sys.stderr)
+    return 2
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    print("pilotproof report: not built yet", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pilotproof",
+        description="Tell real AI-pilot impact from a value mirage.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], text: str):
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument(
+            "--db",
+            metavar="PATH",
+            default=None,
+            help="database file (default: $PILOTPROOF_DB or data/pilotproof.duckdb)",
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    ingest = add(
+        "ingest",
+        cmd_ingest,
+        "Validate metrics (and pilots) CSV files and load them in one transaction.",
+    )
+    ingest.add_argument(
+        "files", nargs="+", metavar="METRICS.csv", help="long or wide metrics files"
+    )
+    ingest.add_argument(
+        "--pilots", metavar="PILOTS.csv", help="pilots file (pilot_id, go_live, ...)"
+    )
+    ingest.add_argument("--user", metavar="NAME", help="who uploads, for the audit trail")
+
+    pilots = add("pilots", cmd_pilots, "List the pilots in the database.")
+    pilots.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    analyze = add("analyze", cmd_analyze, "Estimate each pilot's effect and decision.")
+    analyze.add_argument(
+        "--pilot", action="extend", nargs="+", metavar="ID", help="only these pilots"
+    )
+    analyze.add_argument("--format", choices=("json", "table"), default="table")
+
+    report = add("report", cmd_report, "Export a proof-of-value summary.")
+    report.add_argument(
+        "--pilot", action="extend", nargs="+", metavar="ID", help="only these pilots"
+    )
+    report.add_argument("--format", choices=("pptx", "pdf", "xlsx", "html"), required=True)
+    report.add_argument("--out", metavar="FILE", required=True, help="where to write the report")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from pilotproof.store import StoreError
+
+    try:
+        return args.handler(args)
+    except StoreError as exc:
+        print(f"pilotproof: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,7 @@
 import streamlit as st
 
 from pilotproof import ui
+from pilotproof.store import StoreError
 from pilotproof.views import changed_thresholds, nice, valid_metric_name
 
 st.title("Settings")
@@ -67,6 +68,11 @@ with st.form("add_metric", clear_on_submit=True):
         elif metric_name in set(catalog["metric"]):
             st.error("That metric is already in the catalog; edit its threshold above.")
         else:
-            unit = unit.strip()
-            store.add_metric(metric_name, direction, unit, kind, threshold_pct, tolerance_pct)
-            st.rerun()
+            try:
+                store.add_metric(
+                    metric_name, direction, unit.strip(), kind, threshold_pct, tolerance_pct
+                )
+            except StoreError as error:
+                st.error(str(error))
+            else:
+                st.rerun()

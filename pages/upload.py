@@ -2,8 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from pilotproof import ui
-from pilotproof.store import IngestError
-from pilotproof.store.ingest import validate_files
+from pilotproof.store import IngestError, StoreError
 from pilotproof.views import csv_headers
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
@@ -48,7 +47,7 @@ if files:
             store.save_mapping(name, mapping)
             st.success(f"Mapping saved ({len(mapping)} columns).")
 
-    report = validate_files(payload, mapping=mapping or None, store=store)
+    report = store.validate(payload, mapping or None)
     st.subheader("Validation")
     st.dataframe(
         pd.DataFrame(report.kind.items(), columns=["file", "detected as"]), hide_index=True
@@ -88,11 +87,16 @@ if history.empty:
     st.info("No uploads yet.")
 else:
     st.dataframe(history, hide_index=True, width="stretch")
-    names = dict(zip(history["upload_id"], history["file_name"], strict=True))
+    undoable = history[history["outcome"] == "ok"]
+    names = dict(zip(undoable["upload_id"], undoable["file_name"], strict=True))
     undo = st.selectbox(
         "Upload to undo", list(names), format_func=lambda i: f"#{i} {names[i]}", key="undo_id"
     )
-    if st.button("Undo this upload"):
-        store.undo_upload(undo)
-        st.toast(f"Upload #{undo} undone.")
-        st.rerun()
+    if st.button("Undo this upload", disabled=not names):
+        try:
+            store.undo_upload(int(undo))
+        except StoreError as error:
+            st.error(str(error))
+        else:
+            st.toast(f"Upload #{undo} undone.")
+            st.rerun()

@@ -1,0 +1,35 @@
+"""AppTest helpers for the page tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_page(page: str, **state) -> AppTest:
+    """Run the router, switch to `page` (e.g. "pages/compare.py") and run it."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    if page != "pages/portfolio.py":
+        app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def texts(app: AppTest) -> str:
+    """Every markdown, caption, alert and heading on the page, one per line."""
+    parts = [e.value for e in app.markdown] + [e.value for e in app.caption]
+    for kind in (app.info, app.success, app.error, app.warning, app.title, app.subheader):
+        parts += [e.value for e in kind]
+    return "\n".join(parts)
+
+
+def store_for(db: Path):
+    from pilotproof import ui
+
+    return ui._open(str(db.resolve()))

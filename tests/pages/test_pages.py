@@ -1,0 +1,174 @@
+"""Every page through AppTest on a database in tmp_path seeded from data/sample/: assert on what a
+user sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pagetools import open_page, store_for, texts
+
+from pilotproof.ui import EMPTY_TEXT
+
+PAGES = [
+    "pages/portfolio.py",
+    "pages/upload.py",
+    "pages/explorer.py",
+    "pages/compare.py",
+    "pages/readiness.py",
+    "pages/settings.py",
+    "pages/export.py",
+]
+TITLES = [
+    "Portfolio",
+    "Upload",
+    "Pilot explorer",
+    "Compare pilots",
+    "Readiness",
+    "Settings",
+    "Export",
+]
+
+
+@pytest.mark.parametrize(("page", "title"), list(zip(PAGES, TITLES, strict=True)))
+def test_every_page_renders_its_title_on_the_sample(sample_db, page, title):
+    app = open_page(page)
+    assert [t.value for t in app.title] == [title]
+
+
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if p not in ("pages/upload.py", "pages/settings.py")]
+)
+def test_empty_database_says_so(empty_db, page):
+    app = open_page(page)
+    assert EMPTY_TEXT in [i.value for i in app.info]
+    assert not app.get("plotly_chart")
+
+
+def test_empty_upload_page_offers_the_uploader(empty_db):
+    app = open_page("pages/upload.py")
+    assert app.file_uploader[0].accept_multiple_files
+    assert "No uploads yet." in [i.value for i in app.info]
+
+
+def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
+    app = open_page("pages/portfolio.py")
+    figures = {m.label: m.value for m in app.metric}
+    assert figures["Pilots"] == str(len(sample_pilots))
+    assert 1 <= int(figures["Real value proven"]) < len(sample_pilots)
+    assert int(figures["Mirages caught"]) >= 1
+    assert figures["Annualised net value"] != "n/a"
+    pilots = app.dataframe[0].value
+    assert sorted(pilots["pilot"]) == sorted(sample_pilots["pilot_name"])
+    nw_ap = pilots.set_index("pilot").loc["Invoice capture and 3-way match"]
+    assert nw_ap["verdict"] == "Real impact"
+    board = app.dataframe[1].value
+    assert board["pilots"].sum() == len(sample_pilots)
+    assert set(board["company"]) == set(sample_pilots["company"])
+    stages = app.dataframe[-1].value
+    assert set(stages["company"]) == set(sample_pilots["company"])
+    assert set(stages["stage"]) <= {"experimenting", "expanding", "coordinating", "orchestrating"}
+    assert stages["rule"].str.len().min() > 20
+    assert [s.value for s in app.subheader] == [
+        "Pilots", "Decision board", "Pilot purgatory", "AI sprawl", "Maturity by company",
+    ]  # fmt: skip
+
+
+def test_explorer_shows_a_known_real_pilot(sample_db):
+    app = open_page("pages/explorer.py", pilot="NW-AP")
+    shown = texts(app)
+    assert "Real impact" in shown
+    assert "cycle time" in shown and "lower than it would have been" in shown
+    assert "95% interval" in shown
+    assert len(app.get("plotly_chart")) >= 1
+    check_lines = [m.value for m in app.markdown if m.value.startswith(":material/")]
+    assert len(check_lines) >= 3
+    assert any(": pass.**" in line for line in check_lines)
+
+
+def test_explorer_shows_a_mirage_with_its_failed_check(sample_db):
+    app = open_page("pages/explorer.py", pilot="MF-PROC")
+    shown = texts(app)
+    assert "Value mirage" in shown
+    assert "Pre trend: fail." in shown
+
+
+def test_explorer_adds_an_event_that_stays_in_the_store(sample_db):
+    app = open_page("pages/explorer.py", pilot="HB-TRIAGE")
+    app.date_input[0].set_value(dt.date(2026, 5, 1))
+    app.text_input[0].set_value("Claims re-org [link](http://x)")
+    app.button(key="FormSubmitter:add_event-Add event").click().run()
+    assert not app.exception
+    events = store_for(sample_db).events("HB-TRIAGE")
+    assert list(events["label"]) == ["Claims re-org [link](http://x)"]
+    table = app.dataframe[0].value
+    assert "Claims re-org [link](http://x)" in set(table["label"])
+
+
+def test_compare_marks_best_and_worst_and_filters(sample_db, sample_pilots):
+    app = open_page("pages/compare.py")
+    assert len(app.get("plotly_chart")) == 2  # forest plot and aligned small multiples
+    table = app.dataframe[0].value
+    assert set(table["rank"]) >= {"best", "worst"}
+    assert table["improvement_pct"].dropna().is_monotonic_decreasing
+    company = "Meridian Freight"
+    app.multiselect[0].set_value([company]).run()
+    filtered = app.dataframe[0].value
+    own = sample_pilots.loc[sample_pilots["company"] == company, "pilot_name"]
+    assert 0 < len(filtered) < len(table)
+    assert all(any(name in label for name in own) for label in filtered["pilot"])
+
+
+def test_readiness_lists_gaps_and_saves_an_edit(sample_db, sample_pilots):
+    app = open_page("pages/readiness.py")
+    assert len(app.data_editor[0].value) == len(sample_pilots)
+    blank = (sample_pilots.drop(columns=["pilot_id", "go_live"]) == "").any(axis=1)
+    gaps = app.dataframe[-1].value
+    incomplete = sample_pilots.loc[blank, "pilot_name"]
+    assert set(gaps["pilot"]) >= set(incomplete[sample_pilots.loc[blank, "workflow"] == ""])
+    ready = app.metric[0].value
+    assert ready.endswith(f"of {len(sample_pilots)} pilots")
+
+    shown = list(store_for(sample_db).pilots()["pilot_id"])  # the editor's row order
+    row = shown.index("NW-COLLECT")
+    app.session_state["readiness_editor"] = {
+        "edited_rows": {row: {"decision_owner": "CFO owns the dunning policy"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.run()
+    save = app.button[0]
+    assert save.label == "Save 1 changed pilot"
+    save.click().run()
+    assert not app.exception
+    saved = store_for(sample_db).pilots().set_index("pilot_id")
+    assert saved.at["NW-COLLECT", "decision_owner"] == "CFO owns the dunning policy"
+
+
+def test_settings_adds_a_custom_metric_and_rejects_a_bad_name(sample_db):
+    app = open_page("pages/settings.py")
+    catalog = app.data_editor[0].value
+    assert {"cycle_time", "rework_rate"} <= set(catalog["metric"])
+    form = "FormSubmitter:add_metric-Add metric"
+    app.text_input[0].set_value("=HYPERLINK(1)")
+    app.button(key=form).click().run()
+    assert any("lower-case letters" in e.value for e in app.error)
+    app.text_input[0].set_value("first_contact_resolution")
+    app.text_input[1].set_value("rate")
+    app.radio[0].set_value("higher_is_better")
+    app.button(key=form).click().run()
+    assert not app.exception
+    catalog = store_for(sample_db).catalog().set_index("metric")
+    assert catalog.at["first_contact_resolution", "direction"] == "higher_is_better"
+    assert "first_contact_resolution" in set(app.data_editor[0].value["metric"])
+
+
+def test_settings_saves_a_per_pilot_override(sample_db):
+    app = open_page("pages/settings.py")
+    app.selectbox[0].set_value("NW-AP")
+    app.selectbox[1].set_value("cycle_time")
+    app.number_input[0].set_value(25.0)
+    app.button(key="FormSubmitter:override-Save override").click().run()
+    overrides = store_for(sample_db).thresholds()
+    row = overrides[(overrides["pilot_id"] == "NW-AP") & (overrides["metric"] == "cycle_time")]
+    assert float(row["threshold_pct"].iloc[0]) == 25.0

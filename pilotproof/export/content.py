@@ -1,0 +1,593 @@
+"""The format-independent content of a proof-of-value report.
+
+Every writer (PowerPoint, PDF, Excel, HTML) renders the same `Report`: the same action
+titles, the same numbers, the same footer. Text is plain here; each writer escapes or
+neutralises it for its own format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+
+import pandas as pd
+
+import pilotproof
+from analytics.results import (
+    READINESS_FIELDS,
+    CheckResult,
+    Decision,
+    MetricEffect,
+    NetValue,
+    PilotResult,
+)
+
+DECISION_LABELS: dict[Decision, str] = {
+    "scale": "Scale",
+    "fix": "Fix before scaling",
+    "extend": "Extend the pilot",
+    "stop": "Stop",
+}
+VERDICT_LABELS: dict[str, str] = {
+    "real": "Real impact",
+    "mirage": "Value mirage",
+    "inconclusive": "Inconclusive",
+    "worse": "Worse",
+    "no_change": "No change",
+}
+REASON_LABELS: dict[str, str] = {
+    "noise": "within noise",
+    "pre_trend": "pre-existing trend",
+    "seasonality": "seasonality",
+    "regression_to_mean": "regression to the mean",
+    "novelty_decay": "novelty decay",
+    "control_moved": "control group moved as much",
+    "mix_shift": "mix shift",
+    "insufficient_data": "insufficient data",
+    "below_threshold": "below scaling threshold",
+    "burden_shift": "burden shift to a guardrail",
+    "readiness_gap": "readiness gap",
+    "activity_without_outcome": "activity without outcome",
+    "no_value_metric": "no value metric",
+    "too_early": "too early to tell",
+    "no_real_value": "no real value",
+}
+CHECK_LABELS: dict[str, str] = {
+    "noise": "Noise",
+    "pre_trend": "Pre-existing trend",
+    "seasonality": "Seasonality",
+    "regression_to_mean": "Regression to the mean",
+    "novelty_decay": "Novelty decay",
+    "control_moved": "Control group moved",
+    "mix_shift": "Mix shift",
+    "insufficient_data": "Enough data",
+}
+READINESS_LABELS: dict[str, str] = {
+    "workflow": "Workflow",
+    "decision_owner": "Decision owner",
+    "execution_owner": "Execution owner",
+    "exception_path": "Exception path",
+    "escalation_path": "Escalation path",
+    "control_points": "Control points",
+    "value_metric": "Value metric",
+}
+METHOD_LABELS: dict[str, str] = {
+    "its": "interrupted time series",
+    "did": "difference-in-differences",
+    "synthetic_control": "synthetic control",
+    "none": "no estimate",
+}
+
+
+@dataclass(frozen=True)
+class Footer:
+    """What a reader needs to reproduce a report; printed on every page, slide and sheet."""
+
+    data_as_of: str
+    scope: str
+    method: str
+    version: str
+    data_hash: str
+    generated_at: str
+
+    @property
+    def text(self) -> str:
+        return (
+            f"Data as of {self.data_as_of} | {self.scope} | Method: {self.method} | "
+            f"pilotproof {self.version} | data sha256 {self.data_hash} | "
+            f"generated {self.generated_at}"
+        )
+
+
+@dataclass(frozen=True)
+class EffectRow:
+    """One metric of one pilot, as a table row."""
+
+    pilot_id: str
+    metric: str
+    unit: str
+    kind: str
+    direction: str
+    verdict: str
+    method: str
+    n_pre: int
+    n_post: int
+    effect_pct: float | None
+    ci_low_pct: float | None
+    ci_high_pct: float | None
+    effect_abs: float | None
+    ci_low_abs: float | None
+    ci_high_abs: float | None
+    baseline: float | None
+    mde_pct: float | None
+    threshold_pct: float | None
+    tolerance_pct: float | None
+    reasons: tuple[str, ...]
+    note: str
+
+    @property
+    def effect_text(self) -> str:
+        return pct(self.effect_pct)
+
+    @property
+    def interval_text(self) -> str:
+        return interval(self.ci_low_pct, self.ci_high_pct)
+
+    @property
+    def bar_text(self) -> str:
+        """The bar this metric is held to: the scaling threshold or the guardrail tolerance."""
+        if self.kind == "guardrail" and self.tolerance_pct is not None:
+            return f"may worsen <= {self.tolerance_pct:g}%"
+        if self.kind == "value" and self.threshold_pct is not None:
+            return f"improve >= {self.threshold_pct:g}%"
+        return ""
+
+    @property
+    def reasons_text(self) -> str:
+        return ", ".join(REASON_LABELS.get(r, r) for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    pilot_id: str
+    metric: str
+    check: str
+    applicable: bool
+    passed: bool
+    statistic: float | None
+    p_value: float | None
+    explanation: str
+
+    @property
+    def outcome(self) -> str:
+        if not self.applicable:
+            return "n/a"
+        return "pass" if self.passed else "FAIL"
+
+
+@dataclass(frozen=True)
+class ReadinessRow:
+    field: str
+    label: str
+    answer: str | None
+
+    @property
+    def gap(self) -> bool:
+        return self.answer is None or not self.answer.strip()
+
+
+@dataclass(frozen=True)
+class PilotSection:
+    """Everything the report says about one pilot."""
+
+    pilot_id: str
+    name: str
+    company: str
+    function: str
+    vendor: str
+    go_live: pd.Timestamp | None
+    monthly_cost: float | None
+    annual_volume: float | None
+    decision: Decision
+    reasons: tuple[str, ...]
+    action_title: str
+    headline: MetricEffect | None
+    effects: tuple[EffectRow, ...]
+    checks: tuple[CheckRow, ...]
+    readiness: tuple[ReadinessRow, ...]
+    net_value: NetValue | None
+    result: PilotResult = field(repr=False, compare=False)
+    units: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    events: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def decision_label(self) -> str:
+        return DECISION_LABELS.get(self.decision, self.decision)
+
+    @property
+    def reasons_text(self) -> str:
+        return ", ".join(REASON_LABELS.get(r, r) for r in self.reasons)
+
+    @property
+    def guardrails(self) -> tuple[EffectRow, ...]:
+        return tuple(row for row in self.effects if row.kind == "guardrail")
+
+    @property
+    def readiness_gaps(self) -> tuple[str, ...]:
+        return tuple(row.label for row in self.readiness if row.gap)
+
+    @property
+    def check_metrics(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(row.metric for row in self.checks))
+
+    @property
+    def check_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(row.check for row in self.checks))
+
+    def check(self, metric: str, name: str) -> CheckRow | None:
+        for row in self.checks:
+            if row.metric == metric and row.check == name:
+                return row
+        return None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A proof-of-value report for one pilot, a selection or the whole portfolio."""
+
+    title: str
+    subtitle: str
+    pilots: tuple[PilotSection, ...]
+    footer: Footer
+    observations: pd.DataFrame = field(repr=False, compare=False)
+    results: tuple[PilotResult, ...] = field(repr=False, compare=False)
+
+    @property
+    def is_selection(self) -> bool:
+        return len(self.pilots) > 1
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {p.pilot_id: p.name for p in self.pilots}
+
+    @property
+    def decision_counts(self) -> dict[str, int]:
+        counts = {d: 0 for d in DECISION_LABELS}
+        for pilot in self.pilots:
+            counts[pilot.decision] = counts.get(pilot.decision, 0) + 1
+        return counts
+
+
+# ---- number formatting shared by every writer -------------------------------------------
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """-21.34 -> '-21.3%'; None -> 'n/a'."""
+    return f"{value:+.{digits}f}%" if is_number(value) else "n/a"
+
+
+def interval(low: float | None, high: float | None, digits: int = 1) -> str:
+    if not (is_number(low) and is_number(high)):
+        return "n/a"
+    return f"{low:+.{digits}f}% to {high:+.{digits}f}%"
+
+
+def money(amount: float | None) -> str:
+    """12345.6 -> '12,346'; with sign for negatives."""
+    if not is_number(amount):
+        return "n/a"
+    return f"{amount:,.0f}"
+
+
+def waterfall_parts(start: float, end: float) -> tuple[float, float, float, float]:
+    """A step from `start` to `end` as (invisible up, visible up, invisible down, visible down).
+
+    Stacked charts stack positive and negative values separately from zero, so a step that
+    crosses zero is drawn as a positive part and a negative part.
+    """
+    low, high = sorted((start, end))
+    if low >= 0:
+        return (low, high - low, 0.0, 0.0)
+    if high <= 0:
+        return (0.0, 0.0, high, low - high)
+    return (0.0, high, 0.0, low)
+
+
+def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.Series | None:
+    """Per period of `effect.series`, the level the metric must reach to meet its scaling
+    threshold: the counterfactual moved by `threshold_pct` in the good direction, post go-live
+    only (NaN before). None when there is no threshold, go-live or series.
+    """
+    series = effect.series
+    if effect.threshold_pct is None or go_live is None or series is None:
+        return None
+    sign = -1.0 if effect.direction == "lower_is_better" else 1.0
+    post = pd.to_datetime(series["date"]).to_numpy() >= go_live.to_datetime64()
+    level = series["counterfactual"].astype(float) * (1 + sign * effect.threshold_pct / 100)
+    return level.where(post)
+
+
+def humanise(metric: str) -> str:
+    return metric.replace("_", " ")
+
+
+# ---- building the content ---------------------------------------------------------------
+
+
+def build_report(
+    results: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    observations: pd.DataFrame,
+    *,
+    catalog: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    pilot_ids: Sequence[str] | None = None,
+    filters: Mapping[str, str] | None = None,
+    generated_at: datetime | None = None,
+) -> Report:
+    """Assemble the report from analysis results and the store's frames.
+
+    `pilots`, `observations`, `catalog` and `events` have the columns of the matching `Store`
+    methods. Results are kept in the order given; `pilot_ids` narrows them.
+    """
+    wanted = set(pilot_ids) if pilot_ids else None
+    chosen = tuple(r for r in results if wanted is None or r.pilot_id in wanted)
+    chosen_ids = [r.pilot_id for r in chosen]
+    pilots = pilots[pilots["pilot_id"].isin(chosen_ids)] if len(pilots) else pilots
+    observations = (
+        observations[observations["pilot_id"].isin(chosen_ids)]
+        if len(observations)
+        else observations
+    )
+    info = {row["pilot_id"]: row for row in pilots.to_dict("records")}
+    units = _units(observations, catalog)
+    sections = tuple(
+        _section(result, info.get(result.pilot_id, {}), units, _pilot_events(events, result))
+        for result in chosen
+    )
+    footer = Footer(
+        data_as_of=_data_as_of(observations),
+        scope=_scope(chosen_ids, pilot_ids, filters),
+        method=_method(chosen),
+        version=app_version(),
+        data_hash=data_hash(observations, pilots),
+        generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    if len(sections) == 1:
+        title = f"Proof of value: {sections[0].name}"
+    elif pilot_ids:
+        title = f"Proof of value: {len(sections)} selected AI pilots"
+    else:
+        title = f"Proof of value: AI pilot portfolio ({len(sections)} pilots)"
+    counts = {d: 0 for d in DECISION_LABELS}
+    for section in sections:
+        counts[section.decision] = counts.get(section.decision, 0) + 1
+    subtitle = ", ".join(f"{n} {DECISION_LABELS[d].lower()}" for d, n in counts.items() if n)
+    return Report(
+        title=title,
+        subtitle=subtitle or "No pilots",
+        pilots=sections,
+        footer=footer,
+        observations=observations,
+        results=chosen,
+    )
+
+
+def app_version() -> str:
+    """`pilotproof.__version__`, read from the installed metadata if the package is a namespace."""
+    found = getattr(pilotproof, "__version__", None)
+    if found:
+        return str(found)
+    try:
+        return version("pilotproof")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def data_hash(observations: pd.DataFrame, pilots: pd.DataFrame) -> str:
+    """First 16 hex digits of a SHA-256 over the observations and pilots in a canonical order.
+
+    The same data give the same hash whatever order the rows were stored in, so a reader can
+    regenerate the report and compare.
+    """
+    digest = hashlib.sha256()
+    for frame, keys in (
+        (observations, ["pilot_id", "metric", "group", "segment", "date"]),
+        (pilots, ["pilot_id"]),
+    ):
+        if frame is None or frame.empty:
+            digest.update(b"empty")
+            continue
+        columns = sorted(frame.columns)
+        order = [k for k in keys if k in frame.columns]
+        canonical = frame[columns].sort_values(order, kind="mergesort").reset_index(drop=True)
+        digest.update(",".join(columns).encode())
+        hashed = pd.util.hash_pandas_object(canonical.astype(str), index=False)
+        digest.update(hashed.to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def action_title(result: PilotResult, name: str, headline: MetricEffect | None) -> str:
+    """The analysis' own summary when it gives one, else one built from the headline metric."""
+    if result.summary.strip():
+        return result.summary.strip()
+    verdict_phrase = {
+        "scale": "ready to scale",
+        "fix": "fix before scaling",
+        "extend": "extend: too early to tell",
+        "stop": "stop: no provable value",
+    }.get(result.decision, result.decision)
+    if headline is None or not is_number(headline.effect_pct):
+        return f"{name}: no measurable effect on its value metric; {verdict_phrase}"
+    change = headline.effect_pct
+    verb = "cut" if change < 0 else "raised"
+    lo, hi = headline.ci_low_pct, headline.ci_high_pct
+    bounds = ""
+    if is_number(lo) and is_number(hi):
+        if lo * hi > 0:
+            a, b = sorted((abs(lo), abs(hi)))
+            bounds = f" (95% interval {a:.0f}-{b:.0f}%)"
+        else:
+            bounds = f" (95% interval {lo:+.0f}% to {hi:+.0f}%)"
+    return f"{name} {verb} {humanise(headline.metric)} {abs(change):.0f}%{bounds}; {verdict_phrase}"
+
+
+def headline_effect(result: PilotResult) -> MetricEffect | None:
+    """The metric the pilot is judged on: its value metric, else its first value-kind metric."""
+    by_name = {m.metric: m for m in result.metrics}
+    for name in result.value_metrics:
+        if name in by_name:
+            return by_name[name]
+    for effect in result.metrics:
+        if effect.kind == "value":
+            return effect
+    return result.metrics[0] if result.metrics else None
+
+
+def _section(
+    result: PilotResult,
+    info: Mapping[str, object],
+    units: Mapping[str, str],
+    events: pd.DataFrame | None,
+) -> PilotSection:
+    name = _text(info.get("pilot_name")) or result.pilot_id
+    headline = headline_effect(result)
+    effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
+    checks = tuple(
+        _check_row(result.pilot_id, e.metric, c) for e in result.metrics for c in e.checks
+    )
+    readiness = tuple(
+        ReadinessRow(f, READINESS_LABELS.get(f, f), _text(info.get(f)) or None)
+        for f in READINESS_FIELDS
+    )
+    go_live = info.get("go_live")
+    return PilotSection(
+        pilot_id=result.pilot_id,
+        name=name,
+        company=_text(info.get("company")),
+        function=_text(info.get("function")),
+        vendor=_text(info.get("vendor")),
+        go_live=pd.Timestamp(go_live) if go_live is not None and not pd.isna(go_live) else None,
+        monthly_cost=_number(info.get("monthly_cost")),
+        annual_volume=_number(info.get("annual_volume")),
+        decision=result.decision,
+        reasons=tuple(result.reasons),
+        action_title=action_title(result, name, headline),
+        headline=headline,
+        effects=effects,
+        checks=checks,
+        readiness=readiness,
+        net_value=result.net_value,
+        result=result,
+        units=units,
+        events=events,
+    )
+
+
+def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
+    return EffectRow(
+        pilot_id=effect.pilot_id,
+        metric=effect.metric,
+        unit=unit,
+        kind=effect.kind,
+        direction=effect.direction,
+        verdict=effect.verdict,
+        method=effect.method,
+        n_pre=effect.n_pre,
+        n_post=effect.n_post,
+        effect_pct=effect.effect_pct,
+        ci_low_pct=effect.ci_low_pct,
+        ci_high_pct=effect.ci_high_pct,
+        effect_abs=effect.effect_abs,
+        ci_low_abs=effect.ci_low_abs,
+        ci_high_abs=effect.ci_high_abs,
+        baseline=effect.baseline,
+        mde_pct=effect.mde_pct,
+        threshold_pct=effect.threshold_pct,
+        tolerance_pct=effect.tolerance_pct,
+        reasons=tuple(effect.reasons),
+        note=effect.note,
+    )
+
+
+def _check_row(pilot_id: str, metric: str, check: CheckResult) -> CheckRow:
+    return CheckRow(
+        pilot_id=pilot_id,
+        metric=metric,
+        check=check.name,
+        applicable=check.applicable,
+        passed=check.passed,
+        statistic=check.statistic,
+        p_value=check.p_value,
+        explanation=check.explanation,
+    )
+
+
+def _units(observations: pd.DataFrame, catalog: pd.DataFrame | None) -> dict[str, str]:
+    units: dict[str, str] = {}
+    if catalog is not None and not catalog.empty and "unit" in catalog:
+        pairs = zip(catalog["metric"], catalog["unit"], strict=True)
+        units.update({str(metric): _text(unit) for metric, unit in pairs})
+    if not observations.empty and "unit" in observations:
+        firsts = observations.drop_duplicates("metric")
+        for metric, unit in zip(firsts["metric"], firsts["unit"], strict=True):
+            if _text(unit):
+                units[str(metric)] = _text(unit)
+    return units
+
+
+def _pilot_events(events: pd.DataFrame | None, result: PilotResult) -> pd.DataFrame | None:
+    if events is None or events.empty:
+        return None
+    mine = events[events["pilot_id"] == result.pilot_id]
+    return mine if not mine.empty else None
+
+
+def _data_as_of(observations: pd.DataFrame) -> str:
+    if observations.empty:
+        return "no data"
+    latest = pd.to_datetime(observations["date"]).max()
+    return "no data" if pd.isna(latest) else latest.strftime("%Y-%m-%d")
+
+
+def _scope(
+    chosen: Sequence[str], asked: Sequence[str] | None, filters: Mapping[str, str] | None
+) -> str:
+    shown = ", ".join(chosen[:8]) + (f" and {len(chosen) - 8} more" if len(chosen) > 8 else "")
+    scope = f"Pilots: {shown}" if asked else f"Whole portfolio ({len(chosen)} pilots: {shown})"
+    if filters:
+        scope += "; filters: " + ", ".join(f"{k}={v}" for k, v in filters.items())
+    return scope
+
+
+def _method(results: Iterable[PilotResult]) -> str:
+    used = sorted({m.method for r in results for m in r.metrics if m.method != "none"})
+    names = ", ".join(METHOD_LABELS.get(m, m) for m in used) or "none"
+    return f"counterfactual by {names}; 95% intervals robust to autocorrelation"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

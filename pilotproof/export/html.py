@@ -1,0 +1,289 @@
+"""One self-contained HTML file: plotly's JavaScript inlined once, interactive charts, no network.
+
+Every piece of user text goes through `html.escape` before it reaches the page, and through
+`charts.safe_text` before it reaches a plotly label (plotly renders a subset of HTML, links
+included). Plotly serialises figure data with `<`, `>` and `/` escaped, so a name like
+`</script>` cannot close the figure's script block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from pilotproof import charts
+from pilotproof.export.content import (
+    CHECK_LABELS,
+    VERDICT_LABELS,
+    EffectRow,
+    PilotSection,
+    Report,
+    humanise,
+    interval,
+    money,
+    pct,
+)
+
+Progress = Callable[[float, str], None]
+_CONFIG = {"displaylogo": False, "responsive": True}
+
+_STYLE = """
+body { font-family: Inter, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2733;
+       margin: 0 auto; max-width: 1180px; padding: 24px 32px; line-height: 1.4; }
+h1 { font-size: 28px; margin: 0 0 4px; }
+h2 { font-size: 21px; margin: 0 0 6px; }
+h3 { font-size: 15px; margin: 18px 0 6px; text-transform: uppercase; letter-spacing: .04em;
+     color: #4a5a6a; }
+.subtitle { color: #4a5a6a; margin-bottom: 16px; }
+section { border-top: 3px solid #1d2733; padding-top: 14px; margin-top: 32px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0 10px; }
+th, td { border-bottom: 1px solid #d8dee4; padding: 5px 8px; text-align: left;
+         vertical-align: top; }
+th { background: #eef2f6; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.chip { display: inline-block; padding: 2px 10px; border-radius: 10px; color: #fff;
+        font-weight: 600; font-size: 12px; white-space: nowrap; }
+.fail { color: #b04500; font-weight: 600; }
+.gap { color: #b04500; font-weight: 600; }
+.meta { color: #4a5a6a; font-size: 13px; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+footer { color: #5a6a7a; font-size: 11px; border-top: 1px solid #d8dee4; margin-top: 14px;
+         padding-top: 6px; }
+@media print { section { break-before: page; } }
+"""
+
+
+def render(report: Report, progress: Progress | None = None) -> bytes:
+    """The report as one self-contained HTML page, returned as UTF-8 bytes."""
+    step = progress or (lambda fraction, text: None)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(report.title)}</title>",
+        f"<style>{_STYLE}</style>",
+        f'<script type="text/javascript">{get_plotlyjs()}</script>',
+        "</head><body>",
+        f"<h1>{escape(report.title)}</h1>",
+        f'<div class="subtitle">{escape(report.subtitle)}</div>',
+        _summary(report),
+    ]
+    step(0.1, "Executive summary")
+    if report.is_selection:
+        parts.append(_comparison(report))
+    for i, pilot in enumerate(report.pilots):
+        step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.pilot_id}")
+        parts.append(_pilot(pilot, report))
+    parts.append(_footer(report))
+    parts.append("</body></html>")
+    step(1.0, "Done")
+    return "\n".join(parts).encode("utf-8")
+
+
+def _summary(report: Report) -> str:
+    rows = []
+    for p in report.pilots:
+        net = money(p.net_value.annual_net) if p.net_value else "n/a"
+        rows.append(
+            "<tr>"
+            f"<td>{escape(p.name)}</td>"
+            f"<td>{_chip(p.decision, p.decision_label)}</td>"
+            f"<td><strong>{escape(p.action_title)}</strong></td>"
+            f"<td>{escape(p.reasons_text) or '&mdash;'}</td>"
+            f'<td class="num">{escape(net)}</td>'
+            "</tr>"
+        )
+    return (
+        '<section id="summary"><h2>Executive summary</h2>'
+        "<table><thead><tr><th>Pilot</th><th>Decision</th><th>Action title</th>"
+        "<th>Reasons</th><th>Annual net value</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + _footer(report)
+        + "</section>"
+    )
+
+
+def _comparison(report: Report) -> str:
+    figure = charts.forest_plot(report.results, labels=report.labels)
+    rows = []
+    for p in report.pilots:
+        for e in p.effects:
+            if e.metric in p.result.value_metrics:
+                rows.append(_effect_cells(e, prefix=f"<td>{escape(p.name)}</td>"))
+    return (
+        '<section id="comparison"><h2>Side-by-side comparison</h2>'
+        '<div class="meta">Improvement against the counterfactual with its 95% interval; '
+        "right is better whatever the metric's direction.</div>"
+        + _figure(figure)
+        + "<table><thead><tr><th>Pilot</th>"
+        + _effect_header()
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + _footer(report)
+        + "</section>"
+    )
+
+
+def _pilot(p: PilotSection, report: Report) -> str:
+    meta = " &middot; ".join(
+        escape(x)
+        for x in (
+            p.pilot_id,
+            p.company,
+            p.function,
+            p.vendor and f"vendor {p.vendor}",
+            (p.go_live is not None and f"go-live {p.go_live:%Y-%m-%d}") or "",
+        )
+        if x
+    )
+    parts = [
+        f'<section id="pilot-{escape(p.pilot_id, quote=True)}">',
+        f"<h2>{escape(p.action_title)}</h2>",
+        f'<div class="meta">{_chip(p.decision, p.decision_label)} {escape(p.name)} &middot; '
+        f"{meta}</div>",
+    ]
+    if p.reasons:
+        parts.append(f'<div class="meta">Why: {escape(p.reasons_text)}</div>')
+    if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
+        figure = charts.series_chart(
+            p.headline,
+            p.go_live,
+            unit=p.units.get(p.headline.metric, ""),
+            events=p.events,
+            title=charts.safe_text(f"{p.name}: {humanise(p.headline.metric)}"),
+        )
+        parts.append(_figure(figure))
+    parts.append("<h3>Effects against the counterfactual</h3>")
+    parts.append(
+        "<table><thead><tr>"
+        + _effect_header()
+        + "</tr></thead><tbody>"
+        + "".join(_effect_cells(e) for e in p.effects)
+        + "</tbody></table>"
+    )
+    if p.guardrails:
+        parts.append("<h3>Guardrails</h3>")
+        parts.append(_guardrails(p))
+    parts.append("<h3>Value-mirage checks</h3>")
+    parts.append(_checks(p))
+    parts.append('<div class="grid"><div><h3>Readiness</h3>')
+    parts.append(_readiness(p))
+    parts.append("</div><div><h3>Annualised net value</h3>")
+    bridge = charts.value_bridge(p.result)
+    if bridge is None:
+        parts.append('<p class="meta">Not computed: monthly cost or annual volume unknown.</p>')
+    else:
+        net = p.net_value
+        parts.append(
+            f'<p class="meta">Net {escape(money(net.annual_net))} per year '
+            f"(95% interval {escape(money(net.ci_low))} to {escape(money(net.ci_high))}).</p>"
+        )
+        bridge.update_layout(height=320)
+        parts.append(_figure(bridge))
+    parts.append("</div></div>")
+    parts.append(_footer(report))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _effect_header() -> str:
+    return (
+        "<th>Metric</th><th>Kind</th><th>Verdict</th><th>Effect</th><th>95% interval</th>"
+        "<th>Bar to clear</th><th>Method</th><th>Reasons</th>"
+    )
+
+
+def _effect_cells(e: EffectRow, prefix: str = "") -> str:
+    verdict = VERDICT_LABELS.get(e.verdict, e.verdict)
+    color = charts.VERDICT_COLORS.get(e.verdict, "#999999")
+    return (
+        f"<tr>{prefix}<td>{escape(humanise(e.metric))}</td><td>{escape(e.kind)}</td>"
+        f'<td><span class="chip" style="background:{color}">{escape(verdict)}</span></td>'
+        f'<td class="num">{escape(e.effect_text)}</td>'
+        f'<td class="num">{escape(e.interval_text)}</td>'
+        f"<td>{escape(e.bar_text)}</td><td>{escape(e.method)}</td>"
+        f"<td>{escape(e.reasons_text)}</td></tr>"
+    )
+
+
+def _guardrails(p: PilotSection) -> str:
+    rows = []
+    for e in p.guardrails:
+        breached = e.verdict == "worse"
+        status = "worsened beyond tolerance" if breached else "held"
+        rows.append(
+            f"<tr><td>{escape(humanise(e.metric))}</td>"
+            f'<td class="num">{escape(pct(e.effect_pct))}</td>'
+            f'<td class="num">{escape(interval(e.ci_low_pct, e.ci_high_pct))}</td>'
+            f"<td>{escape(e.bar_text)}</td>"
+            f'<td class="{"fail" if breached else ""}">{status}</td></tr>'
+        )
+    return (
+        "<table><thead><tr><th>Guardrail</th><th>Change</th><th>95% interval</th>"
+        "<th>Tolerance</th><th>Status</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _checks(p: PilotSection) -> str:
+    metrics = p.check_metrics
+    if not metrics:
+        return '<p class="meta">No checks were run.</p>'
+    head = "".join(f"<th>{escape(humanise(m))}</th>" for m in metrics)
+    rows = []
+    for name in p.check_names:
+        cells = []
+        for metric in metrics:
+            row = p.check(metric, name)
+            if row is None:
+                cells.append("<td>&mdash;</td>")
+                continue
+            css = ' class="fail"' if row.outcome == "FAIL" else ""
+            cells.append(f'<td{css} title="{escape(row.explanation)}">{row.outcome}</td>')
+        label = CHECK_LABELS.get(name, humanise(name))
+        rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}</tr>")
+    failed = [c for c in p.checks if c.applicable and not c.passed]
+    notes = "".join(
+        f"<li><strong>{escape(humanise(c.metric))}, {escape(CHECK_LABELS.get(c.check, c.check))}"
+        f"</strong>: {escape(c.explanation)}</li>"
+        for c in failed
+    )
+    return (
+        f"<table><thead><tr><th>Check</th>{head}</tr></thead><tbody>{''.join(rows)}"
+        "</tbody></table>" + (f"<ul>{notes}</ul>" if notes else "")
+    )
+
+
+def _readiness(p: PilotSection) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(r.label)}</td>"
+        + ('<td class="gap">missing</td>' if r.gap else f"<td>{escape(r.answer or '')}</td>")
+        + "</tr>"
+        for r in p.readiness
+    )
+    gaps = p.readiness_gaps
+    summary = (
+        f'<p class="gap">Gaps: {escape(", ".join(gaps))}</p>'
+        if gaps
+        else '<p class="meta">Every readiness question is answered.</p>'
+    )
+    return f"<table><tbody>{rows}</tbody></table>{summary}"
+
+
+def _chip(decision: str, label: str) -> str:
+    color = charts.DECISION_COLORS.get(decision, "#999999")
+    return f'<span class="chip" style="background:{color}">{escape(label)}</span>'
+
+
+def _figure(figure: go.Figure) -> str:
+    return figure.to_html(
+        full_html=False, include_plotlyjs=False, include_mathjax=False, config=_CONFIG
+    )
+
+
+def _footer(report: Report) -> str:
+    return f'<footer class="report-footer">{escape(report.footer.text)}</footer>'

@@ -1,0 +1,89 @@
+"""Static PNGs of plotly figures through kaleido, every figure in ONE browser session.
+
+Kaleido starts a headless Chromium per session, which costs seconds; a report with twenty
+charts rendered one `to_image` call at a time would start twenty browsers. Here one
+`kaleido.Kaleido` context renders them all and reports progress after each figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from pilotproof import charts
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    figure: go.Figure
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """PNG bytes per figure (None where rendering failed) and why it failed, if it did."""
+
+    pngs: tuple[bytes | None, ...]
+    problem: str = ""
+
+
+def render_pngs(
+    specs: Sequence[FigureSpec], progress: Progress | None = None, scale: float = 2.0
+) -> Rendered:
+    """Render every figure, on a white print theme, in a single kaleido session."""
+    if not specs:
+        return Rendered(())
+    _point_at_chromium()
+    step = progress or (lambda fraction, text: None)
+    outcome: dict[str, object] = {}
+
+    async def run() -> list[bytes]:
+        import kaleido
+
+        pngs = []
+        async with kaleido.Kaleido(n=1, timeout=120) as session:
+            for i, spec in enumerate(specs):
+                opts = {"format": "png", "width": spec.width, "height": spec.height}
+                opts["scale"] = scale
+                pngs.append(await session.calc_fig(charts.for_print(spec.figure), opts=opts))
+                step((i + 1) / len(specs), f"Chart {i + 1} of {len(specs)}")
+        return pngs
+
+    def target() -> None:
+        try:
+            outcome["pngs"] = asyncio.run(run())
+        except Exception as error:  # kaleido/choreographer raise many kinds; report any
+            outcome["error"] = error
+
+    # asyncio.run needs a thread without a running event loop (Streamlit may have one).
+    worker = threading.Thread(target=target, name="kaleido-render")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        error = outcome["error"]
+        log.warning("chart images could not be rendered: %s", error)
+        reason = f"chart images unavailable ({type(error).__name__}: {error})"
+        return Rendered((None,) * len(specs), reason[:300])
+    return Rendered(tuple(outcome["pngs"]))  # type: ignore[arg-type]
+
+
+def _point_at_chromium() -> None:
+    """Kaleido finds Chrome itself; on Debian the browser is `chromium`, so say where it is."""
+    if os.environ.get("BROWSER_PATH"):
+        return
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            os.environ["BROWSER_PATH"] = found
+            return

@@ -1,0 +1,488 @@
+"""Read-only PDF: the portfolio summary, then a one-page summary per pilot (reportlab platypus).
+
+Charts are the app's own plotly figures (`pilotproof.charts`) rendered to PNG by kaleido and
+Chromium, all in one browser session (`images.render_pngs`). We chose that over redrawing the
+charts with reportlab's graphics because the PDF then shows exactly the charts a partner saw
+in the app and the HTML export (same counterfactual band, threshold line, colours, legends),
+and there is one chart implementation to keep right instead of two. The cost is a headless
+browser start of a few seconds per export; if no browser is available the PDF is still
+written, with a visible note where each chart would be.
+
+Each pilot page is wrapped in `KeepInFrame(mode="shrink")`, so a pilot with many metrics is
+scaled down rather than spilling onto a second page.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    Image,
+    KeepInFrame,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from pilotproof import charts
+from pilotproof.export.content import (
+    CHECK_LABELS,
+    VERDICT_LABELS,
+    PilotSection,
+    Report,
+    humanise,
+    interval,
+    money,
+    pct,
+)
+from pilotproof.export.images import FigureSpec, render_pngs
+
+Progress = Callable[[float, str], None]
+
+PAGE = landscape(A4)
+MARGIN = 12 * mm
+FOOTER_HEIGHT = 11 * mm
+CONTENT_WIDTH = PAGE[0] - 2 * MARGIN
+CONTENT_HEIGHT = PAGE[1] - 2 * MARGIN - FOOTER_HEIGHT
+INK = colors.HexColor("#1D2733")
+MUTED = colors.HexColor("#5A6A7A")
+HEADER_FILL = colors.HexColor("#E8EEF4")
+RULE = colors.HexColor("#D8DEE4")
+SERIES_PX = (900, 470)
+BRIDGE_PX = (520, 340)
+_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def _fonts() -> tuple[str, str]:
+    """DejaVu Sans when installed (covers non-Latin names), else the built-in Helvetica."""
+    regular, bold = _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"
+    if regular.exists() and bold.exists():
+        if "PilotSans" not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont("PilotSans", str(regular)))
+            pdfmetrics.registerFont(TTFont("PilotSans-Bold", str(bold)))
+        return "PilotSans", "PilotSans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
+FONT, BOLD = _fonts()
+STYLES = {
+    "title": ParagraphStyle("title", fontName=BOLD, fontSize=20, leading=24, textColor=INK),
+    "h1": ParagraphStyle("h1", fontName=BOLD, fontSize=15, leading=19, textColor=INK),
+    "h2": ParagraphStyle(
+        "h2", fontName=BOLD, fontSize=10, leading=13, textColor=MUTED, spaceBefore=4
+    ),
+    "body": ParagraphStyle("body", fontName=FONT, fontSize=9, leading=11.5, textColor=INK),
+    "meta": ParagraphStyle("meta", fontName=FONT, fontSize=9, leading=11.5, textColor=MUTED),
+    "cell": ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=10, textColor=INK),
+    "cell_bold": ParagraphStyle("cellb", fontName=BOLD, fontSize=8, leading=10, textColor=INK),
+    "num": ParagraphStyle(
+        "num", fontName=FONT, fontSize=8, leading=10, textColor=INK, alignment=TA_RIGHT
+    ),
+    "chip": ParagraphStyle("chip", fontName=BOLD, fontSize=8, leading=10, textColor=colors.white),
+    "fail": ParagraphStyle(
+        "fail", fontName=BOLD, fontSize=8, leading=10, textColor=colors.HexColor("#B04500")
+    ),
+}
+
+
+def render(report: Report, progress: Progress | None = None) -> bytes:
+    """The report as a PDF, returned as bytes."""
+    step = progress or (lambda fraction, text: None)
+    step(0.02, "Preparing charts")
+    specs, slots = _figures(report)
+    rendered = render_pngs(specs, lambda f, text: step(0.05 + 0.75 * f, text))
+    images = {key: rendered.pngs[i] for i, key in enumerate(slots)}
+    step(0.85, "Laying out pages")
+    buffer = io.BytesIO()
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + FOOTER_HEIGHT,
+        title=report.title,
+        author="pilotproof",
+        subject=report.footer.text,
+    )
+    frame = Frame(MARGIN, MARGIN + FOOTER_HEIGHT, CONTENT_WIDTH, CONTENT_HEIGHT, id="body")
+    doc.addPageTemplates(
+        [PageTemplate(id="page", frames=[frame], onPage=_footer(report.footer.text))]
+    )
+    story: list = _summary(report, rendered.problem)
+    if report.is_selection:
+        story += [PageBreak(), *_comparison(report, images.get("forest"), rendered.problem)]
+    for pilot in report.pilots:
+        story.append(PageBreak())
+        story.append(_pilot_page(pilot, images, rendered.problem))
+    doc.build(story)
+    step(1.0, "Done")
+    return buffer.getvalue()
+
+
+def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | str]]:
+    specs: list[FigureSpec] = []
+    slots: list[tuple[str, str] | str] = []
+    if report.is_selection:
+        figure = charts.forest_plot(report.results, labels=report.labels)
+        rows = sum(
+            1 for p in report.pilots for m in p.result.metrics if m.metric in p.result.value_metrics
+        )
+        specs.append(FigureSpec(figure, 900, max(300, 70 + 34 * rows)))
+        slots.append("forest")
+    for p in report.pilots:
+        h = p.headline
+        if h is not None and h.series is not None and not h.series.empty:
+            figure = charts.series_chart(
+                h, p.go_live, unit=p.units.get(h.metric, ""), events=p.events
+            )
+            figure.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
+            specs.append(FigureSpec(figure, *SERIES_PX))
+            slots.append(("series", p.pilot_id))
+        bridge = charts.value_bridge(p.result)
+        if bridge is not None:
+            bridge.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
+            specs.append(FigureSpec(bridge, *BRIDGE_PX))
+            slots.append(("bridge", p.pilot_id))
+    return specs, slots
+
+
+# ---- pages ---------------------------------------------------------------------------------
+
+
+def _summary(report: Report, problem: str) -> list:
+    story: list = [
+        Paragraph(escape(report.title), STYLES["title"]),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(report.subtitle), STYLES["meta"]),
+        Spacer(1, 5 * mm),
+        Paragraph("Executive summary", STYLES["h1"]),
+        Spacer(1, 2 * mm),
+    ]
+    rows = [
+        [
+            _p("Decision", "cell_bold"),
+            _p("Pilot", "cell_bold"),
+            _p("Action title", "cell_bold"),
+            _p("Reasons", "cell_bold"),
+            _p("Annual net value", "cell_bold"),
+        ]
+    ]
+    fills = []
+    for r, p in enumerate(report.pilots, start=1):
+        net = money(p.net_value.annual_net) if p.net_value else "n/a"
+        rows.append(
+            [
+                _p(p.decision_label, "chip"),
+                _p(p.name),
+                _p(p.action_title, "cell_bold"),
+                _p(p.reasons_text or "-"),
+                _p(net, "num"),
+            ]
+        )
+        fills.append(("BACKGROUND", (0, r), (0, r), _decision_color(p.decision)))
+    widths = [32 * mm, 48 * mm, 120 * mm, 46 * mm, 27 * mm]
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(_grid(fills))
+    story.append(table)
+    if problem:
+        story += [Spacer(1, 3 * mm), _p(f"Note: {problem}", "meta")]
+    return story
+
+
+def _comparison(report: Report, png: bytes | None, problem: str) -> list:
+    story: list = [
+        Paragraph("Side-by-side comparison", STYLES["h1"]),
+        Paragraph(
+            "Improvement against the counterfactual with its 95% interval; right is better "
+            "whatever the metric's direction.",
+            STYLES["meta"],
+        ),
+        Spacer(1, 2 * mm),
+    ]
+    rows_n = sum(
+        1 for p in report.pilots for m in p.result.metrics if m.metric in p.result.value_metrics
+    )
+    height_px = max(300, 70 + 34 * rows_n)
+    story.append(_image(png, 190 * mm, 190 * mm * height_px / 900, problem))
+    rows = [
+        [
+            _p(h, "cell_bold")
+            for h in ("Pilot", "Metric", "Verdict", "Effect", "95% interval", "Bar to clear")
+        ]
+    ]
+    for p in report.pilots:
+        for e in p.effects:
+            if e.metric in p.result.value_metrics:
+                rows.append(
+                    [
+                        _p(p.name),
+                        _p(humanise(e.metric)),
+                        _p(VERDICT_LABELS.get(e.verdict, e.verdict)),
+                        _p(e.effect_text, "num"),
+                        _p(e.interval_text, "num"),
+                        _p(e.bar_text),
+                    ]
+                )
+    table = Table(
+        rows, colWidths=[60 * mm, 40 * mm, 30 * mm, 22 * mm, 38 * mm, 35 * mm], repeatRows=1
+    )
+    table.setStyle(_grid([]))
+    story += [Spacer(1, 3 * mm), table]
+    return story
+
+
+def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
+    chip = Table([[_p(p.decision_label, "chip")]], colWidths=[36 * mm])
+    chip.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), _decision_color(p.decision)),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    meta_parts = [p.name, p.pilot_id, p.company, p.function, p.vendor and f"vendor {p.vendor}"]
+    if p.go_live is not None:
+        meta_parts.append(f"go-live {p.go_live:%Y-%m-%d}")
+    if p.reasons:
+        meta_parts.append(f"why: {p.reasons_text}")
+    meta = Table(
+        [[chip, _p(" · ".join(x for x in meta_parts if x), "meta")]],
+        colWidths=[40 * mm, CONTENT_WIDTH - 40 * mm],
+    )
+    meta.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)])
+    )
+
+    left_width, right_width = 150 * mm, CONTENT_WIDTH - 154 * mm
+    series_png = images.get(("series", p.pilot_id))
+    if ("series", p.pilot_id) in images:
+        chart = _image(series_png, left_width, left_width * SERIES_PX[1] / SERIES_PX[0], problem)
+    else:
+        chart = _p("No series to chart: the value metric has no data yet.", "meta")
+    effects = _effects_table(p, right_width)
+    guardrails = _guardrails_table(p, right_width)
+    top = Table(
+        [
+            [
+                chart,
+                [
+                    _p("Effects against the counterfactual", "h2"),
+                    effects,
+                    Spacer(1, 2 * mm),
+                    _p("Guardrails", "h2"),
+                    guardrails,
+                ],
+            ]
+        ],
+        colWidths=[left_width + 4 * mm, right_width],
+    )
+    top.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    )
+
+    third = CONTENT_WIDTH / 3
+    bridge_key = ("bridge", p.pilot_id)
+    if bridge_key in images:
+        net = p.net_value
+        bridge = [
+            _p("Annualised net value", "h2"),
+            _p(
+                f"Net {money(net.annual_net)} per year (95% interval {money(net.ci_low)} to "
+                f"{money(net.ci_high)})",
+                "meta",
+            ),
+            _image(
+                images[bridge_key],
+                third - 6 * mm,
+                (third - 6 * mm) * BRIDGE_PX[1] / BRIDGE_PX[0],
+                problem,
+            ),
+        ]
+    else:
+        bridge = [
+            _p("Annualised net value", "h2"),
+            _p("Not computed: monthly cost or annual volume unknown.", "meta"),
+        ]
+    bottom = Table(
+        [
+            [
+                [_p("Value-mirage checks", "h2"), _checks_table(p, third - 6 * mm)],
+                [_p("Readiness to scale", "h2"), _readiness_table(p, third - 6 * mm)],
+                bridge,
+            ]
+        ],
+        colWidths=[third, third, third],
+    )
+    bottom.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    )
+    content = [
+        Paragraph(escape(p.action_title), STYLES["h1"]),
+        Spacer(1, 1.5 * mm),
+        meta,
+        Spacer(1, 2 * mm),
+        top,
+        Spacer(1, 2 * mm),
+        bottom,
+    ]
+    return KeepInFrame(CONTENT_WIDTH, CONTENT_HEIGHT, content, mode="shrink")
+
+
+def _effects_table(p: PilotSection, width: float) -> Table:
+    rows = [[_p(h, "cell_bold") for h in ("Metric", "Verdict", "Effect", "95% interval", "Bar")]]
+    fills = []
+    for r, e in enumerate(p.effects, start=1):
+        rows.append(
+            [
+                _p(humanise(e.metric)),
+                _p(VERDICT_LABELS.get(e.verdict, e.verdict), "chip"),
+                _p(e.effect_text, "num"),
+                _p(e.interval_text, "num"),
+                _p(e.bar_text),
+            ]
+        )
+        fills.append(
+            (
+                "BACKGROUND",
+                (1, r),
+                (1, r),
+                colors.HexColor(charts.VERDICT_COLORS.get(e.verdict, "#999999")),
+            )
+        )
+    fractions = (0.24, 0.2, 0.14, 0.24, 0.18)
+    table = Table(rows, colWidths=[width * f for f in fractions])
+    table.setStyle(_grid(fills))
+    return table
+
+
+def _guardrails_table(p: PilotSection, width: float):
+    if not p.guardrails:
+        return _p("No guardrail metrics recorded for this pilot.", "meta")
+    rows = [[_p(h, "cell_bold") for h in ("Guardrail", "Change", "95% interval", "Status")]]
+    for e in p.guardrails:
+        breached = e.verdict == "worse"
+        rows.append(
+            [
+                _p(humanise(e.metric)),
+                _p(pct(e.effect_pct), "num"),
+                _p(interval(e.ci_low_pct, e.ci_high_pct), "num"),
+                _p(
+                    f"worsened beyond tolerance ({e.bar_text})"
+                    if breached
+                    else f"held ({e.bar_text})",
+                    "fail" if breached else "cell",
+                ),
+            ]
+        )
+    fractions = (0.26, 0.16, 0.26, 0.32)
+    table = Table(rows, colWidths=[width * f for f in fractions])
+    table.setStyle(_grid([]))
+    return table
+
+
+def _checks_table(p: PilotSection, width: float):
+    metrics = p.check_metrics[:4]
+    if not metrics:
+        return _p("No checks were run.", "meta")
+    rows = [[_p("Check", "cell_bold"), *[_p(humanise(m), "cell_bold") for m in metrics]]]
+    for name in p.check_names:
+        row = [_p(CHECK_LABELS.get(name, humanise(name)))]
+        for metric in metrics:
+            found = p.check(metric, name)
+            outcome = found.outcome if found else "-"
+            row.append(_p(outcome, "fail" if outcome == "FAIL" else "cell"))
+        rows.append(row)
+    first = width * 0.4
+    table = Table(rows, colWidths=[first] + [(width - first) / len(metrics)] * len(metrics))
+    table.setStyle(_grid([]))
+    return table
+
+
+def _readiness_table(p: PilotSection, width: float) -> list:
+    rows = []
+    for r in p.readiness:
+        answer = _p("MISSING", "fail") if r.gap else _p(r.answer or "")
+        rows.append([_p(r.label, "cell_bold"), answer])
+    table = Table(rows, colWidths=[width * 0.38, width * 0.62])
+    table.setStyle(_grid([], header=False))
+    gaps = p.readiness_gaps
+    note = (
+        _p(f"Gaps: {', '.join(gaps)}", "fail")
+        if gaps
+        else _p("Every readiness question is answered.", "meta")
+    )
+    return [table, Spacer(1, 1.5 * mm), note]
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _p(text: object, style: str = "cell") -> Paragraph:
+    """User text is escaped: reportlab paragraphs parse their own markup."""
+    return Paragraph(escape(str(text)), STYLES[style])
+
+
+def _image(png: bytes | None, width: float, height: float, problem: str):
+    if png is None:
+        return _p(f"[Chart not rendered: {problem or 'no image'}]", "meta")
+    return Image(io.BytesIO(png), width=width, height=height)
+
+
+def _decision_color(decision: str) -> colors.Color:
+    return colors.HexColor(charts.DECISION_COLORS.get(decision, "#999999"))
+
+
+def _grid(extra: list, header: bool = True) -> TableStyle:
+    commands = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL))
+    return TableStyle(commands + extra)
+
+
+def _footer(text: str):
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.line(
+            MARGIN,
+            MARGIN + FOOTER_HEIGHT - 2 * mm,
+            PAGE[0] - MARGIN,
+            MARGIN + FOOTER_HEIGHT - 2 * mm,
+        )
+        canvas.setFont(FONT, 6.5)
+        canvas.setFillColor(MUTED)
+        lines = simpleSplit(text, FONT, 6.5, CONTENT_WIDTH - 20 * mm)[:2]
+        for i, line in enumerate(lines):
+            canvas.drawString(MARGIN, MARGIN + FOOTER_HEIGHT - 6 * mm - i * 8, line)
+        canvas.drawRightString(
+            PAGE[0] - MARGIN, MARGIN + FOOTER_HEIGHT - 6 * mm, f"Page {doc.page}"
+        )
+        canvas.restoreState()
+
+    return draw

@@ -1,0 +1,806 @@
+"""PowerPoint deck with native, editable charts (python-pptx).
+
+Slides: cover, executive summary (action titles and decisions), for a selection the
+side-by-side comparison (forest chart and table), then per pilot an evidence slide (series
+against its counterfactual band, effect table, net value bridge) and a checks slide (mirage
+checks, guardrails, readiness). The charts are PowerPoint chart objects backed by embedded
+workbooks, so a reader can restyle them or open their data:
+- series: XY scatter with lines (dates as Excel serials) so go-live can be a true vertical line;
+  the counterfactual band is drawn as its two dashed bounds;
+- forest: horizontal bars of the improvement with custom error bars for the 95% interval
+  (python-pptx has no error-bar API, so `c:errBars` is added to the series XML);
+- bridge: stacked columns with an invisible base, the classic waterfall construction.
+Every slide carries the footer.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+from lxml import etree
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.oxml.ns import qn
+from pptx.util import Emu, Inches, Pt
+
+from pilotproof import charts
+from pilotproof.export.content import (
+    CHECK_LABELS,
+    VERDICT_LABELS,
+    PilotSection,
+    Report,
+    humanise,
+    interval,
+    is_number,
+    money,
+    pct,
+    threshold_levels,
+    waterfall_parts,
+)
+
+Progress = Callable[[float, str], None]
+
+INK = RGBColor(0x1D, 0x27, 0x33)
+MUTED = RGBColor(0x5A, 0x6A, 0x7A)
+HEADER_FILL = RGBColor(0xE8, 0xEE, 0xF4)
+ROW_FILL = RGBColor(0xFF, 0xFF, 0xFF)
+FAIL = RGBColor(0xB0, 0x45, 0x00)
+WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
+MARGIN = Inches(0.45)
+SUMMARY_ROWS_PER_SLIDE = 8
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: object) -> str:
+    """Text python-pptx can store: characters XML forbids are dropped."""
+    return _XML_INVALID.sub("", str(text))
+
+
+def rgb(hex_color: str) -> RGBColor:
+    return RGBColor.from_string(hex_color.lstrip("#").upper())
+
+
+def render(report: Report, progress: Progress | None = None) -> bytes:
+    """The report as a .pptx deck, returned as bytes."""
+    step = progress or (lambda fraction, text: None)
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = WIDTH, HEIGHT
+    deck.core_properties.title = clean(report.title)[:250]
+    deck.core_properties.comments = clean(report.footer.text)
+    deck.core_properties.author = "pilotproof"
+    _cover(deck, report)
+    step(0.05, "Executive summary")
+    _summary(deck, report)
+    if report.is_selection:
+        step(0.1, "Comparison")
+        _comparison(deck, report)
+    for i, pilot in enumerate(report.pilots):
+        step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.pilot_id}")
+        _evidence(deck, report, pilot)
+        _checks(deck, report, pilot)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    step(1.0, "Done")
+    return buffer.getvalue()
+
+
+# ---- slides -------------------------------------------------------------------------------
+
+
+def _slide(deck, report: Report, title: str):
+    slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank
+    _text(
+        slide,
+        title,
+        MARGIN,
+        Inches(0.3),
+        WIDTH - 2 * MARGIN,
+        Inches(0.95),
+        size=22,
+        bold=True,
+        anchor=MSO_ANCHOR.MIDDLE,
+    )
+    line = slide.shapes.add_connector(1, MARGIN, Inches(1.28), WIDTH - MARGIN, Inches(1.28))
+    line.line.color.rgb = INK
+    line.line.width = Pt(1.5)
+    number = len(deck.slides)
+    _text(
+        slide,
+        report.footer.text,
+        MARGIN,
+        Inches(7.02),
+        WIDTH - 2 * MARGIN - Inches(0.6),
+        Inches(0.4),
+        size=8,
+        color=MUTED,
+        name="Footer",
+    )
+    _text(
+        slide,
+        str(number),
+        WIDTH - MARGIN - Inches(0.5),
+        Inches(7.02),
+        Inches(0.5),
+        Inches(0.4),
+        size=9,
+        color=MUTED,
+        align=PP_ALIGN.RIGHT,
+    )
+    return slide
+
+
+def _cover(deck, report: Report) -> None:
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    band = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, WIDTH, Inches(0.35))
+    band.fill.solid()
+    band.fill.fore_color.rgb = INK
+    band.line.fill.background()
+    _text(
+        slide,
+        report.title,
+        MARGIN,
+        Inches(2.2),
+        WIDTH - 2 * MARGIN,
+        Inches(1.4),
+        size=36,
+        bold=True,
+    )
+    _text(
+        slide,
+        report.subtitle,
+        MARGIN,
+        Inches(3.6),
+        WIDTH - 2 * MARGIN,
+        Inches(0.6),
+        size=20,
+        color=MUTED,
+    )
+    left = MARGIN
+    for decision, count in report.decision_counts.items():
+        if not count:
+            continue
+        chip = slide.shapes.add_shape(
+            MSO_SHAPE.ROUNDED_RECTANGLE, left, Inches(4.5), Inches(2.3), Inches(0.9)
+        )
+        chip.fill.solid()
+        chip.fill.fore_color.rgb = rgb(charts.DECISION_COLORS.get(decision, "#999999"))
+        chip.line.fill.background()
+        frame = chip.text_frame
+        frame.text = f"{count}  {decision}"
+        frame.paragraphs[0].font.size = Pt(22)
+        frame.paragraphs[0].font.bold = True
+        frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+        frame.paragraphs[0].alignment = PP_ALIGN.CENTER
+        left += Inches(2.55)
+    _text(
+        slide,
+        report.footer.text,
+        MARGIN,
+        Inches(6.7),
+        WIDTH - 2 * MARGIN,
+        Inches(0.6),
+        size=9,
+        color=MUTED,
+        name="Footer",
+    )
+
+
+def _summary(deck, report: Report) -> None:
+    pilots = report.pilots or ()
+    pages = [
+        pilots[i : i + SUMMARY_ROWS_PER_SLIDE]
+        for i in range(0, len(pilots), SUMMARY_ROWS_PER_SLIDE)
+    ]
+    pages = pages or [()]
+    for n, page in enumerate(pages, start=1):
+        title = f"Executive summary: {report.subtitle}"
+        if len(pages) > 1:
+            title += f" ({n}/{len(pages)})"
+        slide = _slide(deck, report, title)
+        rows = [["Decision", "Pilot", "Action title", "Annual net value"]]
+        fills: dict[tuple[int, int], str] = {}
+        for r, p in enumerate(page, start=1):
+            net = money(p.net_value.annual_net) if p.net_value else "n/a"
+            rows.append([p.decision_label, p.name, p.action_title, net])
+            fills[(r, 0)] = charts.DECISION_COLORS.get(p.decision, "#999999")
+        _table(
+            slide,
+            rows,
+            MARGIN,
+            Inches(1.5),
+            WIDTH - 2 * MARGIN,
+            widths=(1.9, 2.6, 6.6, 1.3),
+            size=12,
+            fills=fills,
+            name="Summary table",
+        )
+
+
+def _comparison(deck, report: Report) -> None:
+    rows = [r for r in _forest_rows(report) if is_number(r["improvement"])]
+    slide = _slide(deck, report, "Side by side: improvement against the counterfactual")
+    if not rows:
+        _text(
+            slide,
+            "No pilot has an estimated effect yet.",
+            MARGIN,
+            Inches(2),
+            Inches(8),
+            Inches(1),
+            size=16,
+            color=MUTED,
+        )
+        return
+    data = CategoryChartData()
+    data.categories = [r["label"] for r in rows]
+    data.add_series("Improvement (%)", [round(r["improvement"], 2) for r in rows])
+    frame = slide.shapes.add_chart(
+        XL_CHART_TYPE.BAR_CLUSTERED, MARGIN, Inches(1.45), Inches(7.4), Inches(5.4), data
+    )
+    chart = frame.chart
+    chart.has_legend = False
+    chart.font.size = Pt(11)
+    _chart_title(chart, "Improvement % with 95% interval (right is better)")
+    series = chart.plots[0].series[0]
+    for i, r in enumerate(rows):
+        fill = series.points[i].format.fill
+        fill.solid()
+        fill.fore_color.rgb = rgb(charts.VERDICT_COLORS.get(r["verdict"], "#999999"))
+    _error_bars(series, [r["plus"] for r in rows], [r["minus"] for r in rows])
+    chart.plots[0].gap_width = 80
+    category = chart.category_axis
+    category.reverse_order = True
+    category.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    chart.value_axis.has_major_gridlines = True
+    chart.value_axis.tick_labels.number_format = '0"%"'
+    chart.value_axis.tick_labels.number_format_is_linked = False
+    table = [["Pilot", "Metric", "Effect", "95% interval", "Verdict"]]
+    for r in rows:
+        table.append([r["name"], r["metric"], pct(r["effect"]), r["interval"], r["verdict_label"]])
+    _table(
+        slide,
+        table[:15],
+        Inches(8.0),
+        Inches(1.45),
+        Inches(4.85),
+        widths=(1.5, 1.05, 0.7, 1.0, 0.6),
+        size=9,
+        name="Comparison table",
+    )
+
+
+def _evidence(deck, report: Report, p: PilotSection) -> None:
+    slide = _slide(deck, report, p.action_title)
+    chip = slide.shapes.add_shape(
+        MSO_SHAPE.ROUNDED_RECTANGLE, MARGIN, Inches(1.4), Inches(2.1), Inches(0.38)
+    )
+    chip.fill.solid()
+    chip.fill.fore_color.rgb = rgb(charts.DECISION_COLORS.get(p.decision, "#999999"))
+    chip.line.fill.background()
+    chip.text_frame.text = clean(p.decision_label)
+    chip.text_frame.paragraphs[0].font.size = Pt(12)
+    chip.text_frame.paragraphs[0].font.bold = True
+    chip.text_frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    meta = " · ".join(
+        x
+        for x in (
+            p.name,
+            p.pilot_id,
+            p.function,
+            p.vendor,
+            f"go-live {p.go_live:%Y-%m-%d}" if p.go_live is not None else "",
+            f"why: {p.reasons_text}" if p.reasons else "",
+        )
+        if x
+    )
+    _text(
+        slide,
+        meta,
+        MARGIN + Inches(2.25),
+        Inches(1.4),
+        Inches(10.2),
+        Inches(0.4),
+        size=11,
+        color=MUTED,
+    )
+    top = Inches(1.9)
+    if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
+        _series_chart(slide, p, MARGIN, top, Inches(7.6), Inches(4.95))
+    else:
+        _text(
+            slide,
+            "No series to chart: the value metric has no data yet.",
+            MARGIN,
+            top,
+            Inches(7.6),
+            Inches(1),
+            size=14,
+            color=MUTED,
+        )
+    rows = [["Metric", "Verdict", "Effect", "95% interval", "Bar to clear"]]
+    fills: dict[tuple[int, int], str] = {}
+    for r, e in enumerate(p.effects[:7], start=1):
+        rows.append(
+            [
+                humanise(e.metric),
+                VERDICT_LABELS.get(e.verdict, e.verdict),
+                e.effect_text,
+                e.interval_text,
+                e.bar_text,
+            ]
+        )
+        fills[(r, 1)] = charts.VERDICT_COLORS.get(e.verdict, "#999999")
+    right = MARGIN + Inches(7.8)
+    _table(
+        slide,
+        rows,
+        right,
+        top,
+        Inches(4.65),
+        widths=(1.15, 1.05, 0.65, 1.0, 0.8),
+        size=9,
+        fills=fills,
+        name="Effect table",
+    )
+    bridge_top = top + Inches(0.32 * len(rows) + 0.35)
+    if p.net_value is not None:
+        _bridge_chart(slide, p, right, bridge_top, Inches(4.65), HEIGHT - bridge_top - Inches(0.55))
+    else:
+        _text(
+            slide,
+            "Annualised net value: not computed (monthly cost or annual volume unknown).",
+            right,
+            bridge_top,
+            Inches(4.65),
+            Inches(0.8),
+            size=11,
+            color=MUTED,
+        )
+
+
+def _checks(deck, report: Report, p: PilotSection) -> None:
+    slide = _slide(deck, report, f"{p.name}: value-mirage checks, guardrails and readiness")
+    metrics = p.check_metrics[:5]
+    top = Inches(1.5)
+    _text(
+        slide,
+        "Value-mirage checks",
+        MARGIN,
+        top - Inches(0.05),
+        Inches(7),
+        Inches(0.35),
+        size=13,
+        bold=True,
+    )
+    if metrics:
+        rows = [["Check", *[humanise(m) for m in metrics]]]
+        fills: dict[tuple[int, int], str] = {}
+        for r, name in enumerate(p.check_names, start=1):
+            row = [CHECK_LABELS.get(name, humanise(name))]
+            for c, metric in enumerate(metrics, start=1):
+                found = p.check(metric, name)
+                row.append(found.outcome if found else "-")
+                if found is not None and found.outcome == "FAIL":
+                    fills[(r, c)] = charts.VERDICT_COLORS["worse"]
+            rows.append(row)
+        widths = (2.2, *([4.9 / len(metrics)] * len(metrics)))
+        _table(
+            slide,
+            rows,
+            MARGIN,
+            top + Inches(0.35),
+            Inches(7.1),
+            widths=widths,
+            size=10,
+            fills=fills,
+            name="Checks table",
+        )
+        checks_bottom = top + Inches(0.35 + 0.3 * len(rows) + 0.2)
+    else:
+        _text(
+            slide,
+            "No checks were run.",
+            MARGIN,
+            top + Inches(0.4),
+            Inches(7),
+            Inches(0.4),
+            size=11,
+            color=MUTED,
+        )
+        checks_bottom = top + Inches(0.9)
+    failed = [c for c in p.checks if c.applicable and not c.passed][:4]
+    if failed:
+        notes = "\n".join(
+            f"{humanise(c.metric)}, {CHECK_LABELS.get(c.check, c.check)}: {c.explanation}"
+            for c in failed
+        )
+        _text(slide, notes, MARGIN, checks_bottom, Inches(7.1), Inches(1.2), size=10, color=FAIL)
+        checks_bottom += Inches(0.25 * len(failed) + 0.2)
+    _text(slide, "Guardrails", MARGIN, checks_bottom, Inches(7), Inches(0.35), size=13, bold=True)
+    if p.guardrails:
+        rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
+        fills = {}
+        for r, e in enumerate(p.guardrails[:4], start=1):
+            breached = e.verdict == "worse"
+            rows.append(
+                [
+                    humanise(e.metric),
+                    pct(e.effect_pct),
+                    interval(e.ci_low_pct, e.ci_high_pct),
+                    e.bar_text,
+                    "worsened beyond tolerance" if breached else "held",
+                ]
+            )
+            if breached:
+                fills[(r, 4)] = charts.VERDICT_COLORS["worse"]
+        _table(
+            slide,
+            rows,
+            MARGIN,
+            checks_bottom + Inches(0.35),
+            Inches(7.1),
+            widths=(1.6, 0.9, 1.6, 1.4, 1.6),
+            size=10,
+            fills=fills,
+            name="Guardrail table",
+        )
+    else:
+        _text(
+            slide,
+            "No guardrail metrics recorded for this pilot.",
+            MARGIN,
+            checks_bottom + Inches(0.35),
+            Inches(7),
+            Inches(0.4),
+            size=11,
+            color=MUTED,
+        )
+    right = MARGIN + Inches(7.45)
+    _text(
+        slide,
+        "Readiness to scale",
+        right,
+        top - Inches(0.05),
+        Inches(5),
+        Inches(0.35),
+        size=13,
+        bold=True,
+    )
+    rows = [["Question", "Answer"]]
+    fills = {}
+    for r, answer in enumerate(p.readiness, start=1):
+        rows.append([answer.label, "MISSING" if answer.gap else (answer.answer or "")])
+        if answer.gap:
+            fills[(r, 1)] = charts.DECISION_COLORS["fix"]
+    _table(
+        slide,
+        rows,
+        right,
+        top + Inches(0.35),
+        Inches(4.95),
+        widths=(1.7, 3.25),
+        size=10,
+        fills=fills,
+        name="Readiness table",
+    )
+    gaps = p.readiness_gaps
+    verdict = f"Gaps: {', '.join(gaps)}" if gaps else "Every readiness question is answered."
+    _text(
+        slide,
+        verdict,
+        right,
+        top + Inches(3.25),
+        Inches(4.95),
+        Inches(0.6),
+        size=11,
+        bold=bool(gaps),
+        color=FAIL if gaps else MUTED,
+    )
+
+
+# ---- charts ---------------------------------------------------------------------------------
+
+
+def _series_chart(slide, p: PilotSection, left, top, width, height) -> None:
+    effect = p.headline
+    series = effect.series.copy()
+    series["x"] = (pd.to_datetime(series["date"]) - _EXCEL_EPOCH).dt.days.astype(float)
+    data = XyChartData()
+    lines: list[tuple[str, dict]] = []
+
+    def add(name: str, xs, ys, style: dict) -> None:
+        points = [(x, y) for x, y in zip(xs, ys, strict=True) if is_number(y) and is_number(x)]
+        if not points:
+            return
+        s = data.add_series(name, number_format="0.00")
+        for x, y in points:
+            s.add_data_point(x, y)
+        lines.append((name, style))
+
+    add("Observed", series["x"], series["observed"], {"color": charts.OBSERVED_COLOR, "w": 2})
+    add(
+        "Counterfactual (without the pilot)",
+        series["x"],
+        series["counterfactual"],
+        {"color": charts.COUNTERFACTUAL_COLOR, "w": 1.75, "dash": MSO_LINE_DASH_STYLE.DASH},
+    )
+    add(
+        "Counterfactual 95% band",
+        series["x"],
+        series["cf_low"],
+        {"color": "#9A9A9A", "w": 1, "dash": MSO_LINE_DASH_STYLE.SQUARE_DOT},
+    )
+    add(
+        "Counterfactual 95% band (upper)",
+        series["x"],
+        series["cf_high"],
+        {"color": "#9A9A9A", "w": 1, "dash": MSO_LINE_DASH_STYLE.SQUARE_DOT, "no_legend": True},
+    )
+    if "control" in series and series["control"].notna().any():
+        add(
+            "Control group",
+            series["x"],
+            series["control"],
+            {"color": charts.CONTROL_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
+        )
+    threshold = threshold_levels(effect, p.go_live)
+    if threshold is not None:
+        add(
+            f"Scaling threshold ({effect.threshold_pct:g}% better)",
+            series["x"],
+            threshold,
+            {"color": charts.THRESHOLD_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.DASH_DOT},
+        )
+    values = pd.concat(
+        [series[c] for c in ("observed", "counterfactual", "cf_low", "cf_high") if c in series]
+    ).dropna()
+    low, high, step = (
+        _nice_range(float(values.min()), float(values.max())) if len(values) else (0, 1, 0.2)
+    )
+    if p.go_live is not None:
+        x = float((p.go_live - _EXCEL_EPOCH).days)
+        add("Go-live", [x, x], [low, high], {"color": "#444444", "w": 2})
+    frame = slide.shapes.add_chart(
+        XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, left, top, width, height, data
+    )
+    frame.name = "Series chart"
+    chart = frame.chart
+    chart.font.size = Pt(10)
+    unit = p.units.get(effect.metric, "")
+    _chart_title(chart, charts.metric_label(effect.metric, unit) + ": observed vs counterfactual")
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    for plot_series, (_, style) in zip(chart.plots[0].series, lines, strict=True):
+        plot_series.smooth = False
+        line = plot_series.format.line
+        line.color.rgb = rgb(style["color"])
+        line.width = Pt(style["w"])
+        if "dash" in style:
+            line.dash_style = style["dash"]
+    x_axis = chart.category_axis
+    x_axis.tick_labels.number_format = "mmm yy"
+    x_axis.tick_labels.number_format_is_linked = False
+    x_axis.minimum_scale = float(series["x"].min())
+    x_axis.maximum_scale = float(series["x"].max())
+    x_axis.has_major_gridlines = False
+    y_axis = chart.value_axis
+    y_axis.minimum_scale, y_axis.maximum_scale = low, high
+    y_axis.major_unit = step
+    y_axis.has_major_gridlines = True
+    y_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
+    y_axis.tick_labels.number_format = "#,##0.###"
+    y_axis.tick_labels.number_format_is_linked = False
+    _hide_legend_entries(chart, [i for i, (_, s) in enumerate(lines) if s.get("no_legend")])
+
+
+def _bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
+    net = p.net_value
+    steps = (
+        (f"Gross value\n{money(net.annual_gross)}", 0.0, net.annual_gross),
+        (
+            f"Running cost\n{money(-net.annual_cost)}",
+            net.annual_gross,
+            net.annual_gross - net.annual_cost,
+        ),
+        (f"Net value\n{money(net.annual_net)}", 0.0, net.annual_net),
+    )
+    parts = [waterfall_parts(start, end) for _, start, end in steps]
+    data = CategoryChartData(number_format="#,##0")
+    data.categories = [label for label, _, _ in steps]
+    names = ("base up", "up", "base down", "down")
+    for j, name in enumerate(names):
+        data.add_series(name, [part[j] for part in parts])
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_STACKED, left, top, width, height, data)
+    frame.name = "Net value bridge"
+    chart = frame.chart
+    chart.font.size = Pt(9)
+    chart.has_legend = False
+    _chart_title(
+        chart,
+        f"Annualised net value (95% interval {money(net.ci_low)} to {money(net.ci_high)})",
+    )
+    plot = chart.plots[0]
+    plot.gap_width = 60
+    plot.overlap = 100
+    colors = (charts.VERDICT_COLORS["real"], charts.VERDICT_COLORS["worse"], charts.OBSERVED_COLOR)
+    for j, s in enumerate(plot.series):
+        if j in (0, 2):
+            s.format.fill.background()
+            s.format.line.fill.background()
+            continue
+        for i, color in enumerate(colors):
+            fill = s.points[i].format.fill
+            fill.solid()
+            fill.fore_color.rgb = rgb(color)
+    chart.value_axis.has_major_gridlines = True
+    chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
+    chart.value_axis.tick_labels.number_format = "#,##0"
+    chart.value_axis.tick_labels.number_format_is_linked = False
+    chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+
+
+def _error_bars(series, plus: Sequence[float], minus: Sequence[float]) -> None:
+    """Custom error bars on a bar series: `c:errBars` placed before `c:cat` as the schema asks."""
+    c = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+    def literal(parent, values: Sequence[float]) -> None:
+        lit = etree.SubElement(parent, f"{{{c}}}numLit")
+        etree.SubElement(lit, f"{{{c}}}formatCode").text = "General"
+        etree.SubElement(lit, f"{{{c}}}ptCount").set("val", str(len(values)))
+        for i, value in enumerate(values):
+            pt = etree.SubElement(lit, f"{{{c}}}pt")
+            pt.set("idx", str(i))
+            etree.SubElement(pt, f"{{{c}}}v").text = repr(float(value))
+
+    bars = etree.Element(f"{{{c}}}errBars")
+    etree.SubElement(bars, f"{{{c}}}errBarType").set("val", "both")
+    etree.SubElement(bars, f"{{{c}}}errValType").set("val", "cust")
+    etree.SubElement(bars, f"{{{c}}}noEndCap").set("val", "0")
+    literal(etree.SubElement(bars, f"{{{c}}}plus"), plus)
+    literal(etree.SubElement(bars, f"{{{c}}}minus"), minus)
+    line = etree.SubElement(etree.SubElement(bars, f"{{{c}}}spPr"), f"{{{a}}}ln")
+    line.set("w", str(Emu(Pt(1.75))))
+    fill = etree.SubElement(line, f"{{{a}}}solidFill")
+    etree.SubElement(fill, f"{{{a}}}srgbClr").set("val", "333333")
+    ser = series._element
+    ser.find(qn("c:cat")).addprevious(bars)
+
+
+def _hide_legend_entries(chart, indexes: Sequence[int]) -> None:
+    if not indexes or not chart.has_legend:
+        return
+    legend = chart.legend._element
+    for index in indexes:
+        entry = etree.SubElement(legend, qn("c:legendEntry"))
+        etree.SubElement(entry, qn("c:idx")).set("val", str(index))
+        etree.SubElement(entry, qn("c:delete")).set("val", "1")
+        legend.find(qn("c:legendPos")).addnext(entry)
+
+
+def _chart_title(chart, text: str) -> None:
+    chart.has_title = True
+    frame = chart.chart_title.text_frame
+    frame.text = clean(text)
+    frame.paragraphs[0].font.size = Pt(12)
+    frame.paragraphs[0].font.bold = True
+
+
+# ---- tables and text ----------------------------------------------------------------------
+
+
+def _text(
+    slide,
+    text,
+    left,
+    top,
+    width,
+    height,
+    *,
+    size=12,
+    bold=False,
+    color=INK,
+    align=PP_ALIGN.LEFT,
+    anchor=MSO_ANCHOR.TOP,
+    name=None,
+):
+    box = slide.shapes.add_textbox(left, top, width, height)
+    if name:
+        box.name = name
+    frame = box.text_frame
+    frame.word_wrap = True
+    frame.vertical_anchor = anchor
+    for i, line in enumerate(clean(text).split("\n")):
+        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        paragraph.text = line
+        paragraph.alignment = align
+        paragraph.font.size = Pt(size)
+        paragraph.font.bold = bold
+        paragraph.font.color.rgb = color
+    return box
+
+
+def _table(slide, rows, left, top, width, *, widths, size=11, fills=None, name=None):
+    """A plain table: shaded header, thin rows; `fills` colours chosen cells (white text)."""
+    fills = fills or {}
+    n_rows, n_cols = len(rows), len(rows[0])
+    row_height = Inches(0.3)
+    shape = slide.shapes.add_table(n_rows, n_cols, left, top, width, row_height * n_rows)
+    if name:
+        shape.name = name
+    table = shape.table
+    scale = width / sum(widths)
+    for c, w in enumerate(widths):
+        table.columns[c].width = int(w * scale)
+    for r, values in enumerate(rows):
+        table.rows[r].height = row_height
+        for c, value in enumerate(values):
+            cell = table.cell(r, c)
+            cell.margin_left = cell.margin_right = Inches(0.06)
+            cell.margin_top = cell.margin_bottom = Inches(0.03)
+            cell.text = clean(value)
+            paragraph = cell.text_frame.paragraphs[0]
+            paragraph.font.size = Pt(size)
+            paragraph.font.bold = r == 0
+            cell.fill.solid()
+            if (r, c) in fills:
+                cell.fill.fore_color.rgb = rgb(fills[(r, c)])
+                paragraph.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+                paragraph.font.bold = True
+            else:
+                cell.fill.fore_color.rgb = HEADER_FILL if r == 0 else ROW_FILL
+                paragraph.font.color.rgb = INK
+    return shape
+
+
+# ---- numbers ------------------------------------------------------------------------------
+
+
+def _forest_rows(report: Report) -> list[dict]:
+    rows = []
+    for p in report.pilots:
+        for e in p.result.metrics:
+            if e.metric not in p.result.value_metrics:
+                continue
+            improvement = e.improvement_pct
+            flip = -1.0 if e.direction == "lower_is_better" else 1.0
+            if is_number(e.ci_low_pct) and is_number(e.ci_high_pct) and is_number(improvement):
+                low, high = sorted((flip * e.ci_low_pct, flip * e.ci_high_pct))
+                plus, minus = high - improvement, improvement - low
+            else:
+                plus = minus = 0.0
+            rows.append(
+                {
+                    "label": clean(f"{p.name} · {humanise(e.metric)}")[:60],
+                    "name": p.name,
+                    "metric": humanise(e.metric),
+                    "improvement": improvement,
+                    "effect": e.effect_pct,
+                    "interval": interval(e.ci_low_pct, e.ci_high_pct),
+                    "plus": plus,
+                    "minus": minus,
+                    "verdict": e.verdict,
+                    "verdict_label": VERDICT_LABELS.get(e.verdict, e.verdict),
+                }
+            )
+    return rows
+
+
+def _nice_range(low: float, high: float) -> tuple[float, float, float]:
+    """Axis bounds on round numbers around [low, high], and the major unit between them."""
+    span = high - low or abs(high) or 1.0
+    raw = span / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return math.floor(low / step) * step, math.ceil(high / step) * step, step

@@ -1,0 +1,583 @@
+"""Excel appendix: one tidy sheet per table, native Excel charts, nothing that runs as a formula.
+
+Every string goes through `write_string` (the workbook is opened with
+`strings_to_formulas=False` and `strings_to_urls=False`), and text that Excel or a CSV
+re-export would read as a formula (leading `=`, `+`, `-`, `@`, tab or carriage return) also
+gets Excel's quote-prefix style, so it stays text even when someone edits the cell. The value
+itself is kept unchanged, so the appendix still holds exactly what was uploaded.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from pilotproof.charts import DECISION_COLORS, VERDICT_COLORS
+from pilotproof.export.content import (
+    CHECK_LABELS,
+    DECISION_LABELS,
+    Report,
+    humanise,
+    is_number,
+    threshold_levels,
+    waterfall_parts,
+)
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+Progress = Callable[[float, str], None]
+
+
+def is_formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def chart_text(text: str) -> str:
+    """Chart titles and series names starting with `=` are read by xlsxwriter as cell ranges."""
+    return " " + text if is_formula_like(text) else text
+
+
+class _Writer:
+    def __init__(self, book: Workbook, footer: str) -> None:
+        self.book = book
+        self.footer = footer
+        self.header = book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
+        self.text_safe = book.add_format({"quote_prefix": True})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd"})
+        self.number = book.add_format({"num_format": "0.00"})
+        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.title = book.add_format({"bold": True, "font_size": 14})
+
+    def sheet(self, name: str) -> Worksheet:
+        sheet = self.book.add_worksheet(name)
+        sheet.set_footer(self.footer)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        return sheet
+
+    def cell(self, sheet: Worksheet, row: int, col: int, value: object, fmt=None) -> None:
+        if value is None:
+            sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value, fmt)
+        elif isinstance(value, int | float):
+            if math.isfinite(value):
+                sheet.write_number(row, col, value, fmt or self.number)
+            else:
+                sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, pd.Timestamp | datetime | date):
+            if pd.isna(value):
+                sheet.write_blank(row, col, None, fmt)
+            else:
+                sheet.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), self.date)
+        else:
+            text = str(value)
+            safe = self.text_safe if is_formula_like(text) else fmt
+            sheet.write_string(row, col, text, safe)
+
+    def table(
+        self, name: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> Worksheet:
+        """A tidy sheet: one header row, one record per row, filters and frozen header."""
+        sheet = self.sheet(name)
+        for col, header in enumerate(columns):
+            sheet.write_string(0, col, header, self.header)
+        for r, values in enumerate(rows, start=1):
+            for col, value in enumerate(values):
+                self.cell(sheet, r, col, _plain(value))
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+        for col, header in enumerate(columns):
+            sheet.set_column(col, col, max(10, min(48, len(header) + 4)))
+        return sheet
+
+    def frame(self, name: str, frame: pd.DataFrame) -> Worksheet:
+        """A DataFrame as a tidy sheet, column by column (fast enough for the underlying data)."""
+        sheet = self.sheet(name)
+        for col, header in enumerate(frame.columns):
+            sheet.write_string(0, col, str(header), self.header)
+            values = frame[header]
+            if pd.api.types.is_datetime64_any_dtype(values):
+                for r, stamp in enumerate(values, start=1):
+                    if not pd.isna(stamp):
+                        sheet.write_datetime(r, col, stamp.to_pydatetime(), self.date)
+            elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+                for r, number in enumerate(values.to_numpy(dtype=float), start=1):
+                    if math.isfinite(number):
+                        sheet.write_number(r, col, number)
+            else:
+                for r, value in enumerate(values, start=1):
+                    self.cell(sheet, r, col, _plain(value))
+            sheet.set_column(col, col, 14)
+        sheet.freeze_panes(1, 0)
+        if len(frame.columns):
+            sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+        return sheet
+
+
+def render(report: Report, progress: Progress | None = None) -> bytes:
+    """The report as an .xlsx workbook, returned as bytes."""
+    step = progress or (lambda fraction, text: None)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": False,
+        },
+    )
+    book.set_properties(
+        {"title": report.title, "comments": report.footer.text, "author": "pilotproof"}
+    )
+    writer = _Writer(book, _excel_footer(report))
+    step(0.05, "Summary")
+    summary = _summary_sheet(writer, report)
+    step(0.15, "Estimates")
+    writer.table("Estimates", ESTIMATE_COLUMNS, _estimate_rows(report))
+    step(0.25, "Checks")
+    writer.table("Checks", CHECK_COLUMNS, _check_rows(report))
+    step(0.3, "Decisions")
+    writer.table("Decisions", DECISION_COLUMNS, _decision_rows(report))
+    step(0.35, "Readiness")
+    writer.table("Readiness", READINESS_COLUMNS, _readiness_rows(report))
+    step(0.4, "Series")
+    spans = _series_sheet(writer, report)
+    step(0.55, "Charts")
+    _chart_sheet(writer, report, spans)
+    step(0.65, "Underlying data")
+    writer.frame("Data", report.observations.reset_index(drop=True))
+    _about_sheet(writer, report)
+    summary.activate()
+    step(0.95, "Saving workbook")
+    book.close()
+    step(1.0, "Done")
+    return buffer.getvalue()
+
+
+SUMMARY_COLUMNS = (
+    "pilot_id",
+    "pilot_name",
+    "company",
+    "function",
+    "decision",
+    "action_title",
+    "reasons",
+    "headline_metric",
+    "verdict",
+    "effect_pct",
+    "ci_low_pct",
+    "ci_high_pct",
+    "improvement_pct",
+    "improvement_minus",
+    "improvement_plus",
+    "annual_net_value",
+    "annual_net_ci_low",
+    "annual_net_ci_high",
+)
+
+
+def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
+    rows = []
+    for p in report.pilots:
+        h = p.headline
+        improvement = h.improvement_pct if h is not None else None
+        low, high = _improvement_bounds(h)
+        net = p.net_value
+        rows.append(
+            [
+                p.pilot_id,
+                p.name,
+                p.company,
+                p.function,
+                p.decision,
+                p.action_title,
+                ", ".join(p.reasons),
+                h.metric if h else None,
+                h.verdict if h else None,
+                h.effect_pct if h else None,
+                h.ci_low_pct if h else None,
+                h.ci_high_pct if h else None,
+                improvement,
+                improvement - low if is_number(improvement) and is_number(low) else None,
+                high - improvement if is_number(improvement) and is_number(high) else None,
+                net.annual_net if net else None,
+                net.ci_low if net else None,
+                net.ci_high if net else None,
+            ]
+        )
+    sheet = writer.table("Summary", SUMMARY_COLUMNS, rows)
+    sheet.set_column(5, 5, 70)
+    n = len(rows)
+    if n and any(is_number(r[12]) for r in rows):
+        chart = writer.book.add_chart({"type": "bar"})
+        points = [
+            {"fill": {"color": VERDICT_COLORS.get(r[8], "#999999")}} if r[8] else None for r in rows
+        ]
+        chart.add_series(
+            {
+                "name": "Improvement vs counterfactual (%)",
+                "categories": ["Summary", 1, 1, n, 1],
+                "values": ["Summary", 1, 12, n, 12],
+                "points": points,
+                "y_error_bars": {
+                    "type": "custom",
+                    "plus_values": f"=Summary!$O$2:$O${n + 1}",
+                    "minus_values": f"=Summary!$N$2:$N${n + 1}",
+                    "end_style": 1,
+                },
+                "data_labels": {"value": True, "num_format": "0.0"},
+            }
+        )
+        chart.set_title(
+            {"name": "Headline metric: improvement with 95% interval (right is better)"}
+        )
+        chart.set_x_axis({"name": "Improvement (%)", "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 760, "height": max(300, 60 + 40 * n)})
+        sheet.insert_chart(n + 3, 1, chart)
+    return sheet
+
+
+ESTIMATE_COLUMNS = (
+    "pilot_id",
+    "pilot_name",
+    "metric",
+    "unit",
+    "kind",
+    "direction",
+    "verdict",
+    "method",
+    "n_pre",
+    "n_post",
+    "effect_pct",
+    "ci_low_pct",
+    "ci_high_pct",
+    "effect_abs",
+    "ci_low_abs",
+    "ci_high_abs",
+    "baseline",
+    "mde_pct",
+    "threshold_pct",
+    "tolerance_pct",
+    "reasons",
+    "note",
+)
+
+
+def _estimate_rows(report: Report) -> list[list[object]]:
+    rows = []
+    for p in report.pilots:
+        for e in p.effects:
+            rows.append(
+                [
+                    p.pilot_id,
+                    p.name,
+                    e.metric,
+                    e.unit,
+                    e.kind,
+                    e.direction,
+                    e.verdict,
+                    e.method,
+                    e.n_pre,
+                    e.n_post,
+                    e.effect_pct,
+                    e.ci_low_pct,
+                    e.ci_high_pct,
+                    e.effect_abs,
+                    e.ci_low_abs,
+                    e.ci_high_abs,
+                    e.baseline,
+                    e.mde_pct,
+                    e.threshold_pct,
+                    e.tolerance_pct,
+                    ", ".join(e.reasons),
+                    e.note,
+                ]
+            )
+    return rows
+
+
+CHECK_COLUMNS = (
+    "pilot_id",
+    "pilot_name",
+    "metric",
+    "check",
+    "check_label",
+    "applicable",
+    "passed",
+    "outcome",
+    "statistic",
+    "p_value",
+    "explanation",
+)
+
+
+def _check_rows(report: Report) -> list[list[object]]:
+    return [
+        [
+            p.pilot_id,
+            p.name,
+            c.metric,
+            c.check,
+            CHECK_LABELS.get(c.check, humanise(c.check)),
+            c.applicable,
+            c.passed,
+            c.outcome,
+            c.statistic,
+            c.p_value,
+            c.explanation,
+        ]
+        for p in report.pilots
+        for c in p.checks
+    ]
+
+
+DECISION_COLUMNS = (
+    "pilot_id",
+    "pilot_name",
+    "decision",
+    "decision_label",
+    "reasons",
+    "value_metrics",
+    "readiness_missing",
+    "action_title",
+    "monthly_cost",
+    "annual_volume",
+    "net_value_metric",
+    "annual_gross",
+    "annual_cost",
+    "annual_net",
+    "annual_net_ci_low",
+    "annual_net_ci_high",
+)
+
+
+def _decision_rows(report: Report) -> list[list[object]]:
+    rows = []
+    for p in report.pilots:
+        net = p.net_value
+        rows.append(
+            [
+                p.pilot_id,
+                p.name,
+                p.decision,
+                DECISION_LABELS.get(p.decision, p.decision),
+                ", ".join(p.reasons),
+                ", ".join(p.result.value_metrics),
+                ", ".join(p.result.readiness_missing),
+                p.action_title,
+                p.monthly_cost,
+                p.annual_volume,
+                net.metric if net else None,
+                net.annual_gross if net else None,
+                net.annual_cost if net else None,
+                net.annual_net if net else None,
+                net.ci_low if net else None,
+                net.ci_high if net else None,
+            ]
+        )
+    return rows
+
+
+READINESS_COLUMNS = ("pilot_id", "pilot_name", "field", "question", "answer", "gap")
+
+
+def _readiness_rows(report: Report) -> list[list[object]]:
+    return [
+        [p.pilot_id, p.name, r.field, r.label, r.answer, r.gap]
+        for p in report.pilots
+        for r in p.readiness
+    ]
+
+
+SERIES_COLUMNS = (
+    "pilot_id",
+    "metric",
+    "date",
+    "observed",
+    "counterfactual",
+    "cf_low",
+    "cf_high",
+    "control",
+    "threshold_level",
+)
+
+
+def _series_sheet(writer: _Writer, report: Report) -> dict[str, tuple[int, int]]:
+    """Each pilot's headline series, stacked; returns the first and last row of each pilot."""
+    rows: list[list[object]] = []
+    spans: dict[str, tuple[int, int]] = {}
+    for p in report.pilots:
+        h = p.headline
+        if h is None or h.series is None or h.series.empty:
+            continue
+        levels = threshold_levels(h, p.go_live)
+        level = [None] * len(h.series) if levels is None else levels.tolist()
+        first = len(rows) + 1
+        for i, record in enumerate(h.series.to_dict("records")):
+            rows.append(
+                [
+                    p.pilot_id,
+                    h.metric,
+                    record.get("date"),
+                    record.get("observed"),
+                    record.get("counterfactual"),
+                    record.get("cf_low"),
+                    record.get("cf_high"),
+                    record.get("control"),
+                    level[i],
+                ]
+            )
+        spans[p.pilot_id] = (first, len(rows))
+    writer.table("Series", SERIES_COLUMNS, rows)
+    return spans
+
+
+def _chart_sheet(writer: _Writer, report: Report, spans: dict[str, tuple[int, int]]) -> None:
+    sheet = writer.sheet("Charts")
+    sheet.write_string(0, 0, "Native Excel charts; the data behind them are on the Series sheet.")
+    row = 2
+    for p in report.pilots:
+        sheet.write_string(row, 0, p.action_title, writer.title)
+        if p.pilot_id in spans and p.headline is not None:
+            first, last = spans[p.pilot_id]
+            sheet.insert_chart(row + 1, 0, _series_chart(writer.book, p, first, last))
+        if p.net_value is not None:
+            sheet.insert_chart(row + 1, 11, _bridge_chart(writer, sheet, p, row + 1))
+        row += 22
+
+
+def _series_chart(book: Workbook, pilot, first: int, last: int):
+    chart = book.add_chart({"type": "line"})
+    dates = ["Series", first, 2, last, 2]
+    styles = (
+        (3, "Observed", {"color": "#0072B2", "width": 2}),
+        (4, "Counterfactual (without the pilot)", {"color": "#6B6B6B", "dash_type": "dash"}),
+        (5, "Counterfactual 95% low", {"color": "#AAAAAA", "width": 0.75}),
+        (6, "Counterfactual 95% high", {"color": "#AAAAAA", "width": 0.75}),
+        (8, "Scaling threshold", {"color": "#000000", "dash_type": "dash_dot"}),
+    )
+    for col, name, line in styles:
+        chart.add_series(
+            {
+                "name": name,
+                "categories": dates,
+                "values": ["Series", first, col, last, col],
+                "line": line,
+            }
+        )
+    h = pilot.headline
+    chart.set_title({"name": chart_text(f"{pilot.name}: {humanise(h.metric)}"[:200])})
+    go_live = f" (go-live {pilot.go_live:%Y-%m-%d})" if pilot.go_live is not None else ""
+    chart.set_x_axis({"date_axis": True, "num_format": "mmm yy", "name": "Date" + go_live})
+    chart.set_y_axis({"name": humanise(h.metric)})
+    chart.set_legend({"position": "bottom"})
+    chart.show_blanks_as("gap")
+    chart.set_size({"width": 720, "height": 380})
+    return chart
+
+
+def _bridge_chart(writer: _Writer, sheet: Worksheet, pilot, row: int):
+    """Waterfall as stacked columns: an invisible base and the visible step."""
+    net = pilot.net_value
+    steps = (
+        ("Gross value", 0.0, net.annual_gross),
+        ("Running cost", net.annual_gross, net.annual_gross - net.annual_cost),
+        ("Net value", 0.0, net.annual_net),
+    )
+    col = 20
+    for r, header in enumerate(("step", "base_up", "up", "base_down", "down")):
+        sheet.write_string(row, col + r, header, writer.header)
+    for i, (label, start, end) in enumerate(steps, start=1):
+        parts = waterfall_parts(start, end)
+        sheet.write_string(row + i, col, label)
+        for j, value in enumerate(parts, start=1):
+            sheet.write_number(row + i, col + j, value)
+    chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
+    colors = (DECISION_COLORS["scale"], DECISION_COLORS["stop"], "#0072B2")
+    for j, visible in ((1, False), (2, True), (3, False), (4, True)):
+        chart.add_series(
+            {
+                "name": ["Charts", row, col + j],
+                "categories": ["Charts", row + 1, col, row + 3, col],
+                "values": ["Charts", row + 1, col + j, row + 3, col + j],
+                "fill": {"none": True} if not visible else {"color": "#0072B2"},
+                "border": {"none": True},
+                "points": [{"fill": {"color": c}} for c in colors] if visible else None,
+            }
+        )
+    chart.set_title({"name": "Annualised net value bridge"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
+    chart.set_size({"width": 480, "height": 380})
+    return chart
+
+
+def _about_sheet(writer: _Writer, report: Report) -> None:
+    sheet = writer.sheet("About")
+    f = report.footer
+    rows = (
+        ("Report", report.title),
+        ("Data as of", f.data_as_of),
+        ("Pilots and filters", f.scope),
+        ("Method", f.method),
+        ("App version", f"pilotproof {f.version}"),
+        ("Data hash (sha256)", f.data_hash),
+        ("Generated", f.generated_at),
+        ("Footer", f.text),
+    )
+    for r, (label, value) in enumerate(rows):
+        sheet.write_string(r, 0, label, writer.header)
+        writer.cell(sheet, r, 1, value, writer.wrap)
+    sheet.set_column(0, 0, 22)
+    sheet.set_column(1, 1, 110)
+
+
+def _excel_footer(report: Report) -> str:
+    """Excel print footer, limited to 255 characters; `&` is a control character there."""
+    f = report.footer
+    text = (
+        f"Data as of {f.data_as_of} | {f.scope} | pilotproof {f.version} | "
+        f"data sha256 {f.data_hash}"
+    ).replace("&", "&&")
+    right = "&RPage &P of &N"
+    room = 255 - len(right) - 2
+    if len(text) > room:
+        text = text[: room - 3] + "..."
+    return "&L" + text + right
+
+
+def _improvement_bounds(effect) -> tuple[float | None, float | None]:
+    if effect is None or not (is_number(effect.ci_low_pct) and is_number(effect.ci_high_pct)):
+        return None, None
+    flip = -1.0 if effect.direction == "lower_is_better" else 1.0
+    low, high = sorted((flip * effect.ci_low_pct, flip * effect.ci_high_pct))
+    return low, high
+
+
+def _plain(value: object) -> object:
+    """numpy scalars and NaN to plain Python values the cell writer understands."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value

@@ -1,0 +1,111 @@
+"""The format-independent report: action titles, numbers, footer and data hash."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pilotproof.export.content import (
+    action_title,
+    build_report,
+    data_hash,
+    headline_effect,
+    threshold_levels,
+    waterfall_parts,
+)
+
+
+def test_action_titles_come_from_the_analysis_or_are_built_from_the_headline(report, evil_name):
+    titles = [p.action_title for p in report.pilots]
+    assert titles[0] == "Support assistant cut cycle time 21% (95% interval 18-25%); ready to scale"
+    # P2 has no summary from the analysis: built from its value metric and decision
+    assert (
+        titles[1]
+        == f"{evil_name} cut cost per invoice 12% (95% interval 10-15%); fix before scaling"
+    )
+    assert titles[2] == "Triage bot: too early to tell; extend the pilot"
+
+
+def test_built_title_spells_out_an_interval_that_crosses_zero(results):
+    effect = results[0].metrics[0]
+    from dataclasses import replace
+
+    crossing = replace(effect, effect_pct=-3.0, ci_low_pct=-8.0, ci_high_pct=2.0)
+    result = replace(results[0], summary="", decision="extend", metrics=(crossing,))
+    assert action_title(result, "Bot", crossing) == (
+        "Bot cut cycle time 3% (95% interval -8% to +2%); extend: too early to tell"
+    )
+
+
+def test_headline_is_the_value_metric(results):
+    assert headline_effect(results[1]).metric == "cost_per_invoice"
+
+
+def test_sections_carry_readiness_gaps_guardrails_and_checks(report):
+    p2 = report.pilots[1]
+    assert p2.readiness_gaps == ("Escalation path", "Control points")
+    assert [g.metric for g in p2.guardrails] == ["manual_touches"]
+    assert p2.check("manual_touches", "noise").outcome == "FAIL"
+    assert p2.check("manual_touches", "control_moved").outcome == "n/a"
+    assert p2.check("cost_per_invoice", "pre_trend").outcome == "pass"
+    assert report.pilots[0].units["cycle_time"] == "hours"
+
+
+def test_footer_names_data_as_of_scope_method_version_and_hash(report, observations):
+    footer = report.footer
+    assert footer.data_as_of == pd.Timestamp(observations["date"].max()).strftime("%Y-%m-%d")
+    assert footer.scope == "Whole portfolio (3 pilots: P1, P2, P3)"
+    assert "interrupted time series" in footer.method
+    assert len(footer.data_hash) == 16
+    for part in (footer.data_as_of, footer.scope, footer.version, footer.data_hash):
+        assert part in footer.text
+
+
+def test_selection_narrows_pilots_data_and_scope(results, pilots, observations, evil_name):
+    report = build_report(
+        results, pilots, observations, pilot_ids=["P2"], filters={"function": "Finance"}
+    )
+    assert [p.pilot_id for p in report.pilots] == ["P2"]
+    assert set(report.observations["pilot_id"]) == {"P2"}
+    assert report.footer.scope == "Pilots: P2; filters: function=Finance"
+    assert report.title == f"Proof of value: {evil_name}"
+
+
+def test_data_hash_ignores_row_order_but_sees_a_changed_value(observations, pilots):
+    shuffled = observations.sample(frac=1.0, random_state=3)
+    assert data_hash(shuffled, pilots) == data_hash(observations, pilots)
+    changed = observations.copy()
+    changed.loc[5, "value"] += 0.001
+    assert data_hash(changed, pilots) != data_hash(observations, pilots)
+
+
+def test_threshold_level_is_the_counterfactual_moved_by_the_threshold_after_go_live(
+    results, pilots
+):
+    effect = results[0].metrics[0]  # cycle time, lower is better, threshold 10%
+    go_live = pilots["go_live"].iloc[0]
+    levels = threshold_levels(effect, go_live)
+    post = effect.series["date"] >= go_live
+    assert levels[~post].isna().all()
+    assert (levels[post] - effect.series.loc[post, "counterfactual"] * 0.9).abs().max() < 1e-12
+
+
+def test_waterfall_parts_stack_back_to_each_step():
+    for start, end in ((0, 480), (480, 360), (50, -40), (-10, -40), (0, -40)):
+        base_up, up, base_down, down = waterfall_parts(start, end)
+        assert base_up >= 0 and up >= 0 and base_down <= 0 and down <= 0
+        # positives stack upwards from zero, negatives downwards: the visible bars cover
+        # exactly the span of the step, without overlap
+        spans = [(base_up, base_up + up)] if up else []
+        spans += [(base_down + down, base_down)] if down else []
+        assert min(lo for lo, _ in spans) == min(start, end)
+        assert max(hi for _, hi in spans) == max(start, end)
+        assert sum(hi - lo for lo, hi in spans) == abs(end - start)
+
+
+def test_empty_inputs_still_make_a_report():
+    report = build_report(
+        (), pd.DataFrame(columns=["pilot_id"]), pd.DataFrame(columns=["pilot_id", "date"])
+    )
+    assert report.pilots == ()
+    assert report.footer.data_as_of == "no data"
+    assert report.subtitle == "No pilots"

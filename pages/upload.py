@@ -31,7 +31,8 @@ if files:
         targets = ["", *dict.fromkeys([*COLUMNS, *ui.pilots().columns, *ui.catalog()["metric"]])]
         headers = sorted({h for _, data in payload for h in csv_headers(data)})
         start = pd.DataFrame({"column in file": headers})
-        start["pilotproof column"] = start["column in file"].map(saved.get(choice, {})).fillna("")
+        known = saved.get(choice, {})
+        start["pilotproof column"] = [known.get(h, "") for h in headers]
         edited = st.data_editor(
             start,
             column_config={"pilotproof column": st.column_config.SelectboxColumn(options=targets)},

@@ -33,3 +33,10 @@ def store_for(db: Path):
     from pilotproof import ui
 
     return ui._open(str(db.resolve()))
+
+
+def table_with(app: AppTest, column: str, last: bool = False):
+    """The first (or last) table on the page that has `column`, as a DataFrame."""
+    tables = [d.value for d in app.dataframe if column in d.value.columns]
+    assert tables, f"no table with a {column!r} column"
+    return tables[-1] if last else tables[0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from pagetools import open_page, store_for, texts
+from pagetools import open_page, store_for, table_with, texts
 
 from pilotproof.ui import EMPTY_TEXT
 
@@ -172,3 +172,76 @@ def test_settings_saves_a_per_pilot_override(sample_db):
     overrides = store_for(sample_db).thresholds()
     row = overrides[(overrides["pilot_id"] == "NW-AP") & (overrides["metric"] == "cycle_time")]
     assert float(row["threshold_pct"].iloc[0]) == 25.0
+
+
+GOOD_PILOTS = (
+    b"pilot_id,go_live,pilot_name,company,function,vendor\n"
+    b"UP-1,2026-03-02,Upload test bot,Upload Co,Support,Acme AI\n"
+)
+GOOD_METRICS = b"pilot_id,date,metric,value\n" + b"".join(
+    f"UP-1,2026-{m:02d}-01,cycle_time,{20 - (m > 3) * 5 + m % 2}\n".encode() for m in range(1, 11)
+)
+BAD_METRICS = (
+    b"pilot_id,date,metric,value\n"
+    b"UP-1,2026-01-01,cycle_time,12\n"
+    b"UP-1,2026-13-45,cycle_time,11\n"
+    b"UP-1,2026-03-01,cycle_time,lots\n"
+)
+
+
+def test_upload_validates_commits_and_undoes(sample_db):
+    app = open_page("pages/upload.py")
+    before = len(store_for(sample_db).pilots())
+    app.file_uploader[0].set_value(
+        [("pilots.csv", GOOD_PILOTS, "text/csv"), ("metrics.csv", GOOD_METRICS, "text/csv")]
+    ).run()
+    assert not app.exception
+    assert any("Every file passed validation" in s.value for s in app.success)
+    kinds = table_with(app, "detected as").set_index("file")["detected as"]
+    assert dict(kinds) == {"pilots.csv": "pilots", "metrics.csv": "long"}
+    commit = next(b for b in app.button if b.label == "Commit upload")
+    commit.click().run()
+    assert not app.exception
+    assert len(app.progress) == 1 and app.progress[0].value == 100
+    assert len(store_for(sample_db).pilots()) == before + 1
+
+    history = table_with(app, "upload_id")
+    assert {"pilots.csv", "metrics.csv"} <= set(history["file_name"])
+    newest = int(history.loc[history["file_name"] == "pilots.csv", "upload_id"].max())
+    app.selectbox(key="undo_id").set_value(newest)
+    next(b for b in app.button if b.label == "Undo this upload").click().run()
+    assert not app.exception
+    assert "UP-1" not in set(store_for(sample_db).pilots()["pilot_id"])
+
+
+def test_upload_lists_every_problem_with_its_line_and_writes_nothing(sample_db):
+    app = open_page("pages/upload.py")
+    version = store_for(sample_db).data_version()
+    app.file_uploader[0].set_value(("bad.csv", BAD_METRICS, "text/csv")).run()
+    assert any("problems found; nothing has been written" in e.value for e in app.error)
+    problems = table_with(app, "problem")
+    assert set(problems["line"]) >= {3, 4}
+    assert set(problems["file"]) == {"bad.csv"}
+    commit = next(b for b in app.button if b.label == "Commit upload")
+    assert commit.disabled
+    assert store_for(sample_db).data_version() == version
+
+
+def test_upload_mapping_renames_headers_and_is_saved(sample_db):
+    export = b"Ticket group,Week,KPI,Amount\nUP-2,2026-01-05,cycle_time,12\n"
+    app = open_page("pages/upload.py")
+    app.file_uploader[0].set_value(("zendesk.csv", export, "text/csv")).run()
+    assert any("problems found" in e.value for e in app.error)  # headers not recognised
+    mapping = {"Ticket group": "pilot_id", "Week": "date", "KPI": "metric", "Amount": "value"}
+    headers = list(app.data_editor[0].value["column in file"])
+    app.session_state["mapping_editor"] = {
+        "edited_rows": {headers.index(h): {"pilotproof column": t} for h, t in mapping.items()},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.text_input(key="mapping_save_name").set_value("Zendesk weekly")
+    app.run()
+    next(b for b in app.button if b.label == "Save mapping").click().run()
+    assert store_for(sample_db).mappings()["Zendesk weekly"] == mapping
+    kinds = table_with(app, "detected as").set_index("file")["detected as"]
+    assert kinds["zendesk.csv"] == "long"

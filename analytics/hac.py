@@ -27,6 +27,19 @@ def newey_west_lags(n: int) -> int:
     return max(int(np.floor(4 * (n / 100) ** (2 / 9))), 0)
 
 
+def long_run_lags(n: int) -> int:
+    """Bandwidth for series with persistent noise: S = ceil(1.3 sqrt(n)), i.e. S - 1 lags
+    (Lazarus, Lewis, Stock & Watson 2018, "HAR Inference: Recommendations for Practice")."""
+    return max(int(np.ceil(1.3 * np.sqrt(max(n, 1)))) - 1, 0)
+
+
+def equivalent_df(n: int, lags: int, df_resid: int) -> int:
+    """Degrees of freedom for the t reference of a Bartlett-kernel HAC t-statistic: the
+    long-run variance estimate is roughly chi-square with 3n / (2S) degrees of freedom
+    (S = lags + 1), capped by the residual degrees of freedom."""
+    return max(1, min(df_resid, int(1.5 * n / (lags + 1))))
+
+
 def ols_hac(x: np.ndarray, y: np.ndarray, maxlags: int | None = None) -> BatchFit:
     """Fit `y[:, j] = x @ b_j + e_j` for every column j by OLS, with a Newey-West covariance.
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.frequency import time_index, year_fraction
-from analytics.hac import ols_hac
+from analytics.hac import equivalent_df, long_run_lags, ols_hac
 from analytics.results import Frequency
 
 MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Y": 3}
@@ -45,7 +45,7 @@ class SegmentedFit:
 
     effect_abs: np.ndarray
     se_abs: np.ndarray
-    df_resid: int
+    df_resid: int  # degrees of freedom of the t reference (see hac.equivalent_df)
     baseline: np.ndarray  # counterfactual mean over the post window
     segment_effect: np.ndarray  # (m, segments)
     segment_se: np.ndarray  # (m, segments)
@@ -133,60 +133,97 @@ def build_design(
     )
 
 
-def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> SegmentedFit:
-    """Fit the design to every column of `y` (n, m) and read off the effect and counterfactual.
+def ar1_mean_variance(sigma2: np.ndarray, rho: np.ndarray, n: int) -> np.ndarray:
+    """Variance of the mean of `n` consecutive AR(1) points with marginal variance `sigma2`
+    and lag-one autocorrelation `rho`:
+    sigma2/n * [(1+rho)/(1-rho) - 2 rho (1-rho^n) / (n (1-rho)^2)]."""
+    if n <= 0:
+        return np.full_like(sigma2, np.nan)
+    factor = (1 + rho) / (1 - rho) - 2 * rho * (1 - rho**n) / (n * (1 - rho) ** 2)
+    return sigma2 / n * np.maximum(factor, 1.0 / n)
 
-    The average effect is sum_s w_s * beta_post_s (w_s: the segment's share of the post window);
-    its variance is w' V w with V the HAC covariance of those coefficients.
+
+def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> SegmentedFit:
+    """Fit the counterfactual model on the pre-period of every column of `y` (n, m), project it
+    over the post window and read off the effect as the mean gap observed - counterfactual.
+
+    Var(effect) = xbar' V xbar + Var(mean of the post noise): V is the HAC covariance of the
+    pre-period coefficients (Bartlett kernel, `long_run_lags` lags), xbar the mean post-window
+    design row; the post noise is AR(1) with the pre-period residuals' variance and lag-one
+    autocorrelation (clipped to [0, 0.97]). The same for each post segment. Fitting the
+    pre-period alone keeps the post window from leaking into the counterfactual; a HAC variance
+    of post-period level dummies would shrink towards zero, since in-sample residuals under a
+    dummy sum to zero.
     """
     y = np.asarray(y, dtype=float)
     if y.ndim == 1:
         y = y[:, None]
-    fit = ols_hac(design.x, y, maxlags)
-    m = y.shape[1]
-    post_idx = list(design.post_cols)
-    w = design.segment_weights
-    beta_post = fit.coef[post_idx, :].T  # (m, s)
-    cov_post = fit.cov[:, post_idx][:, :, post_idx]  # (m, s, s)
-    effect = beta_post @ w
-    var = np.einsum("s,msr,r->m", w, cov_post, w)
-    seg_se = np.sqrt(np.clip(np.diagonal(cov_post, axis1=1, axis2=2), 0, None))
-    x_cf = design.x.copy()
-    x_cf[:, post_idx] = 0.0
-    cf = x_cf @ fit.coef
-    cf_var = np.einsum("nk,mkj,nj->nm", x_cf, fit.cov, x_cf)
     post, pre = design.post, ~design.post
-    baseline = cf[post].mean(axis=0)
-    if design.trend_col is not None:
+    base_cols = [c for c in range(design.x.shape[1]) if c not in design.post_cols]
+    x_base = design.x[:, base_cols]
+    n_pre = int(pre.sum())
+    lags = long_run_lags(n_pre) if maxlags is None else maxlags
+    fit = ols_hac(x_base[pre], y[pre], lags)
+    m = y.shape[1]
+    col = {c: i for i, c in enumerate(base_cols)}
+    cf = x_base @ fit.coef
+    cf_var = np.einsum("nk,mkj,nj->nm", x_base, fit.cov, x_base)
+    resid = fit.resid
+    dof = max(fit.df_resid, 1)
+    sigma2 = (resid**2).sum(axis=0) / dof
+    denom = (resid**2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.where(denom > 0, (resid[1:] * resid[:-1]).sum(axis=0) / denom, 0.0)
+    rho = np.clip(np.nan_to_num(rho), 0.0, 0.97)
+    gap = y - cf
+    parts = [np.flatnonzero(design.x[:, c]) for c in design.post_cols]
+    seg_effect = np.zeros((m, len(parts)))
+    seg_se = np.zeros((m, len(parts)))
+    for s, rows in enumerate(parts):
+        xbar = x_base[rows].mean(axis=0)
+        seg_effect[:, s] = gap[rows].mean(axis=0)
+        var = np.einsum("k,mkj,j->m", xbar, fit.cov, xbar) + ar1_mean_variance(
+            sigma2, rho, len(rows)
+        )
+        seg_se[:, s] = np.sqrt(np.clip(var, 0, None))
+    n_post = int(post.sum())
+    if n_post:
+        xbar = x_base[post].mean(axis=0)
+        effect = gap[post].mean(axis=0)
+        var = np.einsum("k,mkj,j->m", xbar, fit.cov, xbar) + ar1_mean_variance(sigma2, rho, n_post)
+        baseline = cf[post].mean(axis=0)
+    else:
+        effect = var = baseline = np.full(m, np.nan)
+    if design.trend_col is not None and n_post:
         shift = design.t[post].mean() - design.t[pre].mean()
-        slope = fit.coef[design.trend_col]
+        slope = fit.coef[col[design.trend_col]]
         trend_contribution = slope * shift
-        slope_se = np.sqrt(np.clip(fit.cov[:, design.trend_col, design.trend_col], 0, None))
-        trend_t = _ratio(slope, slope_se)
+        k = col[design.trend_col]
+        trend_t = _ratio(slope, np.sqrt(np.clip(fit.cov[:, k, k], 0, None)))
     else:
         trend_contribution = np.zeros(m)
         trend_t = np.zeros(m)
-    if design.seasonal_cols:
-        cols = list(design.seasonal_cols)
-        season = design.x[:, cols] @ fit.coef[cols]
+    if design.seasonal_cols and n_post:
+        idx = [col[c] for c in design.seasonal_cols]
+        season = x_base[:, idx] @ fit.coef[idx]
         seasonal_contribution = season[post].mean(axis=0) - season[pre].mean(axis=0)
     else:
         seasonal_contribution = np.zeros(m)
     if design.spike_col is not None:
-        spike_coef = fit.coef[design.spike_col]
-        spike_se = np.sqrt(np.clip(fit.cov[:, design.spike_col, design.spike_col], 0, None))
-        spike_t = _ratio(spike_coef, spike_se)
+        k = col[design.spike_col]
+        spike_coef = fit.coef[k]
+        width = int(design.x[:, design.spike_col].sum())
+        spike_var = np.maximum(fit.cov[:, k, k], ar1_mean_variance(sigma2, rho, width))
+        spike_t = _ratio(spike_coef, np.sqrt(np.clip(spike_var, 0, None)))
     else:
         spike_coef = np.zeros(m)
         spike_t = np.zeros(m)
-    dof = max(fit.df_resid, 1)
-    resid_sd = np.sqrt((fit.resid**2).sum(axis=0) / dof)
     return SegmentedFit(
         effect_abs=effect,
         se_abs=np.sqrt(np.clip(var, 0, None)),
-        df_resid=fit.df_resid,
+        df_resid=equivalent_df(n_pre, lags, fit.df_resid),
         baseline=baseline,
-        segment_effect=beta_post,
+        segment_effect=seg_effect,
         segment_se=seg_se,
         counterfactual=cf,
         cf_se=np.sqrt(np.clip(cf_var, 0, None)),
@@ -195,7 +232,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         seasonal_contribution=seasonal_contribution,
         spike_coef=spike_coef,
         spike_t=spike_t,
-        resid_sd=resid_sd,
+        resid_sd=np.sqrt(sigma2),
     )
 
 

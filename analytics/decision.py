@@ -1,0 +1,139 @@
+"""Verdict per metric, decision per pilot, and the annualised net value.
+
+Verdict (per pilot and metric):
+- `inconclusive` with `insufficient_data` when the minimum data rules fail;
+- `real` when the interval lies wholly on the good side of zero and every check passes;
+- `mirage` when an improvement is apparent (naive Welch test or the model) but does not survive;
+- `worse` when the interval lies wholly on the bad side of zero;
+- `inconclusive` when the interval includes zero and the minimum detectable effect is larger than
+  the scaling threshold (too noisy to rule out a worthwhile effect);
+- `no_change` otherwise (enough data, a precise interval around zero, no naive improvement).
+
+Decision (per pilot): `scale` when a value metric is `real` and at least its threshold, no
+guardrail is `worse` beyond its tolerance, every readiness answer is given and the pilot is not
+all activity; `fix` when value is real but a guardrail, the readiness test or the threshold stands
+in the way; `extend` when a value metric is still inconclusive; `stop` when enough data show no
+real value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from analytics.mirage import Significance
+from analytics.results import (
+    CheckResult,
+    Decision,
+    MetricEffect,
+    NetValue,
+    Reason,
+    Verdict,
+)
+
+DEFAULT_THRESHOLD_PCT = 10.0
+DEFAULT_TOLERANCE_PCT = 5.0
+NET_VALUE_METRIC = "cost_per_transaction"
+
+
+def metric_verdict(
+    sig: Significance | None,
+    checks: Sequence[CheckResult],
+    mde_pct: float | None,
+    threshold_pct: float | None,
+) -> tuple[Verdict, tuple[Reason, ...]]:
+    """The verdict for one metric from its interval, the naive test and the checks."""
+    failing = tuple(c.name for c in checks if not c.passed)
+    if sig is None or "insufficient_data" in failing:
+        return "inconclusive", ("insufficient_data",)
+    if sig.improved:
+        return ("real", ()) if not failing else ("mirage", failing)
+    if sig.worsened:
+        return "worse", failing
+    specific = tuple(name for name in failing if name != "noise")
+    if sig.naive_improved or specific:
+        return "mirage", failing
+    limit = threshold_pct if threshold_pct is not None else DEFAULT_THRESHOLD_PCT
+    if mde_pct is None or mde_pct > limit:
+        return "inconclusive", failing
+    return "no_change", failing
+
+
+def guardrail_breached(effect: MetricEffect) -> bool:
+    """A guardrail is breached when it got significantly worse by more than its tolerance."""
+    if effect.verdict != "worse" or effect.improvement_pct is None:
+        return False
+    tolerance = effect.tolerance_pct if effect.tolerance_pct is not None else DEFAULT_TOLERANCE_PCT
+    return -effect.improvement_pct > tolerance
+
+
+def meets_threshold(effect: MetricEffect) -> bool:
+    threshold = effect.threshold_pct if effect.threshold_pct is not None else DEFAULT_THRESHOLD_PCT
+    return effect.improvement_pct is not None and effect.improvement_pct >= threshold
+
+
+def pilot_decision(
+    value_effects: Sequence[MetricEffect],
+    guardrails: Sequence[MetricEffect],
+    activities: Sequence[MetricEffect],
+    readiness_missing: Sequence[str],
+) -> tuple[Decision, tuple[Reason, ...]]:
+    """Scale, fix, extend or stop, with the reasons in order of weight."""
+    reasons: list[Reason] = []
+    burden = any(guardrail_breached(g) for g in guardrails)
+    activity_moved = any(a.verdict in ("real", "mirage", "worse") for a in activities)
+    real = [e for e in value_effects if e.verdict == "real"]
+    if not value_effects:
+        reasons.append("no_value_metric")
+        if activity_moved:
+            reasons.append("activity_without_outcome")
+        if burden:
+            reasons.append("burden_shift")
+        if readiness_missing:
+            reasons.append("readiness_gap")
+        return "fix", tuple(reasons)
+    if real:
+        if not any(meets_threshold(e) for e in real):
+            reasons.append("below_threshold")
+        if burden:
+            reasons.append("burden_shift")
+        if readiness_missing:
+            reasons.append("readiness_gap")
+        return ("fix" if reasons else "scale"), tuple(reasons)
+    if activity_moved:
+        reasons.append("activity_without_outcome")
+    if burden:
+        reasons.append("burden_shift")
+    if readiness_missing:
+        reasons.append("readiness_gap")
+    if any(e.verdict == "inconclusive" for e in value_effects):
+        return "extend", ("too_early", *reasons)
+    return "stop", ("no_real_value", *reasons)
+
+
+def net_value(
+    effects: Sequence[MetricEffect], monthly_cost: float | None, annual_volume: float | None
+) -> NetValue | None:
+    """Annualised net value from the cost-per-transaction effect: savings per transaction times
+    the annual volume, minus twelve months of running cost; the interval carries the effect's
+    95% interval through the same formula. Other metrics have no money unit, so no net value."""
+    if monthly_cost is None or annual_volume is None:
+        return None
+    for e in effects:
+        if e.metric != NET_VALUE_METRIC or e.effect_abs is None:
+            continue
+        if e.ci_low_abs is None or e.ci_high_abs is None:
+            continue
+        cost = 12.0 * float(monthly_cost)
+        gross = -e.effect_abs * float(annual_volume)
+        bounds = sorted(
+            (-e.ci_low_abs * float(annual_volume), -e.ci_high_abs * float(annual_volume))
+        )
+        return NetValue(
+            metric=e.metric,
+            annual_gross=gross,
+            annual_cost=cost,
+            annual_net=gross - cost,
+            ci_low=bounds[0] - cost,
+            ci_high=bounds[1] - cost,
+        )
+    return None

@@ -1,0 +1,220 @@
+"""The value-mirage checks: each asks one question a rigorous analyst asks before calling a
+pre/post improvement real, and answers with a named reason code (`CheckResult.name`).
+
+`sign` is +1 when higher is better and -1 when lower is better, so `sign * change > 0` always
+means "moved the good way". The trend, season, control and mix checks attribute an apparent
+improvement that the counterfactual does not confirm; the spike and novelty checks can overturn
+a significant one (the effect is a rebound, or it fades).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from analytics.estimate import Estimate
+from analytics.mix import Kitagawa
+from analytics.results import CheckResult
+
+ALPHA = 0.05
+NAIVE_SHARE = 0.5  # a cause must explain at least half the naive change to be named
+PLACEBO_T = 3.0
+NOVELTY_KEEP = 0.4  # the late window must keep 40% of the early effect
+
+
+@dataclass(frozen=True)
+class Significance:
+    """The effect's interval read in the metric's good direction."""
+
+    low: float
+    high: float
+    improved: bool  # the whole interval is on the good side of zero
+    worsened: bool  # the whole interval is on the bad side of zero
+    naive_improved: bool  # a Welch pre/post test would call it an improvement
+
+
+def critical_t(df: int) -> float:
+    """Two-sided 95% critical value, Student t with the residual degrees of freedom."""
+    return float(stats.t.ppf(1 - ALPHA / 2, max(df, 1)))
+
+
+def significance(est: Estimate, sign: float) -> Significance:
+    half = critical_t(est.df) * est.se_abs
+    low, high = est.effect_abs - half, est.effect_abs + half
+    good_low, good_high = sorted((sign * low, sign * high))
+    return Significance(
+        low=low,
+        high=high,
+        improved=good_low > 0,
+        worsened=good_high < 0,
+        naive_improved=sign * est.naive_diff > 0 and est.naive_p < ALPHA,
+    )
+
+
+def _explains(part: float, naive: float, sign: float) -> bool:
+    """`part` moved the good way and accounts for at least half of an improving naive change."""
+    return sign * naive > 0 and sign * part >= NAIVE_SHARE * sign * naive and sign * part > 0
+
+
+def check_noise(est: Estimate, sig: Significance) -> CheckResult:
+    passed = sig.improved or sig.worsened
+    text = (
+        "The 95% interval excludes no change."
+        if passed
+        else "The 95% interval (autocorrelation-robust) includes no change."
+    )
+    z = est.effect_abs / est.se_abs if est.se_abs > 0 else None
+    return CheckResult("noise", passed, True, text, statistic=z)
+
+
+def check_pre_trend(est: Estimate, sig: Significance, sign: float) -> CheckResult:
+    trend_explains = (
+        abs(est.trend_t) > 2
+        and _explains(est.trend_contribution, est.naive_diff, sign)
+        and not sig.improved
+    )
+    placebo_fails = (
+        est.placebo_t is not None
+        and est.placebo_effect is not None
+        and sign * est.placebo_t > PLACEBO_T
+        and abs(est.placebo_effect) >= NAIVE_SHARE * abs(est.effect_abs)
+    )
+    if trend_explains:
+        text = (
+            "The metric was already moving this way before go-live; the trend explains the change."
+        )
+    elif placebo_fails:
+        text = "A fake go-live in the pre-period shows a similar effect: the baseline is unstable."
+    else:
+        text = "No pre-existing trend explains the change, and a placebo go-live shows none."
+    return CheckResult(
+        "pre_trend",
+        not (trend_explains or placebo_fails),
+        True,
+        text,
+        statistic=est.trend_t,
+        p_value=None if est.placebo_t is None else float(2 * stats.norm.sf(abs(est.placebo_t))),
+    )
+
+
+def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckResult:
+    if est.method != "its":
+        return CheckResult("seasonality", True, False, "The controls share the season.")
+    if not est.annual_season:
+        return CheckResult(
+            "seasonality",
+            True,
+            False,
+            "Less than a year of pre-period: the season is not modelled.",
+        )
+    explains = _explains(est.seasonal_contribution, est.naive_diff, sign) and not sig.improved
+    text = (
+        "The post window sits in a better season; the seasonal pattern explains the change."
+        if explains
+        else "The change is not a seasonal swing (annual pattern modelled)."
+    )
+    return CheckResult("seasonality", not explains, True, text, statistic=est.seasonal_contribution)
+
+
+def check_regression_to_mean(est: Estimate, sig: Significance, sign: float) -> CheckResult:
+    apparent = sign * est.naive_diff > 0 or sig.improved
+    fails = est.spike_detected and apparent and not sig.improved
+    if fails:
+        text = (
+            "The pre-period ended on an unusually bad spell; the post level is the usual baseline."
+        )
+    elif est.spike_detected:
+        text = (
+            "The pre-period ended on a bad spell, but the effect holds against the longer baseline."
+        )
+    else:
+        text = "The pre-period did not end on an unusual spell."
+    return CheckResult("regression_to_mean", not fails, True, text, statistic=est.spike_t)
+
+
+def check_novelty_decay(est: Estimate, sign: float) -> CheckResult:
+    if len(est.segment_effect) < 3:
+        return CheckResult(
+            "novelty_decay", True, False, "The post window is too short to split early from late."
+        )
+    tcrit = critical_t(est.df)
+    early, late = sign * est.segment_effect[0], sign * est.segment_effect[-1]
+    early_sig = early - tcrit * est.segment_se[0] > 0
+    late_sig = late - tcrit * est.segment_se[-1] > 0
+    fails = early_sig and not late_sig and late < NOVELTY_KEEP * early
+    text = (
+        "The effect fades: the late post window shows no real effect."
+        if fails
+        else "The effect holds into the late post window."
+    )
+    return CheckResult(
+        "novelty_decay", not fails, True, text, statistic=float(late / early) if early else None
+    )
+
+
+def check_control_moved(est: Estimate, sig: Significance, sign: float) -> CheckResult:
+    if est.control_diff is None or est.control_p is None:
+        return CheckResult("control_moved", True, False, "No control group.")
+    fails = (
+        sign * est.control_diff > 0
+        and est.control_p < ALPHA
+        and sign * est.naive_diff > 0
+        and not sig.improved
+    )
+    text = (
+        "The control group improved as much: the change is not the pilot's."
+        if fails
+        else "The pilot moved beyond the control group."
+    )
+    return CheckResult(
+        "control_moved", not fails, True, text, statistic=est.control_diff, p_value=est.control_p
+    )
+
+
+def check_mix_shift(
+    est: Estimate, sign: float, split: Kitagawa | None, standardised: Estimate | None
+) -> CheckResult:
+    if split is None or standardised is None:
+        return CheckResult("mix_shift", True, False, "No segments with volumes.")
+    rate_sig = significance(standardised, sign)
+    fails = _explains(split.composition, split.total, sign) and not rate_sig.improved
+    text = (
+        "The mix of segments moved, not the rates within them."
+        if fails
+        else "The rates within segments moved, not just the mix."
+    )
+    return CheckResult("mix_shift", not fails, True, text, statistic=split.composition)
+
+
+def insufficient(reason: str) -> CheckResult:
+    return CheckResult("insufficient_data", False, True, reason)
+
+
+def enough_data(text: str) -> CheckResult:
+    return CheckResult("insufficient_data", True, True, text)
+
+
+def run_checks(
+    est: Estimate,
+    sign: float,
+    split: Kitagawa | None = None,
+    standardised: Estimate | None = None,
+) -> tuple[Significance, tuple[CheckResult, ...]]:
+    """Every mirage check on one estimate, in a fixed order."""
+    sig = significance(est, sign)
+    checks = (
+        check_noise(est, sig),
+        check_pre_trend(est, sig, sign),
+        check_seasonality(est, sig, sign),
+        check_regression_to_mean(est, sig, sign),
+        check_novelty_decay(est, sign),
+        check_control_moved(est, sig, sign),
+        check_mix_shift(est, sign, split, standardised),
+    )
+    return sig, checks
+
+
+def finite(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)

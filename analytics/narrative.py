@@ -1,0 +1,102 @@
+"""The plain words under each result: a note per metric and an action title per pilot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from analytics.results import MetricEffect, Reason
+
+REASON_PHRASES: dict[str, str] = {
+    "noise": "within normal variation",
+    "pre_trend": "a trend that predates go-live",
+    "seasonality": "a seasonal swing",
+    "regression_to_mean": "a rebound from an unusually bad spell",
+    "novelty_decay": "an effect that fades",
+    "control_moved": "the control group moved as much",
+    "mix_shift": "a shift in the mix, not the rates",
+    "insufficient_data": "too little data",
+    "below_threshold": "below the scaling threshold",
+    "burden_shift": "a guardrail got worse",
+    "readiness_gap": "readiness gaps",
+    "activity_without_outcome": "activity without outcome",
+    "no_value_metric": "no value metric",
+    "too_early": "too early to tell",
+    "no_real_value": "no real value proven",
+}
+
+
+def label(metric: str) -> str:
+    return metric.replace("_", " ")
+
+
+def _pct(value: float) -> str:
+    return f"{abs(value):.0f}%"
+
+
+def metric_note(effect: MetricEffect) -> str:
+    """E.g. "cycle time 21% lower than it would have been, 95% interval 17-25%"."""
+    name = label(effect.metric)
+    if effect.effect_pct is None or effect.ci_low_pct is None or effect.ci_high_pct is None:
+        return f"{name}: not enough data to estimate an effect"
+    word = "lower" if effect.effect_pct < 0 else "higher"
+    low, high = effect.ci_low_pct, effect.ci_high_pct
+    if low * high > 0:
+        a, b = sorted((abs(low), abs(high)))
+        interval = f"{a:.0f}-{b:.0f}%"
+    else:
+        interval = f"{abs(low):.0f}% lower to {abs(high):.0f}% higher"
+    return (
+        f"{name} {_pct(effect.effect_pct)} {word} than it would have been, 95% interval {interval}"
+    )
+
+
+def _interval(effect: MetricEffect) -> str:
+    assert effect.ci_low_pct is not None and effect.ci_high_pct is not None
+    a, b = sorted((abs(effect.ci_low_pct), abs(effect.ci_high_pct)))
+    if effect.ci_low_pct * effect.ci_high_pct <= 0:
+        return f"95% interval {effect.ci_low_pct:+.0f}% to {effect.ci_high_pct:+.0f}%"
+    return f"95% interval {a:.0f}-{b:.0f}%"
+
+
+def _tail(decision: str, reasons: Sequence[Reason], missing: Sequence[str]) -> str:
+    words = [REASON_PHRASES[r] for r in reasons if r in REASON_PHRASES]
+    if decision == "scale":
+        return "ready to scale"
+    if decision == "fix":
+        detail = ", ".join(words)
+        if missing:
+            detail = detail.replace(
+                "readiness gaps", "missing " + ", ".join(label(m) for m in missing)
+            )
+        return f"fix before scaling: {detail}"
+    if decision == "extend":
+        return "extend the pilot: too early to tell"
+    return "stop: " + (", ".join(words) or "no real value proven")
+
+
+def pilot_summary(
+    name: str,
+    decision: str,
+    reasons: Sequence[Reason],
+    lead: MetricEffect | None,
+    missing: Sequence[str],
+) -> str:
+    """An action title such as "Support assistant cut cycle time 21% (95% interval 17-25%);
+    ready to scale"."""
+    tail = _tail(decision, reasons, missing)
+    if lead is None or lead.effect_pct is None or lead.ci_low_pct is None:
+        return f"{name}: {tail}"
+    metric = label(lead.metric)
+    if lead.verdict == "real":
+        verb = "cut" if lead.effect_pct < 0 else "raised"
+        return f"{name} {verb} {metric} {_pct(lead.effect_pct)} ({_interval(lead)}); {tail}"
+    if lead.verdict == "mirage":
+        move = "fall" if lead.effect_pct < 0 or (lead.direction == "lower_is_better") else "rise"
+        why = ", ".join(REASON_PHRASES[r] for r in lead.reasons if r in REASON_PHRASES)
+        return f"{name}: the apparent {move} in {metric} is a value mirage ({why}); {tail}"
+    if lead.verdict == "worse":
+        verb = "raised" if lead.effect_pct > 0 else "cut"
+        return f"{name} {verb} {metric} {_pct(lead.effect_pct)}, the wrong way; {tail}"
+    if lead.verdict == "no_change":
+        return f"{name} left {metric} unchanged ({_interval(lead)}); {tail}"
+    return f"{name}: {metric} effect unclear ({_interval(lead)}); {tail}"

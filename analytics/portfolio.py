@@ -1,0 +1,453 @@
+"""Analyse a portfolio: every pilot, every metric with treatment data, one decision per pilot.
+
+The observations are turned into one series per (pilot, metric) — the mean over units, or the
+volume-weighted mean over segments — and every series is routed to its estimator: against its
+control units (difference-in-differences or synthetic control) when it has them, else an
+interrupted time series. Series sharing dates and go-live are fitted in one batched solve.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.decision import (
+    metric_verdict,
+    net_value,
+    pilot_decision,
+)
+from analytics.did import estimate_did
+from analytics.estimate import Estimate, estimate_its
+from analytics.frequency import infer_frequency
+from analytics.its import MIN_POST, MIN_PRE
+from analytics.mirage import critical_t, enough_data, finite, insufficient, run_checks
+from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
+from analytics.narrative import metric_note, pilot_summary
+from analytics.results import (
+    READINESS_FIELDS,
+    Direction,
+    Frequency,
+    MetricEffect,
+    MetricKind,
+    PilotResult,
+)
+
+# z_{0.975} + z_{0.80}: the effect detectable with 80% power at 5% two-sided, in standard errors;
+# statsmodels: NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0) = 2.8016
+MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
+CONTROL_COVERAGE = 0.9  # a control unit must be observed on 90% of the treated dates
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    direction: Direction
+    kind: MetricKind
+    threshold_pct: float | None
+    tolerance_pct: float | None
+
+    @property
+    def sign(self) -> float:
+        return 1.0 if self.direction == "higher_is_better" else -1.0
+
+
+@dataclass(frozen=True)
+class SeriesJob:
+    """One (pilot, metric) series ready to estimate, or the reason it cannot be."""
+
+    pilot_id: str
+    metric: str
+    spec: MetricSpec
+    go_live: pd.Timestamp | None
+    freq: Frequency | None
+    dates: pd.DatetimeIndex
+    y: np.ndarray
+    controls: pd.DataFrame | None = None
+    mix: MixSeries | None = None
+    problem: str | None = None
+
+
+def analyze_portfolio(
+    observations: pd.DataFrame,
+    pilots: pd.DataFrame,
+    catalog: pd.DataFrame,
+    thresholds: pd.DataFrame,
+    pilot_ids: Iterable[str] | None = None,
+) -> tuple[PilotResult, ...]:
+    """Estimate every (pilot, metric) effect against its counterfactual, run the mirage checks,
+    give each metric a verdict and each pilot a decision. Pure: DataFrames in, results out."""
+    specs = _catalog(catalog)
+    overrides = _overrides(thresholds)
+    info = _pilot_info(pilots)
+    obs = _clean(observations)
+    order = list(info) + [p for p in obs["pilot_id"].unique().tolist() if p not in info]
+    if pilot_ids is not None:
+        wanted = [str(p) for p in pilot_ids]
+        order = [p for p in wanted if p in set(order)]
+        obs = obs[obs["pilot_id"].isin(wanted)]
+    jobs = _jobs(obs, info, specs, overrides)
+    effects = _estimate_all(jobs)
+    by_pilot: dict[str, list[MetricEffect]] = defaultdict(list)
+    for effect in effects:
+        by_pilot[effect.pilot_id].append(effect)
+    return tuple(_pilot_result(p, info.get(p, {}), by_pilot.get(p, []), specs) for p in order)
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def _num(value: object) -> float | None:
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def _catalog(catalog: pd.DataFrame) -> dict[str, MetricSpec]:
+    specs = {}
+    for row in catalog.itertuples(index=False):
+        direction = (
+            row.direction
+            if row.direction in ("lower_is_better", "higher_is_better")
+            else "lower_is_better"
+        )
+        kind = row.kind if row.kind in ("value", "guardrail", "activity") else "value"
+        specs[str(row.metric)] = MetricSpec(
+            direction, kind, _num(row.threshold_pct), _num(row.tolerance_pct)
+        )
+    return specs
+
+
+def _overrides(
+    thresholds: pd.DataFrame | None,
+) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    if thresholds is None or thresholds.empty:
+        return {}
+    return {
+        (str(r.pilot_id), str(r.metric)): (_num(r.threshold_pct), _num(r.tolerance_pct))
+        for r in thresholds.itertuples(index=False)
+    }
+
+
+def _pilot_info(pilots: pd.DataFrame) -> dict[str, dict[str, object]]:
+    info: dict[str, dict[str, object]] = {}
+    if pilots is None or pilots.empty:
+        return info
+    for row in pilots.to_dict("records"):
+        go_live = pd.to_datetime(row.get("go_live"), errors="coerce")
+        row["go_live"] = None if pd.isna(go_live) else pd.Timestamp(go_live)
+        info[str(row["pilot_id"])] = row
+    return info
+
+
+def _clean(observations: pd.DataFrame) -> pd.DataFrame:
+    cols = ["pilot_id", "metric", "date", "group", "unit", "segment", "value", "volume"]
+    obs = observations.reindex(columns=cols).copy()
+    obs["pilot_id"] = obs["pilot_id"].astype(str)
+    obs["metric"] = obs["metric"].astype(str)
+    obs["date"] = pd.to_datetime(obs["date"], errors="coerce")
+    obs["group"] = obs["group"].fillna("treatment").astype(str)
+    obs["unit"] = obs["unit"].fillna("").astype(str)
+    obs["segment"] = obs["segment"].fillna("").astype(str)
+    obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
+    obs["volume"] = pd.to_numeric(obs["volume"], errors="coerce")
+    return obs[obs["date"].notna() & np.isfinite(obs["value"].to_numpy(dtype=float))]
+
+
+def _spec(specs: dict[str, MetricSpec], overrides: dict, pilot_id: str, metric: str) -> MetricSpec:
+    base = specs.get(metric, MetricSpec("lower_is_better", "value", None, None))
+    threshold, tolerance = overrides.get((pilot_id, metric), (None, None))
+    return MetricSpec(
+        base.direction,
+        base.kind,
+        threshold if threshold is not None else base.threshold_pct,
+        tolerance if tolerance is not None else base.tolerance_pct,
+    )
+
+
+def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[SeriesJob]:
+    treated = obs[obs["group"] == "treatment"]
+    control = obs[obs["group"] == "control"]
+    segmented = treated.loc[treated["segment"] != "", ["pilot_id", "metric"]].drop_duplicates()
+    seg_keys = set(zip(segmented["pilot_id"], segmented["metric"], strict=True))
+    plain = treated.groupby(["pilot_id", "metric", "date"], sort=True)["value"].mean()
+    control_keys = set(zip(control["pilot_id"], control["metric"], strict=True))
+    control_groups = dict(tuple(control.groupby(["pilot_id", "metric"]))) if control_keys else {}
+    seg_groups = (
+        dict(tuple(treated[treated["segment"] != ""].groupby(["pilot_id", "metric"])))
+        if seg_keys
+        else {}
+    )
+    jobs = []
+    for (pilot_id, metric), series in plain.groupby(level=[0, 1], sort=False):
+        go_live = info.get(pilot_id, {}).get("go_live")
+        spec = _spec(specs, overrides, pilot_id, metric)
+        mix = None
+        if (pilot_id, metric) in seg_keys and go_live is not None:
+            mix = mix_series(seg_groups[(pilot_id, metric)], go_live)
+            series = mix.aggregate.dropna()
+            dates = pd.DatetimeIndex(series.index)
+        else:
+            dates = pd.DatetimeIndex(series.index.get_level_values("date"))
+        y = series.to_numpy(dtype=float)
+        controls = None
+        if (pilot_id, metric) in control_keys and go_live is not None:
+            controls, dates, y = _align_controls(control_groups[(pilot_id, metric)], dates, y)
+        jobs.append(_job(pilot_id, metric, spec, go_live, dates, y, controls, mix))
+    return jobs
+
+
+def _align_controls(rows: pd.DataFrame, dates: pd.DatetimeIndex, y: np.ndarray):
+    """Control units as a date x unit table on the treated dates; units seen on too few dates
+    are dropped, and the dates where a kept unit is missing are left out."""
+    units = rows.assign(unit=rows["unit"].replace("", "control")).pivot_table(
+        index="date", columns="unit", values="value", aggfunc="mean"
+    )
+    units = units.reindex(dates)
+    keep = units.columns[units.notna().mean(axis=0) >= CONTROL_COVERAGE]
+    if len(keep) == 0:
+        return None, dates, y
+    units = units[keep]
+    complete = units.notna().all(axis=1).to_numpy()
+    return units[complete], dates[complete], y[complete]
+
+
+def _job(pilot_id, metric, spec, go_live, dates, y, controls, mix) -> SeriesJob:
+    freq = infer_frequency(dates)
+    problem = None
+    if go_live is None:
+        problem = "The pilot has no go-live date."
+    elif freq is None:
+        problem = "Fewer than two dates."
+    else:
+        post = np.asarray(dates >= go_live)
+        n_pre, n_post = int((~post).sum()), int(post.sum())
+        if n_pre < MIN_PRE[freq] or n_post < MIN_POST[freq]:
+            problem = (
+                f"Needs at least {MIN_PRE[freq]} pre-period and {MIN_POST[freq]} post-period "
+                f"points at this frequency; has {n_pre} and {n_post}."
+            )
+        elif np.ptp(y) == 0:
+            problem = "The series is constant: there is no variation to analyse."
+        elif abs(y[~post].mean()) < 1e-12:
+            problem = "The pre-period averages zero, so a relative change is undefined."
+    return SeriesJob(pilot_id, metric, spec, go_live, freq, dates, y, controls, mix, problem)
+
+
+# --- estimation ---------------------------------------------------------------------------
+
+
+def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
+    estimates: dict[int, Estimate] = {}
+    batches: dict[tuple, list[int]] = defaultdict(list)
+    for i, job in enumerate(jobs):
+        if job.problem is not None:
+            continue
+        if job.controls is not None and job.controls.shape[1] > 0:
+            estimates[i] = estimate_did(
+                job.dates, job.go_live, job.freq, job.y, job.controls, job.spec.sign
+            )
+        else:
+            batches[(job.go_live, job.freq, job.dates.asi8.tobytes())].append(i)
+    for members in batches.values():
+        first = jobs[members[0]]
+        y = np.column_stack([jobs[i].y for i in members])
+        sign = np.array([jobs[i].spec.sign for i in members])
+        for i, est in zip(
+            members, estimate_its(first.dates, first.go_live, first.freq, y, sign), strict=True
+        ):
+            estimates[i] = est
+    return [_metric_effect(job, estimates.get(i)) for i, job in enumerate(jobs)]
+
+
+def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
+    if job.mix is None or job.go_live is None or job.freq is None:
+        return None, None
+    split = decompose(job.mix, job.go_live)
+    std = job.mix.standardised.dropna()
+    dates = pd.DatetimeIndex(std.index)
+    post = np.asarray(dates >= job.go_live)
+    if (~post).sum() < MIN_PRE[job.freq] or post.sum() < MIN_POST[job.freq] or np.ptp(std) == 0:
+        return split, None
+    est = estimate_its(
+        dates, job.go_live, job.freq, std.to_numpy(dtype=float)[:, None], np.array([job.spec.sign])
+    )
+    return split, est[0]
+
+
+def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
+    spec = job.spec
+    base = dict(
+        pilot_id=job.pilot_id,
+        metric=job.metric,
+        direction=spec.direction,
+        kind=spec.kind,
+        frequency=job.freq,
+        threshold_pct=spec.threshold_pct,
+        tolerance_pct=spec.tolerance_pct,
+    )
+    if est is None or abs(est.baseline) < 1e-12 or not np.isfinite(est.se_abs):
+        reason = job.problem or "The counterfactual is zero, so a relative change is undefined."
+        post = (
+            np.asarray(job.dates >= job.go_live)
+            if job.go_live is not None
+            else np.zeros(len(job.dates), bool)
+        )
+        effect = MetricEffect(
+            **base,
+            verdict="inconclusive",
+            reasons=("insufficient_data",),
+            method="none",
+            n_pre=int((~post).sum()),
+            n_post=int(post.sum()),
+            effect_pct=None,
+            ci_low_pct=None,
+            ci_high_pct=None,
+            effect_abs=None,
+            ci_low_abs=None,
+            ci_high_abs=None,
+            mde_pct=None,
+            baseline=None,
+            checks=(insufficient(reason),),
+            series=_series(job.dates, job.y, None),
+        )
+        return _with_note(effect)
+    split, standardised = _mix_parts(job)
+    sig, checks = run_checks(est, spec.sign, split, standardised)
+    checks = (
+        *checks,
+        enough_data(
+            f"{est.n_pre} pre-period and {est.n_post} post-period points ({est.frequency})."
+        ),
+    )
+    scale = 100.0 / abs(est.baseline)
+    mde_pct = MDE_FACTOR * est.se_abs * scale
+    effect_pct = est.effect_abs * scale
+    verdict, reasons = metric_verdict(sig, checks, mde_pct, spec.threshold_pct)
+    rate_pct = mix_pct = None
+    if split is not None and job.mix is not None:
+        pre_level = float(job.y[~est.post].mean()) if (~est.post).any() else 0.0
+        if abs(pre_level) > 1e-12:
+            rate_pct = 100.0 * split.rate / abs(pre_level)
+            mix_pct = 100.0 * split.composition / abs(pre_level)
+    effect = MetricEffect(
+        **base,
+        verdict=verdict,
+        reasons=reasons,
+        method=est.method,
+        n_pre=est.n_pre,
+        n_post=est.n_post,
+        effect_pct=finite(effect_pct),
+        ci_low_pct=finite(sig.low * scale),
+        ci_high_pct=finite(sig.high * scale),
+        effect_abs=finite(est.effect_abs),
+        ci_low_abs=finite(sig.low),
+        ci_high_abs=finite(sig.high),
+        mde_pct=finite(mde_pct),
+        baseline=finite(est.baseline),
+        checks=checks,
+        rate_effect_pct=finite(rate_pct),
+        mix_effect_pct=finite(mix_pct),
+        series=_series(est.dates, est.observed, est),
+    )
+    return _with_note(effect)
+
+
+def _with_note(effect: MetricEffect) -> MetricEffect:
+    from dataclasses import replace
+
+    return replace(effect, note=metric_note(effect))
+
+
+def _series(dates: pd.DatetimeIndex, observed: np.ndarray, est: Estimate | None) -> pd.DataFrame:
+    n = len(dates)
+    nan = np.full(n, np.nan)
+    if est is None:
+        return pd.DataFrame(
+            {
+                "date": dates,
+                "observed": observed,
+                "counterfactual": nan,
+                "cf_low": nan,
+                "cf_high": nan,
+                "control": nan,
+            }
+        )
+    half = critical_t(est.df) * est.cf_se
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "observed": observed,
+            "counterfactual": est.counterfactual,
+            "cf_low": est.counterfactual - half,
+            "cf_high": est.counterfactual + half,
+            "control": est.control if est.control is not None else nan,
+        }
+    )
+
+
+# --- per pilot ----------------------------------------------------------------------------
+
+KIND_ORDER = {"value": 0, "guardrail": 1, "activity": 2}
+
+
+def _answered(value: object) -> bool:
+    return (
+        value is not None
+        and not (isinstance(value, float) and np.isnan(value))
+        and str(value).strip() != ""
+    )
+
+
+def _value_metric_names(answer: object, present: Sequence[str]) -> list[str]:
+    if not _answered(answer):
+        return []
+    wanted = [
+        w.strip().lower().replace(" ", "_").replace("-", "_")
+        for w in str(answer).replace(";", ",").split(",")
+    ]
+    return [m for m in present if m.lower() in wanted]
+
+
+def _pilot_result(
+    pilot_id: str, row: dict, effects: list[MetricEffect], specs: dict[str, MetricSpec]
+) -> PilotResult:
+    effects = sorted(effects, key=lambda e: (KIND_ORDER.get(e.kind, 3), e.metric))
+    missing = tuple(f for f in READINESS_FIELDS if not _answered(row.get(f)))
+    present = [e.metric for e in effects]
+    chosen = _value_metric_names(row.get("value_metric"), present) or [
+        e.metric for e in effects if e.kind == "value"
+    ]
+    value = [e for e in effects if e.metric in chosen]
+    guardrails = [e for e in effects if e.metric not in chosen and e.kind in ("guardrail", "value")]
+    activities = [e for e in effects if e.kind == "activity" and e.metric not in chosen]
+    if not effects:
+        decision, reasons = "extend", ("too_early", *(("readiness_gap",) if missing else ()))
+    else:
+        decision, reasons = pilot_decision(value, guardrails, activities, missing)
+    lead = _lead(value)
+    name = str(row.get("pilot_name") or pilot_id) if _answered(row.get("pilot_name")) else pilot_id
+    return PilotResult(
+        pilot_id=pilot_id,
+        decision=decision,
+        reasons=tuple(reasons),
+        value_metrics=tuple(chosen),
+        readiness_missing=missing,
+        metrics=tuple(effects),
+        net_value=net_value(effects, _num(row.get("monthly_cost")), _num(row.get("annual_volume"))),
+        summary=pilot_summary(name, decision, reasons, lead, missing),
+    )
+
+
+def _lead(value: Sequence[MetricEffect]) -> MetricEffect | None:
+    """The value metric the action title speaks about: the largest real improvement, else the
+    first value metric."""
+    real = [e for e in value if e.verdict == "real" and e.improvement_pct is not None]
+    if real:
+        return max(real, key=lambda e: e.improvement_pct or 0.0)
+    return value[0] if value else None

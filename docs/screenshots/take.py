@@ -1,0 +1,68 @@
+"""Screenshot every page of the app on the sample portfolio, light and dark.
+
+    .venv/bin/python docs/screenshots/take.py
+
+Starts `streamlit run app.py` on a free port with a fresh database seeded from data/sample/,
+drives Debian's chromium with Playwright and writes docs/screenshots/<page>.png. The server is
+always stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from appserver import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # noqa: E402
+
+OUT = Path(__file__).resolve().parent
+PAGES = {
+    "portfolio": "",
+    "upload": "upload",
+    "explorer": "explorer",
+    "compare": "compare",
+    "readiness": "readiness",
+    "settings": "settings",
+    "export": "export",
+}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        process, url = start_app(Path(tmp) / "shots.duckdb", Path(tmp) / "streamlit.log")
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                )
+                for scheme in ("light", "dark"):
+                    context = browser.new_context(
+                        viewport={"width": 1400, "height": 900}, color_scheme=scheme
+                    )
+                    page = context.new_page()
+                    for name, path in PAGES.items():
+                        if scheme == "dark" and name not in ("portfolio", "explorer"):
+                            continue
+                        page.goto(f"{url}/{path}")
+                        page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+                        page.wait_for_function(
+                            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                            timeout=60_000,
+                        )
+                        page.wait_for_timeout(1500)  # plotly and the data grids settle
+                        suffix = "" if scheme == "light" else "-dark"
+                        target = OUT / f"{name}{suffix}.png"
+                        page.screenshot(path=str(target), full_page=True)
+                        print(f"wrote {target.relative_to(ROOT)}")
+                    context.close()
+                browser.close()
+        finally:
+            stop_app(process)
+
+
+if __name__ == "__main__":
+    main()

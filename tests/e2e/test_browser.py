@@ -1,0 +1,94 @@
+"""End to end in a real browser: upload a CSV, see the pilot with its verdict, open its chart,
+download an export."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PILOT_ID = "e2e_triage"
+PILOT_NAME = "E2E triage bot"
+
+
+def upload_files(tmp_path):
+    """A pilots file and a weekly long metrics file: cycle time 30% lower after go-live."""
+    rng = np.random.default_rng(5)
+    weeks = pd.date_range("2025-01-06", periods=60, freq="W-MON")
+    go_live = weeks[30]
+    level = np.where(weeks >= go_live, 14.0, 20.0) + rng.normal(0.0, 0.4, len(weeks))
+    metrics = pd.DataFrame(
+        {"pilot_id": PILOT_ID, "date": weeks.strftime("%Y-%m-%d"), "metric": "cycle_time",
+         "value": level.round(2), "group": "treatment", "unit": "hours"}
+    )  # fmt: skip
+    pilots = pd.DataFrame(
+        [{"pilot_id": PILOT_ID, "go_live": go_live.strftime("%Y-%m-%d"), "pilot_name": PILOT_NAME,
+          "company": "E2E Co", "function": "support", "vendor": "Acme AI", "monthly_cost": 2000,
+          "annual_volume": 50000, "workflow": "ticket triage", "decision_owner": "support lead",
+          "execution_owner": "ops", "exception_path": "queue", "escalation_path": "tier 2",
+          "control_points": "audit trail", "value_metric": "cycle_time"}]
+    )  # fmt: skip
+    pilots_csv, metrics_csv = tmp_path / "e2e_pilots.csv", tmp_path / "e2e_metrics.csv"
+    pilots.to_csv(pilots_csv, index=False)
+    metrics.to_csv(metrics_csv, index=False)
+    return [str(pilots_csv), str(metrics_csv)]
+
+
+def wait_idle(page):
+    """Streamlit shows a running indicator while the script runs; wait until it is gone."""
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+
+
+def test_upload_verdict_chart_export(app_url, page, tmp_path):
+    page.goto(f"{app_url}/upload")
+    page.get_by_role("heading", name="Upload", exact=True).wait_for()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        upload_files(tmp_path)
+    )
+    page.get_by_text("Every file passed validation").wait_for()
+    page.get_by_role("button", name="Commit upload").click()
+    page.get_by_text(re.compile(r"\d+ (rows|observations)", re.I)).first.wait_for()
+    wait_idle(page)
+
+    page.goto(f"{app_url}/explorer?pilot={PILOT_ID}")
+    page.get_by_role("heading", name="Mirage checks", exact=True).wait_for(timeout=60_000)
+    wait_idle(page)
+    body = page.locator("[data-testid='stMain']")
+    assert PILOT_NAME in body.inner_text()
+    page.get_by_text("Real impact").first.wait_for()
+    page.get_by_text(re.compile(r"cycle time \d+% lower than it would have been")).wait_for()
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    assert chart.locator(".scatterlayer .trace").count() >= 2  # observed and counterfactual
+
+    page.goto(f"{app_url}/export")
+    page.get_by_role("heading", name="Export", exact=True).wait_for()
+    wait_idle(page)
+    page.get_by_text("PDF", exact=True).click()
+    page.get_by_role("button", name="Build the summary").click()
+    download_button = page.get_by_role("button", name=re.compile("^Download PDF"))
+    download_button.wait_for(timeout=120_000)
+    with page.expect_download() as info:
+        download_button.click()
+    path = info.value.path()
+    assert info.value.suggested_filename.endswith(".pdf")
+    with open(path, "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+
+
+def test_portfolio_shows_headline_and_the_sample_pilots(app_url, page):
+    page.goto(app_url)
+    page.get_by_role("heading", name="Portfolio", exact=True).wait_for()
+    page.get_by_role("heading", name="Maturity by company", exact=True).wait_for(timeout=90_000)
+    wait_idle(page)
+    metrics = page.locator("[data-testid='stMetric']")
+    assert metrics.count() == 4
+    assert metrics.first.inner_text().split() == ["Pilots", "14"]
+    assert page.locator("[data-testid='stDataFrame']").count() >= 3

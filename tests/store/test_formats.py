@@ -1,0 +1,133 @@
+"""Every accepted format loads to the same long-form observations."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pilotproof.store import Store
+
+EXPECTED = [("P1", "cycle_time", "2024-01-01", 5.5), ("P1", "cycle_time", "2024-01-02", 4.25)]
+
+
+def _rows(store: Store) -> list[tuple]:
+    frame = store.observations()
+    return [
+        (r.pilot_id, r.metric, r.date.strftime("%Y-%m-%d"), r.value)
+        for r in frame.itertuples(index=False)
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"pilot_id,date,metric,value\nP1,2024-01-01,cycle_time,5.5\nP1,2024-01-02,cycle_time,4.25\n",
+        b"\xef\xbb\xbfpilot_id,date,metric,value\nP1,2024-01-01,cycle_time,5.5\n"
+        b"P1,2024-01-02,cycle_time,4.25\n",
+        b"pilot_id,date,metric,value\r\nP1,2024-01-01,cycle_time,5.5\r\nP1,2024-01-02,cycle_time,4.25",
+        b'"pilot_id","date","metric","value"\n"P1","2024-01-01","cycle_time","5.5"\n'
+        b'"P1","2024-01-02","cycle_time","4.25"\n',
+        b"\xef\xbb\xbfpilot_id;date;metric;value\r\nP1;01.01.2024;cycle_time;5,5\r\n"
+        b"P1;02.01.2024;cycle_time;4,25\r\n",
+        b"pilot_id,date,cycle_time\nP1,2024-01-01,5.5\nP1,2024-01-02,4.25\n",
+        b"Pilot ID,Date,Cycle Time\nP1,2024-01-01 00:00:00,5.5\nP1,2024-01-02,4.25\n",
+        b"pilot_id,date,metric,value\n P1 , 2024-01-01 ,Cycle_Time, 5.5\n"
+        b"P1,2024-01-02,cycle_time,4.25\n"
+        b",,,\n",
+    ],
+    ids=[
+        "plain",
+        "bom",
+        "crlf_no_final_newline",
+        "quoted",
+        "european_bom",
+        "wide",
+        "wide_labels",
+        "spaces_case_and_empty_row",
+    ],
+)
+def test_accepted_format(csv_file, seeded: Store, content: bytes) -> None:
+    seeded.undo_upload(2)  # drop the base rows so only this file's rows remain
+    seeded.ingest([csv_file("m.csv", content)])
+    assert _rows(seeded) == EXPECTED
+
+
+def test_long_with_every_optional_column(csv_file, seeded: Store) -> None:
+    text = (
+        "pilot_id,date,metric,value,group,unit,segment,volume,direction\n"
+        "P2,2024-01-01,cycle_time,5,treatment,team-a,simple,120,\n"
+        "P2,2024-01-01,cycle_time,9,treatment,team-a,complex,30,\n"
+        "P2,2024-01-01,cycle_time,6,control,site-b,,,\n"
+        'P2,2024-01-01,hold_time,"1.5",,,,,lower_is_better\n'
+    )
+    result = seeded.ingest([csv_file("m.csv", text)])
+    assert (result.rows, result.series, result.pilots) == (4, 4, 1)
+    frame = seeded.observations(["P2"])
+    assert list(frame.columns) == [
+        "pilot_id",
+        "metric",
+        "date",
+        "group",
+        "unit",
+        "segment",
+        "value",
+        "volume",
+    ]
+    assert pd.api.types.is_datetime64_any_dtype(frame["date"])
+    assert frame["volume"].dtype == "float64" and frame["volume"].isna().sum() == 2
+    control = frame[frame["group"] == "control"].iloc[0]
+    assert (control["unit"], control["segment"]) == ("site-b", "")
+    hold = frame[frame["metric"] == "hold_time"].iloc[0]
+    assert (hold["group"], hold["value"]) == ("treatment", 1.5)
+    catalog = seeded.catalog().set_index("metric")
+    assert catalog.loc["hold_time", "direction"] == "lower_is_better"
+    assert not catalog.loc["hold_time", "builtin"]
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (["2024-01-01", "2024-01-02", "2024-01-03"], ["2024-01-01", "2024-01-02", "2024-01-03"]),
+        (["2024-01-01", "2024-01-08", "2024-01-15"], ["2024-01-01", "2024-01-08", "2024-01-15"]),
+        (["2024-01", "2024-02", "2024-03"], ["2024-01-01", "2024-02-01", "2024-03-01"]),
+        (["2022", "2023", "2024"], ["2022-01-01", "2023-01-01", "2024-01-01"]),
+        (["31.01.2024", "29.02.2024", "31.03.2024"], ["2024-01-31", "2024-02-29", "2024-03-31"]),
+    ],
+    ids=["daily", "weekly", "monthly", "yearly", "european"],
+)
+def test_date_frequencies(csv_file, store: Store, dates: list[str], expected: list[str]) -> None:
+    store.ingest([csv_file("p.csv", "pilot_id,go_live\nP1,2023-06-01\n")])
+    body = "".join(f"P1,{d},margin,0.2{i}\n" for i, d in enumerate(dates))
+    store.ingest([csv_file("m.csv", "pilot_id,date,metric,value\n" + body)])
+    got = store.observations()["date"].dt.strftime("%Y-%m-%d").tolist()
+    assert got == expected
+
+
+def test_exact_duplicates_are_written_once(csv_file, seeded: Store) -> None:
+    row = "P2,2024-01-05,cycle_time,7\n"
+    result = seeded.ingest([csv_file("m.csv", "pilot_id,date,metric,value\n" + row * 3)])
+    assert result.rows == 3  # rows read
+    assert len(seeded.observations(["P2"])) == 1
+
+
+def test_margin_may_be_negative(csv_file, seeded: Store) -> None:
+    seeded.ingest([csv_file("m.csv", "pilot_id,date,metric,value\nP2,2024-01-05,margin,-0.04\n")])
+    assert seeded.observations(["P2"])["value"].tolist() == [-0.04]
+
+
+def test_pilots_file_with_readiness(csv_file, store: Store) -> None:
+    text = (
+        "pilot_id,go_live,pilot_name,monthly_cost,annual_volume,workflow,decision_owner\n"
+        'P1,2024-03-01,"Bot, v2",1200,50000,"tickets, tier 1",finance\n'
+        "P2,2024-04-01,Other,,,,\n"
+    )
+    result = store.ingest([csv_file("p.csv", text)])
+    assert result.pilots_upserted == 2
+    pilots = store.pilots().set_index("pilot_id")
+    assert pilots.loc["P1", "pilot_name"] == "Bot, v2"
+    assert pilots.loc["P1", "monthly_cost"] == 1200.0
+    assert pilots.loc["P1", "workflow"] == "tickets, tier 1"
+    assert pilots.loc["P2", "workflow"] is None
+    assert pilots.loc["P2", "value_metric"] is None
+    assert pd.isna(pilots.loc["P2", "monthly_cost"])
+    assert pilots.loc["P2", "go_live"] == pd.Timestamp("2024-04-01")

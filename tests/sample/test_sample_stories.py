@@ -154,7 +154,7 @@ def test_seasonality_the_same_dip_came_last_year(observations, pilots):
 def test_novelty_fades(observations, pilots):
     s, go_live = series(observations, pilots, "CB-SALES", "reply_rate")
     pre, post = split(s, go_live)
-    assert naive_change_pct(s, go_live) > THRESHOLD["response_time"] * 0.5
+    assert naive_change_pct(s, go_live) > 5  # the whole post window still looks better
     assert post.iloc[:28].mean() / pre.mean() - 1 > 0.25  # the first month looks great
     assert abs(post.iloc[-60:].mean() / pre.mean() - 1) < 0.05  # the last two months do not
     ai, _ = series(observations, pilots, "CB-SALES", "ai_usage")

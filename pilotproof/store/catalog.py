@@ -15,8 +15,10 @@ never count as value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from analytics.results import Direction, MetricKind
+if TYPE_CHECKING:  # analytics.results imports pandas; keep `pilotproof ingest` start-up lean
+    from analytics.results import Direction, MetricKind
 
 #: Units whose values are fractions and can never exceed 1.
 RATE_UNITS: frozenset[str] = frozenset({"rate", "share"})
@@ -39,8 +41,8 @@ class MetricSpec:
     can_be_negative: bool = False
 
 
-LOWER: Direction = "lower_is_better"
-HIGHER: Direction = "higher_is_better"
+LOWER: Direction = "lower_is_better"  # type: ignore[assignment]
+HIGHER: Direction = "higher_is_better"  # type: ignore[assignment]
 
 BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("cycle_time", LOWER, "hours", "value", 10.0, 5.0),

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -48,11 +49,18 @@ class _Writer:
         self.book = book
         self.footer = footer
         self.header = book.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
-        self.text_safe = book.add_format({"quote_prefix": True})
         self.date = book.add_format({"num_format": "yyyy-mm-dd"})
         self.number = book.add_format({"num_format": "0.00"})
-        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        self.title = book.add_format({"bold": True, "font_size": 14})
+        wrap = {"text_wrap": True, "valign": "top"}
+        title = {"bold": True, "font_size": 14}
+        self.wrap = book.add_format(wrap)
+        self.title = book.add_format(title)
+        # the same looks with Excel's quote prefix, for text that would read as a formula
+        self._quoted = {
+            None: book.add_format({"quote_prefix": True}),
+            id(self.wrap): book.add_format({**wrap, "quote_prefix": True}),
+            id(self.title): book.add_format({**title, "quote_prefix": True}),
+        }
 
     def sheet(self, name: str) -> Worksheet:
         sheet = self.book.add_worksheet(name)
@@ -78,8 +86,9 @@ class _Writer:
                 sheet.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), self.date)
         else:
             text = str(value)
-            safe = self.text_safe if is_formula_like(text) else fmt
-            sheet.write_string(row, col, text, safe)
+            if is_formula_like(text):
+                fmt = self._quoted[None if fmt is None else id(fmt)]
+            sheet.write_string(row, col, text, fmt)
 
     def table(
         self, name: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
@@ -168,6 +177,7 @@ SUMMARY_COLUMNS = (
     "pilot_name",
     "company",
     "function",
+    "vendor",
     "decision",
     "action_title",
     "reasons",
@@ -198,6 +208,7 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 p.name,
                 p.company,
                 p.function,
+                p.vendor,
                 p.decision,
                 p.action_title,
                 ", ".join(p.reasons),
@@ -215,23 +226,27 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
             ]
         )
     sheet = writer.table("Summary", SUMMARY_COLUMNS, rows)
-    sheet.set_column(5, 5, 70)
+    title_col = SUMMARY_COLUMNS.index("action_title")
+    sheet.set_column(title_col, title_col, 70)
     n = len(rows)
-    if n and any(is_number(r[12]) for r in rows):
+    at = {name: i for i, name in enumerate(SUMMARY_COLUMNS)}
+    improvement, verdict = at["improvement_pct"], at["verdict"]
+    if n and any(is_number(r[improvement]) for r in rows):
         chart = writer.book.add_chart({"type": "bar"})
         points = [
-            {"fill": {"color": VERDICT_COLORS.get(r[8], "#999999")}} if r[8] else None for r in rows
+            {"fill": {"color": VERDICT_COLORS.get(r[verdict], "#999999")}} if r[verdict] else None
+            for r in rows
         ]
         chart.add_series(
             {
                 "name": "Improvement vs counterfactual (%)",
-                "categories": ["Summary", 1, 1, n, 1],
-                "values": ["Summary", 1, 12, n, 12],
+                "categories": ["Summary", 1, at["pilot_name"], n, at["pilot_name"]],
+                "values": ["Summary", 1, improvement, n, improvement],
                 "points": points,
                 "y_error_bars": {
                     "type": "custom",
-                    "plus_values": f"=Summary!$O$2:$O${n + 1}",
-                    "minus_values": f"=Summary!$N$2:$N${n + 1}",
+                    "plus_values": _column_range("Summary", at["improvement_plus"], n),
+                    "minus_values": _column_range("Summary", at["improvement_minus"], n),
                     "end_style": 1,
                 },
                 "data_labels": {"value": True, "num_format": "0.0"},
@@ -448,7 +463,7 @@ def _chart_sheet(writer: _Writer, report: Report, spans: dict[str, tuple[int, in
     sheet.write_string(0, 0, "Native Excel charts; the data behind them are on the Series sheet.")
     row = 2
     for p in report.pilots:
-        sheet.write_string(row, 0, p.action_title, writer.title)
+        writer.cell(sheet, row, 0, p.action_title, writer.title)
         if p.pilot_id in spans and p.headline is not None:
             first, last = spans[p.pilot_id]
             sheet.insert_chart(row + 1, 0, _series_chart(writer.book, p, first, last))
@@ -555,6 +570,11 @@ def _excel_footer(report: Report) -> str:
     if len(text) > room:
         text = text[: room - 3] + "..."
     return "&L" + text + right
+
+
+def _column_range(sheet: str, col: int, n: int) -> str:
+    letter = xl_col_to_name(col)
+    return f"={sheet}!${letter}$2:${letter}${n + 1}"
 
 
 def _improvement_bounds(effect) -> tuple[float | None, float | None]:

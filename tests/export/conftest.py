@@ -78,7 +78,7 @@ def _effect(pilot_id, metric, kind, direction, verdict, effect, low, high, *, fa
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def results() -> tuple[PilotResult, ...]:
     p1 = PilotResult(
         pilot_id="P1",
@@ -171,7 +171,7 @@ def results() -> tuple[PilotResult, ...]:
     return (p1, p2, p3)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def pilots() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -194,7 +194,7 @@ def pilots() -> pd.DataFrame:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def observations(results) -> pd.DataFrame:
     frames = []
     for result in results:
@@ -218,7 +218,7 @@ def observations(results) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def events() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -230,13 +230,13 @@ def events() -> pd.DataFrame:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def report(results, pilots, observations, events):
     from pilotproof.export.content import build_report
 
     return build_report(results, pilots, observations, events=events)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def evil_name() -> str:
     return EVIL_NAME

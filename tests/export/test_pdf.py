@@ -1,0 +1,58 @@
+"""The PDF read back with pypdf: summary page, one page per pilot, charts, footer on every page."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from pilotproof.export import pdf
+
+
+@pytest.fixture(scope="module")
+def reader(report):
+    return PdfReader(io.BytesIO(pdf.render(report)))
+
+
+def _text(page) -> str:
+    return re.sub(r"\s+", " ", page.extract_text())
+
+
+def test_summary_comparison_then_one_page_per_pilot(reader, report):
+    assert len(reader.pages) == 2 + len(report.pilots)
+    summary = _text(reader.pages[0])
+    assert "Executive summary" in summary
+    for i, pilot in enumerate(report.pilots):
+        page = _text(reader.pages[2 + i])
+        assert pilot.action_title in page
+        assert pilot.decision_label in page
+
+
+def test_numbers_match_the_analysis(reader, results):
+    page = _text(reader.pages[2])
+    effect = results[0].metrics[0]
+    assert f"{effect.effect_pct:+.1f}%" in page
+    assert f"{effect.ci_low_pct:+.1f}% to {effect.ci_high_pct:+.1f}%" in page
+    assert "Net 360,000 per year" in page
+
+
+def test_chart_images_are_embedded(reader):
+    counts = [len(page.images) for page in reader.pages]
+    # comparison: forest; P1 and P2: series + bridge; P3: nothing to chart
+    assert counts == [0, 1, 2, 2, 0]
+
+
+def test_footer_on_every_page(reader, report):
+    for number, page in enumerate(reader.pages, start=1):
+        text = _text(page)
+        assert f"Data as of {report.footer.data_as_of}" in text
+        assert report.footer.data_hash in text
+        assert f"Page {number}" in text
+
+
+def test_user_text_is_printed_not_parsed(reader, evil_name):
+    text = " ".join(_text(p) for p in reader.pages)
+    assert evil_name in text
+    assert "Triage <b>bot</b>" in text

@@ -1,0 +1,111 @@
+"""The deck read back with python-pptx: titles, native charts, numbers, footer on every slide."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.oxml.ns import qn
+
+from pilotproof.export import pptx
+
+
+@pytest.fixture(scope="module")
+def deck(report):
+    return Presentation(io.BytesIO(pptx.render(report)))
+
+
+def _texts(slide) -> list[str]:
+    texts = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            texts.append(shape.text_frame.text)
+        if shape.has_table:
+            texts += [cell.text for row in shape.table.rows for cell in row.cells]
+    return texts
+
+
+def _charts(slide):
+    return [shape.chart for shape in slide.shapes if shape.has_chart]
+
+
+def test_slide_order_cover_summary_comparison_then_two_per_pilot(deck):
+    assert len(deck.slides) == 3 + 2 * 3
+
+
+def test_executive_summary_leads_with_action_titles_and_decisions(deck, report):
+    summary = _texts(deck.slides[1])
+    assert summary[0] == f"Executive summary: {report.subtitle}"
+    for pilot in report.pilots:
+        assert pilot.action_title in summary
+        assert pilot.name in summary
+    assert {"Scale", "Fix before scaling", "Extend the pilot"} <= set(summary)
+
+
+def test_every_pilot_slide_is_titled_by_its_action_title(deck, report):
+    titles = [_texts(slide)[0] for slide in deck.slides]
+    for pilot in report.pilots:
+        assert pilot.action_title in titles
+
+
+def test_native_charts_series_forest_and_bridge(deck):
+    comparison = _charts(deck.slides[2])
+    assert [c.chart_type for c in comparison] == [XL_CHART_TYPE.BAR_CLUSTERED]
+    forest = comparison[0]
+    assert list(forest.plots[0].categories) == [
+        "Support assistant · cycle time",
+        '=HYPERLINK("http://x.test") · cost per invoice',
+    ]
+    assert list(forest.plots[0].series[0].values) == [21.34, 12.5]
+    assert forest.plots[0].series[0]._element.find(qn("c:errBars")) is not None
+
+    p1 = _charts(deck.slides[3])
+    types = sorted(str(c.chart_type) for c in p1)
+    assert types == sorted(
+        [str(XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS), str(XL_CHART_TYPE.COLUMN_STACKED)]
+    )
+    series = next(c for c in p1 if c.chart_type == XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS)
+    names = [s.name for s in series.plots[0].series]
+    assert names[:2] == ["Observed", "Counterfactual (without the pilot)"]
+    assert "Go-live" in names and "Scaling threshold (10% better)" in names
+    assert any(name.startswith("Counterfactual 95% band") for name in names)
+    # the pilot with no series gets no series chart and says why
+    assert not _charts(deck.slides[7])
+    assert any("No series to chart" in t for t in _texts(deck.slides[7]))
+
+
+def test_effect_table_numbers_match_the_analysis(deck, results):
+    texts = _texts(deck.slides[3])
+    effect = results[0].metrics[0]
+    assert f"{effect.effect_pct:+.1f}%" in texts  # -21.3%
+    assert f"{effect.ci_low_pct:+.1f}% to {effect.ci_high_pct:+.1f}%" in texts
+
+
+def test_checks_and_readiness_slide(deck):
+    texts = _texts(deck.slides[6])  # P2's checks slide
+    assert "FAIL" in texts and "MISSING" in texts
+    assert "Gaps: Escalation path, Control points" in texts
+    assert "worsened beyond tolerance" in texts
+
+
+def test_footer_on_every_slide(deck, report):
+    for slide in deck.slides:
+        footers = [s for s in slide.shapes if s.name == "Footer"]
+        assert len(footers) == 1
+        assert footers[0].text_frame.text == report.footer.text
+
+
+def test_user_text_is_plain_text(deck, evil_name):
+    texts = [t for slide in deck.slides for t in _texts(slide)]
+    assert evil_name in texts
+    assert "Triage <b>bot</b>" in " ".join(texts)
+
+
+def test_control_characters_in_names_do_not_break_the_deck(results, pilots, observations):
+    from pilotproof.export.content import build_report
+
+    pilots = pilots.assign(pilot_name=["Bell\x07 bot", "Tab\tname", "Null\x00name"])
+    deck = Presentation(io.BytesIO(pptx.render(build_report(results, pilots, observations))))
+    assert "Bell bot" in _texts(deck.slides[1])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analytics.estimate import Estimate, _estimate, choose_robust, spike_length, welch
+from analytics.estimate import Estimate, _estimate, search_spikes, welch
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
 from analytics.its import build_design, fit_segmented
@@ -81,13 +81,12 @@ def estimate_did(
     gap = (y - control)[:, None]
     main_design = build_design(dates, go_live, freq, trend=trend, seasonal=False)
     main = fit_segmented(main_design, gap)
-    robust_design = build_design(
-        dates, go_live, freq, trend=trend, seasonal=False, spike=spike_length(int((~post).sum()))
-    )
-    robust = fit_segmented(robust_design, gap) if robust_design.spike_col is not None else main
     signs = np.array([sign])
-    use_robust = bool(choose_robust(main, robust, signs)[0]) if robust is not main else False
-    fit, design = (robust, robust_design) if use_robust else (main, main_design)
+    spikes = search_spikes(
+        dates, go_live, freq, gap, signs, main_design, trend=trend, seasonal=False
+    )
+    c = int(spikes.choice[0])
+    fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
     naive_diff, naive_p = welch(y[~post][:, None], y[post][:, None])
     control_diff, control_p = welch(control[~post][:, None], control[post][:, None])
     return _estimate(
@@ -99,7 +98,7 @@ def estimate_did(
         0,
         y,
         control,
-        spike=(use_robust, float(robust.spike_t[0]), float(-sign * robust.spike_coef[0])),
+        spike=(c >= 0, float(spikes.t[0]), float(spikes.size[0])),
         placebo=(None, None),
         naive=(float(naive_diff[0]), float(naive_p[0])),
         control_diff=float(control_diff[0]),

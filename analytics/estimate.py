@@ -66,9 +66,62 @@ class Estimate:
         return int(self.post.sum())
 
 
-def spike_length(n_pre: int) -> int:
-    """Points covered by the end-of-pre-period dummy: a tenth of the pre-period, at least two."""
-    return max(2, round(0.1 * n_pre))
+SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3)  # candidate lengths of an unusual end-of-pre spell
+
+
+def spike_lengths(n_pre: int, n_params: int) -> list[int]:
+    """Candidate lengths of the end-of-pre-period dummy (5%, 10%, 20%, 30% of the pre-period,
+    at least two points), keeping enough ordinary pre-period points to fit the baseline."""
+    lengths = sorted({max(2, round(f * n_pre)) for f in SPIKE_FRACTIONS})
+    return [k for k in lengths if n_pre - k >= max(n_params + 4, 2 * k // 3 + 4)]
+
+
+@dataclass(frozen=True)
+class SpikeSearch:
+    """The best end-of-pre spell per series: `choice[j]` indexes `designs`/`fits`, or -1."""
+
+    designs: list[Design]
+    fits: list[SegmentedFit]
+    choice: np.ndarray
+    t: np.ndarray
+    size: np.ndarray
+
+
+def search_spikes(
+    dates: pd.DatetimeIndex,
+    go_live: pd.Timestamp,
+    freq: Frequency,
+    y: np.ndarray,
+    sign: np.ndarray,
+    main: Design,
+    **design_options: bool,
+) -> SpikeSearch:
+    """Fit the model once per candidate spell length, with a dummy on the last k pre-period
+    points, and keep for each series the spell with the largest t in the bad direction that
+    passes the thresholds (|t| > SPIKE_T and more than SPIKE_SD residual SDs)."""
+    n_pre = int((~main.post).sum())
+    designs, fits = [], []
+    m = y.shape[1]
+    best_t = np.zeros(m)
+    best_size = np.zeros(m)
+    choice = np.full(m, -1)
+    for k in spike_lengths(n_pre, main.x.shape[1] - len(main.post_cols)):
+        design = build_design(dates, go_live, freq, spike=k, **design_options)
+        fit = fit_segmented(design, y)
+        bad_t = -sign * fit.spike_t
+        size = -sign * fit.spike_coef
+        ok = (
+            (bad_t > SPIKE_T)
+            & (size > SPIKE_SD * np.maximum(fit.resid_sd, 1e-12))
+            & np.isfinite(bad_t)
+            & (bad_t > best_t)
+        )
+        choice = np.where(ok, len(designs), choice)
+        best_t = np.where(ok | ((choice < 0) & (np.abs(bad_t) > np.abs(best_t))), bad_t, best_t)
+        best_size = np.where(ok, size, best_size)
+        designs.append(design)
+        fits.append(fit)
+    return SpikeSearch(designs, fits, choice, best_t, best_size)
 
 
 def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,16 +134,6 @@ def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         res = stats.ttest_ind(post, pre, equal_var=False, axis=0)
     p = np.where(np.isfinite(res.pvalue), res.pvalue, np.where(diff != 0, 0.0, 1.0))
     return diff, p
-
-
-def choose_robust(main: SegmentedFit, robust: SegmentedFit, sign: np.ndarray) -> np.ndarray:
-    """Which series show an unusual spell at the end of the pre-period, in the bad direction."""
-    bad = -sign * robust.spike_coef
-    return (
-        (-sign * robust.spike_t > SPIKE_T)
-        & (bad > SPIKE_SD * np.maximum(robust.resid_sd, 1e-12))
-        & np.isfinite(robust.spike_t)
-    )
 
 
 def estimate_its(
@@ -108,17 +151,20 @@ def estimate_its(
     y = np.asarray(y, dtype=float)
     main_design = build_design(dates, go_live, freq)
     main = fit_segmented(main_design, y)
-    n_pre = int((~main_design.post).sum())
-    robust_design = build_design(dates, go_live, freq, spike=spike_length(n_pre))
-    robust = fit_segmented(robust_design, y) if robust_design.spike_col is not None else main
-    use_robust = (
-        choose_robust(main, robust, sign) if robust is not main else np.zeros(len(sign), bool)
-    )
+    spikes = search_spikes(dates, go_live, freq, y, sign, main_design)
     placebo = _placebo(dates[~main_design.post], freq, y[~main_design.post])
     naive_diff, naive_p = welch(y[~main_design.post], y[main_design.post])
     out = []
     for j in range(y.shape[1]):
-        fit, design = (robust, robust_design) if use_robust[j] else (main, main_design)
+        c = int(spikes.choice[j])
+        fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
+        placebo_j: tuple[float | None, float | None] = (None, None)
+        if placebo is not None:
+            se = placebo.se_abs[j]
+            placebo_j = (
+                float(placebo.effect_abs[j]),
+                float(placebo.effect_abs[j] / se) if se > 0 else 0.0,
+            )
         out.append(
             _estimate(
                 "its",
@@ -129,19 +175,8 @@ def estimate_its(
                 j,
                 y[:, j],
                 None,
-                spike=(
-                    bool(use_robust[j]),
-                    float(robust.spike_t[j]),
-                    float(-sign[j] * robust.spike_coef[j]),
-                ),
-                placebo=(None, None)
-                if placebo is None
-                else (
-                    float(placebo.effect_abs[j]),
-                    float(placebo.effect_abs[j] / placebo.se_abs[j])
-                    if placebo.se_abs[j] > 0
-                    else 0.0,
-                ),
+                spike=(c >= 0, float(spikes.t[j]), float(spikes.size[j])),
+                placebo=placebo_j,
                 naive=(float(naive_diff[j]), float(naive_p[j])),
             )
         )

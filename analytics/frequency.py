@@ -38,7 +38,7 @@ def time_index(dates: pd.DatetimeIndex, freq: Frequency, origin: pd.Timestamp) -
         return months.to_numpy(dtype=float) + days / 30.4375
     if freq == "Y":
         return (dates.year - origin.year).to_numpy(dtype=float) + (
-            dates.dayofyear - origin.dayofyear
+            dates.day_of_year - origin.day_of_year
         ).to_numpy(dtype=float) / 365.25
     days = (dates - origin).to_numpy(dtype="timedelta64[s]").astype(float) / 86400.0
     return days / DAYS_PER_PERIOD[freq]
@@ -47,4 +47,4 @@ def time_index(dates: pd.DatetimeIndex, freq: Frequency, origin: pd.Timestamp) -
 def year_fraction(dates: pd.DatetimeIndex) -> np.ndarray:
     """Position within the year in [0, 1), for annual Fourier terms."""
     dates = pd.DatetimeIndex(dates)
-    return (dates.dayofyear.to_numpy(dtype=float) - 1.0) / 365.25
+    return (dates.day_of_year.to_numpy(dtype=float) - 1.0) / 365.25

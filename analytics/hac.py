@@ -58,11 +58,23 @@ def ols_hac(x: np.ndarray, y: np.ndarray, maxlags: int | None = None) -> BatchFi
     coef = bread @ (x.T @ y)
     resid = y - x @ coef
     scores = x[:, :, None] * resid[:, None, :]  # (n, k, m)
-    meat = np.einsum("nim,njm->mij", scores, scores)
-    for lag in range(1, min(lags, n - 1) + 1):
-        weight = 1.0 - lag / (lags + 1.0)
-        gamma = np.einsum("nim,njm->mij", scores[lag:], scores[:-lag])
-        meat += weight * (gamma + gamma.transpose(0, 2, 1))
+    meat = _bartlett_meat(scores, min(lags, max(n - 1, 0)) + 1)
     cov = bread[None, :, :] @ meat @ bread[None, :, :]
     rank = int(np.linalg.matrix_rank(x)) if n else 0
     return BatchFit(coef=coef, cov=cov, resid=resid, df_resid=max(n - rank, 0))
+
+
+def _bartlett_meat(scores: np.ndarray, width: int) -> np.ndarray:
+    """sum_{t,s} (1 - |t-s|/S)_+ g_t g_s' for every series, in one pass.
+
+    The Bartlett kernel is a triangle, the self-convolution of a box of width S, so the
+    Newey-West meat equals (1/S) sum_j B_j B_j' over all windows of S consecutive scores
+    (windows overhanging either end included), with B_j the window sums from cumulative sums.
+    Cost O((n + S) k^2 m) whatever the lag, instead of one product per lag.
+    """
+    n, k, m = scores.shape
+    padded = np.zeros((n + 2 * (width - 1) + 1, k, m))
+    padded[width : width + n] = scores
+    csum = np.cumsum(padded, axis=0)
+    windows = csum[width:] - csum[:-width]  # (n + width - 1, k, m)
+    return np.einsum("jim,jkm->mik", windows, windows) / width

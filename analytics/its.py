@@ -86,7 +86,7 @@ def build_design(
         names.append("trend")
     seasonal_cols: list[int] = []
     if seasonal and freq == "D" and n_pre >= 28:
-        dow = dates.dayofweek.to_numpy()
+        dow = dates.day_of_week.to_numpy()
         for day in range(1, 7):
             column = (dow == day).astype(float)
             if column[~post].sum() >= 2:

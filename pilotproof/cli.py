@@ -65,8 +65,24 @@ def cmd_pilots(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    print("pilotproof analyze: not built yet", file=sys.stderr)
-    return 2
+    import json
+
+    from pilotproof.analysis import analyze_store, to_json, to_table
+
+    with _open_store(args) as store:
+        wanted = list(dict.fromkeys(args.pilot)) if args.pilot else None
+        if wanted is not None:
+            known = set(store.pilots()["pilot_id"].astype(str))
+            unknown = [p for p in wanted if p not in known]
+            if unknown:
+                print(f"pilotproof: unknown pilot id: {', '.join(unknown)}", file=sys.stderr)
+                return 1
+        results = analyze_store(store, wanted)
+    if args.format == "json":
+        print(json.dumps(to_json(results), indent=2, allow_nan=False))
+    else:
+        sys.stdout.write(to_table(results))
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

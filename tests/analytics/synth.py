@@ -155,8 +155,8 @@ def family_series(
     if family == "real_trend_hidden":
         base = LEVEL * (0.85 + 0.3 * frac)
     if seasonal:
-        doy = dates.dayofyear.to_numpy(dtype=float)
-        centre = (GO_LIVE + (dates[-1] - GO_LIVE) / 2).dayofyear
+        doy = dates.day_of_year.to_numpy(dtype=float)
+        centre = (GO_LIVE + (dates[-1] - GO_LIVE) / 2).day_of_year
         wave = np.cos(2 * np.pi * (doy - centre) / 365.25)
         base = LEVEL * (1 + (0.15 if family == "real_seasonal_hidden" else -0.15) * wave)
     if family == "mirage_regression_to_mean":

@@ -143,17 +143,33 @@ def ar1_mean_variance(sigma2: np.ndarray, rho: np.ndarray, n: int) -> np.ndarray
     return sigma2 / n * np.maximum(factor, 1.0 / n)
 
 
+def ar1_sandwich(x: np.ndarray, sigma2: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """OLS coefficient covariance under AR(1) noise, per series:
+    (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|. Sigma X is built with one
+    forward and one backward recursive filter per series (O(n k)), never the n x n matrix."""
+    from scipy import signal
+
+    bread = np.linalg.pinv(x.T @ x)
+    out = np.empty((len(rho), x.shape[1], x.shape[1]))
+    for j, r in enumerate(rho):
+        forward = signal.lfilter([1.0], [1.0, -r], x, axis=0)
+        backward = signal.lfilter([1.0], [1.0, -r], x[::-1], axis=0)[::-1]
+        meat = x.T @ (forward + backward - x) * sigma2[j]
+        out[j] = bread @ meat @ bread
+    return out
+
+
 def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> SegmentedFit:
     """Fit the counterfactual model on the pre-period of every column of `y` (n, m), project it
     over the post window and read off the effect as the mean gap observed - counterfactual.
 
-    Var(effect) = xbar' V xbar + Var(mean of the post noise): V is the HAC covariance of the
-    pre-period coefficients (Bartlett kernel, `long_run_lags` lags), xbar the mean post-window
-    design row; the post noise is AR(1) with the pre-period residuals' variance and lag-one
-    autocorrelation (clipped to [0, 0.97]). The same for each post segment. Fitting the
-    pre-period alone keeps the post window from leaking into the counterfactual; a HAC variance
-    of post-period level dummies would shrink towards zero, since in-sample residuals under a
-    dummy sum to zero.
+    Var(effect) = xbar' V xbar + Var(mean of the post noise). V is the covariance of the
+    pre-period coefficients: the larger of HAC (Bartlett, `long_run_lags` lags) and an AR(1)
+    sandwich; xbar is the mean post-window design row. The post noise is AR(1) with the
+    pre-period residuals' variance and lag-one autocorrelation (Kendall bias-corrected, clipped
+    to [0, 0.97]). The same for each post segment. Fitting the pre-period alone keeps the post
+    window out of the counterfactual; a HAC variance of post-period level dummies would shrink
+    towards zero, since in-sample residuals under a dummy sum to zero.
     """
     y = np.asarray(y, dtype=float)
     if y.ndim == 1:
@@ -167,14 +183,25 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     m = y.shape[1]
     col = {c: i for i, c in enumerate(base_cols)}
     cf = x_base @ fit.coef
-    cf_var = np.einsum("nk,mkj,nj->nm", x_base, fit.cov, x_base)
     resid = fit.resid
     dof = max(fit.df_resid, 1)
     sigma2 = (resid**2).sum(axis=0) / dof
     denom = (resid**2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, (resid[1:] * resid[:-1]).sum(axis=0) / denom, 0.0)
-    rho = np.clip(np.nan_to_num(rho), 0.0, 0.97)
+    # Kendall's (1954) small-sample bias correction of the lag-one autocorrelation
+    rho = np.nan_to_num(rho) + (1 + 3 * np.nan_to_num(rho)) / max(n_pre, 1)
+    rho = np.clip(rho, 0.0, 0.97)
+    # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
+    # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
+    # terms) under persistent noise; the parametric AR(1) sandwich does not.
+    ar1_cov = ar1_sandwich(x_base[pre], sigma2, rho)
+    coef_cov = np.where(
+        np.einsum("mkk->m", ar1_cov)[:, None, None] > np.einsum("mkk->m", fit.cov)[:, None, None],
+        ar1_cov,
+        fit.cov,
+    )
+    cf_var = np.einsum("nk,mkj,nj->nm", x_base, coef_cov, x_base)
     gap = y - cf
     parts = [np.flatnonzero(design.x[:, c]) for c in design.post_cols]
     seg_effect = np.zeros((m, len(parts)))
@@ -182,7 +209,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     for s, rows in enumerate(parts):
         xbar = x_base[rows].mean(axis=0)
         seg_effect[:, s] = gap[rows].mean(axis=0)
-        var = np.einsum("k,mkj,j->m", xbar, fit.cov, xbar) + ar1_mean_variance(
+        var = np.einsum("k,mkj,j->m", xbar, coef_cov, xbar) + ar1_mean_variance(
             sigma2, rho, len(rows)
         )
         seg_se[:, s] = np.sqrt(np.clip(var, 0, None))
@@ -190,7 +217,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     if n_post:
         xbar = x_base[post].mean(axis=0)
         effect = gap[post].mean(axis=0)
-        var = np.einsum("k,mkj,j->m", xbar, fit.cov, xbar) + ar1_mean_variance(sigma2, rho, n_post)
+        var = np.einsum("k,mkj,j->m", xbar, coef_cov, xbar) + ar1_mean_variance(sigma2, rho, n_post)
         baseline = cf[post].mean(axis=0)
     else:
         effect = var = baseline = np.full(m, np.nan)
@@ -199,7 +226,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         slope = fit.coef[col[design.trend_col]]
         trend_contribution = slope * shift
         k = col[design.trend_col]
-        trend_t = _ratio(slope, np.sqrt(np.clip(fit.cov[:, k, k], 0, None)))
+        trend_t = _ratio(slope, np.sqrt(np.clip(coef_cov[:, k, k], 0, None)))
     else:
         trend_contribution = np.zeros(m)
         trend_t = np.zeros(m)
@@ -213,7 +240,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         k = col[design.spike_col]
         spike_coef = fit.coef[k]
         width = int(design.x[:, design.spike_col].sum())
-        spike_var = np.maximum(fit.cov[:, k, k], ar1_mean_variance(sigma2, rho, width))
+        spike_var = np.maximum(coef_cov[:, k, k], ar1_mean_variance(sigma2, rho, width))
         spike_t = _ratio(spike_coef, np.sqrt(np.clip(spike_var, 0, None)))
     else:
         spike_coef = np.zeros(m)

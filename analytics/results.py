@@ -141,4 +141,4 @@ class PilotResult:
     readiness_missing: tuple[str, ...]
     metrics: tuple[MetricEffect, ...]
     net_value: NetValue | None = None
-    summary: str = ""  # an action title: "Support assistant cut cycle time 21% (...); ready to scale"
+    summary: str = ""  # action title: "Support assistant cut cycle time 21% (...); ready to scale"

@@ -220,7 +220,9 @@ def _comparison(report: Report, png: bytes | None, problem: str) -> list:
         1 for p in report.pilots for m in p.result.metrics if m.metric in p.result.value_metrics
     )
     height_px = max(300, 70 + 34 * rows_n)
-    story.append(_image(png, 190 * mm, 190 * mm * height_px / 900, problem))
+    # as wide as fits, but short enough to leave room for the table on large portfolios
+    width = min(190 * mm, 125 * mm * 900 / height_px)
+    story.append(_image(png, width, width * height_px / 900, problem))
     rows = [
         [
             _p(h, "cell_bold")
@@ -299,7 +301,8 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
         TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
     )
 
-    third = CONTENT_WIDTH / 3
+    checks_w, readiness_w = 0.40 * CONTENT_WIDTH, 0.31 * CONTENT_WIDTH
+    bridge_w = CONTENT_WIDTH - checks_w - readiness_w
     bridge_key = ("bridge", p.pilot_id)
     if bridge_key in images:
         net = p.net_value
@@ -312,8 +315,8 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
             ),
             _image(
                 images[bridge_key],
-                third - 6 * mm,
-                (third - 6 * mm) * BRIDGE_PX[1] / BRIDGE_PX[0],
+                bridge_w - 4 * mm,
+                (bridge_w - 4 * mm) * BRIDGE_PX[1] / BRIDGE_PX[0],
                 problem,
             ),
         ]
@@ -325,12 +328,12 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
     bottom = Table(
         [
             [
-                [_p("Value-mirage checks", "h2"), _checks_table(p, third - 6 * mm)],
-                [_p("Readiness to scale", "h2"), _readiness_table(p, third - 6 * mm)],
+                [_p("Value-mirage checks", "h2"), _checks_table(p, checks_w - 6 * mm)],
+                [_p("Readiness to scale", "h2"), _readiness_table(p, readiness_w - 6 * mm)],
                 bridge,
             ]
         ],
-        colWidths=[third, third, third],
+        colWidths=[checks_w, readiness_w, bridge_w],
     )
     bottom.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
@@ -348,7 +351,12 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
 
 
 def _effects_table(p: PilotSection, width: float) -> Table:
-    rows = [[_p(h, "cell_bold") for h in ("Metric", "Verdict", "Effect", "95% interval", "Bar")]]
+    rows = [
+        [
+            _p(h, "cell_bold")
+            for h in ("Metric", "Verdict", "Effect", "95% interval", "Bar to clear")
+        ]
+    ]
     fills = []
     for r, e in enumerate(p.effects, start=1):
         rows.append(
@@ -368,7 +376,7 @@ def _effects_table(p: PilotSection, width: float) -> Table:
                 colors.HexColor(charts.VERDICT_COLORS.get(e.verdict, "#999999")),
             )
         )
-    fractions = (0.24, 0.2, 0.14, 0.24, 0.18)
+    fractions = (0.22, 0.19, 0.15, 0.25, 0.19)
     table = Table(rows, colWidths=[width * f for f in fractions])
     table.setStyle(_grid(fills))
     return table
@@ -411,7 +419,7 @@ def _checks_table(p: PilotSection, width: float):
             outcome = found.outcome if found else "-"
             row.append(_p(outcome, "fail" if outcome == "FAIL" else "cell"))
         rows.append(row)
-    first = width * 0.4
+    first = width * 0.34
     table = Table(rows, colWidths=[first] + [(width - first) / len(metrics)] * len(metrics))
     table.setStyle(_grid([]))
     return table

@@ -56,7 +56,8 @@ ROW_FILL = RGBColor(0xFF, 0xFF, 0xFF)
 FAIL = RGBColor(0xB0, 0x45, 0x00)
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.45)
-SUMMARY_ROWS_PER_SLIDE = 8
+SUMMARY_ROWS_PER_SLIDE = 6
+COMPARISON_ROWS_PER_SLIDE = 14
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -76,7 +77,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDTH, HEIGHT
     deck.core_properties.title = clean(report.title)[:250]
-    deck.core_properties.comments = clean(report.footer.text)
+    deck.core_properties.comments = clean(report.footer.text)[:255]
     deck.core_properties.author = "pilotproof"
     _cover(deck, report)
     step(0.05, "Executive summary")
@@ -106,7 +107,7 @@ def _slide(deck, report: Report, title: str):
         Inches(0.3),
         WIDTH - 2 * MARGIN,
         Inches(0.95),
-        size=22,
+        size=_title_size(title),
         bold=True,
         anchor=MSO_ANCHOR.MIDDLE,
     )
@@ -228,7 +229,16 @@ def _summary(deck, report: Report) -> None:
 
 def _comparison(deck, report: Report) -> None:
     rows = [r for r in _forest_rows(report) if is_number(r["improvement"])]
-    slide = _slide(deck, report, "Side by side: improvement against the counterfactual")
+    step = COMPARISON_ROWS_PER_SLIDE
+    pages = [rows[i : i + step] for i in range(0, len(rows), step)] or [[]]
+    for n, page in enumerate(pages, start=1):
+        title = "Side by side: improvement against the counterfactual"
+        if len(pages) > 1:
+            title += f" ({n}/{len(pages)})"
+        _comparison_slide(_slide(deck, report, title), page)
+
+
+def _comparison_slide(slide, rows: list[dict]) -> None:
     if not rows:
         _text(
             slide,
@@ -269,11 +279,11 @@ def _comparison(deck, report: Report) -> None:
         table.append([r["name"], r["metric"], pct(r["effect"]), r["interval"], r["verdict_label"]])
     _table(
         slide,
-        table[:15],
+        table,
         Inches(8.0),
         Inches(1.45),
         Inches(4.85),
-        widths=(1.5, 1.05, 0.7, 1.0, 0.6),
+        widths=(1.45, 1.0, 0.65, 1.05, 0.85),
         size=9,
         name="Comparison table",
     )
@@ -341,7 +351,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         )
         fills[(r, 1)] = charts.VERDICT_COLORS.get(e.verdict, "#999999")
     right = MARGIN + Inches(7.8)
-    _table(
+    table = _table(
         slide,
         rows,
         right,
@@ -352,7 +362,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         fills=fills,
         name="Effect table",
     )
-    bridge_top = top + Inches(0.32 * len(rows) + 0.35)
+    bridge_top = top + table.height + Inches(0.2)
     if p.net_value is not None:
         _bridge_chart(slide, p, right, bridge_top, Inches(4.65), HEIGHT - bridge_top - Inches(0.55))
     else:
@@ -735,16 +745,17 @@ def _table(slide, rows, left, top, width, *, widths, size=11, fills=None, name=N
     """A plain table: shaded header, thin rows; `fills` colours chosen cells (white text)."""
     fills = fills or {}
     n_rows, n_cols = len(rows), len(rows[0])
-    row_height = Inches(0.3)
-    shape = slide.shapes.add_table(n_rows, n_cols, left, top, width, row_height * n_rows)
+    scale = width / sum(widths)
+    column_inches = [w * scale / Inches(1) for w in widths]
+    heights = [_row_height(values, column_inches, size) for values in rows]
+    shape = slide.shapes.add_table(n_rows, n_cols, left, top, width, sum(heights))
     if name:
         shape.name = name
     table = shape.table
-    scale = width / sum(widths)
     for c, w in enumerate(widths):
         table.columns[c].width = int(w * scale)
     for r, values in enumerate(rows):
-        table.rows[r].height = row_height
+        table.rows[r].height = heights[r]
         for c, value in enumerate(values):
             cell = table.cell(r, c)
             cell.margin_left = cell.margin_right = Inches(0.06)
@@ -762,6 +773,25 @@ def _table(slide, rows, left, top, width, *, widths, size=11, fills=None, name=N
                 cell.fill.fore_color.rgb = HEADER_FILL if r == 0 else ROW_FILL
                 paragraph.font.color.rgb = INK
     return shape
+
+
+def _row_height(values: Sequence[object], column_inches: Sequence[float], size: int) -> int:
+    """Rough height of a table row once its text wraps: average glyph 0.55 em wide."""
+    per_inch = 72 / (size * 0.55)
+    lines = 1
+    for value, inches in zip(values, column_inches, strict=True):
+        room = max(1, int((inches - 0.12) * per_inch))
+        wrapped = sum(max(1, math.ceil(len(part) / room)) for part in str(value).split("\n"))
+        lines = max(lines, wrapped)
+    return int(Inches(lines * size * 1.2 / 72 + 0.09))
+
+
+def _title_size(title: str) -> int:
+    """Action titles are sentences; long ones get a smaller font to stay within two lines."""
+    for limit, size in ((70, 24), (110, 20), (160, 17)):
+        if len(title) <= limit:
+            return size
+    return 15
 
 
 # ---- numbers ------------------------------------------------------------------------------

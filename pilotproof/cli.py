@@ -86,8 +86,28 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    print("pilotproof report: not built yet", file=sys.stderr)
-    return 2
+    from pilotproof.analysis import analyze_store
+    from pilotproof.export import ExportError, write
+
+    with _open_store(args) as store:
+        known = list(store.pilots()["pilot_id"].astype(str))
+        if not known:
+            print("pilotproof: no pilots yet: ingest a pilots file first", file=sys.stderr)
+            return 1
+        wanted = list(dict.fromkeys(args.pilot)) if args.pilot else None
+        unknown = [p for p in wanted or () if p not in known]
+        if unknown:
+            print(f"pilotproof: unknown pilot id: {', '.join(unknown)}", file=sys.stderr)
+            return 1
+        results = analyze_store(store, wanted)
+        try:
+            path = write(args.out, results, store, args.format, wanted)
+        except (ExportError, OSError) as exc:
+            print(f"pilotproof report: {exc}", file=sys.stderr)
+            return 1
+    scope = f"{len(wanted)} pilot(s)" if wanted else f"whole portfolio, {len(results)} pilots"
+    print(f"wrote {path} ({args.format}, {scope}, {path.stat().st_size:,} bytes)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,130 @@
+from dataclasses import replace
+
+import pytest
+from statsmodels.stats.power import NormalIndPower
+
+from analytics.decision import metric_verdict, net_value, pilot_decision
+from analytics.mirage import Significance
+from analytics.narrative import metric_note, pilot_summary
+from analytics.portfolio import MDE_FACTOR
+from analytics.results import CheckResult, MetricEffect
+
+
+def effect(metric="cycle_time", verdict="real", pct=-20.0, kind="value", **kw) -> MetricEffect:
+    base = dict(
+        pilot_id="P",
+        metric=metric,
+        direction="lower_is_better",
+        kind=kind,
+        verdict=verdict,
+        reasons=(),
+        method="its",
+        frequency="D",
+        n_pre=100,
+        n_post=50,
+        effect_pct=pct,
+        ci_low_pct=pct - 4,
+        ci_high_pct=pct + 4,
+        effect_abs=pct / 10,
+        ci_low_abs=(pct - 4) / 10,
+        ci_high_abs=(pct + 4) / 10,
+        mde_pct=3.0,
+        baseline=10.0,
+        threshold_pct=10.0,
+        tolerance_pct=5.0,
+    )
+    base.update(kw)
+    return MetricEffect(**base)
+
+
+def sig(improved=False, worsened=False, naive=False):
+    return Significance(-1.0, 1.0, improved, worsened, naive)
+
+
+def check(name, passed=True):
+    return CheckResult(name, passed, True, "x")
+
+
+def test_mde_factor_matches_statsmodels_power():
+    # NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0): one-sample z test
+    ref = NormalIndPower().solve_power(effect_size=None, nobs1=1, alpha=0.05, power=0.8, ratio=0)
+    # statsmodels also counts the (negligible) power in the opposite tail: equal to ~1e-6
+    assert pytest.approx(ref, rel=1e-5) == MDE_FACTOR
+
+
+@pytest.mark.parametrize(
+    ("significance", "checks", "mde", "expected"),
+    [
+        (sig(improved=True), [check("noise")], 2.0, ("real", ())),
+        (sig(improved=True), [check("novelty_decay", False)], 2.0, ("mirage", ("novelty_decay",))),
+        (sig(worsened=True), [check("noise")], 2.0, ("worse", ())),
+        (sig(naive=True), [check("noise", False)], 2.0, ("mirage", ("noise",))),
+        (
+            sig(),
+            [check("noise", False), check("pre_trend", False)],
+            2.0,
+            ("mirage", ("noise", "pre_trend")),
+        ),
+        (sig(), [check("noise", False)], 30.0, ("inconclusive", ("noise",))),
+        (sig(), [check("noise", False)], 2.0, ("no_change", ("noise",))),
+        (
+            sig(improved=True),
+            [check("insufficient_data", False)],
+            2.0,
+            ("inconclusive", ("insufficient_data",)),
+        ),
+    ],
+)
+def test_metric_verdict_rules(significance, checks, mde, expected):
+    assert metric_verdict(significance, checks, mde, 10.0) == expected
+
+
+def test_decision_rules():
+    win = effect()
+    small = effect(pct=-5.0)
+    rework_up = effect("rework_rate", "worse", pct=20.0, kind="guardrail")
+    rework_slightly_up = effect("rework_rate", "worse", pct=3.0, kind="guardrail")
+    usage = effect("ai_usage", "real", pct=300.0, kind="activity", direction="higher_is_better")
+    flat = effect(verdict="no_change", pct=0.5)
+    unclear = effect(verdict="inconclusive", pct=1.0)
+    assert pilot_decision([win], [], [usage], []) == ("scale", ())
+    assert pilot_decision([win], [rework_slightly_up], [], []) == ("scale", ())
+    assert pilot_decision([win], [rework_up], [], []) == ("fix", ("burden_shift",))
+    assert pilot_decision([win], [], [], ["exception_path"]) == ("fix", ("readiness_gap",))
+    assert pilot_decision([small], [], [], []) == ("fix", ("below_threshold",))
+    assert pilot_decision([flat], [], [usage], []) == (
+        "stop",
+        ("no_real_value", "activity_without_outcome"),
+    )
+    assert pilot_decision([unclear], [], [], []) == ("extend", ("too_early",))
+    assert pilot_decision([], [], [usage], []) == (
+        "fix",
+        ("no_value_metric", "activity_without_outcome"),
+    )
+
+
+def test_net_value_from_cost_per_transaction():
+    # cost per transaction fell 2.0 (1.5-2.5) on 10,000 transactions a year, 1,000 a month
+    cpt = effect(
+        "cost_per_transaction", pct=-20.0, effect_abs=-2.0, ci_low_abs=-2.5, ci_high_abs=-1.5
+    )
+    value = net_value([cpt], monthly_cost=1000.0, annual_volume=10000.0)
+    assert value.annual_gross == pytest.approx(20000.0)
+    assert value.annual_cost == pytest.approx(12000.0)
+    assert value.annual_net == pytest.approx(8000.0)
+    assert (value.ci_low, value.ci_high) == (pytest.approx(3000.0), pytest.approx(13000.0))
+    assert net_value([cpt], None, 10000.0) is None
+    assert net_value([effect()], 1000.0, 10000.0) is None
+
+
+def test_words():
+    win = effect(pct=-21.3, ci_low_pct=-25.0, ci_high_pct=-17.4)
+    assert metric_note(win) == "cycle time 21% lower than it would have been, 95% interval 17-25%"
+    title = pilot_summary("Support assistant", "scale", (), win, ())
+    assert title == "Support assistant cut cycle time 21% (95% interval 17-25%); ready to scale"
+    gap = pilot_summary("Bot", "fix", ("readiness_gap",), win, ("exception_path",))
+    assert gap.endswith("fix before scaling: missing exception path")
+    mirage = replace(win, verdict="mirage", reasons=("pre_trend",))
+    assert "value mirage (a trend that predates go-live)" in pilot_summary(
+        "Bot", "stop", ("no_real_value",), mirage, ()
+    )

@@ -1,0 +1,70 @@
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from scipy import optimize
+
+from analytics.did import estimate_did, parallel_trends_p, synthetic_weights
+
+GO = pd.Timestamp("2025-03-03")
+
+
+def days(n_pre, n_post):
+    return pd.date_range(GO - pd.Timedelta(days=n_pre), periods=n_pre + n_post, freq="D")
+
+
+def test_did_point_estimate_matches_the_statsmodels_interaction():
+    rng = np.random.default_rng(0)
+    dates = days(60, 30)
+    post = np.asarray(dates >= GO)
+    common = rng.normal(size=90).cumsum() * 0.3
+    treated = 50 + common - 4.0 * post + rng.normal(size=90)
+    control = 40 + common + rng.normal(size=90)
+    est = estimate_did(dates, GO, "D", treated, pd.DataFrame({"c": control}), sign=-1.0)
+    long = pd.DataFrame(
+        {
+            "value": np.r_[treated, control],
+            "treated": np.r_[np.ones(90), np.zeros(90)],
+            "post": np.r_[post, post].astype(float),
+        }
+    )
+    # smf.ols("value ~ treated * post", long).fit().params["treated:post"]
+    ref = smf.ols("value ~ treated * post", long).fit()
+    assert est.method == "did"
+    np.testing.assert_allclose(est.effect_abs, ref.params["treated:post"], rtol=1e-8)
+    assert est.effect_abs - 2.2 * est.se_abs < -4.0 < est.effect_abs + 2.2 * est.se_abs
+
+
+def test_synthetic_weights_recover_known_weights_and_match_slsqp():
+    rng = np.random.default_rng(1)
+    c = rng.normal(size=(80, 4)).cumsum(axis=0)
+    y = 5 + c @ np.array([0.6, 0.4, 0.0, 0.0]) + rng.normal(scale=0.05, size=80)
+    w = synthetic_weights(y, c)
+    np.testing.assert_allclose(w, [0.6, 0.4, 0.0, 0.0], atol=0.02)
+    # reference: SLSQP on the same demeaned problem, w >= 0, sum w = 1
+    yc, cc = y - y.mean(), c - c.mean(axis=0)
+    ref = optimize.minimize(
+        lambda v: ((yc - cc @ v) ** 2).sum(),
+        np.full(4, 0.25),
+        method="SLSQP",
+        bounds=[(0, 1)] * 4,
+        constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1}],
+        options={"ftol": 1e-12},
+    )
+    np.testing.assert_allclose(w, ref.x, atol=1e-3)
+    assert w.min() >= 0 and abs(w.sum() - 1) < 1e-12
+
+
+def test_diverging_pre_trends_switch_to_a_synthetic_control():
+    rng = np.random.default_rng(2)
+    dates = days(120, 60)
+    t = np.arange(180.0)
+    post = np.asarray(dates >= GO)
+    rising = 30 + 0.1 * t + rng.normal(scale=0.5, size=180)
+    flat = 30 + rng.normal(scale=0.5, size=180)
+    treated = 10 + rising - 5.0 * post + rng.normal(scale=0.5, size=180)
+    controls = pd.DataFrame({"flat": flat, "rising": rising})
+    assert parallel_trends_p(t[~post], (treated - controls.mean(axis=1).to_numpy())[~post]) < 0.05
+    est = estimate_did(dates, GO, "D", treated, controls, sign=-1.0)
+    assert est.method == "synthetic_control"
+    assert est.weights is not None and est.weights["rising"] > 0.9
+    assert abs(est.effect_abs + 5.0) < 1.0

@@ -1,0 +1,183 @@
+"""End to end on the demo portfolio: `pilotproof report` in every format from a store built in
+tmp_path, read back and held to the numbers `pilotproof analyze` prints. One pilot is renamed
+to a spreadsheet formula on the way in, to prove it comes out as text everywhere."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pilotproof.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+EVIL = '=HYPERLINK("http://x.test")'
+RENAMED = "NW-AP"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def portfolio(tmp_path_factory):
+    """The sample database (one pilot renamed), analyze's JSON, and every format written."""
+    from pilotproof.store import Store
+
+    folder = tmp_path_factory.mktemp("sample-reports")
+    pilots = pd.read_csv(SAMPLE / "pilots.csv", dtype=str, keep_default_na=False)
+    pilots.loc[pilots["pilot_id"] == RENAMED, "pilot_name"] = EVIL
+    pilots.to_csv(folder / "pilots.csv", index=False)
+    db = folder / "sample.duckdb"
+    with Store(db) as store:
+        store.ingest([folder / "pilots.csv", *sorted(SAMPLE.glob("metrics_*.csv"))])
+    files = {}
+    for fmt in ("pptx", "pdf", "xlsx", "html"):
+        files[fmt] = folder / f"portfolio.{fmt}"
+        code = main(["report", "--db", str(db), "--format", fmt, "--out", str(files[fmt])])
+        assert code == 0
+    return db, files
+
+
+@pytest.fixture(scope="module")
+def analyzed(portfolio):
+    from pilotproof.analysis import analyze_store, to_json
+    from pilotproof.store import Store
+
+    with Store(portfolio[0]) as store:
+        results = analyze_store(store)
+        names = dict(zip(store.pilots()["pilot_id"], store.pilots()["pilot_name"], strict=True))
+    return to_json(results), results, names
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_cli_prints_what_it_wrote(portfolio, capsys, tmp_path):
+    out = tmp_path / "one.html"
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(portfolio[0]),
+                "--pilot",
+                "HB-FNOL",
+                "--format",
+                "html",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"wrote {out} (html, 1 pilot(s)")
+    assert out.stat().st_size > 1_000_000
+
+
+def test_unknown_pilot_is_refused_and_nothing_written(portfolio, capsys, tmp_path):
+    out = tmp_path / "x.pdf"
+    args = ["report", "--db", str(portfolio[0]), "--pilot", "NOPE", "--format", "pdf"]
+    assert main([*args, "--out", str(out)]) == 1
+    assert "unknown pilot id: NOPE" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_xlsx_estimates_equal_analyze_json(portfolio, analyzed):
+    import openpyxl
+
+    data, _, _ = analyzed
+    book = openpyxl.load_workbook(portfolio[1]["xlsx"])
+    rows = list(book["Estimates"].iter_rows(values_only=True))
+    table = {(r[0], r[2]): dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    expected = [(p["pilot_id"], m) for p in data["pilots"] for m in p["metrics"]]
+    assert len(table) == len(expected)
+    for pilot_id, metric in expected:
+        row = table[(pilot_id, metric["metric"])]
+        assert row["verdict"] == metric["verdict"]
+        for key in ("effect_pct", "ci_low_pct", "ci_high_pct"):
+            if metric[key] is None:
+                assert row[key] is None
+            else:  # xlsxwriter keeps 16 significant digits, as Excel does
+                assert row[key] == pytest.approx(metric[key], rel=1e-14)
+    summary = list(book["Summary"].iter_rows(values_only=True))
+    decision = summary[0].index("decision")
+    decisions = {r[0]: r[decision] for r in summary[1:]}
+    assert decisions == {p["pilot_id"]: p["decision"] for p in data["pilots"]}
+
+
+def test_pptx_titles_and_tables_match_analyze(portfolio, analyzed):
+    from pptx import Presentation
+
+    data, results, _ = analyzed
+    deck = Presentation(portfolio[1]["pptx"])
+    texts = []
+    charts = 0
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            charts += shape.has_chart
+            if shape.has_text_frame:
+                texts.append(shape.text_frame.text)
+            if shape.has_table:
+                texts += [c.text for row in shape.table.rows for c in row.cells]
+    for result in results:
+        assert result.summary in texts
+    for pilot in data["pilots"]:
+        for metric in pilot["metrics"][:7]:
+            if metric["effect_pct"] is not None:
+                assert f"{metric['effect_pct']:+.1f}%" in texts
+    with_series = sum(
+        1
+        for r in results
+        for m in r.metrics
+        if m.metric in r.value_metrics[:1] and m.series is not None and not m.series.empty
+    )
+    assert charts >= 1 + with_series  # forest + a series chart per pilot, plus bridges
+    assert EVIL in texts
+
+
+def test_pdf_has_a_page_per_pilot_with_its_title(portfolio, analyzed):
+    from pypdf import PdfReader
+
+    _, results, _ = analyzed
+    reader = PdfReader(portfolio[1]["pdf"])
+    pages = [_norm(p.extract_text()) for p in reader.pages]
+    for result in results:
+        assert any(_norm(result.summary) in page for page in pages), result.pilot_id
+    assert all("data sha256" in page for page in pages)
+    assert any(EVIL in page for page in pages)
+    assert sum(len(p.images) for p in reader.pages) >= len(results)
+
+
+def test_html_numbers_charts_and_no_network(portfolio, analyzed):
+    from bs4 import BeautifulSoup
+
+    data, results, _ = analyzed
+    page = portfolio[1]["html"].read_text(encoding="utf-8")
+    soup = BeautifulSoup(page, "html.parser")
+    assert not soup.find_all("script", src=True)
+    text = _norm(soup.get_text(" "))
+    for result in results:
+        assert _norm(result.summary) in text
+    for pilot in data["pilots"]:
+        for metric in pilot["metrics"]:
+            if metric["effect_pct"] is not None:
+                assert f"{metric['effect_pct']:+.1f}%" in text
+    assert len(soup.select("div.plotly-graph-div")) >= len(results)
+    assert EVIL in text and f"<td>{EVIL}</td>" not in page
+
+
+def test_formula_name_is_text_in_xlsx(portfolio):
+    import openpyxl
+
+    book = openpyxl.load_workbook(portfolio[1]["xlsx"])
+    hits = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value == EVIL]
+    assert hits
+    assert all(c.data_type == "s" and c.quotePrefix for c in hits)
+    assert not [
+        c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"
+    ]
+    about = dict(book["About"].iter_rows(values_only=True))
+    assert about["Data hash (sha256)"] in about["Footer"]

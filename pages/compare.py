@@ -2,7 +2,7 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.charts import aligned_multiples, forest_plot
-from pilotproof.views import compare_table, nice
+from pilotproof.views import compare_table, nice, short
 
 st.title("Compare pilots")
 pilots = ui.pilots()
@@ -44,8 +44,7 @@ st.dataframe(
     column_config={
         "rank": st.column_config.TextColumn("", width="small"),
         "effect_pct": st.column_config.NumberColumn("effect %", format="%.1f"),
-        "ci_low_pct": st.column_config.NumberColumn("95% low %", format="%.1f"),
-        "ci_high_pct": st.column_config.NumberColumn("95% high %", format="%.1f"),
+        "interval": st.column_config.TextColumn("95% interval"),
         "improvement_pct": st.column_config.NumberColumn("improvement %", format="%.1f"),
         "threshold_pct": st.column_config.NumberColumn("threshold %", format="%.1f"),
         "annual_net_value": st.column_config.NumberColumn("annual net value", format="compact"),
@@ -54,8 +53,9 @@ st.dataframe(
 
 st.subheader("Series aligned on go-live")
 go_live = chosen.set_index("pilot_id")["go_live"]
+names = chosen.set_index("pilot_id")["pilot_name"]
 panels = [
-    (labels[r.pilot_id], e, go_live[r.pilot_id])
+    (short(names[r.pilot_id]), e, go_live[r.pilot_id])
     for r in shown
     for e in r.metrics
     if (e.metric == metric if metric else e.metric in r.value_metrics)

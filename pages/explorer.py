@@ -4,7 +4,7 @@ import streamlit as st
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import series_chart, value_bridge
-from pilotproof.views import effect_sentence, md, nice
+from pilotproof.views import CHECK_WORDS, effect_sentence, md, nice
 
 st.title("Pilot explorer")
 pilots = ui.pilots()
@@ -47,7 +47,8 @@ for check in effect.checks:
         icon, word = ":material/check_circle:", "pass"
     else:
         icon, word = ":material/cancel:", "fail"
-    st.markdown(f"{icon} **{nice(check.name).capitalize()}: {word}.** {md(check.explanation)}")
+    name = CHECK_WORDS.get(check.name, nice(check.name))
+    st.markdown(f"{icon} **{name}: {word}.** {md(check.explanation)}")
 if not effect.checks:
     st.caption("No checks ran on this metric (not enough data).")
 

@@ -5,7 +5,9 @@ import streamlit as st
 
 from analytics import portfolio_health as health
 from pilotproof import ui
-from pilotproof.views import money, portfolio_table
+from pilotproof.views import decision_board_chart, money, portfolio_table
+
+WIDE = {"hide_index": True, "width": "stretch"}
 
 st.title("Portfolio")
 st.caption("Which AI pilots create real value, which are a mirage, and which are ready to scale.")
@@ -47,6 +49,7 @@ st.dataframe(
     portfolio_table(results, pilots).drop(columns="pilot_id"),
     hide_index=True,
     width="stretch",
+    height="content" if len(pilots) <= 25 else "auto",
     column_config={
         "annual_net_value": st.column_config.NumberColumn("annual net value", format="compact"),
         "why": st.column_config.TextColumn("why", width="large"),
@@ -55,25 +58,26 @@ st.dataframe(
 
 st.subheader("Decision board")
 st.caption("Pilots by company and function: scale, fix, extend or stop.")
-st.dataframe(health.decision_board(results, pilots), hide_index=True, width="stretch")
+board = health.decision_board(results, pilots)
+st.plotly_chart(decision_board_chart(board), width="stretch")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Pilot purgatory")
-    stuck = health.purgatory(results, pilots, ui.as_of())
-    if stuck:
-        st.dataframe(pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id"))
-    else:
-        st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
-with right:
-    st.subheader("AI sprawl")
-    groups = health.sprawl(pilots)
-    if groups:
-        st.dataframe(pd.DataFrame([asdict(g) for g in groups]), hide_index=True)
-    else:
-        st.success("No function runs overlapping AI tools.")
+st.subheader("Pilot purgatory")
+stuck = health.purgatory(results, pilots, ui.as_of())
+if stuck:
+    st.caption(f"Live {health.PURGATORY_DAYS} days or more with no scale or stop decision.")
+    st.dataframe(pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id"), **WIDE)
+else:
+    st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
+
+st.subheader("AI sprawl")
+groups = health.sprawl(pilots)
+if groups:
+    st.caption("Several AI tools in one function of one company, without a shared standard.")
+    st.dataframe(pd.DataFrame([asdict(g) for g in groups]), **WIDE)
+else:
+    st.success("No function runs overlapping AI tools.")
 
 st.subheader("Maturity by company")
 st.caption("Experimenting, expanding, coordinating, orchestrating: the rule that placed each.")
 stages = pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
-st.dataframe(stages, hide_index=True, width="stretch")
+st.dataframe(stages, **WIDE)

@@ -19,6 +19,7 @@ after = st.data_editor(
     before,
     key="readiness_editor",
     hide_index=True,
+    height="content" if len(before) <= 25 else "auto",
     width="stretch",
     disabled=["pilot_id", "pilot"],
     column_config={

@@ -17,6 +17,7 @@ edited = st.data_editor(
     catalog[["metric", "kind", "direction", "unit", "threshold_pct", "tolerance_pct"]],
     key="catalog_editor",
     hide_index=True,
+    height="content",
     width="stretch",
     disabled=["metric", "kind", "direction", "unit"],
     column_config={

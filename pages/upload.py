@@ -87,7 +87,7 @@ history = ui.uploads()
 if history.empty:
     st.info("No uploads yet.")
 else:
-    st.dataframe(history, hide_index=True, width="stretch")
+    st.dataframe(history.drop(columns="content_hash"), hide_index=True, width="stretch")
     undoable = history[history["outcome"] == "ok"]
     names = dict(zip(undoable["upload_id"], undoable["file_name"], strict=True))
     undo = st.selectbox(

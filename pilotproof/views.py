@@ -39,6 +39,16 @@ REASON_WORDS = {
     "too_early": "too early to tell",
     "no_real_value": "no real value proven",
 }
+CHECK_WORDS = {
+    "noise": "Noise",
+    "pre_trend": "Pre-existing trend",
+    "seasonality": "Seasonality",
+    "regression_to_mean": "Regression to the mean",
+    "novelty_decay": "Novelty decay",
+    "control_moved": "Control group moved",
+    "mix_shift": "Mix shift",
+    "insufficient_data": "Enough data",
+}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
 
@@ -165,8 +175,7 @@ def compare_table(
                     "metric": nice(effect.metric),
                     "verdict": VERDICT_WORDS[effect.verdict],
                     "effect_pct": effect.effect_pct,
-                    "ci_low_pct": effect.ci_low_pct,
-                    "ci_high_pct": effect.ci_high_pct,
+                    "interval": _interval(effect.ci_low_pct, effect.ci_high_pct),
                     "improvement_pct": effect.improvement_pct,
                     "threshold_pct": effect.threshold_pct,
                     "annual_net_value": result.net_value.annual_net if result.net_value else None,
@@ -175,8 +184,8 @@ def compare_table(
                 }
             )
     columns = [
-        "rank", "pilot", "metric", "verdict", "effect_pct", "ci_low_pct", "ci_high_pct",
-        "improvement_pct", "threshold_pct", "annual_net_value", "decision",
+        "rank", "pilot", "metric", "verdict", "effect_pct", "interval", "improvement_pct",
+        "threshold_pct", "annual_net_value", "decision",
     ]  # fmt: skip
     table = pd.DataFrame(rows, columns=columns)
     if table.empty:
@@ -189,6 +198,41 @@ def compare_table(
         table.loc[scored.idxmax(), "rank"] = "best"
         table.loc[scored.idxmin(), "rank"] = "worst"
     return table.sort_values("improvement_pct", ascending=False, ignore_index=True)
+
+
+def short(text: object, limit: int = 28) -> str:
+    """Text cut to `limit` characters with an ellipsis, for chart titles."""
+    text = _text(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def decision_board_chart(board: pd.DataFrame):
+    """The decision board as stacked horizontal bars, one per company and function, coloured
+    by decision with the app's palette."""
+    import plotly.graph_objects as go
+
+    from pilotproof.charts import DECISION_COLORS, safe_text
+
+    pairs = zip(board["company"], board["function"], strict=True)
+    rows = [safe_text(f"{company} · {function}") for company, function in pairs]
+    fig = go.Figure()
+    for decision, color in DECISION_COLORS.items():
+        fig.add_trace(
+            go.Bar(
+                y=rows, x=board[decision], name=DECISION_WORDS[decision], orientation="h",
+                marker={"color": color},
+                hovertemplate="%{y}: %{x} to " + decision + "<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        barmode="stack",
+        height=max(220, 40 + 26 * len(rows)),
+        margin={"t": 10, "l": 10, "r": 10, "b": 30},
+        legend={"orientation": "h", "y": -0.12, "x": 0},
+        xaxis={"title": {"text": "pilots"}, "dtick": 1},
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
 
 
 def readiness_table(pilots: pd.DataFrame) -> pd.DataFrame:
@@ -222,6 +266,13 @@ def changed_readiness(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, An
         if answers != previous:
             changed[row.pilot_id] = answers
     return changed
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    low, high = sorted((low, high))
+    return f"{low:.1f}% to {high:.1f}%"
 
 
 def _text(value: object) -> str:

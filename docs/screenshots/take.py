@@ -47,13 +47,14 @@ def main() -> None:
                     for name, path in PAGES.items():
                         if scheme == "dark" and name not in ("portfolio", "explorer"):
                             continue
+                        page.set_viewport_size({"width": 1400, "height": 900})
                         page.goto(f"{url}/{path}")
                         page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
                         page.wait_for_function(
                             "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                             timeout=60_000,
                         )
-                        page.wait_for_timeout(1500)  # plotly and the data grids settle
+                        _settle(page)
                         suffix = "" if scheme == "light" else "-dark"
                         target = OUT / f"{name}{suffix}.png"
                         page.screenshot(path=str(target), full_page=True)
@@ -62,6 +63,21 @@ def main() -> None:
                 browser.close()
         finally:
             stop_app(process)
+
+
+def _settle(page) -> None:
+    """Grow the viewport to the page's height (Streamlit scrolls inside its own container, so a
+    full-page shot alone would cut it) and wait for data grids and charts to draw."""
+    measure = "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+    heights: list[int] = []
+    while len(heights) < 4 or len(set(heights[-4:])) > 1:  # stable for 1.5 s
+        page.wait_for_timeout(500)
+        heights.append(page.evaluate(measure))
+        if len(heights) > 120:
+            break
+    height = heights[-1]
+    page.set_viewport_size({"width": 1400, "height": int(min(max(height + 40, 900), 6000))})
+    page.wait_for_timeout(2500)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@ user sees."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 from pagetools import open_page, store_for, table_with, texts
@@ -62,9 +64,10 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert sorted(pilots["pilot"]) == sorted(sample_pilots["pilot_name"])
     nw_ap = pilots.set_index("pilot").loc["Invoice capture and 3-way match"]
     assert nw_ap["verdict"] == "Real impact"
-    board = app.dataframe[1].value
-    assert board["pilots"].sum() == len(sample_pilots)
-    assert set(board["company"]) == set(sample_pilots["company"])
+    board = json.loads(app.get("plotly_chart")[0].proto.spec)["data"]
+    assert [trace["name"] for trace in board] == ["Scale", "Fix", "Extend", "Stop"]
+    assert sum(sum(_values(trace["x"])) for trace in board) == len(sample_pilots)
+    assert {label.split(" · ")[0] for label in board[0]["y"]} == set(sample_pilots["company"])
     stages = app.dataframe[-1].value
     assert set(stages["company"]) == set(sample_pilots["company"])
     assert set(stages["stage"]) <= {"experimenting", "expanding", "coordinating", "orchestrating"}
@@ -90,7 +93,7 @@ def test_explorer_shows_a_mirage_with_its_failed_check(sample_db):
     app = open_page("pages/explorer.py", pilot="MF-PROC")
     shown = texts(app)
     assert "Value mirage" in shown
-    assert "Pre trend: fail." in shown
+    assert "Pre-existing trend: fail." in shown
 
 
 def test_explorer_adds_an_event_that_stays_in_the_store(sample_db):
@@ -172,6 +175,15 @@ def test_settings_saves_a_per_pilot_override(sample_db):
     overrides = store_for(sample_db).thresholds()
     row = overrides[(overrides["pilot_id"] == "NW-AP") & (overrides["metric"] == "cycle_time")]
     assert float(row["threshold_pct"].iloc[0]) == 25.0
+
+
+def _values(encoded) -> list[float]:
+    """Plotly may ship a numeric array as {"dtype", "bdata"} (base64) instead of a list."""
+    if isinstance(encoded, dict):
+        import numpy as np
+
+        return list(np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"]))
+    return list(encoded)
 
 
 GOOD_PILOTS = (

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from . import ingest as _ingest
-from .catalog import DIRECTIONS, KINDS, can_be_negative_for_unit
+from .catalog import DIRECTIONS, KINDS, RATE_UNITS, can_be_negative_for_unit
 from .errors import IngestError, StoreError
 from .schema import PILOT_FIELDS, migrate
 
@@ -346,36 +346,152 @@ class Store:
             with self._write_lock, self._cursor() as cur:
                 done = self._already_ingested(cur, [s.content_hash for s in sources])
                 fresh = [s for s in sources if s.content_hash not in done]
-                layouts: list[_ingest.Layout] = []
-                new_metrics: dict[str, str] = {}
-                if fresh:
-                    report(0.2, "checking")
-                    layouts, problems, total, new_metrics = _ingest.prepare(
-                        cur,
-                        fresh,
-                        mapping,
-                        _ingest.read_catalog(cur),
-                        self.pilot_ids_with_go_live(),
-                    )
-                    if total:
-                        raise IngestError(problems, total)
-                report(0.7, "writing")
-                cur.execute("BEGIN TRANSACTION")
-                try:
-                    result = _write(cur, sources, fresh, layouts, done, new_metrics, user)
-                    cur.execute(
-                        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
-                        "WHERE key = 'data_version'"
-                    )
-                    cur.execute("COMMIT")
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
-                finally:
-                    cur.execute("DROP TABLE IF EXISTS stage_obs")
-                    cur.execute("DROP TABLE IF EXISTS stage_pilots")
+                sniffed = [_ingest.sniff(s, mapping) for s in fresh]
+                layouts = [lay for lay in sniffed if isinstance(lay, _ingest.Layout)]
+                result = None
+                if fresh and len(layouts) == len(fresh) and _ingest.fast_eligible(layouts):
+                    report(0.2, "loading")
+                    result = self._fast_ingest(cur, sources, fresh, layouts, done, user)
+                if result is None:
+                    report(0.3, "checking")
+                    result = self._careful_ingest(cur, sources, fresh, mapping, done, user)
                 report(1.0, "done")
                 return result
+
+    def _careful_ingest(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        sources: list[_ingest.Source],
+        fresh: list[_ingest.Source],
+        mapping: Mapping[str, str] | None,
+        done: dict[str, int],
+        user: str | None,
+    ) -> IngestResult:
+        """Stage every row with its record number, check it all, then write: names every
+        problem by line. Handles what the fast path leaves to it (exact duplicates, new metrics
+        with a direction column, and every refusal)."""
+        layouts: list[_ingest.Layout] = []
+        new_metrics: dict[str, str] = {}
+        if fresh:
+            layouts, problems, total, new_metrics = _ingest.prepare(
+                cur, fresh, mapping, _ingest.read_catalog(cur), self.pilot_ids_with_go_live()
+            )
+            if total:
+                raise IngestError(problems, total)
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            result = _write(cur, sources, fresh, layouts, done, new_metrics, user)
+            _bump_data_version(cur)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.execute("DROP TABLE IF EXISTS stage_obs")
+            cur.execute("DROP TABLE IF EXISTS stage_pilots")
+        return result
+
+    def _fast_ingest(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        sources: list[_ingest.Source],
+        fresh: list[_ingest.Source],
+        layouts: list[_ingest.Layout],
+        done: dict[str, int],
+        user: str | None,
+    ) -> IngestResult | None:
+        """The optimistic path for clean files: insert straight from the files inside one
+        transaction, check the inserted rows with a few set-based queries, and commit. On any
+        doubt, roll back and return None: the careful path then names each problem by line."""
+        cur.execute(_ingest.STAGE_OBS_DDL)
+        cur.execute(_ingest.STAGE_PILOTS_DDL)
+        for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
+            if layout.kind == "pilots":
+                try:
+                    cur.execute(
+                        _ingest._stage_pilots_sql(layout), _read_params(source, layout, file_no)
+                    )
+                except duckdb.Error:
+                    return None
+        if _ingest._pilot_row_checks(cur, layouts, []):
+            return None
+        go_live = self.pilot_ids_with_go_live() | {
+            r[0]
+            for r in cur.execute(
+                "SELECT pilot_id FROM stage_pilots WHERE go_live IS NOT NULL"
+            ).fetchall()
+        }
+        catalog = _ingest.read_catalog(cur)
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            ids_by_file = {
+                file_no: int(cur.execute("SELECT nextval('upload_seq')").fetchone()[0])
+                for file_no in range(len(fresh))
+            }
+            first = min(ids_by_file.values())
+            for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
+                if layout.kind == "pilots":
+                    continue
+                params = _read_params(source, layout, file_no)
+                del params["file_no"]
+                params["upload_id"] = ids_by_file[file_no]
+                cur.execute(_ingest.fast_insert_sql(layout), params)
+            if not _fast_checks_pass(cur, first, catalog, go_live):
+                cur.execute("ROLLBACK")
+                return None
+            replaced = _replace_older_rows(cur, first)
+            pilots_upserted = sum(
+                _upsert_pilots(cur, file_no, layout, ids_by_file[file_no])
+                for file_no, layout in enumerate(layouts)
+                if layout.kind == "pilots"
+            )
+            totals = cur.execute(
+                'SELECT count(*), count(DISTINCT (pilot_id, metric, "group", unit, segment)), '
+                "count(DISTINCT pilot_id), min(date), max(date) FROM observations "
+                "WHERE upload_id >= $first",
+                {"first": first},
+            ).fetchone()
+            by_upload = {
+                r[0]: r[1:]
+                for r in cur.execute(
+                    "SELECT upload_id, count(*), count(DISTINCT pilot_id), min(date), max(date) "
+                    "FROM observations WHERE upload_id >= $first GROUP BY upload_id",
+                    {"first": first},
+                ).fetchall()
+            }
+            per_file = {f: by_upload.get(u, (0, 0, None, None)) for f, u in ids_by_file.items()}
+            for r in cur.execute(
+                "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots "
+                "GROUP BY file_no"
+            ).fetchall():
+                per_file[r[0]] = (r[1], r[2], None, None)
+            result = _finish(
+                cur,
+                sources,
+                fresh,
+                layouts,
+                done,
+                user,
+                ids_by_file,
+                per_file,
+                totals,
+                replaced,
+                pilots_upserted,
+            )
+            _bump_data_version(cur)
+            cur.execute("COMMIT")
+            return result
+        except duckdb.Error:
+            # a cast that failed, a missing value or date, a ragged row: let the careful
+            # path find and name it
+            cur.execute("ROLLBACK")
+            return None
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.execute("DROP TABLE IF EXISTS stage_obs")
+            cur.execute("DROP TABLE IF EXISTS stage_pilots")
 
     @staticmethod
     def _already_ingested(cur: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[str, int]:
@@ -416,6 +532,83 @@ class Store:
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
 
 
+def _bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute(
+        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+        "WHERE key = 'data_version'"
+    )
+
+
+def _read_params(source: _ingest.Source, layout: _ingest.Layout, file_no: int) -> dict:
+    params: dict = {
+        "path": str(source.path),
+        "delim": layout.delimiter,
+        "columns": {f"c{i}": "VARCHAR" for i in range(len(layout.header))},
+        "file_no": file_no,
+    }
+    if layout.kind == "wide":
+        params["metrics"] = [m for _, m in layout.metric_columns]
+    return params
+
+
+def _fast_checks_pass(
+    cur: duckdb.DuckDBPyConnection,
+    first: int,
+    catalog: dict[str, _ingest.CatalogEntry],
+    go_live: set[str],
+) -> bool:
+    """Set-based checks on the rows just inserted (upload_id >= first): one small aggregate per
+    (pilot, metric) for bad rows, signs, rates, catalog and go-live, then one distinct count of
+    row keys for duplicates."""
+    bad = (
+        "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
+        "OR year(date) NOT BETWEEN 1900 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
+    )
+    for pilot_id, metric, low, high, n_bad in cur.execute(
+        f"SELECT pilot_id, metric, min(value), max(value), count(*) FILTER ({bad}) "
+        "FROM observations WHERE upload_id >= $first GROUP BY pilot_id, metric",
+        {"first": first},
+    ).fetchall():
+        entry = catalog.get(metric)
+        if n_bad or pilot_id not in go_live or entry is None:
+            return False
+        if low < 0 and not entry.can_be_negative:
+            return False
+        if high > 1 and entry.unit in RATE_UNITS:
+            return False
+    n, distinct = cur.execute(
+        'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
+        "FROM observations WHERE upload_id >= $first",
+        {"first": first},
+    ).fetchone()
+    return n == distinct
+
+
+def _replace_older_rows(cur: duckdb.DuckDBPyConnection, first: int) -> int:
+    """Move stored rows in the new rows' (pilot, metric, period) to replaced_observations."""
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT pilot_id, metric, min(date) AS dmin, "
+        "max(date) AS dmax, min(upload_id) AS upload_id FROM observations "
+        "WHERE upload_id >= $first GROUP BY pilot_id, metric",
+        {"first": first},
+    )
+    older = "(o.upload_id < $first OR o.upload_id IS NULL)"
+    replaced = cur.execute(
+        "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
+        "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
+        f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {older}",
+        {"first": first},
+    ).fetchone()[0]
+    if replaced:
+        cur.execute(
+            "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
+            f"AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax AND {older}",
+            {"first": first},
+        )
+    cur.execute("DROP TABLE new_ranges")
+    return int(replaced)
+
+
 def _as_date(value: date | datetime | str) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
@@ -436,8 +629,6 @@ def _write(
     user: str | None,
 ) -> IngestResult:
     """Write a checked batch. Runs inside the caller's transaction."""
-    now = datetime.now()
-    upload_ids: list[int] = []
     ids_by_file: dict[int, int] = {}
     for file_no, _ in enumerate(fresh):
         ids_by_file[file_no] = int(cur.execute("SELECT nextval('upload_seq')").fetchone()[0])
@@ -464,7 +655,6 @@ def _write(
         if fresh
         else (0, 0, 0, None, None)
     )
-    rows, series, pilots, dmin, dmax = totals
     per_file = {}
     if fresh:
         per_file = {
@@ -478,6 +668,38 @@ def _write(
             "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots GROUP BY file_no"
         ).fetchall():
             per_file[r[0]] = (r[1], r[2], None, None)
+    return _finish(
+        cur,
+        sources,
+        fresh,
+        layouts,
+        done,
+        user,
+        ids_by_file,
+        per_file,
+        totals,
+        replaced,
+        pilots_upserted,
+    )
+
+
+def _finish(
+    cur: duckdb.DuckDBPyConnection,
+    sources: list[_ingest.Source],
+    fresh: list[_ingest.Source],
+    layouts: list[_ingest.Layout],
+    done: dict[str, int],
+    user: str | None,
+    ids_by_file: dict[int, int],
+    per_file: dict[int, tuple],
+    totals: tuple,
+    replaced: int,
+    pilots_upserted: int,
+) -> IngestResult:
+    """Record every file in the audit trail and build the one-line summary."""
+    now = datetime.now()
+    upload_ids: list[int] = []
+    rows, series, pilots, dmin, dmax = totals
     fresh_index = {id(s): i for i, s in enumerate(fresh)}
     parts: list[str] = []
     for source in sources:

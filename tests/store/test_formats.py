@@ -131,3 +131,43 @@ def test_pilots_file_with_readiness(csv_file, store: Store) -> None:
     assert pilots.loc["P2", "value_metric"] is None
     assert pd.isna(pilots.loc["P2", "monthly_cost"])
     assert pilots.loc["P2", "go_live"] == pd.Timestamp("2024-04-01")
+
+
+def test_fast_and_careful_paths_write_the_same(
+    tmp_path, csv_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clean files take the one-pass path; refusals and edge cases the careful one. Forced down
+    the careful path, the same files must give the same database."""
+    from pilotproof.store import ingest as ingest_module
+
+    files = [
+        csv_file("p.csv", "pilot_id,go_live,workflow\nP1,2024-01-15,tickets\nP2,2024-02-01,\n"),
+        csv_file(
+            "long.csv",
+            "pilot_id,date,metric,value,group,unit,segment,volume\n"
+            "P1,2024-01-01,cycle_time,5,,team-a,simple,10\n"
+            "P1,2024-01-01,cycle_time,6,control,site-b,,\n"
+            "P1,2024-01-08,margin,-0.1,,,,\n",
+        ),
+        csv_file("eu.csv", "pilot_id;date;rework_rate;cost_per_transaction\nP2;01.02.2024;0,1;3\n"),
+        csv_file("monthly.csv", "pilot_id,date,metric,value\nP2,2024-03,leakage,1000\n"),
+    ]
+
+    def load(name: str) -> tuple:
+        with Store(tmp_path / name) as store:
+            result = store.ingest(files)
+            uploads = store.uploads().drop(columns=["uploaded_at"])
+            return store.observations(), store.pilots(), uploads, result.summary
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the careful path ran")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "_careful_ingest", refuse)
+        fast = load("fast.duckdb")
+    monkeypatch.setattr(ingest_module, "fast_eligible", lambda layouts: False)
+    careful = load("careful.duckdb")
+    for one, other in zip(fast[:3], careful[:3], strict=True):
+        pd.testing.assert_frame_equal(one, other)
+    assert fast[3] == careful[3]
+    assert len(fast[0]) == 6

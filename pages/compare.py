@@ -36,11 +36,12 @@ st.subheader("Effects against thresholds")
 st.plotly_chart(forest_plot(shown, metric, labels=labels), width="stretch")
 
 st.subheader("Side by side")
-st.caption("Sortable: click a column. Best and worst improvement per metric are marked.")
+st.caption("Click a column to sort. The best and worst improvement on each metric are marked.")
 st.dataframe(
     table,
     hide_index=True,
     width="stretch",
+    height="content" if len(table) <= 30 else "auto",
     column_config={
         "rank": st.column_config.TextColumn("", width="small"),
         "effect_pct": st.column_config.NumberColumn("effect %", format="%.1f"),

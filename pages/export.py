@@ -2,15 +2,6 @@ import streamlit as st
 
 from pilotproof import ui
 
-MIME = {
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html",
-    "csv": "text/csv",
-    "json": "application/json",
-}
-
 st.title("Export")
 st.caption("The proof-of-value summary, for one pilot or a selection, ready to send.")
 pilots = ui.pilots()
@@ -28,14 +19,17 @@ labels = ui.labels()
 chosen = st.multiselect(
     "Pilots (leave empty for the whole portfolio)", list(labels), format_func=labels.get
 )
-formats = list(getattr(export, "FORMATS", ("pptx", "pdf", "xlsx", "html")))
-fmt = st.radio("Format", formats, horizontal=True, format_func=str.upper)
+fmt = st.radio("Format", export.FORMATS, horizontal=True, format_func=str.upper)
 if st.button("Build the summary", type="primary"):
-    with st.spinner("Building…"):
-        st.session_state["export_file"] = (
-            fmt,
-            export.build(ui.results(), ui.store(), fmt, chosen or None),
+    bar = st.progress(0.0, text="Building…")
+    try:
+        data = export.build(
+            ui.results(), ui.store(), fmt, chosen or None, progress=ui.progress_callback(bar)
         )
+    except export.ExportError as error:
+        st.error(str(error))
+    else:
+        st.session_state["export_file"] = (fmt, data)
 built = st.session_state.get("export_file")
 if built is not None:
     built_fmt, data = built
@@ -43,7 +37,7 @@ if built is not None:
         f"Download {built_fmt.upper()} ({len(data) / 1024:.0f} KB)",
         data=data,
         file_name=f"pilotproof-proof-of-value.{built_fmt}",
-        mime=MIME.get(built_fmt, "application/octet-stream"),
+        mime=export.MEDIA_TYPES.get(built_fmt, "application/octet-stream"),
         icon=":material/download:",
         on_click="ignore",
     )

@@ -257,3 +257,16 @@ def test_upload_mapping_renames_headers_and_is_saved(sample_db):
     assert store_for(sample_db).mappings()["Zendesk weekly"] == mapping
     kinds = table_with(app, "detected as").set_index("file")["detected as"]
     assert kinds["zendesk.csv"] == "long"
+
+
+def test_export_builds_a_download_for_a_selection(sample_db):
+    app = open_page("pages/export.py")
+    assert app.radio[0].options == ["PPTX", "PDF", "XLSX", "HTML"]
+    app.multiselect[0].set_value(["NW-AP", "MF-PROC"])
+    app.radio[0].set_value("html")
+    next(b for b in app.button if b.label == "Build the summary").click().run()
+    assert not app.exception and not app.error
+    fmt, data = app.session_state["export_file"]
+    assert fmt == "html" and b"Invoice capture and 3-way match" in data
+    assert b"Claims triage" not in data  # only the selection
+    assert app.download_button[0].label.startswith("Download HTML")

@@ -1,6 +1,7 @@
 import streamlit as st
 
 from pilotproof import ui
+from pilotproof.views import md
 
 st.title("Export")
 st.caption("The proof-of-value summary, for one pilot or a selection, ready to send.")
@@ -27,7 +28,7 @@ if st.button("Build the summary", type="primary"):
             ui.results(), ui.store(), fmt, chosen or None, progress=ui.progress_callback(bar)
         )
     except export.ExportError as error:
-        st.error(str(error))
+        st.error(md(error))
     else:
         st.session_state["export_file"] = (fmt, data)
 built = st.session_state.get("export_file")

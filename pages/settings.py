@@ -2,7 +2,7 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.store import StoreError
-from pilotproof.views import changed_thresholds, nice, valid_metric_name
+from pilotproof.views import changed_thresholds, md, nice, valid_metric_name
 
 st.title("Settings")
 store = ui.store()
@@ -74,6 +74,6 @@ with st.form("add_metric", clear_on_submit=True):
                     metric_name, direction, unit.strip(), kind, threshold_pct, tolerance_pct
                 )
             except StoreError as error:
-                st.error(str(error))
+                st.error(md(error))
             else:
                 st.rerun()

@@ -3,7 +3,7 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.store import IngestError, StoreError
-from pilotproof.views import csv_headers
+from pilotproof.views import csv_headers, md
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
 COLUMNS = ["pilot_id", "date", "metric", "value", "group", "unit", "segment", "volume", "direction"]
@@ -19,7 +19,7 @@ files = st.file_uploader(
 )
 too_big = [f.name for f in files or [] if f.size > LIMIT_MB * 1024 * 1024]
 if too_big:
-    st.error(f"Over the {LIMIT_MB} MB limit; split or filter first: {', '.join(too_big)}")
+    st.error(f"Over the {LIMIT_MB} MB limit; split or filter first: {md(', '.join(too_big))}")
 files = [f for f in files or [] if f.name not in too_big]
 
 mapping: dict[str, str] = {}
@@ -80,7 +80,7 @@ if files:
             st.dataframe(pd.DataFrame({"problem": [str(p) for p in error.problems]}))
         else:
             bar.progress(1.0, text="Done")
-            st.success(done.summary)
+            st.success(md(done.summary))
 
 st.subheader("Upload history")
 history = ui.uploads()
@@ -97,7 +97,7 @@ else:
         try:
             store.undo_upload(int(undo))
         except StoreError as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
             st.toast(f"Upload #{undo} undone.")
             st.rerun()

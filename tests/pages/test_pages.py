@@ -270,3 +270,21 @@ def test_export_builds_a_download_for_a_selection(sample_db):
     assert fmt == "html" and b"Invoice capture and 3-way match" in data
     assert b"Claims triage" not in data  # only the selection
     assert app.download_button[0].label.startswith("Download HTML")
+
+
+def test_user_text_is_never_live_markdown(sample_db):
+    name = "[click me](http://evil.example) **now** <img src=x>"
+    store = store_for(sample_db)
+    store.ingest(
+        [
+            ("p.csv", b'pilot_id,go_live,pilot_name\nINJ,2026-03-02,"' + name.encode() + b'"\n'),
+            ("m.csv", GOOD_METRICS.replace(b"UP-1", b"INJ")),
+        ]
+    )
+    app = open_page("pages/explorer.py", pilot="INJ")
+    shown = [m.value for m in app.markdown]
+    assert not any("[click me](http" in value or "**now**" in value for value in shown)
+    assert any(r"\[click me\]\(http" in value for value in shown)
+    for page in ("pages/portfolio.py", "pages/compare.py", "pages/readiness.py"):
+        other = open_page(page)
+        assert not any("[click me](http" in m.value for m in other.markdown)

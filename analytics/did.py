@@ -82,9 +82,7 @@ def estimate_did(
     main_design = build_design(dates, go_live, freq, trend=trend, seasonal=False)
     main = fit_segmented(main_design, gap)
     signs = np.array([sign])
-    spikes = search_spikes(
-        dates, go_live, freq, gap, signs, main_design, trend=trend, seasonal=False
-    )
+    spikes = search_spikes(gap, signs, main_design, main)
     c = int(spikes.choice[0])
     fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
     naive_diff, naive_p = welch(y[~post][:, None], y[post][:, None])

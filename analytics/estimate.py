@@ -15,11 +15,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analytics.its import MIN_PRE, Design, SegmentedFit, build_design, fit_segmented
+from analytics.its import (
+    MIN_PRE,
+    Design,
+    SegmentedFit,
+    add_spike,
+    ar1_mean_variance,
+    build_design,
+    fit_segmented,
+)
 from analytics.results import Frequency, Method
 
 SPIKE_T = 3.0  # |t| of the end-of-pre-period dummy that counts as an unusual spell
 SPIKE_SD = 1.5  # ... and its size in residual standard deviations
+SCREEN_T = 1.5  # last-k residuals under the main model worth a spell fit
 PLACEBO_AT = 2 / 3  # placebo go-live: two thirds of the way through the pre-period
 
 
@@ -88,25 +97,28 @@ class SpikeSearch:
 
 
 def search_spikes(
-    dates: pd.DatetimeIndex,
-    go_live: pd.Timestamp,
-    freq: Frequency,
-    y: np.ndarray,
-    sign: np.ndarray,
-    main: Design,
-    **design_options: bool,
+    y: np.ndarray, sign: np.ndarray, main: Design, main_fit: SegmentedFit
 ) -> SpikeSearch:
     """Fit the model once per candidate spell length, with a dummy on the last k pre-period
     points, and keep for each series the spell with the largest t in the bad direction that
-    passes the thresholds (|t| > SPIKE_T and more than SPIKE_SD residual SDs)."""
-    n_pre = int((~main.post).sum())
+    passes the thresholds (|t| > SPIKE_T and more than SPIKE_SD residual SDs).
+
+    A candidate length is fitted only when some series' last-k residuals under the main model
+    already lean the bad way (t > SCREEN_T): a spell that matters always shows there first.
+    """
+    pre_rows = np.flatnonzero(~main.post)
+    resid_pre = y[pre_rows] - main_fit.counterfactual[pre_rows]
     designs, fits = [], []
     m = y.shape[1]
     best_t = np.zeros(m)
     best_size = np.zeros(m)
     choice = np.full(m, -1)
-    for k in spike_lengths(n_pre, main.x.shape[1] - len(main.post_cols)):
-        design = build_design(dates, go_live, freq, spike=k, **design_options)
+    for k in spike_lengths(len(pre_rows), main.x.shape[1] - len(main.post_cols)):
+        window = -sign * resid_pre[-k:].mean(axis=0)
+        scale = np.sqrt(ar1_mean_variance(main_fit.resid_sd**2, main_fit.rho, k))
+        if not np.any(window > SCREEN_T * scale):
+            continue
+        design = add_spike(main, k)
         fit = fit_segmented(design, y)
         bad_t = -sign * fit.spike_t
         size = -sign * fit.spike_coef
@@ -117,7 +129,7 @@ def search_spikes(
             & (bad_t > best_t)
         )
         choice = np.where(ok, len(designs), choice)
-        best_t = np.where(ok | ((choice < 0) & (np.abs(bad_t) > np.abs(best_t))), bad_t, best_t)
+        best_t = np.where(ok, bad_t, best_t)
         best_size = np.where(ok, size, best_size)
         designs.append(design)
         fits.append(fit)
@@ -130,9 +142,16 @@ def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scipy.stats.ttest_ind(post, pre, equal_var=False, axis=0).
     """
     diff = post.mean(axis=0) - pre.mean(axis=0)
+    n1, n0 = len(post), len(pre)
+    if n1 < 2 or n0 < 2:
+        return diff, np.ones_like(diff)
+    v1, v0 = post.var(axis=0, ddof=1) / n1, pre.var(axis=0, ddof=1) / n0
+    se2 = v1 + v0
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = stats.ttest_ind(post, pre, equal_var=False, axis=0)
-    p = np.where(np.isfinite(res.pvalue), res.pvalue, np.where(diff != 0, 0.0, 1.0))
+        dof = se2**2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
+        t = diff / np.sqrt(se2)
+        p = 2 * stats.t.sf(np.abs(t), np.where(np.isfinite(dof), dof, 1.0))
+    p = np.where(np.isfinite(p), p, np.where(diff != 0, 0.0, 1.0))
     return diff, p
 
 
@@ -151,7 +170,7 @@ def estimate_its(
     y = np.asarray(y, dtype=float)
     main_design = build_design(dates, go_live, freq)
     main = fit_segmented(main_design, y)
-    spikes = search_spikes(dates, go_live, freq, y, sign, main_design)
+    spikes = search_spikes(y, sign, main_design, main)
     placebo = _placebo(dates[~main_design.post], freq, y[~main_design.post])
     naive_diff, naive_p = welch(y[~main_design.post], y[main_design.post])
     out = []

@@ -1,4 +1,8 @@
-"""How often a series is observed (daily, weekly, monthly, yearly) and its time axis in periods."""
+"""How often a series is observed (daily, weekly, monthly, yearly) and its time axis in periods.
+
+Everything works on numpy datetime64 arrays: these helpers run once per series, so they avoid
+pandas' per-call overhead.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,24 @@ from analytics.results import Frequency
 DAYS_PER_PERIOD: dict[Frequency, float] = {"D": 1.0, "W": 7.0, "M": 30.4375, "Y": 365.25}
 
 
-def infer_frequency(dates: pd.Series | pd.DatetimeIndex | np.ndarray) -> Frequency | None:
+def as_days(dates) -> np.ndarray:
+    """Dates (DatetimeIndex, Series or datetime64 array) as whole days since 1970-01-01."""
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    return values.astype("datetime64[D]").astype(np.int64)
+
+
+def infer_frequency(dates) -> Frequency | None:
     """The observation frequency from the median gap between distinct dates.
 
     Up to 1.5 days is daily, up to 10 days weekly, up to 45 days monthly, beyond that yearly.
     Fewer than two distinct dates: None (no frequency can be told).
     """
-    values = np.unique(pd.DatetimeIndex(dates).dropna().values.astype("datetime64[D]"))
-    if values.size < 2:
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    values = values[~np.isnat(values)]
+    days = np.unique(values.astype("datetime64[D]").astype(np.int64))
+    if days.size < 2:
         return None
-    gap = float(np.median(np.diff(values).astype(float)))
+    gap = float(np.median(np.diff(days)))
     if gap <= 1.5:
         return "D"
     if gap <= 10:
@@ -29,22 +41,39 @@ def infer_frequency(dates: pd.Series | pd.DatetimeIndex | np.ndarray) -> Frequen
     return "Y"
 
 
-def time_index(dates: pd.DatetimeIndex, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
+def _calendar(dates) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Days since epoch, months since epoch, years since 1970 and day within the year."""
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    days = values.astype("datetime64[D]").astype(np.int64)
+    months = values.astype("datetime64[M]").astype(np.int64)
+    years = values.astype("datetime64[Y]").astype(np.int64)
+    year_start = values.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    return days, months, years, days - year_start
+
+
+def time_index(dates, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
     """Time since `origin` in periods of `freq` (calendar months for monthly data)."""
-    dates = pd.DatetimeIndex(dates)
+    days, months, years, doy = _calendar(dates)
+    o_days, o_months, o_years, o_doy = (v[0] for v in _calendar([np.datetime64(origin, "ns")]))
     if freq == "M":
-        months = (dates.year - origin.year) * 12 + (dates.month - origin.month)
-        days = (dates.day - origin.day).to_numpy(dtype=float)
-        return months.to_numpy(dtype=float) + days / 30.4375
+        month_start = (
+            np.asarray(dates, dtype="datetime64[ns]")
+            .astype("datetime64[M]")
+            .astype("datetime64[D]")
+            .astype(np.int64)
+        )
+        o_start = np.datetime64(origin, "M").astype("datetime64[D]").astype(np.int64)
+        return (months - o_months) + ((days - month_start) - (o_days - o_start)) / 30.4375
     if freq == "Y":
-        return (dates.year - origin.year).to_numpy(dtype=float) + (
-            dates.day_of_year - origin.day_of_year
-        ).to_numpy(dtype=float) / 365.25
-    days = (dates - origin).to_numpy(dtype="timedelta64[s]").astype(float) / 86400.0
-    return days / DAYS_PER_PERIOD[freq]
+        return (years - o_years) + (doy - o_doy) / 365.25
+    return (days - o_days) / DAYS_PER_PERIOD[freq]
 
 
-def year_fraction(dates: pd.DatetimeIndex) -> np.ndarray:
+def day_of_week(dates) -> np.ndarray:
+    """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
+    return (as_days(dates) + 3) % 7
+
+
+def year_fraction(dates) -> np.ndarray:
     """Position within the year in [0, 1), for annual Fourier terms."""
-    dates = pd.DatetimeIndex(dates)
-    return (dates.day_of_year.to_numpy(dtype=float) - 1.0) / 365.25
+    return _calendar(dates)[3] / 365.25

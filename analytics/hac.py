@@ -54,13 +54,17 @@ def ols_hac(x: np.ndarray, y: np.ndarray, maxlags: int | None = None) -> BatchFi
         y = y[:, None]
     n = x.shape[0]
     lags = newey_west_lags(n) if maxlags is None else int(maxlags)
-    bread = np.linalg.pinv(x.T @ x)
+    xtx = x.T @ x
+    # one eigen-decomposition gives both the pseudo-inverse of X'X and the rank of X
+    eigval, eigvec = np.linalg.eigh(xtx)
+    keep = eigval > max(eigval.max(initial=0.0), 0.0) * max(x.shape) * np.finfo(float).eps * 1e2
+    bread = (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
     coef = bread @ (x.T @ y)
     resid = y - x @ coef
     scores = x[:, :, None] * resid[:, None, :]  # (n, k, m)
     meat = _bartlett_meat(scores, min(lags, max(n - 1, 0)) + 1)
     cov = bread[None, :, :] @ meat @ bread[None, :, :]
-    rank = int(np.linalg.matrix_rank(x)) if n else 0
+    rank = int(keep.sum()) if n else 0
     return BatchFit(coef=coef, cov=cov, resid=resid, df_resid=max(n - rank, 0))
 
 
@@ -77,4 +81,5 @@ def _bartlett_meat(scores: np.ndarray, width: int) -> np.ndarray:
     padded[width : width + n] = scores
     csum = np.cumsum(padded, axis=0)
     windows = csum[width:] - csum[:-width]  # (n + width - 1, k, m)
-    return np.einsum("jim,jkm->mik", windows, windows) / width
+    stacked = np.ascontiguousarray(windows.transpose(2, 0, 1))  # (m, J, k)
+    return stacked.transpose(0, 2, 1) @ stacked / width

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.frequency import time_index, year_fraction
+from analytics.frequency import as_days, day_of_week, time_index, year_fraction
 from analytics.hac import equivalent_df, long_run_lags, ols_hac
 from analytics.results import Frequency
 
@@ -57,6 +57,7 @@ class SegmentedFit:
     spike_coef: np.ndarray
     spike_t: np.ndarray
     resid_sd: np.ndarray
+    rho: np.ndarray  # lag-one autocorrelation of the pre-period residuals (bias-corrected)
 
 
 def build_design(
@@ -72,10 +73,10 @@ def build_design(
     """Columns: intercept, trend (periods from go-live), day-of-week dummies (daily data with four
     weeks of pre-period), two annual Fourier pairs (a year or more of pre-period), an optional
     dummy on the last `spike` pre-period points, and one level dummy per post segment."""
-    dates = pd.DatetimeIndex(dates)
-    post = np.asarray(dates >= go_live)
+    dates = np.asarray(dates, dtype="datetime64[ns]")
+    post = dates >= np.datetime64(go_live, "ns")
     n_pre, n_post = int((~post).sum()), int(post.sum())
-    origin = dates[post][0] if n_post else go_live
+    origin = pd.Timestamp(dates[post][0]) if n_post else go_live
     t = time_index(dates, freq, origin)
     cols: list[np.ndarray] = [np.ones(len(dates))]
     names = ["intercept"]
@@ -86,14 +87,15 @@ def build_design(
         names.append("trend")
     seasonal_cols: list[int] = []
     if seasonal and freq == "D" and n_pre >= 28:
-        dow = dates.day_of_week.to_numpy()
+        dow = day_of_week(dates)
         for day in range(1, 7):
             column = (dow == day).astype(float)
             if column[~post].sum() >= 2:
                 seasonal_cols.append(len(cols))
                 cols.append(column)
                 names.append(f"dow_{day}")
-    pre_span_days = (dates[~post].max() - dates[~post].min()).days if n_pre else 0
+    pre_days = as_days(dates[~post])
+    pre_span_days = int(pre_days.max() - pre_days.min()) if n_pre else 0
     if seasonal and freq != "Y" and pre_span_days >= 364 and n_pre >= 12:
         phase = 2 * np.pi * year_fraction(dates)
         harmonics = 2 if n_pre >= 20 else 1
@@ -102,13 +104,6 @@ def build_design(
                 seasonal_cols.append(len(cols))
                 cols.append(fn(h * phase))
                 names.append(f"annual_{label}{h}")
-    spike_col = None
-    if spike > 0 and n_pre > spike:
-        column = np.zeros(len(dates))
-        column[np.flatnonzero(~post)[-spike:]] = 1.0
-        spike_col = len(cols)
-        cols.append(column)
-        names.append("pre_spike")
     n_seg = segments if segments is not None else (3 if n_post >= SEGMENTS_FROM else 1)
     n_seg = max(1, min(n_seg, n_post)) if n_post else 0
     post_cols: list[int] = []
@@ -120,7 +115,7 @@ def build_design(
         cols.append(column)
         names.append(f"post_{len(post_cols)}")
         weights.append(len(part) / n_post)
-    return Design(
+    design = Design(
         x=np.column_stack(cols),
         names=tuple(names),
         post=post,
@@ -129,7 +124,32 @@ def build_design(
         segment_weights=np.asarray(weights),
         trend_col=trend_col,
         seasonal_cols=tuple(seasonal_cols),
-        spike_col=spike_col,
+        spike_col=None,
+    )
+    return add_spike(design, spike)
+
+
+def add_spike(design: Design, k: int) -> Design:
+    """The same design with a dummy on the last `k` pre-period points, inserted before the
+    post-segment columns (numpy only: cheap to call for several spell lengths)."""
+    pre_rows = np.flatnonzero(~design.post)
+    if k <= 0 or len(pre_rows) <= k:
+        return design
+    column = np.zeros(len(design.post))
+    column[pre_rows[-k:]] = 1.0
+    at = min(design.post_cols) if design.post_cols else design.x.shape[1]
+    x = np.insert(design.x, at, column, axis=1)
+    names = (*design.names[:at], "pre_spike", *design.names[at:])
+    return Design(
+        x=x,
+        names=names,
+        post=design.post,
+        t=design.t,
+        post_cols=tuple(c + 1 for c in design.post_cols),
+        segment_weights=design.segment_weights,
+        trend_col=design.trend_col,
+        seasonal_cols=design.seasonal_cols,
+        spike_col=at,
     )
 
 
@@ -260,6 +280,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         spike_coef=spike_coef,
         spike_t=spike_t,
         resid_sd=np.sqrt(sigma2),
+        rho=rho,
     )
 
 

@@ -10,6 +10,7 @@ a significant one (the effect is a rebound, or it fades).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -35,9 +36,10 @@ class Significance:
     naive_improved: bool  # a Welch pre/post test would call it an improvement
 
 
+@lru_cache(maxsize=4096)
 def critical_t(df: int) -> float:
     """Two-sided 95% critical value, Student t with the residual degrees of freedom."""
-    return float(stats.t.ppf(1 - ALPHA / 2, max(df, 1)))
+    return float(stats.t.ppf(1 - ALPHA / 2, max(int(df), 1)))
 
 
 def significance(est: Estimate, sign: float) -> Significance:

@@ -36,6 +36,7 @@ from analytics.results import (
     MetricKind,
     PilotResult,
 )
+from analytics.series import align_controls, control_series, encode, treatment_series
 
 # z_{0.975} + z_{0.80}: the effect detectable with 80% power at 5% two-sided, in standard errors;
 # statsmodels: NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0) = 2.8016
@@ -171,50 +172,27 @@ def _spec(specs: dict[str, MetricSpec], overrides: dict, pilot_id: str, metric: 
 
 
 def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[SeriesJob]:
-    treated = obs[obs["group"] == "treatment"]
-    control = obs[obs["group"] == "control"]
-    segmented = treated.loc[treated["segment"] != "", ["pilot_id", "metric"]].drop_duplicates()
-    seg_keys = set(zip(segmented["pilot_id"], segmented["metric"], strict=True))
-    plain = treated.groupby(["pilot_id", "metric", "date"], sort=True)["value"].mean()
-    control_keys = set(zip(control["pilot_id"], control["metric"], strict=True))
-    control_groups = dict(tuple(control.groupby(["pilot_id", "metric"]))) if control_keys else {}
-    seg_groups = (
-        dict(tuple(treated[treated["segment"] != ""].groupby(["pilot_id", "metric"])))
-        if seg_keys
-        else {}
-    )
+    enc = encode(obs)
+    controls_by_key = control_series(enc)
+    segmented_keys = set(np.unique(enc.key[enc.segmented & enc.treated]).tolist())
     jobs = []
-    for (pilot_id, metric), series in plain.groupby(level=[0, 1], sort=False):
+    for key, (day_ns, y) in treatment_series(enc).items():
+        pilot_id, metric = enc.name(key)
         go_live = info.get(pilot_id, {}).get("go_live")
         spec = _spec(specs, overrides, pilot_id, metric)
         mix = None
-        if (pilot_id, metric) in seg_keys and go_live is not None:
-            mix = mix_series(seg_groups[(pilot_id, metric)], go_live)
-            series = mix.aggregate.dropna()
-            dates = pd.DatetimeIndex(series.index)
-        else:
-            dates = pd.DatetimeIndex(series.index.get_level_values("date"))
-        y = series.to_numpy(dtype=float)
+        if key in segmented_keys and go_live is not None:
+            rows = obs[(enc.key == key) & enc.treated & enc.segmented]
+            mix = mix_series(rows, go_live)
+            aggregate = mix.aggregate.dropna()
+            day_ns = pd.DatetimeIndex(aggregate.index).as_unit("ns").asi8
+            y = aggregate.to_numpy(dtype=float)
         controls = None
-        if (pilot_id, metric) in control_keys and go_live is not None:
-            controls, dates, y = _align_controls(control_groups[(pilot_id, metric)], dates, y)
+        if key in controls_by_key and go_live is not None:
+            controls, day_ns, y = align_controls(controls_by_key[key], day_ns, y, CONTROL_COVERAGE)
+        dates = pd.DatetimeIndex(day_ns.astype("datetime64[ns]"))
         jobs.append(_job(pilot_id, metric, spec, go_live, dates, y, controls, mix))
     return jobs
-
-
-def _align_controls(rows: pd.DataFrame, dates: pd.DatetimeIndex, y: np.ndarray):
-    """Control units as a date x unit table on the treated dates; units seen on too few dates
-    are dropped, and the dates where a kept unit is missing are left out."""
-    units = rows.assign(unit=rows["unit"].replace("", "control")).pivot_table(
-        index="date", columns="unit", values="value", aggfunc="mean"
-    )
-    units = units.reindex(dates)
-    keep = units.columns[units.notna().mean(axis=0) >= CONTROL_COVERAGE]
-    if len(keep) == 0:
-        return None, dates, y
-    units = units[keep]
-    complete = units.notna().all(axis=1).to_numpy()
-    return units[complete], dates[complete], y[complete]
 
 
 def _job(pilot_id, metric, spec, go_live, dates, y, controls, mix) -> SeriesJob:
@@ -381,13 +359,14 @@ def _series(dates: pd.DatetimeIndex, observed: np.ndarray, est: Estimate | None)
     half = critical_t(est.df) * est.cf_se
     return pd.DataFrame(
         {
-            "date": dates,
+            "date": dates.values,
             "observed": observed,
             "counterfactual": est.counterfactual,
             "cf_low": est.counterfactual - half,
             "cf_high": est.counterfactual + half,
             "control": est.control if est.control is not None else nan,
-        }
+        },
+        copy=False,
     )
 
 

@@ -1,0 +1,121 @@
+"""Long observations turned into one series per (pilot, metric), with numpy grouping.
+
+The observation table can hold millions of rows; grouping it with integer codes and sorted runs
+(instead of a pandas group-by per pilot) keeps the preparation a small share of the analysis.
+Treated rows become the mean over units per date; control rows become one series per unit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """The observations as integer codes and numpy arrays."""
+
+    pilots: np.ndarray  # unique pilot ids (object)
+    metrics: np.ndarray  # unique metric names (object)
+    key: np.ndarray  # pilot_code * len(metrics) + metric_code
+    date: np.ndarray  # int64 nanoseconds
+    value: np.ndarray
+    treated: np.ndarray  # bool
+    unit: np.ndarray  # int codes into `units`
+    units: np.ndarray
+    segmented: np.ndarray  # bool: the row names a segment
+
+    def name(self, key: int) -> Key:
+        n = len(self.metrics)
+        return str(self.pilots[key // n]), str(self.metrics[key % n])
+
+
+def encode(obs: pd.DataFrame) -> Encoded:
+    pilot_codes, pilots = pd.factorize(obs["pilot_id"], sort=False)
+    metric_codes, metrics = pd.factorize(obs["metric"], sort=False)
+    unit_codes, units = pd.factorize(obs["unit"], sort=False)
+    group_codes, groups = pd.factorize(obs["group"], sort=False)
+    segment_codes, segments = pd.factorize(obs["segment"], sort=False)
+    treated_code = [i for i, g in enumerate(groups) if g != "control"]
+    empty_segment = [i for i, s in enumerate(segments) if s == ""]
+    n_metrics = max(len(metrics), 1)
+    return Encoded(
+        pilots=np.asarray(pilots, dtype=object),
+        metrics=np.asarray(metrics, dtype=object),
+        key=pilot_codes.astype(np.int64) * n_metrics + metric_codes,
+        date=obs["date"].to_numpy(dtype="datetime64[ns]").view(np.int64),
+        value=obs["value"].to_numpy(dtype=float),
+        treated=np.isin(group_codes, treated_code),
+        unit=unit_codes,
+        units=np.asarray(units, dtype=object),
+        segmented=~np.isin(segment_codes, empty_segment),
+    )
+
+
+def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
+    """Mean value per (group, date), sorted; returns groups, dates, means and group starts."""
+    order = np.lexsort((date, group))
+    g, d, v = group[order], date[order], value[order]
+    if len(g) == 0:
+        return g, d, v, np.zeros(0, dtype=int)
+    new = np.r_[True, (g[1:] != g[:-1]) | (d[1:] != d[:-1])]
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.r_[starts, len(v)])
+    means = np.add.reduceat(v, starts) / counts
+    gg, dd = g[starts], d[starts]
+    group_starts = np.flatnonzero(np.r_[True, gg[1:] != gg[:-1]])
+    return gg, dd, means, group_starts
+
+
+def _split(gg, dd, means, group_starts):
+    bounds = np.r_[group_starts, len(gg)]
+    for a, b in itertools.pairwise(bounds):
+        yield int(gg[a]), dd[a:b], means[a:b]
+
+
+def treatment_series(enc: Encoded) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per key: sorted dates (int64 ns) and the mean over treated units per date."""
+    mask = enc.treated
+    return {k: (d, v) for k, d, v in _split(*_runs(enc.key[mask], enc.date[mask], enc.value[mask]))}
+
+
+def control_series(enc: Encoded) -> dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Per key: per control unit, sorted dates and the mean value per date."""
+    mask = ~enc.treated
+    if not mask.any():
+        return {}
+    n_units = max(len(enc.units), 1)
+    combined = enc.key[mask] * n_units + enc.unit[mask]
+    out: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for code, d, v in _split(*_runs(combined, enc.date[mask], enc.value[mask])):
+        key, unit = divmod(code, n_units)
+        out.setdefault(key, {})[str(enc.units[unit]) or "control"] = (d, v)
+    return out
+
+
+def align_controls(
+    units: dict[str, tuple[np.ndarray, np.ndarray]],
+    dates: np.ndarray,
+    y: np.ndarray,
+    coverage: float,
+) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray]:
+    """Control units as a date x unit table on the treated dates (int64 ns). Units seen on
+    fewer than `coverage` of those dates are dropped; dates where a kept unit is missing are
+    left out of the analysis."""
+    table = np.full((len(dates), len(units)), np.nan)
+    for j, (d, v) in enumerate(units.values()):
+        at = np.searchsorted(dates, d)
+        hit = (at < len(dates)) & (dates[np.minimum(at, len(dates) - 1)] == d)
+        table[at[hit], j] = v[hit]
+    keep = np.isfinite(table).mean(axis=0) >= coverage if len(dates) else np.zeros(0, bool)
+    if not keep.any():
+        return None, dates, y
+    table = table[:, keep]
+    complete = np.isfinite(table).all(axis=1)
+    names = [name for name, k in zip(units, keep, strict=True) if k]
+    return pd.DataFrame(table[complete], columns=names), dates[complete], y[complete]

@@ -2,7 +2,7 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.charts import aligned_multiples, forest_plot
-from pilotproof.views import compare_table, nice, short
+from pilotproof.views import compare_table, extremes, nice, short
 
 st.title("Compare pilots")
 pilots = ui.pilots()
@@ -33,7 +33,10 @@ if not shown:
 
 table = compare_table(shown, labels, metric)
 st.subheader("Effects against thresholds")
-st.plotly_chart(forest_plot(shown, metric, labels=labels), width="stretch")
+plotted = extremes(shown, metric, n=20)
+if len(plotted) < len(shown):
+    st.caption(f"The 20 best and 20 worst of {len(shown)} pilots; filter to see the others.")
+st.plotly_chart(forest_plot(plotted, metric, labels=labels), width="stretch")
 
 st.subheader("Side by side")
 st.caption("Click a column to sort. The best and worst improvement on each metric are marked.")

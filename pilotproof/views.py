@@ -235,6 +235,27 @@ def decision_board_chart(board: pd.DataFrame):
     return fig
 
 
+def extremes(
+    results: Sequence[PilotResult], metric: str | None = None, n: int = 20
+) -> list[PilotResult]:
+    """The `n` pilots with the best and the `n` with the worst improvement on `metric` (or on
+    their first value metric), best first; pilots with no estimate are left out."""
+
+    def improvement(result: PilotResult) -> float | None:
+        for effect in result.metrics:
+            wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
+            if wanted and effect.improvement_pct is not None:
+                return effect.improvement_pct
+        return None
+
+    scored = [(improvement(r), r) for r in results]
+    ranked = [r for score, r in sorted((p for p in scored if p[0] is not None),
+                                       key=lambda p: -p[0])]  # fmt: skip
+    if len(ranked) <= 2 * n:
+        return ranked
+    return ranked[:n] + ranked[-n:]
+
+
 def readiness_table(pilots: pd.DataFrame) -> pd.DataFrame:
     """The readiness answers per pilot, for the editor: pilot_id, pilot, then each field."""
     table = pd.DataFrame({"pilot_id": pilots["pilot_id"], "pilot": pilots["pilot_name"]})

@@ -7,7 +7,9 @@ from pilotproof.views import (
     changed_thresholds,
     compare_table,
     csv_headers,
+    decision_board_chart,
     effect_sentence,
+    extremes,
     md,
     pilot_labels,
     readiness_gaps,
@@ -105,3 +107,27 @@ def test_csv_headers_and_metric_names():
     assert csv_headers(b"") == []
     assert valid_metric_name("first_response_time")
     assert not valid_metric_name("Drop table;") and not valid_metric_name("=cmd()")
+
+
+def test_extremes_keeps_the_best_and_worst():
+    results = [
+        PilotResult(f"p{i}", "scale", (), ("cycle_time",), (), (effect(f"p{i}", pct=-float(i)),))
+        for i in range(50)
+    ]
+    kept = extremes(results, n=5)
+    assert [r.pilot_id for r in kept] == [f"p{i}" for i in (49, 48, 47, 46, 45, 4, 3, 2, 1, 0)]
+    assert len(extremes(results[:8], n=5)) == 8
+
+
+def test_decision_board_chart_stacks_decisions_in_their_colours():
+    from pilotproof.charts import DECISION_COLORS
+
+    board = pd.DataFrame(
+        {"company": ["A <b>", "B"], "function": ["x", "y"], "scale": [1, 0], "fix": [0, 2],
+         "extend": [0, 0], "stop": [1, 0], "pilots": [2, 2]}
+    )  # fmt: skip
+    fig = decision_board_chart(board)
+    assert [t.name for t in fig.data] == ["Scale", "Fix", "Extend", "Stop"]
+    assert [t.marker.color for t in fig.data] == list(DECISION_COLORS.values())
+    assert fig.data[0].y[0] == "A &lt;b&gt; · x"  # user text inert in plotly labels
+    assert fig.layout.barmode == "stack"

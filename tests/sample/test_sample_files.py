@@ -130,3 +130,16 @@ def test_expected_speaks_the_shared_vocabulary(expected, pilots):
     ):
         assert family in set(reasons), family
     assert set(expected["expected_decision"]) == set(DECISIONS)
+
+
+def test_readme_tells_every_pilots_story(expected):
+    readme = (SAMPLE_DIR / "README.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| ")
+    }
+    for row in expected.itertuples():
+        assert row.pilot_id in rows, row.pilot_id
+        line = rows[row.pilot_id]
+        assert row.expected_decision in line and row.expected_verdict in line, row.pilot_id
+        if row.expected_reason:
+            assert row.expected_reason in line, (row.pilot_id, row.expected_reason)

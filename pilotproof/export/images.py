@@ -8,6 +8,7 @@ charts rendered one `to_image` call at a time would start twenty browsers. Here 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import shutil
@@ -75,7 +76,19 @@ def render_pngs(
         log.warning("chart images could not be rendered: %s", error)
         reason = f"chart images unavailable ({type(error).__name__}: {error})"
         return Rendered((None,) * len(specs), reason[:300])
-    return Rendered(tuple(outcome["pngs"]))  # type: ignore[arg-type]
+    return Rendered(tuple(compact(png) for png in outcome["pngs"]))  # type: ignore[union-attr]
+
+
+def compact(png: bytes, colors: int = 64) -> bytes:
+    """The PNG reduced to a 64-colour palette: charts are flat colours, so it looks the same
+    at about a third of the size (a 14-pilot PDF drops from ~5 MB to ~1.5 MB)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    reduced = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
+    buffer = io.BytesIO()
+    reduced.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _point_at_chromium() -> None:

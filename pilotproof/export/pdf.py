@@ -55,6 +55,15 @@ from pilotproof.export.images import FigureSpec, render_pngs
 
 Progress = Callable[[float, str], None]
 
+
+class _Table(Table):
+    """Tables sit flush left (reportlab centres them by default)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("hAlign", "LEFT")
+        super().__init__(*args, **kwargs)
+
+
 PAGE = landscape(A4)
 MARGIN = 12 * mm
 FOOTER_HEIGHT = 11 * mm
@@ -198,7 +207,7 @@ def _summary(report: Report, problem: str) -> list:
         )
         fills.append(("BACKGROUND", (0, r), (0, r), _decision_color(p.decision)))
     widths = [32 * mm, 48 * mm, 120 * mm, 46 * mm, 27 * mm]
-    table = Table(rows, colWidths=widths, repeatRows=1)
+    table = _Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(_grid(fills))
     story.append(table)
     if problem:
@@ -242,7 +251,7 @@ def _comparison(report: Report, png: bytes | None, problem: str) -> list:
                         _p(e.bar_text),
                     ]
                 )
-    table = Table(
+    table = _Table(
         rows, colWidths=[60 * mm, 40 * mm, 30 * mm, 22 * mm, 38 * mm, 35 * mm], repeatRows=1
     )
     table.setStyle(_grid([]))
@@ -251,7 +260,7 @@ def _comparison(report: Report, png: bytes | None, problem: str) -> list:
 
 
 def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
-    chip = Table([[_p(p.decision_label, "chip")]], colWidths=[36 * mm])
+    chip = _Table([[_p(p.decision_label, "chip")]], colWidths=[36 * mm])
     chip.setStyle(
         TableStyle(
             [
@@ -266,7 +275,7 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
         meta_parts.append(f"go-live {p.go_live:%Y-%m-%d}")
     if p.reasons:
         meta_parts.append(f"why: {p.reasons_text}")
-    meta = Table(
+    meta = _Table(
         [[chip, _p(" · ".join(x for x in meta_parts if x), "meta")]],
         colWidths=[40 * mm, CONTENT_WIDTH - 40 * mm],
     )
@@ -282,7 +291,7 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
         chart = _p("No series to chart: the value metric has no data yet.", "meta")
     effects = _effects_table(p, right_width)
     guardrails = _guardrails_table(p, right_width)
-    top = Table(
+    top = _Table(
         [
             [
                 chart,
@@ -325,7 +334,7 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
             _p("Annualised net value", "h2"),
             _p("Not computed: monthly cost or annual volume unknown.", "meta"),
         ]
-    bottom = Table(
+    bottom = _Table(
         [
             [
                 [_p("Value-mirage checks", "h2"), _checks_table(p, checks_w - 6 * mm)],
@@ -377,7 +386,7 @@ def _effects_table(p: PilotSection, width: float) -> Table:
             )
         )
     fractions = (0.22, 0.19, 0.15, 0.25, 0.19)
-    table = Table(rows, colWidths=[width * f for f in fractions])
+    table = _Table(rows, colWidths=[width * f for f in fractions])
     table.setStyle(_grid(fills))
     return table
 
@@ -402,7 +411,7 @@ def _guardrails_table(p: PilotSection, width: float):
             ]
         )
     fractions = (0.26, 0.16, 0.26, 0.32)
-    table = Table(rows, colWidths=[width * f for f in fractions])
+    table = _Table(rows, colWidths=[width * f for f in fractions])
     table.setStyle(_grid([]))
     return table
 
@@ -420,7 +429,7 @@ def _checks_table(p: PilotSection, width: float):
             row.append(_p(outcome, "fail" if outcome == "FAIL" else "cell"))
         rows.append(row)
     first = width * 0.34
-    table = Table(rows, colWidths=[first] + [(width - first) / len(metrics)] * len(metrics))
+    table = _Table(rows, colWidths=[first] + [(width - first) / len(metrics)] * len(metrics))
     table.setStyle(_grid([]))
     return table
 
@@ -430,7 +439,7 @@ def _readiness_table(p: PilotSection, width: float) -> list:
     for r in p.readiness:
         answer = _p("MISSING", "fail") if r.gap else _p(r.answer or "")
         rows.append([_p(r.label, "cell_bold"), answer])
-    table = Table(rows, colWidths=[width * 0.38, width * 0.62])
+    table = _Table(rows, colWidths=[width * 0.38, width * 0.62])
     table.setStyle(_grid([], header=False))
     gaps = p.readiness_gaps
     note = (

@@ -58,6 +58,7 @@ WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.45)
 SUMMARY_ROWS_PER_SLIDE = 6
 COMPARISON_ROWS_PER_SLIDE = 14
+MAX_DAILY_POINTS = 150
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -523,8 +524,8 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
 
 def _series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     effect = p.headline
-    series = effect.series.copy()
-    series["x"] = (pd.to_datetime(series["date"]) - _EXCEL_EPOCH).dt.days.astype(float)
+    series, shown_as = display_series(effect, p.go_live)
+    series["x"] = (series["date"] - _EXCEL_EPOCH).dt.days.astype(float)
     data = XyChartData()
     lines: list[tuple[str, dict]] = []
 
@@ -563,12 +564,11 @@ def _series_chart(slide, p: PilotSection, left, top, width, height) -> None:
             series["control"],
             {"color": charts.CONTROL_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
         )
-    threshold = threshold_levels(effect, p.go_live)
-    if threshold is not None:
+    if series["threshold"].notna().any():
         add(
             f"Scaling threshold ({effect.threshold_pct:g}% better)",
             series["x"],
-            threshold,
+            series["threshold"],
             {"color": charts.THRESHOLD_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.DASH_DOT},
         )
     values = pd.concat(
@@ -587,7 +587,8 @@ def _series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     chart = frame.chart
     chart.font.size = Pt(10)
     unit = p.units.get(effect.metric, "")
-    _chart_title(chart, charts.metric_label(effect.metric, unit) + ": observed vs counterfactual")
+    label = charts.metric_label(effect.metric, unit)
+    _chart_title(chart, f"{label}: observed vs counterfactual{shown_as}")
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
     chart.legend.include_in_layout = False
@@ -603,6 +604,8 @@ def _series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     x_axis.tick_labels.number_format_is_linked = False
     x_axis.minimum_scale = float(series["x"].min())
     x_axis.maximum_scale = float(series["x"].max())
+    span_days = float(series["x"].max() - series["x"].min())
+    x_axis.major_unit = max(1.0, math.ceil(span_days / 7 / 30.5) * 30.5) if span_days > 92 else 7.0
     x_axis.has_major_gridlines = False
     y_axis = chart.value_axis
     y_axis.minimum_scale, y_axis.maximum_scale = low, high
@@ -658,6 +661,28 @@ def _bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
     chart.value_axis.tick_labels.number_format = "#,##0"
     chart.value_axis.tick_labels.number_format_is_linked = False
     chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+
+
+def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, str]:
+    """The series to draw, with its threshold level; long daily series as weekly means.
+
+    Two years of daily points with a weekly cycle turn a native chart into a solid smear, so
+    past `MAX_DAILY_POINTS` the chart shows 7-day means in weeks counted from go-live (no week
+    mixes pre and post periods). The tables and the workbook keep the exact figures.
+    """
+    series = effect.series.copy()
+    series["date"] = pd.to_datetime(series["date"])
+    levels = threshold_levels(effect, go_live)
+    series["threshold"] = float("nan") if levels is None else levels.to_numpy()
+    spacing = series["date"].diff().median()
+    if len(series) <= MAX_DAILY_POINTS or not spacing <= pd.Timedelta(days=2):
+        return series, ""
+    anchor = go_live if go_live is not None else series["date"].min()
+    weeks = (series["date"] - anchor).dt.days // 7
+    grouped = series.groupby(weeks.to_numpy(), sort=True)
+    weekly = grouped.mean(numeric_only=True)
+    weekly["date"] = grouped["date"].min()
+    return weekly.reset_index(drop=True), " (weekly means)"
 
 
 def _error_bars(series, plus: Sequence[float], minus: Sequence[float]) -> None:

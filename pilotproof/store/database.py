@@ -105,6 +105,7 @@ class Store:
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         cur = self._con.cursor()
         try:
+            cur.execute("SET enable_progress_bar = false")  # never draw on a user's terminal
             yield cur
         except duckdb.Error as exc:
             raise StoreError(_explain(exc, self.path)) from exc
@@ -432,11 +433,9 @@ class Store:
             for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
                 if layout.kind == "pilots":
                     continue
-                params = _read_params(source, layout, file_no)
-                del params["file_no"]
-                params["upload_id"] = ids_by_file[file_no]
-                cur.execute(_ingest.fast_insert_sql(layout), params)
-            if not _fast_checks_pass(cur, first, catalog, go_live):
+                cur.execute(*_ingest.fast_insert(source, layout, ids_by_file[file_no]))
+            series_stats = _new_series_stats(cur, first)
+            if not _fast_checks_pass(cur, first, series_stats, catalog, go_live):
                 cur.execute("ROLLBACK")
                 return None
             replaced = _replace_older_rows(cur, first)
@@ -445,20 +444,7 @@ class Store:
                 for file_no, layout in enumerate(layouts)
                 if layout.kind == "pilots"
             )
-            totals = cur.execute(
-                'SELECT count(*), count(DISTINCT (pilot_id, metric, "group", unit, segment)), '
-                "count(DISTINCT pilot_id), min(date), max(date) FROM observations "
-                "WHERE upload_id >= $first",
-                {"first": first},
-            ).fetchone()
-            by_upload = {
-                r[0]: r[1:]
-                for r in cur.execute(
-                    "SELECT upload_id, count(*), count(DISTINCT pilot_id), min(date), max(date) "
-                    "FROM observations WHERE upload_id >= $first GROUP BY upload_id",
-                    {"first": first},
-                ).fetchall()
-            }
+            totals, by_upload = _totals(series_stats)
             per_file = {f: by_upload.get(u, (0, 0, None, None)) for f, u in ids_by_file.items()}
             for r in cur.execute(
                 "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots "
@@ -551,26 +537,36 @@ def _read_params(source: _ingest.Source, layout: _ingest.Layout, file_no: int) -
     return params
 
 
-def _fast_checks_pass(
-    cur: duckdb.DuckDBPyConnection,
-    first: int,
-    catalog: dict[str, _ingest.CatalogEntry],
-    go_live: set[str],
-) -> bool:
-    """Set-based checks on the rows just inserted (upload_id >= first): one small aggregate per
-    (pilot, metric) for bad rows, signs, rates, catalog and go-live, then one distinct count of
-    row keys for duplicates."""
+def _new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[tuple]:
+    """One small aggregate over the rows just inserted (upload_id >= first), per upload and
+    series: (upload_id, pilot_id, metric, rows, min value, max value, min date, max date,
+    bad rows, series key)."""
     bad = (
         "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
         "OR year(date) NOT BETWEEN 1900 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
     )
-    for pilot_id, metric, low, high, n_bad in cur.execute(
-        f"SELECT pilot_id, metric, min(value), max(value), count(*) FILTER ({bad}) "
-        "FROM observations WHERE upload_id >= $first GROUP BY pilot_id, metric",
+    return cur.execute(
+        "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "
+        f'max(date), count(*) FILTER ({bad}), "group", unit, segment FROM observations '
+        'WHERE upload_id >= $first GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
         {"first": first},
-    ).fetchall():
+    ).fetchall()
+
+
+def _fast_checks_pass(
+    cur: duckdb.DuckDBPyConnection,
+    first: int,
+    series_stats: list[tuple],
+    catalog: dict[str, _ingest.CatalogEntry],
+    go_live: set[str],
+) -> bool:
+    """Bad rows, signs, rates, the catalog and go-live from the series aggregate, then one
+    distinct count of row keys for duplicates."""
+    for _, pilot_id, metric, _, low, high, _, _, n_bad, group, unit, segment in series_stats:
         entry = catalog.get(metric)
         if n_bad or pilot_id not in go_live or entry is None:
+            return False
+        if not _ingest.fast_strings_clean(pilot_id, metric, group, unit, segment):
             return False
         if low < 0 and not entry.can_be_negative:
             return False
@@ -582,6 +578,30 @@ def _fast_checks_pass(
         {"first": first},
     ).fetchone()
     return n == distinct
+
+
+def _totals(series_stats: list[tuple]) -> tuple[tuple, dict[int, tuple]]:
+    """(rows, series, pilots, first date, last date) overall and per upload."""
+
+    def summarise(stats: list[tuple]) -> tuple:
+        if not stats:
+            return (0, 0, 0, None, None)
+        return (
+            sum(s[3] for s in stats),
+            len({(s[1], s[2], *s[9:]) for s in stats}),
+            len({s[1] for s in stats}),
+            min(s[6] for s in stats),
+            max(s[7] for s in stats),
+        )
+
+    by_upload: dict[int, list[tuple]] = {}
+    for stat in series_stats:
+        by_upload.setdefault(stat[0], []).append(stat)
+    per_upload = {}
+    for upload_id, stats in by_upload.items():
+        rows, _, pilots, dmin, dmax = summarise(stats)
+        per_upload[upload_id] = (rows, pilots, dmin, dmax)
+    return summarise(series_stats), per_upload
 
 
 def _replace_older_rows(cur: duckdb.DuckDBPyConnection, first: int) -> int:

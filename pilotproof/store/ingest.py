@@ -327,49 +327,91 @@ def fast_eligible(layouts: list[Layout]) -> bool:
     return all(lay.kind == "pilots" or "direction" not in lay.index for lay in layouts)
 
 
-def fast_insert_sql(layout: Layout) -> str:
-    """`INSERT INTO observations` straight from the file, typed with strict casts.
+def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, dict]:
+    """`INSERT INTO observations` straight from the file, with its parameters.
 
-    The optimistic path for clean files: text in a number is a conversion error, a missing
-    value or date violates NOT NULL, and the caller rolls back and takes the careful path, which
-    names every problem by line. One read, one write: no staging copy, no row numbering."""
+    The optimistic path for clean files. DuckDB's reader parses numbers (and ISO dates, when the
+    first row has one) itself, as a bare `read_csv` does, so text in a number is a read error;
+    a missing value or date violates NOT NULL; strings are stored as read and the caller checks
+    their few distinct values (untrimmed, upper-case metric, unknown group) afterwards. On any
+    of these the caller rolls back and the careful path names every problem by line. One read,
+    one write: no staging copy, no row numbering."""
     c = layout.column
     width = len(layout.header)
-    any_cell = f"COALESCE({', '.join(f'c{i}' for i in range(width))}) IS NOT NULL"
-    keys = (
-        f"{_text(c('pilot_id'))} AS pilot_id, trim({c('date')}) AS date_raw, "
-        f"{c('group')} AS group_raw, COALESCE(trim({c('unit')}), '') AS unit, "
-        f"COALESCE(trim({c('segment')}), '') AS segment, {_text(c('volume'))} AS volume_raw"
+    iso_dates = _first_date_is_iso(source, layout)
+    numeric = {layout.index.get("volume")} | (
+        {layout.index["value"]} if layout.kind == "long" else {p for p, _ in layout.metric_columns}
     )
-    source = (
+    types = {
+        f"c{i}": "DOUBLE"
+        if i in numeric
+        else "DATE"
+        if iso_dates and i == layout.index["date"]
+        else "VARCHAR"
+        for i in range(width)
+    }
+    any_cell = "NOT (" + " AND ".join(f"c{i} IS NULL" for i in range(width)) + ")"
+    keys = (
+        f"{c('pilot_id')} AS pilot_id, {c('date')} AS date_raw, "
+        f"COALESCE({c('group')}, 'treatment') AS \"group\", COALESCE({c('unit')}, '') AS unit, "
+        f"COALESCE({c('segment')}, '') AS segment, {c('volume')}::DOUBLE AS volume"
+    )
+    source_sql = (
         "read_csv($path, auto_detect = false, header = true, delim = $delim, quote = '\"', "
-        "escape = '\"', columns = $columns, strict_mode = true)"
+        "escape = '\"', columns = $columns, strict_mode = true, decimal_separator = $decimal)"
     )
     if layout.kind == "long":
-        inner = (
-            f"SELECT {keys}, lower({_text(c('metric'))}) AS metric, {c('value')} AS value_raw "
-            f"FROM {source} WHERE {any_cell}"
-        )
+        inner = f"SELECT {keys}, {c('metric')} AS metric, {c('value')} AS value FROM {source_sql}"
+        inner += f" WHERE {any_cell}"
     else:
         values = ", ".join(f"c{pos}" for pos, _ in layout.metric_columns)
         inner = (
             f"SELECT * FROM (SELECT {keys}, unnest($metrics::VARCHAR[]) AS metric, "
-            f"unnest([{values}]) AS value_raw FROM {source} WHERE {any_cell}) "
-            f"WHERE {_text('value_raw')} IS NOT NULL"
+            f"unnest([{values}]) AS value FROM {source_sql} WHERE {any_cell}) "
+            "WHERE value IS NOT NULL"
         )
-    group = (
-        "CASE WHEN group_raw IS NULL OR trim(group_raw) = '' THEN 'treatment' "
-        "ELSE lower(trim(group_raw)) END"
+    date = "date_raw" if iso_dates else _date("date_raw")
+    sql = (
+        f'INSERT INTO observations SELECT pilot_id, metric, {date}, "group", unit, segment, '
+        f"value, volume, $upload_id FROM ({inner})"
     )
+    params = {
+        "path": str(source.path),
+        "delim": layout.delimiter,
+        "columns": types,
+        "decimal": "," if layout.decimal_comma else ".",
+        "upload_id": upload_id,
+    }
+    if layout.kind == "wide":
+        params["metrics"] = [m for _, m in layout.metric_columns]
+    return sql, params
 
-    def strict_number(expr: str) -> str:
-        text = f"replace(trim({expr}), ',', '.')" if layout.decimal_comma else f"trim({expr})"
-        return f"CAST({text} AS DOUBLE)"
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _first_date_is_iso(source: Source, layout: Layout) -> bool:
+    """Whether the first data row's date is a plain YYYY-MM-DD (then DuckDB parses dates)."""
+    head = bytes(source.data[:65536]).decode("utf-8-sig", errors="replace")
+    try:
+        rows = csv.reader(io.StringIO(head, newline=""), delimiter=layout.delimiter)
+        next(rows)
+        first = next(rows)
+        return bool(_ISO_DATE.match(first[layout.index["date"]]))
+    except (StopIteration, IndexError, csv.Error):
+        return False
+
+
+def fast_strings_clean(pilot_id: str, metric: str, group: str, unit: str, segment: str) -> bool:
+    """Whether strings stored as read equal what the careful path would store."""
     return (
-        "INSERT INTO observations SELECT pilot_id, metric, "
-        f"{_date('date_raw')}, {group}, unit, segment, {strict_number('value_raw')}, "
-        f"{strict_number('volume_raw')}, $upload_id FROM ({inner})"
+        bool(pilot_id)
+        and pilot_id == pilot_id.strip()
+        and bool(metric)
+        and metric == metric.strip().lower()
+        and group in GROUPS
+        and unit == unit.strip()
+        and segment == segment.strip()
     )
 
 

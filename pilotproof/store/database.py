@@ -345,16 +345,16 @@ class Store:
                 raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
             report(0.1, "reading files")
             with self._write_lock, self._cursor() as cur:
-                done = self._already_ingested(cur, [s.content_hash for s in sources])
-                fresh = [s for s in sources if s.content_hash not in done]
-                sniffed = [_ingest.sniff(s, mapping) for s in fresh]
+                sniffed = [_ingest.sniff(s, mapping) for s in sources]
                 layouts = [lay for lay in sniffed if isinstance(lay, _ingest.Layout)]
                 result = None
-                if fresh and len(layouts) == len(fresh) and _ingest.fast_eligible(layouts):
+                if len(layouts) == len(sources) and _ingest.fast_eligible(layouts):
                     report(0.2, "loading")
-                    result = self._fast_ingest(cur, sources, fresh, layouts, done, user)
+                    result = self._fast_ingest(cur, sources, layouts, user)
                 if result is None:
                     report(0.3, "checking")
+                    done = self._already_ingested(cur, [s.content_hash for s in sources])
+                    fresh = [s for s in sources if s.content_hash not in done]
                     result = self._careful_ingest(cur, sources, fresh, mapping, done, user)
                 report(1.0, "done")
                 return result
@@ -396,14 +396,15 @@ class Store:
         self,
         cur: duckdb.DuckDBPyConnection,
         sources: list[_ingest.Source],
-        fresh: list[_ingest.Source],
         layouts: list[_ingest.Layout],
-        done: dict[str, int],
         user: str | None,
     ) -> IngestResult | None:
-        """The optimistic path for clean files: insert straight from the files inside one
+        """The optimistic path for clean, new files: insert straight from the files inside one
         transaction, check the inserted rows with a few set-based queries, and commit. On any
-        doubt, roll back and return None: the careful path then names each problem by line."""
+        doubt, roll back and return None: the careful path then names each problem by line.
+        Whether a file was ingested before is known only once its hash (computed meanwhile)
+        is; a re-upload is rolled back here and recorded as a no-op by the careful path."""
+        fresh, done = sources, {}
         cur.execute(_ingest.STAGE_OBS_DDL)
         cur.execute(_ingest.STAGE_PILOTS_DDL)
         for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
@@ -434,6 +435,9 @@ class Store:
                 if layout.kind == "pilots":
                     continue
                 cur.execute(*_ingest.fast_insert(source, layout, ids_by_file[file_no]))
+            if self._already_ingested(cur, [s.content_hash for s in sources]):
+                cur.execute("ROLLBACK")
+                return None
             series_stats = _new_series_stats(cur, first)
             if not _fast_checks_pass(cur, first, series_stats, catalog, go_live):
                 cur.execute("ROLLBACK")

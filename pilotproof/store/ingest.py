@@ -27,6 +27,7 @@ import hashlib
 import io
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,14 +59,27 @@ _DATE_SHAPE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d
 _LINE_IN_DUCKDB_ERROR = re.compile(r"Line: (\d+)")
 
 
-@dataclass
 class Source:
-    """One input file: the name shown to the user, a path DuckDB can read, its bytes and hash."""
+    """One input file: the name shown to the user, a path DuckDB can read, its bytes, and its
+    SHA-256, computed in a background thread (hashlib releases the GIL) so that hashing a large
+    file overlaps DuckDB reading it."""
 
-    name: str
-    path: Path
-    data: bytes
-    content_hash: str
+    def __init__(self, name: str, path: Path, data: bytes) -> None:
+        self.name = name
+        self.path = path
+        self.data = data
+        self._hash: str | None = None
+        self._hasher = threading.Thread(target=self._compute_hash, daemon=True)
+        self._hasher.start()
+
+    def _compute_hash(self) -> None:
+        self._hash = hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def content_hash(self) -> str:
+        self._hasher.join()
+        assert self._hash is not None
+        return self._hash
 
 
 @dataclass
@@ -124,7 +138,7 @@ def read_sources(files: Iterable[FileInput], workdir: Path) -> list[Source]:
             except OSError as exc:
                 problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
                 raise IngestError([problem]) from exc
-        sources.append(Source(name, path, data, hashlib.sha256(data).hexdigest()))
+        sources.append(Source(name, path, data))
     return sources
 
 

@@ -39,10 +39,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stderr)
             if exc.total > MAX_PRINTED:
                 print(f"... and {exc.total - MAX_PRINTED} more problems", file=sys.stderr)
-            print(
-                f"refused: {exc.total} problem{'s' if exc.total != 1 else ''}, nothing written",
-                file=sys.stderr,
-            )
             return 1
     print(result.summary)
     return 0

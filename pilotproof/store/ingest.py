@@ -513,7 +513,7 @@ def check(
     total += _pilot_row_checks(cur, layouts, findings)
     new_metrics, n = _metric_checks(cur, layouts, catalog, findings)
     total += n
-    total += _conflict_checks(cur, findings)
+    total += _conflict_checks(cur, layouts, findings)
     if go_live_known is not None:
         total += _go_live_checks(cur, layouts, go_live_known, findings)
     findings.sort(key=lambda f: (f.file_no, f.rn))
@@ -780,7 +780,9 @@ def _flag_rows(
     return rows[0][4] if rows else 0
 
 
-def _conflict_checks(cur: duckdb.DuckDBPyConnection, out: list[Finding]) -> int:
+def _conflict_checks(
+    cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]
+) -> int:
     """Rows with the same key (pilot, metric, date, group, unit, segment) and another value.
 
     A cheap count of distinct key hashes first: in the usual case it equals the row count and
@@ -809,7 +811,7 @@ def _conflict_checks(cur: duckdb.DuckDBPyConnection, out: list[Finding]) -> int:
             Finding(
                 file_no,
                 rn,
-                "value",
+                _value_column(layouts[file_no], metric),
                 f"conflicting duplicate: {metric} = {raw} here but {first_raw} at "
                 f"{{line:{first_file}:{first_rn}}} (same pilot, date, group, unit and segment)",
             )

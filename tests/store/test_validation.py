@@ -138,6 +138,20 @@ BAD_FILES = [
         "cannot exceed 1",
     ),
     ("empty_file", "", "1: column -", "empty"),
+    ("bom_only", b"\xef\xbb\xbf\r\n", "1: column -", "empty"),
+    ("utf16", "pilot_id,date,metric,value\n".encode("utf-16"), "1: column -", "UTF-16"),
+    (
+        "wide_conflict",
+        "pilot_id,date,Cycle Time\nP1,2024-02-01,4\nP1,2024-02-01,5\n",
+        "3: column Cycle Time",
+        "conflicting duplicate: cycle_time = 5 here but 4 at",
+    ),
+    (
+        "unterminated_quote",
+        HEAD + 'P1,2024-02-01,cycle_time,"4\nP1,2024-02-02,cycle_time,4\n',
+        "2: column -",
+        "",
+    ),
     ("header_only", HEAD, "2: column -", "no data rows"),
     ("unrecognised_header", "a,b,c\n1,2,3\n", "1: column -", "cannot tell what this file holds"),
     (

@@ -469,7 +469,12 @@ def diagnose_read_error(source: Source, layout: Layout, exc: duckdb.Error) -> li
                     )
                 )
     except csv.Error as err:
-        problems.append(Problem(source.name, last_line + 1, "-", f"malformed CSV: {err}"))
+        message = (
+            "a quoted field opened on this line is never closed"
+            if "end of data" in str(err)
+            else f"malformed CSV: {err}"
+        )
+        problems.append(Problem(source.name, last_line + 1, "-", message))
     if problems:
         return problems
     message = str(exc).strip().splitlines()[0]

@@ -410,12 +410,10 @@ class Store:
         for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
             if layout.kind == "pilots":
                 try:
-                    cur.execute(
-                        _ingest._stage_pilots_sql(layout), _read_params(source, layout, file_no)
-                    )
+                    _ingest.stage_pilots(cur, source, layout, file_no)
                 except duckdb.Error:
                     return None
-        if _ingest._pilot_row_checks(cur, layouts, []):
+        if _ingest.pilot_row_checks(cur, layouts, []):
             return None
         go_live = self.pilot_ids_with_go_live() | {
             r[0]
@@ -527,18 +525,6 @@ def _bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
         "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
         "WHERE key = 'data_version'"
     )
-
-
-def _read_params(source: _ingest.Source, layout: _ingest.Layout, file_no: int) -> dict:
-    params: dict = {
-        "path": str(source.path),
-        "delim": layout.delimiter,
-        "columns": {f"c{i}": "VARCHAR" for i in range(len(layout.header))},
-        "file_no": file_no,
-    }
-    if layout.kind == "wide":
-        params["metrics"] = [m for _, m in layout.metric_columns]
-    return params
 
 
 def _new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[tuple]:

@@ -285,23 +285,32 @@ def stage(
     cur.execute(STAGE_PILOTS_DDL)
     problems: list[Problem] = []
     for file_no, (source, layout) in enumerate(zip(sources, layouts, strict=True)):
-        params = {
-            "path": str(source.path),
-            "delim": layout.delimiter,
-            "columns": {f"c{i}": "VARCHAR" for i in range(len(layout.header))},
-            "file_no": file_no,
-        }
-        if layout.kind == "pilots":
-            sql = _stage_pilots_sql(layout)
-        else:
-            sql = _stage_obs_sql(layout)
-            if layout.kind == "wide":
-                params["metrics"] = [m for _, m in layout.metric_columns]
+        sql = _stage_pilots_sql(layout) if layout.kind == "pilots" else _stage_obs_sql(layout)
         try:
-            cur.execute(sql, params)
+            cur.execute(sql, stage_params(source, layout, file_no))
         except duckdb.Error as exc:
             problems.extend(diagnose_read_error(source, layout, exc))
     return problems
+
+
+def stage_params(source: Source, layout: Layout, file_no: int) -> dict:
+    """Parameters of the staging statements: the path and every option are values, never SQL."""
+    params: dict = {
+        "path": str(source.path),
+        "delim": layout.delimiter,
+        "columns": {f"c{i}": "VARCHAR" for i in range(len(layout.header))},
+        "file_no": file_no,
+    }
+    if layout.kind == "wide":
+        params["metrics"] = [m for _, m in layout.metric_columns]
+    return params
+
+
+def stage_pilots(
+    cur: duckdb.DuckDBPyConnection, source: Source, layout: Layout, file_no: int
+) -> None:
+    """Read one pilots file into `stage_pilots` (raises duckdb.Error if it cannot be read)."""
+    cur.execute(_stage_pilots_sql(layout), stage_params(source, layout, file_no))
 
 
 def _stage_obs_sql(layout: Layout) -> str:
@@ -515,7 +524,7 @@ def check(
     findings: list[Finding] = []
     total = 0
     total += _row_checks(cur, layouts, findings)
-    total += _pilot_row_checks(cur, layouts, findings)
+    total += pilot_row_checks(cur, layouts, findings)
     new_metrics, n = _metric_checks(cur, layouts, catalog, findings)
     total += n
     total += _conflict_checks(cur, layouts, findings)
@@ -613,7 +622,7 @@ def _number_message(
     return f"'{raw}' is not a number"
 
 
-def _pilot_row_checks(
+def pilot_row_checks(
     cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]
 ) -> int:
     checks = (

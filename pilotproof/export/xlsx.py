@@ -106,28 +106,48 @@ class _Writer:
             sheet.set_column(col, col, max(10, min(48, len(header) + 4)))
         return sheet
 
-    def frame(self, name: str, frame: pd.DataFrame) -> Worksheet:
-        """A DataFrame as a tidy sheet, column by column (fast enough for the underlying data)."""
+    def frame(self, name: str, frame: pd.DataFrame, progress: Progress | None = None) -> Worksheet:
+        """A DataFrame as a tidy sheet, written row by row (the workbook streams rows to disk).
+
+        Each column's cells are prepared once: dates as datetimes, numbers as floats, and text
+        checked for formula triggers once per distinct value.
+        """
         sheet = self.sheet(name)
+        columns = [self._column(frame[c]) for c in frame.columns]
         for col, header in enumerate(frame.columns):
             sheet.write_string(0, col, str(header), self.header)
-            values = frame[header]
-            if pd.api.types.is_datetime64_any_dtype(values):
-                for r, stamp in enumerate(values, start=1):
-                    if not pd.isna(stamp):
-                        sheet.write_datetime(r, col, stamp.to_pydatetime(), self.date)
-            elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-                for r, number in enumerate(values.to_numpy(dtype=float), start=1):
-                    if math.isfinite(number):
-                        sheet.write_number(r, col, number)
-            else:
-                for r, value in enumerate(values, start=1):
-                    self.cell(sheet, r, col, _plain(value))
             sheet.set_column(col, col, 14)
+        every = max(1, len(frame) // 20)
+        for r in range(len(frame)):
+            for col, (write, values, fmt) in enumerate(columns):
+                value = values[r]
+                if value is not None:
+                    write(sheet, r + 1, col, value, fmt)
+            if progress is not None and r % every == 0:
+                progress(r / len(frame), f"Underlying data: row {r:,} of {len(frame):,}")
         sheet.freeze_panes(1, 0)
         if len(frame.columns):
             sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
         return sheet
+
+    def _column(self, values: pd.Series) -> tuple[Callable, list, object]:
+        """(writer, cell values with None for blanks, format) for one column."""
+        if pd.api.types.is_datetime64_any_dtype(values):
+            cells = [None if pd.isna(v) else v.to_pydatetime() for v in values]
+            return Worksheet.write_datetime, cells, self.date
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            cells = [v if math.isfinite(v) else None for v in values.to_numpy(dtype=float)]
+            return Worksheet.write_number, cells, None
+        texts = [_plain(v) for v in values]
+        formats = {
+            t: self._quoted[None] for t in set(texts) if isinstance(t, str) and is_formula_like(t)
+        }
+        cells = [None if t is None or t == "" else str(t) for t in texts]  # "" stays blank
+
+        def write(sheet: Worksheet, row: int, col: int, text: str, fmt: object) -> None:
+            sheet.write_string(row, col, text, formats.get(text))
+
+        return write, cells, None
 
 
 def render(report: Report, progress: Progress | None = None) -> bytes:
@@ -137,7 +157,9 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     book = xlsxwriter.Workbook(
         buffer,
         {
-            "in_memory": True,
+            # rows stream to temporary files: a 150-pilot portfolio's underlying data would
+            # otherwise hold ~2 GB of cell objects in memory
+            "constant_memory": True,
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
@@ -163,7 +185,8 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     step(0.55, "Charts")
     _chart_sheet(writer, report, spans)
     step(0.65, "Underlying data")
-    writer.frame("Data", report.observations.reset_index(drop=True))
+    data_progress = (lambda f, text: step(0.65 + 0.3 * f, text)) if progress else None
+    writer.frame("Data", report.observations.reset_index(drop=True), data_progress)
     _about_sheet(writer, report)
     summary.activate()
     step(0.95, "Saving workbook")

@@ -424,10 +424,8 @@ class Store:
         catalog = _ingest.read_catalog(cur)
         cur.execute("BEGIN TRANSACTION")
         try:
-            ids_by_file = {
-                file_no: int(cur.execute("SELECT nextval('upload_seq')").fetchone()[0])
-                for file_no in range(len(fresh))
-            }
+            base = _max_upload_id(cur)
+            ids_by_file = {file_no: base + 1 + file_no for file_no in range(len(fresh))}
             first = min(ids_by_file.values())
             for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
                 if layout.kind == "pilots":
@@ -518,6 +516,12 @@ class Store:
             cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
             cur.execute("DELETE FROM replaced_pilots WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
+
+
+def _max_upload_id(cur: duckdb.DuckDBPyConnection) -> int:
+    """Upload ids are allocated as max + 1 inside the write transaction, so a refused or
+    rolled-back ingest leaves no gap (DuckDB sequences do not roll back)."""
+    return int(cur.execute("SELECT COALESCE(max(upload_id), 0) FROM uploads").fetchone()[0])
 
 
 def _bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
@@ -639,9 +643,8 @@ def _write(
     user: str | None,
 ) -> IngestResult:
     """Write a checked batch. Runs inside the caller's transaction."""
-    ids_by_file: dict[int, int] = {}
-    for file_no, _ in enumerate(fresh):
-        ids_by_file[file_no] = int(cur.execute("SELECT nextval('upload_seq')").fetchone()[0])
+    base = _max_upload_id(cur)
+    ids_by_file = {file_no: base + 1 + file_no for file_no in range(len(fresh))}
     for metric, direction in new_metrics.items():
         cur.execute(
             "INSERT INTO metric_catalog (metric, direction, unit, kind, threshold_pct, "
@@ -714,7 +717,7 @@ def _finish(
     parts: list[str] = []
     for source in sources:
         if source.content_hash in done:
-            upload_id = int(cur.execute("SELECT nextval('upload_seq')").fetchone()[0])
+            upload_id = max(_max_upload_id(cur), *ids_by_file.values(), 0) + 1
             message = f"already ingested as upload {done[source.content_hash]}: nothing changed"
             cur.execute(
                 "INSERT INTO uploads VALUES (?, ?, ?, NULL, 0, 0, NULL, NULL, ?, ?, 'noop', ?)",

@@ -92,6 +92,8 @@ V1: tuple[str, ...] = (
     )""",
 )
 
+# Version 2 (and the code since): upload ids are max + 1 inside the write transaction, because
+# sequences do not roll back; `upload_seq` stays in v1 files, unused.
 # Version 2: undo (replaced rows kept), per-pilot thresholds, events, saved column mappings,
 # and which metrics may be negative.
 V2: tuple[str, ...] = (

@@ -292,3 +292,15 @@ def test_open_default_seeds_the_shipped_sample(
         assert len(pilots) >= 10
         observed = set(store.observations()["pilot_id"])
         assert observed <= set(pilots["pilot_id"]) and len(observed) >= 10
+
+
+def test_refused_ingests_leave_no_gap_in_upload_ids(seeded: Store) -> None:
+    from pilotproof.store import IngestError
+
+    for bad in (b"P1,2024-05-01,cycle_time,-1\n", b"P1,2024-05-01,cycle_time,x\n"):
+        with pytest.raises(IngestError):
+            seeded.ingest([("bad.csv", HEAD.encode() + bad)])
+    result = seeded.ingest([("ok.csv", HEAD.encode() + b"P1,2024-05-01,cycle_time,1\n")])
+    assert result.upload_ids == (3,)
+    again = seeded.ingest([("ok.csv", HEAD.encode() + b"P1,2024-05-01,cycle_time,1\n")])
+    assert seeded.uploads()["upload_id"].tolist() == [1, 2, 3, 4] and again.noop

@@ -21,6 +21,7 @@ from analytics.its import (
     SegmentedFit,
     add_spike,
     ar1_mean_variance,
+    batch_designs,
     build_design,
     fit_segmented,
 )
@@ -101,22 +102,22 @@ def search_spikes(
 ) -> SpikeSearch:
     """Fit the model once per candidate spell length, with a dummy on the last k pre-period
     points, and keep for each series the spell with the largest t in the bad direction that
-    passes the thresholds (|t| > SPIKE_T and more than SPIKE_SD residual SDs).
+    passes the thresholds (|t| > SPIKE_T and more than SPIKE_SD residual SDs). `main` has
+    one go-live.
 
     A candidate length is fitted only when some series' last-k residuals under the main model
     already lean the bad way (t > SCREEN_T): a spell that matters always shows there first.
     """
     pre_rows = np.flatnonzero(~main.post)
-    resid_pre = y[pre_rows] - main_fit.counterfactual[pre_rows]
     designs, fits = [], []
     m = y.shape[1]
     best_t = np.zeros(m)
     best_size = np.zeros(m)
     choice = np.full(m, -1)
-    for k in spike_lengths(len(pre_rows), main.x.shape[1] - len(main.post_cols)):
-        window = -sign * resid_pre[-k:].mean(axis=0)
-        scale = np.sqrt(ar1_mean_variance(main_fit.resid_sd**2, main_fit.rho, k))
-        if not np.any(window > SCREEN_T * scale):
+    for k in spike_lengths(len(pre_rows), main.x.shape[1]):
+        if not screen_spike(
+            y[pre_rows], main_fit.counterfactual[pre_rows], sign, main_fit, k
+        ).any():
             continue
         design = add_spike(main, k)
         fit = fit_segmented(design, y)
@@ -136,82 +137,143 @@ def search_spikes(
     return SpikeSearch(designs, fits, choice, best_t, best_size)
 
 
-def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Naive pre/post comparison per column: post mean minus pre mean and the Welch p-value.
+def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
+    """`screen_spike` for every column of a batch with per-column pre-periods, every candidate
+    length at once: True where some spell length leans the bad way."""
+    pre = np.broadcast_to(design.pre.reshape(len(y), -1), y.shape)
+    from_end = np.cumsum(pre[::-1], axis=0)[::-1]  # 1 on the last pre row, 2 before it, ...
+    n_pre = pre.sum(axis=0)
+    resid = (y - fit.counterfactual) * pre
+    flagged = np.zeros(y.shape[1], dtype=bool)
+    n_params = design.x.shape[1]
+    for fraction in SPIKE_FRACTIONS:
+        k = np.maximum(2, np.round(fraction * n_pre)).astype(int)
+        valid = n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+        window = pre & (from_end <= k)
+        mean = -sign * (resid * window).sum(axis=0) / np.maximum(k, 1)
+        scale = np.sqrt(ar1_mean_variance(fit.resid_sd**2, fit.rho, k))
+        flagged |= valid & (mean > SCREEN_T * scale)
+    return flagged
 
-    scipy.stats.ttest_ind(post, pre, equal_var=False, axis=0).
-    """
-    diff = post.mean(axis=0) - pre.mean(axis=0)
-    n1, n0 = len(post), len(pre)
-    if n1 < 2 or n0 < 2:
+
+def screen_spike(
+    y_pre: np.ndarray, cf_pre: np.ndarray, sign: np.ndarray, fit: SegmentedFit, k: int
+) -> np.ndarray:
+    """Do the last `k` pre-period residuals of each series lean the bad way (t > SCREEN_T)?"""
+    window = -sign * (y_pre[-k:] - cf_pre[-k:]).mean(axis=0)
+    scale = np.sqrt(ar1_mean_variance(fit.resid_sd**2, fit.rho, k))
+    return window > SCREEN_T * scale
+
+
+def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Naive pre/post comparison per column: post mean minus pre mean and the Welch p-value,
+    the same numbers as scipy.stats.ttest_ind(post, pre, equal_var=False, axis=0)."""
+    y = np.concatenate([pre, post])
+    before = np.r_[np.ones(len(pre)), np.zeros(len(post))].astype(bool)
+    return welch_masked(y, before[:, None], ~before[:, None])
+
+
+def welch_masked(y: np.ndarray, pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Welch comparison per column over per-column masks of pre and post rows."""
+    pre_f, post_f = pre.astype(float), post.astype(float)
+    n0, n1 = pre_f.sum(axis=0), post_f.sum(axis=0)
+    m0 = (y * pre_f).sum(axis=0) / np.maximum(n0, 1)
+    m1 = (y * post_f).sum(axis=0) / np.maximum(n1, 1)
+    diff = m1 - m0
+    if (n1 < 2).all() or (n0 < 2).all():
         return diff, np.ones_like(diff)
-    v1, v0 = post.var(axis=0, ddof=1) / n1, pre.var(axis=0, ddof=1) / n0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v1 = (((y - m1) ** 2) * post_f).sum(axis=0) / (n1 - 1) / n1
+        v0 = (((y - m0) ** 2) * pre_f).sum(axis=0) / (n0 - 1) / n0
     se2 = v1 + v0
     with np.errstate(divide="ignore", invalid="ignore"):
         dof = se2**2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
         t = diff / np.sqrt(se2)
         p = 2 * stats.t.sf(np.abs(t), np.where(np.isfinite(dof), dof, 1.0))
     p = np.where(np.isfinite(p), p, np.where(diff != 0, 0.0, 1.0))
-    return diff, p
+    return diff, np.where((n0 < 2) | (n1 < 2), 1.0, p)
 
 
 def estimate_its(
     dates: pd.DatetimeIndex,
-    go_live: pd.Timestamp,
+    go_lives,
     freq: Frequency,
     y: np.ndarray,
     sign: np.ndarray,
 ) -> list[Estimate]:
-    """Interrupted-time-series estimates for every column of `y` (n, m), one batched fit each
-    for the main model, the spike-robust model and the placebo model.
+    """Interrupted-time-series estimates for every column of `y` (n, m), which share `dates`
+    but each have their own go-live (`go_lives`, one per column, or one for all).
 
-    `sign` is +1 where higher is better, -1 where lower is better (decides the "bad" spike).
+    One batched fit for the main model and one for the placebo model per group of series
+    whose pre-periods support the same columns; the spell-robust models only for the series
+    whose end-of-pre residuals lean the bad way. `sign` is +1 where higher is better, -1 where
+    lower is better (decides the "bad" spell).
     """
     y = np.asarray(y, dtype=float)
-    main_design = build_design(dates, go_live, freq)
-    main = fit_segmented(main_design, y)
-    spikes = search_spikes(y, sign, main_design, main)
-    placebo = _placebo(dates[~main_design.post], freq, y[~main_design.post])
-    naive_diff, naive_p = welch(y[~main_design.post], y[main_design.post])
-    out = []
-    for j in range(y.shape[1]):
-        c = int(spikes.choice[j])
-        fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
-        placebo_j: tuple[float | None, float | None] = (None, None)
-        if placebo is not None:
-            se = placebo.se_abs[j]
-            placebo_j = (
-                float(placebo.effect_abs[j]),
-                float(placebo.effect_abs[j] / se) if se > 0 else 0.0,
-            )
-        out.append(
-            _estimate(
+    m = y.shape[1]
+    go = np.broadcast_to(np.asarray(go_lives, dtype="datetime64[ns]"), (m,))
+    out: list[Estimate | None] = [None] * m
+    for idx, design in batch_designs(dates, go, freq):
+        yy, ss = y[:, idx], np.asarray(sign, dtype=float)[idx]
+        fit = fit_segmented(design, yy)
+        placebo = _placebo(dates, freq, yy, design)
+        naive_diff, naive_p = welch_masked(yy, design.pre, design.post)
+        flags = screen_batch(yy, fit, design, ss)
+        for col, j in enumerate(idx):
+            flagged = bool(flags[col])
+            spike = (False, 0.0, 0.0)
+            use_design, use_fit, use_col = design, fit, col
+            if flagged:
+                single = build_design(dates, pd.Timestamp(go[j]), freq)
+                single_fit = fit_segmented(single, yy[:, col : col + 1])
+                spikes = search_spikes(yy[:, col : col + 1], ss[col : col + 1], single, single_fit)
+                c = int(spikes.choice[0])
+                if c >= 0:
+                    use_design, use_fit, use_col = spikes.designs[c], spikes.fits[c], 0
+                    spike = (True, float(spikes.t[0]), float(spikes.size[0]))
+            out[j] = _estimate(
                 "its",
                 freq,
-                dates,
-                design,
-                fit,
-                j,
-                y[:, j],
+                pd.DatetimeIndex(dates),
+                use_design,
+                use_fit,
+                use_col,
+                yy[:, col],
                 None,
-                spike=(c >= 0, float(spikes.t[j]), float(spikes.size[j])),
-                placebo=placebo_j,
-                naive=(float(naive_diff[j]), float(naive_p[j])),
+                spike=spike,
+                placebo=placebo.get(col, (None, None)),
+                naive=(float(naive_diff[col]), float(naive_p[col])),
             )
-        )
-    return out
+    return [e for e in out if e is not None]
 
 
 def _placebo(
-    pre_dates: pd.DatetimeIndex, freq: Frequency, y_pre: np.ndarray
-) -> SegmentedFit | None:
-    """The same model fitted on the pre-period alone, with a fake go-live two thirds in."""
-    n = len(pre_dates)
-    cut = int(n * PLACEBO_AT)
-    if cut < MIN_PRE[freq] or n - cut < 3:
-        return None
-    design = build_design(pre_dates, pre_dates[cut], freq, segments=1)
-    return fit_segmented(design, y_pre)
+    dates: pd.DatetimeIndex, freq: Frequency, y: np.ndarray, main: Design
+) -> dict[int, tuple[float | None, float | None]]:
+    """The same model fitted on the first two thirds of each pre-period, with a fake go-live
+    there and the rest of the pre-period as its post window: (effect, t) per column."""
+    pre = main.pre if main.pre.ndim == 2 else main.pre[:, None].repeat(y.shape[1], axis=1)
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    starts, ends, cols = [], [], []
+    for col in range(y.shape[1]):
+        rows = np.flatnonzero(pre[:, col])
+        cut = int(len(rows) * PLACEBO_AT)
+        if cut < MIN_PRE[freq] or len(rows) - cut < 3:
+            continue
+        starts.append(values[rows[cut]])
+        ends.append(values[rows[-1]] + np.timedelta64(1, "ns"))
+        cols.append(col)
+    out: dict[int, tuple[float | None, float | None]] = {}
+    if not cols:
+        return out
+    cols_arr = np.asarray(cols)
+    for idx, design in batch_designs(dates, np.asarray(starts), freq, np.asarray(ends)):
+        fit = fit_segmented(design, y[:, cols_arr[idx]])
+        for i, col in enumerate(cols_arr[idx]):
+            se = fit.se_abs[i]
+            effect = float(fit.effect_abs[i])
+            out[int(col)] = (effect, effect / se if se > 0 else 0.0)
+    return out
 
 
 def _estimate(
@@ -231,21 +293,24 @@ def _estimate(
 ) -> Estimate:
     offset = control if control is not None else 0.0
     counterfactual = fit.counterfactual[:, j] + offset
+    post = design.post[:, j] if design.post.ndim == 2 else design.post
+    segment = design.segment[:, j] if design.segment.ndim == 2 else design.segment
+    n_seg = int(segment.max(initial=-1)) + 1
     return Estimate(
         method=method,
         frequency=freq,
         dates=dates,
-        post=design.post,
+        post=post,
         observed=observed,
         counterfactual=counterfactual,
         cf_se=fit.cf_se[:, j],
         control=control,
         effect_abs=float(fit.effect_abs[j]),
         se_abs=float(fit.se_abs[j]),
-        df=int(fit.df_resid),
-        baseline=float(counterfactual[design.post].mean()),
-        segment_effect=fit.segment_effect[j],
-        segment_se=fit.segment_se[j],
+        df=int(fit.df_resid[j]),
+        baseline=float(counterfactual[post].mean()),
+        segment_effect=fit.segment_effect[j, :n_seg],
+        segment_se=fit.segment_se[j, :n_seg],
         trend_contribution=float(fit.trend_contribution[j]),
         trend_t=float(fit.trend_t[j]),
         seasonal_contribution=float(fit.seasonal_contribution[j]),

@@ -69,17 +69,21 @@ def ols_hac(x: np.ndarray, y: np.ndarray, maxlags: int | None = None) -> BatchFi
 
 
 def _bartlett_meat(scores: np.ndarray, width: int) -> np.ndarray:
-    """sum_{t,s} (1 - |t-s|/S)_+ g_t g_s' for every series, in one pass.
+    """sum_{t,s} (1 - |t-s|/S)_+ g_t g_s' for every series; `scores` is (n, k, m)."""
+    return bartlett_meat_mnk(np.ascontiguousarray(scores.transpose(2, 0, 1)), width)
 
-    The Bartlett kernel is a triangle, the self-convolution of a box of width S, so the
-    Newey-West meat equals (1/S) sum_j B_j B_j' over all windows of S consecutive scores
-    (windows overhanging either end included), with B_j the window sums from cumulative sums.
-    Cost O((n + S) k^2 m) whatever the lag, instead of one product per lag.
+
+def bartlett_meat_mnk(scores: np.ndarray, width: int) -> np.ndarray:
+    """The Newey-West meat for every series from scores laid out (m, n, k).
+
+    The Bartlett kernel is a triangle, the self-convolution of a box of width S, so the meat
+    equals (1/S) sum_j B_j B_j' over all windows of S consecutive scores (windows overhanging
+    either end included), with B_j the window sums from cumulative sums. Cost O((n + S) k^2 m)
+    whatever the lag, instead of one product per lag.
     """
-    n, k, m = scores.shape
-    padded = np.zeros((n + 2 * (width - 1) + 1, k, m))
-    padded[width : width + n] = scores
-    csum = np.cumsum(padded, axis=0)
-    windows = csum[width:] - csum[:-width]  # (n + width - 1, k, m)
-    stacked = np.ascontiguousarray(windows.transpose(2, 0, 1))  # (m, J, k)
-    return stacked.transpose(0, 2, 1) @ stacked / width
+    m, n, k = scores.shape
+    csum = np.zeros((m, n + 2 * width - 1, k))
+    np.cumsum(scores, axis=1, out=csum[:, width : width + n])
+    csum[:, width + n :] = csum[:, width + n - 1 : width + n]
+    windows = csum[:, width:] - csum[:, :-width]  # (m, n + width - 1, k)
+    return windows.transpose(0, 2, 1) @ windows / width

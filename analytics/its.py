@@ -3,9 +3,9 @@ seasonality, with the post window split into up to three segments (early, middle
 
 The counterfactual is the fitted level + trend + season with the post-segment terms switched off;
 the effect is the average gap between the observed series and that counterfactual over the post
-window, with a Newey-West (HAC) interval (Wagner et al. 2002, "Segmented regression analysis of
-interrupted time series studies"; Newey & West 1987). Every series sharing dates and go-live is
-fitted in one batched solve (`analytics.hac.ols_hac`).
+window (Wagner et al. 2002, "Segmented regression analysis of interrupted time series studies").
+Every series sharing dates and design columns is fitted in one batched solve, whatever its
+go-live: each series carries its own pre-period mask and post-window segments.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.frequency import as_days, day_of_week, time_index, year_fraction
-from analytics.hac import equivalent_df, long_run_lags, ols_hac
+from analytics.hac import bartlett_meat_mnk, equivalent_df, long_run_lags
 from analytics.results import Frequency
 
 MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Y": 3}
@@ -26,14 +26,17 @@ SEGMENTS_FROM = 9  # post points needed to split the post window into early / mi
 
 @dataclass(frozen=True)
 class Design:
-    """A segmented-regression design over `n` dates; column roles are kept by index."""
+    """Baseline regression columns over `n` dates, shared by every series fitted with it, and
+    each series' windows: `post` and `segment` are (n,) for one go-live or (n, m) for one per
+    series; `segment` is -1 outside the post window, else 0 (early) .. n_segments - 1 (late)."""
 
     x: np.ndarray
     names: tuple[str, ...]
-    post: np.ndarray  # bool (n,): on or after go-live
-    t: np.ndarray  # time in periods, 0 at go-live
-    post_cols: tuple[int, ...]
-    segment_weights: np.ndarray  # share of the post window in each segment
+    t: np.ndarray  # time in periods
+    pre: np.ndarray  # rows the baseline is fitted on
+    post: np.ndarray  # rows of the post window (rows in neither are left out)
+    segment: np.ndarray
+    n_segments: int
     trend_col: int | None
     seasonal_cols: tuple[int, ...]
     spike_col: int | None
@@ -45,7 +48,7 @@ class SegmentedFit:
 
     effect_abs: np.ndarray
     se_abs: np.ndarray
-    df_resid: int  # degrees of freedom of the t reference (see hac.equivalent_df)
+    df_resid: np.ndarray  # degrees of freedom of the t reference (see hac.equivalent_df)
     baseline: np.ndarray  # counterfactual mean over the post window
     segment_effect: np.ndarray  # (m, segments)
     segment_se: np.ndarray  # (m, segments)
@@ -60,8 +63,77 @@ class SegmentedFit:
     rho: np.ndarray  # lag-one autocorrelation of the pre-period residuals (bias-corrected)
 
 
+def _windows(post: np.ndarray, segments: int | None) -> tuple[np.ndarray, int]:
+    """Split each column's post window into early / middle / late thirds (one segment when the
+    post window is short, or `segments` when given)."""
+    n_post = post.sum(axis=0)
+    if segments is None:
+        n_seg = np.where(n_post >= SEGMENTS_FROM, 3, 1)
+    else:
+        n_seg = np.full_like(n_post, segments)
+    n_seg = np.minimum(n_seg, np.maximum(n_post, 1))
+    rank = np.cumsum(post, axis=0) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        seg = np.floor(rank * n_seg / np.maximum(n_post, 1)).astype(int)
+    return np.where(post, seg, -1), int(n_seg.max(initial=1)) if post.any() else 0
+
+
+def _columns(
+    dates: np.ndarray, pre: np.ndarray, freq: Frequency, trend: bool, seasonal: bool
+) -> tuple[str, ...]:
+    """Which baseline columns one series' pre-period supports: day-of-week dummies with four
+    weeks of daily pre-period (weekdays seen at least twice), annual Fourier pairs with a year
+    of pre-period (two pairs from 20 points, else one)."""
+    names = ["intercept"] + (["trend"] if trend else [])
+    n_pre = int(pre.sum())
+    if seasonal and freq == "D" and n_pre >= 28:
+        dow = day_of_week(dates[pre])
+        names += [f"dow_{d}" for d in range(1, 7) if (dow == d).sum() >= 2]
+    pre_days = as_days(dates[pre]) if n_pre else np.zeros(0, dtype=np.int64)
+    span = int(pre_days.max() - pre_days.min()) if n_pre else 0
+    if seasonal and freq != "Y" and span >= 364 and n_pre >= 12:
+        for h in range(1, (2 if n_pre >= 20 else 1) + 1):
+            names += [f"annual_sin{h}", f"annual_cos{h}"]
+    return tuple(names)
+
+
+def _matrix(
+    dates: np.ndarray, freq: Frequency, names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    t = time_index(dates, freq, pd.Timestamp(dates[0])) if len(dates) else np.zeros(0)
+    dow = day_of_week(dates) if any(n.startswith("dow_") for n in names) else None
+    phase = 2 * np.pi * year_fraction(dates) if any(n.startswith("annual") for n in names) else None
+    cols = []
+    for name in names:
+        if name == "intercept":
+            cols.append(np.ones(len(dates)))
+        elif name == "trend":
+            cols.append(t)
+        elif name.startswith("dow_"):
+            cols.append((dow == int(name[4:])).astype(float))
+        else:
+            h = int(name[-1])
+            cols.append(np.sin(h * phase) if "sin" in name else np.cos(h * phase))
+    return np.column_stack(cols), t
+
+
+def _design(x, names, t, pre, post, segment, n_seg) -> Design:
+    return Design(
+        x=x,
+        names=names,
+        t=t,
+        pre=pre,
+        post=post,
+        segment=segment,
+        n_segments=n_seg,
+        trend_col=names.index("trend") if "trend" in names else None,
+        seasonal_cols=tuple(i for i, n in enumerate(names) if n.startswith(("dow_", "annual"))),
+        spike_col=names.index("pre_spike") if "pre_spike" in names else None,
+    )
+
+
 def build_design(
-    dates: pd.DatetimeIndex,
+    dates,
     go_live: pd.Timestamp,
     freq: Frequency,
     *,
@@ -70,118 +142,116 @@ def build_design(
     spike: int = 0,
     segments: int | None = None,
 ) -> Design:
-    """Columns: intercept, trend (periods from go-live), day-of-week dummies (daily data with four
-    weeks of pre-period), two annual Fourier pairs (a year or more of pre-period), an optional
-    dummy on the last `spike` pre-period points, and one level dummy per post segment."""
+    """The design for series sharing one go-live: intercept, trend, day-of-week dummies, annual
+    Fourier pairs (as the pre-period supports them), an optional dummy on the last `spike`
+    pre-period points; the post window split into segments."""
     dates = np.asarray(dates, dtype="datetime64[ns]")
     post = dates >= np.datetime64(go_live, "ns")
-    n_pre, n_post = int((~post).sum()), int(post.sum())
-    origin = pd.Timestamp(dates[post][0]) if n_post else go_live
-    t = time_index(dates, freq, origin)
-    cols: list[np.ndarray] = [np.ones(len(dates))]
-    names = ["intercept"]
-    trend_col = None
-    if trend:
-        trend_col = len(cols)
-        cols.append(t)
-        names.append("trend")
-    seasonal_cols: list[int] = []
-    if seasonal and freq == "D" and n_pre >= 28:
-        dow = day_of_week(dates)
-        for day in range(1, 7):
-            column = (dow == day).astype(float)
-            if column[~post].sum() >= 2:
-                seasonal_cols.append(len(cols))
-                cols.append(column)
-                names.append(f"dow_{day}")
-    pre_days = as_days(dates[~post])
-    pre_span_days = int(pre_days.max() - pre_days.min()) if n_pre else 0
-    if seasonal and freq != "Y" and pre_span_days >= 364 and n_pre >= 12:
-        phase = 2 * np.pi * year_fraction(dates)
-        harmonics = 2 if n_pre >= 20 else 1
-        for h in range(1, harmonics + 1):
-            for fn, label in ((np.sin, "sin"), (np.cos, "cos")):
-                seasonal_cols.append(len(cols))
-                cols.append(fn(h * phase))
-                names.append(f"annual_{label}{h}")
-    n_seg = segments if segments is not None else (3 if n_post >= SEGMENTS_FROM else 1)
-    n_seg = max(1, min(n_seg, n_post)) if n_post else 0
-    post_cols: list[int] = []
-    weights: list[float] = []
-    for part in np.array_split(np.flatnonzero(post), n_seg) if n_seg else []:
-        column = np.zeros(len(dates))
-        column[part] = 1.0
-        post_cols.append(len(cols))
-        cols.append(column)
-        names.append(f"post_{len(post_cols)}")
-        weights.append(len(part) / n_post)
-    design = Design(
-        x=np.column_stack(cols),
-        names=tuple(names),
-        post=post,
-        t=t,
-        post_cols=tuple(post_cols),
-        segment_weights=np.asarray(weights),
-        trend_col=trend_col,
-        seasonal_cols=tuple(seasonal_cols),
-        spike_col=None,
-    )
-    return add_spike(design, spike)
+    names = _columns(dates, ~post, freq, trend, seasonal)
+    x, t = _matrix(dates, freq, names)
+    segment, n_seg = _windows(post[:, None], segments)
+    return add_spike(_design(x, names, t, ~post, post, segment[:, 0], n_seg), spike)
 
 
-def add_spike(design: Design, k: int) -> Design:
-    """The same design with a dummy on the last `k` pre-period points, inserted before the
-    post-segment columns (numpy only: cheap to call for several spell lengths)."""
-    pre_rows = np.flatnonzero(~design.post)
-    if k <= 0 or len(pre_rows) <= k:
-        return design
-    column = np.zeros(len(design.post))
-    column[pre_rows[-k:]] = 1.0
-    at = min(design.post_cols) if design.post_cols else design.x.shape[1]
-    x = np.insert(design.x, at, column, axis=1)
-    names = (*design.names[:at], "pre_spike", *design.names[at:])
-    return Design(
-        x=x,
-        names=names,
-        post=design.post,
-        t=design.t,
-        post_cols=tuple(c + 1 for c in design.post_cols),
-        segment_weights=design.segment_weights,
-        trend_col=design.trend_col,
-        seasonal_cols=design.seasonal_cols,
-        spike_col=at,
-    )
-
-
-def ar1_mean_variance(sigma2: np.ndarray, rho: np.ndarray, n: int) -> np.ndarray:
-    """Variance of the mean of `n` consecutive AR(1) points with marginal variance `sigma2`
-    and lag-one autocorrelation `rho`:
-    sigma2/n * [(1+rho)/(1-rho) - 2 rho (1-rho^n) / (n (1-rho)^2)]."""
-    if n <= 0:
-        return np.full_like(sigma2, np.nan)
-    factor = (1 + rho) / (1 - rho) - 2 * rho * (1 - rho**n) / (n * (1 - rho) ** 2)
-    return sigma2 / n * np.maximum(factor, 1.0 / n)
-
-
-def ar1_sandwich(x: np.ndarray, sigma2: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """OLS coefficient covariance under AR(1) noise, per series:
-    (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|. Sigma X is built with one
-    forward and one backward recursive filter per series (O(n k)), never the n x n matrix."""
-    from scipy import signal
-
-    bread = np.linalg.pinv(x.T @ x)
-    out = np.empty((len(rho), x.shape[1], x.shape[1]))
-    for j, r in enumerate(rho):
-        forward = signal.lfilter([1.0], [1.0, -r], x, axis=0)
-        backward = signal.lfilter([1.0], [1.0, -r], x[::-1], axis=0)[::-1]
-        meat = x.T @ (forward + backward - x) * sigma2[j]
-        out[j] = bread @ meat @ bread
+def batch_designs(
+    dates, starts: np.ndarray, freq: Frequency, ends: np.ndarray | None = None
+) -> list[tuple[np.ndarray, Design]]:
+    """Designs for series sharing dates but not go-live. Series j is fitted on the dates before
+    `starts[j]` and its post window runs from `starts[j]` to `ends[j]` (open-ended by default;
+    a placebo go-live ends at the real one). The series are grouped by the columns their
+    pre-periods support; each group gets one design with (n, m) windows. Returns
+    (indices into `starts`, design) pairs."""
+    dates = np.asarray(dates, dtype="datetime64[ns]")
+    start = np.asarray(starts, dtype="datetime64[ns]")
+    pre = dates[:, None] < start[None, :]
+    post = ~pre
+    if ends is not None:
+        post &= dates[:, None] < np.asarray(ends, dtype="datetime64[ns]")[None, :]
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for j in range(len(start)):
+        groups.setdefault(_columns(dates, pre[:, j], freq, True, True), []).append(j)
+    out = []
+    for names, members in groups.items():
+        idx = np.asarray(members)
+        x, t = _matrix(dates, freq, names)
+        segment, n_seg = _windows(post[:, idx], None if ends is None else 1)
+        out.append((idx, _design(x, names, t, pre[:, idx], post[:, idx], segment, n_seg)))
     return out
 
 
+def add_spike(design: Design, k: int) -> Design:
+    """The same design with a dummy on the last `k` pre-period points (one go-live only)."""
+    if k <= 0 or design.post.ndim != 1:
+        return design
+    pre_rows = np.flatnonzero(~design.post)
+    if len(pre_rows) <= k:
+        return design
+    column = np.zeros(len(design.post))
+    column[pre_rows[-k:]] = 1.0
+    names = (*design.names, "pre_spike")
+    return _design(
+        np.column_stack([design.x, column]),
+        names,
+        design.t,
+        design.pre,
+        design.post,
+        design.segment,
+        design.n_segments,
+    )
+
+
+def ar1_mean_variance(sigma2: np.ndarray, rho: np.ndarray, n) -> np.ndarray:
+    """Variance of the mean of `n` consecutive AR(1) points with marginal variance `sigma2`
+    and lag-one autocorrelation `rho`:
+    sigma2/n * [(1+rho)/(1-rho) - 2 rho (1-rho^n) / (n (1-rho)^2)]."""
+    n = np.asarray(n, dtype=float)
+    safe = np.maximum(n, 1.0)
+    factor = (1 + rho) / (1 - rho) - 2 * rho * (1 - rho**safe) / (safe * (1 - rho) ** 2)
+    return np.where(n > 0, sigma2 / safe * np.maximum(factor, 1.0 / safe), np.nan)
+
+
+def ar1_sandwich(
+    x: np.ndarray,
+    sigma2: np.ndarray,
+    rho: np.ndarray,
+    rows: np.ndarray | None = None,
+    bread: np.ndarray | None = None,
+) -> np.ndarray:
+    """OLS coefficient covariance under AR(1) noise, per series:
+    (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|, over the rows where
+    `rows[:, j]` is 1 (all rows by default). Sigma X is built with one forward and one backward
+    recursive filter per series (O(n k)), never the n x n matrix."""
+    from scipy import signal
+
+    m = len(rho)
+    if rows is None:
+        rows = np.ones((x.shape[0], m))
+    if bread is None:
+        bread = np.stack([np.linalg.pinv((x * rows[:, [j]]).T @ x) for j in range(m)])
+    out = np.empty((m, x.shape[1], x.shape[1]))
+    for j, r in enumerate(rho):
+        xj = x * rows[:, [j]]
+        forward = signal.lfilter([1.0], [1.0, -r], xj, axis=0)
+        backward = signal.lfilter([1.0], [1.0, -r], xj[::-1], axis=0)[::-1]
+        meat = xj.T @ (forward + backward - xj) * sigma2[j]
+        out[j] = bread[j] @ meat @ bread[j]
+    return out
+
+
+def _pre_gram(x: np.ndarray, pre: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
+    """X' P_j X for every series j. The pre-period is a prefix of the dates, so the Gram
+    matrices are read off one running sum of outer products instead of one product each."""
+    prefix = np.arange(len(x))[:, None] < n_pre[None, :]
+    if np.array_equal(prefix, pre):
+        running = np.cumsum(x[:, :, None] * x[:, None, :], axis=0)
+        at = np.maximum(n_pre - 1, 0)
+        return np.where((n_pre > 0)[:, None, None], running[at], 0.0)
+    return (x.T[None, :, :] * pre.T.astype(float)[:, None, :]) @ x
+
+
 def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> SegmentedFit:
-    """Fit the counterfactual model on the pre-period of every column of `y` (n, m), project it
-    over the post window and read off the effect as the mean gap observed - counterfactual.
+    """Fit the counterfactual model on each series' pre-period, project it over the post
+    window and read off the effect as the mean gap observed - counterfactual.
 
     Var(effect) = xbar' V xbar + Var(mean of the post noise). V is the covariance of the
     pre-period coefficients: the larger of HAC (Bartlett, `long_run_lags` lags) and an AR(1)
@@ -194,81 +264,101 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     y = np.asarray(y, dtype=float)
     if y.ndim == 1:
         y = y[:, None]
-    post, pre = design.post, ~design.post
-    base_cols = [c for c in range(design.x.shape[1]) if c not in design.post_cols]
-    x_base = design.x[:, base_cols]
-    n_pre = int(pre.sum())
-    lags = long_run_lags(n_pre) if maxlags is None else maxlags
-    fit = ols_hac(x_base[pre], y[pre], lags)
-    m = y.shape[1]
-    col = {c: i for i, c in enumerate(base_cols)}
-    cf = x_base @ fit.coef
-    resid = fit.resid
-    dof = max(fit.df_resid, 1)
+    n, m = y.shape
+    x = design.x
+    k = x.shape[1]
+    post = np.broadcast_to(design.post.reshape(n, -1), (n, m))
+    segment = np.broadcast_to(design.segment.reshape(n, -1), (n, m))
+    pre = np.broadcast_to(design.pre.reshape(n, -1), (n, m))
+    pre_f = pre.astype(float)
+    n_pre = pre.sum(axis=0)
+    n_post = post.sum(axis=0)
+    lags = long_run_lags(int(n_pre.max(initial=0))) if maxlags is None else maxlags
+    # per-series OLS on the pre-period rows: (X' P_j X)^+ X' P_j y_j
+    gram = _pre_gram(x, pre, n_pre)
+    eigval, eigvec = np.linalg.eigh(gram)
+    top = np.maximum(eigval.max(axis=1, keepdims=True), 0.0)
+    keep = eigval > top * max(n, k) * np.finfo(float).eps * 1e2
+    inv = np.where(keep, 1.0 / np.where(keep, eigval, 1.0), 0.0)
+    bread = (eigvec * inv[:, None, :]) @ eigvec.transpose(0, 2, 1)
+    rank = keep.sum(axis=1)
+    coef = np.einsum("mkj,jm->km", bread, x.T @ (y * pre_f))
+    cf = x @ coef
+    resid = (y - cf) * pre_f
+    scores = resid.T[:, :, None] * x[None, :, :]  # (m, n, k)
+    meat = bartlett_meat_mnk(scores, min(lags, max(n - 1, 0)) + 1)
+    hac_cov = bread @ meat @ bread
+    dof = np.maximum(n_pre - rank, 1)
     sigma2 = (resid**2).sum(axis=0) / dof
     denom = (resid**2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, (resid[1:] * resid[:-1]).sum(axis=0) / denom, 0.0)
     # Kendall's (1954) small-sample bias correction of the lag-one autocorrelation
-    rho = np.nan_to_num(rho) + (1 + 3 * np.nan_to_num(rho)) / max(n_pre, 1)
+    rho = np.nan_to_num(rho) + (1 + 3 * np.nan_to_num(rho)) / np.maximum(n_pre, 1)
     rho = np.clip(rho, 0.0, 0.97)
     # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
     # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
     # terms) under persistent noise; the parametric AR(1) sandwich does not.
-    ar1_cov = ar1_sandwich(x_base[pre], sigma2, rho)
-    coef_cov = np.where(
-        np.einsum("mkk->m", ar1_cov)[:, None, None] > np.einsum("mkk->m", fit.cov)[:, None, None],
-        ar1_cov,
-        fit.cov,
-    )
-    cf_var = np.einsum("nk,mkj,nj->nm", x_base, coef_cov, x_base)
+    ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread)
+    bigger = np.einsum("mkk->m", ar1_cov) > np.einsum("mkk->m", hac_cov)
+    coef_cov = np.where(bigger[:, None, None], ar1_cov, hac_cov)
+    cf_var = ((x[None, :, :] @ coef_cov) * x[None, :, :]).sum(axis=2).T
     gap = y - cf
-    parts = [np.flatnonzero(design.x[:, c]) for c in design.post_cols]
-    seg_effect = np.zeros((m, len(parts)))
-    seg_se = np.zeros((m, len(parts)))
-    for s, rows in enumerate(parts):
-        xbar = x_base[rows].mean(axis=0)
-        seg_effect[:, s] = gap[rows].mean(axis=0)
-        var = np.einsum("k,mkj,j->m", xbar, coef_cov, xbar) + ar1_mean_variance(
-            sigma2, rho, len(rows)
+    n_seg = max(design.n_segments, 1)
+    seg_effect = np.zeros((m, n_seg))
+    seg_se = np.zeros((m, n_seg))
+    for s in range(n_seg):
+        mask = (segment == s).astype(float)
+        count = mask.sum(axis=0)
+        safe = np.maximum(count, 1)
+        xbar = (mask.T @ x) / safe[:, None]
+        seg_effect[:, s] = (gap * mask).sum(axis=0) / safe
+        var = np.einsum("mk,mkj,mj->m", xbar, coef_cov, xbar) + ar1_mean_variance(
+            sigma2, rho, count
         )
-        seg_se[:, s] = np.sqrt(np.clip(var, 0, None))
-    n_post = int(post.sum())
-    if n_post:
-        xbar = x_base[post].mean(axis=0)
-        effect = gap[post].mean(axis=0)
-        var = np.einsum("k,mkj,j->m", xbar, coef_cov, xbar) + ar1_mean_variance(sigma2, rho, n_post)
-        baseline = cf[post].mean(axis=0)
-    else:
-        effect = var = baseline = np.full(m, np.nan)
-    if design.trend_col is not None and n_post:
-        shift = design.t[post].mean() - design.t[pre].mean()
-        slope = fit.coef[col[design.trend_col]]
-        trend_contribution = slope * shift
-        k = col[design.trend_col]
-        trend_t = _ratio(slope, np.sqrt(np.clip(coef_cov[:, k, k], 0, None)))
+        seg_se[:, s] = np.where(count > 0, np.sqrt(np.clip(var, 0, None)), np.nan)
+    post_f = post.astype(float)
+    safe_post = np.maximum(n_post, 1)
+    xbar = (post_f.T @ x) / safe_post[:, None]
+    effect = np.where(n_post > 0, (gap * post_f).sum(axis=0) / safe_post, np.nan)
+    var = np.einsum("mk,mkj,mj->m", xbar, coef_cov, xbar) + ar1_mean_variance(sigma2, rho, n_post)
+    baseline = np.where(n_post > 0, (cf * post_f).sum(axis=0) / safe_post, np.nan)
+    safe_pre = np.maximum(n_pre, 1)
+    if design.trend_col is not None:
+        shift = (post_f.T @ design.t) / safe_post - (pre_f.T @ design.t) / safe_pre
+        slope = coef[design.trend_col]
+        trend_contribution = np.where(n_post > 0, slope * shift, 0.0)
+        c = design.trend_col
+        trend_t = _ratio(slope, np.sqrt(np.clip(coef_cov[:, c, c], 0, None)))
     else:
         trend_contribution = np.zeros(m)
         trend_t = np.zeros(m)
-    if design.seasonal_cols and n_post:
-        idx = [col[c] for c in design.seasonal_cols]
-        season = x_base[:, idx] @ fit.coef[idx]
-        seasonal_contribution = season[post].mean(axis=0) - season[pre].mean(axis=0)
+    if design.seasonal_cols:
+        idx = list(design.seasonal_cols)
+        season = x[:, idx] @ coef[idx]
+        seasonal_contribution = np.where(
+            n_post > 0,
+            (season * post_f).sum(axis=0) / safe_post - (season * pre_f).sum(axis=0) / safe_pre,
+            0.0,
+        )
     else:
         seasonal_contribution = np.zeros(m)
     if design.spike_col is not None:
-        k = col[design.spike_col]
-        spike_coef = fit.coef[k]
-        width = int(design.x[:, design.spike_col].sum())
-        spike_var = np.maximum(coef_cov[:, k, k], ar1_mean_variance(sigma2, rho, width))
+        c = design.spike_col
+        spike_coef = coef[c]
+        width = int(x[:, c].sum())
+        spike_var = np.maximum(coef_cov[:, c, c], ar1_mean_variance(sigma2, rho, width))
         spike_t = _ratio(spike_coef, np.sqrt(np.clip(spike_var, 0, None)))
     else:
         spike_coef = np.zeros(m)
         spike_t = np.zeros(m)
+    df = np.array(
+        [equivalent_df(int(a), lags, int(b)) for a, b in zip(n_pre, n_pre - rank, strict=True)]
+    )
     return SegmentedFit(
         effect_abs=effect,
         se_abs=np.sqrt(np.clip(var, 0, None)),
-        df_resid=equivalent_df(n_pre, lags, fit.df_resid),
+        df_resid=df,
         baseline=baseline,
         segment_effect=seg_effect,
         segment_se=seg_se,

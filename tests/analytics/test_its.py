@@ -39,11 +39,12 @@ def test_design_columns_by_data_length():
     assert sum(n.startswith("dow_") for n in design.names) == 6
     assert sum(n.startswith("annual_") for n in design.names) == 4
     assert "pre_spike" in design.names
-    assert len(design.post_cols) == 3
-    np.testing.assert_allclose(design.segment_weights.sum(), 1.0)
+    assert design.n_segments == 3
+    assert set(np.unique(design.segment[design.post])) == {0, 1, 2}
+    assert (design.segment[~design.post] == -1).all()
     short = build_design(daily(60, 5), GO, "D")
     assert not any(n.startswith("annual_") for n in short.names)
-    assert len(short.post_cols) == 1
+    assert short.n_segments == 1
 
 
 def test_pre_period_fit_matches_statsmodels():
@@ -53,7 +54,7 @@ def test_pre_period_fit_matches_statsmodels():
     y = 50 + 0.02 * np.arange(len(dates))[:, None] + rng.normal(size=(len(dates), 2))
     fit = fit_segmented(design, y)
     pre = ~design.post
-    base = [c for c in range(design.x.shape[1]) if c not in design.post_cols]
+    base = list(range(design.x.shape[1]))
     lags = long_run_lags(int(pre.sum()))
     for j in range(2):
         # sm.OLS(y_pre, X_pre).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
@@ -91,6 +92,24 @@ def test_ar1_sandwich_matches_the_dense_formula():
     dense = bread @ x.T @ sigma @ x @ bread  # reference: the sandwich with the full n x n matrix
     got = ar1_sandwich(x, np.array([sigma2]), np.array([rho]))[0]
     np.testing.assert_allclose(got, dense, rtol=1e-9)
+
+
+def test_batched_go_lives_match_one_fit_per_go_live():
+    from analytics.its import batch_designs
+
+    rng = np.random.default_rng(5)
+    dates = daily(300, 100)
+    go = np.array([GO, GO - pd.Timedelta(days=40), GO + pd.Timedelta(days=30)], "datetime64[ns]")
+    y = 20 + rng.normal(size=(len(dates), 3)).cumsum(axis=0) * 0.1
+    for idx, design in batch_designs(dates, go, "D"):
+        batched = fit_segmented(design, y[:, idx])
+        for col, j in enumerate(idx):
+            alone = fit_segmented(build_design(dates, pd.Timestamp(go[j]), "D"), y[:, j])
+            np.testing.assert_allclose(batched.effect_abs[col], alone.effect_abs[0], rtol=1e-7)
+            np.testing.assert_allclose(batched.se_abs[col], alone.se_abs[0], rtol=1e-7)
+            np.testing.assert_allclose(
+                batched.counterfactual[:, col], alone.counterfactual[:, 0], rtol=1e-7
+            )
 
 
 def test_noise_free_level_shift_is_recovered_exactly():

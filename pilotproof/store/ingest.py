@@ -1,15 +1,23 @@
 """CSV ingest: read, recognise, validate and stage metrics and pilots files in DuckDB.
 
-Every file is read by DuckDB's own CSV reader with all columns as text (`VARCHAR`), numbered in
-file order, then typed with `TRY_CAST`; a cast that fails is a problem at that row, never a crash.
-Validation is set-based SQL over the staged rows, so a 2.6M-row file costs a few scans, not a
-Python loop. Nothing is written to the permanent tables here: `Store.ingest` writes a staged
-batch in one transaction.
+Two paths, one contract (`Store.ingest` picks):
+- **fast**, for clean new files: DuckDB's reader parses the file straight into `observations`
+  inside one transaction (numbers, and ISO dates, typed by the reader itself, as a bare
+  `read_csv` does); a handful of set-based queries then check the inserted rows (signs, rates,
+  NaN/inf, groups, catalog, go-live dates, duplicate keys, untrimmed strings). Any doubt - a read
+  error, a NOT NULL violation, a failed check - rolls the transaction back and hands over to:
+- **careful**: every file is read with all columns as text (`VARCHAR`) and its records
+  numbered, then typed with `TRY_CAST`, so each failure is a problem at its line and column.
+  Validation is set-based SQL over the staged rows, never a Python loop over rows. Nothing is
+  written unless there is no problem at all, then everything in one transaction.
+A test forces the careful path on clean files and requires the same database as the fast one.
 
 Line numbers are physical lines of the file with the header as line 1. DuckDB numbers records, not
 lines, and skips blank lines; when a file contains a quote character or a blank line (so a record
 may span several lines, or lines are skipped), the record numbers are mapped back to physical lines
-by re-reading the file with Python's `csv` module — only on the error path.
+by re-reading the file with Python's `csv` module - only on the error path. Ragged rows, broken
+quoting and bad encodings make DuckDB's reader fail; the file is then re-read with `csv` to name
+each bad line.
 
 Layouts, told apart by the header:
 - long: `pilot_id, date, metric, value` and optional `group, unit, segment, volume, direction`;

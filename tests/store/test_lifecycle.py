@@ -304,3 +304,22 @@ def test_refused_ingests_leave_no_gap_in_upload_ids(seeded: Store) -> None:
     assert result.upload_ids == (3,)
     again = seeded.ingest([("ok.csv", HEAD.encode() + b"P1,2024-05-01,cycle_time,1\n")])
     assert seeded.uploads()["upload_id"].tolist() == [1, 2, 3, 4] and again.noop
+
+
+def test_hostile_text_is_stored_as_text(seeded: Store, snapshot) -> None:
+    """Quotes, SQL and formulas in headers and cells are values: parameterised, never run."""
+    nasty_id = "P1'); DROP TABLE pilots; --"
+    pilots = (
+        'pilot_id,go_live,pilot_name,"weird ""col"""\n'
+        f'"{nasty_id}",2024-01-01,"=HYPERLINK(""http://x"")",x\n'
+    )
+    metrics = f'pilot_id,date,metric,value\n"{nasty_id}",2024-01-01,cycle_time,1\n'
+    seeded.ingest([("p.csv", pilots.encode()), ("m.csv", metrics.encode())])
+    stored = seeded.pilots().set_index("pilot_id")
+    assert stored.loc[nasty_id, "pilot_name"] == '=HYPERLINK("http://x")'
+    assert "P1" in stored.index  # the table is still there, with the earlier pilots
+    assert nasty_id in set(seeded.observations()["pilot_id"])
+    before = snapshot(seeded)
+    with pytest.raises(StoreError):
+        seeded.ingest([("m.csv", b'pilot_id,date,metric,value\n"x\'--",2024-01-01,cycle_time,1\n')])
+    assert snapshot(seeded) == before

@@ -69,7 +69,7 @@ def version() -> int:
     return store().data_version()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _read(path: str, data_version: int, what: str) -> pd.DataFrame:
     return getattr(_open(path), what)()
 

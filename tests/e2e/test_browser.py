@@ -86,9 +86,14 @@ def test_upload_verdict_chart_export(app_url, page, tmp_path):
 def test_portfolio_shows_headline_and_the_sample_pilots(app_url, page):
     page.goto(app_url)
     page.get_by_role("heading", name="Portfolio", exact=True).wait_for()
-    page.get_by_role("heading", name="Maturity by company", exact=True).wait_for(timeout=90_000)
+    page.get_by_text("Experimenting, expanding, coordinating").wait_for(timeout=90_000)
     wait_idle(page)
     metrics = page.locator("[data-testid='stMetric']")
+    metrics.nth(3).wait_for()
     assert metrics.count() == 4
     assert metrics.first.inner_text().split() == ["Pilots", "14"]
-    assert page.locator("[data-testid='stDataFrame']").count() >= 3
+    tables = page.locator("[data-testid='stDataFrame']")
+    tables.first.wait_for()  # the pilots table; the grids below draw as they scroll into view
+    page.get_by_text("Experimenting, expanding, coordinating").scroll_into_view_if_needed()
+    tables.nth(2).wait_for()  # pilots, purgatory, maturity
+    page.locator(".js-plotly-plot").first.wait_for()  # the decision board

@@ -28,7 +28,9 @@ def infer_frequency(dates) -> Frequency | None:
     """
     values = np.asarray(dates, dtype="datetime64[ns]")
     values = values[~np.isnat(values)]
-    days = np.unique(values.astype("datetime64[D]").astype(np.int64))
+    days = values.astype("datetime64[D]").astype(np.int64)
+    if days.size > 1 and not (np.diff(days) > 0).all():  # not already sorted and distinct
+        days = np.unique(days)
     if days.size < 2:
         return None
     gap = float(np.median(np.diff(days)))

@@ -9,6 +9,7 @@ a significant one (the effect is a rebound, or it fades).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,7 +98,8 @@ def check_pre_trend(est: Estimate, sig: Significance, sign: float) -> CheckResul
         True,
         text,
         statistic=est.trend_t,
-        p_value=None if est.placebo_t is None else float(2 * stats.norm.sf(abs(est.placebo_t))),
+        # two-sided normal p-value of the placebo effect: 2 * scipy.stats.norm.sf(|t|)
+        p_value=None if est.placebo_t is None else math.erfc(abs(est.placebo_t) / math.sqrt(2)),
     )
 
 

@@ -1,0 +1,32 @@
+"""Chart images: one kaleido session renders every figure, in the order given."""
+
+from __future__ import annotations
+
+import io
+
+import plotly.graph_objects as go
+from PIL import Image
+
+from pilotproof.export.images import FigureSpec, compact, render_pngs
+
+
+def test_figures_come_back_in_order_at_their_size_with_progress():
+    sizes = [(300, 200), (500, 260), (220, 400), (410, 300)]
+    specs = [FigureSpec(go.Figure(go.Bar(y=[1, i + 2])), w, h) for i, (w, h) in enumerate(sizes)]
+    seen = []
+    rendered = render_pngs(specs, lambda f, text: seen.append(text), scale=1.0)
+    assert rendered.problem == ""
+    assert [Image.open(io.BytesIO(png)).size for png in rendered.pngs] == sizes
+    assert seen == [f"Chart {i} of 4" for i in range(1, 5)]
+
+
+def test_compact_keeps_size_and_shrinks_a_chart():
+    spec = FigureSpec(go.Figure(go.Scatter(y=list(range(200)), mode="lines")), 600, 300)
+    png = render_pngs([spec], compact_pngs=False).pngs[0]
+    smaller = compact(png)
+    assert Image.open(io.BytesIO(smaller)).size == Image.open(io.BytesIO(png)).size
+    assert len(smaller) < len(png)
+
+
+def test_nothing_to_render():
+    assert render_pngs([]).pngs == ()

@@ -130,17 +130,10 @@ def _comparison(report: Report) -> str:
 
 
 def _pilot(p: PilotSection, report: Report) -> str:
-    meta = " &middot; ".join(
-        escape(x)
-        for x in (
-            p.pilot_id,
-            p.company,
-            p.function,
-            p.vendor and f"vendor {p.vendor}",
-            (p.go_live is not None and f"go-live {p.go_live:%Y-%m-%d}") or "",
-        )
-        if x
-    )
+    facts = [p.pilot_id, p.company, p.function, f"vendor {p.vendor}" if p.vendor else ""]
+    if p.go_live is not None:
+        facts.append(f"go-live {p.go_live:%Y-%m-%d}")
+    meta = " &middot; ".join(escape(x) for x in facts if x)
     parts = [
         f'<section id="pilot-{escape(p.pilot_id, quote=True)}">',
         f"<h2>{escape(p.action_title)}</h2>",

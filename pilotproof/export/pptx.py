@@ -58,6 +58,8 @@ WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.45)
 SUMMARY_ROWS_PER_SLIDE = 6
 COMPARISON_ROWS_PER_SLIDE = 14
+MAX_TABLE_METRICS = 7  # more do not fit a slide; the workbook holds them all
+MAX_CHECK_METRICS = 5
 MAX_DAILY_POINTS = 150
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -340,7 +342,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         )
     rows = [["Metric", "Verdict", "Effect", "95% interval", "Bar to clear"]]
     fills: dict[tuple[int, int], str] = {}
-    for r, e in enumerate(p.effects[:7], start=1):
+    for r, e in enumerate(p.effects[:MAX_TABLE_METRICS], start=1):
         rows.append(
             [
                 humanise(e.metric),
@@ -364,6 +366,19 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         name="Effect table",
     )
     bridge_top = top + table.height + Inches(0.2)
+    hidden = len(p.effects) - MAX_TABLE_METRICS
+    if hidden > 0:
+        _text(
+            slide,
+            f"+ {hidden} more metrics in the Excel appendix",
+            right,
+            bridge_top,
+            Inches(4.65),
+            Inches(0.3),
+            size=9,
+            color=MUTED,
+        )
+        bridge_top += Inches(0.3)
     if p.net_value is not None:
         _bridge_chart(slide, p, right, bridge_top, Inches(4.65), HEIGHT - bridge_top - Inches(0.55))
     else:
@@ -381,11 +396,15 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
 
 def _checks(deck, report: Report, p: PilotSection) -> None:
     slide = _slide(deck, report, f"{p.name}: value-mirage checks, guardrails and readiness")
-    metrics = p.check_metrics[:5]
+    metrics = p.check_metrics[:MAX_CHECK_METRICS]
     top = Inches(1.5)
+    more = len(p.check_metrics) - len(metrics)
+    heading = "Value-mirage checks" + (
+        f" (first {len(metrics)} metrics; all in the workbook)" if more > 0 else ""
+    )
     _text(
         slide,
-        "Value-mirage checks",
+        heading,
         MARGIN,
         top - Inches(0.05),
         Inches(7),

@@ -167,3 +167,20 @@ def test_long_daily_series_are_drawn_as_weekly_means_that_never_straddle_go_live
     assert set(full["observed"].round(9)) == {13.0, 11.0}
     short, note = pptx.display_series(replace(effect, series=frame[:100]), go_live)
     assert note == "" and len(short) == 100
+
+
+def test_metrics_beyond_the_table_are_pointed_to_the_workbook(results, pilots, observations):
+    from dataclasses import replace
+
+    from pilotproof.export.content import build_report
+
+    base = results[0].metrics[1]
+    extra = tuple(replace(base, metric=f"guardrail_{i}") for i in range(8))
+    crowded = replace(results[0], metrics=(results[0].metrics[0], *extra))
+    deck = Presentation(io.BytesIO(pptx.render(build_report((crowded,), pilots, observations))))
+    evidence = _texts(deck.slides[2])
+    assert "+ 2 more metrics in the Excel appendix" in evidence
+    assert "guardrail_5" not in " ".join(evidence) and "guardrail 5" in " ".join(evidence)
+    assert "guardrail 6" not in " ".join(evidence)
+    checks = _texts(deck.slides[3])
+    assert "Value-mirage checks (first 5 metrics; all in the workbook)" in checks

@@ -171,3 +171,20 @@ def test_fast_and_careful_paths_write_the_same(
         pd.testing.assert_frame_equal(one, other)
     assert fast[3] == careful[3]
     assert len(fast[0]) == 6
+
+
+def test_duplicate_keys_across_files_in_one_batch(store: Store) -> None:
+    from pilotproof.store import IngestError
+
+    head = b"pilot_id,date,metric,value\n"
+    pilots = ("p.csv", b"pilot_id,go_live\nP1,2024-01-01\n")
+    same = [("a.csv", head + b"P1,2024-01-01,cycle_time,3\n")] * 2
+    store.ingest([pilots, same[0], ("b.csv", same[1][1])])
+    assert store.observations()["value"].tolist() == [3.0]
+    with pytest.raises(IngestError, match=r"b\.csv:2: column value: conflicting duplicate"):
+        store.ingest(
+            [
+                ("a2.csv", head + b"P1,2024-02-01,cycle_time,3\n"),
+                ("b.csv", head + b"P1,2024-02-01,cycle_time,4\n"),
+            ]
+        )

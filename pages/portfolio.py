@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics import portfolio_health as health
 from pilotproof import ui
-from pilotproof.views import decision_board_chart, money, portfolio_table
+from pilotproof.views import decision_board_chart, money, nice, portfolio_table
 
 WIDE = {"hide_index": True, "width": "stretch"}
 
@@ -65,7 +65,8 @@ st.subheader("Pilot purgatory")
 stuck = health.purgatory(results, pilots, ui.as_of())
 if stuck:
     st.caption(f"Live {health.PURGATORY_DAYS} days or more with no scale or stop decision.")
-    st.dataframe(pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id"), **WIDE)
+    stuck_table = pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id")
+    st.dataframe(stuck_table.rename(columns=nice), **WIDE)
 else:
     st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
 
@@ -73,7 +74,7 @@ st.subheader("AI sprawl")
 groups = health.sprawl(pilots)
 if groups:
     st.caption("Several AI tools in one function of one company, without a shared standard.")
-    st.dataframe(pd.DataFrame([asdict(g) for g in groups]), **WIDE)
+    st.dataframe(pd.DataFrame([asdict(g) for g in groups]).rename(columns=nice), **WIDE)
 else:
     st.success("No function runs overlapping AI tools.")
 

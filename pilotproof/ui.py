@@ -174,6 +174,6 @@ def progress_callback(bar):
 
     def report(share: float, message: str = "") -> None:
         share = min(max(float(share), 0.0), 1.0)
-        bar.progress(share, text=f"{message or 'Writing'}… {share:.0%}")
+        bar.progress(share, text=f"{(message or 'working').capitalize()} ({share:.0%})")
 
     return report

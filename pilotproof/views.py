@@ -228,7 +228,7 @@ def decision_board_chart(board: pd.DataFrame):
         barmode="stack",
         height=max(220, 40 + 26 * len(rows)),
         margin={"t": 10, "l": 10, "r": 10, "b": 30},
-        legend={"orientation": "h", "y": -0.12, "x": 0},
+        legend={"orientation": "h", "y": -0.12, "x": 0, "traceorder": "normal"},
         xaxis={"title": {"text": "pilots"}, "dtick": 1},
         yaxis={"autorange": "reversed"},
     )

@@ -54,6 +54,11 @@ def main() -> None:
                             "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                             timeout=60_000,
                         )
+                        if name == "export":
+                            page.get_by_role("button", name="Build the summary").click()
+                            page.get_by_role("button", name="Download PPTX").wait_for(
+                                timeout=120_000
+                            )
                         _settle(page)
                         suffix = "" if scheme == "light" else "-dark"
                         target = OUT / f"{name}{suffix}.png"

@@ -82,6 +82,13 @@ METHOD_LABELS: dict[str, str] = {
     "none": "no estimate",
 }
 
+METHOD_SHORT: dict[str, str] = {
+    "its": "ITS",
+    "did": "DiD",
+    "synthetic_control": "synthetic control",
+    "none": "-",
+}
+
 
 @dataclass(frozen=True)
 class Footer:
@@ -149,6 +156,10 @@ class EffectRow:
     @property
     def reasons_text(self) -> str:
         return ", ".join(REASON_LABELS.get(r, r) for r in self.reasons)
+
+    @property
+    def method_text(self) -> str:
+        return METHOD_SHORT.get(self.method, self.method)
 
 
 @dataclass(frozen=True)

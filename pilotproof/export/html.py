@@ -199,7 +199,7 @@ def _effect_cells(e: EffectRow, prefix: str = "") -> str:
         f'<td><span class="chip" style="background:{color}">{escape(verdict)}</span></td>'
         f'<td class="num">{escape(e.effect_text)}</td>'
         f'<td class="num">{escape(e.interval_text)}</td>'
-        f"<td>{escape(e.bar_text)}</td><td>{escape(e.method)}</td>"
+        f"<td>{escape(e.bar_text)}</td><td>{escape(e.method_text)}</td>"
         f"<td>{escape(e.reasons_text)}</td></tr>"
     )
 

@@ -288,3 +288,45 @@ def test_user_text_is_never_live_markdown(sample_db):
     for page in ("pages/portfolio.py", "pages/compare.py", "pages/readiness.py"):
         other = open_page(page)
         assert not any("[click me](http" in m.value for m in other.markdown)
+
+
+def test_settings_saves_catalog_defaults(sample_db):
+    app = open_page("pages/settings.py")
+    metrics = list(app.data_editor[0].value["metric"])
+    edit = {
+        "edited_rows": {metrics.index("cycle_time"): {"threshold_pct": 15.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.session_state["catalog_editor"] = edit
+    app.run()
+    save = next(b for b in app.button if b.label == "Save catalog defaults")
+    assert not save.disabled
+    save.click().run()
+    assert not app.exception
+    catalog = store_for(sample_db).catalog().set_index("metric")
+    assert catalog.at["cycle_time", "threshold_pct"] == 15.0
+    assert catalog.at["cycle_time", "tolerance_pct"] == 5.0  # untouched
+
+
+def test_upload_over_the_size_limit_is_refused_with_a_message(sample_db):
+    from streamlit import config
+
+    limit = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 0)
+    try:
+        app = open_page("pages/upload.py")
+        app.file_uploader[0].set_value(("big.csv", GOOD_METRICS, "text/csv")).run()
+    finally:
+        config.set_option("server.maxUploadSize", limit)
+    assert any("Over the 0 MB limit" in e.value and r"big\.csv" in e.value for e in app.error)
+    assert not any(b.label == "Commit upload" for b in app.button)
+
+
+def test_new_upload_refreshes_the_cached_portfolio(sample_db, sample_pilots):
+    app = open_page("pages/portfolio.py")
+    assert app.metric[0].value == str(len(sample_pilots))
+    store_for(sample_db).ingest([("p.csv", GOOD_PILOTS), ("m.csv", GOOD_METRICS)], user="test")
+    app.run()
+    assert app.metric[0].value == str(len(sample_pilots) + 1)
+    assert "Upload test bot" in set(app.dataframe[0].value["pilot"])

@@ -105,3 +105,18 @@ def test_long_footer_fits_excel_limit(results, pilots, observations):
     footer = xlsx._excel_footer(report)
     assert len(footer) <= 255
     assert footer.startswith("&L")
+
+
+def test_bridge_chart_data_is_the_waterfall_of_the_net_value(book):
+    sheet = book["Charts"]
+    cells = {c.coordinate: c.value for row in sheet.iter_rows() for c in row}
+    header = next(k for k, v in cells.items() if v == "step" and k.startswith("U"))
+    top = int(header[1:])
+    rows = [
+        [cells.get(f"{col}{top + i}") for col in "UVWXY"] for i in range(1, 4)
+    ]  # P1: gross 480k, running cost 120k, net 360k
+    assert rows == [
+        ["Gross value", 0, 480_000, 0, 0],
+        ["Running cost", 360_000, 120_000, 0, 0],
+        ["Net value", 0, 360_000, 0, 0],
+    ]

@@ -106,6 +106,12 @@ def test_explorer_adds_an_event_that_stays_in_the_store(sample_db):
     assert list(events["label"]) == ["Claims re-org [link](http://x)"]
     table = app.dataframe[0].value
     assert "Claims re-org [link](http://x)" in set(table["label"])
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    notes = [n["text"] for n in spec["layout"]["annotations"]]
+    assert "Claims re-org [link](http://x)" in notes  # on the timeline, as plain text
+
+    next(b for b in app.button if b.label == "Remove event").click().run()
+    assert store_for(sample_db).events("HB-TRIAGE").empty
 
 
 def test_compare_marks_best_and_worst_and_filters(sample_db, sample_pilots):

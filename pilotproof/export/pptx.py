@@ -149,6 +149,7 @@ def _cover(deck, report: Report) -> None:
     band.fill.solid()
     band.fill.fore_color.rgb = INK
     band.line.fill.background()
+    band.shadow.inherit = False
     _text(
         slide,
         report.title,
@@ -179,6 +180,7 @@ def _cover(deck, report: Report) -> None:
         chip.fill.solid()
         chip.fill.fore_color.rgb = rgb(charts.DECISION_COLORS.get(decision, "#999999"))
         chip.line.fill.background()
+        chip.shadow.inherit = False
         frame = chip.text_frame
         frame.text = f"{count}  {decision}"
         frame.paragraphs[0].font.size = Pt(22)
@@ -300,6 +302,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
     chip.fill.solid()
     chip.fill.fore_color.rgb = rgb(charts.DECISION_COLORS.get(p.decision, "#999999"))
     chip.line.fill.background()
+    chip.shadow.inherit = False
     chip.text_frame.text = clean(p.decision_label)
     chip.text_frame.paragraphs[0].font.size = Pt(12)
     chip.text_frame.paragraphs[0].font.bold = True

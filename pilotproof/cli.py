@@ -48,7 +48,11 @@ def cmd_pilots(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         frame = store.pilots()
     if args.format == "json":
-        print(frame.to_json(orient="records", date_format="iso", indent=2))
+        import json
+
+        records = frame.assign(go_live=frame["go_live"].dt.strftime("%Y-%m-%d"))
+        records = records.astype(object).where(records.notna(), None)
+        print(json.dumps(records.to_dict(orient="records"), indent=2, allow_nan=False))
     elif args.format == "csv":
         sys.stdout.write(frame.to_csv(index=False, date_format="%Y-%m-%d"))
     elif frame.empty:

@@ -73,7 +73,8 @@ def test_pilots_formats(files, tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert main(["pilots", "--db", db, "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)
-    assert records[0]["pilot_id"] == "P1" and records[0]["go_live"].startswith("2024-02-01")
+    assert records[0]["pilot_id"] == "P1" and records[0]["go_live"] == "2024-02-01"
+    assert records[0]["workflow"] is None and records[0]["monthly_cost"] is None
     assert main(["pilots", "--db", db, "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("pilot_id,pilot_name,company") and lines[1].startswith("P1,Bot,Acme")

@@ -31,6 +31,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     files: list[str | Path] = list(args.files)
     if args.pilots:
         files.insert(0, args.pilots)
+    if not files:
+        print(
+            "pilotproof ingest: give at least one file (METRICS.csv or --pilots)", file=sys.stderr
+        )
+        return 2
     with _open_store(args) as store:
         try:
             result = store.ingest(files, user=args.user)
@@ -134,7 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Validate metrics (and pilots) CSV files and load them in one transaction.",
     )
     ingest.add_argument(
-        "files", nargs="+", metavar="METRICS.csv", help="long or wide metrics files"
+        "files",
+        nargs="*",
+        metavar="METRICS.csv",
+        help="long or wide metrics files (a pilots file is recognised here too)",
     )
     ingest.add_argument(
         "--pilots", metavar="PILOTS.csv", help="pilots file (pilot_id, go_live, ...)"

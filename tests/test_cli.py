@@ -65,6 +65,14 @@ def test_many_problems_are_capped(files, tmp_path: Path, capsys) -> None:
     assert err[-1] == f"... and {120 - MAX_PRINTED} more problems"
 
 
+def test_ingest_pilots_alone_or_nothing(files, tmp_path: Path, capsys) -> None:
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["ingest", "--pilots", str(files["pilots"]), "--db", db]) == 0
+    assert "1 pilots upserted" in capsys.readouterr().out
+    assert main(["ingest", "--db", db]) == 2
+    assert "give at least one file" in capsys.readouterr().err
+
+
 def test_pilots_formats(files, tmp_path: Path, capsys) -> None:
     db = str(tmp_path / "cli.duckdb")
     assert main(["pilots", "--db", db]) == 0

@@ -40,7 +40,8 @@ VERDICT_LABELS: dict[Verdict, str] = {
 OBSERVED_COLOR = "#0072B2"
 COUNTERFACTUAL_COLOR = "#6B6B6B"
 CONTROL_COLOR = "#CC79A7"
-THRESHOLD_COLOR = "#000000"
+THRESHOLD_COLOR = "#8C8C8C"  # mid-tones read on light and dark themes alike
+REFERENCE_LINE_COLOR = "#8C8C8C"
 EVENT_COLOR = "#CC79A7"
 
 _BAND_FILL = "rgba(107, 107, 107, 0.22)"
@@ -128,12 +129,12 @@ def series_chart(
                 x=threshold.index,
                 y=threshold.to_numpy(),
                 mode="lines",
-                line={"color": THRESHOLD_COLOR, "dash": "dashdot", "width": 1.5},
+                line={"color": THRESHOLD_COLOR, "dash": "dashdot", "width": 2.5},
                 name=f"Scaling threshold ({effect.threshold_pct:g}% better)",
             )
         )
     if go_live_ts is not None:
-        fig.add_vline(x=go_live_ts, line={"color": "#444444", "width": 2})
+        fig.add_vline(x=go_live_ts, line={"color": REFERENCE_LINE_COLOR, "width": 2})
         fig.add_annotation(
             x=go_live_ts, y=1.0, yref="paper", text="Go-live", showarrow=False, yanchor="bottom"
         )
@@ -200,7 +201,7 @@ def forest_plot(
                 hovertemplate="threshold %{x:.1f}% better<extra></extra>",
             )
         )
-    fig.add_vline(x=0, line={"color": "#444444", "width": 1})
+    fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1})
     fig = _style(fig, title, "")
     fig.update_xaxes(title_text="Improvement vs counterfactual (%, right is better)")
     fig.update_yaxes(autorange="reversed", type="category", title_text="")
@@ -298,7 +299,7 @@ def aligned_multiples(
                        name=VERDICT_LABELS[effect.verdict]),
             **position,
         )  # fmt: skip
-        fig.add_vline(x=0, line={"color": "#444444", "width": 1}, **position)
+        fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1}, **position)
     fig.update_xaxes(title_text="Days since go-live", row=rows)
     fig.update_layout(height=230 * rows + 40, margin={"t": 50, "l": 40, "r": 20, "b": 40})
     fig.update_layout(font=_FONT)

@@ -216,8 +216,10 @@ def estimate_its(
     for idx, design in batch_designs(dates, go, freq):
         yy, ss = y[:, idx], np.asarray(sign, dtype=float)[idx]
         fit = fit_segmented(design, yy)
-        placebo = _placebo(dates, freq, yy, design)
         naive_diff, naive_p = welch_masked(yy, design.pre, design.post)
+        # the placebo can only unmask an apparent improvement: run it where there is one
+        apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
+        placebo = _placebo(dates, freq, yy, design, apparent)
         flags = screen_batch(yy, fit, design, ss)
         for col, j in enumerate(idx):
             flagged = bool(flags[col])
@@ -248,14 +250,14 @@ def estimate_its(
 
 
 def _placebo(
-    dates: pd.DatetimeIndex, freq: Frequency, y: np.ndarray, main: Design
+    dates: pd.DatetimeIndex, freq: Frequency, y: np.ndarray, main: Design, wanted: np.ndarray
 ) -> dict[int, tuple[float | None, float | None]]:
     """The same model fitted on the first two thirds of each pre-period, with a fake go-live
-    there and the rest of the pre-period as its post window: (effect, t) per column."""
+    there and the rest of the pre-period as its post window: (effect, t) per wanted column."""
     pre = main.pre if main.pre.ndim == 2 else main.pre[:, None].repeat(y.shape[1], axis=1)
     values = np.asarray(dates, dtype="datetime64[ns]")
     starts, ends, cols = [], [], []
-    for col in range(y.shape[1]):
+    for col in np.flatnonzero(wanted):
         rows = np.flatnonzero(pre[:, col])
         cut = int(len(rows) * PLACEBO_AT)
         if cut < MIN_PRE[freq] or len(rows) - cut < 3:

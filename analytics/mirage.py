@@ -90,6 +90,8 @@ def check_pre_trend(est: Estimate, sig: Significance, sign: float) -> CheckResul
         )
     elif placebo_fails:
         text = "A fake go-live in the pre-period shows a similar effect: the baseline is unstable."
+    elif est.placebo_t is None:
+        text = "No pre-existing trend explains the change."
     else:
         text = "No pre-existing trend explains the change, and a placebo go-live shows none."
     return CheckResult(

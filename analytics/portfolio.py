@@ -204,7 +204,7 @@ def _job(pilot_id, metric, spec, go_live, dates, y, controls, mix) -> SeriesJob:
     elif freq is None:
         problem = "Fewer than two dates."
     else:
-        post = np.asarray(dates >= go_live)
+        post = np.asarray(dates, dtype="datetime64[ns]") >= np.datetime64(go_live, "ns")
         n_pre, n_post = int((~post).sum()), int(post.sum())
         if n_pre < MIN_PRE[freq] or n_post < MIN_POST[freq]:
             problem = (
@@ -345,32 +345,24 @@ def _with_note(effect: MetricEffect) -> MetricEffect:
     return replace(effect, note=metric_note(effect))
 
 
+SERIES_COLUMNS = ["observed", "counterfactual", "cf_low", "cf_high", "control"]
+
+
 def _series(dates: pd.DatetimeIndex, observed: np.ndarray, est: Estimate | None) -> pd.DataFrame:
+    """The chart columns `date, observed, counterfactual, cf_low, cf_high, control`."""
     n = len(dates)
-    nan = np.full(n, np.nan)
-    if est is None:
-        return pd.DataFrame(
-            {
-                "date": dates,
-                "observed": observed,
-                "counterfactual": nan,
-                "cf_low": nan,
-                "cf_high": nan,
-                "control": nan,
-            }
-        )
-    half = critical_t(est.df) * est.cf_se
-    return pd.DataFrame(
-        {
-            "date": dates.values,
-            "observed": observed,
-            "counterfactual": est.counterfactual,
-            "cf_low": est.counterfactual - half,
-            "cf_high": est.counterfactual + half,
-            "control": est.control if est.control is not None else nan,
-        },
-        copy=False,
-    )
+    block = np.full((n, 5), np.nan)
+    block[:, 0] = observed
+    if est is not None:
+        half = critical_t(est.df) * est.cf_se
+        block[:, 1] = est.counterfactual
+        block[:, 2] = est.counterfactual - half
+        block[:, 3] = est.counterfactual + half
+        if est.control is not None:
+            block[:, 4] = est.control
+    frame = pd.DataFrame(block, columns=SERIES_COLUMNS, copy=False)
+    frame.insert(0, "date", np.asarray(dates, dtype="datetime64[ns]"))
+    return frame
 
 
 # --- per pilot ----------------------------------------------------------------------------

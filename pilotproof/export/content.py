@@ -82,6 +82,8 @@ METHOD_LABELS: dict[str, str] = {
     "none": "no estimate",
 }
 
+MAX_DAILY_POINTS = 150  # past this, static charts show weekly means
+
 METHOD_SHORT: dict[str, str] = {
     "its": "ITS",
     "did": "DiD",
@@ -324,6 +326,28 @@ def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.S
     post = pd.to_datetime(series["date"]).to_numpy() >= go_live.to_datetime64()
     level = series["counterfactual"].astype(float) * (1 + sign * effect.threshold_pct / 100)
     return level.where(post)
+
+
+def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, str]:
+    """The series to draw, with its threshold level; long daily series as weekly means.
+
+    Two years of daily points with a weekly cycle turn a native chart into a solid smear, so
+    past `MAX_DAILY_POINTS` the chart shows 7-day means in weeks counted from go-live (no week
+    mixes pre and post periods). The tables and the workbook keep the exact figures.
+    """
+    series = effect.series.copy()
+    series["date"] = pd.to_datetime(series["date"])
+    levels = threshold_levels(effect, go_live)
+    series["threshold"] = float("nan") if levels is None else levels.to_numpy()
+    spacing = series["date"].diff().median()
+    if len(series) <= MAX_DAILY_POINTS or not spacing <= pd.Timedelta(days=2):
+        return series, ""
+    anchor = go_live if go_live is not None else series["date"].min()
+    weeks = (series["date"] - anchor).dt.days // 7
+    grouped = series.groupby(weeks.to_numpy(), sort=True)
+    weekly = grouped.mean(numeric_only=True)
+    weekly["date"] = grouped["date"].min()
+    return weekly.reset_index(drop=True), " (weekly means)"
 
 
 def humanise(metric: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -46,6 +47,7 @@ from pilotproof.export.content import (
     VERDICT_LABELS,
     PilotSection,
     Report,
+    display_series,
     humanise,
     interval,
     money,
@@ -103,6 +105,7 @@ STYLES = {
     "num": ParagraphStyle(
         "num", fontName=FONT, fontSize=8, leading=10, textColor=INK, alignment=TA_RIGHT
     ),
+    "th_small": ParagraphStyle("ths", fontName=BOLD, fontSize=6.5, leading=8, textColor=INK),
     "chip": ParagraphStyle("chip", fontName=BOLD, fontSize=8, leading=10, textColor=colors.white),
     "fail": ParagraphStyle(
         "fail", fontName=BOLD, fontSize=8, leading=10, textColor=colors.HexColor("#B04500")
@@ -158,15 +161,23 @@ def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | s
     for p in report.pilots:
         h = p.headline
         if h is not None and h.series is not None and not h.series.empty:
+            shown, _ = display_series(h, p.go_live)  # weekly means for long daily series
             figure = charts.series_chart(
-                h, p.go_live, unit=p.units.get(h.metric, ""), events=p.events
+                replace(h, series=shown), p.go_live, unit=p.units.get(h.metric, ""), events=p.events
             )
             figure.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
             specs.append(FigureSpec(figure, *SERIES_PX))
             slots.append(("series", p.pilot_id))
         bridge = charts.value_bridge(p.result)
         if bridge is not None:
-            bridge.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
+            # short step names fit the narrow column; the caption names the metric
+            bridge.update_traces(
+                x=["Gross value", "Running cost", "Net value"],
+                cliponaxis=False,
+                selector={"type": "waterfall"},
+            )
+            bridge.update_xaxes(tickangle=0)
+            bridge.update_layout(margin={"t": 36, "l": 60, "r": 20, "b": 40})
             specs.append(FigureSpec(bridge, *BRIDGE_PX))
             slots.append(("bridge", p.pilot_id))
     return specs, slots
@@ -286,7 +297,14 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
     left_width, right_width = 150 * mm, CONTENT_WIDTH - 154 * mm
     series_png = images.get(("series", p.pilot_id))
     if ("series", p.pilot_id) in images:
-        chart = _image(series_png, left_width, left_width * SERIES_PX[1] / SERIES_PX[0], problem)
+        label = charts.metric_label(p.headline.metric, p.units.get(p.headline.metric, ""))
+        chart = [
+            _p(
+                f"{label}: observed vs counterfactual{display_series(p.headline, p.go_live)[1]}",
+                "h2",
+            ),
+            _image(series_png, left_width, left_width * SERIES_PX[1] / SERIES_PX[0], problem),
+        ]
     else:
         chart = _p("No series to chart: the value metric has no data yet.", "meta")
     effects = _effects_table(p, right_width)
@@ -318,7 +336,8 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
         bridge = [
             _p("Annualised net value", "h2"),
             _p(
-                f"Net {money(net.annual_net)} per year (95% interval {money(net.ci_low)} to "
+                f"Net {money(net.annual_net)} per year on {humanise(net.metric)} "
+                f"(95% interval {money(net.ci_low)} to "
                 f"{money(net.ci_high)})",
                 "meta",
             ),
@@ -420,7 +439,7 @@ def _checks_table(p: PilotSection, width: float):
     metrics = p.check_metrics[:4]
     if not metrics:
         return _p("No checks were run.", "meta")
-    rows = [[_p("Check", "cell_bold"), *[_p(humanise(m), "cell_bold") for m in metrics]]]
+    rows = [[_p("Check", "cell_bold"), *[_p(humanise(m), "th_small") for m in metrics]]]
     for name in p.check_names:
         row = [_p(CHECK_LABELS.get(name, humanise(name)))]
         for metric in metrics:

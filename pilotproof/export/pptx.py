@@ -38,12 +38,12 @@ from pilotproof.export.content import (
     VERDICT_LABELS,
     PilotSection,
     Report,
+    display_series,
     humanise,
     interval,
     is_number,
     money,
     pct,
-    threshold_levels,
     waterfall_parts,
 )
 
@@ -60,7 +60,6 @@ SUMMARY_ROWS_PER_SLIDE = 6
 COMPARISON_ROWS_PER_SLIDE = 14
 MAX_TABLE_METRICS = 7  # more do not fit a slide; the workbook holds them all
 MAX_CHECK_METRICS = 5
-MAX_DAILY_POINTS = 150
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -683,28 +682,6 @@ def _bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
     chart.value_axis.tick_labels.number_format = "#,##0"
     chart.value_axis.tick_labels.number_format_is_linked = False
     chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
-
-
-def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, str]:
-    """The series to draw, with its threshold level; long daily series as weekly means.
-
-    Two years of daily points with a weekly cycle turn a native chart into a solid smear, so
-    past `MAX_DAILY_POINTS` the chart shows 7-day means in weeks counted from go-live (no week
-    mixes pre and post periods). The tables and the workbook keep the exact figures.
-    """
-    series = effect.series.copy()
-    series["date"] = pd.to_datetime(series["date"])
-    levels = threshold_levels(effect, go_live)
-    series["threshold"] = float("nan") if levels is None else levels.to_numpy()
-    spacing = series["date"].diff().median()
-    if len(series) <= MAX_DAILY_POINTS or not spacing <= pd.Timedelta(days=2):
-        return series, ""
-    anchor = go_live if go_live is not None else series["date"].min()
-    weeks = (series["date"] - anchor).dt.days // 7
-    grouped = series.groupby(weeks.to_numpy(), sort=True)
-    weekly = grouped.mean(numeric_only=True)
-    weekly["date"] = grouped["date"].min()
-    return weekly.reset_index(drop=True), " (weekly means)"
 
 
 def _error_bars(series, plus: Sequence[float], minus: Sequence[float]) -> None:

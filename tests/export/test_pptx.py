@@ -111,64 +111,6 @@ def test_control_characters_in_names_do_not_break_the_deck(results, pilots, obse
     assert "Bell bot" in _texts(deck.slides[1])
 
 
-def test_long_daily_series_are_drawn_as_weekly_means_that_never_straddle_go_live():
-    from dataclasses import replace
-
-    import numpy as np
-    import pandas as pd
-
-    from analytics.results import MetricEffect
-
-    go_live = pd.Timestamp("2026-03-04")  # a Wednesday: calendar weeks would straddle it
-    dates = pd.date_range("2025-06-01", "2026-09-30", freq="D")
-    post = dates >= go_live
-    frame = pd.DataFrame(
-        {
-            "date": dates,
-            "observed": np.where(post, 8.0, 10.0) + np.arange(len(dates)) % 7,
-            "counterfactual": 10.0,
-            "cf_low": np.where(post, 9.5, np.nan),
-            "cf_high": np.where(post, 10.5, np.nan),
-            "control": np.nan,
-        }
-    )
-    effect = MetricEffect(
-        pilot_id="P",
-        metric="cycle_time",
-        direction="lower_is_better",
-        kind="value",
-        verdict="real",
-        reasons=(),
-        method="its",
-        frequency="D",
-        n_pre=1,
-        n_post=1,
-        effect_pct=-20.0,
-        ci_low_pct=-22.0,
-        ci_high_pct=-18.0,
-        effect_abs=-2.0,
-        ci_low_abs=-2.2,
-        ci_high_abs=-1.8,
-        mde_pct=1.0,
-        baseline=10.0,
-        threshold_pct=10.0,
-        tolerance_pct=None,
-        series=frame,
-    )
-    shown, note = pptx.display_series(effect, go_live)
-    assert note == " (weekly means)"
-    assert len(shown) == pytest.approx(len(frame) / 7, abs=2)
-    assert go_live in set(shown["date"])  # a week starts on go-live
-    pre = shown["date"] < go_live
-    assert shown.loc[pre, "cf_low"].isna().all() and shown.loc[~pre, "cf_low"].eq(9.5).all()
-    assert shown.loc[~pre, "threshold"].eq(9.0).all() and shown.loc[pre, "threshold"].isna().all()
-    # whole weeks average the weekday cycle (0..6) away: observed mean is level + 3
-    full = shown.iloc[1:-1]
-    assert set(full["observed"].round(9)) == {13.0, 11.0}
-    short, note = pptx.display_series(replace(effect, series=frame[:100]), go_live)
-    assert note == "" and len(short) == 100
-
-
 def test_metrics_beyond_the_table_are_pointed_to_the_workbook(results, pilots, observations):
     from dataclasses import replace
 

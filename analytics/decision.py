@@ -40,16 +40,26 @@ def metric_verdict(
     checks: Sequence[CheckResult],
     mde_pct: float | None,
     threshold_pct: float | None,
+    worsening_pct: float | None = None,
+    tolerance_pct: float | None = None,
 ) -> tuple[Verdict, tuple[Reason, ...]]:
-    """The verdict for one metric from its interval, the naive test and the checks."""
+    """The verdict for one metric from its interval, the naive test and the checks.
+
+    A significant deterioration within the metric's tolerance (`worsening_pct`, positive when
+    worse) that a naive test would call an improvement, with a check naming why, is reported
+    as the mirage it is rather than as `worse`."""
     failing = tuple(c.name for c in checks if not c.passed)
     if sig is None or "insufficient_data" in failing:
         return "inconclusive", ("insufficient_data",)
     if sig.improved:
         return ("real", ()) if not failing else ("mirage", failing)
-    if sig.worsened:
-        return "worse", failing
     specific = tuple(name for name in failing if name != "noise")
+    if sig.worsened:
+        tolerance = tolerance_pct if tolerance_pct is not None else DEFAULT_TOLERANCE_PCT
+        slight = worsening_pct is not None and worsening_pct <= tolerance
+        if sig.naive_improved and specific and slight:
+            return "mirage", specific
+        return "worse", failing
     if sig.naive_improved or specific:
         return "mirage", failing
     limit = threshold_pct if threshold_pct is not None else DEFAULT_THRESHOLD_PCT

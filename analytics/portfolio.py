@@ -309,7 +309,9 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
     scale = 100.0 / abs(est.baseline)
     mde_pct = MDE_FACTOR * est.se_abs * scale
     effect_pct = est.effect_abs * scale
-    verdict, reasons = metric_verdict(sig, checks, mde_pct, spec.threshold_pct)
+    verdict, reasons = metric_verdict(
+        sig, checks, mde_pct, spec.threshold_pct, -spec.sign * effect_pct, spec.tolerance_pct
+    )
     rate_pct = mix_pct = None
     if split is not None and job.mix is not None:
         pre_level = float(job.y[~est.post].mean()) if (~est.post).any() else 0.0

@@ -79,6 +79,15 @@ def test_metric_verdict_rules(significance, checks, mde, expected):
     assert metric_verdict(significance, checks, mde, 10.0) == expected
 
 
+def test_a_slight_significant_worsening_behind_a_naive_win_is_a_mirage():
+    behind = sig(worsened=True, naive=True)
+    explained = [check("noise"), check("control_moved", False)]
+    assert metric_verdict(behind, explained, 2.0, 10.0, 1.5, 5.0) == ("mirage", ("control_moved",))
+    assert metric_verdict(behind, explained, 2.0, 10.0, 8.0, 5.0) == ("worse", ("control_moved",))
+    assert metric_verdict(behind, [check("noise")], 2.0, 10.0, 1.5, 5.0) == ("worse", ())
+    assert metric_verdict(sig(worsened=True), explained, 2.0, 10.0, 1.5, 5.0)[0] == "worse"
+
+
 def test_decision_rules():
     win = effect()
     small = effect(pct=-5.0)

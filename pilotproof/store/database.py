@@ -345,7 +345,7 @@ class Store:
                 raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
             report(0.1, "reading files")
             with self._write_lock, self._cursor() as cur:
-                sniffed = [_ingest.sniff(s, mapping) for s in sources]
+                sniffed = [_ingest.sniff(s, mapping, whole_file=False) for s in sources]
                 layouts = [lay for lay in sniffed if isinstance(lay, _ingest.Layout)]
                 result = None
                 if len(layouts) == len(sources) and _ingest.fast_eligible(layouts):
@@ -431,7 +431,8 @@ class Store:
                 if layout.kind == "pilots":
                     continue
                 cur.execute(*_ingest.fast_insert(source, layout, ids_by_file[file_no]))
-            if self._already_ingested(cur, [s.content_hash for s in sources]):
+            binary = any(s.first_nul() >= 0 for s in sources)
+            if binary or self._already_ingested(cur, [s.content_hash for s in sources]):
                 cur.execute("ROLLBACK")
                 return None
             series_stats = _new_series_stats(cur, first)

@@ -68,26 +68,62 @@ _LINE_IN_DUCKDB_ERROR = re.compile(r"Line: (\d+)")
 
 
 class Source:
-    """One input file: the name shown to the user, a path DuckDB can read, its bytes, and its
-    SHA-256, computed in a background thread (hashlib releases the GIL) so that hashing a large
-    file overlaps DuckDB reading it."""
+    """One input file: the name shown to the user, a path DuckDB can read, its first bytes, and
+    its SHA-256 and first NUL byte, found by a background thread that reads the file in chunks
+    (hashlib releases the GIL), so a large file is hashed while DuckDB loads it. The whole
+    content (`data`) is read only when a problem has to be placed on a line."""
 
-    def __init__(self, name: str, path: Path, data: bytes) -> None:
+    HEAD = 1 << 16
+    CHUNK = 1 << 22
+
+    def __init__(self, name: str, path: Path, data: bytes | None = None) -> None:
         self.name = name
         self.path = path
-        self.data = data
-        self._hash: str | None = None
-        self._hasher = threading.Thread(target=self._compute_hash, daemon=True)
-        self._hasher.start()
+        self._data = data
+        if data is not None:
+            self.head = data[: self.HEAD]
+        else:
+            with path.open("rb") as handle:
+                self.head = handle.read(self.HEAD)
+        self._hash = ""
+        self._nul = -1
+        self._scanner = threading.Thread(target=self._scan, daemon=True)
+        self._scanner.start()
 
-    def _compute_hash(self) -> None:
-        self._hash = hashlib.sha256(self.data).hexdigest()
+    def _scan(self) -> None:
+        digest = hashlib.sha256()
+        if self._data is not None:
+            digest.update(self._data)
+            self._nul = self._data.find(b"\x00")
+        else:
+            offset = 0
+            with self.path.open("rb") as handle:
+                while chunk := handle.read(self.CHUNK):
+                    digest.update(chunk)
+                    if self._nul < 0 and (at := chunk.find(b"\x00")) >= 0:
+                        self._nul = offset + at
+                    offset += len(chunk)
+        self._hash = digest.hexdigest()
 
     @property
     def content_hash(self) -> str:
-        self._hasher.join()
-        assert self._hash is not None
+        self._scanner.join()
         return self._hash
+
+    def first_nul(self) -> int:
+        """Offset of the first NUL byte (a binary file), or -1."""
+        self._scanner.join()
+        return self._nul
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    @property
+    def whole_in_head(self) -> bool:
+        return len(self.head) < self.HEAD
 
 
 @dataclass
@@ -131,22 +167,20 @@ class ValidationReport:
 
 
 def read_sources(files: Iterable[FileInput], workdir: Path) -> list[Source]:
-    """Load every input's bytes and hash; uploads given as bytes are written to `workdir`."""
+    """Open every input and start hashing it; uploads given as bytes are written to `workdir`."""
     sources: list[Source] = []
     for i, item in enumerate(files):
         if isinstance(item, tuple):
             name, data = item
             path = workdir / f"upload_{i}.csv"
             path.write_bytes(data)
-        else:
-            path = Path(item)
-            name = str(item)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
-                raise IngestError([problem]) from exc
-        sources.append(Source(name, path, data))
+            sources.append(Source(name, path, data))
+            continue
+        try:
+            sources.append(Source(str(item), Path(item)))
+        except OSError as exc:
+            problem = Problem(str(item), 1, "-", f"cannot read the file: {exc.strerror}")
+            raise IngestError([problem]) from exc
     return sources
 
 
@@ -154,13 +188,21 @@ def _normalise(name: str) -> str:
     return re.sub(r"\s+", "_", name.strip().strip("\ufeff").strip().lower())
 
 
-def sniff(source: Source, mapping: Mapping[str, str] | None = None) -> Layout | Problem:
-    """Recognise the file's layout from its first line, or say why it cannot be read."""
-    data = source.data
-    problem = _binary_problem(source)
+def sniff(
+    source: Source, mapping: Mapping[str, str] | None = None, whole_file: bool = True
+) -> Layout | Problem:
+    """Recognise the file's layout from its first line, or say why it cannot be read.
+
+    `whole_file=False` looks for binary content in the first 64 KB only (the fast path checks
+    the rest once the background scan is done)."""
+    problem = _binary_problem(source, whole_file)
     if problem:
         return problem
+    data = source.head
     newline = data.find(b"\n")
+    if newline < 0 and not source.whole_in_head:
+        data = source.data
+        newline = data.find(b"\n")
     first = data if newline < 0 else data[:newline]
     try:
         header_text = first.decode("utf-8-sig").rstrip("\r")
@@ -211,24 +253,29 @@ def sniff(source: Source, mapping: Mapping[str, str] | None = None) -> Layout | 
     for name in required:
         if name not in index:
             return Problem(source.name, 1, name, f"required column '{name}' is missing")
-    if newline < 0 or not _has_text(data, newline + 1):
+    if newline < 0 or not (
+        _has_text(data, newline + 1) or (not source.whole_in_head and _has_text(source.data, 0))
+    ):
         return Problem(source.name, 2, "-", "the file has a header but no data rows")
     return layout
 
 
-def _binary_problem(source: Source) -> Problem | None:
-    data = source.data
-    if not _has_text(data, 3 if data.startswith(b"\xef\xbb\xbf") else 0):
+def _binary_problem(source: Source, whole_file: bool = True) -> Problem | None:
+    head = source.head
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    if not _has_text(head, bom) and (source.whole_in_head or not _has_text(source.data, bom)):
         return Problem(source.name, 1, "-", "the file is empty")
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return Problem(
             source.name, 1, "-", "this is an Excel workbook, not CSV: save it as 'CSV UTF-8'"
         )
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Problem(source.name, 1, "-", "the file is UTF-16 text: save it as 'CSV UTF-8'")
-    nul = data.find(b"\x00")
+    nul = head.find(b"\x00")
+    if nul < 0 and whole_file:
+        nul = source.first_nul()
     if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
+        line = source.data.count(b"\n", 0, nul) + 1
         return Problem(source.name, line, "-", "binary data (a NUL byte), not CSV text")
     return None
 
@@ -423,7 +470,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _first_date_is_iso(source: Source, layout: Layout) -> bool:
     """Whether the first data row's date is a plain YYYY-MM-DD (then DuckDB parses dates)."""
-    head = bytes(source.data[:65536]).decode("utf-8-sig", errors="replace")
+    head = source.head.decode("utf-8-sig", errors="replace")
     try:
         rows = csv.reader(io.StringIO(head, newline=""), delimiter=layout.delimiter)
         next(rows)

@@ -245,3 +245,24 @@ def test_store_validate_knows_the_stored_pilots(csv_file, snapshot, seeded: Stor
     assert ok.ok
     unknown = seeded.validate([("m.csv", (HEAD + "P3,2024-02-01,cycle_time,4\n").encode())])
     assert [p.line for p in unknown.problems] == [2]
+
+
+def test_binary_bytes_late_in_a_large_file(csv_file, seeded: Store, snapshot) -> None:
+    """Only the first 64 KB are sniffed up front; a NUL further on is still refused, by line."""
+    dates = [
+        f"{y}-{m:02d}-{d:02d}"
+        for y in range(1950, 2000)
+        for m in range(1, 13)
+        for d in (1, 7, 13, 19, 25)
+    ]
+    body = HEAD + "".join(f"P1,{day},cycle_time,4\n" for day in dates)
+    assert len(body) > 2**16
+    path = csv_file("late.csv", body.encode() + b"P1,2001-01-01,cycle\x00time,4\n")
+    before = snapshot(seeded)
+    with pytest.raises(IngestError) as caught:
+        seeded.ingest([path])
+    line = body.count("\n") + 1
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:{line}: column -: binary data (a NUL byte), not CSV text"
+    ]
+    assert snapshot(seeded) == before

@@ -19,11 +19,14 @@ import io
 import math
 import re
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
+import xlsxwriter
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter, XyWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
@@ -62,6 +65,41 @@ MAX_TABLE_METRICS = 7  # more do not fit a slide; the workbook holds them all
 MAX_CHECK_METRICS = 5
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class _TextOnlyWorkbook:
+    """Mixin for python-pptx's chart-data writers: each native chart embeds a workbook that
+    python-pptx fills with xlsxwriter's `write()`, which turns a category such as a pilot named
+    `=HYPERLINK(...)` into a live formula behind "Edit data". Opened this way every string is
+    written as text."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file):
+        options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        workbook = xlsxwriter.Workbook(xlsx_file, options)
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class _CategoryWriter(_TextOnlyWorkbook, CategoryWorkbookWriter):
+    pass
+
+
+class _XyWriter(_TextOnlyWorkbook, XyWorkbookWriter):
+    pass
+
+
+class SafeCategoryChartData(CategoryChartData):
+    @property
+    def _workbook_writer(self):
+        return _CategoryWriter(self)
+
+
+class SafeXyChartData(XyChartData):
+    @property
+    def _workbook_writer(self):
+        return _XyWriter(self)
 
 
 def clean(text: object) -> str:
@@ -255,7 +293,7 @@ def _comparison_slide(slide, rows: list[dict]) -> None:
             color=MUTED,
         )
         return
-    data = CategoryChartData()
+    data = SafeCategoryChartData()
     data.categories = [r["label"] for r in rows]
     data.add_series("Improvement (%)", [round(r["improvement"], 2) for r in rows])
     frame = slide.shapes.add_chart(
@@ -547,7 +585,7 @@ def _series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     effect = p.headline
     series, shown_as = display_series(effect, p.go_live)
     series["x"] = (series["date"] - _EXCEL_EPOCH).dt.days.astype(float)
-    data = XyChartData()
+    data = SafeXyChartData()
     lines: list[tuple[str, dict]] = []
 
     def add(name: str, xs, ys, style: dict) -> None:
@@ -650,7 +688,7 @@ def _bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
         (f"Net value\n{money(net.annual_net)}", 0.0, net.annual_net),
     )
     parts = [waterfall_parts(start, end) for _, start, end in steps]
-    data = CategoryChartData(number_format="#,##0")
+    data = SafeCategoryChartData(number_format="#,##0")
     data.categories = [label for label, _, _ in steps]
     names = ("base up", "up", "base down", "down")
     for j, name in enumerate(names):

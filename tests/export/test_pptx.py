@@ -126,3 +126,19 @@ def test_metrics_beyond_the_table_are_pointed_to_the_workbook(results, pilots, o
     assert "guardrail 6" not in " ".join(evidence)
     checks = _texts(deck.slides[3])
     assert "Value-mirage checks (first 5 metrics; all in the workbook)" in checks
+
+
+def test_chart_data_workbooks_hold_names_as_text_not_formulas(deck, evil_name):
+    import openpyxl
+
+    embedded = [
+        openpyxl.load_workbook(io.BytesIO(shape.chart.part.chart_workbook.xlsx_part.blob))
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_chart
+    ]
+    cells = [
+        c for book in embedded for ws in book.worksheets for row in ws.iter_rows() for c in row
+    ]
+    assert f"{evil_name} · cost per invoice" in {c.value for c in cells}  # the forest's category
+    assert not [c for c in cells if c.data_type == "f"]

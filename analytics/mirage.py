@@ -185,7 +185,8 @@ def check_mix_shift(
     if split is None or standardised is None:
         return CheckResult("mix_shift", True, False, "No segments with volumes.")
     rate_sig = significance(standardised, sign)
-    fails = _explains(split.composition, split.total, sign) and not rate_sig.improved
+    rates_moved = _explains(split.rate, split.total, sign) and rate_sig.improved
+    fails = _explains(split.composition, split.total, sign) and not rates_moved
     text = (
         "The mix of segments moved, not the rates within them."
         if fails

@@ -37,3 +37,55 @@ def test_mix_series_is_volume_weighted_and_the_split_is_all_composition():
     assert split.total == pytest.approx(-20.0)
     assert split.rate == pytest.approx(0.0, abs=1e-9)
     assert split.composition == pytest.approx(-20.0)
+
+
+def _segmented(rate_change: float, post_share: float, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    go = pd.Timestamp("2025-03-03")
+    dates = pd.date_range(go - pd.Timedelta(days=120), periods=200, freq="D")
+    post = np.asarray(dates >= go)
+    frames = []
+    for segment, rate, share in (
+        ("simple", 60.0, np.where(post, post_share, 0.5)),
+        ("complex", 140.0, np.where(post, 1 - post_share, 0.5)),
+    ):
+        value = rate * np.where(post, 1 + rate_change, 1.0) * (1 + rng.normal(0, 0.02, 200))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "pilot_id": "S",
+                    "metric": "cycle_time",
+                    "date": dates,
+                    "group": "treatment",
+                    "unit": "",
+                    "segment": segment,
+                    "value": value,
+                    "volume": 1000 * share,
+                }
+            )
+        )
+    return pd.concat(frames)
+
+
+@pytest.mark.parametrize(
+    ("rate_change", "post_share", "verdict", "mix_shift_fails"),
+    [(0.0, 0.75, "mirage", True), (-0.2, 0.55, "real", False), (-0.2, 0.75, "real", False)],
+)
+def test_mix_shift_check_separates_rates_from_mix(
+    rate_change, post_share, verdict, mix_shift_fails
+):
+    from synth import catalog, empty_thresholds
+
+    from analytics.portfolio import analyze_portfolio
+
+    pilots = pd.DataFrame([{"pilot_id": "S", "go_live": pd.Timestamp("2025-03-03")}])
+    (result,) = analyze_portfolio(
+        _segmented(rate_change, post_share), pilots, catalog(), empty_thresholds()
+    )
+    effect = result.metrics[0]
+    check = next(c for c in effect.checks if c.name == "mix_shift")
+    assert check.applicable
+    assert (not check.passed) == mix_shift_fails
+    assert effect.verdict == verdict
+    assert effect.rate_effect_pct is not None and effect.mix_effect_pct is not None
+    assert effect.rate_effect_pct == pytest.approx(100 * rate_change, abs=2.0)

@@ -11,6 +11,7 @@ import asyncio
 import io
 import logging
 import os
+import queue
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -51,7 +52,7 @@ def render_pngs(
         return Rendered(())
     _point_at_chromium()
     step = progress or (lambda fraction, text: None)
-    outcome: dict[str, object] = {}
+    events: queue.Queue[tuple[str, object, str]] = queue.Queue()
 
     async def run() -> list[bytes]:
         import kaleido
@@ -66,7 +67,7 @@ def render_pngs(
                 opts["scale"] = scale
                 png = await session.calc_fig(charts.for_print(spec.figure), opts=opts)
                 done += 1
-                step(done / len(specs), f"Chart {done} of {len(specs)}")
+                events.put(("progress", done / len(specs), f"Chart {done} of {len(specs)}"))
                 return png
 
             # the session hands each figure to a free tab; gather keeps the input order
@@ -74,13 +75,21 @@ def render_pngs(
 
     def target() -> None:
         try:
-            outcome["pngs"] = asyncio.run(run())
+            events.put(("pngs", asyncio.run(run()), ""))
         except Exception as error:  # kaleido/choreographer raise many kinds; report any
-            outcome["error"] = error
+            events.put(("error", error, ""))
 
-    # asyncio.run needs a thread without a running event loop (Streamlit may have one).
-    worker = threading.Thread(target=target, name="kaleido-render")
+    # asyncio.run needs a thread without a running event loop (Streamlit may have one), and
+    # progress is reported from the caller's thread, where Streamlit can draw it.
+    worker = threading.Thread(target=target, name="kaleido-render", daemon=True)
     worker.start()
+    outcome: dict[str, object] = {}
+    while not outcome:
+        kind, value, text = events.get()
+        if kind == "progress":
+            step(value, text)  # type: ignore[arg-type]
+        else:
+            outcome[kind] = value
     worker.join()
     if "error" in outcome:
         error = outcome["error"]

@@ -30,3 +30,12 @@ def test_compact_keeps_size_and_shrinks_a_chart():
 
 def test_nothing_to_render():
     assert render_pngs([]).pngs == ()
+
+
+def test_progress_is_reported_from_the_calling_thread():
+    import threading
+
+    threads = set()
+    specs = [FigureSpec(go.Figure(go.Bar(y=[i])), 200, 150) for i in range(3)]
+    render_pngs(specs, lambda f, text: threads.add(threading.current_thread()), scale=1.0)
+    assert threads == {threading.current_thread()}  # Streamlit draws only from its own thread

@@ -587,7 +587,7 @@ def check(
         total += _go_live_checks(cur, layouts, go_live_known, findings)
     findings.sort(key=lambda f: (f.file_no, f.rn))
     kept = findings[:MAX_PROBLEMS]
-    return _to_problems(sources, kept), max(total, len(findings)), new_metrics
+    return _to_problems(sources, layouts, kept), max(total, len(findings)), new_metrics
 
 
 def _value_column(layout: Layout, metric: str | None) -> str:
@@ -922,7 +922,9 @@ def _go_live_checks(
     return total
 
 
-def _to_problems(sources: list[Source], findings: list[Finding]) -> list[Problem]:
+def _to_problems(
+    sources: list[Source], layouts: list[Layout], findings: list[Finding]
+) -> list[Problem]:
     """Turn record numbers into physical lines, file by file."""
     wanted: dict[int, set[int]] = {}
     refs = re.compile(r"\{line:(\d+):(\d+)\}")
@@ -930,7 +932,10 @@ def _to_problems(sources: list[Source], findings: list[Finding]) -> list[Problem
         wanted.setdefault(f.file_no, set()).add(f.rn)
         for file_no, rn in refs.findall(f.message):
             wanted.setdefault(int(file_no), set()).add(int(rn))
-    lines = {file_no: record_lines(sources[file_no], rns) for file_no, rns in wanted.items()}
+    lines = {
+        file_no: record_lines(sources[file_no], rns, layouts[file_no].delimiter)
+        for file_no, rns in wanted.items()
+    }
 
     def ref(match: re.Match) -> str:
         file_no, rn = int(match.group(1)), int(match.group(2))
@@ -942,14 +947,14 @@ def _to_problems(sources: list[Source], findings: list[Finding]) -> list[Problem
     ]
 
 
-def record_lines(source: Source, rns: set[int]) -> dict[int, int]:
+def record_lines(source: Source, rns: set[int], delimiter: str = ",") -> dict[int, int]:
     """Physical line (header = 1) where each data record (1-based) starts."""
     data = source.data
     simple = b'"' not in data and b"\n\n" not in data and b"\n\r\n" not in data
     if simple:
         return {rn: rn + 1 for rn in rns}
     text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     found: dict[int, int] = {}
     last_line, rn, top = 0, 0, max(rns)
     for i, record in enumerate(reader):

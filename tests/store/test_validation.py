@@ -120,6 +120,13 @@ BAD_FILES = [
         "'vier' is not a number",
     ),
     (
+        "european_quoted_newline",
+        'pilot_id;date;metric;value;segment\nP1;01.02.2024;cycle_time;4,5;"a;\nb"\n'
+        "P1;02.02.2024;cycle_time;-4,5;x\n",
+        "4: column value",
+        "cannot be negative: -4,5",
+    ),
+    (
         "european_impossible",
         "pilot_id;date;metric;value\nP1;31.02.2024;cycle_time;4,5\n",
         "2: column date",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analytics.estimate import Estimate, _estimate, search_spikes, welch
+from analytics.estimate import Estimate, _estimate, beats_longer_baseline, search_spikes, welch
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
 from analytics.its import build_design, fit_segmented
@@ -85,6 +85,7 @@ def estimate_did(
     spikes = search_spikes(gap, signs, main_design, main)
     c = int(spikes.choice[0])
     fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
+    beats = beats_longer_baseline(gap[:, 0], design, fit, sign) if c >= 0 else None
     naive_diff, naive_p = welch(y[~post][:, None], y[post][:, None])
     control_diff, control_p = welch(control[~post][:, None], control[post][:, None])
     return _estimate(
@@ -102,5 +103,6 @@ def estimate_did(
         control_diff=float(control_diff[0]),
         control_p=float(control_p[0]),
         parallel_p=p_parallel,
+        beats_baseline=beats,
         weights=weights,
     )

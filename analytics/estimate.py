@@ -62,6 +62,7 @@ class Estimate:
     placebo_t: float | None
     naive_diff: float  # post mean minus pre mean of the observed series
     naive_p: float
+    beats_baseline: bool | None = None  # after a bad spell: post level beats the longer-run one
     control_diff: float | None = None
     control_p: float | None = None
     parallel_p: float | None = None
@@ -135,6 +136,22 @@ def search_spikes(
         designs.append(design)
         fits.append(fit)
     return SpikeSearch(designs, fits, choice, best_t, best_size)
+
+
+def beats_longer_baseline(y: np.ndarray, design: Design, fit: SegmentedFit, sign: float) -> bool:
+    """After an unusual end-of-pre spell: is the post level significantly better than the
+    longer-run pre-period level (the pre-period without the spell)? Difference of means with
+    AR(1) variances from the spell model's residuals, 5% two-sided normal test."""
+    spell = design.x[:, design.spike_col] > 0 if design.spike_col is not None else design.pre
+    base = design.pre & ~spell
+    post = design.post
+    if base.sum() < 2 or post.sum() < 2:
+        return False
+    diff = y[post].mean() - y[base].mean()
+    var = ar1_mean_variance(fit.resid_sd**2, fit.rho, post.sum()) + ar1_mean_variance(
+        fit.resid_sd**2, fit.rho, base.sum()
+    )
+    return bool(sign * diff / np.sqrt(max(float(var[0]), 1e-300)) > 1.96)
 
 
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
@@ -224,6 +241,7 @@ def estimate_its(
         for col, j in enumerate(idx):
             flagged = bool(flags[col])
             spike = (False, 0.0, 0.0)
+            beats = None
             use_design, use_fit, use_col = design, fit, col
             if flagged:
                 single = build_design(dates, pd.Timestamp(go[j]), freq)
@@ -233,6 +251,7 @@ def estimate_its(
                 if c >= 0:
                     use_design, use_fit, use_col = spikes.designs[c], spikes.fits[c], 0
                     spike = (True, float(spikes.t[0]), float(spikes.size[0]))
+                    beats = beats_longer_baseline(yy[:, col], use_design, use_fit, float(ss[col]))
             out[j] = _estimate(
                 "its",
                 freq,
@@ -245,6 +264,7 @@ def estimate_its(
                 spike=spike,
                 placebo=placebo.get(col, (None, None)),
                 naive=(float(naive_diff[col]), float(naive_p[col])),
+                beats_baseline=beats,
             )
     return [e for e in out if e is not None]
 

@@ -126,7 +126,9 @@ def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckRes
 
 def check_regression_to_mean(est: Estimate, sig: Significance, sign: float) -> CheckResult:
     apparent = sign * est.naive_diff > 0 or sig.improved
-    fails = est.spike_detected and apparent and not sig.improved
+    # the post level must beat the longer-run baseline, not only the spell-robust model
+    holds = sig.improved and est.beats_baseline is not False
+    fails = est.spike_detected and apparent and not holds
     if fails:
         text = (
             "The pre-period ended on an unusually bad spell; the post level is the usual baseline."

@@ -1,0 +1,425 @@
+"""Validation of staged rows: set-based SQL over `stage_obs` / `stage_pilots`, one query per
+kind of problem, each problem kept with its record number and turned into a line at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from .catalog import DIRECTIONS, RATE_UNITS
+from .errors import Problem
+from .reading import PILOT_TEXT, Layout, Source, record_lines
+
+#: Problems kept in a report; the total is always counted.
+MAX_PROBLEMS = 200
+
+
+_DATE_SHAPE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2})\s*$")
+
+
+@dataclass
+class Finding:
+    """A problem found in staged rows, before its record number is turned into a line."""
+
+    file_no: int
+    rn: int
+    column: str
+    message: str
+
+
+@dataclass
+class CatalogEntry:
+    direction: str
+    unit: str
+    can_be_negative: bool
+
+
+def check(
+    cur: duckdb.DuckDBPyConnection,
+    sources: list[Source],
+    layouts: list[Layout],
+    catalog: dict[str, CatalogEntry],
+    go_live_known: set[str] | None,
+) -> tuple[list[Problem], int, dict[str, str]]:
+    """Validate the staged batch. Returns (problems capped at MAX_PROBLEMS, total count, new
+    metrics with their directions). `go_live_known=None` skips the go-live check."""
+    findings: list[Finding] = []
+    total = 0
+    total += _row_checks(cur, layouts, findings)
+    total += pilot_row_checks(cur, layouts, findings)
+    new_metrics, n = _metric_checks(cur, layouts, catalog, findings)
+    total += n
+    total += _conflict_checks(cur, layouts, findings)
+    if go_live_known is not None:
+        total += _go_live_checks(cur, layouts, go_live_known, findings)
+    findings.sort(key=lambda f: (f.file_no, f.rn))
+    kept = findings[:MAX_PROBLEMS]
+    return _to_problems(sources, layouts, kept), max(total, len(findings)), new_metrics
+
+
+def _value_column(layout: Layout, metric: str | None) -> str:
+    if layout.kind == "wide" and metric is not None:
+        for pos, name in layout.metric_columns:
+            if name == metric:
+                return layout.header[pos]
+    return layout.shown("value")
+
+
+def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]) -> int:
+    checks = (
+        ("pilot_id", "pilot_id IS NULL"),
+        ("metric", "metric IS NULL"),
+        ("date", "date IS NULL OR year(date) NOT BETWEEN 1900 AND 2200"),
+        ("group", "\"group\" NOT IN ('treatment', 'control')"),
+        ("value", "value IS NULL OR isnan(value) OR isinf(value)"),
+        (
+            "volume",
+            "NULLIF(trim(volume_raw), '') IS NOT NULL AND "
+            "(volume IS NULL OR isnan(volume) OR isinf(volume) OR volume < 0)",
+        ),
+        (
+            "direction",
+            "direction IS NOT NULL AND direction NOT IN ('lower_is_better', 'higher_is_better')",
+        ),
+    )
+    counts = cur.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER ({cond})" for _, cond in checks) + " FROM stage_obs"
+    ).fetchone()
+    total = 0
+    for (column, cond), n in zip(checks, counts, strict=True):
+        if not n:
+            continue
+        total += n
+        rows = cur.execute(
+            f"SELECT file_no, rn, metric, date_raw, group_raw, value_raw, volume_raw, direction, "
+            f"value FROM stage_obs WHERE {cond} ORDER BY file_no, rn LIMIT $cap",
+            {"cap": MAX_PROBLEMS},
+        ).fetchall()
+        for row in rows:
+            file_no, rn, metric, date_raw, group_raw, value_raw, volume_raw, direction, value = row
+            layout = layouts[file_no]
+            shown = layout.shown(column)
+            if column == "pilot_id":
+                message = "missing pilot_id"
+            elif column == "metric":
+                message = "missing metric name"
+            elif column == "date":
+                message = _date_message(date_raw)
+            elif column == "group":
+                message = f"group '{group_raw}' must be 'treatment' or 'control'"
+            elif column == "value":
+                shown = _value_column(layout, metric)
+                message = _number_message(value_raw, value)
+            elif column == "volume":
+                message = _number_message(volume_raw, None, what="volume", non_negative=True)
+            else:
+                message = f"direction '{direction}' must be 'lower_is_better' or 'higher_is_better'"
+            out.append(Finding(file_no, rn, shown, message))
+    return total
+
+
+def _date_message(raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        return "missing date"
+    if _DATE_SHAPE.match(raw):
+        return f"impossible date '{raw}'"
+    return f"'{raw}' is not a date (use YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY)"
+
+
+def _number_message(
+    raw: str | None, value: float | None, what: str = "value", non_negative: bool = False
+) -> str:
+    if raw is None or not raw.strip():
+        return f"missing {what}"
+    number = value
+    if number is None:
+        try:
+            number = float(raw.strip().replace(",", "."))
+        except ValueError:
+            return f"'{raw}' is not a number"
+    if number != number or number in (float("inf"), float("-inf")):
+        return f"{what} '{raw}' is not a finite number (NaN/inf are not allowed)"
+    if non_negative and number < 0:
+        return f"{what} {raw} is negative"
+    return f"'{raw}' is not a number"
+
+
+def pilot_row_checks(
+    cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]
+) -> int:
+    checks = (
+        ("pilot_id", "pilot_id IS NULL"),
+        ("go_live", "go_live IS NULL OR year(go_live) NOT BETWEEN 1900 AND 2200"),
+        (
+            "monthly_cost",
+            "NULLIF(trim(monthly_cost_raw), '') IS NOT NULL AND (monthly_cost IS NULL OR "
+            "isnan(monthly_cost) OR isinf(monthly_cost) OR monthly_cost < 0)",
+        ),
+        (
+            "annual_volume",
+            "NULLIF(trim(annual_volume_raw), '') IS NOT NULL AND (annual_volume IS NULL OR "
+            "isnan(annual_volume) OR isinf(annual_volume) OR annual_volume < 0)",
+        ),
+    )
+    total = 0
+    for column, cond in checks:
+        rows = cur.execute(
+            f"SELECT file_no, rn, go_live_raw, monthly_cost_raw, annual_volume_raw, "
+            f"count(*) OVER () FROM stage_pilots WHERE {cond} ORDER BY file_no, rn LIMIT $cap",
+            {"cap": MAX_PROBLEMS},
+        ).fetchall()
+        if rows:
+            total += rows[0][5]
+        for file_no, rn, go_live_raw, cost_raw, volume_raw, _ in rows:
+            if column == "pilot_id":
+                message = "missing pilot_id"
+            elif column == "go_live":
+                message = (
+                    "missing go-live date"
+                    if not go_live_raw
+                    else _date_message(go_live_raw).replace("date", "go-live date", 1)
+                )
+            elif column == "monthly_cost":
+                message = _number_message(cost_raw, None, "monthly_cost", non_negative=True)
+            else:
+                message = _number_message(volume_raw, None, "annual_volume", non_negative=True)
+            out.append(Finding(file_no, rn, layouts[file_no].shown(column), message))
+    # the same pilot twice with different details
+    rows = cur.execute(
+        "SELECT file_no, rn, pilot_id, first_file, first_rn FROM ("
+        "  SELECT *, first_value(file_no) OVER w AS first_file, first_value(rn) OVER w AS first_rn,"
+        "    count(*) OVER (PARTITION BY pilot_id, go_live, monthly_cost, annual_volume, "
+        + ", ".join(PILOT_TEXT)
+        + ") AS same, count(*) OVER (PARTITION BY pilot_id) AS n"
+        "  FROM stage_pilots WHERE pilot_id IS NOT NULL"
+        "  WINDOW w AS (PARTITION BY pilot_id ORDER BY file_no, rn)"
+        ") WHERE same < n AND NOT (file_no = first_file AND rn = first_rn) "
+        "ORDER BY file_no, rn LIMIT $cap",
+        {"cap": MAX_PROBLEMS},
+    ).fetchall()
+    for file_no, rn, pilot_id, first_file, first_rn in rows:
+        out.append(
+            Finding(
+                file_no,
+                rn,
+                layouts[file_no].shown("pilot_id"),
+                f"pilot '{pilot_id}' appears again with different details"
+                f" (first at record {first_file}:{first_rn})",
+            )
+        )
+    return total + len(rows)
+
+
+def _metric_checks(
+    cur: duckdb.DuckDBPyConnection,
+    layouts: list[Layout],
+    catalog: dict[str, CatalogEntry],
+    out: list[Finding],
+) -> tuple[dict[str, str], int]:
+    """Unknown metrics without a direction, conflicting directions, negatives and rates above 1."""
+    stats = cur.execute(
+        "SELECT metric, file_no, min(rn), min(value), max(value), "
+        "list(DISTINCT direction) FILTER (direction IS NOT NULL) "
+        "FROM stage_obs WHERE metric IS NOT NULL AND isfinite(value) "
+        "GROUP BY metric, file_no ORDER BY metric, file_no"
+    ).fetchall()
+    total = 0
+    by_metric: dict[str, list[tuple]] = {}
+    for row in stats:
+        by_metric.setdefault(row[0], []).append(row)
+    new_metrics: dict[str, str] = {}
+    for metric, rows in by_metric.items():
+        directions = sorted({d for r in rows for d in (r[5] or []) if d in DIRECTIONS})
+        entry = catalog.get(metric)
+        file_no, first_rn = rows[0][1], rows[0][2]
+        layout = layouts[file_no]
+        if entry is None:
+            if not directions:
+                total += 1
+                out.append(
+                    Finding(
+                        file_no,
+                        first_rn,
+                        layout.shown("metric") if layout.kind == "long" else metric,
+                        f"unknown metric '{metric}': give it a direction column "
+                        "(lower_is_better or higher_is_better) or add it to the catalog",
+                    )
+                )
+                continue
+            if len(directions) > 1:
+                total += 1
+                out.append(
+                    Finding(
+                        file_no,
+                        first_rn,
+                        layout.shown("direction"),
+                        f"metric '{metric}' is given both directions: {' and '.join(directions)}",
+                    )
+                )
+                continue
+            new_metrics[metric] = directions[0]
+            continue
+        for direction in directions:
+            if direction != entry.direction:
+                total += _flag_rows(
+                    cur,
+                    layouts,
+                    out,
+                    "metric = $metric AND direction = $direction",
+                    {"metric": metric, "direction": direction},
+                    "direction",
+                    f"metric '{metric}' is {entry.direction} in the catalog, not {direction}",
+                )
+        low = min(r[3] for r in rows)
+        high = max(r[4] for r in rows)
+        if low < 0 and not entry.can_be_negative:
+            total += _flag_rows(
+                cur,
+                layouts,
+                out,
+                "metric = $metric AND value < 0",
+                {"metric": metric},
+                "value",
+                f"{metric} cannot be negative: {{raw}}",
+            )
+        if high > 1 and entry.unit in RATE_UNITS:
+            total += _flag_rows(
+                cur,
+                layouts,
+                out,
+                "metric = $metric AND value > 1",
+                {"metric": metric},
+                "value",
+                f"{metric} is a rate and cannot exceed 1: {{raw}} (write 23% as 0.23)",
+            )
+    return new_metrics, total
+
+
+def _flag_rows(
+    cur: duckdb.DuckDBPyConnection,
+    layouts: list[Layout],
+    out: list[Finding],
+    condition: str,
+    params: dict,
+    column: str,
+    template: str,
+) -> int:
+    rows = cur.execute(
+        f"SELECT file_no, rn, metric, value_raw, count(*) OVER () FROM stage_obs "
+        f"WHERE {condition} ORDER BY file_no, rn LIMIT $cap",
+        {**params, "cap": MAX_PROBLEMS},
+    ).fetchall()
+    for file_no, rn, metric, raw, _ in rows:
+        layout = layouts[file_no]
+        shown = _value_column(layout, metric) if column == "value" else layout.shown(column)
+        out.append(Finding(file_no, rn, shown, template.format(raw=raw)))
+    return rows[0][4] if rows else 0
+
+
+def _conflict_checks(
+    cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]
+) -> int:
+    """Rows with the same key (pilot, metric, date, group, unit, segment) and another value.
+
+    A cheap count of distinct key hashes first: in the usual case it equals the row count and
+    nothing else runs. Exact duplicates are fine (written once)."""
+    n, distinct = cur.execute(
+        'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
+        "FROM stage_obs"
+    ).fetchone()
+    if n == distinct:
+        return 0
+    rows = cur.execute(
+        "SELECT file_no, rn, metric, value_raw, first_file, first_rn, first_raw, "
+        "count(*) OVER () FROM ("
+        "  SELECT *, first_value(file_no) OVER w AS first_file, first_value(rn) OVER w AS first_rn,"
+        "    first_value(value_raw) OVER w AS first_raw, first_value(value) OVER w AS first_value,"
+        "    first_value(volume) OVER w AS first_volume"
+        "  FROM stage_obs"
+        '  WINDOW w AS (PARTITION BY pilot_id, metric, date, "group", unit, segment'
+        "               ORDER BY file_no, rn)"
+        ") WHERE value IS DISTINCT FROM first_value OR volume IS DISTINCT FROM first_volume "
+        "ORDER BY file_no, rn LIMIT $cap",
+        {"cap": MAX_PROBLEMS},
+    ).fetchall()
+    for file_no, rn, metric, raw, first_file, first_rn, first_raw, _ in rows:
+        out.append(
+            Finding(
+                file_no,
+                rn,
+                _value_column(layouts[file_no], metric),
+                f"conflicting duplicate: {metric} = {raw} here but {first_raw} at "
+                f"{{line:{first_file}:{first_rn}}} (same pilot, date, group, unit and segment)",
+            )
+        )
+    return rows[0][7] if rows else 0
+
+
+def _go_live_checks(
+    cur: duckdb.DuckDBPyConnection,
+    layouts: list[Layout],
+    known: set[str],
+    out: list[Finding],
+) -> int:
+    staged = {
+        row[0]
+        for row in cur.execute(
+            "SELECT DISTINCT pilot_id FROM stage_pilots WHERE go_live IS NOT NULL"
+        ).fetchall()
+    }
+    rows = cur.execute(
+        "SELECT pilot_id, arg_min(file_no * 1e12 + rn, file_no * 1e12 + rn) FROM stage_obs "
+        "WHERE pilot_id IS NOT NULL GROUP BY pilot_id ORDER BY pilot_id"
+    ).fetchall()
+    total = 0
+    for pilot_id, first in rows:
+        if pilot_id in known or pilot_id in staged:
+            continue
+        total += 1
+        file_no, rn = divmod(int(first), 10**12)
+        out.append(
+            Finding(
+                file_no,
+                rn,
+                layouts[file_no].shown("pilot_id"),
+                f"pilot '{pilot_id}' has no go-live date: upload a pilots file "
+                "(pilot_id, go_live) that lists it",
+            )
+        )
+    return total
+
+
+def _to_problems(
+    sources: list[Source], layouts: list[Layout], findings: list[Finding]
+) -> list[Problem]:
+    """Turn record numbers into physical lines, file by file."""
+    wanted: dict[int, set[int]] = {}
+    refs = re.compile(r"\{line:(\d+):(\d+)\}")
+    for f in findings:
+        wanted.setdefault(f.file_no, set()).add(f.rn)
+        for file_no, rn in refs.findall(f.message):
+            wanted.setdefault(int(file_no), set()).add(int(rn))
+    lines = {
+        file_no: record_lines(sources[file_no], rns, layouts[file_no].delimiter)
+        for file_no, rns in wanted.items()
+    }
+
+    def ref(match: re.Match) -> str:
+        file_no, rn = int(match.group(1)), int(match.group(2))
+        return f"{sources[file_no].name}:{lines[file_no][rn]}"
+
+    return [
+        Problem(sources[f.file_no].name, lines[f.file_no][f.rn], f.column, refs.sub(ref, f.message))
+        for f in findings
+    ]
+
+
+def read_catalog(cur: duckdb.DuckDBPyConnection) -> dict[str, CatalogEntry]:
+    rows = cur.execute(
+        "SELECT metric, direction, COALESCE(unit, ''), COALESCE(can_be_negative, false) "
+        "FROM metric_catalog"
+    ).fetchall()
+    return {m: CatalogEntry(d, u, bool(neg)) for m, d, u, neg in rows}

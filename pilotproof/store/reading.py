@@ -1,0 +1,332 @@
+"""Reading input files: open them, recognise their layout from the header, and place problems
+on physical lines.
+
+Layouts, told apart by the header:
+- long: `pilot_id, date, metric, value` and optional `group, unit, segment, volume, direction`;
+- wide: `pilot_id, date`, optional `group, unit, segment, volume`, then one column per metric;
+- pilots: `pilot_id, go_live` and the optional registry and readiness columns.
+A header with `;` and no `,` is Excel's European form: `;` delimiter, decimal comma.
+
+Line numbers are physical lines of the file with the header as line 1. DuckDB numbers records, not
+lines, and skips blank lines; when a file contains a quote character or a blank line (so a record
+may span several lines, or lines are skipped), record numbers are mapped back to physical lines by
+re-reading the file with Python's `csv` module - only on the error path. Ragged rows, broken
+quoting and bad encodings make DuckDB's reader fail; the file is then re-read with `csv` to name
+each bad line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from .errors import IngestError, Problem
+from .schema import PILOT_FIELDS
+
+FileInput = str | Path | tuple[str, bytes]
+FileKind = Literal["long", "wide", "pilots"]
+
+
+WIDE_KEYS = ("pilot_id", "date", "group", "unit", "segment", "volume")
+
+
+PILOT_NUMERIC = ("monthly_cost", "annual_volume")
+
+
+PILOT_TEXT = tuple(f for f in PILOT_FIELDS if f not in ("pilot_id", "go_live", *PILOT_NUMERIC))
+
+
+GROUPS = ("treatment", "control")
+
+
+_LINE_IN_DUCKDB_ERROR = re.compile(r"Line: (\d+)")
+
+
+class Source:
+    """One input file: the name shown to the user, a path DuckDB can read, its first bytes, and
+    its SHA-256 and first NUL byte, found by a background thread that reads the file in chunks
+    (hashlib releases the GIL), so a large file is hashed while DuckDB loads it. The whole
+    content (`data`) is read only when a problem has to be placed on a line."""
+
+    HEAD = 1 << 16
+    CHUNK = 1 << 22
+
+    def __init__(self, name: str, path: Path, data: bytes | None = None) -> None:
+        self.name = name
+        self.path = path
+        self._data = data
+        if data is not None:
+            self.head = data[: self.HEAD]
+        else:
+            with path.open("rb") as handle:
+                self.head = handle.read(self.HEAD)
+        self._hash = ""
+        self._nul = -1
+        self._scanner = threading.Thread(target=self._scan, daemon=True)
+        self._scanner.start()
+
+    def _scan(self) -> None:
+        digest = hashlib.sha256()
+        if self._data is not None:
+            digest.update(self._data)
+            self._nul = self._data.find(b"\x00")
+        else:
+            offset = 0
+            with self.path.open("rb") as handle:
+                while chunk := handle.read(self.CHUNK):
+                    digest.update(chunk)
+                    if self._nul < 0 and (at := chunk.find(b"\x00")) >= 0:
+                        self._nul = offset + at
+                    offset += len(chunk)
+        self._hash = digest.hexdigest()
+
+    @property
+    def content_hash(self) -> str:
+        self._scanner.join()
+        return self._hash
+
+    def first_nul(self) -> int:
+        """Offset of the first NUL byte (a binary file), or -1."""
+        self._scanner.join()
+        return self._nul
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    @property
+    def whole_in_head(self) -> bool:
+        return len(self.head) < self.HEAD
+
+
+@dataclass
+class Layout:
+    kind: FileKind
+    delimiter: str
+    decimal_comma: bool
+    header: list[str]  # as written in the file
+    index: dict[str, int]  # contract column -> position
+    metric_columns: list[tuple[int, str]] = field(default_factory=list)  # wide: (position, metric)
+
+    def column(self, name: str) -> str:
+        """The SQL identifier DuckDB reads this contract column into, or NULL when absent.
+
+        Columns are read under generated names `c0, c1, ...`, so no header text ever reaches SQL.
+        """
+        return f"c{self.index[name]}" if name in self.index else "NULL"
+
+    def shown(self, name: str) -> str:
+        """The column name as the user wrote it, for messages."""
+        return self.header[self.index[name]] if name in self.index else name
+
+
+def read_sources(files: Iterable[FileInput], workdir: Path) -> list[Source]:
+    """Open every input and start hashing it; uploads given as bytes are written to `workdir`."""
+    sources: list[Source] = []
+    for i, item in enumerate(files):
+        if isinstance(item, tuple):
+            name, data = item
+            path = workdir / f"upload_{i}.csv"
+            path.write_bytes(data)
+            sources.append(Source(name, path, data))
+            continue
+        try:
+            sources.append(Source(str(item), Path(item)))
+        except OSError as exc:
+            problem = Problem(str(item), 1, "-", f"cannot read the file: {exc.strerror}")
+            raise IngestError([problem]) from exc
+    return sources
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"\s+", "_", name.strip().strip("\ufeff").strip().lower())
+
+
+def sniff(
+    source: Source, mapping: Mapping[str, str] | None = None, whole_file: bool = True
+) -> Layout | Problem:
+    """Recognise the file's layout from its first line, or say why it cannot be read.
+
+    `whole_file=False` looks for binary content in the first 64 KB only (the fast path checks
+    the rest once the background scan is done)."""
+    problem = _binary_problem(source, whole_file)
+    if problem:
+        return problem
+    data = source.head
+    newline = data.find(b"\n")
+    if newline < 0 and not source.whole_in_head:
+        data = source.data
+        newline = data.find(b"\n")
+    first = data if newline < 0 else data[:newline]
+    try:
+        header_text = first.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        return Problem(source.name, 1, "-", _not_utf8(first, exc))
+    if not header_text.strip():
+        return Problem(source.name, 1, "-", "the first line is empty: it must be the header")
+    delimiter, decimal_comma = ",", False
+    if ";" in header_text and "," not in header_text:
+        delimiter, decimal_comma = ";", True
+    elif "\t" in header_text and "," not in header_text:
+        delimiter = "\t"
+    try:
+        header = next(csv.reader([header_text], delimiter=delimiter, strict=True))
+    except (csv.Error, StopIteration) as exc:
+        return Problem(source.name, 1, "-", f"cannot read the header: {exc}")
+    renames = {_normalise(k): _normalise(v) for k, v in (mapping or {}).items()}
+    names = [_normalise(h) for h in header]
+    names = [renames.get(n, n) for n in names]
+    index: dict[str, int] = {}
+    for pos, name in enumerate(names):
+        if not name:
+            continue
+        if name in index:
+            return Problem(source.name, 1, header[pos], f"column '{name}' appears twice")
+        index[name] = pos
+    layout = Layout("long", delimiter, decimal_comma, header, index)
+    if "metric" in index and "value" in index:
+        required = ("pilot_id", "date", "metric", "value")
+    elif "go_live" in index:
+        layout.kind = "pilots"
+        required = ("pilot_id", "go_live")
+    elif "pilot_id" in index and "date" in index:
+        layout.kind = "wide"
+        required = ("pilot_id", "date")
+        layout.metric_columns = [(pos, n) for n, pos in index.items() if n not in WIDE_KEYS]
+        if not layout.metric_columns:
+            return Problem(source.name, 1, "-", "a wide metrics file needs one column per metric")
+    else:
+        return Problem(
+            source.name,
+            1,
+            "-",
+            "cannot tell what this file holds: expected a long metrics file (pilot_id, date, "
+            "metric, value), a wide one (pilot_id, date, one column per metric) or a pilots "
+            "file (pilot_id, go_live)",
+        )
+    for name in required:
+        if name not in index:
+            return Problem(source.name, 1, name, f"required column '{name}' is missing")
+    if newline < 0 or not (
+        _has_text(data, newline + 1) or (not source.whole_in_head and _has_text(source.data, 0))
+    ):
+        return Problem(source.name, 2, "-", "the file has a header but no data rows")
+    return layout
+
+
+def _binary_problem(source: Source, whole_file: bool = True) -> Problem | None:
+    head = source.head
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    if not _has_text(head, bom) and (source.whole_in_head or not _has_text(source.data, bom)):
+        return Problem(source.name, 1, "-", "the file is empty")
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return Problem(
+            source.name, 1, "-", "this is an Excel workbook, not CSV: save it as 'CSV UTF-8'"
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(source.name, 1, "-", "the file is UTF-16 text: save it as 'CSV UTF-8'")
+    nul = head.find(b"\x00")
+    if nul < 0 and whole_file:
+        nul = source.first_nul()
+    if nul >= 0:
+        line = source.data.count(b"\n", 0, nul) + 1
+        return Problem(source.name, line, "-", "binary data (a NUL byte), not CSV text")
+    return None
+
+
+def _has_text(data: bytes, start: int) -> bool:
+    """Whether anything but whitespace follows `start`, without copying a large file."""
+    return re.compile(rb"\S").search(data, start) is not None
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    bad = data[exc.start : exc.start + 1].hex()
+    return f"not UTF-8 text (byte 0x{bad}): save the file as 'CSV UTF-8'"
+
+
+def diagnose_read_error(source: Source, layout: Layout, exc: duckdb.Error) -> list[Problem]:
+    """Turn a DuckDB read failure into problems naming the line: bad encoding, ragged rows or
+    broken quoting, found by re-reading the file with Python's `csv` module."""
+    try:
+        text = source.data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = source.data.count(b"\n", 0, err.start) + 1
+        return [Problem(source.name, line, "-", _not_utf8(source.data, err))]
+    problems: list[Problem] = []
+    width = len(layout.header)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter, strict=True)
+    last_line = 0
+    try:
+        for record in reader:
+            start, last_line = last_line + 1, reader.line_num
+            if start == 1 or not record:
+                continue
+            if len(record) != width:
+                problems.append(
+                    Problem(
+                        source.name,
+                        start,
+                        "-",
+                        f"ragged row: {len(record)} fields where the header has {width}",
+                    )
+                )
+    except csv.Error as err:
+        message = (
+            "a quoted field opened on this line is never closed"
+            if "end of data" in str(err)
+            else f"malformed CSV: {err}"
+        )
+        problems.append(Problem(source.name, last_line + 1, "-", message))
+    if problems:
+        return problems
+    message = str(exc).strip().splitlines()[0]
+    match = _LINE_IN_DUCKDB_ERROR.search(str(exc))
+    return [Problem(source.name, int(match.group(1)) if match else 1, "-", message)]
+
+
+def record_lines(source: Source, rns: set[int], delimiter: str = ",") -> dict[int, int]:
+    """Physical line (header = 1) where each data record (1-based) starts."""
+    data = source.data
+    simple = b'"' not in data and b"\n\n" not in data and b"\n\r\n" not in data
+    if simple:
+        return {rn: rn + 1 for rn in rns}
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    found: dict[int, int] = {}
+    last_line, rn, top = 0, 0, max(rns)
+    for i, record in enumerate(reader):
+        start, last_line = last_line + 1, reader.line_num
+        if i == 0 or not record:
+            continue
+        rn += 1
+        if rn in rns:
+            found[rn] = start
+        if rn >= top:
+            break
+    return {r: found.get(r, r + 1) for r in rns}
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def first_date_is_iso(source: Source, layout: Layout) -> bool:
+    """Whether the first data row's date is a plain YYYY-MM-DD (then DuckDB parses dates)."""
+    head = source.head.decode("utf-8-sig", errors="replace")
+    try:
+        rows = csv.reader(io.StringIO(head, newline=""), delimiter=layout.delimiter)
+        next(rows)
+        first = next(rows)
+        return bool(_ISO_DATE.match(first[layout.index["date"]]))
+    except (StopIteration, IndexError, csv.Error):
+        return False

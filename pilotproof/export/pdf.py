@@ -106,6 +106,7 @@ STYLES = {
         "num", fontName=FONT, fontSize=8, leading=10, textColor=INK, alignment=TA_RIGHT
     ),
     "th_small": ParagraphStyle("ths", fontName=BOLD, fontSize=6.5, leading=8, textColor=INK),
+    "tile": ParagraphStyle("tile", fontName=BOLD, fontSize=12, leading=15, textColor=colors.white),
     "chip": ParagraphStyle("chip", fontName=BOLD, fontSize=8, leading=10, textColor=colors.white),
     "fail": ParagraphStyle(
         "fail", fontName=BOLD, fontSize=8, leading=10, textColor=colors.HexColor("#B04500")
@@ -191,7 +192,9 @@ def _summary(report: Report, problem: str) -> list:
         Paragraph(escape(report.title), STYLES["title"]),
         Spacer(1, 2 * mm),
         Paragraph(escape(report.subtitle), STYLES["meta"]),
-        Spacer(1, 5 * mm),
+        Spacer(1, 3 * mm),
+        *_decision_tiles(report),
+        Spacer(1, 4 * mm),
         Paragraph("Executive summary", STYLES["h1"]),
         Spacer(1, 2 * mm),
     ]
@@ -224,6 +227,27 @@ def _summary(report: Report, problem: str) -> list:
     if problem:
         story += [Spacer(1, 3 * mm), _p(f"Note: {problem}", "meta")]
     return story
+
+
+def _decision_tiles(report: Report) -> list:
+    """One coloured tile per decision with its count: the portfolio at a glance."""
+    counts = [(d, n) for d, n in report.decision_counts.items() if n]
+    if not counts:
+        return []
+    tiles = _Table(
+        [[_p(f"{n}  {d}", "tile") for d, n in counts]],
+        colWidths=[40 * mm] * len(counts),
+    )
+    commands = [
+        ("BACKGROUND", (i, 0), (i, 0), _decision_color(d)) for i, (d, _) in enumerate(counts)
+    ]
+    commands += [
+        ("TOPPADDING", (0, 0), (-1, -1), 5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ("LINEAFTER", (0, 0), (-2, 0), 4, colors.white),
+    ]
+    tiles.setStyle(TableStyle(commands))
+    return [tiles]
 
 
 def _comparison(report: Report, png: bytes | None, problem: str) -> list:

@@ -176,7 +176,8 @@ def _pilot(p: PilotSection, report: Report) -> str:
             f'<p class="meta">Net {escape(money(net.annual_net))} per year '
             f"(95% interval {escape(money(net.ci_low))} to {escape(money(net.ci_high))}).</p>"
         )
-        bridge.update_layout(height=320)
+        bridge.update_traces(cliponaxis=False, selector={"type": "waterfall"})
+        bridge.update_layout(height=340, margin={"t": 40})
         parts.append(_figure(bridge))
     parts.append("</div></div>")
     parts.append(_footer(report))

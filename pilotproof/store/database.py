@@ -485,7 +485,9 @@ class Store:
         return dict(rows)
 
     def undo_upload(self, upload_id: int) -> None:
-        """Remove an upload's rows and restore the rows it replaced."""
+        """Remove an upload's rows and restore the rows it replaced. An upload whose rows a later
+        upload corrected is undone after that one (newest first), so no period ever holds two
+        versions."""
         with self._transaction() as cur:
             row = cur.execute(
                 "SELECT outcome, file_name FROM uploads WHERE upload_id = ?", [upload_id]
@@ -494,6 +496,17 @@ class Store:
                 raise StoreError(f"no upload {upload_id}")
             if row[0] != "ok":
                 raise StoreError(f"upload {upload_id} ({row[1]}) is {row[0]}: nothing to undo")
+            later = cur.execute(
+                "SELECT replaced_by FROM replaced_observations WHERE upload_id = $id UNION "
+                "SELECT replaced_by FROM replaced_pilots WHERE upload_id = $id ORDER BY 1",
+                {"id": upload_id},
+            ).fetchall()
+            if later:
+                ids = ", ".join(str(r[0]) for r in later)
+                raise StoreError(
+                    f"upload {upload_id} ({row[1]}) was corrected later by upload {ids}: "
+                    "undo that first"
+                )
             cur.execute("DELETE FROM observations WHERE upload_id = ?", [upload_id])
             cur.execute(
                 "INSERT INTO observations SELECT * EXCLUDE (replaced_by) FROM "
@@ -501,8 +514,6 @@ class Store:
                 [upload_id],
             )
             cur.execute("DELETE FROM replaced_observations WHERE replaced_by = ?", [upload_id])
-            # rows this upload wrote and a later upload replaced must not come back
-            cur.execute("DELETE FROM replaced_observations WHERE upload_id = ?", [upload_id])
             cur.execute("DELETE FROM pilots WHERE upload_id = ?", [upload_id])
             cur.execute(
                 "INSERT INTO pilots SELECT * EXCLUDE (replaced_by) FROM replaced_pilots "
@@ -510,7 +521,6 @@ class Store:
                 [upload_id],
             )
             cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
-            cur.execute("DELETE FROM replaced_pilots WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
 
 

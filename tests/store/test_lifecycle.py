@@ -54,13 +54,29 @@ def test_corrected_file_replaces_the_period_and_undo_restores_it(csv_file, seede
     assert not seeded.ingest([csv_file("fix.csv", corrected)]).noop
 
 
-def test_undo_of_a_replaced_upload_does_not_resurrect_rows(csv_file, seeded: Store) -> None:
+def test_corrected_uploads_are_undone_newest_first(csv_file, seeded: Store, snapshot) -> None:
     first = seeded.ingest([csv_file("a.csv", HEAD + "P2,2024-01-01,cycle_time,1\n")])
     second = seeded.ingest([csv_file("b.csv", HEAD + "P2,2024-01-01,cycle_time,2\n")])
-    seeded.undo_upload(first.upload_ids[0])
-    assert seeded.observations(["P2"])["value"].tolist() == [2.0]
+    before = snapshot(seeded)
+    with pytest.raises(StoreError, match=f"corrected later by upload {second.upload_ids[0]}"):
+        seeded.undo_upload(first.upload_ids[0])
+    assert snapshot(seeded) == before
     seeded.undo_upload(second.upload_ids[0])
+    assert seeded.observations(["P2"])["value"].tolist() == [1.0]
+    seeded.undo_upload(first.upload_ids[0])
     assert seeded.observations(["P2"]).empty
+
+
+def test_pilot_versions_are_undone_newest_first(store: Store) -> None:
+    store.ingest([("p0.csv", b"pilot_id,go_live\nP1,2024-01-01\n")])
+    u = store.ingest([("p1.csv", b"pilot_id,go_live\nP1,2024-02-01\n")]).upload_ids[0]
+    v = store.ingest([("p2.csv", b"pilot_id,go_live\nP1,2024-03-01\n")]).upload_ids[0]
+    with pytest.raises(StoreError, match="undo that first"):
+        store.undo_upload(u)
+    store.undo_upload(v)
+    store.undo_upload(u)
+    pilots = store.pilots()
+    assert pilots["go_live"].tolist() == [pd.Timestamp("2024-01-01")]
 
 
 def test_pilots_upsert_keeps_absent_columns_and_undo_restores(csv_file, store: Store) -> None:

@@ -339,3 +339,12 @@ def test_hostile_text_is_stored_as_text(seeded: Store, snapshot) -> None:
     with pytest.raises(StoreError):
         seeded.ingest([("m.csv", b'pilot_id,date,metric,value\n"x\'--",2024-01-01,cycle_time,1\n')])
     assert snapshot(seeded) == before
+
+
+def test_default_db_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pilotproof.store import default_db_path
+
+    monkeypatch.delenv("PILOTPROOF_DB", raising=False)
+    assert default_db_path() == Path(__file__).resolve().parents[2] / "data" / "pilotproof.duckdb"
+    monkeypatch.setenv("PILOTPROOF_DB", str(tmp_path / "x.duckdb"))
+    assert default_db_path() == tmp_path / "x.duckdb"

@@ -219,8 +219,9 @@ def ar1_sandwich(
 ) -> np.ndarray:
     """OLS coefficient covariance under AR(1) noise, per series:
     (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|, over the rows where
-    `rows[:, j]` is 1 (all rows by default). Sigma X is built with one forward and one backward
-    recursive filter per series (O(n k)), never the n x n matrix."""
+    `rows[:, j]` is 1 (all rows by default). With L the lower triangle of Sigma / sigma2
+    (rho^(t-s), s <= t), X' Sigma X / sigma2 = X'LX + (X'LX)' - X'X, and LX is one recursive
+    filter per series (O(n k)): never the n x n matrix."""
     from scipy import signal
 
     m = len(rho)
@@ -231,9 +232,8 @@ def ar1_sandwich(
     out = np.empty((m, x.shape[1], x.shape[1]))
     for j, r in enumerate(rho):
         xj = x * rows[:, [j]]
-        forward = signal.lfilter([1.0], [1.0, -r], xj, axis=0)
-        backward = signal.lfilter([1.0], [1.0, -r], xj[::-1], axis=0)[::-1]
-        meat = xj.T @ (forward + backward - xj) * sigma2[j]
+        lower = xj.T @ signal.lfilter([1.0], [1.0, -r], xj, axis=0)
+        meat = (lower + lower.T - xj.T @ xj) * sigma2[j]
         out[j] = bread[j] @ meat @ bread[j]
     return out
 

@@ -35,19 +35,21 @@ def _pct(value: float) -> str:
 
 def metric_note(effect: MetricEffect) -> str:
     """E.g. "cycle time 21% lower than it would have been, 95% interval 17-25%"."""
-    name = label(effect.metric)
-    if effect.effect_pct is None or effect.ci_low_pct is None or effect.ci_high_pct is None:
+    return note_text(effect.metric, effect.effect_pct, effect.ci_low_pct, effect.ci_high_pct)
+
+
+def note_text(metric: str, effect_pct: float | None, low: float | None, high: float | None) -> str:
+    """`metric_note` from the numbers alone."""
+    name = label(metric)
+    if effect_pct is None or low is None or high is None:
         return f"{name}: not enough data to estimate an effect"
-    word = "lower" if effect.effect_pct < 0 else "higher"
-    low, high = effect.ci_low_pct, effect.ci_high_pct
+    word = "lower" if effect_pct < 0 else "higher"
     if low * high > 0:
         a, b = sorted((abs(low), abs(high)))
         interval = f"{a:.0f}-{b:.0f}%"
     else:
         interval = f"{abs(low):.0f}% lower to {abs(high):.0f}% higher"
-    return (
-        f"{name} {_pct(effect.effect_pct)} {word} than it would have been, 95% interval {interval}"
-    )
+    return f"{name} {_pct(effect_pct)} {word} than it would have been, 95% interval {interval}"
 
 
 def _interval(effect: MetricEffect) -> str:

@@ -27,7 +27,7 @@ from analytics.frequency import infer_frequency
 from analytics.its import MIN_POST, MIN_PRE
 from analytics.mirage import critical_t, enough_data, finite, insufficient, run_checks
 from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
-from analytics.narrative import metric_note, pilot_summary
+from analytics.narrative import note_text, pilot_summary
 from analytics.results import (
     READINESS_FIELDS,
     Direction,
@@ -296,8 +296,9 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
             baseline=None,
             checks=(insufficient(reason),),
             series=_series(job.dates, job.y, None),
+            note=note_text(job.metric, None, None, None),
         )
-        return _with_note(effect)
+        return effect
     split, standardised = _mix_parts(job)
     sig, checks = run_checks(est, spec.sign, split, standardised)
     checks = (
@@ -318,6 +319,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
         if abs(pre_level) > 1e-12:
             rate_pct = 100.0 * split.rate / abs(pre_level)
             mix_pct = 100.0 * split.composition / abs(pre_level)
+    low_pct, high_pct = finite(sig.low * scale), finite(sig.high * scale)
     effect = MetricEffect(
         **base,
         verdict=verdict,
@@ -326,8 +328,8 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
         n_pre=est.n_pre,
         n_post=est.n_post,
         effect_pct=finite(effect_pct),
-        ci_low_pct=finite(sig.low * scale),
-        ci_high_pct=finite(sig.high * scale),
+        ci_low_pct=low_pct,
+        ci_high_pct=high_pct,
         effect_abs=finite(est.effect_abs),
         ci_low_abs=finite(sig.low),
         ci_high_abs=finite(sig.high),
@@ -337,14 +339,9 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
         rate_effect_pct=finite(rate_pct),
         mix_effect_pct=finite(mix_pct),
         series=_series(est.dates, est.observed, est),
+        note=note_text(job.metric, finite(effect_pct), low_pct, high_pct),
     )
-    return _with_note(effect)
-
-
-def _with_note(effect: MetricEffect) -> MetricEffect:
-    from dataclasses import replace
-
-    return replace(effect, note=metric_note(effect))
+    return effect
 
 
 SERIES_COLUMNS = ["observed", "counterfactual", "cf_low", "cf_high", "control"]

@@ -36,13 +36,18 @@ class Encoded:
 
 
 def encode(obs: pd.DataFrame) -> Encoded:
+    """Integer codes for pilots and metrics; units are coded on the control rows only (the
+    treated series average over units)."""
     pilot_codes, pilots = pd.factorize(obs["pilot_id"], sort=False)
     metric_codes, metrics = pd.factorize(obs["metric"], sort=False)
-    unit_codes, units = pd.factorize(obs["unit"], sort=False)
-    group_codes, groups = pd.factorize(obs["group"], sort=False)
-    segment_codes, segments = pd.factorize(obs["segment"], sort=False)
-    treated_code = [i for i, g in enumerate(groups) if g != "control"]
-    empty_segment = [i for i, s in enumerate(segments) if s == ""]
+    treated = (obs["group"] != "control").to_numpy(dtype=bool)
+    segmented = (obs["segment"] != "").to_numpy(dtype=bool)
+    unit_codes = np.zeros(len(obs), dtype=np.int64)
+    units = np.asarray([""], dtype=object)
+    if not treated.all():
+        codes, found = pd.factorize(obs["unit"].to_numpy()[~treated], sort=False)
+        unit_codes[~treated] = codes
+        units = np.asarray(found, dtype=object)
     n_metrics = max(len(metrics), 1)
     return Encoded(
         pilots=np.asarray(pilots, dtype=object),
@@ -50,10 +55,10 @@ def encode(obs: pd.DataFrame) -> Encoded:
         key=pilot_codes.astype(np.int64) * n_metrics + metric_codes,
         date=obs["date"].to_numpy(dtype="datetime64[ns]").view(np.int64),
         value=obs["value"].to_numpy(dtype=float),
-        treated=np.isin(group_codes, treated_code),
+        treated=treated,
         unit=unit_codes,
-        units=np.asarray(units, dtype=object),
-        segmented=~np.isin(segment_codes, empty_segment),
+        units=units,
+        segmented=segmented,
     )
 
 

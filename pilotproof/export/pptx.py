@@ -1,39 +1,23 @@
-"""PowerPoint deck with native, editable charts (python-pptx).
+"""PowerPoint deck (python-pptx).
 
 Slides: cover, executive summary (action titles and decisions), for a selection the
 side-by-side comparison (forest chart and table), then per pilot an evidence slide (series
 against its counterfactual band, effect table, net value bridge) and a checks slide (mirage
-checks, guardrails, readiness). The charts are PowerPoint chart objects backed by embedded
-workbooks, so a reader can restyle them or open their data:
-- series: XY scatter with lines (dates as Excel serials) so go-live can be a true vertical line;
-  the counterfactual band is drawn as its two dashed bounds;
-- forest: horizontal bars of the improvement with custom error bars for the 95% interval
-  (python-pptx has no error-bar API, so `c:errBars` is added to the series XML);
-- bridge: stacked columns with an invisible base, the classic waterfall construction.
-Every slide carries the footer.
+checks, guardrails, readiness). The charts are native, editable PowerPoint charts built in
+`pptx_charts`. Every slide carries the footer.
 """
 
 from __future__ import annotations
 
 import io
 import math
-import re
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 
-import pandas as pd
-import xlsxwriter
-from lxml import etree
 from pptx import Presentation
-from pptx.chart.data import CategoryChartData, XyChartData
-from pptx.chart.xlsx import CategoryWorkbookWriter, XyWorkbookWriter
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
-from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
-from pptx.oxml.ns import qn
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Inches, Pt
 
 from pilotproof import charts
 from pilotproof.export.content import (
@@ -41,14 +25,13 @@ from pilotproof.export.content import (
     VERDICT_LABELS,
     PilotSection,
     Report,
-    display_series,
     humanise,
     interval,
     is_number,
     money,
     pct,
-    waterfall_parts,
 )
+from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
 
 Progress = Callable[[float, str], None]
 
@@ -63,52 +46,6 @@ SUMMARY_ROWS_PER_SLIDE = 6
 COMPARISON_ROWS_PER_SLIDE = 14
 MAX_TABLE_METRICS = 7  # more do not fit a slide; the workbook holds them all
 MAX_CHECK_METRICS = 5
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-class _TextOnlyWorkbook:
-    """Mixin for python-pptx's chart-data writers: each native chart embeds a workbook that
-    python-pptx fills with xlsxwriter's `write()`, which turns a category such as a pilot named
-    `=HYPERLINK(...)` into a live formula behind "Edit data". Opened this way every string is
-    written as text."""
-
-    @contextmanager
-    def _open_worksheet(self, xlsx_file):
-        options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-        workbook = xlsxwriter.Workbook(xlsx_file, options)
-        worksheet = workbook.add_worksheet()
-        yield workbook, worksheet
-        workbook.close()
-
-
-class _CategoryWriter(_TextOnlyWorkbook, CategoryWorkbookWriter):
-    pass
-
-
-class _XyWriter(_TextOnlyWorkbook, XyWorkbookWriter):
-    pass
-
-
-class SafeCategoryChartData(CategoryChartData):
-    @property
-    def _workbook_writer(self):
-        return _CategoryWriter(self)
-
-
-class SafeXyChartData(XyChartData):
-    @property
-    def _workbook_writer(self):
-        return _XyWriter(self)
-
-
-def clean(text: object) -> str:
-    """Text python-pptx can store: characters XML forbids are dropped."""
-    return _XML_INVALID.sub("", str(text))
-
-
-def rgb(hex_color: str) -> RGBColor:
-    return RGBColor.from_string(hex_color.lstrip("#").upper())
 
 
 def render(report: Report, progress: Progress | None = None) -> bytes:
@@ -293,29 +230,7 @@ def _comparison_slide(slide, rows: list[dict]) -> None:
             color=MUTED,
         )
         return
-    data = SafeCategoryChartData()
-    data.categories = [r["label"] for r in rows]
-    data.add_series("Improvement (%)", [round(r["improvement"], 2) for r in rows])
-    frame = slide.shapes.add_chart(
-        XL_CHART_TYPE.BAR_CLUSTERED, MARGIN, Inches(1.45), Inches(7.4), Inches(5.4), data
-    )
-    chart = frame.chart
-    chart.has_legend = False
-    chart.font.size = Pt(11)
-    _chart_title(chart, "Improvement % with 95% interval (right is better)")
-    series = chart.plots[0].series[0]
-    for i, r in enumerate(rows):
-        fill = series.points[i].format.fill
-        fill.solid()
-        fill.fore_color.rgb = rgb(charts.VERDICT_COLORS.get(r["verdict"], "#999999"))
-    _error_bars(series, [r["plus"] for r in rows], [r["minus"] for r in rows])
-    chart.plots[0].gap_width = 80
-    category = chart.category_axis
-    category.reverse_order = True
-    category.tick_label_position = XL_TICK_LABEL_POSITION.LOW
-    chart.value_axis.has_major_gridlines = True
-    chart.value_axis.tick_labels.number_format = '0"%"'
-    chart.value_axis.tick_labels.number_format_is_linked = False
+    forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.4), Inches(5.4))
     table = [["Pilot", "Metric", "Effect", "95% interval", "Verdict"]]
     for r in rows:
         table.append([r["name"], r["metric"], pct(r["effect"]), r["interval"], r["verdict_label"]])
@@ -368,7 +283,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
     )
     top = Inches(1.9)
     if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
-        _series_chart(slide, p, MARGIN, top, Inches(7.6), Inches(4.95))
+        series_chart(slide, p, MARGIN, top, Inches(7.6), Inches(4.95))
     else:
         _text(
             slide,
@@ -420,7 +335,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         )
         bridge_top += Inches(0.3)
     if p.net_value is not None:
-        _bridge_chart(slide, p, right, bridge_top, Inches(4.65), HEIGHT - bridge_top - Inches(0.55))
+        bridge_chart(slide, p, right, bridge_top, Inches(4.65), HEIGHT - bridge_top - Inches(0.55))
     else:
         _text(
             slide,
@@ -578,197 +493,6 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
     )
 
 
-# ---- charts ---------------------------------------------------------------------------------
-
-
-def _series_chart(slide, p: PilotSection, left, top, width, height) -> None:
-    effect = p.headline
-    series, shown_as = display_series(effect, p.go_live)
-    series["x"] = (series["date"] - _EXCEL_EPOCH).dt.days.astype(float)
-    data = SafeXyChartData()
-    lines: list[tuple[str, dict]] = []
-
-    def add(name: str, xs, ys, style: dict) -> None:
-        points = [(x, y) for x, y in zip(xs, ys, strict=True) if is_number(y) and is_number(x)]
-        if not points:
-            return
-        s = data.add_series(name, number_format="0.00")
-        for x, y in points:
-            s.add_data_point(x, y)
-        lines.append((name, style))
-
-    add("Observed", series["x"], series["observed"], {"color": charts.OBSERVED_COLOR, "w": 2})
-    add(
-        "Counterfactual (without the pilot)",
-        series["x"],
-        series["counterfactual"],
-        {"color": charts.COUNTERFACTUAL_COLOR, "w": 1.75, "dash": MSO_LINE_DASH_STYLE.DASH},
-    )
-    add(
-        "Counterfactual 95% band",
-        series["x"],
-        series["cf_low"],
-        {"color": "#9A9A9A", "w": 1, "dash": MSO_LINE_DASH_STYLE.SQUARE_DOT},
-    )
-    add(
-        "Counterfactual 95% band (upper)",
-        series["x"],
-        series["cf_high"],
-        {"color": "#9A9A9A", "w": 1, "dash": MSO_LINE_DASH_STYLE.SQUARE_DOT, "no_legend": True},
-    )
-    if "control" in series and series["control"].notna().any():
-        add(
-            "Control group",
-            series["x"],
-            series["control"],
-            {"color": charts.CONTROL_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
-        )
-    if series["threshold"].notna().any():
-        add(
-            f"Scaling threshold ({effect.threshold_pct:g}% better)",
-            series["x"],
-            series["threshold"],
-            {"color": charts.THRESHOLD_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.DASH_DOT},
-        )
-    values = pd.concat(
-        [series[c] for c in ("observed", "counterfactual", "cf_low", "cf_high") if c in series]
-    ).dropna()
-    low, high, step = (
-        _nice_range(float(values.min()), float(values.max())) if len(values) else (0, 1, 0.2)
-    )
-    if p.go_live is not None:
-        x = float((p.go_live - _EXCEL_EPOCH).days)
-        add("Go-live", [x, x], [low, high], {"color": "#444444", "w": 2})
-    frame = slide.shapes.add_chart(
-        XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, left, top, width, height, data
-    )
-    frame.name = "Series chart"
-    chart = frame.chart
-    chart.font.size = Pt(10)
-    unit = p.units.get(effect.metric, "")
-    label = charts.metric_label(effect.metric, unit)
-    _chart_title(chart, f"{label}: observed vs counterfactual{shown_as}")
-    chart.has_legend = True
-    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
-    chart.legend.include_in_layout = False
-    for plot_series, (_, style) in zip(chart.plots[0].series, lines, strict=True):
-        plot_series.smooth = False
-        line = plot_series.format.line
-        line.color.rgb = rgb(style["color"])
-        line.width = Pt(style["w"])
-        if "dash" in style:
-            line.dash_style = style["dash"]
-    x_axis = chart.category_axis
-    x_axis.tick_labels.number_format = "mmm yy"
-    x_axis.tick_labels.number_format_is_linked = False
-    x_axis.minimum_scale = float(series["x"].min())
-    x_axis.maximum_scale = float(series["x"].max())
-    span_days = float(series["x"].max() - series["x"].min())
-    x_axis.major_unit = max(1.0, math.ceil(span_days / 7 / 30.5) * 30.5) if span_days > 92 else 7.0
-    x_axis.has_major_gridlines = False
-    y_axis = chart.value_axis
-    y_axis.minimum_scale, y_axis.maximum_scale = low, high
-    y_axis.major_unit = step
-    y_axis.has_major_gridlines = True
-    y_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
-    y_axis.tick_labels.number_format = "#,##0.###"
-    y_axis.tick_labels.number_format_is_linked = False
-    _hide_legend_entries(chart, [i for i, (_, s) in enumerate(lines) if s.get("no_legend")])
-
-
-def _bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
-    net = p.net_value
-    steps = (
-        (f"Gross value\n{money(net.annual_gross)}", 0.0, net.annual_gross),
-        (
-            f"Running cost\n{money(-net.annual_cost)}",
-            net.annual_gross,
-            net.annual_gross - net.annual_cost,
-        ),
-        (f"Net value\n{money(net.annual_net)}", 0.0, net.annual_net),
-    )
-    parts = [waterfall_parts(start, end) for _, start, end in steps]
-    data = SafeCategoryChartData(number_format="#,##0")
-    data.categories = [label for label, _, _ in steps]
-    names = ("base up", "up", "base down", "down")
-    for j, name in enumerate(names):
-        data.add_series(name, [part[j] for part in parts])
-    frame = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_STACKED, left, top, width, height, data)
-    frame.name = "Net value bridge"
-    chart = frame.chart
-    chart.font.size = Pt(9)
-    chart.has_legend = False
-    _chart_title(
-        chart,
-        f"Annualised net value (95% interval {money(net.ci_low)} to {money(net.ci_high)})",
-    )
-    plot = chart.plots[0]
-    plot.gap_width = 60
-    plot.overlap = 100
-    colors = (charts.VERDICT_COLORS["real"], charts.VERDICT_COLORS["worse"], charts.OBSERVED_COLOR)
-    for j, s in enumerate(plot.series):
-        if j in (0, 2):
-            s.format.fill.background()
-            s.format.line.fill.background()
-            continue
-        for i, color in enumerate(colors):
-            fill = s.points[i].format.fill
-            fill.solid()
-            fill.fore_color.rgb = rgb(color)
-    chart.value_axis.has_major_gridlines = True
-    chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
-    chart.value_axis.tick_labels.number_format = "#,##0"
-    chart.value_axis.tick_labels.number_format_is_linked = False
-    chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
-
-
-def _error_bars(series, plus: Sequence[float], minus: Sequence[float]) -> None:
-    """Custom error bars on a bar series: `c:errBars` placed before `c:cat` as the schema asks."""
-    c = "http://schemas.openxmlformats.org/drawingml/2006/chart"
-    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
-
-    def literal(parent, values: Sequence[float]) -> None:
-        lit = etree.SubElement(parent, f"{{{c}}}numLit")
-        etree.SubElement(lit, f"{{{c}}}formatCode").text = "General"
-        etree.SubElement(lit, f"{{{c}}}ptCount").set("val", str(len(values)))
-        for i, value in enumerate(values):
-            pt = etree.SubElement(lit, f"{{{c}}}pt")
-            pt.set("idx", str(i))
-            etree.SubElement(pt, f"{{{c}}}v").text = repr(float(value))
-
-    bars = etree.Element(f"{{{c}}}errBars")
-    etree.SubElement(bars, f"{{{c}}}errBarType").set("val", "both")
-    etree.SubElement(bars, f"{{{c}}}errValType").set("val", "cust")
-    etree.SubElement(bars, f"{{{c}}}noEndCap").set("val", "0")
-    literal(etree.SubElement(bars, f"{{{c}}}plus"), plus)
-    literal(etree.SubElement(bars, f"{{{c}}}minus"), minus)
-    line = etree.SubElement(etree.SubElement(bars, f"{{{c}}}spPr"), f"{{{a}}}ln")
-    line.set("w", str(Emu(Pt(1.75))))
-    fill = etree.SubElement(line, f"{{{a}}}solidFill")
-    etree.SubElement(fill, f"{{{a}}}srgbClr").set("val", "333333")
-    ser = series._element
-    ser.find(qn("c:cat")).addprevious(bars)
-
-
-def _hide_legend_entries(chart, indexes: Sequence[int]) -> None:
-    if not indexes or not chart.has_legend:
-        return
-    legend = chart.legend._element
-    for index in indexes:
-        entry = etree.SubElement(legend, qn("c:legendEntry"))
-        etree.SubElement(entry, qn("c:idx")).set("val", str(index))
-        etree.SubElement(entry, qn("c:delete")).set("val", "1")
-        legend.find(qn("c:legendPos")).addnext(entry)
-
-
-def _chart_title(chart, text: str) -> None:
-    chart.has_title = True
-    frame = chart.chart_title.text_frame
-    frame.text = clean(text)
-    frame.paragraphs[0].font.size = Pt(12)
-    frame.paragraphs[0].font.bold = True
-
-
 # ---- tables and text ----------------------------------------------------------------------
 
 
@@ -887,12 +611,3 @@ def _forest_rows(report: Report) -> list[dict]:
                 }
             )
     return rows
-
-
-def _nice_range(low: float, high: float) -> tuple[float, float, float]:
-    """Axis bounds on round numbers around [low, high], and the major unit between them."""
-    span = high - low or abs(high) or 1.0
-    raw = span / 5
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return math.floor(low / step) * step, math.ceil(high / step) * step, step

@@ -96,3 +96,11 @@ def test_pdf_without_a_browser_is_still_written_with_a_note(report, monkeypatch)
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
     assert len(pages) == 2 + len(report.pilots)
     assert "Chart not rendered" in " ".join(pages)
+
+
+@pytest.mark.parametrize("fmt", ["pptx", "xlsx", "html", "pdf"])
+def test_a_report_with_no_pilots_renders(fmt):
+    empty = build_report(
+        (), pd.DataFrame(columns=["pilot_id"]), pd.DataFrame(columns=["pilot_id", "date"])
+    )
+    assert len(export.render(empty, fmt)) > 1000

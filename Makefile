@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench samples clean
+.PHONY: run test lint bench samples screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -30,10 +30,15 @@ bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_analyze.py
 	$(PY) bench/bench_app.py
+	$(PY) bench/bench_export.py
 
+# The demo portfolio's exports and their PNG previews (pdftoppm from poppler-utils; LibreOffice for the deck's).
 samples: $(STAMP)
-	$(PY) data/sample/make_sample.py
-	$(PY) -m pilotproof.cli report --db /tmp/pilotproof-samples.duckdb --format pptx --out docs/samples/portfolio.pptx
+	$(PY) docs/samples/make_samples.py
+
+# Screenshots of every page, in Debian's chromium.
+screenshots: $(STAMP)
+	$(PY) docs/screenshots/take.py
 
 clean:
 	rm -rf $(VENV) data/pilotproof.duckdb

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pilotproof import ui
+from pilotproof import export, ui
 from pilotproof.views import md
 
 st.title("Export")
@@ -8,14 +8,6 @@ st.caption("The proof-of-value summary, for one pilot or a selection, ready to s
 pilots = ui.pilots()
 if pilots.empty:
     ui.empty_state()
-try:
-    from pilotproof import export
-except ImportError:
-    export = None
-if export is None or not hasattr(export, "build"):
-    st.info("The proof-of-value export is not built yet in this version of pilotproof.")
-    st.stop()
-
 labels = ui.labels()
 chosen = st.multiselect(
     "Pilots (leave empty for the whole portfolio)", list(labels), format_func=labels.get

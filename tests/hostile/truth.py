@@ -181,6 +181,30 @@ def hidden_by_trend(pid: str, rng: np.random.Generator) -> Case:
     return Case(pid, "hidden_by_trend", go, _frame(pid, dates, y))
 
 
+def control_win(pid: str, rng: np.random.Generator) -> Case:
+    """The treated unit falls 15% at go-live; 5 control units stay flat."""
+    dates, go = _daily(180, 90)
+    post = np.arange(len(dates)) >= 180
+    frames = [_frame(pid, dates, LEVEL * (1 - SHIFT * post) + ar1(rng, len(dates), 0.5, 3.0))]
+    for u in range(5):
+        y = LEVEL * rng.uniform(0.8, 1.2) + ar1(rng, len(dates), 0.5, 3.0)
+        frames.append(_frame(pid, dates, y, "control", f"c{u + 1}"))
+    return Case(pid, "control_win", go, pd.concat(frames, ignore_index=True))
+
+
+def mix_shift(pid: str, rng: np.random.Generator) -> Case:
+    """Two segments whose rates (50 and 150 hours) never move; the simple share goes from 50%
+    to 75% at go-live, so the volume-weighted mean falls 25% with no rate change at all."""
+    dates, go = _daily(180, 90)
+    post = np.arange(len(dates)) >= 180
+    frames = []
+    for segment, rate, share in (("simple", 50.0, 0.75), ("complex", 150.0, 0.25)):
+        volume = 1000 * np.where(post, share, 0.5) * rng.uniform(0.95, 1.05, len(dates))
+        frame = _frame(pid, dates, rate + ar1(rng, len(dates), 0.5, 0.03 * rate))
+        frames.append(frame.assign(segment=segment, volume=volume.round()))
+    return Case(pid, "mix_shift", go, pd.concat(frames, ignore_index=True))
+
+
 FAMILIES: dict[str, Callable[[str, np.random.Generator], Case]] = {
     "level_shift": level_shift,
     "ar1_null": ar1_null,
@@ -193,8 +217,17 @@ FAMILIES: dict[str, Callable[[str, np.random.Generator], Case]] = {
     "yearly": yearly,
     "hidden_by_season": hidden_by_season,
     "hidden_by_trend": hidden_by_trend,
+    "control_win": control_win,
+    "mix_shift": mix_shift,
 }
-TRULY_REAL = {"level_shift", "monthly", "yearly", "hidden_by_season", "hidden_by_trend"}
+TRULY_REAL = {
+    "level_shift",
+    "monthly",
+    "yearly",
+    "hidden_by_season",
+    "hidden_by_trend",
+    "control_win",
+}
 # Verdicts that count as right. Yearly data with 3 post points may honestly be inconclusive.
 ACCEPT: dict[str, frozenset[str]] = {
     "level_shift": frozenset({"real"}),
@@ -208,6 +241,8 @@ ACCEPT: dict[str, frozenset[str]] = {
     "yearly": frozenset({"real", "inconclusive", "mirage"}),
     "hidden_by_season": frozenset({"real"}),
     "hidden_by_trend": frozenset({"real"}),
+    "control_win": frozenset({"real"}),
+    "mix_shift": frozenset({"no_change", "inconclusive", "mirage"}),
 }
 # When the verdict is `mirage`, the reason codes (any of) the family should name. Yearly data
 # with 3 post points may only be called a mirage for noise or too little data.
@@ -217,6 +252,7 @@ REASON: dict[str, frozenset[str]] = {
     "pre_spike": frozenset({"regression_to_mean"}),
     "decay": frozenset({"novelty_decay"}),
     "control_moved": frozenset({"control_moved"}),
+    "mix_shift": frozenset({"mix_shift"}),
     "yearly": frozenset({"noise", "insufficient_data"}),
 }
 EXPECTED_FREQUENCY = {
@@ -246,7 +282,8 @@ def hash_name(name: str) -> int:
 def write_csvs(cases: list[Case], folder: Path) -> tuple[Path, Path]:
     metrics = folder / "truth_metrics.csv"
     pilots = folder / "truth_pilots.csv"
-    pd.concat([c.rows for c in cases], ignore_index=True).to_csv(metrics, index=False)
+    rows = pd.concat([c.rows for c in cases], ignore_index=True)
+    rows.to_csv(metrics, index=False, float_format="%.6f")
     registry = pd.DataFrame(
         [
             {
@@ -306,6 +343,9 @@ def naive_real(case: Case) -> bool:
     """The naive call: Welch t-test of the treated series after vs before go-live, p < 0.05 and
     lower. scipy.stats.ttest_ind(post, pre, equal_var=False)."""
     rows = case.rows[case.rows["group"] == "treatment"]
+    if "volume" in rows:  # the aggregate a user sees: the volume-weighted mean per date
+        weighted = rows.assign(wv=rows["value"] * rows["volume"]).groupby("date")
+        rows = (weighted["wv"].sum() / weighted["volume"].sum()).rename("value").reset_index()
     post = pd.to_datetime(rows["date"]) >= case.go_live
     pre_values, post_values = rows.loc[~post, "value"], rows.loc[post, "value"]
     with np.errstate(all="ignore"), warnings.catch_warnings():

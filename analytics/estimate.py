@@ -230,6 +230,7 @@ def estimate_its(
     m = y.shape[1]
     go = np.broadcast_to(np.asarray(go_lives, dtype="datetime64[ns]"), (m,))
     out: list[Estimate | None] = [None] * m
+    index = pd.DatetimeIndex(dates)
     for idx, design in batch_designs(dates, go, freq):
         yy, ss = y[:, idx], np.asarray(sign, dtype=float)[idx]
         fit = fit_segmented(design, yy)
@@ -255,7 +256,7 @@ def estimate_its(
             out[j] = _estimate(
                 "its",
                 freq,
-                pd.DatetimeIndex(dates),
+                index,
                 use_design,
                 use_fit,
                 use_col,

@@ -177,6 +177,7 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
     controls_by_key = control_series(enc)
     segmented_keys = set(np.unique(enc.key[enc.segmented & enc.treated]).tolist())
     jobs = []
+    axes: dict[bytes, tuple[pd.DatetimeIndex, Frequency | None]] = {}  # series sharing dates
     for key, (day_ns, y) in treatment_series(enc).items():
         pilot_id, metric = enc.name(key)
         go_live = info.get(pilot_id, {}).get("go_live")
@@ -191,13 +192,16 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
         controls = None
         if key in controls_by_key and go_live is not None:
             controls, day_ns, y = align_controls(controls_by_key[key], day_ns, y, CONTROL_COVERAGE)
-        dates = pd.DatetimeIndex(day_ns.astype("datetime64[ns]"))
-        jobs.append(_job(pilot_id, metric, spec, go_live, dates, y, controls, mix))
+        stamp = day_ns.tobytes()
+        if stamp not in axes:
+            dates = pd.DatetimeIndex(day_ns.astype("datetime64[ns]"))
+            axes[stamp] = dates, infer_frequency(dates)
+        dates, freq = axes[stamp]
+        jobs.append(_job(pilot_id, metric, spec, go_live, dates, freq, y, controls, mix))
     return jobs
 
 
-def _job(pilot_id, metric, spec, go_live, dates, y, controls, mix) -> SeriesJob:
-    freq = infer_frequency(dates)
+def _job(pilot_id, metric, spec, go_live, dates, freq, y, controls, mix) -> SeriesJob:
     problem = None
     if go_live is None:
         problem = "The pilot has no go-live date."
@@ -345,6 +349,8 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
 
 
 SERIES_COLUMNS = ["observed", "counterfactual", "cf_low", "cf_high", "control"]
+# built once: a column index per frame (pandas 3 string dtype) costs as much as the frame itself
+_SERIES_INDEX = pd.Index(SERIES_COLUMNS)
 
 
 def _series(dates: pd.DatetimeIndex, observed: np.ndarray, est: Estimate | None) -> pd.DataFrame:
@@ -359,7 +365,7 @@ def _series(dates: pd.DatetimeIndex, observed: np.ndarray, est: Estimate | None)
         block[:, 3] = est.counterfactual + half
         if est.control is not None:
             block[:, 4] = est.control
-    frame = pd.DataFrame(block, columns=SERIES_COLUMNS, copy=False)
+    frame = pd.DataFrame(block, columns=_SERIES_INDEX, copy=False)
     frame.insert(0, "date", np.asarray(dates, dtype="datetime64[ns]"))
     return frame
 

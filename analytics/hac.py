@@ -87,3 +87,17 @@ def bartlett_meat_mnk(scores: np.ndarray, width: int) -> np.ndarray:
     csum[:, width + n :] = csum[:, width + n - 1 : width + n]
     windows = csum[:, width:] - csum[:, :-width]  # (m, n + width - 1, k)
     return windows.transpose(0, 2, 1) @ windows / width
+
+
+def bartlett_meat(resid: np.ndarray, x: np.ndarray, width: int) -> np.ndarray:
+    """`bartlett_meat_mnk` for scores `resid[:, j] * x` (resid (n, m), x (n, k) shared by every
+    series), laid out (n, m, k) so the running sums run down contiguous rows. Returns (m, k, k)."""
+    n, m = resid.shape
+    k = x.shape[1]
+    if n == 0:
+        return np.zeros((m, k, k))
+    csum = np.zeros((n + 2 * width - 1, m, k))
+    np.cumsum(resid[:, :, None] * x[:, None, :], axis=0, out=csum[width : width + n])
+    csum[width + n :] = csum[width + n - 1]
+    windows = csum[width:] - csum[:-width]  # (n + width - 1, m, k)
+    return np.einsum("wma,wmb->mab", windows, windows, optimize=True) / width

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.frequency import as_days, day_of_week, time_index, year_fraction
-from analytics.hac import bartlett_meat_mnk, equivalent_df, long_run_lags
+from analytics.hac import bartlett_meat, equivalent_df, long_run_lags
 from analytics.results import Frequency
 
 MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Y": 3}
@@ -221,7 +221,8 @@ def ar1_sandwich(
     (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|, over the rows where
     `rows[:, j]` is 1 (all rows by default). With L the lower triangle of Sigma / sigma2
     (rho^(t-s), s <= t), X' Sigma X / sigma2 = X'LX + (X'LX)' - X'X, and LX is one recursive
-    filter per series (O(n k)): never the n x n matrix."""
+    filter per series (O(n k)): never the n x n matrix. When a series' rows are a prefix of
+    the dates (a pre-period), only that prefix is filtered."""
     from scipy import signal
 
     m = len(rho)
@@ -229,13 +230,15 @@ def ar1_sandwich(
         rows = np.ones((x.shape[0], m))
     if bread is None:
         bread = np.stack([np.linalg.pinv((x * rows[:, [j]]).T @ x) for j in range(m)])
-    out = np.empty((m, x.shape[1], x.shape[1]))
+    lengths = rows.sum(axis=0).astype(int)
+    prefix = np.arange(len(x))[:, None] < lengths[None, :]
+    is_prefix = np.array_equal(prefix, rows.astype(bool))
+    meat = np.empty((m, x.shape[1], x.shape[1]))
     for j, r in enumerate(rho):
-        xj = x * rows[:, [j]]
+        xj = x[: lengths[j]] if is_prefix else x * rows[:, [j]]
         lower = xj.T @ signal.lfilter([1.0], [1.0, -r], xj, axis=0)
-        meat = (lower + lower.T - xj.T @ xj) * sigma2[j]
-        out[j] = bread[j] @ meat @ bread[j]
-    return out
+        meat[j] = (lower + lower.T - xj.T @ xj) * sigma2[j]
+    return bread @ meat @ bread
 
 
 def _pre_gram(x: np.ndarray, pre: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
@@ -285,8 +288,9 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     coef = np.einsum("mkj,jm->km", bread, x.T @ (y * pre_f))
     cf = x @ coef
     resid = (y - cf) * pre_f
-    scores = resid.T[:, :, None] * x[None, :, :]  # (m, n, k)
-    meat = bartlett_meat_mnk(scores, min(lags, max(n - 1, 0)) + 1)
+    # rows after the last pre-period row carry no residual: the meat needs only those before
+    used = int(np.flatnonzero(pre.any(axis=1))[-1]) + 1 if pre.any() else 0
+    meat = bartlett_meat(resid[:used], x[:used], min(lags, max(n - 1, 0)) + 1)
     hac_cov = bread @ meat @ bread
     dof = np.maximum(n_pre - rank, 1)
     sigma2 = (resid**2).sum(axis=0) / dof
@@ -302,7 +306,8 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread)
     bigger = np.einsum("mkk->m", ar1_cov) > np.einsum("mkk->m", hac_cov)
     coef_cov = np.where(bigger[:, None, None], ar1_cov, hac_cov)
-    cf_var = ((x[None, :, :] @ coef_cov) * x[None, :, :]).sum(axis=2).T
+    # x_t' V_j x_t for every date and series as one product: (x_t x_t') . V_j
+    cf_var = (x[:, :, None] * x[:, None, :]).reshape(n, k * k) @ coef_cov.reshape(m, k * k).T
     gap = y - cf
     n_seg = max(design.n_segments, 1)
     seg_effect = np.zeros((m, n_seg))

@@ -8,6 +8,8 @@ Accepted: exit 0 with a one-line summary, and the values read back as written.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -478,3 +480,53 @@ def test_whitespace_only_trailing_line_is_skipped(registry: Path, tmp_path: Path
     done = cli("ingest", "--db", registry, path)
     assert done.returncode == 0, done.stderr
     assert _value(registry, "P1", "cycle_time", "2024-01-06") == 3.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (data loss): `--db` naming an existing CSV file (e.g. arguments swapped: "
+    "`pilotproof ingest --db metrics.csv pilots.csv`) opens an in-memory database, because "
+    "DuckDB 2.0's connect() reads a .csv path as a data file; ingest prints 'ingested 1 rows' "
+    "with exit 0 and nothing is saved (store/database.py Store.__init__ should refuse a path "
+    "that exists and is not a DuckDB file, as it does for notes.txt)",
+)
+def test_db_that_is_an_existing_csv_is_refused(tmp_path: Path) -> None:
+    pilots = tmp_path / "pilots.csv"
+    pilots.write_text("pilot_id,go_live\nP1,2024-03-01\n")
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text(HEAD + "P1,2024-01-05,cycle_time,4\n")
+    done = cli("ingest", "--db", metrics, pilots)
+    listed = cli("pilots", "--db", metrics, "--format", "csv")
+    assert done.returncode == 1 or "P1" in listed.stdout, (done.stdout, listed.stdout)
+
+
+def test_db_that_is_another_file_is_refused_plainly(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    done = cli("pilots", "--db", notes)
+    assert done.returncode == 1 and "not a valid DuckDB database" in done.stderr
+    assert "Traceback" not in done.stderr and notes.read_text() == "hello\n"
+
+
+def test_a_locked_database_is_named_not_a_traceback(registry: Path, tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(60)",
+            str(registry),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        path = tmp_path / "m.csv"
+        path.write_text(HEAD + "P1,2024-01-05,cycle_time,4\n")
+        done = cli("ingest", "--db", registry, path)
+        assert done.returncode == 1
+        assert "in use by another process" in done.stderr and "Traceback" not in done.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -89,15 +89,20 @@ def bartlett_meat_mnk(scores: np.ndarray, width: int) -> np.ndarray:
     return windows.transpose(0, 2, 1) @ windows / width
 
 
-def bartlett_meat(resid: np.ndarray, x: np.ndarray, width: int) -> np.ndarray:
+def bartlett_meat(resid: np.ndarray, x: np.ndarray, width: int, chunk: int = 8) -> np.ndarray:
     """`bartlett_meat_mnk` for scores `resid[:, j] * x` (resid (n, m), x (n, k) shared by every
-    series), laid out (n, m, k) so the running sums run down contiguous rows. Returns (m, k, k)."""
+    series), laid out (n, m, k) so the running sums run down contiguous rows, `chunk` series at
+    a time so the running sums stay in the CPU cache. Returns (m, k, k)."""
     n, m = resid.shape
     k = x.shape[1]
+    out = np.zeros((m, k, k))
     if n == 0:
-        return np.zeros((m, k, k))
-    csum = np.zeros((n + 2 * width - 1, m, k))
-    np.cumsum(resid[:, :, None] * x[:, None, :], axis=0, out=csum[width : width + n])
-    csum[width + n :] = csum[width + n - 1]
-    windows = csum[width:] - csum[:-width]  # (n + width - 1, m, k)
-    return np.einsum("wma,wmb->mab", windows, windows, optimize=True) / width
+        return out
+    for a in range(0, m, chunk):
+        part = resid[:, a : a + chunk]
+        csum = np.zeros((n + 2 * width - 1, part.shape[1], k))
+        np.cumsum(part[:, :, None] * x[:, None, :], axis=0, out=csum[width : width + n])
+        csum[width + n :] = csum[width + n - 1]
+        windows = csum[width:] - csum[:-width]  # (n + width - 1, chunk, k)
+        out[a : a + chunk] = np.einsum("wma,wmb->mab", windows, windows, optimize=True) / width
+    return out

@@ -22,6 +22,7 @@ from analytics.results import Frequency
 MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Y": 3}
 MIN_POST: dict[Frequency, int] = {"D": 7, "W": 4, "M": 3, "Y": 2}
 SEGMENTS_FROM = 9  # post points needed to split the post window into early / middle / late
+GRAM_BY_PRODUCT = 4  # up to this many series, one X'X product each beats a running sum
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,12 @@ def batch_designs(
     if ends is not None:
         post &= dates[:, None] < np.asarray(ends, dtype="datetime64[ns]")[None, :]
     groups: dict[tuple[str, ...], list[int]] = {}
+    names_by_pre: dict[bytes, tuple[str, ...]] = {}  # series of one pilot share a pre-period
     for j in range(len(start)):
-        groups.setdefault(_columns(dates, pre[:, j], freq, True, True), []).append(j)
+        stamp = np.packbits(pre[:, j]).tobytes()
+        if stamp not in names_by_pre:
+            names_by_pre[stamp] = _columns(dates, pre[:, j], freq, True, True)
+        groups.setdefault(names_by_pre[stamp], []).append(j)
     out = []
     for names, members in groups.items():
         idx = np.asarray(members)
@@ -242,11 +247,15 @@ def ar1_sandwich(
 
 
 def _pre_gram(x: np.ndarray, pre: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
-    """X' P_j X for every series j. The pre-period is a prefix of the dates, so the Gram
-    matrices are read off one running sum of outer products instead of one product each."""
+    """X' P_j X for every series j. When each pre-period is a prefix of the dates, a few series
+    take one product each over their prefix, and many read their Gram matrices off one running
+    sum of outer products."""
     prefix = np.arange(len(x))[:, None] < n_pre[None, :]
     if np.array_equal(prefix, pre):
-        running = np.cumsum(x[:, :, None] * x[:, None, :], axis=0)
+        if len(n_pre) <= GRAM_BY_PRODUCT:
+            return np.stack([x[:p].T @ x[:p] for p in n_pre])
+        used = x[: max(int(n_pre.max(initial=0)), 1)]
+        running = np.cumsum(used[:, :, None] * used[:, None, :], axis=0)
         at = np.maximum(n_pre - 1, 0)
         return np.where((n_pre > 0)[:, None, None], running[at], 0.0)
     return (x.T[None, :, :] * pre.T.astype(float)[:, None, :]) @ x
@@ -306,8 +315,10 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread)
     bigger = np.einsum("mkk->m", ar1_cov) > np.einsum("mkk->m", hac_cov)
     coef_cov = np.where(bigger[:, None, None], ar1_cov, hac_cov)
-    # x_t' V_j x_t for every date and series as one product: (x_t x_t') . V_j
-    cf_var = (x[:, :, None] * x[:, None, :]).reshape(n, k * k) @ coef_cov.reshape(m, k * k).T
+    if m <= GRAM_BY_PRODUCT:
+        cf_var = ((x[None, :, :] @ coef_cov) * x[None, :, :]).sum(axis=2).T
+    else:  # x_t' V_j x_t for every date and series as one product: (x_t x_t') . V_j
+        cf_var = (x[:, :, None] * x[:, None, :]).reshape(n, k * k) @ coef_cov.reshape(m, k * k).T
     gap = y - cf
     n_seg = max(design.n_segments, 1)
     seg_effect = np.zeros((m, n_seg))

@@ -64,8 +64,14 @@ def encode(obs: pd.DataFrame) -> Encoded:
 
 def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
     """Mean value per (group, date), sorted; returns groups, dates, means and group starts."""
-    order = np.lexsort((date, group))
-    g, d, v = group[order], date[order], value[order]
+    ordered = len(group) < 2 or bool(
+        np.all((group[1:] > group[:-1]) | ((group[1:] == group[:-1]) & (date[1:] >= date[:-1])))
+    )
+    if ordered:  # exports and the store usually hand rows over sorted: skip the sort
+        g, d, v = group, date, value
+    else:
+        order = np.lexsort((date, group))
+        g, d, v = group[order], date[order], value[order]
     if len(g) == 0:
         return g, d, v, np.zeros(0, dtype=int)
     new = np.r_[True, (g[1:] != g[:-1]) | (d[1:] != d[:-1])]

@@ -569,3 +569,38 @@ def test_custom_metric_loads_from_long_then_wide(registry: Path, tmp_path: Path)
     with Store(registry) as store:
         names = set(store.observations()["metric"])
     assert len(names - {"cycle_time"}) == 1, names
+
+
+MAPPED = b"Pilot,Day,KPI,Hours,Minutes\nP1,2024-01-05,cycle_time,5,300\n"
+MAPPING = {"Pilot": "pilot_id", "Day": "date", "KPI": "metric"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: re-uploading the same file with a corrected column mapping (upload page: "
+    "'Minutes' mapped to value by mistake, then 'Hours') is a no-op 'nothing new: already "
+    "ingested' and the wrong values stay: the no-op check hashes the bytes only, not the "
+    "mapping (store ingest content_hash)",
+)
+def test_corrected_mapping_replaces_the_values(registry: Path) -> None:
+    with Store(registry) as store:
+        store.ingest([("export.csv", MAPPED)], mapping={**MAPPING, "Minutes": "value"})
+        fixed = store.ingest([("export.csv", MAPPED)], mapping={**MAPPING, "Hours": "value"})
+        assert not fixed.noop, fixed.summary
+        assert _value_in(store, "2024-01-05") == 5.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (low, API only): Store.ingest(mapping={'Pilot': None, ...}) raises "
+    "AttributeError ('NoneType' object has no attribute 'strip') instead of IngestError; the "
+    "upload page filters empty targets, so only API callers hit it",
+)
+def test_mapping_with_an_empty_target_is_refused_cleanly(registry: Path) -> None:
+    with Store(registry) as store, pytest.raises(IngestError):
+        store.ingest([("export.csv", MAPPED)], mapping={**MAPPING, "Hours": None})
+
+
+def _value_in(store: Store, date: str) -> float:
+    obs = store.observations(["P1"])
+    return float(obs.loc[obs["date"] == pd.Timestamp(date), "value"].iloc[0])

@@ -11,6 +11,8 @@ modelled and extrapolated.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
@@ -64,45 +66,78 @@ def estimate_did(
 ) -> Estimate:
     """Difference-in-differences (or synthetic control) estimate for one treated series against
     control units `controls` (rows aligned to `dates`, one column per unit, no missing values)."""
-    post = np.asarray(dates >= go_live)
-    t = time_index(dates, freq, dates[post][0] if post.any() else go_live)
+    return estimate_did_batch(dates, go_live, freq, [y], [controls], [sign])[0]
+
+
+def _control(
+    t_pre: np.ndarray, post: np.ndarray, y: np.ndarray, controls: pd.DataFrame
+) -> tuple[np.ndarray, Method, dict[str, float] | None, float]:
+    """The control series for one treated series: the mean of the units, or their synthetic
+    weighting when the mean's gap trends before go-live; with the parallel-trends p-value."""
     c = controls.to_numpy(dtype=float)
     control = c.mean(axis=1)
-    method: Method = "did"
-    weights = None
-    p_parallel = parallel_trends_p(t[~post], (y - control)[~post])
+    p_parallel = parallel_trends_p(t_pre, (y - control)[~post])
     if p_parallel < PARALLEL_ALPHA and c.shape[1] >= 2:
         w = synthetic_weights(y[~post], c[~post])
-        control = c @ w
-        method = "synthetic_control"
         weights = dict(zip(map(str, controls.columns), map(float, w), strict=True))
-        p_parallel = parallel_trends_p(t[~post], (y - control)[~post])
-    trend = p_parallel < PARALLEL_ALPHA
-    gap = (y - control)[:, None]
-    main_design = build_design(dates, go_live, freq, trend=trend, seasonal=False)
-    main = fit_segmented(main_design, gap)
-    signs = np.array([sign])
-    spikes = search_spikes(gap, signs, main_design, main)
-    c = int(spikes.choice[0])
-    fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
-    beats = beats_longer_baseline(gap[:, 0], design, fit, sign) if c >= 0 else None
-    naive_diff, naive_p = welch(y[~post][:, None], y[post][:, None])
-    control_diff, control_p = welch(control[~post][:, None], control[post][:, None])
-    return _estimate(
-        method,
-        freq,
-        dates,
-        design,
-        fit,
-        0,
-        y,
-        control,
-        spike=(c >= 0, float(spikes.t[0]), float(spikes.size[0])),
-        placebo=(None, None),
-        naive=(float(naive_diff[0]), float(naive_p[0])),
-        control_diff=float(control_diff[0]),
-        control_p=float(control_p[0]),
-        parallel_p=p_parallel,
-        beats_baseline=beats,
-        weights=weights,
-    )
+        control = c @ w
+        return control, "synthetic_control", weights, parallel_trends_p(t_pre, (y - control)[~post])
+    return control, "did", None, p_parallel
+
+
+def estimate_did_batch(
+    dates: pd.DatetimeIndex,
+    go_live: pd.Timestamp,
+    freq: Frequency,
+    ys: Sequence[np.ndarray],
+    controls: Sequence[pd.DataFrame],
+    signs: Sequence[float],
+) -> list[Estimate]:
+    """`estimate_did` for several treated series sharing `dates` and `go_live` (e.g. one
+    pilot's metrics), each with its own control units: the gap models of the series that share
+    a design (with or without a gap trend) are fitted in one batched solve."""
+    post = np.asarray(dates >= go_live)
+    t = time_index(dates, freq, dates[post][0] if post.any() else go_live)
+    parts = [_control(t[~post], post, y, c) for y, c in zip(ys, controls, strict=True)]
+    out: list[Estimate | None] = [None] * len(ys)
+    groups: dict[bool, list[int]] = {}
+    for i, part in enumerate(parts):
+        groups.setdefault(bool(part[3] < PARALLEL_ALPHA), []).append(i)
+    for trend, members in groups.items():
+        y = np.column_stack([ys[i] for i in members])
+        control = np.column_stack([parts[i][0] for i in members])
+        signs_arr = np.array([signs[i] for i in members], dtype=float)
+        gap = y - control
+        main_design = build_design(dates, go_live, freq, trend=trend, seasonal=False)
+        main = fit_segmented(main_design, gap)
+        spikes = search_spikes(gap, signs_arr, main_design, main)
+        naive_diff, naive_p = welch(y[~post], y[post])
+        control_diff, control_p = welch(control[~post], control[post])
+        for col, i in enumerate(members):
+            c = int(spikes.choice[col])
+            fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
+            beats = (
+                beats_longer_baseline(gap[:, col], design, fit, signs_arr[col], col)
+                if c >= 0
+                else None
+            )
+            _, method, weights, p_parallel = parts[i]
+            out[i] = _estimate(
+                method,
+                freq,
+                dates,
+                design,
+                fit,
+                col,
+                ys[i],
+                control[:, col],
+                spike=(c >= 0, float(spikes.t[col]), float(spikes.size[col])),
+                placebo=(None, None),
+                naive=(float(naive_diff[col]), float(naive_p[col])),
+                control_diff=float(control_diff[col]),
+                control_p=float(control_p[col]),
+                parallel_p=p_parallel,
+                beats_baseline=beats,
+                weights=weights,
+            )
+    return [e for e in out if e is not None]

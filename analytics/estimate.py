@@ -116,16 +116,16 @@ def search_spikes(
     best_size = np.zeros(m)
     choice = np.full(m, -1)
     for k in spike_lengths(len(pre_rows), main.x.shape[1]):
-        if not screen_spike(
-            y[pre_rows], main_fit.counterfactual[pre_rows], sign, main_fit, k
-        ).any():
+        screened = screen_spike(y[pre_rows], main_fit.counterfactual[pre_rows], sign, main_fit, k)
+        if not screened.any():
             continue
         design = add_spike(main, k)
         fit = fit_segmented(design, y)
         bad_t = -sign * fit.spike_t
         size = -sign * fit.spike_coef
         ok = (
-            (bad_t > SPIKE_T)
+            screened  # each series as if fitted alone: only the lengths its own screen passed
+            & (bad_t > SPIKE_T)
             & (size > SPIKE_SD * np.maximum(fit.resid_sd, 1e-12))
             & np.isfinite(bad_t)
             & (bad_t > best_t)
@@ -138,7 +138,9 @@ def search_spikes(
     return SpikeSearch(designs, fits, choice, best_t, best_size)
 
 
-def beats_longer_baseline(y: np.ndarray, design: Design, fit: SegmentedFit, sign: float) -> bool:
+def beats_longer_baseline(
+    y: np.ndarray, design: Design, fit: SegmentedFit, sign: float, col: int = 0
+) -> bool:
     """After an unusual end-of-pre spell: is the post level significantly better than the
     longer-run pre-period level (the pre-period without the spell)? Difference of means with
     AR(1) variances from the spell model's residuals, 5% two-sided normal test."""
@@ -151,7 +153,7 @@ def beats_longer_baseline(y: np.ndarray, design: Design, fit: SegmentedFit, sign
     var = ar1_mean_variance(fit.resid_sd**2, fit.rho, post.sum()) + ar1_mean_variance(
         fit.resid_sd**2, fit.rho, base.sum()
     )
-    return bool(sign * diff / np.sqrt(max(float(var[0]), 1e-300)) > 1.96)
+    return bool(sign * diff / np.sqrt(max(float(var[col]), 1e-300)) > 1.96)
 
 
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@ spreadsheet formula, a script tag, an HTML event handler. Every one must come ou
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -142,3 +143,20 @@ def test_pptx_survives_a_series_whose_range_overflows(tmp_path: Path) -> None:
     done = cli("report", "--db", db, "--format", "pptx", "--out", tmp_path / "r.pptx")
     assert "Traceback" not in done.stderr, done.stderr[-500:]
     assert done.returncode == 0 or len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (low): `pilotproof pilots --format csv` writes user text that starts with = + - "
+    "@ as is (pilot_name '=HYPERLINK(\"http://x.test\")', company '=1+1'), so the CSV opened in "
+    "Excel runs them as formulas; the house rule is that nothing a user typed runs as a "
+    "spreadsheet formula (cli.cmd_pilots: prefix such cells with an apostrophe, as OWASP advises)",
+)
+def test_pilots_csv_neutralises_formulas(hostile_db: Path) -> None:
+    done = cli("pilots", "--db", hostile_db, "--format", "csv")
+    assert done.returncode == 0
+    frame = pd.read_csv(io.StringIO(done.stdout), dtype=str, keep_default_na=False)
+    assert len(frame) == 2
+    cells = [cell for column in frame.columns for cell in frame[column]]
+    live = [cell for cell in cells if cell[:1] in {"=", "+", "-", "@"}]
+    assert live == [], live

@@ -196,8 +196,9 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     x_axis.major_unit = max(1.0, math.ceil(span_days / 7 / 30.5) * 30.5) if span_days > 92 else 7.0
     x_axis.has_major_gridlines = False
     y_axis = chart.value_axis
-    y_axis.minimum_scale, y_axis.maximum_scale = low, high
-    y_axis.major_unit = step
+    if math.isfinite(step):
+        y_axis.minimum_scale, y_axis.maximum_scale = low, high
+        y_axis.major_unit = step
     y_axis.has_major_gridlines = True
     y_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
     y_axis.tick_labels.number_format = "#,##0.###"
@@ -299,8 +300,14 @@ def _chart_title(chart, text: str) -> None:
 
 
 def _nice_range(low: float, high: float) -> tuple[float, float, float]:
-    """Axis bounds on round numbers around [low, high], and the major unit between them."""
+    """Axis bounds on round numbers around [low, high], and the major unit between them.
+
+    A span that is not finite (values near the float limit) comes back with an infinite step:
+    the caller then leaves the axis to PowerPoint's own scaling.
+    """
     span = high - low or abs(high) or 1.0
+    if not math.isfinite(span):
+        return low, high, math.inf
     raw = span / 5
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)

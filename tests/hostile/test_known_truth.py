@@ -168,3 +168,35 @@ def test_interval_covers_the_true_effect(tmp_path: Path) -> None:
         low, high = metric["ci_low_pct"], metric["ci_high_pct"]
         covered[case.family] += low is not None and low <= -100 * truth.SHIFT <= high
     assert all(n >= 34 for n in covered.values()), covered
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (high): a pilot whose readiness answer value_metric names an activity metric "
+    "(ai_usage) is told to SCALE when AI usage rose 50% and cycle time did not move: activity "
+    "counts as value. Issue 3: activity metrics 'never count as value'; the decision should be "
+    "stop/fix with activity_without_outcome (analytics decision: the value_metric answer is "
+    "used without checking the catalog kind)",
+)
+def test_activity_named_as_value_metric_never_scales(tmp_path: Path) -> None:
+    rows, registry = [], []
+    dates, go = truth._daily(180, 90)
+    post = truth.np.arange(len(dates)) >= 180
+    for seed in range(3):
+        rng = truth.np.random.default_rng([7, seed])
+        pid = f"usage-{seed}"
+        flat = truth.LEVEL + truth.ar1(rng, len(dates), 0.5, 3.0)
+        usage = 100 * (1 + 0.5 * post) + truth.ar1(rng, len(dates), 0.5, 3.0)
+        rows.append(truth._frame(pid, dates, flat))
+        rows.append(truth._frame(pid, dates, usage).assign(metric="ai_usage"))
+        answers = dict.fromkeys(truth.PILOT_COLUMNS[7:], "answered")
+        registry.append({"pilot_id": pid, "go_live": f"{go:%Y-%m-%d}", **answers})
+        registry[-1]["value_metric"] = "ai_usage"
+    pd.concat(rows).to_csv(tmp_path / "m.csv", index=False)
+    pd.DataFrame(registry).to_csv(tmp_path / "p.csv", index=False)
+    db = tmp_path / "d.duckdb"
+    assert truth.cli("ingest", "--db", db, tmp_path / "m.csv", "--pilots", tmp_path / "p.csv")
+    done = truth.cli("analyze", "--db", db, "--format", "json")
+    decisions = {p["pilot_id"]: p["decision"] for p in truth.json.loads(done.stdout)["pilots"]}
+    assert len(decisions) == 3
+    assert "scale" not in decisions.values(), decisions

@@ -157,3 +157,37 @@ def test_pages_keep_hostile_text_inert(
         assert any(word in body for body in bodies for word in ("x\\.test", "alert", "bold")), (
             bodies
         )
+
+
+UPLOADS = [
+    ("junk.csv", bytes(range(256)) * 8),
+    ("utf16.csv", "pilot_id,date,metric,value\nH1,2024-01-05,cycle_time,5\n".encode("utf-16")),
+    ("empty.csv", b""),
+    ("<script>alert(1)<script> [x](http://x.test).csv", b"pilot_id,date,metric,value\n"),
+    ("header.csv", b'"=HYPERLINK(""http://x.test"")",<b>date</b>\n1,2\n'),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), UPLOADS, ids=[u[0][:12] for u in UPLOADS])
+def test_upload_page_refuses_hostile_files_without_writing(
+    hostile_app_db: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: bytes
+) -> None:
+    from pilotproof.store import Store
+
+    monkeypatch.setenv("PILOTPROOF_DB", str(hostile_app_db))
+    monkeypatch.setenv("PILOTPROOF_SEED", "0")
+    with Store(hostile_app_db) as store:
+        version = store.data_version()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    app.file_uploader[0].set_value((name, content, "text/csv")).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.error, "a refused file must say so"
+    commit = [b for b in app.button if b.label == "Commit upload"]
+    assert all(b.disabled for b in commit)
+    bodies = [e.value for e in (*app.markdown, *app.caption, *app.error, *app.warning, *app.info)]
+    for body in bodies:
+        assert not LIVE.search(body), body
+    with Store(hostile_app_db) as store:
+        assert store.data_version() == version

@@ -132,7 +132,8 @@ def _pilot_decisions(tmp_path: Path) -> dict[str, dict]:
     pd.concat(rows).to_csv(tmp_path / "m.csv", index=False)
     pd.DataFrame(registry).to_csv(tmp_path / "p.csv", index=False)
     db = tmp_path / "d.duckdb"
-    assert truth.cli("ingest", "--db", db, tmp_path / "m.csv", "--pilots", tmp_path / "p.csv")
+    ingest = truth.cli("ingest", "--db", db, tmp_path / "m.csv", "--pilots", tmp_path / "p.csv")
+    assert ingest.returncode == 0, ingest.stderr
     done = truth.cli("analyze", "--db", db, "--format", "json")
     assert done.returncode == 0, done.stderr
     return {p["pilot_id"]: p for p in truth.json.loads(done.stdout)["pilots"]}
@@ -195,7 +196,8 @@ def test_activity_named_as_value_metric_never_scales(tmp_path: Path) -> None:
     pd.concat(rows).to_csv(tmp_path / "m.csv", index=False)
     pd.DataFrame(registry).to_csv(tmp_path / "p.csv", index=False)
     db = tmp_path / "d.duckdb"
-    assert truth.cli("ingest", "--db", db, tmp_path / "m.csv", "--pilots", tmp_path / "p.csv")
+    ingest = truth.cli("ingest", "--db", db, tmp_path / "m.csv", "--pilots", tmp_path / "p.csv")
+    assert ingest.returncode == 0, ingest.stderr
     done = truth.cli("analyze", "--db", db, "--format", "json")
     decisions = {p["pilot_id"]: p["decision"] for p in truth.json.loads(done.stdout)["pilots"]}
     assert len(decisions) == 3

@@ -261,6 +261,20 @@ def _pre_gram(x: np.ndarray, pre: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
     return (x.T[None, :, :] * pre.T.astype(float)[:, None, :]) @ x
 
 
+def _quadratic_forms(x: np.ndarray, cov: np.ndarray, chunk: int = 4) -> np.ndarray:
+    """x_t' V_j x_t for every row t and series j, (n, m): the upper triangle of x_t x_t' (off
+    the diagonal doubled) times the upper triangle of each V_j, as matrix products over `chunk`
+    series at a time (small enough that BLAS does not spread them over threads)."""
+    if len(cov) == 0:
+        return np.zeros((len(x), 0))
+    upper_a, upper_b = np.triu_indices(x.shape[1])
+    rows = x[:, upper_a] * x[:, upper_b] * np.where(upper_a == upper_b, 1.0, 2.0)
+    flat = cov[:, upper_a, upper_b]
+    return np.concatenate(
+        [rows @ flat[a : a + chunk].T for a in range(0, len(cov), chunk)], axis=1
+    ).reshape(len(x), len(cov))
+
+
 def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> SegmentedFit:
     """Fit the counterfactual model on each series' pre-period, project it over the post
     window and read off the effect as the mean gap observed - counterfactual.
@@ -315,10 +329,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread)
     bigger = np.einsum("mkk->m", ar1_cov) > np.einsum("mkk->m", hac_cov)
     coef_cov = np.where(bigger[:, None, None], ar1_cov, hac_cov)
-    if m <= GRAM_BY_PRODUCT:
-        cf_var = ((x[None, :, :] @ coef_cov) * x[None, :, :]).sum(axis=2).T
-    else:  # x_t' V_j x_t for every date and series as one product: (x_t x_t') . V_j
-        cf_var = (x[:, :, None] * x[:, None, :]).reshape(n, k * k) @ coef_cov.reshape(m, k * k).T
+    cf_var = _quadratic_forms(x, coef_cov)
     gap = y - cf
     n_seg = max(design.n_segments, 1)
     seg_effect = np.zeros((m, n_seg))

@@ -29,14 +29,20 @@ PARALLEL_ALPHA = 0.05
 def parallel_trends_p(t_pre: np.ndarray, gap_pre: np.ndarray) -> float:
     """p-value of the slope in `gap ~ 1 + t` over the pre-period (HAC errors, normal reference):
     small means the treated and control series were already drifting apart before go-live."""
-    if len(t_pre) < 4 or np.ptp(gap_pre) == 0:
-        return 1.0
+    return float(parallel_trends_ps(t_pre, np.asarray(gap_pre, dtype=float)[:, None])[0])
+
+
+def parallel_trends_ps(t_pre: np.ndarray, gaps_pre: np.ndarray) -> np.ndarray:
+    """`parallel_trends_p` for every column of `gaps_pre` (n, m), in one batched fit."""
+    m = gaps_pre.shape[1]
+    if len(t_pre) < 4:
+        return np.ones(m)
     x = np.column_stack([np.ones(len(t_pre)), t_pre])
-    fit = ols_hac(x, gap_pre)
-    se = float(np.sqrt(max(fit.cov[0, 1, 1], 0.0)))
-    if se == 0:
-        return 1.0
-    return float(2 * stats.norm.sf(abs(fit.coef[1, 0] / se)))
+    fit = ols_hac(x, gaps_pre)
+    se = np.sqrt(np.maximum(fit.cov[:, 1, 1], 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2 * stats.norm.sf(np.abs(fit.coef[1] / se))
+    return np.where((np.ptp(gaps_pre, axis=0) == 0) | (se == 0), 1.0, p)
 
 
 def synthetic_weights(y_pre: np.ndarray, controls_pre: np.ndarray) -> np.ndarray:
@@ -69,20 +75,26 @@ def estimate_did(
     return estimate_did_batch(dates, go_live, freq, [y], [controls], [sign])[0]
 
 
-def _control(
-    t_pre: np.ndarray, post: np.ndarray, y: np.ndarray, controls: pd.DataFrame
-) -> tuple[np.ndarray, Method, dict[str, float] | None, float]:
-    """The control series for one treated series: the mean of the units, or their synthetic
+def _controls(
+    t_pre: np.ndarray, post: np.ndarray, ys: Sequence[np.ndarray], controls: Sequence[pd.DataFrame]
+) -> list[tuple[np.ndarray, Method, dict[str, float] | None, float]]:
+    """The control series for each treated series: the mean of its units, or their synthetic
     weighting when the mean's gap trends before go-live; with the parallel-trends p-value."""
-    c = controls.to_numpy(dtype=float)
-    control = c.mean(axis=1)
-    p_parallel = parallel_trends_p(t_pre, (y - control)[~post])
-    if p_parallel < PARALLEL_ALPHA and c.shape[1] >= 2:
-        w = synthetic_weights(y[~post], c[~post])
-        weights = dict(zip(map(str, controls.columns), map(float, w), strict=True))
-        control = c @ w
-        return control, "synthetic_control", weights, parallel_trends_p(t_pre, (y - control)[~post])
-    return control, "did", None, p_parallel
+    units = [c.to_numpy(dtype=float) for c in controls]
+    means = [c.mean(axis=1) for c in units]
+    gaps = np.column_stack([(y - mean)[~post] for y, mean in zip(ys, means, strict=True)])
+    ps = parallel_trends_ps(t_pre, gaps)
+    out: list[tuple[np.ndarray, Method, dict[str, float] | None, float]] = []
+    for y, c, frame, mean, p in zip(ys, units, controls, means, ps, strict=True):
+        if p < PARALLEL_ALPHA and c.shape[1] >= 2:
+            w = synthetic_weights(y[~post], c[~post])
+            weights = dict(zip(map(str, frame.columns), map(float, w), strict=True))
+            control = c @ w
+            p_synthetic = parallel_trends_p(t_pre, (y - control)[~post])
+            out.append((control, "synthetic_control", weights, p_synthetic))
+        else:
+            out.append((mean, "did", None, float(p)))
+    return out
 
 
 def estimate_did_batch(
@@ -98,7 +110,7 @@ def estimate_did_batch(
     a design (with or without a gap trend) are fitted in one batched solve."""
     post = np.asarray(dates >= go_live)
     t = time_index(dates, freq, dates[post][0] if post.any() else go_live)
-    parts = [_control(t[~post], post, y, c) for y, c in zip(ys, controls, strict=True)]
+    parts = _controls(t[~post], post, ys, controls)
     out: list[Estimate | None] = [None] * len(ys)
     groups: dict[bool, list[int]] = {}
     for i, part in enumerate(parts):

@@ -208,7 +208,7 @@ def _job(pilot_id, metric, spec, go_live, dates, freq, y, controls, mix) -> Seri
     elif freq is None:
         problem = "Fewer than two dates."
     else:
-        post = np.asarray(dates, dtype="datetime64[ns]") >= np.datetime64(go_live, "ns")
+        post = dates.asi8 >= np.datetime64(go_live, "ns").astype(np.int64)  # dates are ns
         n_pre, n_post = int((~post).sum()), int(post.sum())
         if n_pre < MIN_PRE[freq] or n_post < MIN_POST[freq]:
             problem = (

@@ -8,6 +8,7 @@ Store. Every statement is parameterised. Every write runs in one transaction and
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import threading
@@ -224,6 +225,7 @@ class Store:
 
     def add_event(self, pilot_id: str, date: date | datetime | str, label: str) -> int:
         with self._transaction() as cur:
+            _require_pilot(cur, pilot_id)
             event_id = cur.execute("SELECT nextval('event_seq')").fetchone()[0]
             cur.execute(
                 "INSERT INTO events VALUES (?, ?, CAST(? AS DATE), ?)",
@@ -257,7 +259,16 @@ class Store:
         tolerance_pct: float | None,
         pilot_id: str | None = None,
     ) -> None:
+        """Set a metric's scaling threshold and guardrail tolerance (percent, finite, not
+        negative; None leaves it unset), as the catalog default or for one pilot."""
+        threshold_pct = _percent("threshold", threshold_pct)
+        tolerance_pct = _percent("tolerance", tolerance_pct)
         with self._transaction() as cur:
+            known = cur.execute("SELECT count(*) FROM metric_catalog WHERE metric = ?", [metric])
+            if not known.fetchone()[0]:
+                raise StoreError(f"no metric '{metric}' in the catalog")
+            if pilot_id is not None:
+                _require_pilot(cur, pilot_id)
             if pilot_id is None:
                 cur.execute(
                     "UPDATE metric_catalog SET threshold_pct = ?, tolerance_pct = ? "
@@ -283,6 +294,8 @@ class Store:
         tolerance_pct: float | None,
     ) -> None:
         metric = metric.strip().lower()
+        threshold_pct = _percent("threshold", threshold_pct)
+        tolerance_pct = _percent("tolerance", tolerance_pct)
         if not metric:
             raise StoreError("a metric needs a name")
         if direction not in DIRECTIONS:
@@ -522,6 +535,25 @@ class Store:
             )
             cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
+
+
+def _percent(what: str, value: float | None) -> float | None:
+    """A threshold or tolerance as stored: None, or a finite percent that is not negative."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"the {what} must be a number (percent), not {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise StoreError(f"the {what} must be a finite percent, 0 or more, not {value!r}")
+    return number
+
+
+def _require_pilot(cur: duckdb.DuckDBPyConnection, pilot_id: str) -> None:
+    found = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id])
+    if not found.fetchone()[0]:
+        raise StoreError(f"no pilot '{pilot_id}'")
 
 
 def _as_date(value: date | datetime | str) -> str:

@@ -74,13 +74,6 @@ def test_hostile_text_is_stored_as_text(store: Store, registry: Path) -> None:
     assert {"events", "mappings", "observations", "pilots"} <= set(dump(registry))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Store.set_threshold accepts NaN, inf and negative thresholds/tolerances "
-    "(store/database.py set_threshold); with threshold inf or NaN the analysis drops the "
-    "threshold (JSON threshold_pct null) and the pilot is told to SCALE, the opposite of what "
-    "an infinite bar means. Should raise StoreError: 'a positive, finite percent'",
-)
 @pytest.mark.parametrize(
     ("threshold", "tolerance"),
     [(float("nan"), 5.0), (float("inf"), 5.0), (-5.0, 5.0), (10.0, float("nan")), (10.0, -1.0)],
@@ -91,12 +84,6 @@ def test_set_threshold_refuses_non_finite_or_negative(
     _refused(store, lambda: store.set_threshold("cycle_time", threshold, tolerance))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: thresholds and events are written for a pilot or metric that does not exist "
-    "(set_threshold('nope', ...), set_threshold(..., pilot_id='ZZ'), add_event('ZZ', ...)): "
-    "orphan rows instead of a StoreError naming the unknown id",
-)
 @pytest.mark.parametrize(
     "call",
     [

@@ -169,6 +169,8 @@ def test_events_thresholds_readiness_metrics_and_mappings(seeded: Store) -> None
         seeded.add_metric("cycle_time", "lower_is_better", "hours", "value", 1.0, 1.0)
     with pytest.raises(StoreError, match="direction"):
         seeded.add_metric("x", "sideways", "", "value", 1.0, 1.0)
+    with pytest.raises(StoreError, match="finite percent"):
+        seeded.add_metric("x", "lower_is_better", "", "value", float("inf"), 1.0)
 
     seeded.save_mapping("erp", {"Project": "pilot_id"})
     seeded.save_mapping("erp", {"Project": "pilot_id", "Day": "date"})

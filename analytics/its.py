@@ -221,13 +221,15 @@ def ar1_sandwich(
     rho: np.ndarray,
     rows: np.ndarray | None = None,
     bread: np.ndarray | None = None,
+    gram: np.ndarray | None = None,
 ) -> np.ndarray:
     """OLS coefficient covariance under AR(1) noise, per series:
     (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|, over the rows where
     `rows[:, j]` is 1 (all rows by default). With L the lower triangle of Sigma / sigma2
     (rho^(t-s), s <= t), X' Sigma X / sigma2 = X'LX + (X'LX)' - X'X, and LX is one recursive
     filter per series (O(n k)): never the n x n matrix. When a series' rows are a prefix of
-    the dates (a pre-period), only that prefix is filtered."""
+    the dates (a pre-period), only that prefix is filtered. `gram` (X' P_j X per series) is
+    reused when the caller has it."""
     from scipy import signal
 
     m = len(rho)
@@ -242,7 +244,7 @@ def ar1_sandwich(
     for j, r in enumerate(rho):
         xj = x[: lengths[j]] if is_prefix else x * rows[:, [j]]
         lower = xj.T @ signal.lfilter([1.0], [1.0, -r], xj, axis=0)
-        meat[j] = (lower + lower.T - xj.T @ xj) * sigma2[j]
+        meat[j] = (lower + lower.T - (xj.T @ xj if gram is None else gram[j])) * sigma2[j]
     return bread @ meat @ bread
 
 
@@ -326,7 +328,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
     # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
     # terms) under persistent noise; the parametric AR(1) sandwich does not.
-    ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread)
+    ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread, gram)
     bigger = np.einsum("mkk->m", ar1_cov) > np.einsum("mkk->m", hac_cov)
     coef_cov = np.where(bigger[:, None, None], ar1_cov, hac_cov)
     cf_var = _quadratic_forms(x, coef_cov)

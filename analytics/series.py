@@ -44,7 +44,7 @@ def encode(obs: pd.DataFrame) -> Encoded:
     unit_codes = np.zeros(len(obs), dtype=np.int64)
     units = np.asarray([""], dtype=object)
     if not treated.all():
-        codes, found = pd.factorize(obs["unit"].to_numpy()[~treated], sort=False)
+        codes, found = pd.factorize(obs["unit"].iloc[np.flatnonzero(~treated)], sort=False)
         unit_codes[~treated] = codes
         units = np.asarray(found, dtype=object)
     n_metrics = max(len(metrics), 1)

@@ -14,6 +14,7 @@ never count as value.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,3 +64,23 @@ BUILTIN_METRICS: tuple[MetricSpec, ...] = (
 def can_be_negative_for_unit(unit: str | None) -> bool:
     """Whether a user-added metric measured in `unit` may take negative values."""
     return (unit or "").strip().lower() not in NON_NEGATIVE_UNITS
+
+
+#: ASCII whitespace as RE2 (DuckDB) reads `\\s`, so Python and SQL agree.
+_SPACE = " \t\n\r\f"
+_SEPARATORS = re.compile(f"[{_SPACE}-]+")
+
+
+def normalise_metric(name: str) -> str:
+    """The one spelling of a metric (or column) name: trimmed, lower-case, each run of spaces
+    and hyphens one underscore ('Cycle Time' and 'cycle-time' are `cycle_time`). Long files,
+    wide headers, the catalog and the Settings page all go through this (or its SQL twin)."""
+    return _SEPARATORS.sub("_", name.strip(_SPACE).lower())
+
+
+def normalise_metric_sql(expr: str) -> str:
+    """`normalise_metric` as a DuckDB expression over `expr` (NULL stays NULL)."""
+    return (
+        f"regexp_replace(regexp_replace(lower({expr}), '^[\\s]+|[\\s]+$', '', 'g'), "
+        "'[\\s-]+', '_', 'g')"
+    )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from . import ingest as _ingest
-from .catalog import DIRECTIONS, KINDS, can_be_negative_for_unit
+from .catalog import DIRECTIONS, KINDS, can_be_negative_for_unit, normalise_metric
 from .errors import IngestError, StoreError
 from .schema import PILOT_FIELDS, migrate
 from .writing import (
@@ -261,6 +261,7 @@ class Store:
     ) -> None:
         """Set a metric's scaling threshold and guardrail tolerance (percent, finite, not
         negative; None leaves it unset), as the catalog default or for one pilot."""
+        metric = normalise_metric(metric)
         threshold_pct = _percent("threshold", threshold_pct)
         tolerance_pct = _percent("tolerance", tolerance_pct)
         with self._transaction() as cur:
@@ -293,7 +294,7 @@ class Store:
         threshold_pct: float | None,
         tolerance_pct: float | None,
     ) -> None:
-        metric = metric.strip().lower()
+        metric = normalise_metric(metric)
         threshold_pct = _percent("threshold", threshold_pct)
         tolerance_pct = _percent("tolerance", tolerance_pct)
         if not metric:

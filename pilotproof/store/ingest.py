@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from .catalog import normalise_metric, normalise_metric_sql
 from .checks import MAX_PROBLEMS, CatalogEntry, check, pilot_row_checks, read_catalog
 from .errors import IngestError, Problem
 from .reading import (
@@ -172,7 +173,8 @@ def _stage_obs_sql(layout: Layout) -> str:
     )
     if layout.kind == "long":
         inner = (
-            f"SELECT {keys}, lower({_text(c('metric'))}) AS metric, {c('value')} AS value_raw, "
+            f"SELECT {keys}, {normalise_metric_sql(_text(c('metric')))} AS metric, "
+            f"{c('value')} AS value_raw, "
             f"lower({_text(c('direction'))}) AS direction FROM ({_read_csv_sql(layout)})"
         )
     else:
@@ -266,7 +268,7 @@ def fast_strings_clean(pilot_id: str, metric: str, group: str, unit: str, segmen
         bool(pilot_id)
         and pilot_id == pilot_id.strip()
         and bool(metric)
-        and metric == metric.strip().lower()
+        and metric == normalise_metric(metric)
         and group in GROUPS
         and unit == unit.strip()
         and segment == segment.strip()

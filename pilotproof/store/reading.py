@@ -29,6 +29,7 @@ from typing import Literal
 
 import duckdb
 
+from .catalog import normalise_metric
 from .errors import IngestError, Problem
 from .schema import PILOT_FIELDS
 
@@ -150,7 +151,7 @@ def read_sources(files: Iterable[FileInput], workdir: Path) -> list[Source]:
 
 
 def _normalise(name: str) -> str:
-    return re.sub(r"\s+", "_", name.strip().strip("\ufeff").strip().lower())
+    return normalise_metric(name.strip().strip("\ufeff"))
 
 
 def sniff(

@@ -532,13 +532,6 @@ def test_a_locked_database_is_named_not_a_traceback(registry: Path, tmp_path: Pa
         holder.wait()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: metric names are normalised differently in long and wide files: a wide header "
-    "'Cycle Time' becomes cycle_time (accepted), but the long value 'Cycle Time' becomes "
-    "'cycle time' and is refused as an unknown metric (store ingest: the long `metric` column "
-    "is lower-cased but spaces are not turned into underscores as for wide headers)",
-)
 def test_long_metric_names_normalise_like_wide_headers(registry: Path, tmp_path: Path) -> None:
     wide = tmp_path / "wide.csv"
     wide.write_text("pilot_id,date,Cycle Time\nP1,2024-01-05,4\n")
@@ -550,12 +543,6 @@ def test_long_metric_names_normalise_like_wide_headers(registry: Path, tmp_path:
     assert _value(registry, "P1", "cycle_time", "2024-01-06") == 3.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a metric first loaded from a long file as 'Avg Handle Time' (direction given) "
-    "is stored as 'avg handle time'; the same metric as a wide column header becomes "
-    "'avg_handle_time' and is refused as unknown, so one metric cannot arrive in both shapes",
-)
 def test_custom_metric_loads_from_long_then_wide(registry: Path, tmp_path: Path) -> None:
     long = tmp_path / "long.csv"
     long.write_text(

@@ -34,6 +34,9 @@ def _rows(store: Store) -> list[tuple]:
         b"pilot_id,date,metric,value\n P1 , 2024-01-01 ,Cycle_Time, 5.5\n"
         b"P1,2024-01-02,cycle_time,4.25\n"
         b",,,\n",
+        b"pilot_id,date,metric,value\nP1,2024-01-01, Cycle Time ,5.5\n"
+        b"P1,2024-01-02,cycle-time,4.25\n",
+        b"pilot_id,date,Cycle-Time\nP1,2024-01-01,5.5\nP1,2024-01-02,4.25\n",
     ],
     ids=[
         "plain",
@@ -44,12 +47,27 @@ def _rows(store: Store) -> list[tuple]:
         "wide",
         "wide_labels",
         "spaces_case_and_empty_row",
+        "long_metric_labels",
+        "wide_hyphen_label",
     ],
 )
 def test_accepted_format(csv_file, seeded: Store, content: bytes) -> None:
     seeded.undo_upload(2)  # drop the base rows so only this file's rows remain
     seeded.ingest([csv_file("m.csv", content)])
     assert _rows(seeded) == EXPECTED
+
+
+def test_custom_metric_has_one_spelling_in_every_shape(csv_file, seeded: Store) -> None:
+    seeded.add_metric("Avg Handle Time", "lower_is_better", "minutes", "value", 5.0, 5.0)
+    seeded.set_threshold("avg-handle-time", 7.0, 2.0)
+    seeded.ingest(
+        [csv_file("long.csv", "pilot_id,date,metric,value\nP1,2024-01-01,AVG handle time,5\n")]
+    )
+    seeded.ingest([csv_file("wide.csv", "pilot_id,date,Avg-Handle-Time\nP1,2024-01-02,6\n")])
+    frame = seeded.observations(["P1"])
+    assert set(frame["metric"]) == {"cycle_time", "avg_handle_time"}
+    row = seeded.catalog().set_index("metric").loc["avg_handle_time"]
+    assert (row["threshold_pct"], row["tolerance_pct"]) == (7.0, 2.0)
 
 
 def test_long_with_every_optional_column(csv_file, seeded: Store) -> None:

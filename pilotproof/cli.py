@@ -120,16 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pilotproof",
         description="Tell real AI-pilot impact from a value mirage.",
     )
+    db_help = "database file (default: $PILOTPROOF_DB or data/pilotproof.duckdb)"
+    # --db before the subcommand (`pilotproof --db X ingest`) or after it; the subcommand's
+    # default is SUPPRESS so that it does not overwrite a --db given before it
+    parser.add_argument("--db", metavar="PATH", default=None, help=db_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], text: str):
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument(
-            "--db",
-            metavar="PATH",
-            default=None,
-            help="database file (default: $PILOTPROOF_DB or data/pilotproof.duckdb)",
-        )
+        sub.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
         sub.set_defaults(handler=handler)
         return sub
 

@@ -73,6 +73,15 @@ def test_ingest_pilots_alone_or_nothing(files, tmp_path: Path, capsys) -> None:
     assert "give at least one file" in capsys.readouterr().err
 
 
+def test_db_before_or_after_the_subcommand(files, tmp_path: Path, capsys) -> None:
+    before, after = str(tmp_path / "before.duckdb"), str(tmp_path / "after.duckdb")
+    assert main(["--db", before, "ingest", "--pilots", str(files["pilots"])]) == 0
+    assert main(["--db", before, "pilots", "--db", after, "--format", "csv"]) == 0
+    assert "P1" not in capsys.readouterr().out  # the one after the subcommand wins
+    assert main(["--db", before, "pilots", "--format", "csv"]) == 0
+    assert "P1,Bot,Acme" in capsys.readouterr().out
+
+
 def test_pilots_formats(files, tmp_path: Path, capsys) -> None:
     db = str(tmp_path / "cli.duckdb")
     assert main(["pilots", "--db", db]) == 0

@@ -416,11 +416,6 @@ def test_conflicting_pilot_rows_name_the_first_line(registry: Path, tmp_path: Pa
     assert "pilots.csv:2" in problem["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `pilotproof --db PATH ingest ...` (the global form used in the QA brief) is a "
-    "usage error: --db is accepted only after the subcommand (cli.build_parser)",
-)
 def test_db_flag_before_the_subcommand(tmp_path: Path) -> None:
     db = tmp_path / "g.duckdb"
     done = cli("--db", db, "pilots", "--format", "json")

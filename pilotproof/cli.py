@@ -18,6 +18,16 @@ from pathlib import Path
 #: Problems printed before "... and N more".
 MAX_PRINTED = 50
 
+#: What a spreadsheet reads as the start of a formula (OWASP "CSV injection"), as in the xlsx
+#: export; such text is written with a leading apostrophe so that it stays text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
 
 def _open_store(args: argparse.Namespace):  # -> Store
     from pilotproof.store import Store
@@ -59,6 +69,8 @@ def cmd_pilots(args: argparse.Namespace) -> int:
         records = records.astype(object).where(records.notna(), None)
         print(json.dumps(records.to_dict(orient="records"), indent=2, allow_nan=False))
     elif args.format == "csv":
+        for column in frame.columns[frame.dtypes.map(lambda t: t.kind not in "fMb")]:
+            frame[column] = frame[column].map(_inert, na_action="ignore")
         sys.stdout.write(frame.to_csv(index=False, date_format="%Y-%m-%d"))
     elif frame.empty:
         print("No pilots yet: ingest a pilots file (pilot_id, go_live, ...)")

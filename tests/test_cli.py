@@ -95,6 +95,12 @@ def test_pilots_formats(files, tmp_path: Path, capsys) -> None:
     assert main(["pilots", "--db", db, "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("pilot_id,pilot_name,company") and lines[1].startswith("P1,Bot,Acme")
+    formulas = tmp_path / "formulas.csv"
+    formulas.write_text('pilot_id,go_live,pilot_name,company\nP2,2024-02-01,"=1+1",@SUM(A1)\n')
+    main(["ingest", str(formulas), "--db", db])
+    capsys.readouterr()
+    assert main(["pilots", "--db", db, "--format", "csv"]) == 0
+    assert "P2,'=1+1,'@SUM(A1)," in capsys.readouterr().out
     assert main(["pilots", "--db", db]) == 0
     assert "P1" in capsys.readouterr().out
 

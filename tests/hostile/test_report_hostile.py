@@ -138,13 +138,6 @@ def test_pptx_survives_a_series_whose_range_overflows(tmp_path: Path) -> None:
     assert done.returncode == 0 or len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (low): `pilotproof pilots --format csv` writes user text that starts with = + - "
-    "@ as is (pilot_name '=HYPERLINK(\"http://x.test\")', company '=1+1'), so the CSV opened in "
-    "Excel runs them as formulas; the house rule is that nothing a user typed runs as a "
-    "spreadsheet formula (cli.cmd_pilots: prefix such cells with an apostrophe, as OWASP advises)",
-)
 def test_pilots_csv_neutralises_formulas(hostile_db: Path) -> None:
     done = cli("pilots", "--db", hostile_db, "--format", "csv")
     assert done.returncode == 0

@@ -202,3 +202,22 @@ def test_activity_named_as_value_metric_never_scales(tmp_path: Path) -> None:
     decisions = {p["pilot_id"]: p["decision"] for p in truth.json.loads(done.stdout)["pilots"]}
     assert len(decisions) == 3
     assert "scale" not in decisions.values(), decisions
+
+
+def test_a_pilot_gets_the_same_answer_alone_as_in_the_portfolio(tmp_path: Path) -> None:
+    """Batched fits must not leak between pilots: each pilot analysed alone (--pilot) equals
+    its entry in the whole-portfolio run."""
+    cases = truth.make_cases(list(truth.FAMILIES), range(1))
+    together = {p["pilot_id"]: p for p in truth.analyze(cases, tmp_path)["pilots"]}
+    from pilotproof.analysis import analyze_store, to_json
+    from pilotproof.store import Store
+
+    with Store(tmp_path / "truth.duckdb") as store:
+        for case in cases:
+            (alone,) = to_json(analyze_store(store, [case.pilot_id]))["pilots"]
+            both = together[case.pilot_id]
+            assert alone["decision"] == both["decision"], case.pilot_id
+            for got, want in zip(alone["metrics"], both["metrics"], strict=True):
+                assert (got["verdict"], got["reasons"]) == (want["verdict"], want["reasons"])
+                for key in ("effect_pct", "ci_low_pct", "ci_high_pct"):
+                    assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-9), key

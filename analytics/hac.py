@@ -89,20 +89,38 @@ def bartlett_meat_mnk(scores: np.ndarray, width: int) -> np.ndarray:
     return windows.transpose(0, 2, 1) @ windows / width
 
 
-def bartlett_meat(resid: np.ndarray, x: np.ndarray, width: int, chunk: int = 8) -> np.ndarray:
+def bartlett_meat(
+    resid: np.ndarray, x: np.ndarray, width: int | np.ndarray, chunk: int = 8
+) -> np.ndarray:
     """`bartlett_meat_mnk` for scores `resid[:, j] * x` (resid (n, m), x (n, k) shared by every
     series), laid out (n, m, k) so the running sums run down contiguous rows, `chunk` series at
-    a time so the running sums stay in the CPU cache. Returns (m, k, k)."""
+    a time so the running sums stay in the CPU cache. `width` (S = lags + 1) is one for all
+    series or one per series (each series' own bandwidth, whatever else shares its batch).
+    Returns (m, k, k).
+
+    With per-series widths, window j of series i is C[j + W] - C[j + W - S_i] over one running
+    sum C padded with W = max S zeros in front: windows past a series' own range are empty
+    (both ends beyond the last score), so every series sums over the same n + W - 1 windows.
+    """
     n, m = resid.shape
     k = x.shape[1]
     out = np.zeros((m, k, k))
     if n == 0:
         return out
+    widths = np.broadcast_to(np.asarray(width, dtype=int), (m,))
     for a in range(0, m, chunk):
         part = resid[:, a : a + chunk]
-        csum = np.zeros((n + 2 * width - 1, part.shape[1], k))
-        np.cumsum(part[:, :, None] * x[:, None, :], axis=0, out=csum[width : width + n])
-        csum[width + n :] = csum[width + n - 1]
-        windows = csum[width:] - csum[:-width]  # (n + width - 1, chunk, k)
-        out[a : a + chunk] = np.einsum("wma,wmb->mab", windows, windows, optimize=True) / width
+        w = widths[a : a + chunk]
+        top = int(w.max())
+        csum = np.zeros((n + 2 * top - 1, part.shape[1], k))
+        np.cumsum(part[:, :, None] * x[:, None, :], axis=0, out=csum[top : top + n])
+        csum[top + n :] = csum[top + n - 1]
+        if (w == top).all():
+            windows = csum[top:] - csum[:-top]  # (n + top - 1, chunk, k)
+        else:
+            rows = np.arange(top, n + 2 * top - 1)[:, None] - w[None, :]
+            windows = csum[top:] - csum[rows, np.arange(len(w))[None, :]]
+        out[a : a + chunk] = (
+            np.einsum("wma,wmb->mab", windows, windows, optimize=True) / w[:, None, None]
+        )
     return out

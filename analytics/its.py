@@ -282,7 +282,8 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     window and read off the effect as the mean gap observed - counterfactual.
 
     Var(effect) = xbar' V xbar + Var(mean of the post noise). V is the covariance of the
-    pre-period coefficients: the larger of HAC (Bartlett, `long_run_lags` lags) and an AR(1)
+    pre-period coefficients: the larger of HAC (Bartlett, `long_run_lags` of the series' own
+    pre-period length, or `maxlags` for every series) and an AR(1)
     sandwich; xbar is the mean post-window design row. The post noise is AR(1) with the
     pre-period residuals' variance and lag-one autocorrelation (Kendall bias-corrected, clipped
     to [0, 0.97]). The same for each post segment. Fitting the pre-period alone keeps the post
@@ -301,7 +302,13 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     pre_f = pre.astype(float)
     n_pre = pre.sum(axis=0)
     n_post = post.sum(axis=0)
-    lags = long_run_lags(int(n_pre.max(initial=0))) if maxlags is None else maxlags
+    # each series' own bandwidth from its own pre-period length: a series' interval must not
+    # depend on which other series share its batch
+    lags = (
+        np.array([long_run_lags(int(p)) for p in n_pre], dtype=int)
+        if maxlags is None
+        else np.full(m, int(maxlags))
+    )
     # per-series OLS on the pre-period rows: (X' P_j X)^+ X' P_j y_j
     gram = _pre_gram(x, pre, n_pre)
     eigval, eigvec = np.linalg.eigh(gram)
@@ -315,7 +322,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     resid = (y - cf) * pre_f
     # rows after the last pre-period row carry no residual: the meat needs only those before
     used = int(np.flatnonzero(pre.any(axis=1))[-1]) + 1 if pre.any() else 0
-    meat = bartlett_meat(resid[:used], x[:used], min(lags, max(n - 1, 0)) + 1)
+    meat = bartlett_meat(resid[:used], x[:used], np.minimum(lags, max(n - 1, 0)) + 1)
     hac_cov = bread @ meat @ bread
     dof = np.maximum(n_pre - rank, 1)
     sigma2 = (resid**2).sum(axis=0) / dof
@@ -382,7 +389,10 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         spike_coef = np.zeros(m)
         spike_t = np.zeros(m)
     df = np.array(
-        [equivalent_df(int(a), lags, int(b)) for a, b in zip(n_pre, n_pre - rank, strict=True)]
+        [
+            equivalent_df(int(a), int(g), int(b))
+            for a, g, b in zip(n_pre, lags, n_pre - rank, strict=True)
+        ]
     )
     return SegmentedFit(
         effect_abs=effect,

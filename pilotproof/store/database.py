@@ -76,6 +76,7 @@ class Store:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
         if str(self.path) != ":memory:":
+            _refuse_foreign_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(str(self.path))
@@ -536,6 +537,30 @@ class Store:
             )
             cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
+
+
+#: A DuckDB database file carries these bytes at offset 8.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """Refuse a path that holds something other than a DuckDB database. DuckDB's connect()
+    would open a `.csv` (or `.parquet`, ...) path as an in-memory view of that data file: an
+    ingest would then report success and save nothing."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise StoreError(f"the database path {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise StoreError(f"cannot open the database {path}: {exc.strerror}") from None
+    if head and head[8:12] != _DUCKDB_MAGIC:
+        raise StoreError(
+            f"{path} is not a valid DuckDB database file (it holds something else, perhaps a "
+            "CSV): give --db a new or existing .duckdb path; nothing was written"
+        )
 
 
 def _percent(what: str, value: float | None) -> float | None:

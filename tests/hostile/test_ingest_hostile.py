@@ -477,14 +477,6 @@ def test_whitespace_only_trailing_line_is_skipped(registry: Path, tmp_path: Path
     assert _value(registry, "P1", "cycle_time", "2024-01-06") == 3.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (data loss): `--db` naming an existing CSV file (e.g. arguments swapped: "
-    "`pilotproof ingest --db metrics.csv pilots.csv`) opens an in-memory database, because "
-    "DuckDB 2.0's connect() reads a .csv path as a data file; ingest prints 'ingested 1 rows' "
-    "with exit 0 and nothing is saved (store/database.py Store.__init__ should refuse a path "
-    "that exists and is not a DuckDB file, as it does for notes.txt)",
-)
 def test_db_that_is_an_existing_csv_is_refused(tmp_path: Path) -> None:
     pilots = tmp_path / "pilots.csv"
     pilots.write_text("pilot_id,go_live\nP1,2024-03-01\n")

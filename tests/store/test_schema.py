@@ -77,8 +77,12 @@ def test_newer_file_is_refused_clearly(tmp_path: Path) -> None:
         Store(path)
 
 
-def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
-    path = tmp_path / "notes.duckdb"
-    path.write_text("just text")
-    with pytest.raises(StoreError, match=r"cannot open the database|database error"):
+@pytest.mark.parametrize("name", ["notes.duckdb", "metrics.csv", "data.parquet"])
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text("pilot_id,date,metric,value\nP1,2024-01-05,cycle_time,4\n")
+    with pytest.raises(StoreError, match="not a valid DuckDB database"):
         Store(path)
+    assert path.read_text() == "pilot_id,date,metric,value\nP1,2024-01-05,cycle_time,4\n"
+    with pytest.raises(StoreError, match="is a directory"):
+        Store(tmp_path)

@@ -207,7 +207,7 @@ def pilot_row_checks(
                 rn,
                 layouts[file_no].shown("pilot_id"),
                 f"pilot '{pilot_id}' appears again with different details"
-                f" (first at record {first_file}:{first_rn})",
+                f" (first at {{line:{first_file}:{first_rn}}})",
             )
         )
     return total + len(rows)
@@ -409,7 +409,9 @@ def _to_problems(
 
     def ref(match: re.Match) -> str:
         file_no, rn = int(match.group(1)), int(match.group(2))
-        return f"{sources[file_no].name}:{lines[file_no][rn]}"
+        line = lines.get(file_no, {}).get(rn)
+        # user text that merely looks like a reference stays as written
+        return match.group(0) if line is None else f"{sources[file_no].name}:{line}"
 
     return [
         Problem(sources[f.file_no].name, lines[f.file_no][f.rn], f.column, refs.sub(ref, f.message))

@@ -401,11 +401,6 @@ def test_cr_only_line_endings_load(registry: Path, tmp_path: Path) -> None:
     assert _value(registry, "P1", "cycle_time", "2024-01-06") == 3.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a pilot listed twice with different details is reported as 'first at record "
-    "0:1' (an internal record index) instead of naming the file and line, e.g. 'pilots.csv:2'",
-)
 def test_conflicting_pilot_rows_name_the_first_line(registry: Path, tmp_path: Path) -> None:
     path = tmp_path / "pilots.csv"
     path.write_text("pilot_id,go_live\nP9,2024-03-01\nP9,2024-04-01\n")

@@ -192,7 +192,7 @@ BAD_FILES = [
         "pilots_conflict",
         "pilot_id,go_live\nP7,2024-01-01\nP7,2024-02-01\n",
         "3: column pilot_id",
-        "different details",
+        "bad.csv:2)",
     ),
 ]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 
 from .catalog import DIRECTIONS, RATE_UNITS
-from .errors import Problem
+from .errors import Problem, clip
 from .reading import PILOT_TEXT, Layout, Source, record_lines
 
 #: Problems kept in a report; the total is always counted.
@@ -109,14 +109,16 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
             elif column == "date":
                 message = _date_message(date_raw)
             elif column == "group":
-                message = f"group '{group_raw}' must be 'treatment' or 'control'"
+                message = f"group '{clip(group_raw)}' must be 'treatment' or 'control'"
             elif column == "value":
                 shown = _value_column(layout, metric)
                 message = _number_message(value_raw, value)
             elif column == "volume":
                 message = _number_message(volume_raw, None, what="volume", non_negative=True)
             else:
-                message = f"direction '{direction}' must be 'lower_is_better' or 'higher_is_better'"
+                message = (
+                    f"direction '{clip(direction)}' must be 'lower_is_better' or 'higher_is_better'"
+                )
             out.append(Finding(file_no, rn, shown, message))
     return total
 
@@ -125,8 +127,8 @@ def _date_message(raw: str | None) -> str:
     if raw is None or not raw.strip():
         return "missing date"
     if _DATE_SHAPE.match(raw):
-        return f"impossible date '{raw}'"
-    return f"'{raw}' is not a date (use YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY)"
+        return f"impossible date '{clip(raw)}'"
+    return f"'{clip(raw)}' is not a date (use YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY)"
 
 
 def _number_message(
@@ -139,12 +141,12 @@ def _number_message(
         try:
             number = float(raw.strip().replace(",", "."))
         except ValueError:
-            return f"'{raw}' is not a number"
+            return f"'{clip(raw)}' is not a number"
     if number != number or number in (float("inf"), float("-inf")):
-        return f"{what} '{raw}' is not a finite number (NaN/inf are not allowed)"
+        return f"{what} '{clip(raw)}' is not a finite number (NaN/inf are not allowed)"
     if non_negative and number < 0:
-        return f"{what} {raw} is negative"
-    return f"'{raw}' is not a number"
+        return f"{what} {clip(raw)} is negative"
+    return f"'{clip(raw)}' is not a number"
 
 
 def pilot_row_checks(
@@ -206,7 +208,7 @@ def pilot_row_checks(
                 file_no,
                 rn,
                 layouts[file_no].shown("pilot_id"),
-                f"pilot '{pilot_id}' appears again with different details"
+                f"pilot '{clip(pilot_id)}' appears again with different details"
                 f" (first at {{line:{first_file}:{first_rn}}})",
             )
         )
@@ -243,8 +245,8 @@ def _metric_checks(
                     Finding(
                         file_no,
                         first_rn,
-                        layout.shown("metric") if layout.kind == "long" else metric,
-                        f"unknown metric '{metric}': give it a direction column "
+                        layout.shown("metric") if layout.kind == "long" else clip(metric),
+                        f"unknown metric '{clip(metric)}': give it a direction column "
                         "(lower_is_better or higher_is_better) or add it to the catalog",
                     )
                 )
@@ -256,7 +258,8 @@ def _metric_checks(
                         file_no,
                         first_rn,
                         layout.shown("direction"),
-                        f"metric '{metric}' is given both directions: {' and '.join(directions)}",
+                        f"metric '{clip(metric)}' is given both directions: "
+                        f"{' and '.join(directions)}",
                     )
                 )
                 continue
@@ -271,7 +274,8 @@ def _metric_checks(
                     "metric = $metric AND direction = $direction",
                     {"metric": metric, "direction": direction},
                     "direction",
-                    f"metric '{metric}' is {entry.direction} in the catalog, not {direction}",
+                    f"metric '{clip(metric)}' is {entry.direction} in the catalog, not "
+                    f"{clip(direction)}",
                 )
         low = min(r[3] for r in rows)
         high = max(r[4] for r in rows)
@@ -283,7 +287,7 @@ def _metric_checks(
                 "metric = $metric AND value < 0",
                 {"metric": metric},
                 "value",
-                f"{metric} cannot be negative: {{raw}}",
+                f"{clip(metric)} cannot be negative: {{raw}}",
             )
         if high > 1 and entry.unit in RATE_UNITS:
             total += _flag_rows(
@@ -293,7 +297,7 @@ def _metric_checks(
                 "metric = $metric AND value > 1",
                 {"metric": metric},
                 "value",
-                f"{metric} is a rate and cannot exceed 1: {{raw}} (write 23% as 0.23)",
+                f"{clip(metric)} is a rate and cannot exceed 1: {{raw}} (write 23% as 0.23)",
             )
     return new_metrics, total
 
@@ -315,7 +319,8 @@ def _flag_rows(
     for file_no, rn, metric, raw, _ in rows:
         layout = layouts[file_no]
         shown = _value_column(layout, metric) if column == "value" else layout.shown(column)
-        out.append(Finding(file_no, rn, shown, template.format(raw=raw)))
+        # replace, not format: a metric name may hold braces
+        out.append(Finding(file_no, rn, shown, template.replace("{raw}", clip(raw))))
     return rows[0][4] if rows else 0
 
 
@@ -351,7 +356,8 @@ def _conflict_checks(
                 file_no,
                 rn,
                 _value_column(layouts[file_no], metric),
-                f"conflicting duplicate: {metric} = {raw} here but {first_raw} at "
+                f"conflicting duplicate: {clip(metric)} = {clip(raw)} here but "
+                f"{clip(first_raw)} at "
                 f"{{line:{first_file}:{first_rn}}} (same pilot, date, group, unit and segment)",
             )
         )
@@ -385,7 +391,7 @@ def _go_live_checks(
                 file_no,
                 rn,
                 layouts[file_no].shown("pilot_id"),
-                f"pilot '{pilot_id}' has no go-live date: upload a pilots file "
+                f"pilot '{clip(pilot_id)}' has no go-live date: upload a pilots file "
                 "(pilot_id, go_live) that lists it",
             )
         )

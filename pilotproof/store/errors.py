@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Characters of a user's value quoted in a message; longer values are cut with an ellipsis.
+SHOWN_CHARS = 60
+
+
+def clip(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A value as quoted in a message: at most `limit` characters, so that a 300,000-character
+    field does not make a 300 kB line."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -15,7 +25,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: column {self.column}: {self.message}"
+        # values are clipped where messages are made; this bounds the line whatever the source
+        message = clip(self.message, 20 * SHOWN_CHARS)
+        return f"{self.file}:{self.line}: column {clip(self.column)}: {message}"
 
 
 class StoreError(Exception):

@@ -30,7 +30,7 @@ from typing import Literal
 import duckdb
 
 from .catalog import normalise_metric
-from .errors import IngestError, Problem
+from .errors import IngestError, Problem, clip
 from .schema import PILOT_FIELDS
 
 FileInput = str | Path | tuple[str, bytes]
@@ -129,7 +129,7 @@ class Layout:
 
     def shown(self, name: str) -> str:
         """The column name as the user wrote it, for messages."""
-        return self.header[self.index[name]] if name in self.index else name
+        return clip(self.header[self.index[name]]) if name in self.index else name
 
 
 def read_sources(files: Iterable[FileInput], workdir: Path) -> list[Source]:
@@ -193,7 +193,9 @@ def sniff(
         if not name:
             continue
         if name in index:
-            return Problem(source.name, 1, header[pos], f"column '{name}' appears twice")
+            return Problem(
+                source.name, 1, clip(header[pos]), f"column '{clip(name)}' appears twice"
+            )
         index[name] = pos
     layout = Layout("long", delimiter, decimal_comma, header, index)
     if "metric" in index and "value" in index:

@@ -189,6 +189,24 @@ BAD_FILES = [
         "negative",
     ),
     (
+        "huge_unknown_metric",
+        HEAD + "P1,2024-02-01," + "Very Long Name " * 20_000 + ",4\n",
+        "2: column metric",
+        "unknown metric 'very_long_name_very_long_name_very_long_name_very_long_name\u2026'",
+    ),
+    (
+        "huge_number_text",
+        HEAD + "P1,2024-02-01,cycle_time," + "9x" * 100_000 + "\n",
+        "2: column value",
+        "is not a number",
+    ),
+    (
+        "huge_date_text",
+        HEAD + "P1," + "2024-" * 10_000 + ",cycle_time,4\n",
+        "2: column date",
+        "is not a date",
+    ),
+    (
         "pilots_conflict",
         "pilot_id,go_live\nP7,2024-01-01\nP7,2024-02-01\n",
         "3: column pilot_id",
@@ -211,6 +229,7 @@ def test_bad_input_is_refused_by_line_and_column(
         seeded.ingest([path])
     lines = [str(p) for p in caught.value.problems]
     assert any(line.startswith(f"{path}:{where}: ") and words in line for line in lines), lines
+    assert max(len(line) for line in lines) < len(str(path)) + 300, "quoted values are clipped"
     assert snapshot(seeded) == before
 
 

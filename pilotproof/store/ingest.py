@@ -140,7 +140,13 @@ def stage(
         try:
             cur.execute(sql, stage_params(source, layout, file_no))
         except duckdb.Error as exc:
-            problems.extend(diagnose_read_error(source, layout, exc))
+            if not source.use_clean_copy():
+                problems.extend(diagnose_read_error(source, layout, exc))
+                continue
+            try:  # lone-CR or mixed line ends, blank lines of spaces: read the clean copy
+                cur.execute(sql, stage_params(source, layout, file_no))
+            except duckdb.Error as again:
+                problems.extend(diagnose_read_error(source, layout, again))
     return problems
 
 

@@ -52,6 +52,14 @@ GROUPS = ("treatment", "control")
 _LINE_IN_DUCKDB_ERROR = re.compile(r"Line: (\d+)")
 
 
+#: A line end: CRLF (Windows), LF, or a lone CR (classic Mac "CSV (Macintosh)").
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+#: A line of only spaces or tabs (not the first line).
+_BLANK_LINE = re.compile(rb"[\r\n][ \t]+(?:[\r\n]|$)")
+
+
 class Source:
     """One input file: the name shown to the user, a path DuckDB can read, its first bytes, and
     its SHA-256 and first NUL byte, found by a background thread that reads the file in chunks
@@ -61,9 +69,12 @@ class Source:
     HEAD = 1 << 16
     CHUNK = 1 << 22
 
-    def __init__(self, name: str, path: Path, data: bytes | None = None) -> None:
+    def __init__(
+        self, name: str, path: Path, data: bytes | None = None, workdir: Path | None = None
+    ) -> None:
         self.name = name
         self.path = path
+        self.workdir = workdir if workdir is not None else path.parent
         self._data = data
         if data is not None:
             self.head = data[: self.HEAD]
@@ -110,6 +121,26 @@ class Source:
     def whole_in_head(self) -> bool:
         return len(self.head) < self.HEAD
 
+    def use_clean_copy(self) -> bool:
+        """After DuckDB could not read the file: if it has lone-CR or mixed line ends, or lines
+        of only spaces/tabs, read from now on a copy in the work directory with every line
+        ending in LF and such lines empty (DuckDB skips empty lines). Physical lines stay where
+        they were, so problems still name the user's lines; the content hash stays that of the
+        original bytes. Returns whether a copy was made (False: nothing to clean)."""
+        data = self.data
+        if b"\r" not in data and not _BLANK_LINE.search(data):
+            return False
+        lines = _LINE_END.split(data)
+        cleaned = b"\n".join(b"" if not line.strip(b" \t") else line for line in lines)
+        if cleaned == data:
+            return False
+        self.content_hash  # noqa: B018 - finish hashing the original before switching
+        path = self.workdir / f"clean_{id(self)}.csv"
+        path.write_bytes(cleaned)
+        self.path, self._data = path, cleaned
+        self.head = cleaned[: self.HEAD]
+        return True
+
 
 @dataclass
 class Layout:
@@ -140,10 +171,10 @@ def read_sources(files: Iterable[FileInput], workdir: Path) -> list[Source]:
             name, data = item
             path = workdir / f"upload_{i}.csv"
             path.write_bytes(data)
-            sources.append(Source(name, path, data))
+            sources.append(Source(name, path, data, workdir))
             continue
         try:
-            sources.append(Source(str(item), Path(item)))
+            sources.append(Source(str(item), Path(item), workdir=workdir))
         except OSError as exc:
             problem = Problem(str(item), 1, "-", f"cannot read the file: {exc.strerror}")
             raise IngestError([problem]) from exc
@@ -165,10 +196,11 @@ def sniff(
     if problem:
         return problem
     data = source.head
-    newline = data.find(b"\n")
-    if newline < 0 and not source.whole_in_head:
+    end = _LINE_END.search(data)
+    if end is None and not source.whole_in_head:
         data = source.data
-        newline = data.find(b"\n")
+        end = _LINE_END.search(data)
+    newline, rest = (-1, len(data)) if end is None else (end.start(), end.end())
     first = data if newline < 0 else data[:newline]
     try:
         header_text = first.decode("utf-8-sig").rstrip("\r")
@@ -222,7 +254,7 @@ def sniff(
         if name not in index:
             return Problem(source.name, 1, name, f"required column '{name}' is missing")
     if newline < 0 or not (
-        _has_text(data, newline + 1) or (not source.whole_in_head and _has_text(source.data, 0))
+        _has_text(data, rest) or (not source.whole_in_head and _has_text(source.data, 0))
     ):
         return Problem(source.name, 2, "-", "the file has a header but no data rows")
     return layout

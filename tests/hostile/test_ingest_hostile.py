@@ -385,12 +385,6 @@ def test_corrected_file_replaces_rows_and_undo_restores_them(registry: Path) -> 
         assert store.observations(["P2"])["value"].tolist() == [4.0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a CR-only (classic Mac 'CSV (Macintosh)') export is refused with Python's "
-    "internal csv error 'new-line character seen in unquoted field - do you need to open the "
-    "file in universal-newline mode?' instead of loading (store/ingest.py header read)",
-)
 def test_cr_only_line_endings_load(registry: Path, tmp_path: Path) -> None:
     path = tmp_path / "mac.csv"
     path.write_bytes(
@@ -418,13 +412,6 @@ def test_db_flag_before_the_subcommand(tmp_path: Path) -> None:
     assert db.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a file mixing LF and CRLF line endings (rows appended in another editor, or a "
-    "trailing blank CRLF line) is refused with DuckDB's internal 'Invalid Input Error: The CSV "
-    "Parser state machine reached an invalid state.' at line 1, column '-' "
-    "(store/ingest.py stage -> reading.diagnose_read_error passes the DuckDB text through)",
-)
 @pytest.mark.parametrize(
     "tail",
     [
@@ -453,12 +440,6 @@ def test_problem_lines_stay_short_for_a_huge_field(registry: Path, tmp_path: Pat
     assert max(len(line) for line in done.stderr.splitlines()) <= 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a trailing line of only spaces (common at the end of hand-edited exports) is "
-    "refused as 'ragged row: 1 fields where the header has 4' instead of being skipped like "
-    "an empty line",
-)
 def test_whitespace_only_trailing_line_is_skipped(registry: Path, tmp_path: Path) -> None:
     path = tmp_path / "ws.csv"
     path.write_bytes((HEAD + "P1,2024-01-06,cycle_time,3\n   \n").encode())

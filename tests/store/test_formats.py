@@ -37,6 +37,11 @@ def _rows(store: Store) -> list[tuple]:
         b"pilot_id,date,metric,value\nP1,2024-01-01, Cycle Time ,5.5\n"
         b"P1,2024-01-02,cycle-time,4.25\n",
         b"pilot_id,date,Cycle-Time\nP1,2024-01-01,5.5\nP1,2024-01-02,4.25\n",
+        b"pilot_id,date,metric,value\rP1,2024-01-01,cycle_time,5.5\rP1,2024-01-02,cycle_time,4.25\r",
+        b"pilot_id,date,metric,value\r\nP1,2024-01-01,cycle_time,5.5\n"
+        b"P1,2024-01-02,cycle_time,4.25\r\n\r\n",
+        b"pilot_id,date,metric,value\nP1,2024-01-01,cycle_time,5.5\n  \t\n"
+        b"P1,2024-01-02,cycle_time,4.25\n   \n",
     ],
     ids=[
         "plain",
@@ -49,6 +54,9 @@ def _rows(store: Store) -> list[tuple]:
         "spaces_case_and_empty_row",
         "long_metric_labels",
         "wide_hyphen_label",
+        "cr_only_mac",
+        "mixed_lf_crlf",
+        "blank_lines_of_spaces",
     ],
 )
 def test_accepted_format(csv_file, seeded: Store, content: bytes) -> None:

@@ -207,6 +207,12 @@ BAD_FILES = [
         "is not a date",
     ),
     (
+        "cr_only_bad_value_after_a_blank_line",
+        HEAD.replace("\n", "\r") + "P1,2024-02-01,cycle_time,4\r  \rP1,2024-02-02,cycle_time,-1\r",
+        "4: column value",
+        "cannot be negative",
+    ),
+    (
         "pilots_conflict",
         "pilot_id,go_live\nP7,2024-01-01\nP7,2024-02-01\n",
         "3: column pilot_id",

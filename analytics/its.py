@@ -23,6 +23,7 @@ MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Y": 3}
 MIN_POST: dict[Frequency, int] = {"D": 7, "W": 4, "M": 3, "Y": 2}
 SEGMENTS_FROM = 9  # post points needed to split the post window into early / middle / late
 GRAM_BY_PRODUCT = 4  # up to this many series, one X'X product each beats a running sum
+COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a loaded machine
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,15 @@ def _pre_gram(x: np.ndarray, pre: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
     return (x.T[None, :, :] * pre.T.astype(float)[:, None, :]) @ x
 
 
+def _product(a: np.ndarray, b: np.ndarray, chunk: int = COLUMNS_PER_PRODUCT) -> np.ndarray:
+    """a @ b, `chunk` columns of b at a time: small products stay on one core, so a large
+    batch of series costs what its parts cost (one product over 128 series ran on BLAS threads
+    and took four times the CPU of four products over 32)."""
+    if b.shape[1] <= chunk:
+        return a @ b
+    return np.concatenate([a @ b[:, i : i + chunk] for i in range(0, b.shape[1], chunk)], axis=1)
+
+
 def _quadratic_forms(x: np.ndarray, cov: np.ndarray, chunk: int = 4) -> np.ndarray:
     """x_t' V_j x_t for every row t and series j, (n, m): the upper triangle of x_t x_t' (off
     the diagonal doubled) times the upper triangle of each V_j, as matrix products over `chunk`
@@ -317,8 +327,8 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     inv = np.where(keep, 1.0 / np.where(keep, eigval, 1.0), 0.0)
     bread = (eigvec * inv[:, None, :]) @ eigvec.transpose(0, 2, 1)
     rank = keep.sum(axis=1)
-    coef = np.einsum("mkj,jm->km", bread, x.T @ (y * pre_f))
-    cf = x @ coef
+    coef = np.einsum("mkj,jm->km", bread, _product(x.T, y * pre_f))
+    cf = _product(x, coef)
     resid = (y - cf) * pre_f
     # rows after the last pre-period row carry no residual: the meat needs only those before
     used = int(np.flatnonzero(pre.any(axis=1))[-1]) + 1 if pre.any() else 0
@@ -347,7 +357,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         mask = (segment == s).astype(float)
         count = mask.sum(axis=0)
         safe = np.maximum(count, 1)
-        xbar = (mask.T @ x) / safe[:, None]
+        xbar = _product(x.T, mask).T / safe[:, None]
         seg_effect[:, s] = (gap * mask).sum(axis=0) / safe
         var = np.einsum("mk,mkj,mj->m", xbar, coef_cov, xbar) + ar1_mean_variance(
             sigma2, rho, count
@@ -355,13 +365,14 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         seg_se[:, s] = np.where(count > 0, np.sqrt(np.clip(var, 0, None)), np.nan)
     post_f = post.astype(float)
     safe_post = np.maximum(n_post, 1)
-    xbar = (post_f.T @ x) / safe_post[:, None]
+    xbar = _product(x.T, post_f).T / safe_post[:, None]
     effect = np.where(n_post > 0, (gap * post_f).sum(axis=0) / safe_post, np.nan)
     var = np.einsum("mk,mkj,mj->m", xbar, coef_cov, xbar) + ar1_mean_variance(sigma2, rho, n_post)
     baseline = np.where(n_post > 0, (cf * post_f).sum(axis=0) / safe_post, np.nan)
     safe_pre = np.maximum(n_pre, 1)
     if design.trend_col is not None:
-        shift = (post_f.T @ design.t) / safe_post - (pre_f.T @ design.t) / safe_pre
+        t_row = design.t[None, :]
+        shift = _product(t_row, post_f)[0] / safe_post - _product(t_row, pre_f)[0] / safe_pre
         slope = coef[design.trend_col]
         trend_contribution = np.where(n_post > 0, slope * shift, 0.0)
         c = design.trend_col
@@ -371,7 +382,7 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
         trend_t = np.zeros(m)
     if design.seasonal_cols:
         idx = list(design.seasonal_cols)
-        season = x[:, idx] @ coef[idx]
+        season = _product(x[:, idx], coef[idx])
         seasonal_contribution = np.where(
             n_post > 0,
             (season * post_f).sum(axis=0) / safe_post - (season * pre_f).sum(axis=0) / safe_pre,

@@ -42,7 +42,7 @@ from analytics.series import align_controls, control_series, encode, treatment_s
 # statsmodels: NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0) = 2.8016
 MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
 CONTROL_COVERAGE = 0.9  # a control unit must be observed on 90% of the treated dates
-BATCH = 32  # series fitted together: larger batches fall out of the CPU cache
+BATCH = 128  # series fitted together (sorted by go-live; every series has its own bandwidth)
 
 
 @dataclass(frozen=True)
@@ -248,6 +248,10 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
         )
         estimates.update(zip(members, found, strict=True))
     for members in batches.values():
+        # neighbours by go-live share pre-period lengths: the batched sums stop at the last
+        # pre-period row of the batch, so sorted batches waste fewer rows. Every series has its
+        # own bandwidth, so the batch a series lands in does not change its result.
+        members.sort(key=lambda i: jobs[i].go_live)
         for chunk in range(0, len(members), BATCH):
             part = members[chunk : chunk + BATCH]
             first = jobs[part[0]]
@@ -257,7 +261,22 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
             found = estimate_its(first.dates, go, first.freq, y, sign)
             for i, est in zip(part, found, strict=True):
                 estimates[i] = est
-    return [_metric_effect(job, estimates.get(i)) for i, job in enumerate(jobs)]
+    found = [estimates.get(i) for i in range(len(jobs))]
+    usable = [est if _usable(est) else None for est in found]
+    frames = _series_frames(
+        [
+            (job.dates, job.y, None) if est is None else (est.dates, est.observed, est)
+            for job, est in zip(jobs, usable, strict=True)
+        ]
+    )
+    return [
+        _metric_effect(job, est, frame)
+        for job, est, frame in zip(jobs, usable, frames, strict=True)
+    ]
+
+
+def _usable(est: Estimate | None) -> bool:
+    return est is not None and abs(est.baseline) >= 1e-12 and bool(np.isfinite(est.se_abs))
 
 
 def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
@@ -275,7 +294,7 @@ def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
     return split, est[0]
 
 
-def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
+def _metric_effect(job: SeriesJob, est: Estimate | None, series: pd.DataFrame) -> MetricEffect:
     spec = job.spec
     base = dict(
         pilot_id=job.pilot_id,
@@ -286,7 +305,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
         threshold_pct=spec.threshold_pct,
         tolerance_pct=spec.tolerance_pct,
     )
-    if est is None or abs(est.baseline) < 1e-12 or not np.isfinite(est.se_abs):
+    if est is None:
         reason = job.problem or "The counterfactual is zero, so a relative change is undefined."
         post = (
             np.asarray(job.dates >= job.go_live)
@@ -309,7 +328,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
             mde_pct=None,
             baseline=None,
             checks=(insufficient(reason),),
-            series=_series(job.dates, job.y, None),
+            series=series,
             note=note_text(job.metric, None, None, None),
         )
         return effect
@@ -352,37 +371,46 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
         checks=checks,
         rate_effect_pct=finite(rate_pct),
         mix_effect_pct=finite(mix_pct),
-        series=_series(est.dates, est.observed, est),
+        series=series,
         note=note_text(job.metric, finite(effect_pct), low_pct, high_pct),
     )
     return effect
 
 
 SERIES_COLUMNS = ["observed", "counterfactual", "cf_low", "cf_high", "control"]
-# built once: a column index per frame (pandas 3 string dtype) costs as much as the frame itself
-_SERIES_INDEX = pd.Index(["date", *SERIES_COLUMNS])
 
 
-def _series(dates: pd.DatetimeIndex, observed: np.ndarray, est: Estimate | None) -> pd.DataFrame:
-    """The chart columns `date, observed, counterfactual, cf_low, cf_high, control`."""
-    n = len(dates)
-    block = np.full((n, 5), np.nan)
-    block[:, 0] = observed
-    if est is not None:
-        half = critical_t(est.df) * est.cf_se
-        block[:, 1] = est.counterfactual
-        block[:, 2] = est.counterfactual - half
-        block[:, 3] = est.counterfactual + half
-        if est.control is not None:
-            block[:, 4] = est.control
-    # one frame per effect: pandas' column-array constructor skips the per-column inference and
-    # the insert that a block plus a date column cost (a third of the time)
-    return pd.DataFrame._from_arrays(
-        [np.asarray(dates, dtype="datetime64[ns]"), *block.T],
-        columns=_SERIES_INDEX,
-        index=pd.RangeIndex(n),
-        verify_integrity=False,
-    )
+def _series_frames(
+    parts: Sequence[tuple[pd.DatetimeIndex, np.ndarray, Estimate | None]],
+) -> list[pd.DataFrame]:
+    """The chart columns `date, observed, counterfactual, cf_low, cf_high, control` of every
+    effect, each frame indexed 0..n-1. One frame holds every effect's rows and each effect gets
+    a slice of it (a view, copied only if written to): 16 us per effect against 110 us for a
+    frame of its own from a dict of columns (bench portfolio, 2,700 effects x 730 rows)."""
+    lengths = [len(dates) for dates, _, _ in parts]
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    dates = np.empty(total, dtype="datetime64[ns]")
+    block = np.full((5, total), np.nan)
+    for (day, observed, est), end, n in zip(parts, ends, lengths, strict=True):
+        rows = slice(int(end) - n, int(end))
+        dates[rows] = np.asarray(day, dtype="datetime64[ns]")
+        block[0, rows] = observed
+        if est is not None:
+            half = critical_t(est.df) * est.cf_se
+            block[1, rows] = est.counterfactual
+            block[2, rows] = est.counterfactual - half
+            block[3, rows] = est.counterfactual + half
+            if est.control is not None:
+                block[4, rows] = est.control
+    columns = dict(zip(["date", *SERIES_COLUMNS], [dates, *block], strict=True))
+    whole = pd.DataFrame(columns, copy=False)
+    frames = []
+    for end, n in zip(ends, lengths, strict=True):
+        frame = whole.iloc[int(end) - n : int(end)]
+        frame.index = pd.RangeIndex(n)
+        frames.append(frame)
+    return frames
 
 
 # --- per pilot ----------------------------------------------------------------------------

@@ -349,6 +349,7 @@ class Store:
         """Validate every file, then write them all in one transaction, or raise IngestError
         (nothing written). A file whose content was already ingested is a recorded no-op."""
         report = progress or (lambda fraction, message: None)
+        _ingest.check_mapping(mapping)
         with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
             sources = _ingest.read_sources(files, Path(tmp))
             if not sources:

@@ -39,6 +39,7 @@ from .reading import (
     FileKind,
     Layout,
     Source,
+    check_mapping,
     diagnose_read_error,
     first_date_is_iso,
     read_sources,
@@ -349,6 +350,7 @@ def validate_with(
 ) -> ValidationReport:
     with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
         try:
+            check_mapping(mapping)
             sources = read_sources(files, Path(tmp))
         except IngestError as exc:
             return ValidationReport(exc.problems, exc.total, {}, None)

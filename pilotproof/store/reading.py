@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -83,6 +84,8 @@ class Source:
                 self.head = handle.read(self.HEAD)
         self._hash = ""
         self._nul = -1
+        #: (header name, contract name) pairs a column mapping applied, set by `sniff`
+        self.renamed: tuple[tuple[str, str], ...] = ()
         self._scanner = threading.Thread(target=self._scan, daemon=True)
         self._scanner.start()
 
@@ -103,8 +106,13 @@ class Source:
 
     @property
     def content_hash(self) -> str:
+        """SHA-256 of the bytes; when a column mapping renamed columns of this file, of the
+        bytes and those renames, so that the same file re-uploaded with a corrected mapping is
+        new content, not a no-op."""
         self._scanner.join()
-        return self._hash
+        if not self.renamed:
+            return self._hash
+        return hashlib.sha256(json.dumps([self._hash, self.renamed]).encode()).hexdigest()
 
     def first_nul(self) -> int:
         """Offset of the first NUL byte (a binary file), or -1."""
@@ -217,8 +225,9 @@ def sniff(
         header = next(csv.reader([header_text], delimiter=delimiter, strict=True))
     except (csv.Error, StopIteration) as exc:
         return Problem(source.name, 1, "-", f"cannot read the header: {exc}")
-    renames = {_normalise(k): _normalise(v) for k, v in (mapping or {}).items()}
+    renames = {_normalise(k): _normalise(v) for k, v in check_mapping(mapping).items()}
     names = [_normalise(h) for h in header]
+    source.renamed = tuple(sorted({(n, renames[n]) for n in names if renames.get(n, n) != n}))
     names = [renames.get(n, n) for n in names]
     index: dict[str, int] = {}
     for pos, name in enumerate(names):
@@ -258,6 +267,24 @@ def sniff(
     ):
         return Problem(source.name, 2, "-", "the file has a header but no data rows")
     return layout
+
+
+def check_mapping(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
+    """A column mapping (file header -> contract column) as given, or IngestError naming the
+    entry that is not a pair of non-empty texts."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, Mapping):
+        problem = Problem("-", 1, "-", "the column mapping must map file columns to names")
+        raise IngestError([problem])
+    bad = [
+        Problem("-", 1, clip(str(k)), f"column mapping: '{clip(str(v))}' is not a column name")
+        for k, v in mapping.items()
+        if not isinstance(k, str) or not isinstance(v, str) or not k.strip() or not v.strip()
+    ]
+    if bad:
+        raise IngestError(bad)
+    return mapping
 
 
 def _binary_problem(source: Source, whole_file: bool = True) -> Problem | None:

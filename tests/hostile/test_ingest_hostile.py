@@ -520,13 +520,6 @@ MAPPED = b"Pilot,Day,KPI,Hours,Minutes\nP1,2024-01-05,cycle_time,5,300\n"
 MAPPING = {"Pilot": "pilot_id", "Day": "date", "KPI": "metric"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: re-uploading the same file with a corrected column mapping (upload page: "
-    "'Minutes' mapped to value by mistake, then 'Hours') is a no-op 'nothing new: already "
-    "ingested' and the wrong values stay: the no-op check hashes the bytes only, not the "
-    "mapping (store ingest content_hash)",
-)
 def test_corrected_mapping_replaces_the_values(registry: Path) -> None:
     with Store(registry) as store:
         store.ingest([("export.csv", MAPPED)], mapping={**MAPPING, "Minutes": "value"})
@@ -535,12 +528,6 @@ def test_corrected_mapping_replaces_the_values(registry: Path) -> None:
         assert _value_in(store, "2024-01-05") == 5.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (low, API only): Store.ingest(mapping={'Pilot': None, ...}) raises "
-    "AttributeError ('NoneType' object has no attribute 'strip') instead of IngestError; the "
-    "upload page filters empty targets, so only API callers hit it",
-)
 def test_mapping_with_an_empty_target_is_refused_cleanly(registry: Path) -> None:
     with Store(registry) as store, pytest.raises(IngestError):
         store.ingest([("export.csv", MAPPED)], mapping={**MAPPING, "Hours": None})

@@ -350,3 +350,27 @@ def test_default_db_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert default_db_path() == Path(__file__).resolve().parents[2] / "data" / "pilotproof.duckdb"
     monkeypatch.setenv("PILOTPROOF_DB", str(tmp_path / "x.duckdb"))
     assert default_db_path() == tmp_path / "x.duckdb"
+
+
+def test_a_corrected_mapping_is_new_content_and_the_same_one_a_noop(seeded: Store) -> None:
+    export = ("export.csv", b"Pilot,Day,KPI,Hours,Minutes\nP1,2024-01-09,cycle_time,5,300\n")
+    mapping = {"Pilot": "pilot_id", "Day": "date", "KPI": "metric"}
+    assert not seeded.ingest([export], mapping={**mapping, "Minutes": "value"}).noop
+    assert seeded.ingest([export], mapping={**mapping, "Minutes": "value"}).noop
+    fixed = seeded.ingest([export], mapping={**mapping, "Hours": "value"})
+    assert not fixed.noop
+    obs = seeded.observations(["P1"])
+    assert obs.loc[obs["date"] == pd.Timestamp("2024-01-09"), "value"].tolist() == [5.0]
+
+
+@pytest.mark.parametrize("mapping", [{"Pilot": None}, {"Pilot": "  "}, {"": "pilot_id"}, ["x"]])
+def test_a_broken_mapping_is_refused_before_anything(seeded: Store, snapshot, mapping) -> None:
+    from pilotproof.store import IngestError, validate_files
+
+    export = ("export.csv", b"Pilot,date,metric,value\nP1,2024-01-09,cycle_time,5\n")
+    before = snapshot(seeded)
+    with pytest.raises(IngestError, match="mapping"):
+        seeded.ingest([export], mapping=mapping)
+    assert snapshot(seeded) == before
+    report = validate_files([export], mapping=mapping)
+    assert not report.ok and "mapping" in report.problems[0].message

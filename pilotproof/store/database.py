@@ -557,10 +557,11 @@ def _refuse_foreign_file(path: Path) -> None:
         raise StoreError(f"the database path {path} is a directory, not a file") from None
     except OSError as exc:
         raise StoreError(f"cannot open the database {path}: {exc.strerror}") from None
-    if head and head[8:12] != _DUCKDB_MAGIC:
+    if head[8:12] != _DUCKDB_MAGIC:  # an empty .csv is opened as an empty view, too
         raise StoreError(
-            f"{path} is not a valid DuckDB database file (it holds something else, perhaps a "
-            "CSV): give --db a new or existing .duckdb path; nothing was written"
+            f"{path} is not a valid DuckDB database file ("
+            + ("it is empty" if not head else "it holds something else, perhaps a CSV")
+            + "): give --db a new or existing .duckdb path; nothing was written"
         )
 
 

@@ -84,5 +84,9 @@ def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path, name: 
     with pytest.raises(StoreError, match="not a valid DuckDB database"):
         Store(path)
     assert path.read_text() == "pilot_id,date,metric,value\nP1,2024-01-05,cycle_time,4\n"
+    path.write_bytes(b"")  # DuckDB would open an empty .csv as an empty in-memory view
+    with pytest.raises(StoreError, match=r"not a valid DuckDB database file \(it is empty"):
+        Store(path)
+    assert path.read_bytes() == b""
     with pytest.raises(StoreError, match="is a directory"):
         Store(tmp_path)

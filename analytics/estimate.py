@@ -9,6 +9,8 @@ naive Welch comparison a pre/post slide would show.
 
 from __future__ import annotations
 
+import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +77,50 @@ class Estimate:
     @property
     def n_post(self) -> int:
         return int(self.post.sum())
+
+
+# Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights)
+IN_UNITS = (
+    "observed",
+    "counterfactual",
+    "cf_se",
+    "control",
+    "effect_abs",
+    "se_abs",
+    "baseline",
+    "segment_effect",
+    "segment_se",
+    "trend_contribution",
+    "seasonal_contribution",
+    "spike_size",
+    "placebo_effect",
+    "naive_diff",
+    "control_diff",
+)
+
+
+def power_of_two_scale(values: np.ndarray) -> float:
+    """The power of two just above max |values| (1.0 when there are none or all are zero):
+    dividing by it keeps a series near 1 whatever its unit, and is exact in floating point,
+    so ordinary series give bit-for-bit the same results."""
+    top = float(np.abs(np.asarray(values, dtype=float)).max(initial=0.0))
+    if not math.isfinite(top) or top == 0.0:
+        return 1.0
+    return math.ldexp(1.0, min(math.frexp(top)[1], 1023))  # 2^1024 overflows
+
+
+def rescaled(est: Estimate, factor: float) -> Estimate:
+    """The estimate with every field in the metric's unit multiplied by `factor` (fits run on
+    series divided by their scale: sums of squares of values near 1e150 overflow)."""
+    if factor == 1.0:
+        return est
+    out = copy.copy(est)  # a frozen dataclass: fields set on the copy before anyone sees it
+    with np.errstate(over="ignore"):  # near 1e308 a standard error may not fit: inf, not a crash
+        for name in IN_UNITS:
+            value = getattr(est, name)
+            if value is not None:
+                object.__setattr__(out, name, value * factor)
+    return out
 
 
 SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3)  # candidate lengths of an unusual end-of-pre spell

@@ -22,9 +22,9 @@ from analytics.decision import (
     pilot_decision,
 )
 from analytics.did import estimate_did_batch
-from analytics.estimate import Estimate, estimate_its
+from analytics.estimate import Estimate, estimate_its, power_of_two_scale, rescaled
 from analytics.frequency import infer_frequency
-from analytics.its import MIN_POST, MIN_PRE
+from analytics.its import MIN_POST, MIN_PRE, ar1_mean_variance
 from analytics.mirage import critical_t, enough_data, finite, insufficient, run_checks
 from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
 from analytics.narrative import note_text, pilot_summary
@@ -42,6 +42,10 @@ from analytics.series import align_controls, control_series, encode, treatment_s
 # statsmodels: NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0) = 2.8016
 MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
 CONTROL_COVERAGE = 0.9  # a control unit must be observed on 90% of the treated dates
+# a mean below this share of the pre-period's largest value counts as zero (relative, so the
+# rule does not depend on the unit)
+ZERO_SHARE = 1e-12
+OUTLIER_SPREADS = 1e9  # see _beyond_precision
 BATCH = 128  # series fitted together (sorted by go-live; every series has its own bandwidth)
 
 
@@ -71,6 +75,12 @@ class SeriesJob:
     controls: pd.DataFrame | None = None
     mix: MixSeries | None = None
     problem: str | None = None
+    scale: float = 1.0  # a power of two near the pre-period's magnitude; fits run on y / scale
+
+    def scaled(self) -> tuple[np.ndarray, pd.DataFrame | None]:
+        """The series and its controls divided by `scale` (exact: a power of two)."""
+        controls = None if self.controls is None else self.controls / self.scale
+        return self.y / self.scale, controls
 
 
 def analyze_portfolio(
@@ -215,11 +225,52 @@ def _job(pilot_id, metric, spec, go_live, dates, freq, y, controls, mix) -> Seri
                 f"Needs at least {MIN_PRE[freq]} pre-period and {MIN_POST[freq]} post-period "
                 f"points at this frequency; has {n_pre} and {n_post}."
             )
-        elif np.ptp(y) == 0:
+        elif _ptp(y) == 0:
             problem = "The series is constant: there is no variation to analyse."
-        elif abs(y[~post].mean()) < 1e-12:
-            problem = "The pre-period averages zero, so a relative change is undefined."
+        else:
+            pre = y[~post]
+            scale = power_of_two_scale(pre)  # near 1 after it: sums of values near 1e308 overflow
+            if abs((pre / scale).mean()) < ZERO_SHARE:
+                problem = "The pre-period averages zero, so a relative change is undefined."
+            else:
+                problem = _beyond_precision(y / scale, post, y)
+            if problem is None:
+                return SeriesJob(
+                    pilot_id, metric, spec, go_live, freq, dates, y, controls, mix, None, scale
+                )
     return SeriesJob(pilot_id, metric, spec, go_live, freq, dates, y, controls, mix, problem)
+
+
+def _ptp(y: np.ndarray) -> float:
+    with np.errstate(over="ignore"):  # values near +-1e308: the range is inf, not an error
+        return float(np.ptp(y))
+
+
+def _beyond_precision(scaled: np.ndarray, post: np.ndarray, raw: np.ndarray) -> str | None:
+    """A value so far from the pre-period's typical variation (more than OUTLIER_SPREADS
+    interquartile ranges from its median) that double precision cannot hold it and the ordinary
+    points in one sum: the effect and its interval would be that one value's rounding noise.
+    Almost always a unit or entry error. `scaled` is the series divided by its pre-period
+    scale (pre-period values within +-1)."""
+    pre = scaled[~post]
+    n = len(pre)
+    quartiles = np.partition(pre, [n // 4, n // 2, (3 * n) // 4])
+    center = quartiles[n // 2]
+    spread = quartiles[(3 * n) // 4] - quartiles[n // 4]
+    if spread == 0:
+        spread = float(np.abs(pre - center).mean())
+    if spread == 0:
+        return None
+    with np.errstate(over="ignore"):
+        distance = np.abs(scaled - center)
+    worst = int(np.argmax(distance))
+    if not distance[worst] > OUTLIER_SPREADS * spread:
+        return None
+    return (
+        f"A value ({raw[worst]:.3g}) lies more than {OUTLIER_SPREADS:.0e} times the pre-period's "
+        "typical variation from its median: the estimate would rest on that one point "
+        "(check it for a unit or entry error)."
+    )
 
 
 # --- estimation ---------------------------------------------------------------------------
@@ -238,15 +289,17 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
             batches[(job.freq, job.dates.asi8.tobytes())].append(i)
     for members in controlled.values():  # a pilot's metrics against their controls
         first = jobs[members[0]]
+        scaled = [jobs[i].scaled() for i in members]
         found = estimate_did_batch(
             first.dates,
             first.go_live,
             first.freq,
-            [jobs[i].y for i in members],
-            [jobs[i].controls for i in members],
+            [y for y, _ in scaled],
+            [controls for _, controls in scaled],
             [jobs[i].spec.sign for i in members],
         )
-        estimates.update(zip(members, found, strict=True))
+        for i, est in zip(members, found, strict=True):
+            estimates[i] = rescaled(est, jobs[i].scale)
     for members in batches.values():
         # neighbours by go-live share pre-period lengths: the batched sums stop at the last
         # pre-period row of the batch, so sorted batches waste fewer rows. Every series has its
@@ -255,14 +308,16 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
         for chunk in range(0, len(members), BATCH):
             part = members[chunk : chunk + BATCH]
             first = jobs[part[0]]
-            y = np.column_stack([jobs[i].y for i in part])
+            y = np.column_stack([jobs[i].y / jobs[i].scale for i in part])
             sign = np.array([jobs[i].spec.sign for i in part])
             go = np.array([np.datetime64(jobs[i].go_live, "ns") for i in part])
             found = estimate_its(first.dates, go, first.freq, y, sign)
             for i, est in zip(part, found, strict=True):
-                estimates[i] = est
+                estimates[i] = rescaled(est, jobs[i].scale)
     found = [estimates.get(i) for i in range(len(jobs))]
-    usable = [est if _usable(est) else None for est in found]
+    usable = [
+        est if _usable(est, job.scale) else None for job, est in zip(jobs, found, strict=True)
+    ]
     frames = _series_frames(
         [
             (job.dates, job.y, None) if est is None else (est.dates, est.observed, est)
@@ -275,8 +330,12 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
     ]
 
 
-def _usable(est: Estimate | None) -> bool:
-    return est is not None and abs(est.baseline) >= 1e-12 and bool(np.isfinite(est.se_abs))
+def _usable(est: Estimate | None, scale: float) -> bool:
+    return (
+        est is not None
+        and abs(est.baseline) >= ZERO_SHARE * scale
+        and bool(np.isfinite(est.se_abs))
+    )
 
 
 def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
@@ -288,10 +347,63 @@ def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
     post = np.asarray(dates >= job.go_live)
     if (~post).sum() < MIN_PRE[job.freq] or post.sum() < MIN_POST[job.freq] or np.ptp(std) == 0:
         return split, None
+    values = std.to_numpy(dtype=float)
+    scale = power_of_two_scale(values[~post])
     est = estimate_its(
-        dates, job.go_live, job.freq, std.to_numpy(dtype=float)[:, None], np.array([job.spec.sign])
+        dates, job.go_live, job.freq, (values / scale)[:, None], np.array([job.spec.sign])
     )
-    return split, est[0]
+    return split, rescaled(est[0], scale)
+
+
+def _level_mde_pct(pre: np.ndarray, n_post: int) -> float | None:
+    """The minimum detectable effect (80% power, 5% two-sided) of a pre/post comparison of
+    means, in % of the pre-period mean: MDE_FACTOR x sqrt(Var(pre mean) + Var(post mean)), each
+    the variance of a mean of AR(1) noise with the pre-period's variance and lag-one
+    autocorrelation (Kendall bias-corrected, clipped to [0, 0.97]). No counterfactual model can
+    detect less, so it is the floor on what more data of this kind would show."""
+    level = float(np.mean(pre))
+    centred = pre - level
+    denom = float(centred @ centred)
+    if len(pre) < 2 or n_post < 1 or denom == 0 or abs(level) < ZERO_SHARE * np.abs(pre).max():
+        return None
+    rho = float(centred[1:] @ centred[:-1]) / denom
+    rho = float(np.clip(rho + (1 + 3 * rho) / len(pre), 0.0, 0.97))
+    sigma2 = denom / (len(pre) - 1)
+    var = ar1_mean_variance(np.array([sigma2]), np.array([rho]), np.array([len(pre), n_post]))
+    return MDE_FACTOR * float(np.sqrt(var.sum())) / abs(level) * 100.0
+
+
+def _mde_without_model(job: SeriesJob) -> tuple[float | None, str]:
+    """A minimum detectable effect for a series too short (or otherwise unfit) for the full
+    model, from whatever points exist, and a sentence saying what it is or why there is none."""
+    if job.go_live is None or job.freq is None:
+        return None, "No minimum detectable effect: there is no pre/post split to size it on."
+    post = np.asarray(job.dates >= job.go_live)
+    pre = job.y[~post]
+    n_post = int(post.sum())
+    if len(pre) < 2:
+        return None, (
+            "No minimum detectable effect: at least two pre-period points are needed to "
+            "measure the noise."
+        )
+    with np.errstate(all="ignore"):
+        mde = _level_mde_pct(pre, n_post)
+        later = _level_mde_pct(pre, max(n_post, MIN_POST[job.freq]))
+    if mde is not None and np.isfinite(mde):
+        return mde, (
+            f"With these {len(pre)} pre-period and {n_post} post-period points, a pre/post "
+            f"comparison could detect a change of about {mde:.1f}% at best (80% power, 5% level)."
+        )
+    if n_post == 0 and later is not None and np.isfinite(later):
+        return None, (
+            "No minimum detectable effect yet: there are no post-period points; with "
+            f"{MIN_POST[job.freq]} of them, a change of about {later:.1f}% could be detected at "
+            "best."
+        )
+    return None, (
+        "No minimum detectable effect: the pre-period has no variation or averages zero, so "
+        "there is no noise level to size a relative change against."
+    )
 
 
 def _metric_effect(job: SeriesJob, est: Estimate | None, series: pd.DataFrame) -> MetricEffect:
@@ -307,6 +419,8 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, series: pd.DataFrame) -
     )
     if est is None:
         reason = job.problem or "The counterfactual is zero, so a relative change is undefined."
+        mde_pct, sizing = _mde_without_model(job)
+        reason = f"{reason} {sizing}"
         post = (
             np.asarray(job.dates >= job.go_live)
             if job.go_live is not None
@@ -325,7 +439,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, series: pd.DataFrame) -
             effect_abs=None,
             ci_low_abs=None,
             ci_high_abs=None,
-            mde_pct=None,
+            mde_pct=finite(mde_pct),
             baseline=None,
             checks=(insufficient(reason),),
             series=series,
@@ -349,7 +463,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, series: pd.DataFrame) -
     rate_pct = mix_pct = None
     if split is not None and job.mix is not None:
         pre_level = float(job.y[~est.post].mean()) if (~est.post).any() else 0.0
-        if abs(pre_level) > 1e-12:
+        if abs(pre_level) > ZERO_SHARE * job.scale:
             rate_pct = 100.0 * split.rate / abs(pre_level)
             mix_pct = 100.0 * split.composition / abs(pre_level)
     low_pct, high_pct = finite(sig.low * scale), finite(sig.high * scale)
@@ -397,10 +511,11 @@ def _series_frames(
         dates[rows] = np.asarray(day, dtype="datetime64[ns]")
         block[0, rows] = observed
         if est is not None:
-            half = critical_t(est.df) * est.cf_se
+            with np.errstate(over="ignore"):  # bands of values near 1e308 are inf: off-chart
+                half = critical_t(est.df) * est.cf_se
+                block[2, rows] = est.counterfactual - half
+                block[3, rows] = est.counterfactual + half
             block[1, rows] = est.counterfactual
-            block[2, rows] = est.counterfactual - half
-            block[3, rows] = est.counterfactual + half
             if est.control is not None:
                 block[4, rows] = est.control
     columns = dict(zip(["date", *SERIES_COLUMNS], [dates, *block], strict=True))
@@ -442,9 +557,10 @@ def _pilot_result(
     effects = sorted(effects, key=lambda e: (KIND_ORDER.get(e.kind, 3), e.metric))
     missing = tuple(f for f in READINESS_FIELDS if not _answered(row.get(f)))
     present = [e.metric for e in effects]
-    chosen = _value_metric_names(row.get("value_metric"), present) or [
-        e.metric for e in effects if e.kind == "value"
-    ]
+    activity = {e.metric for e in effects if e.kind == "activity"}
+    # an activity metric never counts as value, even when the readiness answer names it
+    named = [m for m in _value_metric_names(row.get("value_metric"), present) if m not in activity]
+    chosen = named or [e.metric for e in effects if e.kind == "value"]
     value = [e for e in effects if e.metric in chosen]
     guardrails = [e for e in effects if e.metric not in chosen and e.kind in ("guardrail", "value")]
     activities = [e for e in effects if e.kind == "activity" and e.metric not in chosen]

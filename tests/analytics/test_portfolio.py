@@ -74,6 +74,20 @@ def test_value_metric_answer_picks_the_metric_and_falls_back_to_the_catalog():
     assert unknown.value_metrics == ("cycle_time",)
 
 
+def test_an_activity_metric_named_as_the_value_metric_never_counts_as_value():
+    obs, pilots, _ = portfolio("D", 0, ["null"])
+    post = (obs["date"] >= pilots["go_live"].iloc[0]).to_numpy()
+    usage = obs.assign(metric="ai_usage", value=obs["value"] * np.where(post, 1.5, 1.0))
+    pilots["value_metric"] = "ai_usage"
+    (result,) = analyze_portfolio(
+        pd.concat([obs, usage], ignore_index=True), pilots, catalog(), empty_thresholds()
+    )
+    usage_effect = next(e for e in result.metrics if e.metric == "ai_usage")
+    assert usage_effect.verdict == "real"  # AI usage rose 50%; cycle time did not move
+    assert result.value_metrics == ("cycle_time",)
+    assert result.decision != "scale" and "activity_without_outcome" in result.reasons
+
+
 def test_net_value_uses_cost_per_transaction():
     obs, pilots, _ = portfolio("D", 1, ["real_level"])
     obs = obs.assign(metric="cost_per_transaction")

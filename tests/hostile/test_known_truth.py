@@ -171,14 +171,6 @@ def test_interval_covers_the_true_effect(tmp_path: Path) -> None:
     assert all(n >= 34 for n in covered.values()), covered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (high): a pilot whose readiness answer value_metric names an activity metric "
-    "(ai_usage) is told to SCALE when AI usage rose 50% and cycle time did not move: activity "
-    "counts as value. Issue 3: activity metrics 'never count as value'; the decision should be "
-    "stop/fix with activity_without_outcome (analytics decision: the value_metric answer is "
-    "used without checking the catalog kind)",
-)
 def test_activity_named_as_value_metric_never_scales(tmp_path: Path) -> None:
     rows, registry = [], []
     dates, go = truth._daily(180, 90)

@@ -125,7 +125,11 @@ def net_value(
 ) -> NetValue | None:
     """Annualised net value from the cost-per-transaction effect: savings per transaction times
     the annual volume, minus twelve months of running cost; the interval carries the effect's
-    95% interval through the same formula. Other metrics have no money unit, so no net value."""
+    95% interval through the same formula. Other metrics have no money unit, so no net value.
+
+    When the change is mostly a shift in the mix of work (the `mix_shift` check failed), only the
+    share of it that came from the rates within segments (Kitagawa) is credited to the pilot:
+    cheaper transactions becoming more common is not a saving the pilot made."""
     if monthly_cost is None or annual_volume is None:
         return None
     for e in effects:
@@ -134,10 +138,9 @@ def net_value(
         if e.ci_low_abs is None or e.ci_high_abs is None:
             continue
         cost = 12.0 * float(monthly_cost)
-        gross = -e.effect_abs * float(annual_volume)
-        bounds = sorted(
-            (-e.ci_low_abs * float(annual_volume), -e.ci_high_abs * float(annual_volume))
-        )
+        credited = float(annual_volume) * _rate_share(e)
+        gross = -e.effect_abs * credited
+        bounds = sorted((-e.ci_low_abs * credited, -e.ci_high_abs * credited))
         return NetValue(
             metric=e.metric,
             annual_gross=gross,
@@ -147,3 +150,13 @@ def net_value(
             ci_high=bounds[1] - cost,
         )
     return None
+
+
+def _rate_share(effect: MetricEffect) -> float:
+    """The share of the change the pilot made itself: 1, or the rate part of a mix shift."""
+    if "mix_shift" not in effect.reasons:
+        return 1.0
+    rate, mix = effect.rate_effect_pct, effect.mix_effect_pct
+    if rate is None or mix is None or rate + mix == 0.0:
+        return 0.0
+    return min(max(rate / (rate + mix), 0.0), 1.0)

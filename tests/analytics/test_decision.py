@@ -126,6 +126,26 @@ def test_net_value_from_cost_per_transaction():
     assert net_value([effect()], 1000.0, 10000.0) is None
 
 
+def test_net_value_credits_only_the_rate_part_of_a_mix_shift():
+    # cost per transaction fell 2.0 in all, but three quarters of the fall is the mix of work
+    # (Kitagawa: rate -5%, composition -15% of the pre level), so only a quarter is the pilot's
+    cpt = effect(
+        "cost_per_transaction", verdict="mirage", pct=-20.0, effect_abs=-2.0,
+        ci_low_abs=-2.5, ci_high_abs=-1.5, reasons=("mix_shift",),
+        rate_effect_pct=-5.0, mix_effect_pct=-15.0,
+    )  # fmt: skip
+    value = net_value([cpt], monthly_cost=1000.0, annual_volume=10000.0)
+    assert value.annual_gross == pytest.approx(5000.0)
+    assert value.annual_net == pytest.approx(-7000.0)
+    assert (value.ci_low, value.ci_high) == (pytest.approx(-8250.0), pytest.approx(-5750.0))
+    # nothing from the rates: the pilot saved nothing, it only cost its running cost
+    rates_flat = replace(cpt, rate_effect_pct=0.0, mix_effect_pct=-20.0)
+    assert net_value([rates_flat], 1000.0, 10000.0).annual_net == pytest.approx(-12000.0)
+    # a mix that moved without failing the check changes nothing
+    passed = replace(cpt, verdict="real", reasons=())
+    assert net_value([passed], 1000.0, 10000.0).annual_gross == pytest.approx(20000.0)
+
+
 def test_words():
     win = effect(pct=-21.3, ci_low_pct=-25.0, ci_high_pct=-17.4)
     assert metric_note(win) == "cycle time 21% lower than it would have been, 95% interval 17-25%"

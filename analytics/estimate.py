@@ -25,6 +25,7 @@ from analytics.its import (
     ar1_mean_variance,
     batch_designs,
     build_design,
+    fit_column,
     fit_segmented,
 )
 from analytics.results import Frequency, Method
@@ -293,9 +294,12 @@ def estimate_its(
             beats = None
             use_design, use_fit, use_col = design, fit, col
             if flagged:
+                # the batch fitted this series on its own pre-period: only the design with
+                # one go-live (which takes a spike column) is new
                 single = build_design(dates, pd.Timestamp(go[j]), freq)
-                single_fit = fit_segmented(single, yy[:, col : col + 1])
-                spikes = search_spikes(yy[:, col : col + 1], ss[col : col + 1], single, single_fit)
+                spikes = search_spikes(
+                    yy[:, col : col + 1], ss[col : col + 1], single, fit_column(fit, col)
+                )
                 c = int(spikes.choice[0])
                 if c >= 0:
                     use_design, use_fit, use_col = spikes.designs[c], spikes.fits[c], 0

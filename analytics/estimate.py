@@ -343,7 +343,7 @@ def _placebo(
         return out
     cols_arr = np.asarray(cols)
     for idx, design in batch_designs(dates, np.asarray(starts), freq, np.asarray(ends)):
-        fit = fit_segmented(design, y[:, cols_arr[idx]])
+        fit = fit_segmented(design, y[:, cols_arr[idx]], bands=False)
         for i, col in enumerate(cols_arr[idx]):
             se = fit.se_abs[i]
             effect = float(fit.effect_abs[i])

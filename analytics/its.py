@@ -287,7 +287,9 @@ def _quadratic_forms(x: np.ndarray, cov: np.ndarray, chunk: int = 4) -> np.ndarr
     ).reshape(len(x), len(cov))
 
 
-def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> SegmentedFit:
+def fit_segmented(
+    design: Design, y: np.ndarray, maxlags: int | None = None, *, bands: bool = True
+) -> SegmentedFit:
     """Fit the counterfactual model on each series' pre-period, project it over the post
     window and read off the effect as the mean gap observed - counterfactual.
 
@@ -299,6 +301,8 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     to [0, 0.97]). The same for each post segment. Fitting the pre-period alone keeps the post
     window out of the counterfactual; a HAC variance of post-period level dummies would shrink
     towards zero, since in-sample residuals under a dummy sum to zero.
+
+    `bands=False` leaves `cf_se` NaN (the per-date band costs a quadratic form per date).
     """
     y = np.asarray(y, dtype=float)
     if y.ndim == 1:
@@ -348,7 +352,8 @@ def fit_segmented(design: Design, y: np.ndarray, maxlags: int | None = None) -> 
     ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread, gram)
     bigger = np.einsum("mkk->m", ar1_cov) > np.einsum("mkk->m", hac_cov)
     coef_cov = np.where(bigger[:, None, None], ar1_cov, hac_cov)
-    cf_var = _quadratic_forms(x, coef_cov)
+    # the counterfactual's standard error per date draws the chart band; a placebo needs none
+    cf_var = _quadratic_forms(x, coef_cov) if bands else np.full((n, m), np.nan)
     gap = y - cf
     n_seg = max(design.n_segments, 1)
     seg_effect = np.zeros((m, n_seg))

@@ -23,6 +23,7 @@ MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Y": 3}
 MIN_POST: dict[Frequency, int] = {"D": 7, "W": 4, "M": 3, "Y": 2}
 SEGMENTS_FROM = 9  # post points needed to split the post window into early / middle / late
 GRAM_BY_PRODUCT = 4  # up to this many series, one X'X product each beats a running sum
+FEW_FORMS = 16  # up to this many series, x_t' V x_t row by row beats the triangle trick
 COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a loaded machine
 
 
@@ -279,6 +280,8 @@ def _quadratic_forms(x: np.ndarray, cov: np.ndarray, chunk: int = 4) -> np.ndarr
     series at a time (small enough that BLAS does not spread them over threads)."""
     if len(cov) == 0:
         return np.zeros((len(x), 0))
+    if len(cov) <= FEW_FORMS:  # building the triangle rows costs more than a few direct forms
+        return np.einsum("tk,mtk->tm", x, x @ cov)
     upper_a, upper_b = np.triu_indices(x.shape[1])
     rows = x[:, upper_a] * x[:, upper_b] * np.where(upper_a == upper_b, 1.0, 2.0)
     flat = cov[:, upper_a, upper_b]

@@ -105,25 +105,6 @@ def test_pilots_formats(files, tmp_path: Path, capsys) -> None:
     assert "P1" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["analyze", "--pilot", "P1", "--format", "json"],
-        ["report", "--format", "pdf", "--out", "x.pdf"],
-    ],
-)
-def test_unbuilt_commands_say_so(argv: list[str], tmp_path: Path, capsys) -> None:
-    import inspect
-
-    from pilotproof import cli
-
-    handler = cli.cmd_analyze if argv[0] == "analyze" else cli.cmd_report
-    if "not built yet" not in inspect.getsource(handler):
-        pytest.skip(f"{argv[0]} is built; its own tests cover it")
-    assert main([*argv, "--db", str(tmp_path / "x.duckdb")]) == 2
-    assert "not built yet" in capsys.readouterr().err
-
-
 def test_subprocess_exit_codes_and_no_traceback(files, tmp_path: Path) -> None:
     env = {"PILOTPROOF_DB": str(tmp_path / "env.duckdb"), "PATH": "/usr/bin:/bin"}
     ok = subprocess.run(

@@ -4,7 +4,8 @@ import streamlit as st
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import series_chart, value_bridge
-from pilotproof.views import CHECK_WORDS, effect_sentence, md, nice
+from pilotproof.views import effect_sentence, md, nice
+from pilotproof.words import CHECK_LABELS
 
 st.title("Pilot explorer")
 pilots = ui.pilots()
@@ -47,7 +48,7 @@ for check in effect.checks:
         icon, word = ":material/check_circle:", "pass"
     else:
         icon, word = ":material/cancel:", "fail"
-    name = CHECK_WORDS.get(check.name, nice(check.name))
+    name = CHECK_LABELS.get(check.name, nice(check.name))
     st.markdown(f"{icon} **{name}: {word}.** {md(check.explanation)}")
 if not effect.checks:
     st.caption("No checks ran on this metric (not enough data).")

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.results import Decision, MetricEffect, PilotResult, Verdict
+from pilotproof.words import VERDICT_LABELS
 
 VERDICT_COLORS: dict[Verdict, str] = {
     "real": "#009E73",
@@ -29,13 +30,6 @@ DECISION_COLORS: dict[Decision, str] = {
     "fix": "#E69F00",
     "extend": "#999999",
     "stop": "#D55E00",
-}
-VERDICT_LABELS: dict[Verdict, str] = {
-    "real": "Real impact",
-    "mirage": "Value mirage",
-    "inconclusive": "Inconclusive",
-    "worse": "Worse",
-    "no_change": "No change",
 }
 OBSERVED_COLOR = "#0072B2"
 COUNTERFACTUAL_COLOR = "#6B6B6B"

@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.results import PilotResult
-from pilotproof.views import DECISION_WORDS, VERDICT_WORDS, pilot_labels
+from pilotproof.views import pilot_labels
+from pilotproof.words import DECISION_LABELS, VERDICT_LABELS
 
 EMPTY_TEXT = "No pilots yet: upload a metrics file"
 UPLOAD_PAGE = "pages/upload.py"
@@ -141,7 +142,7 @@ def empty_state() -> None:
 
 def verdict_badge(verdict: str) -> None:
     st.badge(
-        VERDICT_WORDS.get(verdict, verdict),
+        VERDICT_LABELS.get(verdict, verdict),
         color=_VERDICT_BADGE.get(verdict, "gray"),
         icon=_VERDICT_ICON.get(verdict),
     )
@@ -149,7 +150,7 @@ def verdict_badge(verdict: str) -> None:
 
 def decision_badge(decision: str) -> None:
     st.badge(
-        DECISION_WORDS.get(decision, decision),
+        DECISION_LABELS.get(decision, decision),
         color=_DECISION_BADGE.get(decision, "gray"),
         icon=_DECISION_ICON.get(decision),
     )

@@ -13,42 +13,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
+from pilotproof.words import DECISION_LABELS, REASON_LABELS, VERDICT_LABELS
 
-VERDICT_WORDS = {
-    "real": "Real impact",
-    "mirage": "Value mirage",
-    "inconclusive": "Inconclusive",
-    "worse": "Worse",
-    "no_change": "No change",
-}
-DECISION_WORDS = {"scale": "Scale", "fix": "Fix", "extend": "Extend", "stop": "Stop"}
-REASON_WORDS = {
-    "noise": "within normal variation",
-    "pre_trend": "already moving before go-live",
-    "seasonality": "a seasonal swing",
-    "regression_to_mean": "rebound from an unusually bad spell",
-    "novelty_decay": "the effect fades",
-    "control_moved": "the control group moved as much",
-    "mix_shift": "a change in the mix, not the rate",
-    "insufficient_data": "not enough data",
-    "below_threshold": "below the scaling threshold",
-    "burden_shift": "a guardrail worsened",
-    "readiness_gap": "readiness gaps",
-    "activity_without_outcome": "activity without outcome",
-    "no_value_metric": "no value metric",
-    "too_early": "too early to tell",
-    "no_real_value": "no real value proven",
-}
-CHECK_WORDS = {
-    "noise": "Noise",
-    "pre_trend": "Pre-existing trend",
-    "seasonality": "Seasonality",
-    "regression_to_mean": "Regression to the mean",
-    "novelty_decay": "Novelty decay",
-    "control_moved": "Control group moved",
-    "mix_shift": "Mix shift",
-    "insufficient_data": "Enough data",
-}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
 
@@ -96,7 +62,7 @@ def effect_sentence(effect: MetricEffect) -> str:
     "cycle time 21% lower than it would have been (95% interval 17% to 25% lower)"."""
     name = nice(effect.metric)
     if effect.effect_pct is None or not math.isfinite(effect.effect_pct):
-        why = ", ".join(REASON_WORDS.get(r, nice(r)) for r in effect.reasons) or "no estimate"
+        why = ", ".join(REASON_LABELS.get(r, nice(r)) for r in effect.reasons) or "no estimate"
         return f"{name}: no effect estimated ({why})"
     if abs(effect.effect_pct) < 0.5:
         sentence = f"{name} about the same as it would have been"
@@ -136,12 +102,12 @@ def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.
                 "pilot": _text(row.pilot_name) or row.pilot_id,
                 "company": _text(row.company),
                 "function": _text(row.function),
-                "decision": DECISION_WORDS[result.decision] if result else "Not analysed",
-                "verdict": VERDICT_WORDS[value_verdict(result)] if result else "",
+                "decision": DECISION_LABELS[result.decision] if result else "Not analysed",
+                "verdict": VERDICT_LABELS[value_verdict(result)] if result else "",
                 "annual_net_value": result.net_value.annual_net
                 if result and result.net_value
                 else None,
-                "why": ", ".join(REASON_WORDS.get(r, nice(r)) for r in result.reasons)
+                "why": ", ".join(REASON_LABELS.get(r, nice(r)) for r in result.reasons)
                 if result
                 else "",
             }
@@ -173,13 +139,13 @@ def compare_table(
                 {
                     "pilot": labels.get(result.pilot_id, result.pilot_id),
                     "metric": nice(effect.metric),
-                    "verdict": VERDICT_WORDS[effect.verdict],
+                    "verdict": VERDICT_LABELS[effect.verdict],
                     "effect_pct": effect.effect_pct,
                     "interval": _interval(effect.ci_low_pct, effect.ci_high_pct),
                     "improvement_pct": effect.improvement_pct,
                     "threshold_pct": effect.threshold_pct,
                     "annual_net_value": result.net_value.annual_net if result.net_value else None,
-                    "decision": DECISION_WORDS[result.decision],
+                    "decision": DECISION_LABELS[result.decision],
                     "rank": "",
                 }
             )
@@ -219,7 +185,7 @@ def decision_board_chart(board: pd.DataFrame):
     for decision, color in DECISION_COLORS.items():
         fig.add_trace(
             go.Bar(
-                y=rows, x=board[decision], name=DECISION_WORDS[decision], orientation="h",
+                y=rows, x=board[decision], name=DECISION_LABELS[decision], orientation="h",
                 marker={"color": color},
                 hovertemplate="%{y}: %{x} to " + decision + "<extra></extra>",
             )

@@ -25,63 +25,19 @@ from analytics.results import (
     NetValue,
     PilotResult,
 )
+from pilotproof.words import (
+    METHOD_LABELS,
+    READINESS_LABELS,
+    REASON_LABELS,
+)
 
+# The decision as an action, which is how a board deck names it.
 DECISION_LABELS: dict[Decision, str] = {
     "scale": "Scale",
     "fix": "Fix before scaling",
     "extend": "Extend the pilot",
     "stop": "Stop",
 }
-VERDICT_LABELS: dict[str, str] = {
-    "real": "Real impact",
-    "mirage": "Value mirage",
-    "inconclusive": "Inconclusive",
-    "worse": "Worse",
-    "no_change": "No change",
-}
-REASON_LABELS: dict[str, str] = {
-    "noise": "within noise",
-    "pre_trend": "pre-existing trend",
-    "seasonality": "seasonality",
-    "regression_to_mean": "regression to the mean",
-    "novelty_decay": "novelty decay",
-    "control_moved": "control group moved as much",
-    "mix_shift": "mix shift",
-    "insufficient_data": "insufficient data",
-    "below_threshold": "below scaling threshold",
-    "burden_shift": "burden shift to a guardrail",
-    "readiness_gap": "readiness gap",
-    "activity_without_outcome": "activity without outcome",
-    "no_value_metric": "no value metric",
-    "too_early": "too early to tell",
-    "no_real_value": "no real value",
-}
-CHECK_LABELS: dict[str, str] = {
-    "noise": "Noise",
-    "pre_trend": "Pre-existing trend",
-    "seasonality": "Seasonality",
-    "regression_to_mean": "Regression to the mean",
-    "novelty_decay": "Novelty decay",
-    "control_moved": "Control group moved",
-    "mix_shift": "Mix shift",
-    "insufficient_data": "Enough data",
-}
-READINESS_LABELS: dict[str, str] = {
-    "workflow": "Workflow",
-    "decision_owner": "Decision owner",
-    "execution_owner": "Execution owner",
-    "exception_path": "Exception path",
-    "escalation_path": "Escalation path",
-    "control_points": "Control points",
-    "value_metric": "Value metric",
-}
-METHOD_LABELS: dict[str, str] = {
-    "its": "interrupted time series",
-    "did": "difference-in-differences",
-    "synthetic_control": "synthetic control",
-    "none": "no estimate",
-}
-
 MAX_DAILY_POINTS = 150  # past this, static charts show weekly means
 
 METHOD_SHORT: dict[str, str] = {

@@ -16,8 +16,6 @@ from plotly.offline import get_plotlyjs
 
 from pilotproof import charts
 from pilotproof.export.content import (
-    CHECK_LABELS,
-    VERDICT_LABELS,
     EffectRow,
     PilotSection,
     Report,
@@ -26,6 +24,7 @@ from pilotproof.export.content import (
     money,
     pct,
 )
+from pilotproof.words import CHECK_LABELS, VERDICT_LABELS
 
 Progress = Callable[[float, str], None]
 _CONFIG = {"displaylogo": False, "responsive": True}

@@ -43,8 +43,6 @@ from reportlab.platypus import (
 
 from pilotproof import charts
 from pilotproof.export.content import (
-    CHECK_LABELS,
-    VERDICT_LABELS,
     PilotSection,
     Report,
     display_series,
@@ -54,6 +52,7 @@ from pilotproof.export.content import (
     pct,
 )
 from pilotproof.export.images import FigureSpec, render_pngs
+from pilotproof.words import CHECK_LABELS, VERDICT_LABELS
 
 Progress = Callable[[float, str], None]
 

@@ -21,8 +21,6 @@ from pptx.util import Inches, Pt
 
 from pilotproof import charts
 from pilotproof.export.content import (
-    CHECK_LABELS,
-    VERDICT_LABELS,
     PilotSection,
     Report,
     humanise,
@@ -32,6 +30,7 @@ from pilotproof.export.content import (
     pct,
 )
 from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
+from pilotproof.words import CHECK_LABELS, VERDICT_LABELS
 
 Progress = Callable[[float, str], None]
 

@@ -22,7 +22,6 @@ from xlsxwriter.worksheet import Worksheet
 
 from pilotproof.charts import DECISION_COLORS, VERDICT_COLORS
 from pilotproof.export.content import (
-    CHECK_LABELS,
     DECISION_LABELS,
     Report,
     humanise,
@@ -30,6 +29,7 @@ from pilotproof.export.content import (
     threshold_levels,
     waterfall_parts,
 )
+from pilotproof.words import CHECK_LABELS
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 Progress = Callable[[float, str], None]

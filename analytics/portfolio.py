@@ -521,9 +521,13 @@ def _series_frames(
     columns = dict(zip(["date", *SERIES_COLUMNS], [dates, *block], strict=True))
     whole = pd.DataFrame(columns, copy=False)
     frames = []
+    indexes: dict[int, pd.RangeIndex] = {}  # an index is immutable: one per length serves all
     for end, n in zip(ends, lengths, strict=True):
         frame = whole.iloc[int(end) - n : int(end)]
-        frame.index = pd.RangeIndex(n)
+        index = indexes.get(n)
+        if index is None:
+            index = indexes[n] = pd.RangeIndex(n)
+        frame.index = index
         frames.append(frame)
     return frames
 

@@ -72,7 +72,7 @@ def _tail(decision: str, reasons: Sequence[Reason], missing: Sequence[str]) -> s
             )
         return f"fix before scaling: {detail}"
     if decision == "extend":
-        return "extend the pilot: too early to tell"
+        return "too early to tell, extend the pilot"
     return "stop: " + (", ".join(words) or "no real value proven")
 
 
@@ -93,7 +93,8 @@ def pilot_summary(
         verb = "cut" if lead.effect_pct < 0 else "raised"
         return f"{name} {verb} {metric} {_pct(lead.effect_pct)} ({_interval(lead)}); {tail}"
     if lead.verdict == "mirage":
-        move = "fall" if lead.effect_pct < 0 or (lead.direction == "lower_is_better") else "rise"
+        # the apparent move is the one a naive before/after reading takes for an improvement
+        move = "fall" if lead.direction == "lower_is_better" else "rise"
         why = ", ".join(REASON_PHRASES[r] for r in lead.reasons if r in REASON_PHRASES)
         return f"{name}: the apparent {move} in {metric} is a value mirage ({why}); {tail}"
     if lead.verdict == "worse":

@@ -153,6 +153,14 @@ def test_words():
     assert title == "Support assistant cut cycle time 21% (95% interval 17-25%); ready to scale"
     gap = pilot_summary("Bot", "fix", ("readiness_gap",), win, ("exception_path",))
     assert gap.endswith("fix before scaling: missing exception path")
+    assert pilot_summary("Bot", "extend", ("too_early",), None, ()) == (
+        "Bot: too early to tell, extend the pilot"
+    )
+    # a mirage names the move a naive reading takes for an improvement, whatever the estimate
+    lift = replace(
+        win, direction="higher_is_better", verdict="mirage", effect_pct=-1.0, reasons=("noise",)
+    )
+    assert "the apparent rise in cycle time" in pilot_summary("Bot", "stop", (), lift, ())
     mirage = replace(win, verdict="mirage", reasons=("pre_trend",))
     assert "value mirage (a trend that predates go-live)" in pilot_summary(
         "Bot", "stop", ("no_real_value",), mirage, ()

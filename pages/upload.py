@@ -87,8 +87,18 @@ history = ui.uploads()
 if history.empty:
     st.info("No uploads yet.")
 else:
-    st.dataframe(history.drop(columns="content_hash"), hide_index=True, width="stretch")
-    undoable = history[history["outcome"] == "ok"]
+    st.dataframe(
+        history.drop(columns="content_hash"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "date_min": st.column_config.DateColumn("first date"),
+            "date_max": st.column_config.DateColumn("last date"),
+            "uploaded_at": st.column_config.DatetimeColumn("uploaded", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    # undo goes newest first, so the newest upload is the one offered
+    undoable = history[history["outcome"] == "ok"].sort_values("upload_id", ascending=False)
     names = dict(zip(undoable["upload_id"], undoable["file_name"], strict=True))
     undo = st.selectbox(
         "Upload to undo", list(names), format_func=lambda i: f"#{i} {names[i]}", key="undo_id"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import PurePath
 
 import duckdb
 
@@ -245,7 +246,7 @@ def record_uploads(
             message = f"already ingested as upload {done[source.content_hash]}: nothing changed"
             cur.execute(
                 "INSERT INTO uploads VALUES (?, ?, ?, NULL, 0, 0, NULL, NULL, ?, ?, 'noop', ?)",
-                [upload_id, source.name, source.content_hash, user, now, message],
+                [upload_id, _audit_name(source.name), source.content_hash, user, now, message],
             )
             parts.append(f"{source.name} {message}")
             continue
@@ -263,7 +264,7 @@ def record_uploads(
             "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)",
             [
                 upload_id,
-                source.name,
+                _audit_name(source.name),
                 source.content_hash,
                 kind,
                 n_rows,
@@ -372,3 +373,9 @@ def _write_observations(cur: duckdb.DuckDBPyConnection, ids_by_file: dict[int, i
             'ORDER BY pilot_id, metric, date, "group", unit, segment, file_no, rn)'
         )
     return int(replaced)
+
+
+def _audit_name(name: str) -> str:
+    """The file's own name for the audit trail: the folders it sat in on one machine are
+    neither the user's business nor anyone else's."""
+    return PurePath(name).name or name

@@ -159,7 +159,7 @@ def _pilot_info(pilots: pd.DataFrame) -> dict[str, dict[str, object]]:
 
 def _clean(observations: pd.DataFrame) -> pd.DataFrame:
     cols = ["pilot_id", "metric", "date", "group", "unit", "segment", "value", "volume"]
-    obs = observations.reindex(columns=cols).copy()
+    obs = observations.reindex(columns=cols)  # copy-on-write: assigning leaves the caller's alone
     obs["pilot_id"] = obs["pilot_id"].astype(str)
     obs["metric"] = obs["metric"].astype(str)
     obs["date"] = pd.to_datetime(obs["date"], errors="coerce")

@@ -67,8 +67,11 @@ def _factorize_runs(a: pd.Series, b: pd.Series):
     a few thousand runs stand for millions of rows."""
     if len(a) == 0:
         return (*pd.factorize(a, sort=False), *pd.factorize(b, sort=False))
-    change = np.array(a.ne(a.shift()) | b.ne(b.shift()), dtype=bool)
+    a_arr, b_arr = a.array, b.array  # compared as arrays: no shifted copy, no Series overhead
+    change = np.empty(len(a), dtype=bool)
     change[0] = True
+    change[1:] = np.asarray(a_arr[1:] != a_arr[:-1], dtype=bool)
+    change[1:] |= np.asarray(b_arr[1:] != b_arr[:-1], dtype=bool)
     starts = np.flatnonzero(change)
     lengths = np.diff(np.r_[starts, len(a)])
     a_codes, a_uniques = pd.factorize(a.iloc[starts], sort=False)

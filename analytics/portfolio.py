@@ -79,7 +79,11 @@ class SeriesJob:
 
     def scaled(self) -> tuple[np.ndarray, pd.DataFrame | None]:
         """The series and its controls divided by `scale` (exact: a power of two)."""
-        controls = None if self.controls is None else self.controls / self.scale
+        controls = self.controls
+        if controls is not None:  # numpy division, same bits, without DataFrame arithmetic
+            controls = pd.DataFrame(
+                controls.to_numpy(dtype=float) / self.scale, columns=controls.columns, copy=False
+            )
         return self.y / self.scale, controls
 
 

@@ -522,8 +522,9 @@ def _series_frames(
             block[1, rows] = est.counterfactual
             if est.control is not None:
                 block[4, rows] = est.control
-    columns = dict(zip(["date", *SERIES_COLUMNS], [dates, *block], strict=True))
-    whole = pd.DataFrame(columns, copy=False)
+    # the five float columns as one 2-D block (a view of `block`): fewer blocks to slice
+    whole = pd.DataFrame(block.T, columns=SERIES_COLUMNS, copy=False)
+    whole.insert(0, "date", dates)
     frames = []
     indexes: dict[int, pd.RangeIndex] = {}  # an index is immutable: one per length serves all
     for end, n in zip(ends, lengths, strict=True):

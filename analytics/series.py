@@ -92,10 +92,13 @@ def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
     if len(g) == 0:
         return g, d, v, np.zeros(0, dtype=int)
     new = np.r_[True, (g[1:] != g[:-1]) | (d[1:] != d[:-1])]
-    starts = np.flatnonzero(new)
-    counts = np.diff(np.r_[starts, len(v)])
-    means = np.add.reduceat(v, starts) / counts
-    gg, dd = g[starts], d[starts]
+    if new.all():  # one row per (group, date), the usual case: each mean is the value itself
+        gg, dd, means = g, d, v
+    else:
+        starts = np.flatnonzero(new)
+        counts = np.diff(np.r_[starts, len(v)])
+        means = np.add.reduceat(v, starts) / counts
+        gg, dd = g[starts], d[starts]
     group_starts = np.flatnonzero(np.r_[True, gg[1:] != gg[:-1]])
     return gg, dd, means, group_starts
 

@@ -31,9 +31,10 @@ from .writing import (
     fast_checks_pass,
     max_upload_id,
     new_series_stats,
+    pilot_file_counts,
     record_uploads,
     replace_older_rows,
-    upsert_pilots,
+    upsert_pilot_files,
     write_batch,
 )
 
@@ -451,18 +452,10 @@ class Store:
                 cur.execute("ROLLBACK")
                 return None
             replaced = replace_older_rows(cur, first)
-            pilots_upserted = sum(
-                upsert_pilots(cur, file_no, layout, ids_by_file[file_no])
-                for file_no, layout in enumerate(layouts)
-                if layout.kind == "pilots"
-            )
+            pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
             totals, by_upload = batch_totals(series_stats)
             per_file = {f: by_upload.get(u, (0, 0, None, None)) for f, u in ids_by_file.items()}
-            for r in cur.execute(
-                "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots "
-                "GROUP BY file_no"
-            ).fetchall():
-                per_file[r[0]] = (r[1], r[2], None, None)
+            per_file.update(pilot_file_counts(cur))
             result = record_uploads(
                 cur,
                 sources,

@@ -177,10 +177,7 @@ def write_batch(
             "VALUES (?, ?, '', 'value', 10, 5, false, true)",
             [metric, direction],
         )
-    pilots_upserted = 0
-    for file_no, layout in enumerate(layouts):
-        if layout.kind == "pilots":
-            pilots_upserted += upsert_pilots(cur, file_no, layout, ids_by_file[file_no])
+    pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
     obs_files = [i for i, lay in enumerate(layouts) if lay.kind != "pilots"]
     replaced = 0
     if obs_files:
@@ -202,10 +199,7 @@ def write_batch(
                 "FROM stage_obs GROUP BY file_no"
             ).fetchall()
         }
-        for r in cur.execute(
-            "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots GROUP BY file_no"
-        ).fetchall():
-            per_file[r[0]] = (r[1], r[2], None, None)
+        per_file.update(pilot_file_counts(cur))
     return record_uploads(
         cur,
         sources,
@@ -219,6 +213,27 @@ def write_batch(
         replaced,
         pilots_upserted,
     )
+
+
+def upsert_pilot_files(
+    cur: duckdb.DuckDBPyConnection, layouts: list, ids_by_file: dict[int, int]
+) -> int:
+    """Upsert the staged pilots of every pilots file; returns how many pilots were written."""
+    return sum(
+        upsert_pilots(cur, file_no, layout, ids_by_file[file_no])
+        for file_no, layout in enumerate(layouts)
+        if layout.kind == "pilots"
+    )
+
+
+def pilot_file_counts(cur: duckdb.DuckDBPyConnection) -> dict[int, tuple]:
+    """Rows and pilots per staged pilots file, in the shape the audit trail records."""
+    return {
+        file_no: (rows, pilots, None, None)
+        for file_no, rows, pilots in cur.execute(
+            "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots GROUP BY file_no"
+        ).fetchall()
+    }
 
 
 def record_uploads(

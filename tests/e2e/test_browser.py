@@ -54,7 +54,9 @@ def test_upload_verdict_chart_export(app_url, page, tmp_path):
     )
     page.get_by_text("Every file passed validation").wait_for()
     page.get_by_role("button", name="Commit upload").click()
-    page.get_by_text(re.compile(r"\d+ (rows|observations)", re.I)).first.wait_for()
+    # the commit's own summary: "Every file passed validation: 61 rows ready to write" is
+    # already on the page before the click, so waiting on "N rows" alone raced the commit
+    page.get_by_text(re.compile(r"ingested \d+ rows", re.I)).first.wait_for(timeout=60_000)
     wait_idle(page)
 
     page.goto(f"{app_url}/explorer?pilot={PILOT_ID}")

@@ -7,8 +7,10 @@ Defined once here so the store, the CLI, the pages and the exports all speak the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, get_args
 
+import numpy as np
 import pandas as pd
 
 Direction = Literal["lower_is_better", "higher_is_better"]
@@ -74,14 +76,44 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class ChartSeries:
+    """What a chart of one (pilot, metric) draws, one entry per period: the observed series and,
+    where there is one, the counterfactual with its 95% band and the control series."""
+
+    dates: np.ndarray  # datetime64[ns]
+    observed: np.ndarray
+    counterfactual: np.ndarray | None = None
+    cf_low: np.ndarray | None = None
+    cf_high: np.ndarray | None = None
+    control: np.ndarray | None = None
+
+    COLUMNS = ("observed", "counterfactual", "cf_low", "cf_high", "control")
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> ChartSeries:
+        """From a frame with a `date` column and any of the chart columns."""
+        columns = {name: frame[name].to_numpy(dtype=float) for name in cls.COLUMNS if name in frame}
+        return cls(dates=frame["date"].to_numpy(dtype="datetime64[ns]"), **columns)
+
+    def frame(self) -> pd.DataFrame:
+        missing = np.full(len(self.observed), np.nan)
+        columns = {name: getattr(self, name) for name in self.COLUMNS}
+        return pd.DataFrame(
+            {
+                "date": np.asarray(self.dates, dtype="datetime64[ns]"),
+                **{name: missing if v is None else v for name, v in columns.items()},
+            }
+        )
+
+
+@dataclass(frozen=True)
 class MetricEffect:
     """The counterfactual effect of one pilot on one metric, and its verdict.
 
     Percentages are signed as the metric moved (a 21% fall in cycle time is -21.0).
     `effect_abs` is in the metric's own unit. The interval is 95% and respects
-    autocorrelation. `series` holds what a chart needs: columns `date, observed,
-    counterfactual, cf_low, cf_high, control` (NaN where not applicable), one row per
-    period of the pilot's treatment series.
+    autocorrelation. `chart` holds what a chart needs, one entry per period of the pilot's
+    treatment series; `series` is the same as a DataFrame, built on first use.
     """
 
     pilot_id: str
@@ -108,7 +140,14 @@ class MetricEffect:
     rate_effect_pct: float | None = None  # mix decomposition: change within segments
     mix_effect_pct: float | None = None  # mix decomposition: change from composition
     note: str = ""  # plain-words summary, e.g. "cycle time 21% lower than it would have been"
-    series: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    chart: ChartSeries | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def series(self) -> pd.DataFrame | None:
+        """The chart columns `date, observed, counterfactual, cf_low, cf_high, control` (NaN
+        where not applicable), indexed 0..n-1; None without a chart. Built when first read:
+        most analyses (the JSON contract, the decision board) never draw most series."""
+        return None if self.chart is None else self.chart.frame()
 
     @property
     def improvement_pct(self) -> float | None:

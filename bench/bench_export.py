@@ -19,7 +19,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.results import MetricEffect
+from analytics.results import ChartSeries, MetricEffect
 from pilotproof import charts
 from pilotproof.export.images import FigureSpec, _point_at_chromium, render_pngs
 
@@ -61,7 +61,7 @@ def figures(n: int) -> list[FigureSpec]:
             baseline=float(level),
             threshold_pct=10.0,
             tolerance_pct=None,
-            series=series,
+            chart=ChartSeries.of(series),
         )
         specs.append(FigureSpec(charts.series_chart(effect, dates[180]), 900, 470))
     return specs

@@ -1,10 +1,12 @@
 """The shared figures: what each shows, where the lines sit, and that user text stays inert."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.results import MetricEffect, NetValue, PilotResult
+from analytics.results import ChartSeries, MetricEffect, NetValue, PilotResult
 from pilotproof import charts
 
 
@@ -27,7 +29,7 @@ def _effect(metric="cycle_time", direction="lower_is_better", verdict="real", ef
         reasons=(), method="its", frequency="W", n_pre=5, n_post=5, effect_pct=effect_pct,
         ci_low_pct=effect_pct - 4, ci_high_pct=effect_pct + 4, effect_abs=-2.0, ci_low_abs=-2.4,
         ci_high_abs=-1.6, mde_pct=3.0, baseline=10.0, threshold_pct=10.0, tolerance_pct=None,
-        series=series,
+        chart=ChartSeries.of(series),
     )  # fmt: skip
 
 
@@ -89,5 +91,5 @@ def test_value_bridge_adds_up_and_is_absent_without_net_value():
 def test_empty_inputs_give_an_explicit_empty_figure():
     assert charts.forest_plot([]).layout.annotations[0].text == "No effects to compare"
     empty = _effect()
-    empty = MetricEffect(**{**empty.__dict__, "series": None})
+    empty = replace(empty, chart=None)
     assert charts.series_chart(empty, None).layout.annotations[0].text == "No series to show"

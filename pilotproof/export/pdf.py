@@ -41,6 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from analytics.results import ChartSeries
 from pilotproof import charts
 from pilotproof.export.content import (
     PilotSection,
@@ -163,7 +164,10 @@ def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | s
         if h is not None and h.series is not None and not h.series.empty:
             shown, _ = display_series(h, p.go_live)  # weekly means for long daily series
             figure = charts.series_chart(
-                replace(h, series=shown), p.go_live, unit=p.units.get(h.metric, ""), events=p.events
+                replace(h, chart=ChartSeries.of(shown)),
+                p.go_live,
+                unit=p.units.get(h.metric, ""),
+                events=p.events,
             )
             figure.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
             specs.append(FigureSpec(figure, *SERIES_PX))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.results import CheckResult, MetricEffect, NetValue, PilotResult
+from analytics.results import ChartSeries, CheckResult, MetricEffect, NetValue, PilotResult
 
 EVIL_NAME = '=HYPERLINK("http://x.test")'
 GO_LIVE = pd.Timestamp("2026-03-01")
@@ -74,7 +74,7 @@ def _effect(pilot_id, metric, kind, direction, verdict, effect, low, high, *, fa
         tolerance_pct=kw.get("tolerance_pct", 5.0),
         checks=checks,
         note=f"{metric} moved {effect}%",
-        series=kw.get("series"),
+        chart=None if kw.get("series") is None else ChartSeries.of(kw["series"]),
     )
 
 

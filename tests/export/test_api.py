@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from analytics.results import PilotResult
+from analytics.results import ChartSeries, PilotResult
 from pilotproof import export
 from pilotproof.export.content import build_report
 
@@ -65,7 +65,9 @@ def test_refusals_name_the_problem(results, store, tmp_path):
 @pytest.fixture(scope="module")
 def degenerate(results, pilots, observations):
     """A pilot with no metrics at all, and one whose series is a single point."""
-    one_point = replace(results[0].metrics[0], series=results[0].metrics[0].series.iloc[:1])
+    one_point = replace(
+        results[0].metrics[0], chart=ChartSeries.of(results[0].metrics[0].series.iloc[:1])
+    )
     empty = PilotResult("P3", "extend", ("too_early",), (), (), ())
     lonely = replace(results[0], metrics=(one_point,), net_value=None, summary="")
     return build_report((lonely, empty), pilots, observations.iloc[:1])

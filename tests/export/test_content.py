@@ -118,7 +118,7 @@ def test_long_daily_series_are_drawn_as_weekly_means_that_never_straddle_go_live
     import pandas as pd
     import pytest
 
-    from analytics.results import MetricEffect
+    from analytics.results import ChartSeries, MetricEffect
     from pilotproof.export.content import display_series
 
     go_live = pd.Timestamp("2026-03-04")  # a Wednesday: calendar weeks would straddle it
@@ -155,7 +155,7 @@ def test_long_daily_series_are_drawn_as_weekly_means_that_never_straddle_go_live
         baseline=10.0,
         threshold_pct=10.0,
         tolerance_pct=None,
-        series=frame,
+        chart=ChartSeries.of(frame),
     )
     shown, note = display_series(effect, go_live)
     assert note == " (weekly means)"
@@ -167,5 +167,5 @@ def test_long_daily_series_are_drawn_as_weekly_means_that_never_straddle_go_live
     # whole weeks average the weekday cycle (0..6) away: observed mean is level + 3
     full = shown.iloc[1:-1]
     assert set(full["observed"].round(9)) == {13.0, 11.0}
-    short, note = display_series(replace(effect, series=frame[:100]), go_live)
+    short, note = display_series(replace(effect, chart=ChartSeries.of(frame[:100])), go_live)
     assert note == "" and len(short) == 100

@@ -27,17 +27,20 @@ def newey_west_lags(n: int) -> int:
     return max(int(np.floor(4 * (n / 100) ** (2 / 9))), 0)
 
 
-def long_run_lags(n: int) -> int:
+def long_run_lags(n):
     """Bandwidth for series with persistent noise: S = ceil(1.3 sqrt(n)), i.e. S - 1 lags
-    (Lazarus, Lewis, Stock & Watson 2018, "HAR Inference: Recommendations for Practice")."""
-    return max(int(np.ceil(1.3 * np.sqrt(max(n, 1)))) - 1, 0)
+    (Lazarus, Lewis, Stock & Watson 2018, "HAR Inference: Recommendations for Practice").
+    An int for an int, an array for an array of lengths."""
+    lags = np.maximum(np.ceil(1.3 * np.sqrt(np.maximum(n, 1))).astype(int) - 1, 0)
+    return int(lags) if np.ndim(lags) == 0 else lags
 
 
-def equivalent_df(n: int, lags: int, df_resid: int) -> int:
+def equivalent_df(n, lags, df_resid):
     """Degrees of freedom for the t reference of a Bartlett-kernel HAC t-statistic: the
     long-run variance estimate is roughly chi-square with 3n / (2S) degrees of freedom
-    (S = lags + 1), capped by the residual degrees of freedom."""
-    return max(1, min(df_resid, int(1.5 * n / (lags + 1))))
+    (S = lags + 1), capped by the residual degrees of freedom. Scalars or arrays."""
+    df = np.maximum(1, np.minimum(df_resid, np.floor(1.5 * np.asarray(n) / (lags + 1))))
+    return int(df) if np.ndim(df) == 0 else df.astype(int)
 
 
 def ols_hac(x: np.ndarray, y: np.ndarray, maxlags: int | None = None) -> BatchFit:

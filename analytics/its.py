@@ -43,6 +43,10 @@ class Design:
     trend_col: int | None
     seasonal_cols: tuple[int, ...]
     spike_col: int | None
+    # the same windows as row bounds, (1, ...) for one go-live or (m, ...): the pre-period is
+    # rows [0, n_pre); segment s of the post window is rows [edges[s], edges[s + 1])
+    n_pre: np.ndarray
+    edges: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,12 @@ class SegmentedFit:
     rho: np.ndarray  # lag-one autocorrelation of the pre-period residuals (bias-corrected)
 
 
-def _windows(post: np.ndarray, segments: int | None) -> tuple[np.ndarray, int]:
-    """Split each column's post window into early / middle / late thirds (one segment when the
-    post window is short, or `segments` when given)."""
+def _windows(post: np.ndarray, segments: int | None) -> tuple[np.ndarray, int, np.ndarray]:
+    """Split each column's post window (contiguous rows) into early / middle / late thirds (one
+    segment when the post window is short, or `segments` when given). Returns the segment of
+    every row (-1 outside the post window), the number of segments and each column's segment
+    edges (m, segments + 1): segment s is rows [edges[s], edges[s + 1]), empty past the
+    column's own number of segments."""
     n_post = post.sum(axis=0)
     if segments is None:
         n_seg = np.where(n_post >= SEGMENTS_FROM, 3, 1)
@@ -78,7 +85,13 @@ def _windows(post: np.ndarray, segments: int | None) -> tuple[np.ndarray, int]:
     rank = np.cumsum(post, axis=0) - 1
     with np.errstate(divide="ignore", invalid="ignore"):
         seg = np.floor(rank * n_seg / np.maximum(n_post, 1)).astype(int)
-    return np.where(post, seg, -1), int(n_seg.max(initial=1)) if post.any() else 0
+    width = int(n_seg.max(initial=1)) if post.any() else 0
+    start = np.where(n_post > 0, np.argmax(post, axis=0), 0)
+    # row r of the window is in segment floor(r n_seg / n_post): segment s starts at
+    # ceil(s n_post / n_seg), and segments past n_seg are empty
+    s = np.arange(max(width, 1) + 1)[None, :]
+    offset = np.minimum(-((-s * n_post[:, None]) // n_seg[:, None]), n_post[:, None])
+    return np.where(post, seg, -1), width, start[:, None] + offset
 
 
 def _columns(
@@ -120,7 +133,7 @@ def _matrix(
     return np.column_stack(cols), t
 
 
-def _design(x, names, t, pre, post, segment, n_seg) -> Design:
+def _design(x, names, t, pre, post, segment, n_seg, edges) -> Design:
     return Design(
         x=x,
         names=names,
@@ -132,6 +145,8 @@ def _design(x, names, t, pre, post, segment, n_seg) -> Design:
         trend_col=names.index("trend") if "trend" in names else None,
         seasonal_cols=tuple(i for i, n in enumerate(names) if n.startswith(("dow_", "annual"))),
         spike_col=names.index("pre_spike") if "pre_spike" in names else None,
+        n_pre=pre.reshape(len(pre), -1).sum(axis=0),
+        edges=edges,
     )
 
 
@@ -152,8 +167,8 @@ def build_design(
     post = dates >= np.datetime64(go_live, "ns")
     names = _columns(dates, ~post, freq, trend, seasonal)
     x, t = _matrix(dates, freq, names)
-    segment, n_seg = _windows(post[:, None], segments)
-    return add_spike(_design(x, names, t, ~post, post, segment[:, 0], n_seg), spike)
+    segment, n_seg, edges = _windows(post[:, None], segments)
+    return add_spike(_design(x, names, t, ~post, post, segment[:, 0], n_seg, edges), spike)
 
 
 def batch_designs(
@@ -181,8 +196,8 @@ def batch_designs(
     for names, members in groups.items():
         idx = np.asarray(members)
         x, t = _matrix(dates, freq, names)
-        segment, n_seg = _windows(post[:, idx], None if ends is None else 1)
-        out.append((idx, _design(x, names, t, pre[:, idx], post[:, idx], segment, n_seg)))
+        segment, n_seg, edges = _windows(post[:, idx], None if ends is None else 1)
+        out.append((idx, _design(x, names, t, pre[:, idx], post[:, idx], segment, n_seg, edges)))
     return out
 
 
@@ -204,6 +219,7 @@ def add_spike(design: Design, k: int) -> Design:
         design.post,
         design.segment,
         design.n_segments,
+        design.edges,
     )
 
 
@@ -221,48 +237,41 @@ def ar1_sandwich(
     x: np.ndarray,
     sigma2: np.ndarray,
     rho: np.ndarray,
-    rows: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
     bread: np.ndarray | None = None,
     gram: np.ndarray | None = None,
 ) -> np.ndarray:
     """OLS coefficient covariance under AR(1) noise, per series:
-    (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|, over the rows where
-    `rows[:, j]` is 1 (all rows by default). With L the lower triangle of Sigma / sigma2
+    (X'X)^-1 X' Sigma X (X'X)^-1 with Sigma_ts = sigma2 rho^|t-s|, over the first `lengths[j]`
+    rows (a pre-period; all rows by default). With L the lower triangle of Sigma / sigma2
     (rho^(t-s), s <= t), X' Sigma X / sigma2 = X'LX + (X'LX)' - X'X, and LX is one recursive
-    filter per series (O(n k)): never the n x n matrix. When a series' rows are a prefix of
-    the dates (a pre-period), only that prefix is filtered. `gram` (X' P_j X per series) is
-    reused when the caller has it."""
+    filter per series (O(n k)): never the n x n matrix. `gram` (X'X over each series' rows)
+    is reused when the caller has it."""
     from scipy import signal
 
     m = len(rho)
-    if rows is None:
-        rows = np.ones((x.shape[0], m))
+    if lengths is None:
+        lengths = np.full(m, len(x))
     if bread is None:
-        bread = np.stack([np.linalg.pinv((x * rows[:, [j]]).T @ x) for j in range(m)])
-    lengths = rows.sum(axis=0).astype(int)
-    prefix = np.arange(len(x))[:, None] < lengths[None, :]
-    is_prefix = np.array_equal(prefix, rows.astype(bool))
+        bread = np.stack([np.linalg.pinv(x[:p].T @ x[:p]) for p in lengths])
     meat = np.empty((m, x.shape[1], x.shape[1]))
-    for j, r in enumerate(rho):
-        xj = x[: lengths[j]] if is_prefix else x * rows[:, [j]]
+    for j, (r, p) in enumerate(zip(rho, lengths, strict=True)):
+        xj = x[:p]
         lower = xj.T @ signal.lfilter([1.0], [1.0, -r], xj, axis=0)
         meat[j] = (lower + lower.T - (xj.T @ xj if gram is None else gram[j])) * sigma2[j]
     return bread @ meat @ bread
 
 
-def _pre_gram(x: np.ndarray, pre: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
-    """X' P_j X for every series j. When each pre-period is a prefix of the dates, a few series
+def _pre_gram(x: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
+    """X' P_j X for every series j, P_j its pre-period (the first n_pre[j] rows): a few series
     take one product each over their prefix, and many read their Gram matrices off one running
     sum of outer products."""
-    prefix = np.arange(len(x))[:, None] < n_pre[None, :]
-    if np.array_equal(prefix, pre):
-        if len(n_pre) <= GRAM_BY_PRODUCT:
-            return np.stack([x[:p].T @ x[:p] for p in n_pre])
-        used = x[: max(int(n_pre.max(initial=0)), 1)]
-        running = np.cumsum(used[:, :, None] * used[:, None, :], axis=0)
-        at = np.maximum(n_pre - 1, 0)
-        return np.where((n_pre > 0)[:, None, None], running[at], 0.0)
-    return (x.T[None, :, :] * pre.T.astype(float)[:, None, :]) @ x
+    if len(n_pre) <= GRAM_BY_PRODUCT:
+        return np.stack([x[:p].T @ x[:p] for p in n_pre])
+    used = x[: max(int(n_pre.max(initial=0)), 1)]
+    running = np.cumsum(used[:, :, None] * used[:, None, :], axis=0)
+    at = np.maximum(n_pre - 1, 0)
+    return np.where((n_pre > 0)[:, None, None], running[at], 0.0)
 
 
 def _product(a: np.ndarray, b: np.ndarray, chunk: int = COLUMNS_PER_PRODUCT) -> np.ndarray:
@@ -305,6 +314,8 @@ def fit_segmented(
     window out of the counterfactual; a HAC variance of post-period level dummies would shrink
     towards zero, since in-sample residuals under a dummy sum to zero.
 
+    Every window is a run of rows (the pre-period a prefix, the post window and its segments
+    contiguous), so window sums and means are differences of running sums.
     `bands=False` leaves `cf_se` NaN (the per-date band costs a quadratic form per date).
     """
     y = np.asarray(y, dtype=float)
@@ -313,89 +324,88 @@ def fit_segmented(
     n, m = y.shape
     x = design.x
     k = x.shape[1]
-    post = np.broadcast_to(design.post.reshape(n, -1), (n, m))
-    segment = np.broadcast_to(design.segment.reshape(n, -1), (n, m))
-    pre = np.broadcast_to(design.pre.reshape(n, -1), (n, m))
-    pre_f = pre.astype(float)
-    n_pre = pre.sum(axis=0)
-    n_post = post.sum(axis=0)
+    n_pre = np.broadcast_to(design.n_pre, (m,))
+    edges = np.broadcast_to(design.edges, (m, design.edges.shape[1]))
+    rows = np.arange(m)[:, None]
     # each series' own bandwidth from its own pre-period length: a series' interval must not
     # depend on which other series share its batch
-    lags = (
-        np.array([long_run_lags(int(p)) for p in n_pre], dtype=int)
-        if maxlags is None
-        else np.full(m, int(maxlags))
-    )
+    lags = long_run_lags(n_pre) if maxlags is None else np.full(m, int(maxlags))
     # per-series OLS on the pre-period rows: (X' P_j X)^+ X' P_j y_j
-    gram = _pre_gram(x, pre, n_pre)
+    used = int(n_pre.max(initial=0))  # rows after the last pre-period row carry no residual
+    pre_f = (np.arange(used)[:, None] < n_pre[None, :]).astype(float)
+    gram = _pre_gram(x, n_pre)
     eigval, eigvec = np.linalg.eigh(gram)
     top = np.maximum(eigval.max(axis=1, keepdims=True), 0.0)
     keep = eigval > top * max(n, k) * np.finfo(float).eps * 1e2
     inv = np.where(keep, 1.0 / np.where(keep, eigval, 1.0), 0.0)
     bread = (eigvec * inv[:, None, :]) @ eigvec.transpose(0, 2, 1)
     rank = keep.sum(axis=1)
-    coef = np.einsum("mkj,jm->km", bread, _product(x.T, y * pre_f))
+    coef = np.einsum("mkj,jm->km", bread, _product(x[:used].T, y[:used] * pre_f))
     cf = _product(x, coef)
-    resid = (y - cf) * pre_f
-    # rows after the last pre-period row carry no residual: the meat needs only those before
-    used = int(np.flatnonzero(pre.any(axis=1))[-1]) + 1 if pre.any() else 0
-    meat = bartlett_meat(resid[:used], x[:used], np.minimum(lags, max(n - 1, 0)) + 1)
+    resid = (y[:used] - cf[:used]) * pre_f
+    meat = bartlett_meat(resid, x[:used], np.minimum(lags, max(n - 1, 0)) + 1)
     hac_cov = bread @ meat @ bread
     dof = np.maximum(n_pre - rank, 1)
-    sigma2 = (resid**2).sum(axis=0) / dof
-    denom = (resid**2).sum(axis=0)
+    denom = np.einsum("tm,tm->m", resid, resid)
+    sigma2 = denom / dof
     with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(denom > 0, (resid[1:] * resid[:-1]).sum(axis=0) / denom, 0.0)
+        rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
     # Kendall's (1954) small-sample bias correction of the lag-one autocorrelation
     rho = np.nan_to_num(rho) + (1 + 3 * np.nan_to_num(rho)) / np.maximum(n_pre, 1)
     rho = np.clip(rho, 0.0, 0.97)
     # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
     # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
     # terms) under persistent noise; the parametric AR(1) sandwich does not.
-    ar1_cov = ar1_sandwich(x, sigma2, rho, pre_f, bread, gram)
+    ar1_cov = ar1_sandwich(x, sigma2, rho, n_pre, bread, gram)
     bigger = np.einsum("mkk->m", ar1_cov) > np.einsum("mkk->m", hac_cov)
     coef_cov = np.where(bigger[:, None, None], ar1_cov, hac_cov)
     # the counterfactual's standard error per date draws the chart band; a placebo needs none
     cf_var = _quadratic_forms(x, coef_cov) if bands else np.full((n, m), np.nan)
-    gap = y - cf
-    n_seg = max(design.n_segments, 1)
-    seg_effect = np.zeros((m, n_seg))
-    seg_se = np.zeros((m, n_seg))
-    for s in range(n_seg):
-        mask = (segment == s).astype(float)
-        count = mask.sum(axis=0)
-        safe = np.maximum(count, 1)
-        xbar = _product(x.T, mask).T / safe[:, None]
-        seg_effect[:, s] = (gap * mask).sum(axis=0) / safe
-        var = np.einsum("mk,mkj,mj->m", xbar, coef_cov, xbar) + ar1_mean_variance(
-            sigma2, rho, count
-        )
-        seg_se[:, s] = np.where(count > 0, np.sqrt(np.clip(var, 0, None)), np.nan)
-    post_f = post.astype(float)
+    # window sums from running sums: of the design rows (m, windows, k) and of the series
+    x_run = np.zeros((n + 1, k))
+    np.cumsum(x, axis=0, out=x_run[1:])
+    y_run = np.zeros((n + 1, m))
+    np.cumsum(y, axis=0, out=y_run[1:])
+    x_edges = x_run[edges]  # (m, segments + 1, k)
+    y_edges = y_run[edges, rows]  # (m, segments + 1)
+    x_pre = x_run[n_pre]  # (m, k)
+    count = np.diff(edges, axis=1)  # (m, segments)
+    safe = np.maximum(count, 1)
+    # segment means of the design rows and of the gap observed - counterfactual
+    xbar = np.diff(x_edges, axis=1) / safe[:, :, None]
+    cf_mean = np.einsum("msk,km->ms", xbar, coef)
+    seg_effect = np.diff(y_edges, axis=1) / safe - cf_mean
+    seg_var = np.einsum("msk,mkj,msj->ms", xbar, coef_cov, xbar) + ar1_mean_variance(
+        sigma2[:, None], rho[:, None], count
+    )
+    seg_effect = np.where(count > 0, seg_effect, 0.0)
+    seg_se = np.where(count > 0, np.sqrt(np.clip(seg_var, 0, None)), np.nan)
+    # the whole post window
+    n_post = edges[:, -1] - edges[:, 0]
     safe_post = np.maximum(n_post, 1)
-    xbar = _product(x.T, post_f).T / safe_post[:, None]
-    effect = np.where(n_post > 0, (gap * post_f).sum(axis=0) / safe_post, np.nan)
-    var = np.einsum("mk,mkj,mj->m", xbar, coef_cov, xbar) + ar1_mean_variance(sigma2, rho, n_post)
-    baseline = np.where(n_post > 0, (cf * post_f).sum(axis=0) / safe_post, np.nan)
-    safe_pre = np.maximum(n_pre, 1)
+    xbar_post = (x_edges[:, -1] - x_edges[:, 0]) / safe_post[:, None]
+    baseline_all = np.einsum("mk,km->m", xbar_post, coef)
+    effect_all = (y_edges[:, -1] - y_edges[:, 0]) / safe_post - baseline_all
+    effect = np.where(n_post > 0, effect_all, np.nan)
+    var = np.einsum("mk,mkj,mj->m", xbar_post, coef_cov, xbar_post) + ar1_mean_variance(
+        sigma2, rho, n_post
+    )
+    baseline = np.where(n_post > 0, baseline_all, np.nan)
+    # how much of the naive pre/post change each part of the baseline explains: the part's
+    # mean over the post window minus its mean over the pre-period
+    shift = xbar_post - x_pre / np.maximum(n_pre, 1)[:, None]  # (m, k)
     if design.trend_col is not None:
-        t_row = design.t[None, :]
-        shift = _product(t_row, post_f)[0] / safe_post - _product(t_row, pre_f)[0] / safe_pre
-        slope = coef[design.trend_col]
-        trend_contribution = np.where(n_post > 0, slope * shift, 0.0)
         c = design.trend_col
+        slope = coef[c]
+        trend_contribution = np.where(n_post > 0, slope * shift[:, c], 0.0)
         trend_t = _ratio(slope, np.sqrt(np.clip(coef_cov[:, c, c], 0, None)))
     else:
         trend_contribution = np.zeros(m)
         trend_t = np.zeros(m)
     if design.seasonal_cols:
         idx = list(design.seasonal_cols)
-        season = _product(x[:, idx], coef[idx])
-        seasonal_contribution = np.where(
-            n_post > 0,
-            (season * post_f).sum(axis=0) / safe_post - (season * pre_f).sum(axis=0) / safe_pre,
-            0.0,
-        )
+        season_shift = np.einsum("mk,km->m", shift[:, idx], coef[idx])
+        seasonal_contribution = np.where(n_post > 0, season_shift, 0.0)
     else:
         seasonal_contribution = np.zeros(m)
     if design.spike_col is not None:
@@ -407,16 +417,10 @@ def fit_segmented(
     else:
         spike_coef = np.zeros(m)
         spike_t = np.zeros(m)
-    df = np.array(
-        [
-            equivalent_df(int(a), int(g), int(b))
-            for a, g, b in zip(n_pre, lags, n_pre - rank, strict=True)
-        ]
-    )
     return SegmentedFit(
         effect_abs=effect,
         se_abs=np.sqrt(np.clip(var, 0, None)),
-        df_resid=df,
+        df_resid=equivalent_df(n_pre, lags, n_pre - rank),
         baseline=baseline,
         segment_effect=seg_effect,
         segment_se=seg_se,

@@ -327,16 +327,16 @@ def _placebo(
 ) -> dict[int, tuple[float | None, float | None]]:
     """The same model fitted on the first two thirds of each pre-period, with a fake go-live
     there and the rest of the pre-period as its post window: (effect, t) per wanted column."""
-    pre = main.pre if main.pre.ndim == 2 else main.pre[:, None].repeat(y.shape[1], axis=1)
+    n_pre = np.broadcast_to(main.n_pre, (y.shape[1],))  # each pre-period: the first n_pre rows
     values = np.asarray(dates, dtype="datetime64[ns]")
     starts, ends, cols = [], [], []
     for col in np.flatnonzero(wanted):
-        rows = np.flatnonzero(pre[:, col])
-        cut = int(len(rows) * PLACEBO_AT)
-        if cut < MIN_PRE[freq] or len(rows) - cut < 3:
+        rows = int(n_pre[col])
+        cut = int(rows * PLACEBO_AT)
+        if cut < MIN_PRE[freq] or rows - cut < 3:
             continue
-        starts.append(values[rows[cut]])
-        ends.append(values[rows[-1]] + np.timedelta64(1, "ns"))
+        starts.append(values[cut])
+        ends.append(values[rows - 1] + np.timedelta64(1, "ns"))
         cols.append(col)
     out: dict[int, tuple[float | None, float | None]] = {}
     if not cols:
@@ -368,9 +368,8 @@ def _estimate(
 ) -> Estimate:
     offset = control if control is not None else 0.0
     counterfactual = fit.counterfactual[:, j] + offset
-    post = design.post[:, j] if design.post.ndim == 2 else design.post
-    segment = design.segment[:, j] if design.segment.ndim == 2 else design.segment
-    n_seg = int(segment.max(initial=-1)) + 1
+    post = design.post if design.single else design.post[:, j]
+    n_seg = int(design.n_segments_each[0 if design.single else j])
     return Estimate(
         method=method,
         frequency=freq,

@@ -11,6 +11,7 @@ go-live: each series carries its own pre-period mask and post-window segments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,23 +31,48 @@ COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a load
 @dataclass(frozen=True)
 class Design:
     """Baseline regression columns over `n` dates, shared by every series fitted with it, and
-    each series' windows: `post` and `segment` are (n,) for one go-live or (n, m) for one per
-    series; `segment` is -1 outside the post window, else 0 (early) .. n_segments - 1 (late)."""
+    each series' windows as row bounds: the pre-period is rows [0, n_pre); segment s of the
+    post window is rows [edges[s], edges[s + 1]) (early, middle, late), empty past the series'
+    own number of segments. `n_pre` is (1,) and `edges` (1, n_segments + 1) for one go-live
+    (`single`), else one row per series; the masks `pre`, `post` and `segment` are then (n,),
+    else (n, m)."""
 
     x: np.ndarray
     names: tuple[str, ...]
     t: np.ndarray  # time in periods
-    pre: np.ndarray  # rows the baseline is fitted on
-    post: np.ndarray  # rows of the post window (rows in neither are left out)
-    segment: np.ndarray
+    n_pre: np.ndarray
+    edges: np.ndarray
     n_segments: int
     trend_col: int | None
     seasonal_cols: tuple[int, ...]
     spike_col: int | None
-    # the same windows as row bounds, (1, ...) for one go-live or (m, ...): the pre-period is
-    # rows [0, n_pre); segment s of the post window is rows [edges[s], edges[s + 1])
-    n_pre: np.ndarray
-    edges: np.ndarray
+    single: bool  # one go-live for every series fitted with it (build_design)
+
+    def _shaped(self, mask: np.ndarray) -> np.ndarray:
+        return mask[:, 0] if self.single else mask
+
+    @cached_property
+    def pre(self) -> np.ndarray:
+        """Rows the baseline is fitted on."""
+        return self._shaped(np.arange(len(self.x))[:, None] < self.n_pre[None, :])
+
+    @cached_property
+    def post(self) -> np.ndarray:
+        """Rows of the post window (rows in neither are left out)."""
+        rows = np.arange(len(self.x))[:, None]
+        return self._shaped((rows >= self.edges[None, :, 0]) & (rows < self.edges[None, :, -1]))
+
+    @cached_property
+    def segment(self) -> np.ndarray:
+        """-1 outside the post window, else 0 (early) .. n_segments - 1 (late)."""
+        rows = np.arange(len(self.x))[:, None, None]
+        inside = (rows >= self.edges[None, :, 1:-1]).sum(axis=2)  # inner edges passed
+        return self._shaped(np.where(self.post.reshape(len(self.x), -1), inside, -1))
+
+    @property
+    def n_segments_each(self) -> np.ndarray:
+        """The number of (non-empty) post-window segments of each series."""
+        return (np.diff(self.edges, axis=1) > 0).sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -70,43 +96,34 @@ class SegmentedFit:
     rho: np.ndarray  # lag-one autocorrelation of the pre-period residuals (bias-corrected)
 
 
-def _windows(post: np.ndarray, segments: int | None) -> tuple[np.ndarray, int, np.ndarray]:
-    """Split each column's post window (contiguous rows) into early / middle / late thirds (one
-    segment when the post window is short, or `segments` when given). Returns the segment of
-    every row (-1 outside the post window), the number of segments and each column's segment
-    edges (m, segments + 1): segment s is rows [edges[s], edges[s + 1]), empty past the
-    column's own number of segments."""
-    n_post = post.sum(axis=0)
+def _edges(start: np.ndarray, end: np.ndarray, segments: int | None) -> tuple[np.ndarray, int]:
+    """Split each post window, rows [start, end), into early / middle / late thirds (one
+    segment when the window is short, or `segments` when given): row r of the window is in
+    segment floor(r n_seg / n_post), so segment s starts ceil(s n_post / n_seg) rows in.
+    Returns the segment edges (m, n_segments + 1) and n_segments, the most any series has."""
+    n_post = np.maximum(end - start, 0)
     if segments is None:
         n_seg = np.where(n_post >= SEGMENTS_FROM, 3, 1)
     else:
         n_seg = np.full_like(n_post, segments)
     n_seg = np.minimum(n_seg, np.maximum(n_post, 1))
-    rank = np.cumsum(post, axis=0) - 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        seg = np.floor(rank * n_seg / np.maximum(n_post, 1)).astype(int)
-    width = int(n_seg.max(initial=1)) if post.any() else 0
-    start = np.where(n_post > 0, np.argmax(post, axis=0), 0)
-    # row r of the window is in segment floor(r n_seg / n_post): segment s starts at
-    # ceil(s n_post / n_seg), and segments past n_seg are empty
+    width = int(n_seg.max(initial=1)) if (n_post > 0).any() else 0
     s = np.arange(max(width, 1) + 1)[None, :]
     offset = np.minimum(-((-s * n_post[:, None]) // n_seg[:, None]), n_post[:, None])
-    return np.where(post, seg, -1), width, start[:, None] + offset
+    return start[:, None] + offset, width
 
 
 def _columns(
-    dates: np.ndarray, pre: np.ndarray, freq: Frequency, trend: bool, seasonal: bool
+    dates: np.ndarray, n_pre: int, freq: Frequency, trend: bool, seasonal: bool
 ) -> tuple[str, ...]:
-    """Which baseline columns one series' pre-period supports: day-of-week dummies with four
-    weeks of daily pre-period (weekdays seen at least twice), annual Fourier pairs with a year
-    of pre-period (two pairs from 20 points, else one)."""
+    """Which baseline columns a pre-period (the first `n_pre` dates) supports: day-of-week
+    dummies with four weeks of daily pre-period (weekdays seen at least twice), annual Fourier
+    pairs with a year of pre-period (two pairs from 20 points, else one)."""
     names = ["intercept"] + (["trend"] if trend else [])
-    n_pre = int(pre.sum())
     if seasonal and freq == "D" and n_pre >= 28:
-        dow = day_of_week(dates[pre])
-        names += [f"dow_{d}" for d in range(1, 7) if (dow == d).sum() >= 2]
-    pre_days = as_days(dates[pre]) if n_pre else np.zeros(0, dtype=np.int64)
-    span = int(pre_days.max() - pre_days.min()) if n_pre else 0
+        seen = np.bincount(day_of_week(dates[:n_pre]), minlength=7)
+        names += [f"dow_{d}" for d in range(1, 7) if seen[d] >= 2]
+    span = int(as_days(dates[n_pre - 1 : n_pre])[0] - as_days(dates[:1])[0]) if n_pre else 0
     if seasonal and freq != "Y" and span >= 364 and n_pre >= 12:
         for h in range(1, (2 if n_pre >= 20 else 1) + 1):
             names += [f"annual_sin{h}", f"annual_cos{h}"]
@@ -133,20 +150,18 @@ def _matrix(
     return np.column_stack(cols), t
 
 
-def _design(x, names, t, pre, post, segment, n_seg, edges) -> Design:
+def _design(x, names, t, n_pre, edges, n_seg, single) -> Design:
     return Design(
         x=x,
         names=names,
         t=t,
-        pre=pre,
-        post=post,
-        segment=segment,
+        n_pre=n_pre,
+        edges=edges,
         n_segments=n_seg,
         trend_col=names.index("trend") if "trend" in names else None,
         seasonal_cols=tuple(i for i, n in enumerate(names) if n.startswith(("dow_", "annual"))),
         spike_col=names.index("pre_spike") if "pre_spike" in names else None,
-        n_pre=pre.reshape(len(pre), -1).sum(axis=0),
-        edges=edges,
+        single=single,
     )
 
 
@@ -162,64 +177,63 @@ def build_design(
 ) -> Design:
     """The design for series sharing one go-live: intercept, trend, day-of-week dummies, annual
     Fourier pairs (as the pre-period supports them), an optional dummy on the last `spike`
-    pre-period points; the post window split into segments."""
+    pre-period points; the post window split into segments. `dates` are sorted."""
     dates = np.asarray(dates, dtype="datetime64[ns]")
-    post = dates >= np.datetime64(go_live, "ns")
-    names = _columns(dates, ~post, freq, trend, seasonal)
+    n_pre = np.searchsorted(dates, np.datetime64(go_live, "ns"))
+    names = _columns(dates, int(n_pre), freq, trend, seasonal)
     x, t = _matrix(dates, freq, names)
-    segment, n_seg, edges = _windows(post[:, None], segments)
-    return add_spike(_design(x, names, t, ~post, post, segment[:, 0], n_seg, edges), spike)
+    edges, n_seg = _edges(np.array([n_pre]), np.array([len(dates)]), segments)
+    return add_spike(_design(x, names, t, np.array([n_pre]), edges, n_seg, True), spike)
 
 
 def batch_designs(
     dates, starts: np.ndarray, freq: Frequency, ends: np.ndarray | None = None
 ) -> list[tuple[np.ndarray, Design]]:
-    """Designs for series sharing dates but not go-live. Series j is fitted on the dates before
-    `starts[j]` and its post window runs from `starts[j]` to `ends[j]` (open-ended by default;
-    a placebo go-live ends at the real one). The series are grouped by the columns their
-    pre-periods support; each group gets one design with (n, m) windows. Returns
-    (indices into `starts`, design) pairs."""
+    """Designs for series sharing (sorted) dates but not go-live. Series j is fitted on the
+    dates before `starts[j]` and its post window runs from `starts[j]` to `ends[j]`
+    (open-ended by default; a placebo go-live ends at the real one). The series are grouped by
+    the columns their pre-periods support; each group gets one design with a row of window
+    bounds per series. Returns (indices into `starts`, design) pairs."""
     dates = np.asarray(dates, dtype="datetime64[ns]")
-    start = np.asarray(starts, dtype="datetime64[ns]")
-    pre = dates[:, None] < start[None, :]
-    post = ~pre
-    if ends is not None:
-        post &= dates[:, None] < np.asarray(ends, dtype="datetime64[ns]")[None, :]
+    n_pre = np.searchsorted(dates, np.asarray(starts, dtype="datetime64[ns]"))
+    end = (
+        np.full(len(n_pre), len(dates))
+        if ends is None
+        else np.searchsorted(dates, np.asarray(ends, dtype="datetime64[ns]"))
+    )
     groups: dict[tuple[str, ...], list[int]] = {}
-    names_by_pre: dict[bytes, tuple[str, ...]] = {}  # series of one pilot share a pre-period
-    for j in range(len(start)):
-        stamp = np.packbits(pre[:, j]).tobytes()
-        if stamp not in names_by_pre:
-            names_by_pre[stamp] = _columns(dates, pre[:, j], freq, True, True)
-        groups.setdefault(names_by_pre[stamp], []).append(j)
+    names_by_pre: dict[int, tuple[str, ...]] = {}  # series of one pilot share a pre-period
+    for j, p in enumerate(n_pre.tolist()):
+        if p not in names_by_pre:
+            names_by_pre[p] = _columns(dates, p, freq, True, True)
+        groups.setdefault(names_by_pre[p], []).append(j)
     out = []
     for names, members in groups.items():
         idx = np.asarray(members)
         x, t = _matrix(dates, freq, names)
-        segment, n_seg, edges = _windows(post[:, idx], None if ends is None else 1)
-        out.append((idx, _design(x, names, t, pre[:, idx], post[:, idx], segment, n_seg, edges)))
+        edges, n_seg = _edges(n_pre[idx], end[idx], None if ends is None else 1)
+        out.append((idx, _design(x, names, t, n_pre[idx], edges, n_seg, False)))
     return out
 
 
 def add_spike(design: Design, k: int) -> Design:
     """The same design with a dummy on the last `k` pre-period points (one go-live only)."""
-    if k <= 0 or design.post.ndim != 1:
+    if k <= 0 or not design.single:
         return design
-    pre_rows = np.flatnonzero(~design.post)
-    if len(pre_rows) <= k:
+    n_pre = int(design.n_pre[0])
+    if n_pre <= k:
         return design
-    column = np.zeros(len(design.post))
-    column[pre_rows[-k:]] = 1.0
+    column = np.zeros(len(design.x))
+    column[n_pre - k : n_pre] = 1.0
     names = (*design.names, "pre_spike")
     return _design(
         np.column_stack([design.x, column]),
         names,
         design.t,
-        design.pre,
-        design.post,
-        design.segment,
-        design.n_segments,
+        design.n_pre,
         design.edges,
+        design.n_segments,
+        True,
     )
 
 

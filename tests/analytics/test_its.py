@@ -133,3 +133,33 @@ def test_interval_covers_the_truth_at_about_95_percent():
     half = stats.t.ppf(0.975, fit.df_resid) * fit.se_abs
     coverage = np.mean(np.abs(fit.effect_abs) <= half)
     assert 0.91 <= coverage <= 0.99, coverage
+
+
+@pytest.mark.parametrize("n_post", [1, 2, 5, 8, 9, 10, 11, 31, 100])
+def test_segments_are_early_middle_late_thirds(n_post):
+    # reference: row r of the post window is in segment floor(r * n_seg / n_post)
+    design = build_design(daily(40, n_post), GO, "D")
+    n_seg = 3 if n_post >= 9 else 1
+    rank = np.arange(n_post)
+    expected = np.r_[np.full(40, -1), np.floor(rank * n_seg / n_post).astype(int)]
+    np.testing.assert_array_equal(design.segment, expected)
+    assert design.n_segments == n_seg
+    assert int(design.n_segments_each[0]) == n_seg
+    counts = np.diff(design.edges[0])
+    assert counts.sum() == n_post and (counts > 0).all()
+
+
+def test_batched_windows_match_their_masks():
+    from analytics.its import batch_designs
+
+    dates = daily(60, 30)
+    starts = np.array([GO, GO - pd.Timedelta(days=20)], "datetime64[ns]")
+    ends = np.array([GO + pd.Timedelta(days=12), GO], "datetime64[ns]")
+    [(idx, design)] = batch_designs(dates, starts, "D", ends)
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    for col, j in enumerate(idx):
+        np.testing.assert_array_equal(design.pre[:, col], values < starts[j])
+        np.testing.assert_array_equal(
+            design.post[:, col], (values >= starts[j]) & (values < ends[j])
+        )
+    assert design.pre.shape == design.post.shape == design.segment.shape == (len(dates), 2)

@@ -17,10 +17,17 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analytics.estimate import Estimate, _estimate, beats_longer_baseline, search_spikes, welch
+from analytics.estimate import (
+    Estimate,
+    _estimate,
+    beats_longer_baseline,
+    screen_batch,
+    search_spikes,
+    welch_masked,
+)
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
-from analytics.its import build_design, fit_segmented
+from analytics.its import batch_designs, build_design, fit_column, fit_segmented
 from analytics.results import Frequency, Method
 
 PARALLEL_ALPHA = 0.05
@@ -99,57 +106,76 @@ def _controls(
 
 def estimate_did_batch(
     dates: pd.DatetimeIndex,
-    go_live: pd.Timestamp,
+    go_lives,
     freq: Frequency,
     ys: Sequence[np.ndarray],
     controls: Sequence[pd.DataFrame],
     signs: Sequence[float],
 ) -> list[Estimate]:
-    """`estimate_did` for several treated series sharing `dates` and `go_live` (e.g. one
-    pilot's metrics), each with its own control units: the gap models of the series that share
-    a design (with or without a gap trend) are fitted in one batched solve."""
-    post = np.asarray(dates >= go_live)
-    t = time_index(dates, freq, dates[post][0] if post.any() else go_live)
-    parts = _controls(t[~post], post, ys, controls)
-    out: list[Estimate | None] = [None] * len(ys)
-    groups: dict[bool, list[int]] = {}
-    for i, part in enumerate(parts):
-        groups.setdefault(bool(part[3] < PARALLEL_ALPHA), []).append(i)
-    for trend, members in groups.items():
+    """`estimate_did` for several treated series sharing `dates`, each with its own control
+    units and go-live (`go_lives`, one per series or one for all). The control series and the
+    parallel-trends test are per go-live; the gap models of every series that share a design
+    (with or without a gap trend) are fitted in one batched solve, and the spell-robust models
+    only for the series whose end-of-pre gap leans the bad way."""
+    m = len(ys)
+    go = np.broadcast_to(np.asarray(go_lives, dtype="datetime64[ns]"), (m,))
+    sign = np.asarray(signs, dtype=float)
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    parts: list = [None] * m
+    for day in np.unique(go):
+        members = np.flatnonzero(go == day)
+        post = values >= day
+        t = time_index(dates, freq, dates[post][0] if post.any() else pd.Timestamp(day))
+        found = _controls(t[~post], post, [ys[i] for i in members], [controls[i] for i in members])
+        for i, part in zip(members, found, strict=True):
+            parts[i] = part
+    out: list[Estimate | None] = [None] * m
+    for trend in (False, True):
+        members = np.array([i for i in range(m) if bool(parts[i][3] < PARALLEL_ALPHA) == trend])
+        if not len(members):
+            continue
         y = np.column_stack([ys[i] for i in members])
         control = np.column_stack([parts[i][0] for i in members])
-        signs_arr = np.array([signs[i] for i in members], dtype=float)
         gap = y - control
-        main_design = build_design(dates, go_live, freq, trend=trend, seasonal=False)
-        main = fit_segmented(main_design, gap)
-        spikes = search_spikes(gap, signs_arr, main_design, main)
-        naive_diff, naive_p = welch(y[~post], y[post])
-        control_diff, control_p = welch(control[~post], control[post])
-        for col, i in enumerate(members):
-            c = int(spikes.choice[col])
-            fit, design = (spikes.fits[c], spikes.designs[c]) if c >= 0 else (main, main_design)
-            beats = (
-                beats_longer_baseline(gap[:, col], design, fit, signs_arr[col], col)
-                if c >= 0
-                else None
-            )
-            _, method, weights, p_parallel = parts[i]
-            out[i] = _estimate(
-                method,
-                freq,
-                dates,
-                design,
-                fit,
-                col,
-                ys[i],
-                control[:, col],
-                spike=(c >= 0, float(spikes.t[col]), float(spikes.size[col])),
-                placebo=(None, None),
-                naive=(float(naive_diff[col]), float(naive_p[col])),
-                control_diff=float(control_diff[col]),
-                control_p=float(control_p[col]),
-                parallel_p=p_parallel,
-                beats_baseline=beats,
-                weights=weights,
-            )
+        for idx, design in batch_designs(dates, go[members], freq, trend=trend, seasonal=False):
+            gg, ss = gap[:, idx], sign[members[idx]]
+            fit = fit_segmented(design, gg)
+            naive_diff, naive_p = welch_masked(y[:, idx], design.pre, design.post)
+            control_diff, control_p = welch_masked(control[:, idx], design.pre, design.post)
+            flags = screen_batch(gg, fit, design, ss)
+            for col, j in enumerate(idx):
+                i = int(members[j])
+                use_design, use_fit, use_col = design, fit, col
+                spike, beats = (False, 0.0, 0.0), None
+                if flags[col]:
+                    single = build_design(
+                        dates, pd.Timestamp(go[i]), freq, trend=trend, seasonal=False
+                    )
+                    spikes = search_spikes(
+                        gg[:, col : col + 1], ss[col : col + 1], single, fit_column(fit, col)
+                    )
+                    c = int(spikes.choice[0])
+                    if c >= 0:
+                        use_design, use_fit, use_col = spikes.designs[c], spikes.fits[c], 0
+                        spike = (True, float(spikes.t[0]), float(spikes.size[0]))
+                        beats = beats_longer_baseline(gg[:, col], use_design, use_fit, ss[col])
+                _, method, weights, p_parallel = parts[i]
+                out[i] = _estimate(
+                    method,
+                    freq,
+                    dates,
+                    use_design,
+                    use_fit,
+                    use_col,
+                    ys[i],
+                    control[:, j],
+                    spike=spike,
+                    placebo=(None, None),
+                    naive=(float(naive_diff[col]), float(naive_p[col])),
+                    control_diff=float(control_diff[col]),
+                    control_p=float(control_p[col]),
+                    parallel_p=p_parallel,
+                    beats_baseline=beats,
+                    weights=weights,
+                )
     return [e for e in out if e is not None]

@@ -187,13 +187,20 @@ def build_design(
 
 
 def batch_designs(
-    dates, starts: np.ndarray, freq: Frequency, ends: np.ndarray | None = None
+    dates,
+    starts: np.ndarray,
+    freq: Frequency,
+    ends: np.ndarray | None = None,
+    *,
+    trend: bool = True,
+    seasonal: bool = True,
 ) -> list[tuple[np.ndarray, Design]]:
     """Designs for series sharing (sorted) dates but not go-live. Series j is fitted on the
     dates before `starts[j]` and its post window runs from `starts[j]` to `ends[j]`
     (open-ended by default; a placebo go-live ends at the real one). The series are grouped by
-    the columns their pre-periods support; each group gets one design with a row of window
-    bounds per series. Returns (indices into `starts`, design) pairs."""
+    the columns their pre-periods support (`trend` and `seasonal` as in `build_design`); each
+    group gets one design with a row of window bounds per series. Returns (indices into
+    `starts`, design) pairs."""
     dates = np.asarray(dates, dtype="datetime64[ns]")
     n_pre = np.searchsorted(dates, np.asarray(starts, dtype="datetime64[ns]"))
     end = (
@@ -205,7 +212,7 @@ def batch_designs(
     names_by_pre: dict[int, tuple[str, ...]] = {}  # series of one pilot share a pre-period
     for j, p in enumerate(n_pre.tolist()):
         if p not in names_by_pre:
-            names_by_pre[p] = _columns(dates, p, freq, True, True)
+            names_by_pre[p] = _columns(dates, p, freq, trend, seasonal)
         groups.setdefault(names_by_pre[p], []).append(j)
     out = []
     for names, members in groups.items():

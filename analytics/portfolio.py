@@ -311,42 +311,46 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
     for i, job in enumerate(jobs):
         if job.problem is not None:
             continue
-        if job.controls is not None and job.controls.shape[1] > 0:
-            controlled[(job.freq, job.go_live, job.dates.asi8.tobytes())].append(i)
-        else:
-            batches[(job.freq, job.dates.asi8.tobytes())].append(i)
-    for members in controlled.values():  # a pilot's metrics against their controls
-        first = jobs[members[0]]
-        scaled = [jobs[i].scaled() for i in members]
+        with_controls = job.controls is not None and job.controls.shape[1] > 0
+        group = controlled if with_controls else batches
+        group[(job.freq, job.dates.asi8.tobytes())].append(i)
+    for part in _chunks(jobs, controlled):  # against their controls
+        first = jobs[part[0]]
+        scaled = [jobs[i].scaled() for i in part]
         found = estimate_did_batch(
             first.dates,
-            first.go_live,
+            [np.datetime64(jobs[i].go_live, "ns") for i in part],
             first.freq,
             [y for y, _ in scaled],
             [controls for _, controls in scaled],
-            [jobs[i].spec.sign for i in members],
+            [jobs[i].spec.sign for i in part],
         )
-        for i, est in zip(members, found, strict=True):
+        for i, est in zip(part, found, strict=True):
             estimates[i] = rescaled(est, jobs[i].scale)
-    for members in batches.values():
-        # neighbours by go-live share pre-period lengths: the batched sums stop at the last
-        # pre-period row of the batch, so sorted batches waste fewer rows. Every series has its
-        # own bandwidth, so the batch a series lands in does not change its result.
-        members.sort(key=lambda i: jobs[i].go_live)
-        for chunk in range(0, len(members), BATCH):
-            part = members[chunk : chunk + BATCH]
-            first = jobs[part[0]]
-            y = np.column_stack([jobs[i].y / jobs[i].scale for i in part])
-            sign = np.array([jobs[i].spec.sign for i in part])
-            go = np.array([np.datetime64(jobs[i].go_live, "ns") for i in part])
-            found = estimate_its(first.dates, go, first.freq, y, sign)
-            for i, est in zip(part, found, strict=True):
-                estimates[i] = rescaled(est, jobs[i].scale)
+    for part in _chunks(jobs, batches):
+        first = jobs[part[0]]
+        y = np.column_stack([jobs[i].y / jobs[i].scale for i in part])
+        sign = np.array([jobs[i].spec.sign for i in part])
+        go = np.array([np.datetime64(jobs[i].go_live, "ns") for i in part])
+        found = estimate_its(first.dates, go, first.freq, y, sign)
+        for i, est in zip(part, found, strict=True):
+            estimates[i] = rescaled(est, jobs[i].scale)
     found = [estimates.get(i) for i in range(len(jobs))]
     usable = [
         est if _usable(est, job.scale) else None for job, est in zip(jobs, found, strict=True)
     ]
     return [_metric_effect(job, est) for job, est in zip(jobs, usable, strict=True)]
+
+
+def _chunks(jobs: Sequence[SeriesJob], groups: dict[tuple, list[int]]) -> Iterable[list[int]]:
+    """Each group of series sharing dates, sorted by go-live, in batches of at most BATCH.
+    Neighbours by go-live share pre-period lengths: the batched sums stop at the last
+    pre-period row of the batch, so sorted batches waste fewer rows. Every series has its own
+    bandwidth, so the batch a series lands in does not change its result."""
+    for members in groups.values():
+        members.sort(key=lambda i: jobs[i].go_live)
+        for start in range(0, len(members), BATCH):
+            yield members[start : start + BATCH]
 
 
 def _usable(est: Estimate | None, scale: float) -> bool:

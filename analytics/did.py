@@ -29,6 +29,7 @@ from analytics.frequency import time_index
 from analytics.hac import ols_hac
 from analytics.its import batch_designs, build_design, fit_column, fit_segmented
 from analytics.results import Frequency, Method
+from analytics.series import ControlUnits
 
 PARALLEL_ALPHA = 0.05
 
@@ -79,23 +80,23 @@ def estimate_did(
 ) -> Estimate:
     """Difference-in-differences (or synthetic control) estimate for one treated series against
     control units `controls` (rows aligned to `dates`, one column per unit, no missing values)."""
-    return estimate_did_batch(dates, go_live, freq, [y], [controls], [sign])[0]
+    return estimate_did_batch(dates, go_live, freq, [y], [ControlUnits.of(controls)], [sign])[0]
 
 
 def _controls(
-    t_pre: np.ndarray, post: np.ndarray, ys: Sequence[np.ndarray], controls: Sequence[pd.DataFrame]
+    t_pre: np.ndarray, post: np.ndarray, ys: Sequence[np.ndarray], controls: Sequence[ControlUnits]
 ) -> list[tuple[np.ndarray, Method, dict[str, float] | None, float]]:
     """The control series for each treated series: the mean of its units, or their synthetic
     weighting when the mean's gap trends before go-live; with the parallel-trends p-value."""
-    units = [c.to_numpy(dtype=float) for c in controls]
+    units = [c.values for c in controls]
     means = [c.mean(axis=1) for c in units]
     gaps = np.column_stack([(y - mean)[~post] for y, mean in zip(ys, means, strict=True)])
     ps = parallel_trends_ps(t_pre, gaps)
     out: list[tuple[np.ndarray, Method, dict[str, float] | None, float]] = []
-    for y, c, frame, mean, p in zip(ys, units, controls, means, ps, strict=True):
+    for y, c, unit, mean, p in zip(ys, units, controls, means, ps, strict=True):
         if p < PARALLEL_ALPHA and c.shape[1] >= 2:
             w = synthetic_weights(y[~post], c[~post])
-            weights = dict(zip(map(str, frame.columns), map(float, w), strict=True))
+            weights = dict(zip(unit.names, map(float, w), strict=True))
             control = c @ w
             p_synthetic = parallel_trends_p(t_pre, (y - control)[~post])
             out.append((control, "synthetic_control", weights, p_synthetic))
@@ -109,7 +110,7 @@ def estimate_did_batch(
     go_lives,
     freq: Frequency,
     ys: Sequence[np.ndarray],
-    controls: Sequence[pd.DataFrame],
+    controls: Sequence[ControlUnits],
     signs: Sequence[float],
 ) -> list[Estimate]:
     """`estimate_did` for several treated series sharing `dates`, each with its own control

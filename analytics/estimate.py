@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -71,11 +72,11 @@ class Estimate:
     parallel_p: float | None = None
     weights: dict[str, float] | None = None  # synthetic-control weights by unit
 
-    @property
+    @cached_property
     def n_pre(self) -> int:
         return int((~self.post).sum())
 
-    @property
+    @cached_property
     def n_post(self) -> int:
         return int(self.post.sum())
 
@@ -369,7 +370,9 @@ def _estimate(
     offset = control if control is not None else 0.0
     counterfactual = fit.counterfactual[:, j] + offset
     post = design.post if design.single else design.post[:, j]
-    n_seg = int(design.n_segments_each[0 if design.single else j])
+    row = 0 if design.single else j
+    n_seg = int(design.n_segments_each[row])
+    window = slice(int(design.edges[row, 0]), int(design.edges[row, -1]))  # the post rows
     return Estimate(
         method=method,
         frequency=freq,
@@ -382,13 +385,13 @@ def _estimate(
         effect_abs=float(fit.effect_abs[j]),
         se_abs=float(fit.se_abs[j]),
         df=int(fit.df_resid[j]),
-        baseline=float(counterfactual[post].mean()),
+        baseline=float(counterfactual[window].mean()),
         segment_effect=fit.segment_effect[j, :n_seg],
         segment_se=fit.segment_se[j, :n_seg],
         trend_contribution=float(fit.trend_contribution[j]),
         trend_t=float(fit.trend_t[j]),
         seasonal_contribution=float(fit.seasonal_contribution[j]),
-        annual_season=any(design.names[c].startswith("annual") for c in design.seasonal_cols),
+        annual_season=design.annual_season,
         spike_detected=spike[0],
         spike_t=spike[1],
         spike_size=spike[2],

@@ -69,10 +69,15 @@ class Design:
         inside = (rows >= self.edges[None, :, 1:-1]).sum(axis=2)  # inner edges passed
         return self._shaped(np.where(self.post.reshape(len(self.x), -1), inside, -1))
 
-    @property
+    @cached_property
     def n_segments_each(self) -> np.ndarray:
         """The number of (non-empty) post-window segments of each series."""
         return (np.diff(self.edges, axis=1) > 0).sum(axis=1)
+
+    @cached_property
+    def annual_season(self) -> bool:
+        """The design models the annual season (Fourier terms)."""
+        return any(self.names[c].startswith("annual") for c in self.seasonal_cols)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,13 @@ from analytics.results import (
     MetricKind,
     PilotResult,
 )
-from analytics.series import align_controls, control_series, encode, treatment_series
+from analytics.series import (
+    ControlUnits,
+    align_controls,
+    control_series,
+    encode,
+    treatment_series,
+)
 
 # z_{0.975} + z_{0.80}: the effect detectable with 80% power at 5% two-sided, in standard errors;
 # statsmodels: NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0) = 2.8016
@@ -74,18 +80,14 @@ class SeriesJob:
     freq: Frequency | None
     dates: pd.DatetimeIndex
     y: np.ndarray
-    controls: pd.DataFrame | None = None
+    controls: ControlUnits | None = None
     mix: MixSeries | None = None
     problem: str | None = None
     scale: float = 1.0  # a power of two near the pre-period's magnitude; fits run on y / scale
 
-    def scaled(self) -> tuple[np.ndarray, pd.DataFrame | None]:
+    def scaled(self) -> tuple[np.ndarray, ControlUnits | None]:
         """The series and its controls divided by `scale` (exact: a power of two)."""
-        controls = self.controls
-        if controls is not None:  # numpy division, same bits, without DataFrame arithmetic
-            controls = pd.DataFrame(
-                controls.to_numpy(dtype=float) / self.scale, columns=controls.columns, copy=False
-            )
+        controls = None if self.controls is None else self.controls.scaled(self.scale)
         return self.y / self.scale, controls
 
 
@@ -311,7 +313,7 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
     for i, job in enumerate(jobs):
         if job.problem is not None:
             continue
-        with_controls = job.controls is not None and job.controls.shape[1] > 0
+        with_controls = job.controls is not None and job.controls.values.shape[1] > 0
         group = controlled if with_controls else batches
         group[(job.freq, job.dates.asi8.tobytes())].append(i)
     for part in _chunks(jobs, controlled):  # against their controls

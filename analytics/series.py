@@ -129,12 +129,28 @@ def control_series(enc: Encoded) -> dict[int, dict[str, tuple[np.ndarray, np.nda
     return out
 
 
+@dataclass(frozen=True)
+class ControlUnits:
+    """Control units on the treated series' dates: `values` is (dates, units), no gaps."""
+
+    values: np.ndarray
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> ControlUnits:
+        """From a date x unit frame (one column per unit)."""
+        return cls(frame.to_numpy(dtype=float), tuple(map(str, frame.columns)))
+
+    def scaled(self, scale: float) -> ControlUnits:
+        return ControlUnits(self.values / scale, self.names)
+
+
 def align_controls(
     units: dict[str, tuple[np.ndarray, np.ndarray]],
     dates: np.ndarray,
     y: np.ndarray,
     coverage: float,
-) -> tuple[pd.DataFrame | None, np.ndarray, np.ndarray]:
+) -> tuple[ControlUnits | None, np.ndarray, np.ndarray]:
     """Control units as a date x unit table on the treated dates (int64 ns). Units seen on
     fewer than `coverage` of those dates are dropped; dates where a kept unit is missing are
     left out of the analysis."""
@@ -148,5 +164,5 @@ def align_controls(
         return None, dates, y
     table = table[:, keep]
     complete = np.isfinite(table).all(axis=1)
-    names = [name for name, k in zip(units, keep, strict=True) if k]
-    return pd.DataFrame(table[complete], columns=names), dates[complete], y[complete]
+    names = tuple(name for name, k in zip(units, keep, strict=True) if k)
+    return ControlUnits(table[complete], names), dates[complete], y[complete]

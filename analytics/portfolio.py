@@ -176,7 +176,8 @@ def _clean(observations: pd.DataFrame) -> pd.DataFrame:
     obs["segment"] = obs["segment"].fillna("").astype(str)
     obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
     obs["volume"] = pd.to_numeric(obs["volume"], errors="coerce")
-    return obs[obs["date"].notna() & np.isfinite(obs["value"].to_numpy(dtype=float))]
+    usable = obs["date"].notna().to_numpy() & np.isfinite(obs["value"].to_numpy(dtype=float))
+    return obs if usable.all() else obs[usable]  # the usual case needs no filtered copy
 
 
 def _spec(specs: dict[str, MetricSpec], overrides: dict, pilot_id: str, metric: str) -> MetricSpec:

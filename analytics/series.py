@@ -38,7 +38,7 @@ class Encoded:
 def encode(obs: pd.DataFrame) -> Encoded:
     """Integer codes for pilots and metrics; units are coded on the control rows only (the
     treated series average over units)."""
-    pilot_codes, pilots, metric_codes, metrics = _factorize_runs(obs["pilot_id"], obs["metric"])
+    key, pilots, metrics = _key_runs(obs["pilot_id"], obs["metric"])
     treated = (obs["group"] != "control").to_numpy(dtype=bool)
     segmented = (obs["segment"] != "").to_numpy(dtype=bool)
     unit_codes = np.zeros(len(obs), dtype=np.int64)
@@ -47,11 +47,10 @@ def encode(obs: pd.DataFrame) -> Encoded:
         codes, found = pd.factorize(obs["unit"].iloc[np.flatnonzero(~treated)], sort=False)
         unit_codes[~treated] = codes
         units = np.asarray(found, dtype=object)
-    n_metrics = max(len(metrics), 1)
     return Encoded(
         pilots=np.asarray(pilots, dtype=object),
         metrics=np.asarray(metrics, dtype=object),
-        key=pilot_codes.astype(np.int64) * n_metrics + metric_codes,
+        key=key,
         date=obs["date"].to_numpy(dtype="datetime64[ns]").view(np.int64),
         value=obs["value"].to_numpy(dtype=float),
         treated=treated,
@@ -61,12 +60,15 @@ def encode(obs: pd.DataFrame) -> Encoded:
     )
 
 
-def _factorize_runs(a: pd.Series, b: pd.Series):
-    """`pd.factorize(a)` and `pd.factorize(b)` (codes in order of appearance), hashing only the
-    first row of each run of equal (a, b): observations come grouped by pilot and metric, so
-    a few thousand runs stand for millions of rows."""
+def _key_runs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, pd.Index, pd.Index]:
+    """Per row, `code(a) * len(uniques of b) + code(b)` with codes in order of appearance (as
+    `pd.factorize`), and the uniques of a and b; only the first row of each run of equal (a, b)
+    is hashed: observations come grouped by pilot and metric, so a few thousand runs stand for
+    millions of rows, and the key is computed per run, then repeated."""
     if len(a) == 0:
-        return (*pd.factorize(a, sort=False), *pd.factorize(b, sort=False))
+        _, a_uniques = pd.factorize(a, sort=False)
+        _, b_uniques = pd.factorize(b, sort=False)
+        return np.zeros(0, dtype=np.int64), a_uniques, b_uniques
     a_arr, b_arr = a.array, b.array  # compared as arrays: no shifted copy, no Series overhead
     change = np.empty(len(a), dtype=bool)
     change[0] = True
@@ -76,7 +78,8 @@ def _factorize_runs(a: pd.Series, b: pd.Series):
     lengths = np.diff(np.r_[starts, len(a)])
     a_codes, a_uniques = pd.factorize(a.iloc[starts], sort=False)
     b_codes, b_uniques = pd.factorize(b.iloc[starts], sort=False)
-    return np.repeat(a_codes, lengths), a_uniques, np.repeat(b_codes, lengths), b_uniques
+    run_key = a_codes.astype(np.int64) * max(len(b_uniques), 1) + b_codes
+    return np.repeat(run_key, lengths), a_uniques, b_uniques
 
 
 def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -45,6 +44,8 @@ class Estimate:
     frequency: Frequency
     dates: pd.DatetimeIndex
     post: np.ndarray
+    n_pre: int  # dates before the post window
+    n_post: int
     observed: np.ndarray
     counterfactual: np.ndarray
     cf_se: np.ndarray
@@ -71,14 +72,6 @@ class Estimate:
     control_p: float | None = None
     parallel_p: float | None = None
     weights: dict[str, float] | None = None  # synthetic-control weights by unit
-
-    @cached_property
-    def n_pre(self) -> int:
-        return int((~self.post).sum())
-
-    @cached_property
-    def n_post(self) -> int:
-        return int(self.post.sum())
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights)
@@ -378,6 +371,8 @@ def _estimate(
         frequency=freq,
         dates=dates,
         post=post,
+        n_pre=len(post) - (window.stop - window.start),
+        n_post=window.stop - window.start,
         observed=observed,
         counterfactual=counterfactual,
         cf_se=fit.cf_se[:, j],

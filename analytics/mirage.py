@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 from scipy import stats
 
 from analytics.estimate import Estimate
@@ -226,4 +225,4 @@ def run_checks(
 
 
 def finite(value: float | None) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)
+    return None if value is None or not math.isfinite(value) else float(value)

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 
 from analytics.results import MetricEffect, Reason
 
-REASON_PHRASES: dict[str, str] = {
+# The one wording of every reason code: action titles here, and (as pilotproof.words'
+# REASON_LABELS) the app's and the exports' reason columns. Noun phrases, so they read both in
+# a list ("stop: a trend that predates go-live, a seasonal swing") and on their own.
+REASON_PHRASES: dict[Reason, str] = {
     "noise": "within normal variation",
     "pre_trend": "a trend that predates go-live",
     "seasonality": "a seasonal swing",
@@ -14,9 +17,9 @@ REASON_PHRASES: dict[str, str] = {
     "novelty_decay": "an effect that fades",
     "control_moved": "the control group moved as much",
     "mix_shift": "a shift in the mix, not the rates",
-    "insufficient_data": "too little data",
+    "insufficient_data": "not enough data",
     "below_threshold": "below the scaling threshold",
-    "burden_shift": "a guardrail got worse",
+    "burden_shift": "a guardrail worsened",
     "readiness_gap": "readiness gaps",
     "activity_without_outcome": "activity without outcome",
     "no_value_metric": "no value metric",

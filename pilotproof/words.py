@@ -3,6 +3,7 @@ export call a verdict, a decision, a reason or a check by the same name."""
 
 from __future__ import annotations
 
+from analytics.narrative import REASON_PHRASES
 from analytics.results import Decision, Method, Reason, Verdict
 
 VERDICT_LABELS: dict[Verdict, str] = {
@@ -18,23 +19,8 @@ DECISION_LABELS: dict[Decision, str] = {
     "extend": "Extend",
     "stop": "Stop",
 }
-REASON_LABELS: dict[Reason, str] = {
-    "noise": "within normal variation",
-    "pre_trend": "already moving before go-live",
-    "seasonality": "a seasonal swing",
-    "regression_to_mean": "rebound from an unusually bad spell",
-    "novelty_decay": "the effect fades",
-    "control_moved": "the control group moved as much",
-    "mix_shift": "a change in the mix, not the rate",
-    "insufficient_data": "not enough data",
-    "below_threshold": "below the scaling threshold",
-    "burden_shift": "a guardrail worsened",
-    "readiness_gap": "readiness gaps",
-    "activity_without_outcome": "activity without outcome",
-    "no_value_metric": "no value metric",
-    "too_early": "too early to tell",
-    "no_real_value": "no real value proven",
-}
+# the same words as the action titles (analytics.narrative), so a reason reads alike everywhere
+REASON_LABELS: dict[Reason, str] = REASON_PHRASES
 CHECK_LABELS: dict[Reason, str] = {
     "noise": "Noise",
     "pre_trend": "Pre-existing trend",

@@ -11,7 +11,13 @@ import pandas as pd
 
 from analytics.results import Frequency
 
-DAYS_PER_PERIOD: dict[Frequency, float] = {"D": 1.0, "W": 7.0, "M": 30.4375, "Y": 365.25}
+DAYS_PER_PERIOD: dict[Frequency, float] = {
+    "D": 1.0,
+    "W": 7.0,
+    "M": 30.4375,
+    "Q": 91.3125,
+    "Y": 365.25,
+}
 
 
 def as_days(dates) -> np.ndarray:
@@ -23,8 +29,9 @@ def as_days(dates) -> np.ndarray:
 def infer_frequency(dates) -> Frequency | None:
     """The observation frequency from the median gap between distinct dates.
 
-    Up to 1.5 days is daily, up to 10 days weekly, up to 45 days monthly, beyond that yearly.
-    Fewer than two distinct dates: None (no frequency can be told).
+    Up to 1.5 days is daily, up to 10 days weekly, up to 45 days monthly, up to 135 days
+    quarterly, beyond that yearly. Fewer than two distinct dates: None (no frequency can be
+    told).
     """
     values = np.asarray(dates, dtype="datetime64[ns]")
     values = values[~np.isnat(values)]
@@ -40,6 +47,8 @@ def infer_frequency(dates) -> Frequency | None:
         return "W"
     if gap <= 45:
         return "M"
+    if gap <= 135:
+        return "Q"
     return "Y"
 
 
@@ -54,10 +63,11 @@ def _calendar(dates) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def time_index(dates, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
-    """Time since `origin` in periods of `freq` (calendar months for monthly data)."""
+    """Time since `origin` in periods of `freq` (calendar months for monthly data, three of
+    them a quarter)."""
     days, months, years, doy = _calendar(dates)
     o_days, o_months, o_years, o_doy = (v[0] for v in _calendar([np.datetime64(origin, "ns")]))
-    if freq == "M":
+    if freq in ("M", "Q"):
         month_start = (
             np.asarray(dates, dtype="datetime64[ns]")
             .astype("datetime64[M]")
@@ -65,7 +75,8 @@ def time_index(dates, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
             .astype(np.int64)
         )
         o_start = np.datetime64(origin, "M").astype("datetime64[D]").astype(np.int64)
-        return (months - o_months) + ((days - month_start) - (o_days - o_start)) / 30.4375
+        elapsed = (months - o_months) + ((days - month_start) - (o_days - o_start)) / 30.4375
+        return elapsed / 3 if freq == "Q" else elapsed
     if freq == "Y":
         return (years - o_years) + (doy - o_doy) / 365.25
     return (days - o_days) / DAYS_PER_PERIOD[freq]
@@ -74,6 +85,12 @@ def time_index(dates, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
 def day_of_week(dates) -> np.ndarray:
     """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
     return (as_days(dates) + 3) % 7
+
+
+def quarter(dates) -> np.ndarray:
+    """Calendar quarter, 0 (January-March) ... 3 (October-December)."""
+    months = np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    return (months % 12) // 3
 
 
 def year_fraction(dates) -> np.ndarray:

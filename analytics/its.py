@@ -16,15 +16,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from analytics.frequency import as_days, day_of_week, time_index, year_fraction
+from analytics.frequency import as_days, day_of_week, quarter, time_index, year_fraction
 from analytics.hac import bartlett_meat, equivalent_df, long_run_lags
 from analytics.results import Frequency
 
-MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Y": 3}
-MIN_POST: dict[Frequency, int] = {"D": 7, "W": 4, "M": 3, "Y": 2}
+MIN_PRE: dict[Frequency, int] = {"D": 21, "W": 8, "M": 6, "Q": 6, "Y": 3}
+MIN_POST: dict[Frequency, int] = {"D": 7, "W": 4, "M": 3, "Q": 2, "Y": 2}
 SEGMENTS_FROM = 9  # post points needed to split the post window into early / middle / late
 GRAM_BY_PRODUCT = 4  # up to this many series, one X'X product each beats a running sum
 FEW_FORMS = 16  # up to this many series, x_t' V x_t row by row beats the triangle trick
+SEASONAL = ("dow_", "qtr_", "annual")  # seasonal design columns, by name prefix
+ANNUAL = ("qtr_", "annual")  # ... those of the annual season
 COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a loaded machine
 
 
@@ -76,8 +78,8 @@ class Design:
 
     @cached_property
     def annual_season(self) -> bool:
-        """The design models the annual season (Fourier terms)."""
-        return any(self.names[c].startswith("annual") for c in self.seasonal_cols)
+        """The design models the annual season (Fourier terms, or quarter dummies)."""
+        return any(self.names[c].startswith(ANNUAL) for c in self.seasonal_cols)
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,19 @@ def _columns(
     dates: np.ndarray, n_pre: int, freq: Frequency, trend: bool, seasonal: bool
 ) -> tuple[str, ...]:
     """Which baseline columns a pre-period (the first `n_pre` dates) supports: day-of-week
-    dummies with four weeks of daily pre-period (weekdays seen at least twice), annual Fourier
-    pairs with a year of pre-period (two pairs from 20 points, else one)."""
+    dummies with four weeks of daily pre-period (weekdays seen at least twice), quarter dummies
+    with two years of quarterly pre-period (quarters seen at least twice), annual Fourier pairs
+    for daily, weekly and monthly data with a year of pre-period (two pairs from 20 points,
+    else one)."""
     names = ["intercept"] + (["trend"] if trend else [])
     if seasonal and freq == "D" and n_pre >= 28:
         seen = np.bincount(day_of_week(dates[:n_pre]), minlength=7)
         names += [f"dow_{d}" for d in range(1, 7) if seen[d] >= 2]
+    if seasonal and freq == "Q" and n_pre >= 8:
+        seen = np.bincount(quarter(dates[:n_pre]), minlength=4)
+        names += [f"qtr_{q}" for q in range(1, 4) if seen[q] >= 2]
     span = int(as_days(dates[n_pre - 1 : n_pre])[0] - as_days(dates[:1])[0]) if n_pre else 0
-    if seasonal and freq != "Y" and span >= 364 and n_pre >= 12:
+    if seasonal and freq in ("D", "W", "M") and span >= 364 and n_pre >= 12:
         for h in range(1, (2 if n_pre >= 20 else 1) + 1):
             names += [f"annual_sin{h}", f"annual_cos{h}"]
     return tuple(names)
@@ -140,6 +147,7 @@ def _matrix(
 ) -> tuple[np.ndarray, np.ndarray]:
     t = time_index(dates, freq, pd.Timestamp(dates[0])) if len(dates) else np.zeros(0)
     dow = day_of_week(dates) if any(n.startswith("dow_") for n in names) else None
+    qtr = quarter(dates) if any(n.startswith("qtr_") for n in names) else None
     phase = 2 * np.pi * year_fraction(dates) if any(n.startswith("annual") for n in names) else None
     cols = []
     for name in names:
@@ -149,6 +157,8 @@ def _matrix(
             cols.append(t)
         elif name.startswith("dow_"):
             cols.append((dow == int(name[4:])).astype(float))
+        elif name.startswith("qtr_"):
+            cols.append((qtr == int(name[4:])).astype(float))
         else:
             h = int(name[-1])
             cols.append(np.sin(h * phase) if "sin" in name else np.cos(h * phase))
@@ -164,7 +174,7 @@ def _design(x, names, t, n_pre, edges, n_seg, single) -> Design:
         edges=edges,
         n_segments=n_seg,
         trend_col=names.index("trend") if "trend" in names else None,
-        seasonal_cols=tuple(i for i, n in enumerate(names) if n.startswith(("dow_", "annual"))),
+        seasonal_cols=tuple(i for i, n in enumerate(names) if n.startswith(SEASONAL)),
         spike_col=names.index("pre_spike") if "pre_spike" in names else None,
         single=single,
     )

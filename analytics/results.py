@@ -16,7 +16,7 @@ import pandas as pd
 Direction = Literal["lower_is_better", "higher_is_better"]
 MetricKind = Literal["value", "guardrail", "activity"]
 Group = Literal["treatment", "control"]
-Frequency = Literal["D", "W", "M", "Y"]
+Frequency = Literal["D", "W", "M", "Q", "Y"]  # daily, weekly, monthly, quarterly, yearly
 
 Verdict = Literal["real", "mirage", "inconclusive", "worse", "no_change"]
 Decision = Literal["scale", "fix", "extend", "stop"]

@@ -128,7 +128,7 @@ def _date_message(raw: str | None) -> str:
         return "missing date"
     if _DATE_SHAPE.match(raw):
         return f"impossible date '{clip(raw)}'"
-    return f"'{clip(raw)}' is not a date (use YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY)"
+    return f"'{clip(raw)}' is not a date (use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY or DD.MM.YYYY)"
 
 
 def _number_message(

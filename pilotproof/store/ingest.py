@@ -15,8 +15,9 @@ A test forces the careful path on clean files and requires the same database as 
 Files are opened and recognised in `reading.py` (layouts, encodings, line numbers); the checks
 are in `checks.py`; a checked batch is written by `writing.py`.
 
-Dates: `YYYY-MM-DD` (a time part is ignored), `YYYY-MM` (monthly, first day), `YYYY` (yearly,
-1 January) and `DD.MM.YYYY` (what Excel European exports).
+Dates: `YYYY-MM-DD` (a time part is ignored), `YYYY-MM` (monthly, first day), `YYYY-Qn`,
+`YYYYQn`, `Qn YYYY` or `Qn-YYYY` (quarterly, the quarter's first day), `YYYY` (yearly, 1 January)
+and `DD.MM.YYYY` (what Excel European exports).
 """
 
 from __future__ import annotations
@@ -104,8 +105,14 @@ def _number(expr: str, decimal_comma: bool) -> str:
 
 
 def _date(expr: str) -> str:
+    text = f"upper(trim({expr}))"
+    year_first = f"CAST(left({text}, 4) AS INTEGER), 3 * CAST(right({text}, 1) AS INTEGER) - 2"
+    year_last = f"CAST(right({text}, 4) AS INTEGER), 3 * CAST(substr({text}, 2, 1) AS INTEGER) - 2"
     return (
         f"COALESCE(TRY_CAST({expr} AS DATE), CASE "
+        # quarters, as finance tools export them: 2024-Q1, 2024Q1, Q1 2024, Q1-2024
+        rf"WHEN regexp_full_match({text}, '\d{{4}}-?Q[1-4]') THEN make_date({year_first}, 1) "
+        rf"WHEN regexp_full_match({text}, 'Q[1-4][ -]\d{{4}}') THEN make_date({year_last}, 1) "
         f"WHEN length({expr}) = 7 THEN TRY_CAST({expr} || '-01' AS DATE) "
         f"WHEN length({expr}) = 4 THEN TRY_CAST({expr} || '-01-01' AS DATE) "
         f"WHEN length({expr}) > 10 THEN TRY_CAST(TRY_CAST({expr} AS TIMESTAMP) AS DATE) "

@@ -118,8 +118,10 @@ def test_long_with_every_optional_column(csv_file, seeded: Store) -> None:
         (["2024-01", "2024-02", "2024-03"], ["2024-01-01", "2024-02-01", "2024-03-01"]),
         (["2022", "2023", "2024"], ["2022-01-01", "2023-01-01", "2024-01-01"]),
         (["31.01.2024", "29.02.2024", "31.03.2024"], ["2024-01-31", "2024-02-29", "2024-03-31"]),
+        (["2023-Q4", "2024Q1", "q2 2024"], ["2023-10-01", "2024-01-01", "2024-04-01"]),
+        (["Q3-2024", " 2024-Q4 ", "2025-q1"], ["2024-07-01", "2024-10-01", "2025-01-01"]),
     ],
-    ids=["daily", "weekly", "monthly", "yearly", "european"],
+    ids=["daily", "weekly", "monthly", "yearly", "european", "quarterly", "quarterly_mixed"],
 )
 def test_date_frequencies(csv_file, store: Store, dates: list[str], expected: list[str]) -> None:
     store.ingest([csv_file("p.csv", "pilot_id,go_live\nP1,2023-06-01\n")])
@@ -214,3 +216,15 @@ def test_duplicate_keys_across_files_in_one_batch(store: Store) -> None:
                 ("b.csv", head + b"P1,2024-02-01,cycle_time,4\n"),
             ]
         )
+
+
+@pytest.mark.parametrize("bad", ["2024-Q5", "2024-Q0", "Q1", "2024 Q", "Q12024x"])
+def test_impossible_quarters_are_refused_by_line(csv_file, store: Store, bad: str) -> None:
+    from pilotproof.store import IngestError
+
+    store.ingest([csv_file("p.csv", "pilot_id,go_live\nP1,2023-06-01\n")])
+    body = f"P1,2024-Q1,margin,0.2\nP1,{bad},margin,0.3\n"
+    with pytest.raises(IngestError) as refused:
+        store.ingest([csv_file("m.csv", "pilot_id,date,metric,value\n" + body)])
+    assert any(p.line == 3 and p.column == "date" for p in refused.value.problems)
+    assert len(store.observations()) == 0

@@ -339,10 +339,11 @@ def _conflict_checks(
         return 0
     rows = cur.execute(
         "SELECT file_no, rn, metric, value_raw, first_file, first_rn, first_raw, "
-        "count(*) OVER () FROM ("
+        "date_raw IS DISTINCT FROM first_date_raw, count(*) OVER () FROM ("
         "  SELECT *, first_value(file_no) OVER w AS first_file, first_value(rn) OVER w AS first_rn,"
         "    first_value(value_raw) OVER w AS first_raw, first_value(value) OVER w AS first_value,"
-        "    first_value(volume) OVER w AS first_volume"
+        "    first_value(volume) OVER w AS first_volume,"
+        "    first_value(date_raw) OVER w AS first_date_raw"
         "  FROM stage_obs"
         '  WINDOW w AS (PARTITION BY pilot_id, metric, date, "group", unit, segment'
         "               ORDER BY file_no, rn)"
@@ -350,7 +351,10 @@ def _conflict_checks(
         "ORDER BY file_no, rn LIMIT $cap",
         {"cap": MAX_PROBLEMS},
     ).fetchall()
-    for file_no, rn, metric, raw, first_file, first_rn, first_raw, _ in rows:
+    for file_no, rn, metric, raw, first_file, first_rn, first_raw, other_time, _ in rows:
+        # the same day written two ways: almost always hourly (or finer) data
+        finer = "; times of day are ignored: aggregate to one row per day first"
+        finer = finer if other_time else ""
         out.append(
             Finding(
                 file_no,
@@ -358,10 +362,11 @@ def _conflict_checks(
                 _value_column(layouts[file_no], metric),
                 f"conflicting duplicate: {clip(metric)} = {clip(raw)} here but "
                 f"{clip(first_raw)} at "
-                f"{{line:{first_file}:{first_rn}}} (same pilot, date, group, unit and segment)",
+                f"{{line:{first_file}:{first_rn}}} (same pilot, date, group, unit and segment)"
+                f"{finer}",
             )
         )
-    return rows[0][7] if rows else 0
+    return rows[0][8] if rows else 0
 
 
 def _go_live_checks(

@@ -154,6 +154,12 @@ BAD_FILES = [
         "conflicting duplicate: cycle_time = 5 here but 4 at",
     ),
     (
+        "hourly_rows_of_one_day",
+        HEAD + "P1,2024-02-01 09:00,cycle_time,4\nP1,2024-02-01 17:30,cycle_time,5\n",
+        "3: column value",
+        "times of day are ignored: aggregate to one row per day first",
+    ),
+    (
         "unterminated_quote",
         HEAD + 'P1,2024-02-01,cycle_time,"4\nP1,2024-02-02,cycle_time,4\n',
         "2: column -",

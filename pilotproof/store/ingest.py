@@ -100,7 +100,18 @@ def _read_csv_sql(layout: Layout) -> str:
 
 
 def _number(expr: str, decimal_comma: bool) -> str:
-    text = f"replace(trim({expr}), ',', '.')" if decimal_comma else f"trim({expr})"
+    """A number as exported: `1234.5`, or with thousands separators `1,234.5`; in a European
+    file (decimal comma) `1234,5` or `1.234,5`. A group of three digits after a separator is
+    what makes it a thousands separator (`1,5` stays refused; `0.234` is not `234`)."""
+    group, point = (r"\.", ",") if decimal_comma else (",", r"\.")
+    pattern = rf"[+-]?[1-9]\d{{0,2}}({group}\d{{3}})+({point}\d*)?"
+    raw = f"trim({expr})"
+    text = (
+        f"CASE WHEN regexp_full_match({raw}, '{pattern}') "
+        f"THEN replace({raw}, '{group[-1]}', '') ELSE {raw} END"
+    )
+    if decimal_comma:
+        text = f"replace({text}, ',', '.')"
     return f"TRY_CAST({text} AS DOUBLE)"
 
 

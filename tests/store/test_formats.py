@@ -228,3 +228,35 @@ def test_impossible_quarters_are_refused_by_line(csv_file, store: Store, bad: st
         store.ingest([csv_file("m.csv", "pilot_id,date,metric,value\n" + body)])
     assert any(p.line == 3 and p.column == "date" for p in refused.value.problems)
     assert len(store.observations()) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "values"),
+    [
+        (
+            'pilot_id,date,metric,value\nP1,2024-01-01,cost_per_transaction,"1,234.5"\n'
+            'P1,2024-01-02,cost_per_transaction,"2,000"\nP1,2024-01-03,cost_per_transaction,0.5\n',
+            [1234.5, 2000.0, 0.5],
+        ),
+        (
+            "pilot_id;date;metric;value\nP1;01.01.2024;cost_per_transaction;1.234,5\n"
+            "P1;02.01.2024;cost_per_transaction;2.000.000\nP1;03.01.2024;cost_per_transaction;0,5\n",
+            [1234.5, 2000000.0, 0.5],
+        ),
+    ],
+    ids=["us_thousands", "european_thousands"],
+)
+def test_thousands_separators(csv_file, store: Store, content: str, values: list) -> None:
+    store.ingest([csv_file("p.csv", "pilot_id,go_live\nP1,2023-06-01\n")])
+    store.ingest([csv_file("m.csv", content)])
+    assert store.observations()["value"].tolist() == values
+
+
+@pytest.mark.parametrize("bad", ['"1,5"', '"12,34"', '"0,234"', '"1,23,456"'])
+def test_ambiguous_separators_are_refused(csv_file, store: Store, bad: str) -> None:
+    from pilotproof.store import IngestError
+
+    store.ingest([csv_file("p.csv", "pilot_id,go_live\nP1,2023-06-01\n")])
+    body = f"P1,2024-01-01,cycle_time,4\nP1,2024-01-02,cycle_time,{bad}\n"
+    with pytest.raises(IngestError, match="is not a number"):
+        store.ingest([csv_file("m.csv", "pilot_id,date,metric,value\n" + body)])

@@ -97,17 +97,8 @@ def uploads() -> pd.DataFrame:
 
 @st.cache_resource(show_spinner="Analysing pilots…", max_entries=4)
 def _analysis(path: str, data_version: int) -> tuple[PilotResult, ...]:
-    try:
-        from pilotproof.analysis import analyze_store
-    except ImportError:  # the store-to-analytics glue not built yet: call the engine directly
-        from analytics.portfolio import analyze_portfolio
+    from pilotproof.analysis import analyze_store
 
-        store = _open(path)
-        return tuple(
-            analyze_portfolio(
-                store.observations(), store.pilots(), store.catalog(), store.thresholds()
-            )
-        )
     return tuple(analyze_store(_open(path)))
 
 

@@ -19,15 +19,15 @@ from scipy import optimize, stats
 
 from analytics.estimate import (
     Estimate,
+    SpellModel,
     _estimate,
-    beats_longer_baseline,
     screen_batch,
-    search_spikes,
+    spell_model,
     welch_masked,
 )
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
-from analytics.its import batch_designs, build_design, fit_column, fit_segmented
+from analytics.its import batch_designs, build_design, fit_segmented
 from analytics.results import Frequency, Method
 from analytics.series import ControlUnits
 
@@ -146,20 +146,13 @@ def estimate_did_batch(
             flags = screen_batch(gg, fit, design, ss)
             for col, j in enumerate(idx):
                 i = int(members[j])
-                use_design, use_fit, use_col = design, fit, col
-                spike, beats = (False, 0.0, 0.0), None
+                model = SpellModel(design, fit, col)
                 if flags[col]:
                     single = build_design(
                         dates, pd.Timestamp(go[i]), freq, trend=trend, seasonal=False
                     )
-                    spikes = search_spikes(
-                        gg[:, col : col + 1], ss[col : col + 1], single, fit_column(fit, col)
-                    )
-                    c = int(spikes.choice[0])
-                    if c >= 0:
-                        use_design, use_fit, use_col = spikes.designs[c], spikes.fits[c], 0
-                        spike = (True, float(spikes.t[0]), float(spikes.size[0]))
-                        beats = beats_longer_baseline(gg[:, col], use_design, use_fit, ss[col])
+                    model = spell_model(gg[:, col], float(ss[col]), single, design, fit, col)
+                use_design, use_fit, use_col, spike, beats = model
                 _, method, weights, p_parallel = parts[i]
                 out[i] = _estimate(
                     method,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -179,6 +180,37 @@ def search_spikes(
     return SpikeSearch(designs, fits, choice, best_t, best_size)
 
 
+class SpellModel(NamedTuple):
+    """The model an estimate is read from: the batch's, or one with an end-of-pre spell."""
+
+    design: Design
+    fit: SegmentedFit
+    col: int
+    spike: tuple[bool, float, float] = (False, 0.0, 0.0)  # found, t, size in the bad direction
+    beats_baseline: bool | None = None
+
+
+def spell_model(
+    y: np.ndarray, sign: float, single: Design, design: Design, fit: SegmentedFit, col: int
+) -> SpellModel:
+    """For series `col` of a batched fit (`design`, `fit`) whose end-of-pre residuals lean the
+    bad way: the spell-robust model if an unusual end-of-pre spell is found (`search_spikes` on
+    `single`, the same model with the series' one go-live), else the batch's. The batch fitted
+    the series on its own pre-period, so only the spell designs are new fits."""
+    spikes = search_spikes(y[:, None], np.array([sign]), single, fit_column(fit, col))
+    c = int(spikes.choice[0])
+    if c < 0:
+        return SpellModel(design, fit, col)
+    spell_design, spell_fit = spikes.designs[c], spikes.fits[c]
+    return SpellModel(
+        spell_design,
+        spell_fit,
+        0,
+        (True, float(spikes.t[0]), float(spikes.size[0])),
+        beats_longer_baseline(y, spell_design, spell_fit, sign),
+    )
+
+
 def beats_longer_baseline(
     y: np.ndarray, design: Design, fit: SegmentedFit, sign: float, col: int = 0
 ) -> bool:
@@ -283,22 +315,11 @@ def estimate_its(
         placebo = _placebo(dates, freq, yy, design, apparent)
         flags = screen_batch(yy, fit, design, ss)
         for col, j in enumerate(idx):
-            flagged = bool(flags[col])
-            spike = (False, 0.0, 0.0)
-            beats = None
-            use_design, use_fit, use_col = design, fit, col
-            if flagged:
-                # the batch fitted this series on its own pre-period: only the design with
-                # one go-live (which takes a spike column) is new
+            model = SpellModel(design, fit, col)
+            if flags[col]:
                 single = build_design(dates, pd.Timestamp(go[j]), freq)
-                spikes = search_spikes(
-                    yy[:, col : col + 1], ss[col : col + 1], single, fit_column(fit, col)
-                )
-                c = int(spikes.choice[0])
-                if c >= 0:
-                    use_design, use_fit, use_col = spikes.designs[c], spikes.fits[c], 0
-                    spike = (True, float(spikes.t[0]), float(spikes.size[0]))
-                    beats = beats_longer_baseline(yy[:, col], use_design, use_fit, float(ss[col]))
+                model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col)
+            use_design, use_fit, use_col, spike, beats = model
             out[j] = _estimate(
                 "its",
                 freq,

@@ -3,7 +3,9 @@
 Verdict (per pilot and metric):
 - `inconclusive` with `insufficient_data` when the minimum data rules fail;
 - `real` when the interval lies wholly on the good side of zero and every check passes;
-- `mirage` when an improvement is apparent (naive Welch test or the model) but does not survive;
+- `mirage` when an improvement is apparent (naive Welch test or the model) but does not survive:
+  a check names its cause, or only noise explains it and the interval rules out a gain as large
+  as the scaling threshold (else `inconclusive`: the data cannot tell yet);
 - `worse` when the interval lies wholly on the bad side of zero;
 - `inconclusive` when the interval includes zero and the minimum detectable effect is larger than
   the scaling threshold (too noisy to rule out a worthwhile effect);
@@ -42,12 +44,16 @@ def metric_verdict(
     threshold_pct: float | None,
     worsening_pct: float | None = None,
     tolerance_pct: float | None = None,
+    best_pct: float | None = None,
 ) -> tuple[Verdict, tuple[Reason, ...]]:
     """The verdict for one metric from its interval, the naive test and the checks.
 
     A significant deterioration within the metric's tolerance (`worsening_pct`, positive when
     worse) that a naive test would call an improvement, with a check naming why, is reported
-    as the mirage it is rather than as `worse`."""
+    as the mirage it is rather than as `worse`. An apparent improvement that only noise
+    explains is a mirage when the interval rules out a gain as large as the threshold; when
+    its most favourable end (`best_pct`, the improvement in percent) still reaches the
+    threshold, the data cannot tell, and the verdict is `inconclusive`."""
     failing = tuple(c.name for c in checks if not c.passed)
     if sig is None or "insufficient_data" in failing:
         return "inconclusive", ("insufficient_data",)
@@ -60,9 +66,12 @@ def metric_verdict(
         if sig.naive_improved and specific and slight:
             return "mirage", specific
         return "worse", failing
-    if sig.naive_improved or specific:
+    if specific:
         return "mirage", failing
     limit = threshold_pct if threshold_pct is not None else DEFAULT_THRESHOLD_PCT
+    if sig.naive_improved:
+        undecided = best_pct is not None and best_pct >= limit
+        return ("inconclusive" if undecided else "mirage"), failing
     if mde_pct is None or mde_pct > limit:
         return "inconclusive", failing
     return "no_change", failing

@@ -484,7 +484,13 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
     mde_pct = MDE_FACTOR * est.se_abs * scale
     effect_pct = est.effect_abs * scale
     verdict, reasons = metric_verdict(
-        sig, checks, mde_pct, spec.threshold_pct, -spec.sign * effect_pct, spec.tolerance_pct
+        sig,
+        checks,
+        mde_pct,
+        spec.threshold_pct,
+        -spec.sign * effect_pct,
+        spec.tolerance_pct,
+        best_pct=max(spec.sign * sig.low, spec.sign * sig.high) * scale,
     )
     rate_pct = mix_pct = None
     if split is not None and job.mix is not None:

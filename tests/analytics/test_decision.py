@@ -79,6 +79,23 @@ def test_metric_verdict_rules(significance, checks, mde, expected):
     assert metric_verdict(significance, checks, mde, 10.0) == expected
 
 
+def test_noise_alone_is_a_mirage_only_when_a_worthwhile_gain_is_ruled_out():
+    # the interval's most favourable end, as an improvement in %: 6% < 10% threshold -> mirage;
+    # 14% -> a 10% gain is still possible, so the data cannot tell (and the pilot extends)
+    noisy = [check("noise", False)]
+    assert metric_verdict(sig(naive=True), noisy, 30.0, 10.0, best_pct=6.0) == (
+        "mirage",
+        ("noise",),
+    )
+    assert metric_verdict(sig(naive=True), noisy, 30.0, 10.0, best_pct=14.0) == (
+        "inconclusive",
+        ("noise",),
+    )
+    # a named cause is a mirage however wide the interval
+    named = [check("noise", False), check("pre_trend", False)]
+    assert metric_verdict(sig(naive=True), named, 30.0, 10.0, best_pct=14.0)[0] == "mirage"
+
+
 def test_a_slight_significant_worsening_behind_a_naive_win_is_a_mirage():
     behind = sig(worsened=True, naive=True)
     explained = [check("noise"), check("control_moved", False)]

@@ -411,10 +411,11 @@ def fit_segmented(
     xbar = np.diff(x_edges, axis=1) / safe[:, :, None]
     cf_mean = np.einsum("msk,km->ms", xbar, coef)
     seg_effect = np.diff(y_edges, axis=1) / safe - cf_mean
-    seg_var = np.einsum("msk,mkj,msj->ms", xbar, coef_cov, xbar) + ar1_mean_variance(
-        sigma2[:, None], rho[:, None], count
-    )
     seg_effect = np.where(count > 0, seg_effect, 0.0)
+    post_noise = _post_noise(y - cf, seg_effect, edges)
+    seg_var = np.einsum("msk,mkj,msj->ms", xbar, coef_cov, xbar) + _mean_noise(
+        sigma2[:, None], rho[:, None], post_noise, count
+    )
     seg_se = np.where(count > 0, np.sqrt(np.clip(seg_var, 0, None)), np.nan)
     # the whole post window
     n_post = edges[:, -1] - edges[:, 0]
@@ -423,8 +424,8 @@ def fit_segmented(
     baseline_all = np.einsum("mk,km->m", xbar_post, coef)
     effect_all = (y_edges[:, -1] - y_edges[:, 0]) / safe_post - baseline_all
     effect = np.where(n_post > 0, effect_all, np.nan)
-    var = np.einsum("mk,mkj,mj->m", xbar_post, coef_cov, xbar_post) + ar1_mean_variance(
-        sigma2, rho, n_post
+    var = np.einsum("mk,mkj,mj->m", xbar_post, coef_cov, xbar_post) + _mean_noise(
+        sigma2, rho, post_noise, n_post
     )
     baseline = np.where(n_post > 0, baseline_all, np.nan)
     # how much of the naive pre/post change each part of the baseline explains: the part's
@@ -470,6 +471,50 @@ def fit_segmented(
         resid_sd=np.sqrt(sigma2),
         rho=rho,
     )
+
+
+def _post_noise(
+    gap: np.ndarray, seg_effect: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The post window's own noise: variance and lag-one autocorrelation (Kendall
+    bias-corrected, clipped to [0, 0.97]) of the gap observed - counterfactual around each
+    segment's mean effect, per series, and whether there are enough points to tell (two degrees
+    of freedom or more)."""
+    n, m = gap.shape
+    # each post row's segment mean, by adding each mean at its segment's first row and removing
+    # it after its last (segments are runs of rows), then a running sum
+    steps = np.zeros((n + 1, m))
+    rows = np.arange(m)[:, None]
+    np.add.at(steps, (edges[:, :-1], rows), seg_effect)
+    np.subtract.at(steps, (edges[:, 1:], rows), seg_effect)
+    inside = np.zeros((n + 1, m))
+    np.add.at(inside, (edges[:, 0], np.arange(m)), 1.0)
+    np.subtract.at(inside, (edges[:, -1], np.arange(m)), 1.0)
+    resid = (gap - np.cumsum(steps[:n], axis=0)) * np.cumsum(inside[:n], axis=0)
+    n_post = edges[:, -1] - edges[:, 0]
+    dof = n_post - (np.diff(edges, axis=1) > 0).sum(axis=1)
+    denom = np.einsum("tm,tm->m", resid, resid)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma2 = denom / np.maximum(dof, 1)
+        rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
+    rho = np.clip(rho + (1 + 3 * rho) / np.maximum(n_post, 1), 0.0, 0.97)
+    return sigma2, rho, dof >= 2
+
+
+def _mean_noise(
+    sigma2: np.ndarray,
+    rho: np.ndarray,
+    post: tuple[np.ndarray, np.ndarray, np.ndarray],
+    count,
+) -> np.ndarray:
+    """Variance of the mean of `count` post-window noise points: the larger of what the
+    pre-period's AR(1) noise and the post window's own implies. A post window noisier than
+    the pre-period (or a pre-period without variation) must widen the interval, not vanish."""
+    post_sigma2, post_rho, known = post
+    shape = np.shape(sigma2)
+    from_post = ar1_mean_variance(post_sigma2.reshape(shape), post_rho.reshape(shape), count)
+    from_pre = ar1_mean_variance(sigma2, rho, count)
+    return np.where(known.reshape(shape), np.fmax(from_pre, from_post), from_pre)
 
 
 def fit_column(fit: SegmentedFit, j: int) -> SegmentedFit:

@@ -163,3 +163,30 @@ def test_batched_windows_match_their_masks():
             design.post[:, col], (values >= starts[j]) & (values < ends[j])
         )
     assert design.pre.shape == design.post.shape == design.segment.shape == (len(dates), 2)
+
+
+def test_a_flat_pre_period_does_not_make_post_noise_exact():
+    # a pre-period back-filled with one value has no residual variance; the post window's own
+    # noise must then set the interval (it had zero width, and noise was called real)
+    rng = np.random.default_rng(2)
+    dates = daily(180, 90)
+    post = np.asarray(dates >= GO)
+    y = np.where(post, 100 + rng.normal(0, 5, len(dates)), 100.0)
+    fit = fit_segmented(build_design(dates, GO, "D"), y)
+    # reference: the standard error of a mean of 90 independent N(0, 5^2) points is 5/sqrt(90)
+    assert fit.se_abs[0] >= 0.9 * 5 / np.sqrt(90)
+    assert abs(fit.effect_abs[0]) <= 2.5 * fit.se_abs[0]
+
+
+def test_a_noisier_post_window_widens_the_interval():
+    rng = np.random.default_rng(4)
+    dates = daily(180, 90)
+    post = np.asarray(dates >= GO)
+    calm = 100 + rng.normal(0, 1, len(dates))
+    loud = np.where(post, 100 + 4 * (calm - 100), calm)
+    same = fit_segmented(build_design(dates, GO, "D"), calm)
+    wider = fit_segmented(build_design(dates, GO, "D"), loud)
+    # the post noise's share of the variance grows with its variance, 16 times: reference
+    # Var(mean of 90 independent N(0, 1) points) = 1/90, so the difference is about 15/90
+    extra = wider.se_abs[0] ** 2 - same.se_abs[0] ** 2
+    assert extra == pytest.approx(15 / 90, rel=0.3)

@@ -419,6 +419,12 @@ def main() -> None:
         f"pilotproof {balanced_accuracy(table):.3f}, "
         f"naive t-test {balanced_accuracy(table, naive=True):.3f}"
     )
+    real = table["family"].isin(TRULY_REAL - {"yearly"})
+    scaled = table["decision"] == "scale"
+    print(
+        f"told to scale: {int(scaled[~real].sum())} of {int((~real).sum())} pilots without a true "
+        f"effect, {int(scaled[real].sum())} of {int(real.sum())} with one"
+    )
     wrong = table[~table["right"] | ~table["reason_ok"]]
     if not wrong.empty:
         print(wrong.to_string(index=False))

@@ -104,7 +104,9 @@ def analyze_portfolio(
     overrides = _overrides(thresholds)
     info = _pilot_info(pilots)
     obs = _clean(observations)
-    order = list(info) + [p for p in obs["pilot_id"].unique().tolist() if p not in info]
+    order = list(info) + [
+        p for p in obs["pilot_id"].unique().tolist() if p not in info and p.strip()
+    ]
     if pilot_ids is not None:
         wanted = [str(p) for p in pilot_ids]
         order = [p for p in wanted if p in set(order)]
@@ -168,16 +170,42 @@ def _pilot_info(pilots: pd.DataFrame) -> dict[str, dict[str, object]]:
 def _clean(observations: pd.DataFrame) -> pd.DataFrame:
     cols = ["pilot_id", "metric", "date", "group", "unit", "segment", "value", "volume"]
     obs = observations.reindex(columns=cols)  # copy-on-write: assigning leaves the caller's alone
+    named = (obs["pilot_id"].notna() & obs["metric"].notna()).to_numpy(dtype=bool)
     obs["pilot_id"] = obs["pilot_id"].astype(str)
     obs["metric"] = obs["metric"].astype(str)
-    obs["date"] = pd.to_datetime(obs["date"], errors="coerce")
+    obs["date"] = _dates(obs["date"])
     obs["group"] = obs["group"].fillna("treatment").astype(str)
     obs["unit"] = obs["unit"].fillna("").astype(str)
     obs["segment"] = obs["segment"].fillna("").astype(str)
     obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
     obs["volume"] = pd.to_numeric(obs["volume"], errors="coerce")
-    usable = obs["date"].notna().to_numpy() & np.isfinite(obs["value"].to_numpy(dtype=float))
+    usable = (
+        named & obs["date"].notna().to_numpy() & np.isfinite(obs["value"].to_numpy(dtype=float))
+    )
     return obs if usable.all() else obs[usable]  # the usual case needs no filtered copy
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """Dates as naive timestamps; unreadable ones become NaT. Timestamps with UTC offsets keep
+    their local calendar day, even when the offset changes with daylight saving (which pandas
+    refuses to hold in one column)."""
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return column.dt.tz_localize(None) if column.dt.tz is not None else column
+    try:
+        parsed = pd.to_datetime(column, errors="coerce")
+    except (ValueError, TypeError):  # mixed offsets: read each stamp's own wall-clock time
+        parsed = pd.to_datetime(column.map(_wall_clock), errors="coerce")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
+def _wall_clock(value: object) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return pd.NaT
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 def _spec(specs: dict[str, MetricSpec], overrides: dict, pilot_id: str, metric: str) -> MetricSpec:
@@ -198,6 +226,8 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
     drafts = []
     for key, (day_ns, y) in treatment_series(enc).items():
         pilot_id, metric = enc.name(key)
+        if not pilot_id.strip() or not metric.strip():
+            continue  # a row without a pilot or a metric belongs to no series
         go_live = info.get(pilot_id, {}).get("go_live")
         spec = _spec(specs, overrides, pilot_id, metric)
         mix = None

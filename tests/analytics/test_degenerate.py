@@ -161,3 +161,26 @@ def test_segments_with_zero_volume():
     ]
     _pilot, effect = only_metric(run(pd.concat(rows)))
     assert effect.verdict == "inconclusive"
+
+
+def test_timestamps_whose_offset_changes_with_daylight_saving_keep_their_day():
+    # pandas refuses mixed UTC offsets in one column (ValueError); each stamp keeps its local day
+    stamps = pd.date_range("2024-09-01", "2025-06-01", freq="D", tz="Europe/Berlin")
+    dates = stamps.tz_localize(None)
+    values = 100 - 15 * (dates >= GO) + np.random.default_rng(0).normal(0, 4, len(dates))
+    obs = obs_frame(dates, values)
+    obs["date"] = [s.isoformat() for s in stamps]  # '...T00:00:00+02:00', '...T00:00:00+01:00'
+    _pilot, effect = only_metric(run(obs, pilots_frame()))
+    assert effect.verdict == "real"
+    assert effect.n_pre + effect.n_post == len(dates)
+
+
+def test_rows_without_a_pilot_or_metric_belong_to_no_series():
+    dates = days(60, 30)
+    obs = obs_frame(dates, 10 + np.random.default_rng(2).normal(size=90))
+    obs.loc[obs.index[10], "pilot_id"] = np.nan
+    obs.loc[obs.index[20], "metric"] = "  "
+    _pilot, effect = only_metric(run(obs, pilots_frame()))
+    assert effect.n_pre + effect.n_post == 88
+    results = run(obs.assign(pilot_id=np.nan), pilots_frame())
+    assert [r.pilot_id for r in results] == ["P1"] and results[0].metrics == ()

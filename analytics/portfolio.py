@@ -53,6 +53,8 @@ CONTROL_COVERAGE = 0.9  # a control unit must be observed on 90% of the treated 
 # rule does not depend on the unit)
 ZERO_SHARE = 1e-12
 OUTLIER_SPREADS = 1e9  # see _extremes
+# the counterfactual mean over the post window must keep this share of the pre-period's level
+COUNTERFACTUAL_SHARE = 0.2
 NO_GO_LIVE = "The pilot has no go-live date."
 BATCH = 128  # series fitted together (sorted by go-live; every series has its own bandwidth)
 
@@ -368,11 +370,12 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
         found = estimate_its(first.dates, go, first.freq, y, sign)
         for i, est in zip(part, found, strict=True):
             estimates[i] = rescaled(est, jobs[i].scale)
-    found = [estimates.get(i) for i in range(len(jobs))]
-    usable = [
-        est if _usable(est, job.scale) else None for job, est in zip(jobs, found, strict=True)
-    ]
-    return [_metric_effect(job, est) for job, est in zip(jobs, usable, strict=True)]
+    effects = []
+    for i, job in enumerate(jobs):
+        est = estimates.get(i)
+        problem = job.problem if est is None else _unusable(est, job.scale)
+        effects.append(_metric_effect(job, None if problem else est, problem))
+    return effects
 
 
 def _chunks(jobs: Sequence[SeriesJob], groups: dict[tuple, list[int]]) -> Iterable[list[int]]:
@@ -386,12 +389,23 @@ def _chunks(jobs: Sequence[SeriesJob], groups: dict[tuple, list[int]]) -> Iterab
             yield members[start : start + BATCH]
 
 
-def _usable(est: Estimate | None, scale: float) -> bool:
-    return (
-        est is not None
-        and abs(est.baseline) >= ZERO_SHARE * scale
-        and bool(np.isfinite(est.se_abs))
-    )
+def _unusable(est: Estimate, scale: float) -> str | None:
+    """Why an estimate cannot carry a relative effect, or None. The effect is a percentage of
+    the counterfactual over the post window, so that must stay on the pre-period's side of zero
+    and keep a fair share (COUNTERFACTUAL_SHARE) of its level: a trend extrapolated to near
+    zero turns noise into effects of hundreds of percent."""
+    if not np.isfinite(est.se_abs):
+        return "The estimate's uncertainty cannot be computed in double precision."
+    level = float(est.observed[: est.n_pre].mean()) if est.n_pre else 0.0
+    if abs(est.baseline) < ZERO_SHARE * scale:
+        return "The counterfactual is zero, so a relative change is undefined."
+    if est.baseline * level <= 0 or abs(est.baseline) < COUNTERFACTUAL_SHARE * abs(level):
+        return (
+            f"Without the pilot the metric would have moved from a pre-period level of "
+            f"{level:.3g} to {est.baseline:.3g}: a relative change against a level near or "
+            "across zero is not meaningful."
+        )
+    return None
 
 
 def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
@@ -462,7 +476,7 @@ def _mde_without_model(job: SeriesJob) -> tuple[float | None, str]:
     )
 
 
-def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
+def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) -> MetricEffect:
     spec = job.spec
     base = dict(
         pilot_id=job.pilot_id,
@@ -474,7 +488,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None) -> MetricEffect:
         tolerance_pct=spec.tolerance_pct,
     )
     if est is None:
-        reason = job.problem or "The counterfactual is zero, so a relative change is undefined."
+        reason = problem or "No estimate."
         mde_pct, sizing = _mde_without_model(job)
         reason = f"{reason} {sizing}"
         post = (

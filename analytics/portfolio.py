@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from analytics.decision import (
     pilot_decision,
 )
 from analytics.did import estimate_did_batch
-from analytics.estimate import Estimate, estimate_its, power_of_two_scale, rescaled
+from analytics.estimate import Estimate, estimate_its, power_of_two_scale, rescaled, welch
 from analytics.frequency import infer_frequency
 from analytics.its import MIN_POST, MIN_PRE, ar1_mean_variance
 from analytics.mirage import critical_t, enough_data, finite, insufficient, run_checks
@@ -38,17 +39,21 @@ from analytics.results import (
     PilotResult,
 )
 from analytics.series import (
+    Alignment,
     ControlUnits,
     align_controls,
     control_series,
     encode,
     treatment_series,
+    unit_panel_mean,
 )
 
 # z_{0.975} + z_{0.80}: the effect detectable with 80% power at 5% two-sided, in standard errors;
 # statsmodels: NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0) = 2.8016
 MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
-CONTROL_COVERAGE = 0.9  # a control unit must be observed on 90% of the treated dates
+# a control unit must report on half the treated dates to be modelled (its gaps are filled from
+# the other units' movement: series.panel_fill)
+CONTROL_COVERAGE = 0.5
 # a mean below this share of the pre-period's largest value counts as zero (relative, so the
 # rule does not depend on the unit)
 ZERO_SHARE = 1e-12
@@ -86,6 +91,8 @@ class SeriesJob:
     mix: MixSeries | None = None
     problem: str | None = None
     scale: float = 1.0  # a power of two near the pre-period's magnitude; fits run on y / scale
+    control_note: str = ""  # control units left out or filled in (series.align_controls)
+    sparse_control: np.ndarray | None = None  # see series.Alignment.sparse
 
     def scaled(self) -> tuple[np.ndarray, ControlUnits | None]:
         """The series and its controls divided by `scale` (exact: a power of two)."""
@@ -226,42 +233,65 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
     controls_by_key = control_series(enc)
     segmented_keys = set(np.unique(enc.key[enc.segmented & enc.treated]).tolist())
     drafts = []
-    for key, (day_ns, y) in treatment_series(enc).items():
+    series, uneven = treatment_series(enc)
+    for key, (day_ns, y) in series.items():
         pilot_id, metric = enc.name(key)
         if not pilot_id.strip() or not metric.strip():
             continue  # a row without a pilot or a metric belongs to no series
         go_live = info.get(pilot_id, {}).get("go_live")
         spec = _spec(specs, overrides, pilot_id, metric)
         mix = None
+        if key in uneven and key not in segmented_keys:  # treated units with gaps
+            day_ns, y = unit_panel_mean(obs[(enc.key == key) & enc.treated])
         if key in segmented_keys and go_live is not None:
             rows = obs[(enc.key == key) & enc.treated & enc.segmented]
             mix = mix_series(rows, go_live)
             aggregate = mix.aggregate.dropna()
             day_ns = pd.DatetimeIndex(aggregate.index).as_unit("ns").asi8
             y = aggregate.to_numpy(dtype=float)
-        controls = None
+        aligned = Alignment(None, day_ns, y, "")
         if key in controls_by_key and go_live is not None:
-            controls, day_ns, y = align_controls(controls_by_key[key], day_ns, y, CONTROL_COVERAGE)
-        drafts.append((pilot_id, metric, spec, go_live, day_ns, y, controls, mix))
+            aligned = align_controls(controls_by_key[key], day_ns, y, CONTROL_COVERAGE)
+        drafts.append(_Draft(pilot_id, metric, spec, go_live, mix, aligned))
     # series sharing a date axis (usually most of a portfolio) are screened together
     axes: dict[bytes, list[int]] = defaultdict(list)
     for i, draft in enumerate(drafts):
-        axes[draft[4].tobytes()].append(i)
+        axes[draft.aligned.dates.tobytes()].append(i)
     jobs: list[SeriesJob | None] = [None] * len(drafts)
     for members in axes.values():
-        day_ns = drafts[members[0]][4]
+        day_ns = drafts[members[0]].aligned.dates
         dates = pd.DatetimeIndex(day_ns.astype("datetime64[ns]"))
         freq = infer_frequency(dates)
-        values = np.stack([drafts[i][5] for i in members])
-        go_lives = [drafts[i][3] for i in members]
+        values = np.stack([drafts[i].aligned.y for i in members])
+        go_lives = [drafts[i].go_live for i in members]
         problems, scales = _screen(day_ns, freq, go_lives, values)
         for i, problem, scale in zip(members, problems, scales, strict=True):
-            pilot_id, metric, spec, go_live, _, y, controls, mix = drafts[i]
-            scale = float(scale) if problem is None else 1.0
+            d = drafts[i]
             jobs[i] = SeriesJob(
-                pilot_id, metric, spec, go_live, freq, dates, y, controls, mix, problem, scale
+                d.pilot_id,
+                d.metric,
+                d.spec,
+                d.go_live,
+                freq,
+                dates,
+                d.aligned.y,
+                d.aligned.controls,
+                d.mix,
+                problem,
+                float(scale) if problem is None else 1.0,
+                d.aligned.note,
+                d.aligned.sparse,
             )
     return [job for job in jobs if job is not None]
+
+
+class _Draft(NamedTuple):
+    pilot_id: str
+    metric: str
+    spec: MetricSpec
+    go_live: pd.Timestamp | None
+    mix: MixSeries | None
+    aligned: Alignment
 
 
 def _screen(
@@ -373,6 +403,8 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
     effects = []
     for i, job in enumerate(jobs):
         est = estimates.get(i)
+        if est is not None and job.sparse_control is not None:
+            est = _sparse_control(est, job.sparse_control)
         problem = job.problem if est is None else _unusable(est, job.scale)
         effects.append(_metric_effect(job, None if problem else est, problem))
     return effects
@@ -387,6 +419,17 @@ def _chunks(jobs: Sequence[SeriesJob], groups: dict[tuple, list[int]]) -> Iterab
         members.sort(key=lambda i: jobs[i].go_live)
         for start in range(0, len(members), BATCH):
             yield members[start : start + BATCH]
+
+
+def _sparse_control(est: Estimate, control: np.ndarray) -> Estimate:
+    """The estimate with the naive pre/post change of control units too sparse to model
+    (`control`, NaN where none reported): enough to see whether they improved as much."""
+    seen = np.isfinite(control)
+    pre, post = control[seen & ~est.post], control[seen & est.post]
+    if len(pre) < 2 or len(post) < 2:
+        return est
+    diff, p = welch(pre[:, None], post[:, None])
+    return replace(est, control_diff=float(diff[0]), control_p=float(p[0]))
 
 
 def _unusable(est: Estimate, scale: float) -> str | None:
@@ -517,7 +560,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         )
         return effect
     split, standardised = _mix_parts(job)
-    sig, checks = run_checks(est, spec.sign, split, standardised)
+    sig, checks = run_checks(est, spec.sign, split, standardised, job.control_note)
     checks = (
         *checks,
         enough_data(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,8 @@ def _key_runs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, pd.Index, pd.Inde
 
 
 def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
-    """Mean value per (group, date), sorted; returns groups, dates, means and group starts."""
+    """Mean value per (group, date), sorted; returns groups, dates, means, group starts and the
+    groups whose number of rows per date varies."""
     ordered = len(group) < 2 or bool(
         np.all((group[1:] > group[:-1]) | ((group[1:] == group[:-1]) & (date[1:] >= date[:-1])))
     )
@@ -93,29 +95,39 @@ def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
         order = np.lexsort((date, group))
         g, d, v = group[order], date[order], value[order]
     if len(g) == 0:
-        return g, d, v, np.zeros(0, dtype=int)
+        return g, d, v, np.zeros(0, dtype=int), g
     new = np.r_[True, (g[1:] != g[:-1]) | (d[1:] != d[:-1])]
     if new.all():  # one row per (group, date), the usual case: each mean is the value itself
         gg, dd, means = g, d, v
+        uneven = np.zeros(0, dtype=g.dtype)
     else:
         starts = np.flatnonzero(new)
         counts = np.diff(np.r_[starts, len(v)])
         means = np.add.reduceat(v, starts) / counts
         gg, dd = g[starts], d[starts]
+        # groups whose number of rows per date varies: not every unit reports every date
+        first = np.r_[True, gg[1:] != gg[:-1]]
+        bounds = np.flatnonzero(first)
+        low = np.minimum.reduceat(counts, bounds)
+        high = np.maximum.reduceat(counts, bounds)
+        uneven = gg[bounds][low != high]
     group_starts = np.flatnonzero(np.r_[True, gg[1:] != gg[:-1]])
-    return gg, dd, means, group_starts
+    return gg, dd, means, group_starts, uneven
 
 
-def _split(gg, dd, means, group_starts):
+def _split(gg, dd, means, group_starts, _uneven=None):
     bounds = np.r_[group_starts, len(gg)]
     for a, b in itertools.pairwise(bounds):
         yield int(gg[a]), dd[a:b], means[a:b]
 
 
-def treatment_series(enc: Encoded) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Per key: sorted dates (int64 ns) and the mean over treated units per date."""
+def treatment_series(enc: Encoded) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], set[int]]:
+    """Per key: sorted dates (int64 ns) and the mean over treated rows per date; and the keys
+    whose number of rows per date varies (units that do not all report every date: their
+    plain mean moves when one drops out, see `unit_panel_mean`)."""
     mask = enc.treated
-    return {k: (d, v) for k, d, v in _split(*_runs(enc.key[mask], enc.date[mask], enc.value[mask]))}
+    runs = _runs(enc.key[mask], enc.date[mask], enc.value[mask])
+    return {k: (d, v) for k, d, v in _split(*runs)}, set(runs[4].tolist())
 
 
 def control_series(enc: Encoded) -> dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -130,6 +142,17 @@ def control_series(enc: Encoded) -> dict[int, dict[str, tuple[np.ndarray, np.nda
         key, unit = divmod(code, n_units)
         out.setdefault(key, {})[str(enc.units[unit]) or "control"] = (d, v)
     return out
+
+
+def unit_panel_mean(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The mean over units per date of long rows (`date`, `unit`, `value`), with each unit's
+    missing dates filled from the others (`panel_fill`): the level the group would have shown
+    with every unit reporting, so a site that stops reporting does not move it. Returns the
+    sorted dates (int64 ns) and the means."""
+    table = rows.pivot_table(index="date", columns="unit", values="value", aggfunc="mean")
+    filled = panel_fill(table.to_numpy(dtype=float))
+    day_ns = pd.DatetimeIndex(table.index).as_unit("ns").asi8
+    return day_ns, filled.mean(axis=1)
 
 
 @dataclass(frozen=True)
@@ -148,24 +171,91 @@ class ControlUnits:
         return ControlUnits(self.values / scale, self.names)
 
 
+def panel_fill(table: np.ndarray, iterations: int = 100) -> np.ndarray:
+    """Missing cells of a date x unit table (NaN) filled from a two-way additive fit, value =
+    unit level + date effect, estimated on the observed cells by alternating means (the
+    least-squares fit of the two-way fixed-effects model). A date's mean over the filled table
+    is the mean its units would have had with every unit reporting, so a unit that stops
+    reporting does not move the group's level. Dates no unit reports stay NaN; a complete
+    table comes back unchanged."""
+    seen = np.isfinite(table)
+    if seen.all() or not seen.any():
+        return table
+    values = np.where(seen, table, 0.0)
+    per_date = np.maximum(seen.sum(axis=1), 1)
+    per_unit = np.maximum(seen.sum(axis=0), 1)
+    level = values.sum(axis=0) / per_unit
+    tolerance = 1e-12 * max(float(np.abs(values).max()), 1e-300)
+    effect = np.zeros(len(table))
+    for _ in range(iterations):
+        effect = ((values - level) * seen).sum(axis=1) / per_date
+        new_level = ((values - effect[:, None]) * seen).sum(axis=0) / per_unit
+        done = np.abs(new_level - level).max() <= tolerance
+        level = new_level
+        if done:
+            break
+    fitted = level[None, :] + effect[:, None]
+    fitted[~seen.any(axis=1)] = np.nan
+    return np.where(seen, table, fitted)
+
+
+class Alignment(NamedTuple):
+    """A treated series and its control units on common dates."""
+
+    controls: ControlUnits | None  # None when no unit reports on enough dates to be modelled
+    dates: np.ndarray  # int64 ns
+    y: np.ndarray
+    note: str  # what was left out or filled in, "" when nothing was
+    # without modelled controls: the units' mean on each date (two-way filled), NaN where no
+    # unit reported; too sparse to model, enough to see whether the controls moved as much
+    sparse: np.ndarray | None = None
+
+
 def align_controls(
     units: dict[str, tuple[np.ndarray, np.ndarray]],
     dates: np.ndarray,
     y: np.ndarray,
     coverage: float,
-) -> tuple[ControlUnits | None, np.ndarray, np.ndarray]:
+) -> Alignment:
     """Control units as a date x unit table on the treated dates (int64 ns). Units seen on
-    fewer than `coverage` of those dates are dropped; dates where a kept unit is missing are
-    left out of the analysis."""
+    fewer than `coverage` of those dates are left out; a kept unit's missing dates are filled
+    from the others (`panel_fill`), so a gap in one unit's reporting does not change the
+    control group's make-up; dates no kept unit reports are left out of the analysis."""
     table = np.full((len(dates), len(units)), np.nan)
     for j, (d, v) in enumerate(units.values()):
         at = np.searchsorted(dates, d)
         hit = (at < len(dates)) & (dates[np.minimum(at, len(dates) - 1)] == d)
         table[at[hit], j] = v[hit]
-    keep = np.isfinite(table).mean(axis=0) >= coverage if len(dates) else np.zeros(0, bool)
+    seen = np.isfinite(table).mean(axis=0) if len(dates) else np.zeros(len(units))
+    keep = seen >= coverage
+    names = list(units)
+    dropped = [name for name, k in zip(names, keep, strict=True) if not k]
     if not keep.any():
-        return None, dates, y
-    table = table[:, keep]
-    complete = np.isfinite(table).all(axis=1)
-    names = tuple(name for name, k in zip(units, keep, strict=True) if k)
-    return ControlUnits(table[complete], names), dates[complete], y[complete]
+        note = (
+            f"Control units were given ({', '.join(names)}) but none reports on "
+            f"{coverage:.0%} of the pilot's dates, so they are not modelled."
+        )
+        filled = panel_fill(table)  # a date is then all filled, or none of its units reported
+        reported = np.isfinite(filled).all(axis=1)
+        sparse = np.full(len(dates), np.nan)
+        sparse[reported] = filled[reported].mean(axis=1)
+        return Alignment(None, dates, y, note, sparse)
+    kept = table[:, keep]
+    missing = float(np.isnan(kept).mean())
+    filled = panel_fill(kept)
+    complete = np.isfinite(filled).all(axis=1)
+    notes = []
+    if dropped:
+        notes.append(
+            f"Left out {len(dropped)} control unit(s) reporting on fewer than {coverage:.0%} of "
+            f"the pilot's dates ({', '.join(dropped)})."
+        )
+    if missing > 0:
+        notes.append(
+            f"{missing:.0%} of the control values were missing and filled from the other "
+            "units' movement on that date."
+        )
+    kept_names = tuple(name for name, k in zip(names, keep, strict=True) if k)
+    return Alignment(
+        ControlUnits(filled[complete], kept_names), dates[complete], y[complete], " ".join(notes)
+    )

@@ -12,6 +12,7 @@ modelled and extrapolated.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ from analytics.results import Frequency, Method
 from analytics.series import ControlUnits
 
 PARALLEL_ALPHA = 0.05
+LEVEL_TOLERANCE = 0.05  # controls within 5% of the treated level: levels and proportions agree
 
 
 def parallel_trends_p(t_pre: np.ndarray, gap_pre: np.ndarray) -> float:
@@ -117,10 +119,70 @@ def estimate_did_batch(
     units and go-live (`go_lives`, one per series or one for all). The control series and the
     parallel-trends test are per go-live; the gap models of every series that share a design
     (with or without a gap trend) are fitted in one batched solve, and the spell-robust models
-    only for the series whose end-of-pre gap leans the bad way."""
+    only for the series whose end-of-pre gap leans the bad way.
+
+    Parallel trends in levels and in proportions are different assumptions when the controls
+    run at another level than the treated series (Roth & Sant'Anna 2023, "When Is Parallel
+    Trends Sensitive to Functional Form?"): a company-wide 15% fall moves a unit at half the
+    treated level by half as many hours. The estimate is in levels; where the levels differ,
+    the same comparison with every unit put on the treated pre-period level is attached
+    (`proportional_*`), and the control check asks an improvement to hold on both scales."""
     m = len(ys)
     go = np.broadcast_to(np.asarray(go_lives, dtype="datetime64[ns]"), (m,))
     sign = np.asarray(signs, dtype=float)
+    out = _did(dates, go, freq, ys, controls, sign, spells=True)
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    rescaled = [
+        on_treated_level(y, c, values < day) for y, c, day in zip(ys, controls, go, strict=True)
+    ]
+    which = [i for i, r in enumerate(rescaled) if r is not None]
+    if which:
+        other = _did(
+            dates,
+            go[which],
+            freq,
+            [ys[i] for i in which],
+            [rescaled[i] for i in which],
+            sign[which],
+            spells=False,
+        )
+        for i, alt in zip(which, other, strict=True):
+            out[i] = replace(
+                out[i],
+                proportional_effect=alt.effect_abs,
+                proportional_se=alt.se_abs,
+                proportional_df=alt.df,
+            )
+    return out
+
+
+def on_treated_level(y: np.ndarray, controls: ControlUnits, pre: np.ndarray) -> ControlUnits | None:
+    """The control units each rescaled to the treated series' pre-period mean, when every
+    level involved is positive (cycle times, costs, counts) and some unit's differs from the
+    treated level by more than LEVEL_TOLERANCE (else both scales agree); None otherwise."""
+    if not pre.any():
+        return None
+    level = float(y[pre].mean())
+    unit_levels = controls.values[pre].mean(axis=0)
+    if level <= 0 or not (unit_levels > 0).all():
+        return None
+    factor = level / unit_levels
+    if np.abs(factor - 1).max() <= LEVEL_TOLERANCE:
+        return None
+    return ControlUnits(controls.values * factor, controls.names)
+
+
+def _did(
+    dates: pd.DatetimeIndex,
+    go: np.ndarray,
+    freq: Frequency,
+    ys: Sequence[np.ndarray],
+    controls: Sequence[ControlUnits],
+    sign: np.ndarray,
+    *,
+    spells: bool,
+) -> list[Estimate]:
+    m = len(ys)
     values = np.asarray(dates, dtype="datetime64[ns]")
     parts: list = [None] * m
     for day in np.unique(go):
@@ -147,7 +209,7 @@ def estimate_did_batch(
             for col, j in enumerate(idx):
                 i = int(members[j])
                 model = SpellModel(design, fit, col)
-                if flags[col]:
+                if spells and flags[col]:
                     single = build_design(
                         dates, pd.Timestamp(go[i]), freq, trend=trend, seasonal=False
                     )

@@ -73,6 +73,11 @@ class Estimate:
     control_p: float | None = None
     parallel_p: float | None = None
     weights: dict[str, float] | None = None  # synthetic-control weights by unit
+    # the control comparison on a proportional scale (controls put on the treated level), where
+    # that differs from the comparison in levels: effect and standard error in the metric's unit
+    proportional_effect: float | None = None
+    proportional_se: float | None = None
+    proportional_df: int | None = None
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights)
@@ -92,6 +97,8 @@ IN_UNITS = (
     "placebo_effect",
     "naive_diff",
     "control_diff",
+    "proportional_effect",
+    "proportional_se",
 )
 
 

@@ -43,6 +43,9 @@ def critical_t(df: int) -> float:
 
 
 def significance(est: Estimate, sign: float) -> Significance:
+    """The interval read in the metric's good direction. A deterioration against controls at
+    another level counts only if it also shows in proportion to their level (an improvement
+    that does not is named by the control check instead)."""
     half = critical_t(est.df) * est.se_abs
     low, high = est.effect_abs - half, est.effect_abs + half
     good_low, good_high = sorted((sign * low, sign * high))
@@ -50,7 +53,7 @@ def significance(est: Estimate, sign: float) -> Significance:
         low=low,
         high=high,
         improved=good_low > 0,
-        worsened=good_high < 0,
+        worsened=good_high < 0 and _in_proportion(est, -sign),
         naive_improved=sign * est.naive_diff > 0 and est.naive_p < ALPHA,
     )
 
@@ -186,6 +189,13 @@ def check_control_moved(
             if fails
             else "The pilot moved beyond the control group."
         )
+        if sig.improved and not _in_proportion(est, sign):
+            fails = True
+            text = (
+                "The controls run at another level than the pilot, and in proportion to their "
+                "level they improved as much: the gain holds only if changes come in equal "
+                "amounts, not equal shares."
+            )
     return CheckResult(
         "control_moved",
         not fails,
@@ -194,6 +204,15 @@ def check_control_moved(
         statistic=est.control_diff,
         p_value=est.control_p,
     )
+
+
+def _in_proportion(est: Estimate, sign: float) -> bool:
+    """The change in the direction `sign` is also significant with the controls put on the
+    treated level (or there is no such second comparison: the levels agree)."""
+    if est.proportional_effect is None or est.proportional_se is None:
+        return True
+    half = critical_t(est.proportional_df or 1) * est.proportional_se
+    return sign * est.proportional_effect - half > 0
 
 
 def check_mix_shift(

@@ -480,17 +480,20 @@ def _post_noise(
     bias-corrected, clipped to [0, 0.97]) of the gap observed - counterfactual around each
     segment's mean effect, per series, and whether there are enough points to tell (two degrees
     of freedom or more)."""
-    n, m = gap.shape
-    # each post row's segment mean, by adding each mean at its segment's first row and removing
-    # it after its last (segments are runs of rows), then a running sum
-    steps = np.zeros((n + 1, m))
-    rows = np.arange(m)[:, None]
-    np.add.at(steps, (edges[:, :-1], rows), seg_effect)
-    np.subtract.at(steps, (edges[:, 1:], rows), seg_effect)
-    inside = np.zeros((n + 1, m))
-    np.add.at(inside, (edges[:, 0], np.arange(m)), 1.0)
-    np.subtract.at(inside, (edges[:, -1], np.arange(m)), 1.0)
-    resid = (gap - np.cumsum(steps[:n], axis=0)) * np.cumsum(inside[:n], axis=0)
+    m = gap.shape[1]
+    # only the rows some post window covers: each row's segment mean there, by adding each mean
+    # at its segment's first row and removing it after its last, then a running sum
+    lo, hi = int(edges[:, 0].min(initial=0)), int(edges[:, -1].max(initial=0))
+    hi = max(hi, lo)
+    local = edges - lo
+    steps = np.zeros((hi - lo + 1, m))
+    cols = np.arange(m)
+    for s in range(seg_effect.shape[1]):
+        np.add.at(steps, (local[:, s], cols), seg_effect[:, s])
+        np.subtract.at(steps, (local[:, s + 1], cols), seg_effect[:, s])
+    t = np.arange(lo, hi)[:, None]
+    inside = (t >= edges[None, :, 0]) & (t < edges[None, :, -1])
+    resid = np.where(inside, gap[lo:hi] - np.cumsum(steps[:-1], axis=0), 0.0)
     n_post = edges[:, -1] - edges[:, 0]
     dof = n_post - (np.diff(edges, axis=1) > 0).sum(axis=1)
     denom = np.einsum("tm,tm->m", resid, resid)

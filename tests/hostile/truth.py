@@ -419,11 +419,12 @@ def main() -> None:
         f"pilotproof {balanced_accuracy(table):.3f}, "
         f"naive t-test {balanced_accuracy(table, naive=True):.3f}"
     )
-    real = table["family"].isin(TRULY_REAL - {"yearly"})
-    scaled = table["decision"] == "scale"
+    scored = table[table["family"] != "yearly"]  # real, but honest doubt is accepted there
+    real = scored["family"].isin(TRULY_REAL)
+    scaled = scored["decision"] == "scale"
     print(
-        f"told to scale: {int(scaled[~real].sum())} of {int((~real).sum())} pilots without a true "
-        f"effect, {int(scaled[real].sum())} of {int(real.sum())} with one"
+        f"told to scale (yearly excluded): {int(scaled[~real].sum())} of {int((~real).sum())} "
+        f"pilots without a true effect, {int(scaled[real].sum())} of {int(real.sum())} with one"
     )
     wrong = table[~table["right"] | ~table["reason_ok"]]
     if not wrong.empty:

@@ -268,19 +268,19 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
         for i, problem, scale in zip(members, problems, scales, strict=True):
             d = drafts[i]
             jobs[i] = SeriesJob(
-                d.pilot_id,
-                d.metric,
-                d.spec,
-                d.go_live,
-                freq,
-                dates,
-                d.aligned.y,
-                d.aligned.controls,
-                d.mix,
-                problem,
-                float(scale) if problem is None else 1.0,
-                d.aligned.note,
-                d.aligned.sparse,
+                pilot_id=d.pilot_id,
+                metric=d.metric,
+                spec=d.spec,
+                go_live=d.go_live,
+                freq=freq,
+                dates=dates,
+                y=d.aligned.y,
+                controls=d.aligned.controls,
+                mix=d.mix,
+                problem=problem,
+                scale=float(scale) if problem is None else 1.0,
+                control_note=d.aligned.note,
+                sparse_control=d.aligned.sparse,
             )
     return [job for job in jobs if job is not None]
 
@@ -301,7 +301,7 @@ def _screen(
     estimated, or None; and the power of two near its pre-period's magnitude (fits run on the
     series divided by it: sums of values near 1e308 overflow). In order: no go-live, fewer than
     two dates, too few pre- or post-period points, a constant series, a pre-period averaging
-    zero, a value beyond double precision's reach (`_beyond_precision`)."""
+    zero, a value beyond double precision's reach (`_extremes`)."""
     m, n = values.shape
     problems: list[str | None] = [None] * m
     scales = np.ones(m)

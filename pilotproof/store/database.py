@@ -249,10 +249,14 @@ class Store:
                 raise StoreError(f"no pilot '{pilot_id}'")
             for name, answer in answers.items():
                 text = answer.strip() if isinstance(answer, str) else None
-                # `name` is one of the fixed READINESS column names checked above
-                cur.execute(
-                    f"UPDATE pilots SET {name} = ? WHERE pilot_id = ?", [text or None, pilot_id]
-                )
+                # `name` is one of the fixed READINESS column names checked above. An answer
+                # saved here belongs to the pilot, not to an upload: the earlier versions an
+                # undo would restore carry it too, so undoing a pilots file keeps it.
+                for table in ("pilots", "replaced_pilots"):
+                    cur.execute(
+                        f"UPDATE {table} SET {name} = ? WHERE pilot_id = ?",
+                        [text or None, pilot_id],
+                    )
 
     def set_threshold(
         self,

@@ -94,6 +94,16 @@ def test_pilots_upsert_keeps_absent_columns_and_undo_restores(csv_file, store: S
     assert pilots.loc["P1", "go_live"] == pd.Timestamp("2024-01-01")
 
 
+def test_undoing_a_pilots_file_keeps_readiness_answers_saved_since(csv_file, store: Store):
+    store.ingest([csv_file("p1.csv", "pilot_id,go_live,pilot_name\nP1,2024-01-01,Old\n")])
+    update = store.ingest([csv_file("p2.csv", "pilot_id,go_live,pilot_name\nP1,2024-01-01,New\n")])
+    store.save_readiness("P1", {"exception_path": "queue to a senior agent"})
+    store.undo_upload(update.upload_ids[0])
+    row = store.pilots().set_index("pilot_id").loc["P1"]
+    assert row["pilot_name"] == "Old"  # what the undone file wrote is reverted
+    assert row["exception_path"] == "queue to a senior agent"  # what was saved since is kept
+
+
 def test_pilots_and_metrics_in_one_call(csv_file, store: Store) -> None:
     result = store.ingest(
         [

@@ -96,7 +96,9 @@ def ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
     return signal.lfilter([1.0], [1.0, -phi], e)
 
 
-def _rows(pilot, metric, dates, values, group="treatment", unit="", segment="", volume=None):
+def observation_rows(
+    pilot, metric, dates, values, group="treatment", unit="", segment="", volume=None
+):
     n = len(dates)
     return pd.DataFrame(
         {
@@ -170,7 +172,9 @@ def family_series(
         for segment, rate, vol in (("simple", 60.0, share), ("complex", 140.0, 1 - share)):
             values = rate * (1 + ar1(rng, n, phi, 0.03))
             rows.append(
-                _rows(pilot, "cycle_time", dates, values, segment=segment, volume=total * vol)
+                observation_rows(
+                    pilot, "cycle_time", dates, values, segment=segment, volume=total * vol
+                )
             )
         return rows
     common = (
@@ -179,22 +183,24 @@ def family_series(
         else 0.0
     )
     values = base + effect + common + ar1(rng, n, rho, sd)
-    rows.append(_rows(pilot, "cycle_time", dates, values))
+    rows.append(observation_rows(pilot, "cycle_time", dates, values))
     if family in ("real_control_win", "mirage_control_moved"):
         shift = np.where(post, -0.15 * LEVEL, 0.0) if family == "mirage_control_moved" else 0.0
         if family == "mirage_control_moved":
-            rows[0] = _rows(
+            rows[0] = observation_rows(
                 pilot, "cycle_time", dates, base + shift + common + ar1(rng, n, phi, sd)
             )
         for unit, level in (("team_a", 0.9), ("team_b", 1.0), ("team_c", 1.1)):
             control = level * LEVEL + shift + common + ar1(rng, n, phi, sd * 0.7)
-            rows.append(_rows(pilot, "cycle_time", dates, control, group="control", unit=unit))
+            rows.append(
+                observation_rows(pilot, "cycle_time", dates, control, group="control", unit=unit)
+            )
     if family == "burden_shift":
         rework = 0.10 * (1 + np.where(post, 0.3, 0.0)) + ar1(rng, n, phi, 0.004)
-        rows.append(_rows(pilot, "rework_rate", dates, rework))
+        rows.append(observation_rows(pilot, "rework_rate", dates, rework))
     if family == "activity_only":
         usage = np.where(post, 0.6, 0.05) + ar1(rng, n, phi, 0.02)
-        rows.append(_rows(pilot, "ai_usage", dates, usage))
+        rows.append(observation_rows(pilot, "ai_usage", dates, usage))
     return rows
 
 

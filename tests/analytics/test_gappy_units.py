@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synth import READY, ar1, catalog, empty_thresholds
+from synth import READY, ar1, catalog, empty_thresholds, observation_rows
 
 from analytics.portfolio import analyze_portfolio
 from analytics.series import panel_fill
@@ -18,18 +18,7 @@ POST = np.asarray(DATES >= GO)
 
 
 def rows(values, dates=DATES, group="treatment", unit=""):
-    return pd.DataFrame(
-        {
-            "pilot_id": "P1",
-            "metric": "cycle_time",
-            "date": dates,
-            "group": group,
-            "unit": unit,
-            "segment": "",
-            "value": values,
-            "volume": np.nan,
-        }
-    )
+    return observation_rows("P1", "cycle_time", dates, values, group=group, unit=unit)
 
 
 def analyse(*frames):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synth import READY, ar1, catalog, empty_thresholds
+from synth import READY, ar1, catalog, empty_thresholds, observation_rows
 
 from analytics.frequency import infer_frequency, quarter, time_index
 from analytics.its import build_design
@@ -22,18 +22,7 @@ def quarters(n_pre: int, n_post: int, go: pd.Timestamp = GO) -> pd.DatetimeIndex
 
 
 def run(dates: pd.DatetimeIndex, values: np.ndarray, go: pd.Timestamp = GO):
-    obs = pd.DataFrame(
-        {
-            "pilot_id": "P1",
-            "metric": "cycle_time",
-            "date": dates,
-            "group": "treatment",
-            "unit": "",
-            "segment": "",
-            "value": values,
-            "volume": np.nan,
-        }
-    )
+    obs = observation_rows("P1", "cycle_time", dates, values)
     pilots = pd.DataFrame([{"pilot_id": "P1", "pilot_name": "Q", "go_live": go, **READY}])
     [result] = analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
     return result, result.metrics[0]

@@ -369,13 +369,16 @@ def fit_segmented(
     # per-series OLS on the pre-period rows: (X' P_j X)^+ X' P_j y_j
     used = int(n_pre.max(initial=0))  # rows after the last pre-period row carry no residual
     pre_f = (np.arange(used)[:, None] < n_pre[None, :]).astype(float)
-    gram = _pre_gram(x, n_pre)
+    # series with one pre-period length (a pilot's metrics) share X' P X: decompose each once
+    lengths, which = np.unique(n_pre, return_inverse=True)
+    gram = _pre_gram(x, lengths)
     eigval, eigvec = np.linalg.eigh(gram)
     top = np.maximum(eigval.max(axis=1, keepdims=True), 0.0)
     keep = eigval > top * max(n, k) * np.finfo(float).eps * 1e2
     inv = np.where(keep, 1.0 / np.where(keep, eigval, 1.0), 0.0)
-    bread = (eigvec * inv[:, None, :]) @ eigvec.transpose(0, 2, 1)
-    rank = keep.sum(axis=1)
+    bread = ((eigvec * inv[:, None, :]) @ eigvec.transpose(0, 2, 1))[which]
+    rank = keep.sum(axis=1)[which]
+    gram = gram[which]
     coef = np.einsum("mkj,jm->km", bread, _product(x[:used].T, y[:used] * pre_f))
     cf = _product(x, coef)
     resid = (y[:used] - cf[:used]) * pre_f

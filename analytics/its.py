@@ -77,6 +77,12 @@ class Design:
         return (np.diff(self.edges, axis=1) > 0).sum(axis=1)
 
     @cached_property
+    def n_slow(self) -> int:
+        """Columns that vary slowly over time (level, trend, annual terms, the end-of-pre
+        spell): they soak up the slow part of autocorrelated noise."""
+        return sum(1 for name in self.names if not name.startswith(("dow_", "qtr_")))
+
+    @cached_property
     def annual_season(self) -> bool:
         """The design models the annual season (Fourier terms, or quarter dummies)."""
         return any(self.names[c].startswith(ANNUAL) for c in self.seasonal_cols)
@@ -389,9 +395,7 @@ def fit_segmented(
     sigma2 = denom / dof
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
-    # Kendall's (1954) small-sample bias correction of the lag-one autocorrelation
-    rho = np.nan_to_num(rho) + (1 + 3 * np.nan_to_num(rho)) / np.maximum(n_pre, 1)
-    rho = np.clip(rho, 0.0, 0.97)
+    rho = np.clip(_unbiased_rho(np.nan_to_num(rho), n_pre, design.n_slow), 0.0, 0.97)
     # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
     # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
     # terms) under persistent noise; the parametric AR(1) sandwich does not.
@@ -474,6 +478,21 @@ def fit_segmented(
         resid_sd=np.sqrt(sigma2),
         rho=rho,
     )
+
+
+def _unbiased_rho(rho: np.ndarray, n: np.ndarray, slow: int) -> np.ndarray:
+    """The lag-one autocorrelation of regression residuals, corrected for its first-order
+    bias. Residuals from `slow` slowly varying regressors (level, trend, annual terms) lose
+    the slow part of the noise: E[rho_hat] ~ rho - (slow (1 + rho) + 2 rho) / n, which is
+    Kendall's (1954) (1 + 3 rho) / n for the mean alone, and -slow / n under white noise
+    (a smooth column is nearly shift-invariant, so tr(H A) ~ slow). Solved for rho. When n is
+    under five times (slow + 2) the correction is itself unreliable, and Kendall's is used."""
+    n = np.maximum(n, 1).astype(float)
+    kendall = rho + (1 + 3 * rho) / n
+    if slow <= 1:
+        return kendall
+    solved = (rho + slow / n) / np.maximum(1 - (slow + 2) / n, 1e-9)
+    return np.where(n >= 5 * (slow + 2), solved, kendall)
 
 
 def _post_noise(

@@ -115,7 +115,7 @@ def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
     return gg, dd, means, group_starts, uneven
 
 
-def _split(gg, dd, means, group_starts, _uneven=None):
+def _split(gg, dd, means, group_starts):
     bounds = np.r_[group_starts, len(gg)]
     for a, b in itertools.pairwise(bounds):
         yield int(gg[a]), dd[a:b], means[a:b]
@@ -127,7 +127,8 @@ def treatment_series(enc: Encoded) -> tuple[dict[int, tuple[np.ndarray, np.ndarr
     plain mean moves when one drops out, see `unit_panel_mean`)."""
     mask = enc.treated
     runs = _runs(enc.key[mask], enc.date[mask], enc.value[mask])
-    return {k: (d, v) for k, d, v in _split(*runs)}, set(runs[4].tolist())
+    gg, dd, means, group_starts, uneven = runs
+    return {k: (d, v) for k, d, v in _split(gg, dd, means, group_starts)}, set(uneven.tolist())
 
 
 def control_series(enc: Encoded) -> dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -138,7 +139,8 @@ def control_series(enc: Encoded) -> dict[int, dict[str, tuple[np.ndarray, np.nda
     n_units = max(len(enc.units), 1)
     combined = enc.key[mask] * n_units + enc.unit[mask]
     out: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    for code, d, v in _split(*_runs(combined, enc.date[mask], enc.value[mask])):
+    gg, dd, means, group_starts, _ = _runs(combined, enc.date[mask], enc.value[mask])
+    for code, d, v in _split(gg, dd, means, group_starts):
         key, unit = divmod(code, n_units)
         out.setdefault(key, {})[str(enc.units[unit]) or "control"] = (d, v)
     return out

@@ -10,23 +10,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .database import REPO_ROOT, IngestResult, Store, default_db_path
+from .database import REPO_ROOT, IngestResult, Store, UploadDetail, default_db_path
 from .errors import IngestError, Problem, StoreError
+from .formats import DATE_ORDERS, DateOrder
 from .ingest import ValidationReport, validate_files
+from .reading import IGNORE, ReadOptions
+from .workbooks import SUFFIXES as WORKBOOK_SUFFIXES
+from .workbooks import sheet_names
 
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 
 __all__ = [
+    "DATE_ORDERS",
+    "IGNORE",
     "SAMPLE_DIR",
+    "WORKBOOK_SUFFIXES",
+    "DateOrder",
     "IngestError",
     "IngestResult",
     "Problem",
+    "ReadOptions",
     "Store",
     "StoreError",
+    "UploadDetail",
     "ValidationReport",
     "default_db_path",
     "open_default",
     "sample_files",
+    "sheet_names",
     "validate_files",
 ]
 

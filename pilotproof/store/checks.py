@@ -5,19 +5,24 @@ kind of problem, each problem kept with its record number and turned into a line
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
 
 from .catalog import DIRECTIONS, RATE_UNITS
 from .errors import Problem, clip
+from .formats import SLASH_DATE_RE, formatted_hint, is_slash_date
 from .reading import PILOT_TEXT, Layout, Source, record_lines
 
 #: Problems kept in a report; the total is always counted.
 MAX_PROBLEMS = 200
 
 
-_DATE_SHAPE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2})\s*$")
+_DATE_SHAPE = re.compile(
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}|"
+    r"\d{1,2}[/-]\d{1,2}[/-](\d{4}|\d{2})([ T].*)?)\s*$"
+)
 
 
 @dataclass
@@ -43,21 +48,34 @@ def check(
     layouts: list[Layout],
     catalog: dict[str, CatalogEntry],
     go_live_known: set[str] | None,
+    declared: Mapping[str, str] | None = None,
 ) -> tuple[list[Problem], int, dict[str, str]]:
     """Validate the staged batch. Returns (problems capped at MAX_PROBLEMS, total count, new
-    metrics with their directions). `go_live_known=None` skips the go-live check."""
+    metrics with their directions). `go_live_known=None` skips the go-live check; `declared`
+    holds metrics the upload adds to the catalog (metric -> direction).
+
+    Row checks come first and give each row its first problem only; the derived checks (signs,
+    rates, the catalog, duplicates, go-live) then run on the rows no row check refused, so an
+    unreadable date never also makes a false duplicate."""
     findings: list[Finding] = []
     total = 0
     total += _row_checks(cur, layouts, findings)
     total += pilot_row_checks(cur, layouts, findings)
-    new_metrics, n = _metric_checks(cur, layouts, catalog, findings)
+    new_metrics, n = _metric_checks(cur, layouts, catalog, findings, declared or {})
     total += n
     total += _conflict_checks(cur, layouts, findings)
     if go_live_known is not None:
         total += _go_live_checks(cur, layouts, go_live_known, findings)
-    findings.sort(key=lambda f: (f.file_no, f.rn))
-    kept = findings[:MAX_PROBLEMS]
-    return _to_problems(sources, layouts, kept), max(total, len(findings)), new_metrics
+    cur.execute("DROP TABLE IF EXISTS refused")
+    seen: set[tuple[int, int]] = set()
+    first: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (f.file_no, f.rn)):  # stable: check order kept
+        if (f.file_no, f.rn) not in seen:
+            seen.add((f.file_no, f.rn))
+            first.append(f)
+    kept = first[:MAX_PROBLEMS]
+    total = max(total - (len(findings) - len(first)), len(first))
+    return _to_problems(sources, layouts, kept), total, new_metrics
 
 
 def _value_column(layout: Layout, metric: str | None) -> str:
@@ -68,59 +86,104 @@ def _value_column(layout: Layout, metric: str | None) -> str:
     return layout.shown("value")
 
 
+#: Row checks, in the order a row's problems are looked for; the first that fails is reported.
+_ROW_CHECKS = (
+    ("pilot_id", "pilot_id IS NULL"),
+    ("metric", "metric IS NULL"),
+    ("date", "date IS NULL OR year(date) NOT BETWEEN 1900 AND 2200"),
+    ("group", "\"group\" NOT IN ('treatment', 'control')"),
+    ("value", "value IS NULL OR isnan(value) OR isinf(value)"),
+    (
+        "volume",
+        "NULLIF(trim(volume_raw), '') IS NOT NULL AND "
+        "(volume IS NULL OR isnan(volume) OR isinf(volume) OR volume < 0)",
+    ),
+    (
+        "direction",
+        "direction IS NOT NULL AND direction NOT IN ('lower_is_better', 'higher_is_better')",
+    ),
+)
+
+#: Staged rows no row check refused: what the derived checks look at.
+_OK_ROWS = "(SELECT * FROM stage_obs ANTI JOIN refused USING (file_no, rn))"
+
+
 def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]) -> int:
-    checks = (
-        ("pilot_id", "pilot_id IS NULL"),
-        ("metric", "metric IS NULL"),
-        ("date", "date IS NULL OR year(date) NOT BETWEEN 1900 AND 2200"),
-        ("group", "\"group\" NOT IN ('treatment', 'control')"),
-        ("value", "value IS NULL OR isnan(value) OR isinf(value)"),
-        (
-            "volume",
-            "NULLIF(trim(volume_raw), '') IS NOT NULL AND "
-            "(volume IS NULL OR isnan(volume) OR isinf(volume) OR volume < 0)",
-        ),
-        (
-            "direction",
-            "direction IS NOT NULL AND direction NOT IN ('lower_is_better', 'higher_is_better')",
-        ),
+    """Each file row's first problem (a wide row is several staged values: still one problem),
+    kept in the temp table `refused`. Slash dates that nothing in their file decides (day or
+    month first?) are one problem per file, at the first such row."""
+    first_failing = " ".join(f"WHEN {cond} THEN {i}" for i, (_, cond) in enumerate(_ROW_CHECKS))
+    ambiguous = f"regexp_full_match(trim(date_raw), '{SLASH_DATE_RE}')"
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE refused AS SELECT file_no, rn, problem, metric, date_raw, "
+        f"group_raw, value_raw, volume_raw, direction, value, problem = 2 AND {ambiguous} "
+        f"AS ambiguous FROM (SELECT *, CASE {first_failing} END AS problem FROM stage_obs) "
+        "WHERE problem IS NOT NULL "
+        "QUALIFY row_number() OVER (PARTITION BY file_no, rn ORDER BY problem, pos) = 1"
     )
-    counts = cur.execute(
-        "SELECT " + ", ".join(f"count(*) FILTER ({cond})" for _, cond in checks) + " FROM stage_obs"
-    ).fetchone()
+    undecided = {i for i, lay in enumerate(layouts) if lay.date_order is None}
     total = 0
-    for (column, cond), n in zip(checks, counts, strict=True):
-        if not n:
-            continue
-        total += n
-        rows = cur.execute(
-            f"SELECT file_no, rn, metric, date_raw, group_raw, value_raw, volume_raw, direction, "
-            f"value FROM stage_obs WHERE {cond} ORDER BY file_no, rn LIMIT $cap",
-            {"cap": MAX_PROBLEMS},
-        ).fetchall()
-        for row in rows:
-            file_no, rn, metric, date_raw, group_raw, value_raw, volume_raw, direction, value = row
-            layout = layouts[file_no]
-            shown = layout.shown(column)
-            if column == "pilot_id":
-                message = "missing pilot_id"
-            elif column == "metric":
-                message = "missing metric name"
-            elif column == "date":
-                message = _date_message(date_raw)
-            elif column == "group":
-                message = f"group '{clip(group_raw)}' must be 'treatment' or 'control'"
-            elif column == "value":
-                shown = _value_column(layout, metric)
-                message = _number_message(value_raw, value)
-            elif column == "volume":
-                message = _number_message(volume_raw, None, what="volume", non_negative=True)
-            else:
-                message = (
-                    f"direction '{clip(direction)}' must be 'lower_is_better' or 'higher_is_better'"
-                )
-            out.append(Finding(file_no, rn, shown, message))
+    ambiguous_files = cur.execute(
+        "SELECT file_no, min(rn), count(*) FROM refused WHERE ambiguous GROUP BY file_no"
+    ).fetchall()
+    for file_no, rn, _ in ambiguous_files:
+        if file_no in undecided:
+            raw = cur.execute(
+                "SELECT date_raw FROM refused WHERE file_no = $f AND rn = $rn",
+                {"f": file_no, "rn": rn},
+            ).fetchone()[0]
+            total += 1
+            message = _order_message(raw, layouts[file_no].date_orders_mixed)
+            out.append(Finding(file_no, rn, layouts[file_no].shown("date"), message))
+    skip = [f for f, _, _ in ambiguous_files if f in undecided]
+    total += cur.execute(
+        "SELECT count(*) FROM refused WHERE NOT (ambiguous AND list_contains($skip, file_no))",
+        {"skip": skip},
+    ).fetchone()[0]
+    rows = cur.execute(
+        "SELECT file_no, rn, problem, metric, date_raw, group_raw, value_raw, volume_raw, "
+        "direction, value FROM refused WHERE NOT (ambiguous AND list_contains($skip, file_no)) "
+        "ORDER BY file_no, rn LIMIT $cap",
+        {"skip": skip, "cap": MAX_PROBLEMS},
+    ).fetchall()
+    for row in rows:
+        file_no, rn, problem, metric, date_raw, group_raw, value_raw, volume_raw = row[:8]
+        direction, value = row[8:]
+        layout = layouts[file_no]
+        column = _ROW_CHECKS[problem][0]
+        shown = layout.shown(column)
+        if column == "pilot_id":
+            message = "missing pilot_id"
+        elif column == "metric":
+            message = "missing metric name"
+        elif column == "date":
+            message = _date_message(date_raw)
+        elif column == "group":
+            message = f"group '{clip(group_raw)}' must be 'treatment' or 'control'"
+        elif column == "value":
+            shown = _value_column(layout, metric)
+            message = _number_message(value_raw, value)
+        elif column == "volume":
+            message = _number_message(volume_raw, None, what="volume", non_negative=True)
+        else:
+            message = (
+                f"direction '{clip(direction)}' must be 'lower_is_better' or 'higher_is_better'"
+            )
+        out.append(Finding(file_no, rn, shown, message))
     return total
+
+
+def _order_message(raw: str, mixed: bool = False) -> str:
+    if mixed:
+        return (
+            f"'{clip(raw)}': this file writes some dates day first and others month first "
+            "(fields above 12 in both places): export the dates as YYYY-MM-DD"
+        )
+    return (
+        f"'{clip(raw)}' could be day first or month first, and no date in this file has a day "
+        "above 12 to decide it: choose the date order in the column mapping (month first, as "
+        "US exports write, or day first), or pass --date-order month-first (or day-first)"
+    )
 
 
 def _date_message(raw: str | None) -> str:
@@ -128,7 +191,10 @@ def _date_message(raw: str | None) -> str:
         return "missing date"
     if _DATE_SHAPE.match(raw):
         return f"impossible date '{clip(raw)}'"
-    return f"'{clip(raw)}' is not a date (use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY or DD.MM.YYYY)"
+    return (
+        f"'{clip(raw)}' is not a date (use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY, DD.MM.YYYY or "
+        "MM/DD/YYYY with the date order chosen in the column mapping)"
+    )
 
 
 def _number_message(
@@ -141,12 +207,12 @@ def _number_message(
         try:
             number = float(raw.strip().replace(",", "."))
         except ValueError:
-            return f"'{clip(raw)}' is not a number"
+            return f"'{clip(raw)}' is not a number{formatted_hint(raw)}"
     if number != number or number in (float("inf"), float("-inf")):
         return f"{what} '{clip(raw)}' is not a finite number (NaN/inf are not allowed)"
     if non_negative and number < 0:
         return f"{what} {clip(raw)} is negative"
-    return f"'{clip(raw)}' is not a number"
+    return f"'{clip(raw)}' is not a number{formatted_hint(raw)}"
 
 
 def pilot_row_checks(
@@ -179,11 +245,13 @@ def pilot_row_checks(
             if column == "pilot_id":
                 message = "missing pilot_id"
             elif column == "go_live":
-                message = (
-                    "missing go-live date"
-                    if not go_live_raw
-                    else _date_message(go_live_raw).replace("date", "go-live date", 1)
-                )
+                layout = layouts[file_no]
+                if not go_live_raw:
+                    message = "missing go-live date"
+                elif is_slash_date(go_live_raw) and layout.date_order is None:
+                    message = _order_message(go_live_raw, layout.date_orders_mixed)
+                else:
+                    message = _date_message(go_live_raw).replace("date", "go-live date", 1)
             elif column == "monthly_cost":
                 message = _number_message(cost_raw, None, "monthly_cost", non_negative=True)
             else:
@@ -220,12 +288,14 @@ def _metric_checks(
     layouts: list[Layout],
     catalog: dict[str, CatalogEntry],
     out: list[Finding],
+    declared: Mapping[str, str],
 ) -> tuple[dict[str, str], int]:
-    """Unknown metrics without a direction, conflicting directions, negatives and rates above 1."""
+    """Unknown metrics without a direction, conflicting directions, negatives and rates above 1.
+    A metric the upload declares (`declared`: metric -> direction) is new with that direction."""
     stats = cur.execute(
         "SELECT metric, file_no, min(rn), min(value), max(value), "
         "list(DISTINCT direction) FILTER (direction IS NOT NULL) "
-        "FROM stage_obs WHERE metric IS NOT NULL AND isfinite(value) "
+        f"FROM {_OK_ROWS} WHERE metric IS NOT NULL AND isfinite(value) "
         "GROUP BY metric, file_no ORDER BY metric, file_no"
     ).fetchall()
     total = 0
@@ -236,6 +306,8 @@ def _metric_checks(
     for metric, rows in by_metric.items():
         directions = sorted({d for r in rows for d in (r[5] or []) if d in DIRECTIONS})
         entry = catalog.get(metric)
+        if entry is None and not directions and metric in declared:
+            directions = [declared[metric]]
         file_no, first_rn = rows[0][1], rows[0][2]
         layout = layouts[file_no]
         if entry is None:
@@ -312,7 +384,7 @@ def _flag_rows(
     template: str,
 ) -> int:
     rows = cur.execute(
-        f"SELECT file_no, rn, metric, value_raw, count(*) OVER () FROM stage_obs "
+        f"SELECT file_no, rn, metric, value_raw, count(*) OVER () FROM {_OK_ROWS} "
         f"WHERE {condition} ORDER BY file_no, rn LIMIT $cap",
         {**params, "cap": MAX_PROBLEMS},
     ).fetchall()
@@ -333,7 +405,7 @@ def _conflict_checks(
     nothing else runs. Exact duplicates are fine (written once)."""
     n, distinct = cur.execute(
         'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
-        "FROM stage_obs"
+        f"FROM {_OK_ROWS}"
     ).fetchone()
     if n == distinct:
         return 0
@@ -344,7 +416,7 @@ def _conflict_checks(
         "    first_value(value_raw) OVER w AS first_raw, first_value(value) OVER w AS first_value,"
         "    first_value(volume) OVER w AS first_volume,"
         "    first_value(date_raw) OVER w AS first_date_raw"
-        "  FROM stage_obs"
+        f"  FROM {_OK_ROWS}"
         '  WINDOW w AS (PARTITION BY pilot_id, metric, date, "group", unit, segment'
         "               ORDER BY file_no, rn)"
         ") WHERE value IS DISTINCT FROM first_value OR volume IS DISTINCT FROM first_volume "
@@ -382,7 +454,7 @@ def _go_live_checks(
         ).fetchall()
     }
     rows = cur.execute(
-        "SELECT pilot_id, arg_min(file_no * 1e12 + rn, file_no * 1e12 + rn) FROM stage_obs "
+        f"SELECT pilot_id, arg_min(file_no * 1e12 + rn, file_no * 1e12 + rn) FROM {_OK_ROWS} "
         "WHERE pilot_id IS NOT NULL GROUP BY pilot_id ORDER BY pilot_id"
     ).fetchall()
     total = 0

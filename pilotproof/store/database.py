@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,30 @@ if TYPE_CHECKING:
     import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class UploadDetail:
+    """One recorded upload, as an undo confirmation names it."""
+
+    upload_id: int
+    file_name: str
+    kind: str | None
+    rows: int
+    outcome: str
+    uploaded_at: datetime | None
+    pilots: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        """`#12 helpdesk.xlsx[Weekly]: 52 rows for pilot HD-1` (plain text)."""
+        what = "pilots" if self.kind == "pilots" else "rows"
+        count = len(self.pilots) if self.kind == "pilots" else self.rows
+        shown = ", ".join(self.pilots[:8]) + (" …" if len(self.pilots) > 8 else "")
+        noun = "pilot" if len(self.pilots) == 1 else "pilots"
+        return f"#{self.upload_id} {self.file_name}: {count:,} {what} for {noun} {shown}"
+
+
 READINESS = (
     "workflow",
     "decision_owner",
@@ -338,7 +363,9 @@ class Store:
     # -- ingest ---------------------------------------------------------------------------------
 
     def validate(
-        self, files: Iterable[_ingest.FileInput], mapping: Mapping[str, str] | None = None
+        self,
+        files: Iterable[_ingest.FileInput],
+        mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
     ) -> _ingest.ValidationReport:
         """Check files against this store (its catalog and pilots) without writing anything."""
         with self._cursor() as cur:
@@ -348,15 +375,17 @@ class Store:
         self,
         files: Iterable[_ingest.FileInput],
         user: str | None = None,
-        mapping: Mapping[str, str] | None = None,
+        mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
         progress: _ingest.Progress | None = None,
     ) -> IngestResult:
         """Validate every file, then write them all in one transaction, or raise IngestError
-        (nothing written). A file whose content was already ingested is a recorded no-op."""
+        (nothing written). A file whose content was already ingested is a recorded no-op.
+        `mapping` is a column mapping, or `ReadOptions` (columns, the whole file's pilot, the
+        date order, metrics to add, workbook sheets)."""
         report = progress or (lambda fraction, message: None)
-        _ingest.check_mapping(mapping)
+        mapping = _ingest.as_options(mapping)
         with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
-            sources = _ingest.read_sources(files, Path(tmp))
+            sources = _ingest.read_sources(files, Path(tmp), mapping.sheets)
             if not sources:
                 raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
             report(0.1, "reading files")
@@ -380,7 +409,7 @@ class Store:
         cur: duckdb.DuckDBPyConnection,
         sources: list[_ingest.Source],
         fresh: list[_ingest.Source],
-        mapping: Mapping[str, str] | None,
+        mapping: _ingest.ReadOptions,
         done: dict[str, int],
         user: str | None,
     ) -> IngestResult:
@@ -496,6 +525,32 @@ class Store:
             [hashes],
         ).fetchall()
         return dict(rows)
+
+    def upload_detail(self, upload_id: int) -> UploadDetail:
+        """What undoing an upload would remove: its file, rows and the pilots it touched."""
+        with self._cursor() as cur:
+            row = cur.execute(
+                "SELECT file_name, kind, rows, outcome, uploaded_at FROM uploads "
+                "WHERE upload_id = ?",
+                [upload_id],
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no upload {upload_id}")
+            table = "pilots" if row[1] == "pilots" else "observations"
+            # `table` is one of two fixed names
+            pilots = cur.execute(
+                f"SELECT DISTINCT pilot_id FROM {table} WHERE upload_id = ? ORDER BY 1",
+                [upload_id],
+            ).fetchall()
+        return UploadDetail(
+            upload_id=upload_id,
+            file_name=row[0],
+            kind=row[1],
+            rows=int(row[2] or 0),
+            outcome=row[3],
+            uploaded_at=row[4],
+            pilots=tuple(p[0] for p in pilots),
+        )
 
     def undo_upload(self, upload_id: int) -> None:
         """Remove an upload's rows and restore the rows it replaced. An upload whose rows a later

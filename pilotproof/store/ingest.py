@@ -33,17 +33,28 @@ import duckdb
 from .catalog import normalise_metric, normalise_metric_sql
 from .checks import MAX_PROBLEMS, CatalogEntry, check, pilot_row_checks, read_catalog
 from .errors import IngestError, Problem
+from .formats import (
+    SLASH_DATE_RE,
+    DateOrder,
+    date_sql,
+    formatted_number_sql,
+    number_sql,
+    slash_date_sql,
+    slash_fields_sql,
+)
 from .reading import (
     GROUPS,
     PILOT_TEXT,
     FileInput,
     FileKind,
     Layout,
+    ReadOptions,
     Source,
-    check_mapping,
+    as_options,
     diagnose_read_error,
     first_date_is_iso,
     read_sources,
+    sheet_lines,
     sniff,
 )
 from .schema import PILOT_FIELDS
@@ -56,6 +67,7 @@ __all__ = [
     "FileInput",
     "Layout",
     "Problem",
+    "ReadOptions",
     "Source",
     "ValidationReport",
     "pilot_row_checks",
@@ -99,36 +111,12 @@ def _read_csv_sql(layout: Layout) -> str:
     )
 
 
-def _number(expr: str, decimal_comma: bool) -> str:
-    """A number as exported: `1234.5`, or with thousands separators `1,234.5`; in a European
-    file (decimal comma) `1234,5` or `1.234,5`. A group of three digits after a separator is
-    what makes it a thousands separator (`1,5` stays refused; `0.234` is not `234`)."""
-    group, point = (r"\.", ",") if decimal_comma else (",", r"\.")
-    pattern = rf"[+-]?[1-9]\d{{0,2}}({group}\d{{3}})+({point}\d*)?"
-    raw = f"trim({expr})"
-    text = (
-        f"CASE WHEN regexp_full_match({raw}, '{pattern}') "
-        f"THEN replace({raw}, '{group[-1]}', '') ELSE {raw} END"
-    )
-    if decimal_comma:
-        text = f"replace({text}, ',', '.')"
-    return f"TRY_CAST({text} AS DOUBLE)"
-
-
-def _date(expr: str) -> str:
-    text = f"upper(trim({expr}))"
-    year_first = f"CAST(left({text}, 4) AS INTEGER), 3 * CAST(right({text}, 1) AS INTEGER) - 2"
-    year_last = f"CAST(right({text}, 4) AS INTEGER), 3 * CAST(substr({text}, 2, 1) AS INTEGER) - 2"
-    return (
-        f"COALESCE(TRY_CAST({expr} AS DATE), CASE "
-        # quarters, as finance tools export them: 2024-Q1, 2024Q1, Q1 2024, Q1-2024
-        rf"WHEN regexp_full_match({text}, '\d{{4}}-?Q[1-4]') THEN make_date({year_first}, 1) "
-        rf"WHEN regexp_full_match({text}, 'Q[1-4][ -]\d{{4}}') THEN make_date({year_last}, 1) "
-        f"WHEN length({expr}) = 7 THEN TRY_CAST({expr} || '-01' AS DATE) "
-        f"WHEN length({expr}) = 4 THEN TRY_CAST({expr} || '-01-01' AS DATE) "
-        f"WHEN length({expr}) > 10 THEN TRY_CAST(TRY_CAST({expr} AS TIMESTAMP) AS DATE) "
-        f"ELSE TRY_CAST(try_strptime({expr}, '%d.%m.%Y') AS DATE) END)"
-    )
+def _value(layout: Layout, expr: str, position: int | None) -> str:
+    """A number column: formatted numbers (`4.0%`, `$12.19`) are read where the user mapped the
+    column, plain ones everywhere."""
+    if position is not None and position in layout.formatted:
+        return formatted_number_sql(expr, layout.decimal_comma)
+    return number_sql(expr, layout.decimal_comma)
 
 
 def _text(expr: str) -> str:
@@ -138,7 +126,7 @@ def _text(expr: str) -> str:
 STAGE_OBS_DDL = """CREATE OR REPLACE TEMP TABLE stage_obs (
     file_no INTEGER, rn BIGINT, pilot_id VARCHAR, metric VARCHAR, date_raw VARCHAR, date DATE,
     group_raw VARCHAR, "group" VARCHAR, unit VARCHAR, segment VARCHAR, value_raw VARCHAR,
-    value DOUBLE, volume_raw VARCHAR, volume DOUBLE, direction VARCHAR)"""
+    value DOUBLE, volume_raw VARCHAR, volume DOUBLE, direction VARCHAR, pos INTEGER)"""
 
 
 STAGE_PILOTS_DDL = f"""CREATE OR REPLACE TEMP TABLE stage_pilots (
@@ -166,6 +154,8 @@ def stage(
                 cur.execute(sql, stage_params(source, layout, file_no))
             except duckdb.Error as again:
                 problems.extend(diagnose_read_error(source, layout, again))
+    if not problems:
+        resolve_date_order(cur, layouts)
     return problems
 
 
@@ -176,9 +166,11 @@ def stage_params(source: Source, layout: Layout, file_no: int) -> dict:
         "delim": layout.delimiter,
         "columns": {f"c{i}": "VARCHAR" for i in range(len(layout.header))},
         "file_no": file_no,
+        **layout.params(),
     }
     if layout.kind == "wide":
         params["metrics"] = [m for _, m in layout.metric_columns]
+        params["positions"] = [p for p, _ in layout.metric_columns]
     return params
 
 
@@ -191,23 +183,29 @@ def stage_pilots(
 
 def _stage_obs_sql(layout: Layout) -> str:
     c = layout.column
+    volume = layout.index.get("volume")
     keys = (
         f"rn, {_text(c('pilot_id'))} AS pilot_id, trim({c('date')}) AS date_raw, "
         f"{c('group')} AS group_raw, COALESCE(trim({c('unit')}), '') AS unit, "
-        f"COALESCE(trim({c('segment')}), '') AS segment, {c('volume')} AS volume_raw"
+        f"COALESCE(trim({c('segment')}), '') AS segment, {c('volume')} AS volume_raw, "
+        f"{_value(layout, c('volume'), volume)} AS volume"
     )
     if layout.kind == "long":
         inner = (
             f"SELECT {keys}, {normalise_metric_sql(_text(c('metric')))} AS metric, "
-            f"{c('value')} AS value_raw, "
-            f"lower({_text(c('direction'))}) AS direction FROM ({_read_csv_sql(layout)})"
+            f"{c('value')} AS value_raw, {_value(layout, c('value'), layout.index['value'])} "
+            f"AS value, lower({_text(c('direction'))}) AS direction, "
+            f"{int(layout.index['value'])} AS pos FROM ({_read_csv_sql(layout)})"
         )
     else:
-        values = ", ".join(f"c{pos}" for pos, _ in layout.metric_columns)
+        raws = ", ".join(f"c{pos}" for pos, _ in layout.metric_columns)
+        values = ", ".join(_value(layout, f"c{pos}", pos) for pos, _ in layout.metric_columns)
         inner = (
             f"SELECT * FROM (SELECT {keys}, unnest($metrics::VARCHAR[]) AS metric, "
-            f"unnest([{values}]) AS value_raw, NULL::VARCHAR AS direction "
-            f"FROM ({_read_csv_sql(layout)})) WHERE {_text('value_raw')} IS NOT NULL"
+            f"unnest([{raws}]) AS value_raw, unnest([{values}]) AS value, "
+            "NULL::VARCHAR AS direction, unnest($positions::INTEGER[]) AS pos "
+            f"FROM ({_read_csv_sql(layout)})) "
+            f"WHERE {_text('value_raw')} IS NOT NULL"
         )
     group = (
         "CASE WHEN group_raw IS NULL OR trim(group_raw) = '' THEN 'treatment' "
@@ -215,10 +213,40 @@ def _stage_obs_sql(layout: Layout) -> str:
     )
     return (
         "INSERT INTO stage_obs SELECT $file_no, rn, pilot_id, metric, date_raw, "
-        f"{_date('date_raw')}, group_raw, {group}, unit, segment, value_raw, "
-        f"{_number('value_raw', layout.decimal_comma)}, volume_raw, "
-        f"{_number('volume_raw', layout.decimal_comma)}, direction FROM ({inner})"
+        f"{date_sql('date_raw', layout.serial_dates)}, group_raw, {group}, unit, segment, "
+        f"value_raw, value, volume_raw, volume, direction, pos FROM ({inner})"
     )
+
+
+def resolve_date_order(cur: duckdb.DuckDBPyConnection, layouts: list[Layout]) -> None:
+    """Read each file's slash dates (`06/01/2025`) in its date order: the one the user gave,
+    else the one the file decides (a first field above 12: day first; a second field above 12:
+    month first). A file that decides nothing keeps them unread (NULL), and the checks say how
+    to decide; the order found is kept on the layout."""
+    tables = (("stage_obs", "date_raw", "date"), ("stage_pilots", "go_live_raw", "go_live"))
+    for table, raw, date in tables:
+        where = f"{date} IS NULL AND regexp_full_match(trim({raw}), '{SLASH_DATE_RE}')"
+        first, second = slash_fields_sql(raw)
+        found = cur.execute(
+            f"SELECT file_no, max({first}), max({second}) FROM {table} WHERE {where} "
+            "GROUP BY file_no"
+        ).fetchall()
+        for file_no, high_first, high_second in found:
+            layout = layouts[file_no]
+            order: DateOrder | None = layout.date_order
+            if order is None:
+                day_first, month_first = (high_first or 0) > 12, (high_second or 0) > 12
+                if day_first != month_first:
+                    order = "day_first" if day_first else "month_first"
+                    layout.date_order = order
+                layout.date_orders_mixed = day_first and month_first
+            if order is None:
+                continue
+            cur.execute(
+                f"UPDATE {table} SET {date} = {slash_date_sql(raw, order)} "
+                f"WHERE file_no = $file_no AND {where}",
+                {"file_no": file_no},
+            )
 
 
 def fast_eligible(layouts: list[Layout]) -> bool:
@@ -270,7 +298,7 @@ def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, di
             f"unnest([{values}]) AS value FROM {source_sql} WHERE {any_cell}) "
             "WHERE value IS NOT NULL"
         )
-    date = "date_raw" if iso_dates else _date("date_raw")
+    date = "date_raw" if iso_dates else date_sql("date_raw", layout.serial_dates)
     sql = (
         f'INSERT INTO observations SELECT pilot_id, metric, {date}, "group", unit, segment, '
         f"value, volume, $upload_id FROM ({inner})"
@@ -281,6 +309,7 @@ def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, di
         "columns": types,
         "decimal": "," if layout.decimal_comma else ".",
         "upload_id": upload_id,
+        **layout.params(),
     }
     if layout.kind == "wide":
         params["metrics"] = [m for _, m in layout.metric_columns]
@@ -304,43 +333,49 @@ def _stage_pilots_sql(layout: Layout) -> str:
     c = layout.column
     texts = ", ".join(_text(c(f)) for f in PILOT_TEXT)
     numbers = ", ".join(
-        f"{c(f)}, {_number(c(f), layout.decimal_comma)}" for f in ("monthly_cost", "annual_volume")
+        f"{c(f)}, {_value(layout, c(f), layout.index.get(f))}"
+        for f in ("monthly_cost", "annual_volume")
     )
     go_live = f"trim({c('go_live')})"
     return (
         f"INSERT INTO stage_pilots SELECT $file_no, rn, {_text(c('pilot_id'))}, {go_live}, "
-        f"{_date(go_live)}, {numbers}, {texts} FROM ({_read_csv_sql(layout)})"
+        f"{date_sql(go_live, layout.serial_dates)}, {numbers}, {texts} "
+        f"FROM ({_read_csv_sql(layout)})"
     )
 
 
 def prepare(
     cur: duckdb.DuckDBPyConnection,
     sources: list[Source],
-    mapping: Mapping[str, str] | None,
+    mapping: Mapping[str, str] | ReadOptions | None,
     catalog: dict[str, CatalogEntry],
     go_live_known: set[str] | None,
 ) -> tuple[list[Layout], list[Problem], int, dict[str, str]]:
-    """Sniff, stage and check every source. Returns layouts, problems, total, new metrics."""
+    """Sniff, stage and check every source. Returns layouts, problems (on the sheet's own rows
+    for workbooks), total, new metrics."""
+    options = as_options(mapping)
     layouts: list[Layout] = []
     problems: list[Problem] = []
     for source in sources:
-        found = sniff(source, mapping)
+        found = sniff(source, options)
         if isinstance(found, Problem):
             problems.append(found)
         else:
             layouts.append(found)
     if problems:
-        return layouts, problems, len(problems), {}
+        return layouts, sheet_lines(sources, problems), len(problems), {}
     problems = stage(cur, sources, layouts)
     if problems:
-        return layouts, problems[:MAX_PROBLEMS], len(problems), {}
-    problems, total, new_metrics = check(cur, sources, layouts, catalog, go_live_known)
-    return layouts, problems, total, new_metrics
+        return layouts, sheet_lines(sources, problems[:MAX_PROBLEMS]), len(problems), {}
+    problems, total, new_metrics = check(
+        cur, sources, layouts, catalog, go_live_known, options.new_metrics
+    )
+    return layouts, sheet_lines(sources, problems), total, new_metrics
 
 
 def validate_files(
     files: Iterable[FileInput],
-    mapping: Mapping[str, str] | None = None,
+    mapping: Mapping[str, str] | ReadOptions | None = None,
     store: object | None = None,
 ) -> ValidationReport:
     """Check files without writing anything.
@@ -363,15 +398,16 @@ def validate_files(
 def validate_with(
     cur: duckdb.DuckDBPyConnection,
     files: Iterable[FileInput],
-    mapping: Mapping[str, str] | None,
+    mapping: Mapping[str, str] | ReadOptions | None,
     go_live_known: set[str] | None,
 ) -> ValidationReport:
     with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
         try:
-            check_mapping(mapping)
-            sources = read_sources(files, Path(tmp))
+            options = as_options(mapping)
+            sources = read_sources(files, Path(tmp), options.sheets)
         except IngestError as exc:
             return ValidationReport(exc.problems, exc.total, {}, None)
+        mapping = options
         layouts, problems, total, _ = prepare(
             cur, sources, mapping, read_catalog(cur), go_live_known
         )
@@ -383,15 +419,37 @@ def validate_with(
 
 
 def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:
+    """The first rows as they will be stored (dates as dates, numbers parsed), beside what the
+    file wrote where the two differ."""
     n_obs = cur.execute("SELECT count(*) FROM stage_obs").fetchone()[0]
     if n_obs:
         frame = cur.execute(
-            'SELECT pilot_id, metric, date, "group", unit, segment, value, volume '
-            "FROM stage_obs ORDER BY file_no, rn LIMIT 20"
+            'SELECT pilot_id, metric, date, date_raw, "group", unit, segment, value, value_raw, '
+            "volume FROM stage_obs ORDER BY file_no, rn LIMIT 20"
         ).df()
+        frame["date"] = _dates(frame["date"])
+        if (frame["date_raw"] == frame["date"].astype(str)).all():
+            frame = frame.drop(columns="date_raw")
+        else:
+            frame = frame.rename(columns={"date_raw": "date in file"})
+        import pandas as pd
+
+        plain = pd.to_numeric(frame["value_raw"].str.strip(), errors="coerce")
+        if ((plain == frame["value"]) | (plain.isna() & frame["value"].isna())).all():
+            frame = frame.drop(columns="value_raw")
+        else:
+            frame = frame.rename(columns={"value_raw": "value in file"})
         return frame, n_obs
     n_pilots = cur.execute("SELECT count(*) FROM stage_pilots").fetchone()[0]
     frame = cur.execute(
         f"SELECT {', '.join(PILOT_FIELDS)} FROM stage_pilots ORDER BY file_no, rn LIMIT 20"
     ).df()
+    frame["go_live"] = _dates(frame["go_live"])
     return frame, n_pilots
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    """Dates shown as dates (`2026-03-02`), not midnight timestamps."""
+    import pandas as pd
+
+    return pd.to_datetime(column).dt.date.astype(object)

@@ -30,12 +30,55 @@ from typing import Literal
 
 import duckdb
 
-from .catalog import normalise_metric
+from . import workbooks
+from .catalog import DIRECTIONS, normalise_metric
 from .errors import IngestError, Problem, clip
+from .formats import DATE_ORDERS, DateOrder
 from .schema import PILOT_FIELDS
 
 FileInput = str | Path | tuple[str, bytes]
 FileKind = Literal["long", "wide", "pilots"]
+
+#: The mapping target that drops a column (a `Team` column nobody needs).
+IGNORE = "(ignore)"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read files whose form differs from the contract, as the user says in the column
+    mapping (or on the command line).
+
+    - `columns`: file header -> contract column, metric name, or `IGNORE`. The values of a
+      mapped column may be formatted (`4.0%`, `$12.19`, `(0.024)`, `1,234`).
+    - `pilot_id`: the whole file is this pilot (for a metrics file without a pilot column).
+    - `date_order`: how `06/01/2025` reads; `auto` lets the file decide (a field above 12).
+    - `new_metrics`: metric -> direction, for metrics this upload adds to the catalog.
+    - `sheets`: file name -> sheet, for workbooks with several sheets.
+    """
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    pilot_id: str | None = None
+    date_order: DateOrder = "auto"
+    new_metrics: Mapping[str, str] = field(default_factory=dict)
+    sheets: Mapping[str, str] = field(default_factory=dict)
+
+
+def as_options(mapping: Mapping[str, str] | ReadOptions | None) -> ReadOptions:
+    """Options from a plain column mapping (or None), checked; IngestError names a bad entry."""
+    options = mapping if isinstance(mapping, ReadOptions) else ReadOptions(check_mapping(mapping))
+    check_mapping(options.columns)
+    bad: list[Problem] = []
+    if options.date_order not in DATE_ORDERS:
+        bad.append(Problem("-", 1, "-", "date order must be month_first or day_first"))
+    if options.pilot_id is not None and not str(options.pilot_id).strip():
+        bad.append(Problem("-", 1, "pilot_id", "the pilot for the whole file has no id"))
+    for metric, direction in options.new_metrics.items():
+        if not normalise_metric(metric) or direction not in DIRECTIONS:
+            message = f"new metric '{clip(metric)}' needs a name and a direction"
+            bad.append(Problem("-", 1, "metric", message))
+    if bad:
+        raise IngestError(bad)
+    return options
 
 
 WIDE_KEYS = ("pilot_id", "date", "group", "unit", "segment", "volume")
@@ -86,6 +129,8 @@ class Source:
         self._nul = -1
         #: (header name, contract name) pairs a column mapping applied, set by `sniff`
         self.renamed: tuple[tuple[str, str], ...] = ()
+        #: for a workbook sheet: the sheet row of its header (lines are then sheet rows)
+        self.header_row: int | None = None
         self._scanner = threading.Thread(target=self._scan, daemon=True)
         self._scanner.start()
 
@@ -158,35 +203,88 @@ class Layout:
     header: list[str]  # as written in the file
     index: dict[str, int]  # contract column -> position
     metric_columns: list[tuple[int, str]] = field(default_factory=list)  # wide: (position, metric)
+    #: the whole file is this pilot (no pilot column); read through the `$pilot` parameter
+    pilot_constant: str | None = None
+    #: positions of columns the user mapped: their numbers may be formatted (`4.0%`, `$1,234`)
+    formatted: frozenset[int] = frozenset()
+    #: a workbook sheet: numbers in the date column are Excel serial days
+    serial_dates: bool = False
+    #: how slash dates read: given, decided by the file, or None (nothing decides)
+    date_order: DateOrder | None = None
+    #: slash dates with fields above 12 in both places: no one order reads them all
+    date_orders_mixed: bool = False
 
     def column(self, name: str) -> str:
         """The SQL identifier DuckDB reads this contract column into, or NULL when absent.
 
         Columns are read under generated names `c0, c1, ...`, so no header text ever reaches SQL.
         """
-        return f"c{self.index[name]}" if name in self.index else "NULL"
+        if name == "pilot_id" and self.pilot_constant is not None:
+            return "$pilot"
+        at = self.index.get(name, -1)
+        return f"c{at}" if at >= 0 else "NULL"
+
+    def params(self) -> dict:
+        """Parameters the layout's columns refer to (the whole-file pilot)."""
+        return {} if self.pilot_constant is None else {"pilot": self.pilot_constant}
 
     def shown(self, name: str) -> str:
         """The column name as the user wrote it, for messages."""
-        return clip(self.header[self.index[name]]) if name in self.index else name
+        at = self.index.get(name, -1)
+        return clip(self.header[at]) if at >= 0 else name
 
 
-def read_sources(files: Iterable[FileInput], workdir: Path) -> list[Source]:
-    """Open every input and start hashing it; uploads given as bytes are written to `workdir`."""
+def read_sources(
+    files: Iterable[FileInput], workdir: Path, sheets: Mapping[str, str] | None = None
+) -> list[Source]:
+    """Open every input and start hashing it; uploads given as bytes are written to `workdir`.
+    A workbook becomes the CSV of one sheet (`sheets[name]`, or its only sheet)."""
     sources: list[Source] = []
+    problems: list[Problem] = []
     for i, item in enumerate(files):
         if isinstance(item, tuple):
             name, data = item
+            head = data[:8]
+        else:
+            name, data = str(item), None
+            try:
+                with Path(item).open("rb") as handle:
+                    head = handle.read(8)
+            except OSError as exc:
+                problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
+                raise IngestError([problem]) from exc
+        if workbooks.is_workbook(name, head):
+            try:
+                book = Path(item).read_bytes() if data is None else data
+                sheet = workbooks.read_sheet(name, book, (sheets or {}).get(name))
+            except IngestError as exc:
+                problems.extend(exc.problems)
+                continue
+            path = workdir / f"sheet_{i}.csv"
+            path.write_bytes(sheet.csv)
+            source = Source(sheet.name, path, sheet.csv, workdir)
+            source.header_row = sheet.header_row
+            sources.append(source)
+        elif data is not None:
             path = workdir / f"upload_{i}.csv"
             path.write_bytes(data)
             sources.append(Source(name, path, data, workdir))
-            continue
-        try:
-            sources.append(Source(str(item), Path(item), workdir=workdir))
-        except OSError as exc:
-            problem = Problem(str(item), 1, "-", f"cannot read the file: {exc.strerror}")
-            raise IngestError([problem]) from exc
+        else:
+            sources.append(Source(name, Path(item), workdir=workdir))
+    if problems:
+        raise IngestError(problems)
     return sources
+
+
+def sheet_lines(sources: list[Source], problems: list[Problem]) -> list[Problem]:
+    """Problems in workbook sheets moved from CSV lines to the sheet's own row numbers."""
+    offsets = {s.name: s.header_row - 1 for s in sources if s.header_row}
+    if not offsets:
+        return problems
+    return [
+        Problem(p.file, p.line + offsets[p.file], p.column, p.message) if p.file in offsets else p
+        for p in problems
+    ]
 
 
 def _normalise(name: str) -> str:
@@ -194,7 +292,7 @@ def _normalise(name: str) -> str:
 
 
 def sniff(
-    source: Source, mapping: Mapping[str, str] | None = None, whole_file: bool = True
+    source: Source, mapping: Mapping[str, str] | ReadOptions | None = None, whole_file: bool = True
 ) -> Layout | Problem:
     """Recognise the file's layout from its first line, or say why it cannot be read.
 
@@ -225,10 +323,23 @@ def sniff(
         header = next(csv.reader([header_text], delimiter=delimiter, strict=True))
     except (csv.Error, StopIteration) as exc:
         return Problem(source.name, 1, "-", f"cannot read the header: {exc}")
-    renames = {_normalise(k): _normalise(v) for k, v in check_mapping(mapping).items()}
+    options = as_options(mapping)
+    renames = {
+        _normalise(k): ("" if v == IGNORE else _normalise(v)) for k, v in options.columns.items()
+    }
     names = [_normalise(h) for h in header]
-    source.renamed = tuple(sorted({(n, renames[n]) for n in names if renames.get(n, n) != n}))
+    mapped = frozenset(pos for pos, n in enumerate(names) if n in renames)
+    read_as = {(n, renames[n]) for n in names if renames.get(n, n) != n}
     names = [renames.get(n, n) for n in names]
+    pilot = None
+    if options.pilot_id is not None and "pilot_id" not in names and "go_live" not in names:
+        pilot = str(options.pilot_id).strip()
+        read_as.add(("(whole file)", pilot))
+    if options.date_order != "auto":
+        read_as.add(("(date order)", options.date_order))
+    if mapped:
+        read_as.add(("(formatted)", ",".join(str(p) for p in sorted(mapped))))
+    source.renamed = tuple(sorted(read_as))
     index: dict[str, int] = {}
     for pos, name in enumerate(names):
         if not name:
@@ -239,6 +350,13 @@ def sniff(
             )
         index[name] = pos
     layout = Layout("long", delimiter, decimal_comma, header, index)
+    layout.pilot_constant = pilot
+    layout.formatted = mapped
+    layout.serial_dates = source.header_row is not None
+    if options.date_order != "auto":
+        layout.date_order = options.date_order
+    if pilot is not None:
+        index.setdefault("pilot_id", -1)  # read from `$pilot`, never from a column
     if "metric" in index and "value" in index:
         required = ("pilot_id", "date", "metric", "value")
     elif "go_live" in index:
@@ -247,7 +365,9 @@ def sniff(
     elif "pilot_id" in index and "date" in index:
         layout.kind = "wide"
         required = ("pilot_id", "date")
-        layout.metric_columns = [(pos, n) for n, pos in index.items() if n not in WIDE_KEYS]
+        layout.metric_columns = [
+            (pos, n) for n, pos in index.items() if n not in WIDE_KEYS and pos >= 0
+        ]
         if not layout.metric_columns:
             return Problem(source.name, 1, "-", "a wide metrics file needs one column per metric")
     else:
@@ -255,8 +375,9 @@ def sniff(
             source.name,
             1,
             "-",
-            "cannot tell what this file holds: expected a long metrics file (pilot_id, date, "
-            "metric, value), a wide one (pilot_id, date, one column per metric) or a pilots "
+            "cannot tell what this file holds: map its columns (or say which pilot the whole "
+            "file is) in the column mapping. Expected a long metrics file (pilot_id, date, "
+            "metric, value), a wide one (pilot_id, date, a column per metric) or a pilots "
             "file (pilot_id, go_live)",
         )
     for name in required:
@@ -358,7 +479,10 @@ def diagnose_read_error(source: Source, layout: Layout, exc: duckdb.Error) -> li
 
 
 def record_lines(source: Source, rns: set[int], delimiter: str = ",") -> dict[int, int]:
-    """Physical line (header = 1) where each data record (1-based) starts."""
+    """Physical line (header = 1) where each data record (1-based) starts (for a workbook
+    sheet, each record is one row)."""
+    if source.header_row is not None:
+        return {rn: rn + 1 for rn in rns}
     data = source.data
     simple = b'"' not in data and b"\n\n" not in data and b"\n\r\n" not in data
     if simple:

@@ -180,7 +180,7 @@ BAD_FILES = [
         "not UTF-8",
     ),
     ("binary", b"\x00\x01\x02binary\x00junk", "1: column -", "binary"),
-    ("xlsx", b"PK\x03\x04\x14\x00\x06\x00", "1: column -", "Excel workbook"),
+    ("xlsx", b"PK\x03\x04\x14\x00\x06\x00", "1: column -", "cannot read this workbook"),
     (
         "pilots_bad_go_live",
         "pilot_id,go_live\nP7,2024-13-01\n",

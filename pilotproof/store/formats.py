@@ -1,0 +1,148 @@
+"""How dates and numbers written by people and their tools become DATE and DOUBLE: DuckDB
+expressions over a text column, and the words that say why a value was refused.
+
+Every function returns SQL built only from fixed text and the caller's column expression (a
+generated name such as `c3`), never from file content.
+
+Dates: `YYYY-MM-DD` (a time part is ignored), `YYYY-MM` (monthly, first day), `YYYY-Qn`,
+`YYYYQn`, `Qn YYYY` or `Qn-YYYY` (quarterly), `YYYY` (yearly, 1 January), `DD.MM.YYYY` (Excel's
+European exports), Excel serial day numbers in workbooks, and `06/01/2025` (or `6-1-25`) once the
+date order of the file is known: given in the column mapping, or decided by the file itself (a
+first field above 12 means day first, a second field above 12 month first).
+
+Numbers: `1234.5`, `1,234.5` (a group of three digits after each separator), `1.234,5` in a
+European file; in a column the user mapped, also `4.0%` (a fraction, 0.04), `$12.19`, `€ 1 234`
+and `(0.024)` (negative, as accountants write it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+DateOrder = Literal["auto", "month_first", "day_first"]
+DATE_ORDERS: tuple[DateOrder, ...] = ("auto", "month_first", "day_first")
+
+#: A date with slashes (or dashes) whose order of day and month the text alone cannot tell.
+SLASH_DATE_RE = r"\d{1,2}[/-]\d{1,2}[/-](\d{4}|\d{2})([ T].*)?"
+_SLASH_DATE = re.compile(SLASH_DATE_RE)
+
+#: Currency marks and spaces stripped from a mapped number (with the no-break spaces Excel and
+#: European locales put between thousands).
+_DECOR = r"[\s\x{00A0}\x{202F}$€£¥()]|USD|EUR|GBP|CHF"
+
+#: Excel's day zero: serial day 1 is 1900-01-01 (with Lotus' phantom 29 February 1900, so the
+#: usual offset is 30 December 1899 for every date after February 1900).
+EXCEL_EPOCH = "DATE '1899-12-30'"
+
+
+def number_sql(expr: str, decimal_comma: bool) -> str:
+    """A number as exported: `1234.5`, or with thousands separators `1,234.5`; in a European
+    file (decimal comma) `1234,5` or `1.234,5`. A group of three digits after a separator is
+    what makes it a thousands separator (`1,5` stays refused; `0.234` is not `234`)."""
+    group, point = (r"\.", ",") if decimal_comma else (",", r"\.")
+    pattern = rf"[+-]?[1-9]\d{{0,2}}({group}\d{{3}})+({point}\d*)?"
+    raw = f"trim({expr})"
+    text = (
+        f"CASE WHEN regexp_full_match({raw}, '{pattern}') "
+        f"THEN replace({raw}, '{group[-1]}', '') ELSE {raw} END"
+    )
+    if decimal_comma:
+        text = f"replace({text}, ',', '.')"
+    return f"TRY_CAST({text} AS DOUBLE)"
+
+
+def formatted_number_sql(expr: str, decimal_comma: bool) -> str:
+    """A number as a person formats it, read in a column the user mapped: currency marks and
+    spaces dropped, `(x)` negative, a trailing `%` divided by 100; the rest as `number_sql`."""
+    raw = f"trim({expr})"
+    core = f"regexp_replace({raw}, '{_DECOR}', '', 'g')"
+    percent = f"ends_with({core}, '%')"
+    digits = f"rtrim({core}, '%')"
+    negative = rf"regexp_full_match({raw}, '.*\(.*\).*')"
+    return (
+        f"({number_sql(digits, decimal_comma)} * CASE WHEN {negative} THEN -1 ELSE 1 END"
+        f" / CASE WHEN {percent} THEN 100 ELSE 1 END)"
+    )
+
+
+def date_sql(expr: str, serials: bool = False) -> str:
+    """Every date form that needs no decision about the order of day and month (slash dates
+    stay NULL here: `slash_date_sql` reads them once the order is known)."""
+    text = f"upper(trim({expr}))"
+    year_first = f"CAST(left({text}, 4) AS INTEGER), 3 * CAST(right({text}, 1) AS INTEGER) - 2"
+    year_last = f"CAST(right({text}, 4) AS INTEGER), 3 * CAST(substr({text}, 2, 1) AS INTEGER) - 2"
+    serial = (
+        rf"WHEN regexp_full_match({text}, '\d{{5}}(\.\d+)?') "
+        f"THEN {EXCEL_EPOCH} + CAST(floor(CAST({text} AS DOUBLE)) AS INTEGER) "
+        if serials
+        else ""
+    )
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{SLASH_DATE_RE}') THEN NULL ELSE "
+        f"COALESCE(TRY_CAST({expr} AS DATE), CASE "
+        # quarters, as finance tools export them: 2024-Q1, 2024Q1, Q1 2024, Q1-2024
+        rf"WHEN regexp_full_match({text}, '\d{{4}}-?Q[1-4]') THEN make_date({year_first}, 1) "
+        rf"WHEN regexp_full_match({text}, 'Q[1-4][ -]\d{{4}}') THEN make_date({year_last}, 1) "
+        f"{serial}"
+        f"WHEN length({expr}) = 7 THEN TRY_CAST({expr} || '-01' AS DATE) "
+        f"WHEN length({expr}) = 4 THEN TRY_CAST({expr} || '-01-01' AS DATE) "
+        f"WHEN length({expr}) > 10 THEN TRY_CAST(TRY_CAST({expr} AS TIMESTAMP) AS DATE) "
+        f"ELSE TRY_CAST(try_strptime({expr}, '%d.%m.%Y') AS DATE) END) END"
+    )
+
+
+def slash_date_sql(expr: str, order: DateOrder) -> str:
+    """`06/01/2025`, `6-1-25` or `06/01/2025 13:45` read month first or day first (a time of
+    day is dropped; two-digit years are 1969-2068, as Excel reads them)."""
+    day_month = "%m/%d" if order == "month_first" else "%d/%m"
+    date = f"split_part(replace(trim({expr}), '-', '/'), ' ', 1)"
+    date = f"split_part({date}, 'T', 1)"
+    return (
+        rf"CASE WHEN regexp_full_match({date}, '.*/\d{{4}}') "
+        f"THEN TRY_CAST(try_strptime({date}, '{day_month}/%Y') AS DATE) "
+        f"ELSE TRY_CAST(try_strptime({date}, '{day_month}/%y') AS DATE) END"
+    )
+
+
+def slash_fields_sql(expr: str) -> tuple[str, str]:
+    """The first and second fields of a slash date, as integers (to decide the order)."""
+    text = f"replace(trim({expr}), '-', '/')"
+    return (
+        f"TRY_CAST(split_part({text}, '/', 1) AS INTEGER)",
+        f"TRY_CAST(split_part({text}, '/', 2) AS INTEGER)",
+    )
+
+
+def is_slash_date(raw: str | None) -> bool:
+    return raw is not None and _SLASH_DATE.fullmatch(raw.strip()) is not None
+
+
+_FORMATTED = re.compile(r"^\s*\(?\s*[-+]?\s*[$€£¥]?\s*[-+]?[\d.,\s]+\s*%?\s*\)?\s*$")
+
+
+def formatted_hint(raw: str) -> str:
+    """How to fix a formatted number in a column the user did not map, or ''."""
+    text = raw.strip()
+    if not _FORMATTED.match(text) or not re.search(r"\d", text):
+        return ""
+    if text.endswith("%"):
+        number = text.rstrip("%").strip().replace(",", ".")
+        try:
+            fraction = f"{float(number) / 100:.6g}"
+        except ValueError:
+            fraction = "a fraction"
+        return (
+            f": rates are fractions ({clip_number(text)} is {fraction}), or map the column in "
+            "the column mapping to read percentages"
+        )
+    if any(mark in text for mark in "$€£¥") or text.startswith("("):
+        return (
+            ": write plain numbers (no currency sign; -0.02 for a negative), or map the column "
+            "in the column mapping to read formatted numbers"
+        )
+    return ""
+
+
+def clip_number(text: str) -> str:
+    return text if len(text) <= 20 else text[:19] + "\u2026"

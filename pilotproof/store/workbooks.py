@@ -1,0 +1,144 @@
+"""Excel and OpenDocument workbooks (.xlsx, .xlsm, .xls, .ods), read with python-calamine
+through pandas, turned into the CSV text the rest of the ingest reads.
+
+One sheet becomes one file. Rows above the header (a title, a blank line) are dropped, and the
+header is the first row with two or more filled cells all of them text. Each remaining sheet row
+is one CSV record, so a problem's line is the sheet's own row number. Cells keep what the
+workbook stores: a percent cell is its fraction (4.7% is 0.047), a date cell an ISO date, a
+number its digits (Excel serial dates in a date column are read as dates later). Formulas are
+never evaluated or written: calamine returns the value the workbook saved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import PurePath
+
+from .errors import IngestError, Problem, clip
+
+SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+#: Rows searched for the header below a title.
+HEADER_SEARCH = 30
+
+
+def is_workbook(name: str, head: bytes) -> bool:
+    """A workbook by its name, or by its first bytes (a zip or OLE file named `.csv`)."""
+    return PurePath(name).suffix.lower() in SUFFIXES or head.startswith(_MAGIC)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet as CSV: `name` is what messages show (`book.xlsx[Data]`), `header_row` the
+    sheet row (1-based) the header was found on."""
+
+    name: str
+    csv: bytes
+    header_row: int
+
+
+def sheet_names(name: str, data: bytes) -> list[str]:
+    """The workbook's sheets, in order; IngestError when it cannot be opened."""
+    import pandas as pd
+
+    try:
+        with pd.ExcelFile(io.BytesIO(data), engine="calamine") as book:
+            return [str(s) for s in book.sheet_names]
+    except Exception as exc:  # calamine raises its own types for every kind of damage
+        raise IngestError([_unreadable(name, exc)]) from exc
+
+
+def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
+    """The sheet `sheet` (the only one when None) as CSV, or IngestError naming the problem."""
+    import pandas as pd
+
+    names = sheet_names(name, data)
+    if sheet is None:
+        if len(names) != 1:
+            listed = ", ".join(clip(s, 30) for s in names[:10])
+            message = (
+                f"the workbook has {len(names)} sheets ({listed}): choose one (--sheet NAME, "
+                "or the sheet picker on the Upload page)"
+            )
+            raise IngestError([Problem(name, 1, "-", message)])
+        sheet = names[0]
+    if sheet not in names:
+        listed = ", ".join(clip(s, 30) for s in names[:10])
+        message = f"no sheet '{clip(sheet)}' in the workbook (sheets: {listed})"
+        raise IngestError([Problem(name, 1, "-", message)])
+    shown = f"{name}[{sheet}]"
+    try:
+        frame = pd.read_excel(
+            io.BytesIO(data),
+            sheet_name=sheet,
+            header=None,
+            engine="calamine",
+            dtype=object,
+            keep_default_na=False,
+            na_filter=False,
+        )
+    except Exception as exc:
+        raise IngestError([_unreadable(shown, exc)]) from exc
+    cells = list(frame.itertuples(index=False, name=None))
+    rows = [[_text(v) for v in row] for row in cells]
+    filled = [j for j in range(frame.shape[1]) if any(r[j] for r in rows)]
+    rows = [[r[j] for j in filled] for r in rows]
+    cells = [[c[j] for j in filled] for c in cells]
+    top = _header_row(rows, cells)
+    if top is None:
+        raise IngestError([Problem(shown, 1, "-", "the sheet is empty")])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([" ".join(cell.split()) for cell in rows[top]])  # one line, always
+    for row in rows[top + 1 :]:
+        writer.writerow(row if any(row) else [""] * len(row))
+    return Sheet(shown, out.getvalue().encode("utf-8"), top + 1)
+
+
+def _header_row(rows: list[list[str]], cells: list[list[object]]) -> int | None:
+    """Index of the header: the first row (of the first 30) with two or more filled cells, all
+    text; else the first non-empty row."""
+    first = None
+    for i, (row, raw) in enumerate(zip(rows[:HEADER_SEARCH], cells, strict=False)):
+        kinds = [isinstance(cell, str) for text, cell in zip(row, raw, strict=True) if text]
+        if not kinds:
+            continue
+        first = i if first is None else first
+        if len(kinds) >= 2 and all(kinds):
+            return i
+    return first
+
+
+def _text(value: object) -> str:
+    """A cell as CSV text: numbers without a spurious `.0`, dates as ISO, empty as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    if hasattr(value, "isoformat"):  # pandas Timestamp
+        return _text(value.to_pydatetime())  # type: ignore[attr-defined]
+    text = str(value)
+    return "" if text.strip() == "" or text == "nan" else text
+
+
+def _unreadable(name: str, exc: Exception) -> Problem:
+    detail = clip(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    return Problem(
+        name, 1, "-", f"cannot read this workbook ({detail}): save it again as .xlsx or as CSV"
+    )

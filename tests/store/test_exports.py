@@ -1,0 +1,209 @@
+"""Real exports: workbooks, one-pilot files, US dates, formatted numbers, and problems reported
+once per row (issue 12)."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import date, datetime
+
+import pytest
+import xlsxwriter
+
+from pilotproof.store import IngestError, ReadOptions, Store
+
+HELPDESK_HEADERS = ["Ticket Week", "Team", "Avg Handle Time (min)", "Reopen Rate"]
+
+
+def workbook(sheets: dict[str, list[list]], title: str | None = None) -> bytes:
+    """An .xlsx as a helpdesk tool writes it: a title row, a blank row, then the table; dates
+    as date cells, rates as percent cells."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    percent = book.add_format({"num_format": "0.0%"})
+    us_date = book.add_format({"num_format": "mm/dd/yyyy"})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        top = 0
+        if title:
+            sheet.write(0, 0, title)
+            top = 2
+        for i, row in enumerate(rows):
+            for j, cell in enumerate(row):
+                if isinstance(cell, datetime):
+                    sheet.write_datetime(top + i, j, cell, us_date)
+                elif isinstance(cell, float) and 0 < cell < 1:
+                    sheet.write_number(top + i, j, cell, percent)
+                elif cell is not None:
+                    sheet.write(top + i, j, cell)
+    book.close()
+    return buffer.getvalue()
+
+
+def helpdesk_rows(weeks: int = 6) -> list[list]:
+    rows: list[list] = [HELPDESK_HEADERS]
+    for w in range(weeks):
+        rows.append([datetime(2025, 6, 2 + 7 * (w % 4), 0, 0), "Tier 1", 12.5 - w, 0.047])
+    return rows[: weeks + 1]
+
+
+MAPPING = {
+    "Ticket Week": "date",
+    "Team": "unit",
+    "Avg Handle Time (min)": "response_time",
+    "Reopen Rate": "rework_rate",
+}
+
+
+def test_one_pilot_workbook_with_title_row_percent_cells_and_a_sheet_picker(seeded: Store):
+    rows = [HELPDESK_HEADERS] + [
+        [datetime(2024, 1, 1 + d), "Tier 1", 10.0 + d, 0.05] for d in range(4)
+    ]
+    data = workbook({"Notes": [["read me", "please"]], "Weekly": rows}, title="Helpdesk export")
+    options = ReadOptions(columns=MAPPING, pilot_id="P1", sheets={"helpdesk.xlsx": "Weekly"})
+
+    report = seeded.validate([("helpdesk.xlsx", data)], options)
+    assert report.ok, report.problems
+    assert report.kind == {"helpdesk.xlsx[Weekly]": "wide"}
+    assert str(report.preview["date"].iloc[0]) == "2024-01-01"  # a date, not a timestamp
+
+    result = seeded.ingest([("helpdesk.xlsx", data)], user="ana", mapping=options)
+    assert result.rows == 8
+    stored = seeded.observations(["P1"])
+    rework = stored[stored["metric"] == "rework_rate"]
+    assert list(rework["value"]) == [0.05] * 4  # a percent cell is its fraction
+    assert set(rework["unit"]) == {"Tier 1"}
+    detail = seeded.upload_detail(result.upload_ids[0])
+    assert (detail.file_name, detail.rows, detail.pilots) == ("helpdesk.xlsx[Weekly]", 8, ("P1",))
+    assert "8 rows for pilot P1" in detail.description
+
+
+def test_a_workbook_with_several_sheets_needs_one_chosen(seeded: Store):
+    data = workbook({"A": helpdesk_rows(), "B": helpdesk_rows()})
+    with pytest.raises(IngestError) as caught:
+        seeded.ingest([("book.xlsx", data)], mapping=ReadOptions(columns=MAPPING, pilot_id="P1"))
+    assert "2 sheets (A, B): choose one" in str(caught.value)
+    with pytest.raises(IngestError) as caught:
+        seeded.ingest([("book.xlsx", data)], mapping=ReadOptions(sheets={"book.xlsx": "C"}))
+    assert "no sheet 'C'" in str(caught.value)
+
+
+def test_problems_in_a_workbook_name_the_sheet_and_its_row(seeded: Store):
+    rows = [HELPDESK_HEADERS] + [[datetime(2024, 1, 1 + d), "T", 10.0, 0.05] for d in range(3)]
+    rows[2][2] = "n/a"  # sheet row 5: title, blank, header on row 3
+    data = workbook({"Weekly": rows}, title="Export")
+    report = seeded.validate([("hd.xlsx", data)], ReadOptions(columns=MAPPING, pilot_id="P1"))
+    assert [str(p) for p in report.problems] == [
+        "hd.xlsx[Weekly]:5: column Avg Handle Time (min): 'n/a' is not a number"
+    ]
+
+
+def test_excel_serial_numbers_in_the_date_column_are_dates(seeded: Store):
+    rows = [["date", "cycle_time"], [45292, 5.0], [45293, 4.0]]  # 2024-01-01, 2024-01-02
+    data = workbook({"S": rows})
+    seeded.ingest([("serial.xlsx", data)], mapping=ReadOptions(pilot_id="P2"))
+    stored = seeded.observations(["P2"])
+    assert [d.date() for d in stored["date"]] == [date(2024, 1, 1), date(2024, 1, 2)]
+
+
+def us_csv(first: str = "06/01/2025", rows: int = 5) -> bytes:
+    lines = ["pilot_id,date,metric,value", f"P1,{first},cycle_time,4.0"]
+    lines += [f"P1,07/0{d}/2025,cycle_time,{3 + d}" for d in range(1, rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_us_dates_are_read_when_the_file_decides_the_order(seeded: Store):
+    data = us_csv() + b"P1,12/31/2025,cycle_time,3.0\n"  # 31 can only be a day: month first
+    seeded.ingest([("us.csv", data)])
+    dates = {d.date() for d in seeded.observations(["P1"])["date"]}
+    assert {date(2025, 6, 1), date(2025, 7, 1), date(2025, 12, 31)} <= dates
+
+
+def test_undecided_date_order_is_one_problem_that_says_how_to_decide(seeded: Store, snapshot):
+    before = snapshot(seeded)
+    with pytest.raises(IngestError) as caught:
+        seeded.ingest([("us.csv", us_csv())])
+    assert caught.value.total == 1
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("us.csv:2: column date: '06/01/2025' could be day first")
+    assert "date order in the column mapping" in problem.message
+    assert snapshot(seeded) == before
+    seeded.ingest([("us.csv", us_csv())], mapping=ReadOptions(date_order="month_first"))
+    assert date(2025, 6, 1) in {d.date() for d in seeded.observations(["P1"])["date"]}
+
+
+FORMATTED = (
+    "pilot_id,date,cost_per_transaction,rework_rate,margin\n"
+    "P1,2024-02-01,$12.19,4.0%,(0.0240)\n"
+    'P1,2024-02-02,"$1,234.50",4.7%,0.05\n'
+)
+
+
+def test_formatted_numbers_are_refused_unmapped_with_a_way_to_fix_them(seeded: Store):
+    report = seeded.validate([("fin.csv", FORMATTED.encode())])
+    messages = [p.message for p in report.problems]
+    assert report.total_problems == 2  # one per row, its first problem
+    assert "write plain numbers" in messages[0] and "map the column" in messages[0]
+    report = seeded.validate([("fin.csv", FORMATTED.replace("$", "").encode())])
+    assert "rates are fractions (4.0% is 0.04), or map the column" in report.problems[0].message
+
+
+def test_formatted_numbers_are_read_in_mapped_columns(seeded: Store):
+    mapping = {c: c for c in ("cost_per_transaction", "rework_rate", "margin")}
+    report = seeded.validate([("fin.csv", FORMATTED.encode())], mapping)
+    assert report.ok, report.problems
+    assert "value in file" in report.preview.columns  # the preview shows what was read
+    seeded.ingest([("fin.csv", FORMATTED.encode())], mapping=mapping)
+    stored = seeded.observations(["P1"]).set_index(["metric", "date"])["value"]
+    feb1 = datetime(2024, 2, 1)
+    assert stored[("cost_per_transaction", feb1)] == 12.19
+    assert stored[("cost_per_transaction", datetime(2024, 2, 2))] == 1234.5
+    assert stored[("rework_rate", feb1)] == pytest.approx(0.04)
+    assert stored[("margin", feb1)] == pytest.approx(-0.024)
+
+
+def test_unparseable_dates_never_cascade_into_duplicates(seeded: Store):
+    lines = ["pilot_id,date,metric,value"]
+    lines += [f"P1,week {i},cycle_time,{i}" for i in range(198)]
+    report = seeded.validate([("weeks.csv", ("\n".join(lines) + "\n").encode())])
+    assert report.total_problems == 198
+    assert all("is not a date" in p.message for p in report.problems)
+    assert [p.line for p in report.problems] == list(range(2, 200))
+
+
+def test_a_bad_10000_row_file_names_each_bad_row_once(seeded: Store):
+    """Every third row has a bad date, a bad value and a bad volume, and all of them share one
+    key: each is named once, by its date, and none becomes a duplicate of another."""
+    lines = ["pilot_id,date,metric,value,volume,unit"]
+    for i in range(10_000):
+        if i % 3 == 0:
+            lines.append(f"P1,{i}th of May,cycle_time,x{i},-1,u")
+        else:
+            lines.append(f"P1,2024-01-01,cycle_time,{i % 50},{i},u{i}")
+    data = ("\n".join(lines) + "\n").encode()
+    started = time.perf_counter()
+    report = seeded.validate([("big.csv", data)])
+    elapsed = time.perf_counter() - started
+    bad = list(range(0, 10_000, 3))
+    assert report.total_problems == len(bad)
+    assert [p.line for p in report.problems] == [i + 2 for i in bad][: len(report.problems)]
+    assert {p.column for p in report.problems} == {"date"}
+    print(f"validated 10,000 rows, {report.total_problems} problems, in {elapsed:.2f} s")
+
+
+def test_a_metric_declared_in_the_mapping_is_added_with_its_direction(seeded: Store):
+    data = b"date,Handle Time\n2024-01-01,5\n2024-01-02,4\n"
+    with pytest.raises(IngestError, match="unknown metric 'handle_time'"):
+        seeded.ingest([("ht.csv", data)], mapping=ReadOptions(pilot_id="P1"))
+    options = ReadOptions(pilot_id="P1", new_metrics={"handle_time": "lower_is_better"})
+    seeded.ingest([("ht.csv", data)], mapping=options)
+    catalog = seeded.catalog().set_index("metric")
+    assert catalog.loc["handle_time", "direction"] == "lower_is_better"
+
+
+def test_the_whole_file_pilot_is_part_of_the_content(seeded: Store):
+    data = b"date,cycle_time\n2024-05-01,5\n2024-05-02,4\n"
+    first = seeded.ingest([("one.csv", data)], mapping=ReadOptions(pilot_id="P1"))
+    second = seeded.ingest([("one.csv", data)], mapping=ReadOptions(pilot_id="P2"))
+    assert not first.noop and not second.noop
+    assert seeded.upload_detail(second.upload_ids[0]).pilots == ("P2",)

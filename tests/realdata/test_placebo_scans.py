@@ -1,0 +1,38 @@
+"""Placebo go-lives on long real series with no intervention (`cases.PLACEBO_SERIES`): every
+verdict of `real` there is a false positive.
+
+Each fake go-live is read twice, once with the metric lower-is-better and once higher-is-better,
+so both tails are tested. A 95% interval leaves 2.5% in each tail, so the nominal false-`real`
+rate is at most 2.5% per direction (less, as `real` also needs every mirage check to pass).
+The bound asserted here is 5%, per frequency: a loose bound, as a finite scan of a few hundred
+verdicts whose post windows sit on the same few series is noisy (with n = 300 and a true rate of
+2.5%, the binomial standard error alone is 0.9 points) and neighbouring windows are correlated.
+`bench/realdata.py` prints the rates, false `worse` too, by frequency and series."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from .cases import PLACEBO_SERIES, WINDOWS, placebo_rates, placebo_scan
+
+FALSE_REAL_BOUND = 0.05
+pytestmark = pytest.mark.slow  # about 5-20 s per frequency
+
+
+@pytest.mark.parametrize("freq", list(WINDOWS))
+def test_placebo_go_lives_are_rarely_real(freq):
+    series = [p for p in PLACEBO_SERIES if p.freq == freq]
+    assert len(series) >= 2, f"at least two real series per frequency ({freq})"
+    scans = pd.concat([placebo_scan(p) for p in series], ignore_index=True)
+    assert len(scans) >= 150, f"too few placebo verdicts for {freq}: {len(scans)}"
+    rates = placebo_rates(scans).set_index("freq").loc[freq]
+    false_real = scans[scans["verdict"] == "real"]
+    assert rates["real_rate"] <= FALSE_REAL_BOUND, (
+        f"{freq}: {rates['real']} of {rates['n']} placebo verdicts are real "
+        f"({rates['real_rate']:.1%} > {FALSE_REAL_BOUND:.0%}); "
+        f"worse {rates['worse_rate']:.1%}; "
+        + ", ".join(
+            f"{r.series}@{r.go_live.date()} {r.effect_pct:+.1f}%" for r in false_real.itertuples()
+        )
+    )

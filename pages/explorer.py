@@ -4,7 +4,7 @@ import streamlit as st
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import series_chart, value_bridge
-from pilotproof.views import effect_sentence, md, nice
+from pilotproof.views import effect_sentence, md, nice, pilot_title
 from pilotproof.words import CHECK_LABELS
 
 st.title("Pilot explorer")
@@ -21,7 +21,7 @@ if result is None or not result.metrics:
 
 left, right = st.columns([3, 1])
 with left:
-    st.markdown(md(result.summary or pilot["pilot_name"]))
+    st.markdown(md(pilot_title(result.summary, str(pilot["pilot_name"] or pilot_id))))
 with right:
     ui.decision_badge(result.decision)
 

@@ -15,14 +15,22 @@ chosen = st.multiselect(
 fmt = st.radio("Format", export.FORMATS, horizontal=True, format_func=str.upper)
 if st.button("Build the summary", type="primary"):
     bar = st.progress(0.0, text="Building…")
+    problems: list[str] = []
     try:
         data = export.build(
-            ui.results(), ui.store(), fmt, chosen or None, progress=ui.progress_callback(bar)
+            ui.results(),
+            ui.store(),
+            fmt,
+            chosen or None,
+            progress=ui.progress_callback(bar),
+            problems=problems,
         )
     except export.ExportError as error:
         st.error(md(error))
     else:
         st.session_state["export_file"] = (fmt, data)
+    for problem in problems:  # the file is written with a note where each one would be
+        st.warning(md(problem), icon=":material/warning:")
 built = st.session_state.get("export_file")
 if built is not None:
     built_fmt, data = built

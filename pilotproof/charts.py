@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.results import Decision, MetricEffect, PilotResult, Verdict
+from pilotproof.plaintext import NAME_LIMIT, shown
 from pilotproof.words import VERDICT_LABELS
 
 VERDICT_COLORS: dict[Verdict, str] = {
@@ -43,9 +44,9 @@ _FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
 
 
 def metric_label(metric: str, unit: str = "") -> str:
-    """`cycle_time`, `hours` -> `Cycle time (hours)`."""
-    name = metric.replace("_", " ").capitalize()
-    return f"{name} ({unit})" if unit else name
+    """`cycle_time`, `hours` -> `Cycle time (hours)`; names from a file shown as plain text."""
+    name = shown(metric.replace("_", " ").capitalize())
+    return f"{name} ({shown(unit, 40)})" if unit else name
 
 
 def series_chart(
@@ -215,7 +216,11 @@ def value_bridge(
         return None
     fig = go.Figure(
         go.Waterfall(
-            x=[f"Gross value ({net.metric.replace('_', ' ')})", "Pilot running cost", "Net value"],
+            x=[
+                f"Gross value ({safe_text(net.metric.replace('_', ' '))})",
+                "Pilot running cost",
+                "Net value",
+            ],
             measure=["relative", "relative", "total"],
             y=[net.annual_gross, -net.annual_cost, 0],
             text=[
@@ -300,9 +305,10 @@ def aligned_multiples(
     return fig
 
 
-def safe_text(text: object) -> str:
-    """User text made inert for plotly, whose labels understand a subset of HTML (links too)."""
-    return html.escape(str(text), quote=False)
+def safe_text(text: object, limit: int = NAME_LIMIT) -> str:
+    """User text made inert for plotly, whose labels understand a subset of HTML (links too):
+    escaped, control characters shown as visible codes, cut at `limit` with "…"."""
+    return html.escape(shown(text, limit), quote=False)
 
 
 def for_print(fig: go.Figure) -> go.Figure:
@@ -342,7 +348,7 @@ def _forest_rows(
             name = safe_text(labels.get(result.pilot_id, result.pilot_id))
             rows.append(
                 {
-                    "label": f"{name} · {effect.metric.replace('_', ' ')}",
+                    "label": f"{name} · {safe_text(effect.metric.replace('_', ' '))}",
                     "improvement": flip * effect.effect_pct,
                     "low": bounds[0],
                     "high": bounds[1],

@@ -15,18 +15,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pilotproof.plaintext import inert, shown, terminal
+
 #: Problems printed before "... and N more".
 MAX_PRINTED = 50
-
-#: What a spreadsheet reads as the start of a formula (OWASP "CSV injection"), as in the xlsx
-#: export; such text is written with a leading apostrophe so that it stays text.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+#: Characters of a name shown in `pilotproof pilots`' table before it is cut with "…".
+TABLE_CELL = 60
 
 
 def _open_store(args: argparse.Namespace):  # -> Store
@@ -69,16 +63,32 @@ def cmd_pilots(args: argparse.Namespace) -> int:
         records = records.astype(object).where(records.notna(), None)
         print(json.dumps(records.to_dict(orient="records"), indent=2, allow_nan=False))
     elif args.format == "csv":
-        for column in frame.columns[frame.dtypes.map(lambda t: t.kind not in "fMb")]:
-            frame[column] = frame[column].map(_inert, na_action="ignore")
-        sys.stdout.write(frame.to_csv(index=False, date_format="%Y-%m-%d"))
+        _write_csv(frame)
     elif frame.empty:
         print("No pilots yet: ingest a pilots file (pilot_id, go_live, ...)")
     else:
-        shown = frame[["pilot_id", "pilot_name", "company", "function", "go_live"]].copy()
-        shown["go_live"] = shown["go_live"].dt.strftime("%Y-%m-%d")
-        print(shown.fillna("").to_string(index=False))
+        table = frame[["pilot_id", "pilot_name", "company", "function", "go_live"]].copy()
+        table["go_live"] = table["go_live"].dt.strftime("%Y-%m-%d")
+        for column in ("pilot_id", "pilot_name", "company", "function"):
+            table[column] = table[column].map(lambda v: shown(v, TABLE_CELL), na_action="ignore")
+        print(table.fillna("").to_string(index=False))
     return 0
+
+
+def _write_csv(frame) -> None:
+    """The pilots as CSV through the `csv` module, which quotes a field holding a line break
+    (a bare CR too); formula-like text behind an apostrophe; control characters but line
+    breaks and tabs shown as visible codes, since this is printed to a terminal."""
+    import csv
+
+    text_columns = frame.columns[frame.dtypes.map(lambda t: t.kind not in "fMb")]
+    for column in text_columns:
+        frame[column] = frame[column].map(lambda v: inert(terminal(str(v))), na_action="ignore")
+    frame["go_live"] = frame["go_live"].dt.strftime("%Y-%m-%d")
+    cells = frame.astype(object).where(frame.notna(), "")
+    writer = csv.writer(sys.stdout)  # RFC 4180: CRLF rows; a field with CR or LF is quoted
+    writer.writerow(frame.columns)
+    writer.writerows(cells.itertuples(index=False))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -98,7 +108,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(to_json(results), indent=2, allow_nan=False))
     else:
-        sys.stdout.write(to_table(results))
+        sys.stdout.write(terminal(to_table(results)))
     return 0
 
 
@@ -117,14 +127,19 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"pilotproof: unknown pilot id: {', '.join(unknown)}", file=sys.stderr)
             return 1
         results = analyze_store(store, wanted)
+        problems: list[str] = []
         try:
-            path = write(args.out, results, store, args.format, wanted)
+            path = write(args.out, results, store, args.format, wanted, problems=problems)
         except (ExportError, OSError) as exc:
-            print(f"pilotproof report: {exc}", file=sys.stderr)
+            print(f"pilotproof report: {terminal(str(exc))}", file=sys.stderr)
             return 1
     scope = f"{len(wanted)} pilot(s)" if wanted else f"whole portfolio, {len(results)} pilots"
     print(f"wrote {path} ({args.format}, {scope}, {path.stat().st_size:,} bytes)")
-    return 0
+    # the file is written with a visible note where each missing part would be, but it is
+    # not the whole report: say what is missing and exit 1
+    for problem in problems:
+        print(f"pilotproof report: {terminal(problem)}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,16 +13,24 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
+from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.words import DECISION_LABELS, REASON_LABELS, VERDICT_LABELS
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+# Where GitHub-flavoured markdown turns bare text into a link: "scheme://", "www." and the "@"
+# of an e-mail address. Streamlit finds these after escapes are resolved, so escaping alone
+# leaves "https://x.test" a live link; an invisible word joiner in each breaks the pattern.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:(?<=www)(?=\.))|(?<=@)")
+WORD_JOINER = "\u2060"
 
 
 def md(text: object) -> str:
-    """User text made inert for Streamlit markdown: every markdown character escaped."""
+    """User text made inert for Streamlit markdown: control characters shown as visible codes,
+    every markdown character escaped, and no bare URL or e-mail address turned into a link."""
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    plain = _AUTOLINK.sub(WORD_JOINER, visible(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain)
 
 
 def nice(name: str) -> str:
@@ -43,17 +51,19 @@ def money(amount: float | None) -> str:
 
 
 def pilot_labels(pilots: pd.DataFrame) -> dict[str, str]:
-    """pilot_id -> "name (company)", unique even if two pilots share a name."""
+    """pilot_id -> "name (company)", unique even if two pilots share a name; names shown as
+    plain text (control characters visible, cut with "…")."""
     labels: dict[str, str] = {}
     for row in pilots.itertuples(index=False):
-        name = _text(row.pilot_name) or row.pilot_id
-        company = _text(row.company)
+        name = shown(_text(row.pilot_name) or row.pilot_id)
+        company = shown(_text(row.company), 60)
         labels[row.pilot_id] = f"{name} ({company})" if company else name
     seen: dict[str, int] = {}
     for label in labels.values():
         seen[label] = seen.get(label, 0) + 1
     return {
-        pid: (f"{label} [{pid}]" if seen[label] > 1 else label) for pid, label in labels.items()
+        pid: (f"{label} [{shown(pid, 40)}]" if seen[label] > 1 else label)
+        for pid, label in labels.items()
     }
 
 
@@ -168,8 +178,16 @@ def compare_table(
 
 def short(text: object, limit: int = 28) -> str:
     """Text cut to `limit` characters with an ellipsis, for chart titles."""
-    text = _text(text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shown(_text(text), limit)
+
+
+def pilot_title(summary: str, name: str) -> str:
+    """A pilot's action title as the app shows it: the name inside it as `pilot_labels` shows
+    names, the whole cut at TITLE_LIMIT, so a long name never hides the decision."""
+    title = summary.strip() or name
+    if name and shown(name) != name:
+        title = title.replace(name, shown(name))
+    return shown(title, TITLE_LIMIT)
 
 
 def decision_board_chart(board: pd.DataFrame):

@@ -55,8 +55,17 @@ def report_from_store(
     )
 
 
-def render(report: Report, fmt: Format, progress: Progress | None = None) -> bytes:
-    """Render a ready `Report` in one format."""
+def render(
+    report: Report,
+    fmt: Format,
+    progress: Progress | None = None,
+    problems: list[str] | None = None,
+) -> bytes:
+    """Render a ready `Report` in one format.
+
+    Parts that could not be drawn (a chart image in the PDF) are noted in the file where they
+    would be and, one line each, appended to `problems`.
+    """
     if fmt == "pptx":
         from pilotproof.export import pptx as writer
     elif fmt == "pdf":
@@ -67,6 +76,8 @@ def render(report: Report, fmt: Format, progress: Progress | None = None) -> byt
         from pilotproof.export import html as writer
     else:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "pdf":
+        return writer.render(report, progress, problems)
     return writer.render(report, progress)
 
 
@@ -77,17 +88,19 @@ def build(
     pilot_ids: Sequence[str] | None = None,
     progress: Progress | None = None,
     filters: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
 ) -> bytes:
     """The proof-of-value file for `pilot_ids` (None: every pilot in `results`) as bytes.
 
-    `progress(fraction, text)` is called as the export advances (fraction 0..1), for the app.
+    `progress(fraction, text)` is called as the export advances (fraction 0..1), for the app;
+    `problems` collects what could not be drawn (see `render`).
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     step = progress or (lambda fraction, text: None)
     step(0.0, "Collecting results")
     report = report_from_store(results, store, pilot_ids, filters)
-    return render(report, fmt, step)
+    return render(report, fmt, step, problems)
 
 
 def write(
@@ -98,13 +111,14 @@ def write(
     pilot_ids: Sequence[str] | None = None,
     progress: Progress | None = None,
     filters: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
 ) -> Path:
     """Build the export and save it to `path`; the format defaults to the path's suffix."""
     target = Path(path)
     chosen = fmt or target.suffix.lstrip(".").lower()
     if chosen not in FORMATS:
         raise ExportError(f"cannot tell the format of {target.name}; use one of {FORMATS}")
-    data = build(results, store, chosen, pilot_ids, progress, filters)  # type: ignore[arg-type]
+    data = build(results, store, chosen, pilot_ids, progress, filters, problems)  # type: ignore[arg-type]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return target

@@ -25,6 +25,7 @@ from analytics.results import (
     NetValue,
     PilotResult,
 )
+from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.words import (
     METHOD_LABELS,
     READINESS_LABELS,
@@ -178,6 +179,11 @@ class PilotSection:
         return DECISION_LABELS.get(self.decision, self.decision)
 
     @property
+    def id_text(self) -> str:
+        """The pilot id as shown (the id itself stays the key for lookups)."""
+        return shown(self.pilot_id, 40)
+
+    @property
     def reasons_text(self) -> str:
         return ", ".join(REASON_LABELS.get(r, r) for r in self.reasons)
 
@@ -307,7 +313,8 @@ def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, 
 
 
 def humanise(metric: str) -> str:
-    return metric.replace("_", " ")
+    """`cycle_time` -> `cycle time`; a metric named in a file is user text, shown as such."""
+    return shown(str(metric).replace("_", " "))
 
 
 # ---- building the content ---------------------------------------------------------------
@@ -406,10 +413,19 @@ def data_hash(observations: pd.DataFrame, pilots: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def action_title(result: PilotResult, name: str, headline: MetricEffect | None) -> str:
-    """The analysis' own summary when it gives one, else one built from the headline metric."""
+def action_title(
+    result: PilotResult, name: str, headline: MetricEffect | None, raw_name: str = ""
+) -> str:
+    """The analysis' own summary when it gives one, else one built from the headline metric.
+
+    The summary names the pilot as typed; that name is replaced by the shown one (`name`,
+    control characters visible and cut), so a long name never pushes the decision out.
+    """
     if result.summary.strip():
-        return result.summary.strip()
+        summary = result.summary.strip()
+        if raw_name and raw_name != name:
+            summary = summary.replace(raw_name, name)
+        return shown(summary, TITLE_LIMIT)
     verdict_phrase = {
         "scale": "ready to scale",
         "fix": "fix before scaling",
@@ -449,29 +465,30 @@ def _section(
     units: Mapping[str, str],
     events: pd.DataFrame | None,
 ) -> PilotSection:
-    name = _text(info.get("pilot_name")) or result.pilot_id
+    raw_name = _text(info.get("pilot_name")) or result.pilot_id
+    name = shown(raw_name)
     headline = headline_effect(result)
     effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
     checks = tuple(
         _check_row(result.pilot_id, e.metric, c) for e in result.metrics for c in e.checks
     )
     readiness = tuple(
-        ReadinessRow(f, READINESS_LABELS.get(f, f), _text(info.get(f)) or None)
+        ReadinessRow(f, READINESS_LABELS.get(f, f), _long_text(info.get(f)) or None)
         for f in READINESS_FIELDS
     )
     go_live = info.get("go_live")
     return PilotSection(
         pilot_id=result.pilot_id,
         name=name,
-        company=_text(info.get("company")),
-        function=_text(info.get("function")),
-        vendor=_text(info.get("vendor")),
+        company=shown(_text(info.get("company"))),
+        function=shown(_text(info.get("function"))),
+        vendor=shown(_text(info.get("vendor"))),
         go_live=pd.Timestamp(go_live) if go_live is not None and not pd.isna(go_live) else None,
         monthly_cost=_number(info.get("monthly_cost")),
         annual_volume=_number(info.get("annual_volume")),
         decision=result.decision,
         reasons=tuple(result.reasons),
-        action_title=action_title(result, name, headline),
+        action_title=action_title(result, name, headline, raw_name),
         headline=headline,
         effects=effects,
         checks=checks,
@@ -505,7 +522,7 @@ def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
         threshold_pct=effect.threshold_pct,
         tolerance_pct=effect.tolerance_pct,
         reasons=tuple(effect.reasons),
-        note=effect.note,
+        note=shown(effect.note, TEXT_LIMIT),
     )
 
 
@@ -518,7 +535,7 @@ def _check_row(pilot_id: str, metric: str, check: CheckResult) -> CheckRow:
         passed=check.passed,
         statistic=check.statistic,
         p_value=check.p_value,
-        explanation=check.explanation,
+        explanation=shown(check.explanation, TEXT_LIMIT),
     )
 
 
@@ -552,10 +569,11 @@ def _data_as_of(observations: pd.DataFrame) -> str:
 def _scope(
     chosen: Sequence[str], asked: Sequence[str] | None, filters: Mapping[str, str] | None
 ) -> str:
-    shown = ", ".join(chosen[:8]) + (f" and {len(chosen) - 8} more" if len(chosen) > 8 else "")
-    scope = f"Pilots: {shown}" if asked else f"Whole portfolio ({len(chosen)} pilots: {shown})"
+    ids = ", ".join(shown(pid, 40) for pid in chosen[:8])
+    ids += f" and {len(chosen) - 8} more" if len(chosen) > 8 else ""
+    scope = f"Pilots: {ids}" if asked else f"Whole portfolio ({len(chosen)} pilots: {ids})"
     if filters:
-        scope += "; filters: " + ", ".join(f"{k}={v}" for k, v in filters.items())
+        scope += "; filters: " + ", ".join(f"{k}={shown(v, 40)}" for k, v in filters.items())
     return scope
 
 
@@ -574,6 +592,11 @@ def _text(value: object) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def _long_text(value: object) -> str:
+    """A paragraph someone typed (a readiness answer): line breaks kept, cut at TEXT_LIMIT."""
+    return shown(_text(value), TEXT_LIMIT, one_line=False)
 
 
 def _number(value: object) -> float | None:

@@ -74,7 +74,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     if report.is_selection:
         parts.append(_comparison(report))
     for i, pilot in enumerate(report.pilots):
-        step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.pilot_id}")
+        step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.id_text}")
         parts.append(_pilot(pilot, report))
     parts.append(_footer(report))
     parts.append("</body></html>")
@@ -129,7 +129,7 @@ def _comparison(report: Report) -> str:
 
 
 def _pilot(p: PilotSection, report: Report) -> str:
-    facts = [p.pilot_id, p.company, p.function, f"vendor {p.vendor}" if p.vendor else ""]
+    facts = [p.id_text, p.company, p.function, f"vendor {p.vendor}" if p.vendor else ""]
     if p.go_live is not None:
         facts.append(f"go-live {p.go_live:%Y-%m-%d}")
     meta = " &middot; ".join(escape(x) for x in facts if x)

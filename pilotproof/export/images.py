@@ -35,10 +35,19 @@ class FigureSpec:
 
 @dataclass(frozen=True)
 class Rendered:
-    """PNG bytes per figure (None where rendering failed) and why it failed, if it did."""
+    """PNG bytes per figure (None where rendering failed) and, per figure, why it failed
+    ("" where it did not). `problem` is set when no figure could be rendered at all."""
 
     pngs: tuple[bytes | None, ...]
     problem: str = ""
+    problems: tuple[str, ...] = ()
+
+    def why(self, index: int) -> str:
+        """Why figure `index` has no image ("" if it has one)."""
+        if self.pngs[index] is not None:
+            return ""
+        found = self.problems[index] if index < len(self.problems) else ""
+        return found or self.problem or "no image"
 
 
 def render_pngs(
@@ -61,11 +70,15 @@ def render_pngs(
         tabs = max(1, min(TABS, len(specs), os.cpu_count() or 1))
         async with kaleido.Kaleido(n=tabs, timeout=120) as session:
 
-            async def one(spec: FigureSpec) -> bytes:
+            async def one(spec: FigureSpec) -> bytes | Exception:
+                # a figure that fails is that figure's failure only: the others still render
                 nonlocal done
                 opts = {"format": "png", "width": spec.width, "height": spec.height}
                 opts["scale"] = scale
-                png = await session.calc_fig(charts.for_print(spec.figure), opts=opts)
+                try:
+                    png = await session.calc_fig(charts.for_print(spec.figure), opts=opts)
+                except Exception as error:  # kaleido raises many kinds; report any
+                    png = error
                 done += 1
                 events.put(("progress", done / len(specs), f"Chart {done} of {len(specs)}"))
                 return png
@@ -94,10 +107,23 @@ def render_pngs(
     if "error" in outcome:
         error = outcome["error"]
         log.warning("chart images could not be rendered: %s", error)
-        reason = f"chart images unavailable ({type(error).__name__}: {error})"
+        reason = f"chart images unavailable ({_reason(error)})"  # type: ignore[arg-type]
         return Rendered((None,) * len(specs), reason[:300])
-    pngs = outcome["pngs"]
-    return Rendered(tuple(compact(p) if compact_pngs else p for p in pngs))  # type: ignore[union-attr]
+    images: list[bytes | None] = []
+    problems: list[str] = []
+    for png in outcome["pngs"]:  # type: ignore[union-attr]
+        if isinstance(png, Exception) or not png:
+            log.warning("a chart image could not be rendered: %s", png)
+            images.append(None)
+            problems.append(_reason(png) if isinstance(png, Exception) else "empty image")
+        else:
+            images.append(compact(png) if compact_pngs else png)
+            problems.append("")
+    return Rendered(tuple(images), problems=tuple(problems))
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 def compact(png: bytes, colors: int = 64) -> bytes:

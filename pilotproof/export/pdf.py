@@ -40,9 +40,11 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.doctemplate import LayoutError
 
 from analytics.results import ChartSeries
 from pilotproof import charts
+from pilotproof.export import ExportError
 from pilotproof.export.content import (
     PilotSection,
     Report,
@@ -53,6 +55,7 @@ from pilotproof.export.content import (
     pct,
 )
 from pilotproof.export.images import FigureSpec, render_pngs
+from pilotproof.plaintext import shown, visible
 from pilotproof.words import CHECK_LABELS, VERDICT_LABELS
 
 Progress = Callable[[float, str], None]
@@ -114,13 +117,23 @@ STYLES = {
 }
 
 
-def render(report: Report, progress: Progress | None = None) -> bytes:
-    """The report as a PDF, returned as bytes."""
+def render(
+    report: Report, progress: Progress | None = None, problems: list[str] | None = None
+) -> bytes:
+    """The report as a PDF, returned as bytes.
+
+    A chart that cannot be drawn leaves a visible note in its place and a line in `problems`
+    (which pilot, which chart, why); the rest of the report is unaffected.
+    """
     step = progress or (lambda fraction, text: None)
     step(0.02, "Preparing charts")
     specs, slots = _figures(report)
     rendered = render_pngs(specs, lambda f, text: step(0.05 + 0.75 * f, text))
     images = {key: rendered.pngs[i] for i, key in enumerate(slots)}
+    why = {key: rendered.why(i) for i, key in enumerate(slots) if rendered.pngs[i] is None}
+    failed = [_failure(report, key, reason) for key, reason in why.items()]
+    if problems is not None:
+        problems.extend(failed)
     step(0.85, "Laying out pages")
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
@@ -138,13 +151,19 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     doc.addPageTemplates(
         [PageTemplate(id="page", frames=[frame], onPage=_footer(report.footer.text))]
     )
-    story: list = _summary(report, rendered.problem)
+    story: list = _summary(report, failed)
     if report.is_selection:
-        story += [PageBreak(), *_comparison(report, images.get("forest"), rendered.problem)]
+        story += [PageBreak(), *_comparison(report, images.get("forest"), why.get("forest"))]
     for pilot in report.pilots:
         story.append(PageBreak())
-        story.append(_pilot_page(pilot, images, rendered.problem))
-    doc.build(story)
+        story.append(_pilot_page(pilot, images, why))
+    try:
+        doc.build(story)
+    except LayoutError as error:  # text is cut before layout, so this is a bug, said plainly
+        raise ExportError(
+            "the PDF could not be laid out: some text does not fit on a page "
+            f"({str(error).splitlines()[0][:120]})"
+        ) from error
     step(1.0, "Done")
     return buffer.getvalue()
 
@@ -190,7 +209,16 @@ def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | s
 # ---- pages ---------------------------------------------------------------------------------
 
 
-def _summary(report: Report, problem: str) -> list:
+def _failure(report: Report, key: tuple[str, str] | str, reason: str) -> str:
+    if key == "forest":
+        return f"comparison chart not drawn: {reason}"
+    kind, pilot_id = key
+    what = {"series": "series chart", "bridge": "net value chart"}.get(kind, kind)
+    names = report.labels
+    return f"{what} of pilot {shown(pilot_id, 40)} ({names.get(pilot_id, '')}) not drawn: {reason}"
+
+
+def _summary(report: Report, failed: list[str]) -> list:
     story: list = [
         Paragraph(escape(report.title), STYLES["title"]),
         Spacer(1, 2 * mm),
@@ -227,8 +255,12 @@ def _summary(report: Report, problem: str) -> list:
     table = _Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(_grid(fills))
     story.append(table)
-    if problem:
-        story += [Spacer(1, 3 * mm), _p(f"Note: {problem}", "meta")]
+    if failed:
+        shown_failures = "; ".join(failed[:5]) + (
+            f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        )
+        note = f"Note: {len(failed)} chart(s) could not be drawn: {shown_failures}"
+        story += [Spacer(1, 3 * mm), _p(note, "fail")]
     return story
 
 
@@ -253,7 +285,7 @@ def _decision_tiles(report: Report) -> list:
     return [tiles]
 
 
-def _comparison(report: Report, png: bytes | None, problem: str) -> list:
+def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
     story: list = [
         Paragraph("Side-by-side comparison", STYLES["h1"]),
         Paragraph(
@@ -297,7 +329,7 @@ def _comparison(report: Report, png: bytes | None, problem: str) -> list:
     return story
 
 
-def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
+def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
     chip = _Table([[_p(p.decision_label, "chip")]], colWidths=[36 * mm])
     chip.setStyle(
         TableStyle(
@@ -308,7 +340,7 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
             ]
         )
     )
-    meta_parts = [p.name, p.pilot_id, p.company, p.function, p.vendor and f"vendor {p.vendor}"]
+    meta_parts = [p.name, p.id_text, p.company, p.function, p.vendor and f"vendor {p.vendor}"]
     if p.go_live is not None:
         meta_parts.append(f"go-live {p.go_live:%Y-%m-%d}")
     if p.reasons:
@@ -330,7 +362,12 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
                 f"{label}: observed vs counterfactual{display_series(p.headline, p.go_live)[1]}",
                 "h2",
             ),
-            _image(series_png, left_width, left_width * SERIES_PX[1] / SERIES_PX[0], problem),
+            _image(
+                series_png,
+                left_width,
+                left_width * SERIES_PX[1] / SERIES_PX[0],
+                why.get(("series", p.pilot_id)),
+            ),
         ]
     else:
         chart = _p("No series to chart: the value metric has no data yet.", "meta")
@@ -372,7 +409,7 @@ def _pilot_page(p: PilotSection, images: dict, problem: str) -> KeepInFrame:
                 images[bridge_key],
                 bridge_w - 4 * mm,
                 (bridge_w - 4 * mm) * BRIDGE_PX[1] / BRIDGE_PX[0],
-                problem,
+                why.get(bridge_key),
             ),
         ]
     else:
@@ -501,12 +538,12 @@ def _readiness_table(p: PilotSection, width: float) -> list:
 
 def _p(text: object, style: str = "cell") -> Paragraph:
     """User text is escaped: reportlab paragraphs parse their own markup."""
-    return Paragraph(escape(str(text)), STYLES[style])
+    return Paragraph(escape(visible(text, one_line=False)).replace("\n", "<br/>"), STYLES[style])
 
 
-def _image(png: bytes | None, width: float, height: float, problem: str):
+def _image(png: bytes | None, width: float, height: float, problem: str | None):
     if png is None:
-        return _p(f"[Chart not rendered: {problem or 'no image'}]", "meta")
+        return _p(f"[Chart not drawn: {problem or 'no image'}]", "fail")
     return Image(io.BytesIO(png), width=width, height=height)
 
 

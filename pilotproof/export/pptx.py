@@ -62,7 +62,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
         step(0.1, "Comparison")
         _comparison(deck, report)
     for i, pilot in enumerate(report.pilots):
-        step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.pilot_id}")
+        step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.id_text}")
         _evidence(deck, report, pilot)
         _checks(deck, report, pilot)
     buffer = io.BytesIO()
@@ -262,7 +262,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         x
         for x in (
             p.name,
-            p.pilot_id,
+            p.id_text,
             p.function,
             p.vendor,
             f"go-live {p.go_live:%Y-%m-%d}" if p.go_live is not None else "",

@@ -34,6 +34,7 @@ from pilotproof.export.content import (
     money,
     waterfall_parts,
 )
+from pilotproof.plaintext import is_formula_like, visible
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -50,12 +51,21 @@ class _TextOnlyWorkbook:
         options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
         workbook = xlsxwriter.Workbook(xlsx_file, options)
         worksheet = workbook.add_worksheet()
+        self._quoted = workbook.add_format({"quote_prefix": True})
         yield workbook, worksheet
         workbook.close()
 
 
 class _CategoryWriter(_TextOnlyWorkbook, CategoryWorkbookWriter):
-    pass
+    def _write_cat_column(self, worksheet, col, level, num_format):
+        """Categories (pilot names) written as text; formula-like ones with Excel's quote
+        prefix too, so they stay text when someone edits the chart's data in PowerPoint."""
+        worksheet.set_column(col, col, 10)
+        for off, name in level:
+            if isinstance(name, str) and is_formula_like(name):
+                worksheet.write_string(off + 1, col, name, self._quoted)
+            else:
+                worksheet.write(off + 1, col, name, num_format)
 
 
 class _XyWriter(_TextOnlyWorkbook, XyWorkbookWriter):
@@ -75,8 +85,9 @@ class SafeXyChartData(XyChartData):
 
 
 def clean(text: object) -> str:
-    """Text python-pptx can store: characters XML forbids are dropped."""
-    return _XML_INVALID.sub("", str(text))
+    """Text python-pptx can store: control characters shown as visible codes (line breaks
+    kept), and any other character XML forbids dropped."""
+    return _XML_INVALID.sub("", visible(text, one_line=False))
 
 
 def rgb(hex_color: str) -> RGBColor:

@@ -29,19 +29,18 @@ from pilotproof.export.content import (
     threshold_levels,
     waterfall_parts,
 )
+from pilotproof.plaintext import is_formula_like, visible
 from pilotproof.words import CHECK_LABELS
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 Progress = Callable[[float, str], None]
+CELL_LIMIT = 32_767  # Excel's most characters in one cell
 
 
-def is_formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
-
-
-def chart_text(text: str) -> str:
-    """Chart titles and series names starting with `=` are read by xlsxwriter as cell ranges."""
-    return " " + text if is_formula_like(text) else text
+def cell_text(value: object) -> str:
+    """Text for a cell: control characters shown as visible codes (line breaks kept), cut
+    visibly at Excel's limit instead of silently by the writer."""
+    text = visible(value, one_line=False)
+    return text if len(text) <= CELL_LIMIT else text[: CELL_LIMIT - 1] + "…"
 
 
 class _Writer:
@@ -85,7 +84,7 @@ class _Writer:
             else:
                 sheet.write_datetime(row, col, pd.Timestamp(value).to_pydatetime(), self.date)
         else:
-            text = str(value)
+            text = cell_text(value)
             if is_formula_like(text):
                 fmt = self._quoted[None if fmt is None else id(fmt)]
             sheet.write_string(row, col, text, fmt)
@@ -138,7 +137,7 @@ class _Writer:
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             cells = [v if math.isfinite(v) else None for v in values.to_numpy(dtype=float)]
             return Worksheet.write_number, cells, None
-        texts = [_plain(v) for v in values]
+        texts = [None if (t := _plain(v)) is None else cell_text(t) for v in values]
         formats = {
             t: self._quoted[None] for t in set(texts) if isinstance(t, str) and is_formula_like(t)
         }
@@ -489,13 +488,21 @@ def _chart_sheet(writer: _Writer, report: Report, spans: dict[str, tuple[int, in
         writer.cell(sheet, row, 0, p.action_title, writer.title)
         if p.pilot_id in spans and p.headline is not None:
             first, last = spans[p.pilot_id]
-            sheet.insert_chart(row + 1, 0, _series_chart(writer.book, p, first, last))
+            # the chart's title is read from a cell: xlsxwriter takes any title string of the
+            # form "text!A1" for a cell reference, so a name like "Ops!AB12" would break the
+            # workbook and "=cmd|' /C calc'!A0" would become a live <c:f> reference
+            writer.cell(sheet, row, TITLE_COL, f"{p.name}: {humanise(p.headline.metric)}")
+            chart = _series_chart(writer.book, p, first, last, ["Charts", row, TITLE_COL])
+            sheet.insert_chart(row + 1, 0, chart)
         if p.net_value is not None:
             sheet.insert_chart(row + 1, 11, _bridge_chart(writer, sheet, p, row + 1))
         row += 22
 
 
-def _series_chart(book: Workbook, pilot, first: int, last: int):
+TITLE_COL = 26  # beyond the bridge chart's data (columns 20-24)
+
+
+def _series_chart(book: Workbook, pilot, first: int, last: int, title_cell: list):
     chart = book.add_chart({"type": "line"})
     dates = ["Series", first, 2, last, 2]
     styles = (
@@ -515,10 +522,10 @@ def _series_chart(book: Workbook, pilot, first: int, last: int):
             }
         )
     h = pilot.headline
-    chart.set_title({"name": chart_text(f"{pilot.name}: {humanise(h.metric)}"[:200])})
+    chart.set_title({"name": title_cell})
     go_live = f" (go-live {pilot.go_live:%Y-%m-%d})" if pilot.go_live is not None else ""
     chart.set_x_axis({"date_axis": True, "num_format": "mmm yy", "name": "Date" + go_live})
-    chart.set_y_axis({"name": humanise(h.metric)})
+    chart.set_y_axis({"name": _literal(humanise(h.metric))})
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     chart.set_size({"width": 720, "height": 380})
@@ -543,15 +550,15 @@ def _bridge_chart(writer: _Writer, sheet: Worksheet, pilot, row: int):
             sheet.write_number(row + i, col + j, value)
     chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
     colors = (DECISION_COLORS["scale"], DECISION_COLORS["stop"], "#0072B2")
-    for j, visible in ((1, False), (2, True), (3, False), (4, True)):
+    for j, drawn in ((1, False), (2, True), (3, False), (4, True)):
         chart.add_series(
             {
                 "name": ["Charts", row, col + j],
                 "categories": ["Charts", row + 1, col, row + 3, col],
                 "values": ["Charts", row + 1, col + j, row + 3, col + j],
-                "fill": {"none": True} if not visible else {"color": "#0072B2"},
+                "fill": {"none": True} if not drawn else {"color": "#0072B2"},
                 "border": {"none": True},
-                "points": [{"fill": {"color": c}} for c in colors] if visible else None,
+                "points": [{"fill": {"color": c}} for c in colors] if drawn else None,
             }
         )
     chart.set_title({"name": "Annualised net value bridge"})
@@ -593,6 +600,12 @@ def _excel_footer(report: Report) -> str:
     if len(text) > room:
         text = text[: room - 3] + "..."
     return "&L" + text + right
+
+
+def _literal(text: str) -> str:
+    """Axis names are not read from cells in xlsxwriter; one that reads as a reference
+    ("x!A1") gets a zero-width joiner after its "!", which keeps it literal."""
+    return text.replace("!", "!\u2060")
 
 
 def _column_range(sheet: str, col: int, n: int) -> str:

@@ -39,3 +39,14 @@ def test_progress_is_reported_from_the_calling_thread():
     specs = [FigureSpec(go.Figure(go.Bar(y=[i])), 200, 150) for i in range(3)]
     render_pngs(specs, lambda f, text: threads.add(threading.current_thread()), scale=1.0)
     assert threads == {threading.current_thread()}  # Streamlit draws only from its own thread
+
+
+def test_a_figure_that_fails_is_that_figure_alone():
+    # plotly.js refuses a category holding ESC/BEL; it once took every chart of the PDF with it
+    ok = go.Figure(go.Scatter(x=[1, 2], y=[1, 2]))
+    bad = go.Figure(go.Scatter(x=[1, 2], y=["Ctrl \x1b]0;x\x07 name", "b"]))
+    specs = [FigureSpec(ok, 300, 200), FigureSpec(bad, 300, 200), FigureSpec(ok, 300, 200)]
+    rendered = render_pngs(specs, scale=1.0)
+    assert rendered.pngs[0] is not None and rendered.pngs[2] is not None
+    assert rendered.pngs[1] is None
+    assert rendered.why(0) == "" and "plotly.js error" in rendered.why(1)

@@ -56,3 +56,27 @@ def test_user_text_is_printed_not_parsed(reader, evil_name):
     text = " ".join(_text(p) for p in reader.pages)
     assert evil_name in text
     assert "Triage <b>bot</b>" in text
+
+
+def test_a_chart_that_cannot_be_drawn_is_noted_and_reported(report, monkeypatch):
+    from pilotproof.export import images
+
+    real = images.render_pngs
+
+    def second_fails(specs, progress=None, **kw):
+        done = real(specs, progress, **kw)
+        pngs = list(done.pngs)
+        pngs[1] = None
+        problems = ["", "KaleidoError: plotly.js error", *[""] * (len(pngs) - 2)]
+        return images.Rendered(tuple(pngs), problems=tuple(problems))
+
+    monkeypatch.setattr(pdf, "render_pngs", second_fails)
+    problems: list[str] = []
+    reader = PdfReader(io.BytesIO(pdf.render(report, problems=problems)))
+    assert problems == ["series chart of pilot P1 (Support assistant) not drawn: "
+                        "KaleidoError: plotly.js error"]  # fmt: skip
+    text = " ".join(_text(p) for p in reader.pages)
+    assert "Chart not drawn: KaleidoError: plotly.js error" in text
+    assert "1 chart(s) could not be drawn" in _text(reader.pages[0])
+    # the others are still there: forest, P1's bridge, P2's series and bridge
+    assert [len(page.images) for page in reader.pages] == [0, 1, 1, 2, 0]

@@ -227,7 +227,10 @@ def test_upload_validates_commits_and_undoes(sample_db):
     assert {"pilots.csv", "metrics.csv"} <= set(history["file_name"])
     newest = int(history.loc[history["file_name"] == "pilots.csv", "upload_id"].max())
     app.selectbox(key="undo_id").set_value(newest)
-    next(b for b in app.button if b.label == "Undo this upload").click().run()
+    next(b for b in app.button if b.label == "Undo this upload…").click().run()
+    assert "UP-1" in set(store_for(sample_db).pilots()["pilot_id"])  # not before confirming
+    assert any(r"pilots\.csv\: the pilots file for pilot UP\-1" in w.value for w in app.warning)
+    next(b for b in app.button if b.label == f"Yes, undo upload #{newest}").click().run()
     assert not app.exception
     assert "UP-1" not in set(store_for(sample_db).pilots()["pilot_id"])
 

@@ -131,3 +131,28 @@ def test_decision_board_chart_stacks_decisions_in_their_colours():
     assert [t.marker.color for t in fig.data] == list(DECISION_COLORS.values())
     assert fig.data[0].y[0] == "A &lt;b&gt; · x"  # user text inert in plotly labels
     assert fig.layout.barmode == "stack"
+
+
+# The literal-autolink patterns of mdast-util-gfm-autolink-literal (remark-gfm, which Streamlit's
+# markdown uses), run on the text after escapes are resolved, as remark does.
+GFM_URL = r"(?i)(https?://|www(?=\.))[-.\w]+"
+GFM_EMAIL = r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["See https://evil.test/x", "www.evil.test", "HTTP://X.TEST", "mail a@evil.test now"],
+)
+def test_md_never_turns_a_url_or_address_into_a_link(name):
+    import re
+
+    resolved = re.sub(r"\\(.)", r"\1", md(name))  # what the markdown parser sees as text
+    assert not re.search(GFM_URL, resolved) and not re.search(GFM_EMAIL, resolved)
+    assert resolved.replace("\u2060", "") == name  # and the text reads exactly as typed
+
+
+def test_md_and_labels_show_control_characters_and_cut_long_names():
+    assert md("a\x1b[2Jb") == "a<ESC>\\[2Jb".replace("<", "\\<").replace(">", "\\>")
+    pilots = pd.DataFrame({"pilot_id": ["a"], "pilot_name": ["x" * 500], "company": ["\x07"]})
+    label = pilot_labels(pilots)["a"]
+    assert label.endswith("… (<BEL>)") and len(label) < 140

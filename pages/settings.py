@@ -2,6 +2,7 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.store import StoreError
+from pilotproof.store.catalog import normalise_metric
 from pilotproof.views import changed_thresholds, md, nice, valid_metric_name
 
 st.title("Settings")
@@ -56,16 +57,16 @@ with st.form("override", border=True):
 st.subheader("Add a custom metric")
 with st.form("add_metric", clear_on_submit=True):
     left, right = st.columns(2)
-    metric_name = left.text_input("Metric name (letters, digits, underscores)", max_chars=40)
+    metric_name = left.text_input("Metric name (e.g. Handle Time)", max_chars=40)
     unit = right.text_input("Unit", max_chars=20)
     direction = left.radio("Better is", ["lower_is_better", "higher_is_better"], format_func=nice)
     kind = right.radio("Kind", ["value", "guardrail", "activity"])
     threshold_pct = left.number_input("Threshold %", 0.0, 100.0, 10.0, key="new_threshold")
     tolerance_pct = right.number_input("Tolerance %", 0.0, 100.0, 5.0, key="new_tolerance")
     if st.form_submit_button("Add metric"):
-        metric_name = metric_name.strip().lower()
+        metric_name = normalise_metric(metric_name)  # "Handle Time" is handle_time everywhere
         if not valid_metric_name(metric_name):
-            st.error("Name the metric in lower-case letters, digits and underscores: cycle_time.")
+            st.error("Name the metric with letters, digits, spaces or underscores: Handle Time.")
         elif metric_name in set(catalog["metric"]):
             st.error("That metric is already in the catalog; edit its threshold above.")
         else:

@@ -1,54 +1,107 @@
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
-from pilotproof import ui
-from pilotproof.store import IngestError, StoreError
-from pilotproof.views import csv_headers, md
+from pilotproof import ui, uploading
+from pilotproof.store import (
+    WORKBOOK_SUFFIXES,
+    IngestError,
+    ReadOptions,
+    StoreError,
+    file_headers,
+    sheet_names,
+)
+from pilotproof.store.catalog import DIRECTIONS
+from pilotproof.views import md
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
-COLUMNS = ["pilot_id", "date", "metric", "value", "group", "unit", "segment", "volume", "direction"]
+TYPES = ["csv", *(s.lstrip(".") for s in WORKBOOK_SUFFIXES)]
 
 st.title("Upload")
 st.caption(
-    "Drop CSV exports: long metrics (one row per pilot, metric and date), wide metrics (one "
-    "column per metric) or a pilots file. Every file is checked before anything is written."
+    "Drop exports as they come: CSV files or Excel / OpenDocument workbooks, with long metrics "
+    "(one row per pilot, metric and date), wide metrics (one column per metric) or pilots. "
+    "Every file is checked before anything is written."
 )
 store = ui.store()
 files = st.file_uploader(
-    f"CSV files, up to {LIMIT_MB} MB each", type=["csv"], accept_multiple_files=True, key="files"
+    f"CSV or workbook files, up to {LIMIT_MB} MB each", type=TYPES, accept_multiple_files=True
 )
 too_big = [f.name for f in files or [] if f.size > LIMIT_MB * 1024 * 1024]
 if too_big:
     st.error(f"Over the {LIMIT_MB} MB limit; split or filter first: {md(', '.join(too_big))}")
 files = [f for f in files or [] if f.name not in too_big]
 
-mapping: dict[str, str] = {}
 if files:
     payload = [(f.name, f.getvalue()) for f in files]
-    with st.expander("Column mapping, for exports whose headers differ (Zendesk, Jira, Excel)"):
+    sheets: dict[str, str] = {}
+    for name, data in payload:
+        if name.lower().endswith(WORKBOOK_SUFFIXES):
+            try:
+                found = sheet_names(name, data)
+            except IngestError:
+                continue  # the validation below says what is wrong with it
+            if len(found) > 1:
+                sheets[name] = st.selectbox(f"Sheet of {md(name)}", found, key=f"sheet:{name}")
+    applied = replace(st.session_state.get("read_options") or ReadOptions(), sheets=sheets)
+    key = uploading.applied_key(payload, applied) + str(ui.version())
+    if st.session_state.get("report_key") != key:  # validate once per upload and mapping
+        st.session_state["report"] = store.validate(payload, applied)
+        st.session_state["report_key"] = key
+    report = st.session_state["report"]
+
+    with st.expander("Column mapping, for exports whose headers differ", expanded=not report.ok):
         saved = store.mappings()
         choice = st.selectbox("Saved mapping", ["(none)", *saved], key="mapping_name")
-        targets = ["", *dict.fromkeys([*COLUMNS, *ui.pilots().columns, *ui.catalog()["metric"]])]
-        headers = sorted({h for _, data in payload for h in csv_headers(data)})
-        start = pd.DataFrame({"column in file": headers})
-        known = saved.get(choice, {})
-        start["pilotproof column"] = [known.get(h, "") for h in headers]
+        headers = {h for n, d in payload for h in file_headers(n, d, sheets.get(n))}
+        pilot_fields = ui.pilots().columns
         edited = st.data_editor(
-            start,
-            column_config={"pilotproof column": st.column_config.SelectboxColumn(options=targets)},
-            disabled=["column in file"],
+            uploading.mapping_table(sorted(headers), saved.get(choice, {})),
+            column_config={
+                uploading.TARGET: st.column_config.SelectboxColumn(
+                    options=uploading.targets(pilot_fields, ui.catalog()["metric"])
+                ),
+                uploading.NEW: st.column_config.TextColumn(max_chars=40),
+                uploading.BETTER: st.column_config.SelectboxColumn(options=["", *DIRECTIONS]),
+            },
+            disabled=[uploading.SOURCE],
             hide_index=True,
             key="mapping_editor",
         )
-        mapping = {
-            src: dst for src, dst in zip(edited.iloc[:, 0], edited.iloc[:, 1], strict=True) if dst
-        }
+        labels = ui.labels()
+        left, right = st.columns(2)
+        whole = left.selectbox(
+            "The whole file is one pilot",
+            ["", *labels],
+            format_func=lambda p: labels.get(p, "No: the file has a pilot column"),
+            key="whole_pilot",
+        )
+        order = right.radio(
+            "Dates like 06/01/2025",
+            list(uploading.DATE_ORDER_LABELS),
+            format_func=uploading.DATE_ORDER_LABELS.get,
+            key="date_order",
+        )
+        draft, errors = uploading.options_from(edited, whole, order, sheets)
+        for error in errors:
+            st.warning(md(error))
+        sample = store.preview(payload, draft)
+        if sample.preview is not None:
+            st.caption("The first rows as this mapping reads them")
+            st.dataframe(sample.preview, hide_index=True, width="stretch")
+        elif sample.problems:
+            st.info(f"No preview yet: {md(sample.problems[0])}")
+        if st.button("Apply mapping", type="primary", disabled=bool(errors)):
+            st.session_state["read_options"] = draft
+            st.rerun()
         name = st.text_input("Save this mapping as", key="mapping_save_name", max_chars=60)
-        if st.button("Save mapping", disabled=not (name and mapping)):
-            store.save_mapping(name, mapping)
-            st.success(f"Mapping saved ({len(mapping)} columns).")
+        if st.button("Save mapping", disabled=not (name and draft.columns)):
+            store.save_mapping(name, dict(draft.columns))
+            st.session_state["read_options"] = draft
+            st.toast(f"Mapping saved ({len(draft.columns)} columns) and applied.")
+            st.rerun()
 
-    report = store.validate(payload, mapping or None)
     st.subheader("Validation")
     st.dataframe(
         pd.DataFrame(report.kind.items(), columns=["file", "detected as"]), hide_index=True
@@ -73,7 +126,7 @@ if files:
         bar = st.progress(0.0, text="Writing…")
         try:
             done = store.ingest(
-                payload, user="app", mapping=mapping or None, progress=ui.progress_callback(bar)
+                payload, user="app", mapping=applied, progress=ui.progress_callback(bar)
             )
         except IngestError as error:
             st.error(f"Nothing written: {error.total} problems.")
@@ -81,6 +134,9 @@ if files:
         else:
             bar.progress(1.0, text="Done")
             st.success(md(done.summary))
+            if done.upload_ids:  # the undo selector offers what was just written
+                st.session_state["undo_id"] = done.upload_ids[-1]
+            st.session_state.pop("undo_confirm", None)
 
 st.subheader("Upload history")
 history = ui.uploads()
@@ -97,17 +153,33 @@ else:
             "uploaded_at": st.column_config.DatetimeColumn("uploaded", format="YYYY-MM-DD HH:mm"),
         },
     )
-    # undo goes newest first, so the newest upload is the one offered
     undoable = history[history["outcome"] == "ok"].sort_values("upload_id", ascending=False)
-    names = dict(zip(undoable["upload_id"], undoable["file_name"], strict=True))
+    names = {int(i): n for i, n in zip(undoable["upload_id"], undoable["file_name"], strict=True)}
+    if st.session_state.get("undo_id") not in names:
+        st.session_state.pop("undo_id", None)  # undone meanwhile: back to the newest
     undo = st.selectbox(
         "Upload to undo", list(names), format_func=lambda i: f"#{i} {names[i]}", key="undo_id"
     )
-    if st.button("Undo this upload", disabled=not names):
-        try:
-            store.undo_upload(int(undo))
-        except StoreError as error:
-            st.error(md(error))
-        else:
-            st.toast(f"Upload #{undo} undone.")
+    if st.button("Undo this upload…", disabled=not names):
+        st.session_state["undo_confirm"] = int(undo)
+    confirm = st.session_state.get("undo_confirm")
+    if confirm in names:
+        detail = store.upload_detail(confirm)
+        st.warning(
+            f"Undo {md(detail.description)}? Its rows are removed and any rows it replaced "
+            "come back.",
+            icon=":material/undo:",
+        )
+        yes, no = st.columns(2)
+        if yes.button(f"Yes, undo upload #{confirm}", type="primary"):
+            st.session_state.pop("undo_confirm")
+            try:
+                store.undo_upload(confirm)
+            except StoreError as error:
+                st.error(md(error))
+            else:
+                st.toast(f"Upload #{confirm} undone: {md(detail.file_name)}.")
+                st.rerun()
+        if no.button("Cancel"):
+            st.session_state.pop("undo_confirm")
             st.rerun()

@@ -14,7 +14,7 @@ from .database import REPO_ROOT, IngestResult, Store, UploadDetail, default_db_p
 from .errors import IngestError, Problem, StoreError
 from .formats import DATE_ORDERS, DateOrder
 from .ingest import ValidationReport, validate_files
-from .reading import IGNORE, ReadOptions
+from .reading import IGNORE, ReadOptions, file_headers
 from .workbooks import SUFFIXES as WORKBOOK_SUFFIXES
 from .workbooks import sheet_names
 
@@ -35,6 +35,7 @@ __all__ = [
     "UploadDetail",
     "ValidationReport",
     "default_db_path",
+    "file_headers",
     "open_default",
     "sample_files",
     "sheet_names",

@@ -60,11 +60,10 @@ class UploadDetail:
     @property
     def description(self) -> str:
         """`#12 helpdesk.xlsx[Weekly]: 52 rows for pilot HD-1` (plain text)."""
-        what = "pilots" if self.kind == "pilots" else "rows"
-        count = len(self.pilots) if self.kind == "pilots" else self.rows
         shown = ", ".join(self.pilots[:8]) + (" …" if len(self.pilots) > 8 else "")
         noun = "pilot" if len(self.pilots) == 1 else "pilots"
-        return f"#{self.upload_id} {self.file_name}: {count:,} {what} for {noun} {shown}"
+        what = "the pilots file" if self.kind == "pilots" else f"{self.rows:,} rows"
+        return f"#{self.upload_id} {self.file_name}: {what} for {noun} {shown}".rstrip()
 
 
 READINESS = (
@@ -370,6 +369,19 @@ class Store:
         """Check files against this store (its catalog and pilots) without writing anything."""
         with self._cursor() as cur:
             return _ingest.validate_with(cur, files, mapping, self.pilot_ids_with_go_live())
+
+    def preview(
+        self,
+        files: Iterable[_ingest.FileInput],
+        mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
+        rows: int = 10,
+    ) -> _ingest.ValidationReport:
+        """`validate` on the first `rows` lines of each upload given as bytes: how the rows
+        read under a draft mapping, fast enough to redraw on every edit."""
+        with self._cursor() as cur:
+            return _ingest.validate_with(
+                cur, files, mapping, self.pilot_ids_with_go_live(), first_rows=rows
+            )
 
     def ingest(
         self,

@@ -400,11 +400,12 @@ def validate_with(
     files: Iterable[FileInput],
     mapping: Mapping[str, str] | ReadOptions | None,
     go_live_known: set[str] | None,
+    first_rows: int | None = None,
 ) -> ValidationReport:
     with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
         try:
             options = as_options(mapping)
-            sources = read_sources(files, Path(tmp), options.sheets)
+            sources = read_sources(files, Path(tmp), options.sheets, first_rows)
         except IngestError as exc:
             return ValidationReport(exc.problems, exc.total, {}, None)
         mapping = options

@@ -235,10 +235,14 @@ class Layout:
 
 
 def read_sources(
-    files: Iterable[FileInput], workdir: Path, sheets: Mapping[str, str] | None = None
+    files: Iterable[FileInput],
+    workdir: Path,
+    sheets: Mapping[str, str] | None = None,
+    first_rows: int | None = None,
 ) -> list[Source]:
     """Open every input and start hashing it; uploads given as bytes are written to `workdir`.
-    A workbook becomes the CSV of one sheet (`sheets[name]`, or its only sheet)."""
+    A workbook becomes the CSV of one sheet (`sheets[name]`, or its only sheet). `first_rows`
+    keeps the header and that many lines of each file given as bytes (a preview)."""
     sources: list[Source] = []
     problems: list[Problem] = []
     for i, item in enumerate(files):
@@ -260,12 +264,14 @@ def read_sources(
             except IngestError as exc:
                 problems.extend(exc.problems)
                 continue
+            text = sheet.csv if first_rows is None else _first_lines(sheet.csv, first_rows)
             path = workdir / f"sheet_{i}.csv"
-            path.write_bytes(sheet.csv)
-            source = Source(sheet.name, path, sheet.csv, workdir)
+            path.write_bytes(text)
+            source = Source(sheet.name, path, text, workdir)
             source.header_row = sheet.header_row
             sources.append(source)
         elif data is not None:
+            data = data if first_rows is None else _first_lines(data, first_rows)
             path = workdir / f"upload_{i}.csv"
             path.write_bytes(data)
             sources.append(Source(name, path, data, workdir))
@@ -274,6 +280,37 @@ def read_sources(
     if problems:
         raise IngestError(problems)
     return sources
+
+
+def _first_lines(data: bytes, rows: int) -> bytes:
+    """The header and the next `rows` lines (a preview; a quoted field may be cut)."""
+    end = -1
+    for _ in range(rows + 1):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return data
+    return data[: end + 1]
+
+
+def file_headers(name: str, data: bytes, sheet: str | None = None) -> list[str]:
+    """The header row of an upload as the ingest reads it (a workbook's sheet below its title
+    rows), for the column-mapping step; [] when it cannot be read."""
+    if workbooks.is_workbook(name, data[:8]):
+        try:
+            data = workbooks.read_sheet(name, data, sheet).csv
+        except IngestError:
+            return []
+    first = _LINE_END.split(data[: Source.HEAD], maxsplit=1)[0]
+    text = first.decode("utf-8-sig", errors="replace")
+    delimiter = ","
+    for candidate in (";", "\t"):
+        if candidate in text and "," not in text:
+            delimiter = candidate
+    try:
+        row = next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return [cell.strip() for cell in row if cell.strip()]
 
 
 def sheet_lines(sources: list[Source], problems: list[Problem]) -> list[Problem]:

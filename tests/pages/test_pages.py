@@ -161,7 +161,7 @@ def test_settings_adds_a_custom_metric_and_rejects_a_bad_name(sample_db):
     form = "FormSubmitter:add_metric-Add metric"
     app.text_input[0].set_value("=HYPERLINK(1)")
     app.button(key=form).click().run()
-    assert any("lower-case letters" in e.value for e in app.error)
+    assert any("letters, digits, spaces or underscores" in e.value for e in app.error)
     app.text_input[0].set_value("first_contact_resolution")
     app.text_input[1].set_value("rate")
     app.radio[0].set_value("higher_is_better")

@@ -50,7 +50,8 @@ def test_a_one_pilot_export_is_mapped_previewed_applied_and_committed(sample_db)
     }
     app.selectbox(key="whole_pilot").set_value("HD-1").run()
     preview = table_with(app, "value in file")
-    assert preview["value"].iloc[1] == 0.04 and preview["value in file"].iloc[1] == "4.0%"
+    rework = preview[preview["metric"] == "rework_rate"].iloc[0]
+    assert (rework["value in file"], rework["value"]) == ("5.0%", 0.05)
     assert str(preview["date"].iloc[0]) == "2025-03-01"  # decided by the file (22 > 12)
     next(b for b in app.button if b.label == "Apply mapping").click().run()
     assert any("Every file passed validation: 56 rows" in s.value for s in app.success)

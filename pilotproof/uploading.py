@@ -1,0 +1,91 @@
+"""The Upload page's mapping step without Streamlit: the table a user edits, the read options it
+becomes, and a key that says whether a validation is still current."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from pilotproof.store import IGNORE, ReadOptions
+from pilotproof.store.catalog import DIRECTIONS, normalise_metric
+
+#: Contract columns a file column can be mapped to (metric names come from the catalog).
+COLUMNS = ("pilot_id", "date", "metric", "value", "group", "unit", "segment", "volume", "direction")
+DATE_ORDER_LABELS = {
+    "auto": "Let the file decide (a day above 12)",
+    "month_first": "Month first (06/01/2025 is 1 June, US)",
+    "day_first": "Day first (06/01/2025 is 6 January)",
+}
+SOURCE = "column in file"
+TARGET = "pilotproof column"
+NEW = "or a new metric"
+BETTER = "better is"
+
+
+def targets(pilot_fields: Sequence[str], metrics: Sequence[str]) -> list[str]:
+    """What a column can become: nothing (keep), a contract column, a metric, or ignored."""
+    return ["", *dict.fromkeys([*COLUMNS, *pilot_fields, *metrics]), IGNORE]
+
+
+def mapping_table(headers: Sequence[str], saved: Mapping[str, str]) -> pd.DataFrame:
+    """One row per column in the uploaded files, prefilled from a saved mapping."""
+    return pd.DataFrame(
+        {
+            SOURCE: list(headers),
+            TARGET: [saved.get(h, "") for h in headers],
+            NEW: [""] * len(headers),
+            BETTER: [""] * len(headers),
+        }
+    )
+
+
+def options_from(
+    table: pd.DataFrame,
+    pilot_id: str | None,
+    date_order: str,
+    sheets: Mapping[str, str],
+) -> tuple[ReadOptions, list[str]]:
+    """The read options an edited mapping table says, and what is wrong with it (plain text)."""
+    columns: dict[str, str] = {}
+    new_metrics: dict[str, str] = {}
+    errors: list[str] = []
+    for row in table.fillna("").itertuples(index=False):
+        source, target, new, better = (str(v).strip() for v in row[:4])
+        if new:
+            metric = normalise_metric(new)
+            if better not in DIRECTIONS:
+                errors.append(f"say whether lower or higher is better for the new metric {metric}")
+                continue
+            columns[source] = metric
+            new_metrics[metric] = better
+        elif target:
+            columns[source] = target
+    options = ReadOptions(
+        columns=columns,
+        pilot_id=pilot_id or None,
+        date_order=date_order,  # type: ignore[arg-type]
+        new_metrics=new_metrics,
+        sheets=dict(sheets),
+    )
+    return options, errors
+
+
+def applied_key(payload: Sequence[tuple[str, bytes]], options: ReadOptions | None) -> str:
+    """Identifies one set of uploaded bytes read one way: a validation is current while its key
+    is."""
+    digest = hashlib.sha256()
+    for name, data in payload:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    if options is not None:
+        described = [
+            dict(options.columns),
+            options.pilot_id,
+            options.date_order,
+            dict(options.new_metrics),
+            dict(options.sheets),
+        ]
+        digest.update(json.dumps(described, sort_keys=True).encode())
+    return digest.hexdigest()

@@ -30,7 +30,7 @@ def _open_store(args: argparse.Namespace):  # -> Store
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pilotproof.store import IngestError
+    from pilotproof.store import WORKBOOK_SUFFIXES, IngestError, ReadOptions
 
     files: list[str | Path] = list(args.files)
     if args.pilots:
@@ -40,9 +40,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "pilotproof ingest: give at least one file (METRICS.csv or --pilots)", file=sys.stderr
         )
         return 2
+    sheets = {}
+    if args.sheet:
+        sheets = {str(f): args.sheet for f in files if str(f).lower().endswith(WORKBOOK_SUFFIXES)}
+    options = ReadOptions(
+        pilot_id=args.pilot,
+        date_order=args.date_order.replace("-", "_"),
+        sheets=sheets,
+    )
     with _open_store(args) as store:
         try:
-            result = store.ingest(files, user=args.user)
+            result = store.ingest(files, user=args.user, mapping=options)
         except IngestError as exc:
             for problem in exc.problems[:MAX_PRINTED]:
                 print(problem, file=sys.stderr)
@@ -162,13 +170,26 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = add(
         "ingest",
         cmd_ingest,
-        "Validate metrics (and pilots) CSV files and load them in one transaction.",
+        "Validate metrics (and pilots) CSV files or workbooks and load them in one transaction.",
     )
     ingest.add_argument(
         "files",
         nargs="*",
         metavar="METRICS.csv",
-        help="long or wide metrics files (a pilots file is recognised here too)",
+        help="long or wide metrics files, CSV or .xlsx/.xls/.ods (a pilots file is recognised "
+        "here too)",
+    )
+    ingest.add_argument(
+        "--sheet", metavar="NAME", help="the sheet to read from workbooks with several sheets"
+    )
+    ingest.add_argument(
+        "--date-order",
+        choices=("auto", "month-first", "day-first"),
+        default="auto",
+        help="how 06/01/2025 reads (default: as the file decides, by a field above 12)",
+    )
+    ingest.add_argument(
+        "--pilot", metavar="ID", help="the whole file is this pilot (files without pilot_id)"
     )
     ingest.add_argument(
         "--pilots", metavar="PILOTS.csv", help="pilots file (pilot_id, go_live, ...)"

@@ -207,3 +207,23 @@ def test_the_whole_file_pilot_is_part_of_the_content(seeded: Store):
     second = seeded.ingest([("one.csv", data)], mapping=ReadOptions(pilot_id="P2"))
     assert not first.noop and not second.noop
     assert seeded.upload_detail(second.upload_ids[0]).pilots == ("P2",)
+
+
+def test_cli_ingests_a_workbook_sheet(tmp_path, capsys):
+    from pilotproof.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    pilots = tmp_path / "pilots.csv"
+    pilots.write_text("pilot_id,go_live\nP1,2024-01-03\n")
+    rows = [["pilot_id", "date", "cycle_time"], ["P1", "01/02/2024", 5.0]]
+    rows.append(["P1", "01/05/2024", 4.0])
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(workbook({"Notes": [["a", "b"]], "Data": rows}, title="Finance export"))
+    assert main(["ingest", str(book), "--pilots", str(pilots), "--db", str(db)]) == 1
+    assert "2 sheets (Notes, Data): choose one (--sheet NAME" in capsys.readouterr().err
+    args = ["ingest", str(book), "--pilots", str(pilots), "--db", str(db), "--sheet", "Data"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"{book}[Data]:4: column date: '01/02/2024' could be day first" in err
+    assert main([*args, "--date-order", "month-first"]) == 0
+    assert "2024-01-02 to 2024-01-05" in capsys.readouterr().out

@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Listens on 127.0.0.1 only. A shared server: `make run BIND_ADDRESS=0.0.0.0 PUBLIC_NAME=host.example`
+# (PUBLIC_NAME is the name people type; Streamlit then never looks its addresses up online).
+BIND_ADDRESS ?= 127.0.0.1
+PUBLIC_NAME ?= localhost
 run: $(STAMP)
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address $(BIND_ADDRESS) \
+		--browser.serverAddress $(PUBLIC_NAME) --browser.gatherUsageStats false \
+		--server.headless true
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

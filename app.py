@@ -1,8 +1,13 @@
 """pilotproof: the only router. Each page is a thin script in pages/."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="pilotproof", page_icon=":material/verified:", layout="wide")
+# The tab icon is a file served by the app itself: a Material symbol as page icon makes every
+# browser fetch it from an internet font server, and portfolio data must not call out.
+ICON = Path(__file__).parent / "assets" / "icon.png"
+st.set_page_config(page_title="pilotproof", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("pages/portfolio.py", title="Portfolio", icon=":material/dashboard:", default=True),

@@ -107,17 +107,10 @@ def results() -> tuple[PilotResult, ...]:
     return _analysis(db_path(), version())
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _as_of(path: str, data_version: int) -> pd.Timestamp:
-    observed = _open(path).observations()
-    if observed.empty:
-        return pd.Timestamp.now().normalize()
-    return pd.Timestamp(observed["date"].max())
-
-
 def as_of() -> pd.Timestamp:
-    """The latest observation date in the portfolio: 'today' for purgatory and ages."""
-    return _as_of(db_path(), version())
+    """Today: what purgatory and "days live" count to. (The newest date in the database made
+    every pilot's age jump when any other pilot's data arrived.)"""
+    return pd.Timestamp.now().normalize()
 
 
 def labels() -> dict[str, str]:

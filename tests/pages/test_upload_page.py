@@ -67,3 +67,21 @@ def test_settings_accepts_a_custom_metric_name_as_people_write_it(sample_db):
     next(b for b in app.button if b.label == "Add metric").click().run()
     assert not app.error
     assert "handle_time" in set(store_for(sample_db).catalog()["metric"])
+
+
+def test_days_live_count_to_today_whatever_else_is_uploaded(sample_db):
+    import pandas as pd
+
+    app = open_page("pages/portfolio.py")
+    before = table_with(app, "days live").set_index("pilot name")["days live"]
+    pilot = before.index[0]
+    go_live = store_for(sample_db).pilots().set_index("pilot_name")["go_live"]
+    today = pd.Timestamp.now().normalize()
+    assert before[pilot] == (today - go_live[pilot]).days
+    later = b"pilot_id,date,metric,value\n" + b"".join(
+        f"HD-1,2027-{m:02d}-01,cycle_time,{10 + m % 2}\n".encode() for m in range(1, 10)
+    )
+    store_for(sample_db).ingest([("p.csv", PILOTS), ("future.csv", later)])
+    app.run()
+    after = table_with(app, "days live").set_index("pilot name")["days live"]
+    assert after[pilot] == before[pilot]

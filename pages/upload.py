@@ -10,6 +10,7 @@ from pilotproof.store import (
     ReadOptions,
     StoreError,
     file_headers,
+    likeliest_sheet,
     sheet_names,
 )
 from pilotproof.store.catalog import DIRECTIONS
@@ -43,7 +44,9 @@ if files:
             except IngestError:
                 continue  # the validation below says what is wrong with it
             if len(found) > 1:
-                sheets[name] = st.selectbox(f"Sheet of {md(name)}", found, key=f"sheet:{name}")
+                likeliest = found.index(likeliest_sheet(name, data) or found[0])
+                label = f"Sheet of {md(name)}"
+                sheets[name] = st.selectbox(label, found, index=likeliest, key=f"sheet:{name}")
     applied = replace(st.session_state.get("read_options") or ReadOptions(), sheets=sheets)
     key = uploading.applied_key(payload, applied) + str(ui.version())
     if st.session_state.get("report_key") != key:  # validate once per upload and mapping

@@ -16,7 +16,7 @@ from .formats import DATE_ORDERS, DateOrder
 from .ingest import ValidationReport, validate_files
 from .reading import IGNORE, ReadOptions, file_headers
 from .workbooks import SUFFIXES as WORKBOOK_SUFFIXES
-from .workbooks import sheet_names
+from .workbooks import likeliest_sheet, sheet_names
 
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 
@@ -36,6 +36,7 @@ __all__ = [
     "ValidationReport",
     "default_db_path",
     "file_headers",
+    "likeliest_sheet",
     "open_default",
     "sample_files",
     "sheet_names",

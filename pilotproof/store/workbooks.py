@@ -52,6 +52,20 @@ def sheet_names(name: str, data: bytes) -> list[str]:
         raise IngestError([_unreadable(name, exc)]) from exc
 
 
+def likeliest_sheet(name: str, data: bytes) -> str | None:
+    """The sheet with the most filled cells (the data, not the cover or notes sheet)."""
+    import pandas as pd
+
+    try:
+        frames = pd.read_excel(
+            io.BytesIO(data), sheet_name=None, header=None, engine="calamine", dtype=object
+        )
+    except Exception:  # the validation names what is wrong with the workbook
+        return None
+    sizes = {str(sheet): int(frame.notna().sum().sum()) for sheet, frame in frames.items()}
+    return max(sizes, key=sizes.__getitem__) if sizes else None
+
+
 def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
     """The sheet `sheet` (the only one when None) as CSV, or IngestError naming the problem."""
     import pandas as pd

@@ -43,7 +43,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     sheets = {}
     if args.sheet:
         sheets = {str(f): args.sheet for f in files if str(f).lower().endswith(WORKBOOK_SUFFIXES)}
+    columns = dict(pair.split("=", 1) for pair in args.map or () if "=" in pair)
+    if len(columns) != len(args.map or ()):
+        print("pilotproof ingest: --map takes 'COLUMN IN FILE=pilotproof column'", file=sys.stderr)
+        return 2
     options = ReadOptions(
+        columns=columns,
         pilot_id=args.pilot,
         date_order=args.date_order.replace("-", "_"),
         sheets=sheets,
@@ -190,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument(
         "--pilot", metavar="ID", help="the whole file is this pilot (files without pilot_id)"
+    )
+    ingest.add_argument(
+        "--map",
+        action="append",
+        metavar="HEADER=COLUMN",
+        help="read the file's column HEADER as COLUMN (e.g. 'Ticket Week=date'); its numbers "
+        "may then be formatted (4.0%%, $12.19, (0.02))",
     )
     ingest.add_argument(
         "--pilots", metavar="PILOTS.csv", help="pilots file (pilot_id, go_live, ...)"

@@ -195,7 +195,8 @@ def _stage_obs_sql(layout: Layout) -> str:
             f"SELECT {keys}, {normalise_metric_sql(_text(c('metric')))} AS metric, "
             f"{c('value')} AS value_raw, {_value(layout, c('value'), layout.index['value'])} "
             f"AS value, lower({_text(c('direction'))}) AS direction, "
-            f"{int(layout.index['value'])} AS pos FROM ({_read_csv_sql(layout)})"
+            f"{int(layout.index['value'])} AS pos FROM ({_read_csv_sql(layout)}) "
+            f"WHERE {_not_totals(c('date'))}"
         )
     else:
         raws = ", ".join(f"c{pos}" for pos, _ in layout.metric_columns)
@@ -204,7 +205,7 @@ def _stage_obs_sql(layout: Layout) -> str:
             f"SELECT * FROM (SELECT {keys}, unnest($metrics::VARCHAR[]) AS metric, "
             f"unnest([{raws}]) AS value_raw, unnest([{values}]) AS value, "
             "NULL::VARCHAR AS direction, unnest($positions::INTEGER[]) AS pos "
-            f"FROM ({_read_csv_sql(layout)})) "
+            f"FROM ({_read_csv_sql(layout)}) WHERE {_not_totals(c('date'))}) "
             f"WHERE {_text('value_raw')} IS NOT NULL"
         )
     group = (
@@ -216,6 +217,17 @@ def _stage_obs_sql(layout: Layout) -> str:
         f"{date_sql('date_raw', layout.serial_dates)}, group_raw, {group}, unit, segment, "
         f"value_raw, value, volume_raw, volume, direction, pos FROM ({inner})"
     )
+
+
+#: What a spreadsheet writes in the date column of the rows it adds below the data.
+TOTALS = ("total", "totals", "grand total", "subtotal", "sum", "average", "mean")
+
+
+def _not_totals(date: str) -> str:
+    """Not a totals row: a report's `Total` (or `Average`) row below the data is computed,
+    not observed, and is skipped rather than refused as a bad date."""
+    words = ", ".join(f"'{w}'" for w in TOTALS)
+    return f"COALESCE(lower(trim({date})), '') NOT IN ({words})"
 
 
 def resolve_date_order(cur: duckdb.DuckDBPyConnection, layouts: list[Layout]) -> None:

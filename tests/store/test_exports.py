@@ -227,3 +227,23 @@ def test_cli_ingests_a_workbook_sheet(tmp_path, capsys):
     assert f"{book}[Data]:4: column date: '01/02/2024' could be day first" in err
     assert main([*args, "--date-order", "month-first"]) == 0
     assert "2024-01-02 to 2024-01-05" in capsys.readouterr().out
+
+
+def test_a_finance_workbook_with_a_totals_row_and_the_cli_mapping(tmp_path, capsys):
+    from pilotproof.cli import main
+
+    rows = [["Month", "Cost per invoice", "Gross margin"]]
+    rows += [[datetime(2025, 1 + i, 1), 3.2 - 0.1 * i, 0.31] for i in range(12)]
+    rows.append(["Total", 31.8, None])  # a report's own sum: computed, not observed
+    book = tmp_path / "finance.xlsx"
+    book.write_bytes(workbook({"P&L": rows}, title="FY2025 finance pack"))
+    pilots = tmp_path / "pilots.csv"
+    pilots.write_text("pilot_id,go_live\nFIN-1,2025-07-01\n")
+    maps = ["Month=date", "Cost per invoice=cost_per_transaction", "Gross margin=margin"]
+    args = ["ingest", str(book), "--pilots", str(pilots), "--pilot", "FIN-1"]
+    args += [part for m in maps for part in ("--map", m)]
+    assert main([*args, "--db", str(tmp_path / "f.duckdb")]) == 0
+    assert "ingested 24 rows: 1 pilots, 2 series, 2025-01-01 to 2025-12-01" in (
+        capsys.readouterr().out
+    )
+    assert main(["ingest", str(book), "--map", "Month", "--db", str(tmp_path / "g")]) == 2

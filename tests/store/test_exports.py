@@ -247,3 +247,51 @@ def test_a_finance_workbook_with_a_totals_row_and_the_cli_mapping(tmp_path, caps
         capsys.readouterr().out
     )
     assert main(["ingest", str(book), "--map", "Month", "--db", str(tmp_path / "g")]) == 2
+
+
+def opendocument(rows: list[list]) -> bytes:
+    """A minimal .ods (what LibreOffice saves): a zip with content.xml; `date:` marks a date."""
+    import zipfile
+
+    def cell(value) -> str:
+        if isinstance(value, float):
+            kind, attr = "float", f'office:value="{value}"'
+        elif str(value).startswith("date:"):
+            value = value[5:]
+            kind, attr = "date", f'office:date-value="{value}"'
+        else:
+            kind, attr = "string", ""
+        return (
+            f'<table:table-cell office:value-type="{kind}" {attr}>'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+
+    body = "".join(f"<table:table-row>{''.join(map(cell, r))}</table:table-row>" for r in rows)
+    ns = "urn:oasis:names:tc:opendocument:xmlns"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        f'xmlns:office="{ns}:office:1.0" xmlns:table="{ns}:table:1.0" '
+        f'xmlns:text="{ns}:text:1.0" office:version="1.2"><office:body><office:spreadsheet>'
+        f'<table:table table:name="Data">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        archive.writestr(
+            "META-INF/manifest.xml",
+            f'<manifest:manifest xmlns:manifest="{ns}:manifest:1.0" manifest:version="1.2">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            "</manifest:manifest>",
+        )
+    return buffer.getvalue()
+
+
+def test_an_opendocument_spreadsheet_is_read(seeded: Store):
+    rows = [["pilot_id", "date", "cycle_time"], ["P2", "date:2024-01-01", 5.0]]
+    rows.append(["P2", "date:2024-01-02", 4.5])
+    result = seeded.ingest([("libre.ods", opendocument(rows))])
+    assert "ingested 2 rows" in result.summary
+    assert list(seeded.observations(["P2"])["value"]) == [5.0, 4.5]

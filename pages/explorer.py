@@ -5,7 +5,7 @@ from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import series_chart, value_bridge
 from pilotproof.views import effect_sentence, md, nice, pilot_title
-from pilotproof.words import CHECK_LABELS
+from pilotproof.words import CHECK_LABELS, GUARDRAIL_WORSENED, guardrail_status
 
 st.title("Pilot explorer")
 pilots = ui.pilots()
@@ -33,15 +33,24 @@ units = ui.catalog().set_index("metric")["unit"]
 events = ui.events()
 events = events[events["pilot_id"] == pilot_id]
 
-ui.verdict_badge(effect.verdict)
+ui.verdict_badge(effect.verdict, effect.kind)
 st.markdown(f"**{md(effect_sentence(effect))}**")
 st.plotly_chart(
     series_chart(effect, pilot["go_live"], unit=str(units.get(metric, "") or ""), events=events),
     width="stretch",
 )
 
-st.subheader("Mirage checks")
-for check in effect.checks:
+if effect.kind == "guardrail":
+    # a guardrail must not get worse: one line, never "Noise: fail" for one that held
+    st.subheader("Guardrail")
+    status = guardrail_status(effect.verdict)
+    icon = ":material/cancel:" if status == GUARDRAIL_WORSENED else ":material/check_circle:"
+    bar = f" (may worsen by up to {effect.tolerance_pct:g}%)" if effect.tolerance_pct else ""
+    name = nice(metric)
+    st.markdown(f"{icon} **{md(name[:1].upper() + name[1:])} {status}{md(bar)}.**")
+else:
+    st.subheader("Mirage checks")
+for check in () if effect.kind == "guardrail" else effect.checks:
     if not check.applicable:
         icon, word = ":material/remove:", "not applicable"
     elif check.passed:

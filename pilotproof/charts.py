@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from analytics.results import Decision, MetricEffect, PilotResult, Verdict
 from pilotproof.plaintext import NAME_LIMIT, shown
-from pilotproof.words import VERDICT_LABELS
+from pilotproof.words import metric_name, verdict_label
 
 VERDICT_COLORS: dict[Verdict, str] = {
     "real": "#009E73",
@@ -32,6 +32,8 @@ DECISION_COLORS: dict[Decision, str] = {
     "extend": "#999999",
     "stop": "#D55E00",
 }
+# activity metrics (AI usage, adoption): tracked, never value, so never the green of real impact
+ACTIVITY_COLOR = "#7E6BAF"  # a muted violet, as the app's activity badge; no good or bad meaning
 OBSERVED_COLOR = "#0072B2"
 COUNTERFACTUAL_COLOR = "#6B6B6B"
 CONTROL_COLOR = "#CC79A7"
@@ -43,9 +45,17 @@ _BAND_FILL = "rgba(107, 107, 107, 0.22)"
 _FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
 
 
+def verdict_color(verdict: str, kind: str = "value") -> str:
+    """The colour of a verdict; an activity metric's is the neutral `ACTIVITY_COLOR`."""
+    if kind == "activity":
+        return ACTIVITY_COLOR
+    return VERDICT_COLORS.get(verdict, "#999999")  # type: ignore[call-overload]
+
+
 def metric_label(metric: str, unit: str = "") -> str:
     """`cycle_time`, `hours` -> `Cycle time (hours)`; names from a file shown as plain text."""
-    name = shown(metric.replace("_", " ").capitalize())
+    words = metric_name(metric)
+    name = shown(words[:1].upper() + words[1:])
     return f"{name} ({shown(unit, 40)})" if unit else name
 
 
@@ -161,22 +171,22 @@ def forest_plot(
         fig.add_annotation(text="No effects to compare", showarrow=False, x=0.5, y=0.5)
         return _style(fig, title, "")
     frame = pd.DataFrame(rows)
-    for verdict, part in frame.groupby("verdict", sort=False):
+    for (label, color), part in frame.groupby(["verdict_label", "color"], sort=False):
         fig.add_trace(
             go.Scatter(
                 x=part["improvement"],
                 y=part["label"],
                 mode="markers",
-                marker={"color": VERDICT_COLORS[verdict], "size": 11, "symbol": "diamond"},
+                marker={"color": color, "size": 11, "symbol": "diamond"},
                 error_x={
                     "type": "data",
                     "symmetric": False,
                     "array": part["high"] - part["improvement"],
                     "arrayminus": part["improvement"] - part["low"],
-                    "color": VERDICT_COLORS[verdict],
+                    "color": color,
                     "thickness": 2,
                 },
-                name=VERDICT_LABELS[verdict],
+                name=label,
                 customdata=part[["effect_pct", "low_pct", "high_pct"]].to_numpy(),
                 hovertemplate=(
                     "%{y}<br>effect %{customdata[0]:.1f}% "
@@ -286,7 +296,7 @@ def aligned_multiples(
         series = effect.series
         days = (pd.to_datetime(series["date"]) - pd.Timestamp(go_live)).dt.days
         position = {"row": i // columns + 1, "col": i % columns + 1}
-        color = VERDICT_COLORS[effect.verdict]
+        color = verdict_color(effect.verdict, effect.kind)
         fig.add_trace(
             go.Scatter(x=days, y=series["counterfactual"], mode="lines", showlegend=False,
                        line={"color": COUNTERFACTUAL_COLOR, "dash": "dash", "width": 1}),
@@ -295,7 +305,7 @@ def aligned_multiples(
         fig.add_trace(
             go.Scatter(x=days, y=series["observed"], mode="lines", showlegend=False,
                        line={"color": color, "width": 1.5},
-                       name=VERDICT_LABELS[effect.verdict]),
+                       name=verdict_label(effect.verdict, effect.kind)),
             **position,
         )  # fmt: skip
         fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1}, **position)
@@ -357,6 +367,8 @@ def _forest_rows(
                     "high_pct": high,
                     "threshold": effect.threshold_pct,
                     "verdict": effect.verdict,
+                    "verdict_label": verdict_label(effect.verdict, effect.kind),
+                    "color": verdict_color(effect.verdict, effect.kind),
                 }
             )
     return rows

@@ -16,7 +16,7 @@ import streamlit as st
 
 from analytics.results import PilotResult
 from pilotproof.views import pilot_labels
-from pilotproof.words import DECISION_LABELS, VERDICT_LABELS
+from pilotproof.words import ACTIVITY_LABEL, DECISION_LABELS, VERDICT_LABELS
 
 EMPTY_TEXT = "No pilots yet: upload a metrics file"
 UPLOAD_PAGE = "pages/upload.py"
@@ -124,7 +124,11 @@ def empty_state() -> None:
     st.stop()
 
 
-def verdict_badge(verdict: str) -> None:
+def verdict_badge(verdict: str, kind: str = "value") -> None:
+    """The verdict as a badge; an activity metric gets its own neutral one, never green."""
+    if kind == "activity":
+        st.badge(ACTIVITY_LABEL, color="violet", icon=":material/touch_app:")
+        return
     st.badge(
         VERDICT_LABELS.get(verdict, verdict),
         color=_VERDICT_BADGE.get(verdict, "gray"),

@@ -14,7 +14,16 @@ import pandas as pd
 
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
-from pilotproof.words import DECISION_LABELS, REASON_LABELS, VERDICT_LABELS
+from pilotproof.words import (
+    DECISION_LABELS,
+    REASON_LABELS,
+    VERDICT_LABELS,
+    change_text,
+    is_multiple,
+    metric_name,
+    multiple,
+    verdict_label,
+)
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 # Where GitHub-flavoured markdown turns bare text into a link: "scheme://", "www." and the "@"
@@ -34,8 +43,8 @@ def md(text: object) -> str:
 
 
 def nice(name: str) -> str:
-    """`cycle_time` -> `cycle time`."""
-    return str(name).replace("_", " ")
+    """`cycle_time` -> `cycle time`, `ai_usage` -> `AI usage`."""
+    return metric_name(str(name))
 
 
 def money(amount: float | None) -> str:
@@ -69,27 +78,43 @@ def pilot_labels(pilots: pd.DataFrame) -> dict[str, str]:
 
 def effect_sentence(effect: MetricEffect) -> str:
     """The effect in plain words, e.g.
-    "cycle time 21% lower than it would have been (95% interval 17% to 25% lower)"."""
-    name = nice(effect.metric)
-    if effect.effect_pct is None or not math.isfinite(effect.effect_pct):
+    "cycle time 21% lower than it would have been (95% interval 17% to 25% lower)";
+    beyond ±300% as a multiple ("4.5x what it would have been"); an activity metric as
+    activity ("AI usage up 42x (95% interval 40x to 44x): activity, not value")."""
+    name = shown(nice(effect.metric))
+    pct = effect.effect_pct
+    if pct is None or not math.isfinite(pct):
         why = ", ".join(REASON_LABELS.get(r, nice(r)) for r in effect.reasons) or "no estimate"
         return f"{name}: no effect estimated ({why})"
-    if abs(effect.effect_pct) < 0.5:
+    if effect.kind == "activity":
+        amount = multiple(pct) if is_multiple(pct) else f"{abs(pct):.0f}%"
+        moved = "unchanged" if abs(pct) < 0.5 else f"{'up' if pct > 0 else 'down'} {amount}"
+        return f"{name} {moved}{_interval_words(effect)}: activity, not value"
+    if abs(pct) < 0.5:
         sentence = f"{name} about the same as it would have been"
+    elif is_multiple(pct):
+        sentence = f"{name} {multiple(pct)} what it would have been"
     else:
-        moved = "lower" if effect.effect_pct < 0 else "higher"
-        sentence = f"{name} {abs(effect.effect_pct):.0f}% {moved} than it would have been"
+        moved = "lower" if pct < 0 else "higher"
+        sentence = f"{name} {abs(pct):.0f}% {moved} than it would have been"
+    return sentence + _interval_words(effect)
+
+
+def _interval_words(effect: MetricEffect) -> str:
+    """ " (95% interval 17% to 25% lower)", or "" without an interval."""
     low, high = effect.ci_low_pct, effect.ci_high_pct
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
-        return sentence
+        return ""
     low, high = sorted((low, high))
-    if low < 0 < high:
+    if is_multiple(low) or is_multiple(high):
+        interval = f"{change_text(low, 0)} to {change_text(high, 0)}"
+    elif low < 0 < high:
         interval = f"{abs(low):.0f}% lower to {high:.0f}% higher"
     elif high <= 0:
         interval = f"{abs(high):.0f}% to {abs(low):.0f}% lower"
     else:
         interval = f"{low:.0f}% to {high:.0f}% higher"
-    return f"{sentence} (95% interval {interval})"
+    return f" (95% interval {interval})"
 
 
 def value_verdict(result: PilotResult) -> str:
@@ -98,6 +123,15 @@ def value_verdict(result: PilotResult) -> str:
         if effect.metric in result.value_metrics:
             return effect.verdict
     return result.metrics[0].verdict if result.metrics else "inconclusive"
+
+
+def _headline_label(result: PilotResult) -> str:
+    """The words for `value_verdict`: a pilot measured only on activity shows as activity."""
+    lead = next((e for e in result.metrics if e.metric in result.value_metrics), None)
+    lead = lead or (result.metrics[0] if result.metrics else None)
+    if lead is None:
+        return VERDICT_LABELS["inconclusive"]
+    return verdict_label(lead.verdict, lead.kind)
 
 
 def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +147,7 @@ def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.
                 "company": _text(row.company),
                 "function": _text(row.function),
                 "decision": DECISION_LABELS[result.decision] if result else "Not analysed",
-                "verdict": VERDICT_LABELS[value_verdict(result)] if result else "",
+                "verdict": _headline_label(result) if result else "",
                 "annual_net_value": result.net_value.annual_net
                 if result and result.net_value
                 else None,
@@ -149,7 +183,7 @@ def compare_table(
                 {
                     "pilot": labels.get(result.pilot_id, result.pilot_id),
                     "metric": nice(effect.metric),
-                    "verdict": VERDICT_LABELS[effect.verdict],
+                    "verdict": verdict_label(effect.verdict, effect.kind),
                     "effect_pct": effect.effect_pct,
                     "interval": _interval(effect.ci_low_pct, effect.ci_high_pct),
                     "improvement_pct": effect.improvement_pct,

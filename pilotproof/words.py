@@ -46,3 +46,53 @@ METHOD_LABELS: dict[Method, str] = {
     "synthetic_control": "synthetic control",
     "none": "no estimate",
 }
+
+# ---- activity metrics, guardrails and large changes ---------------------------------------
+# Activity metrics (AI usage, adoption) are tracked, never value: whatever their verdict, they
+# are named as activity, in a neutral colour (pilotproof.charts.ACTIVITY_COLOR), never as impact.
+ACTIVITY_LABEL = "Activity, not value"
+# A guardrail is a metric that must not get worse; the mirage checks ask whether an improvement
+# is real, so for a guardrail there is one line: it held, or it worsened beyond its tolerance.
+GUARDRAIL_HELD = "held"
+GUARDRAIL_WORSENED = "worsened beyond tolerance"
+# Past this, a relative change reads as a multiple: +4,100% is "42x" (the metric at 42 times
+# what it would have been).
+MULTIPLE_BEYOND_PCT = 300.0
+
+
+# Metric names as people say them, where replacing "_" with a space is not enough.
+METRIC_NAMES: dict[str, str] = {"ai_usage": "AI usage"}
+
+
+def metric_name(metric: str) -> str:
+    """`cycle_time` -> 'cycle time'; `ai_usage` -> 'AI usage'."""
+    return METRIC_NAMES.get(metric, str(metric).replace("_", " "))
+
+
+def verdict_label(verdict: str, kind: str = "value") -> str:
+    """The verdict as people read it; an activity metric's is always `ACTIVITY_LABEL`."""
+    if kind == "activity":
+        return ACTIVITY_LABEL
+    return VERDICT_LABELS.get(verdict, verdict)  # type: ignore[call-overload]
+
+
+def guardrail_status(verdict: str) -> str:
+    """A guardrail held unless its deterioration is significant and beyond its tolerance."""
+    return GUARDRAIL_WORSENED if verdict == "worse" else GUARDRAIL_HELD
+
+
+def is_multiple(pct: float) -> bool:
+    return abs(pct) > MULTIPLE_BEYOND_PCT
+
+
+def multiple(pct: float) -> str:
+    """+4,100% -> '42x' (1 + pct/100 times what it would have been)."""
+    ratio = 1.0 + pct / 100.0
+    return f"{ratio:.0f}x" if abs(ratio) >= 10 else f"{ratio:.1f}x"
+
+
+def change_text(pct: float | None, digits: int = 1) -> str:
+    """A signed relative change: '-21.3%', or '42x' beyond ±300%; 'n/a' when there is none."""
+    if pct is None or not isinstance(pct, int | float) or pct != pct or abs(pct) == float("inf"):
+        return "n/a"
+    return multiple(pct) if is_multiple(pct) else f"{pct:+.{digits}f}%"

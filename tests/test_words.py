@@ -22,3 +22,20 @@ def test_reasons_read_the_same_in_titles_and_tables():
     # name some reasons differently ("a guardrail got worse" vs "a guardrail worsened")
     assert REASON_LABELS == REASON_PHRASES
     assert len(set(REASON_LABELS.values())) == len(REASON_LABELS)
+
+
+def test_large_changes_read_as_multiples():
+    from pilotproof.words import change_text
+
+    assert change_text(-21.34) == "-21.3%" and change_text(300.0) == "+300.0%"
+    assert change_text(4100.0) == "42x" and change_text(4067.6) == "42x"
+    assert change_text(350.0) == "4.5x" and change_text(None) == "n/a"
+
+
+def test_activity_and_guardrails_have_their_own_words():
+    from pilotproof.words import guardrail_status, verdict_label
+
+    assert verdict_label("real", "activity") == "Activity, not value"
+    assert verdict_label("real", "value") == "Real impact"
+    assert guardrail_status("no_change") == "held" and guardrail_status("mirage") == "held"
+    assert guardrail_status("worse") == "worsened beyond tolerance"

@@ -25,11 +25,17 @@ from analytics.results import (
     NetValue,
     PilotResult,
 )
+from pilotproof.charts import verdict_color
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.words import (
+    GUARDRAIL_WORSENED,
     METHOD_LABELS,
     READINESS_LABELS,
     REASON_LABELS,
+    change_text,
+    guardrail_status,
+    metric_name,
+    verdict_label,
 )
 
 # The decision as an action, which is how a board deck names it.
@@ -104,6 +110,24 @@ class EffectRow:
         return interval(self.ci_low_pct, self.ci_high_pct)
 
     @property
+    def verdict_label(self) -> str:
+        """The verdict's words; an activity metric is 'Activity, not value' whatever it did."""
+        return verdict_label(self.verdict, self.kind)
+
+    @property
+    def verdict_color(self) -> str:
+        return verdict_color(self.verdict, self.kind)
+
+    @property
+    def status_text(self) -> str:
+        """A guardrail's one line: held, or worsened beyond tolerance."""
+        return guardrail_status(self.verdict)
+
+    @property
+    def breached(self) -> bool:
+        return self.kind == "guardrail" and self.status_text == GUARDRAIL_WORSENED
+
+    @property
     def bar_text(self) -> str:
         """The bar this metric is held to: the scaling threshold or the guardrail tolerance."""
         if self.kind == "guardrail" and self.tolerance_pct is not None:
@@ -131,12 +155,24 @@ class CheckRow:
     statistic: float | None
     p_value: float | None
     explanation: str
+    kind: str = "value"
+    verdict: str = ""
 
     @property
     def outcome(self) -> str:
+        """pass / FAIL / n/a for a mirage check. A guardrail's checks ask whether it worsened,
+        so they read 'held' or 'worsened beyond tolerance': a guardrail whose change is within
+        noise held, and is never shown as a failed noise check."""
+        if self.kind == "guardrail":
+            return guardrail_status(self.verdict)
         if not self.applicable:
             return "n/a"
         return "pass" if self.passed else "FAIL"
+
+    @property
+    def failed(self) -> bool:
+        """A mirage check that failed (a guardrail's line is in its own table)."""
+        return self.kind != "guardrail" and self.applicable and not self.passed
 
 
 @dataclass(frozen=True)
@@ -197,11 +233,16 @@ class PilotSection:
 
     @property
     def check_metrics(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(row.metric for row in self.checks))
+        """Metrics whose mirage checks are shown; guardrails have their own table."""
+        return tuple(dict.fromkeys(row.metric for row in self.checks if row.kind != "guardrail"))
+
+    @property
+    def failed_checks(self) -> tuple[CheckRow, ...]:
+        return tuple(row for row in self.checks if row.failed)
 
     @property
     def check_names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(row.check for row in self.checks))
+        return tuple(dict.fromkeys(row.check for row in self.checks if row.kind != "guardrail"))
 
     def check(self, metric: str, name: str) -> CheckRow | None:
         for row in self.checks:
@@ -245,14 +286,14 @@ def is_number(value: object) -> bool:
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    """-21.34 -> '-21.3%'; None -> 'n/a'."""
-    return f"{value:+.{digits}f}%" if is_number(value) else "n/a"
+    """-21.34 -> '-21.3%'; beyond ±300% a multiple (4100 -> '42x'); None -> 'n/a'."""
+    return change_text(value, digits) if is_number(value) else "n/a"
 
 
 def interval(low: float | None, high: float | None, digits: int = 1) -> str:
     if not (is_number(low) and is_number(high)):
         return "n/a"
-    return f"{low:+.{digits}f}% to {high:+.{digits}f}%"
+    return f"{pct(low, digits)} to {pct(high, digits)}"
 
 
 def money(amount: float | None) -> str:
@@ -314,7 +355,7 @@ def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, 
 
 def humanise(metric: str) -> str:
     """`cycle_time` -> `cycle time`; a metric named in a file is user text, shown as such."""
-    return shown(str(metric).replace("_", " "))
+    return shown(metric_name(str(metric)))
 
 
 # ---- building the content ---------------------------------------------------------------
@@ -469,9 +510,7 @@ def _section(
     name = shown(raw_name)
     headline = headline_effect(result)
     effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
-    checks = tuple(
-        _check_row(result.pilot_id, e.metric, c) for e in result.metrics for c in e.checks
-    )
+    checks = tuple(_check_row(result.pilot_id, e, c) for e in result.metrics for c in e.checks)
     readiness = tuple(
         ReadinessRow(f, READINESS_LABELS.get(f, f), _long_text(info.get(f)) or None)
         for f in READINESS_FIELDS
@@ -526,10 +565,12 @@ def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
     )
 
 
-def _check_row(pilot_id: str, metric: str, check: CheckResult) -> CheckRow:
+def _check_row(pilot_id: str, effect: MetricEffect, check: CheckResult) -> CheckRow:
     return CheckRow(
         pilot_id=pilot_id,
-        metric=metric,
+        metric=effect.metric,
+        kind=effect.kind,
+        verdict=effect.verdict,
         check=check.name,
         applicable=check.applicable,
         passed=check.passed,

@@ -24,7 +24,7 @@ from pilotproof.export.content import (
     money,
     pct,
 )
-from pilotproof.words import CHECK_LABELS, VERDICT_LABELS
+from pilotproof.words import CHECK_LABELS
 
 Progress = Callable[[float, str], None]
 _CONFIG = {"displaylogo": False, "responsive": True}
@@ -192,8 +192,8 @@ def _effect_header() -> str:
 
 
 def _effect_cells(e: EffectRow, prefix: str = "") -> str:
-    verdict = VERDICT_LABELS.get(e.verdict, e.verdict)
-    color = charts.VERDICT_COLORS.get(e.verdict, "#999999")
+    verdict = e.verdict_label
+    color = e.verdict_color
     return (
         f"<tr>{prefix}<td>{escape(humanise(e.metric))}</td><td>{escape(e.kind)}</td>"
         f'<td><span class="chip" style="background:{color}">{escape(verdict)}</span></td>'
@@ -207,8 +207,8 @@ def _effect_cells(e: EffectRow, prefix: str = "") -> str:
 def _guardrails(p: PilotSection) -> str:
     rows = []
     for e in p.guardrails:
-        breached = e.verdict == "worse"
-        status = "worsened beyond tolerance" if breached else "held"
+        breached = e.breached
+        status = e.status_text
         rows.append(
             f"<tr><td>{escape(humanise(e.metric))}</td>"
             f'<td class="num">{escape(pct(e.effect_pct))}</td>'
@@ -239,7 +239,7 @@ def _checks(p: PilotSection) -> str:
             cells.append(f'<td{css} title="{escape(row.explanation)}">{row.outcome}</td>')
         label = CHECK_LABELS.get(name, humanise(name))
         rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}</tr>")
-    failed = [c for c in p.checks if c.applicable and not c.passed]
+    failed = p.failed_checks
     notes = "".join(
         f"<li><strong>{escape(humanise(c.metric))}, {escape(CHECK_LABELS.get(c.check, c.check))}"
         f"</strong>: {escape(c.explanation)}</li>"

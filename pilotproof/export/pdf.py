@@ -56,7 +56,7 @@ from pilotproof.export.content import (
 )
 from pilotproof.export.images import FigureSpec, render_pngs
 from pilotproof.plaintext import shown, visible
-from pilotproof.words import CHECK_LABELS, VERDICT_LABELS
+from pilotproof.words import CHECK_LABELS
 
 Progress = Callable[[float, str], None]
 
@@ -315,7 +315,7 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
                     [
                         _p(p.name),
                         _p(humanise(e.metric)),
-                        _p(VERDICT_LABELS.get(e.verdict, e.verdict)),
+                        _p(e.verdict_label),
                         _p(e.effect_text, "num"),
                         _p(e.interval_text, "num"),
                         _p(e.bar_text),
@@ -454,7 +454,7 @@ def _effects_table(p: PilotSection, width: float) -> Table:
         rows.append(
             [
                 _p(humanise(e.metric)),
-                _p(VERDICT_LABELS.get(e.verdict, e.verdict), "chip"),
+                _p(e.verdict_label, "chip"),
                 _p(e.effect_text, "num"),
                 _p(e.interval_text, "num"),
                 _p(e.bar_text),
@@ -465,7 +465,7 @@ def _effects_table(p: PilotSection, width: float) -> Table:
                 "BACKGROUND",
                 (1, r),
                 (1, r),
-                colors.HexColor(charts.VERDICT_COLORS.get(e.verdict, "#999999")),
+                colors.HexColor(e.verdict_color),
             )
         )
     fractions = (0.22, 0.19, 0.15, 0.25, 0.19)
@@ -479,18 +479,12 @@ def _guardrails_table(p: PilotSection, width: float):
         return _p("No guardrail metrics recorded for this pilot.", "meta")
     rows = [[_p(h, "cell_bold") for h in ("Guardrail", "Change", "95% interval", "Status")]]
     for e in p.guardrails:
-        breached = e.verdict == "worse"
         rows.append(
             [
                 _p(humanise(e.metric)),
                 _p(pct(e.effect_pct), "num"),
                 _p(interval(e.ci_low_pct, e.ci_high_pct), "num"),
-                _p(
-                    f"worsened beyond tolerance ({e.bar_text})"
-                    if breached
-                    else f"held ({e.bar_text})",
-                    "fail" if breached else "cell",
-                ),
+                _p(f"{e.status_text} ({e.bar_text})", "fail" if e.breached else "cell"),
             ]
         )
     fractions = (0.26, 0.16, 0.26, 0.32)

@@ -20,6 +20,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
 from pilotproof import charts
+from pilotproof.charts import verdict_color
 from pilotproof.export.content import (
     PilotSection,
     Report,
@@ -30,7 +31,7 @@ from pilotproof.export.content import (
     pct,
 )
 from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
-from pilotproof.words import CHECK_LABELS, VERDICT_LABELS
+from pilotproof.words import CHECK_LABELS, verdict_label
 
 Progress = Callable[[float, str], None]
 
@@ -300,13 +301,13 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         rows.append(
             [
                 humanise(e.metric),
-                VERDICT_LABELS.get(e.verdict, e.verdict),
+                e.verdict_label,
                 e.effect_text,
                 e.interval_text,
                 e.bar_text,
             ]
         )
-        fills[(r, 1)] = charts.VERDICT_COLORS.get(e.verdict, "#999999")
+        fills[(r, 1)] = e.verdict_color
     right = MARGIN + Inches(7.8)
     table = _table(
         slide,
@@ -402,7 +403,7 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
             color=MUTED,
         )
         checks_bottom = top + Inches(0.9)
-    failed = [c for c in p.checks if c.applicable and not c.passed][:4]
+    failed = p.failed_checks[:4]
     if failed:
         notes = "\n".join(
             f"{humanise(c.metric)}, {CHECK_LABELS.get(c.check, c.check)}: {c.explanation}"
@@ -415,17 +416,16 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
         rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
         fills = {}
         for r, e in enumerate(p.guardrails[:4], start=1):
-            breached = e.verdict == "worse"
             rows.append(
                 [
                     humanise(e.metric),
                     pct(e.effect_pct),
                     interval(e.ci_low_pct, e.ci_high_pct),
                     e.bar_text,
-                    "worsened beyond tolerance" if breached else "held",
+                    e.status_text,
                 ]
             )
-            if breached:
+            if e.breached:
                 fills[(r, 4)] = charts.VERDICT_COLORS["worse"]
         _table(
             slide,
@@ -606,7 +606,8 @@ def _forest_rows(report: Report) -> list[dict]:
                     "plus": plus,
                     "minus": minus,
                     "verdict": e.verdict,
-                    "verdict_label": VERDICT_LABELS.get(e.verdict, e.verdict),
+                    "verdict_label": verdict_label(e.verdict, e.kind),
+                    "color": verdict_color(e.verdict, e.kind),
                 }
             )
     return rows

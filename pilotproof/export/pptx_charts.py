@@ -110,7 +110,7 @@ def forest_chart(slide, rows: list[dict], left, top, width, height) -> None:
     for i, r in enumerate(rows):
         fill = series.points[i].format.fill
         fill.solid()
-        fill.fore_color.rgb = rgb(charts.VERDICT_COLORS.get(r["verdict"], "#999999"))
+        fill.fore_color.rgb = rgb(r["color"])
     _error_bars(series, [r["plus"] for r in rows], [r["minus"] for r in rows])
     chart.plots[0].gap_width = 80
     category = chart.category_axis

@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pilotproof.charts import DECISION_COLORS, VERDICT_COLORS
+from pilotproof.charts import DECISION_COLORS, verdict_color
 from pilotproof.export.content import (
     DECISION_LABELS,
     Report,
@@ -252,12 +252,13 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
     sheet.set_column(title_col, title_col, 70)
     n = len(rows)
     at = {name: i for i, name in enumerate(SUMMARY_COLUMNS)}
-    improvement, verdict = at["improvement_pct"], at["verdict"]
+    improvement = at["improvement_pct"]
     if n and any(is_number(r[improvement]) for r in rows):
         chart = writer.book.add_chart({"type": "bar"})
+        heads = [p.headline for p in report.pilots]
         points = [
-            {"fill": {"color": VERDICT_COLORS.get(r[verdict], "#999999")}} if r[verdict] else None
-            for r in rows
+            {"fill": {"color": verdict_color(h.verdict, h.kind)}} if h is not None else None
+            for h in heads
         ]
         chart.add_series(
             {
@@ -293,6 +294,7 @@ ESTIMATE_COLUMNS = (
     "kind",
     "direction",
     "verdict",
+    "verdict_label",
     "method",
     "n_pre",
     "n_post",
@@ -324,6 +326,7 @@ def _estimate_rows(report: Report) -> list[list[object]]:
                     e.kind,
                     e.direction,
                     e.verdict,
+                    e.verdict_label,
                     e.method,
                     e.n_pre,
                     e.n_post,

@@ -85,7 +85,8 @@ def test_effect_table_numbers_match_the_analysis(deck, results):
 
 def test_checks_and_readiness_slide(deck):
     texts = _texts(deck.slides[6])  # P2's checks slide
-    assert "FAIL" in texts and "MISSING" in texts
+    assert "pass" in texts and "MISSING" in texts
+    assert "FAIL" not in texts and "manual touches" not in texts[:12]  # the guardrail: below
     assert "Gaps: Escalation path, Control points" in texts
     assert "worsened beyond tolerance" in texts
 
@@ -117,8 +118,8 @@ def test_metrics_beyond_the_table_are_pointed_to_the_workbook(results, pilots, o
 
     from pilotproof.export.content import build_report
 
-    base = results[0].metrics[1]
-    extra = tuple(replace(base, metric=f"guardrail_{i}") for i in range(8))
+    base = results[0].metrics[1]  # a guardrail, made a value metric: guardrails have no checks
+    extra = tuple(replace(base, metric=f"guardrail_{i}", kind="value") for i in range(8))
     crowded = replace(results[0], metrics=(results[0].metrics[0], *extra))
     deck = Presentation(io.BytesIO(pptx.render(build_report((crowded,), pilots, observations))))
     evidence = _texts(deck.slides[2])

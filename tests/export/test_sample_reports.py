@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pilotproof.cli import main
+from pilotproof.export.content import pct
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 EVIL = '=HYPERLINK("http://x.test")'
@@ -133,7 +134,7 @@ def test_pptx_titles_and_tables_match_analyze(portfolio, analyzed):
     for pilot in data["pilots"]:
         for metric in pilot["metrics"][:7]:
             if metric["effect_pct"] is not None:
-                assert f"{metric['effect_pct']:+.1f}%" in texts
+                assert pct(metric["effect_pct"]) in texts  # -21.3%, or 28x beyond ±300%
     with_series = sum(
         1
         for r in results
@@ -170,7 +171,7 @@ def test_html_numbers_charts_and_no_network(portfolio, analyzed):
     for pilot in data["pilots"]:
         for metric in pilot["metrics"]:
             if metric["effect_pct"] is not None:
-                assert f"{metric['effect_pct']:+.1f}%" in text
+                assert pct(metric["effect_pct"]) in text
     assert len(soup.select("div.plotly-graph-div")) >= len(results)
     assert EVIL in text and f"<td>{EVIL}</td>" not in page
 

@@ -56,10 +56,10 @@ def test_summary_leads_with_action_titles_and_decisions(book, report):
 
 def test_checks_readiness_and_underlying_data(book, observations):
     checks = _records(book["Checks"])
-    failed = [c for c in checks if c["outcome"] == "FAIL"]
-    assert [(c["pilot_id"], c["metric"], c["check"]) for c in failed] == [
-        ("P2", "manual_touches", "noise")
-    ]
+    assert not [c for c in checks if c["outcome"] == "FAIL"]
+    worse = {c["metric"] for c in checks if c["outcome"] == "worsened beyond tolerance"}
+    assert worse == {"manual_touches"}  # the guardrail, never "Noise FAIL"
+    assert {c["outcome"] for c in checks if c["metric"] == "rework_rate"} == {"held"}
     assert len(checks) == 6 * 5  # six checks on each of five metrics
     gaps = [(r["pilot_id"], r["field"]) for r in _records(book["Readiness"]) if r["gap"]]
     assert gaps == [("P2", "escalation_path"), ("P2", "control_points")]

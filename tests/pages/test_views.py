@@ -156,3 +156,17 @@ def test_md_and_labels_show_control_characters_and_cut_long_names():
     pilots = pd.DataFrame({"pilot_id": ["a"], "pilot_name": ["x" * 500], "company": ["\x07"]})
     label = pilot_labels(pilots)["a"]
     assert label.endswith("… (<BEL>)") and len(label) < 140
+
+
+def test_activity_reads_as_activity_and_large_changes_as_multiples():
+    usage = effect(metric="ai_usage", kind="activity", direction="higher_is_better",
+                   pct=4100.0, low=3900.0, high=4300.0)  # fmt: skip
+    assert (
+        effect_sentence(usage) == "AI usage up 42x (95% interval 40x to 44x): activity, not value"
+    )
+    big = effect(metric="leads", direction="higher_is_better", pct=350.0, low=320.0, high=380.0)
+    assert effect_sentence(big) == "leads 4.5x what it would have been (95% interval 4.2x to 4.8x)"
+    table = compare_table(
+        [PilotResult("p", "stop", (), ("ai_usage",), (), (usage,))], {"p": "P"}, "ai_usage"
+    )
+    assert table["verdict"].tolist() == ["Activity, not value"]

@@ -12,8 +12,11 @@ never evaluated or written: calamine returns the value the workbook saved.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
@@ -41,8 +44,33 @@ class Sheet:
     header_row: int
 
 
+#: Workbooks read lately, by content hash: the Upload page asks for the same sheet on every
+#: redraw (headers, preview, validation), and reading a large workbook takes seconds.
+_RECENT: OrderedDict[tuple[str, str, str | None], object] = OrderedDict()
+_RECENT_SIZE = 8
+_LOCK = threading.Lock()
+
+
+def _remembered(kind: str, data: bytes, sheet: str | None, read):
+    key = (kind, hashlib.sha256(data).hexdigest(), sheet)
+    with _LOCK:
+        if key in _RECENT:
+            _RECENT.move_to_end(key)
+            return _RECENT[key]
+    value = read()
+    with _LOCK:
+        _RECENT[key] = value
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    return value
+
+
 def sheet_names(name: str, data: bytes) -> list[str]:
     """The workbook's sheets, in order; IngestError when it cannot be opened."""
+    return list(_remembered("names", data, None, lambda: _sheet_names(name, data)))
+
+
+def _sheet_names(name: str, data: bytes) -> list[str]:
     import pandas as pd
 
     try:
@@ -54,6 +82,10 @@ def sheet_names(name: str, data: bytes) -> list[str]:
 
 def likeliest_sheet(name: str, data: bytes) -> str | None:
     """The sheet with the most filled cells (the data, not the cover or notes sheet)."""
+    return _remembered("likeliest", data, None, lambda: _likeliest_sheet(data))
+
+
+def _likeliest_sheet(data: bytes) -> str | None:
     import pandas as pd
 
     try:
@@ -68,7 +100,6 @@ def likeliest_sheet(name: str, data: bytes) -> str | None:
 
 def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
     """The sheet `sheet` (the only one when None) as CSV, or IngestError naming the problem."""
-    import pandas as pd
 
     names = sheet_names(name, data)
     if sheet is None:
@@ -84,7 +115,19 @@ def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
         listed = ", ".join(clip(s, 30) for s in names[:10])
         message = f"no sheet '{clip(sheet)}' in the workbook (sheets: {listed})"
         raise IngestError([Problem(name, 1, "-", message)])
-    shown = f"{name}[{sheet}]"
+    found = _remembered("sheet", data, sheet, lambda: _read_sheet(data, sheet))
+    if isinstance(found, Exception):
+        raise IngestError([_unreadable(f"{name}[{sheet}]", found)])
+    csv_bytes, header_row = found
+    if header_row is None:
+        raise IngestError([Problem(f"{name}[{sheet}]", 1, "-", "the sheet is empty")])
+    return Sheet(f"{name}[{sheet}]", csv_bytes, header_row)
+
+
+def _read_sheet(data: bytes, sheet: str) -> tuple[bytes, int | None] | Exception:
+    """The sheet as CSV bytes and its header row, or the reader's exception."""
+    import pandas as pd
+
     try:
         frame = pd.read_excel(
             io.BytesIO(data),
@@ -95,8 +138,8 @@ def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
             keep_default_na=False,
             na_filter=False,
         )
-    except Exception as exc:
-        raise IngestError([_unreadable(shown, exc)]) from exc
+    except Exception as exc:  # calamine raises its own types for every kind of damage
+        return exc
     cells = list(frame.itertuples(index=False, name=None))
     rows = [[_text(v) for v in row] for row in cells]
     filled = [j for j in range(frame.shape[1]) if any(r[j] for r in rows)]
@@ -104,13 +147,13 @@ def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
     cells = [[c[j] for j in filled] for c in cells]
     top = _header_row(rows, cells)
     if top is None:
-        raise IngestError([Problem(shown, 1, "-", "the sheet is empty")])
+        return b"", None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([" ".join(cell.split()) for cell in rows[top]])  # one line, always
     for row in rows[top + 1 :]:
         writer.writerow(row if any(row) else [""] * len(row))
-    return Sheet(shown, out.getvalue().encode("utf-8"), top + 1)
+    return out.getvalue().encode("utf-8"), top + 1
 
 
 def _header_row(rows: list[list[str]], cells: list[list[object]]) -> int | None:

@@ -76,8 +76,8 @@ if files:
         left, right = st.columns(2)
         whole = left.selectbox(
             "The whole file is one pilot",
-            ["", *labels],
-            format_func=lambda p: labels.get(p, "No: the file has a pilot column"),
+            ["", *labels, uploading.NEW_PILOT],
+            format_func=lambda p: uploading.pilot_choice(p, labels),
             key="whole_pilot",
         )
         order = right.radio(
@@ -86,7 +86,13 @@ if files:
             format_func=uploading.DATE_ORDER_LABELS.get,
             key="date_order",
         )
-        draft, errors = uploading.options_from(edited, whole, order, sheets)
+        new_pilot = None
+        if whole == uploading.NEW_PILOT:
+            pid, pname, pdate = st.columns(3)
+            whole = pid.text_input("New pilot id", max_chars=40, key="new_pilot_id").strip()
+            name = pname.text_input("Its name", max_chars=80, key="new_pilot_name")
+            new_pilot = (pdate.date_input("Its go-live", value=None, key="new_pilot_go_live"), name)
+        draft, errors = uploading.options_from(edited, whole, order, sheets, new_pilot, labels)
         for error in errors:
             st.warning(md(error))
         sample = store.preview(payload, draft)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
 
 import pandas as pd
 
@@ -19,6 +20,8 @@ DATE_ORDER_LABELS = {
     "month_first": "Month first (06/01/2025 is 1 June, US)",
     "day_first": "Day first (06/01/2025 is 6 January)",
 }
+#: The whole-file pilot choice that registers a new pilot.
+NEW_PILOT = "(new pilot)"
 SOURCE = "column in file"
 TARGET = "pilotproof column"
 NEW = "or a new metric"
@@ -42,16 +45,35 @@ def mapping_table(headers: Sequence[str], saved: Mapping[str, str]) -> pd.DataFr
     )
 
 
+def pilot_choice(choice: str, labels: Mapping[str, str]) -> str:
+    """How the whole-file pilot choice reads in its selectbox."""
+    if choice == NEW_PILOT:
+        return "A new pilot (give its id and go-live)"
+    return labels.get(choice, "No: the file has a pilot column")
+
+
 def options_from(
     table: pd.DataFrame,
     pilot_id: str | None,
     date_order: str,
     sheets: Mapping[str, str],
+    new_pilot: tuple[date | None, str] | None = None,
+    known_pilots: Collection[str] = (),
 ) -> tuple[ReadOptions, list[str]]:
-    """The read options an edited mapping table says, and what is wrong with it (plain text)."""
+    """The read options an edited mapping table says, and what is wrong with it (plain text).
+    `new_pilot` is (go-live, name) when `pilot_id` is a pilot to register with the upload."""
     columns: dict[str, str] = {}
     new_metrics: dict[str, str] = {}
     errors: list[str] = []
+    registered = None
+    if new_pilot is not None:
+        go_live, name = new_pilot
+        if not pilot_id or go_live is None:
+            errors.append("give the new pilot an id and a go-live date")
+        elif pilot_id in known_pilots:
+            errors.append(f"pilot {pilot_id} exists already: pick it in the list")
+        else:
+            registered = (go_live, name.strip() or pilot_id)
     for row in table.fillna("").itertuples(index=False):
         source, target, new, better = (str(v).strip() for v in row[:4])
         if new:
@@ -69,6 +91,7 @@ def options_from(
         date_order=date_order,  # type: ignore[arg-type]
         new_metrics=new_metrics,
         sheets=dict(sheets),
+        new_pilot=registered,
     )
     return options, errors
 
@@ -86,6 +109,7 @@ def applied_key(payload: Sequence[tuple[str, bytes]], options: ReadOptions | Non
             options.date_order,
             dict(options.new_metrics),
             dict(options.sheets),
+            [str(v) for v in options.new_pilot or ()],
         ]
         digest.update(json.dumps(described, sort_keys=True).encode())
     return digest.hexdigest()

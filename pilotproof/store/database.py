@@ -396,6 +396,7 @@ class Store:
         date order, metrics to add, workbook sheets)."""
         report = progress or (lambda fraction, message: None)
         mapping = _ingest.as_options(mapping)
+        files = mapping.with_new_pilot(files)
         with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
             sources = _ingest.read_sources(files, Path(tmp), mapping.sheets)
             if not sources:

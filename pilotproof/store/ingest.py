@@ -417,6 +417,7 @@ def validate_with(
     with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
         try:
             options = as_options(mapping)
+            files = options.with_new_pilot(files)
             sources = read_sources(files, Path(tmp), options.sheets, first_rows)
         except IngestError as exc:
             return ValidationReport(exc.problems, exc.total, {}, None)

@@ -25,6 +25,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +55,8 @@ class ReadOptions:
     - `date_order`: how `06/01/2025` reads; `auto` lets the file decide (a field above 12).
     - `new_metrics`: metric -> direction, for metrics this upload adds to the catalog.
     - `sheets`: file name -> sheet, for workbooks with several sheets.
+    - `new_pilot`: (go-live, name) to register `pilot_id` as a new pilot with this upload (it
+      becomes a one-row pilots file, recorded and undone like any other).
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -61,6 +64,17 @@ class ReadOptions:
     date_order: DateOrder = "auto"
     new_metrics: Mapping[str, str] = field(default_factory=dict)
     sheets: Mapping[str, str] = field(default_factory=dict)
+    new_pilot: tuple[date, str] | None = None
+
+    def with_new_pilot(self, files: Iterable[FileInput]) -> list[FileInput]:
+        """`files`, after the one-row pilots file that registers the new pilot, if any."""
+        if self.new_pilot is None or not self.pilot_id:
+            return list(files)
+        go_live, name = self.new_pilot
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerows([("pilot_id", "go_live", "pilot_name"), (self.pilot_id, go_live, name)])
+        return [(f"new pilot {self.pilot_id}", text.getvalue().encode()), *files]
 
 
 def as_options(mapping: Mapping[str, str] | ReadOptions | None) -> ReadOptions:
@@ -72,6 +86,10 @@ def as_options(mapping: Mapping[str, str] | ReadOptions | None) -> ReadOptions:
         bad.append(Problem("-", 1, "-", "date order must be month_first or day_first"))
     if options.pilot_id is not None and not str(options.pilot_id).strip():
         bad.append(Problem("-", 1, "pilot_id", "the pilot for the whole file has no id"))
+    if options.new_pilot is not None and (
+        not options.pilot_id or not isinstance(options.new_pilot[0], date)
+    ):
+        bad.append(Problem("-", 1, "go_live", "a new pilot needs an id and a go-live date"))
     for metric, direction in options.new_metrics.items():
         if not normalise_metric(metric) or direction not in DIRECTIONS:
             message = f"new metric '{clip(metric)}' needs a name and a direction"
@@ -407,6 +425,13 @@ def sniff(
         ]
         if not layout.metric_columns:
             return Problem(source.name, 1, "-", "a wide metrics file needs one column per metric")
+    elif pilot is not None:
+        return Problem(
+            source.name,
+            1,
+            "date",
+            "required column 'date' is missing: map the file's column of dates to date",
+        )
     else:
         return Problem(
             source.name,

@@ -85,3 +85,37 @@ def test_days_live_count_to_today_whatever_else_is_uploaded(sample_db):
     app.run()
     after = table_with(app, "days live").set_index("pilot name")["days live"]
     assert after[pilot] == before[pilot]
+
+
+def test_a_one_pilot_export_can_register_its_pilot(sample_db):
+    from datetime import date
+
+    from pilotproof.store import IGNORE
+    from pilotproof.uploading import NEW_PILOT
+
+    app = open_page("pages/upload.py")
+    app.file_uploader[0].set_value(("helpdesk.csv", ONE_PILOT, "text/csv")).run()
+    headers = list(app.data_editor[0].value["column in file"])
+    targets = {
+        "Ticket Week": "date",
+        "Avg Handle Time (min)": "response_time",
+        "Reopen Rate": IGNORE,
+    }
+    app.session_state["mapping_editor"] = {
+        "edited_rows": {headers.index(h): {"pilotproof column": t} for h, t in targets.items()},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.selectbox(key="whole_pilot").set_value(NEW_PILOT).run()
+    assert any("give the new pilot an id" in w.value for w in app.warning)
+    app.text_input(key="new_pilot_id").set_value("NW-AP").run()  # taken
+    app.date_input(key="new_pilot_go_live").set_value(date(2025, 6, 30)).run()
+    assert any("exists already" in w.value for w in app.warning)
+    app.text_input(key="new_pilot_id").set_value("HD-2")
+    app.text_input(key="new_pilot_name").set_value("Helpdesk triage").run()
+    next(b for b in app.button if b.label == "Apply mapping").click().run()
+    next(b for b in app.button if b.label == "Commit upload").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    pilots = store_for(sample_db).pilots().set_index("pilot_id")
+    assert pilots.loc["HD-2", "pilot_name"] == "Helpdesk triage"
+    assert len(store_for(sample_db).observations(["HD-2"])) == 28

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -295,3 +296,19 @@ def test_an_opendocument_spreadsheet_is_read(seeded: Store):
     result = seeded.ingest([("libre.ods", opendocument(rows))])
     assert "ingested 2 rows" in result.summary
     assert list(seeded.observations(["P2"])["value"]) == [5.0, 4.5]
+
+
+def test_a_new_pilot_is_registered_with_its_one_pilot_file_and_kept_by_undo(seeded: Store):
+    data = b"Week,Cycle Time\n2024-01-01,5\n2024-01-08,4\n"
+    options = ReadOptions(pilot_id="NEW-1", new_pilot=(date(2024, 1, 5), "New bot"))
+    with pytest.raises(IngestError, match="required column 'date' is missing: map the file's"):
+        seeded.ingest([("new.csv", data)], mapping=options)
+    options = replace(options, columns={"Week": "date"})
+    result = seeded.ingest([("new.csv", data)], mapping=options)
+    assert "1 pilots upserted" in result.summary and len(result.upload_ids) == 2
+    pilot = seeded.pilots().set_index("pilot_id").loc["NEW-1"]
+    assert (pilot["go_live"].date(), pilot["pilot_name"]) == (date(2024, 1, 5), "New bot")
+    assert seeded.upload_detail(result.upload_ids[0]).file_name == "new pilot NEW-1"
+    seeded.undo_upload(result.upload_ids[1])
+    assert seeded.observations(["NEW-1"]).empty
+    assert "NEW-1" in set(seeded.pilots()["pilot_id"])

@@ -382,7 +382,7 @@ def prepare(
     problems, total, new_metrics = check(
         cur, sources, layouts, catalog, go_live_known, options.new_metrics
     )
-    return layouts, sheet_lines(sources, problems), total, new_metrics
+    return layouts, problems, total, new_metrics  # lines already sheet rows for workbooks
 
 
 def validate_files(

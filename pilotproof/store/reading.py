@@ -332,7 +332,9 @@ def file_headers(name: str, data: bytes, sheet: str | None = None) -> list[str]:
 
 
 def sheet_lines(sources: list[Source], problems: list[Problem]) -> list[Problem]:
-    """Problems in workbook sheets moved from CSV lines to the sheet's own row numbers."""
+    """Problems found reading workbook sheets (header, layout, ragged rows), moved from lines
+    of the sheet's CSV to the sheet's own row numbers. (The checks name sheet rows already:
+    `record_lines`.)"""
     offsets = {s.name: s.header_row - 1 for s in sources if s.header_row}
     if not offsets:
         return problems
@@ -542,9 +544,9 @@ def diagnose_read_error(source: Source, layout: Layout, exc: duckdb.Error) -> li
 
 def record_lines(source: Source, rns: set[int], delimiter: str = ",") -> dict[int, int]:
     """Physical line (header = 1) where each data record (1-based) starts (for a workbook
-    sheet, each record is one row)."""
-    if source.header_row is not None:
-        return {rn: rn + 1 for rn in rns}
+    sheet, the sheet's own row number)."""
+    if source.header_row is not None:  # a sheet: one row per record, named by sheet row
+        return {rn: rn + source.header_row for rn in rns}
     data = source.data
     simple = b'"' not in data and b"\n\n" not in data and b"\n\r\n" not in data
     if simple:

@@ -312,3 +312,12 @@ def test_a_new_pilot_is_registered_with_its_one_pilot_file_and_kept_by_undo(seed
     seeded.undo_upload(result.upload_ids[1])
     assert seeded.observations(["NEW-1"]).empty
     assert "NEW-1" in set(seeded.pilots()["pilot_id"])
+
+
+def test_a_duplicate_in_a_workbook_points_at_the_sheet_row_of_the_first(seeded: Store):
+    rows = [["pilot_id", "date", "cycle_time"], ["P1", "2024-02-01", 5.0]]
+    rows += [["P1", "2024-02-02", 4.0], ["P1", "2024-02-01", 6.0]]  # rows 4, 5, 6 of the sheet
+    report = seeded.validate([("dup.xlsx", workbook({"S": rows}, title="Export"))])
+    (problem,) = report.problems
+    assert (problem.file, problem.line) == ("dup.xlsx[S]", 6)
+    assert "at dup.xlsx[S]:4 " in problem.message

@@ -1,9 +1,9 @@
 """Excel and OpenDocument workbooks (.xlsx, .xlsm, .xls, .ods), read with python-calamine
 through pandas, turned into the CSV text the rest of the ingest reads.
 
-One sheet becomes one file. Rows above the header (a title, a blank line) are dropped, and the
-header is the first row with two or more filled cells all of them text. Each remaining sheet row
-is one CSV record, so a problem's line is the sheet's own row number. Cells keep what the
+One sheet becomes one file. Rows above the header (a title, a subtitle, a blank line) are
+dropped; the header is the first of the widest rows of text in the first 30. Each remaining
+sheet row is one CSV record, so a problem's line is the sheet's own row number. Cells keep what the
 workbook stores: a percent cell is its fraction (4.7% is 0.047), a date cell an ISO date, a
 number its digits (Excel serial dates in a date column are read as dates later). Formulas are
 never evaluated or written: calamine returns the value the workbook saved.
@@ -157,17 +157,18 @@ def _read_sheet(data: bytes, sheet: str) -> tuple[bytes, int | None] | Exception
 
 
 def _header_row(rows: list[list[str]], cells: list[list[object]]) -> int | None:
-    """Index of the header: the first row (of the first 30) with two or more filled cells, all
-    text; else the first non-empty row."""
-    first = None
+    """Index of the header: of the first 30 rows, the first with the most filled cells that are
+    all text (two or more; a title row has one, a data row holds numbers or dates); else the
+    first non-empty row."""
+    first, best, most = None, None, 1
     for i, (row, raw) in enumerate(zip(rows[:HEADER_SEARCH], cells, strict=False)):
         kinds = [isinstance(cell, str) for text, cell in zip(row, raw, strict=True) if text]
         if not kinds:
             continue
         first = i if first is None else first
-        if len(kinds) >= 2 and all(kinds):
-            return i
-    return first
+        if len(kinds) > most and all(kinds):
+            best, most = i, len(kinds)
+    return first if best is None else best
 
 
 def _text(value: object) -> str:

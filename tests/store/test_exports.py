@@ -321,3 +321,11 @@ def test_a_duplicate_in_a_workbook_points_at_the_sheet_row_of_the_first(seeded: 
     (problem,) = report.problems
     assert (problem.file, problem.line) == ("dup.xlsx[S]", 6)
     assert "at dup.xlsx[S]:4 " in problem.message
+
+
+def test_the_header_is_found_below_a_two_cell_title(seeded: Store):
+    rows = [["FY2025 pack", "Prepared by FP&A"], [None], HELPDESK_HEADERS]
+    rows += [[datetime(2024, 1, 1), "Tier 1", 10.0, 0.05], ["Total", "", 10.0, 0.05]]
+    report = seeded.validate([("t.xlsx", workbook({"S": rows}))], ReadOptions(MAPPING, "P1"))
+    assert report.ok, report.problems
+    assert report.rows == 2

@@ -3,17 +3,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from pilotproof import ui, uploading
+from pilotproof import ui, upload_steps, uploading
 from pilotproof.store import (
     WORKBOOK_SUFFIXES,
     IngestError,
     ReadOptions,
-    StoreError,
-    file_headers,
-    likeliest_sheet,
-    sheet_names,
 )
-from pilotproof.store.catalog import DIRECTIONS
 from pilotproof.views import md
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
@@ -36,17 +31,7 @@ files = [f for f in files or [] if f.name not in too_big]
 
 if files:
     payload = [(f.name, f.getvalue()) for f in files]
-    sheets: dict[str, str] = {}
-    for name, data in payload:
-        if name.lower().endswith(WORKBOOK_SUFFIXES):
-            try:
-                found = sheet_names(name, data)
-            except IngestError:
-                continue  # the validation below says what is wrong with it
-            if len(found) > 1:
-                likeliest = found.index(likeliest_sheet(name, data) or found[0])
-                label = f"Sheet of {md(name)}"
-                sheets[name] = st.selectbox(label, found, index=likeliest, key=f"sheet:{name}")
+    sheets = upload_steps.sheet_pickers(payload)
     applied = replace(st.session_state.get("read_options") or ReadOptions(), sheets=sheets)
     key = uploading.applied_key(payload, applied) + str(ui.version())
     if st.session_state.get("report_key") != key:  # validate once per upload and mapping
@@ -54,82 +39,8 @@ if files:
         st.session_state["report_key"] = key
     report = st.session_state["report"]
 
-    with st.expander("Column mapping, for exports whose headers differ", expanded=not report.ok):
-        saved = store.mappings()
-        choice = st.selectbox("Saved mapping", ["(none)", *saved], key="mapping_name")
-        headers = {h for n, d in payload for h in file_headers(n, d, sheets.get(n))}
-        pilot_fields = ui.pilots().columns
-        edited = st.data_editor(
-            uploading.mapping_table(sorted(headers), saved.get(choice, {})),
-            column_config={
-                uploading.TARGET: st.column_config.SelectboxColumn(
-                    options=uploading.targets(pilot_fields, ui.catalog()["metric"])
-                ),
-                uploading.NEW: st.column_config.TextColumn(max_chars=40),
-                uploading.BETTER: st.column_config.SelectboxColumn(options=["", *DIRECTIONS]),
-            },
-            disabled=[uploading.SOURCE],
-            hide_index=True,
-            key="mapping_editor",
-        )
-        labels = ui.labels()
-        left, right = st.columns(2)
-        whole = left.selectbox(
-            "The whole file is one pilot",
-            ["", *labels, uploading.NEW_PILOT],
-            format_func=lambda p: uploading.pilot_choice(p, labels),
-            key="whole_pilot",
-        )
-        order = right.radio(
-            "Dates like 06/01/2025",
-            list(uploading.DATE_ORDER_LABELS),
-            format_func=uploading.DATE_ORDER_LABELS.get,
-            key="date_order",
-        )
-        new_pilot = None
-        if whole == uploading.NEW_PILOT:
-            pid, pname, pdate = st.columns(3)
-            whole = pid.text_input("New pilot id", max_chars=40, key="new_pilot_id").strip()
-            name = pname.text_input("Its name", max_chars=80, key="new_pilot_name")
-            new_pilot = (pdate.date_input("Its go-live", value=None, key="new_pilot_go_live"), name)
-        draft, errors = uploading.options_from(edited, whole, order, sheets, new_pilot, labels)
-        for error in errors:
-            st.warning(md(error))
-        sample = store.preview(payload, draft)
-        if sample.preview is not None:
-            st.caption("The first rows as this mapping reads them")
-            st.dataframe(sample.preview, hide_index=True, width="stretch")
-        elif sample.problems:
-            st.info(f"No preview yet: {md(sample.problems[0])}")
-        if st.button("Apply mapping", type="primary", disabled=bool(errors)):
-            st.session_state["read_options"] = draft
-            st.rerun()
-        name = st.text_input("Save this mapping as", key="mapping_save_name", max_chars=60)
-        if st.button("Save mapping", disabled=not (name and draft.columns)):
-            store.save_mapping(name, dict(draft.columns))
-            st.session_state["read_options"] = draft
-            st.toast(f"Mapping saved ({len(draft.columns)} columns) and applied.")
-            st.rerun()
-
-    st.subheader("Validation")
-    st.dataframe(
-        pd.DataFrame(report.kind.items(), columns=["file", "detected as"]), hide_index=True
-    )
-    if not report.ok:
-        st.error(f"{report.total_problems} problems found; nothing has been written.")
-        st.dataframe(
-            pd.DataFrame(
-                [(p.file, p.line, p.column, p.message) for p in report.problems],
-                columns=["file", "line", "column", "problem"],
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    else:
-        st.success(f"Every file passed validation: {report.rows:,} rows ready to write.")
-    if report.preview is not None:
-        st.subheader("Preview")
-        st.dataframe(report.preview, hide_index=True, width="stretch")
+    upload_steps.mapping_box(store, payload, sheets, expanded=not report.ok)
+    upload_steps.report_tables(report)
 
     if st.button("Commit upload", type="primary", disabled=not report.ok):
         bar = st.progress(0.0, text="Writing…")
@@ -162,33 +73,4 @@ else:
             "uploaded_at": st.column_config.DatetimeColumn("uploaded", format="YYYY-MM-DD HH:mm"),
         },
     )
-    undoable = history[history["outcome"] == "ok"].sort_values("upload_id", ascending=False)
-    names = {int(i): n for i, n in zip(undoable["upload_id"], undoable["file_name"], strict=True)}
-    if st.session_state.get("undo_id") not in names:
-        st.session_state.pop("undo_id", None)  # undone meanwhile: back to the newest
-    undo = st.selectbox(
-        "Upload to undo", list(names), format_func=lambda i: f"#{i} {names[i]}", key="undo_id"
-    )
-    if st.button("Undo this upload…", disabled=not names):
-        st.session_state["undo_confirm"] = int(undo)
-    confirm = st.session_state.get("undo_confirm")
-    if confirm in names:
-        detail = store.upload_detail(confirm)
-        st.warning(
-            f"Undo {md(detail.description)}? Its rows are removed and any rows it replaced "
-            "come back.",
-            icon=":material/undo:",
-        )
-        yes, no = st.columns(2)
-        if yes.button(f"Yes, undo upload #{confirm}", type="primary"):
-            st.session_state.pop("undo_confirm")
-            try:
-                store.undo_upload(confirm)
-            except StoreError as error:
-                st.error(md(error))
-            else:
-                st.toast(f"Upload #{confirm} undone: {md(detail.file_name)}.")
-                st.rerun()
-        if no.button("Cancel"):
-            st.session_state.pop("undo_confirm")
-            st.rerun()
+    upload_steps.undo_box(store, history)

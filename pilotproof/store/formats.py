@@ -6,7 +6,8 @@ generated name such as `c3`), never from file content.
 
 Dates: `YYYY-MM-DD` (a time part is ignored), `YYYY-MM` (monthly, first day), `YYYY-Qn`,
 `YYYYQn`, `Qn YYYY` or `Qn-YYYY` (quarterly), `YYYY` (yearly, 1 January), `DD.MM.YYYY` (Excel's
-European exports), Excel serial day numbers in workbooks, and `06/01/2025` (or `6-1-25`) once the
+European exports), month names (`Jun 2025`, `Jun-25`, `1-Jun-25`, `June 1, 2025`), compact
+`20250601`, Excel serial day numbers in workbooks, and `06/01/2025` (or `6-1-25`) once the
 date order of the file is known: given in the column mapping, or decided by the file itself (a
 first field above 12 means day first, a second field above 12 month first).
 
@@ -30,6 +31,14 @@ _SLASH_DATE = re.compile(SLASH_DATE_RE)
 #: Currency marks and spaces stripped from a mapped number (with the no-break spaces Excel and
 #: European locales put between thousands).
 _DECOR = r"[\s\x{00A0}\x{202F}$€£¥()]|USD|EUR|GBP|CHF"
+
+#: Dates with a month name, day first or month first (the name says which is the month).
+_MONTH_NAME_FORMATS = "['" + "', '".join(
+    [
+        "%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d %b %y", "%b %d, %Y", "%B %d, %Y",
+        "%b %d %Y", "%b %Y", "%B %Y", "%b-%y", "%b-%Y",
+    ]
+) + "']"  # fmt: skip
 
 #: Excel's day zero: serial day 1 is 1900-01-01 (with Lotus' phantom 29 February 1900, so the
 #: usual offset is 30 December 1899 for every date after February 1900).
@@ -85,6 +94,12 @@ def date_sql(expr: str, serials: bool = False) -> str:
         rf"WHEN regexp_full_match({text}, '\d{{4}}-?Q[1-4]') THEN make_date({year_first}, 1) "
         rf"WHEN regexp_full_match({text}, 'Q[1-4][ -]\d{{4}}') THEN make_date({year_last}, 1) "
         f"{serial}"
+        # month names, as reports write them: Jun 2025, Jun-25, 1-Jun-25, June 1, 2025
+        f"WHEN regexp_matches({text}, '[A-Z]{{3}}') "
+        f"THEN TRY_CAST(try_strptime(trim({expr}), {_MONTH_NAME_FORMATS}) AS DATE) "
+        # compact, as ERPs write them: 20250601
+        rf"WHEN regexp_full_match({text}, '(19|20)\d{{6}}') "
+        f"THEN TRY_CAST(try_strptime({text}, '%Y%m%d') AS DATE) "
         f"WHEN length({expr}) = 7 THEN TRY_CAST({expr} || '-01' AS DATE) "
         f"WHEN length({expr}) = 4 THEN TRY_CAST({expr} || '-01-01' AS DATE) "
         f"WHEN length({expr}) > 10 THEN TRY_CAST(TRY_CAST({expr} AS TIMESTAMP) AS DATE) "

@@ -329,3 +329,20 @@ def test_the_header_is_found_below_a_two_cell_title(seeded: Store):
     report = seeded.validate([("t.xlsx", workbook({"S": rows}))], ReadOptions(MAPPING, "P1"))
     assert report.ok, report.problems
     assert report.rows == 2
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("Jun 2025", date(2025, 6, 1)),
+        ("Jun-25", date(2025, 6, 1)),
+        ("1-Jun-25", date(2025, 6, 1)),
+        ("June 3, 2025", date(2025, 6, 3)),
+        ("3 June 2025", date(2025, 6, 3)),
+        ("20250603", date(2025, 6, 3)),
+    ],
+)
+def test_dates_with_month_names_and_compact_dates_are_read(seeded: Store, written, read):
+    data = f'pilot_id,date,metric,value\nP1,"{written}",cycle_time,4.0\n'.encode()
+    seeded.ingest([("m.csv", data)])
+    assert read in {d.date() for d in seeded.observations(["P1"])["date"]}

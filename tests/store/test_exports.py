@@ -346,3 +346,9 @@ def test_dates_with_month_names_and_compact_dates_are_read(seeded: Store, writte
     data = f'pilot_id,date,metric,value\nP1,"{written}",cycle_time,4.0\n'.encode()
     seeded.ingest([("m.csv", data)])
     assert read in {d.date() for d in seeded.observations(["P1"])["date"]}
+
+
+def test_the_preview_shows_go_live_as_a_date(seeded: Store):
+    report = seeded.validate([("p.csv", b"pilot_id,go_live\nP9,2026-03-02\n")])
+    assert report.preview["go_live"].tolist() == [date(2026, 3, 2)]
+    assert str(report.preview["go_live"].iloc[0]) == "2026-03-02"  # not 2026-03-02 00:00:00

@@ -4,6 +4,8 @@ report and the undo confirmation. The page calls them in order; the rules they a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +13,7 @@ from pilotproof import ui, uploading
 from pilotproof.store import (
     WORKBOOK_SUFFIXES,
     IngestError,
+    ReadOptions,
     StoreError,
     ValidationReport,
     file_headers,
@@ -92,6 +95,10 @@ def mapping_box(store, payload: Payload, sheets: dict[str, str], expanded: bool)
             st.dataframe(sample.preview, hide_index=True, width="stretch")
         elif sample.problems:
             st.info(f"No preview yet: {md(sample.problems[0])}")
+        applied = replace(st.session_state.get("read_options") or ReadOptions(), sheets=sheets)
+        pending = uploading.applied_key(payload, draft) != uploading.applied_key(payload, applied)
+        if pending and not errors:
+            st.caption("Changed since the last check: apply it to check the whole file with it.")
         if st.button("Apply mapping", type="primary", disabled=bool(errors)):
             st.session_state["read_options"] = draft
             st.rerun()

@@ -53,8 +53,11 @@ def test_a_one_pilot_export_is_mapped_previewed_applied_and_committed(sample_db)
     rework = preview[preview["metric"] == "rework_rate"].iloc[0]
     assert (rework["value in file"], rework["value"]) == ("5.0%", 0.05)
     assert str(preview["date"].iloc[0]) == "2025-03-01"  # decided by the file (22 > 12)
+    pending = "Changed since the last check"
+    assert any(pending in c.value for c in app.caption)  # validated only when applied
     next(b for b in app.button if b.label == "Apply mapping").click().run()
     assert any("Every file passed validation: 56 rows" in s.value for s in app.success)
+    assert not any(pending in c.value for c in app.caption)
     next(b for b in app.button if b.label == "Commit upload").click().run()
     assert not app.exception
     stored = store_for(sample_db).observations(["HD-1"])

@@ -209,8 +209,21 @@ def forest_plot(
     fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1})
     fig = _style(fig, title, "")
     fig.update_xaxes(title_text="Improvement vs counterfactual (%, right is better)")
-    fig.update_yaxes(autorange="reversed", type="category", title_text="")
-    fig.update_layout(height=max(280, 60 + 34 * frame["label"].nunique()))
+    fig.update_yaxes(autorange="reversed", type="category", title_text="", automargin=True)
+    legend_below(fig)
+    per_row = 44 if frame["label"].str.contains("<br>").any() else 34
+    fig.update_layout(height=max(300, 130 + per_row * frame["label"].nunique()))
+    return fig
+
+
+def legend_below(fig: go.Figure, room: int = 110) -> go.Figure:
+    """The legend at the bottom of the figure, below the x axis' tick labels and title, in a
+    bottom margin of `room` pixels: placed as a fraction of the plot height it ran into the
+    axis title on short figures."""
+    fig.update_layout(
+        legend={"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0},
+        margin={"b": room},
+    )
     return fig
 
 
@@ -355,10 +368,13 @@ def _forest_rows(
                 low = high = effect.effect_pct
             flip = -1.0 if effect.direction == "lower_is_better" else 1.0
             bounds = sorted((flip * low, flip * high))
-            name = safe_text(labels.get(result.pilot_id, result.pilot_id))
+            name = safe_text(labels.get(result.pilot_id, result.pilot_id), 48)
+            metric_text = safe_text(metric_name(effect.metric), 40)
+            # a long label takes two lines, so it is never cut at the figure's left edge
+            joint = "<br>" if len(name) + len(metric_text) > 36 else " · "
             rows.append(
                 {
-                    "label": f"{name} · {safe_text(effect.metric.replace('_', ' '))}",
+                    "label": f"{name}{joint}{metric_text}",
                     "improvement": flip * effect.effect_pct,
                     "low": bounds[0],
                     "high": bounds[1],

@@ -229,7 +229,7 @@ def decision_board_chart(board: pd.DataFrame):
     by decision with the app's palette."""
     import plotly.graph_objects as go
 
-    from pilotproof.charts import DECISION_COLORS, safe_text
+    from pilotproof.charts import DECISION_COLORS, legend_below, safe_text
 
     pairs = zip(board["company"], board["function"], strict=True)
     rows = [safe_text(f"{company} · {function}") for company, function in pairs]
@@ -244,13 +244,13 @@ def decision_board_chart(board: pd.DataFrame):
         )  # fmt: skip
     fig.update_layout(
         barmode="stack",
-        height=max(220, 40 + 26 * len(rows)),
-        margin={"t": 10, "l": 10, "r": 10, "b": 30},
-        legend={"orientation": "h", "y": -0.12, "x": 0, "traceorder": "normal"},
+        height=max(260, 110 + 26 * len(rows)),
+        margin={"t": 10, "l": 10, "r": 10},
+        legend={"traceorder": "normal"},
         xaxis={"title": {"text": "pilots"}, "dtick": 1},
         yaxis={"autorange": "reversed"},
     )
-    return fig
+    return legend_below(fig, room=80)
 
 
 def extremes(

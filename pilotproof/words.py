@@ -86,9 +86,10 @@ def is_multiple(pct: float) -> bool:
 
 
 def multiple(pct: float) -> str:
-    """+4,100% -> '42x' (1 + pct/100 times what it would have been)."""
+    """+4,100% -> '42x', +4,067.6% -> '41.7x' (1 + pct/100 times what it would have been),
+    to three significant digits so an interval's two ends stay apart."""
     ratio = 1.0 + pct / 100.0
-    return f"{ratio:.0f}x" if abs(ratio) >= 10 else f"{ratio:.1f}x"
+    return f"{ratio:,.0f}x" if abs(ratio) >= 1000 else f"{ratio:.3g}x"
 
 
 def change_text(pct: float | None, digits: int = 1) -> str:

@@ -93,3 +93,22 @@ def test_empty_inputs_give_an_explicit_empty_figure():
     empty = _effect()
     empty = replace(empty, chart=None)
     assert charts.series_chart(empty, None).layout.annotations[0].text == "No series to show"
+
+
+def test_forest_plot_labels_wrap_and_the_legend_sits_below_the_axis_title():
+    result = PilotResult("A", "scale", (), ("cost_per_transaction",), (),
+                         (_effect("cost_per_transaction"),))  # fmt: skip
+    fig = charts.forest_plot([result], labels={"A": "Route and load planning, Leeds depot"})
+    # two lines rather than a label cut at the figure's edge ("ransaction")
+    assert fig.data[0].y[0] == "Route and load planning, Leeds depot<br>cost per transaction"
+    assert fig.layout.yaxis.automargin is True
+    # the legend hangs from the bottom of the figure, in a margin below the axis title
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0
+    assert fig.layout.margin.b >= 100
+
+
+def test_activity_metrics_never_wear_the_colour_of_real_impact():
+    usage = replace(_effect("ai_usage", "higher_is_better", "real", 4100.0), kind="activity")
+    fig = charts.forest_plot([PilotResult("A", "stop", (), ("ai_usage",), (), (usage,))])
+    assert fig.data[0].name == "Activity, not value"
+    assert fig.data[0].marker.color == charts.ACTIVITY_COLOR != charts.VERDICT_COLORS["real"]

@@ -28,7 +28,8 @@ def test_large_changes_read_as_multiples():
     from pilotproof.words import change_text
 
     assert change_text(-21.34) == "-21.3%" and change_text(300.0) == "+300.0%"
-    assert change_text(4100.0) == "42x" and change_text(4067.6) == "42x"
+    assert change_text(4100.0) == "42x" and change_text(4067.6) == "41.7x"
+    assert change_text(250_000.0) == "2,501x"
     assert change_text(350.0) == "4.5x" and change_text(None) == "n/a"
 
 

@@ -303,6 +303,36 @@ def money(amount: float | None) -> str:
     return f"{amount:,.0f}"
 
 
+def nice_range(low: float, high: float) -> tuple[float, float, float]:
+    """Axis bounds on round numbers around [low, high], and the major unit between them.
+
+    A span that is not finite (values near the float limit) comes back with an infinite step:
+    the caller then leaves the axis to PowerPoint's own scaling.
+    """
+    span = high - low or abs(high) or 1.0
+    if not math.isfinite(span):
+        return low, high, math.inf
+    raw = span / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return math.floor(low / step) * step, math.ceil(high / step) * step, step
+
+
+def forest_axis(rows: list[dict]) -> tuple[float, float, float]:
+    """Bounds and major unit of the forest chart's improvement axis: from zero or below, so
+    bar lengths compare (27% against 25% must not look 2:1), and wide enough for every interval
+    and threshold, so no error bar is clipped."""
+    ends = [0.0]
+    for r in rows:
+        ends += [r["improvement"] - r["minus"], r["improvement"] + r["plus"]]
+        if is_number(r.get("threshold")):
+            ends.append(r["threshold"])
+    low, high = min(ends), max(ends)
+    pad = 0.04 * ((high - low) or 1.0)
+    low, high, step = nice_range(low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0)
+    return min(low, 0.0), max(high, 0.0), step
+
+
 def waterfall_parts(start: float, end: float) -> tuple[float, float, float, float]:
     """A step from `start` to `end` as (invisible up, visible up, invisible down, visible down).
 

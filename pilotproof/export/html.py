@@ -39,6 +39,7 @@ h3 { font-size: 15px; margin: 18px 0 6px; text-transform: uppercase; letter-spac
 .subtitle { color: #4a5a6a; margin-bottom: 16px; }
 section { border-top: 3px solid #1d2733; padding-top: 14px; margin-top: 32px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0 10px; }
+.scroll { overflow-x: auto; }
 th, td { border-bottom: 1px solid #d8dee4; padding: 5px 8px; text-align: left;
          vertical-align: top; }
 th { background: #eef2f6; }
@@ -97,10 +98,11 @@ def _summary(report: Report) -> str:
         )
     return (
         '<section id="summary"><h2>Executive summary</h2>'
+        '<div class="scroll">'
         "<table><thead><tr><th>Pilot</th><th>Decision</th><th>Action title</th>"
         "<th>Reasons</th><th>Annual net value</th></tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
         + _footer(report)
         + "</section>"
     )
@@ -118,11 +120,12 @@ def _comparison(report: Report) -> str:
         '<div class="meta">Improvement against the counterfactual with its 95% interval; '
         "right is better whatever the metric's direction.</div>"
         + _figure(figure)
-        + "<table><thead><tr><th>Pilot</th>"
+        + '<div class="scroll">'
+        "<table><thead><tr><th>Pilot</th>"
         + _effect_header()
         + "</tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
         + _footer(report)
         + "</section>"
     )
@@ -152,11 +155,12 @@ def _pilot(p: PilotSection, report: Report) -> str:
         parts.append(_figure(figure))
     parts.append("<h3>Effects against the counterfactual</h3>")
     parts.append(
+        '<div class="scroll">'
         "<table><thead><tr>"
         + _effect_header()
         + "</tr></thead><tbody>"
         + "".join(_effect_cells(e) for e in p.effects)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
     )
     if p.guardrails:
         parts.append("<h3>Guardrails</h3>")
@@ -217,8 +221,11 @@ def _guardrails(p: PilotSection) -> str:
             f'<td class="{"fail" if breached else ""}">{status}</td></tr>'
         )
     return (
+        '<div class="scroll">'
         "<table><thead><tr><th>Guardrail</th><th>Change</th><th>95% interval</th>"
-        "<th>Tolerance</th><th>Status</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        "<th>Tolerance</th><th>Status</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
     )
 
 
@@ -246,8 +253,9 @@ def _checks(p: PilotSection) -> str:
         for c in failed
     )
     return (
+        '<div class="scroll">'
         f"<table><thead><tr><th>Check</th>{head}</tr></thead><tbody>{''.join(rows)}"
-        "</tbody></table>" + (f"<ul>{notes}</ul>" if notes else "")
+        "</tbody></table></div>" + (f"<ul>{notes}</ul>" if notes else "")
     )
 
 

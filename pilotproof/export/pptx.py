@@ -10,7 +10,7 @@ checks, guardrails, readiness). The charts are native, editable PowerPoint chart
 from __future__ import annotations
 
 import io
-import math
+import textwrap
 from collections.abc import Callable, Sequence
 
 from pptx import Presentation
@@ -31,6 +31,7 @@ from pilotproof.export.content import (
     pct,
 )
 from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
+from pilotproof.plaintext import shown
 from pilotproof.words import CHECK_LABELS, verdict_label
 
 Progress = Callable[[float, str], None]
@@ -42,6 +43,7 @@ ROW_FILL = RGBColor(0xFF, 0xFF, 0xFF)
 FAIL = RGBColor(0xB0, 0x45, 0x00)
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.45)
+CONTENT_BOTTOM = Inches(6.9)  # the footer starts at 7.02 in
 SUMMARY_ROWS_PER_SLIDE = 6
 COMPARISON_ROWS_PER_SLIDE = 14
 MAX_TABLE_METRICS = 7  # more do not fit a slide; the workbook holds them all
@@ -208,8 +210,7 @@ def _summary(deck, report: Report) -> None:
 
 def _comparison(deck, report: Report) -> None:
     rows = [r for r in _forest_rows(report) if is_number(r["improvement"])]
-    step = COMPARISON_ROWS_PER_SLIDE
-    pages = [rows[i : i + step] for i in range(0, len(rows), step)] or [[]]
+    pages = _pages(rows, [_comparison_cells(r) for r in rows]) or [[]]
     for n, page in enumerate(pages, start=1):
         title = "Side by side: improvement against the counterfactual"
         if len(pages) > 1:
@@ -231,19 +232,44 @@ def _comparison_slide(slide, rows: list[dict]) -> None:
         )
         return
     forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.4), Inches(5.4))
-    table = [["Pilot", "Metric", "Effect", "95% interval", "Verdict"]]
-    for r in rows:
-        table.append([r["name"], r["metric"], pct(r["effect"]), r["interval"], r["verdict_label"]])
+    table = [list(COMPARISON_HEADER), *(_comparison_cells(r) for r in rows)]
     _table(
         slide,
         table,
         Inches(8.0),
         Inches(1.45),
-        Inches(4.85),
-        widths=(1.45, 1.0, 0.65, 1.05, 0.85),
-        size=9,
+        COMPARISON_WIDTH,
+        widths=COMPARISON_COLUMNS,
+        size=COMPARISON_SIZE,
         name="Comparison table",
     )
+
+
+COMPARISON_HEADER = ("Pilot", "Metric", "Effect", "95% interval", "Verdict")
+COMPARISON_COLUMNS = (1.3, 0.95, 0.6, 1.05, 0.95)
+COMPARISON_WIDTH, COMPARISON_SIZE = Inches(4.85), 9
+
+
+def _comparison_cells(r: dict) -> list[str]:
+    return [r["name"], r["metric"], pct(r["effect"]), r["interval"], r["verdict_label"]]
+
+
+def _pages(rows: list[dict], cells: list[list[str]]) -> list[list[dict]]:
+    """`rows` split into slides: as many as the comparison table holds above the footer (at
+    most COMPARISON_ROWS_PER_SLIDE, so the forest chart's bars stay readable)."""
+    scale = COMPARISON_WIDTH / Inches(1) / sum(COMPARISON_COLUMNS)
+    inches = [w * scale for w in COMPARISON_COLUMNS]
+    room = CONTENT_BOTTOM - Inches(1.45) - _row_height(COMPARISON_HEADER, inches, COMPARISON_SIZE)
+    pages: list[list[dict]] = []
+    used = room + 1
+    for row, values in zip(rows, cells, strict=True):
+        height = _row_height(values, inches, COMPARISON_SIZE)
+        if used + height > room or len(pages[-1]) >= COMPARISON_ROWS_PER_SLIDE:
+            pages.append([])
+            used = 0
+        pages[-1].append(row)
+        used += height
+    return pages
 
 
 def _evidence(deck, report: Report, p: PilotSection) -> None:
@@ -271,19 +297,15 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         )
         if x
     )
+    meta_width = WIDTH - 2 * MARGIN - Inches(2.25)
+    meta_height = _text_height(meta, meta_width, 11)
     _text(
-        slide,
-        meta,
-        MARGIN + Inches(2.25),
-        Inches(1.4),
-        Inches(10.2),
-        Inches(0.4),
-        size=11,
+        slide, meta, MARGIN + Inches(2.25), Inches(1.4), meta_width, meta_height, size=11,
         color=MUTED,
-    )
-    top = Inches(1.9)
+    )  # fmt: skip
+    top = max(Inches(1.9), Inches(1.45) + meta_height)
     if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
-        series_chart(slide, p, MARGIN, top, Inches(7.6), Inches(4.95))
+        series_chart(slide, p, MARGIN, top, Inches(7.6), CONTENT_BOTTOM - top)
     else:
         _text(
             slide,
@@ -334,8 +356,17 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
             color=MUTED,
         )
         bridge_top += Inches(0.3)
-    if p.net_value is not None:
-        bridge_chart(slide, p, right, bridge_top, Inches(4.65), HEIGHT - bridge_top - Inches(0.55))
+    room = CONTENT_BOTTOM - bridge_top
+    if p.net_value is not None and room >= Inches(1.6):
+        bridge_chart(slide, p, right, bridge_top, Inches(4.65), room)
+    elif p.net_value is not None:  # a long effect table leaves no room for the chart
+        net = p.net_value
+        _text(
+            slide,
+            f"Annualised net value {money(net.annual_net)} (95% interval {money(net.ci_low)} "
+            f"to {money(net.ci_high)}); the bridge chart is in the PDF and the workbook.",
+            right, bridge_top, Inches(4.65), _text_height("x" * 160, Inches(4.65), 11), size=11,
+        )  # fmt: skip
     else:
         _text(
             slide,
@@ -379,7 +410,7 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
                     fills[(r, c)] = charts.VERDICT_COLORS["worse"]
             rows.append(row)
         widths = (2.2, *([4.9 / len(metrics)] * len(metrics)))
-        _table(
+        table = _table(
             slide,
             rows,
             MARGIN,
@@ -390,7 +421,7 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
             fills=fills,
             name="Checks table",
         )
-        checks_bottom = top + Inches(0.35 + 0.3 * len(rows) + 0.2)
+        checks_bottom = table.top + table.height + Inches(0.12)
     else:
         _text(
             slide,
@@ -403,14 +434,12 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
             color=MUTED,
         )
         checks_bottom = top + Inches(0.9)
-    failed = p.failed_checks[:4]
+    failed = _failed_notes(p)[:4]
     if failed:
-        notes = "\n".join(
-            f"{humanise(c.metric)}, {CHECK_LABELS.get(c.check, c.check)}: {c.explanation}"
-            for c in failed
-        )
-        _text(slide, notes, MARGIN, checks_bottom, Inches(7.1), Inches(1.2), size=10, color=FAIL)
-        checks_bottom += Inches(0.25 * len(failed) + 0.2)
+        notes = "\n".join(failed)
+        height = _text_height(notes, Inches(7.1), 10)
+        _text(slide, notes, MARGIN, checks_bottom, Inches(7.1), height, size=10, color=FAIL)
+        checks_bottom += height + Inches(0.08)
     _text(slide, "Guardrails", MARGIN, checks_bottom, Inches(7), Inches(0.35), size=13, bold=True)
     if p.guardrails:
         rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
@@ -463,17 +492,19 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
     rows = [["Question", "Answer"]]
     fills = {}
     for r, answer in enumerate(p.readiness, start=1):
-        rows.append([answer.label, "MISSING" if answer.gap else (answer.answer or "")])
+        # a slide holds the gist; the full answer is in the workbook's Readiness sheet
+        text = "MISSING" if answer.gap else shown(answer.answer or "", 140, one_line=False)
+        rows.append([answer.label, text])
         if answer.gap:
             fills[(r, 1)] = charts.DECISION_COLORS["fix"]
-    _table(
+    table = _table(
         slide,
         rows,
         right,
         top + Inches(0.35),
         Inches(4.95),
-        widths=(1.7, 3.25),
-        size=10,
+        widths=(1.55, 3.4),
+        size=9,
         fills=fills,
         name="Readiness table",
     )
@@ -483,13 +514,25 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
         slide,
         verdict,
         right,
-        top + Inches(3.25),
+        table.top + table.height + Inches(0.12),
         Inches(4.95),
-        Inches(0.6),
+        _text_height(verdict, Inches(4.95), 11),
         size=11,
         bold=bool(gaps),
         color=FAIL if gaps else MUTED,
     )
+
+
+def _failed_notes(p: PilotSection) -> list[str]:
+    """One line per failed check and explanation, naming every metric it failed on
+    ("Noise (cost per transaction, cycle time): ..."), not the same sentence once per metric."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for c in p.failed_checks:
+        grouped.setdefault((c.check, c.explanation), []).append(humanise(c.metric))
+    return [
+        f"{CHECK_LABELS.get(check, check)} ({', '.join(metrics)}): {shown(why, 180)}"
+        for (check, why), metrics in grouped.items()
+    ]
 
 
 # ---- tables and text ----------------------------------------------------------------------
@@ -560,15 +603,33 @@ def _table(slide, rows, left, top, width, *, widths, size=11, fills=None, name=N
     return shape
 
 
+# Text metrics for laying out before PowerPoint or LibreOffice wrap the text: glyphs 0.6 em wide
+# on average and lines 1.25 em apart hold for Calibri and for the wider DejaVu Sans that
+# LibreOffice substitutes, so a box sized this way is never shorter than its rendered text.
+GLYPH_EM, LINE_EM = 0.6, 1.25
+
+
+def _lines(text: object, inches: float, size: float) -> int:
+    """How many lines `text` wraps to in a box `inches` wide at `size` points."""
+    room = max(1, int(inches * 72 / (size * GLYPH_EM)))
+    return sum(
+        max(1, len(textwrap.wrap(part, room, break_long_words=True)))
+        for part in clean(text).split("\n")
+    )
+
+
+def _text_height(text: object, width, size: float) -> int:
+    """The height (EMU) of a text box `width` (EMU) wide holding `text`, with its insets."""
+    return int(Inches(_lines(text, width / Inches(1) - 0.2, size) * size * LINE_EM / 72 + 0.1))
+
+
 def _row_height(values: Sequence[object], column_inches: Sequence[float], size: int) -> int:
-    """Rough height of a table row once its text wraps: average glyph 0.55 em wide."""
-    per_inch = 72 / (size * 0.55)
-    lines = 1
-    for value, inches in zip(values, column_inches, strict=True):
-        room = max(1, int((inches - 0.12) * per_inch))
-        wrapped = sum(max(1, math.ceil(len(part) / room)) for part in str(value).split("\n"))
-        lines = max(lines, wrapped)
-    return int(Inches(lines * size * 1.2 / 72 + 0.09))
+    """The height of a table row once its text wraps (cell margins 0.06 in each side)."""
+    lines = max(
+        _lines(value, inches - 0.12, size)
+        for value, inches in zip(values, column_inches, strict=True)
+    )
+    return int(Inches(lines * size * LINE_EM / 72 + 0.09))
 
 
 def _title_size(title: str) -> int:
@@ -597,7 +658,7 @@ def _forest_rows(report: Report) -> list[dict]:
                 plus = minus = 0.0
             rows.append(
                 {
-                    "label": clean(f"{p.name} · {humanise(e.metric)}")[:60],
+                    "label": f"{p.name} · {humanise(e.metric)}",
                     "name": p.name,
                     "metric": humanise(e.metric),
                     "improvement": improvement,
@@ -605,6 +666,7 @@ def _forest_rows(report: Report) -> list[dict]:
                     "interval": interval(e.ci_low_pct, e.ci_high_pct),
                     "plus": plus,
                     "minus": minus,
+                    "threshold": e.threshold_pct,
                     "verdict": e.verdict,
                     "verdict_label": verdict_label(e.verdict, e.kind),
                     "color": verdict_color(e.verdict, e.kind),

@@ -30,11 +30,13 @@ from pilotproof import charts
 from pilotproof.export.content import (
     PilotSection,
     display_series,
+    forest_axis,
     is_number,
     money,
+    nice_range,
     waterfall_parts,
 )
-from pilotproof.plaintext import is_formula_like, visible
+from pilotproof.plaintext import is_formula_like, shown, visible
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -96,29 +98,48 @@ def rgb(hex_color: str) -> RGBColor:
 
 def forest_chart(slide, rows: list[dict], left, top, width, height) -> None:
     """Improvement per pilot as horizontal bars, coloured by verdict, with the 95% interval
-    as custom error bars. `rows` come from `pptx._forest_rows`."""
+    as custom error bars and each scaling threshold as a dashed outline bar over it (a bullet
+    chart: the bar should reach past the outline). `rows` come from `pptx._forest_rows`."""
     data = SafeCategoryChartData()
-    data.categories = [r["label"] for r in rows]
+    data.categories = [shown(r["label"], 60) for r in rows]
     data.add_series("Improvement (%)", [round(r["improvement"], 2) for r in rows])
+    thresholds = [r["threshold"] if is_number(r.get("threshold")) else None for r in rows]
+    if any(t is not None for t in thresholds):
+        data.add_series("Scaling threshold (dashed outline)", thresholds)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data)
     frame.name = "Forest chart"
     chart = frame.chart
-    chart.has_legend = False
     chart.font.size = Pt(11)
-    _chart_title(chart, "Improvement % with 95% interval (right is better)")
-    series = chart.plots[0].series[0]
+    with_thresholds = len(data) > 1
+    _chart_title(
+        chart,
+        "Improvement % with 95% interval (right is better)"
+        + ("\ndashed outline: the scaling threshold to reach" if with_thresholds else ""),
+    )
+    plot = chart.plots[0]
+    series = plot.series[0]
     for i, r in enumerate(rows):
         fill = series.points[i].format.fill
         fill.solid()
         fill.fore_color.rgb = rgb(r["color"])
     _error_bars(series, [r["plus"] for r in rows], [r["minus"] for r in rows])
-    chart.plots[0].gap_width = 80
+    plot.gap_width = 80
+    plot.overlap = 100
+    chart.has_legend = False  # the title says what the outline is
+    if with_thresholds:
+        outline = plot.series[1].format
+        outline.fill.background()
+        outline.line.color.rgb = rgb("#333333")
+        outline.line.width = Pt(1.5)
+        outline.line.dash_style = MSO_LINE_DASH_STYLE.DASH
     category = chart.category_axis
     category.reverse_order = True
     category.tick_label_position = XL_TICK_LABEL_POSITION.LOW
-    chart.value_axis.has_major_gridlines = True
-    chart.value_axis.tick_labels.number_format = '0"%"'
-    chart.value_axis.tick_labels.number_format_is_linked = False
+    axis = chart.value_axis
+    axis.minimum_scale, axis.maximum_scale, axis.major_unit = forest_axis(rows)
+    axis.has_major_gridlines = True
+    axis.tick_labels.number_format = '0"%"'
+    axis.tick_labels.number_format_is_linked = False
 
 
 def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
@@ -174,7 +195,7 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
         [series[c] for c in ("observed", "counterfactual", "cf_low", "cf_high") if c in series]
     ).dropna()
     low, high, step = (
-        _nice_range(float(values.min()), float(values.max())) if len(values) else (0, 1, 0.2)
+        nice_range(float(values.min()), float(values.max())) if len(values) else (0, 1, 0.2)
     )
     if p.go_live is not None:
         x = float((p.go_live - _EXCEL_EPOCH).days)
@@ -306,20 +327,6 @@ def _chart_title(chart, text: str) -> None:
     chart.has_title = True
     frame = chart.chart_title.text_frame
     frame.text = clean(text)
-    frame.paragraphs[0].font.size = Pt(12)
-    frame.paragraphs[0].font.bold = True
-
-
-def _nice_range(low: float, high: float) -> tuple[float, float, float]:
-    """Axis bounds on round numbers around [low, high], and the major unit between them.
-
-    A span that is not finite (values near the float limit) comes back with an infinite step:
-    the caller then leaves the axis to PowerPoint's own scaling.
-    """
-    span = high - low or abs(high) or 1.0
-    if not math.isfinite(span):
-        return low, high, math.inf
-    raw = span / 5
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return math.floor(low / step) * step, math.ceil(high / step) * step, step
+    for i, paragraph in enumerate(frame.paragraphs):  # a second line is a quieter note
+        paragraph.font.size = Pt(12 if i == 0 else 10)
+        paragraph.font.bold = i == 0

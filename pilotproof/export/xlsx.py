@@ -24,6 +24,7 @@ from pilotproof.charts import DECISION_COLORS, verdict_color
 from pilotproof.export.content import (
     DECISION_LABELS,
     Report,
+    forest_axis,
     humanise,
     is_number,
     threshold_levels,
@@ -211,6 +212,7 @@ SUMMARY_COLUMNS = (
     "improvement_pct",
     "improvement_minus",
     "improvement_plus",
+    "threshold_pct",
     "annual_net_value",
     "annual_net_ci_low",
     "annual_net_ci_high",
@@ -242,6 +244,7 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 improvement,
                 improvement - low if is_number(improvement) and is_number(low) else None,
                 high - improvement if is_number(improvement) and is_number(high) else None,
+                h.threshold_pct if h else None,
                 net.annual_net if net else None,
                 net.ci_low if net else None,
                 net.ci_high if net else None,
@@ -273,14 +276,47 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                     "end_style": 1,
                 },
                 "data_labels": {"value": True, "num_format": "0.0"},
+                "overlap": 100,
             }
         )
+        if any(is_number(r[at["threshold_pct"]]) for r in rows):
+            # each scaling threshold as a dashed outline over its bar (a bullet chart)
+            chart.add_series(
+                {
+                    "name": "Scaling threshold (dashed outline)",
+                    "categories": ["Summary", 1, at["pilot_name"], n, at["pilot_name"]],
+                    "values": ["Summary", 1, at["threshold_pct"], n, at["threshold_pct"]],
+                    "fill": {"none": True},
+                    "border": {"color": "#333333", "dash_type": "dash", "width": 1.5},
+                }
+            )
         chart.set_title(
             {"name": "Headline metric: improvement with 95% interval (right is better)"}
         )
-        chart.set_x_axis({"name": "Improvement (%)", "major_gridlines": {"visible": True}})
+        # from zero, wide enough for every interval and threshold (content.forest_axis)
+        low, high, step = forest_axis(
+            [
+                {
+                    "improvement": r[improvement],
+                    "minus": r[at["improvement_minus"]] or 0.0,
+                    "plus": r[at["improvement_plus"]] or 0.0,
+                    "threshold": r[at["threshold_pct"]],
+                }
+                for r in rows
+                if is_number(r[improvement])
+            ]
+        )
+        chart.set_x_axis(
+            {
+                "name": "Improvement (%)",
+                "major_gridlines": {"visible": True},
+                "min": low,
+                "max": high,
+                "major_unit": step,
+            }
+        )
         chart.set_y_axis({"reverse": True})
-        chart.set_legend({"none": True})
+        chart.set_legend({"position": "bottom", "delete_series": [0]})
         chart.set_size({"width": 760, "height": max(300, 60 + 40 * n)})
         sheet.insert_chart(n + 3, 1, chart)
     return sheet

@@ -42,7 +42,7 @@ def _rows(report):
 def test_the_model_names_activity_and_guardrails_in_their_own_words(report):
     usage = next(e for e in _rows(report) if e.metric == "ai_usage")
     assert usage.verdict_label == "Activity, not value" and usage.verdict_color != REAL_GREEN
-    assert usage.effect_text == "42x" and usage.interval_text == "40x to 44x"
+    assert usage.effect_text == "41.7x" and usage.interval_text == "40x to 44x"
     p1 = report.pilots[0]
     assert "rework_rate" not in p1.check_metrics  # guardrails have their own table
     assert all(c.metric != "rework_rate" for c in p1.failed_checks)
@@ -54,7 +54,7 @@ def test_html(report):
     html = render(report, "html").decode()
     row = re.search(r"<tr><td>AI usage</td>.*?</tr>", html).group()
     assert "Activity, not value" in row and "Real impact" not in row and REAL_GREEN not in row
-    assert "42x" in row and "40x to 44x" in row
+    assert "41.7x" in row and "40x to 44x" in row
     assert "rework rate, Noise" not in html
     assert re.search(r"<td>rework rate</td>.*?<td class=\"\">held</td>", html)
 
@@ -69,7 +69,7 @@ def test_pptx(report):
             for row in shape.table.rows:
                 cells = [c.text for c in row.cells]
                 if cells[0] == "AI usage" and shape.name == "Effect table":
-                    assert cells[1] == "Activity, not value" and cells[2] == "42x"
+                    assert cells[1] == "Activity, not value" and cells[2] == "41.7x"
                     seen.add("activity")
                     fill = row.cells[1].fill.fore_color.rgb
                     assert str(fill) != REAL_GREEN.lstrip("#").upper()
@@ -85,7 +85,7 @@ def test_pptx(report):
 def test_pdf(report):
     reader = PdfReader(io.BytesIO(render(report, "pdf")))
     page = re.sub(r"\s+", " ", reader.pages[2].extract_text())
-    assert "AI usage Activity, not value 42x 40x to 44x" in page
+    assert "AI usage Activity, not value 41.7x 40x to 44x" in page
     assert "held (may worsen <= 5%)" in page
     assert "Real impact +4067" not in page
 

@@ -5,7 +5,7 @@ from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import series_chart, value_bridge
 from pilotproof.views import effect_sentence, md, nice, pilot_title
-from pilotproof.words import CHECK_LABELS, GUARDRAIL_WORSENED, guardrail_status
+from pilotproof.words import CHECK_LABELS, GUARDRAIL_WORSENED, guardrail_status, plain_words
 
 st.title("Pilot explorer")
 pilots = ui.pilots()
@@ -58,7 +58,7 @@ for check in () if effect.kind == "guardrail" else effect.checks:
     else:
         icon, word = ":material/cancel:", "fail"
     name = CHECK_LABELS.get(check.name, nice(check.name))
-    st.markdown(f"{icon} **{name}: {word}.** {md(check.explanation)}")
+    st.markdown(f"{icon} **{name}: {word}.** {md(plain_words(check.explanation))}")
 if not effect.checks:
     st.caption("No checks ran on this metric (not enough data).")
 

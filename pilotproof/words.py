@@ -3,6 +3,8 @@ export call a verdict, a decision, a reason or a check by the same name."""
 
 from __future__ import annotations
 
+import re
+
 from analytics.narrative import REASON_PHRASES
 from analytics.results import Decision, Method, Reason, Verdict
 
@@ -97,3 +99,41 @@ def change_text(pct: float | None, digits: int = 1) -> str:
     if pct is None or not isinstance(pct, int | float) or pct != pct or abs(pct) == float("inf"):
         return "n/a"
     return multiple(pct) if is_multiple(pct) else f"{pct:+.{digits}f}%"
+
+
+# ---- plain words for what the analysis writes -------------------------------------------
+DIRECTION_LABELS: dict[str, str] = {
+    "lower_is_better": "lower is better",
+    "higher_is_better": "higher is better",
+}
+# How the counterfactual was built, as a column of a table ("Compared with").
+METHOD_PLAIN: dict[str, str] = {
+    "its": "its own history",
+    "did": "a control group",
+    "synthetic_control": "a blend of control groups",
+    "none": "-",
+}
+FREQUENCY_WORDS: dict[str, str] = {
+    "D": "daily",
+    "W": "weekly",
+    "M": "monthly",
+    "Q": "quarterly",
+    "Y": "yearly",
+}
+# Phrases in the analysis' explanations that a partner does not say, and what to say instead.
+# (The analysis should say it this way itself; until it does, every view shows it through here.)
+_PLAIN: tuple[tuple[str, str], ...] = (
+    ("The 95% interval (autocorrelation-robust) includes no change.",
+     "The 95% interval includes no change: the move is within normal variation."),
+    (" (autocorrelation-robust)", ""),
+    ("a placebo go-live shows none", "a fake go-live before the real one shows none"),
+)  # fmt: skip
+_FREQUENCY_CODE = re.compile(r"\((D|W|M|Q|Y)\)")
+
+
+def plain_words(text: str) -> str:
+    """An explanation from the analysis in a partner's words: no "(D)", no
+    "autocorrelation-robust", no "placebo go-live"."""
+    for jargon, plain in _PLAIN:
+        text = text.replace(jargon, plain)
+    return _FREQUENCY_CODE.sub(lambda m: f"({FREQUENCY_WORDS[m.group(1)]})", text)

@@ -40,3 +40,15 @@ def test_activity_and_guardrails_have_their_own_words():
     assert verdict_label("real", "value") == "Real impact"
     assert guardrail_status("no_change") == "held" and guardrail_status("mirage") == "held"
     assert guardrail_status("worse") == "worsened beyond tolerance"
+
+
+def test_explanations_in_plain_words():
+    from pilotproof.words import plain_words
+
+    assert plain_words("The 95% interval (autocorrelation-robust) includes no change.") == (
+        "The 95% interval includes no change: the move is within normal variation."
+    )
+    assert plain_words("60 pre-period and 30 post-period points (D).") == (
+        "60 pre-period and 30 post-period points (daily)."
+    )
+    assert "placebo" not in plain_words("and a placebo go-live shows none.")

@@ -30,11 +30,13 @@ from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.words import (
     GUARDRAIL_WORSENED,
     METHOD_LABELS,
+    METHOD_PLAIN,
     READINESS_LABELS,
     REASON_LABELS,
     change_text,
     guardrail_status,
     metric_name,
+    plain_words,
     verdict_label,
 )
 
@@ -46,13 +48,6 @@ DECISION_LABELS: dict[Decision, str] = {
     "stop": "Stop",
 }
 MAX_DAILY_POINTS = 150  # past this, static charts show weekly means
-
-METHOD_SHORT: dict[str, str] = {
-    "its": "ITS",
-    "did": "DiD",
-    "synthetic_control": "synthetic control",
-    "none": "-",
-}
 
 
 @dataclass(frozen=True)
@@ -142,7 +137,7 @@ class EffectRow:
 
     @property
     def method_text(self) -> str:
-        return METHOD_SHORT.get(self.method, self.method)
+        return METHOD_PLAIN.get(self.method, self.method)
 
 
 @dataclass(frozen=True)
@@ -591,7 +586,7 @@ def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
         threshold_pct=effect.threshold_pct,
         tolerance_pct=effect.tolerance_pct,
         reasons=tuple(effect.reasons),
-        note=shown(effect.note, TEXT_LIMIT),
+        note=shown(plain_words(effect.note), TEXT_LIMIT),
     )
 
 
@@ -606,7 +601,7 @@ def _check_row(pilot_id: str, effect: MetricEffect, check: CheckResult) -> Check
         passed=check.passed,
         statistic=check.statistic,
         p_value=check.p_value,
-        explanation=shown(check.explanation, TEXT_LIMIT),
+        explanation=shown(plain_words(check.explanation), TEXT_LIMIT),
     )
 
 
@@ -650,8 +645,8 @@ def _scope(
 
 def _method(results: Iterable[PilotResult]) -> str:
     used = sorted({m.method for r in results for m in r.metrics if m.method != "none"})
-    names = ", ".join(METHOD_LABELS.get(m, m) for m in used) or "none"
-    return f"counterfactual by {names}; 95% intervals robust to autocorrelation"
+    names = ", ".join(f"{METHOD_PLAIN[m]} ({METHOD_LABELS[m]})" for m in used) or "none"
+    return f"what would have happened without the pilot, estimated from {names}; 95% intervals"
 
 
 def _text(value: object) -> str:

@@ -191,7 +191,7 @@ def _pilot(p: PilotSection, report: Report) -> str:
 def _effect_header() -> str:
     return (
         "<th>Metric</th><th>Kind</th><th>Verdict</th><th>Effect</th><th>95% interval</th>"
-        "<th>Bar to clear</th><th>Method</th><th>Reasons</th>"
+        "<th>Bar to clear</th><th>Compared with</th><th>Reasons</th>"
     )
 
 

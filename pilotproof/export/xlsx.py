@@ -31,7 +31,7 @@ from pilotproof.export.content import (
     waterfall_parts,
 )
 from pilotproof.plaintext import is_formula_like, visible
-from pilotproof.words import CHECK_LABELS
+from pilotproof.words import CHECK_LABELS, DIRECTION_LABELS
 
 Progress = Callable[[float, str], None]
 CELL_LIMIT = 32_767  # Excel's most characters in one cell
@@ -360,7 +360,7 @@ def _estimate_rows(report: Report) -> list[list[object]]:
                     e.metric,
                     e.unit,
                     e.kind,
-                    e.direction,
+                    DIRECTION_LABELS.get(e.direction, e.direction),
                     e.verdict,
                     e.verdict_label,
                     e.method,

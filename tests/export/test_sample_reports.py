@@ -188,3 +188,31 @@ def test_formula_name_is_text_in_xlsx(portfolio):
     ]
     about = dict(book["About"].iter_rows(values_only=True))
     assert about["Data hash (sha256)"] in about["Footer"]
+
+
+JARGON = ("(D)", "(W)", "autocorrelation", "placebo", ">ITS<", ">DiD<", "lower_is_better",
+          "higher_is_better")  # fmt: skip
+
+
+def test_no_jargon_in_what_a_board_reads(portfolio):
+    from bs4 import BeautifulSoup
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    page = portfolio[1]["html"].read_text(encoding="utf-8")
+    html = BeautifulSoup(page, "html.parser").get_text(" ") + " ".join(
+        re.findall(r"<t[dh][^>]*>[^<]*</t[dh]>", page)
+    )
+    pdf = " ".join(p.extract_text() for p in PdfReader(portfolio[1]["pdf"]).pages)
+    deck = Presentation(str(portfolio[1]["pptx"]))
+    slides = " ".join(
+        s.text_frame.text
+        if s.has_text_frame
+        else " ".join(c.text for r in s.table.rows for c in r.cells)
+        for slide in deck.slides
+        for s in slide.shapes
+        if s.has_text_frame or s.has_table
+    )
+    for name, text in (("html", html), ("pdf", pdf), ("pptx", slides)):
+        found = [word for word in JARGON if word in text]
+        assert found == [], (name, found)

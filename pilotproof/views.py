@@ -143,9 +143,9 @@ def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.
         rows.append(
             {
                 "pilot_id": row.pilot_id,
-                "pilot": _text(row.pilot_name) or row.pilot_id,
-                "company": _text(row.company),
-                "function": _text(row.function),
+                "pilot": shown(_text(row.pilot_name) or row.pilot_id),
+                "company": shown(_text(row.company)),
+                "function": shown(_text(row.function)),
                 "decision": DECISION_LABELS[result.decision] if result else "Not analysed",
                 "verdict": _headline_label(result) if result else "",
                 "annual_net_value": result.net_value.annual_net

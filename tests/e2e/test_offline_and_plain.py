@@ -1,5 +1,8 @@
-"""No request leaves the machine: the app started exactly as `make run` starts it, every page
-opened in a real browser, and every connection the server and the browser try recorded.
+"""No request leaves the machine, and text people type stays plain text, in the app started
+exactly as `make run` starts it.
+
+Outside requests: every page opened in a real browser, and every connection the server and the
+browser try recorded.
 
 The server runs with an audit hook (`sys.addaudithook`, loaded through `sitecustomize`) that logs
 each socket connect, send and name lookup to a host other than loopback; the browser's requests
@@ -74,6 +77,10 @@ def make_run_command(port: int) -> list[str]:
 @pytest.fixture
 def app(tmp_path: Path):
     """`make run`'s command on a free port, with the audit hook; yields (url, port, log)."""
+    yield from _run_app(tmp_path, tmp_path / "offline.duckdb")
+
+
+def _run_app(tmp_path: Path, db: Path):
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(AUDIT_HOOK)
@@ -82,7 +89,7 @@ def app(tmp_path: Path):
     port = free_port()
     env = {
         **os.environ,
-        "PILOTPROOF_DB": str(tmp_path / "offline.duckdb"),
+        "PILOTPROOF_DB": str(db),
         "PILOTPROOF_NET_LOG": str(net_log),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])),
     }
@@ -135,3 +142,52 @@ def test_make_run_listens_on_loopback_and_nothing_leaves_the_machine(app, page):
         with socket.socket() as probe:
             probe.settimeout(2)
             assert probe.connect_ex((address, port)) != 0, f"reachable on {address}:{port}"
+
+
+# ---- plain text stays plain ---------------------------------------------------------------
+
+URL_NAME = "Bot see https://evil.test/x or www.evil.test, mail a@evil.test"
+ESC_NAME = "Ctrl \x1b]0;pwned\x07 bot"
+
+
+@pytest.fixture
+def hostile_app(tmp_path: Path):
+    """The app on a database of two pilots whose names hold links and control characters."""
+    import numpy as np
+    import pandas as pd
+
+    from pilotproof.store import Store
+
+    dates = pd.date_range("2025-01-06", periods=60, freq="W-MON")
+    level = np.where(np.arange(60) >= 30, 14.0, 20.0) + np.random.default_rng(3).normal(0, 0.4, 60)
+    metrics = pd.concat(
+        pd.DataFrame({"pilot_id": pid, "date": dates.strftime("%Y-%m-%d"),
+                      "metric": "cycle_time", "value": level.round(2)})
+        for pid in ("URL", "ESC")
+    )  # fmt: skip
+    pilots = pd.DataFrame(
+        {"pilot_id": ["URL", "ESC"], "go_live": dates[30].strftime("%Y-%m-%d"),
+         "pilot_name": [URL_NAME, ESC_NAME]}
+    )  # fmt: skip
+    metrics.to_csv(tmp_path / "m.csv", index=False)
+    pilots.to_csv(tmp_path / "p.csv", index=False)
+    db = tmp_path / "hostile.duckdb"
+    with Store(db) as store:
+        store.ingest([tmp_path / "p.csv", tmp_path / "m.csv"])
+    yield from _run_app(tmp_path, db)
+
+
+def test_names_show_as_plain_text_in_the_explorer(hostile_app, page):
+    url, _, _ = hostile_app
+    page.goto(f"{url}/explorer?pilot=URL")
+    page.get_by_role("heading", name="Mirage checks", exact=True).wait_for(timeout=90_000)
+    wait_idle(page)
+    main = page.locator("[data-testid='stMain']")
+    text = main.inner_text().replace("\u2060", "")
+    assert "https://evil.test/x" in text and "www.evil.test" in text  # shown as typed...
+    hrefs = main.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert not [h for h in hrefs if "evil.test" in h], hrefs  # ...and never a link
+    page.goto(f"{url}/explorer?pilot=ESC")
+    page.get_by_role("heading", name="Mirage checks", exact=True).wait_for(timeout=90_000)
+    wait_idle(page)
+    assert "Ctrl <ESC>]0;pwned<BEL> bot" in main.inner_text()

@@ -42,7 +42,7 @@ def mapping_table(headers: Sequence[str], saved: Mapping[str, str]) -> pd.DataFr
             NEW: [""] * len(headers),
             BETTER: [""] * len(headers),
         }
-    )
+    ).astype(str)  # text even with no rows (an empty or unreadable file)
 
 
 def pilot_choice(choice: str, labels: Mapping[str, str]) -> str:

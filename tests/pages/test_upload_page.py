@@ -122,3 +122,37 @@ def test_a_one_pilot_export_can_register_its_pilot(sample_db):
     pilots = store_for(sample_db).pilots().set_index("pilot_id")
     assert pilots.loc["HD-2", "pilot_name"] == "Helpdesk triage"
     assert len(store_for(sample_db).observations(["HD-2"])) == 28
+
+
+def test_a_mapped_column_can_become_a_new_custom_metric(sample_db):
+    from pilotproof.store import IGNORE
+
+    store_for(sample_db).ingest([("hd_pilots.csv", PILOTS)])
+    app = open_page("pages/upload.py")
+    app.file_uploader[0].set_value(("helpdesk.csv", ONE_PILOT, "text/csv")).run()
+    headers = list(app.data_editor[0].value["column in file"])
+    edits = {
+        headers.index("Ticket Week"): {"pilotproof column": "date"},
+        headers.index("Reopen Rate"): {"pilotproof column": IGNORE},
+        headers.index("Avg Handle Time (min)"): {"or a new metric": "Handle Time"},
+    }
+    app.session_state["mapping_editor"] = {
+        "edited_rows": edits,
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.selectbox(key="whole_pilot").set_value("HD-1").run()
+    assert any("lower or higher is better" in w.value for w in app.warning)
+    edits[headers.index("Avg Handle Time (min)")]["better is"] = "lower_is_better"
+    app.session_state["mapping_editor"] = {
+        "edited_rows": edits,
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.run()
+    next(b for b in app.button if b.label == "Apply mapping").click().run()
+    next(b for b in app.button if b.label == "Commit upload").click().run()
+    assert not app.exception
+    catalog = store_for(sample_db).catalog().set_index("metric")
+    assert catalog.loc["handle_time", "direction"] == "lower_is_better"
+    assert set(store_for(sample_db).observations(["HD-1"])["metric"]) == {"handle_time"}

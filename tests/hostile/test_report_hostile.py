@@ -301,3 +301,9 @@ def test_pilots_table_is_safe_for_a_terminal(names_db) -> None:
     assert "Ctrl <ESC>]0;pwned<BEL><ESC>[2J name" in out and "Invoice bot =1+3" in out
     assert max(len(line) for line in out.splitlines()) < 200  # the long name is cut…
     assert "x…" in out  # …visibly
+    analyzed = subprocess.run(
+        [str(PILOTPROOF), "analyze", "--db", str(names_db), "--format", "table"],
+        capture_output=True,
+        check=True,
+    )
+    assert not CONTROLS.search(analyzed.stdout.decode("utf-8").replace("\n", ""))

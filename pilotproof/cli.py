@@ -31,6 +31,7 @@ def _open_store(args: argparse.Namespace):  # -> Store
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pilotproof.store import WORKBOOK_SUFFIXES, IngestError, ReadOptions
+    from pilotproof.store.catalog import normalise_metric
 
     files: list[str | Path] = list(args.files)
     if args.pilots:
@@ -47,10 +48,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if len(columns) != len(args.map or ()):
         print("pilotproof ingest: --map takes 'COLUMN IN FILE=pilotproof column'", file=sys.stderr)
         return 2
+    new_metrics = dict(pair.rsplit("=", 1) for pair in args.new_metric or () if "=" in pair)
+    if len(new_metrics) != len(args.new_metric or ()):
+        print("pilotproof ingest: --new-metric takes 'NAME=lower_is_better'", file=sys.stderr)
+        return 2
     options = ReadOptions(
         columns=columns,
         pilot_id=args.pilot,
         date_order=args.date_order.replace("-", "_"),
+        new_metrics={normalise_metric(k): v.strip() for k, v in new_metrics.items()},
         sheets=sheets,
     )
     with _open_store(args) as store:
@@ -202,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HEADER=COLUMN",
         help="read the file's column HEADER as COLUMN (e.g. 'Ticket Week=date'); its numbers "
         "may then be formatted (4.0%%, $12.19, (0.02))",
+    )
+    ingest.add_argument(
+        "--new-metric",
+        action="append",
+        metavar="NAME=DIRECTION",
+        help="add a metric the catalog lacks with this upload (DIRECTION: lower_is_better or "
+        "higher_is_better)",
     )
     ingest.add_argument(
         "--pilots", metavar="PILOTS.csv", help="pilots file (pilot_id, go_live, ...)"

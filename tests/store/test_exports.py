@@ -352,3 +352,18 @@ def test_the_preview_shows_go_live_as_a_date(seeded: Store):
     report = seeded.validate([("p.csv", b"pilot_id,go_live\nP9,2026-03-02\n")])
     assert report.preview["go_live"].tolist() == [date(2026, 3, 2)]
     assert str(report.preview["go_live"].iloc[0]) == "2026-03-02"  # not 2026-03-02 00:00:00
+
+
+def test_cli_adds_a_new_metric_with_a_one_pilot_file(tmp_path, capsys):
+    from pilotproof.cli import main
+
+    metrics = tmp_path / "ht.csv"
+    metrics.write_text("Week,Handle Time\n2024-01-01,5\n2024-01-08,4\n")
+    pilots = tmp_path / "pilots.csv"
+    pilots.write_text("pilot_id,go_live\nHT-1,2024-01-05\n")
+    args = ["ingest", str(metrics), "--pilots", str(pilots), "--pilot", "HT-1"]
+    args += ["--map", "Week=date", "--db", str(tmp_path / "h.duckdb")]
+    assert main(args) == 1
+    assert "unknown metric 'handle_time'" in capsys.readouterr().err
+    assert main([*args, "--new-metric", "Handle Time=lower_is_better"]) == 0
+    assert main([*args, "--new-metric", "oops"]) == 2

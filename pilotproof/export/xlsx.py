@@ -138,7 +138,11 @@ class _Writer:
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             cells = [v if math.isfinite(v) else None for v in values.to_numpy(dtype=float)]
             return Worksheet.write_number, cells, None
-        texts = [None if (t := _plain(v)) is None else cell_text(t) for v in values]
+        shown: dict[object, str] = {}  # each distinct value made cell text once
+        texts = [
+            None if (t := _plain(v)) is None else shown.get(t) or shown.setdefault(t, cell_text(t))
+            for v in values
+        ]
         formats = {
             t: self._quoted[None] for t in set(texts) if isinstance(t, str) and is_formula_like(t)
         }

@@ -12,12 +12,10 @@ Two paths, one contract (`Store.ingest` picks):
   written unless there is no problem at all, then everything in one transaction.
 A test forces the careful path on clean files and requires the same database as the fast one.
 
-Files are opened and recognised in `reading.py` (layouts, encodings, line numbers); the checks
-are in `checks.py`; a checked batch is written by `writing.py`.
-
-Dates: `YYYY-MM-DD` (a time part is ignored), `YYYY-MM` (monthly, first day), `YYYY-Qn`,
-`YYYYQn`, `Qn YYYY` or `Qn-YYYY` (quarterly, the quarter's first day), `YYYY` (yearly, 1 January)
-and `DD.MM.YYYY` (what Excel European exports).
+Files are opened and recognised in `reading.py` (layouts, encodings, line numbers, the read
+options a column mapping gives); workbooks become CSV in `workbooks.py`; dates and numbers are
+read by the expressions in `formats.py`; the checks are in `checks.py`; a checked batch is
+written by `writing.py`.
 """
 
 from __future__ import annotations

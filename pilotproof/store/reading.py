@@ -5,7 +5,9 @@ Layouts, told apart by the header:
 - long: `pilot_id, date, metric, value` and optional `group, unit, segment, volume, direction`;
 - wide: `pilot_id, date`, optional `group, unit, segment, volume`, then one column per metric;
 - pilots: `pilot_id, go_live` and the optional registry and readiness columns.
-A header with `;` and no `,` is Excel's European form: `;` delimiter, decimal comma.
+A header with `;` and no `,` is Excel's European form: `;` delimiter, decimal comma. A column
+mapping (`ReadOptions`) renames or drops columns first, and may say the whole file is one pilot.
+Workbooks are read as the CSV of one sheet (`workbooks.py`); their lines are the sheet's rows.
 
 Line numbers are physical lines of the file with the header as line 1. DuckDB numbers records, not
 lines, and skips blank lines; when a file contains a quote character or a blank line (so a record

@@ -145,7 +145,9 @@ def undo_box(store, history: pd.DataFrame) -> None:
     if st.button("Undo this upload…", disabled=not names):
         st.session_state["undo_confirm"] = int(undo)
     confirm = st.session_state.get("undo_confirm")
-    if confirm in names:
+    if confirm is not None and confirm != undo:  # another upload picked: ask again for it
+        st.session_state.pop("undo_confirm")
+    elif confirm in names:
         detail = store.upload_detail(confirm)
         st.warning(
             f"Undo {md(detail.description)}? Its rows are removed and any rows it replaced "

@@ -156,3 +156,13 @@ def test_a_mapped_column_can_become_a_new_custom_metric(sample_db):
     catalog = store_for(sample_db).catalog().set_index("metric")
     assert catalog.loc["handle_time", "direction"] == "lower_is_better"
     assert set(store_for(sample_db).observations(["HD-1"])["metric"]) == {"handle_time"}
+
+
+def test_picking_another_upload_withdraws_the_pending_confirmation(sample_db):
+    app = open_page("pages/upload.py")
+    options = app.selectbox(key="undo_id").options
+    next(b for b in app.button if b.label == "Undo this upload…").click().run()
+    assert len(app.warning) == 1
+    app.selectbox(key="undo_id").set_value(int(options[-1].split()[0][1:])).run()
+    assert not app.warning
+    assert not any(b.label.startswith("Yes, undo") for b in app.button)

@@ -21,7 +21,7 @@ if result is None or not result.metrics:
 
 left, right = st.columns([3, 1])
 with left:
-    st.markdown(md(pilot_title(result.summary, str(pilot["pilot_name"] or pilot_id))))
+    st.markdown(md(pilot_title(result.summary, pilot["pilot_name"], pilot_id)))
 with right:
     ui.decision_badge(result.decision)
 

@@ -215,9 +215,10 @@ def short(text: object, limit: int = 28) -> str:
     return shown(_text(text), limit)
 
 
-def pilot_title(summary: str, name: str) -> str:
+def pilot_title(summary: str, name: object, pilot_id: str = "") -> str:
     """A pilot's action title as the app shows it: the name inside it as `pilot_labels` shows
     names, the whole cut at TITLE_LIMIT, so a long name never hides the decision."""
+    name = _text(name) or pilot_id
     title = summary.strip() or name
     if name and shown(name) != name:
         title = title.replace(name, shown(name))

@@ -170,3 +170,12 @@ def test_activity_reads_as_activity_and_large_changes_as_multiples():
         [PilotResult("p", "stop", (), ("ai_usage",), (), (usage,))], {"p": "P"}, "ai_usage"
     )
     assert table["verdict"].tolist() == ["Activity, not value"]
+
+
+def test_pilot_title_keeps_the_decision_of_a_long_name():
+    from pilotproof.views import pilot_title
+
+    name = "Bot " + "x" * 2000
+    title = pilot_title(f"{name} cut cycle time 21%; ready to scale", name)
+    assert title.endswith("ready to scale") and "x…" in title and len(title) < 300
+    assert pilot_title("", float("nan"), "P9") == "P9"

@@ -23,6 +23,11 @@ from pilotproof import charts
 
 log = logging.getLogger(__name__)
 TABS = 2  # browser tabs rendering at once; more buys nothing on a small machine
+# Nothing leaves the machine. Kaleido's page loads MathJax from a CDN unless told not to (our
+# figures use no LaTeX), and Chromium calls out on its own (component updates at
+# clients2.google.com, the default search engine's prefetch): every request it makes goes to a
+# proxy on a closed local port instead. The page and plotly.js are local files, not proxied.
+OFFLINE = {"mathjax": False, "proxy_server": "http://127.0.0.1:9"}
 Progress = Callable[[float, str], None]
 
 
@@ -68,7 +73,7 @@ def render_pngs(
 
         done = 0
         tabs = max(1, min(TABS, len(specs), os.cpu_count() or 1))
-        async with kaleido.Kaleido(n=tabs, timeout=120) as session:
+        async with kaleido.Kaleido(n=tabs, timeout=120, **OFFLINE) as session:
 
             async def one(spec: FigureSpec) -> bytes | Exception:
                 # a figure that fails is that figure's failure only: the others still render

@@ -63,12 +63,18 @@ def _outside_traffic(trace: str) -> list[str]:
     address = re.compile(r'inet_(?:addr|pton)\((?:AF_INET6, )?"([^"]+)"')
     local = ("127.", "::1", "0.0.0.0", "::")
     udp: set[tuple[str, str]] = set()
+    pending: set[str] = set()  # pids inside a socket(..., SOCK_DGRAM) call strace split in two
     probes: dict[tuple[str, str], str] = {}
     found = []
     for line in trace.splitlines():
         pid, _, call = line.partition(" ")
         call = call.strip()
-        if m := re.match(r"socket\(AF_INET6?, SOCK_DGRAM.*= (\d+)$", call):
+        if call.startswith("socket(AF_INET") and "SOCK_DGRAM" in call and "<unfinished" in call:
+            pending.add(pid)
+        elif pid in pending and (m := re.match(r"<\.\.\. socket resumed>.*= (\d+)$", call)):
+            pending.discard(pid)
+            udp.add((pid, m.group(1)))
+        elif m := re.match(r"socket\(AF_INET6?, SOCK_DGRAM.*= (\d+)$", call):
             udp.add((pid, m.group(1)))
         elif m := re.match(r"close\((\d+)\)", call):
             probes.pop((pid, m.group(1)), None)

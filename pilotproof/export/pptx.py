@@ -177,23 +177,32 @@ def _cover(deck, report: Report) -> None:
     )
 
 
+SUMMARY_HEADER = ("Decision", "Pilot", "Action title", "Annual net value")
+SUMMARY_COLUMNS = (1.9, 2.6, 6.6, 1.3)
+SUMMARY_SIZE = 12
+
+
+def _summary_cells(p: PilotSection) -> list[str]:
+    net = money(p.net_value.annual_net) if p.net_value else "n/a"
+    return [p.decision_label, p.name, p.action_title, net]
+
+
 def _summary(deck, report: Report) -> None:
-    pilots = report.pilots or ()
-    pages = [
-        pilots[i : i + SUMMARY_ROWS_PER_SLIDE]
-        for i in range(0, len(pilots), SUMMARY_ROWS_PER_SLIDE)
-    ]
-    pages = pages or [()]
+    pilots = list(report.pilots)
+    pages = _pages(
+        pilots, [_summary_cells(p) for p in pilots], SUMMARY_HEADER, SUMMARY_COLUMNS,
+        WIDTH - 2 * MARGIN, SUMMARY_SIZE, Inches(1.5), SUMMARY_ROWS_PER_SLIDE,
+    )  # fmt: skip
+    pages = pages or [[]]
     for n, page in enumerate(pages, start=1):
         title = f"Executive summary: {report.subtitle}"
         if len(pages) > 1:
             title += f" ({n}/{len(pages)})"
         slide = _slide(deck, report, title)
-        rows = [["Decision", "Pilot", "Action title", "Annual net value"]]
+        rows = [list(SUMMARY_HEADER)]
         fills: dict[tuple[int, int], str] = {}
         for r, p in enumerate(page, start=1):
-            net = money(p.net_value.annual_net) if p.net_value else "n/a"
-            rows.append([p.decision_label, p.name, p.action_title, net])
+            rows.append(_summary_cells(p))
             fills[(r, 0)] = charts.DECISION_COLORS.get(p.decision, "#999999")
         _table(
             slide,
@@ -201,8 +210,8 @@ def _summary(deck, report: Report) -> None:
             MARGIN,
             Inches(1.5),
             WIDTH - 2 * MARGIN,
-            widths=(1.9, 2.6, 6.6, 1.3),
-            size=12,
+            widths=SUMMARY_COLUMNS,
+            size=SUMMARY_SIZE,
             fills=fills,
             name="Summary table",
         )
@@ -210,7 +219,11 @@ def _summary(deck, report: Report) -> None:
 
 def _comparison(deck, report: Report) -> None:
     rows = [r for r in _forest_rows(report) if is_number(r["improvement"])]
-    pages = _pages(rows, [_comparison_cells(r) for r in rows]) or [[]]
+    pages = _pages(
+        rows, [_comparison_cells(r) for r in rows], COMPARISON_HEADER, COMPARISON_COLUMNS,
+        COMPARISON_WIDTH, COMPARISON_SIZE, Inches(1.45), COMPARISON_ROWS_PER_SLIDE,
+    )  # fmt: skip
+    pages = pages or [[]]
     for n, page in enumerate(pages, start=1):
         title = "Side by side: improvement against the counterfactual"
         if len(pages) > 1:
@@ -254,17 +267,17 @@ def _comparison_cells(r: dict) -> list[str]:
     return [r["name"], r["metric"], pct(r["effect"]), r["interval"], r["verdict_label"]]
 
 
-def _pages(rows: list[dict], cells: list[list[str]]) -> list[list[dict]]:
-    """`rows` split into slides: as many as the comparison table holds above the footer (at
-    most COMPARISON_ROWS_PER_SLIDE, so the forest chart's bars stay readable)."""
-    scale = COMPARISON_WIDTH / Inches(1) / sum(COMPARISON_COLUMNS)
-    inches = [w * scale for w in COMPARISON_COLUMNS]
-    room = CONTENT_BOTTOM - Inches(1.45) - _row_height(COMPARISON_HEADER, inches, COMPARISON_SIZE)
-    pages: list[list[dict]] = []
+def _pages(rows, cells, header, columns, width, size, top, most: int) -> list[list]:
+    """`rows` split into slides: as many as their table (`cells` per row, under `header`, in
+    `columns` scaled to `width`) holds between `top` and the footer, and at most `most`."""
+    scale = width / Inches(1) / sum(columns)
+    inches = [w * scale for w in columns]
+    room = CONTENT_BOTTOM - top - _row_height(header, inches, size)
+    pages: list[list] = []
     used = room + 1
     for row, values in zip(rows, cells, strict=True):
-        height = _row_height(values, inches, COMPARISON_SIZE)
-        if used + height > room or len(pages[-1]) >= COMPARISON_ROWS_PER_SLIDE:
+        height = _row_height(values, inches, size)
+        if used + height > room or len(pages[-1]) >= most:
             pages.append([])
             used = 0
         pages[-1].append(row)

@@ -49,8 +49,29 @@ def _intersect(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
-def test_no_shape_of_a_slide_overlaps_another(exports):
-    deck = Presentation(str(exports["pptx"]))
+@pytest.fixture(scope="module")
+def hostile_deck(results, pilots, observations):
+    """The hand-built report with the longest names and answers the model lets through."""
+    import io
+
+    from pilotproof.export import render
+    from pilotproof.export.content import build_report
+
+    long = "Collections push!Q4 " + "very long pilot name " * 100
+    hostile = pilots.assign(
+        pilot_name=[long, "Ctrl \x1b]0;x\x07 " * 20, "=cmd|' /C calc'!A0"],
+        company=["W" * 500] * 3,
+        workflow=["an answer that goes on " * 60] * 3,
+    )
+    return Presentation(io.BytesIO(render(build_report(results, hostile, observations), "pptx")))
+
+
+@pytest.fixture(params=["sample", "hostile"])
+def deck(request, exports, hostile_deck):
+    return Presentation(str(exports["pptx"])) if request.param == "sample" else hostile_deck
+
+
+def test_no_shape_of_a_slide_overlaps_another(deck):
     width, height = deck.slide_width, deck.slide_height
     for number, slide in enumerate(deck.slides, start=1):
         shapes = [s for s in slide.shapes if s.shape_type != 9]  # 9: the title rule (a line)
@@ -66,8 +87,7 @@ def test_no_shape_of_a_slide_overlaps_another(exports):
             assert not _intersect(_box(a), _box(b)), (number, a.name, b.name)
 
 
-def test_every_text_box_holds_its_text(exports):
-    deck = Presentation(str(exports["pptx"]))
+def test_every_text_box_holds_its_text(deck):
     for number, slide in enumerate(deck.slides, start=1):
         for shape in slide.shapes:
             if not shape.has_text_frame or not shape.text_frame.text.strip():

@@ -339,3 +339,16 @@ def test_new_upload_refreshes_the_cached_portfolio(sample_db, sample_pilots):
     app.run()
     assert app.metric[0].value == str(len(sample_pilots) + 1)
     assert "Upload test bot" in set(app.dataframe[0].value["pilot"])
+
+
+def test_explorer_names_activity_and_guardrails_in_their_own_words(sample_db):
+    # NW-AP tracks AI usage (activity) and rework rate (a guardrail) beside its value metrics
+    app = open_page("pages/explorer.py", pilot="NW-AP")
+    app.selectbox[1].set_value("ai_usage").run()
+    shown = texts(app)
+    assert "Real impact" not in shown and "activity, not value**" in shown
+    assert ":violet-badge[:material/touch_app: Activity, not value]" in shown
+    app.selectbox[1].set_value("rework_rate").run()
+    shown = texts(app)
+    assert "Guardrail" in shown and "Mirage checks" not in shown
+    assert "Rework rate held" in shown and "fail." not in shown

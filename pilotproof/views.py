@@ -277,7 +277,9 @@ def extremes(
 
 def readiness_table(pilots: pd.DataFrame) -> pd.DataFrame:
     """The readiness answers per pilot, for the editor: pilot_id, pilot, then each field."""
-    table = pd.DataFrame({"pilot_id": pilots["pilot_id"], "pilot": pilots["pilot_name"]})
+    pairs = zip(pilots["pilot_id"], pilots["pilot_name"], strict=True)
+    names = [shown(_text(name) or pid) for pid, name in pairs]  # shown as every view shows it
+    table = pd.DataFrame({"pilot_id": pilots["pilot_id"], "pilot": names})
     for field in READINESS_FIELDS:
         table[field] = pilots[field].map(_text) if field in pilots else ""
     return table.reset_index(drop=True)

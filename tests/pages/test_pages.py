@@ -352,3 +352,20 @@ def test_explorer_names_activity_and_guardrails_in_their_own_words(sample_db):
     shown = texts(app)
     assert "Guardrail" in shown and "Mirage checks" not in shown
     assert "Rework rate held" in shown and "fail." not in shown
+
+
+def test_export_page_says_which_chart_it_could_not_draw(sample_db, monkeypatch):
+    from pilotproof.export import images, pdf
+
+    def nothing_drawn(specs, progress=None, **kw):
+        return images.Rendered((None,) * len(specs), problems=("KaleidoError: boom",) * len(specs))
+
+    monkeypatch.setattr(pdf, "render_pngs", nothing_drawn)
+    app = open_page("pages/export.py")
+    app.multiselect[0].set_value(["NW-AP"])
+    app.radio[0].set_value("pdf")
+    next(b for b in app.button if b.label == "Build the summary").click().run()
+    assert not app.exception and not app.error
+    assert app.session_state["export_file"][0] == "pdf"  # the file is still built...
+    warnings = [w.value for w in app.warning]
+    assert any("series chart of pilot NW" in w and "not drawn" in w for w in warnings), warnings

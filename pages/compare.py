@@ -47,7 +47,7 @@ st.dataframe(
     height="content" if len(table) <= 30 else "auto",
     column_config={
         "rank": st.column_config.TextColumn("", width="small"),
-        "effect_pct": st.column_config.NumberColumn("effect %", format="%.1f"),
+        "effect": st.column_config.TextColumn("effect"),
         "interval": st.column_config.TextColumn("95% interval"),
         "improvement_pct": st.column_config.NumberColumn("improvement %", format="%.1f"),
         "threshold_pct": st.column_config.NumberColumn("threshold %", format="%.1f"),

@@ -184,7 +184,7 @@ def compare_table(
                     "pilot": labels.get(result.pilot_id, result.pilot_id),
                     "metric": nice(effect.metric),
                     "verdict": verdict_label(effect.verdict, effect.kind),
-                    "effect_pct": effect.effect_pct,
+                    "effect": change_text(effect.effect_pct),
                     "interval": _interval(effect.ci_low_pct, effect.ci_high_pct),
                     "improvement_pct": effect.improvement_pct,
                     "threshold_pct": effect.threshold_pct,
@@ -194,7 +194,7 @@ def compare_table(
                 }
             )
     columns = [
-        "rank", "pilot", "metric", "verdict", "effect_pct", "interval", "improvement_pct",
+        "rank", "pilot", "metric", "verdict", "effect", "interval", "improvement_pct",
         "threshold_pct", "annual_net_value", "decision",
     ]  # fmt: skip
     table = pd.DataFrame(rows, columns=columns)
@@ -314,7 +314,7 @@ def _interval(low: float | None, high: float | None) -> str:
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return ""
     low, high = sorted((low, high))
-    return f"{low:.1f}% to {high:.1f}%"
+    return f"{change_text(low)} to {change_text(high)}"  # beyond ±300%: multiples
 
 
 def _text(value: object) -> str:

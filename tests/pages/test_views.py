@@ -170,6 +170,7 @@ def test_activity_reads_as_activity_and_large_changes_as_multiples():
         [PilotResult("p", "stop", (), ("ai_usage",), (), (usage,))], {"p": "P"}, "ai_usage"
     )
     assert table["verdict"].tolist() == ["Activity, not value"]
+    assert table["effect"].tolist() == ["42x"] and table["interval"].tolist() == ["40x to 44x"]
 
 
 def test_pilot_title_keeps_the_decision_of_a_long_name():

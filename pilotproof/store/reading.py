@@ -151,6 +151,8 @@ class Source:
         self.renamed: tuple[tuple[str, str], ...] = ()
         #: for a workbook sheet: the sheet row of its header (lines are then sheet rows)
         self.header_row: int | None = None
+        #: title lines cut from above the header: added back to every line number
+        self.line_offset = 0
         self._scanner = threading.Thread(target=self._scan, daemon=True)
         self._scanner.start()
 
@@ -268,12 +270,12 @@ def read_sources(
     for i, item in enumerate(files):
         if isinstance(item, tuple):
             name, data = item
-            head = data[:8]
+            head = data[: Source.HEAD]
         else:
             name, data = str(item), None
             try:
                 with Path(item).open("rb") as handle:
-                    head = handle.read(8)
+                    head = handle.read(Source.HEAD)
             except OSError as exc:
                 problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
                 raise IngestError([problem]) from exc
@@ -290,16 +292,37 @@ def read_sources(
             source = Source(sheet.name, path, text, workdir)
             source.header_row = sheet.header_row
             sources.append(source)
-        elif data is not None:
+            continue
+        cut, skipped = title_lines(head)
+        if cut:  # a report's title above the header: read from the header on
+            data = (Path(item).read_bytes() if data is None else data)[cut:]
+        if data is not None:
             data = data if first_rows is None else _first_lines(data, first_rows)
             path = workdir / f"upload_{i}.csv"
             path.write_bytes(data)
-            sources.append(Source(name, path, data, workdir))
+            source = Source(name, path, data, workdir)
+            source.line_offset = skipped
+            sources.append(source)
         else:
             sources.append(Source(name, Path(item), workdir=workdir))
     if problems:
         raise IngestError(problems)
     return sources
+
+
+def title_lines(head: bytes) -> tuple[int, int]:
+    """Bytes and lines to cut from the top of a CSV whose first line is a title (no delimiter
+    in it, as reports write "Helpdesk export, week 23" on a line of its own) above a header
+    with delimiters; (0, 0) for any other file. A first line with a delimiter is never cut."""
+    lines = head.split(b"\n", workbooks.HEADER_SEARCH)[: workbooks.HEADER_SEARCH]
+    if len(lines) < 2 or any(d in lines[0] for d in (b",", b";", b"\t")) or not lines[0].strip():
+        return 0, 0
+    cut = 0
+    for i, line in enumerate(lines[:-1]):
+        if i and any(d in line for d in (b",", b";", b"\t")):
+            return cut, i
+        cut += len(line) + 1
+    return 0, 0
 
 
 def _first_lines(data: bytes, rows: int) -> bytes:
@@ -320,6 +343,7 @@ def file_headers(name: str, data: bytes, sheet: str | None = None) -> list[str]:
             data = workbooks.read_sheet(name, data, sheet).csv
         except IngestError:
             return []
+    data = data[title_lines(data[: Source.HEAD])[0] :]
     first = _LINE_END.split(data[: Source.HEAD], maxsplit=1)[0]
     text = first.decode("utf-8-sig", errors="replace")
     delimiter = ","
@@ -334,10 +358,14 @@ def file_headers(name: str, data: bytes, sheet: str | None = None) -> list[str]:
 
 
 def sheet_lines(sources: list[Source], problems: list[Problem]) -> list[Problem]:
-    """Problems found reading workbook sheets (header, layout, ragged rows), moved from lines
-    of the sheet's CSV to the sheet's own row numbers. (The checks name sheet rows already:
-    `record_lines`.)"""
-    offsets = {s.name: s.header_row - 1 for s in sources if s.header_row}
+    """Problems found reading a workbook sheet or a CSV below its title (header, layout, ragged
+    rows), moved to the lines and rows of the file as the user has it. (The checks name them
+    so already: `record_lines`.)"""
+    offsets = {
+        s.name: s.header_row - 1 if s.header_row else s.line_offset
+        for s in sources
+        if s.header_row or s.line_offset
+    }
     if not offsets:
         return problems
     return [
@@ -546,10 +574,14 @@ def diagnose_read_error(source: Source, layout: Layout, exc: duckdb.Error) -> li
 
 def record_lines(source: Source, rns: set[int], delimiter: str = ",") -> dict[int, int]:
     """Physical line (header = 1) where each data record (1-based) starts (for a workbook
-    sheet, the sheet's own row number)."""
+    sheet, the sheet's own row number; below a cut title, the line in the file as given)."""
     if source.header_row is not None:  # a sheet: one row per record, named by sheet row
         return {rn: rn + source.header_row for rn in rns}
-    data = source.data
+    found = _record_lines(source.data, rns, delimiter)
+    return {rn: line + source.line_offset for rn, line in found.items()}
+
+
+def _record_lines(data: bytes, rns: set[int], delimiter: str) -> dict[int, int]:
     simple = b'"' not in data and b"\n\n" not in data and b"\n\r\n" not in data
     if simple:
         return {rn: rn + 1 for rn in rns}

@@ -367,3 +367,24 @@ def test_cli_adds_a_new_metric_with_a_one_pilot_file(tmp_path, capsys):
     assert "unknown metric 'handle_time'" in capsys.readouterr().err
     assert main([*args, "--new-metric", "Handle Time=lower_is_better"]) == 0
     assert main([*args, "--new-metric", "oops"]) == 2
+
+
+TITLED = (
+    "Helpdesk export: Tier 1 queue\n"
+    "\n"
+    "pilot_id,date,metric,value\n"
+    "P1,2024-01-01,cycle_time,5\n"
+    'P1,2024-01-02,cycle_time,"lots"\n'
+)
+
+
+def test_a_csv_title_above_the_header_is_skipped_and_lines_stay_the_files(seeded, csv_file):
+    report = seeded.validate([("titled.csv", TITLED.encode())])
+    assert [str(p) for p in report.problems] == [
+        "titled.csv:5: column value: 'lots' is not a number"
+    ]
+    path = csv_file("titled.csv", TITLED.replace('"lots"', "4"))
+    assert "ingested 2 rows" in seeded.ingest([path]).summary
+    from pilotproof.store import file_headers
+
+    assert file_headers("t.csv", TITLED.encode()) == ["pilot_id", "date", "metric", "value"]

@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.counterfactual import (
+    COMBINED,
+    LEVEL_REJECT_T,
+    MODEL_SHARE,
+    Backtest,
+    backtest,
+    calibrated_se,
+    scan_breaks,
+)
 from analytics.its import (
     MIN_PRE,
     Design,
@@ -26,8 +35,10 @@ from analytics.its import (
     ar1_mean_variance,
     batch_designs,
     build_design,
-    fit_column,
+    columns_for,
+    design_matrix,
     fit_segmented,
+    unbiased_rho,
 )
 from analytics.results import Frequency, Method
 
@@ -78,6 +89,15 @@ class Estimate:
     proportional_effect: float | None = None
     proportional_se: float | None = None
     proportional_df: int | None = None
+    # which counterfactual model the estimate is read from (analytics.counterfactual), the first
+    # date of the regime it was fitted on when a break cut the pre-period, the root-mean-square
+    # error of its rolling-origin backtests (metric unit) and how much they widened the interval
+    model: str = ""
+    regime_start: pd.Timestamp | None = None
+    backtest_rmse: float | None = None
+    calibration: float = 1.0
+    spell_length: int = 0  # points of the unusual end-of-pre spell the model sets aside
+    level_weight: float | None = None  # weight of the level-only candidate in the combination
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights)
@@ -99,6 +119,7 @@ IN_UNITS = (
     "control_diff",
     "proportional_effect",
     "proportional_se",
+    "backtest_rmse",
 )
 
 
@@ -126,11 +147,11 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
     return out
 
 
-SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3)  # candidate lengths of an unusual end-of-pre spell
+SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 1 / 3)  # candidate lengths of an unusual end-of-pre spell
 
 
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
-    """Candidate lengths of the end-of-pre-period dummy (5%, 10%, 20%, 30% of the pre-period,
+    """Candidate lengths of the end-of-pre-period dummy (5%, 10%, 20%, 30%, 33% of the pre-period,
     at least two points), keeping enough ordinary pre-period points to fit the baseline."""
     lengths = sorted({max(2, round(f * n_pre)) for f in SPIKE_FRACTIONS})
     return [k for k in lengths if n_pre - k >= max(n_params + 4, 2 * k // 3 + 4)]
@@ -147,17 +168,11 @@ class SpikeSearch:
     size: np.ndarray
 
 
-def search_spikes(
-    y: np.ndarray, sign: np.ndarray, main: Design, main_fit: SegmentedFit
-) -> SpikeSearch:
+def search_spikes(y: np.ndarray, sign: np.ndarray, main: Design) -> SpikeSearch:
     """Fit the model once per candidate spell length, with a dummy on the last k pre-period
     points, and keep for each series the spell with the largest t in the bad direction that
     passes the thresholds (|t| > SPIKE_T and more than SPIKE_SD residual SDs). `main` has
-    one go-live.
-
-    A candidate length is fitted only when some series' last-k residuals under the main model
-    already lean the bad way (t > SCREEN_T): a spell that matters always shows there first.
-    """
+    one go-live; run it on the series `screen_batch` flags."""
     pre_rows = np.flatnonzero(~main.post)
     designs, fits = [], []
     m = y.shape[1]
@@ -165,16 +180,12 @@ def search_spikes(
     best_size = np.zeros(m)
     choice = np.full(m, -1)
     for k in spike_lengths(len(pre_rows), main.x.shape[1]):
-        screened = screen_spike(y[pre_rows], main_fit.counterfactual[pre_rows], sign, main_fit, k)
-        if not screened.any():
-            continue
         design = add_spike(main, k)
         fit = fit_segmented(design, y)
         bad_t = -sign * fit.spike_t
         size = -sign * fit.spike_coef
         ok = (
-            screened  # each series as if fitted alone: only the lengths its own screen passed
-            & (bad_t > SPIKE_T)
+            (bad_t > SPIKE_T)
             & (size > SPIKE_SD * np.maximum(fit.resid_sd, 1e-12))
             & np.isfinite(bad_t)
             & (bad_t > best_t)
@@ -204,7 +215,7 @@ def spell_model(
     bad way: the spell-robust model if an unusual end-of-pre spell is found (`search_spikes` on
     `single`, the same model with the series' one go-live), else the batch's. The batch fitted
     the series on its own pre-period, so only the spell designs are new fits."""
-    spikes = search_spikes(y[:, None], np.array([sign]), single, fit_column(fit, col))
+    spikes = search_spikes(y[:, None], np.array([sign]), single)
     c = int(spikes.choice[0])
     if c < 0:
         return SpellModel(design, fit, col)
@@ -237,31 +248,44 @@ def beats_longer_baseline(
 
 
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
-    """`screen_spike` for every column of a batch with per-column pre-periods, every candidate
-    length at once: True where some spell length leans the bad way."""
+    """Do the last k pre-period points of each column lean the bad way (t > SCREEN_T), for every
+    candidate spell length k at once? Judged against the model's
+    residuals or against the early pre-period's level. The noise it is judged against is that
+    of the first two thirds of the pre-period (`_early_noise`): a long spell inflates the whole
+    pre-period's residual variance and autocorrelation, and would hide itself. A screen only:
+    `search_spikes` decides."""
     pre = np.broadcast_to(design.pre.reshape(len(y), -1), y.shape)
     from_end = np.cumsum(pre[::-1], axis=0)[::-1]  # 1 on the last pre row, 2 before it, ...
     n_pre = pre.sum(axis=0)
     resid = (y - fit.counterfactual) * pre
+    early = pre & (from_end > n_pre / 3)
+    # the same against the early pre-period's level alone: a trend fitted through a long spell
+    # tilts towards it and leaves it small residuals
+    level = (y * early).sum(axis=0) / np.maximum(early.sum(axis=0), 1)
     flagged = np.zeros(y.shape[1], dtype=bool)
     n_params = design.x.shape[1]
-    for fraction in SPIKE_FRACTIONS:
-        k = np.maximum(2, np.round(fraction * n_pre)).astype(int)
-        valid = n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
-        window = pre & (from_end <= k)
-        mean = -sign * (resid * window).sum(axis=0) / np.maximum(k, 1)
-        scale = np.sqrt(ar1_mean_variance(fit.resid_sd**2, fit.rho, k))
-        flagged |= valid & (mean > SCREEN_T * scale)
+    for r, slow in ((resid, design.n_slow), ((y - level) * pre, 1)):
+        sigma2, rho = _early_noise(r, early, slow)
+        for fraction in SPIKE_FRACTIONS:
+            k = np.maximum(2, np.round(fraction * n_pre)).astype(int)
+            valid = n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+            window = pre & (from_end <= k)
+            mean = -sign * (r * window).sum(axis=0) / np.maximum(k, 1)
+            scale = np.sqrt(ar1_mean_variance(sigma2, rho, k))
+            flagged |= valid & (mean > SCREEN_T * scale)
     return flagged
 
 
-def screen_spike(
-    y_pre: np.ndarray, cf_pre: np.ndarray, sign: np.ndarray, fit: SegmentedFit, k: int
-) -> np.ndarray:
-    """Do the last `k` pre-period residuals of each series lean the bad way (t > SCREEN_T)?"""
-    window = -sign * (y_pre[-k:] - cf_pre[-k:]).mean(axis=0)
-    scale = np.sqrt(ar1_mean_variance(fit.resid_sd**2, fit.rho, k))
-    return window > SCREEN_T * scale
+def _early_noise(resid: np.ndarray, early: np.ndarray, slow: int) -> tuple[np.ndarray, np.ndarray]:
+    """Variance and lag-one autocorrelation (bias-corrected as in `fit_segmented`, clipped to
+    [0, 0.97]) of the residuals on the `early` rows of each column."""
+    r = np.where(early, resid, 0.0)
+    count = early.sum(axis=0)
+    denom = np.einsum("tm,tm->m", r, r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.where(denom > 0, np.einsum("tm,tm->m", r[1:], r[:-1]) / denom, 0.0)
+    rho = np.clip(unbiased_rho(np.nan_to_num(rho), count, slow), 0.0, 0.97)
+    return denom / np.maximum(count - 1, 1), rho
 
 
 def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -299,32 +323,209 @@ def estimate_its(
     freq: Frequency,
     y: np.ndarray,
     sign: np.ndarray,
+    *,
+    breaks: bool = True,
 ) -> list[Estimate]:
     """Interrupted-time-series estimates for every column of `y` (n, m), which share `dates`
     but each have their own go-live (`go_lives`, one per column, or one for all).
 
-    One batched fit for the main model and one for the placebo model per group of series
-    whose pre-periods support the same columns; the spell-robust models only for the series
-    whose end-of-pre residuals lean the bad way. `sign` is +1 where higher is better, -1 where
-    lower is better (decides the "bad" spell).
+    The counterfactual model is chosen per series (analytics.counterfactual): a level break
+    earlier in the pre-period cuts the history to the last regime (`breaks`); level only or
+    level + trend (each with the season the pre-period supports) by rolling-origin backtests;
+    the interval is at least as wide as the backtests' errors imply. Series choosing the same
+    model are fitted in one batch; the spell-robust models only for the series whose
+    end-of-pre residuals lean the bad way. `sign` is +1 where higher is better, -1 where lower
+    is better (decides the "bad" spell).
     """
     y = np.asarray(y, dtype=float)
     m = y.shape[1]
     go = np.broadcast_to(np.asarray(go_lives, dtype="datetime64[ns]"), (m,))
+    sign = np.broadcast_to(np.asarray(sign, dtype=float), (m,))
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    n_pre = np.searchsorted(values, go)
+    n_post = len(values) - n_pre
+    regime = _regimes(values, freq, y, n_pre) if breaks else np.full(m, -1)
+    out: list[Estimate | None] = [None] * m
+    for j in np.flatnonzero(regime > 0):
+        start = int(regime[j])
+        recent = estimate_its(
+            dates[start:], go[j : j + 1], freq, y[start:, j : j + 1], sign[j : j + 1], breaks=False
+        )[0]
+        out[j] = _from_regime(recent, pd.DatetimeIndex(dates), y[:, j], start)
+    plain = np.flatnonzero(regime <= 0)
+    if len(plain):
+        tests = backtest(values, freq, y[:, plain], n_pre[plain], n_post[plain])
+        w_level = tests[COMBINED].level_weight
+        assert w_level is not None
+        fits: dict[bool, dict[int, Estimate]] = {False: {}, True: {}}
+        for trend, needed in ((True, w_level < 1.0), (False, w_level > 0.0)):
+            idx = plain[needed]
+            if len(idx):
+                found = _its_batch(dates, go[idx], freq, y[:, idx], sign[idx], trend=trend)
+                fits[trend] = dict(zip(np.flatnonzero(needed).tolist(), found, strict=True))
+        for i, j in enumerate(plain):
+            tested = {key: _backtest_of(test, i) for key, test in tests.items()}
+            weight = float(w_level[i])
+            trended = fits[True].get(i)
+            if trended is not None and abs(trended.trend_t) > LEVEL_REJECT_T:
+                weight = 0.0  # the pre-period's own trend rejects the level-only model
+                fits[False].pop(i, None)
+            spell = max((e.spell_length for e in (fits[t].get(i) for t in (0, 1)) if e), default=0)
+            if spell:  # the model sets the spell aside: test it on the history before it
+                before = backtest(
+                    values, freq, y[:, j : j + 1], n_pre[j : j + 1] - spell, n_post[j : j + 1]
+                )
+                if np.isfinite(before[COMBINED].rmse[0]):
+                    tested = before
+            out[j] = _combined(fits[False].get(i), fits[True].get(i), weight, tested)
+    return [e for e in out if e is not None]
+
+
+def _regimes(values: np.ndarray, freq: Frequency, y: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
+    """The first row of each series' last stable regime (`scan_breaks` with the level, trend and
+    season the pre-period supports in the model), -1 where there is no break."""
+    regime = np.full(y.shape[1], -1)
+    for p in np.unique(n_pre).tolist():
+        members = np.flatnonzero(n_pre == p)
+        x, _ = design_matrix(values, freq, columns_for(values, p, freq, True, True))
+        regime[members] = scan_breaks(x, y[:, members], n_pre[members], freq).row
+    return regime
+
+
+def _from_regime(
+    recent: Estimate, dates: pd.DatetimeIndex, observed: np.ndarray, start: int
+) -> Estimate:
+    """An estimate fitted on the last regime (rows from `start`) shown on the whole series: the
+    counterfactual and its band begin at the regime; the naive comparison is the team's, over
+    the whole pre-period."""
+    pad = np.full(start, np.nan)
+    post = np.concatenate([np.zeros(start, dtype=bool), recent.post])
+    diff, p = welch(observed[~post][:, None], observed[post][:, None])
+    return replace(
+        recent,
+        dates=dates,
+        post=post,
+        n_pre=recent.n_pre + start,
+        observed=observed,
+        counterfactual=np.concatenate([pad, recent.counterfactual]),
+        cf_se=np.concatenate([pad, recent.cf_se]),
+        naive_diff=float(diff[0]),
+        naive_p=float(p[0]),
+        model=f"{recent.model}_recent",
+        regime_start=pd.Timestamp(dates[start]),
+    )
+
+
+def _backtest_of(test: Backtest, i: int) -> Backtest:
+    one = slice(i, i + 1)
+    z2 = None if test.z2 is None else test.z2[one]
+    weight = None if test.level_weight is None else test.level_weight[one]
+    return Backtest(test.rmse[one], test.blocks[one], test.horizon[one], z2, weight)
+
+
+def _combined(
+    level: Estimate | None, trend: Estimate | None, w: float, tests: dict[bool | str, Backtest]
+) -> Estimate:
+    """The forecast combination of the level (weight `w`) and the level + trend estimates
+    (Bates & Granger 1969): effects, counterfactuals and segment effects averaged; variances
+    averaged plus the spread between the two models, w (1 - w) (a - b)^2, so that two
+    candidates that disagree widen the interval. The diagnostics the checks read (trend,
+    season, spell, placebo) come from the candidate with the larger weight. Then calibrated
+    by the combination's own backtest (`_calibrated`). Either estimate may be None when its
+    weight is zero; when only one of them sets an unusual end-of-pre spell aside, the one with
+    the larger weight is used alone."""
+    if (
+        level is not None
+        and trend is not None
+        and bool(level.spell_length) != bool(trend.spell_length)
+    ):  # the candidates disagree on an unusual spell before go-live: the weightier decides
+        level, trend = (level, None) if w >= 0.5 else (None, trend)
+    if level is None or trend is None:
+        only = level if trend is None else trend
+        assert only is not None
+        is_trend = level is None
+        return _calibrated(only, "level_trend" if is_trend else "level", tests[is_trend])
+    lead = level if w >= 0.5 else trend
+    v = 1.0 - w
+
+    def mix(a, b):
+        return w * a + v * b
+
+    def spread(a, b, sa, sb):
+        return np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+
+    n_seg = min(len(level.segment_effect), len(trend.segment_effect))
+    combined = replace(
+        lead,
+        counterfactual=mix(level.counterfactual, trend.counterfactual),
+        cf_se=spread(level.counterfactual, trend.counterfactual, level.cf_se, trend.cf_se),
+        effect_abs=mix(level.effect_abs, trend.effect_abs),
+        se_abs=float(spread(level.effect_abs, trend.effect_abs, level.se_abs, trend.se_abs)),
+        df=min(level.df, trend.df),
+        baseline=mix(level.baseline, trend.baseline),
+        segment_effect=mix(level.segment_effect[:n_seg], trend.segment_effect[:n_seg]),
+        segment_se=spread(
+            level.segment_effect[:n_seg],
+            trend.segment_effect[:n_seg],
+            level.segment_se[:n_seg],
+            trend.segment_se[:n_seg],
+        ),
+    )
+    # calibrated by the candidates' own backtests, mixed: the combination's spread is already
+    # in its standard error, and must not also excuse the candidates' misses
+    mixed = w * tests[False].z2 + v * tests[True].z2  # type: ignore[operator]
+    test = replace(tests[COMBINED], z2=mixed)
+    name = "level" if w >= MODEL_SHARE else "level_trend" if v >= MODEL_SHARE else "combined"
+    return replace(_calibrated(combined, name, test), level_weight=w)
+
+
+def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:
+    """The estimate named after its model, with its standard errors (effect, post segments,
+    counterfactual band) widened by the factor its backtests call for (`calibrated_se`), and
+    its t reference's degrees of freedom with them."""
+    se, df = calibrated_se(np.array([est.se_abs]), test)
+    widened = float(se[0])
+    factor = widened / est.se_abs if est.se_abs > 0 and np.isfinite(widened) else 1.0
+    rmse = float(test.rmse[0])
+    return replace(
+        est,
+        se_abs=est.se_abs * factor,
+        df=est.df if not np.isfinite(df[0]) else max(1, min(est.df, int(df[0]))),
+        segment_se=est.segment_se * factor,
+        cf_se=est.cf_se * factor,
+        model=model,
+        backtest_rmse=rmse if np.isfinite(rmse) else None,
+        calibration=factor,
+    )
+
+
+def _its_batch(
+    dates: pd.DatetimeIndex,
+    go: np.ndarray,
+    freq: Frequency,
+    y: np.ndarray,
+    sign: np.ndarray,
+    *,
+    trend: bool,
+) -> list[Estimate]:
+    """Estimates of one counterfactual model (level + season, with a trend when `trend`) for
+    every column of `y`: one batched fit for the main model and one for the placebo model per
+    group of series whose pre-periods support the same columns."""
+    m = y.shape[1]
     out: list[Estimate | None] = [None] * m
     index = pd.DatetimeIndex(dates)
-    for idx, design in batch_designs(dates, go, freq):
-        yy, ss = y[:, idx], np.asarray(sign, dtype=float)[idx]
+    for idx, design in batch_designs(dates, go, freq, trend=trend):
+        yy, ss = y[:, idx], sign[idx]
         fit = fit_segmented(design, yy)
         naive_diff, naive_p = welch_masked(yy, design.pre, design.post)
         # the placebo can only unmask an apparent improvement: run it where there is one
         apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
-        placebo = _placebo(dates, freq, yy, design, apparent)
+        placebo = _placebo(dates, freq, yy, design, apparent, trend)
         flags = screen_batch(yy, fit, design, ss)
         for col, j in enumerate(idx):
             model = SpellModel(design, fit, col)
             if flags[col]:
-                single = build_design(dates, pd.Timestamp(go[j]), freq)
+                single = build_design(dates, pd.Timestamp(go[j]), freq, trend=trend)
                 model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col)
             use_design, use_fit, use_col, spike, beats = model
             out[j] = _estimate(
@@ -340,12 +541,22 @@ def estimate_its(
                 placebo=placebo.get(col, (None, None)),
                 naive=(float(naive_diff[col]), float(naive_p[col])),
                 beats_baseline=beats,
+                spell_length=_spell_length(use_design),
             )
     return [e for e in out if e is not None]
 
 
+def _spell_length(design: Design) -> int:
+    return 0 if design.spike_col is None else int(design.x[:, design.spike_col].sum())
+
+
 def _placebo(
-    dates: pd.DatetimeIndex, freq: Frequency, y: np.ndarray, main: Design, wanted: np.ndarray
+    dates: pd.DatetimeIndex,
+    freq: Frequency,
+    y: np.ndarray,
+    main: Design,
+    wanted: np.ndarray,
+    trend: bool = True,
 ) -> dict[int, tuple[float | None, float | None]]:
     """The same model fitted on the first two thirds of each pre-period, with a fake go-live
     there and the rest of the pre-period as its post window: (effect, t) per wanted column."""
@@ -364,7 +575,9 @@ def _placebo(
     if not cols:
         return out
     cols_arr = np.asarray(cols)
-    for idx, design in batch_designs(dates, np.asarray(starts), freq, np.asarray(ends)):
+    for idx, design in batch_designs(
+        dates, np.asarray(starts), freq, np.asarray(ends), trend=trend
+    ):
         fit = fit_segmented(design, y[:, cols_arr[idx]], bands=False)
         for i, col in enumerate(cols_arr[idx]):
             se = fit.se_abs[i]

@@ -10,6 +10,7 @@ go-live: each series carries its own pre-period mask and post-window segments.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -126,7 +127,7 @@ def _edges(start: np.ndarray, end: np.ndarray, segments: int | None) -> tuple[np
     return start[:, None] + offset, width
 
 
-def _columns(
+def columns_for(
     dates: np.ndarray, n_pre: int, freq: Frequency, trend: bool, seasonal: bool
 ) -> tuple[str, ...]:
     """Which baseline columns a pre-period (the first `n_pre` dates) supports: day-of-week
@@ -148,7 +149,7 @@ def _columns(
     return tuple(names)
 
 
-def _matrix(
+def design_matrix(
     dates: np.ndarray, freq: Frequency, names: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     t = time_index(dates, freq, pd.Timestamp(dates[0])) if len(dates) else np.zeros(0)
@@ -201,8 +202,8 @@ def build_design(
     pre-period points; the post window split into segments. `dates` are sorted."""
     dates = np.asarray(dates, dtype="datetime64[ns]")
     n_pre = np.searchsorted(dates, np.datetime64(go_live, "ns"))
-    names = _columns(dates, int(n_pre), freq, trend, seasonal)
-    x, t = _matrix(dates, freq, names)
+    names = columns_for(dates, int(n_pre), freq, trend, seasonal)
+    x, t = design_matrix(dates, freq, names)
     edges, n_seg = _edges(np.array([n_pre]), np.array([len(dates)]), segments)
     return add_spike(_design(x, names, t, np.array([n_pre]), edges, n_seg, True), spike)
 
@@ -233,12 +234,12 @@ def batch_designs(
     names_by_pre: dict[int, tuple[str, ...]] = {}  # series of one pilot share a pre-period
     for j, p in enumerate(n_pre.tolist()):
         if p not in names_by_pre:
-            names_by_pre[p] = _columns(dates, p, freq, trend, seasonal)
+            names_by_pre[p] = columns_for(dates, p, freq, trend, seasonal)
         groups.setdefault(names_by_pre[p], []).append(j)
     out = []
     for names, members in groups.items():
         idx = np.asarray(members)
-        x, t = _matrix(dates, freq, names)
+        x, t = design_matrix(dates, freq, names)
         edges, n_seg = _edges(n_pre[idx], end[idx], None if ends is None else 1)
         out.append((idx, _design(x, names, t, n_pre[idx], edges, n_seg, False)))
     return out
@@ -395,7 +396,7 @@ def fit_segmented(
     sigma2 = denom / dof
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
-    rho = np.clip(_unbiased_rho(np.nan_to_num(rho), n_pre, design.n_slow), 0.0, 0.97)
+    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n_pre, design.n_slow), 0.0, 0.97)
     # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
     # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
     # terms) under persistent noise; the parametric AR(1) sandwich does not.
@@ -480,7 +481,7 @@ def fit_segmented(
     )
 
 
-def _unbiased_rho(rho: np.ndarray, n: np.ndarray, slow: int) -> np.ndarray:
+def unbiased_rho(rho: np.ndarray, n: np.ndarray, slow: int) -> np.ndarray:
     """The lag-one autocorrelation of regression residuals, corrected for its first-order
     bias. Residuals from `slow` slowly varying regressors (level, trend, annual terms) lose
     the slow part of the noise: E[rho_hat] ~ rho - (slow (1 + rho) + 2 rho) / n, which is
@@ -498,10 +499,12 @@ def _unbiased_rho(rho: np.ndarray, n: np.ndarray, slow: int) -> np.ndarray:
 def _post_noise(
     gap: np.ndarray, seg_effect: np.ndarray, edges: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The post window's own noise: variance and lag-one autocorrelation (Kendall
-    bias-corrected, clipped to [0, 0.97]) of the gap observed - counterfactual around each
-    segment's mean effect, per series, and whether there are enough points to tell (two degrees
-    of freedom or more)."""
+    """The post window's own noise, per series: the variance and lag-one autocorrelation
+    (Kendall bias-corrected, clipped to [0, 0.97]) of the gap observed - counterfactual around
+    each segment's mean effect, and whether there are enough points to tell (two degrees of
+    freedom or more). The variance is (1.4826 MAD)^2, the median absolute deviation's estimate
+    of a normal variance: one spike in the window (a launch-week surge) is the effect's shape,
+    not noise, and must not widen the interval; the segment means take out a ramp or a fade."""
     m = gap.shape[1]
     # only the rows some post window covers: each row's segment mean there, by adding each mean
     # at its segment's first row and removing it after its last, then a running sum
@@ -520,10 +523,17 @@ def _post_noise(
     dof = n_post - (np.diff(edges, axis=1) > 0).sum(axis=1)
     denom = np.einsum("tm,tm->m", resid, resid)
     with np.errstate(divide="ignore", invalid="ignore"):
-        sigma2 = denom / np.maximum(dof, 1)
         rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
     rho = np.clip(rho + (1 + 3 * rho) / np.maximum(n_post, 1), 0.0, 0.97)
-    return sigma2, rho, dof >= 2
+    known = dof >= 2
+    sigma2 = np.zeros(m)
+    if known.any() and len(resid):
+        spread = np.where(inside[:, known], np.abs(resid[:, known]), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mad = np.nanmedian(spread, axis=0)
+        sigma2[known] = np.nan_to_num((1.4826 * mad) ** 2)
+    return sigma2, rho, known
 
 
 def _mean_noise(

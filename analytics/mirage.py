@@ -111,12 +111,12 @@ def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckRes
     if est.method != "its":
         return CheckResult("seasonality", True, False, "The controls share the season.")
     if not est.annual_season:
-        return CheckResult(
-            "seasonality",
-            True,
-            False,
-            "Less than a year of pre-period: the season is not modelled.",
+        text = (
+            "Yearly data: there is no season within the year to model."
+            if est.frequency == "Y"
+            else "Less than a year of pre-period: the season is not modelled."
         )
+        return CheckResult("seasonality", True, False, text)
     explains = _explains(est.seasonal_contribution, est.naive_diff, sign) and not sig.improved
     text = (
         "The post window sits in a better season; the seasonal pattern explains the change."
@@ -237,6 +237,39 @@ def insufficient(reason: str) -> CheckResult:
 
 def enough_data(text: str) -> CheckResult:
     return CheckResult("insufficient_data", True, True, text)
+
+
+MODEL_WORDS = {
+    "level": "the pre-period's level",
+    "level_trend": "the pre-period's level and trend",
+    "combined": (
+        "a blend of the pre-period's level and its trend, each weighted by how well it "
+        "forecast the pre-period"
+    ),
+}
+
+
+def model_sentence(est: Estimate) -> str:
+    """How the counterfactual was built, in a partner's words: which model the backtests chose,
+    from which date after a break, and how far off its test forecasts were. Empty for the
+    designs with controls (their own checks say how the controls were used)."""
+    base = est.model.removesuffix("_recent")
+    if base not in MODEL_WORDS:
+        return ""
+    words = f" Without the pilot, the metric was projected from {MODEL_WORDS[base]}"
+    if est.regime_start is not None:
+        words += (
+            f" since {est.regime_start:%d %b %Y}, when it shifted to a new level (the older"
+            " history follows another level and was set aside)"
+        )
+    if est.annual_season:
+        words += ", with its annual season"
+    if est.backtest_rmse is not None and est.baseline:
+        error = 100 * est.backtest_rmse / abs(est.baseline)
+        words += f"; tested on the pre-period, its forecasts were off by {error:.1f}% on average"
+        if est.calibration > 1.05:
+            words += ", and the interval is widened to match"
+    return words + "."
 
 
 def run_checks(

@@ -26,7 +26,14 @@ from analytics.did import estimate_did_batch
 from analytics.estimate import Estimate, estimate_its, power_of_two_scale, rescaled, welch
 from analytics.frequency import infer_frequency
 from analytics.its import MIN_POST, MIN_PRE, ar1_mean_variance
-from analytics.mirage import critical_t, enough_data, finite, insufficient, run_checks
+from analytics.mirage import (
+    critical_t,
+    enough_data,
+    finite,
+    insufficient,
+    model_sentence,
+    run_checks,
+)
 from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
 from analytics.narrative import note_text, pilot_summary
 from analytics.results import (
@@ -565,6 +572,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         *checks,
         enough_data(
             f"{est.n_pre} pre-period and {est.n_post} post-period points ({est.frequency})."
+            + model_sentence(est)
         ),
     )
     scale = 100.0 / abs(est.baseline)
@@ -606,6 +614,9 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         mix_effect_pct=finite(mix_pct),
         chart=_chart(job, est),
         note=note_text(job.metric, finite(effect_pct), low_pct, high_pct),
+        model=est.model or est.method,
+        break_date=est.regime_start,
+        backtest_error_pct=None if est.backtest_rmse is None else finite(est.backtest_rmse * scale),
     )
     return effect
 

@@ -140,6 +140,13 @@ class MetricEffect:
     rate_effect_pct: float | None = None  # mix decomposition: change within segments
     mix_effect_pct: float | None = None  # mix decomposition: change from composition
     note: str = ""  # plain-words summary, e.g. "cycle time 21% lower than it would have been"
+    # the counterfactual model the effect is read from (analytics.counterfactual: "level",
+    # "level_trend", "..._recent" when fitted after a break; for controlled designs the method),
+    # the date the fitted regime starts after a break, and the root-mean-square error of its
+    # rolling-origin backtests in % of the counterfactual
+    model: str | None = None
+    break_date: pd.Timestamp | None = None
+    backtest_error_pct: float | None = None
     chart: ChartSeries | None = field(default=None, compare=False, repr=False)
 
     @cached_property

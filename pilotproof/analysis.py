@@ -55,6 +55,9 @@ def _metric_json(effect: MetricEffect) -> dict[str, Any]:
         "rate_effect_pct": _num(effect.rate_effect_pct),
         "mix_effect_pct": _num(effect.mix_effect_pct),
         "note": effect.note,
+        "model": effect.model,
+        "break_date": None if effect.break_date is None else effect.break_date.date().isoformat(),
+        "backtest_error_pct": _num(effect.backtest_error_pct),
         "checks": [
             {
                 "name": c.name,

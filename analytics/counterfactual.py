@@ -1,0 +1,334 @@
+"""Which counterfactual model to trust for a series without controls, and how far to trust it:
+breaks in the pre-period, candidate models chosen by rolling-origin backtests, and the effect's
+interval calibrated by the same backtests.
+
+A model that fits the pre-period well can still forecast it badly. Each candidate (level only,
+level + trend; both with the season the pre-period supports) is validated as a forecast is
+(Hyndman & Athanasopoulos, "Forecasting: Principles and Practice", 3rd ed., section 5.10,
+time-series cross-validation): pseudo go-lives are placed inside the pre-period, the candidate
+is fitted on the data before each one and forecasts the mean of the following window, as long
+as the real post-period (or as long as the pre-period allows). The candidate with the smaller
+root-mean-square error of those forecast means is chosen, and its errors are placebo-in-time
+draws of how wrong the counterfactual is: the effect's standard error is at least what they
+imply (Abadie, Diamond & Hainmueller 2015 call these in-time placebos; a split-conformal
+reading is Chernozhukov, Wuthrich & Zhu 2021).
+
+A level shift earlier in the pre-period is a break, not a trend: projected as one straight
+line it manufactures an effect. `scan_breaks` finds the single most likely level break (least
+squares over every candidate date, Bai 1997) and tests it against Andrews' (1993) sup-F
+critical value; the model is then fitted on the last stable regime only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analytics.hac import long_run_lags
+from analytics.its import MIN_PRE, columns_for, design_matrix
+from analytics.results import Frequency
+
+# Andrews (1993), Table 1: the sup-F statistic for one restriction with 15% trimming at the 1%
+# level is 12.35 (5%: 8.85); its square root is the |t| a break must beat. The 1% level keeps
+# ordinary wander from cutting the history a model learns from.
+BREAK_T = float(np.sqrt(12.35))
+BREAK_TRIM = 0.15  # no break in the first 15% of the pre-period (Andrews' trimming)
+# a break in the last 40% of the pre-period may be a bad spell (regression to the mean), not a
+# new regime: the spell check decides those
+RECENT_SHARE = 0.4
+BREAK_SIZE_SD = 2.0  # ... and it must move the level by two noise standard deviations or more
+ORIGIN_SHARE = 0.3  # backtest origins start 30% into the pre-period
+# a candidate whose combination weight reaches this share names the model
+MODEL_SHARE = 0.9
+# the level-only model is nested in level + trend: a pre-period trend whose autocorrelation-
+# robust t exceeds this rejects it outright, whatever a few backtest windows say (well past
+# the 1% point of the fat-tailed small-sample HAC t; Kiefer & Vogelsang 2005)
+LEVEL_REJECT_T = 8.0
+MAX_ORIGINS = 60  # at most this many origins (evenly strided) per series
+MIN_BLOCKS = 2.0  # fewer non-overlapping backtest windows cannot tell noise from misfit
+Z2_CAP = 9.0  # the most one backtest origin's squared standardised error counts for (|z| of 3)
+PRIOR_WEIGHT = 1.0  # the model's own standard error counts as this many backtest windows
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Rolling-origin backtest errors of one candidate for `m` series: `rmse` (m,) of the
+    forecast window means (NaN where no origin fits), `blocks` (m,) the number of
+    non-overlapping windows the origins span, `horizon` (m,) the window length in periods,
+    `z2` (m,) the mean squared error in units of the standard error each origin's fit claimed
+    (1 when the model's intervals are honest), and for the combination (`COMBINED`) the
+    weight on the level-only candidate (`combination_weights`)."""
+
+    rmse: np.ndarray
+    blocks: np.ndarray
+    horizon: np.ndarray
+    z2: np.ndarray | None = None  # mean squared error in units of the claimed standard error
+    level_weight: np.ndarray | None = None  # the combination's weight on the level candidate
+
+
+COMBINED = "combined"  # the key of the forecast combination's backtest
+
+
+def backtest(
+    dates: np.ndarray,
+    freq: Frequency,
+    y: np.ndarray,
+    n_pre: np.ndarray,
+    n_post: np.ndarray,
+) -> dict[bool | str, Backtest]:
+    """Rolling-origin forecast errors of both candidates, level only (False) and level + trend
+    (True), and of their combination (`COMBINED`, weighted by `combination_weights`), for
+    every column of `y` (n, m), whose pre-periods are the first `n_pre[j]` rows.
+
+    An origin whose history supports the season the whole pre-period does (day of week, annual
+    terms, quarters) fits it with the candidate. Before that, the season is estimated once on
+    the whole pre-period with the trend model and taken out, and the candidate forecasts the
+    deseasonalised series: those origins still test the part of the model that extrapolates
+    (level, trend), where the history is too short for a season of its own. Origins run from
+    ORIGIN_SHARE of the pre-period to the last that leaves a window of
+    h = min(n_post, n_pre - first origin) periods before go-live. Each origin's fit is ordinary
+    least squares on the rows before it, read off running sums (one pseudo-inverse per
+    origin, shared by every series): a few matrix products per origin, not a fit per series
+    and origin. Errors are in y's unit."""
+    y = np.asarray(y, dtype=float)
+    m = y.shape[1]
+    n_pre = np.broadcast_to(np.asarray(n_pre), (m,))
+    n_post = np.broadcast_to(np.asarray(n_post), (m,))
+    keys = (False, True, COMBINED)
+    rmse = {key: np.full(m, np.nan) for key in keys}
+    z2 = {key: np.full(m, np.nan) for key in keys}
+    weight = np.zeros(m)
+    blocks = np.zeros(m)
+    horizon = np.zeros(m, dtype=int)
+    for (pre, post), members in _groups(n_pre, n_post).items():
+        first = max(MIN_PRE[freq], int(np.ceil(ORIGIN_SHARE * pre)), 4)
+        h = min(post, pre - first)
+        if h < 2:
+            continue
+        origins = np.arange(first, pre - h + 1)
+        if len(origins) > MAX_ORIGINS:
+            origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
+        plain = _deseasonalised(dates, freq, y[:pre, members], pre)
+        errors, variances = {}, {}
+        for trend in (False, True):
+            # origins whose history supports the whole pre-period's season fit it themselves
+            full = columns_for(dates, pre, freq, trend, True)
+            own = np.array([columns_for(dates, o, freq, trend, True) == full for o in origins])
+            e = np.empty((len(origins), len(members)))
+            v = np.empty_like(e)
+            if (~own).any():
+                e[~own], v[~own] = _origin_errors(plain, origins[~own], h, trend)
+            if own.any():
+                x, _ = design_matrix(dates[:pre], freq, full)
+                e[own], v[own] = _origin_errors(y[:pre, members], origins[own], h, trend, x)
+            errors[trend], variances[trend] = e, v
+        w = combination_weights(_rms(errors[False]), _rms(errors[True]))
+        # the combination's own errors and claimed variances, origin by origin: the mix of the
+        # two, plus the spread between their forecasts (which differ by e_trend - e_level)
+        errors[COMBINED] = w * errors[False] + (1 - w) * errors[True]
+        variances[COMBINED] = (
+            w * variances[False]
+            + (1 - w) * variances[True]
+            + w * (1 - w) * (errors[True] - errors[False]) ** 2
+        )
+        for key in keys:
+            e, v = errors[key], variances[key]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(v > 0, e**2 / v, np.nan)
+            ok = np.isfinite(e).all(axis=0) & np.isfinite(z).all(axis=0)
+            rmse[key][members] = np.where(ok, _rms(e), np.nan)
+            # a fit that claimed almost no noise must not decide alone: each origin counts at
+            # most Z2_CAP
+            z2[key][members] = np.where(ok, np.mean(np.minimum(z, Z2_CAP), axis=0), np.nan)
+        weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
+        blocks[members] = (origins[-1] - origins[0] + h) / h
+        horizon[members] = h
+    return {
+        key: Backtest(rmse[key], blocks, horizon, z2[key], weight if key == COMBINED else None)
+        for key in keys
+    }
+
+
+def _rms(errors: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean(errors**2, axis=0))
+
+
+def _deseasonalised(dates: np.ndarray, freq: Frequency, y_pre: np.ndarray, pre: int) -> np.ndarray:
+    """The pre-period rows `y_pre` (pre, m) less the seasonal part of the trend model fitted on
+    them (unchanged where the pre-period supports no season)."""
+    names = columns_for(dates, pre, freq, True, True)
+    seasonal = [i for i, name in enumerate(names) if name not in ("intercept", "trend")]
+    if not seasonal:
+        return y_pre
+    x, _ = design_matrix(dates[:pre], freq, names)
+    coef = np.linalg.pinv(x, rcond=1e-10) @ y_pre
+    return y_pre - x[:, seasonal] @ coef[seasonal]
+
+
+def _groups(*keys: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for j, key in enumerate(zip(*(k.tolist() for k in keys), strict=True)):
+        groups.setdefault(key, []).append(j)
+    return {key: np.asarray(v) for key, v in groups.items()}
+
+
+def _origin_errors(
+    y: np.ndarray, origins: np.ndarray, h: int, trend: bool, x: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(origins, m) errors, the mean of y over [o, o + h) minus the mean forecast of the level
+    (and trend) fitted by OLS on rows [0, o), or of the design `x` when given; and the same
+    variance the fit at each origin claims for them, as it would
+    have had the pilot gone live there (placebo in time): AR(1) noise with the variance and
+    bias-corrected lag-one autocorrelation of that fit's residuals (as `its.fit_segmented`
+    estimates them), Var = Var(mean of h noise points) + sigma^2 (1 + rho) / (1 - rho)
+    xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums."""
+    from analytics.its import ar1_mean_variance, unbiased_rho
+
+    used = len(y)  # every row: the last origin's window ends at or before the last row
+    if x is None:
+        t = np.arange(used, dtype=float)
+        x = np.column_stack([np.ones(used), t]) if trend else np.ones((used, 1))
+    x = x[:used]
+    k = x.shape[1]
+    y_run = np.zeros((used + 1, y.shape[1]))
+    np.cumsum(y, axis=0, out=y_run[1:])
+    x_run = np.zeros((used + 1, k))
+    np.cumsum(x, axis=0, out=x_run[1:])
+    gram = np.cumsum(x[:, :, None] * x[:, None, :], axis=0)  # (used, k, k)
+    xy = np.cumsum(x[:, :, None] * y[:, None, :], axis=0)  # (used, k, m)
+    yy = np.cumsum(y * y, axis=0)
+    # lag-one sums over rows 1..t: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t, x_t x_(t-1)'
+    lag = lambda a: np.concatenate([np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0)])  # noqa: E731
+    yy1 = lag(y[1:] * y[:-1])
+    xy1 = lag(x[1:, :, None] * y[:-1, None, :])
+    x1y = lag(x[:-1, :, None] * y[1:, None, :])
+    xx1 = lag(x[1:, :, None] * x[:-1, None, :])
+    at = origins - 1
+    bread = np.linalg.pinv(gram[at], hermitian=True)  # (o, k, k)
+    coef = bread @ xy[at]  # (o, k, m)
+    xbar = (x_run[origins + h] - x_run[origins]) / h  # (o, k)
+    errors = (y_run[origins + h] - y_run[origins]) / h - np.einsum("ok,okm->om", xbar, coef)
+    rss = np.maximum(yy[at] - np.einsum("okm,okm->om", coef, xy[at]), 0.0)
+    cross = (
+        yy1[at]
+        - np.einsum("okm,okm->om", coef, xy1[at])
+        - np.einsum("okm,okm->om", coef, x1y[at])
+        + np.einsum("okm,okj,ojm->om", coef, xx1[at], coef)
+    )
+    n = origins[:, None].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.where(rss > 0, cross / rss, 0.0)
+    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, 0.97)
+    sigma2 = rss / np.maximum(n - k, 1)
+    leverage = np.einsum("ok,okj,oj->o", xbar, bread, xbar)[:, None]
+    var = ar1_mean_variance(sigma2, rho, h) + sigma2 * (1 + rho) / (1 - rho) * leverage
+    return errors, var
+
+
+def combination_weights(level_rmse: np.ndarray, trend_rmse: np.ndarray) -> np.ndarray:
+    """The weight of the level-only candidate in the forecast combination, per series:
+    inverse mean squared backtest error, w = (1 / mse_level) / (1 / mse_level + 1 / mse_trend)
+    (Bates & Granger 1969, "The combination of forecasts"; Timmermann 2006, "Forecast
+    combinations", section 7). 0 (the trend model alone) where a backtest is missing; a
+    weight within 1% of 0 or 1 is rounded to it, so a clear loser is not fitted at all."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = trend_rmse**2 / (trend_rmse**2 + level_rmse**2)
+    w = np.where(np.isfinite(w), w, 0.0)
+    return np.where(w < 0.01, 0.0, np.where(w > 0.99, 1.0, w))
+
+
+def calibrated_se(se: np.ndarray, test: Backtest) -> tuple[np.ndarray, np.ndarray]:
+    """The effect's standard error widened by what the backtests found, and the degrees of
+    freedom of its t reference. Each backtest error is read in units of the standard error its
+    own fit claimed (`Backtest.z2`, 1 for an honest model), so a trend extrapolated from a
+    short history is not blamed for being shorter. The squared ratio is pooled with the
+    model's own claim: the model counts as PRIOR_WEIGHT windows at ratio 1 and the backtests
+    as the number of non-overlapping windows they span (a scaled inverse chi-square posterior
+    with the model as its prior; Gelman et al., "Bayesian Data Analysis", 3rd ed., section
+    3.3). Where that widens the interval, its reference is Student's t with PRIOR_WEIGHT +
+    windows degrees of freedom (NaN elsewhere: the model's own). Never narrower than the
+    model's; the model's alone where the backtests span fewer than MIN_BLOCKS windows (one
+    window's error is one draw: it cannot tell the model's noise from its misfit)."""
+    z2 = test.z2 if test.z2 is not None else np.full_like(se, np.nan)
+    ratio = (PRIOR_WEIGHT + test.blocks * z2) / (PRIOR_WEIGHT + test.blocks)
+    widened = np.isfinite(ratio) & (ratio > 1.0) & (test.blocks >= MIN_BLOCKS)
+    return (
+        np.where(widened, se * np.sqrt(np.where(widened, ratio, 1.0)), se),
+        np.where(widened, PRIOR_WEIGHT + test.blocks, np.nan),
+    )
+
+
+@dataclass(frozen=True)
+class Breaks:
+    """The most likely level break in each series' pre-period: `row` (m,) the first row of the
+    last regime (-1 where none passes), `t` (m,) its t statistic, `size` (m,) the shift."""
+
+    row: np.ndarray
+    t: np.ndarray
+    size: np.ndarray
+
+
+def scan_breaks(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, freq: Frequency) -> Breaks:
+    """One level break per series, searched over the pre-period (the first `n_pre[j]` rows of
+    `y` (n, m)) with the baseline columns `x` (n, k: level, trend, season) held in the model.
+
+    For a step s_tau (1 from row tau to the end of the pre-period) the least-squares break
+    date maximises (r's)^2 / s'(I - H)s, r the pre-period residuals of y on x and H the hat
+    matrix of x: r's is a reverse running sum of r, and s'Hs reads s'x off running sums of x,
+    so every date is tried at the cost of one pass (Bai 1997). The step's t statistic uses the
+    larger of the AR(1) (Kendall-corrected lag-one autocorrelation) and the Bartlett long-run
+    variance of the residuals with the step in the model, and must exceed BREAK_T (Andrews
+    1993, 1%); the shift must exceed BREAK_SIZE_SD residual standard deviations. Dates are
+    searched from BREAK_TRIM of the pre-period to the end; a break is kept only where the last
+    regime still holds RECENT_SHARE of it (a later one is a bad spell before go-live, for the
+    spell check)."""
+    m = y.shape[1]
+    row = np.full(m, -1)
+    t_out = np.zeros(m)
+    size = np.zeros(m)
+    for (pre,), members in _groups(np.asarray(n_pre)).items():
+        lo = max(int(np.ceil(BREAK_TRIM * pre)), 2)
+        hi = pre - max(int(np.ceil(RECENT_SHARE * pre)), MIN_PRE[freq])
+        if hi <= lo:
+            continue
+        xp, yp = x[:pre], y[:pre, members]
+        bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
+        resid = yp - xp @ (bread @ (xp.T @ yp))
+        tail_r = np.cumsum(resid[::-1], axis=0)[::-1]  # sum of r over rows >= tau
+        tail_x = np.cumsum(xp[::-1], axis=0)[::-1]  # sum of x rows over rows >= tau
+        taus = np.arange(lo, pre - 1)  # every date, so a spell at the end is seen as one
+        sx = tail_x[taus]
+        denom = (pre - taus) - np.einsum("tk,kj,tj->t", sx, bread, sx)
+        denom = np.where(denom > 1e-9, denom, np.nan)
+        score = tail_r[taus] ** 2 / denom[:, None]
+        best = np.nanargmax(np.where(np.isfinite(score), score, -1.0), axis=0)
+        tau = taus[best]
+        coef = tail_r[tau, np.arange(len(members))] / denom[best]
+        # residuals with the step in the model: r - c (I - H) s
+        steps = (np.arange(pre)[:, None] >= tau[None, :]).astype(float)
+        steps_resid = steps - xp @ (bread @ (xp.T @ steps))
+        clean = resid - steps_resid * coef[None, :]
+        dof = max(pre - xp.shape[1] - 1, 1)
+        sigma2 = np.einsum("tm,tm->m", clean, clean) / dof
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.einsum("tm,tm->m", clean[1:], clean[:-1]) / np.einsum("tm,tm->m", clean, clean)
+        rho = np.clip(np.nan_to_num(rho) + (1 + 3 * np.nan_to_num(rho)) / pre, 0.0, 0.97)
+        # the larger of the AR(1) and the Bartlett (Newey-West) long-run variance: a series that
+        # wanders more slowly than one autocorrelation says must not see breaks in its wander
+        lags = long_run_lags(pre)
+        bartlett = np.einsum("tm,tm->m", clean, clean) / pre
+        for lag in range(1, lags + 1):
+            weight = 1 - lag / (lags + 1)
+            bartlett += 2 * weight * np.einsum("tm,tm->m", clean[lag:], clean[:-lag]) / pre
+        long_run = np.maximum(sigma2 * (1 + rho) / (1 - rho), bartlett)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = coef / np.sqrt(long_run / denom[best])
+        t = np.nan_to_num(t)
+        found = (
+            (tau <= hi) & (np.abs(t) > BREAK_T) & (np.abs(coef) > BREAK_SIZE_SD * np.sqrt(sigma2))
+        )
+        row[members] = np.where(found, tau, -1)
+        t_out[members] = t
+        size[members] = coef
+    return Breaks(row=row, t=t_out, size=size)

@@ -1,0 +1,178 @@
+"""The counterfactual model family (analytics.counterfactual): breaks in the pre-period, the
+rolling-origin backtests that choose and calibrate the model, and the inputs that fooled the
+single straight-line model (known truth, several seeds each)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from synth import READY, ar1, catalog, empty_thresholds, observation_rows
+
+from analytics.counterfactual import Backtest, backtest, calibrated_se, scan_breaks
+from analytics.its import MIN_PRE
+from analytics.portfolio import analyze_portfolio
+
+GO = pd.Timestamp("2025-06-02")
+SEEDS = range(4)
+
+
+def _daily(n_pre: int, n_post: int) -> pd.DatetimeIndex:
+    return pd.date_range(GO - pd.Timedelta(days=n_pre), periods=n_pre + n_post, freq="D")
+
+
+def _analyse(frames: list[pd.DataFrame]):
+    ids = [f["pilot_id"].iloc[0] for f in frames]
+    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
+    results = analyze_portfolio(
+        pd.concat(frames, ignore_index=True), pilots, catalog(), empty_thresholds()
+    )
+    return {r.pilot_id: (r, r.metrics[0]) for r in results}
+
+
+def _earlier_step(seed: int, size: float) -> pd.DataFrame:
+    """Daily cycle time around 40, AR(1) noise; a step of `size` 120 days before go-live, flat
+    afterwards; 180 days pre, 60 post; no pilot effect."""
+    rng = np.random.default_rng(seed)
+    dates = _daily(180, 60)
+    y = 40 + ar1(rng, len(dates), 0.5, 1.2)
+    y[60:] *= 1 + size
+    return observation_rows(f"step{size:+.2f}-{seed}", "cycle_time", dates, y)
+
+
+def _bad_spell(seed: int, length: int) -> pd.DataFrame:
+    """Daily, 120 pre and 90 post; the last `length` pre days run 45-60% above the baseline,
+    the post-period is back at the baseline."""
+    rng = np.random.default_rng(seed)
+    dates = _daily(120, 90)
+    y = 40 + ar1(rng, len(dates), 0.5, 1.2)
+    y[120 - length : 120] *= rng.uniform(1.45, 1.6)
+    return observation_rows(f"spell{length}-{seed}", "cycle_time", dates, y)
+
+
+def _short_weekly(seed: int) -> pd.DataFrame:
+    """30 weeks pre, 20 post, noise 8% of the level with AR(1) 0.4, a true -20% level shift."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(GO - pd.Timedelta(weeks=30), periods=50, freq="7D")
+    y = 40 * (1 + ar1(rng, 50, 0.4, 0.08))
+    y[30:] *= 0.8
+    return observation_rows(f"weekly-{seed}", "cycle_time", dates, y)
+
+
+def test_an_earlier_step_up_is_a_break_not_a_pilot_effect():
+    # the straight line through a step 120 days before go-live called this `real` -10 to -12%
+    # and scaled it; post vs the last 120 pre days is -1.0 to +1.4%
+    found = _analyse([_earlier_step(seed, 0.30) for seed in SEEDS])
+    for pilot, effect in found.values():
+        assert effect.verdict == "no_change", (pilot.pilot_id, effect.verdict, effect.effect_pct)
+        assert abs(effect.effect_pct) < 2.5
+        assert effect.model.endswith("_recent")
+        assert abs((effect.break_date - (GO - pd.Timedelta(days=120))).days) <= 5
+        assert pilot.decision != "scale"
+        assert "shifted to a new level" in effect.checks[-1].explanation
+
+
+def test_an_earlier_drop_is_not_a_deterioration():
+    # a -20% drop earlier in the pre-period gave a false `worse` of +14 to +19%
+    found = _analyse([_earlier_step(seed, -0.20) for seed in SEEDS])
+    for pilot, effect in found.values():
+        assert effect.verdict not in ("real", "worse"), (pilot.pilot_id, effect.effect_pct)
+        assert abs(effect.effect_pct) < 2.5
+
+
+@pytest.mark.parametrize("length", [5, 12, 30, 40])
+def test_a_bad_spell_before_go_live_is_regression_to_the_mean(length):
+    # a month-long spell 45-60% above the baseline gave `real` -30 to -43%
+    found = _analyse([_bad_spell(seed, length) for seed in SEEDS])
+    for pilot, effect in found.values():
+        assert effect.verdict != "real", (pilot.pilot_id, effect.effect_pct)
+        assert "regression_to_mean" in effect.reasons
+        assert pilot.decision != "scale"
+
+
+def _short_weekly_found():
+    found = _analyse([_short_weekly(seed) for seed in range(12)])
+    half = [(e.ci_high_pct - e.ci_low_pct) / 2 for _, e in found.values()]
+    real = [e.verdict == "real" for _, e in found.values()]
+    return half, real
+
+
+def test_short_weekly_pilots_get_narrower_intervals_than_the_straight_line():
+    # 30 + 20 weekly points, 8% noise, a true -20% shift: the straight line gave intervals such
+    # as -54% to +5% (half-width about 30 points) and `inconclusive` in half the seeds
+    half, real = _short_weekly_found()
+    assert np.median(half) <= 20.0, half
+    assert np.mean(real) >= 0.5
+
+
+@pytest.mark.xfail(strict=True, reason="one backtest window cannot tell level from trend yet")
+def test_short_weekly_pilots_get_the_interval_the_design_supports():
+    # the goal: about +-10 points, what an oracle that knows the noise gets (+-7), and the
+    # shift found in most seeds
+    half, real = _short_weekly_found()
+    assert np.median(half) <= 12.0, half
+    assert np.mean(real) >= 0.8
+
+
+def test_backtest_errors_are_ordinary_least_squares_forecasts():
+    # each origin by hand: statsmodels OLS on the rows before it, forecast the next h rows
+    # (weekly, under a year of pre-period: no season to take out)
+    rng = np.random.default_rng(3)
+    n_pre, n_post = 40, 10
+    dates = pd.date_range("2024-01-01", periods=n_pre + n_post, freq="7D").values
+    y = 5 + 0.05 * np.arange(50) + rng.normal(0, 0.3, 50)
+    test = backtest(dates, "W", y[:, None], np.array([n_pre]), np.array([n_post]))
+    first = max(MIN_PRE["W"], int(np.ceil(0.3 * n_pre)), 4)
+    h = min(n_post, n_pre - first)
+    errors = []
+    for o in range(first, n_pre - h + 1):
+        t = np.arange(o + h, dtype=float)
+        fit = sm.OLS(y[:o], sm.add_constant(t[:o])).fit()  # statsmodels reference
+        errors.append(y[o : o + h].mean() - fit.predict(sm.add_constant(t[o:])).mean())
+    assert test[True].horizon[0] == h
+    assert np.isclose(test[True].rmse[0], np.sqrt(np.mean(np.square(errors))), rtol=1e-9)
+    level = [y[o : o + h].mean() - y[:o].mean() for o in range(first, n_pre - h + 1)]
+    assert np.isclose(test[False].rmse[0], np.sqrt(np.mean(np.square(level))), rtol=1e-9)
+
+
+def test_calibration_widens_by_the_backtests_and_never_narrows():
+    se = np.array([1.0, 1.0, 1.0])
+    test = Backtest(
+        rmse=np.array([3.0, 0.5, np.nan]),
+        blocks=np.array([4.0, 4.0, 0.0]),
+        horizon=np.ones(3),
+        z2=np.array([9.0, 0.25, np.nan]),
+    )
+    widened, df = calibrated_se(se, test)
+    # pooled squared ratio: (1 x 1 + 4 x 9) / 5 = 7.4; a backtest that beat the model's claim,
+    # or none, leaves the model's own standard error
+    assert np.isclose(widened[0], np.sqrt(7.4))
+    assert df[0] == 5.0
+    assert widened[1] == 1.0 and widened[2] == 1.0
+    assert np.isnan(df[1]) and np.isnan(df[2])
+
+
+def test_scan_breaks_dates_a_step_and_stays_quiet_on_noise():
+    rng = np.random.default_rng(11)
+    n = 150
+    x = np.column_stack([np.ones(n), np.arange(n, dtype=float)])
+    noise = np.column_stack([ar1(rng, n, 0.5, 1.0) for _ in range(300)])
+    quiet = scan_breaks(x, noise, np.full(300, n), "D")
+    # Andrews' 1% critical value with a Bartlett long-run variance: false breaks stay rare
+    assert (quiet.row >= 0).mean() <= 0.03
+    stepped = noise[:, :20].copy()
+    stepped[50:] += 5.0
+    found = scan_breaks(x, stepped, np.full(20, n), "D")
+    assert (np.abs(found.row - 50) <= 2).all(), found.row
+    assert (found.size > 4).all()
+
+
+def test_a_spell_at_the_end_is_not_a_break():
+    # a step in the last third of the pre-period is left to the spell check
+    rng = np.random.default_rng(5)
+    n = 120
+    x = np.ones((n, 1))
+    y = np.column_stack([ar1(rng, n, 0.3, 1.0) for _ in range(10)])
+    y[90:] += 8.0
+    assert (scan_breaks(x, y, np.full(10, n), "D").row == -1).all()

@@ -90,7 +90,7 @@ def _value_column(layout: Layout, metric: str | None) -> str:
 _ROW_CHECKS = (
     ("pilot_id", "pilot_id IS NULL"),
     ("metric", "metric IS NULL"),
-    ("date", "date IS NULL OR year(date) NOT BETWEEN 1900 AND 2200"),
+    ("date", "date IS NULL OR year(date) NOT BETWEEN 1700 AND 2200"),
     ("group", "\"group\" NOT IN ('treatment', 'control')"),
     ("value", "value IS NULL OR isnan(value) OR isinf(value)"),
     (
@@ -220,7 +220,7 @@ def pilot_row_checks(
 ) -> int:
     checks = (
         ("pilot_id", "pilot_id IS NULL"),
-        ("go_live", "go_live IS NULL OR year(go_live) NOT BETWEEN 1900 AND 2200"),
+        ("go_live", "go_live IS NULL OR year(go_live) NOT BETWEEN 1700 AND 2200"),
         (
             "monthly_cost",
             "NULLIF(trim(monthly_cost_raw), '') IS NOT NULL AND (monthly_cost IS NULL OR "

@@ -50,7 +50,7 @@ def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[tuple]:
     bad rows, series key)."""
     bad = (
         "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
-        "OR year(date) NOT BETWEEN 1900 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
+        "OR year(date) NOT BETWEEN 1700 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
     )
     return cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "

@@ -317,9 +317,13 @@ def _metric_checks(
                     Finding(
                         file_no,
                         first_rn,
-                        layout.shown("metric") if layout.kind == "long" else clip(metric),
-                        f"unknown metric '{clip(metric)}': give it a direction column "
-                        "(lower_is_better or higher_is_better) or add it to the catalog",
+                        layout.shown("metric")
+                        if layout.kind == "long"
+                        else _value_column(layout, metric),
+                        f"unknown metric '{clip(metric)}': say which way is better (a new "
+                        "metric in the column mapping, --new-metric NAME=lower_is_better, or a "
+                        "direction column), map the column to a known metric, or add it in "
+                        "Settings",
                     )
                 )
                 continue

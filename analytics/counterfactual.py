@@ -45,7 +45,9 @@ MODEL_SHARE = 0.9
 # robust t exceeds this rejects it outright, whatever a few backtest windows say (well past
 # the 1% point of the fat-tailed small-sample HAC t; Kiefer & Vogelsang 2005)
 LEVEL_REJECT_T = 8.0
-MAX_ORIGINS = 60  # at most this many origins (evenly strided) per series
+MAX_ORIGINS = (
+    30  # at most this many origins per series, evenly strided (their span carries the information)
+)
 MIN_BLOCKS = 2.0  # fewer non-overlapping backtest windows cannot tell noise from misfit
 Z2_CAP = 9.0  # the most one backtest origin's squared standardised error counts for (|z| of 3)
 PRIOR_WEIGHT = 1.0  # the model's own standard error counts as this many backtest windows
@@ -114,7 +116,7 @@ def backtest(
         for trend in (False, True):
             # origins whose history supports the whole pre-period's season fit it themselves
             full = columns_for(dates, pre, freq, trend, True)
-            own = np.array([columns_for(dates, o, freq, trend, True) == full for o in origins])
+            own = origins >= _first_full(dates, freq, pre, int(origins[0]), trend, full)
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
             if (~own).any():
@@ -148,6 +150,33 @@ def backtest(
         key: Backtest(rmse[key], blocks, horizon, z2[key], weight if key == COMBINED else None)
         for key in keys
     }
+
+
+def _prefix(origins: np.ndarray, block) -> np.ndarray:
+    """The sums `block(a, b)` (over rows a..b-1) of the rows before each of the sorted
+    `origins`, accumulated block by block: (len(origins), ...)."""
+    out, total, start = [], None, 0
+    for o in origins.tolist():
+        part = block(start, o)
+        total = part if total is None else total + part
+        out.append(total)
+        start = o
+    return np.stack(out)
+
+
+def _first_full(
+    dates: np.ndarray, freq: Frequency, pre: int, lo: int, trend: bool, full: tuple[str, ...]
+) -> int:
+    """The first origin from `lo` whose history supports the columns `full` (those of the
+    whole pre-period): the columns only grow with the history, so a bisection finds it."""
+    hi = pre
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if columns_for(dates, mid, freq, trend, True) == full:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def _rms(errors: np.ndarray) -> np.ndarray:
@@ -195,26 +224,27 @@ def _origin_errors(
     np.cumsum(y, axis=0, out=y_run[1:])
     x_run = np.zeros((used + 1, k))
     np.cumsum(x, axis=0, out=x_run[1:])
-    gram = np.cumsum(x[:, :, None] * x[:, None, :], axis=0)  # (used, k, k)
-    xy = np.cumsum(x[:, :, None] * y[:, None, :], axis=0)  # (used, k, m)
-    yy = np.cumsum(y * y, axis=0)
-    # lag-one sums over rows 1..t: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t, x_t x_(t-1)'
-    lag = lambda a: np.concatenate([np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0)])  # noqa: E731
-    yy1 = lag(y[1:] * y[:-1])
-    xy1 = lag(x[1:, :, None] * y[:-1, None, :])
-    x1y = lag(x[:-1, :, None] * y[1:, None, :])
-    xx1 = lag(x[1:, :, None] * x[:-1, None, :])
-    at = origins - 1
-    bread = np.linalg.pinv(gram[at], hermitian=True)  # (o, k, k)
-    coef = bread @ xy[at]  # (o, k, m)
+    # sums over the rows before each origin, block by block between origins: matrix products
+    # over the rows once, not running sums of (rows, k, m) arrays
+    gram = _prefix(origins, lambda a, b: x[a:b].T @ x[a:b])  # (o, k, k)
+    xy = _prefix(origins, lambda a, b: x[a:b].T @ y[a:b])  # (o, k, m)
+    yy = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[a:b], y[a:b]))
+    # lag-one sums over rows 1..o-1: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t, x_t x_(t-1)'
+    lo = lambda a: max(a, 1)  # noqa: E731
+    yy1 = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[lo(a) : b], y[lo(a) - 1 : b - 1]))
+    xy1 = _prefix(origins, lambda a, b: x[lo(a) : b].T @ y[lo(a) - 1 : b - 1])
+    x1y = _prefix(origins, lambda a, b: x[lo(a) - 1 : b - 1].T @ y[lo(a) : b])
+    xx1 = _prefix(origins, lambda a, b: x[lo(a) : b].T @ x[lo(a) - 1 : b - 1])
+    bread = np.linalg.pinv(gram, hermitian=True)  # (o, k, k)
+    coef = bread @ xy  # (o, k, m)
     xbar = (x_run[origins + h] - x_run[origins]) / h  # (o, k)
     errors = (y_run[origins + h] - y_run[origins]) / h - np.einsum("ok,okm->om", xbar, coef)
-    rss = np.maximum(yy[at] - np.einsum("okm,okm->om", coef, xy[at]), 0.0)
+    rss = np.maximum(yy - np.einsum("okm,okm->om", coef, xy), 0.0)
     cross = (
-        yy1[at]
-        - np.einsum("okm,okm->om", coef, xy1[at])
-        - np.einsum("okm,okm->om", coef, x1y[at])
-        + np.einsum("okm,okj,ojm->om", coef, xx1[at], coef)
+        yy1
+        - np.einsum("okm,okm->om", coef, xy1)
+        - np.einsum("okm,okm->om", coef, x1y)
+        + np.einsum("okm,okj,ojm->om", coef, xx1, coef)
     )
     n = origins[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -332,3 +362,41 @@ def scan_breaks(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, freq: Frequency
         t_out[members] = t
         size[members] = coef
     return Breaks(row=row, t=t_out, size=size)
+
+
+def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The t statistic of a dummy on the last k pre-period points, for every k in `lengths`
+    (n_pre, k) and every column of `y` (n, m), with the baseline columns `x` in the model:
+    (m, len(lengths)), 0 where a length does not fit. By Frisch-Waugh-Lovell the dummy's
+    coefficient is r's / s'(I - H)s with r the pre-period residuals on x, so every length costs
+    one pass, as in `scan_breaks`; its variance uses the AR(1) long-run variance of the
+    residuals with the dummy in the model (Kendall-corrected lag-one autocorrelation). A
+    screen for the spell fit (`estimate.search_spikes`), which decides."""
+    m = y.shape[1]
+    out = np.zeros((m, lengths.shape[1]))
+    for (pre,), members in _groups(np.asarray(n_pre)).items():
+        xp, yp = x[:pre], y[:pre, members]
+        bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
+        resid = yp - xp @ (bread @ (xp.T @ yp))
+        tail_r = np.cumsum(resid[::-1], axis=0)[::-1]
+        tail_x = np.cumsum(xp[::-1], axis=0)[::-1]
+        for c, k in enumerate(lengths[members[0]].tolist()):
+            if not 2 <= k < pre - xp.shape[1]:
+                continue
+            tau = pre - k
+            sx = tail_x[tau]
+            denom = k - float(sx @ bread @ sx)
+            if denom <= 1e-9:
+                continue
+            coef = tail_r[tau] / denom
+            step = (np.arange(pre) >= tau).astype(float)
+            step_resid = step - xp @ (bread @ (xp.T @ step))
+            clean = resid - step_resid[:, None] * coef[None, :]
+            ss = np.einsum("tm,tm->m", clean, clean)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rho = np.where(ss > 0, np.einsum("tm,tm->m", clean[1:], clean[:-1]) / ss, 0.0)
+            rho = np.clip(rho + (1 + 3 * rho) / pre, 0.0, 0.97)
+            long_run = ss / max(pre - xp.shape[1] - 1, 1) * (1 + rho) / (1 - rho)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[members, c] = np.nan_to_num(coef / np.sqrt(long_run / denom))
+    return out

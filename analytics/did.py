@@ -22,6 +22,7 @@ from analytics.estimate import (
     Estimate,
     SpellModel,
     _estimate,
+    flagged_lengths,
     screen_batch,
     spell_model,
     welch_masked,
@@ -209,11 +210,14 @@ def _did(
             for col, j in enumerate(idx):
                 i = int(members[j])
                 model = SpellModel(design, fit, col)
-                if spells and flags[col]:
+                if spells and flags[col].any():
                     single = build_design(
                         dates, pd.Timestamp(go[i]), freq, trend=trend, seasonal=False
                     )
-                    model = spell_model(gg[:, col], float(ss[col]), single, design, fit, col)
+                    lengths = flagged_lengths(flags[col], int(single.n_pre[0]))
+                    model = spell_model(
+                        gg[:, col], float(ss[col]), single, design, fit, col, lengths
+                    )
                 use_design, use_fit, use_col, spike, beats = model
                 _, method, weights, p_parallel = parts[i]
                 out[i] = _estimate(

@@ -26,6 +26,7 @@ from analytics.counterfactual import (
     backtest,
     calibrated_se,
     scan_breaks,
+    spell_t,
 )
 from analytics.its import (
     MIN_PRE,
@@ -38,13 +39,12 @@ from analytics.its import (
     columns_for,
     design_matrix,
     fit_segmented,
-    unbiased_rho,
 )
 from analytics.results import Frequency, Method
 
 SPIKE_T = 3.0  # |t| of the end-of-pre-period dummy that counts as an unusual spell
 SPIKE_SD = 1.5  # ... and its size in residual standard deviations
-SCREEN_T = 1.5  # last-k residuals under the main model worth a spell fit
+SCREEN_T = 2.0  # t of a last-k dummy worth a spell fit (the fit itself must pass SPIKE_T)
 PLACEBO_AT = 2 / 3  # placebo go-live: two thirds of the way through the pre-period
 
 
@@ -168,11 +168,13 @@ class SpikeSearch:
     size: np.ndarray
 
 
-def search_spikes(y: np.ndarray, sign: np.ndarray, main: Design) -> SpikeSearch:
-    """Fit the model once per candidate spell length, with a dummy on the last k pre-period
-    points, and keep for each series the spell with the largest t in the bad direction that
-    passes the thresholds (|t| > SPIKE_T and more than SPIKE_SD residual SDs). `main` has
-    one go-live; run it on the series `screen_batch` flags."""
+def search_spikes(
+    y: np.ndarray, sign: np.ndarray, main: Design, lengths: set[int] | None = None
+) -> SpikeSearch:
+    """Fit the model once per candidate spell length (of `lengths` when given: those
+    `screen_batch` flags), with a dummy on the last k pre-period points, and keep for each
+    series the spell with the largest t in the bad direction that passes the thresholds
+    (|t| > SPIKE_T and more than SPIKE_SD residual SDs). `main` has one go-live."""
     pre_rows = np.flatnonzero(~main.post)
     designs, fits = [], []
     m = y.shape[1]
@@ -180,6 +182,8 @@ def search_spikes(y: np.ndarray, sign: np.ndarray, main: Design) -> SpikeSearch:
     best_size = np.zeros(m)
     choice = np.full(m, -1)
     for k in spike_lengths(len(pre_rows), main.x.shape[1]):
+        if lengths is not None and k not in lengths:
+            continue
         design = add_spike(main, k)
         fit = fit_segmented(design, y)
         bad_t = -sign * fit.spike_t
@@ -209,13 +213,19 @@ class SpellModel(NamedTuple):
 
 
 def spell_model(
-    y: np.ndarray, sign: float, single: Design, design: Design, fit: SegmentedFit, col: int
+    y: np.ndarray,
+    sign: float,
+    single: Design,
+    design: Design,
+    fit: SegmentedFit,
+    col: int,
+    lengths: set[int] | None = None,
 ) -> SpellModel:
     """For series `col` of a batched fit (`design`, `fit`) whose end-of-pre residuals lean the
     bad way: the spell-robust model if an unusual end-of-pre spell is found (`search_spikes` on
     `single`, the same model with the series' one go-live), else the batch's. The batch fitted
     the series on its own pre-period, so only the spell designs are new fits."""
-    spikes = search_spikes(y[:, None], np.array([sign]), single)
+    spikes = search_spikes(y[:, None], np.array([sign]), single, lengths)
     c = int(spikes.choice[0])
     if c < 0:
         return SpellModel(design, fit, col)
@@ -248,44 +258,21 @@ def beats_longer_baseline(
 
 
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
-    """Do the last k pre-period points of each column lean the bad way (t > SCREEN_T), for every
-    candidate spell length k at once? Judged against the model's
-    residuals or against the early pre-period's level. The noise it is judged against is that
-    of the first two thirds of the pre-period (`_early_noise`): a long spell inflates the whole
-    pre-period's residual variance and autocorrelation, and would hide itself. A screen only:
-    `search_spikes` decides."""
-    pre = np.broadcast_to(design.pre.reshape(len(y), -1), y.shape)
-    from_end = np.cumsum(pre[::-1], axis=0)[::-1]  # 1 on the last pre row, 2 before it, ...
-    n_pre = pre.sum(axis=0)
-    resid = (y - fit.counterfactual) * pre
-    early = pre & (from_end > n_pre / 3)
-    # the same against the early pre-period's level alone: a trend fitted through a long spell
-    # tilts towards it and leaves it small residuals
-    level = (y * early).sum(axis=0) / np.maximum(early.sum(axis=0), 1)
-    flagged = np.zeros(y.shape[1], dtype=bool)
+    """Which candidate spell lengths (a column per SPIKE_FRACTIONS) of each series are worth a
+    spell fit: the t of a dummy on the last k pre-period points, in the bad direction, above
+    SCREEN_T (`counterfactual.spell_t`, one pass for every length). A screen only:
+    `search_spikes` decides, with the model's own covariance."""
+    n_pre = np.broadcast_to(design.n_pre, (y.shape[1],))
+    lengths = np.stack([np.maximum(2, np.round(f * n_pre)).astype(int) for f in SPIKE_FRACTIONS], 1)
     n_params = design.x.shape[1]
-    for r, slow in ((resid, design.n_slow), ((y - level) * pre, 1)):
-        sigma2, rho = _early_noise(r, early, slow)
-        for fraction in SPIKE_FRACTIONS:
-            k = np.maximum(2, np.round(fraction * n_pre)).astype(int)
-            valid = n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
-            window = pre & (from_end <= k)
-            mean = -sign * (r * window).sum(axis=0) / np.maximum(k, 1)
-            scale = np.sqrt(ar1_mean_variance(sigma2, rho, k))
-            flagged |= valid & (mean > SCREEN_T * scale)
-    return flagged
+    valid = n_pre[:, None] - lengths >= np.maximum(n_params + 4, 2 * lengths // 3 + 4)
+    t = spell_t(design.x, y, n_pre, lengths)
+    return valid & (-sign[:, None] * t > SCREEN_T)
 
 
-def _early_noise(resid: np.ndarray, early: np.ndarray, slow: int) -> tuple[np.ndarray, np.ndarray]:
-    """Variance and lag-one autocorrelation (bias-corrected as in `fit_segmented`, clipped to
-    [0, 0.97]) of the residuals on the `early` rows of each column."""
-    r = np.where(early, resid, 0.0)
-    count = early.sum(axis=0)
-    denom = np.einsum("tm,tm->m", r, r)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(denom > 0, np.einsum("tm,tm->m", r[1:], r[:-1]) / denom, 0.0)
-    rho = np.clip(unbiased_rho(np.nan_to_num(rho), count, slow), 0.0, 0.97)
-    return denom / np.maximum(count - 1, 1), rho
+def flagged_lengths(flags: np.ndarray, n_pre: int) -> set[int]:
+    """The spell lengths, in points, of one series' row of `screen_batch` flags."""
+    return {max(2, round(f * n_pre)) for f, on in zip(SPIKE_FRACTIONS, flags, strict=True) if on}
 
 
 def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +348,12 @@ def estimate_its(
         for trend, needed in ((True, w_level < 1.0), (False, w_level > 0.0)):
             idx = plain[needed]
             if len(idx):
-                found = _its_batch(dates, go[idx], freq, y[:, idx], sign[idx], trend=trend)
+                # an end-of-pre spell is looked for with the weightier candidate only: where the
+                # two disagree on one, the weightier decides (`_combined`)
+                lead = (w_level[needed] < 0.5) if trend else (w_level[needed] >= 0.5)
+                found = _its_batch(
+                    dates, go[idx], freq, y[:, idx], sign[idx], trend=trend, spells=lead
+                )
                 fits[trend] = dict(zip(np.flatnonzero(needed).tolist(), found, strict=True))
         for i, j in enumerate(plain):
             tested = {key: _backtest_of(test, i) for key, test in tests.items()}
@@ -507,10 +499,12 @@ def _its_batch(
     sign: np.ndarray,
     *,
     trend: bool,
+    spells: np.ndarray | None = None,
 ) -> list[Estimate]:
     """Estimates of one counterfactual model (level + season, with a trend when `trend`) for
     every column of `y`: one batched fit for the main model and one for the placebo model per
-    group of series whose pre-periods support the same columns."""
+    group of series whose pre-periods support the same columns; an end-of-pre spell is looked
+    for where `spells` (one flag per column, all by default) says so."""
     m = y.shape[1]
     out: list[Estimate | None] = [None] * m
     index = pd.DatetimeIndex(dates)
@@ -524,9 +518,10 @@ def _its_batch(
         flags = screen_batch(yy, fit, design, ss)
         for col, j in enumerate(idx):
             model = SpellModel(design, fit, col)
-            if flags[col]:
+            if flags[col].any() and (spells is None or spells[j]):
                 single = build_design(dates, pd.Timestamp(go[j]), freq, trend=trend)
-                model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col)
+                lengths = flagged_lengths(flags[col], int(single.n_pre[0]))
+                model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col, lengths)
             use_design, use_fit, use_col, spike, beats = model
             out[j] = _estimate(
                 "its",

@@ -10,7 +10,6 @@ go-live: each series carries its own pre-period mask and post-window segments.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -528,11 +527,11 @@ def _post_noise(
     known = dof >= 2
     sigma2 = np.zeros(m)
     if known.any() and len(resid):
-        spread = np.where(inside[:, known], np.abs(resid[:, known]), np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mad = np.nanmedian(spread, axis=0)
-        sigma2[known] = np.nan_to_num((1.4826 * mad) ** 2)
+        # the median of |resid| over each window: sorted with the rows outside it last
+        spread = np.sort(np.where(inside, np.abs(resid), np.inf), axis=0)
+        count = np.maximum(n_post, 1)
+        mad = (spread[(count - 1) // 2, cols] + spread[count // 2, cols]) / 2
+        sigma2 = np.where(known, np.nan_to_num((1.4826 * mad) ** 2, posinf=0.0), 0.0)
     return sigma2, rho, known
 
 

@@ -20,19 +20,7 @@ FALSE_REAL_BOUND = 0.05
 pytestmark = pytest.mark.slow  # about 5-20 s per frequency
 
 
-# monthly: 5.3% of placebo verdicts are `real` (21 of 396); the target is 2.5%
-KNOWN_GAPS = {"M": "monthly placebo false-real rate 5.3%, above the 5% bound"}
-
-
-@pytest.mark.parametrize(
-    "freq",
-    [
-        pytest.param(f, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[f])])
-        if f in KNOWN_GAPS
-        else f
-        for f in WINDOWS
-    ],
-)
+@pytest.mark.parametrize("freq", list(WINDOWS))
 def test_placebo_go_lives_are_rarely_real(freq):
     series = [p for p in PLACEBO_SERIES if p.freq == freq]
     assert len(series) >= 2, f"at least two real series per frequency ({freq})"

@@ -35,6 +35,7 @@ from analytics.series import ControlUnits
 
 PARALLEL_ALPHA = 0.05
 LEVEL_TOLERANCE = 0.05  # controls within 5% of the treated level: levels and proportions agree
+LOO_SHARE = 0.5  # the share of the effect one control unit must carry to be named
 
 
 def parallel_trends_p(t_pre: np.ndarray, gap_pre: np.ndarray) -> float:
@@ -132,6 +133,7 @@ def estimate_did_batch(
     go = np.broadcast_to(np.asarray(go_lives, dtype="datetime64[ns]"), (m,))
     sign = np.asarray(signs, dtype=float)
     out = _did(dates, go, freq, ys, controls, sign, spells=True)
+    out = _leave_one_out(dates, go, freq, ys, controls, sign, out)
     values = np.asarray(dates, dtype="datetime64[ns]")
     rescaled = [
         on_treated_level(y, c, values < day) for y, c, day in zip(ys, controls, go, strict=True)
@@ -154,6 +156,69 @@ def estimate_did_batch(
                 proportional_se=alt.se_abs,
                 proportional_df=alt.df,
             )
+    return out
+
+
+def _leave_one_out(
+    dates: pd.DatetimeIndex,
+    go: np.ndarray,
+    freq: Frequency,
+    ys: Sequence[np.ndarray],
+    controls: Sequence[ControlUnits],
+    sign: np.ndarray,
+    found: list[Estimate],
+) -> list[Estimate]:
+    """Leave-one-control-out (Abadie, Diamond & Hainmueller 2015, section 4.3): every series
+    whose estimate is significant is estimated again without each of its control units in
+    turn, all variants in one batch. When dropping one unit takes the significance away and at
+    least LOO_SHARE of the effect with it (or turns the sign), the effect is that unit's own
+    movement, not the pilot's: the estimate carries the unit, and the effect and standard
+    error without it (`single_control`)."""
+    from analytics.mirage import critical_t
+
+    variants: list[tuple[int, str, np.ndarray, ControlUnits]] = []
+    for i, est in enumerate(found):
+        units = controls[i]
+        if len(units.names) < 2 or est.se_abs <= 0:
+            continue
+        if abs(est.effect_abs) <= critical_t(est.df) * est.se_abs:
+            continue  # not significant: no single unit can make it so by leaving
+        for u, name in enumerate(units.names):
+            keep = [k for k in range(len(units.names)) if k != u]
+            variants.append(
+                (
+                    i,
+                    name,
+                    ys[i],
+                    ControlUnits(units.values[:, keep], units.names[:u] + units.names[u + 1 :]),
+                )
+            )
+    if not variants:
+        return found
+    again = _did(
+        dates,
+        go[[v[0] for v in variants]],
+        freq,
+        [v[2] for v in variants],
+        [v[3] for v in variants],
+        sign[[v[0] for v in variants]],
+        spells=False,
+    )
+    out = list(found)
+    weakest: dict[int, tuple[float, str, Estimate]] = {}
+    for (i, name, _, _), alt in zip(variants, again, strict=True):
+        direction = np.sign(found[i].effect_abs)
+        t = direction * alt.effect_abs / alt.se_abs if alt.se_abs > 0 else 0.0
+        if i not in weakest or t < weakest[i][0]:
+            weakest[i] = (float(t), name, alt)
+    for i, (t, name, alt) in weakest.items():
+        # the unit must carry the effect, not only tip a marginal one: without it, at least
+        # LOO_SHARE of the effect is gone
+        carried = np.sign(found[i].effect_abs) * alt.effect_abs <= (1 - LOO_SHARE) * abs(
+            found[i].effect_abs
+        )
+        if t <= critical_t(alt.df) and carried:
+            out[i] = replace(out[i], single_control=(name, alt.effect_abs, alt.se_abs))
     return out
 
 

@@ -98,6 +98,9 @@ class Estimate:
     calibration: float = 1.0
     spell_length: int = 0  # points of the unusual end-of-pre spell the model sets aside
     level_weight: float | None = None  # weight of the level-only candidate in the combination
+    # leave-one-control-out: the control unit whose removal takes the significance away, and the
+    # effect and its standard error without it (metric unit)
+    single_control: tuple[str, float, float] | None = None
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights)

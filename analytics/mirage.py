@@ -49,11 +49,12 @@ def significance(est: Estimate, sign: float) -> Significance:
     half = critical_t(est.df) * est.se_abs
     low, high = est.effect_abs - half, est.effect_abs + half
     good_low, good_high = sorted((sign * low, sign * high))
+    robust = est.single_control is None  # one control unit alone carries it: not the pilot's
     return Significance(
         low=low,
         high=high,
-        improved=good_low > 0,
-        worsened=good_high < 0 and _in_proportion(est, -sign),
+        improved=good_low > 0 and robust,
+        worsened=good_high < 0 and _in_proportion(est, -sign) and robust,
         naive_improved=sign * est.naive_diff > 0 and est.naive_p < ALPHA,
     )
 
@@ -172,6 +173,18 @@ def check_control_moved(
     model cannot confirm is laid at their door; control units too sparse to model are compared
     before/after on their own, and fail the check when they explain half the naive change."""
     suffix = f" {note}" if note else ""
+    if est.single_control is not None:
+        unit, effect, se = est.single_control
+        change = "no change" if abs(effect) <= critical_t(est.df) * se else "the opposite change"
+        pct = f" ({100 * effect / abs(est.baseline):+.1f}%)" if est.baseline else ""
+        return CheckResult(
+            "control_moved",
+            False,
+            True,
+            f"{unit} moved on its own at go-live; without it the pilot shows {change}{pct}."
+            + suffix,
+            statistic=effect,
+        )
     if est.control_diff is None or est.control_p is None:
         return CheckResult("control_moved", True, bool(note), "No control group." + suffix)
     moved = sign * est.control_diff > 0 and est.control_p < ALPHA

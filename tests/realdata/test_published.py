@@ -32,6 +32,10 @@ KNOWN_GAPS = {
     "puerto_rico_maria": "backtest-calibrated interval reaches zero (-0.2 to +18.4 a day)",
     "organ_donations_ca": "3 pre-quarters: the short-panel difference-in-differences is issue 10",
     "castle_homicide": "staggered adoption: the control-group estimators are issue 10",
+    "prop99_california": (
+        "leave-one-out: under the demeaned synthetic-control variant one donor (state 29) "
+        "carries the effect; the canonical weights of issue 10 are not built yet"
+    ),
     "snow_broad_street": "20 daily pre-period points, under the 21-point minimum",
 }
 

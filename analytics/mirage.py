@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from scipy import stats
 
 from analytics.estimate import Estimate
@@ -112,12 +113,28 @@ def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckRes
     if est.method != "its":
         return CheckResult("seasonality", True, False, "The controls share the season.")
     if not est.annual_season:
-        text = (
-            "Yearly data: there is no season within the year to model."
-            if est.frequency == "Y"
-            else "Less than a year of pre-period: the season is not modelled."
+        if est.frequency == "Y":
+            return CheckResult(
+                "seasonality", True, False, "Yearly data: there is no season within the year."
+            )
+        swing = visible_swing(est)
+        apparent = sig.improved or sign * est.naive_diff > 0
+        if swing is not None and apparent and abs(est.effect_abs) <= swing:
+            pct = f" ({100 * swing / abs(est.baseline):.0f}%)" if est.baseline else ""
+            return CheckResult(
+                "seasonality",
+                False,
+                True,
+                "Less than a year of history is too short to rule out the season: the level "
+                f"already swung by as much{pct} within the pre-period.",
+                statistic=swing,
+            )
+        return CheckResult(
+            "seasonality",
+            True,
+            False,
+            "Less than a year of pre-period: the season is not modelled.",
         )
-        return CheckResult("seasonality", True, False, text)
     explains = _explains(est.seasonal_contribution, est.naive_diff, sign) and not sig.improved
     text = (
         "The post window sits in a better season; the seasonal pattern explains the change."
@@ -125,6 +142,56 @@ def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckRes
         else "The change is not a seasonal swing (annual pattern modelled)."
     )
     return CheckResult("seasonality", not explains, True, text, statistic=est.seasonal_contribution)
+
+
+# points per block over which a short pre-period's swing is read: about a month
+SWING_BLOCK = {"D": 30, "W": 4, "M": 1, "Q": 1}
+
+
+def visible_swing(est: Estimate) -> float | None:
+    """With less than a year of pre-period, how far the level swung within it beyond a straight
+    line and noise, in the metric's unit: the range of its detrended monthly means less the
+    range noise alone gives them (the expected range of that many normal means, times the
+    standard deviation of a month's mean under AR(1) noise read within the months, or from
+    month-to-month differences for monthly data). A season the history is too short to model
+    can move the level at least that far. None with a year or more of history, or fewer than
+    three monthly blocks."""
+    from analytics.its import ar1_mean_variance
+
+    pre = est.observed[: est.n_pre]
+    days = (est.dates[est.n_pre - 1] - est.dates[0]).days if est.n_pre else 0
+    block = SWING_BLOCK.get(est.frequency, 0)
+    if days >= 364 or not block or len(pre) < 3 * block:
+        return None
+    n_blocks = len(pre) // block
+    # a straight line through the pre-period is the trend the model may project, not a season
+    t = np.arange(len(pre), dtype=float)
+    pre = pre - np.polyval(np.polyfit(t, pre, 1), t)
+    blocks = pre[len(pre) - n_blocks * block :].reshape(n_blocks, block)
+    means = blocks.mean(axis=1)
+    # the noise within the months, so that the swing between them is not counted as noise
+    within = (blocks - means[:, None]).ravel()
+    denom = float(within @ within)
+    if block < 2:  # one point a month: the month-to-month differences carry the noise
+        within = np.diff(pre) / np.sqrt(2)
+        denom = float(within @ within)
+    rho = float(np.clip(within[1:] @ within[:-1] / denom, 0.0, 0.97)) if denom > 0 else 0.0
+    dof = max(len(within) - (n_blocks if block >= 2 else 0), 1)
+    sigma2 = np.array([denom / dof])
+    noise = float(np.sqrt(ar1_mean_variance(sigma2, np.array([rho]), block)[0]))
+    expected_range = _expected_range(n_blocks) * noise
+    return max(float(np.ptp(means)) - expected_range, 0.0)
+
+
+@lru_cache(maxsize=64)
+def _expected_range(n: int) -> float:
+    """The expected range of n standard normal draws (Tippett 1925), by quadrature."""
+    from scipy import integrate
+
+    def integrand(x: float) -> float:
+        return 1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n
+
+    return float(integrate.quad(integrand, -np.inf, np.inf)[0])
 
 
 def check_regression_to_mean(est: Estimate, sig: Significance, sign: float) -> CheckResult:

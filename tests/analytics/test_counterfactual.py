@@ -11,7 +11,9 @@ import statsmodels.api as sm
 from synth import READY, ar1, catalog, empty_thresholds, observation_rows
 
 from analytics.counterfactual import Backtest, backtest, calibrated_se, scan_breaks
+from analytics.estimate import estimate_its
 from analytics.its import MIN_PRE
+from analytics.mirage import visible_swing
 from analytics.portfolio import analyze_portfolio
 
 GO = pd.Timestamp("2025-06-02")
@@ -176,3 +178,47 @@ def test_a_spell_at_the_end_is_not_a_break():
     y = np.column_stack([ar1(rng, n, 0.3, 1.0) for _ in range(10)])
     y[90:] += 8.0
     assert (scan_breaks(x, y, np.full(10, n), "D").row == -1).all()
+
+
+def _short_season(seed: int) -> pd.DataFrame:
+    """Weekly, 30 weeks pre and 16 post, an annual swing of 15% that the post window meets
+    at its better end; no pilot effect."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(GO - pd.Timedelta(weeks=30), periods=46, freq="7D")
+    phase = 2 * np.pi * (dates.day_of_year.to_numpy() - (GO + pd.Timedelta(weeks=8)).day_of_year)
+    y = 40 * (1 - 0.15 * np.cos(phase / 365.25)) * (1 + ar1(rng, 46, 0.3, 0.02))
+    return observation_rows(f"season-{seed}", "cycle_time", dates, y)
+
+
+def test_a_season_too_long_for_the_history_is_not_real_impact():
+    # under a year of history cannot model the season; a change within what the level already
+    # swung by in the pre-period is not `real`, and the sentence says why
+    found = _analyse([_short_season(seed) for seed in SEEDS])
+    for pilot, effect in found.values():
+        assert effect.verdict != "real", (pilot.pilot_id, effect.effect_pct)
+        check = next(c for c in effect.checks if c.name == "seasonality")
+        if not check.passed:
+            assert "too short to rule out the season" in check.explanation
+
+
+def test_the_visible_swing_is_the_season_beyond_noise():
+    # half a year of a 10% swing: the monthly means span most of it; noise alone: about zero
+    rng = np.random.default_rng(2)
+    dates = pd.date_range("2024-01-01", periods=200, freq="D")
+    go = dates[180]
+    wave = 4.0 * np.sin(2 * np.pi * np.arange(200) / 365.25)
+    noisy = 40 + ar1(rng, 200, 0.3, 0.5)
+    swung, flat = estimate_its(dates, go, "D", np.column_stack([noisy + wave, noisy]), -np.ones(2))
+    assert 2.0 < visible_swing(swung) <= 4.5
+    assert visible_swing(flat) < 0.3
+    longer = pd.date_range("2023-01-01", periods=450, freq="D")
+    whole_year = estimate_its(
+        longer, longer[400], "D", (40 + ar1(rng, 450, 0.3, 0.5))[:, None], -1.0
+    )
+    assert visible_swing(whole_year[0]) is None  # a year of history models the season instead
+
+
+def test_a_level_shift_is_not_taken_for_a_season():
+    # the short weekly -20% shift: the pre-period swings only as much as its noise
+    found = _analyse([_short_weekly(seed) for seed in range(12)])
+    assert sum("seasonality" in e.reasons for _, e in found.values()) <= 1

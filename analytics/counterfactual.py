@@ -7,11 +7,12 @@ level + trend; both with the season the pre-period supports) is validated as a f
 (Hyndman & Athanasopoulos, "Forecasting: Principles and Practice", 3rd ed., section 5.10,
 time-series cross-validation): pseudo go-lives are placed inside the pre-period, the candidate
 is fitted on the data before each one and forecasts the mean of the following window, as long
-as the real post-period (or as long as the pre-period allows). The candidate with the smaller
-root-mean-square error of those forecast means is chosen, and its errors are placebo-in-time
-draws of how wrong the counterfactual is: the effect's standard error is at least what they
-imply (Abadie, Diamond & Hainmueller 2015 call these in-time placebos; a split-conformal
-reading is Chernozhukov, Wuthrich & Zhu 2021).
+as the real post-period (or as long as the pre-period allows). The two forecasts are combined
+with weights inverse to their backtests' mean squared errors (Bates & Granger 1969), and the
+backtest errors, read in units of the standard error each origin's fit claimed, are
+placebo-in-time draws of how over-confident the model is: the effect's standard error is
+widened to match (Abadie, Diamond & Hainmueller 2015 call these in-time placebos; a
+split-conformal reading is Chernozhukov, Wuthrich & Zhu 2021).
 
 A level shift earlier in the pre-period is a break, not a trend: projected as one straight
 line it manufactures an effect. `scan_breaks` finds the single most likely level break (least
@@ -45,9 +46,8 @@ MODEL_SHARE = 0.9
 # robust t exceeds this rejects it outright, whatever a few backtest windows say (well past
 # the 1% point of the fat-tailed small-sample HAC t; Kiefer & Vogelsang 2005)
 LEVEL_REJECT_T = 8.0
-MAX_ORIGINS = (
-    30  # at most this many origins per series, evenly strided (their span carries the information)
-)
+# at most this many origins per series, evenly strided: their span carries the information
+MAX_ORIGINS = 30
 MIN_BLOCKS = 2.0  # fewer non-overlapping backtest windows cannot tell noise from misfit
 Z2_CAP = 9.0  # the most one backtest origin's squared standardised error counts for (|z| of 3)
 PRIOR_WEIGHT = 1.0  # the model's own standard error counts as this many backtest windows

@@ -36,6 +36,7 @@ from analytics.mirage import (
 )
 from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
 from analytics.narrative import note_text, pilot_summary
+from analytics.outliers import decimal_slips
 from analytics.results import (
     READINESS_FIELDS,
     ChartSeries,
@@ -100,6 +101,8 @@ class SeriesJob:
     scale: float = 1.0  # a power of two near the pre-period's magnitude; fits run on y / scale
     control_note: str = ""  # control units left out or filled in (series.align_controls)
     sparse_control: np.ndarray | None = None  # see series.Alignment.sparse
+    # decimal slips set to their neighbours' median (outliers.decimal_slips): date, value, used
+    slips: tuple[tuple[pd.Timestamp, float, float], ...] = ()
 
     def scaled(self) -> tuple[np.ndarray, ControlUnits | None]:
         """The series and its controls divided by `scale` (exact: a power of two)."""
@@ -269,11 +272,16 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
         day_ns = drafts[members[0]].aligned.dates
         dates = pd.DatetimeIndex(day_ns.astype("datetime64[ns]"))
         freq = infer_frequency(dates)
-        values = np.stack([drafts[i].aligned.y for i in members])
+        values, slipped = decimal_slips(np.stack([drafts[i].aligned.y for i in members]))
         go_lives = [drafts[i].go_live for i in members]
         problems, scales = _screen(day_ns, freq, go_lives, values)
-        for i, problem, scale in zip(members, problems, scales, strict=True):
+        for row, (i, problem, scale) in enumerate(zip(members, problems, scales, strict=True)):
             d = drafts[i]
+            original = d.aligned.y
+            slips = tuple(
+                (dates[t], float(original[t]), float(values[row, t]))
+                for t in np.flatnonzero(slipped[row])
+            )
             jobs[i] = SeriesJob(
                 pilot_id=d.pilot_id,
                 metric=d.metric,
@@ -281,13 +289,14 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
                 go_live=d.go_live,
                 freq=freq,
                 dates=dates,
-                y=d.aligned.y,
+                y=values[row],
                 controls=d.aligned.controls,
                 mix=d.mix,
                 problem=problem,
                 scale=float(scale) if problem is None else 1.0,
                 control_note=d.aligned.note,
                 sparse_control=d.aligned.sparse,
+                slips=slips,
             )
     return [job for job in jobs if job is not None]
 
@@ -573,6 +582,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         enough_data(
             f"{est.n_pre} pre-period and {est.n_post} post-period points ({est.frequency})."
             + model_sentence(est)
+            + slip_sentence(job.slips)
         ),
     )
     scale = 100.0 / abs(est.baseline)
@@ -619,6 +629,22 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         backtest_error_pct=None if est.backtest_rmse is None else finite(est.backtest_rmse * scale),
     )
     return effect
+
+
+def slip_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:
+    """The decimal slips set aside, named for the reader (the first three)."""
+    if not slips:
+        return ""
+    named = "; ".join(
+        f"{value:.4g} on {day:%Y-%m-%d} is {max(value / used, used / value):.3g}x its neighbours"
+        for day, value, used in slips[:3]
+    )
+    more = f" and {len(slips) - 3} more" if len(slips) > 3 else ""
+    count = "One value" if len(slips) == 1 else f"{len(slips)} values"
+    return (
+        f" {count} looked like a typo ({named}{more}) and was replaced by its neighbours' median;"
+        " check the source."
+    )
 
 
 def _chart(job: SeriesJob, est: Estimate | None) -> ChartSeries:

@@ -1,0 +1,67 @@
+"""Decimal slips (issue 11's typo inputs, several seeds): one value typed 100 times too large
+must not decide the estimate, and the result names it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from synth import READY, ar1, catalog, empty_thresholds, observation_rows
+
+from analytics.outliers import decimal_slips
+from analytics.portfolio import analyze_portfolio
+
+GO = pd.Timestamp("2025-06-02")
+
+
+def _typo(seed: int, effect: float, at: int) -> pd.DataFrame:
+    """Weekly cycle time around 40, 40 weeks pre and 20 post, a true `effect`, and the value
+    of week `at` typed with its decimal point two places off (40.32 as 4032)."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(GO - pd.Timedelta(weeks=40), periods=60, freq="7D")
+    y = 40 * (1 + ar1(rng, 60, 0.3, 0.04))
+    y[40:] *= 1 + effect
+    y[at] *= 100
+    return observation_rows(f"typo{at}-{seed}", "cycle_time", dates, y)
+
+
+def _analyse(frames):
+    obs = pd.concat(frames, ignore_index=True)
+    ids = obs["pilot_id"].unique().tolist()
+    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
+    return analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
+
+
+def test_a_typo_before_go_live_is_set_aside():
+    # was "85% lower (381% lower to 212% higher)", inconclusive, extend
+    for result in _analyse([_typo(seed, 0.0, 25) for seed in range(4)]):
+        effect = result.metrics[0]
+        assert effect.verdict in ("no_change", "mirage", "inconclusive")
+        assert abs(effect.effect_pct) < 5
+        assert "looked like a typo" in effect.checks[-1].explanation
+        assert "x its neighbours" in effect.checks[-1].explanation
+
+
+def test_a_typo_after_go_live_does_not_hide_a_real_win():
+    # was "+428%" (-678% to +1533%), inconclusive; a MAD post-window noise made it a confident
+    # `worse` until slips were set aside
+    for result in _analyse([_typo(seed, -0.15, 50) for seed in range(4)]):
+        effect = result.metrics[0]
+        assert effect.verdict == "real", (result.pilot_id, effect.effect_pct)
+        assert -20 < effect.effect_pct < -10
+
+
+def test_a_real_surge_and_ordinary_noise_are_left_alone():
+    rng = np.random.default_rng(1)
+    noise = 40 + rng.normal(0, 4, (50, 200))
+    surge = noise[:5].copy()
+    surge[:, 100:] *= 3  # a lasting tripling is a level, not a slip
+    spike = noise[5:10].copy()
+    spike[:, 120] *= 4  # a one-off quadrupling is under the tenfold pattern
+    cleaned, slipped = decimal_slips(np.vstack([noise, surge, spike]))
+    assert not slipped.any()
+    assert np.array_equal(cleaned, np.vstack([noise, surge, spike]))
+    slip = noise[:1].copy()
+    slip[0, 60] /= 100
+    cleaned, slipped = decimal_slips(slip)
+    assert slipped[0, 60] and slipped.sum() == 1
+    assert abs(cleaned[0, 60] - 40) < 8

@@ -28,12 +28,33 @@ REASON_PHRASES: dict[Reason, str] = {
 }
 
 
+# Past this, a relative change reads as a multiple: +4,100% is "42x" (the metric at 42 times
+# what it would have been). The app and the exports read the same rule (pilotproof.words).
+MULTIPLE_BEYOND_PCT = 300.0
+
+
+def is_multiple(pct: float) -> bool:
+    return abs(pct) > MULTIPLE_BEYOND_PCT
+
+
+def multiple(pct: float) -> str:
+    """+4,100% -> '42x', +4,067.6% -> '41.7x' (1 + pct/100 times what it would have been),
+    to three significant digits so an interval's two ends stay apart."""
+    ratio = 1.0 + pct / 100.0
+    return f"{ratio:,.0f}x" if abs(ratio) >= 1000 else f"{ratio:.3g}x"
+
+
 def label(metric: str) -> str:
     return metric.replace("_", " ")
 
 
 def _pct(value: float) -> str:
-    return f"{abs(value):.0f}%"
+    """An unsigned size: '21%', or '42x' past MULTIPLE_BEYOND_PCT."""
+    return multiple(value) if is_multiple(value) else f"{abs(value):.0f}%"
+
+
+def _signed(value: float) -> str:
+    return multiple(value) if is_multiple(value) else f"{value:+.0f}%"
 
 
 def metric_note(effect: MetricEffect) -> str:
@@ -47,6 +68,12 @@ def note_text(metric: str, effect_pct: float | None, low: float | None, high: fl
     if effect_pct is None or low is None or high is None:
         return f"{name}: not enough data to estimate an effect"
     word = "lower" if effect_pct < 0 else "higher"
+    if is_multiple(effect_pct) or is_multiple(low) or is_multiple(high):
+        return (
+            f"{name} at {multiple(effect_pct)} what it would have been, 95% interval "
+            f"{_pct(low) if is_multiple(low) else _signed(low)} to "
+            f"{_pct(high) if is_multiple(high) else _signed(high)}"
+        )
     if low * high > 0:
         a, b = sorted((abs(low), abs(high)))
         interval = f"{a:.0f}-{b:.0f}%"
@@ -57,6 +84,8 @@ def note_text(metric: str, effect_pct: float | None, low: float | None, high: fl
 
 def _interval(effect: MetricEffect) -> str:
     assert effect.ci_low_pct is not None and effect.ci_high_pct is not None
+    if is_multiple(effect.ci_low_pct) or is_multiple(effect.ci_high_pct):
+        return f"95% interval {_signed(effect.ci_low_pct)} to {_signed(effect.ci_high_pct)}"
     a, b = sorted((abs(effect.ci_low_pct), abs(effect.ci_high_pct)))
     if effect.ci_low_pct * effect.ci_high_pct <= 0:
         return f"95% interval {effect.ci_low_pct:+.0f}% to {effect.ci_high_pct:+.0f}%"

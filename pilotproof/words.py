@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from analytics.narrative import REASON_PHRASES
+from analytics.narrative import REASON_PHRASES, is_multiple, multiple
 from analytics.results import Decision, Method, Reason, Verdict
 
 VERDICT_LABELS: dict[Verdict, str] = {
@@ -57,11 +57,6 @@ ACTIVITY_LABEL = "Activity, not value"
 # is real, so for a guardrail there is one line: it held, or it worsened beyond its tolerance.
 GUARDRAIL_HELD = "held"
 GUARDRAIL_WORSENED = "worsened beyond tolerance"
-# Past this, a relative change reads as a multiple: +4,100% is "42x" (the metric at 42 times
-# what it would have been).
-MULTIPLE_BEYOND_PCT = 300.0
-
-
 # Metric names as people say them, where replacing "_" with a space is not enough.
 METRIC_NAMES: dict[str, str] = {"ai_usage": "AI usage"}
 
@@ -81,17 +76,6 @@ def verdict_label(verdict: str, kind: str = "value") -> str:
 def guardrail_status(verdict: str) -> str:
     """A guardrail held unless its deterioration is significant and beyond its tolerance."""
     return GUARDRAIL_WORSENED if verdict == "worse" else GUARDRAIL_HELD
-
-
-def is_multiple(pct: float) -> bool:
-    return abs(pct) > MULTIPLE_BEYOND_PCT
-
-
-def multiple(pct: float) -> str:
-    """+4,100% -> '42x', +4,067.6% -> '41.7x' (1 + pct/100 times what it would have been),
-    to three significant digits so an interval's two ends stay apart."""
-    ratio = 1.0 + pct / 100.0
-    return f"{ratio:,.0f}x" if abs(ratio) >= 1000 else f"{ratio:.3g}x"
 
 
 def change_text(pct: float | None, digits: int = 1) -> str:

@@ -117,7 +117,8 @@ def report_tables(report: ValidationReport) -> None:
         pd.DataFrame(report.kind.items(), columns=["file", "detected as"]), hide_index=True
     )
     if not report.ok:
-        st.error(f"{report.total_problems} problems found; nothing has been written.")
+        found = report.total_problems
+        st.error(f"{found:,} problem{'' if found == 1 else 's'} found; nothing has been written.")
         st.dataframe(
             pd.DataFrame(
                 [(p.file, p.line, p.column, p.message) for p in report.problems],

@@ -35,7 +35,7 @@ def test_ingest_prints_one_summary_line(files, tmp_path: Path, capsys) -> None:
     out = capsys.readouterr()
     assert code == 0
     assert out.out.count("\n") == 1
-    assert "ingested 2 rows: 1 pilots, 1 series, 2024-01-01 to 2024-01-02" in out.out
+    assert "ingested 2 rows: 1 pilot, 1 series, 2024-01-01 to 2024-01-02" in out.out
     assert main(["ingest", str(files["metrics"]), "--db", db]) == 0
     assert "nothing new" in capsys.readouterr().out
 
@@ -68,7 +68,7 @@ def test_many_problems_are_capped(files, tmp_path: Path, capsys) -> None:
 def test_ingest_pilots_alone_or_nothing(files, tmp_path: Path, capsys) -> None:
     db = str(tmp_path / "cli.duckdb")
     assert main(["ingest", "--pilots", str(files["pilots"]), "--db", db]) == 0
-    assert "1 pilots upserted" in capsys.readouterr().out
+    assert "saved 1 pilot" in capsys.readouterr().out
     assert main(["ingest", "--db", db]) == 2
     assert "give at least one file" in capsys.readouterr().err
 

@@ -271,9 +271,9 @@ def record_uploads(
         n_rows, n_pilots, fmin, fmax = per_file.get(file_no, (0, 0, None, None))
         kind = layouts[file_no].kind
         message = (
-            f"{n_pilots} pilots upserted"
+            f"saved {_count(n_pilots, 'pilot')}"
             if kind == "pilots"
-            else f"{n_rows:,} rows for {n_pilots} pilots, {fmin} to {fmax}"
+            else f"{_count(n_rows, 'row')} for {_count(n_pilots, 'pilot')}, {fmin} to {fmax}"
         )
         cur.execute(
             "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)",
@@ -298,12 +298,13 @@ def record_uploads(
         bits = []
         if rows:
             bits.append(
-                f"ingested {rows:,} rows: {pilots} pilots, {series} series, {dmin} to {dmax}"
+                f"ingested {_count(rows, 'row')}: {_count(pilots, 'pilot')}, {series} series, "
+                f"{dmin} to {dmax}"
             )
             if replaced:
-                bits.append(f"replaced {replaced:,} earlier rows")
+                bits.append(f"replaced {_count(replaced, 'earlier row')}")
         if pilots_upserted:
-            bits.append(f"{pilots_upserted} pilots upserted")
+            bits.append(f"saved {_count(pilots_upserted, 'pilot')}")
         bits.extend(parts)
         ids = ", ".join(str(i) for i in upload_ids)
         summary = "; ".join(bits) + f" (upload {ids})"
@@ -394,3 +395,8 @@ def _audit_name(name: str) -> str:
     """The file's own name for the audit trail: the folders it sat in on one machine are
     neither the user's business nor anyone else's."""
     return PurePath(name).name or name
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 pilot', '2 pilots', '1,234 rows'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

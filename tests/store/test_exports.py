@@ -244,7 +244,7 @@ def test_a_finance_workbook_with_a_totals_row_and_the_cli_mapping(tmp_path, caps
     args = ["ingest", str(book), "--pilots", str(pilots), "--pilot", "FIN-1"]
     args += [part for m in maps for part in ("--map", m)]
     assert main([*args, "--db", str(tmp_path / "f.duckdb")]) == 0
-    assert "ingested 24 rows: 1 pilots, 2 series, 2025-01-01 to 2025-12-01" in (
+    assert "ingested 24 rows: 1 pilot, 2 series, 2025-01-01 to 2025-12-01" in (
         capsys.readouterr().out
     )
     assert main(["ingest", str(book), "--map", "Month", "--db", str(tmp_path / "g")]) == 2
@@ -305,7 +305,7 @@ def test_a_new_pilot_is_registered_with_its_one_pilot_file_and_kept_by_undo(seed
         seeded.ingest([("new.csv", data)], mapping=options)
     options = replace(options, columns={"Week": "date"})
     result = seeded.ingest([("new.csv", data)], mapping=options)
-    assert "1 pilots upserted" in result.summary and len(result.upload_ids) == 2
+    assert "saved 1 pilot" in result.summary and len(result.upload_ids) == 2
     pilot = seeded.pilots().set_index("pilot_id").loc["NEW-1"]
     assert (pilot["go_live"].date(), pilot["pilot_name"]) == (date(2024, 1, 5), "New bot")
     assert seeded.upload_detail(result.upload_ids[0]).file_name == "new pilot NEW-1"

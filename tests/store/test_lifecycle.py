@@ -112,7 +112,7 @@ def test_pilots_and_metrics_in_one_call(csv_file, store: Store) -> None:
         ]
     )
     assert (result.rows, result.pilots_upserted, len(result.upload_ids)) == (1, 1, 2)
-    assert "ingested 1 rows: 1 pilots, 1 series, 2024-01-01 to 2024-01-01" in result.summary
+    assert "ingested 1 row: 1 pilot, 1 series, 2024-01-01 to 2024-01-01" in result.summary
 
 
 def test_bytes_uploads_and_a_column_mapping(store: Store) -> None:

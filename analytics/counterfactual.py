@@ -26,8 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.hac import long_run_lags
-from analytics.its import MIN_PRE, columns_for, design_matrix
+from analytics.hac import bartlett_meat, long_run_lags
+from analytics.its import (
+    MIN_PRE,
+    ar1_mean_variance,
+    columns_for,
+    design_matrix,
+    unbiased_rho,
+)
 from analytics.results import Frequency
 
 # Andrews (1993), Table 1: the sup-F statistic for one restriction with 15% trimming at the 1%
@@ -212,8 +218,6 @@ def _origin_errors(
     bias-corrected lag-one autocorrelation of that fit's residuals (as `its.fit_segmented`
     estimates them), Var = Var(mean of h noise points) + sigma^2 (1 + rho) / (1 - rho)
     xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums."""
-    from analytics.its import ar1_mean_variance, unbiased_rho
-
     used = len(y)  # every row: the last origin's window ends at or before the last row
     if x is None:
         t = np.arange(used, dtype=float)
@@ -322,39 +326,21 @@ def scan_breaks(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, freq: Frequency
         hi = pre - max(int(np.ceil(RECENT_SHARE * pre)), MIN_PRE[freq])
         if hi <= lo:
             continue
-        xp, yp = x[:pre], y[:pre, members]
-        bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
-        resid = yp - xp @ (bread @ (xp.T @ yp))
-        tail_r = np.cumsum(resid[::-1], axis=0)[::-1]  # sum of r over rows >= tau
-        tail_x = np.cumsum(xp[::-1], axis=0)[::-1]  # sum of x rows over rows >= tau
+        fit = _PreFit.of(x, y[:, members], pre)
         taus = np.arange(lo, pre - 1)  # every date, so a spell at the end is seen as one
-        sx = tail_x[taus]
-        denom = (pre - taus) - np.einsum("tk,kj,tj->t", sx, bread, sx)
+        denom = fit.step_denom(taus)
         denom = np.where(denom > 1e-9, denom, np.nan)
-        score = tail_r[taus] ** 2 / denom[:, None]
-        best = np.nanargmax(np.where(np.isfinite(score), score, -1.0), axis=0)
-        tau = taus[best]
-        coef = tail_r[tau, np.arange(len(members))] / denom[best]
-        # residuals with the step in the model: r - c (I - H) s
-        steps = (np.arange(pre)[:, None] >= tau[None, :]).astype(float)
-        steps_resid = steps - xp @ (bread @ (xp.T @ steps))
-        clean = resid - steps_resid * coef[None, :]
-        dof = max(pre - xp.shape[1] - 1, 1)
-        sigma2 = np.einsum("tm,tm->m", clean, clean) / dof
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.einsum("tm,tm->m", clean[1:], clean[:-1]) / np.einsum("tm,tm->m", clean, clean)
-        rho = np.clip(np.nan_to_num(rho) + (1 + 3 * np.nan_to_num(rho)) / pre, 0.0, 0.97)
+        score = fit.tail_r[taus] ** 2 / denom[:, None]
+        tau = taus[np.nanargmax(np.where(np.isfinite(score), score, -1.0), axis=0)]
+        coef, denom_tau, clean = fit.with_step(tau)
+        sigma2, ar1 = _ar1_long_run(clean, pre, fit.k)
         # the larger of the AR(1) and the Bartlett (Newey-West) long-run variance: a series that
         # wanders more slowly than one autocorrelation says must not see breaks in its wander
-        lags = long_run_lags(pre)
-        bartlett = np.einsum("tm,tm->m", clean, clean) / pre
-        for lag in range(1, lags + 1):
-            weight = 1 - lag / (lags + 1)
-            bartlett += 2 * weight * np.einsum("tm,tm->m", clean[lag:], clean[:-lag]) / pre
-        long_run = np.maximum(sigma2 * (1 + rho) / (1 - rho), bartlett)
+        width = long_run_lags(pre) + 1
+        bartlett = bartlett_meat(clean, np.ones((pre, 1)), width)[:, 0, 0] / pre
+        long_run = np.maximum(ar1, bartlett)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = coef / np.sqrt(long_run / denom[best])
-        t = np.nan_to_num(t)
+            t = np.nan_to_num(coef / np.sqrt(long_run / denom_tau))
         found = (
             (tau <= hi) & (np.abs(t) > BREAK_T) & (np.abs(coef) > BREAK_SIZE_SD * np.sqrt(sigma2))
         )
@@ -375,28 +361,67 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
     m = y.shape[1]
     out = np.zeros((m, lengths.shape[1]))
     for (pre,), members in _groups(np.asarray(n_pre)).items():
-        xp, yp = x[:pre], y[:pre, members]
-        bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
-        resid = yp - xp @ (bread @ (xp.T @ yp))
-        tail_r = np.cumsum(resid[::-1], axis=0)[::-1]
-        tail_x = np.cumsum(xp[::-1], axis=0)[::-1]
+        fit = _PreFit.of(x, y[:, members], pre)
         for c, k in enumerate(lengths[members[0]].tolist()):
-            if not 2 <= k < pre - xp.shape[1]:
+            if not 2 <= k < pre - fit.k:
                 continue
-            tau = pre - k
-            sx = tail_x[tau]
-            denom = k - float(sx @ bread @ sx)
-            if denom <= 1e-9:
+            coef, denom, clean = fit.with_step(np.full(len(members), pre - k))
+            if denom[0] <= 1e-9:
                 continue
-            coef = tail_r[tau] / denom
-            step = (np.arange(pre) >= tau).astype(float)
-            step_resid = step - xp @ (bread @ (xp.T @ step))
-            clean = resid - step_resid[:, None] * coef[None, :]
-            ss = np.einsum("tm,tm->m", clean, clean)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rho = np.where(ss > 0, np.einsum("tm,tm->m", clean[1:], clean[:-1]) / ss, 0.0)
-            rho = np.clip(rho + (1 + 3 * rho) / pre, 0.0, 0.97)
-            long_run = ss / max(pre - xp.shape[1] - 1, 1) * (1 + rho) / (1 - rho)
+            _, long_run = _ar1_long_run(clean, pre, fit.k)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[members, c] = np.nan_to_num(coef / np.sqrt(long_run / denom))
     return out
+
+
+@dataclass(frozen=True)
+class _PreFit:
+    """Ordinary least squares of series on the baseline columns over their shared pre-period,
+    with the running sums a level step's Frisch-Waugh-Lovell fit reads: for a step s_tau (1
+    from row tau to the end of the pre-period) the coefficient is r's / s'(I - H)s, with r's a
+    reverse running sum of the residuals and s'Hs read off a reverse running sum of the rows."""
+
+    xp: np.ndarray  # (pre, k) baseline rows
+    bread: np.ndarray  # (k, k) (X'X)^+
+    resid: np.ndarray  # (pre, m)
+    tail_r: np.ndarray  # (pre, m) sum of the residuals over rows >= tau
+    tail_x: np.ndarray  # (pre, k) sum of the rows over rows >= tau
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray, pre: int) -> _PreFit:
+        xp, yp = x[:pre], y[:pre]
+        bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
+        resid = yp - xp @ (bread @ (xp.T @ yp))
+        tail_r = np.cumsum(resid[::-1], axis=0)[::-1]
+        return cls(xp, bread, resid, tail_r, np.cumsum(xp[::-1], axis=0)[::-1])
+
+    @property
+    def k(self) -> int:
+        return self.xp.shape[1]
+
+    def step_denom(self, tau: np.ndarray) -> np.ndarray:
+        """s'(I - H)s for a step starting at each row of `tau`."""
+        sx = self.tail_x[tau]
+        return (len(self.xp) - tau) - np.einsum("tk,kj,tj->t", sx, self.bread, sx)
+
+    def with_step(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A step starting at row `tau[j]` for series j: its coefficient (m,), s'(I - H)s (m,),
+        and the residuals with the step in the model, r - c (I - H) s (pre, m)."""
+        denom = self.step_denom(tau)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef = self.tail_r[tau, np.arange(len(tau))] / denom
+        steps = (np.arange(len(self.xp))[:, None] >= tau[None, :]).astype(float)
+        steps_resid = steps - self.xp @ (self.bread @ (self.xp.T @ steps))
+        return coef, denom, self.resid - steps_resid * coef[None, :]
+
+
+def _ar1_long_run(clean: np.ndarray, pre: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The residual variance of a fit with `k` columns and a step, and its AR(1) long-run
+    variance sigma^2 (1 + rho) / (1 - rho) with Kendall's (1 + 3 rho) / n correction of the
+    lag-one autocorrelation (clipped to [0, 0.97])."""
+    ss = np.einsum("tm,tm->m", clean, clean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.where(ss > 0, np.einsum("tm,tm->m", clean[1:], clean[:-1]) / ss, 0.0)
+    rho = np.clip(rho + (1 + 3 * rho) / pre, 0.0, 0.97)
+    sigma2 = ss / max(pre - k - 1, 1)
+    return sigma2, sigma2 * (1 + rho) / (1 - rho)

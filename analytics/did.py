@@ -30,6 +30,7 @@ from analytics.estimate import (
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
 from analytics.its import batch_designs, build_design, fit_segmented
+from analytics.mirage import critical_t
 from analytics.results import Frequency, Method
 from analytics.series import ControlUnits
 
@@ -174,8 +175,6 @@ def _leave_one_out(
     least LOO_SHARE of the effect with it (or turns the sign), the effect is that unit's own
     movement, not the pilot's: the estimate carries the unit, and the effect and standard
     error without it (`single_control`)."""
-    from analytics.mirage import critical_t
-
     variants: list[tuple[int, str, np.ndarray, ControlUnits]] = []
     for i, est in enumerate(found):
         units = controls[i]
@@ -190,7 +189,7 @@ def _leave_one_out(
                     i,
                     name,
                     ys[i],
-                    ControlUnits(units.values[:, keep], units.names[:u] + units.names[u + 1 :]),
+                    ControlUnits(units.values[:, keep], tuple(units.names[k] for k in keep)),
                 )
             )
     if not variants:
@@ -207,16 +206,14 @@ def _leave_one_out(
     out = list(found)
     weakest: dict[int, tuple[float, str, Estimate]] = {}
     for (i, name, _, _), alt in zip(variants, again, strict=True):
-        direction = np.sign(found[i].effect_abs)
-        t = direction * alt.effect_abs / alt.se_abs if alt.se_abs > 0 else 0.0
+        t = np.sign(found[i].effect_abs) * alt.effect_abs / alt.se_abs if alt.se_abs > 0 else 0.0
         if i not in weakest or t < weakest[i][0]:
             weakest[i] = (float(t), name, alt)
     for i, (t, name, alt) in weakest.items():
         # the unit must carry the effect, not only tip a marginal one: without it, at least
         # LOO_SHARE of the effect is gone
-        carried = np.sign(found[i].effect_abs) * alt.effect_abs <= (1 - LOO_SHARE) * abs(
-            found[i].effect_abs
-        )
+        effect = found[i].effect_abs
+        carried = np.sign(effect) * alt.effect_abs <= (1 - LOO_SHARE) * abs(effect)
         if t <= critical_t(alt.df) and carried:
             out[i] = replace(out[i], single_control=(name, alt.effect_abs, alt.se_abs))
     return out

@@ -153,11 +153,24 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
 SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 1 / 3)  # candidate lengths of an unusual end-of-pre spell
 
 
+def spell_points(n_pre) -> np.ndarray:
+    """Points in each candidate end-of-pre spell, a column per SPIKE_FRACTIONS (5%, 10%, 20%,
+    30%, 33% of the pre-period, at least two): (len(SPIKE_FRACTIONS),) for one pre-period
+    length, (m, len(SPIKE_FRACTIONS)) for m of them."""
+    return np.maximum(2, np.round(np.multiply.outer(n_pre, SPIKE_FRACTIONS))).astype(int)
+
+
+def spell_fits(n_pre, k, n_params: int):
+    """Does a spell of `k` points leave enough ordinary pre-period points to fit the baseline?
+    (elementwise)"""
+    return n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+
+
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
-    """Candidate lengths of the end-of-pre-period dummy (5%, 10%, 20%, 30%, 33% of the pre-period,
-    at least two points), keeping enough ordinary pre-period points to fit the baseline."""
-    lengths = sorted({max(2, round(f * n_pre)) for f in SPIKE_FRACTIONS})
-    return [k for k in lengths if n_pre - k >= max(n_params + 4, 2 * k // 3 + 4)]
+    """Candidate lengths of the end-of-pre-period dummy (`spell_points`) that leave enough
+    ordinary pre-period points to fit the baseline."""
+    lengths = sorted(set(spell_points(n_pre).tolist()))
+    return [k for k in lengths if spell_fits(n_pre, k, n_params)]
 
 
 @dataclass(frozen=True)
@@ -266,16 +279,15 @@ def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndar
     SCREEN_T (`counterfactual.spell_t`, one pass for every length). A screen only:
     `search_spikes` decides, with the model's own covariance."""
     n_pre = np.broadcast_to(design.n_pre, (y.shape[1],))
-    lengths = np.stack([np.maximum(2, np.round(f * n_pre)).astype(int) for f in SPIKE_FRACTIONS], 1)
-    n_params = design.x.shape[1]
-    valid = n_pre[:, None] - lengths >= np.maximum(n_params + 4, 2 * lengths // 3 + 4)
+    lengths = spell_points(n_pre)
+    valid = spell_fits(n_pre[:, None], lengths, design.x.shape[1])
     t = spell_t(design.x, y, n_pre, lengths)
     return valid & (-sign[:, None] * t > SCREEN_T)
 
 
 def flagged_lengths(flags: np.ndarray, n_pre: int) -> set[int]:
     """The spell lengths, in points, of one series' row of `screen_batch` flags."""
-    return {max(2, round(f * n_pre)) for f, on in zip(SPIKE_FRACTIONS, flags, strict=True) if on}
+    return set(spell_points(n_pre)[flags].tolist())
 
 
 def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -551,29 +551,6 @@ def _mean_noise(
     return np.where(known.reshape(shape), np.fmax(from_pre, from_post), from_pre)
 
 
-def fit_column(fit: SegmentedFit, j: int) -> SegmentedFit:
-    """Series `j` of a batched fit as a fit of that one series (what `fit_segmented` gives
-    for it alone, up to rounding: every series is fitted on its own pre-period)."""
-    one = slice(j, j + 1)
-    return SegmentedFit(
-        effect_abs=fit.effect_abs[one],
-        se_abs=fit.se_abs[one],
-        df_resid=fit.df_resid[one],
-        baseline=fit.baseline[one],
-        segment_effect=fit.segment_effect[one],
-        segment_se=fit.segment_se[one],
-        counterfactual=fit.counterfactual[:, one],
-        cf_se=fit.cf_se[:, one],
-        trend_contribution=fit.trend_contribution[one],
-        trend_t=fit.trend_t[one],
-        seasonal_contribution=fit.seasonal_contribution[one],
-        spike_coef=fit.spike_coef[one],
-        spike_t=fit.spike_t[one],
-        resid_sd=fit.resid_sd[one],
-        rho=fit.rho[one],
-    )
-
-
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)

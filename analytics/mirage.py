@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
+from scipy import integrate, stats
 
 from analytics.estimate import Estimate
+from analytics.its import ar1_mean_variance
 from analytics.mix import Kitagawa
 from analytics.results import CheckResult
 
@@ -156,8 +157,6 @@ def visible_swing(est: Estimate) -> float | None:
     month-to-month differences for monthly data). A season the history is too short to model
     can move the level at least that far. None with a year or more of history, or fewer than
     three monthly blocks."""
-    from analytics.its import ar1_mean_variance
-
     pre = est.observed[: est.n_pre]
     days = (est.dates[est.n_pre - 1] - est.dates[0]).days if est.n_pre else 0
     block = SWING_BLOCK.get(est.frequency, 0)
@@ -186,7 +185,6 @@ def visible_swing(est: Estimate) -> float | None:
 @lru_cache(maxsize=64)
 def _expected_range(n: int) -> float:
     """The expected range of n standard normal draws (Tippett 1925), by quadrature."""
-    from scipy import integrate
 
     def integrand(x: float) -> float:
         return 1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n

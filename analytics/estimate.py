@@ -101,6 +101,13 @@ class Estimate:
     # leave-one-control-out: the control unit whose removal takes the significance away, and the
     # effect and its standard error without it (metric unit)
     single_control: tuple[str, float, float] | None = None
+    # placebo-in-space (analytics.did): how many control units were each analysed as if treated,
+    # the treated series' rank among them all by post/pre RMSPE ratio (1 = the most extreme),
+    # its permutation p-value rank / (units + 1), and its own post/pre RMSPE ratio
+    placebo_units: int | None = None
+    placebo_rank: int | None = None
+    permutation_p: float | None = None
+    rmspe_ratio: float | None = None
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights)

@@ -627,6 +627,14 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         model=est.model or est.method,
         break_date=est.regime_start,
         backtest_error_pct=None if est.backtest_rmse is None else finite(est.backtest_rmse * scale),
+        placebo_units=est.placebo_units,
+        placebo_rank=est.placebo_rank,
+        permutation_p=est.permutation_p,
+        rmspe_ratio=None if est.rmspe_ratio is None else finite(est.rmspe_ratio),
+        single_control=None if est.single_control is None else est.single_control[0],
+        effect_pct_without_single_control=None
+        if est.single_control is None
+        else finite(est.single_control[1] * scale),
     )
     return effect
 

@@ -147,6 +147,16 @@ class MetricEffect:
     model: str | None = None
     break_date: pd.Timestamp | None = None
     backtest_error_pct: float | None = None
+    # control groups: placebo-in-space (each control unit analysed as if treated) gives the rank
+    # of this series among them by post/pre RMSPE ratio (1 = most extreme of units + 1) and the
+    # permutation p-value; leave-one-control-out names the unit that alone carries the effect
+    # and the effect without it, in % of the counterfactual
+    placebo_units: int | None = None
+    placebo_rank: int | None = None
+    permutation_p: float | None = None
+    rmspe_ratio: float | None = None
+    single_control: str | None = None
+    effect_pct_without_single_control: float | None = None
     chart: ChartSeries | None = field(default=None, compare=False, repr=False)
 
     @cached_property

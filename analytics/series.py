@@ -172,6 +172,11 @@ class ControlUnits:
     def scaled(self, scale: float) -> ControlUnits:
         return ControlUnits(self.values / scale, self.names)
 
+    def without(self, unit: int) -> ControlUnits:
+        """The other units: leave-one-out and placebo-in-space re-estimate without `unit`."""
+        keep = [k for k in range(len(self.names)) if k != unit]
+        return ControlUnits(self.values[:, keep], tuple(self.names[k] for k in keep))
+
 
 def panel_fill(table: np.ndarray, iterations: int = 100) -> np.ndarray:
     """Missing cells of a date x unit table (NaN) filled from a two-way additive fit, value =

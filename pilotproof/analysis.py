@@ -58,6 +58,12 @@ def _metric_json(effect: MetricEffect) -> dict[str, Any]:
         "model": effect.model,
         "break_date": None if effect.break_date is None else effect.break_date.date().isoformat(),
         "backtest_error_pct": _num(effect.backtest_error_pct),
+        "placebo_units": effect.placebo_units,
+        "placebo_rank": effect.placebo_rank,
+        "permutation_p": _num(effect.permutation_p),
+        "rmspe_ratio": _num(effect.rmspe_ratio),
+        "single_control": effect.single_control,
+        "effect_pct_without_single_control": _num(effect.effect_pct_without_single_control),
         "checks": [
             {
                 "name": c.name,

@@ -519,6 +519,41 @@ def analyze_case(case: Case) -> Outcome:
     return Outcome(case, effect)
 
 
+# --- placebo-in-space scans -------------------------------------------------------------------
+
+MIN_PLACEBO_PANEL = 5  # control units a panel needs for a placebo-in-space scan
+
+
+def control_panels() -> tuple[Case, ...]:
+    """The cases with at least MIN_PLACEBO_PANEL control units."""
+    return tuple(case for case in CASES if _control_units(case.load()) >= MIN_PLACEBO_PANEL)
+
+
+def _control_units(rows: pd.DataFrame) -> int:
+    return int(rows.loc[rows["group"] == "control", "unit"].nunique())
+
+
+def placebo_in_space(case: Case) -> list[tuple[str, str, float | None]]:
+    """Every control unit of `case` analysed as if it had gone live at the case's date, with
+    the other control units (never the treated ones) as its comparison group (Abadie, Diamond
+    & Hainmueller 2010, section 4): (unit, verdict, effect_pct) per unit."""
+    rows = case.load()
+    controls = rows[rows["group"] == "control"]
+    cat = catalog([(case.metric, case.direction, case.metric_unit)])
+    out = []
+    for unit in sorted(controls["unit"].unique()):
+        obs = controls.copy()
+        is_unit = obs["unit"] == unit
+        obs.loc[is_unit, "group"] = "treatment"
+        obs.loc[is_unit, "unit"] = ""
+        obs["pilot_id"] = f"placebo_{unit}"
+        pilots = pd.DataFrame([{"pilot_id": f"placebo_{unit}", "go_live": case.go_live}])
+        (result,) = analyze_portfolio(obs, pilots, cat, no_thresholds())
+        effect = next((m for m in result.metrics if m.metric == case.metric), None)
+        out.append((str(unit), effect.verdict if effect else "none", effect and effect.effect_pct))
+    return out
+
+
 # --- placebo-in-time scans --------------------------------------------------------------------
 
 # (pre-period points, post-window points, step between fake go-lives): a year or two of history

@@ -30,7 +30,7 @@ from analytics.estimate import (
 )
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
-from analytics.its import batch_designs, build_design, fit_segmented
+from analytics.its import MIN_POST, MIN_PRE, batch_designs, build_design, fit_segmented
 from analytics.mirage import critical_t
 from analytics.results import Frequency, Method
 from analytics.series import ControlUnits
@@ -43,6 +43,19 @@ MIN_PLACEBO_UNITS = 5  # control units needed for a placebo-in-space rank and p-
 # sampling error (a chi-square on J degrees of freedom: at J = 5 its 95% range runs from 0.35
 # to 1.6 times the truth) would decide the verdict more than the data
 MIN_SPREAD_UNITS = 10
+# A short panel leans on the cross-section: with MIN_SPREAD_UNITS control units or more, the
+# placebo spread carries the interval, and a design needs only this many pre- and post-period
+# points (the published difference-in-differences designs run on 3 and 3 quarters)
+SHORT_PANEL_MIN = (2, 1)
+
+
+def minimum_points(freq: Frequency, n_controls: int) -> tuple[int, int]:
+    """The fewest pre- and post-period points a design needs: an interrupted time series (or a
+    comparison with few control units) MIN_PRE and MIN_POST at its frequency; a comparison with
+    MIN_SPREAD_UNITS control units or more SHORT_PANEL_MIN, whatever the frequency."""
+    if n_controls >= MIN_SPREAD_UNITS:
+        return min(SHORT_PANEL_MIN[0], MIN_PRE[freq]), min(SHORT_PANEL_MIN[1], MIN_POST[freq])
+    return MIN_PRE[freq], MIN_POST[freq]
 
 
 def parallel_trends_p(t_pre: np.ndarray, gap_pre: np.ndarray) -> float:
@@ -158,11 +171,14 @@ def estimate_did_batch(
             spells=False,
         )
         for i, alt in zip(which, other, strict=True):
+            # read with the same placebo-in-space widening and reference as the estimate
+            main = out[i]
+            cross = main.placebo_units is not None and main.placebo_units >= MIN_SPREAD_UNITS
             out[i] = replace(
-                out[i],
+                main,
                 proportional_effect=alt.effect_abs,
-                proportional_se=alt.se_abs,
-                proportional_df=alt.df,
+                proportional_se=alt.se_abs * main.calibration,
+                proportional_df=main.df if cross else alt.df,
             )
     return out
 
@@ -195,8 +211,8 @@ def _placebo_in_space(
     ratio among all units gives the permutation p-value rank / (J + 1). With at least
     MIN_SPREAD_UNITS units, the root mean square of the placebo effects (`_with_placebos`) is
     the spread the choice of controls alone produces; where it exceeds the gap model's own
-    standard error it replaces it (with J - 1 degrees of freedom), so that a control group
-    whose units wander apart after go-live widens the interval."""
+    standard error it replaces it, so that a control group whose units wander apart after
+    go-live widens the interval, and the t reference has J - 1 degrees of freedom."""
     variants: list[tuple[int, np.ndarray, ControlUnits]] = []
     for i, est in enumerate(found):
         units = controls[i]
@@ -261,11 +277,15 @@ def _with_placebos(
             permutation_p=rank / (int(ranked.sum()) + 1),
             rmspe_ratio=ratio,
         )
-    if len(placebos) >= MIN_SPREAD_UNITS and np.isfinite(spread) and spread > est.se_abs:
-        factor = float(spread) / est.se_abs
+    if len(placebos) >= MIN_SPREAD_UNITS and np.isfinite(spread):
+        # the spread is estimated on J - 1 degrees of freedom; the interval takes the larger of
+        # it and the gap model's own standard error, which is then conservative against a
+        # reference the cross-section supports even when the time series alone has almost no
+        # degrees of freedom (a short panel: 3 pre- and 3 post-quarters)
+        factor = max(float(spread) / est.se_abs, 1.0)
         est = replace(
             est,
-            se_abs=float(spread),
+            se_abs=est.se_abs * factor,
             df=len(placebos) - 1,
             segment_se=est.segment_se * factor,
             cf_se=est.cf_se * factor,

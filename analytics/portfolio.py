@@ -22,7 +22,7 @@ from analytics.decision import (
     net_value,
     pilot_decision,
 )
-from analytics.did import estimate_did_batch
+from analytics.did import estimate_did_batch, minimum_points
 from analytics.estimate import Estimate, estimate_its, power_of_two_scale, rescaled, welch
 from analytics.frequency import infer_frequency
 from analytics.its import MIN_POST, MIN_PRE, ar1_mean_variance
@@ -274,7 +274,8 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
         freq = infer_frequency(dates)
         values, slipped = decimal_slips(np.stack([drafts[i].aligned.y for i in members]))
         go_lives = [drafts[i].go_live for i in members]
-        problems, scales = _screen(day_ns, freq, go_lives, values)
+        units = [_n_controls(drafts[i].aligned.controls) for i in members]
+        problems, scales = _screen(day_ns, freq, go_lives, values, units)
         for row, (i, problem, scale) in enumerate(zip(members, problems, scales, strict=True)):
             d = drafts[i]
             original = d.aligned.y
@@ -310,14 +311,23 @@ class _Draft(NamedTuple):
     aligned: Alignment
 
 
+def _n_controls(controls: ControlUnits | None) -> int:
+    return 0 if controls is None else int(controls.values.shape[1])
+
+
 def _screen(
-    day_ns: np.ndarray, freq: Frequency | None, go_lives: Sequence, values: np.ndarray
+    day_ns: np.ndarray,
+    freq: Frequency | None,
+    go_lives: Sequence,
+    values: np.ndarray,
+    n_controls: Sequence[int],
 ) -> tuple[list[str | None], np.ndarray]:
-    """Why each series (a row of `values`, all on the sorted dates `day_ns`) cannot be
-    estimated, or None; and the power of two near its pre-period's magnitude (fits run on the
-    series divided by it: sums of values near 1e308 overflow). In order: no go-live, fewer than
-    two dates, too few pre- or post-period points, a constant series, a pre-period averaging
-    zero, a value beyond double precision's reach (`_extremes`)."""
+    """Why each series (a row of `values`, all on the sorted dates `day_ns`, with
+    `n_controls` control units each) cannot be estimated, or None; and the power of two near
+    its pre-period's magnitude (fits run on the series divided by it: sums of values near 1e308
+    overflow). In order: no go-live, fewer than two dates, fewer pre- or post-period points than
+    the design needs (`did.minimum_points`), a constant series, a pre-period averaging zero, a
+    value beyond double precision's reach (`_extremes`)."""
     m, n = values.shape
     problems: list[str | None] = [None] * m
     scales = np.ones(m)
@@ -328,6 +338,7 @@ def _screen(
     )  # Timestamp.value: nanoseconds, whatever the stamp's unit
     n_pre = np.searchsorted(day_ns, go_ns)  # dates are sorted: the pre-period is a prefix
     n_post = n - n_pre
+    need = [minimum_points(freq, units) for units in n_controls]
     pre = np.arange(n)[None, :] < n_pre[:, None]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         constant = values.max(axis=1) - values.min(axis=1) == 0  # +-1e308: the range is inf
@@ -341,9 +352,9 @@ def _screen(
     for j, go_live in enumerate(go_lives):
         if go_live is None:
             problems[j] = NO_GO_LIVE
-        elif n_pre[j] < MIN_PRE[freq] or n_post[j] < MIN_POST[freq]:
+        elif n_pre[j] < need[j][0] or n_post[j] < need[j][1]:
             problems[j] = (
-                f"Needs at least {MIN_PRE[freq]} pre-period and {MIN_POST[freq]} post-period "
+                f"Needs at least {need[j][0]} pre-period and {need[j][1]} post-period "
                 f"points at this frequency; has {n_pre[j]} and {n_post[j]}."
             )
         elif constant[j]:
@@ -581,6 +592,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         *checks,
         enough_data(
             f"{est.n_pre} pre-period and {est.n_post} post-period points ({est.frequency})."
+            + _minimum_sentence(job)
             + model_sentence(est)
             + slip_sentence(job.slips)
         ),
@@ -637,6 +649,22 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         else finite(est.single_control[1] * scale),
     )
     return effect
+
+
+def _minimum_sentence(job: SeriesJob) -> str:
+    """The fewest points this design needs, when it is not the interrupted time series'."""
+    units = _n_controls(job.controls)
+    if job.freq is None or minimum_points(job.freq, units) == (
+        MIN_PRE[job.freq],
+        MIN_POST[job.freq],
+    ):
+        return ""
+    pre, post = minimum_points(job.freq, units)
+    return (
+        f" With {units} control units the comparison leans on the cross-section, so this"
+        f" design needs at least {pre} pre-period and {post} post-period points (an interrupted"
+        f" time series needs {MIN_PRE[job.freq]} and {MIN_POST[job.freq]})."
+    )
 
 
 def slip_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:

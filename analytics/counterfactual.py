@@ -158,6 +158,40 @@ def backtest(
     }
 
 
+def prefers_season(
+    dates: np.ndarray, freq: Frequency, y: np.ndarray, pre: int, trend: bool
+) -> np.ndarray:
+    """Whether each column of `y` (n, m; the pre-period is its first `pre` rows) forecasts
+    better with the season its pre-period supports than without: one-step-ahead
+    time-series cross-validation (Hyndman & Athanasopoulos, "Forecasting: Principles and
+    Practice", 3rd ed., section 5.10), both candidates (level, with a trend when `trend`)
+    fitted by least squares on the rows before each origin, on the same origins: from
+    ORIGIN_SHARE of the pre-period or the first whose history carries the season, whichever
+    is later, at most MAX_ORIGINS of them, and at least 2 * MIN_BLOCKS. The seasonal candidate
+    is preferred where its root-mean-square one-step error is lower. (m,) booleans; all False
+    where the pre-period supports no season or too few origins fit it.
+
+    One-step errors, not window means: a window a year long averages the season away, so only
+    period-by-period forecasts can tell whether the season belongs in the model."""
+    m = y.shape[1]
+    none = np.zeros(m, dtype=bool)
+    full = columns_for(dates, pre, freq, trend, True)
+    if full == columns_for(dates, pre, freq, trend, False):
+        return none
+    first = max(MIN_PRE[freq], int(np.ceil(ORIGIN_SHARE * pre)), 4)
+    start = _first_full(dates, freq, pre, first, trend, full)
+    origins = np.arange(start, pre)
+    if len(origins) < 2 * MIN_BLOCKS:
+        return none
+    if len(origins) > MAX_ORIGINS:
+        origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
+    x, _ = design_matrix(dates[:pre], freq, full)
+    seasonal, _ = _origin_errors(y[:pre], origins, 1, trend, x)
+    plain, _ = _origin_errors(y[:pre], origins, 1, trend)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(_rms(seasonal) < _rms(plain))
+
+
 def _prefix(origins: np.ndarray, block) -> np.ndarray:
     """The sums `block(a, b)` (over rows a..b-1) of the rows before each of the sorted
     `origins`, accumulated block by block: (len(origins), ...)."""

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from analytics.counterfactual import prefers_season
 from analytics.estimate import (
     Estimate,
     SpellModel,
@@ -362,6 +363,30 @@ def on_treated_level(y: np.ndarray, controls: ControlUnits, pre: np.ndarray) -> 
     return ControlUnits(controls.values * factor, controls.names)
 
 
+def _gap_seasons(
+    values: np.ndarray,
+    go: np.ndarray,
+    freq: Frequency,
+    ys: Sequence[np.ndarray],
+    controls: Sequence[np.ndarray],
+    trends: np.ndarray,
+) -> np.ndarray:
+    """Whether each treated-minus-control gap gets season terms: where its pre-period supports
+    them and one-step-ahead backtests prefer them (`counterfactual.prefers_season`). Controls
+    that share the treated series' season leave none in the gap; controls with another season
+    (drivers against rear-seat passengers) leave one that, unmodelled, would count as noise."""
+    out = np.zeros(len(ys), dtype=bool)
+    for day in np.unique(go):
+        pre = int(np.searchsorted(values, day))
+        for trend in (False, True):
+            members = np.flatnonzero((go == day) & (trends == trend))
+            if not len(members):
+                continue
+            gaps = np.column_stack([ys[i] - controls[i] for i in members])
+            out[members] = prefers_season(values, freq, gaps, pre, trend)
+    return out
+
+
 def _did(
     dates: pd.DatetimeIndex,
     go: np.ndarray,
@@ -382,15 +407,17 @@ def _did(
         found = _controls(t[~post], post, [ys[i] for i in members], [controls[i] for i in members])
         for i, part in zip(members, found, strict=True):
             parts[i] = part
+    trends = np.array([bool(part[3] < PARALLEL_ALPHA) for part in parts])
+    seasons = _gap_seasons(values, go, freq, ys, [part[0] for part in parts], trends)
     out: list[Estimate | None] = [None] * m
-    for trend in (False, True):
-        members = np.array([i for i in range(m) if bool(parts[i][3] < PARALLEL_ALPHA) == trend])
+    for trend, season in ((False, False), (False, True), (True, False), (True, True)):
+        members = np.flatnonzero((trends == trend) & (seasons == season))
         if not len(members):
             continue
         y = np.column_stack([ys[i] for i in members])
         control = np.column_stack([parts[i][0] for i in members])
         gap = y - control
-        for idx, design in batch_designs(dates, go[members], freq, trend=trend, seasonal=False):
+        for idx, design in batch_designs(dates, go[members], freq, trend=trend, seasonal=season):
             gg, ss = gap[:, idx], sign[members[idx]]
             fit = fit_segmented(design, gg)
             naive_diff, naive_p = welch_masked(y[:, idx], design.pre, design.post)
@@ -401,7 +428,7 @@ def _did(
                 model = SpellModel(design, fit, col)
                 if spells and flags[col].any():
                     single = build_design(
-                        dates, pd.Timestamp(go[i]), freq, trend=trend, seasonal=False
+                        dates, pd.Timestamp(go[i]), freq, trend=trend, seasonal=season
                     )
                     lengths = flagged_lengths(flags[col], int(single.n_pre[0]))
                     model = spell_model(

@@ -111,6 +111,11 @@ def check_pre_trend(est: Estimate, sig: Significance, sign: float) -> CheckResul
 
 
 def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckResult:
+    if est.method != "its" and est.annual_season:
+        text = (
+            "The pilot's season differs from its controls'; the comparison models the difference."
+        )
+        return CheckResult("seasonality", True, False, text)
     if est.method != "its":
         return CheckResult("seasonality", True, False, "The controls share the season.")
     if not est.annual_season:

@@ -453,5 +453,6 @@ def _did(
                     parallel_p=p_parallel,
                     beats_baseline=beats,
                     weights=weights,
+                    n_controls=len(controls[i].names),
                 )
     return [e for e in out if e is not None]

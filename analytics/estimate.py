@@ -104,6 +104,7 @@ class Estimate:
     # placebo-in-space (analytics.did): how many control units were each analysed as if treated,
     # the treated series' rank among them all by post/pre RMSPE ratio (1 = the most extreme),
     # its permutation p-value rank / (units + 1), and its own post/pre RMSPE ratio
+    n_controls: int | None = None  # control units in the comparison (None without controls)
     placebo_units: int | None = None
     placebo_rank: int | None = None
     permutation_p: float | None = None

@@ -283,9 +283,33 @@ def check_control_moved(
         "control_moved",
         not fails,
         True,
-        text + suffix,
+        text + _design_sentence(est) + suffix,
         statistic=est.control_diff,
         p_value=est.control_p,
+    )
+
+
+def _design_sentence(est: Estimate) -> str:
+    """What the comparison's inference rests on: with one or two control units, that they are
+    exchangeable with the pilot; with enough for placebos, the pilot's rank among them."""
+    n = est.n_controls
+    if est.method == "its" or n is None:
+        return ""
+    if n <= 2:
+        units, those = (
+            ("one control unit", "that unit") if n == 1 else ("two control units", "those units")
+        )
+        return (
+            f" With {units}, the interval assumes that without the pilot its metric would have"
+            f" moved as {those} did (exchangeable units); leave-one-out needs 3 units and"
+            " placebo tests 5."
+        )
+    if est.placebo_rank is None or est.placebo_units is None or est.permutation_p is None:
+        return ""
+    return (
+        f" Each of the {est.placebo_units} control units analysed as if it had gone live: the"
+        f" pilot's change ranks {est.placebo_rank} of {est.placebo_units + 1} (permutation"
+        f" p = {est.permutation_p:.2f})."
     )
 
 

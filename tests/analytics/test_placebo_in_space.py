@@ -75,3 +75,14 @@ def test_too_few_controls_for_a_permutation_say_so_with_none():
     effect = result.metrics[0]
     assert effect.placebo_units is None and effect.permutation_p is None
     assert to_json([result])["pilots"][0]["metrics"][0]["permutation_p"] is None
+
+
+def test_the_control_check_says_what_the_inference_rests_on():
+    (many,) = _analyse(-0.15, range(1))
+    check = next(c for c in many.metrics[0].checks if c.name == "control_moved")
+    assert "Each of the 15 control units analysed as if it had gone live" in check.explanation
+    assert "ranks 1 of 16 (permutation p = 0.06)" in check.explanation
+    (one,) = _analyse(-0.15, range(1), n_units=1)
+    check = next(c for c in one.metrics[0].checks if c.name == "control_moved")
+    assert "With one control unit, the interval assumes" in check.explanation
+    assert "exchangeable" in check.explanation

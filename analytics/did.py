@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analytics.counterfactual import prefers_season
+from analytics.counterfactual import ORIGIN_SHARE, prefers_season
 from analytics.estimate import (
     Estimate,
     SpellModel,
@@ -39,6 +39,7 @@ from analytics.series import ControlUnits
 PARALLEL_ALPHA = 0.05
 LEVEL_TOLERANCE = 0.05  # controls within 5% of the treated level: levels and proportions agree
 LOO_SHARE = 0.5  # the share of the effect one control unit must carry to be named
+WEIGHT_ORIGINS = 8  # pseudo go-lives that test a synthetic control's weighting
 MIN_PLACEBO_UNITS = 5  # control units needed for a placebo-in-space rank and p-value
 # ... and for the placebo spread to set the standard error: with fewer, the spread's own
 # sampling error (a chi-square on J degrees of freedom: at J = 5 its 95% range runs from 0.35
@@ -78,15 +79,26 @@ def parallel_trends_ps(t_pre: np.ndarray, gaps_pre: np.ndarray) -> np.ndarray:
     return np.where((np.ptp(gaps_pre, axis=0) == 0) | (se == 0), 1.0, p)
 
 
-def synthetic_weights(y_pre: np.ndarray, controls_pre: np.ndarray) -> np.ndarray:
-    """Non-negative weights summing to one that best reproduce the demeaned treated pre-period
-    from the demeaned controls: min ||(y - ybar) - (C - Cbar) w||, w >= 0, sum w = 1.
+def synthetic_weights(
+    y_pre: np.ndarray, controls_pre: np.ndarray, *, intercept: bool = False
+) -> np.ndarray:
+    """Synthetic-control weights: non-negative, summing to one, that best reproduce the treated
+    pre-period from the controls, min ||y - C w||, w >= 0, sum w = 1 (Abadie, Diamond &
+    Hainmueller 2010, on the pre-period outcomes with V = I). With `intercept`, the fit is on
+    demeaned series, min ||(y - ybar) - (C - Cbar) w|| (Doudchenko & Imbens 2016; Ferman &
+    Pinto 2021): the controls need only the treated series' shape, not its level.
 
-    Solved as non-negative least squares with the sum constraint appended as a heavily weighted
-    row (scipy.optimize.nnls), then renormalised.
-    """
-    y_c = y_pre - y_pre.mean()
-    c_c = controls_pre - controls_pre.mean(axis=0)
+    Shapes: y_pre (T0,), controls_pre (T0, J) -> (J,). Solved as non-negative least squares with
+    the sum constraint appended as a heavily weighted row (scipy.optimize.nnls), then
+    renormalised."""
+    y_c, c_c = (
+        (y_pre - y_pre.mean(), controls_pre - controls_pre.mean(axis=0))
+        if intercept
+        else (
+            y_pre,
+            controls_pre,
+        )
+    )
     scale = max(float(np.abs(c_c).max()), 1e-12) * 1e3
     a = np.vstack([c_c, np.full((1, c_c.shape[1]), scale)])
     b = np.append(y_c, scale)
@@ -109,10 +121,18 @@ def estimate_did(
 
 
 def _controls(
-    t_pre: np.ndarray, post: np.ndarray, ys: Sequence[np.ndarray], controls: Sequence[ControlUnits]
+    t_pre: np.ndarray,
+    post: np.ndarray,
+    ys: Sequence[np.ndarray],
+    controls: Sequence[ControlUnits],
+    n_post: int,
 ) -> list[tuple[np.ndarray, Method, dict[str, float] | None, float]]:
-    """The control series for each treated series: the mean of its units, or their synthetic
-    weighting when the mean's gap trends before go-live; with the parallel-trends p-value."""
+    """The control series for each treated series, with the parallel-trends p-value of its gap:
+    the mean of its units (difference-in-differences), or, with two or more units, a synthetic
+    control when the mean's gap trends before go-live. The synthetic control's weights are the
+    canonical ones (`synthetic_weights`, fitted on levels) unless the weights fitted with an
+    intercept earn their place by forecasting the pre-period's gap better (`_weights_backtest`):
+    the intercept variant extrapolates a level difference the canonical one must match."""
     units = [c.values for c in controls]
     means = [c.mean(axis=1) for c in units]
     gaps = np.column_stack([(y - mean)[~post] for y, mean in zip(ys, means, strict=True)])
@@ -120,7 +140,12 @@ def _controls(
     out: list[tuple[np.ndarray, Method, dict[str, float] | None, float]] = []
     for y, c, unit, mean, p in zip(ys, units, controls, means, ps, strict=True):
         if p < PARALLEL_ALPHA and c.shape[1] >= 2:
-            w = synthetic_weights(y[~post], c[~post])
+            errors = {
+                intercept: _weights_backtest(y[~post], c[~post], n_post, intercept)
+                for intercept in (False, True)
+            }
+            intercept = bool(errors[True] < errors[False])
+            w = synthetic_weights(y[~post], c[~post], intercept=intercept)
             weights = dict(zip(unit.names, map(float, w), strict=True))
             control = c @ w
             p_synthetic = parallel_trends_p(t_pre, (y - control)[~post])
@@ -128,6 +153,28 @@ def _controls(
         else:
             out.append((mean, "did", None, float(p)))
     return out
+
+
+def _weights_backtest(y_pre: np.ndarray, c_pre: np.ndarray, n_post: int, intercept: bool) -> float:
+    """Root-mean-square error of rolling-origin backtests of a synthetic control's gap
+    (Hyndman & Athanasopoulos, section 5.10): at up to WEIGHT_ORIGINS pseudo go-lives from
+    ORIGIN_SHARE of the pre-period on, the weights are fitted on the rows before, and the gap's
+    mean over the next h = min(n_post, rows left) rows is forecast by its mean before (the gap
+    model's level). NaN with fewer than two origins."""
+    pre = len(y_pre)
+    first = max(int(np.ceil(ORIGIN_SHARE * pre)), 3)
+    h = min(n_post, pre - first)
+    if h < 1 or pre - h + 1 - first < 2:
+        return math.nan
+    origins = np.arange(first, pre - h + 1)
+    if len(origins) > WEIGHT_ORIGINS:
+        origins = origins[np.linspace(0, len(origins) - 1, WEIGHT_ORIGINS).round().astype(int)]
+    errors = []
+    for o in origins.tolist():
+        w = synthetic_weights(y_pre[:o], c_pre[:o], intercept=intercept)
+        gap = y_pre - c_pre @ w
+        errors.append(gap[o : o + h].mean() - gap[:o].mean())
+    return float(np.sqrt(np.mean(np.square(errors))))
 
 
 def estimate_did_batch(
@@ -404,7 +451,13 @@ def _did(
         members = np.flatnonzero(go == day)
         post = values >= day
         t = time_index(dates, freq, dates[post][0] if post.any() else pd.Timestamp(day))
-        found = _controls(t[~post], post, [ys[i] for i in members], [controls[i] for i in members])
+        found = _controls(
+            t[~post],
+            post,
+            [ys[i] for i in members],
+            [controls[i] for i in members],
+            int(post.sum()),
+        )
         for i, part in zip(members, found, strict=True):
             parts[i] = part
     trends = np.array([bool(part[3] < PARALLEL_ALPHA) for part in parts])

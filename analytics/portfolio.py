@@ -652,13 +652,14 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
 
 
 def _minimum_sentence(job: SeriesJob) -> str:
-    """The fewest points this design needs, when it is not the interrupted time series'."""
+    """The fewest points this design needs, when the series is shorter than an interrupted
+    time series needs and the control units carry it."""
     units = _n_controls(job.controls)
-    if job.freq is None or minimum_points(job.freq, units) == (
-        MIN_PRE[job.freq],
-        MIN_POST[job.freq],
-    ):
+    if job.freq is None or job.go_live is None:
         return ""
+    n_pre = int((job.dates < job.go_live).sum())
+    if n_pre >= MIN_PRE[job.freq] and len(job.dates) - n_pre >= MIN_POST[job.freq]:
+        return ""  # long enough for any design
     pre, post = minimum_points(job.freq, units)
     return (
         f" With {units} control units the comparison leans on the cross-section, so this"

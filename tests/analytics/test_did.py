@@ -34,22 +34,27 @@ def test_did_point_estimate_matches_the_statsmodels_interaction():
     assert est.effect_abs - 2.2 * est.se_abs < -4.0 < est.effect_abs + 2.2 * est.se_abs
 
 
+def _slsqp_simplex(y: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Reference: min ||y - c w||^2 subject to w >= 0, sum w = 1, by scipy's SLSQP."""
+    k = c.shape[1]
+    return optimize.minimize(
+        lambda v: ((y - c @ v) ** 2).sum(),
+        np.full(k, 1 / k),
+        method="SLSQP",
+        bounds=[(0, 1)] * k,
+        constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1}],
+        options={"ftol": 1e-12},
+    ).x
+
+
 def test_canonical_synthetic_weights_fit_the_level_and_match_slsqp():
     rng = np.random.default_rng(1)
     c = 20 + rng.normal(size=(80, 4)).cumsum(axis=0) + np.array([0.0, 5.0, -5.0, 10.0])
     y = c @ np.array([0.6, 0.4, 0.0, 0.0]) + rng.normal(scale=0.05, size=80)
     w = synthetic_weights(y, c)
     np.testing.assert_allclose(w, [0.6, 0.4, 0.0, 0.0], atol=0.02)
-    # reference: SLSQP on the same problem, w >= 0, sum w = 1
-    ref = optimize.minimize(
-        lambda v: ((y - c @ v) ** 2).sum(),
-        np.full(4, 0.25),
-        method="SLSQP",
-        bounds=[(0, 1)] * 4,
-        constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1}],
-        options={"ftol": 1e-12},
-    )
-    np.testing.assert_allclose(w, ref.x, atol=1e-3)
+    np.testing.assert_allclose(w, _slsqp_simplex(y, c), atol=1e-3)
+    assert w.min() >= 0 and abs(w.sum() - 1) < 1e-12
 
 
 def test_synthetic_weights_with_intercept_recover_known_weights_and_match_slsqp():
@@ -58,17 +63,8 @@ def test_synthetic_weights_with_intercept_recover_known_weights_and_match_slsqp(
     y = 5 + c @ np.array([0.6, 0.4, 0.0, 0.0]) + rng.normal(scale=0.05, size=80)
     w = synthetic_weights(y, c, intercept=True)
     np.testing.assert_allclose(w, [0.6, 0.4, 0.0, 0.0], atol=0.02)
-    # reference: SLSQP on the same demeaned problem, w >= 0, sum w = 1
-    yc, cc = y - y.mean(), c - c.mean(axis=0)
-    ref = optimize.minimize(
-        lambda v: ((yc - cc @ v) ** 2).sum(),
-        np.full(4, 0.25),
-        method="SLSQP",
-        bounds=[(0, 1)] * 4,
-        constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1}],
-        options={"ftol": 1e-12},
-    )
-    np.testing.assert_allclose(w, ref.x, atol=1e-3)
+    # the same problem on demeaned series
+    np.testing.assert_allclose(w, _slsqp_simplex(y - y.mean(), c - c.mean(axis=0)), atol=1e-3)
     assert w.min() >= 0 and abs(w.sum() - 1) < 1e-12
 
 

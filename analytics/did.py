@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analytics.counterfactual import ORIGIN_SHARE, prefers_season
+from analytics.counterfactual import ORIGIN_SHARE, backtest, prefers_season
 from analytics.estimate import (
     Estimate,
     SpellModel,
+    _backtest_of,
+    _calibrated,
     _estimate,
     flagged_lengths,
     screen_batch,
@@ -476,6 +478,12 @@ def _did(
             naive_diff, naive_p = welch_masked(y[:, idx], design.pre, design.post)
             control_diff, control_p = welch_masked(control[:, idx], design.pre, design.post)
             flags = screen_batch(gg, fit, design, ss)
+            # the gap forecast as a series' counterfactual is: rolling-origin backtests on the
+            # pre-period widen an over-confident interval (`counterfactual.calibrated_se`)
+            n_pre = np.broadcast_to(design.n_pre, (len(idx),))
+            tests = (
+                backtest(values, freq, gg, n_pre, len(values) - n_pre)[trend] if spells else None
+            )
             for col, j in enumerate(idx):
                 i = int(members[j])
                 model = SpellModel(design, fit, col)
@@ -508,4 +516,6 @@ def _did(
                     weights=weights,
                     n_controls=len(controls[i].names),
                 )
+                if tests is not None:
+                    out[i] = _calibrated(out[i], method, _backtest_of(tests, col))
     return [e for e in out if e is not None]

@@ -18,6 +18,8 @@ import pandas as pd
 from scipy import stats
 
 from analytics.decision import (
+    default_threshold,
+    default_tolerance,
     metric_verdict,
     net_value,
     pilot_decision,
@@ -35,16 +37,19 @@ from analytics.mirage import (
     run_checks,
 )
 from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
-from analytics.narrative import note_text, pilot_summary
+from analytics.narrative import metric_note, note_text, pilot_summary
 from analytics.outliers import decimal_slips
 from analytics.results import (
+    POINTS_PER_UNIT,
     READINESS_FIELDS,
+    SCALES,
     ChartSeries,
     Direction,
     Frequency,
     MetricEffect,
     MetricKind,
     PilotResult,
+    Scale,
 )
 from analytics.series import (
     Alignment,
@@ -66,8 +71,12 @@ CONTROL_COVERAGE = 0.5
 # rule does not depend on the unit)
 ZERO_SHARE = 1e-12
 OUTLIER_SPREADS = 1e9  # see _extremes
-# the counterfactual mean over the post window must keep this share of the pre-period's level
+# a relative change is read against the counterfactual mean over the post window while that keeps
+# this share of the pre-period's level (on its side of zero), else against the pre-period level
 COUNTERFACTUAL_SHARE = 0.2
+# a pre-period whose values take both signs and whose level lies within this many standard
+# deviations of zero (a margin at 0.000 +- 0.003) has no level a percentage could be read against
+NEAR_ZERO_SDS = 1.0
 NO_GO_LIVE = "The pilot has no go-live date."
 BATCH = 128  # series fitted together (sorted by go-live; every series has its own bandwidth)
 
@@ -76,12 +85,17 @@ BATCH = 128  # series fitted together (sorted by go-live; every series has its o
 class MetricSpec:
     direction: Direction
     kind: MetricKind
-    threshold_pct: float | None
+    threshold_pct: float | None  # in the metric's scale: percent, or percentage points
     tolerance_pct: float | None
+    scale: Scale = "relative"
 
     @property
     def sign(self) -> float:
         return 1.0 if self.direction == "higher_is_better" else -1.0
+
+    @property
+    def points(self) -> bool:
+        return self.scale == "points"
 
 
 @dataclass(frozen=True)
@@ -158,8 +172,13 @@ def _catalog(catalog: pd.DataFrame) -> dict[str, MetricSpec]:
             else "lower_is_better"
         )
         kind = row.kind if row.kind in ("value", "guardrail", "activity") else "value"
+        scale = getattr(row, "scale", "relative")  # a catalog from before scales: relative
         specs[str(row.metric)] = MetricSpec(
-            direction, kind, _num(row.threshold_pct), _num(row.tolerance_pct)
+            direction,
+            kind,
+            _num(row.threshold_pct),
+            _num(row.tolerance_pct),
+            scale if scale in SCALES else "relative",
         )
     return specs
 
@@ -235,6 +254,7 @@ def _spec(specs: dict[str, MetricSpec], overrides: dict, pilot_id: str, metric: 
         base.kind,
         threshold if threshold is not None else base.threshold_pct,
         tolerance if tolerance is not None else base.tolerance_pct,
+        base.scale,
     )
 
 
@@ -274,7 +294,8 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
         freq = infer_frequency(dates)
         values, slipped = decimal_slips(np.stack([drafts[i].aligned.y for i in members]))
         go_lives = [drafts[i].go_live for i in members]
-        problems, scales = _screen(day_ns, freq, go_lives, values)
+        points = np.array([drafts[i].spec.points for i in members])
+        problems, scales = _screen(day_ns, freq, go_lives, values, points)
         for row, (i, problem, scale) in enumerate(zip(members, problems, scales, strict=True)):
             d = drafts[i]
             original = d.aligned.y
@@ -311,13 +332,20 @@ class _Draft(NamedTuple):
 
 
 def _screen(
-    day_ns: np.ndarray, freq: Frequency | None, go_lives: Sequence, values: np.ndarray
+    day_ns: np.ndarray,
+    freq: Frequency | None,
+    go_lives: Sequence,
+    values: np.ndarray,
+    points: np.ndarray | None = None,
 ) -> tuple[list[str | None], np.ndarray]:
     """Why each series (a row of `values`, all on the sorted dates `day_ns`) cannot be
     estimated, or None; and the power of two near its pre-period's magnitude (fits run on the
     series divided by it: sums of values near 1e308 overflow). In order: no go-live, fewer than
     two dates, too few pre- or post-period points, a constant series, a pre-period averaging
-    zero, a value beyond double precision's reach (`_extremes`)."""
+    zero (unless the series is read in percentage points, `points`), a value beyond double
+    precision's reach (`_extremes`)."""
+    if points is None:
+        points = np.zeros(len(values), dtype=bool)
     m, n = values.shape
     problems: list[str | None] = [None] * m
     scales = np.ones(m)
@@ -348,7 +376,7 @@ def _screen(
             )
         elif constant[j]:
             problems[j] = "The series is constant: there is no variation to analyse."
-        elif abs(mean[j]) < ZERO_SHARE:
+        elif abs(mean[j]) < ZERO_SHARE and not points[j]:
             problems[j] = "The pre-period averages zero, so a relative change is undefined."
         elif spread[j] > 0 and distance[j] > OUTLIER_SPREADS * spread[j]:
             problems[j] = (
@@ -449,22 +477,45 @@ def _sparse_control(est: Estimate, control: np.ndarray) -> Estimate:
 
 
 def _unusable(est: Estimate, scale: float) -> str | None:
-    """Why an estimate cannot carry a relative effect, or None. The effect is a percentage of
-    the counterfactual over the post window, so that must stay on the pre-period's side of zero
-    and keep a fair share (COUNTERFACTUAL_SHARE) of its level: a trend extrapolated to near
-    zero turns noise into effects of hundreds of percent."""
-    if not np.isfinite(est.se_abs):
+    """Why an estimate cannot be used, or None. Where the counterfactual lands (near zero, across
+    it) is no reason: the verdict reads the interval in the metric's unit, and a percentage is
+    read against the pre-period level when the projection loses it (`relative_base`)."""
+    if not np.isfinite(est.se_abs) or not np.isfinite(est.effect_abs):
         return "The estimate's uncertainty cannot be computed in double precision."
-    level = float(est.observed[: est.n_pre].mean()) if est.n_pre else 0.0
-    if abs(est.baseline) < ZERO_SHARE * scale:
-        return "The counterfactual is zero, so a relative change is undefined."
-    if est.baseline * level <= 0 or abs(est.baseline) < COUNTERFACTUAL_SHARE * abs(level):
-        return (
-            f"Without the pilot the metric would have moved from a pre-period level of "
-            f"{level:.3g} to {est.baseline:.3g}: a relative change against a level near or "
-            "across zero is not meaningful."
-        )
     return None
+
+
+def relative_meaningful(pre: np.ndarray) -> bool:
+    """Does a percentage of this pre-period's level mean anything? Not when the level is zero
+    (below ZERO_SHARE of the largest value), nor when the values take both signs and the level
+    lies within NEAR_ZERO_SDS standard deviations of zero: a margin at 0.000 +- 0.003 has no
+    level, and "+1227%" of it is noise in the denominator. A one-signed series (a count, a
+    duration) has a level however small."""
+    pre = np.asarray(pre, dtype=float)
+    pre = pre[np.isfinite(pre)]
+    if len(pre) == 0:
+        return False
+    level = float(pre.mean())
+    if abs(level) <= ZERO_SHARE * float(np.abs(pre).max()):
+        return False
+    if pre.min() >= 0 or pre.max() <= 0:
+        return True
+    spread = float(pre.std(ddof=1)) if len(pre) > 1 else 0.0
+    return abs(level) > NEAR_ZERO_SDS * spread
+
+
+def relative_base(baseline: float, pre: np.ndarray) -> float | None:
+    """The level (positive, metric unit) a relative change is read against: the counterfactual
+    mean over the post window while it keeps COUNTERFACTUAL_SHARE of the pre-period's level on
+    its side of zero, else the pre-period level itself (a trend projected to near zero must not
+    turn noise into hundreds of percent); None when no percentage means anything
+    (`relative_meaningful`)."""
+    if not relative_meaningful(pre):
+        return None
+    level = float(np.nanmean(pre))
+    if baseline * level > 0 and abs(baseline) >= COUNTERFACTUAL_SHARE * abs(level):
+        return abs(baseline)
+    return abs(level)
 
 
 def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
@@ -545,6 +596,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         frequency=job.freq,
         threshold_pct=spec.threshold_pct,
         tolerance_pct=spec.tolerance_pct,
+        scale=spec.scale,
     )
     if est is None:
         reason = problem or "No estimate."
@@ -585,25 +637,35 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
             + slip_sentence(job.slips)
         ),
     )
-    scale = 100.0 / abs(est.baseline)
-    mde_pct = MDE_FACTOR * est.se_abs * scale
-    effect_pct = est.effect_abs * scale
+    level = relative_base(est.baseline, est.observed[: est.n_pre])
+    scale = None if level is None else 100.0 / level  # metric unit -> percent
+    # the verdict's sizes in the metric's scale: percentage points, or percent
+    headline = POINTS_PER_UNIT if spec.points else scale
+
+    def sized(value: float) -> float | None:
+        return None if headline is None else value * headline
+
+    best = max(spec.sign * sig.low, spec.sign * sig.high)
     verdict, reasons = metric_verdict(
         sig,
         checks,
-        mde_pct,
-        spec.threshold_pct,
-        -spec.sign * effect_pct,
-        spec.tolerance_pct,
-        best_pct=max(spec.sign * sig.low, spec.sign * sig.high) * scale,
+        sized(MDE_FACTOR * est.se_abs),
+        spec.threshold_pct if spec.threshold_pct is not None else default_threshold(spec.points),
+        sized(-spec.sign * est.effect_abs),
+        spec.tolerance_pct if spec.tolerance_pct is not None else default_tolerance(spec.points),
+        best_pct=sized(best),
     )
+    effect_pct = None if scale is None else est.effect_abs * scale
+    mde_pct = None if scale is None else MDE_FACTOR * est.se_abs * scale
     rate_pct = mix_pct = None
     if split is not None and job.mix is not None:
         pre_level = float(job.y[~est.post].mean()) if (~est.post).any() else 0.0
         if abs(pre_level) > ZERO_SHARE * job.scale:
             rate_pct = 100.0 * split.rate / abs(pre_level)
             mix_pct = 100.0 * split.composition / abs(pre_level)
-    low_pct, high_pct = finite(sig.low * scale), finite(sig.high * scale)
+    low_pct = None if scale is None else finite(sig.low * scale)
+    high_pct = None if scale is None else finite(sig.high * scale)
+    points = _points(spec, est.effect_abs, sig.low, sig.high, MDE_FACTOR * est.se_abs)
     effect = MetricEffect(
         **base,
         verdict=verdict,
@@ -611,24 +673,41 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         method=est.method,
         n_pre=est.n_pre,
         n_post=est.n_post,
-        effect_pct=finite(effect_pct),
+        effect_pct=None if effect_pct is None else finite(effect_pct),
         ci_low_pct=low_pct,
         ci_high_pct=high_pct,
         effect_abs=finite(est.effect_abs),
         ci_low_abs=finite(sig.low),
         ci_high_abs=finite(sig.high),
-        mde_pct=finite(mde_pct),
+        mde_pct=None if mde_pct is None else finite(mde_pct),
         baseline=finite(est.baseline),
         checks=checks,
         rate_effect_pct=finite(rate_pct),
         mix_effect_pct=finite(mix_pct),
         chart=_chart(job, est),
-        note=note_text(job.metric, finite(effect_pct), low_pct, high_pct),
         model=est.model or est.method,
         break_date=est.regime_start,
-        backtest_error_pct=None if est.backtest_rmse is None else finite(est.backtest_rmse * scale),
+        backtest_error_pct=None
+        if est.backtest_rmse is None or scale is None
+        else finite(est.backtest_rmse * scale),
+        **points,
     )
-    return effect
+    return replace(effect, note=metric_note(effect))
+
+
+def _points(
+    spec: MetricSpec, effect: float, low: float, high: float, mde: float
+) -> dict[str, float | None]:
+    """The effect, its interval and the minimum detectable effect in percentage points (metric
+    unit x 100) for a point-scale metric; nothing for a relative one."""
+    if not spec.points:
+        return {}
+    return {
+        "effect_points": finite(effect * POINTS_PER_UNIT),
+        "ci_low_points": finite(low * POINTS_PER_UNIT),
+        "ci_high_points": finite(high * POINTS_PER_UNIT),
+        "mde_points": finite(mde * POINTS_PER_UNIT),
+    }
 
 
 def slip_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:
@@ -722,7 +801,7 @@ def _pilot_result(
 def _lead(value: Sequence[MetricEffect]) -> MetricEffect | None:
     """The value metric the action title speaks about: the largest real improvement, else the
     first value metric."""
-    real = [e for e in value if e.verdict == "real" and e.improvement_pct is not None]
+    real = [e for e in value if e.verdict == "real" and e.improvement is not None]
     if real:
-        return max(real, key=lambda e: e.improvement_pct or 0.0)
+        return max(real, key=lambda e: e.improvement or 0.0)
     return value[0] if value else None

@@ -5,7 +5,13 @@ from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import series_chart, value_bridge
 from pilotproof.views import effect_sentence, md, nice, pilot_title
-from pilotproof.words import CHECK_LABELS, GUARDRAIL_WORSENED, guardrail_status, plain_words
+from pilotproof.words import (
+    CHECK_LABELS,
+    GUARDRAIL_WORSENED,
+    bar_words,
+    guardrail_status,
+    plain_words,
+)
 
 st.title("Pilot explorer")
 pilots = ui.pilots()
@@ -45,7 +51,8 @@ if effect.kind == "guardrail":
     st.subheader("Guardrail")
     status = guardrail_status(effect.verdict)
     icon = ":material/cancel:" if status == GUARDRAIL_WORSENED else ":material/check_circle:"
-    bar = f" (may worsen by up to {effect.tolerance_pct:g}%)" if effect.tolerance_pct else ""
+    bar = bar_words("guardrail", None, effect.tolerance_pct, effect.points)
+    bar = f" ({bar})" if effect.tolerance_pct else ""
     name = nice(metric)
     st.markdown(f"{icon} **{md(name[:1].upper() + name[1:])} {status}{md(bar)}.**")
 else:

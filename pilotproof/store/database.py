@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from . import ingest as _ingest
-from .catalog import DIRECTIONS, KINDS, can_be_negative_for_unit, normalise_metric
+from .catalog import (
+    DIRECTIONS,
+    KINDS,
+    SCALES,
+    can_be_negative_for_unit,
+    normalise_metric,
+    scale_for_unit,
+)
 from .errors import IngestError, StoreError
 from .schema import PILOT_FIELDS, migrate
 from .writing import (
@@ -203,7 +210,8 @@ class Store:
     def catalog(self) -> pd.DataFrame:
         frame = self._df(
             "SELECT metric, direction, COALESCE(unit, '') AS unit, kind, threshold_pct, "
-            "tolerance_pct, builtin FROM metric_catalog ORDER BY builtin DESC, metric"
+            "tolerance_pct, builtin, COALESCE(scale, 'relative') AS scale FROM metric_catalog "
+            "ORDER BY builtin DESC, metric"
         )
         for name in ("threshold_pct", "tolerance_pct"):
             frame[name] = frame[name].astype("float64")
@@ -289,8 +297,9 @@ class Store:
         tolerance_pct: float | None,
         pilot_id: str | None = None,
     ) -> None:
-        """Set a metric's scaling threshold and guardrail tolerance (percent, finite, not
-        negative; None leaves it unset), as the catalog default or for one pilot."""
+        """Set a metric's scaling threshold and guardrail tolerance (in the metric's scale:
+        percent, or percentage points for a point-scale metric; finite, not negative; None
+        leaves it unset), as the catalog default or for one pilot."""
         metric = normalise_metric(metric)
         threshold_pct = _percent("threshold", threshold_pct)
         tolerance_pct = _percent("tolerance", tolerance_pct)
@@ -323,10 +332,17 @@ class Store:
         kind: str,
         threshold_pct: float | None,
         tolerance_pct: float | None,
+        scale: str | None = None,
     ) -> None:
+        """Add (or replace) a user's metric. `scale` is `relative` (percent) or `points`
+        (percentage points, for a fraction); by default points for a rate unit. The threshold and
+        tolerance are in that scale."""
         metric = normalise_metric(metric)
         threshold_pct = _percent("threshold", threshold_pct)
         tolerance_pct = _percent("tolerance", tolerance_pct)
+        scale = scale or scale_for_unit(unit)
+        if scale not in SCALES:
+            raise StoreError(f"scale must be one of {', '.join(SCALES)}")
         if not metric:
             raise StoreError("a metric needs a name")
         if direction not in DIRECTIONS:
@@ -342,7 +358,8 @@ class Store:
             cur.execute("DELETE FROM metric_catalog WHERE metric = ?", [metric])
             cur.execute(
                 "INSERT INTO metric_catalog (metric, direction, unit, kind, threshold_pct, "
-                "tolerance_pct, builtin, can_be_negative) VALUES (?, ?, ?, ?, ?, ?, false, ?)",
+                "tolerance_pct, builtin, can_be_negative, scale) "
+                "VALUES (?, ?, ?, ?, ?, ?, false, ?, ?)",
                 [
                     metric,
                     direction,
@@ -351,6 +368,7 @@ class Store:
                     threshold_pct,
                     tolerance_pct,
                     can_be_negative_for_unit(unit),
+                    scale,
                 ],
             )
 
@@ -631,7 +649,8 @@ def _refuse_foreign_file(path: Path) -> None:
 
 
 def _percent(what: str, value: float | None) -> float | None:
-    """A threshold or tolerance as stored: None, or a finite percent that is not negative."""
+    """A threshold or tolerance as stored: None, or a finite number (percent, or percentage
+    points for a point-scale metric) that is not negative."""
     if value is None:
         return None
     try:

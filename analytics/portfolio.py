@@ -38,12 +38,13 @@ from analytics.mirage import (
 )
 from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
 from analytics.narrative import metric_note, note_text, pilot_summary
-from analytics.outliers import decimal_slips
+from analytics.outliers import decimal_slips, outlier_sentence
 from analytics.results import (
     POINTS_PER_UNIT,
     READINESS_FIELDS,
     SCALES,
     ChartSeries,
+    CheckResult,
     Direction,
     Frequency,
     MetricEffect,
@@ -626,7 +627,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
             chart=_chart(job, est),
             note=note_text(job.metric, None, None, None),
         )
-        return effect
+        return _with_outliers(effect, job)
     split, standardised = _mix_parts(job)
     sig, checks = run_checks(est, spec.sign, split, standardised, job.control_note)
     checks = (
@@ -634,7 +635,6 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         enough_data(
             f"{est.n_pre} pre-period and {est.n_post} post-period points ({est.frequency})."
             + model_sentence(est)
-            + slip_sentence(job.slips)
         ),
     )
     level = relative_base(est.baseline, est.observed[: est.n_pre])
@@ -692,7 +692,17 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         else finite(est.backtest_rmse * scale),
         **points,
     )
-    return replace(effect, note=metric_note(effect))
+    return _with_outliers(replace(effect, note=metric_note(effect)), job)
+
+
+def _with_outliers(effect: MetricEffect, job: SeriesJob) -> MetricEffect:
+    """The effect with the decimal slips its series had set aside named: reason `outlier` and a
+    check whose sentence names each value. Added after the verdict: a value left out never
+    decides it."""
+    if not job.slips:
+        return effect
+    check = CheckResult("outlier", False, True, outlier_sentence(job.slips))
+    return replace(effect, reasons=(*effect.reasons, "outlier"), checks=(*effect.checks, check))
 
 
 def _points(
@@ -708,22 +718,6 @@ def _points(
         "ci_high_points": finite(high * POINTS_PER_UNIT),
         "mde_points": finite(mde * POINTS_PER_UNIT),
     }
-
-
-def slip_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:
-    """The decimal slips set aside, named for the reader (the first three)."""
-    if not slips:
-        return ""
-    named = "; ".join(
-        f"{value:.4g} on {day:%Y-%m-%d} is {max(value / used, used / value):.3g}x its neighbours"
-        for day, value, used in slips[:3]
-    )
-    more = f" and {len(slips) - 3} more" if len(slips) > 3 else ""
-    count = "One value" if len(slips) == 1 else f"{len(slips)} values"
-    return (
-        f" {count} looked like a typo ({named}{more}) and was replaced by its neighbours' median;"
-        " check the source."
-    )
 
 
 def _chart(job: SeriesJob, est: Estimate | None) -> ChartSeries:

@@ -58,7 +58,9 @@ if effect.kind == "guardrail":
 else:
     st.subheader("Mirage checks")
 for check in () if effect.kind == "guardrail" else effect.checks:
-    if not check.applicable:
+    if check.name == "outlier":  # a value set aside as a likely typo: named, never a verdict
+        icon, word = ":material/warning:", "set aside"
+    elif not check.applicable:
         icon, word = ":material/remove:", "not applicable"
     elif check.passed:
         icon, word = ":material/check_circle:", "pass"

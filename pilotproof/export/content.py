@@ -171,7 +171,10 @@ class CheckRow:
     def outcome(self) -> str:
         """pass / FAIL / n/a for a mirage check. A guardrail's checks ask whether it worsened,
         so they read 'held' or 'worsened beyond tolerance': a guardrail whose change is within
-        noise held, and is never shown as a failed noise check."""
+        noise held, and is never shown as a failed noise check. A value set aside as a likely
+        typo (`outlier`) reads 'set aside'."""
+        if self.check == "outlier":
+            return "set aside"
         if self.kind == "guardrail":
             return guardrail_status(self.verdict)
         if not self.applicable:

@@ -7,6 +7,7 @@ Store. Every statement is parameterised. Every write runs in one transaction and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -31,6 +32,7 @@ from .catalog import (
     scale_for_unit,
 )
 from .errors import IngestError, StoreError
+from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
 from .writing import (
     IngestResult,
@@ -455,9 +457,14 @@ class Store:
             )
             if total:
                 raise IngestError(problems, total)
+        warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
+            if n_warnings:
+                result = dataclasses.replace(
+                    result, warnings=tuple(warnings), total_warnings=n_warnings
+                )
             bump_data_version(cur)
             cur.execute("COMMIT")
         except BaseException:
@@ -512,7 +519,9 @@ class Store:
                 cur.execute("ROLLBACK")
                 return None
             series_stats = new_series_stats(cur, first)
-            if not fast_checks_pass(cur, first, series_stats, catalog, go_live):
+            if not fast_checks_pass(cur, first, series_stats, catalog, go_live) or has_outliers(
+                cur, first
+            ):  # a value to warn about is named by line, which only the careful path knows
                 cur.execute("ROLLBACK")
                 return None
             replaced = replace_older_rows(cur, first)

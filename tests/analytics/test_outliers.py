@@ -33,12 +33,17 @@ def _analyse(frames):
 
 def test_a_typo_before_go_live_is_set_aside():
     # was "85% lower (381% lower to 212% higher)", inconclusive, extend
-    for result in _analyse([_typo(seed, 0.0, 25) for seed in range(4)]):
+    frames = [_typo(seed, 0.0, 25) for seed in range(4)]
+    for frame, result in zip(frames, _analyse(frames), strict=True):
         effect = result.metrics[0]
         assert effect.verdict in ("no_change", "mirage", "inconclusive")
         assert abs(effect.effect_pct) < 5
-        assert "looked like a typo" in effect.checks[-1].explanation
-        assert "x its neighbours" in effect.checks[-1].explanation
+        assert "outlier" in effect.reasons
+        check = effect.checks[-1]
+        assert check.name == "outlier" and not check.passed
+        day, typed = frame["date"].iloc[25], frame["value"].iloc[25]  # 4032 for 40.32
+        assert check.explanation.startswith(f"One value, {typed:.4g} on {day:%Y-%m-%d}, is ")
+        assert "x its neighbours; it was left out" in check.explanation
 
 
 def test_a_typo_after_go_live_does_not_hide_a_real_win():

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.counts import COUNT_UNITS, RatioEffect, count_effect, on_ratio_scale
 from analytics.decision import (
     default_threshold,
     default_tolerance,
@@ -89,6 +90,7 @@ class MetricSpec:
     threshold_pct: float | None  # in the metric's scale: percent, or percentage points
     tolerance_pct: float | None
     scale: Scale = "relative"
+    count_unit: bool = False  # the catalog's unit is a count (analytics.counts)
 
     @property
     def sign(self) -> float:
@@ -180,6 +182,7 @@ def _catalog(catalog: pd.DataFrame) -> dict[str, MetricSpec]:
             _num(row.threshold_pct),
             _num(row.tolerance_pct),
             scale if scale in SCALES else "relative",
+            str(getattr(row, "unit", "") or "").strip().lower() in COUNT_UNITS,
         )
     return specs
 
@@ -256,6 +259,7 @@ def _spec(specs: dict[str, MetricSpec], overrides: dict, pilot_id: str, metric: 
         threshold if threshold is not None else base.threshold_pct,
         tolerance if tolerance is not None else base.tolerance_pct,
         base.scale,
+        base.count_unit,
     )
 
 
@@ -451,7 +455,12 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
         if est is not None and job.sparse_control is not None:
             est = _sparse_control(est, job.sparse_control)
         problem = job.problem if est is None else _unusable(est, job.scale)
-        effects.append(_metric_effect(job, None if problem else est, problem))
+        ratio = None
+        if est is not None and problem is None and on_ratio_scale(job.y, job.spec.count_unit, est):
+            found = count_effect(est)  # a count: a ratio, its interval on the log scale
+            if found is not None:
+                est, ratio = found
+        effects.append(_metric_effect(job, None if problem else est, problem, ratio))
     return effects
 
 
@@ -587,7 +596,12 @@ def _mde_without_model(job: SeriesJob) -> tuple[float | None, str]:
     )
 
 
-def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) -> MetricEffect:
+def _metric_effect(
+    job: SeriesJob, est: Estimate | None, problem: str | None, ratio: RatioEffect | None = None
+) -> MetricEffect:
+    """One metric's effect, checks and verdict from its estimate (None: `problem` says why
+    there is none). A count's `ratio` gives its percentages on the log scale: never below
+    -100%."""
     spec = job.spec
     base = dict(
         pilot_id=job.pilot_id,
@@ -645,17 +659,21 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
     def sized(value: float) -> float | None:
         return None if headline is None else value * headline
 
-    best = max(spec.sign * sig.low, spec.sign * sig.high)
+    effect_abs, low_abs, high_abs = est.effect_abs, sig.low, sig.high
+    if ratio is not None:  # a count: the ratio's interval, asymmetric on the log scale
+        z = critical_t(est.df)
+        effect_abs, low_abs, high_abs = (ratio.in_units(k) for k in (0.0, -z, z))
+    best = max(spec.sign * low_abs, spec.sign * high_abs)
     verdict, reasons = metric_verdict(
         sig,
         checks,
         sized(MDE_FACTOR * est.se_abs),
         spec.threshold_pct if spec.threshold_pct is not None else default_threshold(spec.points),
-        sized(-spec.sign * est.effect_abs),
+        sized(-spec.sign * effect_abs),
         spec.tolerance_pct if spec.tolerance_pct is not None else default_tolerance(spec.points),
         best_pct=sized(best),
     )
-    effect_pct = None if scale is None else est.effect_abs * scale
+    effect_pct = None if scale is None else effect_abs * scale
     mde_pct = None if scale is None else MDE_FACTOR * est.se_abs * scale
     rate_pct = mix_pct = None
     if split is not None and job.mix is not None:
@@ -663,9 +681,9 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         if abs(pre_level) > ZERO_SHARE * job.scale:
             rate_pct = 100.0 * split.rate / abs(pre_level)
             mix_pct = 100.0 * split.composition / abs(pre_level)
-    low_pct = None if scale is None else finite(sig.low * scale)
-    high_pct = None if scale is None else finite(sig.high * scale)
-    points = _points(spec, est.effect_abs, sig.low, sig.high, MDE_FACTOR * est.se_abs)
+    low_pct = None if scale is None else finite(low_abs * scale)
+    high_pct = None if scale is None else finite(high_abs * scale)
+    points = _points(spec, effect_abs, low_abs, high_abs, MDE_FACTOR * est.se_abs)
     effect = MetricEffect(
         **base,
         verdict=verdict,
@@ -676,9 +694,9 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         effect_pct=None if effect_pct is None else finite(effect_pct),
         ci_low_pct=low_pct,
         ci_high_pct=high_pct,
-        effect_abs=finite(est.effect_abs),
-        ci_low_abs=finite(sig.low),
-        ci_high_abs=finite(sig.high),
+        effect_abs=finite(effect_abs),
+        ci_low_abs=finite(low_abs),
+        ci_high_abs=finite(high_abs),
         mde_pct=None if mde_pct is None else finite(mde_pct),
         baseline=finite(est.baseline),
         checks=checks,

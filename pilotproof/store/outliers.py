@@ -5,7 +5,8 @@ series' robust spread (1.4826 x the median absolute deviation from those local m
 identifier; Pearson 2002, "Outliers in process modeling and identification"). A value is
 flagged when it is a decimal slip (at least SLIP_RATIO times, or at most 1/SLIP_RATIO of, its
 local median, and SLIP_SPREADS spreads from it: the pattern `analytics.outliers` sets aside
-before any model sees it) or a gross outlier (GROSS_SPREADS spreads from it).
+before any model sees it) or a gross outlier (GROSS_SPREADS spreads from it, and far from the
+series as a whole: see `_candidates_sql`).
 """
 
 from __future__ import annotations
@@ -23,15 +24,46 @@ MAX_WARNINGS = 50
 _SERIES = 'pilot_id, metric, "group", unit, segment'
 
 
-def _flagged_sql(relation: str, extra: str = "") -> str:
-    """Rows of `relation` (with the series columns, `date` and `value`, plus `extra` columns)
-    that are decimal slips or gross outliers, with their local median, spread and slip flag."""
+# A series is screened (the rolling medians cost a window pass) only if a value is a candidate
+# on the series' own mean and standard deviation, one cheap pass: PREFILTER_SDS standard
+# deviations from the mean, or PREFILTER_RATIO times (or 1/PREFILTER_RATIO of) it. A gross outlier
+# must also lie this far from the series as a whole; a slip's ratio to its neighbours is far
+# beyond this to the series' mean unless the series itself moves several-fold.
+PREFILTER_SDS = 4.0
+PREFILTER_RATIO = 4.0
+
+
+def _candidates_sql(relation: str, touched: str = "") -> str:
+    """The series of `relation` with a value worth the rolling-median screen, from one grouped
+    pass (its extremes against its mean and standard deviation); `touched` is a further
+    condition on the group (the series a batch wrote to)."""
+    k, r = PREFILTER_SDS, PREFILTER_RATIO
     return f"""
-        WITH local AS (
+        SELECT {_SERIES} FROM {relation}
+        WHERE value IS NOT NULL AND date IS NOT NULL AND isfinite(value)
+        GROUP BY ALL
+        HAVING count(*) >= {2 * WINDOW + 1}{touched} AND (
+            max(value) - avg(value) > {k} * stddev_samp(value)
+            OR avg(value) - min(value) > {k} * stddev_samp(value)
+            OR (avg(value) > 0
+                AND (max(value) >= {r} * avg(value) OR min(value) <= avg(value) / {r}))
+            OR (avg(value) < 0
+                AND (min(value) <= {r} * avg(value) OR max(value) >= avg(value) / {r}))
+        )
+    """
+
+
+def _flagged_sql(relation: str, extra: str = "", touched: str = "") -> str:
+    """Rows of `relation` (with the series columns, `date` and `value`, plus `extra` columns)
+    that are decimal slips or gross outliers, with their local median, spread and slip flag.
+    Only the series `_candidates_sql` picks are screened."""
+    return f"""
+        WITH candidates AS ({_candidates_sql(relation, touched)}),
+        local AS (
             SELECT {_SERIES}, date, value{extra},
                 median(value) OVER (PARTITION BY {_SERIES} ORDER BY date
                     ROWS BETWEEN {WINDOW} PRECEDING AND {WINDOW} FOLLOWING) AS local
-            FROM {relation}
+            FROM {relation} JOIN candidates USING ({_SERIES})
             WHERE value IS NOT NULL AND date IS NOT NULL AND isfinite(value)
         ), spread AS (
             SELECT *, 1.4826 * median(abs(value - local)) OVER (PARTITION BY {_SERIES}) AS spread,
@@ -52,13 +84,9 @@ def _flagged_sql(relation: str, extra: str = "") -> str:
 def has_outliers(cur: duckdb.DuckDBPyConnection, first_upload: int) -> bool:
     """Do the observations written by this batch (upload ids from `first_upload`) hold a value
     worth a warning? Series are read whole (older rows give the neighbours)."""
-    series = (
-        f"(SELECT o.* FROM observations o JOIN (SELECT DISTINCT {_SERIES} FROM observations "
-        f"WHERE upload_id >= $first) USING ({_SERIES}))"
-    )
+    flagged = _flagged_sql("observations", ", upload_id", " AND max(upload_id) >= $first")
     found = cur.execute(
-        f"SELECT count(*) FROM ({_flagged_sql(series, ', upload_id')}) WHERE upload_id >= $first",
-        {"first": first_upload},
+        f"SELECT count(*) FROM ({flagged}) WHERE upload_id >= $first", {"first": first_upload}
     ).fetchone()
     return bool(found and found[0])
 

@@ -30,6 +30,9 @@ _SERIES = 'pilot_id, metric, "group", unit, segment'
 # must also lie this far from the series as a whole; a slip's ratio to its neighbours is far
 # beyond this to the series' mean unless the series itself moves several-fold.
 PREFILTER_SDS = 4.0
+# ... and half its neighbours' level away from them: a series whose noise grows with its level
+# (an activity count from near zero to hundreds) has a spread set by its quiet stretch
+GROSS_SHARE = 0.5
 PREFILTER_RATIO = 4.0
 
 
@@ -77,7 +80,8 @@ def _flagged_sql(relation: str, extra: str = "", touched: str = "") -> str:
             FROM spread
             WHERE n >= {2 * WINDOW + 1} AND spread > 0
         )
-        SELECT * FROM flagged WHERE slip OR abs(value - local) > {GROSS_SPREADS} * spread
+        SELECT * FROM flagged WHERE slip OR (abs(value - local) > {GROSS_SPREADS} * spread
+            AND abs(value - local) > {GROSS_SHARE} * abs(local))
     """
 
 

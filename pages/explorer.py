@@ -33,6 +33,7 @@ with right:
 
 metrics = [e.metric for e in result.metrics]
 first = next((m for m in metrics if m in result.value_metrics), metrics[0])
+first = st.query_params.get("metric") if st.query_params.get("metric") in metrics else first
 metric = st.selectbox("Metric", metrics, index=metrics.index(first), format_func=nice)
 effect = next(e for e in result.metrics if e.metric == metric)
 units = ui.catalog().set_index("metric")["unit"]

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # the store reads these rules at ingest, whose start-up imports no numpy/pandas
+    import numpy as np
+    import pandas as pd
 
 WINDOW = 3  # neighbours on each side
 SLIP_RATIO = 8.0  # a tenfold slip, with room for noise
@@ -29,6 +31,8 @@ def decimal_slips(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For series `values` (m, n) on one date axis: the series with each slip replaced by the
     median of its WINDOW neighbours on each side, and the mask (m, n) of replaced points.
     NaN stays NaN and is never a neighbour."""
+    import numpy as np
+
     n = values.shape[1]
     if n < 2 * WINDOW + 1:
         return values, np.zeros_like(values, dtype=bool)

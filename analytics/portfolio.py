@@ -648,7 +648,7 @@ def _metric_effect(
         *checks,
         enough_data(
             f"{est.n_pre} pre-period and {est.n_post} post-period points ({est.frequency})."
-            + model_sentence(est)
+            + model_sentence(est, spec.points)
         ),
     )
     level = relative_base(est.baseline, est.observed[: est.n_pre])

@@ -68,6 +68,8 @@ def test_a_margin_rising_from_zero_reads_plus_two_points():
         assert f"raised margin {size} (95% interval" in result.summary
         assert "%" not in result.summary.split("(")[0]
         assert points(effect.effect_points) in effect.note
+        fit = next(c for c in effect.checks if c.name == "insufficient_data").explanation
+        assert "points on average" in fit and "%" not in fit  # no percentage of a level at zero
 
 
 def test_a_margin_falling_two_points_is_worse():

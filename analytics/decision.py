@@ -34,6 +34,9 @@ from analytics.results import (
 
 DEFAULT_THRESHOLD_PCT = 10.0
 DEFAULT_TOLERANCE_PCT = 5.0
+# the same defaults for a point-scale metric (a fraction), in percentage points
+DEFAULT_THRESHOLD_POINTS = 1.0
+DEFAULT_TOLERANCE_POINTS = 0.5
 NET_VALUE_METRIC = "cost_per_transaction"
 
 
@@ -47,6 +50,10 @@ def metric_verdict(
     best_pct: float | None = None,
 ) -> tuple[Verdict, tuple[Reason, ...]]:
     """The verdict for one metric from its interval, the naive test and the checks.
+
+    `mde_pct`, `threshold_pct`, `worsening_pct`, `tolerance_pct` and `best_pct` are all in the
+    metric's scale: percent, or percentage points for a point-scale metric (the caller passes
+    the defaults for points when the metric has none).
 
     A significant deterioration within the metric's tolerance (`worsening_pct`, positive when
     worse) that a naive test would call an improvement, with a check naming why, is reported
@@ -77,17 +84,33 @@ def metric_verdict(
     return "no_change", failing
 
 
+def default_threshold(points: bool) -> float:
+    """The scaling threshold a metric without one must clear, in its scale."""
+    return DEFAULT_THRESHOLD_POINTS if points else DEFAULT_THRESHOLD_PCT
+
+
+def default_tolerance(points: bool) -> float:
+    """The deterioration a guardrail without a tolerance may show, in its scale."""
+    return DEFAULT_TOLERANCE_POINTS if points else DEFAULT_TOLERANCE_PCT
+
+
 def guardrail_breached(effect: MetricEffect) -> bool:
-    """A guardrail is breached when it got significantly worse by more than its tolerance."""
-    if effect.verdict != "worse" or effect.improvement_pct is None:
+    """A guardrail is breached when it got significantly worse by more than its tolerance
+    (both in the metric's scale: percent, or percentage points)."""
+    if effect.verdict != "worse" or effect.improvement is None:
         return False
-    tolerance = effect.tolerance_pct if effect.tolerance_pct is not None else DEFAULT_TOLERANCE_PCT
-    return -effect.improvement_pct > tolerance
+    tolerance = effect.tolerance_pct
+    if tolerance is None:
+        tolerance = default_tolerance(effect.points)
+    return -effect.improvement > tolerance
 
 
 def meets_threshold(effect: MetricEffect) -> bool:
-    threshold = effect.threshold_pct if effect.threshold_pct is not None else DEFAULT_THRESHOLD_PCT
-    return effect.improvement_pct is not None and effect.improvement_pct >= threshold
+    """The improvement reaches the scaling threshold (in the metric's scale)."""
+    threshold = effect.threshold_pct
+    if threshold is None:
+        threshold = default_threshold(effect.points)
+    return effect.improvement is not None and effect.improvement >= threshold
 
 
 def pilot_decision(

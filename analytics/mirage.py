@@ -356,10 +356,11 @@ MODEL_WORDS = {
 }
 
 
-def model_sentence(est: Estimate) -> str:
+def model_sentence(est: Estimate, points: bool = False) -> str:
     """How the counterfactual was built, in a partner's words: which model the backtests chose,
-    from which date after a break, and how far off its test forecasts were. Empty for the
-    designs with controls (their own checks say how the controls were used)."""
+    from which date after a break, and how far off its test forecasts were (in percentage
+    points for a point-scale metric, whose level may sit near zero). Empty for the designs with
+    controls (their own checks say how the controls were used)."""
     base = est.model.removesuffix("_recent")
     if base not in MODEL_WORDS:
         return ""
@@ -371,9 +372,10 @@ def model_sentence(est: Estimate) -> str:
         )
     if est.annual_season:
         words += ", with its annual season"
-    if est.backtest_rmse is not None and est.baseline:
-        error = 100 * est.backtest_rmse / abs(est.baseline)
-        words += f"; tested on the pre-period, its forecasts were off by {error:.1f}% on average"
+    if est.backtest_rmse is not None and (est.baseline or points):
+        error = 100 * est.backtest_rmse / (1.0 if points else abs(est.baseline))
+        size = f"{error:.2f} points" if points else f"{error:.1f}%"
+        words += f"; tested on the pre-period, its forecasts were off by {size} on average"
         if est.calibration > 1.05:
             words += ", and the interval is widened to match"
     return words + "."

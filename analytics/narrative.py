@@ -18,6 +18,7 @@ REASON_PHRASES: dict[Reason, str] = {
     "control_moved": "the control group moved as much",
     "mix_shift": "a shift in the mix, not the rates",
     "insufficient_data": "not enough data",
+    "outlier": "a value set aside as a likely typo",
     "below_threshold": "below the scaling threshold",
     "burden_shift": "a guardrail worsened",
     "readiness_gap": "readiness gaps",
@@ -57,8 +58,34 @@ def _signed(value: float) -> str:
     return multiple(value) if is_multiple(value) else f"{value:+.0f}%"
 
 
+def points(value: float) -> str:
+    """A signed change in percentage points: '+2.0 points', '-0.5 points', '+1.0 point'."""
+    return f"{value:+.1f} point{'' if f'{abs(value):.1f}' == '1.0' else 's'}"
+
+
+def points_interval(low: float, high: float) -> str:
+    """'1.6-2.4 points' when both ends have one sign, else '-0.4 to +1.2 points'."""
+    low, high = sorted((low, high))
+    if low * high > 0:
+        a, b = sorted((abs(low), abs(high)))
+        return f"{a:.1f}-{b:.1f} points"
+    return f"{low:+.1f} to {high:+.1f} points"
+
+
 def metric_note(effect: MetricEffect) -> str:
-    """E.g. "cycle time 21% lower than it would have been, 95% interval 17-25%"."""
+    """E.g. "cycle time 21% lower than it would have been, 95% interval 17-25%"; a point-scale
+    metric in points, the relative change after it where one means anything: "margin +2.0
+    points against what it would have been, 95% interval 1.6-2.4 points (+12% relative)"."""
+    low, high = effect.headline_interval
+    if effect.points and effect.effect_points is not None and low is not None:
+        assert high is not None
+        relative = (
+            f" ({_signed(effect.effect_pct)} relative)" if effect.effect_pct is not None else ""
+        )
+        return (
+            f"{label(effect.metric)} {points(effect.effect_points)} against what it would have "
+            f"been, 95% interval {points_interval(low, high)}{relative}"
+        )
     return note_text(effect.metric, effect.effect_pct, effect.ci_low_pct, effect.ci_high_pct)
 
 
@@ -83,6 +110,10 @@ def note_text(metric: str, effect_pct: float | None, low: float | None, high: fl
 
 
 def _interval(effect: MetricEffect) -> str:
+    if effect.points:
+        low, high = effect.headline_interval
+        assert low is not None and high is not None
+        return f"95% interval {points_interval(low, high)}"
     assert effect.ci_low_pct is not None and effect.ci_high_pct is not None
     if is_multiple(effect.ci_low_pct) or is_multiple(effect.ci_high_pct):
         return f"95% interval {_signed(effect.ci_low_pct)} to {_signed(effect.ci_high_pct)}"
@@ -118,20 +149,22 @@ def pilot_summary(
     """An action title such as "Support assistant cut cycle time 21% (95% interval 17-25%);
     ready to scale"."""
     tail = _tail(decision, reasons, missing)
-    if lead is None or lead.effect_pct is None or lead.ci_low_pct is None:
+    change = lead.headline if lead is not None else None
+    if lead is None or change is None or lead.headline_interval[0] is None:
         return f"{name}: {tail}"
     metric = label(lead.metric)
+    size = points(change)[1:] if lead.points else _pct(change)  # unsigned: "2.0 points"
     if lead.verdict == "real":
-        verb = "cut" if lead.effect_pct < 0 else "raised"
-        return f"{name} {verb} {metric} {_pct(lead.effect_pct)} ({_interval(lead)}); {tail}"
+        verb = "cut" if change < 0 else "raised"
+        return f"{name} {verb} {metric} {size} ({_interval(lead)}); {tail}"
     if lead.verdict == "mirage":
         # the apparent move is the one a naive before/after reading takes for an improvement
         move = "fall" if lead.direction == "lower_is_better" else "rise"
         why = ", ".join(REASON_PHRASES[r] for r in lead.reasons if r in REASON_PHRASES)
         return f"{name}: the apparent {move} in {metric} is a value mirage ({why}); {tail}"
     if lead.verdict == "worse":
-        verb = "raised" if lead.effect_pct > 0 else "cut"
-        return f"{name} {verb} {metric} {_pct(lead.effect_pct)}, the wrong way; {tail}"
+        verb = "raised" if change > 0 else "cut"
+        return f"{name} {verb} {metric} {size}, the wrong way; {tail}"
     if lead.verdict == "no_change":
         return f"{name} left {metric} unchanged ({_interval(lead)}); {tail}"
     return f"{name}: {metric} effect unclear ({_interval(lead)}); {tail}"

@@ -11,18 +11,28 @@ that a real surge is never touched. Such a point is set to its neighbours' media
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # the store reads these rules at ingest, whose start-up imports no numpy/pandas
+    import numpy as np
+    import pandas as pd
 
 WINDOW = 3  # neighbours on each side
 SLIP_RATIO = 8.0  # a tenfold slip, with room for noise
 SLIP_SPREADS = 6.0  # robust standard deviations (1.4826 MAD) from the neighbours' median
+# a value this many robust standard deviations from its neighbours' median is a gross outlier
+# worth a warning at ingest even without the slip ratio (Hampel's identifier uses 3 to clean a
+# series; a warning a person reads must be rarer: under Gaussian noise 10 is never reached)
+GROSS_SPREADS = 10.0
 
 
 def decimal_slips(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For series `values` (m, n) on one date axis: the series with each slip replaced by the
     median of its WINDOW neighbours on each side, and the mask (m, n) of replaced points.
     NaN stays NaN and is never a neighbour."""
+    import numpy as np
+
     n = values.shape[1]
     if n < 2 * WINDOW + 1:
         return values, np.zeros_like(values, dtype=bool)
@@ -43,3 +53,28 @@ def decimal_slips(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         & (np.sign(values) == np.sign(local))
     )
     return np.where(slipped, local, values), slipped
+
+
+def outlier_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:
+    """The decimal slips set aside (date, value typed, neighbours' median used), named for the
+    reader, the first three: "One value, 4032 on 2025-05-12, is 100x its neighbours; it was
+    left out (set to their median, 40.3). Check the source." Empty without slips."""
+    if not slips:
+        return ""
+
+    def named(day: pd.Timestamp, value: float, used: float) -> str:
+        ratio = max(abs(value / used), abs(used / value)) if value and used else float("inf")
+        return f"{value:.4g} on {day:%Y-%m-%d}, is {ratio:.3g}x its neighbours"
+
+    if len(slips) == 1:
+        day, value, used = slips[0]
+        return (
+            f"One value, {named(day, value, used)}; it was left out (set to their median, "
+            f"{used:.4g}). Check the source."
+        )
+    listed = "; ".join(named(*slip) for slip in slips[:3])
+    more = f"; and {len(slips) - 3} more" if len(slips) > 3 else ""
+    return (
+        f"{len(slips)} values look like typos ({listed}{more}); they were left out (each set to "
+        "its neighbours' median). Check the source."
+    )

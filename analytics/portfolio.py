@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.counts import COUNT_UNITS, RatioEffect, count_effect, on_ratio_scale
 from analytics.decision import (
+    default_threshold,
+    default_tolerance,
     metric_verdict,
     net_value,
     pilot_decision,
@@ -35,16 +38,20 @@ from analytics.mirage import (
     run_checks,
 )
 from analytics.mix import Kitagawa, MixSeries, decompose, mix_series
-from analytics.narrative import note_text, pilot_summary
-from analytics.outliers import decimal_slips
+from analytics.narrative import metric_note, note_text, pilot_summary
+from analytics.outliers import decimal_slips, outlier_sentence
 from analytics.results import (
+    POINTS_PER_UNIT,
     READINESS_FIELDS,
+    SCALES,
     ChartSeries,
+    CheckResult,
     Direction,
     Frequency,
     MetricEffect,
     MetricKind,
     PilotResult,
+    Scale,
 )
 from analytics.series import (
     Alignment,
@@ -66,8 +73,12 @@ CONTROL_COVERAGE = 0.5
 # rule does not depend on the unit)
 ZERO_SHARE = 1e-12
 OUTLIER_SPREADS = 1e9  # see _extremes
-# the counterfactual mean over the post window must keep this share of the pre-period's level
+# a relative change is read against the counterfactual mean over the post window while that keeps
+# this share of the pre-period's level (on its side of zero), else against the pre-period level
 COUNTERFACTUAL_SHARE = 0.2
+# a pre-period whose values take both signs and whose level lies within this many standard
+# deviations of zero (a margin at 0.000 +- 0.003) has no level a percentage could be read against
+NEAR_ZERO_SDS = 1.0
 NO_GO_LIVE = "The pilot has no go-live date."
 BATCH = 128  # series fitted together (sorted by go-live; every series has its own bandwidth)
 
@@ -76,12 +87,18 @@ BATCH = 128  # series fitted together (sorted by go-live; every series has its o
 class MetricSpec:
     direction: Direction
     kind: MetricKind
-    threshold_pct: float | None
+    threshold_pct: float | None  # in the metric's scale: percent, or percentage points
     tolerance_pct: float | None
+    scale: Scale = "relative"
+    count_unit: bool = False  # the catalog's unit is a count (analytics.counts)
 
     @property
     def sign(self) -> float:
         return 1.0 if self.direction == "higher_is_better" else -1.0
+
+    @property
+    def points(self) -> bool:
+        return self.scale == "points"
 
 
 @dataclass(frozen=True)
@@ -158,8 +175,14 @@ def _catalog(catalog: pd.DataFrame) -> dict[str, MetricSpec]:
             else "lower_is_better"
         )
         kind = row.kind if row.kind in ("value", "guardrail", "activity") else "value"
+        scale = getattr(row, "scale", "relative")  # a catalog from before scales: relative
         specs[str(row.metric)] = MetricSpec(
-            direction, kind, _num(row.threshold_pct), _num(row.tolerance_pct)
+            direction,
+            kind,
+            _num(row.threshold_pct),
+            _num(row.tolerance_pct),
+            scale if scale in SCALES else "relative",
+            str(getattr(row, "unit", "") or "").strip().lower() in COUNT_UNITS,
         )
     return specs
 
@@ -235,6 +258,8 @@ def _spec(specs: dict[str, MetricSpec], overrides: dict, pilot_id: str, metric: 
         base.kind,
         threshold if threshold is not None else base.threshold_pct,
         tolerance if tolerance is not None else base.tolerance_pct,
+        base.scale,
+        base.count_unit,
     )
 
 
@@ -275,7 +300,8 @@ def _jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[S
         values, slipped = decimal_slips(np.stack([drafts[i].aligned.y for i in members]))
         go_lives = [drafts[i].go_live for i in members]
         units = [_n_controls(drafts[i].aligned.controls) for i in members]
-        problems, scales = _screen(day_ns, freq, go_lives, values, units)
+        points = np.array([drafts[i].spec.points for i in members])
+        problems, scales = _screen(day_ns, freq, go_lives, values, units, points)
         for row, (i, problem, scale) in enumerate(zip(members, problems, scales, strict=True)):
             d = drafts[i]
             original = d.aligned.y
@@ -321,13 +347,17 @@ def _screen(
     go_lives: Sequence,
     values: np.ndarray,
     n_controls: Sequence[int],
+    points: np.ndarray | None = None,
 ) -> tuple[list[str | None], np.ndarray]:
     """Why each series (a row of `values`, all on the sorted dates `day_ns`, with
     `n_controls` control units each) cannot be estimated, or None; and the power of two near
     its pre-period's magnitude (fits run on the series divided by it: sums of values near 1e308
     overflow). In order: no go-live, fewer than two dates, fewer pre- or post-period points than
-    the design needs (`did.minimum_points`), a constant series, a pre-period averaging zero, a
-    value beyond double precision's reach (`_extremes`)."""
+    the design needs (`did.minimum_points`), a constant series, a pre-period averaging zero
+    (unless the series is read in percentage points, `points`), a value beyond double
+    precision's reach (`_extremes`)."""
+    if points is None:
+        points = np.zeros(len(values), dtype=bool)
     m, n = values.shape
     problems: list[str | None] = [None] * m
     scales = np.ones(m)
@@ -359,7 +389,7 @@ def _screen(
             )
         elif constant[j]:
             problems[j] = "The series is constant: there is no variation to analyse."
-        elif abs(mean[j]) < ZERO_SHARE:
+        elif abs(mean[j]) < ZERO_SHARE and not points[j]:
             problems[j] = "The pre-period averages zero, so a relative change is undefined."
         elif spread[j] > 0 and distance[j] > OUTLIER_SPREADS * spread[j]:
             problems[j] = (
@@ -433,7 +463,12 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
         if est is not None and job.sparse_control is not None:
             est = _sparse_control(est, job.sparse_control)
         problem = job.problem if est is None else _unusable(est, job.scale)
-        effects.append(_metric_effect(job, None if problem else est, problem))
+        ratio = None
+        if est is not None and problem is None and on_ratio_scale(job.y, job.spec.count_unit, est):
+            found = count_effect(est)  # a count: a ratio, its interval on the log scale
+            if found is not None:
+                est, ratio = found
+        effects.append(_metric_effect(job, None if problem else est, problem, ratio))
     return effects
 
 
@@ -460,22 +495,45 @@ def _sparse_control(est: Estimate, control: np.ndarray) -> Estimate:
 
 
 def _unusable(est: Estimate, scale: float) -> str | None:
-    """Why an estimate cannot carry a relative effect, or None. The effect is a percentage of
-    the counterfactual over the post window, so that must stay on the pre-period's side of zero
-    and keep a fair share (COUNTERFACTUAL_SHARE) of its level: a trend extrapolated to near
-    zero turns noise into effects of hundreds of percent."""
-    if not np.isfinite(est.se_abs):
+    """Why an estimate cannot be used, or None. Where the counterfactual lands (near zero, across
+    it) is no reason: the verdict reads the interval in the metric's unit, and a percentage is
+    read against the pre-period level when the projection loses it (`relative_base`)."""
+    if not np.isfinite(est.se_abs) or not np.isfinite(est.effect_abs):
         return "The estimate's uncertainty cannot be computed in double precision."
-    level = float(est.observed[: est.n_pre].mean()) if est.n_pre else 0.0
-    if abs(est.baseline) < ZERO_SHARE * scale:
-        return "The counterfactual is zero, so a relative change is undefined."
-    if est.baseline * level <= 0 or abs(est.baseline) < COUNTERFACTUAL_SHARE * abs(level):
-        return (
-            f"Without the pilot the metric would have moved from a pre-period level of "
-            f"{level:.3g} to {est.baseline:.3g}: a relative change against a level near or "
-            "across zero is not meaningful."
-        )
     return None
+
+
+def relative_meaningful(pre: np.ndarray) -> bool:
+    """Does a percentage of this pre-period's level mean anything? Not when the level is zero
+    (below ZERO_SHARE of the largest value), nor when the values take both signs and the level
+    lies within NEAR_ZERO_SDS standard deviations of zero: a margin at 0.000 +- 0.003 has no
+    level, and "+1227%" of it is noise in the denominator. A one-signed series (a count, a
+    duration) has a level however small."""
+    pre = np.asarray(pre, dtype=float)
+    pre = pre[np.isfinite(pre)]
+    if len(pre) == 0:
+        return False
+    level = float(pre.mean())
+    if abs(level) <= ZERO_SHARE * float(np.abs(pre).max()):
+        return False
+    if pre.min() >= 0 or pre.max() <= 0:
+        return True
+    spread = float(pre.std(ddof=1)) if len(pre) > 1 else 0.0
+    return abs(level) > NEAR_ZERO_SDS * spread
+
+
+def relative_base(baseline: float, pre: np.ndarray) -> float | None:
+    """The level (positive, metric unit) a relative change is read against: the counterfactual
+    mean over the post window while it keeps COUNTERFACTUAL_SHARE of the pre-period's level on
+    its side of zero, else the pre-period level itself (a trend projected to near zero must not
+    turn noise into hundreds of percent); None when no percentage means anything
+    (`relative_meaningful`)."""
+    if not relative_meaningful(pre):
+        return None
+    level = float(np.nanmean(pre))
+    if baseline * level > 0 and abs(baseline) >= COUNTERFACTUAL_SHARE * abs(level):
+        return abs(baseline)
+    return abs(level)
 
 
 def _mix_parts(job: SeriesJob) -> tuple[Kitagawa | None, Estimate | None]:
@@ -546,7 +604,12 @@ def _mde_without_model(job: SeriesJob) -> tuple[float | None, str]:
     )
 
 
-def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) -> MetricEffect:
+def _metric_effect(
+    job: SeriesJob, est: Estimate | None, problem: str | None, ratio: RatioEffect | None = None
+) -> MetricEffect:
+    """One metric's effect, checks and verdict from its estimate (None: `problem` says why
+    there is none). A count's `ratio` gives its percentages on the log scale: never below
+    -100%."""
     spec = job.spec
     base = dict(
         pilot_id=job.pilot_id,
@@ -556,6 +619,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         frequency=job.freq,
         threshold_pct=spec.threshold_pct,
         tolerance_pct=spec.tolerance_pct,
+        scale=spec.scale,
     )
     if est is None:
         reason = problem or "No estimate."
@@ -585,7 +649,7 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
             chart=_chart(job, est),
             note=note_text(job.metric, None, None, None),
         )
-        return effect
+        return _with_outliers(effect, job)
     split, standardised = _mix_parts(job)
     sig, checks = run_checks(est, spec.sign, split, standardised, job.control_note)
     checks = (
@@ -593,29 +657,42 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         enough_data(
             f"{est.n_pre} pre-period and {est.n_post} post-period points ({est.frequency})."
             + _minimum_sentence(job)
-            + model_sentence(est)
-            + slip_sentence(job.slips)
+            + model_sentence(est, spec.points)
         ),
     )
-    scale = 100.0 / abs(est.baseline)
-    mde_pct = MDE_FACTOR * est.se_abs * scale
-    effect_pct = est.effect_abs * scale
+    level = relative_base(est.baseline, est.observed[: est.n_pre])
+    scale = None if level is None else 100.0 / level  # metric unit -> percent
+    # the verdict's sizes in the metric's scale: percentage points, or percent
+    headline = POINTS_PER_UNIT if spec.points else scale
+
+    def sized(value: float) -> float | None:
+        return None if headline is None else value * headline
+
+    effect_abs, low_abs, high_abs = est.effect_abs, sig.low, sig.high
+    if ratio is not None:  # a count: the ratio's interval, asymmetric on the log scale
+        z = critical_t(est.df)
+        effect_abs, low_abs, high_abs = (ratio.in_units(k) for k in (0.0, -z, z))
+    best = max(spec.sign * low_abs, spec.sign * high_abs)
     verdict, reasons = metric_verdict(
         sig,
         checks,
-        mde_pct,
-        spec.threshold_pct,
-        -spec.sign * effect_pct,
-        spec.tolerance_pct,
-        best_pct=max(spec.sign * sig.low, spec.sign * sig.high) * scale,
+        sized(MDE_FACTOR * est.se_abs),
+        spec.threshold_pct if spec.threshold_pct is not None else default_threshold(spec.points),
+        sized(-spec.sign * effect_abs),
+        spec.tolerance_pct if spec.tolerance_pct is not None else default_tolerance(spec.points),
+        best_pct=sized(best),
     )
+    effect_pct = None if scale is None else effect_abs * scale
+    mde_pct = None if scale is None else MDE_FACTOR * est.se_abs * scale
     rate_pct = mix_pct = None
     if split is not None and job.mix is not None:
         pre_level = float(job.y[~est.post].mean()) if (~est.post).any() else 0.0
         if abs(pre_level) > ZERO_SHARE * job.scale:
             rate_pct = 100.0 * split.rate / abs(pre_level)
             mix_pct = 100.0 * split.composition / abs(pre_level)
-    low_pct, high_pct = finite(sig.low * scale), finite(sig.high * scale)
+    low_pct = None if scale is None else finite(low_abs * scale)
+    high_pct = None if scale is None else finite(high_abs * scale)
+    points = _points(spec, effect_abs, low_abs, high_abs, MDE_FACTOR * est.se_abs)
     effect = MetricEffect(
         **base,
         verdict=verdict,
@@ -623,32 +700,34 @@ def _metric_effect(job: SeriesJob, est: Estimate | None, problem: str | None) ->
         method=est.method,
         n_pre=est.n_pre,
         n_post=est.n_post,
-        effect_pct=finite(effect_pct),
+        effect_pct=None if effect_pct is None else finite(effect_pct),
         ci_low_pct=low_pct,
         ci_high_pct=high_pct,
-        effect_abs=finite(est.effect_abs),
-        ci_low_abs=finite(sig.low),
-        ci_high_abs=finite(sig.high),
-        mde_pct=finite(mde_pct),
+        effect_abs=finite(effect_abs),
+        ci_low_abs=finite(low_abs),
+        ci_high_abs=finite(high_abs),
+        mde_pct=None if mde_pct is None else finite(mde_pct),
         baseline=finite(est.baseline),
         checks=checks,
         rate_effect_pct=finite(rate_pct),
         mix_effect_pct=finite(mix_pct),
         chart=_chart(job, est),
-        note=note_text(job.metric, finite(effect_pct), low_pct, high_pct),
         model=est.model or est.method,
         break_date=est.regime_start,
-        backtest_error_pct=None if est.backtest_rmse is None else finite(est.backtest_rmse * scale),
+        backtest_error_pct=None
+        if est.backtest_rmse is None or scale is None
+        else finite(est.backtest_rmse * scale),
         placebo_units=est.placebo_units,
         placebo_rank=est.placebo_rank,
         permutation_p=est.permutation_p,
         rmspe_ratio=None if est.rmspe_ratio is None else finite(est.rmspe_ratio),
         single_control=None if est.single_control is None else est.single_control[0],
         effect_pct_without_single_control=None
-        if est.single_control is None
+        if est.single_control is None or scale is None
         else finite(est.single_control[1] * scale),
+        **points,
     )
-    return effect
+    return _with_outliers(replace(effect, note=metric_note(effect)), job)
 
 
 def _minimum_sentence(job: SeriesJob) -> str:
@@ -668,20 +747,29 @@ def _minimum_sentence(job: SeriesJob) -> str:
     )
 
 
-def slip_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:
-    """The decimal slips set aside, named for the reader (the first three)."""
-    if not slips:
-        return ""
-    named = "; ".join(
-        f"{value:.4g} on {day:%Y-%m-%d} is {max(value / used, used / value):.3g}x its neighbours"
-        for day, value, used in slips[:3]
-    )
-    more = f" and {len(slips) - 3} more" if len(slips) > 3 else ""
-    count = "One value" if len(slips) == 1 else f"{len(slips)} values"
-    return (
-        f" {count} looked like a typo ({named}{more}) and was replaced by its neighbours' median;"
-        " check the source."
-    )
+def _with_outliers(effect: MetricEffect, job: SeriesJob) -> MetricEffect:
+    """The effect with the decimal slips its series had set aside named: reason `outlier` and a
+    check whose sentence names each value. Added after the verdict: a value left out never
+    decides it."""
+    if not job.slips:
+        return effect
+    check = CheckResult("outlier", False, True, outlier_sentence(job.slips))
+    return replace(effect, reasons=(*effect.reasons, "outlier"), checks=(*effect.checks, check))
+
+
+def _points(
+    spec: MetricSpec, effect: float, low: float, high: float, mde: float
+) -> dict[str, float | None]:
+    """The effect, its interval and the minimum detectable effect in percentage points (metric
+    unit x 100) for a point-scale metric; nothing for a relative one."""
+    if not spec.points:
+        return {}
+    return {
+        "effect_points": finite(effect * POINTS_PER_UNIT),
+        "ci_low_points": finite(low * POINTS_PER_UNIT),
+        "ci_high_points": finite(high * POINTS_PER_UNIT),
+        "mde_points": finite(mde * POINTS_PER_UNIT),
+    }
 
 
 def _chart(job: SeriesJob, est: Estimate | None) -> ChartSeries:
@@ -759,7 +847,7 @@ def _pilot_result(
 def _lead(value: Sequence[MetricEffect]) -> MetricEffect | None:
     """The value metric the action title speaks about: the largest real improvement, else the
     first value metric."""
-    real = [e for e in value if e.verdict == "real" and e.improvement_pct is not None]
+    real = [e for e in value if e.verdict == "real" and e.improvement is not None]
     if real:
-        return max(real, key=lambda e: e.improvement_pct or 0.0)
+        return max(real, key=lambda e: e.improvement or 0.0)
     return value[0] if value else None

@@ -17,6 +17,10 @@ Direction = Literal["lower_is_better", "higher_is_better"]
 MetricKind = Literal["value", "guardrail", "activity"]
 Group = Literal["treatment", "control"]
 Frequency = Literal["D", "W", "M", "Q", "Y"]  # daily, weekly, monthly, quarterly, yearly
+# How a metric's headline effect is read: a relative change in percent ("cycle time -21%"), or,
+# for a fraction (margin, a rate, utilisation), a change in percentage points ("margin +2.0
+# points"): a percentage of a level near zero means nothing. Its thresholds use the same scale.
+Scale = Literal["relative", "points"]
 
 Verdict = Literal["real", "mirage", "inconclusive", "worse", "no_change"]
 Decision = Literal["scale", "fix", "extend", "stop"]
@@ -33,6 +37,7 @@ Reason = Literal[
     "control_moved",
     "mix_shift",
     "insufficient_data",
+    "outlier",  # a value that looked like a typo was set aside (never decides the verdict)
     # per pilot
     "below_threshold",
     "burden_shift",
@@ -56,6 +61,8 @@ READINESS_FIELDS: tuple[str, ...] = (
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
 REASONS: tuple[Reason, ...] = get_args(Reason)
+SCALES: tuple[Scale, ...] = get_args(Scale)
+POINTS_PER_UNIT = 100.0  # a fraction of 0.02 is 2 percentage points
 
 
 @dataclass(frozen=True)
@@ -111,9 +118,15 @@ class MetricEffect:
     """The counterfactual effect of one pilot on one metric, and its verdict.
 
     Percentages are signed as the metric moved (a 21% fall in cycle time is -21.0).
-    `effect_abs` is in the metric's own unit. The interval is 95% and respects
-    autocorrelation. `chart` holds what a chart needs, one entry per period of the pilot's
-    treatment series; `series` is the same as a DataFrame, built on first use.
+    `effect_abs` is in the metric's own unit. A point-scale metric (`scale == "points"`, a
+    fraction) also carries the effect in percentage points (`effect_points`: 0.02 is +2.0);
+    its thresholds and `mde_points` are in points, and its `effect_pct` is the secondary
+    relative change, None when the pre-period level is too near zero for a percentage to mean
+    anything. `threshold_pct` and `tolerance_pct` are in the metric's scale (percent, or
+    points for a point-scale metric): read them with `headline` and `improvement`. The
+    interval is 95% and respects autocorrelation. `chart` holds what a chart needs, one entry
+    per period of the pilot's treatment series; `series` is the same as a DataFrame, built on
+    first use.
     """
 
     pilot_id: str
@@ -157,6 +170,11 @@ class MetricEffect:
     rmspe_ratio: float | None = None
     single_control: str | None = None
     effect_pct_without_single_control: float | None = None
+    scale: Scale = "relative"
+    effect_points: float | None = None
+    ci_low_points: float | None = None
+    ci_high_points: float | None = None
+    mde_points: float | None = None
     chart: ChartSeries | None = field(default=None, compare=False, repr=False)
 
     @cached_property
@@ -172,6 +190,36 @@ class MetricEffect:
         if self.effect_pct is None:
             return None
         return -self.effect_pct if self.direction == "lower_is_better" else self.effect_pct
+
+    @property
+    def points(self) -> bool:
+        return self.scale == "points"
+
+    @property
+    def headline(self) -> float | None:
+        """The effect in the metric's scale: percentage points, or percent."""
+        return self.effect_points if self.points else self.effect_pct
+
+    @property
+    def headline_interval(self) -> tuple[float | None, float | None]:
+        """The 95% interval in the metric's scale (low, high as the metric moved)."""
+        if self.points:
+            return self.ci_low_points, self.ci_high_points
+        return self.ci_low_pct, self.ci_high_pct
+
+    @property
+    def headline_mde(self) -> float | None:
+        """The minimum detectable effect in the metric's scale."""
+        return self.mde_points if self.points else self.mde_pct
+
+    @property
+    def improvement(self) -> float | None:
+        """`headline` with the sign flipped so that positive is always better: what the
+        thresholds (in the same scale) are compared with."""
+        value = self.headline
+        if value is None:
+            return None
+        return -value if self.direction == "lower_is_better" else value
 
 
 @dataclass(frozen=True)

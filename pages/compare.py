@@ -49,8 +49,9 @@ st.dataframe(
         "rank": st.column_config.TextColumn("", width="small"),
         "effect": st.column_config.TextColumn("effect"),
         "interval": st.column_config.TextColumn("95% interval"),
-        "improvement_pct": st.column_config.NumberColumn("improvement %", format="%.1f"),
-        "threshold_pct": st.column_config.NumberColumn("threshold %", format="%.1f"),
+        # in each metric's scale: percent, or percentage points for a fraction (margin, rates)
+        "improvement_pct": st.column_config.NumberColumn("improvement", format="%.1f"),
+        "threshold_pct": st.column_config.NumberColumn("threshold", format="%.1f"),
         "annual_net_value": st.column_config.NumberColumn("annual net value", format="compact"),
     },
 )

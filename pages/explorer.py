@@ -5,7 +5,13 @@ from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import series_chart, value_bridge
 from pilotproof.views import effect_sentence, md, nice, pilot_title
-from pilotproof.words import CHECK_LABELS, GUARDRAIL_WORSENED, guardrail_status, plain_words
+from pilotproof.words import (
+    CHECK_LABELS,
+    GUARDRAIL_WORSENED,
+    bar_words,
+    guardrail_status,
+    plain_words,
+)
 
 st.title("Pilot explorer")
 pilots = ui.pilots()
@@ -27,6 +33,7 @@ with right:
 
 metrics = [e.metric for e in result.metrics]
 first = next((m for m in metrics if m in result.value_metrics), metrics[0])
+first = st.query_params.get("metric") if st.query_params.get("metric") in metrics else first
 metric = st.selectbox("Metric", metrics, index=metrics.index(first), format_func=nice)
 effect = next(e for e in result.metrics if e.metric == metric)
 units = ui.catalog().set_index("metric")["unit"]
@@ -45,13 +52,16 @@ if effect.kind == "guardrail":
     st.subheader("Guardrail")
     status = guardrail_status(effect.verdict)
     icon = ":material/cancel:" if status == GUARDRAIL_WORSENED else ":material/check_circle:"
-    bar = f" (may worsen by up to {effect.tolerance_pct:g}%)" if effect.tolerance_pct else ""
+    bar = bar_words("guardrail", None, effect.tolerance_pct, effect.points)
+    bar = f" ({bar})" if effect.tolerance_pct else ""
     name = nice(metric)
     st.markdown(f"{icon} **{md(name[:1].upper() + name[1:])} {status}{md(bar)}.**")
 else:
     st.subheader("Mirage checks")
 for check in () if effect.kind == "guardrail" else effect.checks:
-    if not check.applicable:
+    if check.name == "outlier":  # a value set aside as a likely typo: named, never a verdict
+        icon, word = ":material/warning:", "set aside"
+    elif not check.applicable:
         icon, word = ":material/remove:", "not applicable"
     elif check.passed:
         icon, word = ":material/check_circle:", "pass"

@@ -11,23 +11,22 @@ store = ui.store()
 st.subheader("Scaling thresholds and guardrail tolerances")
 st.caption(
     "Threshold: the improvement a value metric must show before a pilot scales. Tolerance: how "
-    "much a guardrail metric may worsen. Both in percent."
+    "much a guardrail metric may worsen. Both in the metric's scale: percent for most metrics, "
+    "percentage points for fractions such as margin and rates (margin 1 = one point: 20.0% to "
+    "21.0%)."
 )
 catalog = ui.catalog()
 edited = st.data_editor(
-    catalog[["metric", "kind", "direction", "unit", "threshold_pct", "tolerance_pct"]],
+    catalog[["metric", "kind", "direction", "unit", "scale", "threshold_pct", "tolerance_pct"]],
     key="catalog_editor",
     hide_index=True,
     height="content",
     width="stretch",
-    disabled=["metric", "kind", "direction", "unit"],
+    disabled=["metric", "kind", "direction", "unit", "scale"],
     column_config={
-        "threshold_pct": st.column_config.NumberColumn(
-            "threshold %", min_value=0.0, max_value=100.0
-        ),
-        "tolerance_pct": st.column_config.NumberColumn(
-            "tolerance %", min_value=0.0, max_value=100.0
-        ),
+        "scale": st.column_config.TextColumn("scale"),
+        "threshold_pct": st.column_config.NumberColumn("threshold", min_value=0.0, max_value=100.0),
+        "tolerance_pct": st.column_config.NumberColumn("tolerance", min_value=0.0, max_value=100.0),
     },
 )
 changed = changed_thresholds(catalog, edited)
@@ -48,8 +47,8 @@ with st.form("override", border=True):
     pilot, metric, threshold, tolerance = st.columns(4)
     pilot_id = pilot.selectbox("Pilot", list(labels), format_func=labels.get)
     name = metric.selectbox("Metric", list(catalog["metric"]), format_func=nice)
-    threshold_pct = threshold.number_input("Threshold %", 0.0, 100.0, 10.0, step=1.0)
-    tolerance_pct = tolerance.number_input("Tolerance %", 0.0, 100.0, 5.0, step=1.0)
+    threshold_pct = threshold.number_input("Threshold (% or points)", 0.0, 100.0, 10.0, step=1.0)
+    tolerance_pct = tolerance.number_input("Tolerance (% or points)", 0.0, 100.0, 5.0, step=1.0)
     if st.form_submit_button("Save override", disabled=not labels):
         store.set_threshold(name, threshold_pct, tolerance_pct, pilot_id=pilot_id)
         st.rerun()
@@ -61,8 +60,13 @@ with st.form("add_metric", clear_on_submit=True):
     unit = right.text_input("Unit", max_chars=20)
     direction = left.radio("Better is", ["lower_is_better", "higher_is_better"], format_func=nice)
     kind = right.radio("Kind", ["value", "guardrail", "activity"])
-    threshold_pct = left.number_input("Threshold %", 0.0, 100.0, 10.0, key="new_threshold")
-    tolerance_pct = right.number_input("Tolerance %", 0.0, 100.0, 5.0, key="new_tolerance")
+    scale = left.radio(
+        "Effect read as",
+        ["relative", "points"],
+        format_func={"relative": "percent change", "points": "percentage points (a fraction)"}.get,
+    )
+    threshold_pct = left.number_input("Threshold", 0.0, 100.0, 10.0, key="new_threshold")
+    tolerance_pct = right.number_input("Tolerance", 0.0, 100.0, 5.0, key="new_tolerance")
     if st.form_submit_button("Add metric"):
         metric_name = normalise_metric(metric_name)  # "Handle Time" is handle_time everywhere
         if not valid_metric_name(metric_name):
@@ -72,7 +76,7 @@ with st.form("add_metric", clear_on_submit=True):
         else:
             try:
                 store.add_metric(
-                    metric_name, direction, unit.strip(), kind, threshold_pct, tolerance_pct
+                    metric_name, direction, unit.strip(), kind, threshold_pct, tolerance_pct, scale
                 )
             except StoreError as error:
                 st.error(md(error))

@@ -50,8 +50,9 @@ def _metric_json(effect: MetricEffect) -> dict[str, Any]:
         "ci_high_abs": _num(effect.ci_high_abs),
         "mde_pct": _num(effect.mde_pct),
         "baseline": _num(effect.baseline),
-        "threshold_pct": _num(effect.threshold_pct),
-        "tolerance_pct": _num(effect.tolerance_pct),
+        # thresholds are in the metric's scale: percent, or percentage points (`scale`)
+        "threshold_pct": None if effect.points else _num(effect.threshold_pct),
+        "tolerance_pct": None if effect.points else _num(effect.tolerance_pct),
         "rate_effect_pct": _num(effect.rate_effect_pct),
         "mix_effect_pct": _num(effect.mix_effect_pct),
         "note": effect.note,
@@ -64,6 +65,15 @@ def _metric_json(effect: MetricEffect) -> dict[str, Any]:
         "rmspe_ratio": _num(effect.rmspe_ratio),
         "single_control": effect.single_control,
         "effect_pct_without_single_control": _num(effect.effect_pct_without_single_control),
+        # issue 11: a fraction's effect in percentage points; `effect_pct` is then the relative
+        # change, null when the pre-period level is too near zero for a percentage to mean much
+        "scale": effect.scale,
+        "effect_points": _num(effect.effect_points),
+        "ci_low_points": _num(effect.ci_low_points),
+        "ci_high_points": _num(effect.ci_high_points),
+        "mde_points": _num(effect.mde_points),
+        "threshold_points": _num(effect.threshold_pct) if effect.points else None,
+        "tolerance_points": _num(effect.tolerance_pct) if effect.points else None,
         "checks": [
             {
                 "name": c.name,
@@ -125,13 +135,15 @@ def to_table(results: Sequence[PilotResult]) -> str:
             lines.append(f"  {result.summary}")
         if not result.metrics:
             lines.append("  (no treatment data)")
-        header = f"  {'metric':<24} {'verdict':<13} {'effect %':>9} {'95% interval':>17}  reasons"
+        header = f"  {'metric':<24} {'verdict':<13} {'effect':>10} {'95% interval':>17}  reasons"
         if result.metrics:
             lines.append(header)
         for m in result.metrics:
-            interval = f"{_fmt(m.ci_low_pct)} to {_fmt(m.ci_high_pct)}"
+            low, high = m.headline_interval
+            unit = " pt" if m.points else " %"  # percentage points for a fraction, else percent
+            interval = f"{_fmt(low)} to {_fmt(high)}{unit}"
             lines.append(
-                f"  {m.metric:<24} {m.verdict:<13} {_fmt(m.effect_pct):>9} {interval:>17}  "
+                f"  {m.metric:<24} {m.verdict:<13} {_fmt(m.headline) + unit:>10} {interval:>17}  "
                 f"{', '.join(m.reasons) or '-'}"
             )
         lines.append("")

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.results import Decision, MetricEffect, PilotResult, Verdict
+from analytics.results import POINTS_PER_UNIT, Decision, MetricEffect, PilotResult, Verdict
 from pilotproof.plaintext import NAME_LIMIT, shown
-from pilotproof.words import metric_name, verdict_label
+from pilotproof.words import metric_name, threshold_words, verdict_label
 
 VERDICT_COLORS: dict[Verdict, str] = {
     "real": "#009E73",
@@ -135,7 +135,7 @@ def series_chart(
                 y=threshold.to_numpy(),
                 mode="lines",
                 line={"color": THRESHOLD_COLOR, "dash": "dashdot", "width": 2.5},
-                name=f"Scaling threshold ({effect.threshold_pct:g}% better)",
+                name=threshold_words(effect.threshold_pct or 0.0, effect.points),
             )
         )
     if go_live_ts is not None:
@@ -351,6 +351,8 @@ def _threshold_line(
     post = counterfactual[counterfactual.index >= go_live].dropna()
     if post.empty:
         return None
+    if effect.points:  # percentage points of a fraction: 1 point is 0.01 on the metric
+        return post + sign * effect.threshold_pct / POINTS_PER_UNIT
     return post * (1.0 + sign * effect.threshold_pct / 100.0)
 
 
@@ -361,24 +363,27 @@ def _forest_rows(
     for result in results:
         for effect in result.metrics:
             wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
-            if not wanted or effect.effect_pct is None:
+            change = effect.headline  # in the metric's scale: percent, or points
+            if not wanted or change is None:
                 continue
-            low, high = effect.ci_low_pct, effect.ci_high_pct
+            low, high = effect.headline_interval
             if low is None or high is None:
-                low = high = effect.effect_pct
+                low = high = change
             flip = -1.0 if effect.direction == "lower_is_better" else 1.0
             bounds = sorted((flip * low, flip * high))
             name = safe_text(labels.get(result.pilot_id, result.pilot_id), 48)
             metric_text = safe_text(metric_name(effect.metric), 40)
+            if effect.points:
+                metric_text += " (points)"
             # a long label takes two lines, so it is never cut at the figure's left edge
             joint = "<br>" if len(name) + len(metric_text) > 36 else " · "
             rows.append(
                 {
                     "label": f"{name}{joint}{metric_text}",
-                    "improvement": flip * effect.effect_pct,
+                    "improvement": flip * change,
                     "low": bounds[0],
                     "high": bounds[1],
-                    "effect_pct": effect.effect_pct,
+                    "effect_pct": change,
                     "low_pct": low,
                     "high_pct": high,
                     "threshold": effect.threshold_pct,

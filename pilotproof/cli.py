@@ -69,6 +69,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"... and {exc.total - MAX_PRINTED} more problems", file=sys.stderr)
             return 1
     print(result.summary)
+    for warning in result.warnings[:MAX_PRINTED]:  # written, but worth a look
+        print(warning, file=sys.stderr)
+    if result.total_warnings > MAX_PRINTED:
+        print(f"... and {result.total_warnings - MAX_PRINTED} more warnings", file=sys.stderr)
     return 0
 
 

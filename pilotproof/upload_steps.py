@@ -129,9 +129,27 @@ def report_tables(report: ValidationReport) -> None:
         )
     else:
         st.success(f"Every file passed validation: {report.rows:,} rows ready to write.")
+    if report.warnings:
+        outlier_warnings(report.warnings, report.total_warnings)
     if report.preview is not None:
         st.subheader("Preview")
         st.dataframe(report.preview, hide_index=True, width="stretch")
+
+
+def outlier_warnings(warnings, total: int) -> None:
+    """Values that look like typos (a decimal slip, a gross outlier): kept, but named by line."""
+    st.warning(
+        f"{total:,} value{' looks' if total == 1 else 's look'} like a typo. The rows can be "
+        "written (the data may be true); the analysis sets a decimal slip aside and names it."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [(p.file, p.line, p.message.removeprefix("warning, ")) for p in warnings],
+            columns=["file", "line", "value"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def undo_box(store, history: pd.DataFrame) -> None:

@@ -22,6 +22,8 @@ from pilotproof.words import (
     is_multiple,
     metric_name,
     multiple,
+    scaled_change,
+    scaled_interval,
     verdict_label,
 )
 
@@ -83,6 +85,13 @@ def effect_sentence(effect: MetricEffect) -> str:
     activity ("AI usage up 42x (95% interval 40x to 44x): activity, not value")."""
     name = shown(nice(effect.metric))
     pct = effect.effect_pct
+    if effect.points and effect.effect_points is not None:
+        # a fraction (margin, a rate) moves in percentage points: "margin +2.0 points"
+        moved = scaled_change(effect.effect_points, True)
+        low, high = effect.headline_interval
+        interval = "" if low is None else f" (95% interval {scaled_interval(low, high, True)})"
+        tail = ": activity, not value" if effect.kind == "activity" else ""
+        return f"{name} {moved} against what it would have been{interval}{tail}"
     if pct is None or not math.isfinite(pct):
         why = ", ".join(REASON_LABELS.get(r, nice(r)) for r in effect.reasons) or "no estimate"
         return f"{name}: no effect estimated ({why})"
@@ -184,9 +193,10 @@ def compare_table(
                     "pilot": labels.get(result.pilot_id, result.pilot_id),
                     "metric": nice(effect.metric),
                     "verdict": verdict_label(effect.verdict, effect.kind),
-                    "effect": change_text(effect.effect_pct),
-                    "interval": _interval(effect.ci_low_pct, effect.ci_high_pct),
-                    "improvement_pct": effect.improvement_pct,
+                    "effect": scaled_change(effect.headline, effect.points),
+                    "interval": _interval(*effect.headline_interval, effect.points),
+                    # in the metric's scale, as the threshold: percent, or percentage points
+                    "improvement_pct": effect.improvement,
                     "threshold_pct": effect.threshold_pct,
                     "annual_net_value": result.net_value.annual_net if result.net_value else None,
                     "decision": DECISION_LABELS[result.decision],
@@ -263,8 +273,8 @@ def extremes(
     def improvement(result: PilotResult) -> float | None:
         for effect in result.metrics:
             wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
-            if wanted and effect.improvement_pct is not None:
-                return effect.improvement_pct
+            if wanted and effect.improvement is not None:
+                return effect.improvement
         return None
 
     scored = [(improvement(r), r) for r in results]
@@ -310,11 +320,10 @@ def changed_readiness(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, An
     return changed
 
 
-def _interval(low: float | None, high: float | None) -> str:
+def _interval(low: float | None, high: float | None, is_points: bool = False) -> str:
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return ""
-    low, high = sorted((low, high))
-    return f"{change_text(low)} to {change_text(high)}"  # beyond ±300%: multiples
+    return scaled_interval(low, high, is_points)  # beyond ±300%: multiples
 
 
 def _text(value: object) -> str:

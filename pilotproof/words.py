@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from analytics.narrative import REASON_PHRASES, is_multiple, multiple
+from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
 from analytics.results import Decision, Method, Reason, Verdict
 
 VERDICT_LABELS: dict[Verdict, str] = {
@@ -32,6 +32,7 @@ CHECK_LABELS: dict[Reason, str] = {
     "control_moved": "Control group moved",
     "mix_shift": "Mix shift",
     "insufficient_data": "Enough data",
+    "outlier": "Typo-like values",
 }
 READINESS_LABELS: dict[str, str] = {
     "workflow": "Workflow",
@@ -83,6 +84,50 @@ def change_text(pct: float | None, digits: int = 1) -> str:
     if pct is None or not isinstance(pct, int | float) or pct != pct or abs(pct) == float("inf"):
         return "n/a"
     return multiple(pct) if is_multiple(pct) else f"{pct:+.{digits}f}%"
+
+
+def scaled_change(value: float | None, is_points: bool, digits: int = 1) -> str:
+    """A signed change in a metric's scale: '+2.0 points' for a point-scale metric (a
+    fraction), else as `change_text` ('-21.3%', '42x'); 'n/a' when there is none."""
+    if not is_points:
+        return change_text(value, digits)
+    if value is None or not isinstance(value, int | float) or value != value:
+        return "n/a"
+    return "n/a" if abs(value) == float("inf") else points(value)
+
+
+def scaled_interval(low: float | None, high: float | None, is_points: bool) -> str:
+    """A 95% interval in a metric's scale, low to high: '+1.6 to +2.4 points', '-25.0% to
+    -17.0%'; 'n/a' without one."""
+    ends = [scaled_change(v, is_points) for v in sorted((low, high))] if None not in (
+        low, high) else ["n/a"]  # fmt: skip
+    if "n/a" in ends:
+        return "n/a"
+    if is_points:
+        return f"{ends[0].removesuffix(' points').removesuffix(' point')} to {ends[1]}"
+    return f"{ends[0]} to {ends[1]}"
+
+
+def bar_words(kind: str, threshold: float | None, tolerance: float | None, is_points: bool) -> str:
+    """The bar a metric is held to, in its scale: 'improve >= 10%', 'may worsen <= 0.5
+    points'; '' when it has none."""
+    if kind == "guardrail" and tolerance is not None:
+        return f"may worsen <= {_amount(tolerance, is_points)}"
+    if kind == "value" and threshold is not None:
+        return f"improve >= {_amount(threshold, is_points)}"
+    return ""
+
+
+def _amount(value: float, is_points: bool) -> str:
+    """10 -> '10%'; in points, 1 -> '1 point', 0.5 -> '0.5 points'."""
+    if not is_points:
+        return f"{value:g}%"
+    return f"{value:g} point{'' if value == 1 else 's'}"
+
+
+def threshold_words(threshold: float, is_points: bool) -> str:
+    """A chart legend's threshold: 'Scaling threshold (10% better)', '(1 point better)'."""
+    return f"Scaling threshold ({_amount(threshold, is_points)} better)"
 
 
 # ---- plain words for what the analysis writes -------------------------------------------

@@ -18,6 +18,7 @@ import pandas as pd
 
 import pilotproof
 from analytics.results import (
+    POINTS_PER_UNIT,
     READINESS_FIELDS,
     CheckResult,
     Decision,
@@ -33,10 +34,13 @@ from pilotproof.words import (
     METHOD_PLAIN,
     READINESS_LABELS,
     REASON_LABELS,
+    bar_words,
     change_text,
     guardrail_status,
     metric_name,
     plain_words,
+    scaled_change,
+    scaled_interval,
     verdict_label,
 )
 
@@ -95,13 +99,27 @@ class EffectRow:
     tolerance_pct: float | None
     reasons: tuple[str, ...]
     note: str
+    # a fraction's effect in percentage points (issue 11); its threshold and tolerance are too
+    scale: str = "relative"
+    effect_points: float | None = None
+    ci_low_points: float | None = None
+    ci_high_points: float | None = None
+
+    @property
+    def points(self) -> bool:
+        return self.scale == "points"
 
     @property
     def effect_text(self) -> str:
+        """'-21.3%', or '+2.0 points' for a point-scale metric."""
+        if self.points:
+            return scaled_change(self.effect_points, True)
         return pct(self.effect_pct)
 
     @property
     def interval_text(self) -> str:
+        if self.points:
+            return scaled_interval(self.ci_low_points, self.ci_high_points, True)
         return interval(self.ci_low_pct, self.ci_high_pct)
 
     @property
@@ -125,11 +143,7 @@ class EffectRow:
     @property
     def bar_text(self) -> str:
         """The bar this metric is held to: the scaling threshold or the guardrail tolerance."""
-        if self.kind == "guardrail" and self.tolerance_pct is not None:
-            return f"may worsen <= {self.tolerance_pct:g}%"
-        if self.kind == "value" and self.threshold_pct is not None:
-            return f"improve >= {self.threshold_pct:g}%"
-        return ""
+        return bar_words(self.kind, self.threshold_pct, self.tolerance_pct, self.points)
 
     @property
     def reasons_text(self) -> str:
@@ -157,7 +171,10 @@ class CheckRow:
     def outcome(self) -> str:
         """pass / FAIL / n/a for a mirage check. A guardrail's checks ask whether it worsened,
         so they read 'held' or 'worsened beyond tolerance': a guardrail whose change is within
-        noise held, and is never shown as a failed noise check."""
+        noise held, and is never shown as a failed noise check. A value set aside as a likely
+        typo (`outlier`) reads 'set aside'."""
+        if self.check == "outlier":
+            return "set aside"
         if self.kind == "guardrail":
             return guardrail_status(self.verdict)
         if not self.applicable:
@@ -352,7 +369,11 @@ def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.S
         return None
     sign = -1.0 if effect.direction == "lower_is_better" else 1.0
     post = pd.to_datetime(series["date"]).to_numpy() >= go_live.to_datetime64()
-    level = series["counterfactual"].astype(float) * (1 + sign * effect.threshold_pct / 100)
+    counterfactual = series["counterfactual"].astype(float)
+    if effect.points:  # percentage points of a fraction: 1 point is 0.01 on the metric
+        level = counterfactual + sign * effect.threshold_pct / POINTS_PER_UNIT
+    else:
+        level = counterfactual * (1 + sign * effect.threshold_pct / 100)
     return level.where(post)
 
 
@@ -498,13 +519,19 @@ def action_title(
         "extend": "extend: too early to tell",
         "stop": "stop: no provable value",
     }.get(result.decision, result.decision)
-    if headline is None or not is_number(headline.effect_pct):
+    if headline is None or not is_number(headline.headline):
         return f"{name}: no measurable effect on its value metric; {verdict_phrase}"
-    change = headline.effect_pct
+    change = headline.headline
+    assert change is not None
     verb = "cut" if change < 0 else "raised"
-    lo, hi = headline.ci_low_pct, headline.ci_high_pct
+    lo, hi = headline.headline_interval
+    if headline.points:
+        bounds = "" if lo is None else f" (95% interval {scaled_interval(lo, hi, True)})"
+        size = scaled_change(abs(change), True)[1:]
+        return f"{name} {verb} {humanise(headline.metric)} {size}{bounds}; {verdict_phrase}"
     bounds = ""
     if is_number(lo) and is_number(hi):
+        assert lo is not None and hi is not None
         if lo * hi > 0:
             a, b = sorted((abs(lo), abs(hi)))
             bounds = f" (95% interval {a:.0f}-{b:.0f}%)"
@@ -587,6 +614,10 @@ def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
         tolerance_pct=effect.tolerance_pct,
         reasons=tuple(effect.reasons),
         note=shown(plain_words(effect.note), TEXT_LIMIT),
+        scale=effect.scale,
+        effect_points=effect.effect_points,
+        ci_low_points=effect.ci_low_points,
+        ci_high_points=effect.ci_high_points,
     )
 
 

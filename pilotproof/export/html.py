@@ -20,9 +20,7 @@ from pilotproof.export.content import (
     PilotSection,
     Report,
     humanise,
-    interval,
     money,
-    pct,
 )
 from pilotproof.words import CHECK_LABELS
 
@@ -215,8 +213,8 @@ def _guardrails(p: PilotSection) -> str:
         status = e.status_text
         rows.append(
             f"<tr><td>{escape(humanise(e.metric))}</td>"
-            f'<td class="num">{escape(pct(e.effect_pct))}</td>'
-            f'<td class="num">{escape(interval(e.ci_low_pct, e.ci_high_pct))}</td>'
+            f'<td class="num">{escape(e.effect_text)}</td>'
+            f'<td class="num">{escape(e.interval_text)}</td>'
             f"<td>{escape(e.bar_text)}</td>"
             f'<td class="{"fail" if breached else ""}">{status}</td></tr>'
         )

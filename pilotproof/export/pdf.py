@@ -50,9 +50,7 @@ from pilotproof.export.content import (
     Report,
     display_series,
     humanise,
-    interval,
     money,
-    pct,
 )
 from pilotproof.export.images import FigureSpec, render_pngs
 from pilotproof.plaintext import shown, visible
@@ -482,8 +480,8 @@ def _guardrails_table(p: PilotSection, width: float):
         rows.append(
             [
                 _p(humanise(e.metric)),
-                _p(pct(e.effect_pct), "num"),
-                _p(interval(e.ci_low_pct, e.ci_high_pct), "num"),
+                _p(e.effect_text, "num"),
+                _p(e.interval_text, "num"),
                 _p(f"{e.status_text} ({e.bar_text})", "fail" if e.breached else "cell"),
             ]
         )

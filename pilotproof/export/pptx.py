@@ -25,14 +25,12 @@ from pilotproof.export.content import (
     PilotSection,
     Report,
     humanise,
-    interval,
     is_number,
     money,
-    pct,
 )
 from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
 from pilotproof.plaintext import shown
-from pilotproof.words import CHECK_LABELS, verdict_label
+from pilotproof.words import CHECK_LABELS, scaled_change, scaled_interval, verdict_label
 
 Progress = Callable[[float, str], None]
 
@@ -264,7 +262,8 @@ COMPARISON_WIDTH, COMPARISON_SIZE = Inches(4.85), 9
 
 
 def _comparison_cells(r: dict) -> list[str]:
-    return [r["name"], r["metric"], pct(r["effect"]), r["interval"], r["verdict_label"]]
+    effect = scaled_change(r["effect"], r["points"])
+    return [r["name"], r["metric"], effect, r["interval"], r["verdict_label"]]
 
 
 def _pages(rows, cells, header, columns, width, size, top, most: int) -> list[list]:
@@ -461,8 +460,8 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
             rows.append(
                 [
                     humanise(e.metric),
-                    pct(e.effect_pct),
-                    interval(e.ci_low_pct, e.ci_high_pct),
+                    e.effect_text,
+                    e.interval_text,
                     e.bar_text,
                     e.status_text,
                 ]
@@ -662,21 +661,24 @@ def _forest_rows(report: Report) -> list[dict]:
         for e in p.result.metrics:
             if e.metric not in p.result.value_metrics:
                 continue
-            improvement = e.improvement_pct
+            improvement = e.improvement  # in the metric's scale: percent, or points
             flip = -1.0 if e.direction == "lower_is_better" else 1.0
-            if is_number(e.ci_low_pct) and is_number(e.ci_high_pct) and is_number(improvement):
-                low, high = sorted((flip * e.ci_low_pct, flip * e.ci_high_pct))
+            ci_low, ci_high = e.headline_interval
+            if is_number(ci_low) and is_number(ci_high) and is_number(improvement):
+                assert ci_low is not None and ci_high is not None and improvement is not None
+                low, high = sorted((flip * ci_low, flip * ci_high))
                 plus, minus = high - improvement, improvement - low
             else:
                 plus = minus = 0.0
             rows.append(
                 {
-                    "label": f"{p.name} · {humanise(e.metric)}",
+                    "label": f"{p.name} · {humanise(e.metric)}" + (" (points)" * e.points),
                     "name": p.name,
                     "metric": humanise(e.metric),
                     "improvement": improvement,
-                    "effect": e.effect_pct,
-                    "interval": interval(e.ci_low_pct, e.ci_high_pct),
+                    "effect": e.headline,
+                    "points": e.points,
+                    "interval": scaled_interval(ci_low, ci_high, e.points),
                     "plus": plus,
                     "minus": minus,
                     "threshold": e.threshold_pct,

@@ -37,6 +37,7 @@ from pilotproof.export.content import (
     waterfall_parts,
 )
 from pilotproof.plaintext import is_formula_like, shown, visible
+from pilotproof.words import threshold_words
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -186,7 +187,7 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
         )
     if series["threshold"].notna().any():
         add(
-            f"Scaling threshold ({effect.threshold_pct:g}% better)",
+            threshold_words(effect.threshold_pct or 0.0, effect.points),
             series["x"],
             series["threshold"],
             {"color": charts.THRESHOLD_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.DASH_DOT},

@@ -220,6 +220,12 @@ SUMMARY_COLUMNS = (
     "annual_net_value",
     "annual_net_ci_low",
     "annual_net_ci_high",
+    # issue 11: a fraction's headline in percentage points (its threshold too)
+    "scale",
+    "effect_points",
+    "ci_low_points",
+    "ci_high_points",
+    "threshold_points",
 )
 
 
@@ -248,10 +254,15 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 improvement,
                 improvement - low if is_number(improvement) and is_number(low) else None,
                 high - improvement if is_number(improvement) and is_number(high) else None,
-                h.threshold_pct if h else None,
+                h.threshold_pct if h and not h.points else None,
                 net.annual_net if net else None,
                 net.ci_low if net else None,
                 net.ci_high if net else None,
+                h.scale if h else None,
+                h.effect_points if h else None,
+                h.ci_low_points if h else None,
+                h.ci_high_points if h else None,
+                h.threshold_pct if h and h.points else None,
             ]
         )
     sheet = writer.table("Summary", SUMMARY_COLUMNS, rows)
@@ -350,6 +361,10 @@ ESTIMATE_COLUMNS = (
     "tolerance_pct",
     "reasons",
     "note",
+    "scale",
+    "effect_points",
+    "ci_low_points",
+    "ci_high_points",
 )
 
 
@@ -382,6 +397,10 @@ def _estimate_rows(report: Report) -> list[list[object]]:
                     e.tolerance_pct,
                     ", ".join(e.reasons),
                     e.note,
+                    e.scale,
+                    e.effect_points,
+                    e.ci_low_points,
+                    e.ci_high_points,
                 ]
             )
     return rows

@@ -75,7 +75,7 @@ def check(
             first.append(f)
     kept = first[:MAX_PROBLEMS]
     total = max(total - (len(findings) - len(first)), len(first))
-    return _to_problems(sources, layouts, kept), total, new_metrics
+    return to_problems(sources, layouts, kept), total, new_metrics
 
 
 def _value_column(layout: Layout, metric: str | None) -> str:
@@ -479,7 +479,7 @@ def _go_live_checks(
     return total
 
 
-def _to_problems(
+def to_problems(
     sources: list[Source], layouts: list[Layout], findings: list[Finding]
 ) -> list[Problem]:
     """Turn record numbers into physical lines, file by file."""

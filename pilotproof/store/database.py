@@ -7,6 +7,7 @@ Store. Every statement is parameterised. Every write runs in one transaction and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -22,8 +23,16 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from . import ingest as _ingest
-from .catalog import DIRECTIONS, KINDS, can_be_negative_for_unit, normalise_metric
+from .catalog import (
+    DIRECTIONS,
+    KINDS,
+    SCALES,
+    can_be_negative_for_unit,
+    normalise_metric,
+    scale_for_unit,
+)
 from .errors import IngestError, StoreError
+from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
 from .writing import (
     IngestResult,
@@ -203,7 +212,8 @@ class Store:
     def catalog(self) -> pd.DataFrame:
         frame = self._df(
             "SELECT metric, direction, COALESCE(unit, '') AS unit, kind, threshold_pct, "
-            "tolerance_pct, builtin FROM metric_catalog ORDER BY builtin DESC, metric"
+            "tolerance_pct, builtin, COALESCE(scale, 'relative') AS scale FROM metric_catalog "
+            "ORDER BY builtin DESC, metric"
         )
         for name in ("threshold_pct", "tolerance_pct"):
             frame[name] = frame[name].astype("float64")
@@ -289,8 +299,9 @@ class Store:
         tolerance_pct: float | None,
         pilot_id: str | None = None,
     ) -> None:
-        """Set a metric's scaling threshold and guardrail tolerance (percent, finite, not
-        negative; None leaves it unset), as the catalog default or for one pilot."""
+        """Set a metric's scaling threshold and guardrail tolerance (in the metric's scale:
+        percent, or percentage points for a point-scale metric; finite, not negative; None
+        leaves it unset), as the catalog default or for one pilot."""
         metric = normalise_metric(metric)
         threshold_pct = _percent("threshold", threshold_pct)
         tolerance_pct = _percent("tolerance", tolerance_pct)
@@ -323,10 +334,17 @@ class Store:
         kind: str,
         threshold_pct: float | None,
         tolerance_pct: float | None,
+        scale: str | None = None,
     ) -> None:
+        """Add (or replace) a user's metric. `scale` is `relative` (percent) or `points`
+        (percentage points, for a fraction); by default points for a rate unit. The threshold and
+        tolerance are in that scale."""
         metric = normalise_metric(metric)
         threshold_pct = _percent("threshold", threshold_pct)
         tolerance_pct = _percent("tolerance", tolerance_pct)
+        scale = scale or scale_for_unit(unit)
+        if scale not in SCALES:
+            raise StoreError(f"scale must be one of {', '.join(SCALES)}")
         if not metric:
             raise StoreError("a metric needs a name")
         if direction not in DIRECTIONS:
@@ -342,7 +360,8 @@ class Store:
             cur.execute("DELETE FROM metric_catalog WHERE metric = ?", [metric])
             cur.execute(
                 "INSERT INTO metric_catalog (metric, direction, unit, kind, threshold_pct, "
-                "tolerance_pct, builtin, can_be_negative) VALUES (?, ?, ?, ?, ?, ?, false, ?)",
+                "tolerance_pct, builtin, can_be_negative, scale) "
+                "VALUES (?, ?, ?, ?, ?, ?, false, ?, ?)",
                 [
                     metric,
                     direction,
@@ -351,6 +370,7 @@ class Store:
                     threshold_pct,
                     tolerance_pct,
                     can_be_negative_for_unit(unit),
+                    scale,
                 ],
             )
 
@@ -437,9 +457,14 @@ class Store:
             )
             if total:
                 raise IngestError(problems, total)
+        warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
+            if n_warnings:
+                result = dataclasses.replace(
+                    result, warnings=tuple(warnings), total_warnings=n_warnings
+                )
             bump_data_version(cur)
             cur.execute("COMMIT")
         except BaseException:
@@ -494,7 +519,9 @@ class Store:
                 cur.execute("ROLLBACK")
                 return None
             series_stats = new_series_stats(cur, first)
-            if not fast_checks_pass(cur, first, series_stats, catalog, go_live):
+            if not fast_checks_pass(cur, first, series_stats, catalog, go_live) or has_outliers(
+                cur, first
+            ):  # a value to warn about is named by line, which only the careful path knows
                 cur.execute("ROLLBACK")
                 return None
             replaced = replace_older_rows(cur, first)
@@ -631,7 +658,8 @@ def _refuse_foreign_file(path: Path) -> None:
 
 
 def _percent(what: str, value: float | None) -> float | None:
-    """A threshold or tolerance as stored: None, or a finite percent that is not negative."""
+    """A threshold or tolerance as stored: None, or a finite number (percent, or percentage
+    points for a point-scale metric) that is not negative."""
     if value is None:
         return None
     try:

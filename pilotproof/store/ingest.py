@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ from .formats import (
     slash_date_sql,
     slash_fields_sql,
 )
+from .outliers import stage_warnings
 from .reading import (
     GROUPS,
     PILOT_TEXT,
@@ -91,6 +92,10 @@ class ValidationReport:
     kind: dict[str, FileKind]
     preview: pd.DataFrame | None
     rows: int = 0
+    # values worth a second look (a decimal slip, a gross outlier for their series), by file and
+    # line: warnings, not problems; the files can still be written
+    warnings: list[Problem] = field(default_factory=list)
+    total_warnings: int = 0
 
     @property
     def ok(self) -> bool:
@@ -427,7 +432,8 @@ def validate_with(
         if len(layouts) < len(sources):
             return ValidationReport(problems, total, kinds, None)
         preview, rows = _preview(cur)
-        return ValidationReport(problems, total, kinds, preview, rows)
+        warnings, n_warnings = stage_warnings(cur, sources, layouts)
+        return ValidationReport(problems, total, kinds, preview, rows, warnings, n_warnings)
 
 
 def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:

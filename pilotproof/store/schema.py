@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import duckdb
 
-from .catalog import BUILTIN_METRICS
+from .catalog import BUILTIN_METRICS, RATE_UNITS, RELATIVE_DEFAULTS_BEFORE_POINTS
 
 PILOT_FIELDS: tuple[str, ...] = (
     "pilot_id",
@@ -118,7 +118,63 @@ V2: tuple[str, ...] = (
     "CREATE TABLE mappings (name VARCHAR NOT NULL, mapping VARCHAR NOT NULL)",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2)
+
+def _sql_number(value: float | None) -> str:
+    return "NULL" if value is None else repr(float(value))
+
+
+def _points_defaults() -> list[str]:
+    """Built-in point-scale metrics still at their old percent defaults take the new defaults in
+    points (a user's own values are converted instead, by `_V3_CONVERT`)."""
+    new = {spec.metric: spec for spec in BUILTIN_METRICS}
+    out = []
+    for metric, (threshold, tolerance) in RELATIVE_DEFAULTS_BEFORE_POINTS.items():
+        spec = new[metric]
+        out.append(
+            f"UPDATE metric_catalog SET threshold_pct = {_sql_number(spec.threshold_pct)}, "
+            f"tolerance_pct = {_sql_number(spec.tolerance_pct)}, migrated = true "
+            f"WHERE builtin AND metric = '{metric}' "
+            f"AND threshold_pct IS NOT DISTINCT FROM {_sql_number(threshold)} "
+            f"AND tolerance_pct IS NOT DISTINCT FROM {_sql_number(tolerance)}"
+        )
+    return out
+
+
+# A percent of a fraction's level in points: pct / 100 x level x 100 = pct x |level|, the level
+# being the mean of the stored treated values (the pilot's own for a per-pilot override); with
+# no data to read a level from, the value is cleared and the catalog default applies.
+_LEVEL = (
+    "(SELECT abs(avg(o.value)) FROM observations o WHERE o.metric = {table}.metric "
+    "AND o.\"group\" <> 'control'{pilot})"
+)
+_POINT_METRICS = "(SELECT metric FROM metric_catalog WHERE scale = 'points')"
+_V3_CONVERT: tuple[str, ...] = tuple(
+    f"UPDATE {table} SET "
+    + ", ".join(
+        f"{column} = round({column} * {_LEVEL.format(table=table, pilot=pilot)}, 2)"
+        for column in ("threshold_pct", "tolerance_pct")
+    )
+    + f" WHERE metric IN {_POINT_METRICS}{extra}"
+    for table, pilot, extra in (
+        ("thresholds", " AND o.pilot_id = thresholds.pilot_id", ""),
+        ("metric_catalog", "", " AND NOT migrated"),
+    )
+)
+
+# Version 3 (issue 11): each metric says which scale its effect is read on; a fraction (a rate
+# unit) is read in percentage points, and its thresholds and tolerances are moved into points.
+V3: tuple[str, ...] = (
+    "ALTER TABLE metric_catalog ADD COLUMN scale VARCHAR DEFAULT 'relative'",
+    "UPDATE metric_catalog SET scale = CASE WHEN lower(trim(COALESCE(unit, ''))) IN ("
+    + ", ".join(f"'{u}'" for u in sorted(RATE_UNITS))
+    + ") THEN 'points' ELSE 'relative' END",
+    "ALTER TABLE metric_catalog ADD COLUMN migrated BOOLEAN DEFAULT false",
+    *_points_defaults(),
+    *_V3_CONVERT,
+    "ALTER TABLE metric_catalog DROP COLUMN migrated",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -171,7 +227,8 @@ def _add_missing_builtins(con: duckdb.DuckDBPyConnection) -> None:
             continue
         con.execute(
             "INSERT INTO metric_catalog (metric, direction, unit, kind, threshold_pct, "
-            "tolerance_pct, builtin, can_be_negative) VALUES (?, ?, ?, ?, ?, ?, true, ?)",
+            "tolerance_pct, builtin, can_be_negative, scale) "
+            "VALUES (?, ?, ?, ?, ?, ?, true, ?, ?)",
             [
                 spec.metric,
                 spec.direction,
@@ -180,5 +237,6 @@ def _add_missing_builtins(con: duckdb.DuckDBPyConnection) -> None:
                 spec.threshold_pct,
                 spec.tolerance_pct,
                 spec.can_be_negative,
+                spec.scale,
             ],
         )

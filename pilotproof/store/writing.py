@@ -4,7 +4,7 @@ trail and the one-line summary. Every function runs inside the caller's transact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
 
@@ -29,6 +29,9 @@ class IngestResult:
     replaced_rows: int
     date_min: date | None
     date_max: date | None
+    # values flagged as possible typos (store.outliers), by file and line; the rows were written
+    warnings: tuple[_ingest.Problem, ...] = field(default=())
+    total_warnings: int = 0
 
 
 def max_upload_id(cur: duckdb.DuckDBPyConnection) -> int:

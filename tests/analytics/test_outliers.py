@@ -33,21 +33,36 @@ def _analyse(frames):
 
 def test_a_typo_before_go_live_is_set_aside():
     # was "85% lower (381% lower to 212% higher)", inconclusive, extend
-    for result in _analyse([_typo(seed, 0.0, 25) for seed in range(4)]):
+    frames = [_typo(seed, 0.0, 25) for seed in range(8)]
+    results = _analyse(frames)
+    # about 0% and no_change (a short history's season check may still call a -1% a mirage)
+    assert sum(r.metrics[0].verdict == "no_change" for r in results) >= 6
+    for frame, result in zip(frames, results, strict=True):
         effect = result.metrics[0]
         assert effect.verdict in ("no_change", "mirage", "inconclusive")
         assert abs(effect.effect_pct) < 5
-        assert "looked like a typo" in effect.checks[-1].explanation
-        assert "x its neighbours" in effect.checks[-1].explanation
+        assert "outlier" in effect.reasons
+        check = effect.checks[-1]
+        assert check.name == "outlier" and not check.passed
+        day, typed = frame["date"].iloc[25], frame["value"].iloc[25]  # 4032 for 40.32
+        assert check.explanation.startswith(f"One value, {typed:.4g} on {day:%Y-%m-%d}, is ")
+        assert "x its neighbours; it was left out" in check.explanation
 
 
 def test_a_typo_after_go_live_does_not_hide_a_real_win():
     # was "+428%" (-678% to +1533%), inconclusive; a MAD post-window noise made it a confident
     # `worse` until slips were set aside
-    for result in _analyse([_typo(seed, -0.15, 50) for seed in range(4)]):
+    frames = [_typo(seed, -0.15, 50) for seed in range(8)]
+    for frame, result in zip(frames, _analyse(frames), strict=True):
         effect = result.metrics[0]
         assert effect.verdict == "real", (result.pilot_id, effect.effect_pct)
         assert -20 < effect.effect_pct < -10
+        assert effect.ci_low_pct < -15 < effect.ci_high_pct  # the truth is inside
+        day, typed = frame["date"].iloc[50], frame["value"].iloc[50]
+        assert effect.reasons == ("outlier",) and f"{typed:.4g} on {day:%Y-%m-%d}" in (
+            effect.checks[-1].explanation
+        )
+        assert result.decision == "scale"  # a value set aside does not stand in the way
 
 
 def test_a_real_surge_and_ordinary_noise_are_left_alone():

@@ -82,7 +82,7 @@ def test_a_value_beyond_double_precision_is_set_aside_and_named():
     effect = _single(values)
     assert effect.effect_pct is not None and abs(effect.effect_pct) < 10
     assert "1e+308" in effect.checks[-1].explanation
-    assert "looked like a typo" in effect.checks[-1].explanation
+    assert "it was left out" in effect.checks[-1].explanation and "outlier" in effect.reasons
     # an ordinary outlier (50 standard deviations) is still analysed
     values[100] = 60.0
     assert _single(values).effect_pct is not None

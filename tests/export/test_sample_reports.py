@@ -12,6 +12,16 @@ import pytest
 
 from pilotproof.cli import main
 from pilotproof.export.content import pct
+from pilotproof.words import scaled_change
+
+
+def shown_effect(metric: dict) -> str | None:
+    """The effect as every export shows it: points for a fraction, else percent (or a multiple);
+    None when there is none."""
+    if metric["scale"] == "points":
+        return scaled_change(metric["effect_points"], True) if metric["effect_points"] else None
+    return None if metric["effect_pct"] is None else pct(metric["effect_pct"])
+
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 EVIL = '=HYPERLINK("http://x.test")'
@@ -104,7 +114,7 @@ def test_xlsx_estimates_equal_analyze_json(portfolio, analyzed):
     for pilot_id, metric in expected:
         row = table[(pilot_id, metric["metric"])]
         assert row["verdict"] == metric["verdict"]
-        for key in ("effect_pct", "ci_low_pct", "ci_high_pct"):
+        for key in ("effect_pct", "ci_low_pct", "ci_high_pct", "effect_points", "ci_low_points"):
             if metric[key] is None:
                 assert row[key] is None
             else:  # xlsxwriter keeps 16 significant digits, as Excel does
@@ -133,8 +143,8 @@ def test_pptx_titles_and_tables_match_analyze(portfolio, analyzed):
         assert title(result) in texts
     for pilot in data["pilots"]:
         for metric in pilot["metrics"][:7]:
-            if metric["effect_pct"] is not None:
-                assert pct(metric["effect_pct"]) in texts  # -21.3%, or 28x beyond ±300%
+            if shown_effect(metric) is not None:  # -21.3%, 28x beyond ±300%, +2.0 points
+                assert shown_effect(metric) in texts
     with_series = sum(
         1
         for r in results
@@ -170,8 +180,8 @@ def test_html_numbers_charts_and_no_network(portfolio, analyzed):
         assert _norm(title(result)) in text
     for pilot in data["pilots"]:
         for metric in pilot["metrics"]:
-            if metric["effect_pct"] is not None:
-                assert pct(metric["effect_pct"]) in text
+            if shown_effect(metric) is not None:
+                assert shown_effect(metric) in text
     assert len(soup.select("div.plotly-graph-div")) >= len(results)
     assert EVIL in text and f"<td>{EVIL}</td>" not in page
 

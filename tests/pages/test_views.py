@@ -42,6 +42,25 @@ def test_effect_sentence_in_plain_words():
     assert effect_sentence(missing) == "cycle time: no effect estimated (not enough data)"
 
 
+def test_a_fraction_reads_in_points_in_sentences_tables_and_exports():
+    from pilotproof.export.content import _effect_row
+
+    margin = effect(
+        metric="margin", direction="higher_is_better", pct=None, low=None, high=None,
+        scale="points", effect_points=2.04, ci_low_points=1.6, ci_high_points=2.4,
+        threshold_pct=1.0, tolerance_pct=0.5,
+    )  # fmt: skip
+    assert effect_sentence(margin) == (
+        "margin +2.0 points against what it would have been (95% interval +1.6 to +2.4 points)"
+    )
+    row = compare_table([PilotResult("p", "scale", (), ("margin",), (), (margin,))], {}).iloc[0]
+    assert (row["effect"], row["interval"]) == ("+2.0 points", "+1.6 to +2.4 points")
+    assert row["improvement_pct"] == pytest.approx(2.04)  # in points, as its threshold
+    shown = _effect_row(margin, "rate")
+    assert (shown.effect_text, shown.interval_text) == ("+2.0 points", "+1.6 to +2.4 points")
+    assert shown.bar_text == "improve >= 1 point"
+
+
 @pytest.mark.parametrize(
     "text",
     ["[click](http://evil.example)", "![img](http://x/y.png)", "**bold** _i_ `code`", "<b>x</b>"],

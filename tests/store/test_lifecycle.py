@@ -222,6 +222,7 @@ def test_interface_columns(seeded: Store) -> None:
         "threshold_pct",
         "tolerance_pct",
         "builtin",
+        "scale",
     ]
     assert list(seeded.thresholds().columns) == [
         "pilot_id",

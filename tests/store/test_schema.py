@@ -67,6 +67,53 @@ def test_v1_file_is_upgraded_with_data_intact(tmp_path: Path) -> None:
         assert again.schema_version() == SCHEMA_VERSION
 
 
+def test_thresholds_of_fractions_move_into_points(tmp_path: Path) -> None:
+    # issue 11: a v2 file's margin, utilisation and rework thresholds were percents of the level
+    path = tmp_path / "v2.duckdb"
+    _build_v1(path)
+    con = duckdb.connect(str(path))
+    for statement in MIGRATIONS[1]:
+        con.execute(statement)
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.execute(
+        "INSERT INTO metric_catalog VALUES ('utilization', 'higher_is_better', 'rate', 'value', "
+        "10, 5, true, false), ('rework_rate', 'lower_is_better', 'rate', 'guardrail', NULL, 5, "
+        "true, false), ('win_share', 'higher_is_better', 'share', 'value', 20, NULL, false, false)"
+    )
+    con.execute(
+        "INSERT INTO pilots (pilot_id, go_live) VALUES ('P', DATE '2023-05-01'), "
+        "('Q', DATE '2023-05-01')"
+    )
+    rows = [("P", "margin", 0.2), ("P", "margin", 0.3), ("Q", "margin", 0.1)]
+    rows += [("P", "utilization", 0.6), ("Q", "utilization", 0.6)]
+    for pilot, metric, value in rows:
+        con.execute(
+            "INSERT INTO observations VALUES (?, ?, DATE '2023-01-02', 'treatment', ?, '', ?, "
+            "NULL, 1)",
+            [pilot, metric, f"{pilot}{value}", value],
+        )
+    con.execute("INSERT INTO thresholds VALUES ('P', 'margin', 4, 2), ('P', 'cycle_time', 8, 4)")
+    con.close()
+    with Store(path) as store:
+        catalog = store.catalog().set_index("metric")
+        scales = catalog["scale"].to_dict()
+        assert scales["cycle_time"] == "relative"
+        assert scales["margin"] == scales["utilization"] == scales["win_share"] == "points"
+        # a built-in at its shipped percent default takes the new default in points
+        assert tuple(catalog.loc["margin", ["threshold_pct", "tolerance_pct"]]) == (1.0, 0.5)
+        assert catalog.loc["rework_rate", "tolerance_pct"] == 0.5
+        # a user's percent is converted at the stored level: 10% of 0.6 is 6 points
+        assert catalog.loc["utilization", "threshold_pct"] == pytest.approx(6.0)
+        assert catalog.loc["utilization", "tolerance_pct"] == pytest.approx(3.0)
+        assert pd.isna(catalog.loc["win_share", "threshold_pct"])  # no data: no level to read
+        assert catalog.loc["cycle_time", "threshold_pct"] == 12.0  # relative: untouched
+        overrides = store.thresholds().set_index(["pilot_id", "metric"])
+        # the pilot's own level: 4% of 0.25 is 1 point
+        assert overrides.loc[("P", "margin"), "threshold_pct"] == pytest.approx(1.0)
+        assert overrides.loc[("P", "margin"), "tolerance_pct"] == pytest.approx(0.5)
+        assert overrides.loc[("P", "cycle_time"), "threshold_pct"] == 8.0
+
+
 def test_newer_file_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "future.duckdb"
     Store(path).close()

@@ -11,9 +11,16 @@ periods after which the MDE falls to the scaling threshold:
 - the standardised MDE for those effective sizes comes from statsmodels'
   `NormalIndPower().solve_power(effect_size=None, nobs1, alpha=0.05, power=0.8, ratio)`
   (Cohen 1988, two-sample comparison of means), times the noise, in % of the pre-period level;
-- where the analysis already reports a model-based MDE for the current post window, the level
-  formula is scaled to agree with it there (the counterfactual model's own uncertainty, trend
-  and calibration included), so the forecast continues from what the analysis says today;
+- that level formula is the floor no model can beat: when even three years of post-period data
+  leave it above the threshold, the metric is too noisy to prove that gain at any horizon;
+- the date itself is read from the analysis' own counterfactual model
+  (`analytics.estimate.estimate_its`: breaks, level/trend candidates, rolling-origin backtests,
+  calibrated interval), run on the pre-period followed by a post window of the candidate
+  length held at the pre-period mean: the model's standard error of the effect for that
+  window length times z_0.975 + z_0.8 (2.80; `NormalIndPower().solve_power(nobs1=1, ratio=0)`),
+  so the forecast MDE is the MDE the analysis will report, as long as the post-period is no
+  noisier than the pre-period. The shortest window whose MDE is at most the threshold is found
+  by bisection (the MDE falls as the window grows);
 - the range comes from the 80% uncertainty of the noise estimate itself (a chi-square interval
   on the variance with the effective degrees of freedom, and the autocorrelation's +-1.28
   standard errors): less noise reaches the threshold sooner, more noise later.
@@ -32,8 +39,13 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
+from analytics.estimate import estimate_its, power_of_two_scale
 from analytics.its import MIN_POST, ar1_mean_variance
 from analytics.results import Frequency, MetricEffect
+
+#: z_0.975 + z_0.8, the MDE in standard errors (statsmodels:
+#: NormalIndPower().solve_power(effect_size=None, nobs1=1, alpha=0.05, power=0.8, ratio=0))
+MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
 
 POWER = 0.8
 ALPHA = 0.05
@@ -151,25 +163,31 @@ def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
     sigma = math.sqrt(denom / (n_pre - 1))
     threshold = effect.threshold_pct if effect.threshold_pct is not None else 10.0
     freq: Frequency = effect.frequency
-    scale = 1.0
-    level_now = _mde_pct(sigma, rho, n_pre, n_post, level)
-    if effect.mde_pct is not None and level_now is not None and level_now > 0:
-        scale = max(1.0, effect.mde_pct / level_now)
     n_eff = n_pre / _inflation(rho, n_pre)
     df = max(n_eff - 1.0, 1.0)
-    sigma_low = sigma * math.sqrt(df / stats.chi2.ppf(0.9, df))
-    sigma_high = sigma * math.sqrt(df / stats.chi2.ppf(0.1, df))
-    rho_se = RANGE_Z * math.sqrt(max(1 - rho * rho, 0.0) / n_pre)
-    rho_low, rho_high = max(rho - rho_se, 0.0), min(rho + rho_se, 0.97)
-    floor = scale * _mde_pct(sigma, rho, n_pre, HORIZON[freq], level)
+    ratios = {
+        "low": math.sqrt(df / stats.chi2.ppf(0.9, df)),
+        "central": 1.0,
+        "high": math.sqrt(df / stats.chi2.ppf(0.1, df)),
+    }
+    floor = float(_mde_pct(sigma, rho, n_pre, HORIZON[freq], level) or math.inf)
+    model = _ModelMde(dates[~post], pre, pd.Timestamp(go_live), freq, effect.direction)
     minimum = max(MIN_POST[freq], n_post + 1)
-    central = _periods(threshold, sigma, rho, n_pre, n_post, level, scale, freq, minimum)
-    low = _periods(threshold, sigma_low, rho_low, n_pre, n_post, level, scale, freq, minimum)
-    high = _periods(threshold, sigma_high, rho_high, n_pre, n_post, level, scale, freq, minimum)
+    found: dict[str, int | None] = {}
+    for name, ratio in ratios.items():
+        if floor * ratio > threshold:
+            found[name] = None
+            continue
+        found[name] = _periods(lambda m, r=ratio: model(m) * r <= threshold, freq, minimum)
+    central, low, high = found["central"], found["low"], found["high"]
     if central is None:
         low = high = None
-    elif low is None or low > central:
-        low = central
+    else:
+        low = central if low is None else min(low, central)
+        high = None if high is None else max(high, central)
+    more = {name: None if v is None else v - n_post for name, v in
+            (("central", central), ("low", low), ("high", high))}  # fmt: skip
+    now = model(n_post) if n_post > 0 else None
     return Forecast(
         metric=effect.metric,
         threshold_pct=float(threshold),
@@ -179,11 +197,11 @@ def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
         n_post=n_post,
         rho=rho,
         inflation=_inflation(rho, n_pre),
-        mde_now_pct=None if level_now is None or n_post == 0 else scale * level_now,
-        floor_pct=float(floor),
-        periods_more=central,
-        periods_low=low,
-        periods_high=high if high is None or central is None else max(high, central),
+        mde_now_pct=None if now is None or not math.isfinite(now) else now,
+        floor_pct=floor,
+        periods_more=more["central"],
+        periods_low=more["low"],
+        periods_high=more["high"],
     )
 
 
@@ -208,43 +226,70 @@ def _mde_pct(sigma: float, rho: float, n_pre: int, n_post: int, level: float) ->
     return float(d) * sigma / abs(level) * 100.0
 
 
-def _periods(
-    threshold: float,
-    sigma: float,
-    rho: float,
-    n_pre: int,
-    n_post: int,
-    level: float,
-    scale: float,
-    freq: Frequency,
-    minimum: int,
-) -> int | None:
-    """Further periods until the scaled MDE is at most `threshold` (bisection: the MDE falls
-    as the post window grows); None beyond the horizon."""
+def _periods(reached, freq: Frequency, minimum: int) -> int | None:
+    """The smallest post-window length from `minimum` on at which `reached(length)` holds;
+    None when no length up to the horizon does. The model's MDE first falls as the window
+    grows, but a projected trend's uncertainty grows with the horizon, so it may rise again:
+    lengths are scanned on a geometric grid and the first crossing is bisected."""
     horizon = max(HORIZON[freq], minimum)
-
-    def reached(total: int) -> bool:
-        value = _mde_pct(sigma, rho, n_pre, total, level)
-        return value is not None and scale * value <= threshold
-
-    if not reached(horizon):
+    grid = sorted({round(minimum * 1.4**k) for k in range(40) if minimum * 1.4**k < horizon})
+    grid.append(horizon)
+    previous = None
+    for length in grid:
+        if reached(length):
+            break
+        previous = length
+    else:
         return None
-    lo, hi = minimum, horizon
-    if reached(lo):
-        return lo - n_post
+    if previous is None:
+        return length
+    lo, hi = previous, length
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if reached(mid):
             hi = mid
         else:
             lo = mid
-    return hi - n_post
+    return hi
+
+
+class _ModelMde:
+    """The analysis' MDE (%) for a post window of a given length: `estimate_its` on the
+    pre-period followed by that many periods at the pre-period mean. Cached per length."""
+
+    def __init__(self, dates, pre, go_live, freq, direction) -> None:
+        self.pre_dates = pd.DatetimeIndex(dates)
+        self.pre = np.asarray(pre, dtype=float)
+        self.go_live = go_live
+        self.freq = freq
+        self.sign = 1.0 if direction == "higher_is_better" else -1.0
+        self.cache: dict[int, float] = {}
+
+    def __call__(self, length: int) -> float:
+        if length not in self.cache:
+            self.cache[length] = self._mde(length)
+        return self.cache[length]
+
+    def _mde(self, length: int) -> float:
+        start = max(self.go_live, self.pre_dates[-1] + STEP[self.freq])
+        post = pd.date_range(start, periods=length, freq=STEP[self.freq])
+        dates = self.pre_dates.append(post)
+        values = np.concatenate([self.pre, np.full(length, self.pre.mean())])
+        scale = power_of_two_scale(self.pre)
+        with np.errstate(all="ignore"):
+            (est,) = estimate_its(
+                dates, self.go_live, self.freq, (values / scale)[:, None], np.array([self.sign])
+            )
+        if est is None or not est.baseline:
+            return math.inf
+        mde = MDE_FACTOR * est.se_abs / abs(est.baseline) * 100.0
+        return float(mde) if math.isfinite(mde) else math.inf
 
 
 def pilot_forecast(result, go_live: object) -> Forecast | None:
-    """The forecast of a pilot that extends: over its value metrics still `inconclusive`, the
-    one that can be decided soonest; when none can, the first one (its sentence says it is too
-    noisy). None for other decisions or when no value metric can be forecast."""
+    """The forecast of a pilot that extends (`result`: a PilotResult): over its value metrics
+    still `inconclusive`, the one that can be decided soonest; when none can, the first one
+    (its sentence says it is too noisy). None for other decisions or when none can be sized."""
     if result.decision != "extend":
         return None
     found = [

@@ -255,6 +255,12 @@ def _summary(report: Report, failed: list[str]) -> list:
     table = _Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(_grid(fills))
     story.append(table)
+    if report.plan_warnings or report.overdue:
+        story += [Spacer(1, 3 * mm), Paragraph("Success criteria and decisions", STYLES["h2"])]
+        for name, warning in report.plan_warnings:
+            story.append(_p(f"{name}: {warning}", "fail"))
+        if report.overdue:
+            story.append(_p(f"Decisions overdue against their window: {', '.join(report.overdue)}"))
     if failed:
         shown_failures = "; ".join(failed[:5]) + (
             f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
@@ -434,12 +440,25 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
         Paragraph(escape(p.action_title), STYLES["h1"]),
         Spacer(1, 1.5 * mm),
         meta,
+        Spacer(1, 1.5 * mm),
+        *_plan_block(p),
         Spacer(1, 2 * mm),
         top,
         Spacer(1, 2 * mm),
         bottom,
     ]
     return KeepInFrame(CONTENT_WIDTH, CONTENT_HEIGHT, content, mode="shrink")
+
+
+def _plan_block(p: PilotSection) -> list:
+    """The success plan in a few lines: the warning first (criteria changed after the results
+    were visible, or not pre-registered), then the plan, the decision and the forecast."""
+    lines = [_p(f"Success plan: {p.plan_status}", "cell_bold")] if p.plan_status else []
+    for line in p.plan_lines:
+        lines.append(
+            _p(line, "fail" if line == p.plan_warning or "it would be" in line else "meta")
+        )
+    return lines
 
 
 def _effects_table(p: PilotSection, width: float) -> Table:

@@ -61,6 +61,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     _cover(deck, report)
     step(0.05, "Executive summary")
     _summary(deck, report)
+    _plans(deck, report)
     if report.is_selection:
         step(0.1, "Comparison")
         _comparison(deck, report)
@@ -534,6 +535,38 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
         bold=bool(gaps),
         color=FAIL if gaps else MUTED,
     )
+
+
+PLAN_ITEMS_PER_SLIDE = 6
+
+
+def _plans(deck, report: Report) -> None:
+    """Success criteria and decisions: for each pilot whose criteria changed after the results
+    were visible or were not pre-registered, whose decision is overdue or whose logged decision
+    differs from the recommendation, its lines (the warning in red). Nothing when none is."""
+    items = [
+        p
+        for p in report.pilots
+        if p.plan_warning or p.overdue or any(row[6] for row in p.decision_log[-1:])
+    ]
+    pages = [
+        items[i : i + PLAN_ITEMS_PER_SLIDE] for i in range(0, len(items), PLAN_ITEMS_PER_SLIDE)
+    ]
+    for number, page in enumerate(pages, start=1):
+        more = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
+        slide = _slide(deck, report, f"Success criteria and decisions{more}")
+        top = Inches(1.45)
+        height = (HEIGHT - Inches(2.1)) / PLAN_ITEMS_PER_SLIDE
+        for p in page:
+            _text(slide, f"{p.name}: {p.plan_status}", MARGIN, top, WIDTH - 2 * MARGIN,
+                  Inches(0.3), size=12, bold=True)  # fmt: skip
+            lines = [p.plan_warning] if p.plan_warning else []
+            lines += [line for line in p.plan_lines if "it would be" in line]
+            lines += [line for line in p.plan_lines if line.startswith(("Decision", "No decision"))]
+            _text(slide, "\n".join(shown(line, 220) for line in lines), MARGIN, top + Inches(0.3),
+                  WIDTH - 2 * MARGIN, height - Inches(0.3), size=10,
+                  color=FAIL if p.plan_warning else MUTED)  # fmt: skip
+            top += height
 
 
 def _failed_notes(p: PilotSection) -> list[str]:

@@ -171,21 +171,22 @@ class Governance:
 
     def change_sentence(self) -> str:
         """What moved, by whom, when and why: "Criteria changed after the results were
-        visible: threshold 25% -> 15% (version 2 by dana on 2026-09-15: 'reason')"."""
+        visible: threshold from 25% to 15% (version 2 by dana on 2026-09-15: 'reason')"."""
         if not self.changed or self.original is None or self.current is None:
             return ""
         was, now = self.original.plan, self.current.plan
         moved = []
         if was.value_metric != now.value_metric:
-            moved.append(f"value metric {_metric(was.value_metric)} -> {_metric(now.value_metric)}")
-        if was.threshold_pct != now.threshold_pct:
-            moved.append(f"threshold {_pct(was.threshold_pct)} -> {_pct(now.threshold_pct)}")
-        if tuple(sorted(was.guardrails)) != tuple(sorted(now.guardrails)):
-            moved.append(f"guardrails {was.guardrails_text} -> {now.guardrails_text}")
-        if was.evaluation_days != now.evaluation_days:
             moved.append(
-                f"evaluation window {_days(was.evaluation_days)} -> {_days(now.evaluation_days)}"
+                f"value metric from {_metric(was.value_metric)} to {_metric(now.value_metric)}"
             )
+        if was.threshold_pct != now.threshold_pct:
+            moved.append(f"threshold from {_pct(was.threshold_pct)} to {_pct(now.threshold_pct)}")
+        if tuple(sorted(was.guardrails)) != tuple(sorted(now.guardrails)):
+            moved.append(f"guardrails from {was.guardrails_text} to {now.guardrails_text}")
+        if was.evaluation_days != now.evaluation_days:
+            window = (_days(was.evaluation_days), _days(now.evaluation_days))
+            moved.append("evaluation window from {} to {}".format(*window))
         last = self.current
         why = f": '{last.reason}'" if last.reason else ""
         return (

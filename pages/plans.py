@@ -35,7 +35,7 @@ if g.forecast is not None:
 
 current = g.current.plan if g.current is not None else None
 locked = g.locked_at is not None and g.locked_at <= ui.now()
-with st.form("plan", border=True):
+with st.form("plan", border=True, clear_on_submit=True):
     st.markdown("**Set or change the plan**")
     metrics = list(ui.catalog().query("kind == 'value'")["metric"])
     chosen = current.value_metric if current and current.value_metric in metrics else None

@@ -33,7 +33,7 @@ def test_lowered_threshold_scales_and_the_original_would_fix(store):
     assert g.would_have_been_sentence(result.decision) == (
         "Scale under the current 15% threshold; under the pre-registered 30% it would be Fix."
     )
-    assert "threshold 30% -> 15%" in g.warning() and "eli" in g.warning()
+    assert "threshold from 30% to 15%" in g.warning() and "eli" in g.warning()
     assert "'market moved'" in g.warning()
     document = to_json([result])["pilots"][0]
     assert document["decision_under_original_plan"] == "fix"

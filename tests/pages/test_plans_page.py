@@ -21,7 +21,7 @@ NO_PLAN = "NW-SALES"
 def test_changed_plan_shows_warning_would_have_been_and_versions(sample_db):
     app = open_page("pages/plans.py", pilot=CHANGED)
     shown = plain(app)
-    assert "Criteria changed after the results were visible: threshold 25% -> 15%" in shown
+    assert "Criteria changed after the results were visible: threshold from 25% to 15%" in shown
     assert (
         "Scale under the current 15% threshold; under the pre-registered 25% it would be Fix"
         in (shown)

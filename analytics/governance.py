@@ -354,7 +354,8 @@ def apply_plans(
     pilots: pd.DataFrame, thresholds: pd.DataFrame, plans: Mapping[str, SuccessPlan]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The analysis inputs under `plans` (pilot_id -> plan in force): the plan's value metric
-    becomes the pilot's value metric, its threshold the value metric's per-pilot threshold and
+    becomes the pilot's value metric (a plan without one holds the first the pilot names), its
+    threshold the value metric's per-pilot threshold and
     its guardrail tolerances per-pilot tolerances; everything else stays as given. Frames have
     the `Store.pilots()` and `Store.thresholds()` columns; the inputs are not modified."""
     pilots = pilots.copy()
@@ -364,12 +365,17 @@ def apply_plans(
         (str(r.pilot_id), str(r.metric)): [r.threshold_pct, r.tolerance_pct]
         for r in thresholds.itertuples(index=False)
     }
+    named = dict(zip(pilots["pilot_id"], pilots.get("value_metric", pd.Series()), strict=False))
     for pilot_id, plan in plans.items():
-        if plan.value_metric:
-            pilots.loc[pilots["pilot_id"] == pilot_id, "value_metric"] = plan.value_metric
-            if plan.threshold_pct is not None:
-                cell = cells.setdefault((pilot_id, plan.value_metric), [None, None])
-                cell[0] = plan.threshold_pct
+        metric = plan.value_metric
+        if metric:
+            pilots.loc[pilots["pilot_id"] == pilot_id, "value_metric"] = metric
+        else:  # a plan without its own value metric holds the one the pilot names
+            answer = named.get(pilot_id)
+            text = answer.replace(";", ",").split(",")[0].strip() if isinstance(answer, str) else ""
+            metric = text or None
+        if metric and plan.threshold_pct is not None:
+            cells.setdefault((pilot_id, metric), [None, None])[0] = plan.threshold_pct
         for metric, tolerance in plan.guardrails:
             cells.setdefault((pilot_id, metric), [None, None])[1] = tolerance
     frame = pd.DataFrame(

@@ -54,10 +54,11 @@ cols[3].metric(
 
 gaps = sum(1 for r in results if r.governance is not None and r.governance.gap)
 cols[4].metric(
-    "Criteria not pre-registered",
+    "Not pre-registered",
     gaps,
     border=True,
-    help="Governance gap: pilots with no success plan set before go-live or the first results.",
+    help="Governance gap: criteria not pre-registered (no success plan set before go-live or "
+    "the first results).",
 )
 
 st.subheader("Pilots")

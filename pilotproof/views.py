@@ -372,16 +372,16 @@ def plan_versions_table(result: PilotResult) -> pd.DataFrame:
     """A pilot's plan versions, oldest first: version, set_at, set_by, the criteria, reason,
     and whether the version came after the lock. User text stays plain (never markdown)."""
     g = result.governance
-    columns = ["version", "set", "by", "value metric", "threshold %", "guardrails",
-               "window (days)", "decision owner", "after lock", "reason"]  # fmt: skip
+    columns = ["version", "set", "by", "after lock", "threshold %", "reason", "value metric",
+               "guardrails", "window (days)", "decision owner"]  # fmt: skip
     rows = []
     for v in g.versions if g is not None else ():
         rows.append([
             v.version, f"{v.set_at:%Y-%m-%d %H:%M}", shown(v.set_by),
-            nice(v.plan.value_metric or ""), v.plan.threshold_pct, shown(v.plan.guardrails_text),
-            v.plan.evaluation_days, shown(v.plan.decision_owner or ""),
             "yes" if g.locked_at is not None and v.set_at >= g.locked_at else "",
-            shown(v.reason or "", 200),
+            v.plan.threshold_pct, shown(v.reason or "", 200), nice(v.plan.value_metric or ""),
+            shown(v.plan.guardrails_text), v.plan.evaluation_days,
+            shown(v.plan.decision_owner or ""),
         ])  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 

@@ -209,6 +209,7 @@ class PilotSection:
     plan_status: str = ""
     plan_warning: str = ""
     plan_lines: tuple[str, ...] = ()
+    plan_outcome: str = ""  # "Scale under the current 15% threshold; ... it would be Fix."
     overdue: bool = False
     # one row per plan version (PLAN_VERSION_COLUMNS) and per logged decision (LOG_COLUMNS)
     plan_versions: tuple[tuple[object, ...], ...] = ()
@@ -279,7 +280,11 @@ class Report:
     def plan_warnings(self) -> tuple[tuple[str, str], ...]:
         """(pilot name, warning) for every pilot whose criteria were not pre-registered or
         changed after the results were visible."""
-        return tuple((p.name, p.plan_warning) for p in self.pilots if p.plan_warning)
+        return tuple(
+            (p.name, f"{p.plan_warning} {p.plan_outcome}".strip())
+            for p in self.pilots
+            if p.plan_warning
+        )
 
     @property
     def overdue(self) -> tuple[str, ...]:
@@ -626,6 +631,9 @@ def _section(
         plan_lines=tuple(shown(line, TEXT_LIMIT) for line in g.lines(result.decision))
         if g is not None
         else (),
+        plan_outcome=shown(g.would_have_been_sentence(result.decision), TEXT_LIMIT)
+        if g is not None
+        else "",
         overdue=bool(g is not None and g.overdue),
         plan_versions=versions,
         decision_log=log,

@@ -130,7 +130,7 @@ def _plan(p: PilotSection) -> str:
         return ""
     marked = ' class="warn"'
     lines = "".join(
-        f"<li{marked if line == p.plan_warning else ''}>{escape(line)}</li>"
+        f"<li{marked if line in (p.plan_warning, p.plan_outcome) else ''}>{escape(line)}</li>"
         for line in p.plan_lines
     )
     return f"<h3>Success plan: {escape(p.plan_status)}</h3><ul>{lines}</ul>"

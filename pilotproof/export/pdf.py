@@ -225,6 +225,9 @@ def _summary(report: Report, failed: list[str]) -> list:
         Paragraph(escape(report.subtitle), STYLES["meta"]),
         Spacer(1, 3 * mm),
         *_decision_tiles(report),
+    ]
+    story += _plan_warnings(report)
+    story += [
         Spacer(1, 4 * mm),
         Paragraph("Executive summary", STYLES["h1"]),
         Spacer(1, 2 * mm),
@@ -255,18 +258,25 @@ def _summary(report: Report, failed: list[str]) -> list:
     table = _Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(_grid(fills))
     story.append(table)
-    if report.plan_warnings or report.overdue:
-        story += [Spacer(1, 3 * mm), Paragraph("Success criteria and decisions", STYLES["h2"])]
-        for name, warning in report.plan_warnings:
-            story.append(_p(f"{name}: {warning}", "fail"))
-        if report.overdue:
-            story.append(_p(f"Decisions overdue against their window: {', '.join(report.overdue)}"))
     if failed:
         shown_failures = "; ".join(failed[:5]) + (
             f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
         )
         note = f"Note: {len(failed)} chart(s) could not be drawn: {shown_failures}"
         story += [Spacer(1, 3 * mm), _p(note, "fail")]
+    return story
+
+
+def _plan_warnings(report: Report) -> list:
+    """Criteria changed after the results or not pre-registered, and decisions overdue: what
+    a board must read before the numbers (nothing when there is none)."""
+    story: list = []
+    if report.plan_warnings or report.overdue:
+        story += [Spacer(1, 3 * mm), Paragraph("Success criteria and decisions", STYLES["h2"])]
+        for name, warning in report.plan_warnings:
+            story.append(_p(f"{name}: {warning}", "fail"))
+        if report.overdue:
+            story.append(_p(f"Decisions overdue against their window: {', '.join(report.overdue)}"))
     return story
 
 
@@ -455,9 +465,7 @@ def _plan_block(p: PilotSection) -> list:
     were visible, or not pre-registered), then the plan, the decision and the forecast."""
     lines = [_p(f"Success plan: {p.plan_status}", "cell_bold")] if p.plan_status else []
     for line in p.plan_lines:
-        lines.append(
-            _p(line, "fail" if line == p.plan_warning or "it would be" in line else "meta")
-        )
+        lines.append(_p(line, "fail" if line in (p.plan_warning, p.plan_outcome) else "meta"))
     return lines
 
 

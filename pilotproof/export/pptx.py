@@ -561,7 +561,7 @@ def _plans(deck, report: Report) -> None:
             _text(slide, f"{p.name}: {p.plan_status}", MARGIN, top, WIDTH - 2 * MARGIN,
                   Inches(0.3), size=12, bold=True)  # fmt: skip
             lines = [p.plan_warning] if p.plan_warning else []
-            lines += [line for line in p.plan_lines if "it would be" in line]
+            lines += [p.plan_outcome] if p.plan_outcome else []
             lines += [line for line in p.plan_lines if line.startswith(("Decision", "No decision"))]
             _text(slide, "\n".join(shown(line, 220) for line in lines), MARGIN, top + Inches(0.3),
                   WIDTH - 2 * MARGIN, height - Inches(0.3), size=10,

@@ -75,3 +75,25 @@ def test_overdue_and_disagreement(store):
     document = to_json([logged])["pilots"][0]
     assert document["decision_logged"]["decision"] == "stop"
     assert document["decision_logged"]["disagrees"] is True
+
+
+def test_apply_plans_holds_the_named_metric_and_leaves_the_inputs_alone():
+    from analytics.governance import SuccessPlan, apply_plans
+
+    pilots = pd.DataFrame({"pilot_id": ["A", "B"], "value_metric": ["cycle_time", None]})
+    overrides = pd.DataFrame(
+        [("A", "rework_rate", None, 9.0)],
+        columns=["pilot_id", "metric", "threshold_pct", "tolerance_pct"],
+    )
+    plans = {
+        "A": SuccessPlan(threshold_pct=5.0, guardrails=(("rework_rate", 3.0),)),
+        "B": SuccessPlan(value_metric="margin", threshold_pct=2.0),
+    }
+    new_pilots, new_overrides = apply_plans(pilots, overrides, plans)
+    cells = {(r.pilot_id, r.metric): (r.threshold_pct, r.tolerance_pct)
+             for r in new_overrides.itertuples()}  # fmt: skip
+    assert cells[("A", "cycle_time")][0] == 5.0  # the metric the pilot names
+    assert cells[("A", "rework_rate")][1] == 3.0  # the plan's tolerance wins
+    assert cells[("B", "margin")][0] == 2.0
+    assert new_pilots["value_metric"].tolist() == ["cycle_time", "margin"]
+    assert pd.isna(pilots["value_metric"].iloc[1]) and len(overrides) == 1  # untouched

@@ -80,7 +80,7 @@ def test_logging_a_decision_shows_it_beside_the_recommendation(sample_db):
 def test_portfolio_counts_gaps_and_lists_changes_overdue_and_disagreements(sample_db):
     app = open_page("pages/portfolio.py")
     figures = {m.label: m.value for m in app.metric}
-    assert figures["Criteria not pre-registered"] == "1"
+    assert figures["Not pre-registered"] == "1"
     assert any("criteria changed after the results were visible" in w.value for w in app.warning)
     changed = table_with(app, "under the original plan")
     row = changed.set_index("status").loc["Criteria changed after results were visible"]

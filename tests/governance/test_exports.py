@@ -1,0 +1,69 @@
+"""Every export says that the sample's HB-FNOL criteria changed after the results were visible,
+what the pre-registered plan would have decided, and that NW-SALES has no plan."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from pptx import Presentation
+from pypdf import PdfReader
+
+from pilotproof.analysis import analyze_store
+from pilotproof.export import build
+from pilotproof.store import Store, seed_sample
+
+CHANGED = "threshold from 25% to 15%"
+OUTCOME = "Scale under the current 15% threshold; under the pre-registered 25% it would be Fix."
+GAP = "Criteria not pre-registered"
+WANTED = ["HB-FNOL", "NW-SALES", "CB-ASSIST"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    with Store(tmp_path_factory.mktemp("exports") / "sample.duckdb") as store:
+        seed_sample(store)
+        results = analyze_store(store)
+        yield {fmt: build(results, store, fmt, WANTED) for fmt in ("html", "xlsx", "pptx", "pdf")}
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_html(exported):
+    text = _flat(re.sub(r"<[^>]+>", " ", exported["html"].decode()))
+    assert CHANGED in text and OUTCOME in text and GAP in text
+    assert "Disagrees with pilotproof, which recommends Fix" in text  # CB-ASSIST's log
+
+
+def test_pdf(exported):
+    reader = PdfReader(io.BytesIO(exported["pdf"]))
+    text = _flat(" ".join(page.extract_text() for page in reader.pages))
+    assert CHANGED in text and OUTCOME in text and GAP in text
+
+
+def test_pptx(exported):
+    deck = Presentation(io.BytesIO(exported["pptx"]))
+    text = _flat(" ".join(s.text_frame.text for slide in deck.slides for s in slide.shapes
+                          if s.has_text_frame))  # fmt: skip
+    assert "Success criteria and decisions" in text
+    assert CHANGED in text and OUTCOME in text and GAP in text
+
+
+def test_xlsx_sheets_hold_versions_and_log(exported):
+    book = load_workbook(io.BytesIO(exported["xlsx"]), read_only=True)
+    plans = list(book["Success plans"].values)
+    header = plans[0]
+    rows = [dict(zip(header, r, strict=True)) for r in plans[1:] if r[0] == "HB-FNOL"]
+    assert [r["threshold_pct"] for r in rows] == [25, 15]
+    assert [r["after_lock"] for r in rows] == [False, True]
+    assert rows[1]["decision_under_original_plan"] == "fix" and rows[1]["decision_now"] == "scale"
+    log = list(book["Decision log"].values)
+    entry = dict(zip(log[0], log[1], strict=True))
+    assert (entry["pilot_id"], entry["decision"], entry["recommended_then"]) == (
+        "CB-ASSIST", "scale", "fix",
+    )  # fmt: skip
+    assert entry["disagrees"] is True

@@ -414,12 +414,12 @@ def governance_table(results: Sequence[PilotResult], labels: dict[str, str]) -> 
             {
                 "pilot": labels.get(result.pilot_id, shown(result.pilot_id)),
                 "status": g.status_label,
-                "what happened": shown(g.warning(), 400),
                 "decision now": DECISION_LABELS[result.decision],
                 "under the original plan": DECISION_LABELS.get(g.would_have_been or "", ""),
+                "what happened": shown(g.warning(), 400),
             }
         )
-    columns = ["pilot", "status", "what happened", "decision now", "under the original plan"]
+    columns = ["pilot", "status", "decision now", "under the original plan", "what happened"]
     return pd.DataFrame(rows, columns=columns)
 
 

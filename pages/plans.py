@@ -17,7 +17,10 @@ st.caption(
 if ui.pilots().empty:
     ui.empty_state()
 pilot_id = ui.pick_pilot()
-result = next(r for r in ui.results() if r.pilot_id == pilot_id)
+result = next((r for r in ui.results() if r.pilot_id == pilot_id), None)
+if result is None or result.governance is None:
+    st.info("This pilot has not been analysed yet: upload its metrics file.")
+    st.stop()
 g = result.governance
 who = ui.user_field()
 
@@ -55,7 +58,7 @@ with st.form("plan", border=True, clear_on_submit=True):
         "Evaluation window (days after go-live)", 1, 3650,
         current.evaluation_days if current and current.evaluation_days else 90,
     )  # fmt: skip
-    owner = left.text_input("Decision owner", current.decision_owner or "" if current else "")
+    owner = left.text_input("Decision owner", (current.decision_owner or "") if current else "")
     reason = right.text_input("Reason for the change" + (" (required: locked)" if locked else ""))
     if locked:
         st.caption(f"The plan locked on {g.locked_at:%Y-%m-%d}: a change needs a reason.")

@@ -378,7 +378,7 @@ def plan_versions_table(result: PilotResult) -> pd.DataFrame:
     for v in g.versions if g is not None else ():
         rows.append([
             v.version, f"{v.set_at:%Y-%m-%d %H:%M}", shown(v.set_by),
-            "yes" if g.locked_at is not None and v.set_at >= g.locked_at else "",
+            "yes" if v in g.changes() else "",
             v.plan.threshold_pct, shown(v.reason or "", 200), nice(v.plan.value_metric or ""),
             shown(v.plan.guardrails_text), v.plan.evaluation_days,
             shown(v.plan.decision_owner or ""),

@@ -318,7 +318,7 @@ def _plan_rows(result: PilotResult, name: str) -> tuple[tuple, tuple]:
     versions = tuple(
         (
             result.pilot_id, name, g.status_label, v.version,
-            g.locked_at is not None and v.set_at >= g.locked_at, v.plan.value_metric,
+            v in g.changes(), v.plan.value_metric,
             v.plan.threshold_pct, v.plan.guardrails_text, v.plan.evaluation_days,
             shown(v.plan.decision_owner or ""), shown(v.set_by), f"{v.set_at:%Y-%m-%d %H:%M}",
             shown(v.reason or "", TEXT_LIMIT), result.decision, g.would_have_been,

@@ -67,3 +67,25 @@ def test_xlsx_sheets_hold_versions_and_log(exported):
         "CB-ASSIST", "scale", "fix",
     )  # fmt: skip
     assert entry["disagrees"] is True
+
+
+def test_typed_plan_text_stays_text_in_html_and_xlsx(tmp_path):
+    from govdata import GO_LIVE, PILOT, pilot_files
+
+    from pilotproof.store.plans import PlanInput
+
+    hostile = '<script>alert(1)</script> =HYPERLINK("http://x")'
+    with Store(tmp_path / "hostile.duckdb") as store:
+        store.ingest(pilot_files())
+        store.set_plan(PlanInput(PILOT, "cycle_time", 30.0), by=hostile, at=GO_LIVE.replace(day=1))
+        store.set_plan(PlanInput(PILOT, threshold_pct=5.0), by="x", reason=hostile)
+        store.log_decision(PILOT, "scale", hostile, "=1+1")
+        results = analyze_store(store)
+        html = build(results, store, "html").decode()
+        book = load_workbook(io.BytesIO(build(results, store, "xlsx")))
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    cells = [c for sheet in ("Success plans", "Decision log") for row in book[sheet].iter_rows()
+             for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]  # fmt: skip
+    assert cells and all(c.data_type == "s" for c in cells)
+    names = [c for row in book["Decision log"].iter_rows() for c in row if c.value == "=1+1"]
+    assert names and all(c.data_type == "s" for c in names)  # text, never a formula

@@ -115,3 +115,17 @@ def test_decision_log_records_who_when_and_refuses_bad_input(store):
     with pytest.raises(StoreError, match="no pilot"):
         store.log_decision("nobody", "stop", None, "dana")
     assert len(store.decisions()) == 1
+
+
+def test_undoing_the_upload_that_brought_a_plan_removes_that_version(store):
+    store.set_plan(PlanInput(PILOT, "cycle_time", 25.0), by="dana", at=BEFORE)
+    text = (
+        "pilot_id,go_live,plan_threshold_pct,plan_change_reason\n"
+        f"{PILOT},{GO_LIVE.date()},15,peer benchmark\n"
+    )
+    store.ingest([("replan.csv", text.encode())], user="eli")
+    plans = store.plans()
+    assert plans["version"].tolist() == [1, 2] and plans["set_by"].iloc[1] == "eli"
+    upload = int(plans["upload_id"].iloc[1])
+    store.undo_upload(upload)
+    assert store.plans()["version"].tolist() == [1]

@@ -11,7 +11,8 @@ store = ui.store()
 st.subheader("Scaling thresholds and guardrail tolerances")
 st.caption(
     "Threshold: the improvement a value metric must show before a pilot scales. Tolerance: how "
-    "much a guardrail metric may worsen. Both in percent."
+    "much a guardrail metric may worsen. Both in percent. A pilot's success plan, when it has "
+    "one, sets them for its value metric and guardrails (Success plans page)."
 )
 catalog = ui.catalog()
 edited = st.data_editor(

@@ -40,6 +40,7 @@ from .formats import (
     slash_date_sql,
     slash_fields_sql,
 )
+from .plans import read_file_plans
 from .reading import (
     GROUPS,
     PILOT_TEXT,
@@ -426,6 +427,9 @@ def validate_with(
         kinds = {s.name: lay.kind for s, lay in zip(sources, layouts, strict=False)}
         if len(layouts) < len(sources):
             return ValidationReport(problems, total, kinds, None)
+        for source, layout in zip(sources, layouts, strict=True):  # success-plan cells
+            bad = read_file_plans(source, layout)[1]
+            problems, total = [*problems, *bad], total + len(bad)
         preview, rows = _preview(cur)
         return ValidationReport(problems, total, kinds, preview, rows)
 

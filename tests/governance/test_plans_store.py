@@ -129,3 +129,12 @@ def test_undoing_the_upload_that_brought_a_plan_removes_that_version(store):
     upload = int(plans["upload_id"].iloc[1])
     store.undo_upload(upload)
     assert store.plans()["version"].tolist() == [1]
+
+
+def test_validation_names_a_bad_plan_cell_before_any_commit(store):
+    text = f"pilot_id,go_live,plan_evaluation_days\n{PILOT},{GO_LIVE.date()},ninety\n"
+    report = store.validate([("plans.csv", text.encode())])
+    assert not report.ok
+    assert [str(p) for p in report.problems] == [
+        "plans.csv:2: column plan: the evaluation window must be whole days, not 'ninety'"
+    ]

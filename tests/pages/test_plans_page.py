@@ -91,3 +91,11 @@ def test_portfolio_counts_gaps_and_lists_changes_overdue_and_disagreements(sampl
     disagree = table_with(app, "pilotproof recommends")
     assert disagree.iloc[0]["decision taken"] == "Scale"
     assert disagree.iloc[0]["pilotproof recommends"] == "Fix"
+
+
+def test_explorer_warns_about_changed_criteria(sample_db):
+    app = open_page("pages/explorer.py", pilot=CHANGED)
+    warnings = [w.value.replace("\\", "") for w in app.warning]
+    assert any("threshold from 25% to 15%" in w and "it would be Fix" in w for w in warnings)
+    clean = open_page("pages/explorer.py", pilot="NW-AP")
+    assert not [w for w in clean.warning if "Criteria" in w.value]

@@ -163,6 +163,13 @@ class Governance:
     def latest_decision(self) -> LoggedDecision | None:
         return self.decisions[-1] if self.decisions else None
 
+    def backdated(self) -> tuple[PlanVersion, ...]:
+        """Versions dated before the lock (by a pilots file's `plan_set_on`, or an import) but
+        recorded by pilotproof after it: the date is the uploader's word, shown as such."""
+        if self.locked_at is None:
+            return ()
+        return tuple(v for v in self.versions if v.set_at < self.locked_at <= v.recorded_at)
+
     def changes(self) -> tuple[PlanVersion, ...]:
         """The versions recorded after the lock, oldest first."""
         if self.locked_at is None:

@@ -221,7 +221,7 @@ def _moment(stamp: pd.Timestamp | None) -> str | None:
     return None if stamp is None or pd.isna(stamp) else stamp.isoformat(timespec="seconds")
 
 
-def _plan_json(version: PlanVersion) -> dict[str, Any]:
+def _plan_json(version: PlanVersion, backdated: bool = False) -> dict[str, Any]:
     plan = version.plan
     return {
         "version": version.version,
@@ -234,6 +234,7 @@ def _plan_json(version: PlanVersion) -> dict[str, Any]:
         "set_at": _moment(version.set_at),
         "recorded_at": _moment(version.recorded_at),
         "reason": version.reason,
+        "backdated": backdated,
     }
 
 
@@ -265,12 +266,12 @@ def _governance_json(result: PilotResult) -> dict[str, Any]:
         return {}
     current = g.current
     return {
-        "plan": None if current is None else _plan_json(current),
+        "plan": None if current is None else _plan_json(current, current in g.backdated()),
         "plan_status": g.status,
         "plan_gap": g.gap,
         "plan_locked_at": _moment(g.locked_at),
         "plan_pre_registered_version": None if g.original is None else g.original.version,
-        "plan_versions": [_plan_json(v) for v in g.versions],
+        "plan_versions": [_plan_json(v, v in g.backdated()) for v in g.versions],
         "plan_warning": g.warning() or None,
         "decision_under_original_plan": g.would_have_been,
         "decision_due": _day(g.due),

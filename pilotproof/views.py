@@ -373,7 +373,7 @@ def plan_versions_table(result: PilotResult) -> pd.DataFrame:
     and whether the version came after the lock. User text stays plain (never markdown)."""
     g = result.governance
     columns = ["version", "set", "by", "after lock", "threshold %", "reason", "value metric",
-               "guardrails", "window (days)", "decision owner"]  # fmt: skip
+               "guardrails", "window (days)", "decision owner", "recorded"]  # fmt: skip
     rows = []
     for v in g.versions if g is not None else ():
         rows.append([
@@ -382,6 +382,7 @@ def plan_versions_table(result: PilotResult) -> pd.DataFrame:
             v.plan.threshold_pct, shown(v.reason or "", 200), nice(v.plan.value_metric or ""),
             shown(v.plan.guardrails_text), v.plan.evaluation_days,
             shown(v.plan.decision_owner or ""),
+            f"{v.recorded_at:%Y-%m-%d %H:%M}" + (" (dated earlier)" if v in g.backdated() else ""),
         ])  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 

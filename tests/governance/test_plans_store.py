@@ -138,3 +138,20 @@ def test_validation_names_a_bad_plan_cell_before_any_commit(store):
     assert [str(p) for p in report.problems] == [
         "plans.csv:2: column plan: the evaluation window must be whole days, not 'ninety'"
     ]
+
+
+def test_a_plan_dated_back_by_a_file_says_when_it_was_recorded(store):
+    from pilotproof.analysis import analyze_store, to_json
+
+    text = (
+        "pilot_id,go_live,plan_value_metric,plan_threshold_pct,plan_set_on\n"
+        f"{PILOT},{GO_LIVE.date()},cycle_time,10,{BEFORE.date()}\n"
+    )
+    store.ingest([("plans.csv", text.encode())], user="uploader")
+    (result,) = analyze_store(store)
+    assert result.governance.status == "pre_registered"  # the file's date, taken at its word
+    assert result.governance.backdated() == result.governance.versions
+    document = to_json([result])["pilots"][0]
+    assert document["plan"]["backdated"] is True
+    assert document["plan"]["set_at"].startswith(BEFORE.date().isoformat())
+    assert document["plan"]["recorded_at"] > document["plan_locked_at"]

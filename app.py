@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/explorer.py", title="Pilot explorer", icon=":material/monitoring:"),
     st.Page("pages/compare.py", title="Compare pilots", icon=":material/compare_arrows:"),
     st.Page("pages/readiness.py", title="Readiness", icon=":material/checklist:"),
+    st.Page("pages/plans.py", title="Success plans", icon=":material/flag:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/tune:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
 ]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from analytics.governance import Governance
 
 Direction = Literal["lower_is_better", "higher_is_better"]
 MetricKind = Literal["value", "guardrail", "activity"]
@@ -246,3 +249,6 @@ class PilotResult:
     metrics: tuple[MetricEffect, ...]
     net_value: NetValue | None = None
     summary: str = ""  # action title: "Support assistant cut cycle time 21% (...); ready to scale"
+    # the success plan, its versions, the decision log and the forecast (analytics.governance);
+    # None when the analysis ran without the store's plans
+    governance: Governance | None = field(default=None, compare=False)

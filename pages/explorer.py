@@ -30,6 +30,10 @@ with left:
     st.markdown(md(pilot_title(result.summary, pilot["pilot_name"], pilot_id)))
 with right:
     ui.decision_badge(result.decision)
+plan = result.governance
+if plan is not None and plan.warning():
+    outcome = plan.would_have_been_sentence(result.decision)
+    st.warning(md(f"{plan.warning()} {outcome}".strip()), icon=":material/warning:")
 
 metrics = [e.metric for e in result.metrics]
 first = next((m for m in metrics if m in result.value_metrics), metrics[0])

@@ -5,7 +5,15 @@ import streamlit as st
 
 from analytics import portfolio_health as health
 from pilotproof import ui
-from pilotproof.views import decision_board_chart, money, nice, portfolio_table
+from pilotproof.views import (
+    decision_board_chart,
+    disagreement_table,
+    governance_table,
+    money,
+    nice,
+    overdue_table,
+    portfolio_table,
+)
 
 WIDE = {"hide_index": True, "width": "stretch"}
 
@@ -18,7 +26,7 @@ if pilots.empty:
 results = ui.results()
 
 figures = health.headline(results, pilots)
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Pilots", figures.pilots, border=True)
 cols[1].metric(
     "Real value proven",
@@ -42,6 +50,15 @@ cols[3].metric(
     border=True,
     help=f"Sum over the {figures.valued_pilots} pilots with a known cost and volume: "
     "savings on the value metric minus running cost, per year.",
+)
+
+gaps = sum(1 for r in results if r.governance is not None and r.governance.gap)
+cols[4].metric(
+    "Not pre-registered",
+    gaps,
+    border=True,
+    help="Governance gap: criteria not pre-registered (no success plan set before go-live or "
+    "the first results).",
 )
 
 st.subheader("Pilots")
@@ -69,6 +86,34 @@ if stuck:
     st.dataframe(stuck_table.rename(columns=nice), **WIDE)
 else:
     st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
+
+st.subheader("Success criteria")
+labels = ui.labels()
+moved = governance_table(results, labels)
+changed = int((moved["status"] == "Criteria changed after results were visible").sum())
+if changed:
+    st.warning(
+        f"{changed} pilot{'s' if changed != 1 else ''}: criteria changed after the results were "
+        "visible.",
+        icon=":material/warning:",
+    )
+if moved.empty:
+    st.success("Every pilot's success criteria were pre-registered and kept.")
+else:
+    st.dataframe(moved, **WIDE, column_config={"what happened": st.column_config.TextColumn(
+        "what happened", width="large")})  # fmt: skip
+
+st.subheader("Decisions overdue")
+late = overdue_table(results, labels)
+if late.empty:
+    st.success("No decision is past its evaluation window.")
+else:
+    st.caption("Past the plan's evaluation window with no scale, fix or stop decision logged.")
+    st.dataframe(late, **WIDE)
+disagree = disagreement_table(results, labels)
+if not disagree.empty:
+    st.caption("Decisions taken that differ from what pilotproof recommends.")
+    st.dataframe(disagree, **WIDE)
 
 st.subheader("AI sprawl")
 groups = health.sprawl(pilots)

@@ -13,7 +13,8 @@ st.caption(
     "Threshold: the improvement a value metric must show before a pilot scales. Tolerance: how "
     "much a guardrail metric may worsen. Both in the metric's scale: percent for most metrics, "
     "percentage points for fractions such as margin and rates (margin 1 = one point: 20.0% to "
-    "21.0%)."
+    "21.0%). A pilot's success plan, when it has one, sets them for its value metric and "
+    "guardrails (Success plans page)."
 )
 catalog = ui.catalog()
 edited = st.data_editor(

@@ -3,24 +3,133 @@ results as the machine-readable JSON contract or a table for people."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
+import pandas as pd
+
+from analytics.forecast import Forecast, pilot_forecast
+from analytics.governance import (
+    Governance,
+    LoggedDecision,
+    PlanVersion,
+    SuccessPlan,
+    apply_plans,
+    governance,
+)
 from analytics.portfolio import analyze_portfolio
 from analytics.results import MetricEffect, PilotResult
 
 
-def analyze_store(store, pilot_ids: Iterable[str] | None = None) -> tuple[PilotResult, ...]:
-    """Analyse the pilots in `store` (all, or only `pilot_ids`) with `analyze_portfolio`."""
+def analyze_store(
+    store, pilot_ids: Iterable[str] | None = None, as_of: pd.Timestamp | None = None
+) -> tuple[PilotResult, ...]:
+    """Analyse the pilots in `store` (all, or only `pilot_ids`) with `analyze_portfolio` under
+    each pilot's current success plan, and attach its governance record (`result.governance`):
+    plan status and versions, the decision under the pre-registered plan when the criteria
+    changed after the lock, the decision log, the evaluation deadline (overdue at `as_of`,
+    default today) and, for `extend`, how long until we know. Records which pilots' post-go-live
+    results this analysis showed for the first time (the plan's second lock)."""
     ids = None if pilot_ids is None else list(pilot_ids)
-    return analyze_portfolio(
-        store.observations(ids),
-        store.pilots(),
-        store.catalog(),
-        store.thresholds(),
-        pilot_ids=ids,
+    today = pd.Timestamp.now().normalize() if as_of is None else pd.Timestamp(as_of)
+    observations, pilots = store.observations(ids), store.pilots()
+    catalog, thresholds = store.catalog(), store.thresholds()
+    versions = plan_versions(store.plans())
+    current = {pid: vs[-1].plan for pid, vs in versions.items()}
+    planned_pilots, planned_thresholds = apply_plans(pilots, thresholds, current)
+    results = analyze_portfolio(
+        observations, planned_pilots, catalog, planned_thresholds, pilot_ids=ids
     )
+    store.mark_results_seen(r.pilot_id for r in results if any(m.n_post > 0 for m in r.metrics))
+    seen_frame = store.results_seen()
+    seen = dict(zip(seen_frame["pilot_id"], seen_frame["first_seen_at"], strict=True))
+    log = logged_decisions(store.decisions())
+    go_lives = dict(zip(pilots["pilot_id"], pilots["go_live"], strict=True))
+    records = {
+        r.pilot_id: governance(
+            r.pilot_id,
+            versions.get(r.pilot_id, ()),
+            log.get(r.pilot_id, ()),
+            go_lives.get(r.pilot_id),
+            seen.get(r.pilot_id),
+            today,
+        )
+        for r in results
+    }
+    changed = {pid: g.original.plan for pid, g in records.items() if g.changed and g.original}
+    if changed:
+        was_pilots, was_thresholds = apply_plans(pilots, thresholds, {**current, **changed})
+        before = analyze_portfolio(
+            observations[observations["pilot_id"].isin(list(changed))],
+            was_pilots,
+            catalog,
+            was_thresholds,
+            pilot_ids=list(changed),
+        )
+        for old in before:
+            records[old.pilot_id] = replace(records[old.pilot_id], would_have_been=old.decision)
+    return tuple(
+        replace(
+            r,
+            governance=replace(
+                records[r.pilot_id], forecast=pilot_forecast(r, go_lives.get(r.pilot_id))
+            ),
+        )
+        for r in results
+    )
+
+
+def plan_versions(frame: pd.DataFrame) -> dict[str, tuple[PlanVersion, ...]]:
+    """`Store.plans()` as typed versions per pilot, oldest first."""
+    out: dict[str, list[PlanVersion]] = {}
+    for row in frame.to_dict("records"):
+        guardrails = json.loads(row["guardrails"] or "{}")
+        plan = SuccessPlan(
+            value_metric=_text(row["value_metric"]),
+            threshold_pct=_num(row["threshold_pct"]),
+            guardrails=tuple(sorted((str(m), float(t)) for m, t in guardrails.items())),
+            evaluation_days=None
+            if pd.isna(row["evaluation_days"])
+            else int(row["evaluation_days"]),
+            decision_owner=_text(row["decision_owner"]),
+        )
+        out.setdefault(str(row["pilot_id"]), []).append(
+            PlanVersion(
+                version=int(row["version"]),
+                plan=plan,
+                set_by=str(row["set_by"]),
+                set_at=pd.Timestamp(row["set_at"]),
+                recorded_at=pd.Timestamp(row["recorded_at"]),
+                reason=_text(row["reason"]),
+                upload_id=None if pd.isna(row["upload_id"]) else int(row["upload_id"]),
+            )
+        )
+    return {pid: tuple(sorted(vs, key=lambda v: v.version)) for pid, vs in out.items()}
+
+
+def logged_decisions(frame: pd.DataFrame) -> dict[str, tuple[LoggedDecision, ...]]:
+    """`Store.decisions()` as typed log entries per pilot, oldest first."""
+    out: dict[str, list[LoggedDecision]] = {}
+    for row in frame.to_dict("records"):
+        out.setdefault(str(row["pilot_id"]), []).append(
+            LoggedDecision(
+                decision=row["decision"],
+                recommended=_text(row["recommended"]),  # type: ignore[arg-type]
+                note=_text(row["note"]) or "",
+                decided_by=str(row["decided_by"]),
+                decided_at=pd.Timestamp(row["decided_at"]),
+            )
+        )
+    return {pid: tuple(items) for pid, items in out.items()}
+
+
+def _text(value: object) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value) or None
 
 
 def _num(value: float | None) -> float | None:
@@ -114,9 +223,97 @@ def to_json(results: Sequence[PilotResult]) -> dict[str, Any]:
                     "ci_high": _num(net.ci_high),
                 },
                 "metrics": [_metric_json(m) for m in result.metrics],
+                **_governance_json(result),
             }
         )
     return {"pilots": pilots}
+
+
+def _day(stamp: pd.Timestamp | None) -> str | None:
+    return None if stamp is None or pd.isna(stamp) else stamp.date().isoformat()
+
+
+def _moment(stamp: pd.Timestamp | None) -> str | None:
+    return None if stamp is None or pd.isna(stamp) else stamp.isoformat(timespec="seconds")
+
+
+def _plan_json(version: PlanVersion, backdated: bool = False) -> dict[str, Any]:
+    plan = version.plan
+    return {
+        "version": version.version,
+        "value_metric": plan.value_metric,
+        "threshold_pct": _num(plan.threshold_pct),
+        "guardrails": [{"metric": m, "tolerance_pct": _num(t)} for m, t in plan.guardrails],
+        "evaluation_days": plan.evaluation_days,
+        "decision_owner": plan.decision_owner,
+        "set_by": version.set_by,
+        "set_at": _moment(version.set_at),
+        "recorded_at": _moment(version.recorded_at),
+        "reason": version.reason,
+        "backdated": backdated,
+    }
+
+
+def _forecast_json(found: Forecast | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    return {
+        "metric": found.metric,
+        "threshold_pct": _num(found.threshold_pct),
+        "reachable": found.reachable,
+        "decide_by": _day(found.decide_by),
+        "decide_by_low": _day(found.decide_low),
+        "decide_by_high": _day(found.decide_high),
+        "periods_more": found.periods_more,
+        "periods_more_low": found.periods_low,
+        "periods_more_high": found.periods_high,
+        "frequency": found.frequency,
+        "mde_now_pct": _num(found.mde_now_pct),
+        "mde_floor_pct": _num(found.floor_pct),
+        "autocorrelation": _num(found.rho),
+        "sentence": found.sentence,
+    }
+
+
+def _governance_json(result: PilotResult) -> dict[str, Any]:
+    """The issue-15 fields of one pilot (added; nothing else in the document changes)."""
+    g: Governance | None = result.governance
+    if g is None:
+        return {}
+    current = g.current
+    return {
+        "plan": None if current is None else _plan_json(current, current in g.backdated()),
+        "plan_status": g.status,
+        "plan_gap": g.gap,
+        "plan_locked_at": _moment(g.locked_at),
+        "plan_pre_registered_version": None if g.original is None else g.original.version,
+        "plan_versions": [_plan_json(v, v in g.backdated()) for v in g.versions],
+        "plan_warning": g.warning() or None,
+        "decision_under_original_plan": g.would_have_been,
+        "decision_due": _day(g.due),
+        "decision_overdue": g.overdue,
+        "decision_logged": None
+        if g.latest_decision is None
+        else {
+            "decision": g.latest_decision.decision,
+            "recommended": g.latest_decision.recommended,
+            "note": g.latest_decision.note,
+            "decided_by": g.latest_decision.decided_by,
+            "decided_at": _moment(g.latest_decision.decided_at),
+            "disagrees": g.latest_decision.decision != result.decision,
+        },
+        "decision_log": [
+            {
+                "decision": d.decision,
+                "recommended": d.recommended,
+                "note": d.note,
+                "decided_by": d.decided_by,
+                "decided_at": _moment(d.decided_at),
+            }
+            for d in g.decisions
+        ],
+        "forecast": _forecast_json(g.forecast),  # type: ignore[arg-type]
+    }
 
 
 def _fmt(value: float | None) -> str:

@@ -1,4 +1,4 @@
-"""The `pilotproof` command: ingest, pilots, analyze, report.
+"""The `pilotproof` command: ingest, pilots, analyze, report, plan set|show, decide.
 
 Each subcommand dispatches to one `cmd_*` function taking the parsed arguments and returning the
 exit code. Exit 0 on success, 1 on refused input (one line per problem on stderr,
@@ -165,6 +165,82 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _known_pilot(store, pilot_id: str) -> bool:
+    if pilot_id in set(store.pilots()["pilot_id"].astype(str)):
+        return True
+    print(f"pilotproof: unknown pilot id: {terminal(pilot_id)}", file=sys.stderr)
+    return False
+
+
+def cmd_plan_set(args: argparse.Namespace) -> int:
+    from pilotproof.store.plans import PlanInput, default_user, parse_guardrails
+
+    guardrails = None
+    if args.guardrail is not None:
+        guardrails = parse_guardrails(";".join(args.guardrail))  # StoreError: exit 1
+    plan = PlanInput(
+        pilot_id=args.pilot,
+        value_metric=args.value_metric,
+        threshold_pct=args.threshold,
+        guardrails=guardrails,
+        evaluation_days=args.window,
+        decision_owner=args.owner,
+    )
+    with _open_store(args) as store:
+        if not _known_pilot(store, args.pilot):
+            return 1
+        version = store.set_plan(plan, by=args.by or default_user(), reason=args.reason)
+    if version is None:
+        print(f"{terminal(args.pilot)}: the plan is unchanged (no new version)")
+    else:
+        print(f"{terminal(args.pilot)}: plan version {version} saved")
+    return 0
+
+
+def cmd_plan_show(args: argparse.Namespace) -> int:
+    import json
+
+    from pilotproof.analysis import analyze_store, to_json
+
+    with _open_store(args) as store:
+        if not _known_pilot(store, args.pilot):
+            return 1
+        (result,) = analyze_store(store, [args.pilot])
+    document = to_json([result])["pilots"][0]
+    keys = [k for k in document if k.startswith(("plan", "decision_", "forecast"))]
+    if args.format == "json":
+        print(json.dumps({k: document[k] for k in keys}, indent=2, allow_nan=False))
+        return 0
+    g = result.governance
+    lines = [f"{args.pilot}: {g.status_label}", *g.lines(result.decision)]
+    if g.versions:
+        lines.append("Versions:")
+    for v in g.versions:
+        why = f" - reason: {v.reason}" if v.reason else ""
+        lines.append(
+            f"  v{v.version} set {v.set_at:%Y-%m-%d %H:%M} by {v.set_by}: {v.plan.summary()}{why}"
+        )
+    sys.stdout.write(terminal("\n".join(lines) + "\n"))
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from pilotproof.analysis import analyze_store
+    from pilotproof.store.plans import default_user
+
+    with _open_store(args) as store:
+        if not _known_pilot(store, args.pilot):
+            return 1
+        (result,) = analyze_store(store, [args.pilot])
+        store.log_decision(
+            args.pilot, args.decision, args.note, args.by or default_user(), result.decision
+        )
+    agree = "as recommended" if args.decision == result.decision else "pilotproof recommends"
+    tail = "" if args.decision == result.decision else f" {result.decision}"
+    print(f"{terminal(args.pilot)}: logged '{args.decision}' ({agree}{tail})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pilotproof",
@@ -240,6 +316,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=("pptx", "pdf", "xlsx", "html"), required=True)
     report.add_argument("--out", metavar="FILE", required=True, help="where to write the report")
+
+    by_help = "who does this, for the audit trail (default: the OS user)"
+    plan = commands.add_parser(
+        "plan", help="Set or show a pilot's success plan.", description="Success plans."
+    )
+    plan_commands = plan.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
+    plan_set = plan_commands.add_parser(
+        "set",
+        help="Save a new version of a pilot's success plan (options left out keep their value).",
+    )
+    plan_set.add_argument("pilot", metavar="PILOT_ID")
+    plan_set.add_argument("--value-metric", metavar="METRIC", help="the value metric to prove")
+    plan_set.add_argument(
+        "--threshold",
+        type=float,
+        metavar="PCT",
+        help="the improvement that justifies scaling, in percent of what the metric would "
+        "have been, in its own direction",
+    )
+    plan_set.add_argument(
+        "--guardrail",
+        action="append",
+        metavar="METRIC:PCT",
+        help="a guardrail metric and the deterioration it may show (repeat for several)",
+    )
+    plan_set.add_argument(
+        "--window", type=int, metavar="DAYS", help="evaluation window: decision due this many "
+        "days after go-live"
+    )  # fmt: skip
+    plan_set.add_argument("--owner", metavar="NAME", help="the decision owner who signs it")
+    plan_set.add_argument(
+        "--reason", metavar="TEXT", help="why it changes (required once the plan is locked)"
+    )
+    plan_set.add_argument("--by", metavar="NAME", help=by_help)
+    plan_set.set_defaults(handler=cmd_plan_set)
+    plan_show = plan_commands.add_parser("show", help="Show a pilot's plan, versions and log.")
+    plan_show.add_argument("pilot", metavar="PILOT_ID")
+    plan_show.add_argument("--format", choices=("table", "json"), default="table")
+    plan_show.set_defaults(handler=cmd_plan_show)
+    for sub in (plan_set, plan_show):
+        sub.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
+
+    decide = add("decide", cmd_decide, "Log the decision actually taken for a pilot.")
+    decide.add_argument("pilot", metavar="PILOT_ID")
+    decide.add_argument("decision", choices=("scale", "fix", "extend", "stop"))
+    decide.add_argument("--note", metavar="TEXT", help="why, in a sentence")
+    decide.add_argument("--by", metavar="NAME", help=by_help)
     return parser
 
 

@@ -166,3 +166,32 @@ def progress_callback(bar):
         bar.progress(share, text=f"{(message or 'working').capitalize()} ({share:.0%})")
 
     return report
+
+
+_PLAN_BADGE = {
+    "pre_registered": ("green", ":material/verified:"),
+    "changed_after_lock": ("orange", ":material/warning:"),
+    "set_after_lock": ("red", ":material/gpp_maybe:"),
+    "not_pre_registered": ("red", ":material/gpp_maybe:"),
+}
+
+
+def plan_badge(status: str) -> None:
+    """The success plan's status as a badge: pre-registered, changed, or a governance gap."""
+    from analytics.governance import PLAN_STATUS_LABELS
+
+    color, icon = _PLAN_BADGE.get(status, ("gray", None))
+    st.badge(PLAN_STATUS_LABELS.get(status, status), color=color, icon=icon)
+
+
+def now() -> pd.Timestamp:
+    return pd.Timestamp.now()
+
+
+def user_field() -> str:
+    """Who is working (no sign-in yet): a name field shared by every form, starting on the OS
+    user; what it holds is stored as text and shown as text."""
+    from pilotproof.store.plans import default_user
+
+    st.session_state.setdefault("user_name", default_user())
+    return st.text_input("Your name (recorded with every change)", key="user_name")

@@ -372,3 +372,108 @@ def _number(value: object) -> float | None:
 def valid_metric_name(name: str) -> bool:
     """Custom metric names are snake_case words: letters, digits and underscores."""
     return bool(re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name))
+
+
+# ---- success plans and the decision log (issue 15) ---------------------------------------
+
+
+def plan_versions_table(result: PilotResult) -> pd.DataFrame:
+    """A pilot's plan versions, oldest first: version, set_at, set_by, the criteria, reason,
+    and whether the version came after the lock. User text stays plain (never markdown)."""
+    g = result.governance
+    columns = ["version", "set", "by", "after lock", "threshold %", "reason", "value metric",
+               "guardrails", "window (days)", "decision owner", "recorded"]  # fmt: skip
+    rows = []
+    for v in g.versions if g is not None else ():
+        rows.append([
+            v.version, f"{v.set_at:%Y-%m-%d %H:%M}", shown(v.set_by),
+            "yes" if v in g.changes() else "",
+            v.plan.threshold_pct, shown(v.reason or "", 200), nice(v.plan.value_metric or ""),
+            shown(v.plan.guardrails_text), v.plan.evaluation_days,
+            shown(v.plan.decision_owner or ""),
+            f"{v.recorded_at:%Y-%m-%d %H:%M}" + (" (dated earlier)" if v in g.backdated() else ""),
+        ])  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def decision_log_table(result: PilotResult) -> pd.DataFrame:
+    """A pilot's logged decisions, newest first, beside what pilotproof recommended then."""
+    g = result.governance
+    rows = [
+        {
+            "when": f"{d.decided_at:%Y-%m-%d %H:%M}",
+            "decision": DECISION_LABELS.get(d.decision, d.decision),
+            "recommended then": DECISION_LABELS.get(d.recommended, "") if d.recommended else "",
+            "by": shown(d.decided_by),
+            "note": shown(d.note, 200),
+        }
+        for d in reversed(g.decisions if g is not None else ())
+    ]
+    return pd.DataFrame(rows, columns=["when", "decision", "recommended then", "by", "note"])
+
+
+def governance_table(results: Sequence[PilotResult], labels: dict[str, str]) -> pd.DataFrame:
+    """Pilots whose criteria were not pre-registered or changed after the results were
+    visible: pilot, status, what happened, the decision now and under the original plan."""
+    rows = []
+    for result in results:
+        g = result.governance
+        if g is None or not (g.gap or g.changed):
+            continue
+        rows.append(
+            {
+                "pilot": labels.get(result.pilot_id, shown(result.pilot_id)),
+                "status": g.status_label,
+                "decision now": DECISION_LABELS[result.decision],
+                "under the original plan": DECISION_LABELS.get(g.would_have_been or "", ""),
+                "what happened": shown(g.warning(), 400),
+            }
+        )
+    columns = ["pilot", "status", "decision now", "under the original plan", "what happened"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def overdue_table(results: Sequence[PilotResult], labels: dict[str, str]) -> pd.DataFrame:
+    """Decisions overdue against the evaluation window: pilot, due date, days late, what
+    pilotproof recommends, the last decision logged (if any)."""
+    rows = []
+    today = pd.Timestamp.now().normalize()
+    for result in results:
+        g = result.governance
+        if g is None or not g.overdue or g.due is None:
+            continue
+        last = g.latest_decision
+        rows.append(
+            {
+                "pilot": labels.get(result.pilot_id, shown(result.pilot_id)),
+                "due": f"{g.due:%Y-%m-%d}",
+                "days late": int((today - g.due).days),
+                "recommended": DECISION_LABELS[result.decision],
+                "last logged": DECISION_LABELS.get(last.decision, "") if last else "none",
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["pilot", "due", "days late", "recommended", "last logged"]
+    ).sort_values("days late", ascending=False, ignore_index=True)
+
+
+def disagreement_table(results: Sequence[PilotResult], labels: dict[str, str]) -> pd.DataFrame:
+    """Pilots whose latest logged decision differs from what pilotproof recommends now."""
+    rows = []
+    for result in results:
+        g = result.governance
+        last = g.latest_decision if g is not None else None
+        if last is None or last.decision == result.decision:
+            continue
+        rows.append(
+            {
+                "pilot": labels.get(result.pilot_id, shown(result.pilot_id)),
+                "decision taken": DECISION_LABELS.get(last.decision, last.decision),
+                "pilotproof recommends": DECISION_LABELS[result.decision],
+                "by": shown(last.decided_by),
+                "when": f"{last.decided_at:%Y-%m-%d}",
+                "note": shown(last.note, 200),
+            }
+        )
+    columns = ["pilot", "decision taken", "pilotproof recommends", "by", "when", "note"]
+    return pd.DataFrame(rows, columns=columns)

@@ -8,7 +8,9 @@ so running it twice writes byte-identical files.
     python data/sample/make_sample.py [--out DIR]
 
 Files written (the store seeds from `pilots.csv` and every `metrics_*.csv`):
-    pilots.csv                      registry, costs, volumes and readiness answers
+    pilots.csv                      registry, costs, volumes, readiness answers, success plans
+    pilots_replan.csv               a success plan changed after the results came in
+    decisions.csv                   decisions the partners logged (seeded, not ingested)
     metrics_daily.csv               long export: daily series, control units, segments
     metrics_weekly_harborline.csv   wide export: Harborline's weekly claims report
     metrics_weekly_meridian.csv     wide export: Meridian's weekly back-office report
@@ -978,7 +980,11 @@ def generate() -> dict[str, pd.DataFrame]:
     observations = pd.concat(series, ignore_index=True)
     observations = observations[observations["date"] <= END]
 
-    files: dict[str, pd.DataFrame] = {"pilots.csv": pilots_table()}
+    files: dict[str, pd.DataFrame] = {
+        "pilots.csv": pilots_table(),
+        "pilots_replan.csv": pd.DataFrame([REPLAN]),
+        "decisions.csv": pd.DataFrame(DECISIONS, columns=DECISION_COLUMNS),
+    }
     for export, rows in observations.groupby("export", sort=True):
         if export.startswith("weekly_"):
             files[f"metrics_{export}.csv"] = wide_table(rows)
@@ -1004,12 +1010,86 @@ def pilots_table() -> pd.DataFrame:
                 "monthly_cost": p.monthly_cost,
                 "annual_volume": p.annual_volume,
                 **p.readiness,
+                **plan_cells(p),
             }
         )
-    table = pd.DataFrame(rows, columns=PILOT_COLUMNS)
-    for column in ("monthly_cost", "annual_volume"):
+    table = pd.DataFrame(rows, columns=PILOT_COLUMNS + PLAN_COLUMNS)
+    for column in ("monthly_cost", "annual_volume", "plan_evaluation_days"):
         table[column] = table[column].astype("Int64")
     return table
+
+
+# --- success plans and decisions (issue 15) --------------------------------------------------
+# The plan columns are the pilots file's (pilotproof.store.plans.FILE_COLUMNS, without the change
+# reason); written out here because the generator runs without the package.
+
+PLAN_COLUMNS = [
+    "plan_value_metric",
+    "plan_threshold_pct",
+    "plan_guardrails",
+    "plan_evaluation_days",
+    "plan_decision_owner",
+    "plan_set_by",
+    "plan_set_on",
+]
+# Guardrails each pilot's plan names, at the catalog's tolerances (so the plans move no verdict).
+GUARDRAILS = {
+    "NW-AP": "rework_rate:5",
+    "NW-ORDERS": "",
+    "NW-COLLECT": "",
+    "HB-TRIAGE": "rework_rate:5; quality_score:2",
+    "HB-FNOL": "rework_rate:5; quality_score:2",
+    "HB-SERVICE": "quality_score:2",
+    "HB-UW": "quality_score:2",
+    "CB-ASSIST": "rework_rate:5; quality_score:2",
+    "CB-CHAT": "rework_rate:5",
+    "CB-SALES": "",
+    "MF-PROC": "rework_rate:5",
+    "MF-DISPATCH": "quality_score:2",
+    "MF-AUDIT": "rework_rate:5",
+}
+# NW-SALES has no plan: its criteria were never pre-registered (a governance gap). HB-FNOL's
+# plan asked for 25% before go-live; after the results showed about 20%, the threshold was
+# lowered to 15% (pilots_replan.csv): the app and every export say so, and that the
+# pre-registered plan would have meant "fix".
+PLAN_THRESHOLD = {"HB-FNOL": 25.0}
+REPLAN = {
+    "pilot_id": "HB-FNOL",
+    "go_live": "2026-07-06",
+    "plan_threshold_pct": 15.0,
+    "plan_set_by": "Head of claims operations",
+    "plan_set_on": "2026-09-21",
+    "plan_change_reason": "Results show about 20%; a peer insurer scaled at 15%, so 15% is "
+    "enough to justify the roll-out",
+}
+# Decisions the partners logged (what pilotproof recommended when they did, and a note).
+DECISIONS = [
+    ("NW-AP", "scale", "scale", "Roll out to the Leipzig and Lyon AP teams in Q4",
+     "Group financial controller", "2026-09-28"),
+    ("CB-ASSIST", "scale", "fix", "Rework rise is temporary; the vendor's fix ships in December",
+     "VP Support", "2026-08-17"),
+    ("MF-PROC", "stop", "stop", "The fall predates the tool; contract not renewed",
+     "Procurement director", "2026-08-03"),
+    ("HB-UW", "stop", "stop", "Usage is high but cycle time did not move",
+     "Chief underwriting officer", "2026-07-20"),
+]  # fmt: skip
+DECISION_COLUMNS = ["pilot_id", "decision", "recommended", "note", "decided_by", "decided_at"]
+
+
+def plan_cells(p: Pilot) -> dict[str, object]:
+    """The pilot's success plan as agreed three weeks before go-live (empty: no plan)."""
+    if p.pilot_id not in GUARDRAILS:
+        return dict.fromkeys(PLAN_COLUMNS, None)
+    owner = p.readiness["decision_owner"].split(" owns")[0]
+    return {
+        "plan_value_metric": p.readiness["value_metric"],
+        "plan_threshold_pct": PLAN_THRESHOLD.get(p.pilot_id, 10.0),
+        "plan_guardrails": GUARDRAILS[p.pilot_id],
+        "plan_evaluation_days": 120,
+        "plan_decision_owner": owner,
+        "plan_set_by": owner or "Pilot sponsor",
+        "plan_set_on": (pd.Timestamp(p.go_live) - pd.Timedelta(days=21)).strftime("%Y-%m-%d"),
+    }
 
 
 def long_table(rows: pd.DataFrame) -> pd.DataFrame:

@@ -23,20 +23,27 @@ sys.path.insert(0, str(ROOT))
 
 from pilotproof.analysis import analyze_store  # noqa: E402
 from pilotproof.cli import main as cli  # noqa: E402
-from pilotproof.store import Store  # noqa: E402
+from pilotproof.store import Store, seed_sample  # noqa: E402
 
 FORMATS = ("pptx", "pdf", "xlsx", "html")
 
 
 def build_database(folder: Path) -> tuple[Path, str]:
-    """The sample portfolio in a fresh database; returns it and the action title to preview."""
+    """The sample portfolio in a fresh database, seeded as the app seeds it (the files, the plan
+    changed after the results, the logged decisions); returns it and the action title to
+    preview: the pilot whose criteria changed after its results, else one ready to scale."""
     db = folder / "samples.duckdb"
-    sample = ROOT / "data" / "sample"
     with Store(db) as store:
-        store.ingest([sample / "pilots.csv", *sorted(sample.glob("metrics_*.csv"))])
+        seed_sample(store)
         results = analyze_store(store)
-    # preview a pilot that is ready to scale and has a net value bridge, when there is one
-    ranked = sorted(results, key=lambda r: (r.decision != "scale", r.net_value is None))
+    ranked = sorted(
+        results,
+        key=lambda r: (
+            not (r.governance is not None and r.governance.changed),
+            r.decision != "scale",
+            r.net_value is None,
+        ),
+    )
     showcase = ranked[0]
     return db, showcase.summary
 

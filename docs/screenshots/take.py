@@ -28,6 +28,7 @@ PAGES = {
     "explorer-outlier": "explorer?pilot=MF-AUDIT&metric=cycle_time",
     "compare": "compare",
     "readiness": "readiness",
+    "plans": "plans?pilot=HB-FNOL",
     "settings": "settings",
     "export": "export",
 }
@@ -46,6 +47,10 @@ def main() -> None:
                         viewport={"width": 1400, "height": 900}, color_scheme=scheme
                     )
                     page = context.new_page()
+                    # warm up: the first load analyses the portfolio; a shot taken while it
+                    # draws measures the page too short
+                    page.goto(url)
+                    page.get_by_text("Maturity by company").wait_for(timeout=120_000)
                     for name, path in PAGES.items():
                         if scheme == "dark" and name not in ("portfolio", "explorer"):
                             continue

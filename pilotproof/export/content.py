@@ -220,6 +220,17 @@ class PilotSection:
     net_value: NetValue | None
     result: PilotResult = field(repr=False, compare=False)
     units: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # the success plan and decision log (issue 15): the status in words, the one line a reader
+    # must not miss (criteria changed after the results, or not pre-registered), every
+    # sentence about the plan, and whether the decision is overdue
+    plan_status: str = ""
+    plan_warning: str = ""
+    plan_lines: tuple[str, ...] = ()
+    plan_outcome: str = ""  # "Scale under the current 15% threshold; ... it would be Fix."
+    overdue: bool = False
+    # one row per plan version (PLAN_VERSION_COLUMNS) and per logged decision (LOG_COLUMNS)
+    plan_versions: tuple[tuple[object, ...], ...] = ()
+    decision_log: tuple[tuple[object, ...], ...] = ()
     events: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -283,11 +294,63 @@ class Report:
         return {p.pilot_id: p.name for p in self.pilots}
 
     @property
+    def plan_warnings(self) -> tuple[tuple[str, str], ...]:
+        """(pilot name, warning) for every pilot whose criteria were not pre-registered or
+        changed after the results were visible."""
+        return tuple(
+            (p.name, f"{p.plan_warning} {p.plan_outcome}".strip())
+            for p in self.pilots
+            if p.plan_warning
+        )
+
+    @property
+    def overdue(self) -> tuple[str, ...]:
+        """Names of the pilots whose decision is past its evaluation window."""
+        return tuple(p.name for p in self.pilots if p.overdue)
+
+    @property
     def decision_counts(self) -> dict[str, int]:
         counts = {d: 0 for d in DECISION_LABELS}
         for pilot in self.pilots:
             counts[pilot.decision] = counts.get(pilot.decision, 0) + 1
         return counts
+
+
+PLAN_VERSION_COLUMNS = (
+    "pilot_id", "pilot_name", "plan_status", "version", "after_lock", "value_metric",
+    "threshold_pct", "guardrails", "evaluation_days", "decision_owner", "set_by", "set_at",
+    "reason", "decision_now", "decision_under_original_plan",
+)  # fmt: skip
+LOG_COLUMNS = (
+    "pilot_id", "pilot_name", "decided_at", "decision", "recommended_then",
+    "recommended_now", "disagrees", "decided_by", "note",
+)  # fmt: skip
+
+
+def _plan_rows(result: PilotResult, name: str) -> tuple[tuple, tuple]:
+    """The plan versions and decision log of one pilot as plain rows (user text as shown)."""
+    g = result.governance
+    if g is None:
+        return (), ()
+    versions = tuple(
+        (
+            result.pilot_id, name, g.status_label, v.version,
+            v in g.changes(), v.plan.value_metric,
+            v.plan.threshold_pct, v.plan.guardrails_text, v.plan.evaluation_days,
+            shown(v.plan.decision_owner or ""), shown(v.set_by), f"{v.set_at:%Y-%m-%d %H:%M}",
+            shown(v.reason or "", TEXT_LIMIT), result.decision, g.would_have_been,
+        )
+        for v in g.versions
+    )  # fmt: skip
+    log = tuple(
+        (
+            result.pilot_id, name, f"{d.decided_at:%Y-%m-%d %H:%M}", d.decision, d.recommended,
+            result.decision, d.decision != result.decision, shown(d.decided_by),
+            shown(d.note, TEXT_LIMIT),
+        )
+        for d in g.decisions
+    )  # fmt: skip
+    return versions, log
 
 
 # ---- number formatting shared by every writer -------------------------------------------
@@ -568,6 +631,8 @@ def _section(
         for f in READINESS_FIELDS
     )
     go_live = info.get("go_live")
+    g = result.governance
+    versions, log = _plan_rows(result, name)
     return PilotSection(
         pilot_id=result.pilot_id,
         name=name,
@@ -588,6 +653,17 @@ def _section(
         result=result,
         units=units,
         events=events,
+        plan_status=g.status_label if g is not None else "",
+        plan_warning=shown(g.warning(), TEXT_LIMIT) if g is not None else "",
+        plan_lines=tuple(shown(line, TEXT_LIMIT) for line in g.lines(result.decision))
+        if g is not None
+        else (),
+        plan_outcome=shown(g.would_have_been_sentence(result.decision), TEXT_LIMIT)
+        if g is not None
+        else "",
+        overdue=bool(g is not None and g.overdue),
+        plan_versions=versions,
+        decision_log=log,
     )
 
 

@@ -47,6 +47,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .fail { color: #b04500; font-weight: 600; }
 .gap { color: #b04500; font-weight: 600; }
 .meta { color: #4a5a6a; font-size: 13px; }
+.warn { color: #a04000; font-weight: 600; }
 .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
 footer { color: #5a6a7a; font-size: 11px; border-top: 1px solid #d8dee4; margin-top: 14px;
          padding-top: 6px; }
@@ -101,9 +102,36 @@ def _summary(report: Report) -> str:
         "<th>Reasons</th><th>Annual net value</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
+        + _plan_warnings(report)
         + _footer(report)
         + "</section>"
     )
+
+
+def _plan_warnings(report: Report) -> str:
+    """The portfolio's success-criteria warnings and overdue decisions, or nothing."""
+    if not (report.plan_warnings or report.overdue):
+        return ""
+    items = [
+        f'<li class="warn">{escape(name)}: {escape(warning)}</li>'
+        for name, warning in report.plan_warnings
+    ]
+    if report.overdue:
+        names = ", ".join(escape(n) for n in report.overdue)
+        items.append(f"<li>Decisions overdue against their evaluation window: {names}</li>")
+    return "<h3>Success criteria and decisions</h3><ul>" + "".join(items) + "</ul>"
+
+
+def _plan(p: PilotSection) -> str:
+    """The success plan's status, warning, plan, logged decision and forecast."""
+    if not p.plan_status:
+        return ""
+    marked = ' class="warn"'
+    lines = "".join(
+        f"<li{marked if line in (p.plan_warning, p.plan_outcome) else ''}>{escape(line)}</li>"
+        for line in p.plan_lines
+    )
+    return f"<h3>Success plan: {escape(p.plan_status)}</h3><ul>{lines}</ul>"
 
 
 def _comparison(report: Report) -> str:
@@ -142,6 +170,7 @@ def _pilot(p: PilotSection, report: Report) -> str:
     ]
     if p.reasons:
         parts.append(f'<div class="meta">Why: {escape(p.reasons_text)}</div>')
+    parts.append(_plan(p))
     if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
         figure = charts.series_chart(
             p.headline,

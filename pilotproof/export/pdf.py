@@ -223,6 +223,9 @@ def _summary(report: Report, failed: list[str]) -> list:
         Paragraph(escape(report.subtitle), STYLES["meta"]),
         Spacer(1, 3 * mm),
         *_decision_tiles(report),
+    ]
+    story += _plan_warnings(report)
+    story += [
         Spacer(1, 4 * mm),
         Paragraph("Executive summary", STYLES["h1"]),
         Spacer(1, 2 * mm),
@@ -259,6 +262,19 @@ def _summary(report: Report, failed: list[str]) -> list:
         )
         note = f"Note: {len(failed)} chart(s) could not be drawn: {shown_failures}"
         story += [Spacer(1, 3 * mm), _p(note, "fail")]
+    return story
+
+
+def _plan_warnings(report: Report) -> list:
+    """Criteria changed after the results or not pre-registered, and decisions overdue: what
+    a board must read before the numbers (nothing when there is none)."""
+    story: list = []
+    if report.plan_warnings or report.overdue:
+        story += [Spacer(1, 3 * mm), Paragraph("Success criteria and decisions", STYLES["h2"])]
+        for name, warning in report.plan_warnings:
+            story.append(_p(f"{name}: {warning}", "fail"))
+        if report.overdue:
+            story.append(_p(f"Decisions overdue against their window: {', '.join(report.overdue)}"))
     return story
 
 
@@ -432,12 +448,23 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
         Paragraph(escape(p.action_title), STYLES["h1"]),
         Spacer(1, 1.5 * mm),
         meta,
+        Spacer(1, 1.5 * mm),
+        *_plan_block(p),
         Spacer(1, 2 * mm),
         top,
         Spacer(1, 2 * mm),
         bottom,
     ]
     return KeepInFrame(CONTENT_WIDTH, CONTENT_HEIGHT, content, mode="shrink")
+
+
+def _plan_block(p: PilotSection) -> list:
+    """The success plan in a few lines: the warning first (criteria changed after the results
+    were visible, or not pre-registered), then the plan, the decision and the forecast."""
+    lines = [_p(f"Success plan: {p.plan_status}", "cell_bold")] if p.plan_status else []
+    for line in p.plan_lines:
+        lines.append(_p(line, "fail" if line in (p.plan_warning, p.plan_outcome) else "meta"))
+    return lines
 
 
 def _effects_table(p: PilotSection, width: float) -> Table:

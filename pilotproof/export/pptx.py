@@ -59,6 +59,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     _cover(deck, report)
     step(0.05, "Executive summary")
     _summary(deck, report)
+    _plans(deck, report)
     if report.is_selection:
         step(0.1, "Comparison")
         _comparison(deck, report)
@@ -533,6 +534,48 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
         bold=bool(gaps),
         color=FAIL if gaps else MUTED,
     )
+
+
+def _plans(deck, report: Report) -> None:
+    """Success criteria and decisions: for each pilot whose criteria changed after the results
+    were visible or were not pre-registered (first, the warning in red), whose decision is
+    overdue or whose logged decision differs from the recommendation, its lines. Blocks flow
+    down the slide by their text's height; a full slide continues on the next."""
+    items = sorted(
+        (
+            p
+            for p in report.pilots
+            if p.plan_warning or p.overdue or any(row[6] for row in p.decision_log[-1:])
+        ),
+        key=lambda p: not p.plan_warning,
+    )
+    width, bottom = WIDTH - 2 * MARGIN, HEIGHT - Inches(0.75)
+    blocks = []
+    for p in items:
+        lines = [p.plan_warning] if p.plan_warning else []
+        lines += [p.plan_outcome] if p.plan_outcome else []
+        lines += [line for line in p.plan_lines if line.startswith(("Decision", "No decision"))]
+        text = "\n".join(shown(line, 260) for line in lines)
+        blocks.append((p, text, Inches(0.32) + _text_height(text, width, 10) + Inches(0.12)))
+    pages: list[list] = [[]]
+    room = bottom - Inches(1.45)
+    used = 0
+    for block in blocks:
+        if pages[-1] and used + block[2] > room:
+            pages.append([])
+            used = 0
+        pages[-1].append(block)
+        used += block[2]
+    for number, page in enumerate(p for p in pages if p):
+        more = f" ({number + 1} of {len(pages)})" if len(pages) > 1 else ""
+        slide = _slide(deck, report, f"Success criteria and decisions{more}")
+        top = Inches(1.45)
+        for p, text, height in page:
+            _text(slide, f"{p.name}: {p.plan_status}", MARGIN, top, width, Inches(0.3),
+                  size=12, bold=True)  # fmt: skip
+            _text(slide, text, MARGIN, top + Inches(0.3), width, height - Inches(0.42), size=10,
+                  color=FAIL if p.plan_warning else MUTED)  # fmt: skip
+            top += height
 
 
 def _failed_notes(p: PilotSection) -> list[str]:

@@ -23,6 +23,8 @@ from xlsxwriter.worksheet import Worksheet
 from pilotproof.charts import DECISION_COLORS, verdict_color
 from pilotproof.export.content import (
     DECISION_LABELS,
+    LOG_COLUMNS,
+    PLAN_VERSION_COLUMNS,
     Report,
     forest_axis,
     humanise,
@@ -184,6 +186,14 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     writer.table("Decisions", DECISION_COLUMNS, _decision_rows(report))
     step(0.35, "Readiness")
     writer.table("Readiness", READINESS_COLUMNS, _readiness_rows(report))
+    writer.table(
+        "Success plans",
+        PLAN_VERSION_COLUMNS,
+        [list(r) for p in report.pilots for r in p.plan_versions],
+    )
+    writer.table(
+        "Decision log", LOG_COLUMNS, [list(r) for p in report.pilots for r in p.decision_log]
+    )
     step(0.4, "Series")
     spans = _series_sheet(writer, report)
     step(0.55, "Charts")

@@ -8,6 +8,7 @@ with Store("data/pilotproof.duckdb") as store:
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from .database import REPO_ROOT, IngestResult, Store, UploadDetail, default_db_path
@@ -39,6 +40,7 @@ __all__ = [
     "likeliest_sheet",
     "open_default",
     "sample_files",
+    "seed_sample",
     "sheet_names",
     "validate_files",
 ]
@@ -51,11 +53,32 @@ def sample_files(sample_dir: Path = SAMPLE_DIR) -> list[Path]:
     return ([pilots] if pilots.exists() else []) + metrics
 
 
+def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
+    """Load the demo portfolio into `store`: the sample files in one ingest, then the later
+    pilots files (`pilots_*.csv`: a plan changed after the results came in) as later uploads,
+    then the decisions its partners logged (`decisions.csv`: who, when, the recommendation)."""
+    import csv
+
+    files = sample_files(sample_dir)
+    if not files:
+        return
+    store.ingest(files, user="sample")
+    for later in sorted(sample_dir.glob("pilots_*.csv")):
+        store.ingest([later], user="sample")
+    log = sample_dir / "decisions.csv"
+    if not log.exists():
+        return
+    with log.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            store.log_decision(
+                row["pilot_id"], row["decision"], row["note"], row["decided_by"],
+                row["recommended"] or None, at=datetime.fromisoformat(row["decided_at"]),
+            )  # fmt: skip
+
+
 def open_default(seed: bool = True, sample_dir: Path = SAMPLE_DIR) -> Store:
     """Open the default database; if it holds no pilots yet, seed it from `data/sample/`."""
     store = Store()
     if seed and store.count_pilots() == 0:
-        files = sample_files(sample_dir)
-        if files:
-            store.ingest(files, user="sample")
+        seed_sample(store, sample_dir)
     return store

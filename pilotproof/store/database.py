@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from . import ingest as _ingest
+from . import plans as _plans
 from .catalog import (
     DIRECTIONS,
     KINDS,
@@ -374,6 +375,82 @@ class Store:
                 ],
             )
 
+    # -- success plans and the decision log ----------------------------------------------------
+
+    def plans(self) -> pd.DataFrame:
+        """Every plan version: pilot_id, version, value_metric, threshold_pct, guardrails (JSON
+        text), evaluation_days, decision_owner, set_by, set_at, recorded_at, reason, upload_id."""
+        with self._cursor() as cur:
+            return _plans.plans_frame(cur)
+
+    def decisions(self) -> pd.DataFrame:
+        """The decision log: decision_id, pilot_id, decision, recommended, note, decided_by,
+        decided_at, oldest first per pilot."""
+        with self._cursor() as cur:
+            return _plans.decisions_frame(cur)
+
+    def results_seen(self) -> pd.DataFrame:
+        """pilot_id, first_seen_at: when an analysis first showed post-go-live results."""
+        return self._df("SELECT pilot_id, first_seen_at FROM results_seen ORDER BY pilot_id")
+
+    def set_plan(
+        self,
+        plan: _plans.PlanInput,
+        by: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> int | None:
+        """Record a new version of a pilot's success plan (fields left None keep the current
+        version's values); returns the version number, or None when nothing changed. After the
+        lock a reason is required. `at` dates the plan back to when it was agreed (default now,
+        never in the future). Raises StoreError with nothing written on bad input."""
+        with self._transaction() as cur:
+            row = _plans.prepare_plan(cur, plan, by, reason, at, _now())
+            if row is None:
+                return None
+            _plans.insert_plan(cur, row)
+            return int(row[1])
+
+    def log_decision(
+        self,
+        pilot_id: str,
+        decision: str,
+        note: str | None,
+        by: str,
+        recommended: str | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Add the decision actually taken (scale / fix / extend / stop) to the log, beside the
+        decision pilotproof recommended; returns its id."""
+        with self._transaction() as cur:
+            row = _plans.prepare_decision(
+                cur, pilot_id, decision, note, by, recommended, at, _now()
+            )
+            found = cur.execute("SELECT coalesce(max(decision_id), 0) + 1 FROM decisions")
+            decision_id = int(found.fetchone()[0])
+            cur.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)", [decision_id, *row])
+        return decision_id
+
+    def mark_results_seen(self, pilot_ids: Iterable[str]) -> None:
+        """Record that an analysis showed these pilots' post-go-live results (the first time
+        only). Not a data change: `data_version` stays, so caches keep their analysis."""
+        ids = sorted({str(p) for p in pilot_ids})
+        if not ids:
+            return
+        with self._write_lock, self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(
+                    "INSERT INTO results_seen SELECT DISTINCT p.pilot_id, CAST(? AS TIMESTAMP) "
+                    "FROM pilots p WHERE list_contains(?, p.pilot_id) AND p.pilot_id NOT IN "
+                    "(SELECT pilot_id FROM results_seen)",
+                    [_now().to_pydatetime(), ids],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
     def save_mapping(self, name: str, mapping: Mapping[str, str]) -> None:
         with self._transaction() as cur:
             cur.execute("DELETE FROM mappings WHERE name = ?", [name])
@@ -458,9 +535,13 @@ class Store:
             if total:
                 raise IngestError(problems, total)
         warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
+        plans = _file_plans(fresh, layouts)
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
+            refused = _plans.write_file_plans(cur, plans, user)
+            if refused:
+                raise IngestError(refused)
             if n_warnings:
                 result = dataclasses.replace(
                     result, warnings=tuple(warnings), total_warnings=n_warnings
@@ -505,6 +586,10 @@ class Store:
             ).fetchall()
         }
         catalog = _ingest.read_catalog(cur)
+        try:
+            plans = _file_plans(fresh, layouts)
+        except IngestError:
+            return None  # the careful path names each bad cell
         cur.execute("BEGIN TRANSACTION")
         try:
             base = max_upload_id(cur)
@@ -542,6 +627,9 @@ class Store:
                 replaced,
                 pilots_upserted,
             )
+            if _plans.write_file_plans(cur, plans, user):
+                cur.execute("ROLLBACK")
+                return None
             bump_data_version(cur)
             cur.execute("COMMIT")
             return result
@@ -629,7 +717,21 @@ class Store:
                 [upload_id],
             )
             cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
+            cur.execute("DELETE FROM plans WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
+
+
+def _file_plans(sources: list, layouts: list) -> list[_plans.FilePlan]:
+    """The success plans in the pilots files' `plan_*` columns; IngestError on a bad cell."""
+    found: list[_plans.FilePlan] = []
+    problems: list = []
+    for source, layout in zip(sources, layouts, strict=True):
+        plans, bad = _plans.read_file_plans(source, layout)
+        found += plans
+        problems += bad
+    if problems:
+        raise IngestError(problems)
+    return found
 
 
 #: A DuckDB database file carries these bytes at offset 8.
@@ -675,6 +777,13 @@ def _require_pilot(cur: duckdb.DuckDBPyConnection, pilot_id: str) -> None:
     found = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id])
     if not found.fetchone()[0]:
         raise StoreError(f"no pilot '{pilot_id}'")
+
+
+def _now():
+    """Now, to the second, as a naive timestamp (the store's clock for who-and-when)."""
+    import pandas as pd
+
+    return pd.Timestamp.now().floor("s")
 
 
 def _as_date(value: date | datetime | str) -> str:

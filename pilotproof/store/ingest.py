@@ -41,6 +41,7 @@ from .formats import (
     slash_fields_sql,
 )
 from .outliers import stage_warnings
+from .plans import read_file_plans
 from .reading import (
     GROUPS,
     PILOT_TEXT,
@@ -431,6 +432,9 @@ def validate_with(
         kinds = {s.name: lay.kind for s, lay in zip(sources, layouts, strict=False)}
         if len(layouts) < len(sources):
             return ValidationReport(problems, total, kinds, None)
+        for source, layout in zip(sources, layouts, strict=True):  # success-plan cells
+            bad = read_file_plans(source, layout)[1]
+            problems, total = [*problems, *bad], total + len(bad)
         preview, rows = _preview(cur)
         warnings, n_warnings = stage_warnings(cur, sources, layouts)
         return ValidationReport(problems, total, kinds, preview, rows, warnings, n_warnings)

@@ -174,7 +174,36 @@ V3: tuple[str, ...] = (
     "ALTER TABLE metric_catalog DROP COLUMN migrated",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3)
+# Version 4 (issue 15): success plans (pre-registered criteria, versioned with who, when and
+# why), the decision log, and when each pilot's results were first seen (one of the two locks).
+V4: tuple[str, ...] = (
+    """CREATE TABLE plans (
+        pilot_id VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        value_metric VARCHAR,
+        threshold_pct DOUBLE,
+        guardrails VARCHAR NOT NULL DEFAULT '{}',
+        evaluation_days INTEGER,
+        decision_owner VARCHAR,
+        set_by VARCHAR NOT NULL,
+        set_at TIMESTAMP NOT NULL,
+        recorded_at TIMESTAMP NOT NULL,
+        reason VARCHAR,
+        upload_id INTEGER
+    )""",
+    """CREATE TABLE decisions (
+        decision_id INTEGER NOT NULL,
+        pilot_id VARCHAR NOT NULL,
+        decision VARCHAR NOT NULL,
+        recommended VARCHAR,
+        note VARCHAR,
+        decided_by VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL
+    )""",
+    "CREATE TABLE results_seen (pilot_id VARCHAR NOT NULL, first_seen_at TIMESTAMP NOT NULL)",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

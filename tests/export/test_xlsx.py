@@ -27,6 +27,8 @@ def test_one_tidy_sheet_per_table(book):
         "Checks",
         "Decisions",
         "Readiness",
+        "Success plans",
+        "Decision log",
         "Series",
         "Charts",
         "Data",

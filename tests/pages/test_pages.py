@@ -73,7 +73,8 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert set(stages["stage"]) <= {"experimenting", "expanding", "coordinating", "orchestrating"}
     assert stages["rule"].str.len().min() > 20
     assert [s.value for s in app.subheader] == [
-        "Pilots", "Decision board", "Pilot purgatory", "AI sprawl", "Maturity by company",
+        "Pilots", "Decision board", "Pilot purgatory", "Success criteria", "Decisions overdue",
+        "AI sprawl", "Maturity by company",
     ]  # fmt: skip
 
 

@@ -1,0 +1,305 @@
+"""How long until we know: the date at which a pilot still extending can be decided.
+
+For a value metric that is still `inconclusive`, the minimum detectable effect (MDE, 80% power,
+5% two-sided) shrinks as post-go-live data accrue. The forecast finds the number of further
+periods after which the MDE falls to the scaling threshold:
+
+- the noise is the pre-period's standard deviation and its lag-one autocorrelation (Kendall
+  bias-corrected, clipped to [0, 0.97]); each window's mean has the variance of a mean of AR(1)
+  points (`analytics.its.ar1_mean_variance`, the long-run variance of the window), which gives
+  each window its effective sample size n / inflation;
+- the standardised MDE for those effective sizes comes from statsmodels'
+  `NormalIndPower().solve_power(effect_size=None, nobs1, alpha=0.05, power=0.8, ratio)`
+  (Cohen 1988, two-sample comparison of means), times the noise, in % of the pre-period level;
+- that level formula is the floor no model can beat: when even three years of post-period data
+  leave it above the threshold, the metric is too noisy to prove that gain at any horizon;
+- the date itself is read from the analysis' own counterfactual model
+  (`analytics.estimate.estimate_its`: breaks, level/trend candidates, rolling-origin backtests,
+  calibrated interval), run on the pre-period followed by a post window of the candidate
+  length held at the pre-period mean: the model's standard error of the effect for that
+  window length times z_0.975 + z_0.8 (2.80; `NormalIndPower().solve_power(nobs1=1, ratio=0)`),
+  so the forecast MDE is the MDE the analysis will report, as long as the post-period is no
+  noisier than the pre-period. The shortest window whose MDE is at most the threshold is found
+  by bisection (the MDE falls as the window grows);
+- the range comes from the 80% uncertainty of the noise estimate itself (a chi-square interval
+  on the variance with the effective degrees of freedom, and the autocorrelation's +-1.28
+  standard errors): less noise reaches the threshold sooner, more noise later.
+
+When even an unlimited post-period (the pre-period mean's own uncertainty alone) or three years
+of data cannot bring the MDE to the threshold, the metric is too noisy to prove that gain.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.power import NormalIndPower
+
+from analytics.estimate import estimate_its, power_of_two_scale
+from analytics.its import MIN_POST, ar1_mean_variance
+from analytics.results import Frequency, MetricEffect
+
+#: z_0.975 + z_0.8, the MDE in standard errors (statsmodels:
+#: NormalIndPower().solve_power(effect_size=None, nobs1=1, alpha=0.05, power=0.8, ratio=0))
+MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
+
+POWER = 0.8
+ALPHA = 0.05
+RANGE_Z = float(stats.norm.ppf(0.9))  # 80% range: 1.2816
+#: The longest wait worth forecasting: three years of data after go-live.
+HORIZON: dict[Frequency, int] = {"D": 3 * 365, "W": 3 * 52, "M": 36, "Q": 12, "Y": 3}
+STEP: dict[Frequency, pd.DateOffset] = {
+    "D": pd.DateOffset(days=1),
+    "W": pd.DateOffset(weeks=1),
+    "M": pd.DateOffset(months=1),
+    "Q": pd.DateOffset(months=3),
+    "Y": pd.DateOffset(years=1),
+}
+PERIOD_WORDS: dict[Frequency, str] = {
+    "D": "day",
+    "W": "week",
+    "M": "month",
+    "Q": "quarter",
+    "Y": "year",
+}
+_POWER = NormalIndPower()
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When the MDE of `metric` reaches `threshold_pct`.
+
+    `periods_more` (central), `periods_low` and `periods_high` count further periods of the
+    series' frequency after `last_date`; None where the threshold is out of reach within
+    `HORIZON`. `floor_pct` is the MDE with unlimited post-period data; `mde_now_pct` the MDE at
+    the current post window; `inflation` the long-run variance factor of the pre-period noise.
+    """
+
+    metric: str
+    threshold_pct: float
+    frequency: Frequency
+    last_date: pd.Timestamp
+    n_pre: int
+    n_post: int
+    rho: float
+    inflation: float
+    mde_now_pct: float | None
+    floor_pct: float
+    periods_more: int | None
+    periods_low: int | None
+    periods_high: int | None
+
+    @property
+    def reachable(self) -> bool:
+        return self.periods_more is not None
+
+    def date_after(self, periods: int | None) -> pd.Timestamp | None:
+        if periods is None:
+            return None
+        return pd.Timestamp(self.last_date) + periods * STEP[self.frequency]
+
+    @property
+    def decide_by(self) -> pd.Timestamp | None:
+        return self.date_after(self.periods_more)
+
+    @property
+    def decide_low(self) -> pd.Timestamp | None:
+        return self.date_after(self.periods_low)
+
+    @property
+    def decide_high(self) -> pd.Timestamp | None:
+        return self.date_after(self.periods_high)
+
+    @property
+    def sentence(self) -> str:
+        """ "Decide by ~12 March 2027 (8-14 weeks more data)", or why no date will come."""
+        if not self.reachable:
+            return (
+                f"This metric ({self.metric.replace('_', ' ')}) is too noisy to prove a "
+                f"{self.threshold_pct:g}% gain; add control sites or choose a less noisy value "
+                "metric."
+            )
+        word = PERIOD_WORDS[self.frequency]
+        low, high = self.periods_low, self.periods_high
+        if high is None:
+            span = f"{low} {word}s or more"
+        elif low == high:
+            span = f"{low} {word}{'s' if low != 1 else ''}"
+        else:
+            span = f"{low}\u2013{high} {word}s"
+        when = self.decide_by
+        return f"Decide by ~{when.day} {when:%B %Y} ({span} more data)."
+
+
+def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
+    """How long until `effect`'s MDE falls to its threshold (see the module docstring).
+
+    Needs the effect's chart series (dates and observed values), its frequency and at least
+    three pre-period points with some variation; returns None otherwise. The threshold is the
+    effect's own (10% when it has none, as the decision uses)."""
+    chart = effect.chart
+    if chart is None or effect.frequency is None or go_live is None or pd.isna(go_live):
+        return None
+    dates = pd.DatetimeIndex(chart.dates)
+    values = np.asarray(chart.observed, dtype=float)
+    ok = np.isfinite(values)
+    dates, values = dates[ok], values[ok]
+    post = np.asarray(dates >= pd.Timestamp(go_live))
+    pre = values[~post]
+    if len(pre) < 3 or len(dates) == 0:
+        return None
+    level = float(pre.mean())
+    centred = pre - level
+    denom = float(centred @ centred)
+    if denom <= 0 or level == 0 or not math.isfinite(level):
+        return None
+    n_pre, n_post = len(pre), int(post.sum())
+    raw = float(centred[1:] @ centred[:-1]) / denom
+    rho = float(np.clip(raw + (1 + 3 * raw) / n_pre, 0.0, 0.97))  # Kendall's bias correction
+    sigma = math.sqrt(denom / (n_pre - 1))
+    threshold = effect.threshold_pct if effect.threshold_pct is not None else 10.0
+    freq: Frequency = effect.frequency
+    n_eff = n_pre / _inflation(rho, n_pre)
+    df = max(n_eff - 1.0, 1.0)
+    ratios = {
+        "low": math.sqrt(df / stats.chi2.ppf(0.9, df)),
+        "central": 1.0,
+        "high": math.sqrt(df / stats.chi2.ppf(0.1, df)),
+    }
+    floor = float(_mde_pct(sigma, rho, n_pre, HORIZON[freq], level) or math.inf)
+    model = _ModelMde(dates[~post], pre, pd.Timestamp(go_live), freq, effect.direction)
+    minimum = max(MIN_POST[freq], n_post + 1)
+    found: dict[str, int | None] = {}
+    for name, ratio in ratios.items():
+        if floor * ratio > threshold:
+            found[name] = None
+            continue
+        found[name] = _periods(lambda m, r=ratio: model(m) * r <= threshold, freq, minimum)
+    central, low, high = found["central"], found["low"], found["high"]
+    if central is None:
+        low = high = None
+    else:
+        low = central if low is None else min(low, central)
+        high = None if high is None else max(high, central)
+    more = {name: None if v is None else v - n_post for name, v in
+            (("central", central), ("low", low), ("high", high))}  # fmt: skip
+    now = model(n_post) if n_post > 0 else None
+    return Forecast(
+        metric=effect.metric,
+        threshold_pct=float(threshold),
+        frequency=freq,
+        last_date=pd.Timestamp(dates.max()),
+        n_pre=n_pre,
+        n_post=n_post,
+        rho=rho,
+        inflation=_inflation(rho, n_pre),
+        mde_now_pct=None if now is None or not math.isfinite(now) else now,
+        floor_pct=floor,
+        periods_more=more["central"],
+        periods_low=more["low"],
+        periods_high=more["high"],
+    )
+
+
+def mde_pct(sigma: float, rho: float, n_pre: int, n_post: int, level: float) -> float | None:
+    """The MDE (80% power, 5% two-sided) of a pre/post comparison of means of AR(1) noise with
+    standard deviation `sigma` and lag-one autocorrelation `rho`, in % of `level`: statsmodels'
+    `NormalIndPower` effect size for the windows' effective sample sizes, times `sigma`."""
+    return _mde_pct(sigma, rho, n_pre, n_post, level)
+
+
+def _inflation(rho: float, n: int) -> float:
+    """Var(mean of n AR(1) points) / (sigma^2 / n): the long-run variance factor."""
+    return float(ar1_mean_variance(np.array([1.0]), np.array([rho]), np.array([n]))[0] * n)
+
+
+def _mde_pct(sigma: float, rho: float, n_pre: int, n_post: int, level: float) -> float | None:
+    if n_post < 1 or n_pre < 2:
+        return None
+    n1 = n_pre / _inflation(rho, n_pre)
+    n2 = n_post / _inflation(rho, n_post)
+    d = _POWER.solve_power(effect_size=None, nobs1=n1, alpha=ALPHA, power=POWER, ratio=n2 / n1)
+    return float(d) * sigma / abs(level) * 100.0
+
+
+def _periods(reached, freq: Frequency, minimum: int) -> int | None:
+    """The smallest post-window length from `minimum` on at which `reached(length)` holds;
+    None when no length up to the horizon does. The model's MDE first falls as the window
+    grows, but a projected trend's uncertainty grows with the horizon, so it may rise again:
+    lengths are scanned on a geometric grid and the first crossing is bisected."""
+    horizon = max(HORIZON[freq], minimum)
+    grid = sorted({round(minimum * 1.4**k) for k in range(40) if minimum * 1.4**k < horizon})
+    grid.append(horizon)
+    previous = None
+    for length in grid:
+        if reached(length):
+            break
+        previous = length
+    else:
+        return None
+    if previous is None:
+        return length
+    lo, hi = previous, length
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if reached(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+class _ModelMde:
+    """The analysis' MDE (%) for a post window of a given length: `estimate_its` on the
+    pre-period followed by that many periods at the pre-period mean. Cached per length."""
+
+    def __init__(self, dates, pre, go_live, freq, direction) -> None:
+        self.pre_dates = pd.DatetimeIndex(dates)
+        self.pre = np.asarray(pre, dtype=float)
+        self.go_live = go_live
+        self.freq = freq
+        self.sign = 1.0 if direction == "higher_is_better" else -1.0
+        self.cache: dict[int, float] = {}
+
+    def __call__(self, length: int) -> float:
+        if length not in self.cache:
+            self.cache[length] = self._mde(length)
+        return self.cache[length]
+
+    def _mde(self, length: int) -> float:
+        start = max(self.go_live, self.pre_dates[-1] + STEP[self.freq])
+        post = pd.date_range(start, periods=length, freq=STEP[self.freq])
+        dates = self.pre_dates.append(post)
+        values = np.concatenate([self.pre, np.full(length, self.pre.mean())])
+        scale = power_of_two_scale(self.pre)
+        with np.errstate(all="ignore"):
+            (est,) = estimate_its(
+                dates, self.go_live, self.freq, (values / scale)[:, None], np.array([self.sign])
+            )
+        if est is None or not est.baseline:
+            return math.inf
+        mde = MDE_FACTOR * est.se_abs / abs(est.baseline) * 100.0
+        return float(mde) if math.isfinite(mde) else math.inf
+
+
+def pilot_forecast(result, go_live: object) -> Forecast | None:
+    """The forecast of a pilot that extends (`result`: a PilotResult): over its value metrics
+    still `inconclusive`, the one that can be decided soonest; when none can, the first one
+    (its sentence says it is too noisy). None for other decisions or when none can be sized."""
+    if result.decision != "extend":
+        return None
+    found = [
+        f
+        for e in result.metrics
+        if e.metric in result.value_metrics and e.verdict == "inconclusive"
+        for f in [forecast(e, go_live)]
+        if f is not None
+    ]
+    reachable = [f for f in found if f.reachable]
+    if reachable:
+        return min(reachable, key=lambda f: f.decide_by)
+    return found[0] if found else None

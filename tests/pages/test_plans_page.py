@@ -1,0 +1,101 @@
+"""AppTests for issue 15: the Success plans page and the Portfolio's governance sections."""
+
+from __future__ import annotations
+
+from pagetools import open_page, store_for, table_with, texts
+
+
+def plain(app) -> str:
+    """The page's text with markdown escapes removed (user text is shown escaped)."""
+    return texts(app).replace("\\", "")
+
+
+def submit(app, label: str) -> None:
+    next(b for b in app.get("form_submit_button") if label in str(b.proto.label)).click().run()
+
+
+CHANGED = "HB-FNOL"  # threshold lowered after the results came in (data/sample)
+NO_PLAN = "NW-SALES"
+
+
+def test_changed_plan_shows_warning_would_have_been_and_versions(sample_db):
+    app = open_page("pages/plans.py", pilot=CHANGED)
+    shown = plain(app)
+    assert "Criteria changed after the results were visible: threshold from 25% to 15%" in shown
+    assert (
+        "Scale under the current 15% threshold; under the pre-registered 25% it would be Fix"
+        in (shown)
+    )
+    versions = table_with(app, "after lock")
+    assert versions["version"].tolist() == [1, 2]
+    assert versions["after lock"].tolist() == ["", "yes"]
+    assert versions["threshold %"].tolist() == [25.0, 15.0]
+    assert versions["reason"].iloc[1].startswith("Results show about 20%")
+
+
+def test_pilot_without_plan_is_a_gap(sample_db):
+    app = open_page("pages/plans.py", pilot=NO_PLAN)
+    assert "Criteria not pre-registered" in plain(app)
+    assert not [d for d in app.dataframe if "after lock" in d.value.columns]
+
+
+def test_extend_pilot_shows_how_long_until_we_know(sample_db):
+    app = open_page("pages/plans.py", pilot="NW-COLLECT")
+    assert any(i.value.replace("\\", "").startswith("Decide by ~") for i in app.info)
+
+
+def test_saving_a_locked_plan_needs_a_reason_then_versions_it(sample_db):
+    app = open_page("pages/plans.py", pilot="HB-TRIAGE")
+    app.text_input(key="user_name").set_value("<b>ana</b>")
+    numbers = {n.label: n for n in app.number_input}
+    numbers["Threshold: improvement needed to scale (%)"].set_value(5.0)
+    submit(app, "Save plan")
+    assert any("give a reason" in e.value for e in app.error)
+    store = store_for(sample_db)
+    assert store.plans().query("pilot_id == 'HB-TRIAGE'")["version"].tolist() == [1]
+    next(t for t in app.text_input if t.label.startswith("Reason")).set_value("board asked")
+    numbers = {n.label: n for n in app.number_input}
+    numbers["Threshold: improvement needed to scale (%)"].set_value(5.0)
+    submit(app, "Save plan")
+    plans = store.plans().query("pilot_id == 'HB-TRIAGE'")
+    assert plans["version"].tolist() == [1, 2]
+    assert plans["set_by"].iloc[1] == "<b>ana</b>"  # stored as typed
+    assert "Criteria changed after the results were visible" in plain(app)
+    assert "<b>ana</b>" in plain(app) and "&lt;" not in plain(app)
+
+
+def test_logging_a_decision_shows_it_beside_the_recommendation(sample_db):
+    app = open_page("pages/plans.py", pilot="MF-AUDIT")
+    app.text_input(key="user_name").set_value("partner")
+    app.radio[0].set_value("scale")
+    next(t for t in app.text_input if t.label == "Note").set_value('=HYPERLINK("x")')
+    submit(app, "Log decision")
+    log = table_with(app, "recommended then")
+    assert log.iloc[0]["decision"] == "Scale"
+    assert log.iloc[0]["recommended then"] == "Fix"
+    assert log.iloc[0]["note"] == '=HYPERLINK("x")'
+    assert "Disagrees with pilotproof, which recommends Fix" in plain(app)
+
+
+def test_portfolio_counts_gaps_and_lists_changes_overdue_and_disagreements(sample_db):
+    app = open_page("pages/portfolio.py")
+    figures = {m.label: m.value for m in app.metric}
+    assert figures["Not pre-registered"] == "1"
+    assert any("criteria changed after the results were visible" in w.value for w in app.warning)
+    changed = table_with(app, "under the original plan")
+    row = changed.set_index("status").loc["Criteria changed after results were visible"]
+    assert row["decision now"] == "Scale" and row["under the original plan"] == "Fix"
+    assert "Criteria not pre-registered" in set(changed["status"])
+    late = table_with(app, "days late")
+    assert len(late) >= 1 and (late["days late"] > 0).all()
+    disagree = table_with(app, "pilotproof recommends")
+    assert disagree.iloc[0]["decision taken"] == "Scale"
+    assert disagree.iloc[0]["pilotproof recommends"] == "Fix"
+
+
+def test_explorer_warns_about_changed_criteria(sample_db):
+    app = open_page("pages/explorer.py", pilot=CHANGED)
+    warnings = [w.value.replace("\\", "") for w in app.warning]
+    assert any("threshold from 25% to 15%" in w and "it would be Fix" in w for w in warnings)
+    clean = open_page("pages/explorer.py", pilot="NW-AP")
+    assert not [w for w in clean.warning if "Criteria" in w.value]

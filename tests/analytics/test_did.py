@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 import statsmodels.formula.api as smf
 from scipy import optimize
 
@@ -115,3 +116,21 @@ def test_equal_levels_need_no_second_scale():
     control = 50.5 + common + rng.normal(size=135)
     est = estimate_did(dates, GO, "D", treated, pd.DataFrame({"c": control}), sign=-1.0)
     assert est.proportional_effect is None
+
+
+def test_sdid_through_the_gap_model_is_the_pinned_sdid_estimate():
+    """`did.synthetic_control(..., "sdid")` shifts the post rows so that the gap model's effect
+    (post mean minus plain pre mean of the gap) is exactly `synth.estimate`'s tau, itself pinned
+    to the authors' R package in tests/analytics/test_synth.py."""
+    from analytics import synth
+    from analytics.did import synthetic_control
+
+    rng = np.random.default_rng(5)
+    factor = rng.normal(size=(40, 1)).cumsum(axis=0)
+    c = 30 + factor @ rng.uniform(0.5, 1.5, (1, 6)) + rng.normal(scale=0.3, size=(40, 6))
+    y = 33 + 1.1 * factor[:, 0] + rng.normal(scale=0.3, size=40) - 2.0 * (np.arange(40) >= 30)
+    control, w = synthetic_control(y, c, 30, "sdid")
+    gap = y - control
+    tau = synth.estimate(y, c, 30, "sdid").tau
+    assert gap[30:].mean() - gap[:30].mean() == pytest.approx(tau, abs=1e-9)
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0)

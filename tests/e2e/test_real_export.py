@@ -171,6 +171,8 @@ def test_one_pilot_workbook_is_mapped_committed_judged_and_undone(page, tmp_path
             settle(page)
             page.get_by_role("button", name="Apply mapping").click()
             settle(page)
+            with contextlib.suppress(PlaywrightTimeout):  # validation may outlast `settle`
+                passed.first.wait_for(timeout=20_000)
             if passed.count():
                 break
         main = page.locator("[data-testid='stMain']")

@@ -80,3 +80,19 @@ def test_a_real_surge_and_ordinary_noise_are_left_alone():
     cleaned, slipped = decimal_slips(slip)
     assert slipped[0, 60] and slipped.sum() == 1
     assert abs(cleaned[0, 60] - 40) < 8
+
+
+def test_nanmedian_last_is_numpys_nanmedian():
+    import warnings
+
+    from analytics.outliers import nanmedian_last
+
+    rng = np.random.default_rng(0)
+    for shape in [(50, 30, 6), (7, 5), (1000, 6), (3, 1)]:
+        a = rng.normal(size=shape)
+        a[rng.random(shape) < 0.3] = np.nan
+        a.flat[0], a.flat[-1] = np.inf, -np.inf
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            reference = np.nanmedian(a, axis=-1)
+        np.testing.assert_array_equal(nanmedian_last(a), reference)

@@ -24,12 +24,13 @@ PILOT_ID = "HD-TRIAGE"
 PILOT_LABEL = "Helpdesk triage (Helpdesk Co)"
 SHEET = "Weekly data"
 WEEKS = 60
-MAPPING = {  # row in the mapping table (headers sorted) -> pilotproof column
-    0: "response_time",  # Avg Handle Time (min)
-    1: "rework_rate",  # Reopen Rate
-    2: "unit",  # Team
-    3: "date",  # Ticket Week
+MAPPING = {  # the export's headers -> pilotproof columns, saved earlier as SAVED
+    "Avg Handle Time (min)": "response_time",
+    "Reopen Rate": "rework_rate",
+    "Team": "unit",
+    "Ticket Week": "date",
 }
+SAVED = "helpdesk export"
 UNCHANGED = (
     "pilots",
     "metric_catalog",
@@ -69,6 +70,7 @@ def prepared_database(path, tmp_path) -> dict[str, list]:
     )
     with Store(path) as store:
         store.ingest([*sample_files(), pilots], user="setup")
+        store.save_mapping(SAVED, MAPPING)
         return tables(store)
 
 
@@ -112,27 +114,6 @@ def selected(page, label: str) -> str:
     return box.locator("input").first.input_value()
 
 
-def map_columns(page) -> None:
-    """Type each pilotproof column into the mapping table (a canvas grid: cells by position)."""
-    grid = page.locator("[data-testid='stDataFrame']").first
-    grid.scroll_into_view_if_needed()
-    for row, target in MAPPING.items():
-        for _ in range(3):  # a click that lands while the grid redraws is lost: click again
-            settle(page)
-            box = grid.bounding_box()
-            page.mouse.dblclick(box["x"] + box["width"] * 0.41, box["y"] + 35 * (row + 1) + 17)
-            page.keyboard.type(target)
-            option = page.get_by_role("option", name=target, exact=True).first
-            try:
-                option.wait_for(timeout=5_000)  # the cell's editor is open and filtered
-            except PlaywrightTimeout:
-                page.keyboard.press("Escape")
-                continue
-            page.keyboard.press("Enter")
-            break
-    settle(page)
-
-
 def settle(page) -> None:
     """Let a rerun the last action started begin, then finish."""
     with contextlib.suppress(PlaywrightTimeout):  # nothing ran
@@ -157,8 +138,10 @@ def test_one_pilot_workbook_is_mapped_committed_judged_and_undone(page, tmp_path
         wait_idle(page)
         assert selected(page, "Sheet of") == SHEET  # the data, not the cover sheet
         preview = page.get_by_text("The first rows as this mapping reads them")
-        for attempt in range(3):  # a grid edit a redraw swallowed leaves no preview: map again
-            map_columns(page)
+        # the mapping is picked from the saved ones (typing into the grid, a canvas whose
+        # clicks a loaded machine swallows, made this test fail one run in two under CI load)
+        for attempt in range(3):
+            choose(page, "Saved mapping", SAVED)
             choose(page, "The whole file is one pilot", PILOT_LABEL)
             try:
                 preview.wait_for(timeout=20_000)

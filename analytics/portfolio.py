@@ -736,7 +736,7 @@ def _minimum_sentence(job: SeriesJob) -> str:
     units = _n_controls(job.controls)
     if job.freq is None or job.go_live is None:
         return ""
-    n_pre = int((job.dates < job.go_live).sum())
+    n_pre = _count_before(job.dates, job.go_live)
     if n_pre >= MIN_PRE[job.freq] and len(job.dates) - n_pre >= MIN_POST[job.freq]:
         return ""  # long enough for any design
     pre, post = minimum_points(job.freq, units)
@@ -745,6 +745,15 @@ def _minimum_sentence(job: SeriesJob) -> str:
         f" design needs at least {pre} pre-period and {post} post-period points (an interrupted"
         f" time series needs {MIN_PRE[job.freq]} and {MIN_POST[job.freq]})."
     )
+
+
+def _count_before(dates: pd.DatetimeIndex, go_live: pd.Timestamp) -> int:
+    """How many of `dates` fall before `go_live`: a binary search on the sorted axis every
+    series is aligned to (a comparison of the whole axis per series cost a tenth of the
+    analysis), a count where the axis is not sorted."""
+    if dates.is_monotonic_increasing:
+        return int(dates.searchsorted(go_live, side="left"))
+    return int((dates < go_live).sum())
 
 
 def _with_outliers(effect: MetricEffect, job: SeriesJob) -> MetricEffect:

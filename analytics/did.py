@@ -35,11 +35,11 @@ from analytics.estimate import (
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
 from analytics.its import MIN_POST, MIN_PRE, batch_designs, build_design, fit_segmented
-from analytics.mirage import critical_t
+from analytics.levels import ALPHA, critical_t
 from analytics.results import Frequency, Method
 from analytics.series import ControlUnits
 
-PARALLEL_ALPHA = 0.05
+PARALLEL_ALPHA = ALPHA
 LEVEL_TOLERANCE = 0.05  # controls within 5% of the treated level: levels and proportions agree
 LOO_SHARE = 0.5  # the share of the effect one control unit must carry to be named
 WEIGHT_ORIGINS = 8  # pseudo go-lives that test a synthetic control's weighting

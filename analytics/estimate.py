@@ -40,6 +40,7 @@ from analytics.its import (
     design_matrix,
     fit_segmented,
 )
+from analytics.levels import Z_CRIT
 from analytics.results import Frequency, Method
 
 SPIKE_T = 3.0  # |t| of the end-of-pre-period dummy that counts as an unusual spell
@@ -278,7 +279,7 @@ def beats_longer_baseline(
     var = ar1_mean_variance(fit.resid_sd**2, fit.rho, post.sum()) + ar1_mean_variance(
         fit.resid_sd**2, fit.rho, base.sum()
     )
-    return bool(sign * diff / np.sqrt(max(float(var[col]), 1e-300)) > 1.96)
+    return bool(sign * diff / np.sqrt(max(float(var[col]), 1e-300)) > Z_CRIT)
 
 
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:

@@ -41,14 +41,9 @@ from statsmodels.stats.power import NormalIndPower
 
 from analytics.estimate import estimate_its, power_of_two_scale
 from analytics.its import MIN_POST, ar1_mean_variance
+from analytics.levels import ALPHA, MDE_FACTOR, POWER
 from analytics.results import Frequency, MetricEffect
 
-#: z_0.975 + z_0.8, the MDE in standard errors (statsmodels:
-#: NormalIndPower().solve_power(effect_size=None, nobs1=1, alpha=0.05, power=0.8, ratio=0))
-MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
-
-POWER = 0.8
-ALPHA = 0.05
 RANGE_Z = float(stats.norm.ppf(0.9))  # 80% range: 1.2816
 #: The longest wait worth forecasting: three years of data after go-live.
 HORIZON: dict[Frequency, int] = {"D": 3 * 365, "W": 3 * 52, "M": 36, "Q": 12, "Y": 3}

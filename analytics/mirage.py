@@ -18,10 +18,10 @@ from scipy import integrate, stats
 
 from analytics.estimate import Estimate
 from analytics.its import ar1_mean_variance
+from analytics.levels import ALPHA, critical_t
 from analytics.mix import Kitagawa
 from analytics.results import CheckResult
 
-ALPHA = 0.05
 NAIVE_SHARE = 0.5  # a cause must explain at least half the naive change to be named
 PLACEBO_T = 3.0
 NOVELTY_KEEP = 0.4  # the late window must keep 40% of the early effect
@@ -36,12 +36,6 @@ class Significance:
     improved: bool  # the whole interval is on the good side of zero
     worsened: bool  # the whole interval is on the bad side of zero
     naive_improved: bool  # a Welch pre/post test would call it an improvement
-
-
-@lru_cache(maxsize=4096)
-def critical_t(df: int) -> float:
-    """Two-sided 95% critical value, Student t with the residual degrees of freedom."""
-    return float(stats.t.ppf(1 - ALPHA / 2, max(int(df), 1)))
 
 
 def significance(est: Estimate, sign: float) -> Significance:

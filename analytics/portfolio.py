@@ -15,7 +15,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analytics.counts import COUNT_UNITS, RatioEffect, count_effect, on_ratio_scale
 from analytics.decision import (
@@ -29,8 +28,8 @@ from analytics.did import estimate_did_batch, minimum_points
 from analytics.estimate import Estimate, estimate_its, power_of_two_scale, rescaled, welch
 from analytics.frequency import infer_frequency
 from analytics.its import MIN_POST, MIN_PRE, ar1_mean_variance
+from analytics.levels import MDE_FACTOR, critical_t
 from analytics.mirage import (
-    critical_t,
     enough_data,
     finite,
     insufficient,
@@ -63,9 +62,6 @@ from analytics.series import (
     unit_panel_mean,
 )
 
-# z_{0.975} + z_{0.80}: the effect detectable with 80% power at 5% two-sided, in standard errors;
-# statsmodels: NormalIndPower().solve_power(nobs1=1, alpha=0.05, power=0.8, ratio=0) = 2.8016
-MDE_FACTOR = float(stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
 # a control unit must report on half the treated dates to be modelled (its gaps are filled from
 # the other units' movement: series.panel_fill)
 CONTROL_COVERAGE = 0.5

@@ -21,7 +21,6 @@ Stage = Literal["experimenting", "expanding", "coordinating", "orchestrating"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
 
 PURGATORY_DAYS = 180  # a pilot this long past go-live should have a scale or stop decision
-_Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975)
 
 
 @dataclass(frozen=True)

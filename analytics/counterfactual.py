@@ -84,6 +84,7 @@ def backtest(
     y: np.ndarray,
     n_pre: np.ndarray,
     n_post: np.ndarray,
+    gap: np.ndarray | int = 0,
 ) -> dict[bool | str, Backtest]:
     """Rolling-origin forecast errors of both candidates, level only (False) and level + trend
     (True), and of their combination (`COMBINED`, weighted by `combination_weights`), for
@@ -95,26 +96,31 @@ def backtest(
     deseasonalised series: those origins still test the part of the model that extrapolates
     (level, trend), where the history is too short for a season of its own. Origins run from
     ORIGIN_SHARE of the pre-period to the last that leaves a window of
-    h = min(n_post, n_pre - first origin) periods before go-live. Each origin's fit is ordinary
-    least squares on the rows before it, read off running sums (one pseudo-inverse per
-    origin, shared by every series): a few matrix products per origin, not a fit per series
+    h = min(n_post, n_pre - gap - first origin) periods before go-live. With a `gap` (periods,
+    one per column or one for all), each window starts `gap` periods after its origin: a model
+    that sets an end-of-pre spell of that length aside forecasts its post window from data that
+    ends `gap` periods before it, and its backtest must forecast as far ahead. Each origin's
+    fit is ordinary least squares on the rows before it, read off running sums (one
+    pseudo-inverse per origin, shared by every series): a few matrix products per origin, not
+    a fit per series
     and origin. Errors are in y's unit."""
     y = np.asarray(y, dtype=float)
     m = y.shape[1]
     n_pre = np.broadcast_to(np.asarray(n_pre), (m,))
     n_post = np.broadcast_to(np.asarray(n_post), (m,))
+    gaps = np.broadcast_to(np.asarray(gap), (m,))
     keys = (False, True, COMBINED)
     rmse = {key: np.full(m, np.nan) for key in keys}
     z2 = {key: np.full(m, np.nan) for key in keys}
     weight = np.zeros(m)
     blocks = np.zeros(m)
     horizon = np.zeros(m, dtype=int)
-    for (pre, post), members in _groups(n_pre, n_post).items():
+    for (pre, post, g), members in _groups(n_pre, n_post, gaps).items():
         first = max(MIN_PRE[freq], int(np.ceil(ORIGIN_SHARE * pre)), 4)
-        h = min(post, pre - first)
+        h = min(post, pre - g - first)
         if h < 2:
             continue
-        origins = np.arange(first, pre - h + 1)
+        origins = np.arange(first, pre - g - h + 1)
         if len(origins) > MAX_ORIGINS:
             origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
         plain = _deseasonalised(dates, freq, y[:pre, members], pre)
@@ -126,10 +132,10 @@ def backtest(
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
             if (~own).any():
-                e[~own], v[~own] = _origin_errors(plain, origins[~own], h, trend)
+                e[~own], v[~own] = _origin_errors(plain, origins[~own], h, trend, gap=g)
             if own.any():
                 x, _ = design_matrix(dates[:pre], freq, full)
-                e[own], v[own] = _origin_errors(y[:pre, members], origins[own], h, trend, x)
+                e[own], v[own] = _origin_errors(y[:pre, members], origins[own], h, trend, x, gap=g)
             errors[trend], variances[trend] = e, v
         w = combination_weights(_rms(errors[False]), _rms(errors[True]))
         # the combination's own errors and claimed variances, origin by origin: the mix of the
@@ -243,11 +249,17 @@ def _groups(*keys: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
 
 
 def _origin_errors(
-    y: np.ndarray, origins: np.ndarray, h: int, trend: bool, x: np.ndarray | None = None
+    y: np.ndarray,
+    origins: np.ndarray,
+    h: int,
+    trend: bool,
+    x: np.ndarray | None = None,
+    *,
+    gap: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(origins, m) errors, the mean of y over [o, o + h) minus the mean forecast of the level
-    (and trend) fitted by OLS on rows [0, o), or of the design `x` when given; and the same
-    variance the fit at each origin claims for them, as it would
+    """(origins, m) errors, the mean of y over [o + gap, o + gap + h) minus the mean forecast
+    of the level (and trend) fitted by OLS on rows [0, o), or of the design `x` when given; and
+    the same variance the fit at each origin claims for them, as it would
     have had the pilot gone live there (placebo in time): AR(1) noise with the variance and
     bias-corrected lag-one autocorrelation of that fit's residuals (as `its.fit_segmented`
     estimates them), Var = Var(mean of h noise points) + sigma^2 (1 + rho) / (1 - rho)
@@ -275,8 +287,9 @@ def _origin_errors(
     xx1 = _prefix(origins, lambda a, b: x[lo(a) : b].T @ x[lo(a) - 1 : b - 1])
     bread = np.linalg.pinv(gram, hermitian=True)  # (o, k, k)
     coef = bread @ xy  # (o, k, m)
-    xbar = (x_run[origins + h] - x_run[origins]) / h  # (o, k)
-    errors = (y_run[origins + h] - y_run[origins]) / h - np.einsum("ok,okm->om", xbar, coef)
+    start, end = origins + gap, origins + gap + h  # each origin's forecast window
+    xbar = (x_run[end] - x_run[start]) / h  # (o, k)
+    errors = (y_run[end] - y_run[start]) / h - np.einsum("ok,okm->om", xbar, coef)
     rss = np.maximum(yy - np.einsum("okm,okm->om", coef, xy), 0.0)
     cross = (
         yy1

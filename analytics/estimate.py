@@ -387,11 +387,19 @@ def estimate_its(
                 weight = 0.0  # the pre-period's own trend rejects the level-only model
                 fits[False].pop(i, None)
             spell = max((e.spell_length for e in (fits[t].get(i) for t in (0, 1)) if e), default=0)
-            if spell:  # the model sets the spell aside: test it on the history before it
+            if spell:  # the model sets the spell aside: test it on the history before it,
+                # forecasting as far ahead as the real post window lies from that history
                 before = backtest(
-                    values, freq, y[:, j : j + 1], n_pre[j : j + 1] - spell, n_post[j : j + 1]
+                    values,
+                    freq,
+                    y[:, j : j + 1],
+                    n_pre[j : j + 1] - spell,
+                    n_post[j : j + 1],
+                    gap=spell,
                 )
-                if np.isfinite(before[COMBINED].rmse[0]):
+                # a history too short to test that forecast leaves the whole pre-period's
+                # backtest, spell included: untested, the spell model is not trusted more
+                if np.isfinite(before[COMBINED].rmse[0]) and before[COMBINED].blocks[0] >= 2:
                     tested = before
             out[j] = _combined(fits[False].get(i), fits[True].get(i), weight, tested)
     return [e for e in out if e is not None]

@@ -138,6 +138,30 @@ def test_backtest_errors_are_ordinary_least_squares_forecasts():
     assert np.isclose(test[False].rmse[0], np.sqrt(np.mean(np.square(level))), rtol=1e-9)
 
 
+def test_a_backtest_with_a_gap_forecasts_as_far_ahead_as_the_spell_model_does():
+    # a model that sets the last g pre-period points aside forecasts a window that starts g
+    # periods after its data ends: each origin's window starts g periods after it
+    rng = np.random.default_rng(5)
+    n_pre, n_post, g = 48, 8, 6  # under a year of weekly pre-period: no season
+    dates = pd.date_range("2024-01-01", periods=n_pre + n_post, freq="7D").values
+    y = 5 + 0.05 * np.arange(n_pre + n_post) + rng.normal(0, 0.3, n_pre + n_post)
+    test = backtest(dates, "W", y[:, None], np.array([n_pre]), np.array([n_post]), gap=g)
+    first = max(MIN_PRE["W"], int(np.ceil(0.3 * n_pre)), 4)
+    h = min(n_post, n_pre - g - first)
+    errors = []
+    for o in range(first, n_pre - g - h + 1):
+        t = np.arange(o + g + h, dtype=float)
+        fit = sm.OLS(y[:o], sm.add_constant(t[:o])).fit()  # statsmodels reference
+        window = slice(o + g, o + g + h)
+        errors.append(y[window].mean() - fit.predict(sm.add_constant(t[window])).mean())
+    assert test[True].horizon[0] == h
+    assert np.isclose(test[True].rmse[0], np.sqrt(np.mean(np.square(errors))), rtol=1e-9)
+    # no window reaches past the pre-period, and the gap lengthens every forecast
+    plain = backtest(dates, "W", y[:, None], np.array([n_pre]), np.array([n_post]))
+    assert first + g + h <= n_pre
+    assert not np.isclose(plain[True].rmse[0], test[True].rmse[0])
+
+
 def test_calibration_widens_by_the_backtests_and_never_narrows():
     se = np.array([1.0, 1.0, 1.0])
     test = Backtest(

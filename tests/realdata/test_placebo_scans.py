@@ -17,11 +17,16 @@ import pytest
 from .cases import PLACEBO_SERIES, WINDOWS, placebo_rates, placebo_scan
 
 FALSE_REAL_BOUND = 0.05
+# False `worse` is the same error in the other tail (a pilot blamed for a deterioration it did
+# not cause). Its nominal rate is also 2.5%; measured 5.5 / 6.5 / 5.8% (D / W / M) since a model
+# that sets an end-of-pre spell aside is backtested as far ahead as it forecasts (7.9% weekly
+# and 8.3% monthly before). The bound holds that gain; the nominal rate is not met yet.
+FALSE_WORSE_BOUND = 0.07
 pytestmark = pytest.mark.slow  # about 5-20 s per frequency
 
 
 @pytest.mark.parametrize("freq", list(WINDOWS))
-def test_placebo_go_lives_are_rarely_real(freq):
+def test_placebo_go_lives_are_rarely_real_or_worse(freq):
     series = [p for p in PLACEBO_SERIES if p.freq == freq]
     assert len(series) >= 2, f"at least two real series per frequency ({freq})"
     scans = pd.concat([placebo_scan(p) for p in series], ignore_index=True)
@@ -35,4 +40,8 @@ def test_placebo_go_lives_are_rarely_real(freq):
         + ", ".join(
             f"{r.series}@{r.go_live.date()} {r.effect_pct:+.1f}%" for r in false_real.itertuples()
         )
+    )
+    assert rates["worse_rate"] <= FALSE_WORSE_BOUND, (
+        f"{freq}: {rates['worse']} of {rates['n']} placebo verdicts are worse "
+        f"({rates['worse_rate']:.1%} > {FALSE_WORSE_BOUND:.0%})"
     )

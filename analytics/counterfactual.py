@@ -55,7 +55,7 @@ LEVEL_REJECT_T = 8.0
 # at most this many origins per series, evenly strided: their span carries the information
 MAX_ORIGINS = 30
 MIN_BLOCKS = 2.0  # fewer non-overlapping backtest windows cannot tell noise from misfit
-Z2_CAP = 9.0  # the most one backtest origin's squared standardised error counts for (|z| of 3)
+Z2_CAP = 25.0  # the most one backtest origin's squared standardised error counts for (|z| of 5)
 PRIOR_WEIGHT = 1.0  # the model's own standard error counts as this many backtest windows
 
 
@@ -65,7 +65,8 @@ class Backtest:
     forecast window means (NaN where no origin fits), `blocks` (m,) the number of
     non-overlapping windows the origins span, `horizon` (m,) the window length in periods,
     `z2` (m,) the mean squared error in units of the standard error each origin's fit claimed
-    (1 when the model's intervals are honest), and for the combination (`COMBINED`) the
+    (1 when the model's intervals are honest; origins weighted by recency, each capped at
+    Z2_CAP), and for the combination (`COMBINED`) the
     weight on the level-only candidate (`combination_weights`)."""
 
     rmse: np.ndarray
@@ -137,6 +138,10 @@ def backtest(
                 x, _ = design_matrix(dates[:pre], freq, full)
                 e[own], v[own] = _origin_errors(y[:pre, members], origins[own], h, trend, x, gap=g)
             errors[trend], variances[trend] = e, v
+        # the later an origin, the more its fit resembles the real one (the same history
+        # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
+        recency = np.arange(1.0, len(origins) + 1.0)
+        recency /= recency.sum()
         w = combination_weights(_rms(errors[False]), _rms(errors[True]))
         # the combination's own errors and claimed variances, origin by origin: the mix of the
         # two, plus the spread between their forecasts (which differ by e_trend - e_level)
@@ -153,8 +158,8 @@ def backtest(
             ok = np.isfinite(e).all(axis=0) & np.isfinite(z).all(axis=0)
             rmse[key][members] = np.where(ok, _rms(e), np.nan)
             # a fit that claimed almost no noise must not decide alone: each origin counts at
-            # most Z2_CAP
-            z2[key][members] = np.where(ok, np.mean(np.minimum(z, Z2_CAP), axis=0), np.nan)
+            # most Z2_CAP; later origins, whose fits resemble the real one, count more
+            z2[key][members] = np.where(ok, recency @ np.minimum(np.nan_to_num(z), Z2_CAP), np.nan)
         weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
         blocks[members] = (origins[-1] - origins[0] + h) / h
         horizon[members] = h

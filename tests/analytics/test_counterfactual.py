@@ -10,7 +10,14 @@ import pytest
 import statsmodels.api as sm
 from synth import READY, ar1, catalog, empty_thresholds, observation_rows
 
-from analytics.counterfactual import Backtest, backtest, calibrated_se, scan_breaks
+from analytics.counterfactual import (
+    Z2_CAP,
+    Backtest,
+    _origin_errors,
+    backtest,
+    calibrated_se,
+    scan_breaks,
+)
 from analytics.estimate import estimate_its
 from analytics.its import MIN_PRE
 from analytics.mirage import visible_swing
@@ -160,6 +167,25 @@ def test_a_backtest_with_a_gap_forecasts_as_far_ahead_as_the_spell_model_does():
     plain = backtest(dates, "W", y[:, None], np.array([n_pre]), np.array([n_post]))
     assert first + g + h <= n_pre
     assert not np.isclose(plain[True].rmse[0], test[True].rmse[0])
+
+
+def test_later_backtest_origins_count_more_in_the_calibration():
+    # z2 is the recency-weighted mean of each origin's squared error in units of the standard
+    # error its fit claimed (origin i of n weighs i / sum(1..n), each capped at Z2_CAP): a model
+    # whose misses grow as its history lengthens is judged by the misses of fits like its own
+    rng = np.random.default_rng(8)
+    n_pre, n_post = 48, 6
+    dates = pd.date_range("2024-01-01", periods=n_pre + n_post, freq="7D").values
+    t = np.arange(n_pre + n_post, dtype=float)
+    y = 5 + 0.002 * t**2 + rng.normal(0, 0.1, len(t))  # a curve a straight line misses late
+    test = backtest(dates, "W", y[:, None], np.array([n_pre]), np.array([n_post]))
+    first = max(MIN_PRE["W"], int(np.ceil(0.3 * n_pre)), 4)
+    origins = np.arange(first, n_pre - n_post + 1)
+    errors, variances = _origin_errors(y[:n_pre, None], origins, n_post, True)
+    z2 = np.minimum(errors[:, 0] ** 2 / variances[:, 0], Z2_CAP)
+    weights = np.arange(1.0, len(origins) + 1.0)
+    assert np.isclose(test[True].z2[0], weights @ z2 / weights.sum(), rtol=1e-9)
+    assert test[True].z2[0] > z2.mean()  # the late misses weigh more than in a plain mean
 
 
 def test_calibration_widens_by_the_backtests_and_never_narrows():

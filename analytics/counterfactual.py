@@ -124,19 +124,16 @@ def backtest(
         origins = np.arange(first, pre - g - h + 1)
         if len(origins) > MAX_ORIGINS:
             origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-        plain = _deseasonalised(dates, freq, y[:pre, members], pre)
         errors, variances = {}, {}
         for trend in (False, True):
-            # origins whose history supports the whole pre-period's season fit it themselves
-            full = columns_for(dates, pre, freq, trend, True)
-            own = origins >= _first_full(dates, freq, pre, int(origins[0]), trend, full)
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
-            if (~own).any():
-                e[~own], v[~own] = _origin_errors(plain, origins[~own], h, trend, gap=g)
-            if own.any():
-                x, _ = design_matrix(dates[:pre], freq, full)
-                e[own], v[own] = _origin_errors(y[:pre, members], origins[own], h, trend, x, gap=g)
+            # each origin fits the season its own history supports, and no more: a season
+            # estimated on later data would tell the forecast what it is being tested on
+            full = columns_for(dates, pre, freq, trend, True)
+            for names, at in _by_columns(dates, freq, origins, trend, full).items():
+                x, _ = design_matrix(dates[:pre], freq, names)
+                e[at], v[at] = _origin_errors(y[:pre, members], origins[at], h, trend, x, gap=g)
             errors[trend], variances[trend] = e, v
         # the later an origin, the more its fit resembles the real one (the same history
         # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
@@ -230,20 +227,45 @@ def _first_full(
     return lo
 
 
+def _by_columns(
+    dates: np.ndarray,
+    freq: Frequency,
+    origins: np.ndarray,
+    trend: bool,
+    full: tuple[str, ...],
+) -> dict[tuple[str, ...], np.ndarray]:
+    """The sorted `origins` grouped by the baseline columns each one's fit uses:
+    {columns: boolean mask over origins}. An origin whose history supports the whole
+    pre-period's columns `full` fits them; an earlier one fits the columns its own history
+    supports (`its.columns_for`) except the annual terms: a yearly wave fitted on a year or so
+    of data is not the one the real model, with its longer history, extrapolates, and its
+    wild forecasts would blame the real model for them. The columns only grow with the
+    history, so the groups are runs, each found by bisection."""
+
+    def used(o: int) -> tuple[str, ...]:
+        names = columns_for(dates, o, freq, trend, True)
+        return names if names == full else tuple(c for c in names if not c.startswith("annual"))
+
+    groups: dict[tuple[str, ...], np.ndarray] = {}
+    lo, n = 0, len(origins)
+    while lo < n:
+        names = used(int(origins[lo]))
+        hi_lo, hi = lo + 1, n
+        while hi_lo < hi:  # the first origin past `lo` with other columns
+            mid = (hi_lo + hi) // 2
+            if used(int(origins[mid])) == names:
+                hi_lo = mid + 1
+            else:
+                hi = mid
+        mask = np.zeros(n, dtype=bool)
+        mask[lo:hi_lo] = True
+        groups[names] = mask
+        lo = hi_lo
+    return groups
+
+
 def _rms(errors: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(errors**2, axis=0))
-
-
-def _deseasonalised(dates: np.ndarray, freq: Frequency, y_pre: np.ndarray, pre: int) -> np.ndarray:
-    """The pre-period rows `y_pre` (pre, m) less the seasonal part of the trend model fitted on
-    them (unchanged where the pre-period supports no season)."""
-    names = columns_for(dates, pre, freq, True, True)
-    seasonal = [i for i, name in enumerate(names) if name not in ("intercept", "trend")]
-    if not seasonal:
-        return y_pre
-    x, _ = design_matrix(dates[:pre], freq, names)
-    coef = np.linalg.pinv(x, rcond=1e-10) @ y_pre
-    return y_pre - x[:, seasonal] @ coef[seasonal]
 
 
 def _groups(*keys: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:

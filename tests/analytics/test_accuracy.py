@@ -98,8 +98,15 @@ def test_balanced_accuracy_beats_the_naive_test(outcomes):
 def test_every_family_is_mostly_right(outcomes):
     correct = (outcomes["pilotproof"] == outcomes["truth"]).groupby(outcomes["family"]).mean()
     assert (correct >= 0.8).all(), correct[correct < 0.8]
-    # every family except deliberately persistent noise at >= 0.9
-    assert (correct.drop("mirage_noise") >= 0.9).all(), correct[correct < 0.9]
+    # every family except deliberately persistent noise at >= 0.9, and a real effect hidden by
+    # a pre-trend at >= 0.85: its weekly and monthly pilots (78 and 36 pre-period points) lose
+    # power since the backtest no longer borrows the season fitted on the whole pre-period
+    # (0.917 -> 0.875: two weekly pilots turned inconclusive). That season leaked the tested
+    # windows into their own forecasts; without the leak, placebo go-lives on real series are
+    # called `real` 3.3% of the time instead of 4.1% (daily 3.7% -> 2.0%).
+    floors = pd.Series(0.9, index=correct.index).drop("mirage_noise")
+    floors["real_trend_hidden"] = 0.85
+    assert (correct[floors.index] >= floors).all(), correct[floors.index][correct < floors]
 
 
 def test_mirages_are_named_by_their_cause(outcomes):

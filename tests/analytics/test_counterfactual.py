@@ -11,6 +11,7 @@ import statsmodels.api as sm
 from synth import READY, ar1, catalog, empty_thresholds, observation_rows
 
 from analytics.counterfactual import (
+    MAX_ORIGINS,
     Z2_CAP,
     Backtest,
     _origin_errors,
@@ -19,7 +20,7 @@ from analytics.counterfactual import (
     scan_breaks,
 )
 from analytics.estimate import estimate_its
-from analytics.its import MIN_PRE
+from analytics.its import MIN_PRE, columns_for, design_matrix
 from analytics.mirage import visible_swing
 from analytics.portfolio import analyze_portfolio
 
@@ -143,6 +144,33 @@ def test_backtest_errors_are_ordinary_least_squares_forecasts():
     assert np.isclose(test[True].rmse[0], np.sqrt(np.mean(np.square(errors))), rtol=1e-9)
     level = [y[o : o + h].mean() - y[:o].mean() for o in range(first, n_pre - h + 1)]
     assert np.isclose(test[False].rmse[0], np.sqrt(np.mean(np.square(level))), rtol=1e-9)
+
+
+def test_a_backtest_origin_fits_only_the_season_its_own_history_supports():
+    # Weekly, 70 pre-period weeks: the whole pre-period supports annual terms, origins with
+    # under a year of history do not. Those fit level + trend on the series as observed (no
+    # season borrowed from the whole pre-period, which would let the tested window inform its
+    # own forecast); origins with a year or more fit the whole pre-period's columns.
+    rng = np.random.default_rng(4)
+    n_pre, n_post = 70, 10
+    dates = pd.date_range("2023-01-02", periods=n_pre + n_post, freq="7D").values
+    t = np.arange(n_pre + n_post, dtype=float)
+    y = 20 + 0.03 * t + 2 * np.sin(2 * np.pi * t / 52.18) + rng.normal(0, 0.4, len(t))
+    test = backtest(dates, "W", y[:, None], np.array([n_pre]), np.array([n_post]))
+    full = columns_for(dates, n_pre, "W", True, True)
+    assert any(c.startswith("annual") for c in full)
+    first = max(MIN_PRE["W"], int(np.ceil(0.3 * n_pre)), 4)
+    origins = np.arange(first, n_pre - n_post + 1)
+    # at most MAX_ORIGINS origins, evenly strided
+    origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
+    errors = []
+    for o in origins.tolist():
+        names = columns_for(dates, o, "W", True, True)
+        names = names if names == full else ("intercept", "trend")
+        x, _ = design_matrix(dates[: o + n_post], "W", names)
+        fit = sm.OLS(y[:o], x[:o]).fit()  # statsmodels reference
+        errors.append(y[o : o + n_post].mean() - fit.predict(x[o:]).mean())
+    assert np.isclose(test[True].rmse[0], np.sqrt(np.mean(np.square(errors))), rtol=1e-9)
 
 
 def test_a_backtest_with_a_gap_forecasts_as_far_ahead_as_the_spell_model_does():

@@ -4,18 +4,14 @@ uses its own HAC bandwidth and degrees of freedom, whatever else shares its batc
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import statsmodels.api as sm
 
 from analytics.hac import bartlett_meat
 from analytics.portfolio import analyze_portfolio
+from bench.bench_analyze import make_portfolio
 from pilotproof.analysis import to_json
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from bench_analyze import make_portfolio
 
 
 def _differences(a, b, path=""):

@@ -53,12 +53,45 @@ def db_path() -> str:
     return str(Path(default_db_path()).resolve())
 
 
+#: Seconds a page waits for the database while another process (an ingest from the command
+#: line) writes to it, before it says so and offers a retry ($PILOTPROOF_WAIT).
+APP_WAIT_SECONDS = 10.0
+BUSY_TEXT = (
+    "The database is busy: another process (an upload from the command line, most likely) is "
+    "writing to it. Nothing was lost; try again in a moment."
+)
+
+
 @st.cache_resource(show_spinner=False)
 def _open(path: str):
     from pilotproof.store import open_default
 
     # PILOTPROOF_SEED=0 starts on an empty database instead of the sample portfolio.
-    return open_default(seed=os.environ.get("PILOTPROOF_SEED", "1") != "0")
+    return open_default(seed=os.environ.get("PILOTPROOF_SEED", "1") != "0", wait=_app_wait())
+
+
+def _app_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get("PILOTPROOF_WAIT", APP_WAIT_SECONDS)))
+    except ValueError:
+        return APP_WAIT_SECONDS
+
+
+def run_page(page) -> None:
+    """Run the chosen page; a database another process holds, or any other store error, is a
+    message with a retry button, never a traceback."""
+    from pilotproof.store import DatabaseBusyError, StoreError
+
+    try:
+        page.run()
+    except DatabaseBusyError:
+        st.warning(BUSY_TEXT, icon=":material/hourglass_top:")
+        if st.button("Retry", icon=":material/refresh:", key="busy_retry"):
+            st.rerun()
+    except StoreError as exc:
+        st.error(f"The database could not be read: {exc}", icon=":material/error:")
+        if st.button("Retry", icon=":material/refresh:", key="store_retry"):
+            st.rerun()
 
 
 def store():

@@ -11,9 +11,11 @@ import dataclasses
 import json
 import math
 import os
+import random
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,7 +34,7 @@ from .catalog import (
     normalise_metric,
     scale_for_unit,
 )
-from .errors import IngestError, StoreError
+from .errors import DatabaseBusyError, IngestError, StoreError, counted, waiting_message
 from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
 from .writing import (
@@ -54,6 +56,12 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+#: Seconds the file stays open after the last call, so that a burst of calls (a page's reads)
+#: opens it once while another process (the CLI beside the app) still gets it soon.
+LINGER_SECONDS = 0.25
+#: Seconds a call waits, by default, for a file another process holds before `DatabaseBusyError`.
+WAIT_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class UploadDetail:
@@ -72,7 +80,7 @@ class UploadDetail:
         """`#12 helpdesk.xlsx[Weekly]: 52 rows for pilot HD-1` (plain text)."""
         shown = ", ".join(self.pilots[:8]) + (" …" if len(self.pilots) > 8 else "")
         noun = "pilot" if len(self.pilots) == 1 else "pilots"
-        what = "the pilots file" if self.kind == "pilots" else f"{self.rows:,} rows"
+        what = "the pilots file" if self.kind == "pilots" else counted(self.rows, "row")
         return f"#{self.upload_id} {self.file_name}: {what} for {noun} {shown}".rstrip()
 
 
@@ -93,39 +101,66 @@ def default_db_path() -> Path:
     return Path(env) if env else REPO_ROOT / "data" / "pilotproof.duckdb"
 
 
+def _is_lock(exc: duckdb.Error) -> bool:
+    """Whether DuckDB refused the file because another process holds its lock."""
+    return "lock" in str(exc).lower()
+
+
 def _explain(exc: duckdb.Error, path: Path | str) -> str:
     text = str(exc)
-    if "lock" in text.lower():
-        return (
-            f"the database {path} is in use by another process; close it (the app or another "
-            "pilotproof command) or use --db to pick another file"
-        )
+    if _is_lock(exc):  # never DuckDB's own text: it names the other process's binary and PID
+        return f"the database {path} is in use by another process"
     if isinstance(exc, duckdb.IOException):
         return f"cannot open the database {path}: {text.splitlines()[0]}"
     return f"database error on {path}: {text.splitlines()[0]}"
 
 
 class Store:
-    """The pilotproof database. Usable as a context manager."""
+    """The pilotproof database. Usable as a context manager.
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    The file is open only while it is used: a call (or a burst of calls) opens it, and it is
+    closed once the store has been idle for `LINGER_SECONDS`. Another process (the CLI beside the
+    app) gets the file in between; a process that finds the file held waits for it, up to `wait`
+    seconds (calling `on_wait(seconds waited)` as it does), then raises `DatabaseBusyError`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        wait: float = WAIT_SECONDS,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
+        self.wait = float(wait)
+        self.on_wait = on_wait
+        self._memory = str(self.path) == ":memory:"
+        if not self._memory:
             _refuse_foreign_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._pool = threading.Lock()  # guards the connection, its users and the closer
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._users = 0
+        self._closer: threading.Timer | None = None
+        self._write_lock = threading.Lock()
         try:
-            self._con = duckdb.connect(str(self.path))
-            migrate(self._con)
+            with self._lease() as con:
+                migrate(con)
         except duckdb.Error as exc:
             raise StoreError(_explain(exc, self.path)) from exc
         except RuntimeError as exc:
             raise StoreError(str(exc)) from exc
-        self._write_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._con.close()
+        """Close the file now (a later call opens it again)."""
+        with self._pool:
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     def __enter__(self) -> Store:
         return self
@@ -133,16 +168,67 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _connect(self, on_wait: Callable[[float], None] | None) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting (with a growing pause) while another process holds it."""
+        started = time.monotonic()
+        pause = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.Error as exc:
+                if not _is_lock(exc):
+                    raise StoreError(_explain(exc, self.path)) from exc
+            waited = time.monotonic() - started
+            if waited >= self.wait:
+                raise DatabaseBusyError(self.path, self.wait)
+            if on_wait is not None:
+                on_wait(waited)
+            time.sleep(min(pause * random.uniform(0.5, 1.5), self.wait - waited))
+            pause = min(pause * 1.6, 0.5)
+
     @contextmanager
-    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._con.cursor()
+    def _lease(
+        self, on_wait: Callable[[float], None] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The process's connection, opened if need be; released to the idle closer after."""
+        with self._pool:
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
+            if self._con is None:
+                self._con = self._connect(on_wait or self.on_wait)
+            self._users += 1
+            con = self._con
         try:
-            cur.execute("SET enable_progress_bar = false")  # never draw on a user's terminal
-            yield cur
-        except duckdb.Error as exc:
-            raise StoreError(_explain(exc, self.path)) from exc
+            yield con
         finally:
-            cur.close()
+            with self._pool:
+                self._users -= 1
+                if self._users == 0 and not self._memory and self._con is not None:
+                    self._closer = threading.Timer(LINGER_SECONDS, self._close_if_idle)
+                    self._closer.daemon = True
+                    self._closer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._pool:
+            if self._users == 0 and self._con is not None:
+                self._con.close()
+                self._con = None
+            self._closer = None
+
+    @contextmanager
+    def _cursor(
+        self, on_wait: Callable[[float], None] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lease(on_wait) as con:
+            cur = con.cursor()
+            try:
+                cur.execute("SET enable_progress_bar = false")  # never draw on a user's terminal
+                yield cur
+            except duckdb.Error as exc:
+                raise StoreError(_explain(exc, self.path)) from exc
+            finally:
+                cur.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -499,7 +585,8 @@ class Store:
             if not sources:
                 raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
             report(0.1, "reading files")
-            with self._write_lock, self._cursor() as cur:
+            waiting = lambda seconds: report(0.1, waiting_message(seconds))  # noqa: E731
+            with self._write_lock, self._cursor(waiting) as cur:
                 sniffed = [_ingest.sniff(s, mapping, whole_file=False) for s in sources]
                 layouts = [lay for lay in sniffed if isinstance(lay, _ingest.Layout)]
                 result = None

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import random
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -37,6 +36,7 @@ from .catalog import (
 from .errors import DatabaseBusyError, IngestError, StoreError, counted, waiting_message
 from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
+from .workdirs import clean_stale, workdir
 from .writing import (
     IngestResult,
     batch_totals,
@@ -137,6 +137,7 @@ class Store:
         if not self._memory:
             _refuse_foreign_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            clean_stale()  # upload copies a killed commit left behind
         self._pool = threading.Lock()  # guards the connection, its users and the closer
         self._con: duckdb.DuckDBPyConnection | None = None
         self._users = 0
@@ -580,8 +581,8 @@ class Store:
         report = progress or (lambda fraction, message: None)
         mapping = _ingest.as_options(mapping)
         files = mapping.with_new_pilot(files)
-        with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
-            sources = _ingest.read_sources(files, Path(tmp), mapping.sheets)
+        with workdir() as tmp:
+            sources = _ingest.read_sources(files, tmp, mapping.sheets)
             if not sources:
                 raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
             report(0.1, "reading files")

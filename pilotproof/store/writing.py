@@ -99,7 +99,7 @@ def _no_duplicate_keys(
     days = (high - low).days + 1
     if days * len(series_stats) <= 8 * 64 * 2**20:  # bitmaps up to 64 MB in all
         rows = cur.execute(
-            "SELECT count(*) = bitcounted(bitstring_agg(date - $low, 0, $days - 1)) "
+            "SELECT count(*) = bit_count(bitstring_agg(date - $low, 0, $days - 1)) "
             'FROM observations WHERE upload_id >= $first GROUP BY pilot_id, metric, "group", '
             "unit, segment",
             {"first": first, "low": low, "days": days},

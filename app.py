@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pilotproof.ui import run_page
+from pilotproof.ui import run_app
 
 # The tab icon is a file served by the app itself: a Material symbol as page icon makes every
 # browser fetch it from an internet font server, and portfolio data must not call out.
@@ -22,4 +22,4 @@ PAGES = [
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
 ]
 
-run_page(st.navigation(PAGES))
+run_app(PAGES)

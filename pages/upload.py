@@ -47,9 +47,7 @@ if files:
     if st.button("Commit upload", type="primary", disabled=not report.ok):
         bar = st.progress(0.0, text="Writing…")
         try:
-            done = store.ingest(
-                payload, user="app", mapping=applied, progress=ui.progress_callback(bar)
-            )
+            done = store.ingest(payload, mapping=applied, progress=ui.progress_callback(bar))
         except DatabaseBusyError:
             st.warning(f"{ui.BUSY_TEXT} Nothing was written: commit again.")
         except IngestError as error:

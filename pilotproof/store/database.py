@@ -708,23 +708,30 @@ class Store:
         self,
         files: Iterable[_ingest.FileInput],
         mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
+        scope: Scope | None = None,
     ) -> _ingest.ValidationReport:
-        """Check files against this store (its catalog and pilots) without writing anything."""
+        """Check files against this store (its catalog, and the pilots `scope` sees: another
+        company's pilot reads as unknown) without writing anything."""
         with self._cursor() as cur:
-            return _ingest.validate_with(cur, files, mapping, self.pilot_ids_with_go_live())
+            return _ingest.validate_with(cur, files, mapping, self._go_live_in(cur, scope))
 
     def preview(
         self,
         files: Iterable[_ingest.FileInput],
         mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
         rows: int = 10,
+        scope: Scope | None = None,
     ) -> _ingest.ValidationReport:
         """`validate` on the first `rows` lines of each upload given as bytes: how the rows
         read under a draft mapping, fast enough to redraw on every edit."""
         with self._cursor() as cur:
-            return _ingest.validate_with(
-                cur, files, mapping, self.pilot_ids_with_go_live(), first_rows=rows
-            )
+            go_live = self._go_live_in(cur, scope)
+            return _ingest.validate_with(cur, files, mapping, go_live, first_rows=rows)
+
+    def _go_live_in(self, cur: duckdb.DuckDBPyConnection, scope: Scope | None) -> set[str]:
+        visible = _access.visible_ids(cur, scope)
+        known = self.pilot_ids_with_go_live()
+        return known if visible is None else known & set(visible)
 
     def ingest(
         self,

@@ -18,14 +18,11 @@ SCOPED = frozenset(
         "results_seen", "upload_detail", "undo_upload", "add_event", "delete_event",
         "save_readiness", "set_threshold", "add_metric", "set_plan", "log_decision",
         "mark_results_seen", "save_mapping", "ingest", "users", "set_user", "remove_user",
-        "audit_log",
+        "audit_log", "validate", "preview",
     }
 )  # fmt: skip
-#: Functions with nothing to scope: the metric catalog, saved mappings, versions, checks of
-#: files not yet written.
-SHARED = frozenset(
-    {"catalog", "mappings", "data_version", "schema_version", "validate", "preview", "path"}
-)
+#: Functions with nothing to scope: the metric catalog, saved mappings, versions.
+SHARED = frozenset({"catalog", "mappings", "data_version", "schema_version", "path"})
 
 
 class ScopedStore:

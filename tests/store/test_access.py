@@ -100,6 +100,8 @@ def test_a_company_user_changes_nothing_of_another_company(store: Store, tmp_pat
     (tmp_path / "b2.csv").write_text(_metrics("B1", 1).replace(",cycle_time,", ",manual_touches,"))
     (tmp_path / "move.csv").write_text("pilot_id,go_live,company\nB1,2024-03-01,Acme\n")
     (tmp_path / "new.csv").write_text("pilot_id,go_live\nX9,2024-03-01\n")
+    report = mine.validate([tmp_path / "b2.csv"])  # another company's pilot reads as unknown
+    assert not report.ok and "B1" in str(report.problems[0]) and "Beta" not in str(report.problems)
     for name in ("b2.csv", "move.csv", "new.csv"):
         with pytest.raises(IngestError, match="not a pilot of your companies"):
             mine.ingest([tmp_path / name])

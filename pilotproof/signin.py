@@ -70,6 +70,10 @@ def identity() -> str:
     return ""
 
 
+def _logged_in() -> bool:
+    return bool(st.user.get("is_logged_in", False))
+
+
 def _local_user() -> str:
     from pilotproof.store.plans import default_user
 
@@ -82,7 +86,7 @@ def current_scope(store) -> Scope | None:
     (None: signed in without access, or not signed in). Looked up once per data version."""
     if not auth_configured():
         return Scope.local(_local_user())
-    if not st.user.is_logged_in:
+    if not _logged_in():
         return None
     key = (identity(), store.data_version())
     cached = st.session_state.get("_scope")
@@ -97,7 +101,7 @@ def sign_in_page() -> None:
     """The only page before sign-in: a sign-in button per provider, or, for a person signed in
     without access, what to do about it."""
     st.title("pilotproof")
-    if st.user.is_logged_in:
+    if _logged_in():
         st.warning(NO_ACCESS_TEXT.format(who=identity() or "an account without an email"))
         st.button("Sign out", on_click=st.logout)
         return

@@ -81,22 +81,38 @@ def run_app(pages: list) -> None:
     """Sign in (when configured), then run the chosen page; a database another process holds,
     or any other store error, is a message with a retry button, never a traceback."""
     from pilotproof.signin import gate, sign_in_page
-    from pilotproof.store import DatabaseBusyError, StoreError
+    from pilotproof.store import StoreError
 
     try:
-        if gate(_open(db_path())) is None:  # nothing but the sign-in page, not even its name
-            only = st.Page(sign_in_page, title="Sign in", url_path="signin", default=True)
-            st.navigation([only], position="hidden").run()
-            return
-        st.navigation(pages).run()
-    except DatabaseBusyError:
-        st.warning(BUSY_TEXT, icon=":material/hourglass_top:")
-        if st.button("Retry", icon=":material/refresh:", key="busy_retry"):
-            st.rerun()
+        allowed = gate(_open(db_path())) is not None
+    except StoreError as exc:  # before sign-in is known: this message alone, no page names
+        problem = exc
+
+        def unavailable() -> None:
+            _store_problem(problem)
+
+        st.navigation([st.Page(unavailable, title="pilotproof")], position="hidden").run()
+        return
+    if not allowed:  # nothing but the sign-in page, not even the other pages' names
+        only = st.Page(sign_in_page, title="Sign in", url_path="signin", default=True)
+        st.navigation([only], position="hidden").run()
+        return
+    page = st.navigation(pages)
+    try:
+        page.run()
     except StoreError as exc:
+        _store_problem(exc)
+
+
+def _store_problem(exc: Exception) -> None:
+    from pilotproof.store import DatabaseBusyError
+
+    if isinstance(exc, DatabaseBusyError):
+        st.warning(BUSY_TEXT, icon=":material/hourglass_top:")
+    else:
         st.error(str(exc), icon=":material/error:")
-        if st.button("Retry", icon=":material/refresh:", key="store_retry"):
-            st.rerun()
+    if st.button("Retry", icon=":material/refresh:", key="store_retry"):
+        st.rerun()
 
 
 def scope():

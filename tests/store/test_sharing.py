@@ -50,7 +50,7 @@ def test_an_idle_store_leaves_the_file_to_other_processes(db: Path) -> None:
     store = Store(db)  # the app: open for its lifetime, idle between reruns
     assert len(store.pilots()) == 2
     time.sleep(LINGER_SECONDS * 3)
-    other = _python("-m", "pilotproof.cli", "--db", str(db), "--wait", "0", "pilots")
+    other = _python("-m", "pilotproof.cli", "--db", str(db), "--wait", "10", "pilots")
     out, err = other.communicate(timeout=120)
     assert other.returncode == 0, err
     assert "P1" in out and "P2" in out

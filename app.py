@@ -4,6 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from pilotproof.ui import run_app
+
 # The tab icon is a file served by the app itself: a Material symbol as page icon makes every
 # browser fetch it from an internet font server, and portfolio data must not call out.
 ICON = Path(__file__).parent / "assets" / "icon.png"
@@ -20,4 +22,4 @@ PAGES = [
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
 ]
 
-st.navigation(PAGES).run()
+run_app(PAGES)

@@ -2,6 +2,7 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.charts import aligned_multiples, forest_plot
+from pilotproof.store.errors import counted
 from pilotproof.views import compare_table, extremes, nice, short
 
 st.title("Compare pilots")
@@ -35,7 +36,8 @@ table = compare_table(shown, labels, metric)
 st.subheader("Effects against thresholds")
 plotted = extremes(shown, metric, n=20)
 if len(plotted) < len(shown):
-    st.caption(f"The 20 best and 20 worst of {len(shown)} pilots; filter to see the others.")
+    among = counted(len(shown), "pilot")
+    st.caption(f"The 20 best and 20 worst of {among}; filter to see the others.")
 st.plotly_chart(forest_plot(plotted, metric, labels=labels), width="stretch")
 
 st.subheader("Side by side")

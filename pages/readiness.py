@@ -2,6 +2,7 @@ import streamlit as st
 
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
+from pilotproof.store.errors import counted
 from pilotproof.views import changed_readiness, nice, readiness_gaps, readiness_table
 
 st.title("Readiness")
@@ -35,7 +36,7 @@ if st.button(
 ):
     for pilot_id, answers in changes.items():
         ui.store().save_readiness(pilot_id, answers)
-    st.toast(f"Saved readiness for {len(changes)} pilots.")
+    st.toast(f"Saved readiness for {counted(len(changes), 'pilot')}.")
     del st.session_state["readiness_editor"]
     st.rerun()
 

@@ -1,12 +1,13 @@
 import streamlit as st
 
-from pilotproof import ui
+from pilotproof import signin, ui
 from pilotproof.store import StoreError
 from pilotproof.store.catalog import normalise_metric
 from pilotproof.views import changed_thresholds, md, nice, valid_metric_name
 
 st.title("Settings")
 store = ui.store()
+scope = ui.scope()
 
 st.subheader("Scaling thresholds and guardrail tolerances")
 st.caption(
@@ -31,7 +32,7 @@ edited = st.data_editor(
     },
 )
 changed = changed_thresholds(catalog, edited)
-if st.button("Save catalog defaults", disabled=not changed):
+if st.button("Save catalog defaults", disabled=not changed or not scope.everything):
     for metric, threshold_pct, tolerance_pct in changed:
         store.set_threshold(metric, threshold_pct, tolerance_pct)
     del st.session_state["catalog_editor"]
@@ -83,3 +84,7 @@ with st.form("add_metric", clear_on_submit=True):
                 st.error(md(error))
             else:
                 st.rerun()
+
+if scope.signed_in and scope.everything:
+    companies = sorted({str(c) for c in ui.pilots()["company"].dropna()})
+    signin.access_box(store, companies)

@@ -6,9 +6,11 @@ import streamlit as st
 from pilotproof import ui, upload_steps, uploading
 from pilotproof.store import (
     WORKBOOK_SUFFIXES,
+    DatabaseBusyError,
     IngestError,
     ReadOptions,
 )
+from pilotproof.store.errors import counted
 from pilotproof.views import md
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
@@ -45,11 +47,11 @@ if files:
     if st.button("Commit upload", type="primary", disabled=not report.ok):
         bar = st.progress(0.0, text="Writing…")
         try:
-            done = store.ingest(
-                payload, user="app", mapping=applied, progress=ui.progress_callback(bar)
-            )
+            done = store.ingest(payload, mapping=applied, progress=ui.progress_callback(bar))
+        except DatabaseBusyError:
+            st.warning(f"{ui.BUSY_TEXT} Nothing was written: commit again.")
         except IngestError as error:
-            st.error(f"Nothing written: {error.total} problems.")
+            st.error(f"Nothing written: {counted(error.total, 'problem')}.")
             st.dataframe(pd.DataFrame({"problem": [str(p) for p in error.problems]}))
         else:
             bar.progress(1.0, text="Done")

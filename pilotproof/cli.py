@@ -19,19 +19,41 @@ from pilotproof.plaintext import inert, shown, terminal
 
 #: Problems printed before "... and N more".
 MAX_PRINTED = 50
+#: Seconds a command waits, by default, for a database the app is writing to.
+WAIT_SECONDS = 60.0
 #: Characters of a name shown in `pilotproof pilots`' table before it is cut with "…".
 TABLE_CELL = 60
+
+
+#: Seconds between two "still waiting" lines while another process holds the database.
+WAIT_NOTE_EVERY = 5.0
+
+
+def _waiting_note() -> Callable[[float], None]:
+    """An `on_wait` callback that says on stderr, at once and then every few seconds, that the
+    command waits for a database another process (the app writing) holds."""
+    from pilotproof.store.errors import waiting_message
+
+    said = [-WAIT_NOTE_EVERY]
+
+    def note(seconds: float) -> None:
+        if seconds - said[0] >= WAIT_NOTE_EVERY:
+            said[0] = seconds
+            print(f"pilotproof: {waiting_message(seconds)}", file=sys.stderr, flush=True)
+
+    return note
 
 
 def _open_store(args: argparse.Namespace):  # -> Store
     from pilotproof.store import Store
 
-    return Store(args.db)
+    return Store(args.db, wait=args.wait, on_wait=_waiting_note())
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pilotproof.store import WORKBOOK_SUFFIXES, IngestError, ReadOptions
     from pilotproof.store.catalog import normalise_metric
+    from pilotproof.store.errors import counted
 
     files: list[str | Path] = list(args.files)
     if args.pilots:
@@ -66,13 +88,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             for problem in exc.problems[:MAX_PRINTED]:
                 print(problem, file=sys.stderr)
             if exc.total > MAX_PRINTED:
-                print(f"... and {exc.total - MAX_PRINTED} more problems", file=sys.stderr)
+                more = counted(exc.total - MAX_PRINTED, "more problem")
+                print(f"... and {more}", file=sys.stderr)
             return 1
     print(result.summary)
     for warning in result.warnings[:MAX_PRINTED]:  # written, but worth a look
         print(warning, file=sys.stderr)
     if result.total_warnings > MAX_PRINTED:
-        print(f"... and {result.total_warnings - MAX_PRINTED} more warnings", file=sys.stderr)
+        more = counted(result.total_warnings - MAX_PRINTED, "more warning")
+        print(f"... and {more}", file=sys.stderr)
     return 0
 
 
@@ -138,6 +162,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pilotproof.analysis import analyze_store
     from pilotproof.export import ExportError, write
+    from pilotproof.store.errors import counted
 
     with _open_store(args) as store:
         known = list(store.pilots()["pilot_id"].astype(str))
@@ -156,7 +181,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         except (ExportError, OSError) as exc:
             print(f"pilotproof report: {terminal(str(exc))}", file=sys.stderr)
             return 1
-    scope = f"{len(wanted)} pilot(s)" if wanted else f"whole portfolio, {len(results)} pilots"
+    whole = f"whole portfolio, {counted(len(results), 'pilot')}"
+    scope = counted(len(wanted), "pilot") if wanted else whole
     print(f"wrote {path} ({args.format}, {scope}, {path.stat().st_size:,} bytes)")
     # the file is written with a visible note where each missing part would be, but it is
     # not the whole report: say what is missing and exit 1
@@ -241,20 +267,40 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError("give 0 to 86400 seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pilotproof",
         description="Tell real AI-pilot impact from a value mirage.",
     )
     db_help = "database file (default: $PILOTPROOF_DB or data/pilotproof.duckdb)"
+    wait_help = (
+        "seconds to wait while the app (or another command) is writing to the database "
+        f"(default {WAIT_SECONDS:.0f})"
+    )
     # --db before the subcommand (`pilotproof --db X ingest`) or after it; the subcommand's
     # default is SUPPRESS so that it does not overwrite a --db given before it
     parser.add_argument("--db", metavar="PATH", default=None, help=db_help)
+    parser.add_argument(
+        "--wait", metavar="SECONDS", type=_seconds, default=WAIT_SECONDS, help=wait_help
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], text: str):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
+        sub.add_argument(
+            "--wait", metavar="SECONDS", type=_seconds, default=argparse.SUPPRESS, help=wait_help
+        )
         sub.set_defaults(handler=handler)
         return sub
 
@@ -357,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan_show.set_defaults(handler=cmd_plan_show)
     for sub in (plan_set, plan_show):
         sub.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
+        sub.add_argument(
+            "--wait", metavar="SECONDS", type=_seconds, default=argparse.SUPPRESS, help=wait_help
+        )
 
     decide = add("decide", cmd_decide, "Log the decision actually taken for a pilot.")
     decide.add_argument("pilot", metavar="PILOT_ID")
@@ -368,10 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from pilotproof.store import StoreError
+    from pilotproof.store import DatabaseBusyError, StoreError
 
     try:
         return args.handler(args)
+    except DatabaseBusyError as exc:
+        print(f"pilotproof: {exc} (or wait longer: --wait SECONDS)", file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(f"pilotproof: {exc}", file=sys.stderr)
         return 1

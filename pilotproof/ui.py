@@ -53,58 +53,134 @@ def db_path() -> str:
     return str(Path(default_db_path()).resolve())
 
 
+#: Seconds a page waits for the database while another process (an ingest from the command
+#: line) writes to it, before it says so and offers a retry ($PILOTPROOF_WAIT).
+APP_WAIT_SECONDS = 10.0
+BUSY_TEXT = (
+    "The database is busy: another process (an upload from the command line, most likely) is "
+    "writing to it. Nothing was lost; try again in a moment."
+)
+
+
 @st.cache_resource(show_spinner=False)
 def _open(path: str):
     from pilotproof.store import open_default
 
     # PILOTPROOF_SEED=0 starts on an empty database instead of the sample portfolio.
-    return open_default(seed=os.environ.get("PILOTPROOF_SEED", "1") != "0")
+    return open_default(seed=os.environ.get("PILOTPROOF_SEED", "1") != "0", wait=_app_wait())
+
+
+def _app_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get("PILOTPROOF_WAIT", APP_WAIT_SECONDS)))
+    except ValueError:
+        return APP_WAIT_SECONDS
+
+
+def run_app(pages: list) -> None:
+    """Sign in (when configured), then run the chosen page; a database another process holds,
+    or any other store error, is a message with a retry button, never a traceback."""
+    from pilotproof.signin import gate, sign_in_page
+    from pilotproof.store import StoreError
+
+    try:
+        allowed = gate(_open(db_path())) is not None
+    except StoreError as exc:  # before sign-in is known: this message alone, no page names
+        problem = exc
+
+        def unavailable() -> None:
+            _store_problem(problem)
+
+        st.navigation([st.Page(unavailable, title="pilotproof")], position="hidden").run()
+        return
+    if not allowed:  # nothing but the sign-in page, not even the other pages' names
+        only = st.Page(sign_in_page, title="Sign in", url_path="signin", default=True)
+        st.navigation([only], position="hidden").run()
+        return
+    page = st.navigation(pages)
+    try:
+        page.run()
+    except StoreError as exc:
+        _store_problem(exc)
+
+
+def _store_problem(exc: Exception) -> None:
+    from pilotproof.store import DatabaseBusyError
+
+    if isinstance(exc, DatabaseBusyError):
+        st.warning(BUSY_TEXT, icon=":material/hourglass_top:")
+    else:
+        st.error(str(exc), icon=":material/error:")
+    if st.button("Retry", icon=":material/refresh:", key="store_retry"):
+        st.rerun()
+
+
+def scope():
+    """The signed-in person's scope (or the local tool's); stops the page when nobody with
+    access is signed in."""
+    from pilotproof.signin import current_scope
+
+    found = current_scope(_open(db_path()))
+    if found is None:
+        st.stop()
+    return found
 
 
 def store():
-    """The process-wide store for the configured database (seeded on first start)."""
-    return _open(db_path())
+    """The process-wide store for the configured database (seeded on first start), as the
+    signed-in person's scope sees it: every read and write on it is bound to that scope."""
+    return _open(db_path()).scoped(scope())
 
 
 def version() -> int:
-    return store().data_version()
+    return _open(db_path()).data_version()
+
+
+def _scope_key(found) -> str:
+    return f"{found.role}|{found.user if found.signed_in else ''}|{sorted(found.companies)}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _read(path: str, data_version: int, what: str) -> pd.DataFrame:
-    return getattr(_open(path), what)()
+def _read(path: str, data_version: int, what: str, scope_key: str, _scope) -> pd.DataFrame:
+    return getattr(_open(path).scoped(_scope), what)()
+
+
+def _scoped_read(what: str) -> pd.DataFrame:
+    found = scope()
+    return _read(db_path(), version(), what, _scope_key(found), found)
 
 
 def pilots() -> pd.DataFrame:
-    return _read(db_path(), version(), "pilots")
+    return _scoped_read("pilots")
 
 
 def catalog() -> pd.DataFrame:
-    return _read(db_path(), version(), "catalog")
+    return _scoped_read("catalog")
 
 
 def thresholds() -> pd.DataFrame:
-    return _read(db_path(), version(), "thresholds")
+    return _scoped_read("thresholds")
 
 
 def events() -> pd.DataFrame:
-    return _read(db_path(), version(), "events")
+    return _scoped_read("events")
 
 
 def uploads() -> pd.DataFrame:
-    return _read(db_path(), version(), "uploads")
+    return _scoped_read("uploads")
 
 
-@st.cache_resource(show_spinner="Analysing pilots…", max_entries=4)
-def _analysis(path: str, data_version: int) -> tuple[PilotResult, ...]:
+@st.cache_resource(show_spinner="Analysing pilots…", max_entries=8)
+def _analysis(path: str, data_version: int, scope_key: str, _scope) -> tuple[PilotResult, ...]:
     from pilotproof.analysis import analyze_store
 
-    return tuple(analyze_store(_open(path)))
+    return tuple(analyze_store(_open(path).scoped(_scope)))
 
 
 def results() -> tuple[PilotResult, ...]:
-    """Every pilot's result, analysed once per data version."""
-    return _analysis(db_path(), version())
+    """Every pilot in scope's result, analysed once per data version and scope."""
+    found = scope()
+    return _analysis(db_path(), version(), _scope_key(found), found)
 
 
 def as_of() -> pd.Timestamp:
@@ -189,9 +265,13 @@ def now() -> pd.Timestamp:
 
 
 def user_field() -> str:
-    """Who is working (no sign-in yet): a name field shared by every form, starting on the OS
-    user; what it holds is stored as text and shown as text."""
+    """Who is working: the signed-in person; without sign-in, a name field shared by every
+    form, starting on the OS user. What it holds is stored as text and shown as text."""
     from pilotproof.store.plans import default_user
 
+    found = scope()
+    if found.signed_in:
+        st.caption(f"Recorded as {found.user}")
+        return found.user
     st.session_state.setdefault("user_name", default_user())
     return st.text_input("Your name (recorded with every change)", key="user_name")

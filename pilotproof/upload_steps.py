@@ -21,6 +21,7 @@ from pilotproof.store import (
     sheet_names,
 )
 from pilotproof.store.catalog import DIRECTIONS
+from pilotproof.store.errors import counted
 from pilotproof.views import md
 
 Payload = list[tuple[str, bytes]]
@@ -118,7 +119,7 @@ def report_tables(report: ValidationReport) -> None:
     )
     if not report.ok:
         found = report.total_problems
-        st.error(f"{found:,} problem{'' if found == 1 else 's'} found; nothing has been written.")
+        st.error(f"{counted(found, 'problem')} found; nothing has been written.")
         st.dataframe(
             pd.DataFrame(
                 [(p.file, p.line, p.column, p.message) for p in report.problems],
@@ -128,7 +129,7 @@ def report_tables(report: ValidationReport) -> None:
             width="stretch",
         )
     else:
-        st.success(f"Every file passed validation: {report.rows:,} rows ready to write.")
+        st.success(f"Every file passed validation: {counted(report.rows, 'row')} ready to write.")
     if report.warnings:
         outlier_warnings(report.warnings, report.total_warnings)
     if report.preview is not None:

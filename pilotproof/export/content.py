@@ -28,6 +28,7 @@ from analytics.results import (
 )
 from pilotproof.charts import verdict_color
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
+from pilotproof.store.errors import counted
 from pilotproof.words import (
     GUARDRAIL_WORSENED,
     METHOD_LABELS,
@@ -514,7 +515,7 @@ def build_report(
     elif pilot_ids:
         title = f"Proof of value: {len(sections)} selected AI pilots"
     else:
-        title = f"Proof of value: AI pilot portfolio ({len(sections)} pilots)"
+        title = f"Proof of value: AI pilot portfolio ({counted(len(sections), 'pilot')})"
     counts = {d: 0 for d in DECISION_LABELS}
     for section in sections:
         counts[section.decision] = counts.get(section.decision, 0) + 1
@@ -744,7 +745,8 @@ def _scope(
 ) -> str:
     ids = ", ".join(shown(pid, 40) for pid in chosen[:8])
     ids += f" and {len(chosen) - 8} more" if len(chosen) > 8 else ""
-    scope = f"Pilots: {ids}" if asked else f"Whole portfolio ({len(chosen)} pilots: {ids})"
+    whole = f"Whole portfolio ({counted(len(chosen), 'pilot')}: {ids})"
+    scope = f"Pilots: {ids}" if asked else whole
     if filters:
         scope += "; filters: " + ", ".join(f"{k}={shown(v, 40)}" for k, v in filters.items())
     return scope

@@ -11,8 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from .database import REPO_ROOT, IngestResult, Store, UploadDetail, default_db_path
-from .errors import IngestError, Problem, StoreError
+from .database import (
+    REPO_ROOT,
+    WAIT_SECONDS,
+    IngestResult,
+    Store,
+    UploadDetail,
+    default_db_path,
+)
+from .errors import DatabaseBusyError, IngestError, Problem, StoreError
 from .formats import DATE_ORDERS, DateOrder
 from .ingest import ValidationReport, validate_files
 from .reading import IGNORE, ReadOptions, file_headers
@@ -26,6 +33,7 @@ __all__ = [
     "IGNORE",
     "SAMPLE_DIR",
     "WORKBOOK_SUFFIXES",
+    "DatabaseBusyError",
     "DateOrder",
     "IngestError",
     "IngestResult",
@@ -76,9 +84,12 @@ def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
             )  # fmt: skip
 
 
-def open_default(seed: bool = True, sample_dir: Path = SAMPLE_DIR) -> Store:
-    """Open the default database; if it holds no pilots yet, seed it from `data/sample/`."""
-    store = Store()
+def open_default(
+    seed: bool = True, sample_dir: Path = SAMPLE_DIR, wait: float = WAIT_SECONDS
+) -> Store:
+    """Open the default database (waiting up to `wait` seconds for a file another process
+    holds); if it holds no pilots yet, seed it from `data/sample/`."""
+    store = Store(wait=wait)
     if seed and store.count_pilots() == 0:
         seed_sample(store, sample_dir)
     return store

@@ -11,9 +11,10 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
+import random
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,8 +23,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from . import access as _access
 from . import ingest as _ingest
 from . import plans as _plans
+from .access import Scope
 from .catalog import (
     DIRECTIONS,
     KINDS,
@@ -32,9 +35,10 @@ from .catalog import (
     normalise_metric,
     scale_for_unit,
 )
-from .errors import IngestError, StoreError
+from .errors import DatabaseBusyError, IngestError, StoreError, counted, waiting_message
 from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
+from .workdirs import clean_stale, workdir
 from .writing import (
     IngestResult,
     batch_totals,
@@ -52,7 +56,15 @@ from .writing import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .scoped import ScopedStore
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: Seconds the file stays open after the last call, so that a burst of calls (a page's reads)
+#: opens it once while another process (the CLI beside the app) still gets it soon.
+LINGER_SECONDS = 0.25
+#: Seconds a call waits, by default, for a file another process holds before `DatabaseBusyError`.
+WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class UploadDetail:
         """`#12 helpdesk.xlsx[Weekly]: 52 rows for pilot HD-1` (plain text)."""
         shown = ", ".join(self.pilots[:8]) + (" …" if len(self.pilots) > 8 else "")
         noun = "pilot" if len(self.pilots) == 1 else "pilots"
-        what = "the pilots file" if self.kind == "pilots" else f"{self.rows:,} rows"
+        what = "the pilots file" if self.kind == "pilots" else counted(self.rows, "row")
         return f"#{self.upload_id} {self.file_name}: {what} for {noun} {shown}".rstrip()
 
 
@@ -93,39 +105,67 @@ def default_db_path() -> Path:
     return Path(env) if env else REPO_ROOT / "data" / "pilotproof.duckdb"
 
 
+def _is_lock(exc: duckdb.Error) -> bool:
+    """Whether DuckDB refused the file because another process holds its lock."""
+    return "lock" in str(exc).lower()
+
+
 def _explain(exc: duckdb.Error, path: Path | str) -> str:
     text = str(exc)
-    if "lock" in text.lower():
-        return (
-            f"the database {path} is in use by another process; close it (the app or another "
-            "pilotproof command) or use --db to pick another file"
-        )
+    if _is_lock(exc):  # never DuckDB's own text: it names the other process's binary and PID
+        return f"the database {path} is in use by another process"
     if isinstance(exc, duckdb.IOException):
         return f"cannot open the database {path}: {text.splitlines()[0]}"
     return f"database error on {path}: {text.splitlines()[0]}"
 
 
 class Store:
-    """The pilotproof database. Usable as a context manager."""
+    """The pilotproof database. Usable as a context manager.
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    The file is open only while it is used: a call (or a burst of calls) opens it, and it is
+    closed once the store has been idle for `LINGER_SECONDS`. Another process (the CLI beside the
+    app) gets the file in between; a process that finds the file held waits for it, up to `wait`
+    seconds (calling `on_wait(seconds waited)` as it does), then raises `DatabaseBusyError`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        wait: float = WAIT_SECONDS,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
+        self.wait = float(wait)
+        self.on_wait = on_wait
+        self._memory = str(self.path) == ":memory:"
+        if not self._memory:
             _refuse_foreign_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            clean_stale()  # upload copies a killed commit left behind
+        self._pool = threading.Lock()  # guards the connection, its users and the closer
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._users = 0
+        self._closer: threading.Timer | None = None
+        self._write_lock = threading.Lock()
         try:
-            self._con = duckdb.connect(str(self.path))
-            migrate(self._con)
+            with self._lease() as con:
+                migrate(con)
         except duckdb.Error as exc:
             raise StoreError(_explain(exc, self.path)) from exc
         except RuntimeError as exc:
             raise StoreError(str(exc)) from exc
-        self._write_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._con.close()
+        """Close the file now (a later call opens it again)."""
+        with self._pool:
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     def __enter__(self) -> Store:
         return self
@@ -133,16 +173,67 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _connect(self, on_wait: Callable[[float], None] | None) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting (with a growing pause) while another process holds it."""
+        started = time.monotonic()
+        pause = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.Error as exc:
+                if not _is_lock(exc):
+                    raise StoreError(_explain(exc, self.path)) from exc
+            waited = time.monotonic() - started
+            if waited >= self.wait:
+                raise DatabaseBusyError(self.path, self.wait)
+            if on_wait is not None:
+                on_wait(waited)
+            time.sleep(min(pause * random.uniform(0.5, 1.5), self.wait - waited))
+            pause = min(pause * 1.6, 0.5)
+
     @contextmanager
-    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._con.cursor()
+    def _lease(
+        self, on_wait: Callable[[float], None] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The process's connection, opened if need be; released to the idle closer after."""
+        with self._pool:
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
+            if self._con is None:
+                self._con = self._connect(on_wait or self.on_wait)
+            self._users += 1
+            con = self._con
         try:
-            cur.execute("SET enable_progress_bar = false")  # never draw on a user's terminal
-            yield cur
-        except duckdb.Error as exc:
-            raise StoreError(_explain(exc, self.path)) from exc
+            yield con
         finally:
-            cur.close()
+            with self._pool:
+                self._users -= 1
+                if self._users == 0 and not self._memory and self._con is not None:
+                    self._closer = threading.Timer(LINGER_SECONDS, self._close_if_idle)
+                    self._closer.daemon = True
+                    self._closer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._pool:
+            if self._users == 0 and self._con is not None:
+                self._con.close()
+                self._con = None
+            self._closer = None
+
+    @contextmanager
+    def _cursor(
+        self, on_wait: Callable[[float], None] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lease(on_wait) as con:
+            cur = con.cursor()
+            try:
+                cur.execute("SET enable_progress_bar = false")  # never draw on a user's terminal
+                yield cur
+            except duckdb.Error as exc:
+                raise StoreError(_explain(exc, self.path)) from exc
+            finally:
+                cur.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -176,32 +267,45 @@ class Store:
             row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0])
 
-    def observations(self, pilot_ids: Iterable[str] | None = None) -> pd.DataFrame:
-        """Long-form observations: pilot_id, metric, date, group, unit, segment, value, volume."""
+    def observations(
+        self, pilot_ids: Iterable[str] | None = None, scope: Scope | None = None
+    ) -> pd.DataFrame:
+        """Long-form observations: pilot_id, metric, date, group, unit, segment, value, volume
+        (of `pilot_ids`, within `scope`)."""
         sql = (
             'SELECT pilot_id, metric, CAST(date AS TIMESTAMP) AS date, "group", unit, segment, '
             "value, volume FROM observations"
         )
-        params: list = []
-        if pilot_ids is not None:
-            sql += " WHERE list_contains($1, pilot_id)"
-            params = [list(pilot_ids)]
-        sql += ' ORDER BY pilot_id, metric, "group", unit, segment, date'
-        frame = self._df(sql, params)
+        with self._cursor() as cur:
+            visible = _access.visible_ids(cur, scope)
+            wanted = None if pilot_ids is None else list(pilot_ids)
+            if visible is not None:
+                wanted = visible if wanted is None else [p for p in wanted if p in set(visible)]
+            params: list = []
+            if wanted is not None:
+                sql += " WHERE list_contains($1, pilot_id)"
+                params = [wanted]
+            sql += ' ORDER BY pilot_id, metric, "group", unit, segment, date'
+            frame = cur.execute(sql, params).df()
         frame["value"] = frame["value"].astype("float64")
         frame["volume"] = frame["volume"].astype("float64")
         return frame
 
-    def pilots(self) -> pd.DataFrame:
-        """The pilot registry; readiness answers are None when unanswered."""
-        frame = self._df(
-            "SELECT "
-            + ", ".join(
-                "CAST(go_live AS TIMESTAMP) AS go_live" if f == "go_live" else f
-                for f in PILOT_FIELDS
-            )
-            + " FROM pilots ORDER BY pilot_id"
-        )
+    def pilots(self, scope: Scope | None = None) -> pd.DataFrame:
+        """The pilot registry (the pilots `scope` sees); readiness answers are None when
+        unanswered."""
+        with self._cursor() as cur:
+            visible = _access.visible_ids(cur, scope)
+            frame = cur.execute(
+                "SELECT "
+                + ", ".join(
+                    "CAST(go_live AS TIMESTAMP) AS go_live" if f == "go_live" else f
+                    for f in PILOT_FIELDS
+                )
+                + " FROM pilots WHERE $ids IS NULL OR list_contains($ids, pilot_id) "
+                "ORDER BY pilot_id",
+                {"ids": visible},
+            ).df()
         for name in ("monthly_cost", "annual_volume"):
             frame[name] = frame[name].astype("float64")
         for name in PILOT_FIELDS:
@@ -221,28 +325,43 @@ class Store:
         frame["builtin"] = frame["builtin"].astype(bool)
         return frame
 
-    def thresholds(self) -> pd.DataFrame:
-        frame = self._df(
-            "SELECT pilot_id, metric, threshold_pct, tolerance_pct FROM thresholds "
-            "ORDER BY pilot_id, metric"
-        )
+    def thresholds(self, scope: Scope | None = None) -> pd.DataFrame:
+        """Per-pilot threshold and tolerance overrides (of the pilots `scope` sees)."""
+        with self._cursor() as cur:
+            visible = _access.visible_ids(cur, scope)
+            frame = cur.execute(
+                "SELECT pilot_id, metric, threshold_pct, tolerance_pct FROM thresholds "
+                "ORDER BY pilot_id, metric"
+            ).df()
+        frame = _access.keep_visible(frame, visible)
         for name in ("threshold_pct", "tolerance_pct"):
             frame[name] = frame[name].astype("float64")
         return frame
 
-    def events(self, pilot_id: str | None = None) -> pd.DataFrame:
+    def events(self, pilot_id: str | None = None, scope: Scope | None = None) -> pd.DataFrame:
+        """Timeline events: event_id, pilot_id, date, label (of the pilots `scope` sees)."""
         sql = "SELECT event_id, pilot_id, CAST(date AS TIMESTAMP) AS date, label FROM events"
         params: list = []
         if pilot_id is not None:
             sql += " WHERE pilot_id = ?"
             params = [pilot_id]
-        return self._df(sql + " ORDER BY date, event_id", params)
+        with self._cursor() as cur:
+            visible = _access.visible_ids(cur, scope)
+            frame = cur.execute(sql + " ORDER BY date, event_id", params).df()
+        return _access.keep_visible(frame, visible)
 
-    def uploads(self) -> pd.DataFrame:
-        return self._df(
-            "SELECT upload_id, file_name, content_hash, kind, rows, pilots, date_min, date_max, "
-            '"user", uploaded_at, outcome, message FROM uploads ORDER BY upload_id'
-        )
+    def uploads(self, scope: Scope | None = None) -> pd.DataFrame:
+        """The upload history (the uploads whose every pilot `scope` sees)."""
+        with self._cursor() as cur:
+            visible = _access.visible_uploads(cur, scope)
+            frame = cur.execute(
+                "SELECT upload_id, file_name, content_hash, kind, rows, pilots, date_min, "
+                'date_max, "user", uploaded_at, outcome, message FROM uploads '
+                "ORDER BY upload_id"
+            ).df()
+        if visible is not None:
+            frame = frame[frame["upload_id"].isin(visible)].reset_index(drop=True)
+        return frame
 
     def mappings(self) -> dict[str, dict[str, str]]:
         with self._cursor() as cur:
@@ -260,9 +379,14 @@ class Store:
 
     # -- small writes ---------------------------------------------------------------------------
 
-    def add_event(self, pilot_id: str, date: date | datetime | str, label: str) -> int:
+    def add_event(
+        self, pilot_id: str, date: date | datetime | str, label: str, scope: Scope | None = None
+    ) -> int:
+        """Add an event to a pilot's timeline; returns its id."""
+        if scope is not None:
+            scope.require_write()
         with self._transaction() as cur:
-            _require_pilot(cur, pilot_id)
+            _access.require_visible(cur, scope, pilot_id)
             event_id = cur.execute("SELECT nextval('event_seq')").fetchone()[0]
             cur.execute(
                 "INSERT INTO events VALUES (?, ?, CAST(? AS DATE), ?)",
@@ -270,18 +394,37 @@ class Store:
             )
         return int(event_id)
 
-    def delete_event(self, event_id: int) -> None:
+    def delete_event(self, event_id: int, scope: Scope | None = None) -> None:
+        """Remove an event (one of a pilot `scope` sees)."""
+        if scope is not None:
+            scope.require_write()
         with self._transaction() as cur:
+            row = cur.execute("SELECT pilot_id FROM events WHERE event_id = ?", [event_id])
+            found = row.fetchone()
+            if found is None:
+                return
+            _access.require_visible(cur, scope, found[0])
             cur.execute("DELETE FROM events WHERE event_id = ?", [event_id])
 
-    def save_readiness(self, pilot_id: str, answers: Mapping[str, str | None]) -> None:
+    def save_readiness(
+        self,
+        pilot_id: str,
+        answers: Mapping[str, str | None],
+        scope: Scope | None = None,
+        by: str | None = None,
+    ) -> None:
+        """Save a pilot's readiness answers (None or blank: unanswered), recorded as `by` (the
+        signed-in person when `scope` is given) in the audit log."""
         unknown = set(answers) - set(READINESS)
         if unknown:
             raise StoreError(f"not readiness questions: {', '.join(sorted(unknown))}")
+        if scope is not None:
+            scope.require_write()
         with self._transaction() as cur:
-            found = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id])
-            if not found.fetchone()[0]:
-                raise StoreError(f"no pilot '{pilot_id}'")
+            _access.require_visible(cur, scope, pilot_id)
+            _access.audit(
+                cur, _who(scope, by), "readiness", pilot_id, ", ".join(sorted(answers)), _now()
+            )
             for name, answer in answers.items():
                 text = answer.strip() if isinstance(answer, str) else None
                 # `name` is one of the fixed READINESS column names checked above. An answer
@@ -299,19 +442,30 @@ class Store:
         threshold_pct: float | None,
         tolerance_pct: float | None,
         pilot_id: str | None = None,
+        scope: Scope | None = None,
+        by: str | None = None,
     ) -> None:
         """Set a metric's scaling threshold and guardrail tolerance (in the metric's scale:
         percent, or percentage points for a point-scale metric; finite, not negative; None
-        leaves it unset), as the catalog default or for one pilot."""
+        leaves it unset), as the catalog default (a partner's) or for one pilot in `scope`;
+        recorded as `by` in the audit log."""
         metric = normalise_metric(metric)
         threshold_pct = _percent("threshold", threshold_pct)
         tolerance_pct = _percent("tolerance", tolerance_pct)
+        if scope is not None:
+            scope.require_write()
+            if pilot_id is None:
+                scope.require_partner("change the catalog defaults")
         with self._transaction() as cur:
             known = cur.execute("SELECT count(*) FROM metric_catalog WHERE metric = ?", [metric])
             if not known.fetchone()[0]:
                 raise StoreError(f"no metric '{metric}' in the catalog")
             if pilot_id is not None:
-                _require_pilot(cur, pilot_id)
+                _access.require_visible(cur, scope, pilot_id)
+            _access.audit(
+                cur, _who(scope, by), "threshold", pilot_id,
+                f"{metric}: threshold {threshold_pct}, tolerance {tolerance_pct}", _now(),
+            )  # fmt: skip
             if pilot_id is None:
                 cur.execute(
                     "UPDATE metric_catalog SET threshold_pct = ?, tolerance_pct = ? "
@@ -336,6 +490,8 @@ class Store:
         threshold_pct: float | None,
         tolerance_pct: float | None,
         scale: str | None = None,
+        scope: Scope | None = None,
+        by: str | None = None,
     ) -> None:
         """Add (or replace) a user's metric. `scale` is `relative` (percent) or `points`
         (percentage points, for a fraction); by default points for a rate unit. The threshold and
@@ -352,7 +508,10 @@ class Store:
             raise StoreError(f"direction must be one of {', '.join(DIRECTIONS)}")
         if kind not in KINDS:
             raise StoreError(f"kind must be one of {', '.join(KINDS)}")
+        if scope is not None:
+            scope.require_partner("add a metric to the catalog")
         with self._transaction() as cur:
+            _access.audit(cur, _who(scope, by), "metric", None, f"{metric} ({kind})", _now())
             builtin = cur.execute(
                 "SELECT count(*) FROM metric_catalog WHERE metric = ? AND builtin", [metric]
             ).fetchone()[0]
@@ -375,23 +534,95 @@ class Store:
                 ],
             )
 
+    # -- access: who may sign in, and the audit trail -------------------------------------------
+
+    def scoped(self, scope: Scope) -> ScopedStore:
+        """This store as `scope` sees it: every read and write bound to the scope."""
+        from .scoped import ScopedStore
+
+        return ScopedStore(self, scope)
+
+    def scope_for(self, email: str, admins: Iterable[str] = ()) -> Scope | None:
+        """A signed-in person's scope: a partner when among the configured `admins`, else their
+        stored role and companies; None for someone without access."""
+        with self._cursor() as cur:
+            return _access.scope_for(cur, email, admins)
+
+    def users(self, scope: Scope | None = None) -> pd.DataFrame:
+        """Who may sign in: email, role, companies, added_by, added_at (a partner's view)."""
+        if scope is not None:
+            scope.require_partner("see who has access")
+        with self._cursor() as cur:
+            return _access.users_frame(cur)
+
+    def set_user(
+        self,
+        email: str,
+        role: str,
+        companies: Iterable[str] = (),
+        scope: Scope | None = None,
+        by: str | None = None,
+    ) -> None:
+        """Give a person a role (`partner`, `company`, `viewer`) and, but for a partner, the
+        companies they see; replaces what they had. A partner's act, in the audit log."""
+        if scope is not None:
+            scope.require_partner("manage access")
+        email, role, names = _access.check_user(email, role, companies)
+        who = _who(scope, by)
+        with self._transaction() as cur:
+            cur.execute("DELETE FROM users WHERE email = ?", [email])
+            cur.execute(
+                "INSERT INTO users VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMP))",
+                [email, role, names, who, _now()],
+            )
+            detail = f"{email}: {role}" + (f" ({', '.join(names)})" if names else "")
+            _access.audit(cur, who, "access", None, detail, _now())
+
+    def remove_user(self, email: str, scope: Scope | None = None, by: str | None = None) -> None:
+        """Take a person's access away (a partner's act, in the audit log)."""
+        if scope is not None:
+            scope.require_partner("manage access")
+        email = _access.normalise_email(email)
+        with self._transaction() as cur:
+            cur.execute("DELETE FROM users WHERE email = ?", [email])
+            _access.audit(cur, _who(scope, by), "access", None, f"{email}: removed", _now())
+
+    def audit_log(self, scope: Scope | None = None) -> pd.DataFrame:
+        """Changes with their author: changed_at, user, action, pilot_id, detail (of the pilots
+        `scope` sees; a partner sees the catalog and access changes too)."""
+        with self._cursor() as cur:
+            frame = cur.execute(
+                'SELECT changed_at, "user", action, pilot_id, detail FROM audit_log '
+                "ORDER BY changed_at"
+            ).df()
+            visible = _access.visible_ids(cur, scope)
+        if visible is None:
+            return frame
+        return frame[frame["pilot_id"].isin(visible)].reset_index(drop=True)
+
     # -- success plans and the decision log ----------------------------------------------------
 
-    def plans(self) -> pd.DataFrame:
-        """Every plan version: pilot_id, version, value_metric, threshold_pct, guardrails (JSON
-        text), evaluation_days, decision_owner, set_by, set_at, recorded_at, reason, upload_id."""
+    def plans(self, scope: Scope | None = None) -> pd.DataFrame:
+        """Every plan version (of the pilots `scope` sees): pilot_id, version, value_metric,
+        threshold_pct, guardrails (JSON text), evaluation_days, decision_owner, set_by, set_at,
+        recorded_at, reason, upload_id."""
         with self._cursor() as cur:
-            return _plans.plans_frame(cur)
+            return _access.keep_visible(_plans.plans_frame(cur), _access.visible_ids(cur, scope))
 
-    def decisions(self) -> pd.DataFrame:
-        """The decision log: decision_id, pilot_id, decision, recommended, note, decided_by,
-        decided_at, oldest first per pilot."""
+    def decisions(self, scope: Scope | None = None) -> pd.DataFrame:
+        """The decision log (of the pilots `scope` sees): decision_id, pilot_id, decision,
+        recommended, note, decided_by, decided_at, oldest first per pilot."""
         with self._cursor() as cur:
-            return _plans.decisions_frame(cur)
+            frame = _plans.decisions_frame(cur)
+            return _access.keep_visible(frame, _access.visible_ids(cur, scope))
 
-    def results_seen(self) -> pd.DataFrame:
+    def results_seen(self, scope: Scope | None = None) -> pd.DataFrame:
         """pilot_id, first_seen_at: when an analysis first showed post-go-live results."""
-        return self._df("SELECT pilot_id, first_seen_at FROM results_seen ORDER BY pilot_id")
+        with self._cursor() as cur:
+            frame = cur.execute(
+                "SELECT pilot_id, first_seen_at FROM results_seen ORDER BY pilot_id"
+            ).df()
+            return _access.keep_visible(frame, _access.visible_ids(cur, scope))
 
     def set_plan(
         self,
@@ -399,13 +630,18 @@ class Store:
         by: str,
         reason: str | None = None,
         at: datetime | None = None,
+        scope: Scope | None = None,
     ) -> int | None:
         """Record a new version of a pilot's success plan (fields left None keep the current
         version's values); returns the version number, or None when nothing changed. After the
         lock a reason is required. `at` dates the plan back to when it was agreed (default now,
-        never in the future). Raises StoreError with nothing written on bad input."""
+        never in the future). Raises StoreError with nothing written on bad input. Within
+        `scope`, by the signed-in person."""
+        if scope is not None:
+            scope.require_write()
         with self._transaction() as cur:
-            row = _plans.prepare_plan(cur, plan, by, reason, at, _now())
+            _access.require_visible(cur, scope, plan.pilot_id)
+            row = _plans.prepare_plan(cur, plan, _who(scope, by), reason, at, _now())
             if row is None:
                 return None
             _plans.insert_plan(cur, row)
@@ -419,19 +655,24 @@ class Store:
         by: str,
         recommended: str | None = None,
         at: datetime | None = None,
+        scope: Scope | None = None,
     ) -> int:
         """Add the decision actually taken (scale / fix / extend / stop) to the log, beside the
-        decision pilotproof recommended; returns its id."""
+        decision pilotproof recommended; returns its id. Within `scope`, by the signed-in
+        person."""
+        if scope is not None:
+            scope.require_write()
         with self._transaction() as cur:
+            _access.require_visible(cur, scope, pilot_id)
             row = _plans.prepare_decision(
-                cur, pilot_id, decision, note, by, recommended, at, _now()
+                cur, pilot_id, decision, note, _who(scope, by), recommended, at, _now()
             )
             found = cur.execute("SELECT coalesce(max(decision_id), 0) + 1 FROM decisions")
             decision_id = int(found.fetchone()[0])
             cur.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)", [decision_id, *row])
         return decision_id
 
-    def mark_results_seen(self, pilot_ids: Iterable[str]) -> None:
+    def mark_results_seen(self, pilot_ids: Iterable[str], scope: Scope | None = None) -> None:
         """Record that an analysis showed these pilots' post-go-live results (the first time
         only). Not a data change: `data_version` stays, so caches keep their analysis."""
         ids = sorted({str(p) for p in pilot_ids})
@@ -451,7 +692,12 @@ class Store:
                 cur.execute("ROLLBACK")
                 raise
 
-    def save_mapping(self, name: str, mapping: Mapping[str, str]) -> None:
+    def save_mapping(
+        self, name: str, mapping: Mapping[str, str], scope: Scope | None = None
+    ) -> None:
+        """Save a column mapping by name (replacing one of the same name)."""
+        if scope is not None:
+            scope.require_write()
         with self._transaction() as cur:
             cur.execute("DELETE FROM mappings WHERE name = ?", [name])
             cur.execute("INSERT INTO mappings VALUES (?, ?)", [name, json.dumps(dict(mapping))])
@@ -462,23 +708,30 @@ class Store:
         self,
         files: Iterable[_ingest.FileInput],
         mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
+        scope: Scope | None = None,
     ) -> _ingest.ValidationReport:
-        """Check files against this store (its catalog and pilots) without writing anything."""
+        """Check files against this store (its catalog, and the pilots `scope` sees: another
+        company's pilot reads as unknown) without writing anything."""
         with self._cursor() as cur:
-            return _ingest.validate_with(cur, files, mapping, self.pilot_ids_with_go_live())
+            return _ingest.validate_with(cur, files, mapping, self._go_live_in(cur, scope))
 
     def preview(
         self,
         files: Iterable[_ingest.FileInput],
         mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
         rows: int = 10,
+        scope: Scope | None = None,
     ) -> _ingest.ValidationReport:
         """`validate` on the first `rows` lines of each upload given as bytes: how the rows
         read under a draft mapping, fast enough to redraw on every edit."""
         with self._cursor() as cur:
-            return _ingest.validate_with(
-                cur, files, mapping, self.pilot_ids_with_go_live(), first_rows=rows
-            )
+            go_live = self._go_live_in(cur, scope)
+            return _ingest.validate_with(cur, files, mapping, go_live, first_rows=rows)
+
+    def _go_live_in(self, cur: duckdb.DuckDBPyConnection, scope: Scope | None) -> set[str]:
+        visible = _access.visible_ids(cur, scope)
+        known = self.pilot_ids_with_go_live()
+        return known if visible is None else known & set(visible)
 
     def ingest(
         self,
@@ -486,31 +739,37 @@ class Store:
         user: str | None = None,
         mapping: Mapping[str, str] | _ingest.ReadOptions | None = None,
         progress: _ingest.Progress | None = None,
+        scope: Scope | None = None,
     ) -> IngestResult:
         """Validate every file, then write them all in one transaction, or raise IngestError
         (nothing written). A file whose content was already ingested is a recorded no-op.
         `mapping` is a column mapping, or `ReadOptions` (columns, the whole file's pilot, the
-        date order, metrics to add, workbook sheets)."""
+        date order, metrics to add, workbook sheets). Within `scope`: by the signed-in person,
+        and refused (nothing written) when a file touches a pilot of another company."""
         report = progress or (lambda fraction, message: None)
+        if scope is not None:
+            scope.require_write()
+            user = scope.user
         mapping = _ingest.as_options(mapping)
         files = mapping.with_new_pilot(files)
-        with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
-            sources = _ingest.read_sources(files, Path(tmp), mapping.sheets)
+        with workdir() as tmp:
+            sources = _ingest.read_sources(files, tmp, mapping.sheets)
             if not sources:
                 raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
             report(0.1, "reading files")
-            with self._write_lock, self._cursor() as cur:
+            waiting = lambda seconds: report(0.1, waiting_message(seconds))  # noqa: E731
+            with self._write_lock, self._cursor(waiting) as cur:
                 sniffed = [_ingest.sniff(s, mapping, whole_file=False) for s in sources]
                 layouts = [lay for lay in sniffed if isinstance(lay, _ingest.Layout)]
                 result = None
                 if len(layouts) == len(sources) and _ingest.fast_eligible(layouts):
                     report(0.2, "loading")
-                    result = self._fast_ingest(cur, sources, layouts, user)
+                    result = self._fast_ingest(cur, sources, layouts, user, scope)
                 if result is None:
                     report(0.3, "checking")
                     done = self._already_ingested(cur, [s.content_hash for s in sources])
                     fresh = [s for s in sources if s.content_hash not in done]
-                    result = self._careful_ingest(cur, sources, fresh, mapping, done, user)
+                    result = self._careful_ingest(cur, sources, fresh, mapping, done, user, scope)
                 report(1.0, "done")
                 return result
 
@@ -522,6 +781,7 @@ class Store:
         mapping: _ingest.ReadOptions,
         done: dict[str, int],
         user: str | None,
+        scope: Scope | None = None,
     ) -> IngestResult:
         """Stage every row with its record number, check it all, then write: names every
         problem by line. Handles what the fast path leaves to it (exact duplicates, new metrics
@@ -546,6 +806,8 @@ class Store:
                 result = dataclasses.replace(
                     result, warnings=tuple(warnings), total_warnings=n_warnings
                 )
+            if result.upload_ids:
+                _access.refuse_out_of_scope_upload(cur, scope, min(result.upload_ids))
             bump_data_version(cur)
             cur.execute("COMMIT")
         except BaseException:
@@ -562,6 +824,7 @@ class Store:
         sources: list[_ingest.Source],
         layouts: list[_ingest.Layout],
         user: str | None,
+        scope: Scope | None = None,
     ) -> IngestResult | None:
         """The optimistic path for clean, new files: insert straight from the files inside one
         transaction, check the inserted rows with a few set-based queries, and commit. On any
@@ -630,6 +893,7 @@ class Store:
             if _plans.write_file_plans(cur, plans, user):
                 cur.execute("ROLLBACK")
                 return None
+            _access.refuse_out_of_scope_upload(cur, scope, first)
             bump_data_version(cur)
             cur.execute("COMMIT")
             return result
@@ -654,9 +918,11 @@ class Store:
         ).fetchall()
         return dict(rows)
 
-    def upload_detail(self, upload_id: int) -> UploadDetail:
-        """What undoing an upload would remove: its file, rows and the pilots it touched."""
+    def upload_detail(self, upload_id: int, scope: Scope | None = None) -> UploadDetail:
+        """What undoing an upload would remove: its file, rows and the pilots it touched (an
+        upload `scope` does not see is "no upload")."""
         with self._cursor() as cur:
+            _require_upload(cur, scope, upload_id)
             row = cur.execute(
                 "SELECT file_name, kind, rows, outcome, uploaded_at FROM uploads "
                 "WHERE upload_id = ?",
@@ -680,11 +946,17 @@ class Store:
             pilots=tuple(p[0] for p in pilots),
         )
 
-    def undo_upload(self, upload_id: int) -> None:
+    def undo_upload(
+        self, upload_id: int, scope: Scope | None = None, by: str | None = None
+    ) -> None:
         """Remove an upload's rows and restore the rows it replaced. An upload whose rows a later
         upload corrected is undone after that one (newest first), so no period ever holds two
-        versions."""
+        versions. Only an upload `scope` sees; recorded as `by` in the audit log."""
+        if scope is not None:
+            scope.require_write()
         with self._transaction() as cur:
+            _require_upload(cur, scope, upload_id)
+            _access.audit(cur, _who(scope, by), "undo", None, f"upload {upload_id}", _now())
             row = cur.execute(
                 "SELECT outcome, file_name FROM uploads WHERE upload_id = ?", [upload_id]
             ).fetchone()
@@ -773,10 +1045,18 @@ def _percent(what: str, value: float | None) -> float | None:
     return number
 
 
-def _require_pilot(cur: duckdb.DuckDBPyConnection, pilot_id: str) -> None:
-    found = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id])
-    if not found.fetchone()[0]:
-        raise StoreError(f"no pilot '{pilot_id}'")
+def _require_upload(cur: duckdb.DuckDBPyConnection, scope: Scope | None, upload_id: int) -> None:
+    visible = _access.visible_uploads(cur, scope)
+    if visible is not None and upload_id not in visible:
+        raise StoreError(f"no upload {upload_id}")
+
+
+def _who(scope: Scope | None, by: str | None) -> str:
+    """Who a change is recorded as: the signed-in person; else the name given; else the OS
+    user."""
+    if scope is not None and (scope.signed_in or not by):
+        return scope.user
+    return by or _plans.default_user()
 
 
 def _now():

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 SHOWN_CHARS = 60
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 problem', '2 problems', '1,234 rows': a count with its noun in the right number."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def clip(value: object, limit: int = SHOWN_CHARS) -> str:
     """A value as quoted in a message: at most `limit` characters, so that a 300,000-character
     field does not make a 300 kB line."""
@@ -42,5 +47,27 @@ class IngestError(StoreError):
         self.problems = list(problems)
         self.total = len(self.problems) if total is None else total
         first = str(self.problems[0]) if self.problems else "input refused"
-        more = f" (and {self.total - 1} more problems)" if self.total > 1 else ""
+        more = f" (and {counted(self.total - 1, 'more problem')})" if self.total > 1 else ""
         super().__init__(first + more)
+
+
+class DatabaseBusyError(StoreError):
+    """Another process (the app writing, or another pilotproof command) held the database file
+    for longer than the caller would wait. Nothing was read or written: try again."""
+
+    def __init__(self, path: object, waited: float) -> None:
+        self.path = str(path)
+        self.waited = waited
+        super().__init__(
+            f"the database {path} is in use by another process (the app writing, or another "
+            f"pilotproof command) and stayed busy for {waited:.0f} s; nothing was changed: "
+            "try again when it has finished"
+        )
+
+
+def waiting_message(seconds: float) -> str:
+    """What a caller shows while it waits for the database another process holds."""
+    return (
+        "waiting for the database: another process (the app writing, or another pilotproof "
+        f"command) holds it ({seconds:.0f} s)"
+    )

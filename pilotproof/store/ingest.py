@@ -20,10 +20,8 @@ written by `writing.py`.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -58,6 +56,7 @@ from .reading import (
     sniff,
 )
 from .schema import PILOT_FIELDS
+from .workdirs import workdir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -418,11 +417,11 @@ def validate_with(
     go_live_known: set[str] | None,
     first_rows: int | None = None,
 ) -> ValidationReport:
-    with tempfile.TemporaryDirectory(prefix="pilotproof-") as tmp:
+    with workdir() as tmp:
         try:
             options = as_options(mapping)
             files = options.with_new_pilot(files)
-            sources = read_sources(files, Path(tmp), options.sheets, first_rows)
+            sources = read_sources(files, tmp, options.sheets, first_rows)
         except IngestError as exc:
             return ValidationReport(exc.problems, exc.total, {}, None)
         mapping = options

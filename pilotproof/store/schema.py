@@ -203,7 +203,27 @@ V4: tuple[str, ...] = (
     "CREATE TABLE results_seen (pilot_id VARCHAR NOT NULL, first_seen_at TIMESTAMP NOT NULL)",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4)
+# Access (issue 14): who may sign in, with which role and companies (managed by a partner on the
+# Settings page), and the audit trail of changes a record of their own does not name (undo,
+# readiness, thresholds, metrics, access).
+V_ACCESS: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS users (
+        email VARCHAR PRIMARY KEY,
+        role VARCHAR NOT NULL,
+        companies VARCHAR[] NOT NULL,
+        added_by VARCHAR NOT NULL,
+        added_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        changed_at TIMESTAMP NOT NULL,
+        "user" VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        pilot_id VARCHAR,
+        detail VARCHAR
+    )""",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4, V_ACCESS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -16,6 +16,7 @@ import hashlib
 import io
 import math
 import threading
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -73,11 +74,40 @@ def sheet_names(name: str, data: bytes) -> list[str]:
 def _sheet_names(name: str, data: bytes) -> list[str]:
     import pandas as pd
 
+    archive = plain_zip(name, data)
+    if archive is not None:
+        raise IngestError([archive])
     try:
         with pd.ExcelFile(io.BytesIO(data), engine="calamine") as book:
             return [str(s) for s in book.sheet_names]
     except Exception as exc:  # calamine raises its own types for every kind of damage
         raise IngestError([_unreadable(name, exc)]) from exc
+
+
+#: What an Excel (.xlsx, .xlsm, .xlsb) or OpenDocument spreadsheet package holds, by name.
+_WORKBOOK_PARTS = ("xl/workbook.xml", "xl/workbook.bin", "content.xml")
+
+
+def plain_zip(name: str, data: bytes) -> Problem | None:
+    """The problem with a ZIP archive that is not a workbook package (files zipped together, a
+    Word document), named as what it is; None for a workbook, or anything that is not a readable
+    ZIP (calamine then names the damage)."""
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    if any(part in members for part in _WORKBOOK_PARTS):
+        return None
+    inside = ", ".join(clip(m, 40) for m in members[:5]) + (" …" if len(members) > 5 else "")
+    held = f"holding {inside}" if members else "empty"
+    return Problem(
+        name, 1, "-",
+        f"this is a ZIP archive ({held}), not a workbook or CSV: unzip it and upload the "
+        "files inside",
+    )  # fmt: skip
 
 
 def likeliest_sheet(name: str, data: bytes) -> str | None:

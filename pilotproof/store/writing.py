@@ -12,6 +12,7 @@ import duckdb
 
 from . import ingest as _ingest
 from .catalog import RATE_UNITS
+from .errors import counted
 from .schema import PILOT_FIELDS
 
 
@@ -274,9 +275,9 @@ def record_uploads(
         n_rows, n_pilots, fmin, fmax = per_file.get(file_no, (0, 0, None, None))
         kind = layouts[file_no].kind
         message = (
-            f"saved {_count(n_pilots, 'pilot')}"
+            f"saved {counted(n_pilots, 'pilot')}"
             if kind == "pilots"
-            else f"{_count(n_rows, 'row')} for {_count(n_pilots, 'pilot')}, {fmin} to {fmax}"
+            else f"{counted(n_rows, 'row')} for {counted(n_pilots, 'pilot')}, {fmin} to {fmax}"
         )
         cur.execute(
             "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?)",
@@ -301,13 +302,13 @@ def record_uploads(
         bits = []
         if rows:
             bits.append(
-                f"ingested {_count(rows, 'row')}: {_count(pilots, 'pilot')}, {series} series, "
+                f"ingested {counted(rows, 'row')}: {counted(pilots, 'pilot')}, {series} series, "
                 f"{dmin} to {dmax}"
             )
             if replaced:
-                bits.append(f"replaced {_count(replaced, 'earlier row')}")
+                bits.append(f"replaced {counted(replaced, 'earlier row')}")
         if pilots_upserted:
-            bits.append(f"saved {_count(pilots_upserted, 'pilot')}")
+            bits.append(f"saved {counted(pilots_upserted, 'pilot')}")
         bits.extend(parts)
         ids = ", ".join(str(i) for i in upload_ids)
         summary = "; ".join(bits) + f" (upload {ids})"
@@ -398,8 +399,3 @@ def _audit_name(name: str) -> str:
     """The file's own name for the audit trail: the folders it sat in on one machine are
     neither the user's business nor anyone else's."""
     return PurePath(name).name or name
-
-
-def _count(n: int, noun: str) -> str:
-    """'1 pilot', '2 pilots', '1,234 rows'."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,13 +31,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def start_app(
+    db: Path, log: Path, extra: Sequence[str] = (), port: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on `port` (a free one by default) with `extra` options."""
+    port = port or free_port()
     env = {**os.environ, "PILOTPROOF_DB": str(db)}
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra,
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,

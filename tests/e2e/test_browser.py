@@ -46,6 +46,21 @@ def wait_idle(page):
     )
 
 
+def export_file(page, app_url, fmt):
+    """Build the whole portfolio's summary in `fmt` (PDF, HTML, ...) on the Export page and
+    download it; returns the download."""
+    page.goto(f"{app_url}/export")
+    page.get_by_role("heading", name="Export", exact=True).wait_for()
+    wait_idle(page)
+    page.get_by_text(fmt, exact=True).click()
+    page.get_by_role("button", name="Build the summary").click()
+    download_button = page.get_by_role("button", name=re.compile(f"^Download {fmt}"))
+    download_button.wait_for(timeout=180_000)
+    with page.expect_download() as info:
+        download_button.click()
+    return info.value
+
+
 def test_upload_verdict_chart_export(app_url, page, tmp_path):
     page.goto(f"{app_url}/upload")
     page.get_by_role("heading", name="Upload", exact=True).wait_for()
@@ -70,17 +85,9 @@ def test_upload_verdict_chart_export(app_url, page, tmp_path):
     chart.wait_for()
     assert chart.locator(".scatterlayer .trace").count() >= 2  # observed and counterfactual
 
-    page.goto(f"{app_url}/export")
-    page.get_by_role("heading", name="Export", exact=True).wait_for()
-    wait_idle(page)
-    page.get_by_text("PDF", exact=True).click()
-    page.get_by_role("button", name="Build the summary").click()
-    download_button = page.get_by_role("button", name=re.compile("^Download PDF"))
-    download_button.wait_for(timeout=120_000)
-    with page.expect_download() as info:
-        download_button.click()
-    path = info.value.path()
-    assert info.value.suggested_filename.endswith(".pdf")
+    download = export_file(page, app_url, "PDF")
+    path = download.path()
+    assert download.suggested_filename.endswith(".pdf")
     with open(path, "rb") as handle:
         assert handle.read(5) == b"%PDF-"
 

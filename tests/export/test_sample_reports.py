@@ -90,7 +90,7 @@ def test_cli_prints_what_it_wrote(portfolio, capsys, tmp_path):
         == 0
     )
     printed = capsys.readouterr().out
-    assert printed.startswith(f"wrote {out} (html, 1 pilot(s)")
+    assert printed.startswith(f"wrote {out} (html, 1 pilot,")
     assert out.stat().st_size > 1_000_000
 
 

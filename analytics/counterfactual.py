@@ -121,20 +121,25 @@ def backtest(
         h = min(post, pre - g - first)
         if h < 2:
             continue
-        origins = _origins(first, pre - g - h)
-        errors, variances = _candidate_errors(dates, freq, y[:pre, members], origins, h, g)
+        origins = np.arange(first, pre - g - h + 1)
+        if len(origins) > MAX_ORIGINS:
+            origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
+        errors, variances = {}, {}
+        for trend in (False, True):
+            e = np.empty((len(origins), len(members)))
+            v = np.empty_like(e)
+            # each origin fits the season its own history supports, and no more: a season
+            # estimated on later data would tell the forecast what it is being tested on
+            full = columns_for(dates, pre, freq, trend, True)
+            for names, at in _by_columns(dates, freq, origins, trend, full).items():
+                x, _ = design_matrix(dates[:pre], freq, names)
+                e[at], v[at] = _origin_errors(y[:pre, members], origins[at], h, trend, x, gap=g)
+            errors[trend], variances[trend] = e, v
         # the later an origin, the more its fit resembles the real one (the same history
         # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
         recency = np.arange(1.0, len(origins) + 1.0)
         recency /= recency.sum()
         w = combination_weights(_rms(errors[False]), _rms(errors[True]))
-        short = int((pre - g - first) // MIN_BLOCKS)
-        if (origins[-1] - origins[0] + h) / h < MIN_BLOCKS and 2 <= short < h:
-            # windows as long as the post-period leave too few to compare the candidates:
-            # they are compared on windows short enough for MIN_BLOCKS of them
-            o_short = _origins(first, pre - g - short)
-            e_short, _ = _candidate_errors(dates, freq, y[:pre, members], o_short, short, g)
-            w = combination_weights(_rms(e_short[False]), _rms(e_short[True]))
         # the combination's own errors and claimed variances, origin by origin: the mix of the
         # two, plus the spread between their forecasts (which differ by e_trend - e_level)
         errors[COMBINED] = w * errors[False] + (1 - w) * errors[True]
@@ -205,34 +210,6 @@ def _prefix(origins: np.ndarray, block) -> np.ndarray:
         out.append(total)
         start = o
     return np.stack(out)
-
-
-def _origins(first: int, last: int) -> np.ndarray:
-    """Backtest origins from `first` to `last` inclusive, at most MAX_ORIGINS evenly strided."""
-    origins = np.arange(first, last + 1)
-    if len(origins) > MAX_ORIGINS:
-        origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-    return origins
-
-
-def _candidate_errors(
-    dates: np.ndarray, freq: Frequency, y_pre: np.ndarray, origins: np.ndarray, h: int, g: int
-) -> tuple[dict[bool, np.ndarray], dict[bool, np.ndarray]]:
-    """Both candidates' (level: False, level + trend: True) backtest errors and claimed
-    variances, (origins, m) each, for the pre-period rows `y_pre` (`_origin_errors`). Each
-    origin fits the season its own history supports, and no more: a season estimated on later
-    data would tell the forecast what it is being tested on (`_by_columns`)."""
-    pre = len(y_pre)
-    errors, variances = {}, {}
-    for trend in (False, True):
-        e = np.empty((len(origins), y_pre.shape[1]))
-        v = np.empty_like(e)
-        full = columns_for(dates, pre, freq, trend, True)
-        for names, at in _by_columns(dates, freq, origins, trend, full).items():
-            x, _ = design_matrix(dates[:pre], freq, names)
-            e[at], v[at] = _origin_errors(y_pre, origins[at], h, trend, x, gap=g)
-        errors[trend], variances[trend] = e, v
-    return errors, variances
 
 
 def _first_full(

@@ -11,16 +11,12 @@ import statsmodels.api as sm
 from synth import READY, ar1, catalog, empty_thresholds, observation_rows
 
 from analytics.counterfactual import (
-    COMBINED,
     MAX_ORIGINS,
     Z2_CAP,
     Backtest,
-    _candidate_errors,
     _origin_errors,
-    _origins,
     backtest,
     calibrated_se,
-    combination_weights,
     scan_breaks,
 )
 from analytics.estimate import estimate_its
@@ -175,30 +171,6 @@ def test_a_backtest_origin_fits_only_the_season_its_own_history_supports():
         fit = sm.OLS(y[:o], x[:o]).fit()  # statsmodels reference
         errors.append(y[o : o + n_post].mean() - fit.predict(x[o:]).mean())
     assert np.isclose(test[True].rmse[0], np.sqrt(np.mean(np.square(errors))), rtol=1e-9)
-
-
-def test_candidates_are_compared_on_windows_short_enough_for_two_of_them():
-    # Daily, 120 pre / 90 post: windows as long as the post-period leave one origin, and one
-    # window's error cannot tell level from trend (a bad month before go-live once won the
-    # trend all the weight that way, and a pilot with no effect was told to scale). The weights
-    # come from windows half the room long; the calibration still from the real horizon.
-    rng = np.random.default_rng(0)
-    n_pre, n_post = 120, 90
-    dates = pd.date_range("2024-01-01", periods=n_pre + n_post, freq="D").values
-    y = 40 + ar1(rng, n_pre + n_post, 0.5, 1.2)
-    y[90:120] *= 1.5  # the last month before go-live runs high
-    test = backtest(dates, "D", y[:, None], np.array([n_pre]), np.array([n_post]))
-    first = max(MIN_PRE["D"], int(np.ceil(0.3 * n_pre)), 4)
-    assert test[True].horizon[0] == n_pre - first and test[True].blocks[0] < 2
-    rms = lambda e: np.sqrt(np.mean(e**2, axis=0))  # noqa: E731
-    short = (n_pre - first) // 2
-    origins = _origins(first, n_pre - short)  # at most MAX_ORIGINS, evenly strided
-    e_short, _ = _candidate_errors(dates, "D", y[:n_pre, None], origins, short, 0)
-    expected = combination_weights(rms(e_short[False]), rms(e_short[True]))
-    assert np.isclose(test[COMBINED].level_weight[0], expected[0])
-    e_long, _ = _candidate_errors(dates, "D", y[:n_pre, None], np.array([first]), n_pre - first, 0)
-    one_window = combination_weights(rms(e_long[False]), rms(e_long[True]))
-    assert not np.isclose(expected[0], one_window[0])
 
 
 def test_a_backtest_with_a_gap_forecasts_as_far_ahead_as_the_spell_model_does():

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from . import ingest as _ingest
+from . import money as _money
 from . import plans as _plans
 from .catalog import (
     DIRECTIONS,
@@ -375,6 +376,36 @@ class Store:
                 ],
             )
 
+    # -- money: currencies and the user's conversion rates (issue 13) --------------------------
+
+    def pilot_currencies(self) -> dict[str, str | None]:
+        """pilot_id -> the ISO 4217 code its money is stated in (its own, else its
+        company's), None when not known."""
+        with self._cursor() as cur:
+            return _money.pilot_currencies(cur)
+
+    def company_currencies(self) -> dict[str, str]:
+        """company -> its currency, for the companies that have one."""
+        with self._cursor() as cur:
+            return _money.company_currencies(cur)
+
+    def set_company_currency(self, company: str, currency: str | None, by: str) -> None:
+        """Set (or, with None, clear) the currency a company states its costs in; StoreError
+        on a code that is not ISO 4217, nothing written."""
+        with self._transaction() as cur:
+            _money.set_company_currency(cur, company, currency, by)
+
+    def rates(self) -> _money.Rates:
+        """The reporting currency and the conversion rates the user entered."""
+        with self._cursor() as cur:
+            return _money.read_rates(cur)
+
+    def set_rates(self, reporting: str | None, rates: Mapping[str, float | None], by: str) -> None:
+        """Replace the reporting currency and the rates (1 unit of each currency in the
+        reporting currency); StoreError with nothing written on a bad code or rate."""
+        with self._transaction() as cur:
+            _money.write_rates(cur, reporting, rates, by)
+
     # -- success plans and the decision log ----------------------------------------------------
 
     def plans(self) -> pd.DataFrame:
@@ -535,13 +566,14 @@ class Store:
             if total:
                 raise IngestError(problems, total)
         warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
-        plans = _file_plans(fresh, layouts)
+        plans, currencies = _file_extras(fresh, layouts)
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
             refused = _plans.write_file_plans(cur, plans, user)
             if refused:
                 raise IngestError(refused)
+            _money.write_file_currencies(cur, currencies, user)
             if n_warnings:
                 result = dataclasses.replace(
                     result, warnings=tuple(warnings), total_warnings=n_warnings
@@ -587,7 +619,7 @@ class Store:
         }
         catalog = _ingest.read_catalog(cur)
         try:
-            plans = _file_plans(fresh, layouts)
+            plans, currencies = _file_extras(fresh, layouts)
         except IngestError:
             return None  # the careful path names each bad cell
         cur.execute("BEGIN TRANSACTION")
@@ -630,6 +662,7 @@ class Store:
             if _plans.write_file_plans(cur, plans, user):
                 cur.execute("ROLLBACK")
                 return None
+            _money.write_file_currencies(cur, currencies, user)
             bump_data_version(cur)
             cur.execute("COMMIT")
             return result
@@ -718,20 +751,27 @@ class Store:
             )
             cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
             cur.execute("DELETE FROM plans WHERE upload_id = ?", [upload_id])
+            cur.execute("DELETE FROM currencies WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
 
 
-def _file_plans(sources: list, layouts: list) -> list[_plans.FilePlan]:
-    """The success plans in the pilots files' `plan_*` columns; IngestError on a bad cell."""
-    found: list[_plans.FilePlan] = []
+def _file_extras(
+    sources: list, layouts: list
+) -> tuple[list[_plans.FilePlan], list[_money.FileCurrency]]:
+    """The success plans in the pilots files' `plan_*` columns and the currencies in their
+    `currency` column; IngestError naming every bad cell by line."""
+    plans: list[_plans.FilePlan] = []
+    currencies: list[_money.FileCurrency] = []
     problems: list = []
     for source, layout in zip(sources, layouts, strict=True):
-        plans, bad = _plans.read_file_plans(source, layout)
-        found += plans
-        problems += bad
+        found, bad = _plans.read_file_plans(source, layout)
+        coded, wrong = _money.read_file_currencies(source, layout)
+        plans += found
+        currencies += coded
+        problems += sorted(bad + wrong, key=lambda p: p.line)
     if problems:
         raise IngestError(problems)
-    return found
+    return plans, currencies
 
 
 #: A DuckDB database file carries these bytes at offset 8.

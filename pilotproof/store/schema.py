@@ -203,7 +203,29 @@ V4: tuple[str, ...] = (
     "CREATE TABLE results_seen (pilot_id VARCHAR NOT NULL, first_seen_at TIMESTAMP NOT NULL)",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4)
+# Money with a currency (issue 13): the currency each company or pilot states its costs in
+# (settings appended with who and when; the newest wins, undoing a pilots file removes its
+# rows), and the conversion rates into the reporting currency the user entered (the reporting
+# currency itself is `meta.reporting_currency`).
+CURRENCIES: tuple[str, ...] = (
+    """CREATE TABLE currencies (
+        seq INTEGER NOT NULL,
+        scope VARCHAR NOT NULL,
+        key VARCHAR NOT NULL,
+        currency VARCHAR,
+        set_by VARCHAR,
+        set_at TIMESTAMP NOT NULL,
+        upload_id INTEGER
+    )""",
+    """CREATE TABLE fx_rates (
+        currency VARCHAR NOT NULL,
+        rate DOUBLE NOT NULL,
+        set_by VARCHAR,
+        set_at TIMESTAMP NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4, CURRENCIES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -405,16 +405,9 @@ def _event_rows(events: pd.DataFrame | None) -> list[tuple[pd.Timestamp, str]]:
 
 
 def _money(amount: float, currency: str) -> str:
-    sign = "-" if amount < 0 else ""
-    value = abs(amount)
-    if value >= 1e6:
-        text = f"{value / 1e6:.2f}M"
-    elif value >= 1e3:
-        text = f"{value / 1e3:.0f}k"
-    else:
-        text = f"{value:.0f}"
-    gap = " " if len(currency) > 1 else ""
-    return f"{sign}{currency}{gap}{text}"
+    from pilotproof.words import money
+
+    return money(amount, currency or None)
 
 
 def _style(fig: go.Figure, title: str | None, y_title: str) -> go.Figure:

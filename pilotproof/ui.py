@@ -95,6 +95,16 @@ def uploads() -> pd.DataFrame:
     return _read(db_path(), version(), "uploads")
 
 
+def currencies() -> dict[str, str | None]:
+    """pilot_id -> the currency its money is stated in (None: not set)."""
+    return _read(db_path(), version(), "pilot_currencies")
+
+
+def rates():
+    """The reporting currency and the conversion rates the user entered."""
+    return _read(db_path(), version(), "rates")
+
+
 @st.cache_resource(show_spinner="Analysing pilots…", max_entries=4)
 def _analysis(path: str, data_version: int) -> tuple[PilotResult, ...]:
     from pilotproof.analysis import analyze_store
@@ -134,6 +144,15 @@ def verdict_badge(verdict: str, kind: str = "value") -> None:
         color=_VERDICT_BADGE.get(verdict, "gray"),
         icon=_VERDICT_ICON.get(verdict),
     )
+
+
+def decision_heading(decision: str, count: int, meaning: str | None = None) -> None:
+    """A decision list's heading in the decision's colour and icon, with its count
+    ('Scale · 3') and what the decision means as its help."""
+    color = _DECISION_BADGE.get(decision, "gray")
+    icon = _DECISION_ICON.get(decision, "")
+    label = DECISION_LABELS.get(decision, decision)
+    st.markdown(f"#### :{color}[{icon} {label} · {count}]", help=meaning)
 
 
 def decision_badge(decision: str) -> None:

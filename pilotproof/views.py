@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -16,11 +17,16 @@ from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.words import (
     DECISION_LABELS,
+    NO_CURRENCY,
+    READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
+    WHERE_TO_ADD_COST,
+    causes,
     change_text,
     is_multiple,
     metric_name,
+    money,
     multiple,
     scaled_change,
     scaled_interval,
@@ -47,18 +53,6 @@ def md(text: object) -> str:
 def nice(name: str) -> str:
     """`cycle_time` -> `cycle time`, `ai_usage` -> `AI usage`."""
     return metric_name(str(name))
-
-
-def money(amount: float | None) -> str:
-    if amount is None or not math.isfinite(amount):
-        return "n/a"
-    sign = "-" if amount < 0 else ""
-    value = abs(amount)
-    if value >= 1e6:
-        return f"{sign}{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{sign}{value / 1e3:.0f}k"
-    return f"{sign}{value:.0f}"
 
 
 def pilot_labels(pilots: pd.DataFrame) -> dict[str, str]:
@@ -143,9 +137,16 @@ def _headline_label(result: PilotResult) -> str:
     return verdict_label(lead.verdict, lead.kind)
 
 
-def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.DataFrame:
-    """One row per pilot: name, company, function, decision, value verdict, net value, why."""
+def portfolio_table(
+    results: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    currencies: dict[str, str | None] | None = None,
+) -> pd.DataFrame:
+    """One row per pilot, scale first then fix, extend, stop: name, company, function,
+    decision, value verdict, annualised net value with its currency (or what is missing for
+    one), and why, in a few plain words never cut."""
     by_id = {r.pilot_id: r for r in results}
+    currencies = currencies or {}
     rows = []
     for row in pilots.itertuples(index=False):
         result = by_id.get(row.pilot_id)
@@ -157,21 +158,15 @@ def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.
                 "function": shown(_text(row.function)),
                 "decision": DECISION_LABELS[result.decision] if result else "Not analysed",
                 "verdict": _headline_label(result) if result else "",
-                "annual_net_value": result.net_value.annual_net
-                if result and result.net_value
-                else None,
-                "why": ", ".join(REASON_LABELS.get(r, nice(r)) for r in result.reasons)
-                if result
-                else "",
+                "annual net value": value_text(result, row, currencies.get(row.pilot_id)),
+                "why": pilot_why(result) if result else "",
+                "_order": DECISION_ORDER.index(result.decision) if result else 4,
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "pilot_id", "pilot", "company", "function", "decision", "verdict",
-            "annual_net_value", "why",
-        ],
-    )  # fmt: skip
+    columns = ["pilot_id", "pilot", "company", "function", "decision", "verdict",
+               "annual net value", "why", "_order"]  # fmt: skip
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["_order", "pilot"], ignore_index=True).drop(columns="_order")
 
 
 def compare_table(
@@ -477,3 +472,161 @@ def disagreement_table(results: Sequence[PilotResult], labels: dict[str, str]) -
         )
     columns = ["pilot", "decision taken", "pilotproof recommends", "by", "when", "note"]
     return pd.DataFrame(rows, columns=columns)
+
+
+# ---- the portfolio's answer: what to scale, fix, extend or stop, and why (issue 13) --------
+
+DECISION_ORDER = ("scale", "fix", "extend", "stop")
+
+
+def lead_effect(result: PilotResult) -> MetricEffect | None:
+    """The pilot's headline: its first value metric with an estimate, else its first value
+    metric, else None."""
+    value = [e for e in result.metrics if e.metric in result.value_metrics]
+    ranked = sorted(value, key=lambda e: result.value_metrics.index(e.metric))
+    return next((e for e in ranked if e.headline is not None), ranked[0] if ranked else None)
+
+
+def _change_words(effect: MetricEffect) -> str:
+    """'cycle time -30% (-35% to -25%)', in the metric's scale."""
+    digits = 1 if effect.points else 0
+    change = scaled_change(effect.headline, effect.points, digits)
+    low, high = effect.headline_interval
+    interval = (
+        "" if low is None or high is None else scaled_interval(low, high, effect.points, digits)
+    )
+    interval = "" if interval == "n/a" else interval
+    return f"{nice(effect.metric)} {change}" + (f" ({interval})" if interval else "")
+
+
+def worsened_guardrails(result: PilotResult) -> list[MetricEffect]:
+    """Guardrails that got significantly worse (beyond their tolerance or not)."""
+    return [e for e in result.metrics if e.kind == "guardrail" and e.verdict == "worse"]
+
+
+def burden_words(result: PilotResult) -> str:
+    """The work pushed downstream, with its number: 'rework rate +3.1 points downstream';
+    '' when no guardrail worsened. A worsening within the tolerance says so."""
+    from analytics.decision import guardrail_breached
+
+    parts = []
+    for g in worsened_guardrails(result):
+        change = scaled_change(g.headline, g.points, 1 if g.points else 0)
+        words = f"{nice(g.metric)} {change} downstream"
+        if not guardrail_breached(g) and g.tolerance_pct is not None:
+            unit = "points" if g.points else "%"
+            words += f" (within the {g.tolerance_pct:g}{' ' if g.points else ''}{unit} tolerated)"
+        parts.append(words)
+    return ", ".join(parts)
+
+
+def pilot_why(result: PilotResult) -> str:
+    """Why the pilot got its decision, in a few plain words and never cut: the headline
+    change of a pilot to scale, what to fix, how early an extended pilot is, and a stopped
+    pilot's specific cause ('pre-existing trend', 'season, within normal variation')."""
+    lead = lead_effect(result)
+    parts: list[str] = []
+    if result.decision in ("scale", "fix") and lead is not None and lead.headline is not None:
+        change = _change_words(lead)
+        burden = burden_words(result)
+        parts.append(f"{change}, but {burden}" if burden else change)
+        if "below_threshold" in result.reasons and lead.threshold_pct is not None:
+            bar = f"{lead.threshold_pct:g}{' points' if lead.points else '%'}"
+            parts.append(f"under the {bar} needed to scale")
+    elif result.decision == "extend":
+        frequency = FREQUENCY_PERIODS.get(lead.frequency or "", "periods") if lead else "periods"
+        n_post = lead.n_post if lead is not None else 0
+        parts.append(f"too early: {n_post} {frequency} since go-live" if n_post else "too early")
+    elif lead is not None:
+        if lead.verdict == "mirage":
+            parts.append(causes(lead.reasons) or REASON_LABELS["no_real_value"])
+        elif lead.verdict == "worse":
+            parts.append(f"{_change_words(lead)}, the wrong way")
+        elif lead.verdict == "no_change":
+            parts.append(f"no change in {nice(lead.metric)}")
+        else:
+            parts.append(f"{nice(lead.metric)} unclear")
+        if result.decision == "stop" and "burden_shift" in result.reasons:
+            parts.append(burden_words(result))
+    else:
+        parts.append(REASON_LABELS["no_value_metric"])
+    if "activity_without_outcome" in result.reasons:
+        parts.append("usage up, no outcome")
+    if result.decision == "fix" and result.readiness_missing:
+        missing = ", ".join(READINESS_LABELS[m].lower() for m in result.readiness_missing)
+        parts.append(f"missing {missing}")
+    return "; ".join(p for p in parts if p)
+
+
+FREQUENCY_PERIODS: dict[str, str] = {
+    "D": "days",
+    "W": "weeks",
+    "M": "months",
+    "Q": "quarters",
+    "Y": "years",
+}
+
+
+def missing_cost_words(pilot: object) -> str:
+    """What a pilot without a net value lacks, and where to add it: 'no cost data: add
+    monthly cost and annual volume in the pilots file'."""
+    missing = [
+        words
+        for field, words in (("monthly_cost", "monthly cost"), ("annual_volume", "annual volume"))
+        if _number(getattr(pilot, field, None)) is None
+    ]
+    if missing:
+        return f"no cost data: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
+    return "no cost data: cost per transaction not measured"
+
+
+def value_text(
+    result: PilotResult | None, pilot: object, currency: str | None, *, full: bool = False
+) -> str:
+    """A pilot's annualised net value with its currency ('EUR 480k a year'), or what is
+    missing for one; never 'None'."""
+    net = result.net_value if result is not None else None
+    if net is None or not math.isfinite(net.annual_net):
+        return missing_cost_words(pilot)
+    text = money(net.annual_net, currency, full=full)
+    return f"{text} a year" + ("" if currency else f" ({NO_CURRENCY})")
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """One pilot in a decision list: its label, why, and its value (or 'no cost data')."""
+
+    pilot_id: str
+    pilot: str
+    why: str
+    value: str
+    net: float | None
+
+
+def decision_lists(
+    results: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    currencies: dict[str, str | None] | None = None,
+) -> dict[str, list[DecisionEntry]]:
+    """decision -> its pilots, in the order scale, fix, extend, stop; within a list the
+    largest net value first, then by name. Every decision is present, possibly empty."""
+    labels = pilot_labels(pilots)
+    rows = {row.pilot_id: row for row in pilots.itertuples(index=False)}
+    currencies = currencies or {}
+    lists: dict[str, list[DecisionEntry]] = {d: [] for d in DECISION_ORDER}
+    for result in results:
+        if result.pilot_id not in rows:
+            continue
+        net = result.net_value.annual_net if result.net_value is not None else None
+        net = net if net is not None and math.isfinite(net) else None
+        currency = currencies.get(result.pilot_id)
+        value = "no cost data" if net is None else value_text(result, None, currency)
+        lists[result.decision].append(
+            DecisionEntry(
+                result.pilot_id, labels.get(result.pilot_id, shown(result.pilot_id)),
+                pilot_why(result), value, net,
+            )
+        )  # fmt: skip
+    for entries in lists.values():
+        entries.sort(key=lambda e: (e.net is None, -(e.net or 0.0), e.pilot))
+    return lists

@@ -81,10 +81,11 @@ def test_forest_plot_puts_improvements_right_and_colours_by_verdict():
 def test_value_bridge_adds_up_and_is_absent_without_net_value():
     net = NetValue("cost_per_transaction", 500_000, 120_000, 380_000, 250_000, 510_000)
     result = PilotResult("A", "scale", (), ("cost_per_transaction",), (), (), net_value=net)
-    fig = charts.value_bridge(result, currency="$")
+    fig = charts.value_bridge(result, currency="USD")
     waterfall = fig.data[0]
     assert list(waterfall.y[:2]) == [500_000, -120_000]
-    assert waterfall.text[2] == "$380k"
+    assert list(waterfall.text) == ["USD 500k", "USD -120k", "USD 380k"]
+    assert fig.layout.yaxis.title.text == "Per year (USD)"
     assert charts.value_bridge(PilotResult("B", "stop", (), (), (), ())) is None
 
 

@@ -214,3 +214,16 @@ def user_field() -> str:
 
     st.session_state.setdefault("user_name", default_user())
     return st.text_input("Your name (recorded with every change)", key="user_name")
+
+
+def confirm(message: str) -> None:
+    """Say `message` (e.g. 'Saved the catalog defaults.') once, on the next run of the page:
+    a save reruns the page, and the confirmation is what the user sees after it."""
+    st.session_state["_confirmation"] = message
+
+
+def show_confirmation() -> None:
+    """Show the confirmation a save left, once."""
+    message = st.session_state.pop("_confirmation", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

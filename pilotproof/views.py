@@ -630,3 +630,49 @@ def decision_lists(
     for entries in lists.values():
         entries.sort(key=lambda e: (e.net is None, -(e.net or 0.0), e.pilot))
     return lists
+
+
+# ---- money settings (issue 13) -------------------------------------------------------------
+
+
+def company_currency_table(
+    pilots: pd.DataFrame, currencies: dict[str, str], pilot_currencies: dict[str, str | None]
+) -> pd.DataFrame:
+    """One row per company for the Settings editor: company, its currency ('' when not set),
+    and the currencies its pilots state themselves or inherit ('USD (3 pilots)', 'not set (2
+    pilots)')."""
+    frame = pd.DataFrame(
+        {
+            "company": pilots["company"].map(_text),
+            "code": [pilot_currencies.get(p) or "not set" for p in pilots["pilot_id"]],
+        }
+    )
+    frame = frame[frame["company"] != ""]
+    rows = []
+    for company, part in frame.groupby("company", sort=True):
+        counts = part["code"].value_counts().sort_index()
+        own = ", ".join(f"{code} ({n} pilot{'s' if n != 1 else ''})" for code, n in counts.items())
+        rows.append(
+            {"company": company, "currency": currencies.get(company, ""), "pilots' currencies": own}
+        )
+    return pd.DataFrame(rows, columns=["company", "currency", "pilots' currencies"])
+
+
+def changed_currencies(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, str | None]:
+    """company -> its new currency (None: cleared) for the rows the editor changed."""
+    old = dict(zip(before["company"], before["currency"].map(_text), strict=True))
+    changed: dict[str, str | None] = {}
+    for company, currency in zip(after["company"], after["currency"].map(_text), strict=True):
+        if old.get(company, "") != currency:
+            changed[company] = currency or None
+    return changed
+
+
+def rate_table(currencies: Iterable[str | None], reporting: str | None, rates) -> pd.DataFrame:
+    """The rates editor's rows: each currency in use other than the reporting one, with the
+    rate entered (NaN when none): 1 unit of `currency` in the reporting currency."""
+    codes = sorted({c for c in currencies if c and c != reporting})
+    return pd.DataFrame(
+        {"currency": codes, "rate": [rates.get(c, float("nan")) for c in codes]},
+        columns=["currency", "rate"],
+    )

@@ -104,11 +104,13 @@ else:
 
 st.subheader("Success criteria")
 gaps = sum(1 for r in results if r.governance is not None and r.governance.gap)
-if gaps:
-    st.caption(
-        f"{gaps} pilot{'s' if gaps != 1 else ''} without criteria pre-registered before go-live "
-        "or the first results: a governance gap."
-    )
+st.columns(4)[0].metric(
+    "Not pre-registered",
+    gaps,
+    border=True,
+    help="Governance gap: criteria not pre-registered (no success plan set before go-live or "
+    "the first results).",
+)
 labels = ui.labels()
 moved = governance_table(results, labels)
 changed = int((moved["status"] == "Criteria changed after results were visible").sum())

@@ -11,6 +11,7 @@ from pilotproof.views import (
     md,
     nice,
     summary_with_numbers,
+    unit_words,
 )
 from pilotproof.words import (
     CHECK_LABELS,
@@ -60,7 +61,7 @@ if claim:
 weekly = effect.frequency == "D" and st.toggle(
     "Weekly averages", value=True, help="Daily data drawn as the mean of each week (Monday on)."
 )
-unit = str(units.get(metric, "") or "")
+unit = unit_words(units.get(metric, ""), ui.currencies().get(pilot_id))
 st.plotly_chart(
     series_chart(effect, pilot["go_live"], unit=unit, events=events, weekly=weekly),
     width="stretch",

@@ -328,7 +328,9 @@ def aligned_multiples(
 ) -> go.Figure:
     """Small multiples of observed vs counterfactual, x = periods since go-live (0 = go-live).
 
-    `panels` holds `(label, effect, go_live)`; each panel keeps its own y scale.
+    `panels` holds `(label, effect, go_live)` (a new line in the label starts a second title
+    line: the pilot, then the metric and its unit); each panel keeps its own y scale, and all
+    share one x range so a day reads alike in every panel.
     """
     from plotly.subplots import make_subplots
 
@@ -341,7 +343,9 @@ def aligned_multiples(
     fig = make_subplots(
         rows=rows,
         cols=columns,
-        subplot_titles=[safe_text(p[0]) for p in panels],
+        subplot_titles=[
+            "<br>".join(safe_text(line, 60) for line in p[0].split("\n")) for p in panels
+        ],
         shared_xaxes=False,
         vertical_spacing=min(0.12, 0.5 / rows),
     )
@@ -362,6 +366,10 @@ def aligned_multiples(
             **position,
         )  # fmt: skip
         fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1}, **position)
+    spans = [(pd.to_datetime(p[1].series["date"]) - pd.Timestamp(p[2])).dt.days for p in panels]
+    low, high = min(float(d.min()) for d in spans), max(float(d.max()) for d in spans)
+    fig.update_xaxes(range=[low, high])
+    fig.update_annotations(font={"size": 12})
     fig.update_xaxes(title_text="Days since go-live", row=rows)
     fig.update_layout(height=230 * rows + 40, margin={"t": 50, "l": 40, "r": 20, "b": 40})
     fig.update_layout(font=_FONT)

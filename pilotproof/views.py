@@ -170,7 +170,10 @@ def portfolio_table(
 
 
 def compare_table(
-    results: Iterable[PilotResult], labels: dict[str, str], metric: str | None = None
+    results: Iterable[PilotResult],
+    labels: dict[str, str],
+    metric: str | None = None,
+    currencies: dict[str, str | None] | None = None,
 ) -> pd.DataFrame:
     """One row per (pilot, metric) with effect, interval, threshold and decision, sortable.
 
@@ -193,14 +196,18 @@ def compare_table(
                     # in the metric's scale, as the threshold: percent, or percentage points
                     "improvement_pct": effect.improvement,
                     "threshold_pct": effect.threshold_pct,
-                    "annual_net_value": result.net_value.annual_net if result.net_value else None,
+                    "annual net value": money(
+                        result.net_value.annual_net, (currencies or {}).get(result.pilot_id)
+                    )
+                    if result.net_value
+                    else "no cost data",
                     "decision": DECISION_LABELS[result.decision],
                     "rank": "",
                 }
             )
     columns = [
         "rank", "pilot", "metric", "verdict", "effect", "interval", "improvement_pct",
-        "threshold_pct", "annual_net_value", "decision",
+        "threshold_pct", "annual net value", "decision",
     ]  # fmt: skip
     table = pd.DataFrame(rows, columns=columns)
     if table.empty:
@@ -780,3 +787,40 @@ def gross_value_words(result: PilotResult, currency: str | None, volume: object)
         f"of work). Running cost {money(net.annual_cost, currency)}: twelve months of the "
         f"pilot's monthly cost. Net value {money(net.annual_net, currency)} a year."
     )
+
+
+def left_out(
+    results: Sequence[PilotResult],
+    plotted: Sequence[PilotResult],
+    labels: dict[str, str],
+    metric: str | None = None,
+) -> list[str]:
+    """The pilots a forest plot leaves out, each with why: 'Collections call prioritisation
+    (Northwind Supply): no estimate yet (not enough data)'."""
+    drawn = {r.pilot_id for r in plotted}
+    out = []
+    for result in results:
+        if result.pilot_id in drawn:
+            continue
+        wanted = [
+            e for e in result.metrics
+            if (e.metric == metric if metric else e.metric in result.value_metrics)
+        ]  # fmt: skip
+        if not wanted:
+            why = f"does not measure {nice(metric)}" if metric else "no value metric"
+        elif all(e.improvement is None for e in wanted):
+            reasons = {r for e in wanted for r in e.reasons} or {"insufficient_data"}
+            why = "no estimate yet (" + ", ".join(REASON_LABELS[r] for r in sorted(reasons)) + ")"
+        else:
+            why = "between the 20 best and the 20 worst"
+        out.append(f"{labels.get(result.pilot_id, shown(result.pilot_id))}: {why}")
+    return out
+
+
+def unit_words(unit: object, currency: str | None) -> str:
+    """A metric's unit as a chart shows it: a money unit ('currency') becomes the pilot's
+    currency code, or 'money, currency not set'."""
+    text = _text(unit)
+    if text.lower() == "currency":
+        return currency or f"money, {NO_CURRENCY}"
+    return text

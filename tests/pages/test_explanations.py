@@ -62,3 +62,25 @@ def test_daily_data_is_drawn_as_weekly_means_by_default(sample_db):
 def _observed(app) -> dict:
     spec = json.loads(app.get("plotly_chart")[0].proto.spec)
     return next(t for t in spec["data"] if t.get("name") == "Observed")
+
+
+def test_compare_says_which_pilots_are_left_out_and_why(sample_db):
+    app = open_page("pages/compare.py")
+    caption = " ".join(c.value for c in app.caption).replace("\\", "")
+    assert "13 of 14 pilots plotted. Left out: Collections call prioritisation" in caption
+    assert "no estimate yet (not enough data)" in caption
+    assert "20 best" not in caption
+    table = app.dataframe[0].value
+    assert set(table["annual net value"]) >= {"EUR 480k", "no cost data"}
+
+
+def test_small_multiples_share_the_x_axis_and_name_metric_and_unit(sample_db):
+    app = open_page("pages/compare.py")
+    spec = json.loads(app.get("plotly_chart")[-1].proto.spec)
+    ranges = {
+        tuple(axis["range"]) for key, axis in spec["layout"].items() if key.startswith("xaxis")
+    }
+    assert len(ranges) == 1
+    titles = [a["text"] for a in spec["layout"]["annotations"] if "<br>" in a.get("text", "")]
+    assert "Invoice capture and 3-way match<br>Cycle time (hours)" in titles
+    assert not any("…" in t for t in titles)

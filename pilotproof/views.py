@@ -824,3 +824,21 @@ def unit_words(unit: object, currency: str | None) -> str:
     if text.lower() == "currency":
         return currency or f"money, {NO_CURRENCY}"
     return text
+
+
+def wrong_value_metrics(
+    changes: dict[str, Answers], measured: dict[str, list[str]], labels: dict[str, str]
+) -> list[str]:
+    """A message per changed pilot whose value metric is not one it measures (the value
+    metric decides the pilot's headline: a typo there silently changed it)."""
+    messages = []
+    for pilot_id, answers in changes.items():
+        chosen = answers.get("value_metric")
+        own = measured.get(pilot_id, [])
+        if chosen and own and chosen not in own:
+            names = ", ".join(nice(m) for m in own)
+            messages.append(
+                f"{labels.get(pilot_id, pilot_id)} does not measure {nice(chosen)}: choose one "
+                f"of {names}."
+            )
+    return messages

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from pagetools import open_page, texts
+from pagetools import open_page, store_for, texts
 
 
 def test_a_mirage_states_the_teams_claim_and_what_survives(sample_db):
@@ -84,3 +84,24 @@ def test_small_multiples_share_the_x_axis_and_name_metric_and_unit(sample_db):
     titles = [a["text"] for a in spec["layout"]["annotations"] if "<br>" in a.get("text", "")]
     assert "Invoice capture and 3-way match<br>Cycle time (hours)" in titles
     assert not any("…" in t for t in titles)
+
+
+def test_readiness_pins_the_pilot_and_offers_value_metrics_as_a_choice(sample_db):
+    app = open_page("pages/readiness.py")
+    config = json.loads(app.data_editor[0].proto.columns)
+    assert config["pilot"]["pinned"] is True
+    choice = config["value_metric"]["type_config"]
+    assert config["value_metric"]["type_config"]["type"] == "selectbox"
+    assert "cycle_time" in [o["value"] if isinstance(o, dict) else o for o in choice["options"]]
+    shown = list(store_for(sample_db).pilots()["pilot_id"])
+    app.session_state["readiness_editor"] = {
+        "edited_rows": {shown.index("NW-AP"): {"value_metric": "reply_rate"}},
+        "added_rows": [], "deleted_rows": [],
+    }  # fmt: skip
+    app.run()
+    errors = [e.value.replace("\\", "") for e in app.error]
+    assert any("Invoice capture and 3-way match (Northwind Supply) does not measure reply rate"
+               in e for e in errors)  # fmt: skip
+    assert app.button[0].disabled
+    saved = store_for(sample_db).pilots().set_index("pilot_id")
+    assert saved.at["NW-AP", "value_metric"] == "cycle_time"

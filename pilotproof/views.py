@@ -817,14 +817,6 @@ def left_out(
     return out
 
 
-def unit_words(unit: object, currency: str | None) -> str:
-    """A metric's unit as a chart shows it: a money unit ('currency') becomes the pilot's
-    currency code, or 'money, currency not set'."""
-    text = _text(unit)
-    if text.lower() == "currency":
-        return currency or f"money, {NO_CURRENCY}"
-    return text
-
 
 def wrong_value_metrics(
     changes: dict[str, Answers], measured: dict[str, list[str]], labels: dict[str, str]

@@ -252,3 +252,12 @@ def money(amount: float | None, currency: str | None = None, *, full: bool = Fal
 
 NO_CURRENCY = "currency not set"
 WHERE_TO_ADD_COST = "add them to the pilots file on the Upload page"
+
+
+def unit_words(unit: object, currency: str | None) -> str:
+    """A metric's unit as a chart shows it: a money unit ('currency') becomes the pilot's
+    currency code, or 'money, currency not set'."""
+    text = "" if unit is None or unit != unit else str(unit).strip()
+    if text.lower() == "currency":
+        return currency or f"money, {NO_CURRENCY}"
+    return text

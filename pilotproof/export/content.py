@@ -41,8 +41,10 @@ from pilotproof.words import (
     plain_words,
     scaled_change,
     scaled_interval,
+    unit_words,
     verdict_label,
 )
+from pilotproof.words import money as words_money
 
 # The decision as an action, which is how a board deck names it.
 DECISION_LABELS: dict[Decision, str] = {
@@ -232,6 +234,11 @@ class PilotSection:
     plan_versions: tuple[tuple[object, ...], ...] = ()
     decision_log: tuple[tuple[object, ...], ...] = ()
     events: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    currency: str | None = None  # the ISO 4217 code its money is stated in (None: not set)
+
+    def money(self, amount: float | None) -> str:
+        """An amount of this pilot's money with its currency: 'EUR 480,337'."""
+        return words_money(amount, self.currency, full=True)
 
     @property
     def decision_label(self) -> str:
@@ -372,10 +379,8 @@ def interval(low: float | None, high: float | None, digits: int = 1) -> str:
 
 
 def money(amount: float | None) -> str:
-    """12345.6 -> '12,346'; with sign for negatives."""
-    if not is_number(amount):
-        return "n/a"
-    return f"{amount:,.0f}"
+    """12345.6 -> '12,346'; with sign for negatives (no currency: see `PilotSection.money`)."""
+    return words_money(amount, full=True)
 
 
 def nice_range(low: float, high: float) -> tuple[float, float, float]:
@@ -480,6 +485,7 @@ def build_report(
     pilot_ids: Sequence[str] | None = None,
     filters: Mapping[str, str] | None = None,
     generated_at: datetime | None = None,
+    currencies: Mapping[str, str | None] | None = None,
 ) -> Report:
     """Assemble the report from analysis results and the store's frames.
 
@@ -497,10 +503,14 @@ def build_report(
     )
     info = {row["pilot_id"]: row for row in pilots.to_dict("records")}
     units = _units(observations, catalog)
+    money_in = currencies or {}
     sections = tuple(
-        _section(result, info.get(result.pilot_id, {}), units, _pilot_events(events, result))
+        _section(
+            result, info.get(result.pilot_id, {}), units, _pilot_events(events, result),
+            money_in.get(result.pilot_id),
+        )
         for result in chosen
-    )
+    )  # fmt: skip
     footer = Footer(
         data_as_of=_data_as_of(observations),
         scope=_scope(chosen_ids, pilot_ids, filters),
@@ -620,8 +630,11 @@ def _section(
     info: Mapping[str, object],
     units: Mapping[str, str],
     events: pd.DataFrame | None,
+    currency: str | None = None,
 ) -> PilotSection:
     raw_name = _text(info.get("pilot_name")) or result.pilot_id
+    # a money unit reads as this pilot's currency, never "(currency)"
+    units = {metric: unit_words(unit, currency) for metric, unit in units.items()}
     name = shown(raw_name)
     headline = headline_effect(result)
     effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
@@ -653,6 +666,7 @@ def _section(
         result=result,
         units=units,
         events=events,
+        currency=currency,
         plan_status=g.status_label if g is not None else "",
         plan_warning=shown(g.warning(), TEXT_LIMIT) if g is not None else "",
         plan_lines=tuple(shown(line, TEXT_LIMIT) for line in g.lines(result.decision))

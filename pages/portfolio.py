@@ -74,6 +74,9 @@ for column, (decision, entries) in zip(st.columns([1, 1, 0.8, 1.4]), lists.items
         if not entries:
             st.caption("None.")
 
+with st.expander("What the words mean"):
+    st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))
+
 st.subheader("Pilots")
 st.dataframe(
     portfolio_table(results, pilots, currencies).drop(columns="pilot_id"),

@@ -94,3 +94,14 @@ def test_with_rates_one_total_shows_the_rates_beside_it(sample_db):
     assert figures["Annualised net value in GBP"] == "GBP 321k"
     assert figures["Net value, EUR"] == "EUR 372k"  # each currency still shown
     assert any("at your rates 1 EUR = 0.5 GBP" in c.value for c in app.caption)
+
+
+def test_the_glossary_explains_the_words_the_page_uses(sample_db):
+    from pilotproof.words import GLOSSARY
+
+    app = open_page("pages/portfolio.py")
+    glossary = app.expander[0]
+    assert glossary.label == "What the words mean"
+    text = glossary.markdown[0].value
+    for term in ("Scale", "Value mirage", "Gross value", "Mix shift", "Burden shift"):
+        assert f"**{term}**: {GLOSSARY[term]}" in text

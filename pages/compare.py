@@ -2,7 +2,8 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.charts import aligned_multiples, forest_plot, metric_label
-from pilotproof.views import compare_table, extremes, left_out, md, nice, unit_words
+from pilotproof.views import compare_table, extremes, left_out, md, nice
+from pilotproof.words import unit_words
 
 st.title("Compare pilots")
 pilots = ui.pilots()

@@ -11,7 +11,6 @@ from pilotproof.views import (
     md,
     nice,
     summary_with_numbers,
-    unit_words,
 )
 from pilotproof.words import (
     CHECK_LABELS,
@@ -20,6 +19,7 @@ from pilotproof.words import (
     bar_words,
     guardrail_status,
     plain_words,
+    unit_words,
 )
 
 st.title("Pilot explorer")

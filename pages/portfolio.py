@@ -16,7 +16,7 @@ from pilotproof.views import (
     overdue_table,
     portfolio_table,
 )
-from pilotproof.words import GLOSSARY
+from pilotproof.words import GLOSSARY, WHERE_TO_ADD_COST
 
 WIDE = {"hide_index": True, "width": "stretch"}
 
@@ -36,18 +36,19 @@ st.caption(
 figures = health.headline(results, pilots)
 value = portfolio_value(results, currencies, ui.rates())
 totals = value.figures()
-cols = st.columns([1, 1] + [1.7] * len(totals))
+cols = st.columns([1, 1] + [1.8] * max(len(totals), 1))
 cols[0].metric(
-    "Real value proven",
+    "Real value",
     figures.real_value,
     border=True,
-    help="Pilots with at least one value metric whose improvement is real.",
+    help="Pilots with at least one value metric whose improvement is real (proven against "
+    "what would have happened anyway).",
 )
 cols[1].metric(
-    "Mirages caught",
+    "Mirages",
     figures.mirages,
     border=True,
-    help="Pilots whose headline improvement did not survive the mirage checks.",
+    help="Mirages caught: pilots whose headline improvement did not survive the mirage checks.",
 )
 for column, (label, total) in zip(cols[2:], totals, strict=True):
     column.metric(
@@ -60,6 +61,14 @@ for column, (label, total) in zip(cols[2:], totals, strict=True):
         help=f"{GLOSSARY['Annualised net value']} Summed over the pilots with a known cost and "
         "volume; amounts in different currencies are added only at the rates entered in "
         "Settings.",
+    )
+if not totals:
+    cols[2].metric(
+        "Annualised net value",
+        "no cost data",
+        border=True,
+        help="No pilot with cost per transaction measured has a monthly cost and an annual "
+        f"volume: {WHERE_TO_ADD_COST}.",
     )
 if value.detail():
     st.caption(value.detail())

@@ -34,8 +34,8 @@ class Total:
         return amount if self.currency else f"{amount} ({NO_CURRENCY})"
 
     def interval(self) -> str:
-        """'95% interval EUR 310k to EUR 434k'."""
-        return f"95% interval {money(self.low, self.currency)} to {money(self.high, self.currency)}"
+        """'EUR 310k to 434k (95%)': short enough for a laptop's figure card."""
+        return f"{money(self.low, self.currency)} to {money(self.high)} (95%)"
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,6 @@ class PortfolioValue:
     converted: Total | None = None
     rates_used: tuple[tuple[str, float], ...] = ()
     reporting: str | None = None
-
-    @property
-    def valued_pilots(self) -> int:
-        return sum(t.pilots for t in self.per_currency)
 
     def headline(self) -> str:
         """What the headline figure shows: the converted total, the one currency's total, or
@@ -72,13 +68,6 @@ class PortfolioValue:
         for total in self.per_currency:
             out.append((f"Net value, {total.currency or NO_CURRENCY}", total))
         return out
-
-    def interval(self) -> str:
-        """The headline's 95% interval, or why there is none: 'not added across currencies'."""
-        one = self.converted or (self.per_currency[0] if len(self.per_currency) == 1 else None)
-        if one is not None:
-            return one.interval()
-        return "not added across currencies" if self.per_currency else ""
 
     def detail(self) -> str:
         """The line under the figures: the rates a converted total used, or that amounts in

@@ -7,7 +7,7 @@ import re
 
 from pagetools import open_page, store_for
 
-HEADING = re.compile(r"^#### :(\w+)\[:material/\w+: (Scale|Fix|Extend|Stop) · (\d+)\]$")
+HEADING = re.compile(r"^##### :(\w+)\[:material/\w+: (Scale|Fix|Extend|Stop) · (\d+)\]$")
 
 
 def _lists(app) -> dict[str, list[str]]:
@@ -80,7 +80,7 @@ def test_net_value_is_never_added_across_currencies_without_rates(sample_db):
     figures = {m.label: (m.value, m.delta) for m in app.metric}
     assert "Annualised net value" not in figures
     eur, gbp = figures["Net value, EUR"], figures["Net value, GBP"]
-    assert eur[0] == "EUR 372k" and eur[1].startswith("95% interval EUR ")
+    assert eur[0] == "EUR 372k" and re.fullmatch(r"EUR \d+k to \d+k \(95%\)", eur[1])
     assert gbp[0] == "GBP 135k"
     assert any("Not added across currencies" in c.value for c in app.caption)
 

@@ -21,7 +21,6 @@ from pilotproof.words import (
     READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
-    WHERE_TO_ADD_COST,
     causes,
     change_text,
     is_multiple,
@@ -32,6 +31,7 @@ from pilotproof.words import (
     scaled_interval,
     verdict_label,
 )
+from pilotproof.words import missing_cost_words as words_missing_cost
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 # Where GitHub-flavoured markdown turns bare text into a link: "scheme://", "www." and the "@"
@@ -575,16 +575,11 @@ FREQUENCY_PERIODS: dict[str, str] = {
 
 
 def missing_cost_words(pilot: object) -> str:
-    """What a pilot without a net value lacks, and where to add it: 'no cost data: add
-    monthly cost and annual volume in the pilots file'."""
-    missing = [
-        words
-        for field, words in (("monthly_cost", "monthly cost"), ("annual_volume", "annual volume"))
-        if _number(getattr(pilot, field, None)) is None
-    ]
-    if missing:
-        return f"no cost data: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
-    return "no cost data: cost per transaction not measured"
+    """What a pilot (a pilots-frame row) without a net value lacks, and where to add it."""
+    return words_missing_cost(
+        _number(getattr(pilot, "monthly_cost", None)),
+        _number(getattr(pilot, "annual_volume", None)),
+    )
 
 
 def value_text(
@@ -815,7 +810,6 @@ def left_out(
             why = "between the 20 best and the 20 worst"
         out.append(f"{labels.get(result.pilot_id, shown(result.pilot_id))}: {why}")
     return out
-
 
 
 def wrong_value_metrics(

@@ -254,6 +254,20 @@ NO_CURRENCY = "currency not set"
 WHERE_TO_ADD_COST = "add them to the pilots file on the Upload page"
 
 
+def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) -> str:
+    """What a pilot without a net value lacks, and where to add it: 'no cost data: add
+    monthly cost and annual volume to the pilots file on the Upload page'; with both known,
+    the value metric is what is missing ('cost per transaction not measured')."""
+    missing = [
+        words
+        for value, words in ((monthly_cost, "monthly cost"), (annual_volume, "annual volume"))
+        if value is None or value != value
+    ]
+    if missing:
+        return f"no cost data: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
+    return "no cost data: cost per transaction not measured"
+
+
 def unit_words(unit: object, currency: str | None) -> str:
     """A metric's unit as a chart shows it: a money unit ('currency') becomes the pilot's
     currency code, or 'money, currency not set'."""

@@ -38,6 +38,7 @@ from pilotproof.words import (
     change_text,
     guardrail_status,
     metric_name,
+    missing_cost_words,
     plain_words,
     scaled_change,
     scaled_interval,
@@ -239,6 +240,12 @@ class PilotSection:
     def money(self, amount: float | None) -> str:
         """An amount of this pilot's money with its currency: 'EUR 480,337'."""
         return words_money(amount, self.currency, full=True)
+
+    @property
+    def no_value_text(self) -> str:
+        """Why there is no net value and where to add what is missing."""
+        text = missing_cost_words(self.monthly_cost, self.annual_volume)
+        return text[:1].upper() + text[1:] + "."
 
     @property
     def decision_label(self) -> str:

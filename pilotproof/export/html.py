@@ -198,7 +198,7 @@ def _pilot(p: PilotSection, report: Report) -> str:
     parts.append("</div><div><h3>Annualised net value</h3>")
     bridge = charts.value_bridge(p.result, currency=p.currency or "")
     if bridge is None:
-        parts.append('<p class="meta">Not computed: monthly cost or annual volume unknown.</p>')
+        parts.append(f'<p class="meta">{escape(p.no_value_text)}</p>')
     else:
         net = p.net_value
         parts.append(

@@ -428,7 +428,7 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
     else:
         bridge = [
             _p("Annualised net value", "h2"),
-            _p("Not computed: monthly cost or annual volume unknown.", "meta"),
+            _p(escape(p.no_value_text), "meta"),
         ]
     bottom = _Table(
         [

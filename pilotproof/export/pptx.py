@@ -382,7 +382,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
     else:
         _text(
             slide,
-            "Annualised net value: not computed (monthly cost or annual volume unknown).",
+            f"Annualised net value: {p.no_value_text}",
             right,
             bridge_top,
             Inches(4.65),

@@ -36,3 +36,12 @@ def test_the_html_and_the_workbook_say_the_currency(report):
     workbook = io.BytesIO(export.render(report, "xlsx"))
     book = pd.read_excel(workbook, sheet_name="Summary", engine="calamine")
     assert dict(zip(book["pilot_id"], book["currency"], strict=True))["MF-AUDIT"] == "GBP"
+
+
+def test_a_pilot_without_a_net_value_says_what_is_missing(report):
+    fnol = next(p for p in report.pilots if p.pilot_id == "HB-FNOL")
+    # its cost and volume are known: what is missing is a cost per transaction to value
+    assert fnol.no_value_text == "No cost data: cost per transaction not measured."
+    assert (
+        "No cost data: cost per transaction not measured." in export.render(report, "html").decode()
+    )

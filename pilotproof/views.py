@@ -21,6 +21,7 @@ from pilotproof.words import (
     READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
+    burden_words,
     causes,
     change_text,
     is_multiple,
@@ -30,6 +31,7 @@ from pilotproof.words import (
     scaled_change,
     scaled_interval,
     verdict_label,
+    with_burden,
 )
 from pilotproof.words import missing_cost_words as words_missing_cost
 
@@ -506,27 +508,6 @@ def _change_words(effect: MetricEffect) -> str:
     return f"{nice(effect.metric)} {change}" + (f" ({interval})" if interval else "")
 
 
-def worsened_guardrails(result: PilotResult) -> list[MetricEffect]:
-    """Guardrails that got significantly worse (beyond their tolerance or not)."""
-    return [e for e in result.metrics if e.kind == "guardrail" and e.verdict == "worse"]
-
-
-def burden_words(result: PilotResult) -> str:
-    """The work pushed downstream, with its number: 'rework rate +3.1 points downstream';
-    '' when no guardrail worsened. A worsening within the tolerance says so."""
-    from analytics.decision import guardrail_breached
-
-    parts = []
-    for g in worsened_guardrails(result):
-        change = scaled_change(g.headline, g.points, 1 if g.points else 0)
-        words = f"{nice(g.metric)} {change} downstream"
-        if not guardrail_breached(g) and g.tolerance_pct is not None:
-            unit = "points" if g.points else "%"
-            words += f" (within the {g.tolerance_pct:g}{' ' if g.points else ''}{unit} tolerated)"
-        parts.append(words)
-    return ", ".join(parts)
-
-
 def pilot_why(result: PilotResult) -> str:
     """Why the pilot got its decision, in a few plain words and never cut: the headline
     change of a pilot to scale, what to fix, how early an extended pilot is, and a stopped
@@ -753,18 +734,9 @@ def claim_sentence(effect: MetricEffect) -> str:
 
 
 def summary_with_numbers(result: PilotResult, name: object) -> str:
-    """The pilot's action title with the guardrail's number in it: 'a guardrail worsened'
-    becomes 'rework rate +4.5 points downstream'; a guardrail that worsened within its
-    tolerance is named after the headline ('..., but rework rate +4.5 points downstream')."""
-    title = pilot_title(result.summary, name, result.pilot_id)
-    burden = burden_words(result)
-    if not burden:
-        return title
-    phrase = REASON_LABELS["burden_shift"]
-    if phrase in title:
-        return title.replace(phrase, burden)
-    head, sep, tail = title.partition("; ")
-    return f"{head}, but {burden}{sep}{tail}"
+    """The pilot's action title as the app shows it, with the worsened guardrail's number in
+    it (`pilotproof.words.with_burden`)."""
+    return with_burden(pilot_title(result.summary, name, result.pilot_id), result)
 
 
 def gross_value_words(result: PilotResult, currency: str | None, volume: object) -> str:

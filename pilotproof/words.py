@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
-from analytics.results import Decision, Method, Reason, Verdict
+from analytics.results import Decision, Method, MetricEffect, PilotResult, Reason, Verdict
 
 VERDICT_LABELS: dict[Verdict, str] = {
     "real": "Real impact",
@@ -275,3 +275,41 @@ def unit_words(unit: object, currency: str | None) -> str:
     if text.lower() == "currency":
         return currency or f"money, {NO_CURRENCY}"
     return text
+
+
+# ---- burden shift: the guardrail's number in the summary ---------------------------------
+
+
+def worsened_guardrails(result: PilotResult) -> list[MetricEffect]:
+    """Guardrails that got significantly worse (beyond their tolerance or not)."""
+    return [e for e in result.metrics if e.kind == "guardrail" and e.verdict == "worse"]
+
+
+def burden_words(result: PilotResult) -> str:
+    """The work pushed downstream, with its number: 'rework rate +3.1 points downstream';
+    '' when no guardrail worsened. A worsening within the tolerance says so."""
+    from analytics.decision import guardrail_breached
+
+    parts = []
+    for g in worsened_guardrails(result):
+        change = scaled_change(g.headline, g.points, 1 if g.points else 0)
+        words = f"{metric_name(g.metric)} {change} downstream"
+        if not guardrail_breached(g) and g.tolerance_pct is not None:
+            unit = "points" if g.points else "%"
+            words += f" (within the {g.tolerance_pct:g}{' ' if g.points else ''}{unit} tolerated)"
+        parts.append(words)
+    return ", ".join(parts)
+
+
+def with_burden(title: str, result: PilotResult) -> str:
+    """An action title with the worsened guardrail's number in it: 'a guardrail worsened'
+    becomes 'rework rate +4.5 points downstream'; a guardrail that worsened within its
+    tolerance is named after the headline ('..., but rework rate +4.5 points downstream')."""
+    burden = burden_words(result)
+    if not burden:
+        return title
+    phrase = REASON_LABELS["burden_shift"]
+    if phrase in title:
+        return title.replace(phrase, burden)
+    head, sep, tail = title.partition("; ")
+    return f"{head}, but {burden}{sep}{tail}"

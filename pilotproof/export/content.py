@@ -44,6 +44,7 @@ from pilotproof.words import (
     scaled_interval,
     unit_words,
     verdict_label,
+    with_burden,
 )
 from pilotproof.words import money as words_money
 
@@ -592,7 +593,7 @@ def action_title(
         summary = result.summary.strip()
         if raw_name and raw_name != name:
             summary = summary.replace(raw_name, name)
-        return shown(summary, TITLE_LIMIT)
+        return shown(with_burden(summary, result), TITLE_LIMIT)
     verdict_phrase = {
         "scale": "ready to scale",
         "fix": "fix before scaling",

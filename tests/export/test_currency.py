@@ -1,5 +1,6 @@
 """Every money figure in an export carries its pilot's currency (issue 13): the report model,
-the HTML text, the workbook's currency column and no chart axis reading '(currency)'."""
+the HTML text, the workbook's currency column and no chart axis reading '(currency)'; a pilot
+without a net value says what is missing; a worsened guardrail's number is in the title."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ def report(tmp_path_factory):
     with Store(tmp_path_factory.mktemp("money") / "x.duckdb") as store:
         seed_sample(store)
         results = analyze_store(store)
-        yield export.report_from_store(results, store, pilot_ids=["NW-AP", "MF-AUDIT", "HB-FNOL"])
+        yield export.report_from_store(
+            results, store, pilot_ids=["NW-AP", "MF-AUDIT", "HB-FNOL", "CB-ASSIST"]
+        )
 
 
 def test_each_section_states_money_in_its_pilots_currency(report):
@@ -45,3 +48,9 @@ def test_a_pilot_without_a_net_value_says_what_is_missing(report):
     assert (
         "No cost data: cost per transaction not measured." in export.render(report, "html").decode()
     )
+
+
+def test_the_title_carries_the_worsened_guardrails_number(report):
+    assist = next(p for p in report.pilots if p.pilot_id == "CB-ASSIST")
+    assert "cut response time 36%" in assist.action_title
+    assert ", but rework rate +4.5 points downstream" in assist.action_title

@@ -4,8 +4,8 @@ import streamlit as st
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import mix_split, series_chart, value_bridge
+from pilotproof.claims import claim_sentence
 from pilotproof.views import (
-    claim_sentence,
     effect_sentence,
     gross_value_words,
     md,

@@ -27,6 +27,7 @@ from analytics.results import (
     PilotResult,
 )
 from pilotproof.charts import verdict_color
+from pilotproof.claims import claim_sentence
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.words import (
     GUARDRAIL_WORSENED,
@@ -237,6 +238,8 @@ class PilotSection:
     decision_log: tuple[tuple[object, ...], ...] = ()
     events: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     currency: str | None = None  # the ISO 4217 code its money is stated in (None: not set)
+    # for a mirage: what the team would claim beside what survives (pilotproof.claims)
+    claim: str = ""
 
     def money(self, amount: float | None) -> str:
         """An amount of this pilot's money with its currency: 'EUR 480,337'."""
@@ -675,6 +678,7 @@ def _section(
         units=units,
         events=events,
         currency=currency,
+        claim=claim_sentence(headline) if headline is not None else "",
         plan_status=g.status_label if g is not None else "",
         plan_warning=shown(g.warning(), TEXT_LIMIT) if g is not None else "",
         plan_lines=tuple(shown(line, TEXT_LIMIT) for line in g.lines(result.decision))

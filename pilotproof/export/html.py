@@ -169,6 +169,8 @@ def _pilot(p: PilotSection, report: Report) -> str:
     ]
     if p.reasons:
         parts.append(f'<div class="meta">Why: {escape(p.reasons_text)}</div>')
+    if p.claim:
+        parts.append(f'<p class="fail">{escape(p.claim)}</p>')
     parts.append(_plan(p))
     if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
         figure = charts.series_chart(

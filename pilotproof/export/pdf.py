@@ -428,7 +428,7 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
     else:
         bridge = [
             _p("Annualised net value", "h2"),
-            _p(escape(p.no_value_text), "meta"),
+            _p(p.no_value_text, "meta"),
         ]
     bottom = _Table(
         [
@@ -448,6 +448,7 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
         Spacer(1, 1.5 * mm),
         meta,
         Spacer(1, 1.5 * mm),
+        *([_p(p.claim, "fail"), Spacer(1, 1.5 * mm)] if p.claim else []),
         *_plan_block(p),
         Spacer(1, 2 * mm),
         top,

@@ -54,3 +54,15 @@ def test_the_title_carries_the_worsened_guardrails_number(report):
     assist = next(p for p in report.pilots if p.pilot_id == "CB-ASSIST")
     assert "cut response time 36%" in assist.action_title
     assert ", but rework rate +4.5 points downstream" in assist.action_title
+
+
+def test_a_mirage_states_the_teams_claim_beside_what_survives(tmp_path):
+    with Store(tmp_path / "x.duckdb") as store:
+        seed_sample(store)
+        results = analyze_store(store)
+        report = export.report_from_store(results, store, pilot_ids=["MF-PROC", "NW-AP"])
+    proc, win = (next(p for p in report.pilots if p.pilot_id == i) for i in ("MF-PROC", "NW-AP"))
+    assert proc.claim.startswith("The team sees ")
+    assert "against what would have happened anyway, it is" in proc.claim
+    assert win.claim == ""  # a real win has no claim to set right
+    assert proc.claim in export.render(report, "html").decode()

@@ -51,7 +51,7 @@ st.dataframe(
     height="content" if len(table) <= 30 else "auto",
     column_config={
         "rank": st.column_config.TextColumn("", width="small"),
-        "pilot": st.column_config.TextColumn("pilot", width="large", pinned=True),
+        "pilot": st.column_config.TextColumn("pilot", pinned=True),
         "effect": st.column_config.TextColumn("effect"),
         "interval": st.column_config.TextColumn("95% interval"),
         # in each metric's scale: percent, or percentage points for a fraction (margin, rates)

@@ -367,7 +367,10 @@ def aligned_multiples(
         )  # fmt: skip
         fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1}, **position)
     spans = [(pd.to_datetime(p[1].series["date"]) - pd.Timestamp(p[2])).dt.days for p in panels]
-    low, high = min(float(d.min()) for d in spans), max(float(d.max()) for d in spans)
+    # one range for every panel: the longest post period, and twice as long before go-live
+    # (a pilot with years of history would otherwise squeeze every other panel to a sliver)
+    high = max(float(d.max()) for d in spans)
+    low = max(min(float(d.min()) for d in spans), -2.0 * max(high, 1.0))
     fig.update_xaxes(range=[low, high])
     fig.update_annotations(font={"size": 12})
     fig.update_xaxes(title_text="Days since go-live", row=rows)
@@ -432,7 +435,7 @@ def _forest_rows(
                 low = high = change
             flip = -1.0 if effect.direction == "lower_is_better" else 1.0
             bounds = sorted((flip * low, flip * high))
-            name = safe_text(labels.get(result.pilot_id, result.pilot_id), 48)
+            name = safe_text(labels.get(result.pilot_id, result.pilot_id), 80)
             metric_text = safe_text(metric_name(effect.metric), 40)
             if effect.points:
                 metric_text += " (points)"

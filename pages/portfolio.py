@@ -50,7 +50,7 @@ cols[1].metric(
     border=True,
     help="Mirages caught: pilots whose headline improvement did not survive the mirage checks.",
 )
-for column, (label, total) in zip(cols[2:], totals, strict=True):
+for column, (label, total) in zip(cols[2:], totals, strict=False):
     column.metric(
         label,
         total.text(),

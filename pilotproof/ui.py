@@ -152,7 +152,7 @@ def decision_heading(decision: str, count: int, meaning: str | None = None) -> N
     color = _DECISION_BADGE.get(decision, "gray")
     icon = _DECISION_ICON.get(decision, "")
     label = DECISION_LABELS.get(decision, decision)
-    st.markdown(f"##### :{color}[{icon} {label} · {count}]", help=meaning)
+    st.markdown(f"##### :{color}-background[{icon} {label} · {count}]", help=meaning)
 
 
 def decision_badge(decision: str) -> None:

@@ -7,7 +7,7 @@ import re
 
 from pagetools import open_page, store_for
 
-HEADING = re.compile(r"^##### :(\w+)\[:material/\w+: (Scale|Fix|Extend|Stop) · (\d+)\]$")
+HEADING = re.compile(r"^##### :(\w+)-background\[:material/\w+: (Scale|Fix|Extend|Stop) · (\d+)\]$")
 
 
 def _lists(app) -> dict[str, list[str]]:

@@ -75,7 +75,7 @@ if value.detail():
 
 st.subheader("Decisions")
 lists = decision_lists(results, pilots, currencies)
-for column, (decision, entries) in zip(st.columns([1, 1, 0.8, 1.4]), lists.items(), strict=True):
+for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
         ui.decision_heading(decision, len(entries), GLOSSARY[decision.capitalize()])
         for entry in entries:

@@ -33,7 +33,7 @@ after = st.data_editor(
     disabled=["pilot_id", "pilot"],
     column_config={
         "pilot_id": None,
-        "pilot": st.column_config.TextColumn("pilot", pinned=True, width="medium"),
+        "pilot": st.column_config.TextColumn("pilot", pinned=True),
         **{f: st.column_config.TextColumn(nice(f), max_chars=200) for f in READINESS_FIELDS},
         "value_metric": st.column_config.SelectboxColumn(
             "value metric", options=choices, help="One of the metrics the pilot measures."

@@ -28,6 +28,8 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(app_url, pag
 
     heading, scale = _decision(page, "Scale")
     assert "Scale · 3" in heading.inner_text()
+    # on a loaded machine the lists draw after their headings: wait for the last entry
+    scale.get_by_text("First-notice-of-loss intake").wait_for(timeout=60_000)
     scale_text = scale.inner_text()
     for pilot in ("Invoice capture and 3-way match", "Claims triage, North region"):
         assert pilot in scale_text
@@ -35,6 +37,7 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(app_url, pag
 
     heading, stop = _decision(page, "Stop")
     assert "Stop · 8" in heading.inner_text()
+    stop.get_by_text("RFQ reply drafting").wait_for(timeout=60_000)
     stop_text = stop.inner_text()
     # each mirage's own cause, in a few plain words, never cut
     assert re.search(r"Purchase request to PO \(Meridian Freight\): pre-existing trend", stop_text)
@@ -42,6 +45,7 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(app_url, pag
     assert "…" not in stop_text
 
     main = page.locator("[data-testid='stMain']")
+    main.get_by_text("GBP 135k", exact=True).wait_for(timeout=60_000)
     totals = main.get_by_test_id("stMetric").all_inner_texts()
     assert any(t.startswith("Net value, EUR") and "EUR 372k" in t for t in totals), totals
     assert any(t.startswith("Net value, GBP") and "GBP 135k" in t for t in totals), totals

@@ -1,9 +1,10 @@
 import streamlit as st
 
 from pilotproof import ui
-from pilotproof.charts import aligned_multiples, forest_plot
+from pilotproof.charts import aligned_multiples, forest_plot, metric_label
 from pilotproof.store.errors import counted
-from pilotproof.views import compare_table, extremes, nice, short
+from pilotproof.views import compare_table, extremes, left_out, md, nice
+from pilotproof.words import unit_words
 
 st.title("Compare pilots")
 pilots = ui.pilots()
@@ -32,12 +33,18 @@ if not shown:
     st.info("No pilot matches these filters.")
     st.stop()
 
-table = compare_table(shown, labels, metric)
+table = compare_table(shown, labels, metric, ui.currencies())
 st.subheader("Effects against thresholds")
 plotted = extremes(shown, metric, n=20)
-if len(plotted) < len(shown):
-    among = counted(len(shown), "pilot")
-    st.caption(f"The 20 best and 20 worst of {among}; filter to see the others.")
+missing = left_out(shown, plotted, labels, metric)
+if missing:
+    st.caption(
+        md(
+            f"{len(plotted)} of {counted(len(shown), 'pilot')} plotted. Left out: "
+            + "; ".join(missing)
+            + "."
+        )
+    )
 st.plotly_chart(forest_plot(plotted, metric, labels=labels), width="stretch")
 
 st.subheader("Side by side")
@@ -49,20 +56,27 @@ st.dataframe(
     height="content" if len(table) <= 30 else "auto",
     column_config={
         "rank": st.column_config.TextColumn("", width="small"),
+        "pilot": st.column_config.TextColumn("pilot", pinned=True),
         "effect": st.column_config.TextColumn("effect"),
         "interval": st.column_config.TextColumn("95% interval"),
         # in each metric's scale: percent, or percentage points for a fraction (margin, rates)
         "improvement_pct": st.column_config.NumberColumn("improvement", format="%.1f"),
         "threshold_pct": st.column_config.NumberColumn("threshold", format="%.1f"),
-        "annual_net_value": st.column_config.NumberColumn("annual net value", format="compact"),
     },
 )
 
 st.subheader("Series aligned on go-live")
 go_live = chosen.set_index("pilot_id")["go_live"]
 names = chosen.set_index("pilot_id")["pilot_name"]
+units = ui.catalog().set_index("metric")["unit"]
+money_in = ui.currencies()
 panels = [
-    (short(names[r.pilot_id]), e, go_live[r.pilot_id])
+    (
+        f"{names[r.pilot_id] or r.pilot_id}\n"
+        + metric_label(e.metric, unit_words(units.get(e.metric, ""), money_in.get(r.pilot_id))),
+        e,
+        go_live[r.pilot_id],
+    )
     for r in shown
     for e in r.metrics
     if (e.metric == metric if metric else e.metric in r.value_metrics)

@@ -3,14 +3,23 @@ import streamlit as st
 
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
-from pilotproof.charts import series_chart, value_bridge
-from pilotproof.views import effect_sentence, md, nice, pilot_title
+from pilotproof.charts import mix_split, series_chart, value_bridge
+from pilotproof.claims import claim_sentence
+from pilotproof.views import (
+    effect_sentence,
+    gross_value_words,
+    md,
+    nice,
+    summary_with_numbers,
+)
 from pilotproof.words import (
     CHECK_LABELS,
+    GLOSSARY,
     GUARDRAIL_WORSENED,
     bar_words,
     guardrail_status,
     plain_words,
+    unit_words,
 )
 
 st.title("Pilot explorer")
@@ -27,7 +36,7 @@ if result is None or not result.metrics:
 
 left, right = st.columns([3, 1])
 with left:
-    st.markdown(md(pilot_title(result.summary, pilot["pilot_name"], pilot_id)))
+    st.markdown(md(summary_with_numbers(result, pilot["pilot_name"])))
 with right:
     ui.decision_badge(result.decision)
 plan = result.governance
@@ -46,10 +55,23 @@ events = events[events["pilot_id"] == pilot_id]
 
 ui.verdict_badge(effect.verdict, effect.kind)
 st.markdown(f"**{md(effect_sentence(effect))}**")
+claim = claim_sentence(effect)
+if claim:
+    st.warning(md(claim), icon=":material/visibility_off:")
+weekly = effect.frequency == "D" and st.toggle(
+    "Weekly averages", value=True, help="Daily data drawn as the mean of each week (Monday on)."
+)
+unit = unit_words(units.get(metric, ""), ui.currencies().get(pilot_id))
 st.plotly_chart(
-    series_chart(effect, pilot["go_live"], unit=str(units.get(metric, "") or ""), events=events),
+    series_chart(effect, pilot["go_live"], unit=unit, events=events, weekly=weekly),
     width="stretch",
 )
+
+split = mix_split(effect)
+if split is not None:
+    st.subheader("Rate or mix")
+    st.caption(GLOSSARY["Mix shift"])
+    st.plotly_chart(split, width="stretch")
 
 if effect.kind == "guardrail":
     # a guardrail must not get worse: one line, never "Noise: fail" for one that held
@@ -76,9 +98,11 @@ for check in () if effect.kind == "guardrail" else effect.checks:
 if not effect.checks:
     st.caption("No checks ran on this metric (not enough data).")
 
-bridge = value_bridge(result)
+currency = ui.currencies().get(pilot_id) or ""
+bridge = value_bridge(result, currency=currency)
 if bridge is not None:
     st.subheader("Annualised value")
+    st.caption(md(gross_value_words(result, currency or None, pilot["annual_volume"])))
     st.plotly_chart(bridge, width="stretch")
 
 st.subheader("Events on the timeline")

@@ -5,70 +5,97 @@ import streamlit as st
 
 from analytics import portfolio_health as health
 from pilotproof import ui
+from pilotproof.totals import portfolio_value
 from pilotproof.views import (
     decision_board_chart,
+    decision_lists,
     disagreement_table,
     governance_table,
-    money,
+    md,
     nice,
     overdue_table,
     portfolio_table,
 )
+from pilotproof.words import GLOSSARY, WHERE_TO_ADD_COST
 
 WIDE = {"hide_index": True, "width": "stretch"}
 
 st.title("Portfolio")
-st.caption("Which AI pilots create real value, which are a mirage, and which are ready to scale.")
 
 pilots = ui.pilots()
 if pilots.empty:
     ui.empty_state()
 results = ui.results()
+currencies = ui.currencies()
+companies = pilots["company"].dropna().nunique()
+st.caption(
+    f"{len(pilots)} pilots at {companies} compan{'y' if companies == 1 else 'ies'}: what to "
+    "scale, fix, extend or stop, why, and what it is worth."
+)
 
 figures = health.headline(results, pilots)
-cols = st.columns(5)
-cols[0].metric("Pilots", figures.pilots, border=True)
-cols[1].metric(
-    "Real value proven",
+value = portfolio_value(results, currencies, ui.rates())
+totals = value.figures()
+cols = st.columns([1, 1] + [1.8] * max(len(totals), 1))
+cols[0].metric(
+    "Real value",
     figures.real_value,
     border=True,
-    help="Pilots with at least one value metric whose improvement is real.",
+    help="Pilots with at least one value metric whose improvement is real (proven against "
+    "what would have happened anyway).",
 )
-cols[2].metric(
-    "Mirages caught",
+cols[1].metric(
+    "Mirages",
     figures.mirages,
     border=True,
-    help="Pilots whose headline improvement did not survive the mirage checks.",
+    help="Mirages caught: pilots whose headline improvement did not survive the mirage checks.",
 )
-interval = f"95% interval {money(figures.annual_net_low)} to {money(figures.annual_net_high)}"
-cols[3].metric(
-    "Annualised net value",
-    money(figures.annual_net),
-    delta=interval if figures.annual_net is not None else None,
-    delta_color="off",
-    delta_arrow="off",
-    border=True,
-    help=f"Sum over the {figures.valued_pilots} pilots with a known cost and volume: "
-    "savings on the value metric minus running cost, per year.",
-)
+for column, (label, total) in zip(cols[2:], totals, strict=False):
+    column.metric(
+        label,
+        total.text(),
+        delta=total.interval(),
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help=f"{GLOSSARY['Annualised net value']} Summed over the pilots with a known cost and "
+        "volume; amounts in different currencies are added only at the rates entered in "
+        "Settings.",
+    )
+if not totals:
+    cols[2].metric(
+        "Annualised net value",
+        "no cost data",
+        border=True,
+        help="No pilot with cost per transaction measured has a monthly cost and an annual "
+        f"volume: {WHERE_TO_ADD_COST}.",
+    )
+if value.detail():
+    st.caption(value.detail())
 
-gaps = sum(1 for r in results if r.governance is not None and r.governance.gap)
-cols[4].metric(
-    "Not pre-registered",
-    gaps,
-    border=True,
-    help="Governance gap: criteria not pre-registered (no success plan set before go-live or "
-    "the first results).",
-)
+st.subheader("Decisions")
+lists = decision_lists(results, pilots, currencies)
+for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
+    with column.container(border=True, key=f"decision-{decision}"):
+        ui.decision_heading(decision, len(entries), GLOSSARY[decision.capitalize()])
+        for entry in entries:
+            st.markdown(f"**{md(entry.pilot)}**: {md(entry.why)} :gray[· {md(entry.value)}]")
+        if not entries:
+            st.caption("None.")
+
+with st.expander("What the words mean"):
+    st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))
 
 st.subheader("Pilots")
 st.dataframe(
-    portfolio_table(results, pilots).drop(columns="pilot_id"),
+    portfolio_table(results, pilots, currencies).drop(columns="pilot_id"),
     hide_index=True,
     width="stretch",
     height="content" if len(pilots) <= 25 else "auto",
+    row_height=60,
     column_config={
-        "annual_net_value": st.column_config.NumberColumn("annual net value", format="compact"),
+        "pilot": st.column_config.TextColumn("pilot", pinned=True, width="medium"),
+        "annual net value": st.column_config.TextColumn("annual net value", width="medium"),
         "why": st.column_config.TextColumn("why", width="large"),
     },
 )
@@ -88,6 +115,14 @@ else:
     st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
 
 st.subheader("Success criteria")
+gaps = sum(1 for r in results if r.governance is not None and r.governance.gap)
+st.columns(4)[0].metric(
+    "Not pre-registered",
+    gaps,
+    border=True,
+    help="Governance gap: criteria not pre-registered (no success plan set before go-live or "
+    "the first results).",
+)
 labels = ui.labels()
 moved = governance_table(results, labels)
 changed = int((moved["status"] == "Criteria changed after results were visible").sum())

@@ -3,7 +3,14 @@ import streamlit as st
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.store.errors import counted
-from pilotproof.views import changed_readiness, nice, readiness_gaps, readiness_table
+from pilotproof.views import (
+    changed_readiness,
+    md,
+    nice,
+    readiness_gaps,
+    readiness_table,
+    wrong_value_metrics,
+)
 
 st.title("Readiness")
 st.caption(
@@ -16,6 +23,8 @@ if pilots.empty:
     ui.empty_state()
 
 before = readiness_table(pilots)
+measured = {r.pilot_id: [e.metric for e in r.metrics] for r in ui.results()}
+choices = sorted({m for ms in measured.values() for m in ms} | set(before["value_metric"]) - {""})
 after = st.data_editor(
     before,
     key="readiness_editor",
@@ -25,14 +34,21 @@ after = st.data_editor(
     disabled=["pilot_id", "pilot"],
     column_config={
         "pilot_id": None,
+        "pilot": st.column_config.TextColumn("pilot", pinned=True),
         **{f: st.column_config.TextColumn(nice(f), max_chars=200) for f in READINESS_FIELDS},
+        "value_metric": st.column_config.SelectboxColumn(
+            "value metric", options=choices, help="One of the metrics the pilot measures."
+        ),
     },
 )
 changes = changed_readiness(before, after)
+wrong = wrong_value_metrics(changes, measured, ui.labels())
+for message in wrong:
+    st.error(md(message))
 if st.button(
     f"Save {len(changes)} changed pilot{'s' if len(changes) != 1 else ''}",
     type="primary",
-    disabled=not changes,
+    disabled=not changes or bool(wrong),
 ):
     for pilot_id, answers in changes.items():
         ui.store().save_readiness(pilot_id, answers)

@@ -3,11 +3,22 @@ import streamlit as st
 from pilotproof import signin, ui
 from pilotproof.store import StoreError
 from pilotproof.store.catalog import normalise_metric
-from pilotproof.views import changed_thresholds, md, nice, valid_metric_name
+from pilotproof.store.money import ISO_4217
+from pilotproof.store.plans import default_user
+from pilotproof.views import (
+    changed_currencies,
+    changed_thresholds,
+    company_currency_table,
+    md,
+    nice,
+    rate_table,
+    valid_metric_name,
+)
 
 st.title("Settings")
 store = ui.store()
 scope = ui.scope()
+ui.show_confirmation()
 
 st.subheader("Scaling thresholds and guardrail tolerances")
 st.caption(
@@ -36,6 +47,7 @@ if st.button("Save catalog defaults", disabled=not changed or not scope.everythi
     for metric, threshold_pct, tolerance_pct in changed:
         store.set_threshold(metric, threshold_pct, tolerance_pct)
     del st.session_state["catalog_editor"]
+    ui.confirm(f"Saved the defaults of {', '.join(nice(m) for m, _, _ in changed)}.")
     st.rerun()
 
 st.subheader("Per-pilot overrides")
@@ -53,7 +65,66 @@ with st.form("override", border=True):
     tolerance_pct = tolerance.number_input("Tolerance (% or points)", 0.0, 100.0, 5.0, step=1.0)
     if st.form_submit_button("Save override", disabled=not labels):
         store.set_threshold(name, threshold_pct, tolerance_pct, pilot_id=pilot_id)
+        ui.confirm(f"Saved the override of {nice(name)} for {labels[pilot_id]}.")
         st.rerun()
+
+st.subheader("Money")
+st.caption(
+    "The currency each company states its costs in (a pilots file's currency column sets a "
+    "pilot's own). Amounts in different currencies are never added up unless you choose a "
+    "reporting currency and enter a rate for each currency: pilotproof fetches no rates."
+)
+codes = sorted(ISO_4217)
+companies = company_currency_table(ui.pilots(), store.company_currencies(), ui.currencies())
+chosen = st.data_editor(
+    companies,
+    key="currency_editor",
+    hide_index=True,
+    disabled=["company", "pilots' currencies"],
+    column_config={"currency": st.column_config.SelectboxColumn("currency", options=codes)},
+)
+moved = changed_currencies(companies, chosen)
+if st.button("Save currencies", disabled=not moved or not scope.can_write):
+    by = default_user()
+    try:
+        for company, code in moved.items():
+            store.set_company_currency(company, code, by)
+    except StoreError as error:
+        st.error(md(error))
+    else:
+        del st.session_state["currency_editor"]
+        ui.confirm(f"Saved the currency of {', '.join(sorted(moved))}.")
+        st.rerun()
+
+rates = ui.rates()
+with st.form("rates", border=True):
+    reporting = st.selectbox(
+        "Reporting currency (the portfolio total is stated in it)",
+        [None, *codes],
+        index=0 if rates.reporting is None else codes.index(rates.reporting) + 1,
+        format_func=lambda c: "none: a total per currency" if c is None else c,
+        key="reporting_currency",
+    )
+    st.caption("Rates: 1 unit of each currency in the reporting currency (e.g. 1 EUR = 0.86 GBP).")
+    in_use = set(ui.currencies().values())
+    table = st.data_editor(
+        rate_table(in_use, rates.reporting, rates.rates),
+        key="rate_editor",
+        hide_index=True,
+        disabled=["currency"],
+        column_config={"rate": st.column_config.NumberColumn("rate", min_value=0.0, format="%.4f")},
+    )
+    if not scope.everything:
+        st.caption("A partner sets the reporting currency and its rates.")
+    if st.form_submit_button("Save reporting currency and rates", disabled=not scope.everything):
+        entered = dict(zip(table["currency"], table["rate"], strict=True))
+        try:
+            store.set_rates(reporting, entered, default_user())
+        except StoreError as error:
+            st.error(md(error))
+        else:
+            ui.confirm("Saved the reporting currency and rates.")
+            st.rerun()
 
 st.subheader("Add a custom metric")
 with st.form("add_metric", clear_on_submit=True):
@@ -83,6 +154,7 @@ with st.form("add_metric", clear_on_submit=True):
             except StoreError as error:
                 st.error(md(error))
             else:
+                ui.confirm(f"Added {nice(metric_name)} to the catalog.")
                 st.rerun()
 
 if scope.signed_in and scope.everything:

@@ -41,7 +41,8 @@ THRESHOLD_COLOR = "#8C8C8C"  # mid-tones read on light and dark themes alike
 REFERENCE_LINE_COLOR = "#8C8C8C"
 EVENT_COLOR = "#CC79A7"
 
-_BAND_FILL = "rgba(107, 107, 107, 0.22)"
+# mid-grey at a third: visible on the light and the dark theme alike
+_BAND_FILL = "rgba(128, 128, 128, 0.34)"
 _FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
 
 
@@ -67,15 +68,20 @@ def series_chart(
     events: pd.DataFrame | None = None,
     control: bool = True,
     title: str | None = None,
+    weekly: bool = False,
 ) -> go.Figure:
     """The observed series against its counterfactual, with go-live, interval band and threshold.
 
     `events` (optional) has columns `date, label` and is drawn as dotted markers on the timeline.
-    The threshold line is the level the metric must reach over the post window to meet its
-    scaling threshold: the counterfactual moved by `threshold_pct` in the good direction.
+    The threshold is the level the metric must reach over the post window to meet its scaling
+    threshold: the post window's mean counterfactual moved by `threshold_pct` in the good
+    direction, drawn flat so it is never mistaken for the counterfactual. `weekly` draws daily
+    data as weekly means (weeks starting Monday), which a day-to-day zig-zag otherwise hides.
     """
     fig = go.Figure()
     series = effect.series
+    if weekly and series is not None and effect.frequency == "D" and not series.empty:
+        series = weekly_means(series)
     if series is None or series.empty:
         fig.add_annotation(text="No series to show", showarrow=False, x=0.5, y=0.5, xref="paper")
         return _style(fig, title, metric_label(effect.metric, unit))
@@ -127,14 +133,14 @@ def series_chart(
     )
 
     go_live_ts = pd.Timestamp(go_live) if go_live is not None else None
-    threshold = _threshold_line(effect, dates, go_live_ts)
+    threshold = _threshold_line(effect, series["counterfactual"], dates, go_live_ts)
     if threshold is not None:
         fig.add_trace(
             go.Scatter(
                 x=threshold.index,
                 y=threshold.to_numpy(),
                 mode="lines",
-                line={"color": THRESHOLD_COLOR, "dash": "dashdot", "width": 2.5},
+                line={"color": THRESHOLD_COLOR, "dash": "dot", "width": 3.5},
                 name=threshold_words(effect.threshold_pct or 0.0, effect.points),
             )
         )
@@ -283,12 +289,48 @@ def value_bridge(
     return fig
 
 
+def mix_split(effect: MetricEffect, *, title: str | None = None) -> go.Figure | None:
+    """The apparent change split into a rate part (segments got cheaper: the pilot's) and a
+    mix part (the mix of work moved: not the pilot's), Kitagawa's decomposition, as three
+    horizontal bars in percent from zero. None without a decomposition."""
+    rate, mix = effect.rate_effect_pct, effect.mix_effect_pct
+    if rate is None or mix is None:
+        return None
+    name = safe_text(effect.metric.replace("_", " "))
+    rows = [
+        (f"Apparent change in {name}", rate + mix, OBSERVED_COLOR),
+        ("Rate part: within each segment (the pilot's)", rate, VERDICT_COLORS["real"]),
+        ("Mix part: more of the cheaper work (not the pilot's)", mix, VERDICT_COLORS["mirage"]),
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v, _ in rows],
+            y=[label for label, _, _ in rows],
+            orientation="h",
+            marker={"color": [c for _, _, c in rows]},
+            text=[f"{v:+.1f}%" for _, v, _ in rows],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:+.1f}%<extra></extra>",
+        )
+    )
+    fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1})
+    fig = _style(fig, title, "")
+    span = max(abs(rate + mix), abs(rate), abs(mix), 1.0) * 1.35
+    fig.update_xaxes(title_text="Change since go-live (%)", range=[-span, span], zeroline=False)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(height=220, showlegend=False, margin={"l": 10, "r": 20, "t": 20, "b": 50})
+    return fig
+
+
 def aligned_multiples(
     panels: Sequence[tuple[str, MetricEffect, pd.Timestamp]], *, columns: int = 3
 ) -> go.Figure:
     """Small multiples of observed vs counterfactual, x = periods since go-live (0 = go-live).
 
-    `panels` holds `(label, effect, go_live)`; each panel keeps its own y scale.
+    `panels` holds `(label, effect, go_live)` (a new line in the label starts a second title
+    line: the pilot, then the metric and its unit); each panel keeps its own y scale, and all
+    share one x range so a day reads alike in every panel.
     """
     from plotly.subplots import make_subplots
 
@@ -301,7 +343,9 @@ def aligned_multiples(
     fig = make_subplots(
         rows=rows,
         cols=columns,
-        subplot_titles=[safe_text(p[0]) for p in panels],
+        subplot_titles=[
+            "<br>".join(safe_text(line, 60) for line in p[0].split("\n")) for p in panels
+        ],
         shared_xaxes=False,
         vertical_spacing=min(0.12, 0.5 / rows),
     )
@@ -322,6 +366,13 @@ def aligned_multiples(
             **position,
         )  # fmt: skip
         fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1}, **position)
+    spans = [(pd.to_datetime(p[1].series["date"]) - pd.Timestamp(p[2])).dt.days for p in panels]
+    # one range for every panel: the longest post period, and twice as long before go-live
+    # (a pilot with years of history would otherwise squeeze every other panel to a sliver)
+    high = max(float(d.max()) for d in spans)
+    low = max(min(float(d.min()) for d in spans), -2.0 * max(high, 1.0))
+    fig.update_xaxes(range=[low, high])
+    fig.update_annotations(font={"size": 12})
     fig.update_xaxes(title_text="Days since go-live", row=rows)
     fig.update_layout(height=230 * rows + 40, margin={"t": 50, "l": 40, "r": 20, "b": 40})
     fig.update_layout(font=_FONT)
@@ -342,18 +393,31 @@ def for_print(fig: go.Figure) -> go.Figure:
 
 
 def _threshold_line(
-    effect: MetricEffect, dates: pd.Series, go_live: pd.Timestamp | None
+    effect: MetricEffect, counterfactual: pd.Series, dates: pd.Series, go_live: pd.Timestamp | None
 ) -> pd.Series | None:
-    if effect.threshold_pct is None or go_live is None or effect.series is None:
+    """The scaling threshold over the post window: one flat level, the post window's mean
+    counterfactual moved by the threshold in the good direction."""
+    if effect.threshold_pct is None or go_live is None:
         return None
     sign = -1.0 if effect.direction == "lower_is_better" else 1.0
-    counterfactual = pd.Series(effect.series["counterfactual"].to_numpy(), index=dates)
-    post = counterfactual[counterfactual.index >= go_live].dropna()
+    frame = pd.Series(counterfactual.to_numpy(dtype=float), index=pd.DatetimeIndex(dates))
+    post = frame[frame.index >= go_live].dropna()
     if post.empty:
         return None
+    level = float(post.mean())
     if effect.points:  # percentage points of a fraction: 1 point is 0.01 on the metric
-        return post + sign * effect.threshold_pct / POINTS_PER_UNIT
-    return post * (1.0 + sign * effect.threshold_pct / 100.0)
+        target = level + sign * effect.threshold_pct / POINTS_PER_UNIT
+    else:
+        target = level * (1.0 + sign * effect.threshold_pct / 100.0)
+    return pd.Series(target, index=post.index)
+
+
+def weekly_means(series: pd.DataFrame) -> pd.DataFrame:
+    """A daily chart frame (`date` and the chart columns) as weekly means, weeks starting on
+    Monday and dated by that Monday; a week with no value stays NaN."""
+    frame = series.assign(date=pd.to_datetime(series["date"])).set_index("date")
+    weeks = frame.resample("W-MON", label="left", closed="left").mean()
+    return weeks.reset_index()
 
 
 def _forest_rows(
@@ -371,7 +435,7 @@ def _forest_rows(
                 low = high = change
             flip = -1.0 if effect.direction == "lower_is_better" else 1.0
             bounds = sorted((flip * low, flip * high))
-            name = safe_text(labels.get(result.pilot_id, result.pilot_id), 48)
+            name = safe_text(labels.get(result.pilot_id, result.pilot_id), 80)
             metric_text = safe_text(metric_name(effect.metric), 40)
             if effect.points:
                 metric_text += " (points)"
@@ -405,16 +469,9 @@ def _event_rows(events: pd.DataFrame | None) -> list[tuple[pd.Timestamp, str]]:
 
 
 def _money(amount: float, currency: str) -> str:
-    sign = "-" if amount < 0 else ""
-    value = abs(amount)
-    if value >= 1e6:
-        text = f"{value / 1e6:.2f}M"
-    elif value >= 1e3:
-        text = f"{value / 1e3:.0f}k"
-    else:
-        text = f"{value:.0f}"
-    gap = " " if len(currency) > 1 else ""
-    return f"{sign}{currency}{gap}{text}"
+    from pilotproof.words import money
+
+    return money(amount, currency or None)
 
 
 def _style(fig: go.Figure, title: str | None, y_title: str) -> go.Figure:

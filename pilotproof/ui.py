@@ -170,6 +170,16 @@ def uploads() -> pd.DataFrame:
     return _scoped_read("uploads")
 
 
+def currencies() -> dict[str, str | None]:
+    """pilot_id -> the currency its money is stated in (None: not set), of the pilots in scope."""
+    return _scoped_read("pilot_currencies")
+
+
+def rates():
+    """The reporting currency and the conversion rates the user entered."""
+    return _scoped_read("rates")
+
+
 @st.cache_resource(show_spinner="Analysing pilots…", max_entries=8)
 def _analysis(path: str, data_version: int, scope_key: str, _scope) -> tuple[PilotResult, ...]:
     from pilotproof.analysis import analyze_store
@@ -210,6 +220,15 @@ def verdict_badge(verdict: str, kind: str = "value") -> None:
         color=_VERDICT_BADGE.get(verdict, "gray"),
         icon=_VERDICT_ICON.get(verdict),
     )
+
+
+def decision_heading(decision: str, count: int, meaning: str | None = None) -> None:
+    """A decision list's heading in the decision's colour and icon, with its count
+    ('Scale · 3') and what the decision means as its help."""
+    color = _DECISION_BADGE.get(decision, "gray")
+    icon = _DECISION_ICON.get(decision, "")
+    label = DECISION_LABELS.get(decision, decision)
+    st.markdown(f"##### :{color}-background[{icon} {label} · {count}]", help=meaning)
 
 
 def decision_badge(decision: str) -> None:
@@ -275,3 +294,16 @@ def user_field() -> str:
         return found.user
     st.session_state.setdefault("user_name", default_user())
     return st.text_input("Your name (recorded with every change)", key="user_name")
+
+
+def confirm(message: str) -> None:
+    """Say `message` (e.g. 'Saved the catalog defaults.') once, on the next run of the page:
+    a save reruns the page, and the confirmation is what the user sees after it."""
+    st.session_state["_confirmation"] = message
+
+
+def show_confirmation() -> None:
+    """Show the confirmation a save left, once."""
+    message = st.session_state.pop("_confirmation", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

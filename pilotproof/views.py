@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -16,16 +17,23 @@ from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.words import (
     DECISION_LABELS,
+    NO_CURRENCY,
+    READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
+    burden_words,
+    causes,
     change_text,
     is_multiple,
     metric_name,
+    money,
     multiple,
     scaled_change,
     scaled_interval,
     verdict_label,
+    with_burden,
 )
+from pilotproof.words import missing_cost_words as words_missing_cost
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 # Where GitHub-flavoured markdown turns bare text into a link: "scheme://", "www." and the "@"
@@ -47,18 +55,6 @@ def md(text: object) -> str:
 def nice(name: str) -> str:
     """`cycle_time` -> `cycle time`, `ai_usage` -> `AI usage`."""
     return metric_name(str(name))
-
-
-def money(amount: float | None) -> str:
-    if amount is None or not math.isfinite(amount):
-        return "n/a"
-    sign = "-" if amount < 0 else ""
-    value = abs(amount)
-    if value >= 1e6:
-        return f"{sign}{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{sign}{value / 1e3:.0f}k"
-    return f"{sign}{value:.0f}"
 
 
 def pilot_labels(pilots: pd.DataFrame) -> dict[str, str]:
@@ -143,9 +139,16 @@ def _headline_label(result: PilotResult) -> str:
     return verdict_label(lead.verdict, lead.kind)
 
 
-def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.DataFrame:
-    """One row per pilot: name, company, function, decision, value verdict, net value, why."""
+def portfolio_table(
+    results: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    currencies: dict[str, str | None] | None = None,
+) -> pd.DataFrame:
+    """One row per pilot, scale first then fix, extend, stop: name, company, function,
+    decision, value verdict, annualised net value with its currency (or what is missing for
+    one), and why, in a few plain words never cut."""
     by_id = {r.pilot_id: r for r in results}
+    currencies = currencies or {}
     rows = []
     for row in pilots.itertuples(index=False):
         result = by_id.get(row.pilot_id)
@@ -157,25 +160,22 @@ def portfolio_table(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.
                 "function": shown(_text(row.function)),
                 "decision": DECISION_LABELS[result.decision] if result else "Not analysed",
                 "verdict": _headline_label(result) if result else "",
-                "annual_net_value": result.net_value.annual_net
-                if result and result.net_value
-                else None,
-                "why": ", ".join(REASON_LABELS.get(r, nice(r)) for r in result.reasons)
-                if result
-                else "",
+                "annual net value": value_text(result, row, currencies.get(row.pilot_id)),
+                "why": pilot_why(result) if result else "",
+                "_order": DECISION_ORDER.index(result.decision) if result else 4,
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "pilot_id", "pilot", "company", "function", "decision", "verdict",
-            "annual_net_value", "why",
-        ],
-    )  # fmt: skip
+    columns = ["pilot_id", "pilot", "company", "function", "decision", "verdict",
+               "annual net value", "why", "_order"]  # fmt: skip
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["_order", "pilot"], ignore_index=True).drop(columns="_order")
 
 
 def compare_table(
-    results: Iterable[PilotResult], labels: dict[str, str], metric: str | None = None
+    results: Iterable[PilotResult],
+    labels: dict[str, str],
+    metric: str | None = None,
+    currencies: dict[str, str | None] | None = None,
 ) -> pd.DataFrame:
     """One row per (pilot, metric) with effect, interval, threshold and decision, sortable.
 
@@ -198,14 +198,18 @@ def compare_table(
                     # in the metric's scale, as the threshold: percent, or percentage points
                     "improvement_pct": effect.improvement,
                     "threshold_pct": effect.threshold_pct,
-                    "annual_net_value": result.net_value.annual_net if result.net_value else None,
+                    "annual net value": money(
+                        result.net_value.annual_net, (currencies or {}).get(result.pilot_id)
+                    )
+                    if result.net_value
+                    else "no cost data",
                     "decision": DECISION_LABELS[result.decision],
                     "rank": "",
                 }
             )
     columns = [
         "rank", "pilot", "metric", "verdict", "effect", "interval", "improvement_pct",
-        "threshold_pct", "annual_net_value", "decision",
+        "threshold_pct", "annual net value", "decision",
     ]  # fmt: skip
     table = pd.DataFrame(rows, columns=columns)
     if table.empty:
@@ -477,3 +481,253 @@ def disagreement_table(results: Sequence[PilotResult], labels: dict[str, str]) -
         )
     columns = ["pilot", "decision taken", "pilotproof recommends", "by", "when", "note"]
     return pd.DataFrame(rows, columns=columns)
+
+
+# ---- the portfolio's answer: what to scale, fix, extend or stop, and why (issue 13) --------
+
+DECISION_ORDER = ("scale", "fix", "extend", "stop")
+
+
+def lead_effect(result: PilotResult) -> MetricEffect | None:
+    """The pilot's headline: its first value metric with an estimate, else its first value
+    metric, else None."""
+    value = [e for e in result.metrics if e.metric in result.value_metrics]
+    ranked = sorted(value, key=lambda e: result.value_metrics.index(e.metric))
+    return next((e for e in ranked if e.headline is not None), ranked[0] if ranked else None)
+
+
+def _change_words(effect: MetricEffect) -> str:
+    """'cycle time -30% (-35% to -25%)', in the metric's scale."""
+    digits = 1 if effect.points else 0
+    change = scaled_change(effect.headline, effect.points, digits)
+    low, high = effect.headline_interval
+    interval = (
+        "" if low is None or high is None else scaled_interval(low, high, effect.points, digits)
+    )
+    interval = "" if interval == "n/a" else interval
+    return f"{nice(effect.metric)} {change}" + (f" ({interval})" if interval else "")
+
+
+def pilot_why(result: PilotResult) -> str:
+    """Why the pilot got its decision, in a few plain words and never cut: the headline
+    change of a pilot to scale, what to fix, how early an extended pilot is, and a stopped
+    pilot's specific cause ('pre-existing trend', 'season, within normal variation')."""
+    lead = lead_effect(result)
+    parts: list[str] = []
+    if result.decision in ("scale", "fix") and lead is not None and lead.headline is not None:
+        change = _change_words(lead)
+        burden = burden_words(result)
+        parts.append(f"{change}, but {burden}" if burden else change)
+        if "below_threshold" in result.reasons and lead.threshold_pct is not None:
+            bar = f"{lead.threshold_pct:g}{' points' if lead.points else '%'}"
+            parts.append(f"under the {bar} needed to scale")
+    elif result.decision == "extend":
+        frequency = FREQUENCY_PERIODS.get(lead.frequency or "", "periods") if lead else "periods"
+        n_post = lead.n_post if lead is not None else 0
+        parts.append(f"too early: {n_post} {frequency} since go-live" if n_post else "too early")
+    elif lead is not None:
+        if lead.verdict == "mirage":
+            parts.append(causes(lead.reasons) or REASON_LABELS["no_real_value"])
+        elif lead.verdict == "worse":
+            parts.append(f"{_change_words(lead)}, the wrong way")
+        elif lead.verdict == "no_change":
+            parts.append(f"no change in {nice(lead.metric)}")
+        else:
+            parts.append(f"{nice(lead.metric)} unclear")
+        if result.decision == "stop" and "burden_shift" in result.reasons:
+            parts.append(burden_words(result))
+    else:
+        parts.append(REASON_LABELS["no_value_metric"])
+    if "activity_without_outcome" in result.reasons:
+        parts.append("usage up, no outcome")
+    if result.decision == "fix" and result.readiness_missing:
+        missing = ", ".join(READINESS_LABELS[m].lower() for m in result.readiness_missing)
+        parts.append(f"missing {missing}")
+    return "; ".join(p for p in parts if p)
+
+
+FREQUENCY_PERIODS: dict[str, str] = {
+    "D": "days",
+    "W": "weeks",
+    "M": "months",
+    "Q": "quarters",
+    "Y": "years",
+}
+
+
+def missing_cost_words(pilot: object) -> str:
+    """What a pilot (a pilots-frame row) without a net value lacks, and where to add it."""
+    return words_missing_cost(
+        _number(getattr(pilot, "monthly_cost", None)),
+        _number(getattr(pilot, "annual_volume", None)),
+    )
+
+
+def value_text(
+    result: PilotResult | None, pilot: object, currency: str | None, *, full: bool = False
+) -> str:
+    """A pilot's annualised net value with its currency ('EUR 480k a year'), or what is
+    missing for one; never 'None'."""
+    net = result.net_value if result is not None else None
+    if net is None or not math.isfinite(net.annual_net):
+        return missing_cost_words(pilot)
+    text = money(net.annual_net, currency, full=full)
+    return f"{text} a year" + ("" if currency else f" ({NO_CURRENCY})")
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    """One pilot in a decision list: its label, why, and its value (or 'no cost data')."""
+
+    pilot_id: str
+    pilot: str
+    why: str
+    value: str
+    net: float | None
+
+
+def decision_lists(
+    results: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    currencies: dict[str, str | None] | None = None,
+) -> dict[str, list[DecisionEntry]]:
+    """decision -> its pilots, in the order scale, fix, extend, stop; within a list the
+    largest net value first, then by name. Every decision is present, possibly empty."""
+    labels = pilot_labels(pilots)
+    rows = {row.pilot_id: row for row in pilots.itertuples(index=False)}
+    currencies = currencies or {}
+    lists: dict[str, list[DecisionEntry]] = {d: [] for d in DECISION_ORDER}
+    for result in results:
+        if result.pilot_id not in rows:
+            continue
+        net = result.net_value.annual_net if result.net_value is not None else None
+        net = net if net is not None and math.isfinite(net) else None
+        currency = currencies.get(result.pilot_id)
+        value = "no cost data" if net is None else value_text(result, None, currency)
+        lists[result.decision].append(
+            DecisionEntry(
+                result.pilot_id, labels.get(result.pilot_id, shown(result.pilot_id)),
+                pilot_why(result), value, net,
+            )
+        )  # fmt: skip
+    for entries in lists.values():
+        entries.sort(key=lambda e: (e.net is None, -(e.net or 0.0), e.pilot))
+    return lists
+
+
+# ---- money settings (issue 13) -------------------------------------------------------------
+
+
+def company_currency_table(
+    pilots: pd.DataFrame, currencies: dict[str, str], pilot_currencies: dict[str, str | None]
+) -> pd.DataFrame:
+    """One row per company for the Settings editor: company, its currency ('' when not set),
+    and the currencies its pilots state themselves or inherit ('USD (3 pilots)', 'not set (2
+    pilots)')."""
+    frame = pd.DataFrame(
+        {
+            "company": pilots["company"].map(_text),
+            "code": [pilot_currencies.get(p) or "not set" for p in pilots["pilot_id"]],
+        }
+    )
+    frame = frame[frame["company"] != ""]
+    rows = []
+    for company, part in frame.groupby("company", sort=True):
+        counts = part["code"].value_counts().sort_index()
+        own = ", ".join(f"{code} ({n} pilot{'s' if n != 1 else ''})" for code, n in counts.items())
+        rows.append(
+            {"company": company, "currency": currencies.get(company, ""), "pilots' currencies": own}
+        )
+    return pd.DataFrame(rows, columns=["company", "currency", "pilots' currencies"])
+
+
+def changed_currencies(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, str | None]:
+    """company -> its new currency (None: cleared) for the rows the editor changed."""
+    old = dict(zip(before["company"], before["currency"].map(_text), strict=True))
+    changed: dict[str, str | None] = {}
+    for company, currency in zip(after["company"], after["currency"].map(_text), strict=True):
+        if old.get(company, "") != currency:
+            changed[company] = currency or None
+    return changed
+
+
+def rate_table(currencies: Iterable[str | None], reporting: str | None, rates) -> pd.DataFrame:
+    """The rates editor's rows: each currency in use other than the reporting one, with the
+    rate entered (NaN when none): 1 unit of `currency` in the reporting currency."""
+    codes = sorted({c for c in currencies if c and c != reporting})
+    return pd.DataFrame(
+        {"currency": codes, "rate": [rates.get(c, float("nan")) for c in codes]},
+        columns=["currency", "rate"],
+    )
+
+
+# ---- explanations a board member accepts (issue 13) ----------------------------------------
+
+
+def summary_with_numbers(result: PilotResult, name: object) -> str:
+    """The pilot's action title as the app shows it, with the worsened guardrail's number in
+    it (`pilotproof.words.with_burden`)."""
+    return with_burden(pilot_title(result.summary, name, result.pilot_id), result)
+
+
+def gross_value_words(result: PilotResult, currency: str | None, volume: object) -> str:
+    """The value bridge in words: 'Gross value EUR 654k: the saving per transaction on cost
+    per transaction times 310,000 transactions a year (only the part from the rates, not
+    from the mix). Running cost EUR 174k: twelve months of the pilot. Net EUR 480k.'"""
+    net = result.net_value
+    if net is None:
+        return ""
+    count = _number(volume)
+    per_year = f"{count:,.0f} transactions a year" if count is not None else "the annual volume"
+    return (
+        f"Gross value {money(net.annual_gross, currency)}: the change in "
+        f"{nice(net.metric)} times {per_year} (only the part from the rates, not from the mix "
+        f"of work). Running cost {money(net.annual_cost, currency)}: twelve months of the "
+        f"pilot's monthly cost. Net value {money(net.annual_net, currency)} a year."
+    )
+
+
+def left_out(
+    results: Sequence[PilotResult],
+    plotted: Sequence[PilotResult],
+    labels: dict[str, str],
+    metric: str | None = None,
+) -> list[str]:
+    """The pilots a forest plot leaves out, each with why: 'Collections call prioritisation
+    (Northwind Supply): no estimate yet (not enough data)'."""
+    drawn = {r.pilot_id for r in plotted}
+    out = []
+    for result in results:
+        if result.pilot_id in drawn:
+            continue
+        wanted = [
+            e for e in result.metrics
+            if (e.metric == metric if metric else e.metric in result.value_metrics)
+        ]  # fmt: skip
+        if not wanted:
+            why = f"does not measure {nice(metric)}" if metric else "no value metric"
+        elif all(e.improvement is None for e in wanted):
+            reasons = {r for e in wanted for r in e.reasons} or {"insufficient_data"}
+            why = "no estimate yet (" + ", ".join(REASON_LABELS[r] for r in sorted(reasons)) + ")"
+        else:
+            why = "between the 20 best and the 20 worst"
+        out.append(f"{labels.get(result.pilot_id, shown(result.pilot_id))}: {why}")
+    return out
+
+
+def wrong_value_metrics(
+    changes: dict[str, Answers], measured: dict[str, list[str]], labels: dict[str, str]
+) -> list[str]:
+    """A message per changed pilot whose value metric is not one it measures (the value
+    metric decides the pilot's headline: a typo there silently changed it)."""
+    messages = []
+    for pilot_id, answers in changes.items():
+        chosen = answers.get("value_metric")
+        own = measured.get(pilot_id, [])
+        if chosen and own and chosen not in own:
+            names = ", ".join(nice(m) for m in own)
+            messages.append(
+                f"{labels.get(pilot_id, pilot_id)} does not measure {nice(chosen)}: choose one "
+                f"of {names}."
+            )
+    return messages

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
-from analytics.results import Decision, Method, Reason, Verdict
+from analytics.results import Decision, Method, MetricEffect, PilotResult, Reason, Verdict
 
 VERDICT_LABELS: dict[Verdict, str] = {
     "real": "Real impact",
@@ -96,10 +96,10 @@ def scaled_change(value: float | None, is_points: bool, digits: int = 1) -> str:
     return "n/a" if abs(value) == float("inf") else points(value)
 
 
-def scaled_interval(low: float | None, high: float | None, is_points: bool) -> str:
+def scaled_interval(low: float | None, high: float | None, is_points: bool, digits: int = 1) -> str:
     """A 95% interval in a metric's scale, low to high: '+1.6 to +2.4 points', '-25.0% to
-    -17.0%'; 'n/a' without one."""
-    ends = [scaled_change(v, is_points) for v in sorted((low, high))] if None not in (
+    -17.0%' ('-25% to -17%' with `digits=0`); 'n/a' without one."""
+    ends = [scaled_change(v, is_points, digits) for v in sorted((low, high))] if None not in (
         low, high) else ["n/a"]  # fmt: skip
     if "n/a" in ends:
         return "n/a"
@@ -166,3 +166,150 @@ def plain_words(text: str) -> str:
     for jargon, plain in _PLAIN:
         text = text.replace(jargon, plain)
     return _FREQUENCY_CODE.sub(lambda m: f"({FREQUENCY_WORDS[m.group(1)]})", text)
+
+
+# ---- why a pilot got its decision, in a few words -----------------------------------------
+# The specific cause of a value mirage, as a partner would say it in a list ("season, within
+# normal variation"): shorter than REASON_LABELS, which reads as a sentence's noun phrase.
+CAUSE_WORDS: dict[Reason, str] = {
+    "pre_trend": "pre-existing trend",
+    "seasonality": "season",
+    "regression_to_mean": "a bad spell that passed",
+    "novelty_decay": "novelty that faded",
+    "control_moved": "comparison teams improved as much",
+    "mix_shift": "mix shift: more cheap work, same rates",
+    "noise": "within normal variation",
+    "insufficient_data": "not enough data",
+    "outlier": "a likely typo set aside",
+}
+# noise is the least specific cause: named last, after the cause that explains the move
+CAUSE_ORDER: tuple[Reason, ...] = (
+    "pre_trend", "seasonality", "regression_to_mean", "novelty_decay", "control_moved",
+    "mix_shift", "noise", "insufficient_data",
+)  # fmt: skip
+
+
+def causes(reasons: tuple[str, ...] | list[str]) -> str:
+    """A mirage's causes in a few words, the specific one first: ('noise', 'seasonality') ->
+    'season, within normal variation'; '' when none of them is a mirage cause."""
+    ordered = [r for r in CAUSE_ORDER if r in reasons]
+    return ", ".join(CAUSE_WORDS[r] for r in ordered)
+
+
+# ---- the glossary: every term the app and the exports use, in a partner's words ---------
+GLOSSARY: dict[str, str] = {
+    "Scale": "The pilot proved real value above its threshold, no guardrail worsened and the "
+    "team can name every readiness item: roll it out.",
+    "Fix": "Real value, but something must be fixed first: a readiness gap, a guardrail that "
+    "worsened, or an improvement below the threshold.",
+    "Extend": "Too early to tell: keep the pilot running until the data can show the threshold.",
+    "Stop": "No real value proven: the apparent improvement is a mirage, no change, or worse.",
+    "Value mirage": "The metric moved, but something other than the pilot explains the move "
+    "(a trend, the season, a bad spell that passed, a shift in the mix of work...).",
+    "What would have happened anyway": "The counterfactual: the metric projected from its own "
+    "history, or from comparison teams that did not get the pilot, over the same weeks.",
+    "95% interval": "The range the true effect lies in, 19 times out of 20.",
+    "Gross value": "What the change in cost per transaction is worth in a year: the saving per "
+    "transaction times the annual volume (only the part from the rates, not from the mix).",
+    "Running cost": "Twelve months of the pilot's monthly cost.",
+    "Annualised net value": "Gross value minus running cost, per year.",
+    "Guardrail": "A metric that must not get worse while the value metric improves (rework, "
+    "quality, leakage); its tolerance is how much worse it may get.",
+    "Burden shift": "The value metric improved while a guardrail worsened: the work moved "
+    "downstream rather than away.",
+    "Mix shift": "The average moved because the mix of work changed (more of the cheap "
+    "kind), not because each kind got cheaper: the rate part is the pilot's, the mix part "
+    "is not.",
+    "Points": "A change in a rate or a share, in percentage points: 18% to 20% is +2 points.",
+    "Pre-registered": "The success plan (value metric, threshold, guardrails, window) was "
+    "agreed before go-live or before the first results were seen.",
+}
+
+
+# ---- money ---------------------------------------------------------------------------------
+
+
+def money(amount: float | None, currency: str | None = None, *, full: bool = False) -> str:
+    """Money as people read it: 'EUR 480k', 'GBP -1.25M', or with `full` every digit with
+    separators ('EUR 480,337'); no code when the currency is not known; 'n/a' without an
+    amount."""
+    if amount is None or not isinstance(amount, int | float) or amount != amount:
+        return "n/a"
+    if abs(amount) == float("inf"):
+        return "n/a"
+    sign = "-" if amount < 0 else ""
+    value = abs(amount)
+    if full:
+        text = f"{value:,.0f}"
+    elif value >= 1e6:
+        text = f"{value / 1e6:.2f}M"
+    elif value >= 1e3:
+        text = f"{value / 1e3:.0f}k"
+    else:
+        text = f"{value:,.0f}"
+    return f"{currency} {sign}{text}" if currency else f"{sign}{text}"
+
+
+NO_CURRENCY = "currency not set"
+WHERE_TO_ADD_COST = "add them to the pilots file on the Upload page"
+
+
+def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) -> str:
+    """What a pilot without a net value lacks, and where to add it: 'no cost data: add
+    monthly cost and annual volume to the pilots file on the Upload page'; with both known,
+    the value metric is what is missing ('cost per transaction not measured')."""
+    missing = [
+        words
+        for value, words in ((monthly_cost, "monthly cost"), (annual_volume, "annual volume"))
+        if value is None or value != value
+    ]
+    if missing:
+        return f"no cost data: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
+    return "no cost data: cost per transaction not measured"
+
+
+def unit_words(unit: object, currency: str | None) -> str:
+    """A metric's unit as a chart shows it: a money unit ('currency') becomes the pilot's
+    currency code, or 'money, currency not set'."""
+    text = "" if unit is None or unit != unit else str(unit).strip()
+    if text.lower() == "currency":
+        return currency or f"money, {NO_CURRENCY}"
+    return text
+
+
+# ---- burden shift: the guardrail's number in the summary ---------------------------------
+
+
+def worsened_guardrails(result: PilotResult) -> list[MetricEffect]:
+    """Guardrails that got significantly worse (beyond their tolerance or not)."""
+    return [e for e in result.metrics if e.kind == "guardrail" and e.verdict == "worse"]
+
+
+def burden_words(result: PilotResult) -> str:
+    """The work pushed downstream, with its number: 'rework rate +3.1 points downstream';
+    '' when no guardrail worsened. A worsening within the tolerance says so."""
+    from analytics.decision import guardrail_breached
+
+    parts = []
+    for g in worsened_guardrails(result):
+        change = scaled_change(g.headline, g.points, 1 if g.points else 0)
+        words = f"{metric_name(g.metric)} {change} downstream"
+        if not guardrail_breached(g) and g.tolerance_pct is not None:
+            unit = "points" if g.points else "%"
+            words += f" (within the {g.tolerance_pct:g}{' ' if g.points else ''}{unit} tolerated)"
+        parts.append(words)
+    return ", ".join(parts)
+
+
+def with_burden(title: str, result: PilotResult) -> str:
+    """An action title with the worsened guardrail's number in it: 'a guardrail worsened'
+    becomes 'rework rate +4.5 points downstream'; a guardrail that worsened within its
+    tolerance is named after the headline ('..., but rework rate +4.5 points downstream')."""
+    burden = burden_words(result)
+    if not burden:
+        return title
+    phrase = REASON_LABELS["burden_shift"]
+    if phrase in title:
+        return title.replace(phrase, burden)
+    head, sep, tail = title.partition("; ")
+    return f"{head}, but {burden}{sep}{tail}"

@@ -81,10 +81,11 @@ def test_forest_plot_puts_improvements_right_and_colours_by_verdict():
 def test_value_bridge_adds_up_and_is_absent_without_net_value():
     net = NetValue("cost_per_transaction", 500_000, 120_000, 380_000, 250_000, 510_000)
     result = PilotResult("A", "scale", (), ("cost_per_transaction",), (), (), net_value=net)
-    fig = charts.value_bridge(result, currency="$")
+    fig = charts.value_bridge(result, currency="USD")
     waterfall = fig.data[0]
     assert list(waterfall.y[:2]) == [500_000, -120_000]
-    assert waterfall.text[2] == "$380k"
+    assert list(waterfall.text) == ["USD 500k", "USD -120k", "USD 380k"]
+    assert fig.layout.yaxis.title.text == "Per year (USD)"
     assert charts.value_bridge(PilotResult("B", "stop", (), (), (), ())) is None
 
 
@@ -112,3 +113,24 @@ def test_activity_metrics_never_wear_the_colour_of_real_impact():
     fig = charts.forest_plot([PilotResult("A", "stop", (), ("ai_usage",), (), (usage,))])
     assert fig.data[0].name == "Activity, not value"
     assert fig.data[0].marker.color == charts.ACTIVITY_COLOR != charts.VERDICT_COLORS["real"]
+
+
+def test_daily_data_can_be_drawn_as_weekly_means_with_a_flat_threshold():
+    dates = pd.date_range("2025-01-06", periods=28, freq="D")  # four weeks from a Monday
+    wiggle = np.tile([8.0, 12.0, 8.0, 12.0, 8.0, 12.0, 10.0], 4)  # a weekly mean of 10
+    series = pd.DataFrame(
+        {"date": dates, "observed": wiggle, "counterfactual": wiggle + 1.0,
+         "cf_low": wiggle, "cf_high": wiggle + 2.0, "control": np.nan}
+    )  # fmt: skip
+    effect = replace(_effect(), frequency="D", n_pre=14, n_post=14, chart=ChartSeries.of(series))
+    daily = charts.series_chart(effect, "2025-01-20")
+    weekly = charts.series_chart(effect, "2025-01-20", weekly=True)
+    observed = next(t for t in weekly.data if t.name == "Observed")
+    assert len(observed.x) == 4 and list(observed.y) == pytest.approx([10.0] * 4)
+    assert len(next(t for t in daily.data if t.name == "Observed").x) == 28
+    # the threshold is one flat level (10% under the post mean counterfactual of 11), drawn
+    # dotted, never the counterfactual's dashes
+    threshold = weekly.data[-1]
+    assert set(np.round(threshold.y, 6)) == {9.9} and threshold.line.dash == "dot"
+    counterfactual = next(t for t in weekly.data if t.name.startswith("Counterfactual ("))
+    assert counterfactual.line.dash == "dash"

@@ -44,6 +44,7 @@ PILOT_COLUMNS = [
     "vendor",
     "monthly_cost",
     "annual_volume",
+    "currency",
     "workflow",
     "decision_owner",
     "execution_owner",
@@ -605,6 +606,9 @@ NORTHWIND = "Northwind Supply"  # B2B industrial distributor
 HARBORLINE = "Harborline Insurance"  # regional P&C insurer
 COBALT = "Cobalt Cloud"  # B2B SaaS
 MERIDIAN = "Meridian Freight"  # road freight and logistics
+# The currency each company states its costs in (the pilots file's `currency` column): costs
+# in euros and in pounds must never be added up without a rate the user entered.
+CURRENCY = {NORTHWIND: "EUR", HARBORLINE: "GBP", COBALT: "USD", MERIDIAN: "GBP"}
 
 
 def readiness(
@@ -1009,6 +1013,7 @@ def pilots_table() -> pd.DataFrame:
                 "vendor": p.vendor,
                 "monthly_cost": p.monthly_cost,
                 "annual_volume": p.annual_volume,
+                "currency": CURRENCY[p.company],
                 **p.readiness,
                 **plan_cells(p),
             }

@@ -66,6 +66,8 @@ def main() -> None:
                             page.get_by_role("button", name="Download PPTX").wait_for(
                                 timeout=120_000
                             )
+                        if name == "portfolio" and scheme == "light":
+                            _first_screen(page, OUT / "portfolio-laptop.png")
                         _settle(page)
                         suffix = "" if scheme == "light" else "-dark"
                         target = OUT / f"{name}{suffix}.png"
@@ -75,6 +77,14 @@ def main() -> None:
                 browser.close()
         finally:
             stop_app(process)
+
+
+def _first_screen(page, target: Path) -> None:
+    """What a partner sees first on a 1280x720 laptop: the ten-second test (issue 13)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(target))
+    print(f"wrote {target.relative_to(ROOT)}")
 
 
 def _settle(page) -> None:

@@ -52,6 +52,7 @@ def report_from_store(
         events=store.events(),
         pilot_ids=pilot_ids,
         filters=filters,
+        currencies=store.pilot_currencies(),
     )
 
 

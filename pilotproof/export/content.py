@@ -27,6 +27,7 @@ from analytics.results import (
     PilotResult,
 )
 from pilotproof.charts import verdict_color
+from pilotproof.claims import claim_sentence
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
 from pilotproof.words import (
@@ -39,11 +40,15 @@ from pilotproof.words import (
     change_text,
     guardrail_status,
     metric_name,
+    missing_cost_words,
     plain_words,
     scaled_change,
     scaled_interval,
+    unit_words,
     verdict_label,
+    with_burden,
 )
+from pilotproof.words import money as words_money
 
 # The decision as an action, which is how a board deck names it.
 DECISION_LABELS: dict[Decision, str] = {
@@ -233,6 +238,19 @@ class PilotSection:
     plan_versions: tuple[tuple[object, ...], ...] = ()
     decision_log: tuple[tuple[object, ...], ...] = ()
     events: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    currency: str | None = None  # the ISO 4217 code its money is stated in (None: not set)
+    # for a mirage: what the team would claim beside what survives (pilotproof.claims)
+    claim: str = ""
+
+    def money(self, amount: float | None) -> str:
+        """An amount of this pilot's money with its currency: 'EUR 480,337'."""
+        return words_money(amount, self.currency, full=True)
+
+    @property
+    def no_value_text(self) -> str:
+        """Why there is no net value and where to add what is missing."""
+        text = missing_cost_words(self.monthly_cost, self.annual_volume)
+        return text[:1].upper() + text[1:] + "."
 
     @property
     def decision_label(self) -> str:
@@ -373,10 +391,8 @@ def interval(low: float | None, high: float | None, digits: int = 1) -> str:
 
 
 def money(amount: float | None) -> str:
-    """12345.6 -> '12,346'; with sign for negatives."""
-    if not is_number(amount):
-        return "n/a"
-    return f"{amount:,.0f}"
+    """12345.6 -> '12,346'; with sign for negatives (no currency: see `PilotSection.money`)."""
+    return words_money(amount, full=True)
 
 
 def nice_range(low: float, high: float) -> tuple[float, float, float]:
@@ -481,6 +497,7 @@ def build_report(
     pilot_ids: Sequence[str] | None = None,
     filters: Mapping[str, str] | None = None,
     generated_at: datetime | None = None,
+    currencies: Mapping[str, str | None] | None = None,
 ) -> Report:
     """Assemble the report from analysis results and the store's frames.
 
@@ -498,10 +515,14 @@ def build_report(
     )
     info = {row["pilot_id"]: row for row in pilots.to_dict("records")}
     units = _units(observations, catalog)
+    money_in = currencies or {}
     sections = tuple(
-        _section(result, info.get(result.pilot_id, {}), units, _pilot_events(events, result))
+        _section(
+            result, info.get(result.pilot_id, {}), units, _pilot_events(events, result),
+            money_in.get(result.pilot_id),
+        )
         for result in chosen
-    )
+    )  # fmt: skip
     footer = Footer(
         data_as_of=_data_as_of(observations),
         scope=_scope(chosen_ids, pilot_ids, filters),
@@ -576,7 +597,7 @@ def action_title(
         summary = result.summary.strip()
         if raw_name and raw_name != name:
             summary = summary.replace(raw_name, name)
-        return shown(summary, TITLE_LIMIT)
+        return shown(with_burden(summary, result), TITLE_LIMIT)
     verdict_phrase = {
         "scale": "ready to scale",
         "fix": "fix before scaling",
@@ -621,8 +642,11 @@ def _section(
     info: Mapping[str, object],
     units: Mapping[str, str],
     events: pd.DataFrame | None,
+    currency: str | None = None,
 ) -> PilotSection:
     raw_name = _text(info.get("pilot_name")) or result.pilot_id
+    # a money unit reads as this pilot's currency, never "(currency)"
+    units = {metric: unit_words(unit, currency) for metric, unit in units.items()}
     name = shown(raw_name)
     headline = headline_effect(result)
     effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
@@ -654,6 +678,8 @@ def _section(
         result=result,
         units=units,
         events=events,
+        currency=currency,
+        claim=claim_sentence(headline) if headline is not None else "",
         plan_status=g.status_label if g is not None else "",
         plan_warning=shown(g.warning(), TEXT_LIMIT) if g is not None else "",
         plan_lines=tuple(shown(line, TEXT_LIMIT) for line in g.lines(result.decision))

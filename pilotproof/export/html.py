@@ -20,7 +20,6 @@ from pilotproof.export.content import (
     PilotSection,
     Report,
     humanise,
-    money,
 )
 from pilotproof.words import CHECK_LABELS
 
@@ -85,7 +84,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
 def _summary(report: Report) -> str:
     rows = []
     for p in report.pilots:
-        net = money(p.net_value.annual_net) if p.net_value else "n/a"
+        net = p.money(p.net_value.annual_net) if p.net_value else "n/a"
         rows.append(
             "<tr>"
             f"<td>{escape(p.name)}</td>"
@@ -170,6 +169,8 @@ def _pilot(p: PilotSection, report: Report) -> str:
     ]
     if p.reasons:
         parts.append(f'<div class="meta">Why: {escape(p.reasons_text)}</div>')
+    if p.claim:
+        parts.append(f'<p class="fail">{escape(p.claim)}</p>')
     parts.append(_plan(p))
     if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
         figure = charts.series_chart(
@@ -197,14 +198,14 @@ def _pilot(p: PilotSection, report: Report) -> str:
     parts.append('<div class="grid"><div><h3>Readiness</h3>')
     parts.append(_readiness(p))
     parts.append("</div><div><h3>Annualised net value</h3>")
-    bridge = charts.value_bridge(p.result)
+    bridge = charts.value_bridge(p.result, currency=p.currency or "")
     if bridge is None:
-        parts.append('<p class="meta">Not computed: monthly cost or annual volume unknown.</p>')
+        parts.append(f'<p class="meta">{escape(p.no_value_text)}</p>')
     else:
         net = p.net_value
         parts.append(
-            f'<p class="meta">Net {escape(money(net.annual_net))} per year '
-            f"(95% interval {escape(money(net.ci_low))} to {escape(money(net.ci_high))}).</p>"
+            f'<p class="meta">Net {escape(p.money(net.annual_net))} per year '
+            f"(95% interval {escape(p.money(net.ci_low))} to {escape(p.money(net.ci_high))}).</p>"
         )
         bridge.update_traces(cliponaxis=False, selector={"type": "waterfall"})
         bridge.update_layout(height=340, margin={"t": 40})

@@ -50,7 +50,6 @@ from pilotproof.export.content import (
     Report,
     display_series,
     humanise,
-    money,
 )
 from pilotproof.export.images import FigureSpec, render_pngs
 from pilotproof.plaintext import shown, visible
@@ -189,7 +188,7 @@ def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | s
             figure.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
             specs.append(FigureSpec(figure, *SERIES_PX))
             slots.append(("series", p.pilot_id))
-        bridge = charts.value_bridge(p.result)
+        bridge = charts.value_bridge(p.result, currency=p.currency or "")
         if bridge is not None:
             # short step names fit the narrow column; the caption names the metric
             bridge.update_traces(
@@ -241,7 +240,7 @@ def _summary(report: Report, failed: list[str]) -> list:
     ]
     fills = []
     for r, p in enumerate(report.pilots, start=1):
-        net = money(p.net_value.annual_net) if p.net_value else "n/a"
+        net = p.money(p.net_value.annual_net) if p.net_value else "n/a"
         rows.append(
             [
                 _p(p.decision_label, "chip"),
@@ -414,9 +413,9 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
         bridge = [
             _p("Annualised net value", "h2"),
             _p(
-                f"Net {money(net.annual_net)} per year on {humanise(net.metric)} "
-                f"(95% interval {money(net.ci_low)} to "
-                f"{money(net.ci_high)})",
+                f"Net {p.money(net.annual_net)} per year on {humanise(net.metric)} "
+                f"(95% interval {p.money(net.ci_low)} to "
+                f"{p.money(net.ci_high)})",
                 "meta",
             ),
             _image(
@@ -429,7 +428,7 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
     else:
         bridge = [
             _p("Annualised net value", "h2"),
-            _p("Not computed: monthly cost or annual volume unknown.", "meta"),
+            _p(p.no_value_text, "meta"),
         ]
     bottom = _Table(
         [
@@ -449,6 +448,7 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
         Spacer(1, 1.5 * mm),
         meta,
         Spacer(1, 1.5 * mm),
+        *([_p(p.claim, "fail"), Spacer(1, 1.5 * mm)] if p.claim else []),
         *_plan_block(p),
         Spacer(1, 2 * mm),
         top,

@@ -26,7 +26,6 @@ from pilotproof.export.content import (
     Report,
     humanise,
     is_number,
-    money,
 )
 from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
 from pilotproof.plaintext import shown
@@ -182,7 +181,7 @@ SUMMARY_SIZE = 12
 
 
 def _summary_cells(p: PilotSection) -> list[str]:
-    net = money(p.net_value.annual_net) if p.net_value else "n/a"
+    net = p.money(p.net_value.annual_net) if p.net_value else "n/a"
     return [p.decision_label, p.name, p.action_title, net]
 
 
@@ -376,14 +375,14 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
         net = p.net_value
         _text(
             slide,
-            f"Annualised net value {money(net.annual_net)} (95% interval {money(net.ci_low)} "
-            f"to {money(net.ci_high)}); the bridge chart is in the PDF and the workbook.",
+            f"Annualised net value {p.money(net.annual_net)} (95% interval {p.money(net.ci_low)} "
+            f"to {p.money(net.ci_high)}); the bridge chart is in the PDF and the workbook.",
             right, bridge_top, Inches(4.65), _text_height("x" * 160, Inches(4.65), 11), size=11,
         )  # fmt: skip
     else:
         _text(
             slide,
-            "Annualised net value: not computed (monthly cost or annual volume unknown).",
+            f"Annualised net value: {p.no_value_text}",
             right,
             bridge_top,
             Inches(4.65),

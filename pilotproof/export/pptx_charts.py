@@ -32,7 +32,6 @@ from pilotproof.export.content import (
     display_series,
     forest_axis,
     is_number,
-    money,
     nice_range,
     waterfall_parts,
 )
@@ -242,13 +241,13 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
 def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
     net = p.net_value
     steps = (
-        (f"Gross value\n{money(net.annual_gross)}", 0.0, net.annual_gross),
+        (f"Gross value\n{p.money(net.annual_gross)}", 0.0, net.annual_gross),
         (
-            f"Running cost\n{money(-net.annual_cost)}",
+            f"Running cost\n{p.money(-net.annual_cost)}",
             net.annual_gross,
             net.annual_gross - net.annual_cost,
         ),
-        (f"Net value\n{money(net.annual_net)}", 0.0, net.annual_net),
+        (f"Net value\n{p.money(net.annual_net)}", 0.0, net.annual_net),
     )
     parts = [waterfall_parts(start, end) for _, start, end in steps]
     data = SafeCategoryChartData(number_format="#,##0")
@@ -263,7 +262,7 @@ def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
     chart.has_legend = False
     _chart_title(
         chart,
-        f"Annualised net value (95% interval {money(net.ci_low)} to {money(net.ci_high)})",
+        f"Annualised net value (95% interval {p.money(net.ci_low)} to {p.money(net.ci_high)})",
     )
     plot = chart.plots[0]
     plot.gap_width = 60

@@ -236,6 +236,8 @@ SUMMARY_COLUMNS = (
     "ci_low_points",
     "ci_high_points",
     "threshold_points",
+    # issue 13: the currency the money columns are in (empty: not set)
+    "currency",
 )
 
 
@@ -273,6 +275,7 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 h.ci_low_points if h else None,
                 h.ci_high_points if h else None,
                 h.threshold_pct if h and h.points else None,
+                p.currency,
             ]
         )
     sheet = writer.table("Summary", SUMMARY_COLUMNS, rows)
@@ -468,6 +471,7 @@ DECISION_COLUMNS = (
     "annual_net",
     "annual_net_ci_low",
     "annual_net_ci_high",
+    "currency",
 )
 
 
@@ -493,6 +497,7 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 net.annual_net if net else None,
                 net.ci_low if net else None,
                 net.ci_high if net else None,
+                p.currency,
             ]
         )
     return rows

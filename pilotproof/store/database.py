@@ -25,6 +25,7 @@ import duckdb
 
 from . import access as _access
 from . import ingest as _ingest
+from . import money as _money
 from . import plans as _plans
 from .access import Scope
 from .catalog import (
@@ -600,6 +601,61 @@ class Store:
             return frame
         return frame[frame["pilot_id"].isin(visible)].reset_index(drop=True)
 
+    # -- money: currencies and the user's conversion rates (issue 13) --------------------------
+
+    def pilot_currencies(self, scope: Scope | None = None) -> dict[str, str | None]:
+        """pilot_id -> the ISO 4217 code its money is stated in (its own, else its
+        company's), None when not known; only the pilots `scope` sees."""
+        with self._cursor() as cur:
+            found = _money.pilot_currencies(cur)
+            visible = _access.visible_ids(cur, scope)
+        if visible is None:
+            return found
+        keep = set(visible)
+        return {pilot: code for pilot, code in found.items() if pilot in keep}
+
+    def company_currencies(self, scope: Scope | None = None) -> dict[str, str]:
+        """company -> its currency, for the companies that have one (and `scope` sees)."""
+        with self._cursor() as cur:
+            found = _money.company_currencies(cur)
+        if scope is None:
+            return found
+        return {company: code for company, code in found.items() if scope.sees(company)}
+
+    def set_company_currency(
+        self, company: str, currency: str | None, by: str | None = None, scope: Scope | None = None
+    ) -> None:
+        """Set (or, with None, clear) the currency a company states its costs in; StoreError
+        on a code that is not ISO 4217, on a company outside `scope` or a read-only scope,
+        nothing written."""
+        if scope is not None:
+            scope.require_write()
+            if not scope.sees(company):
+                raise StoreError(f"no company {company!r}")
+        with self._transaction() as cur:
+            _money.set_company_currency(cur, company, currency, _who(scope, by))
+
+    def rates(self) -> _money.Rates:
+        """The reporting currency and the conversion rates the user entered (shared: numbers
+        the user typed, no company's data)."""
+        with self._cursor() as cur:
+            return _money.read_rates(cur)
+
+    def set_rates(
+        self,
+        reporting: str | None,
+        rates: Mapping[str, float | None],
+        by: str | None = None,
+        scope: Scope | None = None,
+    ) -> None:
+        """Replace the reporting currency and the rates (1 unit of each currency in the
+        reporting currency); StoreError with nothing written on a bad code or rate, or for
+        anyone but a partner (the reporting currency is the whole portfolio's)."""
+        if scope is not None:
+            scope.require_partner("set the reporting currency and its rates")
+        with self._transaction() as cur:
+            _money.write_rates(cur, reporting, rates, _who(scope, by))
+
     # -- success plans and the decision log ----------------------------------------------------
 
     def plans(self, scope: Scope | None = None) -> pd.DataFrame:
@@ -795,13 +851,14 @@ class Store:
             if total:
                 raise IngestError(problems, total)
         warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
-        plans = _file_plans(fresh, layouts)
+        plans, currencies = _file_extras(fresh, layouts)
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
             refused = _plans.write_file_plans(cur, plans, user)
             if refused:
                 raise IngestError(refused)
+            _money.write_file_currencies(cur, currencies, user)
             if n_warnings:
                 result = dataclasses.replace(
                     result, warnings=tuple(warnings), total_warnings=n_warnings
@@ -850,7 +907,7 @@ class Store:
         }
         catalog = _ingest.read_catalog(cur)
         try:
-            plans = _file_plans(fresh, layouts)
+            plans, currencies = _file_extras(fresh, layouts)
         except IngestError:
             return None  # the careful path names each bad cell
         cur.execute("BEGIN TRANSACTION")
@@ -894,6 +951,7 @@ class Store:
                 cur.execute("ROLLBACK")
                 return None
             _access.refuse_out_of_scope_upload(cur, scope, first)
+            _money.write_file_currencies(cur, currencies, user)
             bump_data_version(cur)
             cur.execute("COMMIT")
             return result
@@ -990,20 +1048,27 @@ class Store:
             )
             cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
             cur.execute("DELETE FROM plans WHERE upload_id = ?", [upload_id])
+            cur.execute("DELETE FROM currencies WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
 
 
-def _file_plans(sources: list, layouts: list) -> list[_plans.FilePlan]:
-    """The success plans in the pilots files' `plan_*` columns; IngestError on a bad cell."""
-    found: list[_plans.FilePlan] = []
+def _file_extras(
+    sources: list, layouts: list
+) -> tuple[list[_plans.FilePlan], list[_money.FileCurrency]]:
+    """The success plans in the pilots files' `plan_*` columns and the currencies in their
+    `currency` column; IngestError naming every bad cell by line."""
+    plans: list[_plans.FilePlan] = []
+    currencies: list[_money.FileCurrency] = []
     problems: list = []
     for source, layout in zip(sources, layouts, strict=True):
-        plans, bad = _plans.read_file_plans(source, layout)
-        found += plans
-        problems += bad
+        found, bad = _plans.read_file_plans(source, layout)
+        coded, wrong = _money.read_file_currencies(source, layout)
+        plans += found
+        currencies += coded
+        problems += sorted(bad + wrong, key=lambda p: p.line)
     if problems:
         raise IngestError(problems)
-    return found
+    return plans, currencies
 
 
 #: A DuckDB database file carries these bytes at offset 8.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -267,29 +268,36 @@ def default_user() -> str:
         return "unknown"
 
 
-def read_file_plans(source, layout) -> tuple[list[FilePlan], list]:
-    """The plans in a pilots file's `plan_*` columns, and a Problem per bad cell (nothing is
-    written here). A workbook sheet arrives as CSV; lines are counted as the file's records."""
+def pilot_file_rows(source, layout, columns) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, cells) per record of a pilots file: `pilot_id` and each of `columns`, trimmed
+    ('' when absent). A workbook sheet arrives as CSV; lines are counted as the file's
+    records, from its own first row."""
     import csv
 
-    from .errors import Problem
-
-    wanted = [c for c in FILE_COLUMNS if c in layout.index]
-    if layout.kind != "pilots" or not wanted:
-        return [], []
     text = source.path.read_bytes().decode("utf-8-sig", errors="replace")
     reader = csv.reader(text.splitlines(), delimiter=layout.delimiter)
     header = [h.strip() for h in layout.header]
-    found: list[FilePlan] = []
-    problems: list = []
     started = False
     offset = (source.header_row - 1) if source.header_row else 0
     for record in reader:
         if not started:
             started = [h.strip() for h in record] == header
             continue
-        line = reader.line_num + offset
-        cells = {c: _cell(record, layout.index.get(c)) for c in ("pilot_id", *wanted)}
+        cells = {c: _cell(record, layout.index.get(c)) for c in ("pilot_id", *columns)}
+        yield reader.line_num + offset, cells
+
+
+def read_file_plans(source, layout) -> tuple[list[FilePlan], list]:
+    """The plans in a pilots file's `plan_*` columns, and a Problem per bad cell (nothing is
+    written here). A workbook sheet arrives as CSV; lines are counted as the file's records."""
+    from .errors import Problem
+
+    wanted = [c for c in FILE_COLUMNS if c in layout.index]
+    if layout.kind != "pilots" or not wanted:
+        return [], []
+    found: list[FilePlan] = []
+    problems: list = []
+    for line, cells in pilot_file_rows(source, layout, wanted):
         if not any(cells[c] for c in wanted) or not cells["pilot_id"]:
             continue
         try:

@@ -223,7 +223,29 @@ V_ACCESS: tuple[str, ...] = (
     )""",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4, V_ACCESS)
+# Money with a currency (issue 13): the currency each company or pilot states its costs in
+# (settings appended with who and when; the newest wins, undoing a pilots file removes its
+# rows), and the conversion rates into the reporting currency the user entered (the reporting
+# currency itself is `meta.reporting_currency`).
+CURRENCIES: tuple[str, ...] = (
+    """CREATE TABLE currencies (
+        seq INTEGER NOT NULL,
+        scope VARCHAR NOT NULL,
+        key VARCHAR NOT NULL,
+        currency VARCHAR,
+        set_by VARCHAR,
+        set_at TIMESTAMP NOT NULL,
+        upload_id INTEGER
+    )""",
+    """CREATE TABLE fx_rates (
+        currency VARCHAR NOT NULL,
+        rate DOUBLE NOT NULL,
+        set_by VARCHAR,
+        set_at TIMESTAMP NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4, V_ACCESS, CURRENCIES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -99,8 +99,10 @@ def test_portfolio_shows_headline_and_the_sample_pilots(app_url, page):
     wait_idle(page)
     metrics = page.locator("[data-testid='stMetric']")
     metrics.nth(4).wait_for()
-    assert metrics.count() == 5  # with "Not pre-registered" (issue 15)
-    assert metrics.first.inner_text().split() == ["Pilots", "14"]
+    # real value, mirages, net value in EUR and in GBP (issue 13), "Not pre-registered" (15)
+    assert metrics.count() == 5
+    assert metrics.first.inner_text().split() == ["Real", "value", "5"]
+    page.get_by_text("14 pilots at 4 companies").wait_for()
     tables = page.locator("[data-testid='stDataFrame']")
     tables.first.wait_for()  # the pilots table; the grids below draw as they scroll into view
     page.get_by_text("Experimenting, expanding, coordinating").scroll_into_view_if_needed()

@@ -32,6 +32,9 @@ class FrameStore:
     def events(self, pilot_id=None):
         return self._events
 
+    def pilot_currencies(self):
+        return {}
+
 
 @pytest.fixture(scope="module")
 def store(pilots, observations, events):

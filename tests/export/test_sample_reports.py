@@ -62,9 +62,12 @@ def analyzed(portfolio):
 
 
 def title(result) -> str:
-    """The action title: the analysis' summary (the sample's pilots all have one)."""
+    """The action title: the analysis' summary (the sample's pilots all have one), with a
+    worsened guardrail's number in it (issue 13)."""
+    from pilotproof.words import with_burden
+
     assert result.summary.strip(), result.pilot_id
-    return result.summary.strip()
+    return with_burden(result.summary.strip(), result)
 
 
 def _norm(text: str) -> str:

@@ -1,0 +1,78 @@
+"""What a team would claim for a mirage and what survives (issue 13): the plain before/after
+change since go-live, beside the change against what would have happened anyway. Shared by the
+explorer and the exports."""
+
+from __future__ import annotations
+
+from analytics.results import MetricEffect
+from pilotproof.plaintext import shown
+from pilotproof.words import is_multiple, metric_name, multiple, scaled_interval
+
+
+def claimed_change(effect: MetricEffect) -> float | None:
+    """What the team would report: the plain before/after change since go-live, in the
+    metric's scale (percent, or points for a fraction), the post period against as many
+    periods just before go-live. None without a series on both sides."""
+    import numpy as np
+
+    chart = effect.chart
+    if chart is None or effect.n_pre < 1 or effect.n_post < 1:
+        return None
+    observed = np.asarray(chart.observed, dtype=float)
+    before = observed[: effect.n_pre][-effect.n_post :]
+    after = observed[effect.n_pre : effect.n_pre + effect.n_post]
+    if not np.isfinite(before).any() or not np.isfinite(after).any():
+        return None
+    level, now = float(np.nanmean(before)), float(np.nanmean(after))
+    if effect.points:
+        return (now - level) * 100.0
+    return None if level == 0 else (now / level - 1.0) * 100.0
+
+
+def _moved(value: float, is_points: bool) -> str:
+    """'down 25%', 'up 2.0 points', 'about the same'."""
+    if abs(value) < 0.05:
+        return "about the same"
+    word = "down" if value < 0 else "up"
+    if not is_points and abs(value) < 1:
+        return f"{word} {abs(value):.1f}%"
+    if is_points:
+        return f"{word} {abs(value):.1f} point{'' if f'{abs(value):.1f}' == '1.0' else 's'}"
+    return f"{word} {multiple(value) if is_multiple(value) else f'{abs(value):.0f}%'}"
+
+
+def claim_sentence(effect: MetricEffect) -> str:
+    """For a mirage, what the team would report beside what survives: "The team sees cycle
+    time down 25% since go-live; against what would have happened anyway, it is down 1% (-5%
+    to +3%)." A mix shift says what the same mix of work would show. '' when there is no
+    claim to set right (not a mirage, or no estimate)."""
+    claim = claimed_change(effect)
+    if effect.verdict != "mirage" or effect.kind != "value" or claim is None:
+        return ""
+    if effect.headline is None:
+        return ""
+    name = shown(metric_name(effect.metric))
+    sees = f"The team sees {name} {_moved(claim, effect.points)} since go-live"
+    rate = effect.rate_effect_pct
+    if "mix_shift" in effect.reasons and rate is not None and effect.mix_effect_pct is not None:
+        mix = effect.mix_effect_pct
+        return (
+            f"{sees}; at the same mix of work, it is {_moved(rate, False)}: "
+            f"{_moved(mix, False).replace('down', 'a fall of').replace('up', 'a rise of')} "
+            "comes from the mix of work shifting, not from the pilot."
+        )
+    low, high = effect.headline_interval
+    interval = ""
+    if low is not None and high is not None:
+        # whole percents, unless an end would read "-0%"
+        digits = 1 if effect.points or min(abs(low), abs(high)) < 0.5 else 0
+        interval = f" ({scaled_interval(low, high, effect.points, digits)})"
+    sentence = (
+        f"{sees}; against what would have happened anyway, it is "
+        f"{_moved(effect.headline, effect.points)}{interval}"
+    )
+    fades = next((c for c in effect.checks if c.name == "novelty_decay" and not c.passed), None)
+    if fades is not None and low is not None and high is not None and low * high > 0:
+        # the average survives, but not to the end: say so, or the sentence reads as a win
+        return f"{sentence}, but it fades: late in the pilot there is no real effect."
+    return sentence + "."

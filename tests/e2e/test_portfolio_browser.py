@@ -1,0 +1,52 @@
+"""The Portfolio page in a real browser on the sample portfolio (issue 13): the decision lists
+with their counts and pilots, a mirage's specific cause, the currency on every total and no
+total across currencies without rates (the rates themselves are AppTests: editing a canvas grid
+by mouse is what made an earlier browser test flaky); no request leaves the machine (conftest's
+guard)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_browser import wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _decision(page, name: str):
+    """The bordered box holding one decision's list."""
+    heading = page.get_by_role("heading", name=re.compile(rf"\b{name} · \d+"))
+    heading.wait_for(timeout=120_000)
+    return heading, page.locator(f".st-key-decision-{name.lower()}")
+
+
+def test_portfolio_lists_decisions_causes_and_money_with_currencies(app_url, page):
+    page.goto(app_url)
+    page.get_by_role("heading", name="Decisions", exact=True).wait_for(timeout=120_000)
+    wait_idle(page)
+
+    heading, scale = _decision(page, "Scale")
+    assert "Scale · 3" in heading.inner_text()
+    # on a loaded machine the lists draw after their headings: wait for the last entry
+    scale.get_by_text("First-notice-of-loss intake").wait_for(timeout=60_000)
+    scale_text = scale.inner_text()
+    for pilot in ("Invoice capture and 3-way match", "Claims triage, North region"):
+        assert pilot in scale_text
+    assert "EUR 480k a year" in scale_text
+
+    heading, stop = _decision(page, "Stop")
+    assert "Stop · 8" in heading.inner_text()
+    stop.get_by_text("RFQ reply drafting").wait_for(timeout=60_000)
+    stop_text = stop.inner_text()
+    # each mirage's own cause, in a few plain words, never cut
+    assert re.search(r"Purchase request to PO \(Meridian Freight\): pre-existing trend", stop_text)
+    assert re.search(r"Order desk entry assistant \(Northwind Supply\): mix shift", stop_text)
+    assert "…" not in stop_text
+
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_text("GBP 135k", exact=True).wait_for(timeout=60_000)
+    totals = main.get_by_test_id("stMetric").all_inner_texts()
+    assert any(t.startswith("Net value, EUR") and "EUR 372k" in t for t in totals), totals
+    assert any(t.startswith("Net value, GBP") and "GBP 135k" in t for t in totals), totals
+    main.get_by_text("Not added across currencies").wait_for()

@@ -189,3 +189,24 @@ def test_an_export_holds_only_the_scope(store: Store) -> None:
     html = build(analyze_store(mine), mine, "html").decode()
     assert "Acme claims bot" in html
     assert "Beta secret pricing" not in html and "Fund-level tool" not in html
+
+
+def test_currencies_honour_the_scope(store: Store) -> None:
+    # money settings (issue 13) under sign-in (issue 14): a company user reads and sets only
+    # their companies' currencies; the reporting currency and its rates are a partner's
+    store.set_company_currency("Acme", "EUR", by="setup")
+    store.set_company_currency("Beta", "GBP", by="setup")
+    mine = store.scoped(ACME)
+    assert mine.company_currencies() == {"Acme": "EUR"}
+    assert mine.pilot_currencies() == {"A1": "EUR"}
+    with pytest.raises(StoreError, match="no company"):
+        mine.set_company_currency("Beta", "USD", "ana")
+    assert store.company_currencies()["Beta"] == "GBP"  # nothing written
+    mine.set_company_currency("Acme", "USD", "whatever the form says")
+    assert store.company_currencies()["Acme"] == "USD"
+    with pytest.raises(StoreError, match="read-only"):
+        store.scoped(VIEWER).set_company_currency("Acme", "EUR", "vic")
+    with pytest.raises(StoreError, match="only a partner"):
+        mine.set_rates("EUR", {"USD": 0.9}, "ana")
+    store.scoped(PARTNER).set_rates("EUR", {"USD": 0.9, "GBP": 1.17}, "pat")
+    assert mine.rates().reporting == "EUR"  # the rates are shared: numbers, no company's data

@@ -5,6 +5,7 @@ partner named in the configuration, who sees the whole fund and manages access."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,7 +101,9 @@ def test_two_people_sign_in_and_each_sees_their_scope(signed_app, page, tmp_path
     sign_in(page, url, LEADER)
     page.get_by_text("Experimenting, expanding, coordinating").wait_for(timeout=120_000)
     wait_idle(page)
-    assert page.locator("[data-testid='stMetric']").first.inner_text().split() == ["Pilots", "3"]
+    # the decision lists count Cobalt Cloud's three pilots, and only them
+    counts = re.findall(r"(?:Scale|Fix|Extend|Stop) · (\d+)", main_text(page))
+    assert counts and sum(int(n) for n in counts) == 3, counts
     assert OTHER_NAME not in main_text(page)
 
     page.goto(f"{url}/explorer?pilot={OTHER_ID}")  # by URL
@@ -136,7 +139,8 @@ def test_two_people_sign_in_and_each_sees_their_scope(signed_app, page, tmp_path
     sign_in(page, url, PARTNER)
     page.get_by_text("Experimenting, expanding, coordinating").wait_for(timeout=120_000)
     wait_idle(page)
-    assert page.locator("[data-testid='stMetric']").first.inner_text().split() == ["Pilots", "14"]
+    counts = re.findall(r"(?:Scale|Fix|Extend|Stop) · (\d+)", main_text(page))
+    assert sum(int(n) for n in counts) == 14, counts  # every pilot of the fund
     page.goto(f"{url}/explorer?pilot={OTHER_ID}")
     page.get_by_text(OTHER_NAME).first.wait_for(timeout=120_000)
     page.goto(f"{url}/settings")

@@ -402,9 +402,9 @@ class Store:
         with self._transaction() as cur:
             row = cur.execute("SELECT pilot_id FROM events WHERE event_id = ?", [event_id])
             found = row.fetchone()
-            if found is None:
-                return
-            _access.require_visible(cur, scope, found[0])
+            visible = _access.visible_ids(cur, scope)
+            if found is None or (visible is not None and found[0] not in visible):
+                return  # another company's event reads as one that does not exist
             cur.execute("DELETE FROM events WHERE event_id = ?", [event_id])
 
     def save_readiness(
@@ -730,11 +730,17 @@ class Store:
 
     def mark_results_seen(self, pilot_ids: Iterable[str], scope: Scope | None = None) -> None:
         """Record that an analysis showed these pilots' post-go-live results (the first time
-        only). Not a data change: `data_version` stays, so caches keep their analysis."""
+        only), of the pilots `scope` sees: a viewer's look counts, as results seen are seen.
+        Not a data change: `data_version` stays, so caches keep their analysis."""
         ids = sorted({str(p) for p in pilot_ids})
         if not ids:
             return
         with self._write_lock, self._cursor() as cur:
+            visible = _access.visible_ids(cur, scope)
+            if visible is not None:
+                ids = sorted(set(ids) & set(visible))
+                if not ids:
+                    return
             cur.execute("BEGIN TRANSACTION")
             try:
                 cur.execute(
@@ -850,6 +856,10 @@ class Store:
             )
             if total:
                 raise IngestError(problems, total)
+        if new_metrics and scope is not None:
+            # a new metric enters the catalog every company shares: a partner's act, as
+            # `add_metric` is (an upload must not be a way around it)
+            scope.require_partner(f"add a metric ({', '.join(sorted(new_metrics))})")
         warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
         plans, currencies = _file_extras(fresh, layouts)
         cur.execute("BEGIN TRANSACTION")

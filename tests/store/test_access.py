@@ -75,7 +75,6 @@ def test_a_company_user_changes_nothing_of_another_company(store: Store, tmp_pat
     b_upload = int(store.uploads().query("file_name.str.endswith('b.csv')")["upload_id"].iloc[0])
     for attempt in (
         lambda: mine.add_event("B1", "2024-04-01", "x"),
-        lambda: mine.delete_event(int(store.events("B1")["event_id"].iloc[0])),
         lambda: mine.save_readiness("B1", {"workflow": "hijacked"}),
         lambda: mine.set_threshold("cycle_time", 1, 1, pilot_id="B1"),
         lambda: mine.set_threshold("cycle_time", 1, 1),  # the catalog default: a partner's
@@ -90,6 +89,8 @@ def test_a_company_user_changes_nothing_of_another_company(store: Store, tmp_pat
         with pytest.raises(StoreError) as refused:
             attempt()
         assert "Beta" not in str(refused.value)  # nothing about the other company
+    # another company's event reads as one that does not exist (see the probe's test below)
+    assert mine.delete_event(int(store.events("B1")["event_id"].iloc[0])) is None
     after = (store.events(), store.thresholds(), store.plans(), store.decisions())
     for one, other in zip(before, after, strict=True):
         pd.testing.assert_frame_equal(one, other)
@@ -210,3 +211,24 @@ def test_currencies_honour_the_scope(store: Store) -> None:
         mine.set_rates("EUR", {"USD": 0.9}, "ana")
     store.scoped(PARTNER).set_rates("EUR", {"USD": 0.9, "GBP": 1.17}, "pat")
     assert mine.rates().reporting == "EUR"  # the rates are shared: numbers, no company's data
+
+
+def test_what_the_sign_in_probe_found_is_closed(store: Store, tmp_path: Path) -> None:
+    mine = store.scoped(ACME)
+    # another company's event reads as one that does not exist: no pilot id in the answer
+    beta_event = int(store.events().query("pilot_id == 'B1'")["event_id"].iloc[0])
+    assert mine.delete_event(beta_event) is None
+    assert beta_event in set(store.events()["event_id"])  # nothing deleted
+    # results seen are recorded only for the pilots in scope (they lock success plans)
+    mine.mark_results_seen(["A1", "B1"])
+    assert set(store.results_seen()["pilot_id"]) == {"A1"}
+    # a new metric from an upload enters the shared catalog: a partner's act, as add_metric is
+    (tmp_path / "kpi.csv").write_text("pilot_id,date,metric,value\nA1,2024-03-02,acme_kpi,1.0\n")
+    from pilotproof.store.reading import ReadOptions
+
+    with pytest.raises(StoreError, match="only a partner can add a metric"):
+        mine.ingest(
+            [tmp_path / "kpi.csv"],
+            mapping=ReadOptions(new_metrics={"acme_kpi": "lower_is_better"}),
+        )
+    assert "acme_kpi" not in set(store.catalog()["metric"])

@@ -103,8 +103,7 @@ def backtest(
     ends `gap` periods before it, and its backtest must forecast as far ahead. Each origin's
     fit is ordinary least squares on the rows before it, read off running sums (one
     pseudo-inverse per origin, shared by every series): a few matrix products per origin, not
-    a fit per series
-    and origin. Errors are in y's unit."""
+    a fit per series and origin. Errors are in y's unit."""
     y = np.asarray(y, dtype=float)
     m = y.shape[1]
     n_pre = np.broadcast_to(np.asarray(n_pre), (m,))

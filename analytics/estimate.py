@@ -21,6 +21,7 @@ from scipy import stats
 from analytics.counterfactual import (
     COMBINED,
     LEVEL_REJECT_T,
+    MIN_BLOCKS,
     MODEL_SHARE,
     Backtest,
     backtest,
@@ -399,7 +400,10 @@ def estimate_its(
                 )
                 # a history too short to test that forecast leaves the whole pre-period's
                 # backtest, spell included: untested, the spell model is not trusted more
-                if np.isfinite(before[COMBINED].rmse[0]) and before[COMBINED].blocks[0] >= 2:
+                if (
+                    np.isfinite(before[COMBINED].rmse[0])
+                    and before[COMBINED].blocks[0] >= MIN_BLOCKS
+                ):
                     tested = before
             out[j] = _combined(fits[False].get(i), fits[True].get(i), weight, tested)
     return [e for e in out if e is not None]

@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench samples screenshots clean
+.PHONY: run test lint bench samples screenshots snapshot clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -46,6 +46,13 @@ samples: $(STAMP)
 # Screenshots of every page, in Debian's chromium.
 screenshots: $(STAMP)
 	$(PY) docs/screenshots/take.py
+
+# A behaviour snapshot (analyze JSON and every export of the sample portfolio) for refactoring
+# commits: `make snapshot SNAPSHOT=/tmp/before` on the parent, then
+# `.venv/bin/python docs/snapshot.py compare /tmp/before` after the change.
+SNAPSHOT ?= /tmp/pilotproof-snapshot
+snapshot: $(STAMP)
+	$(PY) docs/snapshot.py write $(SNAPSHOT)
 
 clean:
 	rm -rf $(VENV) data/pilotproof.duckdb

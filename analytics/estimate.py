@@ -160,14 +160,21 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
     return out
 
 
-SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 1 / 3)  # candidate lengths of an unusual end-of-pre spell
+SPELL_MAX_SHARE = 1 / 3  # the longest unusual end-of-pre spell: a third of the pre-period
+SPELL_GRID = 48  # candidate spell lengths screened, geometric from 2 points to SPELL_MAX_SHARE
+SPELL_FITS = 2  # screened lengths (the best local maxima of the screen's t) given a model fit
 
 
 def spell_points(n_pre) -> np.ndarray:
-    """Points in each candidate end-of-pre spell, a column per SPIKE_FRACTIONS (5%, 10%, 20%,
-    30%, 33% of the pre-period, at least two): (len(SPIKE_FRACTIONS),) for one pre-period
-    length, (m, len(SPIKE_FRACTIONS)) for m of them."""
-    return np.maximum(2, np.round(np.multiply.outer(n_pre, SPIKE_FRACTIONS))).astype(int)
+    """Points in each candidate end-of-pre spell: SPELL_GRID lengths spaced geometrically from
+    2 points to a third of the pre-period (every length where that range is short; about 7%
+    apart over a 500-point pre-period), so that a spell of any length is screened within a few
+    per cent of its own: a dummy a few points off a spell's length leaves those points in the
+    residuals, and their autocorrelation halves the dummy's t. (SPELL_GRID,) for one
+    pre-period length, (m, SPELL_GRID) for m of them; a short pre-period repeats lengths."""
+    top = np.maximum(2.0, np.asarray(n_pre, dtype=float) * SPELL_MAX_SHARE)
+    steps = np.linspace(0.0, 1.0, SPELL_GRID)
+    return np.round(2.0 * np.power.outer(top / 2.0, steps)).astype(int)
 
 
 def spell_fits(n_pre, k, n_params: int):
@@ -177,8 +184,8 @@ def spell_fits(n_pre, k, n_params: int):
 
 
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
-    """Candidate lengths of the end-of-pre-period dummy (`spell_points`) that leave enough
-    ordinary pre-period points to fit the baseline."""
+    """Candidate lengths of the end-of-pre-period dummy (`spell_points`, distinct) that leave
+    enough ordinary pre-period points to fit the baseline."""
     lengths = sorted(set(spell_points(n_pre).tolist()))
     return [k for k in lengths if spell_fits(n_pre, k, n_params)]
 
@@ -250,19 +257,30 @@ def spell_model(
     """For series `col` of a batched fit (`design`, `fit`) whose end-of-pre residuals lean the
     bad way: the spell-robust model if an unusual end-of-pre spell is found (`search_spikes` on
     `single`, the same model with the series' one go-live), else the batch's. The batch fitted
-    the series on its own pre-period, so only the spell designs are new fits."""
+    the series on its own pre-period, so only the spell designs are new fits.
+
+    Setting a bad spell aside removes an apparent improvement that is only a rebound; it must
+    not manufacture a worsening. Where the spell model calls the effect significantly bad
+    (|t| > Z_CRIT), the post level may as well be the spell continuing (a level shift shortly
+    before go-live), so of the two models the one whose effect is nearer no change (smaller
+    |t|) is read, the spell still reported."""
     spikes = search_spikes(y[:, None], np.array([sign]), single, lengths)
     c = int(spikes.choice[0])
     if c < 0:
         return SpellModel(design, fit, col)
     spell_design, spell_fit = spikes.designs[c], spikes.fits[c]
-    return SpellModel(
-        spell_design,
-        spell_fit,
-        0,
-        (True, float(spikes.t[0]), float(spikes.size[0])),
-        beats_longer_baseline(y, spell_design, spell_fit, sign),
-    )
+    found = (True, float(spikes.t[0]), float(spikes.size[0]))
+    beats = beats_longer_baseline(y, spell_design, spell_fit, sign)
+    spell_effect_t = _t(spell_fit.effect_abs[0], spell_fit.se_abs[0])
+    if sign * spell_effect_t < -Z_CRIT and abs(_t(fit.effect_abs[col], fit.se_abs[col])) < abs(
+        spell_effect_t
+    ):
+        return SpellModel(design, fit, col, found, beats)
+    return SpellModel(spell_design, spell_fit, 0, found, beats)
+
+
+def _t(effect: float, se: float) -> float:
+    return float(effect / se) if se > 0 else 0.0
 
 
 def beats_longer_baseline(
@@ -270,12 +288,15 @@ def beats_longer_baseline(
 ) -> bool:
     """After an unusual end-of-pre spell: is the post level significantly better than the
     longer-run pre-period level (the pre-period without the spell)? Difference of means with
-    AR(1) variances from the spell model's residuals, 5% two-sided normal test."""
+    AR(1) variances from the spell model's residuals, 5% two-sided normal test. Where the model
+    holds a season, both levels are read net of it (fitted with the level on the baseline rows):
+    a post window in the heavy season is not a post level that failed to beat the baseline."""
     spell = design.x[:, design.spike_col] > 0 if design.spike_col is not None else design.pre
     base = design.pre & ~spell
     post = design.post
     if base.sum() < 2 or post.sum() < 2:
         return False
+    y = y - _season(design, y, base)
     diff = y[post].mean() - y[base].mean()
     var = ar1_mean_variance(fit.resid_sd**2, fit.rho, post.sum()) + ar1_mean_variance(
         fit.resid_sd**2, fit.rho, base.sum()
@@ -283,21 +304,41 @@ def beats_longer_baseline(
     return bool(sign * diff / np.sqrt(max(float(var[col]), 1e-300)) > Z_CRIT)
 
 
+def _season(design: Design, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The seasonal part of `y` (n,) over every row, fitted with a level on `rows` (ordinary
+    least squares on the design's intercept and seasonal columns); zeros without a season."""
+    if not design.seasonal_cols:
+        return np.zeros(len(y))
+    cols = [design.names.index("intercept"), *design.seasonal_cols]
+    x = design.x[:, cols]
+    beta = np.linalg.lstsq(x[rows], y[rows], rcond=None)[0]
+    return x[:, 1:] @ beta[1:]
+
+
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
-    """Which candidate spell lengths (a column per SPIKE_FRACTIONS) of each series are worth a
-    spell fit: the t of a dummy on the last k pre-period points, in the bad direction, above
-    SCREEN_T (`counterfactual.spell_t`, one pass for every length). A screen only:
-    `search_spikes` decides, with the model's own covariance."""
+    """How strongly each candidate spell length (a column per `spell_points`) of each series
+    calls for a spell fit: the t of a dummy on the last k pre-period points in the bad
+    direction where it is above SCREEN_T and the length fits, else 0 (`counterfactual.spell_t`,
+    one pass for every length). (m, SPELL_GRID). A screen only: `search_spikes` decides, with
+    the model's own covariance."""
     n_pre = np.broadcast_to(design.n_pre, (y.shape[1],))
     lengths = spell_points(n_pre)
     valid = spell_fits(n_pre[:, None], lengths, design.x.shape[1])
-    t = spell_t(design.x, y, n_pre, lengths)
-    return valid & (-sign[:, None] * t > SCREEN_T)
+    bad_t = -sign[:, None] * spell_t(design.x, y, n_pre, lengths)
+    return np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
 
 
-def flagged_lengths(flags: np.ndarray, n_pre: int) -> set[int]:
-    """The spell lengths, in points, of one series' row of `screen_batch` flags."""
-    return set(spell_points(n_pre)[flags].tolist())
+def flagged_lengths(screen: np.ndarray, n_pre: int) -> set[int]:
+    """The spell lengths, in points, worth a model fit from one series' row of `screen_batch`:
+    the SPELL_FITS highest local maxima of the screen's t over the length (a spell has one
+    peak there, at its own length; a short spike on a longer spell has two)."""
+    lengths = spell_points(n_pre)
+    t = np.where(np.r_[True, lengths[1:] != lengths[:-1]], screen, 0.0)  # a repeat counts once
+    left = np.r_[-np.inf, t[:-1]]
+    right = np.r_[t[1:], -np.inf]
+    peaks = np.flatnonzero((t > 0) & (t >= left) & (t >= right))
+    best = peaks[np.argsort(-t[peaks], kind="stable")[:SPELL_FITS]]
+    return set(lengths[best].tolist())
 
 
 def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

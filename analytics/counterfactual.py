@@ -29,9 +29,11 @@ import numpy as np
 from analytics.hac import bartlett_meat, long_run_lags
 from analytics.its import (
     MIN_PRE,
+    RHO_MAX,
     ar1_mean_variance,
     columns_for,
     design_matrix,
+    kendall_rho,
     unbiased_rho,
 )
 from analytics.results import Frequency
@@ -326,7 +328,7 @@ def _origin_errors(
     n = origins[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(rss > 0, cross / rss, 0.0)
-    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, 0.97)
+    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, RHO_MAX)
     sigma2 = rss / np.maximum(n - k, 1)
     leverage = np.einsum("ok,okj,oj->o", xbar, bread, xbar)[:, None]
     var = ar1_mean_variance(sigma2, rho, h) + sigma2 * (1 + rho) / (1 - rho) * leverage
@@ -495,6 +497,6 @@ def _ar1_long_run(clean: np.ndarray, pre: int, k: int) -> tuple[np.ndarray, np.n
     ss = np.einsum("tm,tm->m", clean, clean)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(ss > 0, np.einsum("tm,tm->m", clean[1:], clean[:-1]) / ss, 0.0)
-    rho = np.clip(rho + (1 + 3 * rho) / pre, 0.0, 0.97)
+    rho = np.clip(kendall_rho(rho, pre), 0.0, RHO_MAX)
     sigma2 = ss / max(pre - k - 1, 1)
     return sigma2, sigma2 * (1 + rho) / (1 - rho)

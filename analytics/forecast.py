@@ -40,7 +40,7 @@ from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
 from analytics.estimate import estimate_its, power_of_two_scale
-from analytics.its import MIN_POST, ar1_mean_variance
+from analytics.its import MIN_POST, RHO_MAX, ar1_mean_variance, kendall_rho
 from analytics.levels import ALPHA, MDE_FACTOR, POWER
 from analytics.results import Frequency, MetricEffect
 
@@ -154,7 +154,7 @@ def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
         return None
     n_pre, n_post = len(pre), int(post.sum())
     raw = float(centred[1:] @ centred[:-1]) / denom
-    rho = float(np.clip(raw + (1 + 3 * raw) / n_pre, 0.0, 0.97))  # Kendall's bias correction
+    rho = float(np.clip(kendall_rho(raw, n_pre), 0.0, RHO_MAX))
     sigma = math.sqrt(denom / (n_pre - 1))
     threshold = effect.threshold_pct if effect.threshold_pct is not None else 10.0
     freq: Frequency = effect.frequency

@@ -28,6 +28,9 @@ FEW_FORMS = 16  # up to this many series, x_t' V x_t row by row beats the triang
 SEASONAL = ("dow_", "qtr_", "annual")  # seasonal design columns, by name prefix
 ANNUAL = ("qtr_", "annual")  # ... those of the annual season
 COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a loaded machine
+# a lag-one autocorrelation used in a variance is clipped to [0, RHO_MAX]: negative noise
+# autocorrelation would narrow the interval, and near 1 the AR(1) variance factor explodes
+RHO_MAX = 0.97
 
 
 @dataclass(frozen=True)
@@ -395,7 +398,7 @@ def fit_segmented(
     sigma2 = denom / dof
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
-    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n_pre, design.n_slow), 0.0, 0.97)
+    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n_pre, design.n_slow), 0.0, RHO_MAX)
     # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
     # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
     # terms) under persistent noise; the parametric AR(1) sandwich does not.
@@ -488,11 +491,20 @@ def unbiased_rho(rho: np.ndarray, n: np.ndarray, slow: int) -> np.ndarray:
     (a smooth column is nearly shift-invariant, so tr(H A) ~ slow). Solved for rho. When n is
     under five times (slow + 2) the correction is itself unreliable, and Kendall's is used."""
     n = np.maximum(n, 1).astype(float)
-    kendall = rho + (1 + 3 * rho) / n
+    kendall = kendall_rho(rho, n)
     if slow <= 1:
         return kendall
     solved = (rho + slow / n) / np.maximum(1 - (slow + 2) / n, 1e-9)
     return np.where(n >= 5 * (slow + 2), solved, kendall)
+
+
+def kendall_rho(rho: np.ndarray | float, n: np.ndarray | float) -> np.ndarray | float:
+    """Kendall's (1954) first-order bias correction of a lag-one autocorrelation measured
+    around a sample mean of `n` points: E[rho_hat] ~ rho - (1 + 3 rho) / n, so the estimate
+    is rho_hat + (1 + 3 rho_hat) / n (`n` taken as at least 1). Scalars or arrays
+    (broadcast); not clipped: callers clip to [0, RHO_MAX] where the value feeds a variance.
+    The one home of this correction (`unbiased_rho` falls back to it)."""
+    return rho + (1 + 3 * rho) / np.maximum(n, 1)
 
 
 def _post_noise(
@@ -523,7 +535,7 @@ def _post_noise(
     denom = np.einsum("tm,tm->m", resid, resid)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
-    rho = np.clip(rho + (1 + 3 * rho) / np.maximum(n_post, 1), 0.0, 0.97)
+    rho = np.clip(kendall_rho(rho, n_post), 0.0, RHO_MAX)
     known = dof >= 2
     sigma2 = np.zeros(m)
     if known.any() and len(resid):

@@ -27,7 +27,7 @@ from analytics.decision import (
 from analytics.did import estimate_did_batch, minimum_points
 from analytics.estimate import Estimate, estimate_its, power_of_two_scale, rescaled, welch
 from analytics.frequency import infer_frequency
-from analytics.its import MIN_POST, MIN_PRE, ar1_mean_variance
+from analytics.its import MIN_POST, MIN_PRE, RHO_MAX, ar1_mean_variance, kendall_rho
 from analytics.levels import MDE_FACTOR, critical_t
 from analytics.mirage import (
     enough_data,
@@ -561,7 +561,7 @@ def _level_mde_pct(pre: np.ndarray, n_post: int) -> float | None:
     if len(pre) < 2 or n_post < 1 or denom == 0 or abs(level) < ZERO_SHARE * np.abs(pre).max():
         return None
     rho = float(centred[1:] @ centred[:-1]) / denom
-    rho = float(np.clip(rho + (1 + 3 * rho) / len(pre), 0.0, 0.97))
+    rho = float(np.clip(kendall_rho(rho, len(pre)), 0.0, RHO_MAX))
     sigma2 = denom / (len(pre) - 1)
     var = ar1_mean_variance(np.array([sigma2]), np.array([rho]), np.array([len(pre), n_post]))
     return MDE_FACTOR * float(np.sqrt(var.sum())) / abs(level) * 100.0

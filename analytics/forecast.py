@@ -166,7 +166,7 @@ def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
         "high": math.sqrt(df / stats.chi2.ppf(0.1, df)),
     }
     floor = float(_mde_pct(sigma, rho, n_pre, HORIZON[freq], level) or math.inf)
-    model = _ModelMde(dates[~post], pre, pd.Timestamp(go_live), freq, effect.direction)
+    model = _ModelMde(dates[~post], pre, pd.Timestamp(go_live), freq, effect.sign)
     minimum = max(MIN_POST[freq], n_post + 1)
     found: dict[str, int | None] = {}
     for name, ratio in ratios.items():
@@ -252,12 +252,12 @@ class _ModelMde:
     """The analysis' MDE (%) for a post window of a given length: `estimate_its` on the
     pre-period followed by that many periods at the pre-period mean. Cached per length."""
 
-    def __init__(self, dates, pre, go_live, freq, direction) -> None:
+    def __init__(self, dates, pre, go_live, freq, sign: float) -> None:
         self.pre_dates = pd.DatetimeIndex(dates)
         self.pre = np.asarray(pre, dtype=float)
         self.go_live = go_live
         self.freq = freq
-        self.sign = 1.0 if direction == "higher_is_better" else -1.0
+        self.sign = sign
         self.cache: dict[int, float] = {}
 
     def __call__(self, length: int) -> float:

@@ -51,6 +51,7 @@ from analytics.results import (
     MetricKind,
     PilotResult,
     Scale,
+    direction_sign,
 )
 from analytics.series import (
     Alignment,
@@ -90,7 +91,7 @@ class MetricSpec:
 
     @property
     def sign(self) -> float:
-        return 1.0 if self.direction == "higher_is_better" else -1.0
+        return direction_sign(self.direction)
 
     @property
     def points(self) -> bool:

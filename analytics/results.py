@@ -66,6 +66,18 @@ DECISIONS: tuple[Decision, ...] = get_args(Decision)
 REASONS: tuple[Reason, ...] = get_args(Reason)
 SCALES: tuple[Scale, ...] = get_args(Scale)
 POINTS_PER_UNIT = 100.0  # a fraction of 0.02 is 2 percentage points
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+
+
+def direction_sign(direction: Direction) -> float:
+    """+1.0 for a metric where higher is better, -1.0 where lower is: a change as the metric
+    moved, times this sign, is the improvement (positive is better). The one place a direction
+    becomes a sign. Raises ValueError for any other direction."""
+    if direction == "higher_is_better":
+        return 1.0
+    if direction == "lower_is_better":
+        return -1.0
+    raise ValueError(f"direction {direction!r} is neither of {', '.join(DIRECTIONS)}")
 
 
 @dataclass(frozen=True)
@@ -188,11 +200,17 @@ class MetricEffect:
         return None if self.chart is None else self.chart.frame()
 
     @property
+    def sign(self) -> float:
+        """+1.0 when higher is better, -1.0 when lower is (`direction_sign`): a change as the
+        metric moved, times this, is an improvement."""
+        return direction_sign(self.direction)
+
+    @property
     def improvement_pct(self) -> float | None:
         """The effect with the sign flipped so that positive is always better."""
         if self.effect_pct is None:
             return None
-        return -self.effect_pct if self.direction == "lower_is_better" else self.effect_pct
+        return self.sign * self.effect_pct
 
     @property
     def points(self) -> bool:
@@ -222,7 +240,7 @@ class MetricEffect:
         value = self.headline
         if value is None:
             return None
-        return -value if self.direction == "lower_is_better" else value
+        return self.sign * value
 
 
 @dataclass(frozen=True)

@@ -447,7 +447,7 @@ def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.S
     series = effect.series
     if effect.threshold_pct is None or go_live is None or series is None:
         return None
-    sign = -1.0 if effect.direction == "lower_is_better" else 1.0
+    sign = effect.sign
     post = pd.to_datetime(series["date"]).to_numpy() >= go_live.to_datetime64()
     counterfactual = series["counterfactual"].astype(float)
     if effect.points:  # percentage points of a fraction: 1 point is 0.01 on the metric

@@ -289,8 +289,8 @@ def pilot_forecast(result, go_live: object) -> Forecast | None:
         return None
     found = [
         f
-        for e in result.metrics
-        if e.metric in result.value_metrics and e.verdict == "inconclusive"
+        for e in result.value_effects
+        if e.verdict == "inconclusive"
         for f in [forecast(e, go_live)]
         if f is not None
     ]

@@ -836,9 +836,8 @@ def _pilot_result(
         decision, reasons = "extend", ("too_early", *(("readiness_gap",) if missing else ()))
     else:
         decision, reasons = pilot_decision(value, guardrails, activities, missing)
-    lead = _lead(value)
     name = str(row.get("pilot_name") or pilot_id) if _answered(row.get("pilot_name")) else pilot_id
-    return PilotResult(
+    result = PilotResult(
         pilot_id=pilot_id,
         decision=decision,
         reasons=tuple(reasons),
@@ -846,14 +845,6 @@ def _pilot_result(
         readiness_missing=missing,
         metrics=tuple(effects),
         net_value=net_value(effects, _num(row.get("monthly_cost")), _num(row.get("annual_volume"))),
-        summary=pilot_summary(name, decision, reasons, lead, missing),
     )
-
-
-def _lead(value: Sequence[MetricEffect]) -> MetricEffect | None:
-    """The value metric the action title speaks about: the largest real improvement, else the
-    first value metric."""
-    real = [e for e in value if e.verdict == "real" and e.improvement is not None]
-    if real:
-        return max(real, key=lambda e: e.improvement or 0.0)
-    return value[0] if value else None
+    # the action title speaks about the pilot's headline metric (PilotResult.headline)
+    return replace(result, summary=pilot_summary(name, decision, reasons, result.headline, missing))

@@ -245,7 +245,7 @@ def maturity(results: Sequence[PilotResult], pilots: pd.DataFrame) -> tuple[Comp
 
 
 def _has_value_verdict(result: PilotResult, verdict: str) -> bool:
-    return any(e.verdict == verdict for e in result.metrics if e.metric in result.value_metrics)
+    return any(e.verdict == verdict for e in result.value_effects)
 
 
 def _is_ready(row: pd.Series, result: PilotResult | None) -> bool:

@@ -257,7 +257,13 @@ class NetValue:
 
 @dataclass(frozen=True)
 class PilotResult:
-    """One pilot's decision against its scaling thresholds and the readiness test."""
+    """One pilot's decision against its scaling thresholds and the readiness test.
+
+    `metrics` are ordered value, guardrail, activity, then by name; `value_metrics` names the
+    pilot's value metrics in that same order: the ones its readiness answer names (never an
+    activity metric), else the catalog's value-kind metrics it measures. Pages and exports
+    read `value_effects`, `effects_of` and `headline` rather than deciding these again.
+    """
 
     pilot_id: str
     decision: Decision
@@ -270,3 +276,28 @@ class PilotResult:
     # the success plan, its versions, the decision log and the forecast (analytics.governance);
     # None when the analysis ran without the store's plans
     governance: Governance | None = field(default=None, compare=False)
+
+    @property
+    def value_effects(self) -> tuple[MetricEffect, ...]:
+        """The effects of the pilot's value metrics, in the order of `metrics`: the one answer
+        to "is this a value metric of this pilot?"."""
+        return tuple(e for e in self.metrics if e.metric in self.value_metrics)
+
+    def effects_of(self, metric: str | None = None) -> tuple[MetricEffect, ...]:
+        """The effects of `metric` (none when the pilot does not measure it), or with no
+        metric the value effects: what a comparison across pilots shows of each pilot."""
+        if not metric:
+            return self.value_effects
+        return tuple(e for e in self.metrics if e.metric == metric)
+
+    @property
+    def headline(self) -> MetricEffect | None:
+        """The metric the pilot is judged on and spoken of first (its action title, its chart,
+        its verdict in the portfolio table): its first value metric, whatever that metric's
+        verdict or size. The rule is fixed before the results are in: the team names its value
+        metric in the readiness answers, so the headline cannot be the metric that happened to
+        move most (choosing the largest gain after the fact is the very cherry-picking a value
+        mirage feeds on). None when the pilot has no value metric: a guardrail or an activity
+        count never stands in as the headline."""
+        value = self.value_effects
+        return value[0] if value else None

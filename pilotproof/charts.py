@@ -425,10 +425,9 @@ def _forest_rows(
 ) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for result in results:
-        for effect in result.metrics:
-            wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
+        for effect in result.effects_of(metric):
             change = effect.headline  # in the metric's scale: percent, or points
-            if not wanted or change is None:
+            if change is None:
                 continue
             low, high = effect.headline_interval
             if low is None or high is None:

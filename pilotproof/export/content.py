@@ -625,18 +625,6 @@ def action_title(
     return f"{name} {verb} {humanise(headline.metric)} {abs(change):.0f}%{bounds}; {verdict_phrase}"
 
 
-def headline_effect(result: PilotResult) -> MetricEffect | None:
-    """The metric the pilot is judged on: its value metric, else its first value-kind metric."""
-    by_name = {m.metric: m for m in result.metrics}
-    for name in result.value_metrics:
-        if name in by_name:
-            return by_name[name]
-    for effect in result.metrics:
-        if effect.kind == "value":
-            return effect
-    return result.metrics[0] if result.metrics else None
-
-
 def _section(
     result: PilotResult,
     info: Mapping[str, object],
@@ -648,7 +636,7 @@ def _section(
     # a money unit reads as this pilot's currency, never "(currency)"
     units = {metric: unit_words(unit, currency) for metric, unit in units.items()}
     name = shown(raw_name)
-    headline = headline_effect(result)
+    headline = result.headline
     effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
     checks = tuple(_check_row(result.pilot_id, e, c) for e in result.metrics for c in e.checks)
     readiness = tuple(

@@ -700,9 +700,7 @@ def _title_size(title: str) -> int:
 def _forest_rows(report: Report) -> list[dict]:
     rows = []
     for p in report.pilots:
-        for e in p.result.metrics:
-            if e.metric not in p.result.value_metrics:
-                continue
+        for e in p.result.value_effects:
             improvement = e.improvement  # in the metric's scale: percent, or points
             flip = e.sign
             ci_low, ci_high = e.headline_interval

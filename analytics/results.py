@@ -67,6 +67,7 @@ REASONS: tuple[Reason, ...] = get_args(Reason)
 SCALES: tuple[Scale, ...] = get_args(Scale)
 POINTS_PER_UNIT = 100.0  # a fraction of 0.02 is 2 percentage points
 DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
 
 
 def direction_sign(direction: Direction) -> float:

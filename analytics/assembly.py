@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -38,8 +39,14 @@ from analytics.results import (
     READINESS_FIELDS,
     ChartSeries,
     CheckResult,
+    Decision,
+    Direction,
+    Frequency,
     MetricEffect,
+    MetricKind,
     PilotResult,
+    Reason,
+    Scale,
 )
 from analytics.screening import ZERO_SHARE, SeriesJob, n_controls
 from analytics.specs import AnalysisSpec
@@ -160,7 +167,7 @@ def metric_effect(
     there is none). A count's `ratio` gives its percentages on the log scale: never below
     -100%."""
     spec = job.spec
-    base = dict(
+    base = _Identity(
         pilot_id=job.pilot_id,
         metric=job.metric,
         direction=spec.direction,
@@ -315,9 +322,29 @@ def _with_outliers(effect: MetricEffect, job: SeriesJob) -> MetricEffect:
     return replace(effect, reasons=(*effect.reasons, "outlier"), checks=(*effect.checks, check))
 
 
-def _points(
-    spec: AnalysisSpec, effect: float, low: float, high: float, mde: float
-) -> dict[str, float | None]:
+class _Identity(TypedDict):
+    """The fields of a MetricEffect that come from its series and spec, estimate or none."""
+
+    pilot_id: str
+    metric: str
+    direction: Direction
+    kind: MetricKind
+    frequency: Frequency | None
+    threshold_pct: float | None
+    tolerance_pct: float | None
+    scale: Scale
+
+
+class _Points(TypedDict, total=False):
+    """A point-scale MetricEffect's fields in percentage points."""
+
+    effect_points: float | None
+    ci_low_points: float | None
+    ci_high_points: float | None
+    mde_points: float | None
+
+
+def _points(spec: AnalysisSpec, effect: float, low: float, high: float, mde: float) -> _Points:
     """The effect, its interval and the minimum detectable effect in percentage points (metric
     unit x 100) for a point-scale metric; nothing for a relative one."""
     if not spec.points:
@@ -363,7 +390,7 @@ def _value_metric_names(answer: object, present: Sequence[str]) -> list[str]:
     return [m for m in present if m.lower() in wanted]
 
 
-def pilot_result(pilot_id: str, row: dict, effects: list[MetricEffect]) -> PilotResult:
+def pilot_result(pilot_id: str, row: dict[str, object], effects: list[MetricEffect]) -> PilotResult:
     """The pilot's result from its metrics' effects and its row (`inputs.pilot_info`: readiness
     answers, name, monthly cost, annual volume): effects ordered value, guardrail, activity;
     its value metrics (those the readiness answer names, never an activity metric, else the
@@ -378,6 +405,8 @@ def pilot_result(pilot_id: str, row: dict, effects: list[MetricEffect]) -> Pilot
     value = [e for e in effects if e.metric in chosen]
     guardrails = [e for e in effects if e.metric not in chosen and e.kind in ("guardrail", "value")]
     activities = [e for e in effects if e.kind == "activity" and e.metric not in chosen]
+    decision: Decision
+    reasons: tuple[Reason, ...]
     if not effects:
         decision, reasons = "extend", ("too_early", *(("readiness_gap",) if missing else ()))
     else:

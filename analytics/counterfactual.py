@@ -22,6 +22,7 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,7 +126,8 @@ def backtest(
         origins = np.arange(first, pre - g - h + 1)
         if len(origins) > MAX_ORIGINS:
             origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-        errors, variances = {}, {}
+        errors: dict[bool | str, np.ndarray] = {}
+        variances: dict[bool | str, np.ndarray] = {}
         for trend in (False, True):
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
@@ -201,7 +203,7 @@ def prefers_season(
         return np.asarray(_rms(seasonal) < _rms(plain))
 
 
-def _prefix(origins: np.ndarray, block) -> np.ndarray:
+def _prefix(origins: np.ndarray, block: Callable[[int, int], np.ndarray]) -> np.ndarray:
     """The sums `block(a, b)` (over rows a..b-1) of the rows before each of the sorted
     `origins`, accumulated block by block: (len(origins), ...)."""
     out, total, start = [], None, 0
@@ -266,7 +268,8 @@ def _by_columns(
 
 
 def _rms(errors: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.mean(errors**2, axis=0))
+    rms: np.ndarray = np.sqrt(np.mean(errors**2, axis=0))
+    return rms
 
 
 def _groups(*keys: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
@@ -307,8 +310,11 @@ def _origin_errors(
     gram = _prefix(origins, lambda a, b: x[a:b].T @ x[a:b])  # (o, k, k)
     xy = _prefix(origins, lambda a, b: x[a:b].T @ y[a:b])  # (o, k, m)
     yy = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[a:b], y[a:b]))
+
     # lag-one sums over rows 1..o-1: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t, x_t x_(t-1)'
-    lo = lambda a: max(a, 1)  # noqa: E731
+    def lo(a: int) -> int:
+        return max(a, 1)
+
     yy1 = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[lo(a) : b], y[lo(a) - 1 : b - 1]))
     xy1 = _prefix(origins, lambda a, b: x[lo(a) : b].T @ y[lo(a) - 1 : b - 1])
     x1y = _prefix(origins, lambda a, b: x[lo(a) - 1 : b - 1].T @ y[lo(a) : b])
@@ -472,12 +478,13 @@ class _PreFit:
 
     @property
     def k(self) -> int:
-        return self.xp.shape[1]
+        return int(self.xp.shape[1])
 
     def step_denom(self, tau: np.ndarray) -> np.ndarray:
         """s'(I - H)s for a step starting at each row of `tau`."""
         sx = self.tail_x[tau]
-        return (len(self.xp) - tau) - np.einsum("tk,kj,tj->t", sx, self.bread, sx)
+        denom: np.ndarray = (len(self.xp) - tau) - np.einsum("tk,kj,tj->t", sx, self.bread, sx)
+        return denom
 
     def with_step(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A step starting at row `tau[j]` for series j: its coefficient (m,), s'(I - H)s (m,),

@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -160,20 +161,28 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
     return out
 
 
+# a float or an array of them, elementwise (the forecast combination of two candidates)
+Num = TypeVar("Num", float, np.ndarray)
 SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 1 / 3)  # candidate lengths of an unusual end-of-pre spell
 
 
-def spell_points(n_pre) -> np.ndarray:
+def spell_points(n_pre: npt.ArrayLike) -> np.ndarray:
     """Points in each candidate end-of-pre spell, a column per SPIKE_FRACTIONS (5%, 10%, 20%,
     30%, 33% of the pre-period, at least two): (len(SPIKE_FRACTIONS),) for one pre-period
     length, (m, len(SPIKE_FRACTIONS)) for m of them."""
-    return np.maximum(2, np.round(np.multiply.outer(n_pre, SPIKE_FRACTIONS))).astype(int)
+    points: np.ndarray = np.maximum(2, np.round(np.multiply.outer(n_pre, SPIKE_FRACTIONS)))
+    return points.astype(int)
 
 
-def spell_fits(n_pre, k, n_params: int):
+@overload
+def spell_fits(n_pre: int, k: int, n_params: int) -> bool: ...
+@overload
+def spell_fits(n_pre: np.ndarray, k: np.ndarray, n_params: int) -> np.ndarray: ...
+def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> bool | np.ndarray:
     """Does a spell of `k` points leave enough ordinary pre-period points to fit the baseline?
     (elementwise)"""
-    return n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+    fits: bool | np.ndarray = n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+    return fits
 
 
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
@@ -202,7 +211,8 @@ def search_spikes(
     series the spell with the largest t in the bad direction that passes the thresholds
     (|t| > SPIKE_T and more than SPIKE_SD residual SDs). `main` has one go-live."""
     pre_rows = np.flatnonzero(~main.post)
-    designs, fits = [], []
+    designs: list[Design] = []
+    fits: list[SegmentedFit] = []
     m = y.shape[1]
     best_t = np.zeros(m)
     best_size = np.zeros(m)
@@ -292,7 +302,8 @@ def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndar
     lengths = spell_points(n_pre)
     valid = spell_fits(n_pre[:, None], lengths, design.x.shape[1])
     t = spell_t(design.x, y, n_pre, lengths)
-    return valid & (-sign[:, None] * t > SCREEN_T)
+    flagged: np.ndarray = valid & (-sign[:, None] * t > SCREEN_T)
+    return flagged
 
 
 def flagged_lengths(flags: np.ndarray, n_pre: int) -> set[int]:
@@ -331,7 +342,7 @@ def welch_masked(y: np.ndarray, pre: np.ndarray, post: np.ndarray) -> tuple[np.n
 
 def estimate_its(
     dates: pd.DatetimeIndex,
-    go_lives,
+    go_lives: npt.ArrayLike | pd.Timestamp,
     freq: Frequency,
     y: np.ndarray,
     sign: np.ndarray,
@@ -387,7 +398,9 @@ def estimate_its(
             if trended is not None and abs(trended.trend_t) > LEVEL_REJECT_T:
                 weight = 0.0  # the pre-period's own trend rejects the level-only model
                 fits[False].pop(i, None)
-            spell = max((e.spell_length for e in (fits[t].get(i) for t in (0, 1)) if e), default=0)
+            spell = max(
+                (e.spell_length for e in (fits[t].get(i) for t in (False, True)) if e), default=0
+            )
             if spell:  # the model sets the spell aside: test it on the history before it,
                 # forecasting as far ahead as the real post window lies from that history
                 before = backtest(
@@ -476,11 +489,12 @@ def _combined(
     lead = level if w >= 0.5 else trend
     v = 1.0 - w
 
-    def mix(a, b):
+    def mix(a: Num, b: Num) -> Num:
         return w * a + v * b
 
-    def spread(a, b, sa, sb):
-        return np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+    def spread(a: Num, b: Num, sa: Num, sb: Num) -> Num:
+        root: Num = np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+        return root
 
     n_seg = min(len(level.segment_effect), len(trend.segment_effect))
     combined = replace(
@@ -501,7 +515,9 @@ def _combined(
     )
     # calibrated by the candidates' own backtests, mixed: the combination's spread is already
     # in its standard error, and must not also excuse the candidates' misses
-    mixed = w * tests[False].z2 + v * tests[True].z2  # type: ignore[operator]
+    low_z2, trend_z2 = tests[False].z2, tests[True].z2
+    assert low_z2 is not None and trend_z2 is not None  # `backtest` fills z2 for every key
+    mixed = w * low_z2 + v * trend_z2
     test = replace(tests[COMBINED], z2=mixed)
     name = "level" if w >= MODEL_SHARE else "level_trend" if v >= MODEL_SHARE else "combined"
     return replace(_calibrated(combined, name, test), level_weight=w)

@@ -31,11 +31,31 @@ def pilot_info(pilots: pd.DataFrame) -> dict[str, dict[str, object]]:
     info: dict[str, dict[str, object]] = {}
     if pilots is None or pilots.empty:
         return info
-    for row in pilots.to_dict("records"):
-        go_live = pd.to_datetime(row.get("go_live"), errors="coerce")
+    for record in pilots.to_dict("records"):
+        row = {str(k): v for k, v in record.items()}
+        # any cell: what to_datetime cannot read becomes NaT, read as no go-live
+        go_live = pd.to_datetime(row.get("go_live"), errors="coerce")  # type: ignore[call-overload]
         row["go_live"] = None if pd.isna(go_live) else pd.Timestamp(go_live)
         info[str(row["pilot_id"])] = row
     return info
+
+
+def timestamp(value: object) -> pd.Timestamp | None:
+    """`value` as a Timestamp; None when it is missing (None, NaN, NaT) or unreadable."""
+    if value is None:
+        return None
+    try:
+        # any value: what Timestamp cannot read is caught below
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(stamp) else stamp
+
+
+def go_live_of(row: dict[str, object]) -> pd.Timestamp | None:
+    """The go-live of a `pilot_info` row: a Timestamp, or None."""
+    go_live = row.get("go_live")
+    return go_live if isinstance(go_live, pd.Timestamp) else None
 
 
 def clean_observations(observations: pd.DataFrame) -> pd.DataFrame:
@@ -75,9 +95,9 @@ def _dates(column: pd.Series) -> pd.Series:
     return parsed
 
 
-def _wall_clock(value: object) -> pd.Timestamp:
+def _wall_clock(value: object) -> pd.Timestamp | None:
     try:
-        stamp = pd.Timestamp(value)
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]  # any cell: unreadable is None
     except (ValueError, TypeError):
-        return pd.NaT
+        return None
     return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp

@@ -186,7 +186,7 @@ def _expected_range(n: int) -> float:
     """The expected range of n standard normal draws (Tippett 1925), by quadrature."""
 
     def integrand(x: float) -> float:
-        return 1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n
+        return float(1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n)
 
     return float(integrate.quad(integrand, -np.inf, np.inf)[0])
 

@@ -9,18 +9,19 @@ interrupted time series. Series sharing dates and go-live are fitted in one batc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from analytics.assembly import metric_effect, pilot_result
-from analytics.counts import count_effect, on_ratio_scale
+from analytics.counts import RatioEffect, count_effect, on_ratio_scale
 from analytics.did import estimate_did_batch
 from analytics.estimate import Estimate, estimate_its, rescaled, welch
 from analytics.inputs import clean_observations, pilot_info
 from analytics.results import (
+    Frequency,
     MetricEffect,
     PilotResult,
 )
@@ -58,61 +59,73 @@ def analyze_portfolio(
     return tuple(pilot_result(p, info.get(p, {}), by_pilot.get(p, [])) for p in order)
 
 
+# series sharing a frequency and a date axis (its int64 nanoseconds as bytes) -> their indices
+Groups = dict[tuple[Frequency, bytes], list[int]]
+
+
 def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
     estimates: dict[int, Estimate] = {}
-    batches: dict[tuple, list[int]] = defaultdict(list)
-    controlled: dict[tuple, list[int]] = defaultdict(list)
+    batches: Groups = defaultdict(list)
+    controlled: Groups = defaultdict(list)
     for i, job in enumerate(jobs):
-        if job.problem is not None:
+        if job.problem is not None or job.freq is None:  # screened: no problem, a frequency
             continue
         with_controls = job.controls is not None and job.controls.values.shape[1] > 0
         group = controlled if with_controls else batches
         group[(job.freq, job.dates.asi8.tobytes())].append(i)
-    for part in _chunks(jobs, controlled):  # against their controls
-        first = jobs[part[0]]
-        scaled = [jobs[i].scaled() for i in part]
+    for freq, part in _chunks(jobs, controlled):  # against their controls
+        ys, units = [], []
+        for i in part:
+            y, controls = jobs[i].scaled()
+            assert controls is not None  # grouped with the controlled series above
+            ys.append(y)
+            units.append(controls)
         found = estimate_did_batch(
-            first.dates,
-            [np.datetime64(jobs[i].go_live, "ns") for i in part],
-            first.freq,
-            [y for y, _ in scaled],
-            [controls for _, controls in scaled],
+            jobs[part[0]].dates,
+            [jobs[i].go_live_ns for i in part],
+            freq,
+            ys,
+            units,
             [jobs[i].spec.sign for i in part],
         )
         for i, est in zip(part, found, strict=True):
             estimates[i] = rescaled(est, jobs[i].scale)
-    for part in _chunks(jobs, batches):
-        first = jobs[part[0]]
+    for freq, part in _chunks(jobs, batches):
         y = np.column_stack([jobs[i].y / jobs[i].scale for i in part])
         sign = np.array([jobs[i].spec.sign for i in part])
-        go = np.array([np.datetime64(jobs[i].go_live, "ns") for i in part])
-        found = estimate_its(first.dates, go, first.freq, y, sign)
+        go = np.array([jobs[i].go_live_ns for i in part])
+        found = estimate_its(jobs[part[0]].dates, go, freq, y, sign)
         for i, est in zip(part, found, strict=True):
             estimates[i] = rescaled(est, jobs[i].scale)
     effects = []
     for i, job in enumerate(jobs):
-        est = estimates.get(i)
-        if est is not None and job.sparse_control is not None:
-            est = _sparse_control(est, job.sparse_control)
-        problem = job.problem if est is None else _unusable(est, job.scale)
-        ratio = None
-        if est is not None and problem is None and on_ratio_scale(job.y, job.spec.count_unit, est):
-            found = count_effect(est)  # a count: a ratio, its interval on the log scale
-            if found is not None:
-                est, ratio = found
-        effects.append(metric_effect(job, None if problem else est, problem, ratio))
+        maybe = estimates.get(i)
+        if maybe is not None and job.sparse_control is not None:
+            maybe = _sparse_control(maybe, job.sparse_control)
+        problem = job.problem if maybe is None else _unusable(maybe, job.scale)
+        ratio: RatioEffect | None = None
+        if (
+            maybe is not None
+            and problem is None
+            and on_ratio_scale(job.y, job.spec.count_unit, maybe)
+        ):
+            counted = count_effect(maybe)  # a count: a ratio, its interval on the log scale
+            if counted is not None:
+                maybe, ratio = counted
+        effects.append(metric_effect(job, None if problem else maybe, problem, ratio))
     return effects
 
 
-def _chunks(jobs: Sequence[SeriesJob], groups: dict[tuple, list[int]]) -> Iterable[list[int]]:
-    """Each group of series sharing dates, sorted by go-live, in batches of at most BATCH.
-    Neighbours by go-live share pre-period lengths: the batched sums stop at the last
-    pre-period row of the batch, so sorted batches waste fewer rows. Every series has its own
-    bandwidth, so the batch a series lands in does not change its result."""
-    for members in groups.values():
-        members.sort(key=lambda i: jobs[i].go_live)
+def _chunks(jobs: Sequence[SeriesJob], groups: Groups) -> Iterator[tuple[Frequency, list[int]]]:
+    """Each group of series sharing dates, sorted by go-live, in batches of at most BATCH,
+    with the group's frequency. Neighbours by go-live share pre-period lengths: the batched
+    sums stop at the last pre-period row of the batch, so sorted batches waste fewer rows.
+    Every series has its own bandwidth, so the batch a series lands in does not change its
+    result."""
+    for (freq, _), members in groups.items():
+        members.sort(key=lambda i: jobs[i].go_live_ns)
         for start in range(0, len(members), BATCH):
-            yield members[start : start + BATCH]
+            yield freq, members[start : start + BATCH]
 
 
 def _sparse_control(est: Estimate, control: np.ndarray) -> Estimate:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from analytics.did import minimum_points
 from analytics.frequency import infer_frequency
+from analytics.inputs import go_live_of
 from analytics.mix import MixSeries, mix_series
 from analytics.outliers import decimal_slips
 from analytics.results import (
@@ -28,7 +29,7 @@ from analytics.series import (
     treatment_series,
     unit_panel_mean,
 )
-from analytics.specs import AnalysisSpec, spec_for
+from analytics.specs import AnalysisSpec, Overrides, spec_for
 
 # a control unit must report on half the treated dates to be modelled (its gaps are filled from
 # the other units' movement: series.panel_fill)
@@ -60,13 +61,23 @@ class SeriesJob:
     # decimal slips set to their neighbours' median (outliers.decimal_slips): date, value, used
     slips: tuple[tuple[pd.Timestamp, float, float], ...] = ()
 
+    @property
+    def go_live_ns(self) -> np.datetime64:
+        """The go-live as datetime64[ns]; NaT without one (a screened job always has one)."""
+        return np.datetime64(self.go_live, "ns")
+
     def scaled(self) -> tuple[np.ndarray, ControlUnits | None]:
         """The series and its controls divided by `scale` (exact: a power of two)."""
         controls = None if self.controls is None else self.controls.scaled(self.scale)
         return self.y / self.scale, controls
 
 
-def series_jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> list[SeriesJob]:
+def series_jobs(
+    obs: pd.DataFrame,
+    info: dict[str, dict[str, object]],
+    specs: dict[str, AnalysisSpec],
+    overrides: Overrides,
+) -> list[SeriesJob]:
     """One job per (pilot, metric) with treatment data in the cleaned `obs`: its series (the
     mean over units, or the volume-weighted mean over segments), its control units aligned to
     it, its spec (`specs.spec_for`), its decimal slips set aside, and `screen`'s verdict on
@@ -80,7 +91,7 @@ def series_jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> 
         pilot_id, metric = enc.name(key)
         if not pilot_id.strip() or not metric.strip():
             continue  # a row without a pilot or a metric belongs to no series
-        go_live = info.get(pilot_id, {}).get("go_live")
+        go_live = go_live_of(info.get(pilot_id, {}))
         spec = spec_for(specs, overrides, pilot_id, metric)
         mix = None
         if key in uneven and key not in segmented_keys:  # treated units with gaps
@@ -113,7 +124,7 @@ def series_jobs(obs: pd.DataFrame, info: dict, specs: dict, overrides: dict) -> 
             d = drafts[i]
             original = d.aligned.y
             slips = tuple(
-                (dates[t], float(original[t]), float(values[row, t]))
+                (dates[int(t)], float(original[t]), float(values[row, t]))
                 for t in np.flatnonzero(slipped[row])
             )
             jobs[i] = SeriesJob(
@@ -152,7 +163,7 @@ def n_controls(controls: ControlUnits | None) -> int:
 def screen(
     day_ns: np.ndarray,
     freq: Frequency | None,
-    go_lives: Sequence,
+    go_lives: Sequence[pd.Timestamp | None],
     values: np.ndarray,
     n_controls: Sequence[int],
     points: np.ndarray | None = None,

@@ -24,6 +24,8 @@ from analytics.results import (
 )
 
 T = TypeVar("T", bound=str)
+# (pilot_id, metric) -> the pilot's own (threshold, tolerance), None where it set none
+Overrides = dict[tuple[str, str], tuple[float | None, float | None]]
 
 
 class CatalogError(ValueError):
@@ -86,9 +88,7 @@ def _known(metric: str, field: str, value: object, allowed: tuple[T, ...]) -> T:
     )
 
 
-def read_overrides(
-    thresholds: pd.DataFrame | None,
-) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+def read_overrides(thresholds: pd.DataFrame | None) -> Overrides:
     """(pilot_id, metric) -> the pilot's own (threshold, tolerance), from a frame with columns
     `pilot_id, metric, threshold_pct, tolerance_pct`; an unreadable number is None."""
     if thresholds is None or thresholds.empty:
@@ -100,7 +100,7 @@ def read_overrides(
 
 
 def spec_for(
-    specs: dict[str, AnalysisSpec], overrides: dict, pilot_id: str, metric: str
+    specs: dict[str, AnalysisSpec], overrides: Overrides, pilot_id: str, metric: str
 ) -> AnalysisSpec:
     """The spec of `metric` for `pilot_id`: the catalog's, with the pilot's own threshold and
     tolerance (`read_overrides`) where it set them. A metric the catalog lacks reads as a

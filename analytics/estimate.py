@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple, TypeVar, overload
+from typing import NamedTuple, TypedDict, TypeVar, Unpack, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -633,6 +633,19 @@ def _placebo(
     return out
 
 
+class _Extras(TypedDict, total=False):
+    """The Estimate fields a design sets beyond those every estimate has."""
+
+    beats_baseline: bool | None
+    spell_length: int
+    control_diff: float | None
+    control_p: float | None
+    parallel_p: float | None
+    weights: dict[str, float] | None
+    n_controls: int | None
+    model: str
+
+
 def _estimate(
     method: Method,
     freq: Frequency,
@@ -646,7 +659,7 @@ def _estimate(
     spike: tuple[bool, float, float],
     placebo: tuple[float | None, float | None],
     naive: tuple[float, float],
-    **extra: object,
+    **extra: Unpack[_Extras],
 ) -> Estimate:
     offset = control if control is not None else 0.0
     counterfactual = fit.counterfactual[:, j] + offset
@@ -682,5 +695,5 @@ def _estimate(
         placebo_t=placebo[1],
         naive_diff=naive[0],
         naive_p=naive[1],
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )

@@ -10,7 +10,7 @@ import pandas as pd
 def number(value: object) -> float | None:
     """`value` as a finite float, or None (text that is no number, NaN, infinity, None)."""
     try:
-        out = float(value)  # type: ignore[arg-type]
+        out = float(value)  # type: ignore[arg-type]  # any cell: what float cannot read is None
     except (TypeError, ValueError):
         return None
     return out if np.isfinite(out) else None

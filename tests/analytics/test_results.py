@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from analytics.results import MetricEffect, PilotResult, direction_sign
+from analytics.results import MetricEffect, MetricKind, PilotResult, Verdict, direction_sign
 
 
 def test_a_direction_becomes_a_sign_in_one_place_and_an_unknown_one_is_refused():
@@ -14,10 +14,12 @@ def test_a_direction_becomes_a_sign_in_one_place_and_an_unknown_one_is_refused()
         direction_sign("up_is_good")  # type: ignore[arg-type]  # the refusal is the point
 
 
-def _effect(metric: str, kind: str, verdict: str, improvement: float | None) -> MetricEffect:
+def _effect(
+    metric: str, kind: MetricKind, verdict: Verdict, improvement: float | None
+) -> MetricEffect:
     return MetricEffect(
-        pilot_id="P", metric=metric, direction="higher_is_better", kind=kind,  # type: ignore[arg-type]
-        verdict=verdict, reasons=(), method="its", frequency="W", n_pre=20, n_post=10,  # type: ignore[arg-type]
+        pilot_id="P", metric=metric, direction="higher_is_better", kind=kind,
+        verdict=verdict, reasons=(), method="its", frequency="W", n_pre=20, n_post=10,
         effect_pct=improvement, ci_low_pct=None, ci_high_pct=None, effect_abs=None,
         ci_low_abs=None, ci_high_abs=None, mde_pct=None, baseline=None, threshold_pct=None,
         tolerance_pct=None,

@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict, TypeVar, Unpack, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -160,27 +161,35 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
     return out
 
 
+# a float or an array of them, elementwise (the forecast combination of two candidates)
+Num = TypeVar("Num", float, np.ndarray)
 SPELL_MAX_SHARE = 1 / 3  # the longest unusual end-of-pre spell: a third of the pre-period
 SPELL_GRID = 48  # candidate spell lengths screened, geometric from 2 points to SPELL_MAX_SHARE
 SPELL_FITS = 2  # screened lengths (the best local maxima of the screen's t) given a model fit
 
 
-def spell_points(n_pre) -> np.ndarray:
+def spell_points(n_pre: npt.ArrayLike) -> np.ndarray:
     """Points in each candidate end-of-pre spell: SPELL_GRID lengths spaced geometrically from
-    2 points to a third of the pre-period (every length where that range is short; about 7%
+    2 points to a third of the pre-period (every length where that range is short; about 10%
     apart over a 500-point pre-period), so that a spell of any length is screened within a few
     per cent of its own: a dummy a few points off a spell's length leaves those points in the
     residuals, and their autocorrelation halves the dummy's t. (SPELL_GRID,) for one
     pre-period length, (m, SPELL_GRID) for m of them; a short pre-period repeats lengths."""
     top = np.maximum(2.0, np.asarray(n_pre, dtype=float) * SPELL_MAX_SHARE)
     steps = np.linspace(0.0, 1.0, SPELL_GRID)
-    return np.round(2.0 * np.power.outer(top / 2.0, steps)).astype(int)
+    points: np.ndarray = np.round(2.0 * np.power.outer(top / 2.0, steps))
+    return points.astype(int)
 
 
-def spell_fits(n_pre, k, n_params: int):
+@overload
+def spell_fits(n_pre: int, k: int, n_params: int) -> bool: ...
+@overload
+def spell_fits(n_pre: np.ndarray, k: np.ndarray, n_params: int) -> np.ndarray: ...
+def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> bool | np.ndarray:
     """Does a spell of `k` points leave enough ordinary pre-period points to fit the baseline?
     (elementwise)"""
-    return n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+    fits: bool | np.ndarray = n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+    return fits
 
 
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
@@ -209,7 +218,8 @@ def search_spikes(
     series the spell with the largest t in the bad direction that passes the thresholds
     (|t| > SPIKE_T and more than SPIKE_SD residual SDs). `main` has one go-live."""
     pre_rows = np.flatnonzero(~main.post)
-    designs, fits = [], []
+    designs: list[Design] = []
+    fits: list[SegmentedFit] = []
     m = y.shape[1]
     best_t = np.zeros(m)
     best_size = np.zeros(m)
@@ -312,7 +322,8 @@ def _season(design: Design, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
     cols = [design.names.index("intercept"), *design.seasonal_cols]
     x = design.x[:, cols]
     beta = np.linalg.lstsq(x[rows], y[rows], rcond=None)[0]
-    return x[:, 1:] @ beta[1:]
+    season: np.ndarray = x[:, 1:] @ beta[1:]
+    return season
 
 
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
@@ -325,15 +336,16 @@ def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndar
     lengths = spell_points(n_pre)
     valid = spell_fits(n_pre[:, None], lengths, design.x.shape[1])
     bad_t = -sign[:, None] * spell_t(design.x, y, n_pre, lengths)
-    return np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
+    screened: np.ndarray = np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
+    return screened
 
 
 def flagged_lengths(screen: np.ndarray, n_pre: int) -> set[int]:
     """The spell lengths, in points, worth a model fit from one series' row of `screen_batch`:
     the SPELL_FITS highest local maxima of the screen's t over the length (a spell has one
     peak there, at its own length; a short spike on a longer spell has two)."""
-    lengths = spell_points(n_pre)
-    t = np.where(np.r_[True, lengths[1:] != lengths[:-1]], screen, 0.0)  # a repeat counts once
+    lengths, first = np.unique(spell_points(n_pre), return_index=True)  # a repeat counts once
+    t = screen[first]
     left = np.r_[-np.inf, t[:-1]]
     right = np.r_[t[1:], -np.inf]
     peaks = np.flatnonzero((t > 0) & (t >= left) & (t >= right))
@@ -372,7 +384,7 @@ def welch_masked(y: np.ndarray, pre: np.ndarray, post: np.ndarray) -> tuple[np.n
 
 def estimate_its(
     dates: pd.DatetimeIndex,
-    go_lives,
+    go_lives: npt.ArrayLike | pd.Timestamp,
     freq: Frequency,
     y: np.ndarray,
     sign: np.ndarray,
@@ -428,7 +440,9 @@ def estimate_its(
             if trended is not None and abs(trended.trend_t) > LEVEL_REJECT_T:
                 weight = 0.0  # the pre-period's own trend rejects the level-only model
                 fits[False].pop(i, None)
-            spell = max((e.spell_length for e in (fits[t].get(i) for t in (0, 1)) if e), default=0)
+            spell = max(
+                (e.spell_length for e in (fits[t].get(i) for t in (False, True)) if e), default=0
+            )
             if spell:  # the model sets the spell aside: test it on the history before it,
                 # forecasting as far ahead as the real post window lies from that history
                 before = backtest(
@@ -517,11 +531,12 @@ def _combined(
     lead = level if w >= 0.5 else trend
     v = 1.0 - w
 
-    def mix(a, b):
+    def mix(a: Num, b: Num) -> Num:
         return w * a + v * b
 
-    def spread(a, b, sa, sb):
-        return np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+    def spread(a: Num, b: Num, sa: Num, sb: Num) -> Num:
+        root: Num = np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+        return root
 
     n_seg = min(len(level.segment_effect), len(trend.segment_effect))
     combined = replace(
@@ -542,7 +557,9 @@ def _combined(
     )
     # calibrated by the candidates' own backtests, mixed: the combination's spread is already
     # in its standard error, and must not also excuse the candidates' misses
-    mixed = w * tests[False].z2 + v * tests[True].z2  # type: ignore[operator]
+    low_z2, trend_z2 = tests[False].z2, tests[True].z2
+    assert low_z2 is not None and trend_z2 is not None  # `backtest` fills z2 for every key
+    mixed = w * low_z2 + v * trend_z2
     test = replace(tests[COMBINED], z2=mixed)
     name = "level" if w >= MODEL_SHARE else "level_trend" if v >= MODEL_SHARE else "combined"
     return replace(_calibrated(combined, name, test), level_weight=w)
@@ -658,6 +675,19 @@ def _placebo(
     return out
 
 
+class _Extras(TypedDict, total=False):
+    """The Estimate fields a design sets beyond those every estimate has."""
+
+    beats_baseline: bool | None
+    spell_length: int
+    control_diff: float | None
+    control_p: float | None
+    parallel_p: float | None
+    weights: dict[str, float] | None
+    n_controls: int | None
+    model: str
+
+
 def _estimate(
     method: Method,
     freq: Frequency,
@@ -671,7 +701,7 @@ def _estimate(
     spike: tuple[bool, float, float],
     placebo: tuple[float | None, float | None],
     naive: tuple[float, float],
-    **extra: object,
+    **extra: Unpack[_Extras],
 ) -> Estimate:
     offset = control if control is not None else 0.0
     counterfactual = fit.counterfactual[:, j] + offset
@@ -707,5 +737,5 @@ def _estimate(
         placebo_t=placebo[1],
         naive_diff=naive[0],
         naive_p=naive[1],
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )

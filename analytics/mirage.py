@@ -17,7 +17,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from analytics.estimate import Estimate
-from analytics.its import ar1_mean_variance
+from analytics.its import RHO_MAX, ar1_mean_variance
 from analytics.levels import ALPHA, critical_t
 from analytics.mix import Kitagawa
 from analytics.results import CheckResult
@@ -177,7 +177,7 @@ def visible_swing(est: Estimate) -> float | None:
     if block < 2:  # one point a month: the month-to-month differences carry the noise
         within = np.diff(pre) / np.sqrt(2)
         denom = float(within @ within)
-    rho = float(np.clip(within[1:] @ within[:-1] / denom, 0.0, 0.97)) if denom > 0 else 0.0
+    rho = float(np.clip(within[1:] @ within[:-1] / denom, 0.0, RHO_MAX)) if denom > 0 else 0.0
     dof = max(len(within) - (n_blocks if block >= 2 else 0), 1)
     sigma2 = np.array([denom / dof])
     noise = float(np.sqrt(ar1_mean_variance(sigma2, np.array([rho]), block)[0]))
@@ -190,7 +190,7 @@ def _expected_range(n: int) -> float:
     """The expected range of n standard normal draws (Tippett 1925), by quadrature."""
 
     def integrand(x: float) -> float:
-        return 1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n
+        return float(1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n)
 
     return float(integrate.quad(integrand, -np.inf, np.inf)[0])
 

@@ -45,7 +45,7 @@ if plan is not None and plan.warning():
     st.warning(md(f"{plan.warning()} {outcome}".strip()), icon=":material/warning:")
 
 metrics = [e.metric for e in result.metrics]
-first = next((m for m in metrics if m in result.value_metrics), metrics[0])
+first = result.headline.metric if result.headline is not None else metrics[0]
 first = st.query_params.get("metric") if st.query_params.get("metric") in metrics else first
 metric = st.selectbox("Metric", metrics, index=metrics.index(first), format_func=nice)
 effect = next(e for e in result.metrics if e.metric == metric)

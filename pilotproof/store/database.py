@@ -787,7 +787,9 @@ class Store:
         """Check files against this store (its catalog, and the pilots `scope` sees: another
         company's pilot reads as unknown) without writing anything."""
         with self._cursor() as cur:
-            return _ingest.validate_with(cur, files, mapping, self._go_live_in(cur, scope))
+            return _ingest.validate_with(
+                cur, files, mapping, self._go_live_in(cur, scope), refuse=_refusal(scope)
+            )
 
     def preview(
         self,
@@ -800,7 +802,9 @@ class Store:
         read under a draft mapping, fast enough to redraw on every edit."""
         with self._cursor() as cur:
             go_live = self._go_live_in(cur, scope)
-            return _ingest.validate_with(cur, files, mapping, go_live, first_rows=rows)
+            return _ingest.validate_with(
+                cur, files, mapping, go_live, first_rows=rows, refuse=_refusal(scope)
+            )
 
     def _go_live_in(self, cur: duckdb.DuckDBPyConnection, scope: Scope | None) -> set[str]:
         visible = _access.visible_ids(cur, scope)
@@ -1100,6 +1104,12 @@ class Store:
             cur.execute("DELETE FROM plans WHERE upload_id = ?", [upload_id])
             cur.execute("DELETE FROM currencies WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
+
+
+def _refusal(scope: Scope | None):
+    """The check a validation runs for `scope` on files that pass every other: its pilots
+    files' rows it may not write."""
+    return lambda cur, sources, layouts: _access.pilots_file_problems(cur, scope, sources, layouts)
 
 
 def _scoped_result(

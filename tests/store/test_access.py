@@ -334,6 +334,8 @@ def test_a_company_user_registers_pilots_in_their_own_companies(
         (problem,) = refused.value.problems
         assert (Path(problem.file).name, problem.line, problem.column) == (name, 2, column)
         assert refusal in problem.message
+        checked = store.scoped(two).validate([tmp_path / name])  # the page's check says it too
+        assert checked.problems == [problem] and not checked.ok
     assert not {"Y1", "Z1", "W1"} & set(store.pilots()["pilot_id"])  # nothing written
     (tmp_path / "g.csv").write_text("pilot_id,go_live,company\nG1,2024-03-01,Gamma\n")
     done = store.scoped(two).ingest([tmp_path / "g.csv"])

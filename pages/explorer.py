@@ -115,10 +115,11 @@ if writer:
         if add.form_submit_button("Add event") and text.strip():
             ui.store().add_event(pilot_id, pd.Timestamp(when), text.strip())
             st.rerun()
-if not events.empty:
-    st.dataframe(events[["event_id", "date", "label"]], hide_index=True)
+if not events.empty:  # event ids are a fund-wide sequence: never shown
+    st.dataframe(events[["date", "label"]], hide_index=True)
 if writer and not events.empty:
-    gone = st.selectbox("Event to remove", events["event_id"], key="event_to_remove")
+    said = {e.event_id: f"{e.date:%Y-%m-%d} {e.label}" for e in events.itertuples()}
+    gone = st.selectbox("Event to remove", list(said), format_func=said.get, key="event_to_remove")
     if st.button("Remove event"):
         ui.store().delete_event(int(gone))
         st.rerun()

@@ -668,9 +668,13 @@ class Store:
     def plans(self, scope: Scope | None = None) -> pd.DataFrame:
         """Every plan version (of the pilots `scope` sees): pilot_id, version, value_metric,
         threshold_pct, guardrails (JSON text), evaluation_days, decision_owner, set_by, set_at,
-        recorded_at, reason, upload_id."""
+        recorded_at, reason, upload_id (the number `scope` knows that upload by)."""
         with self._cursor() as cur:
-            return _access.keep_visible(_plans.plans_frame(cur), _access.visible_ids(cur, scope))
+            frame = _access.keep_visible(_plans.plans_frame(cur), _access.visible_ids(cur, scope))
+            numbers = _access.upload_numbers(cur, scope)
+        if numbers is not None:
+            frame["upload_id"] = frame["upload_id"].map(numbers).astype("Int64")
+        return frame
 
     def decisions(self, scope: Scope | None = None) -> pd.DataFrame:
         """The decision log (of the pilots `scope` sees): decision_id, pilot_id, decision,

@@ -84,3 +84,33 @@ def test_the_role_is_matched_by_a_verified_email_only(cobalt, claims: dict, role
     found = scope_of(cobalt, claims, {"boss@fund.test"})
     assert (found.role if isinstance(found, Scope) else None) == role
     assert email_unverified(claims) == (role is None)
+
+
+def test_a_user_of_two_companies_names_the_new_pilots_company(cobalt, sample_db) -> None:
+    from datetime import date
+
+    from test_upload_page import ONE_PILOT
+
+    from pilotproof.store import IGNORE
+    from pilotproof.uploading import NEW_PILOT
+
+    cobalt.set_user("two@fund.test", "company", ["Cobalt Cloud", "Northwind Supply"], by="t")
+    app = _signed_in("two@fund.test", "pages/upload.py")
+    app.file_uploader[0].set_value(("helpdesk.csv", ONE_PILOT, "text/csv")).run()
+    headers = list(app.data_editor[0].value["column in file"])
+    targets = {"Ticket Week": "date", "Avg Handle Time (min)": "response_time"}
+    targets["Reopen Rate"] = IGNORE
+    app.session_state["mapping_editor"] = {
+        "edited_rows": {headers.index(h): {"pilotproof column": t} for h, t in targets.items()},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.selectbox(key="whole_pilot").set_value(NEW_PILOT).run()
+    assert app.selectbox(key="new_pilot_company").options == ["Cobalt Cloud", "Northwind Supply"]
+    app.selectbox(key="new_pilot_company").set_value("Northwind Supply")
+    app.text_input(key="new_pilot_id").set_value("HD-2")
+    app.date_input(key="new_pilot_go_live").set_value(date(2025, 6, 30)).run()
+    next(b for b in app.button if b.label == "Apply mapping").click().run()
+    next(b for b in app.button if b.label == "Commit upload").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert cobalt.pilots().set_index("pilot_id").loc["HD-2", "company"] == "Northwind Supply"

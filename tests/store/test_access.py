@@ -341,3 +341,16 @@ def test_a_company_user_registers_pilots_in_their_own_companies(
     done = store.scoped(two).ingest([tmp_path / "g.csv"])
     assert "added to" not in done.summary  # the file named it
     assert store.pilots().set_index("pilot_id").loc["G1", "company"] == "Gamma"
+
+
+def test_a_plan_from_a_file_names_the_upload_as_the_scope_numbers_it(
+    store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "plan.csv").write_text(
+        "pilot_id,go_live,plan_value_metric,plan_threshold_pct,plan_set_on\n"
+        "A1,2024-03-01,cycle_time,10,2024-02-01\n"
+    )
+    store.scoped(ACME).ingest([tmp_path / "plan.csv"])
+    stored = store.plans().query("pilot_id == 'A1'")["upload_id"].dropna().astype(int).tolist()
+    assert stored == [4]  # the fund's fourth upload...
+    assert store.scoped(ACME).plans()["upload_id"].tolist() == [2]  # ...Acme's second

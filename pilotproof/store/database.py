@@ -892,7 +892,7 @@ class Store:
             # `add_metric` is (an upload must not be a way around it)
             scope.require_partner(f"add a metric ({', '.join(sorted(new_metrics))})")
         warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
-        plans, currencies = _file_extras(fresh, layouts)
+        plans, currencies = _file_extras(fresh, layouts, scope)
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
@@ -948,7 +948,7 @@ class Store:
         }
         catalog = _ingest.read_catalog(cur)
         try:
-            plans, currencies = _file_extras(fresh, layouts)
+            plans, currencies = _file_extras(fresh, layouts, scope)
         except IngestError:
             return None  # the careful path names each bad cell
         cur.execute("BEGIN TRANSACTION")
@@ -1140,10 +1140,11 @@ def _scoped_result(
 
 
 def _file_extras(
-    sources: list, layouts: list
+    sources: list, layouts: list, scope: Scope | None = None
 ) -> tuple[list[_plans.FilePlan], list[_money.FileCurrency]]:
     """The success plans in the pilots files' `plan_*` columns and the currencies in their
-    `currency` column; IngestError naming every bad cell by line."""
+    `currency` column; IngestError naming every bad cell by line. A signed-in person's plans
+    are set by them, whatever the `plan_set_by` column says (it named anyone, a partner too)."""
     plans: list[_plans.FilePlan] = []
     currencies: list[_money.FileCurrency] = []
     problems: list = []
@@ -1155,6 +1156,8 @@ def _file_extras(
         problems += sorted(bad + wrong, key=lambda p: p.line)
     if problems:
         raise IngestError(problems)
+    if scope is not None and scope.signed_in:
+        plans = [dataclasses.replace(plan, by=None) for plan in plans]
     return plans, currencies
 
 

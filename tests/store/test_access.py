@@ -354,3 +354,13 @@ def test_a_plan_from_a_file_names_the_upload_as_the_scope_numbers_it(
     stored = store.plans().query("pilot_id == 'A1'")["upload_id"].dropna().astype(int).tolist()
     assert stored == [4]  # the fund's fourth upload...
     assert store.scoped(ACME).plans()["upload_id"].tolist() == [2]  # ...Acme's second
+
+
+def test_a_plan_from_a_file_is_set_by_the_signed_in_person(store: Store, tmp_path: Path) -> None:
+    # probe: a pilots file's plan_set_by column recorded a plan as a partner's
+    (tmp_path / "plan.csv").write_text(
+        "pilot_id,go_live,plan_value_metric,plan_threshold_pct,plan_set_on,plan_set_by\n"
+        f"A1,2024-03-01,cycle_time,10,2024-02-01,{PARTNER.user}\n"
+    )
+    store.scoped(ACME).ingest([tmp_path / "plan.csv"])
+    assert store.plans().query("pilot_id == 'A1'")["set_by"].tolist() == [ACME.user]

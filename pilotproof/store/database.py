@@ -896,6 +896,7 @@ class Store:
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
+            result = _numbered_noops(cur, scope, result, done)
             refused = _plans.write_file_plans(cur, plans, user)
             if refused:
                 raise IngestError(refused)
@@ -1012,16 +1013,16 @@ class Store:
     def _already_ingested(
         cur: duckdb.DuckDBPyConnection, hashes: list[str], scope: Scope | None = None
     ) -> dict[str, int]:
-        """Content hash -> the upload that holds it, among the uploads `scope` sees (numbered
-        as it knows them): another company's identical file is not a re-upload."""
-        numbers = _access.upload_numbers(cur, scope)
+        """Content hash -> the upload that holds it, among the uploads `scope` sees: another
+        company's identical file is not a re-upload."""
+        visible = _access.visible_uploads(cur, scope)
         rows = cur.execute(
             "SELECT content_hash, max(upload_id) FROM uploads WHERE outcome = 'ok' "
             "AND list_contains($hashes, content_hash) "
             "AND ($ids IS NULL OR list_contains($ids, upload_id)) GROUP BY content_hash",
-            {"hashes": hashes, "ids": None if numbers is None else sorted(numbers)},
+            {"hashes": hashes, "ids": None if visible is None else sorted(visible)},
         ).fetchall()
-        return {h: u if numbers is None else numbers[u] for h, u in rows}
+        return dict(rows)
 
     def upload_detail(self, upload_id: int, scope: Scope | None = None) -> UploadDetail:
         """What undoing an upload would remove: its file, rows and the pilots it touched (an
@@ -1114,6 +1115,21 @@ def _refusal(scope: Scope | None):
     """The check a validation runs for `scope` on files that pass every other: its pilots
     files' rows it may not write."""
     return lambda cur, sources, layouts: _access.pilots_file_problems(cur, scope, sources, layouts)
+
+
+def _numbered_noops(
+    cur: duckdb.DuckDBPyConnection, scope: Scope | None, result: IngestResult, done: dict
+) -> IngestResult:
+    """The summary's re-uploads ("already ingested as upload 12") named by the numbers `scope`
+    knows (the audit trail keeps the stored ones)."""
+    numbers = _access.upload_numbers(cur, scope)
+    if numbers is None or not done:
+        return result
+    summary = result.summary
+    for stored in set(done.values()):
+        said = f"already ingested as upload {stored}:"
+        summary = summary.replace(said, f"already ingested as upload {numbers[stored]}:")
+    return dataclasses.replace(result, summary=summary)
 
 
 def _scoped_result(

@@ -289,6 +289,8 @@ def test_a_reupload_and_the_history_reveal_nothing_outside_the_scope(
         mine.upload_detail(2)
     again = mine.ingest([("again.csv", (tmp_path / "a.csv").read_bytes())])
     assert again.noop and "already ingested as upload 1:" in again.summary
+    recorded = store.uploads().iloc[-1]  # a partner's trail names the stored upload, a.csv's
+    assert recorded["message"] == "already ingested as upload 2: nothing changed"
     (tmp_path / "a2.csv").write_text(_metrics("A1", 4).replace(",cycle_time,", ",manual_touches,"))
     done = mine.ingest([tmp_path / "a2.csv"])
     assert done.upload_ids == (2,) and done.summary.endswith("(upload 2)")

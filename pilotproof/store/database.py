@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from analytics.results import READINESS_FIELDS
+
 from . import access as _access
 from . import ingest as _ingest
 from . import money as _money
@@ -87,17 +89,6 @@ class UploadDetail:
         noun = "pilot" if len(self.pilots) == 1 else "pilots"
         what = "the pilots file" if self.kind == "pilots" else counted(self.rows, "row")
         return f"#{self.upload_id} {self.file_name}: {what} for {noun} {shown}".rstrip()
-
-
-READINESS = (
-    "workflow",
-    "decision_owner",
-    "execution_owner",
-    "exception_path",
-    "escalation_path",
-    "control_points",
-    "value_metric",
-)
 
 
 def default_db_path() -> Path:
@@ -310,7 +301,7 @@ class Store:
         for name in ("monthly_cost", "annual_volume"):
             frame[name] = frame[name].astype("float64")
         for name in PILOT_FIELDS:
-            if name in READINESS or name in ("pilot_name", "company", "function", "vendor"):
+            if name in READINESS_FIELDS or name in ("pilot_name", "company", "function", "vendor"):
                 column = frame[name].astype(object)
                 frame[name] = column.where(column.notna(), None)
         return frame
@@ -416,7 +407,7 @@ class Store:
     ) -> None:
         """Save a pilot's readiness answers (None or blank: unanswered), recorded as `by` (the
         signed-in person when `scope` is given) in the audit log."""
-        unknown = set(answers) - set(READINESS)
+        unknown = set(answers) - set(READINESS_FIELDS)
         if unknown:
             raise StoreError(f"not readiness questions: {', '.join(sorted(unknown))}")
         if scope is not None:
@@ -428,7 +419,7 @@ class Store:
             )
             for name, answer in answers.items():
                 text = answer.strip() if isinstance(answer, str) else None
-                # `name` is one of the fixed READINESS column names checked above. An answer
+                # `name` is one of the fixed READINESS_FIELDS column names checked above. An answer
                 # saved here belongs to the pilot, not to an upload: the earlier versions an
                 # undo would restore carry it too, so undoing a pilots file keeps it.
                 for table in ("pilots", "replaced_pilots"):

@@ -11,8 +11,13 @@ from collections.abc import Sequence
 
 import duckdb
 
+from analytics.results import READINESS_FIELDS
+
 from .catalog import BUILTIN_METRICS, RATE_UNITS, RELATIVE_DEFAULTS_BEFORE_POINTS
 
+# The pilots table's columns today: the registry, then one per readiness question (whose list
+# analytics.results owns; a question added there needs a migration below adding its column to
+# `pilots` and `replaced_pilots`). The DDL of the migrations is history and spells them out.
 PILOT_FIELDS: tuple[str, ...] = (
     "pilot_id",
     "pilot_name",
@@ -22,13 +27,7 @@ PILOT_FIELDS: tuple[str, ...] = (
     "go_live",
     "monthly_cost",
     "annual_volume",
-    "workflow",
-    "decision_owner",
-    "execution_owner",
-    "exception_path",
-    "escalation_path",
-    "control_points",
-    "value_metric",
+    *READINESS_FIELDS,
 )
 
 _PILOT_COLUMNS_DDL = """

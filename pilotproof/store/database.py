@@ -43,7 +43,10 @@ from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
 from .workdirs import clean_stale, workdir
 from .writing import (
+    NO_COUNTS,
+    Batch,
     IngestResult,
+    Written,
     batch_totals,
     bump_data_version,
     fast_checks_pass,
@@ -855,7 +858,7 @@ class Store:
         plans, currencies = _file_extras(fresh, layouts)
         cur.execute("BEGIN TRANSACTION")
         try:
-            result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
+            result = write_batch(cur, Batch(sources, fresh, layouts, done, user), new_metrics)
             refused = _plans.write_file_plans(cur, plans, user)
             if refused:
                 raise IngestError(refused)
@@ -889,7 +892,7 @@ class Store:
         doubt, roll back and return None: the careful path then names each problem by line.
         Whether a file was ingested before is known only once its hash (computed meanwhile)
         is; a re-upload is rolled back here and recorded as a no-op by the careful path."""
-        fresh, done = sources, {}
+        fresh = sources  # a file ingested before makes this path roll back
         cur.execute(_ingest.STAGE_OBS_DDL)
         cur.execute(_ingest.STAGE_PILOTS_DDL)
         for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
@@ -933,21 +936,10 @@ class Store:
             replaced = replace_older_rows(cur, first)
             pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
             totals, by_upload = batch_totals(series_stats)
-            per_file = {f: by_upload.get(u, (0, 0, None, None)) for f, u in ids_by_file.items()}
+            per_file = {f: by_upload.get(u, NO_COUNTS) for f, u in ids_by_file.items()}
             per_file.update(pilot_file_counts(cur))
-            result = record_uploads(
-                cur,
-                sources,
-                fresh,
-                layouts,
-                done,
-                user,
-                ids_by_file,
-                per_file,
-                totals,
-                replaced,
-                pilots_upserted,
-            )
+            written = Written(ids_by_file, per_file, totals, replaced, pilots_upserted)
+            result = record_uploads(cur, Batch(sources, fresh, layouts, {}, user), written)
             if _plans.write_file_plans(cur, plans, user):
                 cur.execute("ROLLBACK")
                 return None

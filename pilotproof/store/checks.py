@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import duckdb
 
@@ -15,7 +15,7 @@ from .catalog import DIRECTIONS, RATE_UNITS
 from .errors import Problem, clip
 from .formats import SLASH_DATE_RE, formatted_hint, is_slash_date
 from .reading import PILOT_TEXT, Layout, Source, record_lines
-from .sql import scalar
+from .sql import one_row, scalar
 
 #: Problems kept in a report; the total is always counted.
 MAX_PROBLEMS = 200
@@ -80,6 +80,11 @@ def check(
     kept = first[:MAX_PROBLEMS]
     total = max(total - (len(findings) - len(first)), len(first))
     return to_problems(sources, layouts, kept), total, new_metrics
+
+
+def _shown_column(layout: Layout, column: str, metric: str | None) -> str:
+    """The column a problem is named in: a wide file's value sits in the metric's own column."""
+    return _value_column(layout, metric) if column == "value" else layout.shown(column)
 
 
 def _value_column(layout: Layout, metric: str | None) -> str:
@@ -217,11 +222,7 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
     for row in map(_StagedRow._make, rows):
         layout = layouts[row.file_no]
         failed = _ROW_CHECKS[row.problem]
-        # a wide file's value problem is in the metric's own column
-        if failed.column == "value":
-            shown = _value_column(layout, row.metric)
-        else:
-            shown = layout.shown(failed.column)
+        shown = _shown_column(layout, failed.column, row.metric)
         out.append(Finding(row.file_no, row.rn, shown, failed.message(row, layout)))
     return total
 
@@ -357,7 +358,7 @@ def _metric_checks(
         "GROUP BY metric, file_no ORDER BY metric, file_no"
     ).fetchall()
     total = 0
-    by_metric: dict[str, list[tuple]] = {}
+    by_metric: dict[str, list[tuple[Any, ...]]] = {}
     for row in stats:
         by_metric.setdefault(row[0], []).append(row)
     new_metrics: dict[str, str] = {}
@@ -441,7 +442,7 @@ def _flag_rows(
     layouts: list[Layout],
     out: list[Finding],
     condition: str,
-    params: dict,
+    params: dict[str, object],
     column: str,
     template: str,
 ) -> int:
@@ -452,10 +453,10 @@ def _flag_rows(
     ).fetchall()
     for file_no, rn, metric, raw, _ in rows:
         layout = layouts[file_no]
-        shown = _value_column(layout, metric) if column == "value" else layout.shown(column)
+        shown = _shown_column(layout, column, metric)
         # replace, not format: a metric name may hold braces
         out.append(Finding(file_no, rn, shown, template.replace("{raw}", clip(raw))))
-    return rows[0][4] if rows else 0
+    return int(rows[0][4]) if rows else 0
 
 
 def _conflict_checks(
@@ -465,10 +466,11 @@ def _conflict_checks(
 
     A cheap count of distinct key hashes first: in the usual case it equals the row count and
     nothing else runs. Exact duplicates are fine (written once)."""
-    n, distinct = cur.execute(
+    n, distinct = one_row(
+        cur,
         'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
-        f"FROM {_OK_ROWS}"
-    ).fetchone()
+        f"FROM {_OK_ROWS}",
+    )
     if n == distinct:
         return 0
     rows = cur.execute(
@@ -552,7 +554,7 @@ def to_problems(
         for file_no, rns in wanted.items()
     }
 
-    def ref(match: re.Match) -> str:
+    def ref(match: re.Match[str]) -> str:
         file_no, rn = int(match.group(1)), int(match.group(2))
         line = lines.get(file_no, {}).get(rn)
         # user text that merely looks like a reference stays as written

@@ -38,9 +38,17 @@ from .catalog import (
     normalise_metric,
     scale_for_unit,
 )
-from .errors import DatabaseBusyError, IngestError, StoreError, counted, waiting_message
+from .errors import (
+    DatabaseBusyError,
+    IngestError,
+    Problem,
+    StoreError,
+    counted,
+    waiting_message,
+)
 from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
+from .sql import scalar
 from .workdirs import clean_stale, workdir
 from .writing import (
     NO_COUNTS,
@@ -259,8 +267,7 @@ class Store:
 
     def schema_version(self) -> int:
         with self._cursor() as cur:
-            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0])
+            return int(scalar(cur, "SELECT value FROM meta WHERE key = 'schema_version'"))
 
     def observations(
         self, pilot_ids: Iterable[str] | None = None, scope: Scope | None = None
@@ -276,7 +283,7 @@ class Store:
             wanted = None if pilot_ids is None else list(pilot_ids)
             if visible is not None:
                 wanted = visible if wanted is None else [p for p in wanted if p in set(visible)]
-            params: list = []
+            params: list[object] = []
             if wanted is not None:
                 sql += " WHERE list_contains($1, pilot_id)"
                 params = [wanted]
@@ -336,7 +343,7 @@ class Store:
     def events(self, pilot_id: str | None = None, scope: Scope | None = None) -> pd.DataFrame:
         """Timeline events: event_id, pilot_id, date, label (of the pilots `scope` sees)."""
         sql = "SELECT event_id, pilot_id, CAST(date AS TIMESTAMP) AS date, label FROM events"
-        params: list = []
+        params: list[object] = []
         if pilot_id is not None:
             sql += " WHERE pilot_id = ?"
             params = [pilot_id]
@@ -370,7 +377,7 @@ class Store:
 
     def count_pilots(self) -> int:
         with self._cursor() as cur:
-            return cur.execute("SELECT count(*) FROM pilots").fetchone()[0]
+            return int(scalar(cur, "SELECT count(*) FROM pilots"))
 
     # -- small writes ---------------------------------------------------------------------------
 
@@ -382,7 +389,7 @@ class Store:
             scope.require_write()
         with self._transaction() as cur:
             _access.require_visible(cur, scope, pilot_id)
-            event_id = cur.execute("SELECT nextval('event_seq')").fetchone()[0]
+            event_id = scalar(cur, "SELECT nextval('event_seq')")
             cur.execute(
                 "INSERT INTO events VALUES (?, ?, CAST(? AS DATE), ?)",
                 [event_id, pilot_id, _as_date(date), label],
@@ -452,8 +459,7 @@ class Store:
             if pilot_id is None:
                 scope.require_partner("change the catalog defaults")
         with self._transaction() as cur:
-            known = cur.execute("SELECT count(*) FROM metric_catalog WHERE metric = ?", [metric])
-            if not known.fetchone()[0]:
+            if not scalar(cur, "SELECT count(*) FROM metric_catalog WHERE metric = ?", [metric]):
                 raise StoreError(f"no metric '{metric}' in the catalog")
             if pilot_id is not None:
                 _access.require_visible(cur, scope, pilot_id)
@@ -507,9 +513,9 @@ class Store:
             scope.require_partner("add a metric to the catalog")
         with self._transaction() as cur:
             _access.audit(cur, _who(scope, by), "metric", None, f"{metric} ({kind})", _now())
-            builtin = cur.execute(
-                "SELECT count(*) FROM metric_catalog WHERE metric = ? AND builtin", [metric]
-            ).fetchone()[0]
+            builtin = scalar(
+                cur, "SELECT count(*) FROM metric_catalog WHERE metric = ? AND builtin", [metric]
+            )
             if builtin:
                 raise StoreError(f"'{metric}' is built in; change its thresholds instead")
             cur.execute("DELETE FROM metric_catalog WHERE metric = ?", [metric])
@@ -717,8 +723,9 @@ class Store:
             row = _plans.prepare_decision(
                 cur, pilot_id, decision, note, _who(scope, by), recommended, at, _now()
             )
-            found = cur.execute("SELECT coalesce(max(decision_id), 0) + 1 FROM decisions")
-            decision_id = int(found.fetchone()[0])
+            decision_id = int(
+                scalar(cur, "SELECT coalesce(max(decision_id), 0) + 1 FROM decisions")
+            )
             cur.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)", [decision_id, *row])
         return decision_id
 
@@ -1046,13 +1053,13 @@ class Store:
 
 
 def _file_extras(
-    sources: list, layouts: list
+    sources: list[_ingest.Source], layouts: list[_ingest.Layout]
 ) -> tuple[list[_plans.FilePlan], list[_money.FileCurrency]]:
     """The success plans in the pilots files' `plan_*` columns and the currencies in their
     `currency` column; IngestError naming every bad cell by line."""
     plans: list[_plans.FilePlan] = []
     currencies: list[_money.FileCurrency] = []
-    problems: list = []
+    problems: list[Problem] = []
     for source, layout in zip(sources, layouts, strict=True):
         found, bad = _plans.read_file_plans(source, layout)
         coded, wrong = _money.read_file_currencies(source, layout)
@@ -1117,7 +1124,7 @@ def _who(scope: Scope | None, by: str | None) -> str:
     return by or _plans.default_user()
 
 
-def _now():
+def _now() -> pd.Timestamp:
     """Now, to the second, as a naive timestamp (the store's clock for who-and-when)."""
     import pandas as pd
 
@@ -1129,6 +1136,4 @@ def _as_date(value: date | datetime | str) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if hasattr(value, "date"):  # pandas Timestamp
-        return value.date().isoformat()  # type: ignore[union-attr]
     return str(value)

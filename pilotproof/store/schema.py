@@ -14,6 +14,7 @@ import duckdb
 from analytics.results import READINESS_FIELDS
 
 from .catalog import BUILTIN_METRICS, RATE_UNITS, RELATIVE_DEFAULTS_BEFORE_POINTS
+from .sql import scalar
 
 # The pilots table's columns today: the registry, then one per readiness question (whose list
 # analytics.results owns; a question added there needs a migration below adding its column to
@@ -274,7 +275,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             for statement in statements:
                 con.execute(statement)
         _set_meta(con, "schema_version", str(SCHEMA_VERSION))
-        if con.execute("SELECT count(*) FROM meta WHERE key = 'data_version'").fetchone()[0] == 0:
+        if scalar(con, "SELECT count(*) FROM meta WHERE key = 'data_version'") == 0:
             _set_meta(con, "data_version", "0")
         _add_missing_builtins(con)
         con.execute("COMMIT")

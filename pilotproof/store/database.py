@@ -258,6 +258,13 @@ class Store:
         with self._cursor() as cur:
             return cur.execute(sql, params).df()
 
+    def _visible_df(self, scope: Scope | None, sql: str, params: object = None) -> pd.DataFrame:
+        """The rows of `sql` (which has a `pilot_id` column) of the pilots `scope` sees."""
+        with self._cursor() as cur:
+            visible = _access.visible_ids(cur, scope)
+            frame = cur.execute(sql, params).df()
+        return _access.keep_visible(frame, visible)
+
     # -- reads ----------------------------------------------------------------------------------
 
     def data_version(self) -> int:
@@ -329,13 +336,11 @@ class Store:
 
     def thresholds(self, scope: Scope | None = None) -> pd.DataFrame:
         """Per-pilot threshold and tolerance overrides (of the pilots `scope` sees)."""
-        with self._cursor() as cur:
-            visible = _access.visible_ids(cur, scope)
-            frame = cur.execute(
-                "SELECT pilot_id, metric, threshold_pct, tolerance_pct FROM thresholds "
-                "ORDER BY pilot_id, metric"
-            ).df()
-        frame = _access.keep_visible(frame, visible)
+        frame = self._visible_df(
+            scope,
+            "SELECT pilot_id, metric, threshold_pct, tolerance_pct FROM thresholds "
+            "ORDER BY pilot_id, metric",
+        )
         for name in ("threshold_pct", "tolerance_pct"):
             frame[name] = frame[name].astype("float64")
         return frame
@@ -347,10 +352,7 @@ class Store:
         if pilot_id is not None:
             sql += " WHERE pilot_id = ?"
             params = [pilot_id]
-        with self._cursor() as cur:
-            visible = _access.visible_ids(cur, scope)
-            frame = cur.execute(sql + " ORDER BY date, event_id", params).df()
-        return _access.keep_visible(frame, visible)
+        return self._visible_df(scope, sql + " ORDER BY date, event_id", params)
 
     def uploads(self, scope: Scope | None = None) -> pd.DataFrame:
         """The upload history (the uploads whose every pilot `scope` sees)."""
@@ -674,11 +676,9 @@ class Store:
 
     def results_seen(self, scope: Scope | None = None) -> pd.DataFrame:
         """pilot_id, first_seen_at: when an analysis first showed post-go-live results."""
-        with self._cursor() as cur:
-            frame = cur.execute(
-                "SELECT pilot_id, first_seen_at FROM results_seen ORDER BY pilot_id"
-            ).df()
-            return _access.keep_visible(frame, _access.visible_ids(cur, scope))
+        return self._visible_df(
+            scope, "SELECT pilot_id, first_seen_at FROM results_seen ORDER BY pilot_id"
+        )
 
     def set_plan(
         self,
@@ -1033,20 +1033,15 @@ class Store:
                     f"upload {upload_id} ({row[1]}) was corrected later by upload {ids}: "
                     "undo that first"
                 )
-            cur.execute("DELETE FROM observations WHERE upload_id = ?", [upload_id])
-            cur.execute(
-                "INSERT INTO observations SELECT * EXCLUDE (replaced_by) FROM "
-                "replaced_observations WHERE replaced_by = ?",
-                [upload_id],
-            )
-            cur.execute("DELETE FROM replaced_observations WHERE replaced_by = ?", [upload_id])
-            cur.execute("DELETE FROM pilots WHERE upload_id = ?", [upload_id])
-            cur.execute(
-                "INSERT INTO pilots SELECT * EXCLUDE (replaced_by) FROM replaced_pilots "
-                "WHERE replaced_by = ?",
-                [upload_id],
-            )
-            cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
+            # the upload's rows out, the rows it replaced back (fixed table names, no input)
+            for table in ("observations", "pilots"):
+                cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id])
+                cur.execute(
+                    f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM replaced_{table} "
+                    "WHERE replaced_by = ?",
+                    [upload_id],
+                )
+                cur.execute(f"DELETE FROM replaced_{table} WHERE replaced_by = ?", [upload_id])
             cur.execute("DELETE FROM plans WHERE upload_id = ?", [upload_id])
             cur.execute("DELETE FROM currencies WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])

@@ -1012,7 +1012,8 @@ def pilots_table() -> pd.DataFrame:
 
 # --- success plans and decisions (issue 15) --------------------------------------------------
 # The plan columns are the pilots file's (pilotproof.store.plans.FILE_COLUMNS, without the change
-# reason); written out here because the generator runs without the package.
+# reason); written out here because the generator runs without pilotproof (of the package it
+# reads only the readiness questions, from analytics.results).
 
 PLAN_COLUMNS = [
     "plan_value_metric",

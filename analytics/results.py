@@ -51,15 +51,30 @@ Reason = Literal[
     "no_real_value",
 ]
 
-READINESS_FIELDS: tuple[str, ...] = (
-    "workflow",
-    "decision_owner",
-    "execution_owner",
-    "exception_path",
-    "escalation_path",
-    "control_points",
-    "value_metric",
+
+@dataclass(frozen=True)
+class ReadinessQuestion:
+    """One item of the readiness test: what a pilot's team must be able to name before it
+    scales. `field` is the pilots-file column and the store column that holds the answer,
+    `label` how pages and exports name it."""
+
+    field: str
+    label: str
+
+
+# The readiness test, in the order pages and exports show it. A question added here is asked
+# everywhere (pilots file, store, pages, exports, sample data); its store column needs a new
+# migration in pilotproof.store.schema.
+READINESS_QUESTIONS: tuple[ReadinessQuestion, ...] = (
+    ReadinessQuestion("workflow", "Workflow"),
+    ReadinessQuestion("decision_owner", "Decision owner"),
+    ReadinessQuestion("execution_owner", "Execution owner"),
+    ReadinessQuestion("exception_path", "Exception path"),
+    ReadinessQuestion("escalation_path", "Escalation path"),
+    ReadinessQuestion("control_points", "Control points"),
+    ReadinessQuestion("value_metric", "Value metric"),
 )
+READINESS_FIELDS: tuple[str, ...] = tuple(q.field for q in READINESS_QUESTIONS)
 
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 DECISIONS: tuple[Decision, ...] = get_args(Decision)

@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
-from analytics.results import Decision, Method, MetricEffect, PilotResult, Reason, Verdict
+from analytics.results import (
+    READINESS_QUESTIONS,
+    Decision,
+    Method,
+    MetricEffect,
+    PilotResult,
+    Reason,
+    Verdict,
+)
 
 VERDICT_LABELS: dict[Verdict, str] = {
     "real": "Real impact",
@@ -34,15 +42,7 @@ CHECK_LABELS: dict[Reason, str] = {
     "insufficient_data": "Enough data",
     "outlier": "Typo-like values",
 }
-READINESS_LABELS: dict[str, str] = {
-    "workflow": "Workflow",
-    "decision_owner": "Decision owner",
-    "execution_owner": "Execution owner",
-    "exception_path": "Exception path",
-    "escalation_path": "Escalation path",
-    "control_points": "Control points",
-    "value_metric": "Value metric",
-}
+READINESS_LABELS: dict[str, str] = {q.field: q.label for q in READINESS_QUESTIONS}
 METHOD_LABELS: dict[Method, str] = {
     "its": "interrupted time series",
     "did": "difference-in-differences",

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analytics.results import READINESS_FIELDS
+
 SEED = 20261031
 END = pd.Timestamp("2026-10-31")
 HERE = Path(__file__).resolve().parent
@@ -45,13 +47,7 @@ PILOT_COLUMNS = [
     "monthly_cost",
     "annual_volume",
     "currency",
-    "workflow",
-    "decision_owner",
-    "execution_owner",
-    "exception_path",
-    "escalation_path",
-    "control_points",
-    "value_metric",
+    *READINESS_FIELDS,
 ]
 EXPECTED_COLUMNS = [
     "pilot_id",
@@ -611,24 +607,14 @@ MERIDIAN = "Meridian Freight"  # road freight and logistics
 CURRENCY = {NORTHWIND: "EUR", HARBORLINE: "GBP", COBALT: "USD", MERIDIAN: "GBP"}
 
 
-def readiness(
-    workflow: str = "",
-    decision_owner: str = "",
-    execution_owner: str = "",
-    exception_path: str = "",
-    escalation_path: str = "",
-    control_points: str = "",
-    value_metric: str = "",
-) -> dict[str, str]:
-    return {
-        "workflow": workflow,
-        "decision_owner": decision_owner,
-        "execution_owner": execution_owner,
-        "exception_path": exception_path,
-        "escalation_path": escalation_path,
-        "control_points": control_points,
-        "value_metric": value_metric,
-    }
+def readiness(*answers: str, **named: str) -> dict[str, str]:
+    """A pilot's readiness answers, given in the order of READINESS_FIELDS or by field name;
+    a question not given is unanswered ("")."""
+    unknown = set(named) - set(READINESS_FIELDS)
+    if len(answers) > len(READINESS_FIELDS) or unknown:
+        raise ValueError(f"not readiness answers: {answers[len(READINESS_FIELDS) :]} {unknown}")
+    given = dict(zip(READINESS_FIELDS, answers, strict=False)) | named
+    return {field: given.get(field, "") for field in READINESS_FIELDS}
 
 
 PILOTS: tuple[Pilot, ...] = (
@@ -1026,7 +1012,8 @@ def pilots_table() -> pd.DataFrame:
 
 # --- success plans and decisions (issue 15) --------------------------------------------------
 # The plan columns are the pilots file's (pilotproof.store.plans.FILE_COLUMNS, without the change
-# reason); written out here because the generator runs without the package.
+# reason); written out here because the generator runs without pilotproof (of the package it
+# reads only the readiness questions, from analytics.results).
 
 PLAN_COLUMNS = [
     "plan_value_metric",

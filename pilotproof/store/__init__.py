@@ -14,7 +14,6 @@ from pathlib import Path
 from .database import (
     REPO_ROOT,
     WAIT_SECONDS,
-    IngestResult,
     Store,
     UploadDetail,
     default_db_path,
@@ -25,6 +24,7 @@ from .ingest import ValidationReport, validate_files
 from .reading import IGNORE, ReadOptions, file_headers
 from .workbooks import SUFFIXES as WORKBOOK_SUFFIXES
 from .workbooks import likeliest_sheet, sheet_names
+from .writing import IngestResult
 
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 

@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Literal
 from .checks import Finding, to_problems
 from .errors import IngestError, Problem, StoreError, clip
 from .schema import TOUCHED
+from .sql import scalar
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
+
+    from .ingest import Layout, Source
 
 Role = Literal["partner", "company", "viewer"]
 ROLES: tuple[Role, ...] = ("partner", "company", "viewer")
@@ -89,7 +92,7 @@ def check_user(email: str, role: str, companies: Iterable[str]) -> tuple[str, Ro
     names = sorted({str(c).strip() for c in companies if str(c).strip()})
     if role != "partner" and not names:
         raise StoreError(f"a {role} user needs at least one company")
-    return email, role, names if role != "partner" else []  # type: ignore[return-value]
+    return email, role, names if role != "partner" else []
 
 
 # -- SQL: what a scope sees, users, and the audit trail (cursor-level; the Store calls these) --
@@ -110,8 +113,8 @@ def require_visible(cur: duckdb.DuckDBPyConnection, scope: Scope | None, pilot_i
     """StoreError "no pilot" for a pilot that does not exist or is out of scope (the same words
     for both, so a company user learns nothing about another company's ids)."""
     ids = visible_ids(cur, scope)
-    exists = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id]).fetchone()
-    if not exists[0] or (ids is not None and pilot_id not in ids):
+    exists = scalar(cur, "SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id])
+    if not exists or (ids is not None and pilot_id not in ids):
         raise StoreError(f"no pilot '{pilot_id}'")
 
 
@@ -163,7 +166,10 @@ def stored_upload_id(cur: duckdb.DuckDBPyConnection, scope: Scope | None, number
 
 
 def pilots_file_problems(
-    cur: duckdb.DuckDBPyConnection, scope: Scope | None, sources: list, layouts: list
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope | None,
+    sources: list[Source],
+    layouts: list[Layout],
 ) -> list[Problem]:
     """Before a company user's ingest writes: the staged pilots-file rows (`stage_pilots`) they
     may not write, by file, line and column. A new pilot needs one of their companies (a user

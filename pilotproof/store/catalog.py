@@ -47,12 +47,12 @@ class MetricSpec:
     threshold_pct: float | None
     tolerance_pct: float | None
     can_be_negative: bool = False
-    scale: Scale = "relative"  # type: ignore[assignment]
+    scale: Scale = "relative"
 
 
-LOWER: Direction = "lower_is_better"  # type: ignore[assignment]
-HIGHER: Direction = "higher_is_better"  # type: ignore[assignment]
-POINTS: Scale = "points"  # type: ignore[assignment]
+LOWER: Direction = "lower_is_better"
+HIGHER: Direction = "higher_is_better"
+POINTS: Scale = "points"
 
 BUILTIN_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("cycle_time", LOWER, "hours", "value", 10.0, 5.0),
@@ -83,7 +83,7 @@ RELATIVE_DEFAULTS_BEFORE_POINTS: dict[str, tuple[float | None, float | None]] = 
 
 def scale_for_unit(unit: str | None) -> Scale:
     """The scale a metric measured in `unit` is read on: points for a fraction, else relative."""
-    return "points" if (unit or "").strip().lower() in RATE_UNITS else "relative"  # type: ignore[return-value]
+    return "points" if (unit or "").strip().lower() in RATE_UNITS else "relative"
 
 
 def can_be_negative_for_unit(unit: str | None) -> bool:

@@ -5,8 +5,9 @@ kind of problem, each problem kept with its record number and turned into a line
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import duckdb
 
@@ -14,9 +15,12 @@ from .catalog import DIRECTIONS, RATE_UNITS
 from .errors import Problem, clip
 from .formats import SLASH_DATE_RE, formatted_hint, is_slash_date
 from .reading import PILOT_TEXT, Layout, Source, record_lines
+from .sql import one_row, scalar
 
 #: Problems kept in a report; the total is always counted.
 MAX_PROBLEMS = 200
+
+Row = TypeVar("Row")
 
 
 _DATE_SHAPE = re.compile(
@@ -78,6 +82,11 @@ def check(
     return to_problems(sources, layouts, kept), total, new_metrics
 
 
+def _shown_column(layout: Layout, column: str, metric: str | None) -> str:
+    """The column a problem is named in: a wide file's value sits in the metric's own column."""
+    return _value_column(layout, metric) if column == "value" else layout.shown(column)
+
+
 def _value_column(layout: Layout, metric: str | None) -> str:
     if layout.kind == "wide" and metric is not None:
         for pos, name in layout.metric_columns:
@@ -86,23 +95,83 @@ def _value_column(layout: Layout, metric: str | None) -> str:
     return layout.shown("value")
 
 
+class _StagedRow(NamedTuple):
+    """A refused metrics row as `_row_checks` reads it back."""
+
+    file_no: int
+    rn: int
+    problem: int
+    metric: str | None
+    date_raw: str | None
+    group_raw: str | None
+    value_raw: str | None
+    volume_raw: str | None
+    direction: str | None
+    value: float | None
+
+
+class _PilotRow(NamedTuple):
+    """A refused pilots-file row as `pilot_row_checks` reads it back."""
+
+    file_no: int
+    rn: int
+    go_live_raw: str | None
+    monthly_cost_raw: str | None
+    annual_volume_raw: str | None
+
+
+@dataclass(frozen=True)
+class RowCheck(Generic[Row]):
+    """One check of a staged row: the column it is about, the SQL condition that is true when
+    the row fails it, and the message that names the problem (from the row and its file's
+    layout)."""
+
+    column: str
+    condition: str
+    message: Callable[[Row, Layout], str]
+
+
+def _given_but_not_a_count(name: str) -> str:
+    """SQL: `name` was given in the file but is no finite, non-negative number."""
+    return (
+        f"NULLIF(trim({name}_raw), '') IS NOT NULL AND "
+        f"({name} IS NULL OR isnan({name}) OR isinf({name}) OR {name} < 0)"
+    )
+
+
 #: Row checks, in the order a row's problems are looked for; the first that fails is reported.
-_ROW_CHECKS = (
-    ("pilot_id", "pilot_id IS NULL"),
-    ("metric", "metric IS NULL"),
-    ("date", "date IS NULL OR year(date) NOT BETWEEN 1700 AND 2200"),
-    ("group", "\"group\" NOT IN ('treatment', 'control')"),
-    ("value", "value IS NULL OR isnan(value) OR isinf(value)"),
-    (
-        "volume",
-        "NULLIF(trim(volume_raw), '') IS NOT NULL AND "
-        "(volume IS NULL OR isnan(volume) OR isinf(volume) OR volume < 0)",
+_ROW_CHECKS: tuple[RowCheck[_StagedRow], ...] = (
+    RowCheck("pilot_id", "pilot_id IS NULL", lambda r, _: "missing pilot_id"),
+    RowCheck("metric", "metric IS NULL", lambda r, _: "missing metric name"),
+    RowCheck(
+        "date",
+        "date IS NULL OR year(date) NOT BETWEEN 1700 AND 2200",
+        lambda r, _: _date_message(r.date_raw),
     ),
-    (
+    RowCheck(
+        "group",
+        "\"group\" NOT IN ('treatment', 'control')",
+        lambda r, _: f"group '{clip(r.group_raw)}' must be 'treatment' or 'control'",
+    ),
+    RowCheck(
+        "value",
+        "value IS NULL OR isnan(value) OR isinf(value)",
+        lambda r, _: _number_message(r.value_raw, r.value),
+    ),
+    RowCheck(
+        "volume",
+        _given_but_not_a_count("volume"),
+        lambda r, _: _number_message(r.volume_raw, None, what="volume", non_negative=True),
+    ),
+    RowCheck(
         "direction",
         "direction IS NOT NULL AND direction NOT IN ('lower_is_better', 'higher_is_better')",
+        lambda r, _: (
+            f"direction '{clip(r.direction)}' must be 'lower_is_better' or 'higher_is_better'"
+        ),
     ),
 )
+_DATE_CHECK = [c.column for c in _ROW_CHECKS].index("date")
 
 #: Staged rows no row check refused: what the derived checks look at.
 _OK_ROWS = "(SELECT * FROM stage_obs ANTI JOIN refused USING (file_no, rn))"
@@ -112,13 +181,13 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
     """Each file row's first problem (a wide row is several staged values: still one problem),
     kept in the temp table `refused`. Slash dates that nothing in their file decides (day or
     month first?) are one problem per file, at the first such row."""
-    first_failing = " ".join(f"WHEN {cond} THEN {i}" for i, (_, cond) in enumerate(_ROW_CHECKS))
+    first_failing = " ".join(f"WHEN {c.condition} THEN {i}" for i, c in enumerate(_ROW_CHECKS))
     ambiguous = f"regexp_full_match(trim(date_raw), '{SLASH_DATE_RE}')"
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE refused AS SELECT file_no, rn, problem, metric, date_raw, "
-        f"group_raw, value_raw, volume_raw, direction, value, problem = 2 AND {ambiguous} "
-        f"AS ambiguous FROM (SELECT *, CASE {first_failing} END AS problem FROM stage_obs) "
-        "WHERE problem IS NOT NULL "
+        f"group_raw, value_raw, volume_raw, direction, value, problem = {_DATE_CHECK} AND "
+        f"{ambiguous} AS ambiguous FROM (SELECT *, CASE {first_failing} END AS problem "
+        "FROM stage_obs) WHERE problem IS NOT NULL "
         "QUALIFY row_number() OVER (PARTITION BY file_no, rn ORDER BY problem, pos) = 1"
     )
     undecided = {i for i, lay in enumerate(layouts) if lay.date_order is None}
@@ -128,48 +197,33 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
     ).fetchall()
     for file_no, rn, _ in ambiguous_files:
         if file_no in undecided:
-            raw = cur.execute(
+            raw = scalar(
+                cur,
                 "SELECT date_raw FROM refused WHERE file_no = $f AND rn = $rn",
                 {"f": file_no, "rn": rn},
-            ).fetchone()[0]
+            )
             total += 1
             message = _order_message(raw, layouts[file_no].date_orders_mixed)
             out.append(Finding(file_no, rn, layouts[file_no].shown("date"), message))
     skip = [f for f, _, _ in ambiguous_files if f in undecided]
-    total += cur.execute(
-        "SELECT count(*) FROM refused WHERE NOT (ambiguous AND list_contains($skip, file_no))",
-        {"skip": skip},
-    ).fetchone()[0]
+    total += int(
+        scalar(
+            cur,
+            "SELECT count(*) FROM refused WHERE NOT (ambiguous AND list_contains($skip, file_no))",
+            {"skip": skip},
+        )
+    )
     rows = cur.execute(
         "SELECT file_no, rn, problem, metric, date_raw, group_raw, value_raw, volume_raw, "
         "direction, value FROM refused WHERE NOT (ambiguous AND list_contains($skip, file_no)) "
         "ORDER BY file_no, rn LIMIT $cap",
         {"skip": skip, "cap": MAX_PROBLEMS},
     ).fetchall()
-    for row in rows:
-        file_no, rn, problem, metric, date_raw, group_raw, value_raw, volume_raw = row[:8]
-        direction, value = row[8:]
-        layout = layouts[file_no]
-        column = _ROW_CHECKS[problem][0]
-        shown = layout.shown(column)
-        if column == "pilot_id":
-            message = "missing pilot_id"
-        elif column == "metric":
-            message = "missing metric name"
-        elif column == "date":
-            message = _date_message(date_raw)
-        elif column == "group":
-            message = f"group '{clip(group_raw)}' must be 'treatment' or 'control'"
-        elif column == "value":
-            shown = _value_column(layout, metric)
-            message = _number_message(value_raw, value)
-        elif column == "volume":
-            message = _number_message(volume_raw, None, what="volume", non_negative=True)
-        else:
-            message = (
-                f"direction '{clip(direction)}' must be 'lower_is_better' or 'higher_is_better'"
-            )
-        out.append(Finding(file_no, rn, shown, message))
+    for row in map(_StagedRow._make, rows):
+        layout = layouts[row.file_no]
+        failed = _ROW_CHECKS[row.problem]
+        shown = _shown_column(layout, failed.column, row.metric)
+        out.append(Finding(row.file_no, row.rn, shown, failed.message(row, layout)))
     return total
 
 
@@ -215,48 +269,53 @@ def _number_message(
     return f"'{clip(raw)}' is not a number{formatted_hint(raw)}"
 
 
+def _go_live_message(row: _PilotRow, layout: Layout) -> str:
+    raw = row.go_live_raw
+    if not raw:
+        return "missing go-live date"
+    if is_slash_date(raw) and layout.date_order is None:
+        return _order_message(raw, layout.date_orders_mixed)
+    return _date_message(raw).replace("date", "go-live date", 1)
+
+
+#: Checks of a pilots-file row; each failing check is one problem.
+_PILOT_ROW_CHECKS: tuple[RowCheck[_PilotRow], ...] = (
+    RowCheck("pilot_id", "pilot_id IS NULL", lambda r, _: "missing pilot_id"),
+    RowCheck(
+        "go_live", "go_live IS NULL OR year(go_live) NOT BETWEEN 1700 AND 2200", _go_live_message
+    ),
+    RowCheck(
+        "monthly_cost",
+        _given_but_not_a_count("monthly_cost"),
+        lambda r, _: _number_message(r.monthly_cost_raw, None, "monthly_cost", non_negative=True),
+    ),
+    RowCheck(
+        "annual_volume",
+        _given_but_not_a_count("annual_volume"),
+        lambda r, _: _number_message(r.annual_volume_raw, None, "annual_volume", non_negative=True),
+    ),
+)
+
+
 def pilot_row_checks(
     cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]
 ) -> int:
-    checks = (
-        ("pilot_id", "pilot_id IS NULL"),
-        ("go_live", "go_live IS NULL OR year(go_live) NOT BETWEEN 1700 AND 2200"),
-        (
-            "monthly_cost",
-            "NULLIF(trim(monthly_cost_raw), '') IS NOT NULL AND (monthly_cost IS NULL OR "
-            "isnan(monthly_cost) OR isinf(monthly_cost) OR monthly_cost < 0)",
-        ),
-        (
-            "annual_volume",
-            "NULLIF(trim(annual_volume_raw), '') IS NOT NULL AND (annual_volume IS NULL OR "
-            "isnan(annual_volume) OR isinf(annual_volume) OR annual_volume < 0)",
-        ),
-    )
+    """The problems of staged pilots-file rows (`_PILOT_ROW_CHECKS`, then a pilot given twice
+    with different details), appended to `out`; returns how many there are in all."""
     total = 0
-    for column, cond in checks:
+    for check in _PILOT_ROW_CHECKS:
         rows = cur.execute(
             f"SELECT file_no, rn, go_live_raw, monthly_cost_raw, annual_volume_raw, "
-            f"count(*) OVER () FROM stage_pilots WHERE {cond} ORDER BY file_no, rn LIMIT $cap",
+            f"count(*) OVER () FROM stage_pilots WHERE {check.condition} "
+            "ORDER BY file_no, rn LIMIT $cap",
             {"cap": MAX_PROBLEMS},
         ).fetchall()
         if rows:
             total += rows[0][5]
-        for file_no, rn, go_live_raw, cost_raw, volume_raw, _ in rows:
-            if column == "pilot_id":
-                message = "missing pilot_id"
-            elif column == "go_live":
-                layout = layouts[file_no]
-                if not go_live_raw:
-                    message = "missing go-live date"
-                elif is_slash_date(go_live_raw) and layout.date_order is None:
-                    message = _order_message(go_live_raw, layout.date_orders_mixed)
-                else:
-                    message = _date_message(go_live_raw).replace("date", "go-live date", 1)
-            elif column == "monthly_cost":
-                message = _number_message(cost_raw, None, "monthly_cost", non_negative=True)
-            else:
-                message = _number_message(volume_raw, None, "annual_volume", non_negative=True)
-            out.append(Finding(file_no, rn, layouts[file_no].shown(column), message))
+        for row in (_PilotRow._make(r[:5]) for r in rows):
+            layout = layouts[row.file_no]
+            message = check.message(row, layout)
+            out.append(Finding(row.file_no, row.rn, layout.shown(check.column), message))
     # the same pilot twice with different details
     rows = cur.execute(
         "SELECT file_no, rn, pilot_id, first_file, first_rn FROM ("
@@ -299,7 +358,7 @@ def _metric_checks(
         "GROUP BY metric, file_no ORDER BY metric, file_no"
     ).fetchall()
     total = 0
-    by_metric: dict[str, list[tuple]] = {}
+    by_metric: dict[str, list[tuple[Any, ...]]] = {}
     for row in stats:
         by_metric.setdefault(row[0], []).append(row)
     new_metrics: dict[str, str] = {}
@@ -383,7 +442,7 @@ def _flag_rows(
     layouts: list[Layout],
     out: list[Finding],
     condition: str,
-    params: dict,
+    params: dict[str, object],
     column: str,
     template: str,
 ) -> int:
@@ -394,10 +453,10 @@ def _flag_rows(
     ).fetchall()
     for file_no, rn, metric, raw, _ in rows:
         layout = layouts[file_no]
-        shown = _value_column(layout, metric) if column == "value" else layout.shown(column)
+        shown = _shown_column(layout, column, metric)
         # replace, not format: a metric name may hold braces
         out.append(Finding(file_no, rn, shown, template.replace("{raw}", clip(raw))))
-    return rows[0][4] if rows else 0
+    return int(rows[0][4]) if rows else 0
 
 
 def _conflict_checks(
@@ -407,10 +466,11 @@ def _conflict_checks(
 
     A cheap count of distinct key hashes first: in the usual case it equals the row count and
     nothing else runs. Exact duplicates are fine (written once)."""
-    n, distinct = cur.execute(
+    n, distinct = one_row(
+        cur,
         'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
-        f"FROM {_OK_ROWS}"
-    ).fetchone()
+        f"FROM {_OK_ROWS}",
+    )
     if n == distinct:
         return 0
     rows = cur.execute(
@@ -494,7 +554,7 @@ def to_problems(
         for file_no, rns in wanted.items()
     }
 
-    def ref(match: re.Match) -> str:
+    def ref(match: re.Match[str]) -> str:
         file_no, rn = int(match.group(1)), int(match.group(2))
         line = lines.get(file_no, {}).get(rn)
         # user text that merely looks like a reference stays as written

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from analytics.results import READINESS_FIELDS
+
 from . import access as _access
 from . import ingest as _ingest
 from . import money as _money
@@ -37,12 +39,23 @@ from .catalog import (
     normalise_metric,
     scale_for_unit,
 )
-from .errors import DatabaseBusyError, IngestError, StoreError, counted, waiting_message
+from .errors import (
+    DatabaseBusyError,
+    IngestError,
+    Problem,
+    StoreError,
+    counted,
+    waiting_message,
+)
 from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
+from .sql import scalar
 from .workdirs import clean_stale, workdir
 from .writing import (
+    NO_COUNTS,
+    Batch,
     IngestResult,
+    Written,
     batch_totals,
     bump_data_version,
     fast_checks_pass,
@@ -88,17 +101,6 @@ class UploadDetail:
         noun = "pilot" if len(self.pilots) == 1 else "pilots"
         what = "the pilots file" if self.kind == "pilots" else counted(self.rows, "row")
         return f"#{self.upload_id} {self.file_name}: {what} for {noun} {shown}".rstrip()
-
-
-READINESS = (
-    "workflow",
-    "decision_owner",
-    "execution_owner",
-    "exception_path",
-    "escalation_path",
-    "control_points",
-    "value_metric",
-)
 
 
 def default_db_path() -> Path:
@@ -257,6 +259,13 @@ class Store:
         with self._cursor() as cur:
             return cur.execute(sql, params).df()
 
+    def _visible_df(self, scope: Scope | None, sql: str, params: object = None) -> pd.DataFrame:
+        """The rows of `sql` (which has a `pilot_id` column) of the pilots `scope` sees."""
+        with self._cursor() as cur:
+            visible = _access.visible_ids(cur, scope)
+            frame = cur.execute(sql, params).df()
+        return _access.keep_visible(frame, visible)
+
     # -- reads ----------------------------------------------------------------------------------
 
     def data_version(self) -> int:
@@ -266,8 +275,7 @@ class Store:
 
     def schema_version(self) -> int:
         with self._cursor() as cur:
-            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0])
+            return int(scalar(cur, "SELECT value FROM meta WHERE key = 'schema_version'"))
 
     def observations(
         self, pilot_ids: Iterable[str] | None = None, scope: Scope | None = None
@@ -283,7 +291,7 @@ class Store:
             wanted = None if pilot_ids is None else list(pilot_ids)
             if visible is not None:
                 wanted = visible if wanted is None else [p for p in wanted if p in set(visible)]
-            params: list = []
+            params: list[object] = []
             if wanted is not None:
                 sql += " WHERE list_contains($1, pilot_id)"
                 params = [wanted]
@@ -311,7 +319,7 @@ class Store:
         for name in ("monthly_cost", "annual_volume"):
             frame[name] = frame[name].astype("float64")
         for name in PILOT_FIELDS:
-            if name in READINESS or name in ("pilot_name", "company", "function", "vendor"):
+            if name in READINESS_FIELDS or name in ("pilot_name", "company", "function", "vendor"):
                 column = frame[name].astype(object)
                 frame[name] = column.where(column.notna(), None)
         return frame
@@ -329,13 +337,11 @@ class Store:
 
     def thresholds(self, scope: Scope | None = None) -> pd.DataFrame:
         """Per-pilot threshold and tolerance overrides (of the pilots `scope` sees)."""
-        with self._cursor() as cur:
-            visible = _access.visible_ids(cur, scope)
-            frame = cur.execute(
-                "SELECT pilot_id, metric, threshold_pct, tolerance_pct FROM thresholds "
-                "ORDER BY pilot_id, metric"
-            ).df()
-        frame = _access.keep_visible(frame, visible)
+        frame = self._visible_df(
+            scope,
+            "SELECT pilot_id, metric, threshold_pct, tolerance_pct FROM thresholds "
+            "ORDER BY pilot_id, metric",
+        )
         for name in ("threshold_pct", "tolerance_pct"):
             frame[name] = frame[name].astype("float64")
         return frame
@@ -343,14 +349,11 @@ class Store:
     def events(self, pilot_id: str | None = None, scope: Scope | None = None) -> pd.DataFrame:
         """Timeline events: event_id, pilot_id, date, label (of the pilots `scope` sees)."""
         sql = "SELECT event_id, pilot_id, CAST(date AS TIMESTAMP) AS date, label FROM events"
-        params: list = []
+        params: list[object] = []
         if pilot_id is not None:
             sql += " WHERE pilot_id = ?"
             params = [pilot_id]
-        with self._cursor() as cur:
-            visible = _access.visible_ids(cur, scope)
-            frame = cur.execute(sql + " ORDER BY date, event_id", params).df()
-        return _access.keep_visible(frame, visible)
+        return self._visible_df(scope, sql + " ORDER BY date, event_id", params)
 
     def uploads(self, scope: Scope | None = None) -> pd.DataFrame:
         """The upload history (the uploads whose every pilot `scope` sees, numbered as `scope`
@@ -383,7 +386,7 @@ class Store:
 
     def count_pilots(self) -> int:
         with self._cursor() as cur:
-            return cur.execute("SELECT count(*) FROM pilots").fetchone()[0]
+            return int(scalar(cur, "SELECT count(*) FROM pilots"))
 
     # -- small writes ---------------------------------------------------------------------------
 
@@ -395,7 +398,7 @@ class Store:
             scope.require_write()
         with self._transaction() as cur:
             _access.require_visible(cur, scope, pilot_id)
-            event_id = cur.execute("SELECT nextval('event_seq')").fetchone()[0]
+            event_id = scalar(cur, "SELECT nextval('event_seq')")
             cur.execute(
                 "INSERT INTO events VALUES (?, ?, CAST(? AS DATE), ?)",
                 [event_id, pilot_id, _as_date(date), label],
@@ -423,7 +426,7 @@ class Store:
     ) -> None:
         """Save a pilot's readiness answers (None or blank: unanswered), recorded as `by` (the
         signed-in person when `scope` is given) in the audit log."""
-        unknown = set(answers) - set(READINESS)
+        unknown = set(answers) - set(READINESS_FIELDS)
         if unknown:
             raise StoreError(f"not readiness questions: {', '.join(sorted(unknown))}")
         if scope is not None:
@@ -435,7 +438,7 @@ class Store:
             )
             for name, answer in answers.items():
                 text = answer.strip() if isinstance(answer, str) else None
-                # `name` is one of the fixed READINESS column names checked above. An answer
+                # `name` is one of the fixed READINESS_FIELDS column names checked above. An answer
                 # saved here belongs to the pilot, not to an upload: the earlier versions an
                 # undo would restore carry it too, so undoing a pilots file keeps it.
                 for table in ("pilots", "replaced_pilots"):
@@ -465,8 +468,7 @@ class Store:
             if pilot_id is None:
                 scope.require_partner("change the catalog defaults")
         with self._transaction() as cur:
-            known = cur.execute("SELECT count(*) FROM metric_catalog WHERE metric = ?", [metric])
-            if not known.fetchone()[0]:
+            if not scalar(cur, "SELECT count(*) FROM metric_catalog WHERE metric = ?", [metric]):
                 raise StoreError(f"no metric '{metric}' in the catalog")
             if pilot_id is not None:
                 _access.require_visible(cur, scope, pilot_id)
@@ -520,9 +522,9 @@ class Store:
             scope.require_partner("add a metric to the catalog")
         with self._transaction() as cur:
             _access.audit(cur, _who(scope, by), "metric", None, f"{metric} ({kind})", _now())
-            builtin = cur.execute(
-                "SELECT count(*) FROM metric_catalog WHERE metric = ? AND builtin", [metric]
-            ).fetchone()[0]
+            builtin = scalar(
+                cur, "SELECT count(*) FROM metric_catalog WHERE metric = ? AND builtin", [metric]
+            )
             if builtin:
                 raise StoreError(f"'{metric}' is built in; change its thresholds instead")
             cur.execute("DELETE FROM metric_catalog WHERE metric = ?", [metric])
@@ -685,11 +687,9 @@ class Store:
 
     def results_seen(self, scope: Scope | None = None) -> pd.DataFrame:
         """pilot_id, first_seen_at: when an analysis first showed post-go-live results."""
-        with self._cursor() as cur:
-            frame = cur.execute(
-                "SELECT pilot_id, first_seen_at FROM results_seen ORDER BY pilot_id"
-            ).df()
-            return _access.keep_visible(frame, _access.visible_ids(cur, scope))
+        return self._visible_df(
+            scope, "SELECT pilot_id, first_seen_at FROM results_seen ORDER BY pilot_id"
+        )
 
     def set_plan(
         self,
@@ -734,8 +734,9 @@ class Store:
             row = _plans.prepare_decision(
                 cur, pilot_id, decision, note, _who(scope, by), recommended, at, _now()
             )
-            found = cur.execute("SELECT coalesce(max(decision_id), 0) + 1 FROM decisions")
-            decision_id = int(found.fetchone()[0])
+            decision_id = int(
+                scalar(cur, "SELECT coalesce(max(decision_id), 0) + 1 FROM decisions")
+            )
             cur.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)", [decision_id, *row])
         return decision_id
 
@@ -895,7 +896,7 @@ class Store:
         plans, currencies = _file_extras(fresh, layouts, scope)
         cur.execute("BEGIN TRANSACTION")
         try:
-            result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
+            result = write_batch(cur, Batch(sources, fresh, layouts, done, user), new_metrics)
             result = _numbered_noops(cur, scope, result, done)
             refused = _plans.write_file_plans(cur, plans, user)
             if refused:
@@ -930,7 +931,7 @@ class Store:
         doubt, roll back and return None: the careful path then names each problem by line.
         Whether a file was ingested before is known only once its hash (computed meanwhile)
         is; a re-upload is rolled back here and recorded as a no-op by the careful path."""
-        fresh, done = sources, {}
+        fresh = sources  # a file ingested before makes this path roll back
         cur.execute(_ingest.STAGE_OBS_DDL)
         cur.execute(_ingest.STAGE_PILOTS_DDL)
         for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
@@ -974,21 +975,10 @@ class Store:
             replaced = replace_older_rows(cur, first)
             pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
             totals, by_upload = batch_totals(series_stats)
-            per_file = {f: by_upload.get(u, (0, 0, None, None)) for f, u in ids_by_file.items()}
+            per_file = {f: by_upload.get(u, NO_COUNTS) for f, u in ids_by_file.items()}
             per_file.update(pilot_file_counts(cur))
-            result = record_uploads(
-                cur,
-                sources,
-                fresh,
-                layouts,
-                done,
-                user,
-                ids_by_file,
-                per_file,
-                totals,
-                replaced,
-                pilots_upserted,
-            )
+            written = Written(ids_by_file, per_file, totals, replaced, pilots_upserted)
+            result = record_uploads(cur, Batch(sources, fresh, layouts, {}, user), written)
             if _plans.write_file_plans(cur, plans, user):
                 cur.execute("ROLLBACK")
                 return None
@@ -1092,33 +1082,35 @@ class Store:
                     f"upload {number} ({row[1]}) was corrected later by upload {ids}: "
                     "undo that first"
                 )
-            cur.execute("DELETE FROM observations WHERE upload_id = ?", [upload_id])
-            cur.execute(
-                "INSERT INTO observations SELECT * EXCLUDE (replaced_by) FROM "
-                "replaced_observations WHERE replaced_by = ?",
-                [upload_id],
-            )
-            cur.execute("DELETE FROM replaced_observations WHERE replaced_by = ?", [upload_id])
-            cur.execute("DELETE FROM pilots WHERE upload_id = ?", [upload_id])
-            cur.execute(
-                "INSERT INTO pilots SELECT * EXCLUDE (replaced_by) FROM replaced_pilots "
-                "WHERE replaced_by = ?",
-                [upload_id],
-            )
-            cur.execute("DELETE FROM replaced_pilots WHERE replaced_by = ?", [upload_id])
+            # the upload's rows out, the rows it replaced back (fixed table names, no input)
+            for table in ("observations", "pilots"):
+                cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id])
+                cur.execute(
+                    f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM replaced_{table} "
+                    "WHERE replaced_by = ?",
+                    [upload_id],
+                )
+                cur.execute(f"DELETE FROM replaced_{table} WHERE replaced_by = ?", [upload_id])
             cur.execute("DELETE FROM plans WHERE upload_id = ?", [upload_id])
             cur.execute("DELETE FROM currencies WHERE upload_id = ?", [upload_id])
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
 
 
-def _refusal(scope: Scope | None):
+def _refusal(
+    scope: Scope | None,
+) -> Callable[
+    [duckdb.DuckDBPyConnection, list[_ingest.Source], list[_ingest.Layout]], list[Problem]
+]:
     """The check a validation runs for `scope` on files that pass every other: its pilots
     files' rows it may not write."""
     return lambda cur, sources, layouts: _access.pilots_file_problems(cur, scope, sources, layouts)
 
 
 def _numbered_noops(
-    cur: duckdb.DuckDBPyConnection, scope: Scope | None, result: IngestResult, done: dict
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope | None,
+    result: IngestResult,
+    done: dict[str, int],
 ) -> IngestResult:
     """The summary's re-uploads ("already ingested as upload 12") named by the numbers `scope`
     knows (the audit trail keeps the stored ones)."""
@@ -1156,14 +1148,14 @@ def _scoped_result(
 
 
 def _file_extras(
-    sources: list, layouts: list, scope: Scope | None = None
+    sources: list[_ingest.Source], layouts: list[_ingest.Layout], scope: Scope | None = None
 ) -> tuple[list[_plans.FilePlan], list[_money.FileCurrency]]:
     """The success plans in the pilots files' `plan_*` columns and the currencies in their
     `currency` column; IngestError naming every bad cell by line. A signed-in person's plans
     are set by them, whatever the `plan_set_by` column says (it named anyone, a partner too)."""
     plans: list[_plans.FilePlan] = []
     currencies: list[_money.FileCurrency] = []
-    problems: list = []
+    problems: list[Problem] = []
     for source, layout in zip(sources, layouts, strict=True):
         found, bad = _plans.read_file_plans(source, layout)
         coded, wrong = _money.read_file_currencies(source, layout)
@@ -1224,7 +1216,7 @@ def _who(scope: Scope | None, by: str | None) -> str:
     return by or _plans.default_user()
 
 
-def _now():
+def _now() -> pd.Timestamp:
     """Now, to the second, as a naive timestamp (the store's clock for who-and-when)."""
     import pandas as pd
 
@@ -1236,6 +1228,4 @@ def _as_date(value: date | datetime | str) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if hasattr(value, "date"):  # pandas Timestamp
-        return value.date().isoformat()  # type: ignore[union-attr]
     return str(value)

@@ -56,10 +56,13 @@ from .reading import (
     sniff,
 )
 from .schema import PILOT_FIELDS
+from .sql import scalar
 from .workdirs import workdir
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .database import Store
 
 __all__ = [
     "CatalogEntry",
@@ -69,6 +72,7 @@ __all__ = [
     "ReadOptions",
     "Source",
     "ValidationReport",
+    "as_options",
     "pilot_row_checks",
     "read_catalog",
     "read_sources",
@@ -162,9 +166,9 @@ def stage(
     return problems
 
 
-def stage_params(source: Source, layout: Layout, file_no: int) -> dict:
+def stage_params(source: Source, layout: Layout, file_no: int) -> dict[str, object]:
     """Parameters of the staging statements: the path and every option are values, never SQL."""
-    params: dict = {
+    params: dict[str, object] = {
         "path": str(source.path),
         "delim": layout.delimiter,
         "columns": {f"c{i}": "VARCHAR" for i in range(len(layout.header))},
@@ -270,7 +274,7 @@ def fast_eligible(layouts: list[Layout]) -> bool:
     return all(lay.kind == "pilots" or "direction" not in lay.index for lay in layouts)
 
 
-def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, dict]:
+def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, dict[str, object]]:
     """`INSERT INTO observations` straight from the file, with its parameters.
 
     The optimistic path for clean files. DuckDB's reader parses numbers (and ISO dates, when the
@@ -318,7 +322,7 @@ def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, di
         f'INSERT INTO observations SELECT pilot_id, metric, {date}, "group", unit, segment, '
         f"value, volume, $upload_id FROM ({inner})"
     )
-    params = {
+    params: dict[str, object] = {
         "path": str(source.path),
         "delim": layout.delimiter,
         "columns": types,
@@ -391,7 +395,7 @@ def prepare(
 def validate_files(
     files: Iterable[FileInput],
     mapping: Mapping[str, str] | ReadOptions | None = None,
-    store: object | None = None,
+    store: Store | None = None,
 ) -> ValidationReport:
     """Check files without writing anything.
 
@@ -399,7 +403,7 @@ def validate_files(
     go-live dates; without one, the built-in catalog, and pilots without a go-live date in the
     same batch are not reported (the store may know them)."""
     if store is not None:
-        return store.validate(files, mapping)  # type: ignore[attr-defined]
+        return store.validate(files, mapping)
     from .schema import migrate
 
     con = duckdb.connect()
@@ -449,7 +453,7 @@ def validate_with(
 def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:
     """The first rows as they will be stored (dates as dates, numbers parsed), beside what the
     file wrote where the two differ."""
-    n_obs = cur.execute("SELECT count(*) FROM stage_obs").fetchone()[0]
+    n_obs = int(scalar(cur, "SELECT count(*) FROM stage_obs"))
     if n_obs:
         frame = cur.execute(
             'SELECT pilot_id, metric, date, date_raw, "group", unit, segment, value, value_raw, '
@@ -468,7 +472,7 @@ def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:
         else:
             frame = frame.rename(columns={"value_raw": "value in file"})
         return frame, n_obs
-    n_pilots = cur.execute("SELECT count(*) FROM stage_pilots").fetchone()[0]
+    n_pilots = int(scalar(cur, "SELECT count(*) FROM stage_pilots"))
     frame = cur.execute(
         f"SELECT {', '.join(PILOT_FIELDS)} FROM stage_pilots ORDER BY file_no, rn LIMIT 20"
     ).df()

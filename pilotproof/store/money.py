@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from .errors import StoreError
+from .errors import Problem, StoreError
+from .plans import pilot_file_rows
+from .reading import Layout, Source
+from .sql import scalar
 
 # ISO 4217 active codes (2024 list, with XCG and ZWG); anything else is refused by name.
 ISO_4217: frozenset[str] = frozenset(
@@ -56,16 +59,16 @@ class FileCurrency:
     content_hash: str
 
 
-def read_file_currencies(source, layout) -> tuple[list[FileCurrency], list]:
+def read_file_currencies(
+    source: Source, layout: Layout
+) -> tuple[list[FileCurrency], list[Problem]]:
     """The currencies in a pilots file's `currency` column and a Problem per bad cell, named
     by line (nothing is written here). An empty cell keeps the stored currency."""
-    from .errors import Problem
-    from .plans import pilot_file_rows
 
     if layout.kind != "pilots" or FILE_COLUMN not in layout.index:
         return [], []
     found: list[FileCurrency] = []
-    problems: list = []
+    problems: list[Problem] = []
     for line, cells in pilot_file_rows(source, layout, (FILE_COLUMN,)):
         if not cells[FILE_COLUMN] or not cells["pilot_id"]:
             continue
@@ -85,9 +88,9 @@ def write_file_currencies(
     undoing the upload removes them."""
     now = pd.Timestamp.now().floor("s")
     for item in items:
-        upload = cur.execute(
-            "SELECT max(upload_id) FROM uploads WHERE content_hash = ?", [item.content_hash]
-        ).fetchone()[0]
+        upload = scalar(
+            cur, "SELECT max(upload_id) FROM uploads WHERE content_hash = ?", [item.content_hash]
+        )
         cur.execute(
             f"INSERT INTO currencies VALUES ({_NEXT}, 'pilot', ?, ?, ?, ?, ?)",
             [item.pilot_id, item.currency, user or "", now, upload],

@@ -11,6 +11,8 @@ series as a whole: see `_candidates_sql`).
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
 from analytics.outliers import GROSS_SPREADS, SLIP_RATIO, SLIP_SPREADS, WINDOW
@@ -112,7 +114,7 @@ def stage_warnings(
 
 
 def _message(
-    pilot: str, metric: str, day, value: float, local: float, spread: float, slip: bool
+    pilot: str, metric: str, day: date, value: float, local: float, spread: float, slip: bool
 ) -> str:
     where = f"{clip(pilot)} / {clip(metric)} on {day:%Y-%m-%d}"
     if slip:

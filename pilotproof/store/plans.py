@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from .catalog import normalise_metric
-from .errors import StoreError
+from .errors import Problem, StoreError
+from .reading import Layout, Source
+from .sql import scalar
 
 DECISIONS = ("scale", "fix", "extend", "stop")
 TEXT_LIMIT = 500  # characters kept of a reason, a note or a name
@@ -102,7 +105,7 @@ def lock_at(cur: duckdb.DuckDBPyConnection, pilot_id: str) -> pd.Timestamp | Non
     return pd.Timestamp(min(stamps)) if stamps else None
 
 
-def current_plan(cur: duckdb.DuckDBPyConnection, pilot_id: str) -> dict | None:
+def current_plan(cur: duckdb.DuckDBPyConnection, pilot_id: str) -> dict[str, Any] | None:
     row = cur.execute(
         "SELECT version, value_metric, threshold_pct, guardrails, evaluation_days, "
         "decision_owner FROM plans WHERE pilot_id = ? ORDER BY version DESC LIMIT 1",
@@ -124,14 +127,13 @@ def prepare_plan(
     reason: str | None,
     at: datetime | pd.Timestamp | None,
     now: pd.Timestamp,
-) -> list | None:
+) -> list[Any] | None:
     """Check a plan write and return the row to insert, or None when nothing changed.
     Raises StoreError (nothing written) on a bad value, an unknown pilot or metric, a date in
     the future, or a change after the lock without a reason."""
     by_text = clean_text(by, "who sets the plan", required=True)
     reason_text = clean_text(reason, "the reason")
-    found = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [given.pilot_id])
-    if not found.fetchone()[0]:
+    if not scalar(cur, "SELECT count(*) FROM pilots WHERE pilot_id = ?", [given.pilot_id]):
         raise StoreError(f"no pilot '{given.pilot_id}'")
     known = {r[0] for r in cur.execute("SELECT metric FROM metric_catalog").fetchall()}
     old = current_plan(cur, given.pilot_id) or {
@@ -179,7 +181,9 @@ def prepare_plan(
     ]  # fmt: skip
 
 
-def insert_plan(cur: duckdb.DuckDBPyConnection, row: list, upload_id: int | None = None) -> None:
+def insert_plan(
+    cur: duckdb.DuckDBPyConnection, row: list[Any], upload_id: int | None = None
+) -> None:
     cur.execute(
         "INSERT INTO plans (pilot_id, version, value_metric, threshold_pct, guardrails, "
         "evaluation_days, decision_owner, set_by, set_at, recorded_at, reason, upload_id) "
@@ -197,7 +201,7 @@ def prepare_decision(
     recommended: str | None,
     at: datetime | pd.Timestamp | None,
     now: pd.Timestamp,
-) -> list:
+) -> list[Any]:
     """Check a decision for the log and return its row (without the id)."""
     if decision not in DECISIONS:
         raise StoreError(f"the decision must be one of {', '.join(DECISIONS)}")
@@ -205,8 +209,7 @@ def prepare_decision(
         raise StoreError(f"the recommendation must be one of {', '.join(DECISIONS)}")
     by_text = clean_text(by, "who decided", required=True)
     note_text = clean_text(note, "the note")
-    found = cur.execute("SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id])
-    if not found.fetchone()[0]:
+    if not scalar(cur, "SELECT count(*) FROM pilots WHERE pilot_id = ?", [pilot_id]):
         raise StoreError(f"no pilot '{pilot_id}'")
     when = now if at is None else pd.Timestamp(at)
     if pd.isna(when) or when > now:
@@ -268,7 +271,9 @@ def default_user() -> str:
         return "unknown"
 
 
-def pilot_file_rows(source, layout, columns) -> Iterator[tuple[int, dict[str, str]]]:
+def pilot_file_rows(
+    source: Source, layout: Layout, columns: Sequence[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, cells) per record of a pilots file: `pilot_id` and each of `columns`, trimmed
     ('' when absent). A workbook sheet arrives as CSV; lines are counted as the file's
     records, from its own first row."""
@@ -287,16 +292,14 @@ def pilot_file_rows(source, layout, columns) -> Iterator[tuple[int, dict[str, st
         yield reader.line_num + offset, cells
 
 
-def read_file_plans(source, layout) -> tuple[list[FilePlan], list]:
+def read_file_plans(source: Source, layout: Layout) -> tuple[list[FilePlan], list[Problem]]:
     """The plans in a pilots file's `plan_*` columns, and a Problem per bad cell (nothing is
     written here). A workbook sheet arrives as CSV; lines are counted as the file's records."""
-    from .errors import Problem
-
     wanted = [c for c in FILE_COLUMNS if c in layout.index]
     if layout.kind != "pilots" or not wanted:
         return [], []
     found: list[FilePlan] = []
-    problems: list = []
+    problems: list[Problem] = []
     for line, cells in pilot_file_rows(source, layout, wanted):
         if not any(cells[c] for c in wanted) or not cells["pilot_id"]:
             continue
@@ -337,12 +340,10 @@ def read_file_plans(source, layout) -> tuple[list[FilePlan], list]:
 
 def write_file_plans(
     cur: duckdb.DuckDBPyConnection, plans: list[FilePlan], user: str | None
-) -> list:
+) -> list[Problem]:
     """Write the file plans in file order inside the caller's transaction; returns a Problem
     per plan the store refuses (the caller then rolls everything back)."""
-    from .errors import Problem
-
-    problems: list = []
+    problems: list[Problem] = []
     now = pd.Timestamp.now().floor("s")
     for item in plans:
         try:
@@ -354,9 +355,9 @@ def write_file_plans(
             continue
         if row is None:
             continue
-        upload = cur.execute(
-            "SELECT max(upload_id) FROM uploads WHERE content_hash = ?", [item.content_hash]
-        ).fetchone()[0]
+        upload = scalar(
+            cur, "SELECT max(upload_id) FROM uploads WHERE content_hash = ?", [item.content_hash]
+        )
         insert_plan(cur, row, upload)
     return problems
 

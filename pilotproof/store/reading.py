@@ -248,7 +248,7 @@ class Layout:
         at = self.index.get(name, -1)
         return f"c{at}" if at >= 0 else "NULL"
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, str]:
         """Parameters the layout's columns refer to (the whole-file pilot)."""
         return {} if self.pilot_constant is None else {"pilot": self.pilot_constant}
 
@@ -256,6 +256,11 @@ class Layout:
         """The column name as the user wrote it, for messages."""
         at = self.index.get(name, -1)
         return clip(self.header[at]) if at >= 0 else name
+
+
+def _contents(item: FileInput) -> bytes:
+    """The bytes of an input: an upload's own, or the file's at a path."""
+    return item[1] if isinstance(item, tuple) else Path(item).read_bytes()
 
 
 def read_sources(
@@ -283,7 +288,7 @@ def read_sources(
                 raise IngestError([problem]) from exc
         if workbooks.is_workbook(name, head):
             try:
-                book = Path(item).read_bytes() if data is None else data
+                book = _contents(item)
                 sheet = workbooks.read_sheet(name, book, (sheets or {}).get(name))
             except IngestError as exc:
                 problems.extend(exc.problems)
@@ -297,7 +302,7 @@ def read_sources(
             continue
         cut, skipped = title_lines(head)
         if cut:  # a report's title above the header: read from the header on
-            data = (Path(item).read_bytes() if data is None else data)[cut:]
+            data = _contents(item)[cut:]
         if data is not None:
             data = data if first_rows is None else _first_lines(data, first_rows)
             path = workdir / f"upload_{i}.csv"
@@ -306,7 +311,7 @@ def read_sources(
             source.line_offset = skipped
             sources.append(source)
         else:
-            sources.append(Source(name, Path(item), workdir=workdir))
+            sources.append(Source(name, Path(name), workdir=workdir))  # name: the path given
     if problems:
         raise IngestError(problems)
     return sources
@@ -446,6 +451,7 @@ def sniff(
         layout.date_order = options.date_order
     if pilot is not None:
         index.setdefault("pilot_id", -1)  # read from `$pilot`, never from a column
+    required: tuple[str, ...]
     if "metric" in index and "value" in index:
         required = ("pilot_id", "date", "metric", "value")
     elif "go_live" in index:
@@ -486,7 +492,7 @@ def sniff(
     return layout
 
 
-def check_mapping(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
+def check_mapping(mapping: object) -> Mapping[str, str]:
     """A column mapping (file header -> contract column) as given, or IngestError naming the
     entry that is not a pair of non-empty texts."""
     if mapping is None:

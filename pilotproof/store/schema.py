@@ -11,8 +11,14 @@ from collections.abc import Sequence
 
 import duckdb
 
-from .catalog import BUILTIN_METRICS, RATE_UNITS, RELATIVE_DEFAULTS_BEFORE_POINTS
+from analytics.results import READINESS_FIELDS
 
+from .catalog import BUILTIN_METRICS, RATE_UNITS, RELATIVE_DEFAULTS_BEFORE_POINTS
+from .sql import scalar
+
+# The pilots table's columns today: the registry, then one per readiness question (whose list
+# analytics.results owns; a question added there needs a migration below adding its column to
+# `pilots` and `replaced_pilots`). The DDL of the migrations is history and spells them out.
 PILOT_FIELDS: tuple[str, ...] = (
     "pilot_id",
     "pilot_name",
@@ -22,13 +28,7 @@ PILOT_FIELDS: tuple[str, ...] = (
     "go_live",
     "monthly_cost",
     "annual_volume",
-    "workflow",
-    "decision_owner",
-    "execution_owner",
-    "exception_path",
-    "escalation_path",
-    "control_points",
-    "value_metric",
+    *READINESS_FIELDS,
 )
 
 _PILOT_COLUMNS_DDL = """
@@ -296,7 +296,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             for statement in statements:
                 con.execute(statement)
         _set_meta(con, "schema_version", str(SCHEMA_VERSION))
-        if con.execute("SELECT count(*) FROM meta WHERE key = 'data_version'").fetchone()[0] == 0:
+        if scalar(con, "SELECT count(*) FROM meta WHERE key = 'data_version'") == 0:
             _set_meta(con, "data_version", "0")
         _add_missing_builtins(con)
         con.execute("COMMIT")

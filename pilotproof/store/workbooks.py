@@ -20,9 +20,11 @@ import threading
 import zipfile
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
+from typing import TypeVar, cast
 
 from .errors import IngestError, Problem, clip
 
@@ -61,14 +63,16 @@ class Sheet:
 _RECENT: OrderedDict[tuple[str, str, str | None], object] = OrderedDict()
 _RECENT_SIZE = 8
 _LOCK = threading.Lock()
+T = TypeVar("T")
 
 
-def _remembered(kind: str, data: bytes, sheet: str | None, read):
+def _remembered(kind: str, data: bytes, sheet: str | None, read: Callable[[], T]) -> T:
+    """`read()`, or what it returned for the same kind, content and sheet lately."""
     key = (kind, hashlib.sha256(data).hexdigest(), sheet)
     with _LOCK:
         if key in _RECENT:
             _RECENT.move_to_end(key)
-            return _RECENT[key]
+            return cast(T, _RECENT[key])  # stored by this function under the same kind
     value = read()
     with _LOCK:
         _RECENT[key] = value
@@ -234,7 +238,7 @@ def _read_sheet(data: bytes, sheet: str) -> tuple[bytes, int | None] | Exception
         )
     except Exception as exc:  # calamine raises its own types for every kind of damage
         return exc
-    cells = list(frame.itertuples(index=False, name=None))
+    cells = [list(row) for row in frame.itertuples(index=False, name=None)]
     rows = [[_text(v) for v in row] for row in cells]
     filled = [j for j in range(frame.shape[1]) if any(r[j] for r in rows)]
     rows = [[r[j] for j in filled] for r in rows]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
+from typing import NamedTuple
 
 import duckdb
 
@@ -14,6 +15,7 @@ from . import ingest as _ingest
 from .catalog import RATE_UNITS
 from .errors import counted
 from .schema import PILOT_FIELDS
+from .sql import one_row, scalar
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,57 @@ class IngestResult:
     total_warnings: int = 0
 
 
+class FileCounts(NamedTuple):
+    """What one file (or upload) of a batch holds, as the audit trail records it."""
+
+    rows: int
+    pilots: int
+    date_min: date | None
+    date_max: date | None
+
+
+NO_COUNTS = FileCounts(0, 0, None, None)
+
+
+class BatchTotals(NamedTuple):
+    """What a whole batch of metrics files holds."""
+
+    rows: int
+    series: int
+    pilots: int
+    date_min: date | None
+    date_max: date | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The files of one ingest: every file handed in (`sources`), those new to the store
+    (`fresh`, with their `layouts`), those ingested before (`done`: content hash -> upload id),
+    and who uploaded them."""
+
+    sources: list[_ingest.Source]
+    fresh: list[_ingest.Source]
+    layouts: list[_ingest.Layout]
+    done: dict[str, int]
+    user: str | None
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing a batch did: the upload id of each fresh file (by position), what each
+    file and the whole batch held, the earlier rows replaced and the pilots saved."""
+
+    ids_by_file: dict[int, int]
+    per_file: dict[int, FileCounts]
+    totals: BatchTotals
+    replaced: int
+    pilots_upserted: int
+
+
 def max_upload_id(cur: duckdb.DuckDBPyConnection) -> int:
     """Upload ids are allocated as max + 1 inside the write transaction, so a refused or
     rolled-back ingest leaves no gap (DuckDB sequences do not roll back)."""
-    return int(cur.execute("SELECT COALESCE(max(upload_id), 0) FROM uploads").fetchone()[0])
+    return int(scalar(cur, "SELECT COALESCE(max(upload_id), 0) FROM uploads"))
 
 
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
@@ -48,26 +97,43 @@ def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[tuple]:
+class SeriesStat(NamedTuple):
+    """One series of the rows just inserted, per upload: its size, range and bad rows."""
+
+    upload_id: int
+    pilot_id: str
+    metric: str
+    rows: int
+    low: float
+    high: float
+    date_min: date
+    date_max: date
+    bad_rows: int
+    group: str
+    unit: str
+    segment: str
+
+
+def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesStat]:
     """One small aggregate over the rows just inserted (upload_id >= first), per upload and
-    series: (upload_id, pilot_id, metric, rows, min value, max value, min date, max date,
-    bad rows, series key)."""
+    series."""
     bad = (
         "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
         "OR year(date) NOT BETWEEN 1700 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
     )
-    return cur.execute(
+    rows = cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "
         f'max(date), count(*) FILTER ({bad}), "group", unit, segment FROM observations '
         'WHERE upload_id >= $first GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
         {"first": first},
     ).fetchall()
+    return [SeriesStat(*row) for row in rows]
 
 
 def fast_checks_pass(
     cur: duckdb.DuckDBPyConnection,
     first: int,
-    series_stats: list[tuple],
+    series_stats: list[SeriesStat],
     catalog: dict[str, _ingest.CatalogEntry],
     go_live: set[str],
 ) -> bool:
@@ -87,15 +153,15 @@ def fast_checks_pass(
 
 
 def _no_duplicate_keys(
-    cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[tuple]
+    cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
 ) -> bool:
     """Whether no two new rows share (pilot, metric, date, group, unit, segment).
 
     Per series, the number of distinct dates is the popcount of a bitmap of day offsets
     (`bitstring_agg`), several times cheaper than a distinct count over millions of keys; a
     hash-based distinct count is the fallback when the bitmaps would be large."""
-    low = min(stat[6] for stat in series_stats)
-    high = max(stat[7] for stat in series_stats)
+    low = min(stat.date_min for stat in series_stats)
+    high = max(stat.date_max for stat in series_stats)
     days = (high - low).days + 1
     if days * len(series_stats) <= 8 * 64 * 2**20:  # bitmaps up to 64 MB in all
         rows = cur.execute(
@@ -105,35 +171,40 @@ def _no_duplicate_keys(
             {"first": first, "low": low, "days": days},
         ).fetchall()
         return all(row[0] for row in rows)
-    n, distinct = cur.execute(
+    n, distinct = one_row(
+        cur,
         'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
         "FROM observations WHERE upload_id >= $first",
         {"first": first},
-    ).fetchone()
-    return n == distinct
+    )
+    return bool(n == distinct)
 
 
-def batch_totals(series_stats: list[tuple]) -> tuple[tuple, dict[int, tuple]]:
-    """(rows, series, pilots, first date, last date) overall and per upload."""
+def batch_totals(
+    series_stats: list[SeriesStat],
+) -> tuple[BatchTotals, dict[int, FileCounts]]:
+    """What the batch holds overall, and per upload."""
 
-    def summarise(stats: list[tuple]) -> tuple:
+    def summarise(stats: list[SeriesStat]) -> BatchTotals:
         if not stats:
-            return (0, 0, 0, None, None)
-        return (
-            sum(s[3] for s in stats),
-            len({(s[1], s[2], *s[9:]) for s in stats}),
-            len({s[1] for s in stats}),
-            min(s[6] for s in stats),
-            max(s[7] for s in stats),
+            return BatchTotals(0, 0, 0, None, None)
+        return BatchTotals(
+            sum(s.rows for s in stats),
+            len({(s.pilot_id, s.metric, s.group, s.unit, s.segment) for s in stats}),
+            len({s.pilot_id for s in stats}),
+            min(s.date_min for s in stats),
+            max(s.date_max for s in stats),
         )
 
-    by_upload: dict[int, list[tuple]] = {}
+    by_upload: dict[int, list[SeriesStat]] = {}
     for stat in series_stats:
-        by_upload.setdefault(stat[0], []).append(stat)
+        by_upload.setdefault(stat.upload_id, []).append(stat)
     per_upload = {}
     for upload_id, stats in by_upload.items():
-        rows, _, pilots, dmin, dmax = summarise(stats)
-        per_upload[upload_id] = (rows, pilots, dmin, dmax)
+        totals = summarise(stats)
+        per_upload[upload_id] = FileCounts(
+            totals.rows, totals.pilots, totals.date_min, totals.date_max
+        )
     return summarise(series_stats), per_upload
 
 
@@ -146,12 +217,13 @@ def replace_older_rows(cur: duckdb.DuckDBPyConnection, first: int) -> int:
         {"first": first},
     )
     older = "(o.upload_id < $first OR o.upload_id IS NULL)"
-    replaced = cur.execute(
+    replaced = scalar(
+        cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
         "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
         f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {older}",
         {"first": first},
-    ).fetchone()[0]
+    )
     if replaced:
         cur.execute(
             "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
@@ -163,15 +235,11 @@ def replace_older_rows(cur: duckdb.DuckDBPyConnection, first: int) -> int:
 
 
 def write_batch(
-    cur: duckdb.DuckDBPyConnection,
-    sources: list[_ingest.Source],
-    fresh: list[_ingest.Source],
-    layouts: list[_ingest.Layout],
-    done: dict[str, int],
-    new_metrics: dict[str, str],
-    user: str | None,
+    cur: duckdb.DuckDBPyConnection, batch: Batch, new_metrics: dict[str, str]
 ) -> IngestResult:
-    """Write a checked batch. Runs inside the caller's transaction."""
+    """Write a checked batch, adding `new_metrics` (metric -> direction) to the catalog. Runs
+    inside the caller's transaction."""
+    fresh, layouts = batch.fresh, batch.layouts
     base = max_upload_id(cur)
     ids_by_file = {file_no: base + 1 + file_no for file_no in range(len(fresh))}
     for metric, direction in new_metrics.items():
@@ -186,41 +254,30 @@ def write_batch(
     replaced = 0
     if obs_files:
         replaced = _write_observations(cur, ids_by_file)
-    totals = (
-        cur.execute(
-            'SELECT count(*), count(DISTINCT (pilot_id, metric, "group", unit, segment)), '
-            "count(DISTINCT pilot_id), min(date), max(date) FROM stage_obs"
-        ).fetchone()
-        if fresh
-        else (0, 0, 0, None, None)
-    )
-    per_file = {}
+    totals = BatchTotals(0, 0, 0, None, None)
+    per_file: dict[int, FileCounts] = {}
     if fresh:
+        totals = BatchTotals(
+            *one_row(
+                cur,
+                'SELECT count(*), count(DISTINCT (pilot_id, metric, "group", unit, segment)), '
+                "count(DISTINCT pilot_id), min(date), max(date) FROM stage_obs",
+            )
+        )
         per_file = {
-            r[0]: r[1:]
-            for r in cur.execute(
+            file_no: FileCounts(*counts)
+            for file_no, *counts in cur.execute(
                 "SELECT file_no, count(*), count(DISTINCT pilot_id), min(date), max(date) "
                 "FROM stage_obs GROUP BY file_no"
             ).fetchall()
         }
         per_file.update(pilot_file_counts(cur))
-    return record_uploads(
-        cur,
-        sources,
-        fresh,
-        layouts,
-        done,
-        user,
-        ids_by_file,
-        per_file,
-        totals,
-        replaced,
-        pilots_upserted,
-    )
+    written = Written(ids_by_file, per_file, totals, replaced, pilots_upserted)
+    return record_uploads(cur, batch, written)
 
 
 def upsert_pilot_files(
-    cur: duckdb.DuckDBPyConnection, layouts: list, ids_by_file: dict[int, int]
+    cur: duckdb.DuckDBPyConnection, layouts: list[_ingest.Layout], ids_by_file: dict[int, int]
 ) -> int:
     """Upsert the staged pilots of every pilots file; returns how many pilots were written."""
     return sum(
@@ -230,36 +287,26 @@ def upsert_pilot_files(
     )
 
 
-def pilot_file_counts(cur: duckdb.DuckDBPyConnection) -> dict[int, tuple]:
+def pilot_file_counts(cur: duckdb.DuckDBPyConnection) -> dict[int, FileCounts]:
     """Rows and pilots per staged pilots file, in the shape the audit trail records."""
     return {
-        file_no: (rows, pilots, None, None)
+        file_no: FileCounts(rows, pilots, None, None)
         for file_no, rows, pilots in cur.execute(
             "SELECT file_no, count(*), count(DISTINCT pilot_id) FROM stage_pilots GROUP BY file_no"
         ).fetchall()
     }
 
 
-def record_uploads(
-    cur: duckdb.DuckDBPyConnection,
-    sources: list[_ingest.Source],
-    fresh: list[_ingest.Source],
-    layouts: list[_ingest.Layout],
-    done: dict[str, int],
-    user: str | None,
-    ids_by_file: dict[int, int],
-    per_file: dict[int, tuple],
-    totals: tuple,
-    replaced: int,
-    pilots_upserted: int,
-) -> IngestResult:
-    """Record every file in the audit trail and build the one-line summary."""
+def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Written) -> IngestResult:
+    """Record every file of `batch` in the audit trail and build the one-line summary."""
     now = datetime.now()
+    user, done, ids_by_file = batch.user, batch.done, written.ids_by_file
     upload_ids: list[int] = []
-    rows, series, pilots, dmin, dmax = totals
-    fresh_index = {id(s): i for i, s in enumerate(fresh)}
+    rows, series, pilots, dmin, dmax = written.totals
+    replaced, pilots_upserted = written.replaced, written.pilots_upserted
+    fresh_index = {id(s): i for i, s in enumerate(batch.fresh)}
     parts: list[str] = []
-    for source in sources:
+    for source in batch.sources:
         if source.content_hash in done:
             upload_id = max(max_upload_id(cur), *ids_by_file.values(), 0) + 1
             message = f"already ingested as upload {done[source.content_hash]}: nothing changed"
@@ -272,8 +319,8 @@ def record_uploads(
         file_no = fresh_index[id(source)]
         upload_id = ids_by_file[file_no]
         upload_ids.append(upload_id)
-        n_rows, n_pilots, fmin, fmax = per_file.get(file_no, (0, 0, None, None))
-        kind = layouts[file_no].kind
+        n_rows, n_pilots, fmin, fmax = written.per_file.get(file_no, NO_COUNTS)
+        kind = batch.layouts[file_no].kind
         message = (
             f"saved {counted(n_pilots, 'pilot')}"
             if kind == "pilots"
@@ -295,7 +342,7 @@ def record_uploads(
                 message,
             ],
         )
-    noop = not fresh
+    noop = not batch.fresh
     if noop:
         summary = "nothing new: " + "; ".join(parts)
     else:
@@ -347,7 +394,7 @@ def upsert_pilots(
     )
     cur.execute("DELETE FROM pilots WHERE pilot_id IN (SELECT pilot_id FROM merged_pilots)")
     cur.execute("INSERT INTO pilots SELECT * FROM merged_pilots")
-    n = cur.execute("SELECT count(*) FROM merged_pilots").fetchone()[0]
+    n = scalar(cur, "SELECT count(*) FROM merged_pilots")
     cur.execute("DROP TABLE merged_pilots")
     return int(n)
 
@@ -364,20 +411,22 @@ def _write_observations(cur: duckdb.DuckDBPyConnection, ids_by_file: dict[int, i
         "max(date) AS dmax, min(upload_id) AS upload_id FROM stage_obs JOIN file_uploads "
         "USING (file_no) GROUP BY pilot_id, metric"
     )
-    replaced = cur.execute(
+    replaced = scalar(
+        cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
         "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
-        "AND o.date BETWEEN r.dmin AND r.dmax"
-    ).fetchone()[0]
+        "AND o.date BETWEEN r.dmin AND r.dmax",
+    )
     if replaced:
         cur.execute(
             "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
             "AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax"
         )
-    n, distinct = cur.execute(
+    n, distinct = one_row(
+        cur,
         'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
-        "FROM stage_obs"
-    ).fetchone()
+        "FROM stage_obs",
+    )
     columns = 'pilot_id, metric, date, "group", unit, segment, value, volume'
     if n == distinct and len(ids_by_file) == 1:
         (upload_id,) = ids_by_file.values()

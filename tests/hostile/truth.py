@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.results import READINESS_FIELDS
+
 LEVEL = 100.0
 SHIFT = 0.15  # a true 15% fall in cycle time
 PILOT_COLUMNS = (
@@ -35,13 +37,7 @@ PILOT_COLUMNS = (
     "function",
     "monthly_cost",
     "annual_volume",
-    "workflow",
-    "decision_owner",
-    "execution_owner",
-    "exception_path",
-    "escalation_path",
-    "control_points",
-    "value_metric",
+    *READINESS_FIELDS,
 )
 
 
@@ -294,12 +290,7 @@ def write_csvs(cases: list[Case], folder: Path) -> tuple[Path, Path]:
                 "function": "Operations",
                 "monthly_cost": 1000,
                 "annual_volume": 100000,
-                "workflow": "w",
-                "decision_owner": "d",
-                "execution_owner": "e",
-                "exception_path": "x",
-                "escalation_path": "s",
-                "control_points": "c",
+                **dict.fromkeys(READINESS_FIELDS, "answered"),
                 "value_metric": "cycle_time",
             }
             for c in cases

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analytics.results import READINESS_FIELDS
 from pilotproof.store import Store, StoreError, open_default
 
 HEAD = "pilot_id,date,metric,value\n"
@@ -206,13 +207,7 @@ def test_interface_columns(seeded: Store) -> None:
         "go_live",
         "monthly_cost",
         "annual_volume",
-        "workflow",
-        "decision_owner",
-        "execution_owner",
-        "exception_path",
-        "escalation_path",
-        "control_points",
-        "value_metric",
+        *READINESS_FIELDS,
     ]
     assert list(seeded.catalog().columns) == [
         "metric",

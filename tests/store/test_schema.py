@@ -8,8 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from analytics.results import READINESS_FIELDS
 from pilotproof.store import Store, StoreError
-from pilotproof.store.schema import MIGRATIONS, SCHEMA_VERSION, V1
+from pilotproof.store.schema import MIGRATIONS, PILOT_FIELDS, SCHEMA_VERSION, V1, migrate
 
 
 def _build_v1(path: Path) -> None:
@@ -112,6 +113,19 @@ def test_thresholds_of_fractions_move_into_points(tmp_path: Path) -> None:
         assert overrides.loc[("P", "margin"), "threshold_pct"] == pytest.approx(1.0)
         assert overrides.loc[("P", "margin"), "tolerance_pct"] == pytest.approx(0.5)
         assert overrides.loc[("P", "cycle_time"), "threshold_pct"] == 8.0
+
+
+def test_every_readiness_question_has_a_column_after_migrating(tmp_path: Path) -> None:
+    """A readiness question added to analytics.results needs a migration adding its column:
+    the old migrations are history and spell the columns out."""
+    assert set(READINESS_FIELDS) <= set(PILOT_FIELDS)
+    con = duckdb.connect(str(tmp_path / "fresh.duckdb"))
+    migrate(con)
+    for table in ("pilots", "replaced_pilots"):
+        columns = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        missing = [f for f in PILOT_FIELDS if f not in columns]
+        assert not missing, f"{table} has no column for {missing}: add a migration"
+    con.close()
 
 
 def test_newer_file_is_refused_clearly(tmp_path: Path) -> None:

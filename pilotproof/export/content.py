@@ -31,6 +31,8 @@ from pilotproof.claims import claim_sentence
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
 from pilotproof.words import (
+    DECISION_ACTIONS,
+    DECISION_LABELS,
     GUARDRAIL_WORSENED,
     METHOD_LABELS,
     METHOD_PLAIN,
@@ -50,13 +52,6 @@ from pilotproof.words import (
 )
 from pilotproof.words import money as words_money
 
-# The decision as an action, which is how a board deck names it.
-DECISION_LABELS: dict[Decision, str] = {
-    "scale": "Scale",
-    "fix": "Fix before scaling",
-    "extend": "Extend the pilot",
-    "stop": "Stop",
-}
 MAX_DAILY_POINTS = 150  # past this, static charts show weekly means
 
 
@@ -254,7 +249,8 @@ class PilotSection:
 
     @property
     def decision_label(self) -> str:
-        return DECISION_LABELS.get(self.decision, self.decision)
+        """The decision as the action a board reads: 'Fix before scaling'."""
+        return DECISION_ACTIONS.get(self.decision, self.decision)
 
     @property
     def id_text(self) -> str:
@@ -328,11 +324,17 @@ class Report:
         return tuple(p.name for p in self.pilots if p.overdue)
 
     @property
-    def decision_counts(self) -> dict[str, int]:
-        counts = {d: 0 for d in DECISION_LABELS}
+    def decision_counts(self) -> dict[Decision, int]:
+        counts: dict[Decision, int] = dict.fromkeys(DECISION_LABELS, 0)
         for pilot in self.pilots:
             counts[pilot.decision] = counts.get(pilot.decision, 0) + 1
         return counts
+
+    @property
+    def decision_tiles(self) -> tuple[tuple[Decision, str], ...]:
+        """(decision, '3  Fix') for each decision taken at least once: the cover's tiles."""
+        counts = self.decision_counts.items()
+        return tuple((d, f"{n}  {DECISION_LABELS[d]}") for d, n in counts if n)
 
 
 PLAN_VERSION_COLUMNS = (
@@ -540,7 +542,7 @@ def build_report(
     counts = {d: 0 for d in DECISION_LABELS}
     for section in sections:
         counts[section.decision] = counts.get(section.decision, 0) + 1
-    subtitle = ", ".join(f"{n} {DECISION_LABELS[d].lower()}" for d, n in counts.items() if n)
+    subtitle = ", ".join(f"{n} {DECISION_ACTIONS[d].lower()}" for d, n in counts.items() if n)
     return Report(
         title=title,
         subtitle=subtitle or "No pilots",

@@ -279,13 +279,10 @@ def _plan_warnings(report: Report) -> list:
 
 def _decision_tiles(report: Report) -> list:
     """One coloured tile per decision with its count: the portfolio at a glance."""
-    counts = [(d, n) for d, n in report.decision_counts.items() if n]
+    counts = report.decision_tiles
     if not counts:
         return []
-    tiles = _Table(
-        [[_p(f"{n}  {d}", "tile") for d, n in counts]],
-        colWidths=[40 * mm] * len(counts),
-    )
+    tiles = _Table([[_p(text, "tile") for _, text in counts]], colWidths=[40 * mm] * len(counts))
     commands = [
         ("BACKGROUND", (i, 0), (i, 0), _decision_color(d)) for i, (d, _) in enumerate(counts)
     ]

@@ -145,9 +145,7 @@ def _cover(deck, report: Report) -> None:
         color=MUTED,
     )
     left = MARGIN
-    for decision, count in report.decision_counts.items():
-        if not count:
-            continue
+    for decision, tile in report.decision_tiles:
         chip = slide.shapes.add_shape(
             MSO_SHAPE.ROUNDED_RECTANGLE, left, Inches(4.5), Inches(2.3), Inches(0.9)
         )
@@ -156,7 +154,7 @@ def _cover(deck, report: Report) -> None:
         chip.line.fill.background()
         chip.shadow.inherit = False
         frame = chip.text_frame
-        frame.text = f"{count}  {decision}"
+        frame.text = tile
         frame.paragraphs[0].font.size = Pt(22)
         frame.paragraphs[0].font.bold = True
         frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)

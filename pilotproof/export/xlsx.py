@@ -22,7 +22,6 @@ from xlsxwriter.worksheet import Worksheet
 
 from pilotproof.charts import DECISION_COLORS, verdict_color
 from pilotproof.export.content import (
-    DECISION_LABELS,
     LOG_COLUMNS,
     PLAN_VERSION_COLUMNS,
     Report,
@@ -484,7 +483,7 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 p.pilot_id,
                 p.name,
                 p.decision,
-                DECISION_LABELS.get(p.decision, p.decision),
+                p.decision_label,
                 ", ".join(p.reasons),
                 ", ".join(p.result.value_metrics),
                 ", ".join(p.result.readiness_missing),

@@ -44,6 +44,11 @@ def test_executive_summary_leads_with_action_titles_and_decisions(deck, report):
     assert {"Scale", "Fix before scaling", "Extend the pilot"} <= set(summary)
 
 
+def test_the_cover_counts_decisions_by_their_label_not_their_code(deck):
+    # the tiles read "1  fix" (the code) while every other place said "Fix"
+    assert {"1  Scale", "1  Fix", "1  Extend"} <= set(_texts(deck.slides[0]))
+
+
 def test_every_pilot_slide_is_titled_by_its_action_title(deck, report):
     titles = [_texts(slide)[0] for slide in deck.slides]
     for pilot in report.pilots:

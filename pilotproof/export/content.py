@@ -43,6 +43,7 @@ from pilotproof.words import (
     guardrail_status,
     metric_name,
     missing_cost_words,
+    money,
     plain_words,
     scaled_change,
     scaled_interval,
@@ -50,7 +51,6 @@ from pilotproof.words import (
     verdict_label,
     with_burden,
 )
-from pilotproof.words import money as words_money
 
 MAX_DAILY_POINTS = 150  # past this, static charts show weekly means
 
@@ -238,8 +238,8 @@ class PilotSection:
     claim: str = ""
 
     def money(self, amount: float | None) -> str:
-        """An amount of this pilot's money with its currency: 'EUR 480,337'."""
-        return words_money(amount, self.currency, full=True)
+        """An amount of this pilot's money with its currency, as the app says it: 'EUR 480k'."""
+        return money(amount, self.currency)
 
     @property
     def no_value_text(self) -> str:
@@ -390,11 +390,6 @@ def interval(low: float | None, high: float | None, digits: int = 1) -> str:
     if not (is_number(low) and is_number(high)):
         return "n/a"
     return f"{pct(low, digits)} to {pct(high, digits)}"
-
-
-def money(amount: float | None) -> str:
-    """12345.6 -> '12,346'; with sign for negatives (no currency: see `PilotSection.money`)."""
-    return words_money(amount, full=True)
 
 
 def nice_range(low: float, high: float) -> tuple[float, float, float]:

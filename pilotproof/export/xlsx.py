@@ -321,18 +321,14 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
             {"name": "Headline metric: improvement with 95% interval (right is better)"}
         )
         # from zero, wide enough for every interval and threshold (content.forest_axis)
-        low, high, step = forest_axis(
-            [
-                {
-                    "improvement": r[improvement],
-                    "minus": r[at["improvement_minus"]] or 0.0,
-                    "plus": r[at["improvement_plus"]] or 0.0,
-                    "threshold": r[at["threshold_pct"]],
-                }
-                for r in rows
-                if is_number(r[improvement])
+        ends = []
+        for r in (r for r in rows if is_number(r[improvement])):
+            ends += [
+                r[improvement] - (r[at["improvement_minus"]] or 0.0),
+                r[improvement] + (r[at["improvement_plus"]] or 0.0),
             ]
-        )
+            ends += [r[at["threshold_pct"]]] if is_number(r[at["threshold_pct"]]) else []
+        low, high, step = forest_axis(ends)
         chart.set_x_axis(
             {
                 "name": "Improvement (%)",
@@ -485,8 +481,8 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 p.decision,
                 p.decision_label,
                 ", ".join(p.reasons),
-                ", ".join(p.result.value_metrics),
-                ", ".join(p.result.readiness_missing),
+                ", ".join(p.value_metrics),
+                ", ".join(p.readiness_missing),
                 p.action_title,
                 p.monthly_cost,
                 p.annual_volume,

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 import pilotproof
 from analytics.results import (
-    POINTS_PER_UNIT,
     READINESS_FIELDS,
     ChartSeries,
     CheckResult,
@@ -29,7 +29,7 @@ from analytics.results import (
     PilotResult,
 )
 from pilotproof import charts
-from pilotproof.charts import verdict_color
+from pilotproof.charts import _threshold_line, verdict_color  # the app's one threshold rule
 from pilotproof.claims import claim_sentence
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
@@ -577,20 +577,20 @@ def waterfall_parts(start: float, end: float) -> tuple[float, float, float, floa
 
 def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.Series | None:
     """Per period of `effect.series`, the level the metric must reach to meet its scaling
-    threshold: the counterfactual moved by `threshold_pct` in the good direction, post go-live
-    only (NaN before). None when there is no threshold, go-live or series.
+    threshold, post go-live only (NaN before): one flat level, as the app draws it
+    (`charts._threshold_line`: the post window's mean counterfactual moved by `threshold_pct`
+    in the good direction), so it is never mistaken for the counterfactual. None when there is
+    no threshold, go-live or series.
     """
     series = effect.series
-    if effect.threshold_pct is None or go_live is None or series is None:
+    if series is None or go_live is None:
         return None
-    sign = -1.0 if effect.direction == "lower_is_better" else 1.0
-    post = pd.to_datetime(series["date"]).to_numpy() >= go_live.to_datetime64()
-    counterfactual = series["counterfactual"].astype(float)
-    if effect.points:  # percentage points of a fraction: 1 point is 0.01 on the metric
-        level = counterfactual + sign * effect.threshold_pct / POINTS_PER_UNIT
-    else:
-        level = counterfactual * (1 + sign * effect.threshold_pct / 100)
-    return level.where(post)
+    dates = pd.to_datetime(series["date"])
+    line = _threshold_line(effect, series["counterfactual"], dates, go_live)
+    if line is None:
+        return None
+    post = dates.to_numpy() >= go_live.to_datetime64()
+    return pd.Series(np.where(post, float(line.iloc[0]), np.nan), index=series.index)
 
 
 def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, str]:

@@ -1,10 +1,10 @@
 """PowerPoint deck (python-pptx).
 
 Slides: cover, executive summary (action titles and decisions), for a selection the
-side-by-side comparison (forest chart and table), then per pilot an evidence slide (series
-against its counterfactual band, effect table, net value bridge) and a checks slide (mirage
-checks, guardrails, readiness). The charts are native, editable PowerPoint charts built in
-`pptx_charts`. Every slide carries the footer.
+side-by-side comparison (forest chart and table), then per pilot an evidence slide (for a
+mirage the team's claim beside what survives; series against its counterfactual band, effect
+table, net value bridge) and a checks slide (mirage checks, guardrails, readiness). The charts
+are native, editable PowerPoint charts built in `pptx_charts`. Every slide carries the footer.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
     """The evidence slide: the decision and the pilot's facts, the series chart on the left,
     the effect table and the net value on the right."""
     slide = _slide(deck, report, p.action_title)
-    top = _pilot_header(slide, p)
+    top = _claim_panel(slide, p, _pilot_header(slide, p))
     _series_panel(slide, p, MARGIN, top, Inches(7.6), CONTENT_BOTTOM - top)
     right, width = MARGIN + Inches(7.8), Inches(4.65)
     bottom = _effects_panel(slide, p, right, top, width)
@@ -315,6 +315,17 @@ def _pilot_header(slide, p: PilotSection) -> int:
         color=MUTED,
     )  # fmt: skip
     return max(Inches(1.9), Inches(1.45) + meta_height)
+
+
+def _claim_panel(slide, p: PilotSection, top) -> int:
+    """For a mirage, what the team would claim beside what survives (`claims.claim_sentence`),
+    across the slide; returns where the content below starts."""
+    if not p.claim:
+        return top
+    width = WIDTH - 2 * MARGIN
+    height = _text_height(p.claim, width, 12)
+    _text(slide, p.claim, MARGIN, top, width, height, size=12, color=FAIL, name="Claim")
+    return top + height + Inches(0.05)
 
 
 def _series_panel(slide, p: PilotSection, left, top, width, height) -> None:

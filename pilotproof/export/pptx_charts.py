@@ -1,7 +1,8 @@
 """Native PowerPoint charts for the deck, and the chart data python-pptx embeds with them.
 
 - series: XY scatter with lines (dates as Excel serials) so go-live can be a true vertical line;
-  the counterfactual band is drawn as its two dashed bounds; long daily series as weekly means;
+  the counterfactual dashed, its band as two dotted bounds, the scaling threshold as the app
+  draws it (one flat level in thick grey dots); long daily series as weekly means;
 - forest: horizontal bars of the improvement with custom error bars for the 95% interval
   (python-pptx has no error-bar API, so `c:errBars` is added to the series XML);
 - bridge: stacked columns with an invisible base, the classic waterfall construction.
@@ -187,15 +188,16 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
             {"color": charts.CONTROL_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
         )
     if series["threshold"].notna().any():
+        # as the app draws it: one flat level in thick grey dots, never a second dashed line
+        # beside the counterfactual
         add(
             threshold_words(effect.threshold_pct or 0.0, effect.points),
             series["x"],
             series["threshold"],
-            {"color": charts.THRESHOLD_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.DASH_DOT},
+            {"color": charts.THRESHOLD_COLOR, "w": 3, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
         )
-    values = pd.concat(
-        [series[c] for c in ("observed", "counterfactual", "cf_low", "cf_high") if c in series]
-    ).dropna()
+    drawn = ("observed", "counterfactual", "cf_low", "cf_high", "threshold")
+    values = pd.concat([series[c] for c in drawn if c in series]).dropna()
     low, high, step = (
         nice_range(float(values.min()), float(values.max())) if len(values) else (0, 1, 0.2)
     )

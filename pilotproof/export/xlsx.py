@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pilotproof.charts import DECISION_COLORS, verdict_color
+from pilotproof.charts import DECISION_COLORS, THRESHOLD_COLOR, verdict_color
 from pilotproof.export.content import (
     LOG_COLUMNS,
     PLAN_VERSION_COLUMNS,
@@ -582,7 +582,12 @@ def _series_chart(book: Workbook, pilot, first: int, last: int, title_cell: list
         (4, "Counterfactual (without the pilot)", {"color": "#6B6B6B", "dash_type": "dash"}),
         (5, "Counterfactual 95% low", {"color": "#AAAAAA", "width": 0.75}),
         (6, "Counterfactual 95% high", {"color": "#AAAAAA", "width": 0.75}),
-        (8, "Scaling threshold", {"color": "#000000", "dash_type": "dash_dot"}),
+        # as the app and the deck draw it: thick grey dots, unlike the dashed counterfactual
+        (
+            8,
+            "Scaling threshold",
+            {"color": THRESHOLD_COLOR, "dash_type": "round_dot", "width": 2.5},
+        ),
     )
     for col, name, line in styles:
         chart.add_series(

@@ -81,6 +81,34 @@ def test_native_charts_series_forest_and_bridge(deck):
     assert any("No series to chart" in t for t in _texts(deck.slides[7]))
 
 
+def test_the_threshold_is_drawn_unlike_the_counterfactual(deck):
+    # the deck drew it dash-dot along the counterfactual's shape, easy to take for it
+    chart = next(
+        c
+        for c in _charts(deck.slides[3])
+        if c.chart_type == XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS
+    )
+    lines = {s.name: s for s in chart.plots[0].series}
+    threshold = lines["Scaling threshold (10% better)"].format.line
+    counterfactual = lines["Counterfactual (without the pilot)"].format.line
+    assert threshold.dash_style != counterfactual.dash_style
+    assert threshold.width > counterfactual.width
+    assert len(set(lines["Scaling threshold (10% better)"].values)) == 1  # one flat level
+
+
+def test_a_mirage_slide_states_the_teams_claim_above_the_chart(report):
+    from dataclasses import replace
+
+    claim = "The team sees cycle time down 25% since go-live; against what would ... it is up 1%."
+    mirage = replace(report.pilots[0], claim=claim)
+    deck = Presentation(io.BytesIO(pptx.render(replace(report, pilots=(mirage,)))))
+    shapes = {s.name: s for s in deck.slides[2].shapes}
+    assert shapes["Claim"].text_frame.text == claim
+    assert shapes["Claim"].top + shapes["Claim"].height <= shapes["Series chart"].top
+    plain = Presentation(io.BytesIO(pptx.render(report)))
+    assert not [s for slide in plain.slides for s in slide.shapes if s.name == "Claim"]
+
+
 def test_effect_table_numbers_match_the_analysis(deck, results):
     texts = _texts(deck.slides[3])
     effect = results[0].metrics[0]

@@ -23,12 +23,16 @@ VERDICT_LABELS: dict[Verdict, str] = {
     "worse": "Worse",
     "no_change": "No change",
 }
-DECISION_LABELS: dict[Decision, str] = {
-    "scale": "Scale",
-    "fix": "Fix",
-    "extend": "Extend",
-    "stop": "Stop",
+# A decision's words, both forms in one table: the label a list, a chip or a count names it by
+# ("Fix"), and the action a board report names it by ("Fix before scaling").
+DECISION_WORDS: dict[Decision, tuple[str, str]] = {
+    "scale": ("Scale", "Scale"),
+    "fix": ("Fix", "Fix before scaling"),
+    "extend": ("Extend", "Extend the pilot"),
+    "stop": ("Stop", "Stop"),
 }
+DECISION_LABELS: dict[Decision, str] = {d: label for d, (label, _) in DECISION_WORDS.items()}
+DECISION_ACTIONS: dict[Decision, str] = {d: action for d, (_, action) in DECISION_WORDS.items()}
 # the same words as the action titles (analytics.narrative), so a reason reads alike everywhere
 REASON_LABELS: dict[Reason, str] = REASON_PHRASES
 CHECK_LABELS: dict[Reason, str] = {

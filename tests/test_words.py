@@ -4,6 +4,7 @@ from analytics.narrative import REASON_PHRASES
 from analytics.results import DECISIONS, REASONS, VERDICTS
 from pilotproof.words import (
     CHECK_LABELS,
+    DECISION_ACTIONS,
     DECISION_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
@@ -12,7 +13,7 @@ from pilotproof.words import (
 
 def test_every_code_has_a_label():
     assert set(VERDICT_LABELS) == set(VERDICTS)
-    assert set(DECISION_LABELS) == set(DECISIONS)
+    assert set(DECISION_LABELS) == set(DECISIONS) == set(DECISION_ACTIONS)
     assert set(REASON_LABELS) == set(REASONS)
     assert set(CHECK_LABELS) <= set(REASONS)
 

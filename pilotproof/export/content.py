@@ -10,27 +10,33 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 import pilotproof
 from analytics.results import (
-    POINTS_PER_UNIT,
     READINESS_FIELDS,
+    ChartSeries,
     CheckResult,
     Decision,
     MetricEffect,
     NetValue,
     PilotResult,
 )
-from pilotproof.charts import verdict_color
+from pilotproof import charts
+from pilotproof.charts import _threshold_line, verdict_color  # the app's one threshold rule
 from pilotproof.claims import claim_sentence
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
 from pilotproof.words import (
+    CHECK_LABELS,
+    DECISION_ACTIONS,
+    DECISION_LABELS,
     GUARDRAIL_WORSENED,
     METHOD_LABELS,
     METHOD_PLAIN,
@@ -41,6 +47,7 @@ from pilotproof.words import (
     guardrail_status,
     metric_name,
     missing_cost_words,
+    money,
     plain_words,
     scaled_change,
     scaled_interval,
@@ -48,16 +55,14 @@ from pilotproof.words import (
     verdict_label,
     with_burden,
 )
-from pilotproof.words import money as words_money
 
-# The decision as an action, which is how a board deck names it.
-DECISION_LABELS: dict[Decision, str] = {
-    "scale": "Scale",
-    "fix": "Fix before scaling",
-    "extend": "Extend the pilot",
-    "stop": "Stop",
-}
 MAX_DAILY_POINTS = 150  # past this, static charts show weekly means
+# What one slide or PDF page holds, one limit per thing for both; the HTML page and the workbook
+# hold everything.
+MAX_EFFECT_ROWS = 7  # rows of a pilot's effect table
+MAX_CHECK_METRICS = 4  # metric columns of the value-mirage check table
+MAX_GUARDRAIL_ROWS = 4  # rows of the guardrail table
+MAX_CHECK_NOTES = 4  # failed-check explanations under the check table
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,63 @@ class ReadinessRow:
 
 
 @dataclass(frozen=True)
+class CheckGridRow:
+    """One check across the metrics: its label, and per metric its row (None: not run)."""
+
+    label: str
+    cells: tuple[CheckRow | None, ...]
+
+
+@dataclass(frozen=True)
+class CheckGrid:
+    """The value-mirage checks as drawn: a column per metric, a row per check."""
+
+    metrics: tuple[str, ...]  # column heads, as people say the metric
+    rows: tuple[CheckGridRow, ...]
+    hidden: int  # metrics left out for room (the workbook has them all)
+
+    @property
+    def heading(self) -> str:
+        more = f" (first {len(self.metrics)} metrics; all in the workbook)" if self.hidden else ""
+        return "Value-mirage checks" + more
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One value metric of one pilot in the side-by-side comparison, as improvement: right is
+    better whatever the metric's direction (percent, or points for a fraction)."""
+
+    label: str
+    name: str
+    metric: str
+    improvement: float | None
+    effect: float | None  # the signed change, in the metric's scale
+    points: bool
+    interval: str
+    plus: float  # the 95% interval around the improvement, for error bars
+    minus: float
+    threshold: float | None
+    verdict: str
+    verdict_label: str
+    color: str
+
+    @property
+    def axis_values(self) -> tuple[float, ...]:
+        """What the comparison's axis must show: the interval's ends and the threshold."""
+        if self.improvement is None or not is_number(self.improvement):
+            return ()
+        ends = (self.improvement - self.minus, self.improvement + self.plus)
+        threshold = self.threshold if is_number(self.threshold) else None
+        return ends if threshold is None else (*ends, threshold)
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The row of the comparison table: pilot, metric, effect, interval, verdict."""
+        effect = scaled_change(self.effect, self.points)
+        return (self.name, self.metric, effect, self.interval, self.verdict_label)
+
+
+@dataclass(frozen=True)
 class PilotSection:
     """Everything the report says about one pilot."""
 
@@ -241,10 +303,12 @@ class PilotSection:
     currency: str | None = None  # the ISO 4217 code its money is stated in (None: not set)
     # for a mirage: what the team would claim beside what survives (pilotproof.claims)
     claim: str = ""
+    value_metrics: tuple[str, ...] = ()  # the metrics the pilot is judged on
+    readiness_missing: tuple[str, ...] = ()  # readiness fields the decision found unanswered
 
     def money(self, amount: float | None) -> str:
-        """An amount of this pilot's money with its currency: 'EUR 480,337'."""
-        return words_money(amount, self.currency, full=True)
+        """An amount of this pilot's money with its currency, as the app says it: 'EUR 480k'."""
+        return money(amount, self.currency)
 
     @property
     def no_value_text(self) -> str:
@@ -254,7 +318,8 @@ class PilotSection:
 
     @property
     def decision_label(self) -> str:
-        return DECISION_LABELS.get(self.decision, self.decision)
+        """The decision as the action a board reads: 'Fix before scaling'."""
+        return DECISION_ACTIONS.get(self.decision, self.decision)
 
     @property
     def id_text(self) -> str:
@@ -292,6 +357,75 @@ class PilotSection:
                 return row
         return None
 
+    def check_grid(self, most: int | None = MAX_CHECK_METRICS) -> CheckGrid:
+        """The check table with at most `most` metric columns (None: every metric)."""
+        metrics = self.check_metrics if most is None else self.check_metrics[:most]
+        rows = tuple(
+            CheckGridRow(
+                CHECK_LABELS.get(name, humanise(name)),
+                tuple(self.check(metric, name) for metric in metrics),
+            )
+            for name in self.check_names
+        )
+        hidden = len(self.check_metrics) - len(metrics)
+        return CheckGrid(tuple(humanise(m) for m in metrics), rows, hidden)
+
+    @property
+    def check_notes(self) -> tuple[str, ...]:
+        """One line per failed check and explanation, naming every metric it failed on
+        ("Noise (cost per transaction, cycle time): ..."), at most `MAX_CHECK_NOTES`."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for c in self.failed_checks:
+            grouped.setdefault((c.check, c.explanation), []).append(humanise(c.metric))
+        return tuple(
+            f"{CHECK_LABELS.get(check, check)} ({', '.join(metrics)}): {shown(why, 180)}"
+            for (check, why), metrics in grouped.items()
+        )[:MAX_CHECK_NOTES]
+
+    @property
+    def page_effects(self) -> tuple[EffectRow, ...]:
+        """The effect table's rows on a slide or page (`MAX_EFFECT_ROWS`)."""
+        return self.effects[:MAX_EFFECT_ROWS]
+
+    @property
+    def page_guardrails(self) -> tuple[EffectRow, ...]:
+        """The guardrail table's rows on a slide or page (`MAX_GUARDRAIL_ROWS`)."""
+        return self.guardrails[:MAX_GUARDRAIL_ROWS]
+
+    @property
+    def guardrail_heading(self) -> str:
+        """'Guardrails', saying so when the page's table leaves some out."""
+        shown_rows = len(self.page_guardrails)
+        more = len(self.guardrails) > shown_rows
+        return "Guardrails" + (f" (first {shown_rows}; all in the workbook)" if more else "")
+
+    @property
+    def more_effects_text(self) -> str:
+        """'+ 2 more metrics in the Excel appendix' under a page's effect table, or ''."""
+        hidden = len(self.effects) - len(self.page_effects)
+        return f"+ {hidden} more metrics in the Excel appendix" if hidden else ""
+
+    @property
+    def value_rows(self) -> tuple[EffectRow, ...]:
+        """The effects of the metrics the pilot is judged on."""
+        return tuple(row for row in self.effects if row.metric in self.value_metrics)
+
+    @property
+    def has_series(self) -> bool:
+        """Whether the headline metric has a series to chart."""
+        h = self.headline
+        return h is not None and h.series is not None and not h.series.empty
+
+    @property
+    def series_title(self) -> str:
+        """The series chart's title: 'Cost per transaction (EUR): observed vs counterfactual',
+        with ' (weekly means)' when a long daily series is drawn as weekly means."""
+        h = self.headline
+        if h is None or not self.has_series:
+            return ""
+        label = charts.metric_label(h.metric, self.units.get(h.metric, ""))
+        return f"{label}: observed vs counterfactual{display_series(h, self.go_live)[1]}"
+
 
 @dataclass(frozen=True)
 class Report:
@@ -328,11 +462,22 @@ class Report:
         return tuple(p.name for p in self.pilots if p.overdue)
 
     @property
-    def decision_counts(self) -> dict[str, int]:
-        counts = {d: 0 for d in DECISION_LABELS}
+    def comparison(self) -> tuple[ComparisonRow, ...]:
+        """Every value metric of every pilot, as improvement, for the side-by-side comparison."""
+        return tuple(row for pilot in self.pilots for row in _comparison_rows(pilot))
+
+    @property
+    def decision_counts(self) -> dict[Decision, int]:
+        counts: dict[Decision, int] = dict.fromkeys(DECISION_LABELS, 0)
         for pilot in self.pilots:
             counts[pilot.decision] = counts.get(pilot.decision, 0) + 1
         return counts
+
+    @property
+    def decision_tiles(self) -> tuple[tuple[Decision, str], ...]:
+        """(decision, '3  Fix') for each decision taken at least once: the cover's tiles."""
+        counts = self.decision_counts.items()
+        return tuple((d, f"{n}  {DECISION_LABELS[d]}") for d, n in counts if n)
 
 
 PLAN_VERSION_COLUMNS = (
@@ -390,11 +535,6 @@ def interval(low: float | None, high: float | None, digits: int = 1) -> str:
     return f"{pct(low, digits)} to {pct(high, digits)}"
 
 
-def money(amount: float | None) -> str:
-    """12345.6 -> '12,346'; with sign for negatives (no currency: see `PilotSection.money`)."""
-    return words_money(amount, full=True)
-
-
 def nice_range(low: float, high: float) -> tuple[float, float, float]:
     """Axis bounds on round numbers around [low, high], and the major unit between them.
 
@@ -410,15 +550,11 @@ def nice_range(low: float, high: float) -> tuple[float, float, float]:
     return math.floor(low / step) * step, math.ceil(high / step) * step, step
 
 
-def forest_axis(rows: list[dict]) -> tuple[float, float, float]:
+def forest_axis(values: Iterable[float]) -> tuple[float, float, float]:
     """Bounds and major unit of the forest chart's improvement axis: from zero or below, so
-    bar lengths compare (27% against 25% must not look 2:1), and wide enough for every interval
-    and threshold, so no error bar is clipped."""
-    ends = [0.0]
-    for r in rows:
-        ends += [r["improvement"] - r["minus"], r["improvement"] + r["plus"]]
-        if is_number(r.get("threshold")):
-            ends.append(r["threshold"])
+    bar lengths compare (27% against 25% must not look 2:1), and wide enough for `values`
+    (every interval's ends and every threshold), so no error bar is clipped."""
+    ends = [0.0, *values]
     low, high = min(ends), max(ends)
     pad = 0.04 * ((high - low) or 1.0)
     low, high, step = nice_range(low - pad if low < 0 else 0.0, high + pad if high > 0 else 0.0)
@@ -441,20 +577,20 @@ def waterfall_parts(start: float, end: float) -> tuple[float, float, float, floa
 
 def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.Series | None:
     """Per period of `effect.series`, the level the metric must reach to meet its scaling
-    threshold: the counterfactual moved by `threshold_pct` in the good direction, post go-live
-    only (NaN before). None when there is no threshold, go-live or series.
+    threshold, post go-live only (NaN before): one flat level, as the app draws it
+    (`charts._threshold_line`: the post window's mean counterfactual moved by `threshold_pct`
+    in the good direction), so it is never mistaken for the counterfactual. None when there is
+    no threshold, go-live or series.
     """
     series = effect.series
-    if effect.threshold_pct is None or go_live is None or series is None:
+    if series is None or go_live is None:
         return None
-    sign = effect.sign
-    post = pd.to_datetime(series["date"]).to_numpy() >= go_live.to_datetime64()
-    counterfactual = series["counterfactual"].astype(float)
-    if effect.points:  # percentage points of a fraction: 1 point is 0.01 on the metric
-        level = counterfactual + sign * effect.threshold_pct / POINTS_PER_UNIT
-    else:
-        level = counterfactual * (1 + sign * effect.threshold_pct / 100)
-    return level.where(post)
+    dates = pd.to_datetime(series["date"])
+    line = _threshold_line(effect, series["counterfactual"], dates, go_live)
+    if line is None:
+        return None
+    post = dates.to_numpy() >= go_live.to_datetime64()
+    return pd.Series(np.where(post, float(line.iloc[0]), np.nan), index=series.index)
 
 
 def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, str]:
@@ -540,7 +676,7 @@ def build_report(
     counts = {d: 0 for d in DECISION_LABELS}
     for section in sections:
         counts[section.decision] = counts.get(section.decision, 0) + 1
-    subtitle = ", ".join(f"{n} {DECISION_LABELS[d].lower()}" for d, n in counts.items() if n)
+    subtitle = ", ".join(f"{n} {DECISION_ACTIONS[d].lower()}" for d, n in counts.items() if n)
     return Report(
         title=title,
         subtitle=subtitle or "No pilots",
@@ -625,6 +761,67 @@ def action_title(
     return f"{name} {verb} {humanise(headline.metric)} {abs(change):.0f}%{bounds}; {verdict_phrase}"
 
 
+def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
+    rows = []
+    for e in p.result.value_effects:
+        improvement = e.improvement  # in the metric's scale: percent, or points
+        flip = e.sign  # the interval as the metric moved; times the sign, as an improvement
+        ci_low, ci_high = e.headline_interval
+        if is_number(ci_low) and is_number(ci_high) and is_number(improvement):
+            assert ci_low is not None and ci_high is not None and improvement is not None
+            low, high = sorted((flip * ci_low, flip * ci_high))
+            plus, minus = high - improvement, improvement - low
+        else:
+            plus = minus = 0.0
+        rows.append(
+            ComparisonRow(
+                label=f"{p.name} · {humanise(e.metric)}" + (" (points)" * e.points),
+                name=p.name,
+                metric=humanise(e.metric),
+                improvement=improvement,
+                effect=e.headline,
+                points=e.points,
+                interval=scaled_interval(ci_low, ci_high, e.points),
+                plus=plus,
+                minus=minus,
+                threshold=e.threshold_pct,
+                verdict=e.verdict,
+                verdict_label=verdict_label(e.verdict, e.kind),
+                color=verdict_color(e.verdict, e.kind),
+            )
+        )
+    return rows
+
+
+# ---- the app's charts for the PDF and the HTML page -------------------------------------
+
+
+def comparison_figure(report: Report) -> go.Figure:
+    """The app's forest plot of every pilot's value metrics, labelled by the pilots' names."""
+    return charts.forest_plot(report.results, labels=report.labels)
+
+
+def bridge_figure(p: PilotSection) -> go.Figure | None:
+    """The app's net value bridge in the pilot's currency; None without a net value."""
+    return charts.value_bridge(p.result, currency=p.currency or "")
+
+
+def series_figure(p: PilotSection, *, static: bool) -> go.Figure | None:
+    """The app's series chart of the headline metric, None without a series. `static` (a PDF
+    image) draws long daily series as weekly means, as the deck does; the HTML page keeps every
+    point and titles the chart with the pilot's name."""
+    h = p.headline
+    if h is None or not p.has_series:
+        return None
+    unit = p.units.get(h.metric, "")
+    if not static:
+        title = charts.safe_text(f"{p.name}: {humanise(h.metric)}")
+        return charts.series_chart(h, p.go_live, unit=unit, events=p.events, title=title)
+    series, _ = display_series(h, p.go_live)
+    drawn = replace(h, chart=ChartSeries.of(series))
+    return charts.series_chart(drawn, p.go_live, unit=unit, events=p.events)
+
+
 def _section(
     result: PilotResult,
     info: Mapping[str, object],
@@ -668,6 +865,8 @@ def _section(
         events=events,
         currency=currency,
         claim=claim_sentence(headline) if headline is not None else "",
+        value_metrics=tuple(result.value_metrics),
+        readiness_missing=tuple(result.readiness_missing),
         plan_status=g.status_label if g is not None else "",
         plan_warning=shown(g.warning(), TEXT_LIMIT) if g is not None else "",
         plan_lines=tuple(shown(line, TEXT_LIMIT) for line in g.lines(result.decision))

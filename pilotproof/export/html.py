@@ -19,7 +19,10 @@ from pilotproof.export.content import (
     EffectRow,
     PilotSection,
     Report,
+    bridge_figure,
+    comparison_figure,
     humanise,
+    series_figure,
 )
 from pilotproof.words import CHECK_LABELS
 
@@ -134,12 +137,12 @@ def _plan(p: PilotSection) -> str:
 
 
 def _comparison(report: Report) -> str:
-    figure = charts.forest_plot(report.results, labels=report.labels)
-    rows = []
-    for p in report.pilots:
-        for e in p.effects:
-            if e.metric in p.result.value_metrics:
-                rows.append(_effect_cells(e, prefix=f"<td>{escape(p.name)}</td>"))
+    figure = comparison_figure(report)
+    rows = [
+        _effect_cells(e, prefix=f"<td>{escape(p.name)}</td>")
+        for p in report.pilots
+        for e in p.value_rows
+    ]
     return (
         '<section id="comparison"><h2>Side-by-side comparison</h2>'
         '<div class="meta">Improvement against the counterfactual with its 95% interval; '
@@ -172,15 +175,9 @@ def _pilot(p: PilotSection, report: Report) -> str:
     if p.claim:
         parts.append(f'<p class="fail">{escape(p.claim)}</p>')
     parts.append(_plan(p))
-    if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
-        figure = charts.series_chart(
-            p.headline,
-            p.go_live,
-            unit=p.units.get(p.headline.metric, ""),
-            events=p.events,
-            title=charts.safe_text(f"{p.name}: {humanise(p.headline.metric)}"),
-        )
-        parts.append(_figure(figure))
+    series = series_figure(p, static=False)
+    if series is not None:
+        parts.append(_figure(series))
     parts.append("<h3>Effects against the counterfactual</h3>")
     parts.append(
         '<div class="scroll">'
@@ -198,7 +195,7 @@ def _pilot(p: PilotSection, report: Report) -> str:
     parts.append('<div class="grid"><div><h3>Readiness</h3>')
     parts.append(_readiness(p))
     parts.append("</div><div><h3>Annualised net value</h3>")
-    bridge = charts.value_bridge(p.result, currency=p.currency or "")
+    bridge = bridge_figure(p)
     if bridge is None:
         parts.append(f'<p class="meta">{escape(p.no_value_text)}</p>')
     else:
@@ -258,22 +255,20 @@ def _guardrails(p: PilotSection) -> str:
 
 
 def _checks(p: PilotSection) -> str:
-    metrics = p.check_metrics
-    if not metrics:
+    grid = p.check_grid(None)  # a web page has room for every metric
+    if not grid.metrics:
         return '<p class="meta">No checks were run.</p>'
-    head = "".join(f"<th>{escape(humanise(m))}</th>" for m in metrics)
+    head = "".join(f"<th>{escape(m)}</th>" for m in grid.metrics)
     rows = []
-    for name in p.check_names:
+    for grid_row in grid.rows:
         cells = []
-        for metric in metrics:
-            row = p.check(metric, name)
+        for row in grid_row.cells:
             if row is None:
                 cells.append("<td>&mdash;</td>")
                 continue
             css = ' class="fail"' if row.outcome == "FAIL" else ""
             cells.append(f'<td{css} title="{escape(row.explanation)}">{row.outcome}</td>')
-        label = CHECK_LABELS.get(name, humanise(name))
-        rows.append(f"<tr><td>{escape(label)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{escape(grid_row.label)}</td>{''.join(cells)}</tr>")
     failed = p.failed_checks
     notes = "".join(
         f"<li><strong>{escape(humanise(c.metric))}, {escape(CHECK_LABELS.get(c.check, c.check))}"

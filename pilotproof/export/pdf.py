@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -42,18 +41,18 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.doctemplate import LayoutError
 
-from analytics.results import ChartSeries
 from pilotproof import charts
 from pilotproof.export import ExportError
 from pilotproof.export.content import (
     PilotSection,
     Report,
-    display_series,
+    bridge_figure,
+    comparison_figure,
     humanise,
+    series_figure,
 )
 from pilotproof.export.images import FigureSpec, render_pngs
 from pilotproof.plaintext import shown, visible
-from pilotproof.words import CHECK_LABELS
 
 Progress = Callable[[float, str], None]
 
@@ -169,24 +168,16 @@ def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | s
     specs: list[FigureSpec] = []
     slots: list[tuple[str, str] | str] = []
     if report.is_selection:
-        figure = charts.forest_plot(report.results, labels=report.labels)
-        rows = sum(len(p.result.value_effects) for p in report.pilots)
-        specs.append(FigureSpec(figure, 900, max(300, 70 + 34 * rows)))
+        figure = comparison_figure(report)
+        specs.append(FigureSpec(figure, 900, _forest_height(report)))
         slots.append("forest")
     for p in report.pilots:
-        h = p.headline
-        if h is not None and h.series is not None and not h.series.empty:
-            shown, _ = display_series(h, p.go_live)  # weekly means for long daily series
-            figure = charts.series_chart(
-                replace(h, chart=ChartSeries.of(shown)),
-                p.go_live,
-                unit=p.units.get(h.metric, ""),
-                events=p.events,
-            )
+        figure = series_figure(p, static=True)  # weekly means for long daily series
+        if figure is not None:
             figure.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
             specs.append(FigureSpec(figure, *SERIES_PX))
             slots.append(("series", p.pilot_id))
-        bridge = charts.value_bridge(p.result, currency=p.currency or "")
+        bridge = bridge_figure(p)
         if bridge is not None:
             # short step names fit the narrow column; the caption names the metric
             bridge.update_traces(
@@ -199,6 +190,11 @@ def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | s
             specs.append(FigureSpec(bridge, *BRIDGE_PX))
             slots.append(("bridge", p.pilot_id))
     return specs, slots
+
+
+def _forest_height(report: Report) -> int:
+    """The comparison image's height in pixels: a row per pilot and value metric."""
+    return max(300, 70 + 34 * len(report.comparison))
 
 
 # ---- pages ---------------------------------------------------------------------------------
@@ -277,13 +273,10 @@ def _plan_warnings(report: Report) -> list:
 
 def _decision_tiles(report: Report) -> list:
     """One coloured tile per decision with its count: the portfolio at a glance."""
-    counts = [(d, n) for d, n in report.decision_counts.items() if n]
+    counts = report.decision_tiles
     if not counts:
         return []
-    tiles = _Table(
-        [[_p(f"{n}  {d}", "tile") for d, n in counts]],
-        colWidths=[40 * mm] * len(counts),
-    )
+    tiles = _Table([[_p(text, "tile") for _, text in counts]], colWidths=[40 * mm] * len(counts))
     commands = [
         ("BACKGROUND", (i, 0), (i, 0), _decision_color(d)) for i, (d, _) in enumerate(counts)
     ]
@@ -306,8 +299,7 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
         ),
         Spacer(1, 2 * mm),
     ]
-    rows_n = sum(len(p.result.value_effects) for p in report.pilots)
-    height_px = max(300, 70 + 34 * rows_n)
+    height_px = _forest_height(report)
     # as wide as fits, but short enough to leave room for the table on large portfolios
     width = min(190 * mm, 125 * mm * 900 / height_px)
     story.append(_image(png, width, width * height_px / 900, problem))
@@ -318,18 +310,17 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
         ]
     ]
     for p in report.pilots:
-        for e in p.effects:
-            if e.metric in p.result.value_metrics:
-                rows.append(
-                    [
-                        _p(p.name),
-                        _p(humanise(e.metric)),
-                        _p(e.verdict_label),
-                        _p(e.effect_text, "num"),
-                        _p(e.interval_text, "num"),
-                        _p(e.bar_text),
-                    ]
-                )
+        for e in p.value_rows:
+            rows.append(
+                [
+                    _p(p.name),
+                    _p(humanise(e.metric)),
+                    _p(e.verdict_label),
+                    _p(e.effect_text, "num"),
+                    _p(e.interval_text, "num"),
+                    _p(e.bar_text),
+                ]
+            )
     table = _Table(
         rows, colWidths=[60 * mm, 40 * mm, 30 * mm, 22 * mm, 38 * mm, 35 * mm], repeatRows=1
     )
@@ -339,6 +330,48 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
 
 
 def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
+    """One pilot on one page: title, facts, the claim and the plan; the series chart beside the
+    effects and guardrails; then the checks, readiness and net value side by side."""
+    left_width, right_width = 150 * mm, CONTENT_WIDTH - 154 * mm
+    top = _Table(
+        [[_series_panel(p, images, why, left_width), _effects_panel(p, right_width)]],
+        colWidths=[left_width + 4 * mm, right_width],
+    )
+    top.setStyle(_COLUMNS)
+    checks_w, readiness_w = 0.40 * CONTENT_WIDTH, 0.31 * CONTENT_WIDTH
+    bridge_w = CONTENT_WIDTH - checks_w - readiness_w
+    bottom = _Table(
+        [
+            [
+                _checks_panel(p, checks_w - 6 * mm),
+                [_p("Readiness to scale", "h2"), _readiness_table(p, readiness_w - 6 * mm)],
+                _net_value_panel(p, images, why, bridge_w),
+            ]
+        ],
+        colWidths=[checks_w, readiness_w, bridge_w],
+    )
+    bottom.setStyle(_COLUMNS)
+    content = [
+        Paragraph(escape(p.action_title), STYLES["h1"]),
+        Spacer(1, 1.5 * mm),
+        _pilot_header(p),
+        Spacer(1, 1.5 * mm),
+        *([_p(p.claim, "fail"), Spacer(1, 1.5 * mm)] if p.claim else []),
+        *_plan_block(p),
+        Spacer(1, 2 * mm),
+        top,
+        Spacer(1, 2 * mm),
+        bottom,
+    ]
+    return KeepInFrame(CONTENT_WIDTH, CONTENT_HEIGHT, content, mode="shrink")
+
+
+# side-by-side panels: each column starts at the top, flush left
+_COLUMNS = TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+
+
+def _pilot_header(p: PilotSection) -> Table:
+    """The decision chip beside one line of the pilot's facts."""
     chip = _Table([[_p(p.decision_label, "chip")]], colWidths=[36 * mm])
     chip.setStyle(
         TableStyle(
@@ -361,97 +394,64 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
     meta.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)])
     )
+    return meta
 
-    left_width, right_width = 150 * mm, CONTENT_WIDTH - 154 * mm
-    series_png = images.get(("series", p.pilot_id))
-    if ("series", p.pilot_id) in images:
-        label = charts.metric_label(p.headline.metric, p.units.get(p.headline.metric, ""))
-        chart = [
-            _p(
-                f"{label}: observed vs counterfactual{display_series(p.headline, p.go_live)[1]}",
-                "h2",
-            ),
-            _image(
-                series_png,
-                left_width,
-                left_width * SERIES_PX[1] / SERIES_PX[0],
-                why.get(("series", p.pilot_id)),
-            ),
-        ]
-    else:
-        chart = _p("No series to chart: the value metric has no data yet.", "meta")
-    effects = _effects_table(p, right_width)
-    guardrails = _guardrails_table(p, right_width)
-    top = _Table(
-        [
-            [
-                chart,
-                [
-                    _p("Effects against the counterfactual", "h2"),
-                    effects,
-                    Spacer(1, 2 * mm),
-                    _p("Guardrails", "h2"),
-                    guardrails,
-                ],
-            ]
-        ],
-        colWidths=[left_width + 4 * mm, right_width],
-    )
-    top.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-    )
 
-    checks_w, readiness_w = 0.40 * CONTENT_WIDTH, 0.31 * CONTENT_WIDTH
-    bridge_w = CONTENT_WIDTH - checks_w - readiness_w
-    bridge_key = ("bridge", p.pilot_id)
-    if bridge_key in images:
-        net = p.net_value
-        bridge = [
-            _p("Annualised net value", "h2"),
-            _p(
-                f"Net {p.money(net.annual_net)} per year on {humanise(net.metric)} "
-                f"(95% interval {p.money(net.ci_low)} to "
-                f"{p.money(net.ci_high)})",
-                "meta",
-            ),
-            _image(
-                images[bridge_key],
-                bridge_w - 4 * mm,
-                (bridge_w - 4 * mm) * BRIDGE_PX[1] / BRIDGE_PX[0],
-                why.get(bridge_key),
-            ),
-        ]
-    else:
-        bridge = [
-            _p("Annualised net value", "h2"),
-            _p(p.no_value_text, "meta"),
-        ]
-    bottom = _Table(
-        [
-            [
-                [_p("Value-mirage checks", "h2"), _checks_table(p, checks_w - 6 * mm)],
-                [_p("Readiness to scale", "h2"), _readiness_table(p, readiness_w - 6 * mm)],
-                bridge,
-            ]
-        ],
-        colWidths=[checks_w, readiness_w, bridge_w],
-    )
-    bottom.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-    )
-    content = [
-        Paragraph(escape(p.action_title), STYLES["h1"]),
-        Spacer(1, 1.5 * mm),
-        meta,
-        Spacer(1, 1.5 * mm),
-        *([_p(p.claim, "fail"), Spacer(1, 1.5 * mm)] if p.claim else []),
-        *_plan_block(p),
+def _series_panel(p: PilotSection, images: dict, why: dict, width: float):
+    """The headline metric against its counterfactual, or why there is no chart."""
+    key = ("series", p.pilot_id)
+    if key not in images:
+        return _p("No series to chart: the value metric has no data yet.", "meta")
+    height = width * SERIES_PX[1] / SERIES_PX[0]
+    return [_p(p.series_title, "h2"), _image(images[key], width, height, why.get(key))]
+
+
+def _effects_panel(p: PilotSection, width: float) -> list:
+    """The effects against the counterfactual, then the guardrails."""
+    more = [_p(p.more_effects_text, "meta")] if p.more_effects_text else []
+    return [
+        _p("Effects against the counterfactual", "h2"),
+        _effects_table(p, width),
+        *more,
         Spacer(1, 2 * mm),
-        top,
-        Spacer(1, 2 * mm),
-        bottom,
+        _p(p.guardrail_heading, "h2"),
+        _guardrails_table(p, width),
     ]
-    return KeepInFrame(CONTENT_WIDTH, CONTENT_HEIGHT, content, mode="shrink")
+
+
+def _net_value_panel(p: PilotSection, images: dict, why: dict, width: float) -> list:
+    """The net value in a sentence and its bridge chart, or what is missing for one."""
+    key = ("bridge", p.pilot_id)
+    if key not in images or p.net_value is None:
+        return [_p("Annualised net value", "h2"), _p(p.no_value_text, "meta")]
+    net = p.net_value
+    sentence = (
+        f"Net {p.money(net.annual_net)} per year on {humanise(net.metric)} "
+        f"(95% interval {p.money(net.ci_low)} to {p.money(net.ci_high)})"
+    )
+    image_width = width - 4 * mm
+    return [
+        _p("Annualised net value", "h2"),
+        _p(sentence, "meta"),
+        _image(images[key], image_width, image_width * BRIDGE_PX[1] / BRIDGE_PX[0], why.get(key)),
+    ]
+
+
+def _checks_panel(p: PilotSection, width: float) -> list:
+    """The value-mirage check table under its heading (a failed check in red)."""
+    grid = p.check_grid()
+    heading = _p(grid.heading, "h2")
+    if not grid.metrics:
+        return [heading, _p("No checks were run.", "meta")]
+    rows = [[_p("Check", "cell_bold"), *[_p(m, "th_small") for m in grid.metrics]]]
+    for row in grid.rows:
+        outcomes = [cell.outcome if cell else "-" for cell in row.cells]
+        rows.append([_p(row.label), *(_p(o, "fail" if o == "FAIL" else "cell") for o in outcomes)])
+    first = width * 0.34
+    n = len(grid.metrics)
+    table = _Table(rows, colWidths=[first] + [(width - first) / n] * n)
+    table.setStyle(_grid([]))
+    return [heading, table]
 
 
 def _plan_block(p: PilotSection) -> list:
@@ -471,7 +471,7 @@ def _effects_table(p: PilotSection, width: float) -> Table:
         ]
     ]
     fills = []
-    for r, e in enumerate(p.effects, start=1):
+    for r, e in enumerate(p.page_effects, start=1):
         rows.append(
             [
                 _p(humanise(e.metric)),
@@ -499,7 +499,7 @@ def _guardrails_table(p: PilotSection, width: float):
     if not p.guardrails:
         return _p("No guardrail metrics recorded for this pilot.", "meta")
     rows = [[_p(h, "cell_bold") for h in ("Guardrail", "Change", "95% interval", "Status")]]
-    for e in p.guardrails:
+    for e in p.page_guardrails:
         rows.append(
             [
                 _p(humanise(e.metric)),
@@ -510,24 +510,6 @@ def _guardrails_table(p: PilotSection, width: float):
         )
     fractions = (0.26, 0.16, 0.26, 0.32)
     table = _Table(rows, colWidths=[width * f for f in fractions])
-    table.setStyle(_grid([]))
-    return table
-
-
-def _checks_table(p: PilotSection, width: float):
-    metrics = p.check_metrics[:4]
-    if not metrics:
-        return _p("No checks were run.", "meta")
-    rows = [[_p("Check", "cell_bold"), *[_p(humanise(m), "th_small") for m in metrics]]]
-    for name in p.check_names:
-        row = [_p(CHECK_LABELS.get(name, humanise(name)))]
-        for metric in metrics:
-            found = p.check(metric, name)
-            outcome = found.outcome if found else "-"
-            row.append(_p(outcome, "fail" if outcome == "FAIL" else "cell"))
-        rows.append(row)
-    first = width * 0.34
-    table = _Table(rows, colWidths=[first] + [(width - first) / len(metrics)] * len(metrics))
     table.setStyle(_grid([]))
     return table
 

@@ -1,10 +1,10 @@
 """PowerPoint deck (python-pptx).
 
 Slides: cover, executive summary (action titles and decisions), for a selection the
-side-by-side comparison (forest chart and table), then per pilot an evidence slide (series
-against its counterfactual band, effect table, net value bridge) and a checks slide (mirage
-checks, guardrails, readiness). The charts are native, editable PowerPoint charts built in
-`pptx_charts`. Every slide carries the footer.
+side-by-side comparison (forest chart and table), then per pilot an evidence slide (for a
+mirage the team's claim beside what survives; series against its counterfactual band, effect
+table, net value bridge) and a checks slide (mirage checks, guardrails, readiness). The charts
+are native, editable PowerPoint charts built in `pptx_charts`. Every slide carries the footer.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
 from pilotproof import charts
-from pilotproof.charts import verdict_color
 from pilotproof.export.content import (
+    CheckGrid,
+    ComparisonRow,
     PilotSection,
     Report,
     humanise,
@@ -29,7 +30,6 @@ from pilotproof.export.content import (
 )
 from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
 from pilotproof.plaintext import shown
-from pilotproof.words import CHECK_LABELS, scaled_change, scaled_interval, verdict_label
 
 Progress = Callable[[float, str], None]
 
@@ -43,8 +43,6 @@ MARGIN = Inches(0.45)
 CONTENT_BOTTOM = Inches(6.9)  # the footer starts at 7.02 in
 SUMMARY_ROWS_PER_SLIDE = 6
 COMPARISON_ROWS_PER_SLIDE = 14
-MAX_TABLE_METRICS = 7  # more do not fit a slide; the workbook holds them all
-MAX_CHECK_METRICS = 5
 
 
 def render(report: Report, progress: Progress | None = None) -> bytes:
@@ -145,9 +143,7 @@ def _cover(deck, report: Report) -> None:
         color=MUTED,
     )
     left = MARGIN
-    for decision, count in report.decision_counts.items():
-        if not count:
-            continue
+    for decision, tile in report.decision_tiles:
         chip = slide.shapes.add_shape(
             MSO_SHAPE.ROUNDED_RECTANGLE, left, Inches(4.5), Inches(2.3), Inches(0.9)
         )
@@ -156,7 +152,7 @@ def _cover(deck, report: Report) -> None:
         chip.line.fill.background()
         chip.shadow.inherit = False
         frame = chip.text_frame
-        frame.text = f"{count}  {decision}"
+        frame.text = tile
         frame.paragraphs[0].font.size = Pt(22)
         frame.paragraphs[0].font.bold = True
         frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
@@ -216,9 +212,9 @@ def _summary(deck, report: Report) -> None:
 
 
 def _comparison(deck, report: Report) -> None:
-    rows = [r for r in _forest_rows(report) if is_number(r["improvement"])]
+    rows = [r for r in report.comparison if is_number(r.improvement)]
     pages = _pages(
-        rows, [_comparison_cells(r) for r in rows], COMPARISON_HEADER, COMPARISON_COLUMNS,
+        rows, [r.cells for r in rows], COMPARISON_HEADER, COMPARISON_COLUMNS,
         COMPARISON_WIDTH, COMPARISON_SIZE, Inches(1.45), COMPARISON_ROWS_PER_SLIDE,
     )  # fmt: skip
     pages = pages or [[]]
@@ -229,7 +225,7 @@ def _comparison(deck, report: Report) -> None:
         _comparison_slide(_slide(deck, report, title), page)
 
 
-def _comparison_slide(slide, rows: list[dict]) -> None:
+def _comparison_slide(slide, rows: list[ComparisonRow]) -> None:
     if not rows:
         _text(
             slide,
@@ -243,7 +239,7 @@ def _comparison_slide(slide, rows: list[dict]) -> None:
         )
         return
     forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.4), Inches(5.4))
-    table = [list(COMPARISON_HEADER), *(_comparison_cells(r) for r in rows)]
+    table = [list(COMPARISON_HEADER), *(list(r.cells) for r in rows)]
     _table(
         slide,
         table,
@@ -259,11 +255,6 @@ def _comparison_slide(slide, rows: list[dict]) -> None:
 COMPARISON_HEADER = ("Pilot", "Metric", "Effect", "95% interval", "Verdict")
 COMPARISON_COLUMNS = (1.3, 0.95, 0.6, 1.05, 0.95)
 COMPARISON_WIDTH, COMPARISON_SIZE = Inches(4.85), 9
-
-
-def _comparison_cells(r: dict) -> list[str]:
-    effect = scaled_change(r["effect"], r["points"])
-    return [r["name"], r["metric"], effect, r["interval"], r["verdict_label"]]
 
 
 def _pages(rows, cells, header, columns, width, size, top, most: int) -> list[list]:
@@ -285,7 +276,18 @@ def _pages(rows, cells, header, columns, width, size, top, most: int) -> list[li
 
 
 def _evidence(deck, report: Report, p: PilotSection) -> None:
+    """The evidence slide: the decision and the pilot's facts, the series chart on the left,
+    the effect table and the net value on the right."""
     slide = _slide(deck, report, p.action_title)
+    top = _claim_panel(slide, p, _pilot_header(slide, p))
+    _series_panel(slide, p, MARGIN, top, Inches(7.6), CONTENT_BOTTOM - top)
+    right, width = MARGIN + Inches(7.8), Inches(4.65)
+    bottom = _effects_panel(slide, p, right, top, width)
+    _net_value_panel(slide, p, right, bottom, width)
+
+
+def _pilot_header(slide, p: PilotSection) -> int:
+    """The decision chip and one line of facts under the title; returns where content starts."""
     chip = slide.shapes.add_shape(
         MSO_SHAPE.ROUNDED_RECTANGLE, MARGIN, Inches(1.4), Inches(2.1), Inches(0.38)
     )
@@ -297,242 +299,173 @@ def _evidence(deck, report: Report, p: PilotSection) -> None:
     chip.text_frame.paragraphs[0].font.size = Pt(12)
     chip.text_frame.paragraphs[0].font.bold = True
     chip.text_frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
-    meta = " · ".join(
-        x
-        for x in (
-            p.name,
-            p.id_text,
-            p.function,
-            p.vendor,
-            f"go-live {p.go_live:%Y-%m-%d}" if p.go_live is not None else "",
-            f"why: {p.reasons_text}" if p.reasons else "",
-        )
-        if x
+    facts = (
+        p.name,
+        p.id_text,
+        p.function,
+        p.vendor,
+        f"go-live {p.go_live:%Y-%m-%d}" if p.go_live is not None else "",
+        f"why: {p.reasons_text}" if p.reasons else "",
     )
+    meta = " · ".join(x for x in facts if x)
     meta_width = WIDTH - 2 * MARGIN - Inches(2.25)
     meta_height = _text_height(meta, meta_width, 11)
     _text(
         slide, meta, MARGIN + Inches(2.25), Inches(1.4), meta_width, meta_height, size=11,
         color=MUTED,
     )  # fmt: skip
-    top = max(Inches(1.9), Inches(1.45) + meta_height)
-    if p.headline is not None and p.headline.series is not None and not p.headline.series.empty:
-        series_chart(slide, p, MARGIN, top, Inches(7.6), CONTENT_BOTTOM - top)
-    else:
-        _text(
-            slide,
-            "No series to chart: the value metric has no data yet.",
-            MARGIN,
-            top,
-            Inches(7.6),
-            Inches(1),
-            size=14,
-            color=MUTED,
-        )
+    return max(Inches(1.9), Inches(1.45) + meta_height)
+
+
+def _claim_panel(slide, p: PilotSection, top) -> int:
+    """For a mirage, what the team would claim beside what survives (`claims.claim_sentence`),
+    across the slide; returns where the content below starts."""
+    if not p.claim:
+        return top
+    width = WIDTH - 2 * MARGIN
+    height = _text_height(p.claim, width, 12)
+    _text(slide, p.claim, MARGIN, top, width, height, size=12, color=FAIL, name="Claim")
+    return top + height + Inches(0.05)
+
+
+def _series_panel(slide, p: PilotSection, left, top, width, height) -> None:
+    """The headline metric against its counterfactual, or why there is no chart."""
+    if p.has_series:
+        series_chart(slide, p, left, top, width, height)
+        return
+    _text(
+        slide, "No series to chart: the value metric has no data yet.", left, top, width,
+        Inches(1), size=14, color=MUTED,
+    )  # fmt: skip
+
+
+def _effects_panel(slide, p: PilotSection, left, top, width) -> int:
+    """The effect table (and how many metrics it leaves out); returns its bottom."""
     rows = [["Metric", "Verdict", "Effect", "95% interval", "Bar to clear"]]
     fills: dict[tuple[int, int], str] = {}
-    for r, e in enumerate(p.effects[:MAX_TABLE_METRICS], start=1):
+    for r, e in enumerate(p.page_effects, start=1):
         rows.append(
-            [
-                humanise(e.metric),
-                e.verdict_label,
-                e.effect_text,
-                e.interval_text,
-                e.bar_text,
-            ]
+            [humanise(e.metric), e.verdict_label, e.effect_text, e.interval_text, e.bar_text]
         )
         fills[(r, 1)] = e.verdict_color
-    right = MARGIN + Inches(7.8)
     table = _table(
-        slide,
-        rows,
-        right,
-        top,
-        Inches(4.65),
-        widths=(1.15, 1.05, 0.65, 1.0, 0.8),
-        size=9,
-        fills=fills,
+        slide, rows, left, top, width, widths=(1.15, 1.05, 0.65, 1.0, 0.8), size=9, fills=fills,
         name="Effect table",
-    )
-    bridge_top = top + table.height + Inches(0.2)
-    hidden = len(p.effects) - MAX_TABLE_METRICS
-    if hidden > 0:
-        _text(
-            slide,
-            f"+ {hidden} more metrics in the Excel appendix",
-            right,
-            bridge_top,
-            Inches(4.65),
-            Inches(0.3),
-            size=9,
-            color=MUTED,
-        )
-        bridge_top += Inches(0.3)
-    room = CONTENT_BOTTOM - bridge_top
-    if p.net_value is not None and room >= Inches(1.6):
-        bridge_chart(slide, p, right, bridge_top, Inches(4.65), room)
-    elif p.net_value is not None:  # a long effect table leaves no room for the chart
-        net = p.net_value
+    )  # fmt: skip
+    bottom = top + table.height + Inches(0.2)
+    if p.more_effects_text:
+        _text(slide, p.more_effects_text, left, bottom, width, Inches(0.3), size=9, color=MUTED)
+        bottom += Inches(0.3)
+    return bottom
+
+
+def _net_value_panel(slide, p: PilotSection, left, top, width) -> None:
+    """The net value bridge; its sentence where the effect table leaves too little room; or
+    what is missing for one."""
+    room = CONTENT_BOTTOM - top
+    net = p.net_value
+    if net is not None and room >= Inches(1.6):
+        bridge_chart(slide, p, left, top, width, room)
+    elif net is not None:
         _text(
             slide,
             f"Annualised net value {p.money(net.annual_net)} (95% interval {p.money(net.ci_low)} "
             f"to {p.money(net.ci_high)}); the bridge chart is in the PDF and the workbook.",
-            right, bridge_top, Inches(4.65), _text_height("x" * 160, Inches(4.65), 11), size=11,
+            left, top, width, _text_height("x" * 160, width, 11), size=11,
         )  # fmt: skip
     else:
         _text(
-            slide,
-            f"Annualised net value: {p.no_value_text}",
-            right,
-            bridge_top,
-            Inches(4.65),
-            Inches(0.8),
-            size=11,
-            color=MUTED,
-        )
+            slide, f"Annualised net value: {p.no_value_text}", left, top, width, Inches(0.8),
+            size=11, color=MUTED,
+        )  # fmt: skip
 
 
 def _checks(deck, report: Report, p: PilotSection) -> None:
+    """The checks slide: value-mirage checks, the failed ones' notes and the guardrails on the
+    left, readiness on the right."""
     slide = _slide(deck, report, f"{p.name}: value-mirage checks, guardrails and readiness")
-    metrics = p.check_metrics[:MAX_CHECK_METRICS]
     top = Inches(1.5)
-    more = len(p.check_metrics) - len(metrics)
-    heading = "Value-mirage checks" + (
-        f" (first {len(metrics)} metrics; all in the workbook)" if more > 0 else ""
-    )
-    _text(
-        slide,
-        heading,
-        MARGIN,
-        top - Inches(0.05),
-        Inches(7),
-        Inches(0.35),
-        size=13,
-        bold=True,
-    )
-    if metrics:
-        rows = [["Check", *[humanise(m) for m in metrics]]]
-        fills: dict[tuple[int, int], str] = {}
-        for r, name in enumerate(p.check_names, start=1):
-            row = [CHECK_LABELS.get(name, humanise(name))]
-            for c, metric in enumerate(metrics, start=1):
-                found = p.check(metric, name)
-                row.append(found.outcome if found else "-")
-                if found is not None and found.outcome == "FAIL":
-                    fills[(r, c)] = charts.VERDICT_COLORS["worse"]
-            rows.append(row)
-        widths = (2.2, *([4.9 / len(metrics)] * len(metrics)))
-        table = _table(
-            slide,
-            rows,
-            MARGIN,
-            top + Inches(0.35),
-            Inches(7.1),
-            widths=widths,
-            size=10,
-            fills=fills,
-            name="Checks table",
-        )
-        checks_bottom = table.top + table.height + Inches(0.12)
-    else:
-        _text(
-            slide,
-            "No checks were run.",
-            MARGIN,
-            top + Inches(0.4),
-            Inches(7),
-            Inches(0.4),
-            size=11,
-            color=MUTED,
-        )
-        checks_bottom = top + Inches(0.9)
-    failed = _failed_notes(p)[:4]
-    if failed:
-        notes = "\n".join(failed)
-        height = _text_height(notes, Inches(7.1), 10)
-        _text(slide, notes, MARGIN, checks_bottom, Inches(7.1), height, size=10, color=FAIL)
-        checks_bottom += height + Inches(0.08)
-    _text(slide, "Guardrails", MARGIN, checks_bottom, Inches(7), Inches(0.35), size=13, bold=True)
-    if p.guardrails:
-        rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
-        fills = {}
-        for r, e in enumerate(p.guardrails[:4], start=1):
-            rows.append(
-                [
-                    humanise(e.metric),
-                    e.effect_text,
-                    e.interval_text,
-                    e.bar_text,
-                    e.status_text,
-                ]
-            )
-            if e.breached:
-                fills[(r, 4)] = charts.VERDICT_COLORS["worse"]
-        _table(
-            slide,
-            rows,
-            MARGIN,
-            checks_bottom + Inches(0.35),
-            Inches(7.1),
-            widths=(1.6, 0.9, 1.6, 1.4, 1.6),
-            size=10,
-            fills=fills,
-            name="Guardrail table",
-        )
-    else:
-        _text(
-            slide,
-            "No guardrail metrics recorded for this pilot.",
-            MARGIN,
-            checks_bottom + Inches(0.35),
-            Inches(7),
-            Inches(0.4),
-            size=11,
-            color=MUTED,
-        )
-    right = MARGIN + Inches(7.45)
-    _text(
-        slide,
-        "Readiness to scale",
-        right,
-        top - Inches(0.05),
-        Inches(5),
-        Inches(0.35),
-        size=13,
-        bold=True,
-    )
+    bottom = _check_panel(slide, p.check_grid(), MARGIN, top)
+    bottom = _check_notes_panel(slide, p.check_notes, MARGIN, bottom)
+    _guardrail_panel(slide, p, MARGIN, bottom)
+    _readiness_panel(slide, p, MARGIN + Inches(7.45), top)
+
+
+def _check_panel(slide, grid: CheckGrid, left, top) -> int:
+    """The value-mirage check table, a failed check in the colour of 'worse'; returns its
+    bottom."""
+    _text(slide, grid.heading, left, top - Inches(0.05), Inches(7), Inches(0.35), size=13,
+          bold=True)  # fmt: skip
+    if not grid.metrics:
+        _text(slide, "No checks were run.", left, top + Inches(0.4), Inches(7), Inches(0.4),
+              size=11, color=MUTED)  # fmt: skip
+        return top + Inches(0.9)
+    rows = [["Check", *grid.metrics]]
+    fills: dict[tuple[int, int], str] = {}
+    for r, row in enumerate(grid.rows, start=1):
+        rows.append([row.label, *(cell.outcome if cell else "-" for cell in row.cells)])
+        for c, cell in enumerate(row.cells, start=1):
+            if cell is not None and cell.outcome == "FAIL":
+                fills[(r, c)] = charts.VERDICT_COLORS["worse"]
+    widths = (2.2, *([4.9 / len(grid.metrics)] * len(grid.metrics)))
+    table = _table(
+        slide, rows, left, top + Inches(0.35), Inches(7.1), widths=widths, size=10, fills=fills,
+        name="Checks table",
+    )  # fmt: skip
+    return table.top + table.height + Inches(0.12)
+
+
+def _check_notes_panel(slide, notes: Sequence[str], left, top) -> int:
+    """What each failed check found, in the colour of a failure; returns its bottom."""
+    if not notes:
+        return top
+    text = "\n".join(notes)
+    height = _text_height(text, Inches(7.1), 10)
+    _text(slide, text, left, top, Inches(7.1), height, size=10, color=FAIL)
+    return top + height + Inches(0.08)
+
+
+def _guardrail_panel(slide, p: PilotSection, left, top) -> None:
+    """The guardrail table, a breached tolerance in the colour of 'worse'."""
+    _text(slide, p.guardrail_heading, left, top, Inches(7), Inches(0.35), size=13, bold=True)
+    if not p.page_guardrails:
+        _text(slide, "No guardrail metrics recorded for this pilot.", left, top + Inches(0.35),
+              Inches(7), Inches(0.4), size=11, color=MUTED)  # fmt: skip
+        return
+    rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
+    fills: dict[tuple[int, int], str] = {}
+    for r, e in enumerate(p.page_guardrails, start=1):
+        rows.append([humanise(e.metric), e.effect_text, e.interval_text, e.bar_text, e.status_text])
+        if e.breached:
+            fills[(r, 4)] = charts.VERDICT_COLORS["worse"]
+    _table(
+        slide, rows, left, top + Inches(0.35), Inches(7.1), widths=(1.6, 0.9, 1.6, 1.4, 1.6),
+        size=10, fills=fills, name="Guardrail table",
+    )  # fmt: skip
+
+
+def _readiness_panel(slide, p: PilotSection, left, top) -> None:
+    """The readiness answers (their gist; the workbook has them in full) and the gaps."""
+    _text(slide, "Readiness to scale", left, top - Inches(0.05), Inches(5), Inches(0.35),
+          size=13, bold=True)  # fmt: skip
     rows = [["Question", "Answer"]]
-    fills = {}
+    fills: dict[tuple[int, int], str] = {}
     for r, answer in enumerate(p.readiness, start=1):
-        # a slide holds the gist; the full answer is in the workbook's Readiness sheet
         text = "MISSING" if answer.gap else shown(answer.answer or "", 140, one_line=False)
         rows.append([answer.label, text])
         if answer.gap:
             fills[(r, 1)] = charts.DECISION_COLORS["fix"]
     table = _table(
-        slide,
-        rows,
-        right,
-        top + Inches(0.35),
-        Inches(4.95),
-        widths=(1.55, 3.4),
-        size=9,
-        fills=fills,
-        name="Readiness table",
-    )
+        slide, rows, left, top + Inches(0.35), Inches(4.95), widths=(1.55, 3.4), size=9,
+        fills=fills, name="Readiness table",
+    )  # fmt: skip
     gaps = p.readiness_gaps
     verdict = f"Gaps: {', '.join(gaps)}" if gaps else "Every readiness question is answered."
     _text(
-        slide,
-        verdict,
-        right,
-        table.top + table.height + Inches(0.12),
-        Inches(4.95),
-        _text_height(verdict, Inches(4.95), 11),
-        size=11,
-        bold=bool(gaps),
+        slide, verdict, left, table.top + table.height + Inches(0.12), Inches(4.95),
+        _text_height(verdict, Inches(4.95), 11), size=11, bold=bool(gaps),
         color=FAIL if gaps else MUTED,
-    )
+    )  # fmt: skip
 
 
 def _plans(deck, report: Report) -> None:
@@ -575,18 +508,6 @@ def _plans(deck, report: Report) -> None:
             _text(slide, text, MARGIN, top + Inches(0.3), width, height - Inches(0.42), size=10,
                   color=FAIL if p.plan_warning else MUTED)  # fmt: skip
             top += height
-
-
-def _failed_notes(p: PilotSection) -> list[str]:
-    """One line per failed check and explanation, naming every metric it failed on
-    ("Noise (cost per transaction, cycle time): ..."), not the same sentence once per metric."""
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for c in p.failed_checks:
-        grouped.setdefault((c.check, c.explanation), []).append(humanise(c.metric))
-    return [
-        f"{CHECK_LABELS.get(check, check)} ({', '.join(metrics)}): {shown(why, 180)}"
-        for (check, why), metrics in grouped.items()
-    ]
 
 
 # ---- tables and text ----------------------------------------------------------------------
@@ -692,39 +613,3 @@ def _title_size(title: str) -> int:
         if len(title) <= limit:
             return size
     return 15
-
-
-# ---- numbers ------------------------------------------------------------------------------
-
-
-def _forest_rows(report: Report) -> list[dict]:
-    rows = []
-    for p in report.pilots:
-        for e in p.result.value_effects:
-            improvement = e.improvement  # in the metric's scale: percent, or points
-            flip = e.sign
-            ci_low, ci_high = e.headline_interval
-            if is_number(ci_low) and is_number(ci_high) and is_number(improvement):
-                assert ci_low is not None and ci_high is not None and improvement is not None
-                low, high = sorted((flip * ci_low, flip * ci_high))
-                plus, minus = high - improvement, improvement - low
-            else:
-                plus = minus = 0.0
-            rows.append(
-                {
-                    "label": f"{p.name} · {humanise(e.metric)}" + (" (points)" * e.points),
-                    "name": p.name,
-                    "metric": humanise(e.metric),
-                    "improvement": improvement,
-                    "effect": e.headline,
-                    "points": e.points,
-                    "interval": scaled_interval(ci_low, ci_high, e.points),
-                    "plus": plus,
-                    "minus": minus,
-                    "threshold": e.threshold_pct,
-                    "verdict": e.verdict,
-                    "verdict_label": verdict_label(e.verdict, e.kind),
-                    "color": verdict_color(e.verdict, e.kind),
-                }
-            )
-    return rows

@@ -1,7 +1,8 @@
 """Native PowerPoint charts for the deck, and the chart data python-pptx embeds with them.
 
 - series: XY scatter with lines (dates as Excel serials) so go-live can be a true vertical line;
-  the counterfactual band is drawn as its two dashed bounds; long daily series as weekly means;
+  the counterfactual dashed, its band as two dotted bounds, the scaling threshold as the app
+  draws it (one flat level in thick grey dots); long daily series as weekly means;
 - forest: horizontal bars of the improvement with custom error bars for the 95% interval
   (python-pptx has no error-bar API, so `c:errBars` is added to the series XML);
 - bridge: stacked columns with an invisible base, the classic waterfall construction.
@@ -28,6 +29,7 @@ from pptx.util import Emu, Pt
 
 from pilotproof import charts
 from pilotproof.export.content import (
+    ComparisonRow,
     PilotSection,
     display_series,
     forest_axis,
@@ -96,14 +98,14 @@ def rgb(hex_color: str) -> RGBColor:
     return RGBColor.from_string(hex_color.lstrip("#").upper())
 
 
-def forest_chart(slide, rows: list[dict], left, top, width, height) -> None:
+def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height) -> None:
     """Improvement per pilot as horizontal bars, coloured by verdict, with the 95% interval
     as custom error bars and each scaling threshold as a dashed outline bar over it (a bullet
-    chart: the bar should reach past the outline). `rows` come from `pptx._forest_rows`."""
+    chart: the bar should reach past the outline). `rows` have an improvement each."""
     data = SafeCategoryChartData()
-    data.categories = [shown(r["label"], 60) for r in rows]
-    data.add_series("Improvement (%)", [round(r["improvement"], 2) for r in rows])
-    thresholds = [r["threshold"] if is_number(r.get("threshold")) else None for r in rows]
+    data.categories = [shown(r.label, 60) for r in rows]
+    data.add_series("Improvement (%)", [round(r.improvement or 0.0, 2) for r in rows])
+    thresholds = [r.threshold if is_number(r.threshold) else None for r in rows]
     if any(t is not None for t in thresholds):
         data.add_series("Scaling threshold (dashed outline)", thresholds)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data)
@@ -121,8 +123,8 @@ def forest_chart(slide, rows: list[dict], left, top, width, height) -> None:
     for i, r in enumerate(rows):
         fill = series.points[i].format.fill
         fill.solid()
-        fill.fore_color.rgb = rgb(r["color"])
-    _error_bars(series, [r["plus"] for r in rows], [r["minus"] for r in rows])
+        fill.fore_color.rgb = rgb(r.color)
+    _error_bars(series, [r.plus for r in rows], [r.minus for r in rows])
     plot.gap_width = 80
     plot.overlap = 100
     chart.has_legend = False  # the title says what the outline is
@@ -136,7 +138,8 @@ def forest_chart(slide, rows: list[dict], left, top, width, height) -> None:
     category.reverse_order = True
     category.tick_label_position = XL_TICK_LABEL_POSITION.LOW
     axis = chart.value_axis
-    axis.minimum_scale, axis.maximum_scale, axis.major_unit = forest_axis(rows)
+    ends = [value for r in rows for value in r.axis_values]
+    axis.minimum_scale, axis.maximum_scale, axis.major_unit = forest_axis(ends)
     axis.has_major_gridlines = True
     axis.tick_labels.number_format = '0"%"'
     axis.tick_labels.number_format_is_linked = False
@@ -144,7 +147,7 @@ def forest_chart(slide, rows: list[dict], left, top, width, height) -> None:
 
 def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     effect = p.headline
-    series, shown_as = display_series(effect, p.go_live)
+    series, _ = display_series(effect, p.go_live)
     series["x"] = (series["date"] - _EXCEL_EPOCH).dt.days.astype(float)
     data = SafeXyChartData()
     lines: list[tuple[str, dict]] = []
@@ -185,15 +188,16 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
             {"color": charts.CONTROL_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
         )
     if series["threshold"].notna().any():
+        # as the app draws it: one flat level in thick grey dots, never a second dashed line
+        # beside the counterfactual
         add(
             threshold_words(effect.threshold_pct or 0.0, effect.points),
             series["x"],
             series["threshold"],
-            {"color": charts.THRESHOLD_COLOR, "w": 1.25, "dash": MSO_LINE_DASH_STYLE.DASH_DOT},
+            {"color": charts.THRESHOLD_COLOR, "w": 3, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
         )
-    values = pd.concat(
-        [series[c] for c in ("observed", "counterfactual", "cf_low", "cf_high") if c in series]
-    ).dropna()
+    drawn = ("observed", "counterfactual", "cf_low", "cf_high", "threshold")
+    values = pd.concat([series[c] for c in drawn if c in series]).dropna()
     low, high, step = (
         nice_range(float(values.min()), float(values.max())) if len(values) else (0, 1, 0.2)
     )
@@ -206,9 +210,7 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     frame.name = "Series chart"
     chart = frame.chart
     chart.font.size = Pt(10)
-    unit = p.units.get(effect.metric, "")
-    label = charts.metric_label(effect.metric, unit)
-    _chart_title(chart, f"{label}: observed vs counterfactual{shown_as}")
+    _chart_title(chart, p.series_title)
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
     chart.legend.include_in_layout = False

@@ -20,9 +20,8 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pilotproof.charts import DECISION_COLORS, verdict_color
+from pilotproof.charts import DECISION_COLORS, THRESHOLD_COLOR, verdict_color
 from pilotproof.export.content import (
-    DECISION_LABELS,
     LOG_COLUMNS,
     PLAN_VERSION_COLUMNS,
     Report,
@@ -322,18 +321,14 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
             {"name": "Headline metric: improvement with 95% interval (right is better)"}
         )
         # from zero, wide enough for every interval and threshold (content.forest_axis)
-        low, high, step = forest_axis(
-            [
-                {
-                    "improvement": r[improvement],
-                    "minus": r[at["improvement_minus"]] or 0.0,
-                    "plus": r[at["improvement_plus"]] or 0.0,
-                    "threshold": r[at["threshold_pct"]],
-                }
-                for r in rows
-                if is_number(r[improvement])
+        ends = []
+        for r in (r for r in rows if is_number(r[improvement])):
+            ends += [
+                r[improvement] - (r[at["improvement_minus"]] or 0.0),
+                r[improvement] + (r[at["improvement_plus"]] or 0.0),
             ]
-        )
+            ends += [r[at["threshold_pct"]]] if is_number(r[at["threshold_pct"]]) else []
+        low, high, step = forest_axis(ends)
         chart.set_x_axis(
             {
                 "name": "Improvement (%)",
@@ -484,10 +479,10 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 p.pilot_id,
                 p.name,
                 p.decision,
-                DECISION_LABELS.get(p.decision, p.decision),
+                p.decision_label,
                 ", ".join(p.reasons),
-                ", ".join(p.result.value_metrics),
-                ", ".join(p.result.readiness_missing),
+                ", ".join(p.value_metrics),
+                ", ".join(p.readiness_missing),
                 p.action_title,
                 p.monthly_cost,
                 p.annual_volume,
@@ -587,7 +582,12 @@ def _series_chart(book: Workbook, pilot, first: int, last: int, title_cell: list
         (4, "Counterfactual (without the pilot)", {"color": "#6B6B6B", "dash_type": "dash"}),
         (5, "Counterfactual 95% low", {"color": "#AAAAAA", "width": 0.75}),
         (6, "Counterfactual 95% high", {"color": "#AAAAAA", "width": 0.75}),
-        (8, "Scaling threshold", {"color": "#000000", "dash_type": "dash_dot"}),
+        # as the app and the deck draw it: thick grey dots, unlike the dashed counterfactual
+        (
+            8,
+            "Scaling threshold",
+            {"color": THRESHOLD_COLOR, "dash_type": "round_dot", "width": 2.5},
+        ),
     )
     for col, name, line in styles:
         chart.add_series(

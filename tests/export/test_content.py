@@ -80,15 +80,23 @@ def test_data_hash_ignores_row_order_but_sees_a_changed_value(observations, pilo
     assert data_hash(changed, pilots) != data_hash(observations, pilots)
 
 
-def test_threshold_level_is_the_counterfactual_moved_by_the_threshold_after_go_live(
-    results, pilots
-):
+def test_threshold_level_is_one_flat_level_after_go_live_as_the_app_draws_it(results, pilots):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from analytics.results import ChartSeries
+
     effect = results[0].metrics[0]  # cycle time, lower is better, threshold 10%
     go_live = pilots["go_live"].iloc[0]
+    series = effect.series.assign(counterfactual=np.linspace(8.0, 12.0, len(effect.series)))
+    effect = replace(effect, chart=ChartSeries.of(series))
     levels = threshold_levels(effect, go_live)
-    post = effect.series["date"] >= go_live
+    post = series["date"] >= go_live
     assert levels[~post].isna().all()
-    assert (levels[post] - effect.series.loc[post, "counterfactual"] * 0.9).abs().max() < 1e-12
+    # the post window's mean counterfactual, 10% better: flat, never the counterfactual's shape
+    expected = series.loc[post, "counterfactual"].mean() * 0.9
+    assert (levels[post] - expected).abs().max() < 1e-12
 
 
 def test_waterfall_parts_stack_back_to_each_step():

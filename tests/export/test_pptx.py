@@ -44,6 +44,11 @@ def test_executive_summary_leads_with_action_titles_and_decisions(deck, report):
     assert {"Scale", "Fix before scaling", "Extend the pilot"} <= set(summary)
 
 
+def test_the_cover_counts_decisions_by_their_label_not_their_code(deck):
+    # the tiles read "1  fix" (the code) while every other place said "Fix"
+    assert {"1  Scale", "1  Fix", "1  Extend"} <= set(_texts(deck.slides[0]))
+
+
 def test_every_pilot_slide_is_titled_by_its_action_title(deck, report):
     titles = [_texts(slide)[0] for slide in deck.slides]
     for pilot in report.pilots:
@@ -74,6 +79,34 @@ def test_native_charts_series_forest_and_bridge(deck):
     # the pilot with no series gets no series chart and says why
     assert not _charts(deck.slides[7])
     assert any("No series to chart" in t for t in _texts(deck.slides[7]))
+
+
+def test_the_threshold_is_drawn_unlike_the_counterfactual(deck):
+    # the deck drew it dash-dot along the counterfactual's shape, easy to take for it
+    chart = next(
+        c
+        for c in _charts(deck.slides[3])
+        if c.chart_type == XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS
+    )
+    lines = {s.name: s for s in chart.plots[0].series}
+    threshold = lines["Scaling threshold (10% better)"].format.line
+    counterfactual = lines["Counterfactual (without the pilot)"].format.line
+    assert threshold.dash_style != counterfactual.dash_style
+    assert threshold.width > counterfactual.width
+    assert len(set(lines["Scaling threshold (10% better)"].values)) == 1  # one flat level
+
+
+def test_a_mirage_slide_states_the_teams_claim_above_the_chart(report):
+    from dataclasses import replace
+
+    claim = "The team sees cycle time down 25% since go-live; against what would ... it is up 1%."
+    mirage = replace(report.pilots[0], claim=claim)
+    deck = Presentation(io.BytesIO(pptx.render(replace(report, pilots=(mirage,)))))
+    shapes = {s.name: s for s in deck.slides[2].shapes}
+    assert shapes["Claim"].text_frame.text == claim
+    assert shapes["Claim"].top + shapes["Claim"].height <= shapes["Series chart"].top
+    plain = Presentation(io.BytesIO(pptx.render(report)))
+    assert not [s for slide in plain.slides for s in slide.shapes if s.name == "Claim"]
 
 
 def test_effect_table_numbers_match_the_analysis(deck, results):
@@ -127,7 +160,8 @@ def test_metrics_beyond_the_table_are_pointed_to_the_workbook(results, pilots, o
     assert "guardrail_5" not in " ".join(evidence) and "guardrail 5" in " ".join(evidence)
     assert "guardrail 6" not in " ".join(evidence)
     checks = _texts(deck.slides[3])
-    assert "Value-mirage checks (first 5 metrics; all in the workbook)" in checks
+    # one limit for the deck and the PDF (content.MAX_CHECK_METRICS); the deck showed 5
+    assert "Value-mirage checks (first 4 metrics; all in the workbook)" in checks
 
 
 def test_chart_data_workbooks_hold_names_as_text_not_formulas(deck, evil_name):

@@ -15,9 +15,10 @@ from pilotproof.views import (
 from pilotproof.words import (
     CHECK_LABELS,
     GLOSSARY,
+    GUARDRAIL_HELD,
     GUARDRAIL_WORSENED,
     bar_words,
-    guardrail_status,
+    guardrail_words,
     plain_words,
     unit_words,
 )
@@ -76,8 +77,9 @@ if split is not None:
 if effect.kind == "guardrail":
     # a guardrail must not get worse: one line, never "Noise: fail" for one that held
     st.subheader("Guardrail")
-    status = guardrail_status(effect.verdict)
-    icon = ":material/cancel:" if status == GUARDRAIL_WORSENED else ":material/check_circle:"
+    status = guardrail_words(effect)
+    icon = {GUARDRAIL_WORSENED: ":material/cancel:", GUARDRAIL_HELD: ":material/check_circle:"}
+    icon = icon.get(status, ":material/warning:")  # worsened within its tolerance
     bar = bar_words("guardrail", None, effect.tolerance_pct, effect.points)
     bar = f" ({bar})" if effect.tolerance_pct else ""
     name = nice(metric)

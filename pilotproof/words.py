@@ -62,6 +62,7 @@ ACTIVITY_LABEL = "Activity, not value"
 # is real, so for a guardrail there is one line: it held, or it worsened beyond its tolerance.
 GUARDRAIL_HELD = "held"
 GUARDRAIL_WORSENED = "worsened beyond tolerance"
+GUARDRAIL_WITHIN = "worsened, within tolerance"
 # Metric names as people say them, where replacing "_" with a space is not enough.
 METRIC_NAMES: dict[str, str] = {"ai_usage": "AI usage"}
 
@@ -78,9 +79,20 @@ def verdict_label(verdict: str, kind: str = "value") -> str:
     return VERDICT_LABELS.get(verdict, verdict)  # type: ignore[call-overload]
 
 
-def guardrail_status(verdict: str) -> str:
-    """A guardrail held unless its deterioration is significant and beyond its tolerance."""
-    return GUARDRAIL_WORSENED if verdict == "worse" else GUARDRAIL_HELD
+def guardrail_status(verdict: str, beyond_tolerance: bool) -> str:
+    """A guardrail's one line: 'held' unless its deterioration is significant; then 'worsened
+    beyond tolerance' or 'worsened, within tolerance' as `beyond_tolerance` says
+    (`analytics.decision.guardrail_breached`, the rule the decision applies)."""
+    if verdict != "worse":
+        return GUARDRAIL_HELD
+    return GUARDRAIL_WORSENED if beyond_tolerance else GUARDRAIL_WITHIN
+
+
+def guardrail_words(effect: MetricEffect) -> str:
+    """`guardrail_status` of a guardrail's effect, by the decision's own tolerance rule."""
+    from analytics.decision import guardrail_breached
+
+    return guardrail_status(effect.verdict, guardrail_breached(effect))
 
 
 def change_text(pct: float | None, digits: int = 1) -> str:

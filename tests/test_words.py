@@ -39,8 +39,11 @@ def test_activity_and_guardrails_have_their_own_words():
 
     assert verdict_label("real", "activity") == "Activity, not value"
     assert verdict_label("real", "value") == "Real impact"
-    assert guardrail_status("no_change") == "held" and guardrail_status("mirage") == "held"
-    assert guardrail_status("worse") == "worsened beyond tolerance"
+    assert guardrail_status("no_change", False) == "held"
+    assert guardrail_status("mirage", True) == "held"
+    assert guardrail_status("worse", True) == "worsened beyond tolerance"
+    # +4.5 points against 5 tolerated: the title said within, the table said beyond (partner)
+    assert guardrail_status("worse", False) == "worsened, within tolerance"
 
 
 def test_explanations_in_plain_words():

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import pilotproof
+from analytics.decision import guardrail_breached
 from analytics.results import (
     READINESS_FIELDS,
     ChartSeries,
@@ -115,6 +116,8 @@ class EffectRow:
     effect_points: float | None = None
     ci_low_points: float | None = None
     ci_high_points: float | None = None
+    # a guardrail worse by more than its tolerance (`analytics.decision.guardrail_breached`)
+    beyond_tolerance: bool = False
 
     @property
     def points(self) -> bool:
@@ -144,8 +147,8 @@ class EffectRow:
 
     @property
     def status_text(self) -> str:
-        """A guardrail's one line: held, or worsened beyond tolerance."""
-        return guardrail_status(self.verdict)
+        """A guardrail's one line: held, worsened within or beyond its tolerance."""
+        return guardrail_status(self.verdict, self.beyond_tolerance)
 
     @property
     def breached(self) -> bool:
@@ -177,6 +180,7 @@ class CheckRow:
     explanation: str
     kind: str = "value"
     verdict: str = ""
+    beyond_tolerance: bool = False  # a guardrail worse by more than its tolerance
 
     @property
     def outcome(self) -> str:
@@ -187,7 +191,7 @@ class CheckRow:
         if self.check == "outlier":
             return "set aside"
         if self.kind == "guardrail":
-            return guardrail_status(self.verdict)
+            return guardrail_status(self.verdict, self.beyond_tolerance)
         if not self.applicable:
             return "n/a"
         return "pass" if self.passed else "FAIL"
@@ -908,6 +912,7 @@ def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
         effect_points=effect.effect_points,
         ci_low_points=effect.ci_low_points,
         ci_high_points=effect.ci_high_points,
+        beyond_tolerance=guardrail_breached(effect),
     )
 
 
@@ -917,6 +922,7 @@ def _check_row(pilot_id: str, effect: MetricEffect, check: CheckResult) -> Check
         metric=effect.metric,
         kind=effect.kind,
         verdict=effect.verdict,
+        beyond_tolerance=guardrail_breached(effect),
         check=check.name,
         applicable=check.applicable,
         passed=check.passed,

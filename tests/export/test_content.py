@@ -179,3 +179,20 @@ def test_long_daily_series_are_drawn_as_weekly_means_that_never_straddle_go_live
     assert set(full["observed"].round(9)) == {13.0, 11.0}
     short, note = display_series(replace(effect, chart=ChartSeries.of(frame[:100])), go_live)
     assert note == "" and len(short) == 100
+
+
+def test_a_guardrail_worse_within_its_tolerance_says_so_everywhere(results, pilots, observations):
+    # the deck's title said "+4.5 points (within the 5 points tolerated)" while its table said
+    # "worsened beyond tolerance": the table read the verdict alone, not the tolerance
+    from dataclasses import replace
+
+    def tolerating(effect):
+        return replace(effect, tolerance_pct=20.0) if effect.metric == "manual_touches" else effect
+
+    within = tuple(replace(r, metrics=tuple(tolerating(e) for e in r.metrics)) for r in results)
+    p2 = build_report(within, pilots, observations).pilots[1]
+    guardrail = p2.guardrails[0]
+    assert guardrail.status_text == "worsened, within tolerance" and not guardrail.breached
+    assert p2.check("manual_touches", "noise").outcome == "worsened, within tolerance"
+    beyond = build_report(results, pilots, observations).pilots[1].guardrails[0]
+    assert beyond.status_text == "worsened beyond tolerance" and beyond.breached

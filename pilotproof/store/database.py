@@ -1086,8 +1086,8 @@ class Store:
             for table in ("observations", "pilots"):
                 cur.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id])
                 cur.execute(
-                    f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM replaced_{table} "
-                    "WHERE replaced_by = ?",
+                    f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (replaced_by) "
+                    f"FROM replaced_{table} WHERE replaced_by = ?",
                     [upload_id],
                 )
                 cur.execute(f"DELETE FROM replaced_{table} WHERE replaced_by = ?", [upload_id])

@@ -388,12 +388,12 @@ def upsert_pilots(
         {"upload_id": upload_id, "file_no": file_no},
     )
     cur.execute(
-        "INSERT INTO replaced_pilots SELECT p.*, $upload_id FROM pilots p "
+        "INSERT INTO replaced_pilots BY NAME SELECT p.*, $upload_id AS replaced_by FROM pilots p "
         "WHERE pilot_id IN (SELECT pilot_id FROM merged_pilots)",
         {"upload_id": upload_id},
     )
     cur.execute("DELETE FROM pilots WHERE pilot_id IN (SELECT pilot_id FROM merged_pilots)")
-    cur.execute("INSERT INTO pilots SELECT * FROM merged_pilots")
+    cur.execute("INSERT INTO pilots BY NAME SELECT * FROM merged_pilots")
     n = scalar(cur, "SELECT count(*) FROM merged_pilots")
     cur.execute("DROP TABLE merged_pilots")
     return int(n)

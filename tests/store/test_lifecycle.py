@@ -385,3 +385,17 @@ def test_a_broken_mapping_is_refused_before_anything(seeded: Store, snapshot, ma
     assert snapshot(seeded) == before
     report = validate_files([export], mapping=mapping)
     assert not report.ok and "mapping" in report.problems[0].message
+
+
+def test_a_column_a_later_migration_adds_survives_replace_and_undo(csv_file, store: Store):
+    # a migration adds a column at the end of pilots and replaced_pilots, after upload_id: rows
+    # copied between them by position put the answers in the wrong columns (a fresh reader who
+    # added a readiness question met "Could not convert string to INT32")
+    with store._cursor() as cur:
+        for table in ("pilots", "replaced_pilots"):
+            cur.execute(f"ALTER TABLE {table} ADD COLUMN later_question VARCHAR")
+    store.ingest([csv_file("p1.csv", "pilot_id,go_live,pilot_name\nP1,2024-01-01,Old\n")])
+    update = store.ingest([csv_file("p2.csv", "pilot_id,go_live,pilot_name\nP1,2024-01-01,New\n")])
+    assert store.pilots().set_index("pilot_id").loc["P1", "pilot_name"] == "New"
+    store.undo_upload(update.upload_ids[0])
+    assert store.pilots().set_index("pilot_id").loc["P1", "pilot_name"] == "Old"

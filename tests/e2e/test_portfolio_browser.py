@@ -33,7 +33,7 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(app_url, pag
     scale_text = scale.inner_text()
     for pilot in ("Invoice capture and 3-way match", "Claims triage, North region"):
         assert pilot in scale_text
-    assert "EUR 480k a year" in scale_text
+    assert "EUR\u00a0480k a year" in scale_text
 
     heading, stop = _decision(page, "Stop")
     assert "Stop · 8" in heading.inner_text()

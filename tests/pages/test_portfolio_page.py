@@ -37,7 +37,7 @@ def test_decisions_lead_with_their_pilots_and_counts(sample_db, expected):
         assert len(lists[decision]) == want
     assert any(line.startswith("**Invoice capture and 3\\-way match") for line in lists["Scale"])
     # the largest value first in a list
-    assert "EUR 480k a year" in lists["Scale"][0]
+    assert "EUR\u00a0480k a year" in lists["Scale"][0]
 
 
 def test_each_mirage_names_its_specific_cause_uncut(sample_db):
@@ -49,7 +49,7 @@ def test_each_mirage_names_its_specific_cause_uncut(sample_db):
         ("Order desk entry assistant", "mix shift"),
         ("Route and load planning, Leeds depot", "comparison teams improved as much"),
         ("Outbound email personalisation", "novelty that faded"),
-        ("Policy servicing email replies", "a bad spell that passed"),
+        ("Policy servicing email replies", "a rebound after an unusually bad spell"),
     ):
         line = next(x for x in stop.splitlines() if pilot in x)
         assert cause in line, line
@@ -64,7 +64,7 @@ def test_value_cells_say_what_is_missing_never_none(sample_db):
     table = app.dataframe[0].value.set_index("pilot")
     values = table["annual net value"]
     assert not values.isna().any() and "None" not in set(values)
-    assert values["Invoice capture and 3-way match"] == "EUR 480k a year"
+    assert values["Invoice capture and 3-way match"] == "EUR\u00a0480k a year"
     assert values["Freight invoice audit"].startswith("GBP ")
     # Purchase request to PO has a volume but no monthly cost
     assert values["Purchase request to PO"] == (
@@ -80,7 +80,7 @@ def test_net_value_is_never_added_across_currencies_without_rates(sample_db):
     figures = {m.label: (m.value, m.delta) for m in app.metric}
     assert "Annualised net value" not in figures
     eur, gbp = figures["Net value, EUR"], figures["Net value, GBP"]
-    assert eur[0] == "EUR 372k" and re.fullmatch(r"EUR \d+k to \d+k \(95%\)", eur[1])
+    assert eur[0] == "EUR\u00a0372k" and re.fullmatch(r"EUR\xa0\d+k to \d+k \(95%\)", eur[1])
     assert re.fullmatch(r"GBP \d+k", gbp[0])
     assert any("Not added across currencies" in c.value for c in app.caption)
 

@@ -35,7 +35,11 @@ def test_one_total_at_the_users_rates():
     assert value.converted.net == pytest.approx(250_000)
     assert value.converted.high - value.converted.net == pytest.approx(25_000)
     assert value.rates_text() == "at your rates 1 EUR = 0.5 GBP"
-    assert value.figures()[0][0] == "Annualised net value in GBP"
+    assert value.figures()[0][0] == "Net value a year (in GBP)"
+    assert [label for label, _ in value.figures("Scaling 2 pilots, a year")] == [
+        "Scaling 2 pilots, a year (in GBP)", "Scaling 2 pilots, a year (EUR)",
+        "Scaling 2 pilots, a year (GBP)",
+    ]  # fmt: skip
 
 
 def test_a_missing_rate_or_an_unknown_currency_is_never_added():

@@ -16,6 +16,7 @@ from pilotproof.views import (
     nice,
     overdue_table,
     portfolio_table,
+    sprawl_table,
 )
 from pilotproof.words import DECISION_LABELS, GLOSSARY, WHERE_TO_ADD_COST
 
@@ -165,7 +166,7 @@ st.subheader("AI sprawl")
 groups = health.sprawl(pilots)
 if groups:
     st.caption("Several AI tools in one function of one company, without a shared standard.")
-    st.dataframe(pd.DataFrame([asdict(g) for g in groups]).rename(columns=nice), **WIDE)
+    st.dataframe(sprawl_table(groups, pilots, currencies), **WIDE)
 else:
     st.success("No function runs overlapping AI tools.")
 

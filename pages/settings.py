@@ -6,11 +6,16 @@ from pilotproof.store.catalog import normalise_metric
 from pilotproof.store.money import ISO_4217
 from pilotproof.store.plans import default_user
 from pilotproof.views import (
+    RATE_PATTERN,
+    SETTING_PATTERN,
+    catalog_editor_frame,
     changed_currencies,
     changed_thresholds,
     company_currency_table,
+    entered_rates,
     md,
     nice,
+    overrides_table,
     rate_table,
     valid_metric_name,
 )
@@ -29,20 +34,24 @@ st.caption(
     "guardrails (Success plans page)."
 )
 catalog = ui.catalog()
+shown = catalog_editor_frame(catalog)
+setting = {"validate": SETTING_PATTERN, "alignment": "right", "help": "0 to 100, or empty"}
 edited = st.data_editor(
-    catalog[["metric", "kind", "direction", "unit", "scale", "threshold_pct", "tolerance_pct"]],
+    shown,
     key="catalog_editor",
     hide_index=True,
     height="content",
     width="stretch",
-    disabled=["metric", "kind", "direction", "unit", "scale"],
+    column_order=[c for c in shown.columns if c != "metric"],
+    disabled=["metric", "name", "kind", "direction", "unit", "scale"],
     column_config={
+        "name": st.column_config.TextColumn("metric"),
         "scale": st.column_config.TextColumn("scale"),
-        "threshold_pct": st.column_config.NumberColumn("threshold", min_value=0.0, max_value=100.0),
-        "tolerance_pct": st.column_config.NumberColumn("tolerance", min_value=0.0, max_value=100.0),
+        "threshold_pct": st.column_config.TextColumn("threshold", **setting),
+        "tolerance_pct": st.column_config.TextColumn("tolerance", **setting),
     },
 )
-changed = changed_thresholds(catalog, edited)
+changed = changed_thresholds(shown, edited)
 if st.button("Save catalog defaults", disabled=not changed or not scope.everything):
     for metric, threshold_pct, tolerance_pct in changed:
         store.set_threshold(metric, threshold_pct, tolerance_pct)
@@ -55,7 +64,7 @@ overrides = ui.thresholds()
 if overrides.empty:
     st.caption("No pilot overrides its catalog defaults.")
 else:
-    st.dataframe(overrides, hide_index=True)
+    st.dataframe(overrides_table(overrides, ui.labels()), hide_index=True)
 with st.form("override", border=True):
     labels = ui.labels()
     pilot, metric, threshold, tolerance = st.columns(4)
@@ -112,12 +121,14 @@ with st.form("rates", border=True):
         key="rate_editor",
         hide_index=True,
         disabled=["currency"],
-        column_config={"rate": st.column_config.NumberColumn("rate", min_value=0.0, format="%.4f")},
+        column_config={
+            "rate": st.column_config.TextColumn("rate", validate=RATE_PATTERN, alignment="right")
+        },
     )
     if not scope.everything:
         st.caption("A partner sets the reporting currency and its rates.")
     if st.form_submit_button("Save reporting currency and rates", disabled=not scope.everything):
-        entered = dict(zip(table["currency"], table["rate"], strict=True))
+        entered = entered_rates(table)
         try:
             store.set_rates(reporting, entered, default_user())
         except StoreError as error:

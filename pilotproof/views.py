@@ -17,7 +17,9 @@ from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.words import (
     DECISION_LABELS,
+    DIRECTION_LABELS,
     NO_CURRENCY,
+    NOT_SET,
     READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
@@ -355,6 +357,75 @@ def csv_headers(data: bytes) -> list[str]:
     except csv.Error:
         return []
     return [h.strip() for h in row if h.strip()]
+
+
+def catalog_editor_frame(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The catalog as the Settings editor shows it: the metric in words beside its code (the
+    code stays, hidden, as the row's key), the direction in words ('higher is better'), and
+    threshold and tolerance as text, an empty one 'not set' (never 'None')."""
+    frame = catalog[["metric", "kind", "direction", "unit", "scale"]].copy()
+    frame.insert(1, "name", frame["metric"].map(nice))
+    frame["direction"] = frame["direction"].map(lambda d: DIRECTION_LABELS.get(d, nice(d)))
+    frame["unit"] = frame["unit"].map(_text)
+    for column in ("threshold_pct", "tolerance_pct"):
+        frame[column] = catalog[column].map(lambda v: NOT_SET if _number(v) is None else f"{v:g}")
+    return frame.reset_index(drop=True)
+
+
+#: What a threshold or tolerance cell accepts: 0 to 100, blank, or 'not set'.
+SETTING_PATTERN = r"^(|not set|100(\.0*)?|\d{1,2}(\.\d*)?)$"
+
+
+def overrides_table(overrides: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Per-pilot overrides as people read them: pilot, metric, threshold, tolerance ('not
+    set' when empty)."""
+    return pd.DataFrame(
+        {
+            "pilot": [labels.get(p, shown(p)) for p in overrides["pilot_id"]],
+            "metric": overrides["metric"].map(nice),
+            "threshold": overrides["threshold_pct"].map(_setting),
+            "tolerance": overrides["tolerance_pct"].map(_setting),
+        }
+    )
+
+
+def _setting(value: object) -> str:
+    number = _number(value)
+    return NOT_SET if number is None else f"{number:g}"
+
+
+def sprawl_table(groups, pilots: pd.DataFrame, currencies: dict[str, str | None]) -> pd.DataFrame:
+    """AI sprawl groups (`portfolio_health.SprawlGroup`) as people read them: the monthly
+    cost in its currency ('USD 19,400 a month'), a total per currency when the pilots of a
+    group state costs in several, never one number across currencies."""
+    frame = pilots.assign(
+        company=pilots["company"].map(_text), function=pilots["function"].map(_text)
+    )
+    rows = []
+    for g in groups:
+        part = frame[(frame["company"] == g.company) & (frame["function"] == g.function)]
+        sums: dict[str | None, float] = {}
+        for pilot_id, cost in zip(part["pilot_id"], part["monthly_cost"], strict=True):
+            if _number(cost) is not None:
+                code = currencies.get(pilot_id)
+                sums[code] = sums.get(code, 0.0) + float(cost)
+        cost_text = " + ".join(
+            money(amount, code, full=True) + ("" if code else f" ({NO_CURRENCY})")
+            for code, amount in sorted(sums.items(), key=lambda p: (p[0] is None, p[0] or ""))
+        )
+        rows.append(
+            {
+                "company": g.company,
+                "function": g.function,
+                "pilots": g.pilots,
+                "vendors": g.vendors,
+                "pilot names": list(g.pilot_names),
+                "monthly cost": f"{cost_text} a month" if cost_text else NOT_SET,
+                "rule": g.rule,
+            }
+        )
+    columns = ["company", "function", "pilots", "vendors", "pilot names", "monthly cost", "rule"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def changed_thresholds(
@@ -747,12 +818,22 @@ def changed_currencies(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, s
 
 def rate_table(currencies: Iterable[str | None], reporting: str | None, rates) -> pd.DataFrame:
     """The rates editor's rows: each currency in use other than the reporting one, with the
-    rate entered (NaN when none): 1 unit of `currency` in the reporting currency."""
+    rate entered as text ('0.86'; 'not set' when none, never 'None'): 1 unit of `currency` in
+    the reporting currency. `entered_rates` reads the edited table back."""
     codes = sorted({c for c in currencies if c and c != reporting})
     return pd.DataFrame(
-        {"currency": codes, "rate": [rates.get(c, float("nan")) for c in codes]},
+        {"currency": codes, "rate": [_setting(rates.get(c)) for c in codes]},
         columns=["currency", "rate"],
     )
+
+
+#: What a rate cell accepts: a positive number, blank, or 'not set'.
+RATE_PATTERN = r"^(|not set|\d+(\.\d*)?|\.\d+)$"
+
+
+def entered_rates(table: pd.DataFrame) -> dict[str, float | None]:
+    """currency -> the rate in the edited rates table, None where blank or 'not set'."""
+    return {c: _number(r) for c, r in zip(table["currency"], table["rate"], strict=True)}
 
 
 # ---- explanations a board member accepts (issue 13) ----------------------------------------

@@ -261,6 +261,7 @@ def money(amount: float | None, currency: str | None = None, *, full: bool = Fal
 
 
 NO_CURRENCY = "currency not set"
+NOT_SET = "not set"  # an empty setting (a threshold, a tolerance), never "None"
 WHERE_TO_ADD_COST = "add them to the pilots file on the Upload page"
 
 

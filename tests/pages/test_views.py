@@ -258,3 +258,17 @@ def test_a_pilot_to_stop_is_worth_what_it_costs():
     stop = replace(_governed("stop", changed=False), net_value=losing)
     assert value_text(stop, None, "EUR") == "costs EUR\u00a0108k a year, net"
     assert value_text(replace(stop, decision="fix"), None, "EUR") == "EUR\u00a0-108k a year"
+
+
+def test_setting_cells_accept_numbers_or_not_set_and_read_back():
+    import re
+
+    from pilotproof.views import RATE_PATTERN, SETTING_PATTERN, entered_rates
+
+    for ok in ("12.5", "0", "100", "", "not set"):
+        assert re.fullmatch(SETTING_PATTERN, ok), ok
+    for bad in ("12,5", "150", "-3", "None"):  # refused by the editor, never saved as blank
+        assert not re.fullmatch(SETTING_PATTERN, bad), bad
+    assert re.fullmatch(RATE_PATTERN, "0.86") and not re.fullmatch(RATE_PATTERN, "0,86")
+    table = pd.DataFrame({"currency": ["EUR", "USD"], "rate": ["0.86", "not set"]})
+    assert entered_rates(table) == {"EUR": 0.86, "USD": None}

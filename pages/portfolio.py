@@ -49,9 +49,7 @@ cols[1].metric(
     border=True,
     help="Mirages caught: pilots whose headline improvement did not survive the mirage checks.",
 )
-cols[2].metric(
-    "No proven change", figures.not_proven, border=True, help=GLOSSARY["No proven change"]
-)
+cols[2].metric("Not proven", figures.not_proven, border=True, help=GLOSSARY["Not proven"])
 for column, (label, total) in zip(cols[3:], totals, strict=False):
     column.metric(
         label,
@@ -99,7 +97,9 @@ st.dataframe(
     height="content" if len(pilots) <= 25 else "auto",
     row_height=60,
     column_config={
-        "pilot": st.column_config.TextColumn("pilot", pinned=True, width="medium"),
+        # not pinned: Streamlit draws a pinned column's text faded, and the pilot's name is what
+        # a partner reads first (too light in the dark theme)
+        "pilot": st.column_config.TextColumn("pilot", width="medium"),
         "annual net value": st.column_config.TextColumn("annual net value", width="medium"),
         "why": st.column_config.TextColumn("why", width="large"),
     },
@@ -117,8 +117,8 @@ st.subheader("Pilot purgatory")
 stuck = health.purgatory(results, pilots, ui.as_of())
 if stuck:
     st.caption(
-        f"Live {health.PURGATORY_DAYS} days or more with no scale or stop decision: none "
-        "logged, and pilotproof recommends fix or extend; or a fix or extend logged."
+        f"Live {health.PURGATORY_DAYS} days or more and still fix or extend: as logged, or as "
+        "pilotproof recommends where no decision is logged."
     )
     stuck_table = pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id")
     stuck_table["decision"] = stuck_table["decision"].map(DECISION_LABELS)

@@ -424,7 +424,8 @@ def sprawl_table(groups, pilots: pd.DataFrame, currencies: dict[str, str | None]
                 "rule": g.rule,
             }
         )
-    columns = ["company", "function", "pilots", "vendors", "pilot names", "monthly cost", "rule"]
+    # the cost before the names, so a laptop-wide table shows it without scrolling
+    columns = ["company", "function", "pilots", "vendors", "monthly cost", "pilot names", "rule"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -760,7 +761,7 @@ def headline_caption(figures, to_scale: Sequence[PilotResult], scaling, everythi
     plural = "" if figures.mirages == 1 else "s"
     parts = [
         f"{figures.real_value} real value, {figures.mirages} mirage{plural}, "
-        f"{figures.not_proven} no proven change: {figures.pilots} pilots"
+        f"{figures.not_proven} not proven: {figures.pilots} pilots"
         + (f" ({figures.both} with one value metric real and another a mirage count in both)"
            if figures.both else "")
         + "."

@@ -209,7 +209,7 @@ GLOSSARY: dict[str, str] = {
     "Stop": "No real value proven: the apparent improvement is a mirage, no change, or worse.",
     "Real value": "Pilots with at least one value metric whose improvement is real: proven "
     "against what would have happened anyway.",
-    "No proven change": "Pilots that are neither real value nor a mirage: no change, worse, "
+    "Not proven": "Pilots that are neither real value nor a mirage: no change, worse, "
     "inconclusive, too early to tell, or not analysed yet.",
     "Value mirage": "The metric moved, but something other than the pilot explains the move "
     "(a trend, the season, a rebound after an unusually bad spell, a shift in the mix of work...).",

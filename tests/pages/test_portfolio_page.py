@@ -96,11 +96,11 @@ def test_the_headline_value_is_what_to_scale_a_year_and_never_added_across_curre
 
 def test_the_counts_add_up_to_the_pilots(sample_db):
     app = open_page("pages/portfolio.py")
-    counted = ("Real value", "Mirages", "No proven change")
+    counted = ("Real value", "Mirages", "Not proven")
     figures = {m.label: int(m.value) for m in app.metric if m.label in counted}
     assert set(figures) == set(counted)
-    assert sum(figures.values()) == 14 and figures["No proven change"] == 2
-    counts = "5 real value, 7 mirages, 2 no proven change: 14 pilots"
+    assert sum(figures.values()) == 14 and figures["Not proven"] == 2
+    counts = "5 real value, 7 mirages, 2 not proven: 14 pilots"
     assert any(counts in c.value.replace("\\", "") for c in app.caption)
 
 
@@ -169,3 +169,10 @@ def test_too_early_says_when_to_decide(sample_db):
     (line,) = _lists(app)["Extend"]
     # its forecast date (late October 2026) lies before today's data: the next upload decides
     assert "too early\\: 3 weeks since go\\-live; more data needed\\: the next upload" in line
+
+
+def test_pilot_names_in_the_pilots_table_are_not_drawn_faded(sample_db):
+    app = open_page("pages/portfolio.py")
+    config = json.loads(app.dataframe[0].proto.columns)
+    assert "pilot" in app.dataframe[0].value.columns
+    assert not config["pilot"].get("pinned")  # a pinned column's text is drawn faded

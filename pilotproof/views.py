@@ -822,9 +822,11 @@ def rate_table(currencies: Iterable[str | None], reporting: str | None, rates) -
     rate entered as text ('0.86'; 'not set' when none, never 'None'): 1 unit of `currency` in
     the reporting currency. `entered_rates` reads the edited table back."""
     codes = sorted({c for c in currencies if c and c != reporting})
+    # text even when empty (an empty frame would read as float, which a text cell cannot edit)
     return pd.DataFrame(
         {"currency": codes, "rate": [_setting(rates.get(c)) for c in codes]},
         columns=["currency", "rate"],
+        dtype=object,
     )
 
 

@@ -272,3 +272,10 @@ def test_setting_cells_accept_numbers_or_not_set_and_read_back():
     assert re.fullmatch(RATE_PATTERN, "0.86") and not re.fullmatch(RATE_PATTERN, "0,86")
     table = pd.DataFrame({"currency": ["EUR", "USD"], "rate": ["0.86", "not set"]})
     assert entered_rates(table) == {"EUR": 0.86, "USD": None}
+
+
+def test_the_rates_table_is_text_even_with_no_other_currency():
+    from pilotproof.views import rate_table
+
+    assert rate_table([], None, {}).dtypes.to_dict() == {"currency": object, "rate": object}
+    assert list(rate_table(["EUR", "GBP"], "GBP", {"EUR": 0.86})["rate"]) == ["0.86"]

@@ -77,3 +77,13 @@ def test_ai_sprawl_states_monthly_cost_in_its_currency(sample_db):
     sprawl = table_with(app, "pilot names").set_index("company")
     assert sprawl.at["Cobalt Cloud", "monthly cost"] == "USD\u00a019,400 a month"
     assert sprawl.at["Harborline Insurance", "monthly cost"].startswith("GBP\u00a0")
+
+
+def test_per_pilot_overrides_read_in_words(sample_db):
+    open_page("pages/settings.py")
+    store_for(sample_db).set_threshold("cycle_time", 25.0, None, pilot_id="NW-AP")
+    app = open_page("pages/settings.py")
+    overrides = table_with(app, "tolerance")
+    row = overrides.iloc[0]
+    assert row["pilot"] == "Invoice capture and 3-way match (Northwind Supply)"
+    assert (row["metric"], row["threshold"], row["tolerance"]) == ("cycle time", "25", "not set")

@@ -22,6 +22,7 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +30,11 @@ import numpy as np
 from analytics.hac import bartlett_meat, long_run_lags
 from analytics.its import (
     MIN_PRE,
+    RHO_MAX,
     ar1_mean_variance,
     columns_for,
     design_matrix,
+    kendall_rho,
     unbiased_rho,
 )
 from analytics.results import Frequency
@@ -123,7 +126,8 @@ def backtest(
         origins = np.arange(first, pre - g - h + 1)
         if len(origins) > MAX_ORIGINS:
             origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-        errors, variances = {}, {}
+        errors: dict[bool | str, np.ndarray] = {}
+        variances: dict[bool | str, np.ndarray] = {}
         for trend in (False, True):
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
@@ -199,7 +203,7 @@ def prefers_season(
         return np.asarray(_rms(seasonal) < _rms(plain))
 
 
-def _prefix(origins: np.ndarray, block) -> np.ndarray:
+def _prefix(origins: np.ndarray, block: Callable[[int, int], np.ndarray]) -> np.ndarray:
     """The sums `block(a, b)` (over rows a..b-1) of the rows before each of the sorted
     `origins`, accumulated block by block: (len(origins), ...)."""
     out, total, start = [], None, 0
@@ -264,7 +268,8 @@ def _by_columns(
 
 
 def _rms(errors: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.mean(errors**2, axis=0))
+    rms: np.ndarray = np.sqrt(np.mean(errors**2, axis=0))
+    return rms
 
 
 def _groups(*keys: np.ndarray) -> dict[tuple[int, ...], np.ndarray]:
@@ -305,8 +310,11 @@ def _origin_errors(
     gram = _prefix(origins, lambda a, b: x[a:b].T @ x[a:b])  # (o, k, k)
     xy = _prefix(origins, lambda a, b: x[a:b].T @ y[a:b])  # (o, k, m)
     yy = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[a:b], y[a:b]))
+
     # lag-one sums over rows 1..o-1: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t, x_t x_(t-1)'
-    lo = lambda a: max(a, 1)  # noqa: E731
+    def lo(a: int) -> int:
+        return max(a, 1)
+
     yy1 = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[lo(a) : b], y[lo(a) - 1 : b - 1]))
     xy1 = _prefix(origins, lambda a, b: x[lo(a) : b].T @ y[lo(a) - 1 : b - 1])
     x1y = _prefix(origins, lambda a, b: x[lo(a) - 1 : b - 1].T @ y[lo(a) : b])
@@ -326,7 +334,7 @@ def _origin_errors(
     n = origins[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(rss > 0, cross / rss, 0.0)
-    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, 0.97)
+    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, RHO_MAX)
     sigma2 = rss / np.maximum(n - k, 1)
     leverage = np.einsum("ok,okj,oj->o", xbar, bread, xbar)[:, None]
     var = ar1_mean_variance(sigma2, rho, h) + sigma2 * (1 + rho) / (1 - rho) * leverage
@@ -470,12 +478,13 @@ class _PreFit:
 
     @property
     def k(self) -> int:
-        return self.xp.shape[1]
+        return int(self.xp.shape[1])
 
     def step_denom(self, tau: np.ndarray) -> np.ndarray:
         """s'(I - H)s for a step starting at each row of `tau`."""
         sx = self.tail_x[tau]
-        return (len(self.xp) - tau) - np.einsum("tk,kj,tj->t", sx, self.bread, sx)
+        denom: np.ndarray = (len(self.xp) - tau) - np.einsum("tk,kj,tj->t", sx, self.bread, sx)
+        return denom
 
     def with_step(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A step starting at row `tau[j]` for series j: its coefficient (m,), s'(I - H)s (m,),
@@ -495,6 +504,6 @@ def _ar1_long_run(clean: np.ndarray, pre: int, k: int) -> tuple[np.ndarray, np.n
     ss = np.einsum("tm,tm->m", clean, clean)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(ss > 0, np.einsum("tm,tm->m", clean[1:], clean[:-1]) / ss, 0.0)
-    rho = np.clip(rho + (1 + 3 * rho) / pre, 0.0, 0.97)
+    rho = np.clip(kendall_rho(rho, pre), 0.0, RHO_MAX)
     sigma2 = ss / max(pre - k - 1, 1)
     return sigma2, sigma2 * (1 + rho) / (1 - rho)

@@ -28,7 +28,7 @@ from analytics.hac import long_run_lags
 
 COUNT_UNITS = frozenset({"count", "touches"})  # catalog units whose metrics are counts
 # the linear counterfactual over the post window must keep this share of the pre-period level,
-# else the log-link model projects it (as analytics.portfolio.COUNTERFACTUAL_SHARE)
+# else the log-link model projects it (as analytics.assembly.COUNTERFACTUAL_SHARE)
 LINEAR_SHARE = 0.2
 
 

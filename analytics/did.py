@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import optimize, stats
 
@@ -127,6 +128,11 @@ def estimate_did(
 SYNTHETIC = ("synthetic_control", "synthetic_control_intercept")
 
 
+# a treated series' control: the control series, its method, synthetic weights (None for a
+# plain mean), the parallel-trends p-value of its gap and the model's name
+ControlPart = tuple[np.ndarray, Method, dict[str, float] | None, float, str]
+
+
 def _controls(
     t_pre: np.ndarray,
     post: np.ndarray,
@@ -134,7 +140,7 @@ def _controls(
     controls: Sequence[ControlUnits],
     n_post: int,
     kinds: Sequence[str] | None = None,
-) -> list[tuple[np.ndarray, Method, dict[str, float] | None, float, str]]:
+) -> list[ControlPart]:
     """The control series for each treated series, with the parallel-trends p-value of its gap
     and the model's name: the mean of its units (difference-in-differences, "did"), or, with two
     or more units and a mean whose gap trends before go-live, the synthetic weighting whose
@@ -207,7 +213,7 @@ def _weights_backtest(y_pre: np.ndarray, c_pre: np.ndarray, n_post: int, kind: s
 
 def estimate_did_batch(
     dates: pd.DatetimeIndex,
-    go_lives,
+    go_lives: npt.ArrayLike | pd.Timestamp,
     freq: Frequency,
     ys: Sequence[np.ndarray],
     controls: Sequence[ControlUnits],
@@ -242,7 +248,7 @@ def estimate_did_batch(
             go[which],
             freq,
             [ys[i] for i in which],
-            [rescaled[i] for i in which],
+            [r for r in rescaled if r is not None],  # those of `which`, in order
             sign[which],
             spells=False,
             kinds=[out[i].model for i in which],
@@ -460,7 +466,7 @@ def _gap_seasons(
             members = np.flatnonzero((go == day) & (trends == trend))
             if not len(members):
                 continue
-            gaps = np.column_stack([ys[i] - controls[i] for i in members])
+            gaps = np.column_stack([ys[i] - controls[i] for i in members.tolist()])
             out[members] = prefers_season(values, freq, gaps, pre, trend)
     return out
 
@@ -482,21 +488,22 @@ def _did(
     only the estimate itself (`spells`) is calibrated by backtests of its gap."""
     m = len(ys)
     values = np.asarray(dates, dtype="datetime64[ns]")
-    parts: list = [None] * m
+    found_parts: list[ControlPart | None] = [None] * m
     for day in np.unique(go):
-        members = np.flatnonzero(go == day)
+        same_day: list[int] = np.flatnonzero(go == day).tolist()
         post = values >= day
         t = time_index(dates, freq, dates[post][0] if post.any() else pd.Timestamp(day))
         found = _controls(
             t[~post],
             post,
-            [ys[i] for i in members],
-            [controls[i] for i in members],
+            [ys[i] for i in same_day],
+            [controls[i] for i in same_day],
             int(post.sum()),
-            None if kinds is None else [kinds[i] for i in members],
+            None if kinds is None else [kinds[i] for i in same_day],
         )
-        for i, part in zip(members, found, strict=True):
-            parts[i] = part
+        for i, part in zip(same_day, found, strict=True):
+            found_parts[i] = part
+    parts = [p for p in found_parts if p is not None]  # every series has a go-live: all m
     trends = np.array([bool(part[3] < PARALLEL_ALPHA) for part in parts])
     seasons = _gap_seasons(values, go, freq, ys, [part[0] for part in parts], trends)
     out: list[Estimate | None] = [None] * m
@@ -504,7 +511,7 @@ def _did(
         members = np.flatnonzero((trends == trend) & (seasons == season))
         if not len(members):
             continue
-        y = np.column_stack([ys[i] for i in members])
+        y = np.column_stack([ys[i] for i in members.tolist()])
         control = np.column_stack([parts[i][0] for i in members])
         gap = y - control
         for idx, design in batch_designs(dates, go[members], freq, trend=trend, seasonal=season):
@@ -532,7 +539,7 @@ def _did(
                     )
                 use_design, use_fit, use_col, spike, beats = model
                 _, method, weights, p_parallel, model_name = parts[i]
-                out[i] = _estimate(
+                estimate = _estimate(
                     method,
                     freq,
                     dates,
@@ -553,5 +560,6 @@ def _did(
                     model=model_name,
                 )
                 if tests is not None:
-                    out[i] = _calibrated(out[i], model_name, _backtest_of(tests, col))
+                    estimate = _calibrated(estimate, model_name, _backtest_of(tests, col))
+                out[i] = estimate
     return [e for e in out if e is not None]

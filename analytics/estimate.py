@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict, TypeVar, Unpack, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -160,25 +161,40 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
     return out
 
 
-SPIKE_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 1 / 3)  # candidate lengths of an unusual end-of-pre spell
+# a float or an array of them, elementwise (the forecast combination of two candidates)
+Num = TypeVar("Num", float, np.ndarray)
+SPELL_MAX_SHARE = 1 / 3  # the longest unusual end-of-pre spell: a third of the pre-period
+SPELL_GRID = 48  # candidate spell lengths screened, geometric from 2 points to SPELL_MAX_SHARE
+SPELL_FITS = 2  # screened lengths (the best local maxima of the screen's t) given a model fit
 
 
-def spell_points(n_pre) -> np.ndarray:
-    """Points in each candidate end-of-pre spell, a column per SPIKE_FRACTIONS (5%, 10%, 20%,
-    30%, 33% of the pre-period, at least two): (len(SPIKE_FRACTIONS),) for one pre-period
-    length, (m, len(SPIKE_FRACTIONS)) for m of them."""
-    return np.maximum(2, np.round(np.multiply.outer(n_pre, SPIKE_FRACTIONS))).astype(int)
+def spell_points(n_pre: npt.ArrayLike) -> np.ndarray:
+    """Points in each candidate end-of-pre spell: SPELL_GRID lengths spaced geometrically from
+    2 points to a third of the pre-period (every length where that range is short; about 10%
+    apart over a 500-point pre-period), so that a spell of any length is screened within a few
+    per cent of its own: a dummy a few points off a spell's length leaves those points in the
+    residuals, and their autocorrelation halves the dummy's t. (SPELL_GRID,) for one
+    pre-period length, (m, SPELL_GRID) for m of them; a short pre-period repeats lengths."""
+    top = np.maximum(2.0, np.asarray(n_pre, dtype=float) * SPELL_MAX_SHARE)
+    steps = np.linspace(0.0, 1.0, SPELL_GRID)
+    points: np.ndarray = np.round(2.0 * np.power.outer(top / 2.0, steps))
+    return points.astype(int)
 
 
-def spell_fits(n_pre, k, n_params: int):
+@overload
+def spell_fits(n_pre: int, k: int, n_params: int) -> bool: ...
+@overload
+def spell_fits(n_pre: np.ndarray, k: np.ndarray, n_params: int) -> np.ndarray: ...
+def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> bool | np.ndarray:
     """Does a spell of `k` points leave enough ordinary pre-period points to fit the baseline?
     (elementwise)"""
-    return n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+    fits: bool | np.ndarray = n_pre - k >= np.maximum(n_params + 4, 2 * k // 3 + 4)
+    return fits
 
 
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
-    """Candidate lengths of the end-of-pre-period dummy (`spell_points`) that leave enough
-    ordinary pre-period points to fit the baseline."""
+    """Candidate lengths of the end-of-pre-period dummy (`spell_points`, distinct) that leave
+    enough ordinary pre-period points to fit the baseline."""
     lengths = sorted(set(spell_points(n_pre).tolist()))
     return [k for k in lengths if spell_fits(n_pre, k, n_params)]
 
@@ -202,7 +218,8 @@ def search_spikes(
     series the spell with the largest t in the bad direction that passes the thresholds
     (|t| > SPIKE_T and more than SPIKE_SD residual SDs). `main` has one go-live."""
     pre_rows = np.flatnonzero(~main.post)
-    designs, fits = [], []
+    designs: list[Design] = []
+    fits: list[SegmentedFit] = []
     m = y.shape[1]
     best_t = np.zeros(m)
     best_size = np.zeros(m)
@@ -250,19 +267,30 @@ def spell_model(
     """For series `col` of a batched fit (`design`, `fit`) whose end-of-pre residuals lean the
     bad way: the spell-robust model if an unusual end-of-pre spell is found (`search_spikes` on
     `single`, the same model with the series' one go-live), else the batch's. The batch fitted
-    the series on its own pre-period, so only the spell designs are new fits."""
+    the series on its own pre-period, so only the spell designs are new fits.
+
+    Setting a bad spell aside removes an apparent improvement that is only a rebound; it must
+    not manufacture a worsening. Where the spell model calls the effect significantly bad
+    (|t| > Z_CRIT), the post level may as well be the spell continuing (a level shift shortly
+    before go-live), so of the two models the one whose effect is nearer no change (smaller
+    |t|) is read, the spell still reported."""
     spikes = search_spikes(y[:, None], np.array([sign]), single, lengths)
     c = int(spikes.choice[0])
     if c < 0:
         return SpellModel(design, fit, col)
     spell_design, spell_fit = spikes.designs[c], spikes.fits[c]
-    return SpellModel(
-        spell_design,
-        spell_fit,
-        0,
-        (True, float(spikes.t[0]), float(spikes.size[0])),
-        beats_longer_baseline(y, spell_design, spell_fit, sign),
-    )
+    found = (True, float(spikes.t[0]), float(spikes.size[0]))
+    beats = beats_longer_baseline(y, spell_design, spell_fit, sign)
+    spell_effect_t = _t(spell_fit.effect_abs[0], spell_fit.se_abs[0])
+    if sign * spell_effect_t < -Z_CRIT and abs(_t(fit.effect_abs[col], fit.se_abs[col])) < abs(
+        spell_effect_t
+    ):
+        return SpellModel(design, fit, col, found, beats)
+    return SpellModel(spell_design, spell_fit, 0, found, beats)
+
+
+def _t(effect: float, se: float) -> float:
+    return float(effect / se) if se > 0 else 0.0
 
 
 def beats_longer_baseline(
@@ -270,12 +298,15 @@ def beats_longer_baseline(
 ) -> bool:
     """After an unusual end-of-pre spell: is the post level significantly better than the
     longer-run pre-period level (the pre-period without the spell)? Difference of means with
-    AR(1) variances from the spell model's residuals, 5% two-sided normal test."""
+    AR(1) variances from the spell model's residuals, 5% two-sided normal test. Where the model
+    holds a season, both levels are read net of it (fitted with the level on the baseline rows):
+    a post window in the heavy season is not a post level that failed to beat the baseline."""
     spell = design.x[:, design.spike_col] > 0 if design.spike_col is not None else design.pre
     base = design.pre & ~spell
     post = design.post
     if base.sum() < 2 or post.sum() < 2:
         return False
+    y = y - _season(design, y, base)
     diff = y[post].mean() - y[base].mean()
     var = ar1_mean_variance(fit.resid_sd**2, fit.rho, post.sum()) + ar1_mean_variance(
         fit.resid_sd**2, fit.rho, base.sum()
@@ -283,21 +314,43 @@ def beats_longer_baseline(
     return bool(sign * diff / np.sqrt(max(float(var[col]), 1e-300)) > Z_CRIT)
 
 
+def _season(design: Design, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The seasonal part of `y` (n,) over every row, fitted with a level on `rows` (ordinary
+    least squares on the design's intercept and seasonal columns); zeros without a season."""
+    if not design.seasonal_cols:
+        return np.zeros(len(y))
+    cols = [design.names.index("intercept"), *design.seasonal_cols]
+    x = design.x[:, cols]
+    beta = np.linalg.lstsq(x[rows], y[rows], rcond=None)[0]
+    season: np.ndarray = x[:, 1:] @ beta[1:]
+    return season
+
+
 def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
-    """Which candidate spell lengths (a column per SPIKE_FRACTIONS) of each series are worth a
-    spell fit: the t of a dummy on the last k pre-period points, in the bad direction, above
-    SCREEN_T (`counterfactual.spell_t`, one pass for every length). A screen only:
-    `search_spikes` decides, with the model's own covariance."""
+    """How strongly each candidate spell length (a column per `spell_points`) of each series
+    calls for a spell fit: the t of a dummy on the last k pre-period points in the bad
+    direction where it is above SCREEN_T and the length fits, else 0 (`counterfactual.spell_t`,
+    one pass for every length). (m, SPELL_GRID). A screen only: `search_spikes` decides, with
+    the model's own covariance."""
     n_pre = np.broadcast_to(design.n_pre, (y.shape[1],))
     lengths = spell_points(n_pre)
     valid = spell_fits(n_pre[:, None], lengths, design.x.shape[1])
-    t = spell_t(design.x, y, n_pre, lengths)
-    return valid & (-sign[:, None] * t > SCREEN_T)
+    bad_t = -sign[:, None] * spell_t(design.x, y, n_pre, lengths)
+    screened: np.ndarray = np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
+    return screened
 
 
-def flagged_lengths(flags: np.ndarray, n_pre: int) -> set[int]:
-    """The spell lengths, in points, of one series' row of `screen_batch` flags."""
-    return set(spell_points(n_pre)[flags].tolist())
+def flagged_lengths(screen: np.ndarray, n_pre: int) -> set[int]:
+    """The spell lengths, in points, worth a model fit from one series' row of `screen_batch`:
+    the SPELL_FITS highest local maxima of the screen's t over the length (a spell has one
+    peak there, at its own length; a short spike on a longer spell has two)."""
+    lengths, first = np.unique(spell_points(n_pre), return_index=True)  # a repeat counts once
+    t = screen[first]
+    left = np.r_[-np.inf, t[:-1]]
+    right = np.r_[t[1:], -np.inf]
+    peaks = np.flatnonzero((t > 0) & (t >= left) & (t >= right))
+    best = peaks[np.argsort(-t[peaks], kind="stable")[:SPELL_FITS]]
+    return set(lengths[best].tolist())
 
 
 def welch(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -331,7 +384,7 @@ def welch_masked(y: np.ndarray, pre: np.ndarray, post: np.ndarray) -> tuple[np.n
 
 def estimate_its(
     dates: pd.DatetimeIndex,
-    go_lives,
+    go_lives: npt.ArrayLike | pd.Timestamp,
     freq: Frequency,
     y: np.ndarray,
     sign: np.ndarray,
@@ -387,7 +440,9 @@ def estimate_its(
             if trended is not None and abs(trended.trend_t) > LEVEL_REJECT_T:
                 weight = 0.0  # the pre-period's own trend rejects the level-only model
                 fits[False].pop(i, None)
-            spell = max((e.spell_length for e in (fits[t].get(i) for t in (0, 1)) if e), default=0)
+            spell = max(
+                (e.spell_length for e in (fits[t].get(i) for t in (False, True)) if e), default=0
+            )
             if spell:  # the model sets the spell aside: test it on the history before it,
                 # forecasting as far ahead as the real post window lies from that history
                 before = backtest(
@@ -476,11 +531,12 @@ def _combined(
     lead = level if w >= 0.5 else trend
     v = 1.0 - w
 
-    def mix(a, b):
+    def mix(a: Num, b: Num) -> Num:
         return w * a + v * b
 
-    def spread(a, b, sa, sb):
-        return np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+    def spread(a: Num, b: Num, sa: Num, sb: Num) -> Num:
+        root: Num = np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+        return root
 
     n_seg = min(len(level.segment_effect), len(trend.segment_effect))
     combined = replace(
@@ -501,7 +557,9 @@ def _combined(
     )
     # calibrated by the candidates' own backtests, mixed: the combination's spread is already
     # in its standard error, and must not also excuse the candidates' misses
-    mixed = w * tests[False].z2 + v * tests[True].z2  # type: ignore[operator]
+    low_z2, trend_z2 = tests[False].z2, tests[True].z2
+    assert low_z2 is not None and trend_z2 is not None  # `backtest` fills z2 for every key
+    mixed = w * low_z2 + v * trend_z2
     test = replace(tests[COMBINED], z2=mixed)
     name = "level" if w >= MODEL_SHARE else "level_trend" if v >= MODEL_SHARE else "combined"
     return replace(_calibrated(combined, name, test), level_weight=w)
@@ -617,6 +675,19 @@ def _placebo(
     return out
 
 
+class _Extras(TypedDict, total=False):
+    """The Estimate fields a design sets beyond those every estimate has."""
+
+    beats_baseline: bool | None
+    spell_length: int
+    control_diff: float | None
+    control_p: float | None
+    parallel_p: float | None
+    weights: dict[str, float] | None
+    n_controls: int | None
+    model: str
+
+
 def _estimate(
     method: Method,
     freq: Frequency,
@@ -630,7 +701,7 @@ def _estimate(
     spike: tuple[bool, float, float],
     placebo: tuple[float | None, float | None],
     naive: tuple[float, float],
-    **extra: object,
+    **extra: Unpack[_Extras],
 ) -> Estimate:
     offset = control if control is not None else 0.0
     counterfactual = fit.counterfactual[:, j] + offset
@@ -666,5 +737,5 @@ def _estimate(
         placebo_t=placebo[1],
         naive_diff=naive[0],
         naive_p=naive[1],
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )

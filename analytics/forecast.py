@@ -32,7 +32,9 @@ of data cannot bring the MDE to the threshold, the metric is too noisy to prove 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -40,9 +42,10 @@ from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
 from analytics.estimate import estimate_its, power_of_two_scale
-from analytics.its import MIN_POST, ar1_mean_variance
+from analytics.inputs import timestamp
+from analytics.its import MIN_POST, RHO_MAX, ar1_mean_variance, kendall_rho
 from analytics.levels import ALPHA, MDE_FACTOR, POWER
-from analytics.results import Frequency, MetricEffect
+from analytics.results import Frequency, MetricEffect, PilotResult
 
 RANGE_Z = float(stats.norm.ppf(0.9))  # 80% range: 1.2816
 #: The longest wait worth forecasting: three years of data after go-live.
@@ -127,6 +130,7 @@ class Forecast:
         else:
             span = f"{low}\u2013{high} {word}s"
         when = self.decide_by
+        assert when is not None  # reachable
         return f"Decide by ~{when.day} {when:%B %Y} ({span} more data)."
 
 
@@ -137,13 +141,14 @@ def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
     three pre-period points with some variation; returns None otherwise. The threshold is the
     effect's own (10% when it has none, as the decision uses)."""
     chart = effect.chart
-    if chart is None or effect.frequency is None or go_live is None or pd.isna(go_live):
+    start = timestamp(go_live)
+    if chart is None or effect.frequency is None or start is None:
         return None
     dates = pd.DatetimeIndex(chart.dates)
     values = np.asarray(chart.observed, dtype=float)
     ok = np.isfinite(values)
     dates, values = dates[ok], values[ok]
-    post = np.asarray(dates >= pd.Timestamp(go_live))
+    post = np.asarray(dates >= start)
     pre = values[~post]
     if len(pre) < 3 or len(dates) == 0:
         return None
@@ -154,7 +159,7 @@ def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
         return None
     n_pre, n_post = len(pre), int(post.sum())
     raw = float(centred[1:] @ centred[:-1]) / denom
-    rho = float(np.clip(raw + (1 + 3 * raw) / n_pre, 0.0, 0.97))  # Kendall's bias correction
+    rho = float(np.clip(kendall_rho(raw, n_pre), 0.0, RHO_MAX))
     sigma = math.sqrt(denom / (n_pre - 1))
     threshold = effect.threshold_pct if effect.threshold_pct is not None else 10.0
     freq: Frequency = effect.frequency
@@ -166,14 +171,14 @@ def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:
         "high": math.sqrt(df / stats.chi2.ppf(0.1, df)),
     }
     floor = float(_mde_pct(sigma, rho, n_pre, HORIZON[freq], level) or math.inf)
-    model = _ModelMde(dates[~post], pre, pd.Timestamp(go_live), freq, effect.direction)
+    model = _ModelMde(pd.DatetimeIndex(dates[~post]), pre, start, freq, effect.sign)
     minimum = max(MIN_POST[freq], n_post + 1)
     found: dict[str, int | None] = {}
     for name, ratio in ratios.items():
         if floor * ratio > threshold:
             found[name] = None
             continue
-        found[name] = _periods(lambda m, r=ratio: model(m) * r <= threshold, freq, minimum)
+        found[name] = _periods(partial(_reached, model, ratio, threshold), freq, minimum)
     central, low, high = found["central"], found["low"], found["high"]
     if central is None:
         low = high = None
@@ -221,7 +226,7 @@ def _mde_pct(sigma: float, rho: float, n_pre: int, n_post: int, level: float) ->
     return float(d) * sigma / abs(level) * 100.0
 
 
-def _periods(reached, freq: Frequency, minimum: int) -> int | None:
+def _periods(reached: Callable[[int], bool], freq: Frequency, minimum: int) -> int | None:
     """The smallest post-window length from `minimum` on at which `reached(length)` holds;
     None when no length up to the horizon does. The model's MDE first falls as the window
     grows, but a projected trend's uncertainty grows with the horizon, so it may rise again:
@@ -248,16 +253,28 @@ def _periods(reached, freq: Frequency, minimum: int) -> int | None:
     return hi
 
 
+def _reached(model: _ModelMde, ratio: float, threshold: float, length: int) -> bool:
+    """Does the model's MDE at this post-window length, times `ratio`, reach `threshold`?"""
+    return model(length) * ratio <= threshold
+
+
 class _ModelMde:
     """The analysis' MDE (%) for a post window of a given length: `estimate_its` on the
     pre-period followed by that many periods at the pre-period mean. Cached per length."""
 
-    def __init__(self, dates, pre, go_live, freq, direction) -> None:
+    def __init__(
+        self,
+        dates: pd.DatetimeIndex,
+        pre: np.ndarray,
+        go_live: pd.Timestamp,
+        freq: Frequency,
+        sign: float,
+    ) -> None:
         self.pre_dates = pd.DatetimeIndex(dates)
         self.pre = np.asarray(pre, dtype=float)
         self.go_live = go_live
         self.freq = freq
-        self.sign = 1.0 if direction == "higher_is_better" else -1.0
+        self.sign = sign
         self.cache: dict[int, float] = {}
 
     def __call__(self, length: int) -> float:
@@ -268,7 +285,7 @@ class _ModelMde:
     def _mde(self, length: int) -> float:
         start = max(self.go_live, self.pre_dates[-1] + STEP[self.freq])
         post = pd.date_range(start, periods=length, freq=STEP[self.freq])
-        dates = self.pre_dates.append(post)
+        dates = pd.DatetimeIndex(self.pre_dates.append(post))
         values = np.concatenate([self.pre, np.full(length, self.pre.mean())])
         scale = power_of_two_scale(self.pre)
         with np.errstate(all="ignore"):
@@ -281,20 +298,26 @@ class _ModelMde:
         return float(mde) if math.isfinite(mde) else math.inf
 
 
-def pilot_forecast(result, go_live: object) -> Forecast | None:
-    """The forecast of a pilot that extends (`result`: a PilotResult): over its value metrics
+def pilot_forecast(result: PilotResult, go_live: object) -> Forecast | None:
+    """The forecast of a pilot that extends: over its value metrics
     still `inconclusive`, the one that can be decided soonest; when none can, the first one
     (its sentence says it is too noisy). None for other decisions or when none can be sized."""
     if result.decision != "extend":
         return None
     found = [
         f
-        for e in result.metrics
-        if e.metric in result.value_metrics and e.verdict == "inconclusive"
+        for e in result.value_effects
+        if e.verdict == "inconclusive"
         for f in [forecast(e, go_live)]
         if f is not None
     ]
     reachable = [f for f in found if f.reachable]
     if reachable:
-        return min(reachable, key=lambda f: f.decide_by)
+        return min(reachable, key=_decide_by)
     return found[0] if found else None
+
+
+def _decide_by(forecast: Forecast) -> pd.Timestamp:
+    when = forecast.decide_by
+    assert when is not None  # only reachable forecasts are compared
+    return when

@@ -7,6 +7,7 @@ pandas' per-call overhead.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analytics.results import Frequency
@@ -20,13 +21,13 @@ DAYS_PER_PERIOD: dict[Frequency, float] = {
 }
 
 
-def as_days(dates) -> np.ndarray:
+def as_days(dates: npt.ArrayLike) -> np.ndarray:
     """Dates (DatetimeIndex, Series or datetime64 array) as whole days since 1970-01-01."""
     values = np.asarray(dates, dtype="datetime64[ns]")
     return values.astype("datetime64[D]").astype(np.int64)
 
 
-def infer_frequency(dates) -> Frequency | None:
+def infer_frequency(dates: npt.ArrayLike) -> Frequency | None:
     """The observation frequency from the median gap between distinct dates.
 
     Up to 1.5 days is daily, up to 10 days weekly, up to 45 days monthly, up to 135 days
@@ -52,7 +53,7 @@ def infer_frequency(dates) -> Frequency | None:
     return "Y"
 
 
-def _calendar(dates) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _calendar(dates: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Days since epoch, months since epoch, years since 1970 and day within the year."""
     values = np.asarray(dates, dtype="datetime64[ns]")
     days = values.astype("datetime64[D]").astype(np.int64)
@@ -62,7 +63,7 @@ def _calendar(dates) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return days, months, years, days - year_start
 
 
-def time_index(dates, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
+def time_index(dates: npt.ArrayLike, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
     """Time since `origin` in periods of `freq` (calendar months for monthly data, three of
     them a quarter)."""
     days, months, years, doy = _calendar(dates)
@@ -76,23 +77,28 @@ def time_index(dates, freq: Frequency, origin: pd.Timestamp) -> np.ndarray:
         )
         o_start = np.datetime64(origin, "M").astype("datetime64[D]").astype(np.int64)
         elapsed = (months - o_months) + ((days - month_start) - (o_days - o_start)) / 30.4375
-        return elapsed / 3 if freq == "Q" else elapsed
-    if freq == "Y":
-        return (years - o_years) + (doy - o_doy) / 365.25
-    return (days - o_days) / DAYS_PER_PERIOD[freq]
+        periods: np.ndarray = elapsed / 3 if freq == "Q" else elapsed
+    elif freq == "Y":
+        periods = (years - o_years) + (doy - o_doy) / 365.25
+    else:
+        periods = (days - o_days) / DAYS_PER_PERIOD[freq]
+    return periods
 
 
-def day_of_week(dates) -> np.ndarray:
+def day_of_week(dates: npt.ArrayLike) -> np.ndarray:
     """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
-    return (as_days(dates) + 3) % 7
+    days: np.ndarray = (as_days(dates) + 3) % 7
+    return days
 
 
-def quarter(dates) -> np.ndarray:
+def quarter(dates: npt.ArrayLike) -> np.ndarray:
     """Calendar quarter, 0 (January-March) ... 3 (October-December)."""
     months = np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
-    return (months % 12) // 3
+    quarters: np.ndarray = (months % 12) // 3
+    return quarters
 
 
-def year_fraction(dates) -> np.ndarray:
+def year_fraction(dates: npt.ArrayLike) -> np.ndarray:
     """Position within the year in [0, 1), for annual Fourier terms."""
-    return _calendar(dates)[3] / 365.25
+    fraction: np.ndarray = _calendar(dates)[3] / 365.25
+    return fraction

@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 import pandas as pd
 
+from analytics.inputs import timestamp
 from analytics.results import Decision
 
 PlanStatus = Literal["pre_registered", "changed_after_lock", "set_after_lock", "not_pre_registered"]
@@ -60,7 +61,7 @@ class SuccessPlan:
     decision_owner: str | None = None
 
     @property
-    def criteria(self) -> tuple:
+    def criteria(self) -> tuple[object, ...]:
         """What the decision depends on (the owner who signs it is not a criterion)."""
         return (
             self.value_metric,
@@ -282,7 +283,7 @@ class Governance:
 def lock_time(go_live: object, first_seen: object) -> pd.Timestamp | None:
     """When the plan locks: go-live or the first analysis with post-go-live results, whichever
     comes first; None while neither has happened."""
-    stamps = [_stamp(go_live), _stamp(first_seen)]
+    stamps = [timestamp(go_live), timestamp(first_seen)]
     known = [s for s in stamps if s is not None]
     return min(known) if known else None
 
@@ -318,7 +319,7 @@ def governance(
     status, original = plan_status(ordered, locked_at)
     log = tuple(sorted(decisions, key=lambda d: d.decided_at))
     due = None
-    live = _stamp(go_live)
+    live = timestamp(go_live)
     if ordered and ordered[-1].plan.evaluation_days is not None and live is not None:
         due = live + pd.Timedelta(days=int(ordered[-1].plan.evaluation_days))
     final = any(d.decision in ("scale", "fix", "stop") for d in log)
@@ -333,16 +334,6 @@ def governance(
         due=due,
         overdue=overdue,
     )
-
-
-def _stamp(value: object) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(stamp) else stamp
 
 
 def _pct(value: float | None) -> str:
@@ -368,7 +359,7 @@ def apply_plans(
     pilots = pilots.copy()
     if "value_metric" in pilots:
         pilots["value_metric"] = pilots["value_metric"].astype(object)
-    cells: dict[tuple[str, str], list] = {
+    cells: dict[tuple[str, str], list[object]] = {
         (str(r.pilot_id), str(r.metric)): [r.threshold_pct, r.tolerance_pct]
         for r in thresholds.itertuples(index=False)
     }

@@ -8,6 +8,7 @@ share dates and go-live is fitted in one pass instead of one statsmodels call pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -27,7 +28,11 @@ def newey_west_lags(n: int) -> int:
     return max(int(np.floor(4 * (n / 100) ** (2 / 9))), 0)
 
 
-def long_run_lags(n):
+@overload
+def long_run_lags(n: int) -> int: ...
+@overload
+def long_run_lags(n: np.ndarray) -> np.ndarray: ...
+def long_run_lags(n: int | np.ndarray) -> int | np.ndarray:
     """Bandwidth for series with persistent noise: S = ceil(1.3 sqrt(n)), i.e. S - 1 lags
     (Lazarus, Lewis, Stock & Watson 2018, "HAR Inference: Recommendations for Practice").
     An int for an int, an array for an array of lengths."""
@@ -35,12 +40,12 @@ def long_run_lags(n):
     return int(lags) if np.ndim(lags) == 0 else lags
 
 
-def equivalent_df(n, lags, df_resid):
+def equivalent_df(n: np.ndarray, lags: np.ndarray, df_resid: np.ndarray) -> np.ndarray:
     """Degrees of freedom for the t reference of a Bartlett-kernel HAC t-statistic: the
     long-run variance estimate is roughly chi-square with 3n / (2S) degrees of freedom
-    (S = lags + 1), capped by the residual degrees of freedom. Scalars or arrays."""
-    df = np.maximum(1, np.minimum(df_resid, np.floor(1.5 * np.asarray(n) / (lags + 1))))
-    return int(df) if np.ndim(df) == 0 else df.astype(int)
+    (S = lags + 1), capped by the residual degrees of freedom. One entry per series."""
+    df: np.ndarray = np.maximum(1, np.minimum(df_resid, np.floor(1.5 * np.asarray(n) / (lags + 1))))
+    return df.astype(int)
 
 
 def ols_hac(x: np.ndarray, y: np.ndarray, maxlags: int | None = None) -> BatchFit:
@@ -89,7 +94,8 @@ def bartlett_meat_mnk(scores: np.ndarray, width: int) -> np.ndarray:
     np.cumsum(scores, axis=1, out=csum[:, width : width + n])
     csum[:, width + n :] = csum[:, width + n - 1 : width + n]
     windows = csum[:, width:] - csum[:, :-width]  # (m, n + width - 1, k)
-    return windows.transpose(0, 2, 1) @ windows / width
+    meat: np.ndarray = windows.transpose(0, 2, 1) @ windows / width
+    return meat
 
 
 def bartlett_meat(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analytics.frequency import as_days, day_of_week, quarter, time_index, year_fraction
@@ -28,6 +29,9 @@ FEW_FORMS = 16  # up to this many series, x_t' V x_t row by row beats the triang
 SEASONAL = ("dow_", "qtr_", "annual")  # seasonal design columns, by name prefix
 ANNUAL = ("qtr_", "annual")  # ... those of the annual season
 COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a loaded machine
+# a lag-one autocorrelation used in a variance is clipped to [0, RHO_MAX]: negative noise
+# autocorrelation would narrow the interval, and near 1 the AR(1) variance factor explodes
+RHO_MAX = 0.97
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ class Design:
     @cached_property
     def n_segments_each(self) -> np.ndarray:
         """The number of (non-empty) post-window segments of each series."""
-        return (np.diff(self.edges, axis=1) > 0).sum(axis=1)
+        counts: np.ndarray = (np.diff(self.edges, axis=1) > 0).sum(axis=1)
+        return counts
 
     @cached_property
     def n_slow(self) -> int:
@@ -162,16 +167,27 @@ def design_matrix(
         elif name == "trend":
             cols.append(t)
         elif name.startswith("dow_"):
+            assert dow is not None  # computed above when a name asks for it
             cols.append((dow == int(name[4:])).astype(float))
         elif name.startswith("qtr_"):
+            assert qtr is not None
             cols.append((qtr == int(name[4:])).astype(float))
         else:
+            assert phase is not None
             h = int(name[-1])
             cols.append(np.sin(h * phase) if "sin" in name else np.cos(h * phase))
     return np.column_stack(cols), t
 
 
-def _design(x, names, t, n_pre, edges, n_seg, single) -> Design:
+def _design(
+    x: np.ndarray,
+    names: tuple[str, ...],
+    t: np.ndarray,
+    n_pre: np.ndarray,
+    edges: np.ndarray,
+    n_seg: int,
+    single: bool,
+) -> Design:
     return Design(
         x=x,
         names=names,
@@ -187,7 +203,7 @@ def _design(x, names, t, n_pre, edges, n_seg, single) -> Design:
 
 
 def build_design(
-    dates,
+    dates: npt.ArrayLike,
     go_live: pd.Timestamp,
     freq: Frequency,
     *,
@@ -208,7 +224,7 @@ def build_design(
 
 
 def batch_designs(
-    dates,
+    dates: npt.ArrayLike,
     starts: np.ndarray,
     freq: Frequency,
     ends: np.ndarray | None = None,
@@ -265,7 +281,7 @@ def add_spike(design: Design, k: int) -> Design:
     )
 
 
-def ar1_mean_variance(sigma2: np.ndarray, rho: np.ndarray, n) -> np.ndarray:
+def ar1_mean_variance(sigma2: np.ndarray, rho: np.ndarray, n: npt.ArrayLike) -> np.ndarray:
     """Variance of the mean of `n` consecutive AR(1) points with marginal variance `sigma2`
     and lag-one autocorrelation `rho`:
     sigma2/n * [(1+rho)/(1-rho) - 2 rho (1-rho^n) / (n (1-rho)^2)]."""
@@ -301,7 +317,8 @@ def ar1_sandwich(
         xj = x[:p]
         lower = xj.T @ signal.lfilter([1.0], [1.0, -r], xj, axis=0)
         meat[j] = (lower + lower.T - (xj.T @ xj if gram is None else gram[j])) * sigma2[j]
-    return bread @ meat @ bread
+    cov: np.ndarray = bread @ meat @ bread
+    return cov
 
 
 def _pre_gram(x: np.ndarray, n_pre: np.ndarray) -> np.ndarray:
@@ -321,7 +338,8 @@ def _product(a: np.ndarray, b: np.ndarray, chunk: int = COLUMNS_PER_PRODUCT) -> 
     batch of series costs what its parts cost (one product over 128 series ran on BLAS threads
     and took four times the CPU of four products over 32)."""
     if b.shape[1] <= chunk:
-        return a @ b
+        product: np.ndarray = a @ b
+        return product
     return np.concatenate([a @ b[:, i : i + chunk] for i in range(0, b.shape[1], chunk)], axis=1)
 
 
@@ -332,7 +350,8 @@ def _quadratic_forms(x: np.ndarray, cov: np.ndarray, chunk: int = 4) -> np.ndarr
     if len(cov) == 0:
         return np.zeros((len(x), 0))
     if len(cov) <= FEW_FORMS:  # building the triangle rows costs more than a few direct forms
-        return np.einsum("tk,mtk->tm", x, x @ cov)
+        forms: np.ndarray = np.einsum("tk,mtk->tm", x, x @ cov)
+        return forms
     upper_a, upper_b = np.triu_indices(x.shape[1])
     rows = x[:, upper_a] * x[:, upper_b] * np.where(upper_a == upper_b, 1.0, 2.0)
     flat = cov[:, upper_a, upper_b]
@@ -395,7 +414,7 @@ def fit_segmented(
     sigma2 = denom / dof
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
-    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n_pre, design.n_slow), 0.0, 0.97)
+    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n_pre, design.n_slow), 0.0, RHO_MAX)
     # The larger of the HAC and the AR(1) sandwich covariance of the baseline coefficients:
     # HAC with a moderate bandwidth understates the variance of slow regressors (trend, annual
     # terms) under persistent noise; the parametric AR(1) sandwich does not.
@@ -488,11 +507,20 @@ def unbiased_rho(rho: np.ndarray, n: np.ndarray, slow: int) -> np.ndarray:
     (a smooth column is nearly shift-invariant, so tr(H A) ~ slow). Solved for rho. When n is
     under five times (slow + 2) the correction is itself unreliable, and Kendall's is used."""
     n = np.maximum(n, 1).astype(float)
-    kendall = rho + (1 + 3 * rho) / n
+    kendall = np.asarray(kendall_rho(rho, n))
     if slow <= 1:
         return kendall
     solved = (rho + slow / n) / np.maximum(1 - (slow + 2) / n, 1e-9)
     return np.where(n >= 5 * (slow + 2), solved, kendall)
+
+
+def kendall_rho(rho: np.ndarray | float, n: np.ndarray | float) -> np.ndarray | float:
+    """Kendall's (1954) first-order bias correction of a lag-one autocorrelation measured
+    around a sample mean of `n` points: E[rho_hat] ~ rho - (1 + 3 rho) / n, so the estimate
+    is rho_hat + (1 + 3 rho_hat) / n (`n` taken as at least 1). Scalars or arrays
+    (broadcast); not clipped: callers clip to [0, RHO_MAX] where the value feeds a variance.
+    The one home of this correction (`unbiased_rho` falls back to it)."""
+    return rho + (1 + 3 * rho) / np.maximum(n, 1)
 
 
 def _post_noise(
@@ -523,7 +551,7 @@ def _post_noise(
     denom = np.einsum("tm,tm->m", resid, resid)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, np.einsum("tm,tm->m", resid[1:], resid[:-1]) / denom, 0.0)
-    rho = np.clip(rho + (1 + 3 * rho) / np.maximum(n_post, 1), 0.0, 0.97)
+    rho = np.clip(kendall_rho(rho, n_post), 0.0, RHO_MAX)
     known = dof >= 2
     sigma2 = np.zeros(m)
     if known.any() and len(resid):
@@ -539,7 +567,7 @@ def _mean_noise(
     sigma2: np.ndarray,
     rho: np.ndarray,
     post: tuple[np.ndarray, np.ndarray, np.ndarray],
-    count,
+    count: npt.ArrayLike,
 ) -> np.ndarray:
     """Variance of the mean of `count` post-window noise points: the larger of what the
     pre-period's AR(1) noise and the post window's own implies. A post window noisier than

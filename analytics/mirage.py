@@ -17,7 +17,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from analytics.estimate import Estimate
-from analytics.its import ar1_mean_variance
+from analytics.its import RHO_MAX, ar1_mean_variance
 from analytics.levels import ALPHA, critical_t
 from analytics.mix import Kitagawa
 from analytics.results import CheckResult
@@ -125,15 +125,12 @@ def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckRes
                 "seasonality",
                 False,
                 True,
-                "Less than a year of history is too short to rule out the season: the level "
-                f"already swung by as much{pct} within the pre-period.",
+                f"{_unmodelled(est)} is too short to rule out the season: the level already "
+                f"swung by as much{pct} within the pre-period.",
                 statistic=swing,
             )
         return CheckResult(
-            "seasonality",
-            True,
-            False,
-            "Less than a year of pre-period: the season is not modelled.",
+            "seasonality", True, False, f"{_unmodelled(est)}: the season is not modelled."
         )
     explains = _explains(est.seasonal_contribution, est.naive_diff, sign) and not sig.improved
     text = (
@@ -148,18 +145,25 @@ def check_seasonality(est: Estimate, sig: Significance, sign: float) -> CheckRes
 SWING_BLOCK = {"D": 30, "W": 4, "M": 1, "Q": 1}
 
 
+def _unmodelled(est: Estimate) -> str:
+    """Why the model holds no annual season, as the start of a sentence."""
+    if est.regime_start is not None:
+        return "The history since the break the model is fitted on"
+    return "Less than a year of history"
+
+
 def visible_swing(est: Estimate) -> float | None:
-    """With less than a year of pre-period, how far the level swung within it beyond a straight
-    line and noise, in the metric's unit: the range of its detrended monthly means less the
-    range noise alone gives them (the expected range of that many normal means, times the
-    standard deviation of a month's mean under AR(1) noise read within the months, or from
-    month-to-month differences for monthly data). A season the history is too short to model
-    can move the level at least that far. None with a year or more of history, or fewer than
-    three monthly blocks."""
+    """Where the model holds no annual season (less than a year of pre-period, or a model fitted
+    on the regime after a break), how far the level swung within the whole pre-period beyond a
+    straight line and noise, in the metric's unit: the range of its detrended monthly means
+    less the range noise alone gives them (the expected range of that many normal means, times
+    the standard deviation of a month's mean under AR(1) noise read within the months, or from
+    month-to-month differences for monthly data). A season the model does not hold can move
+    the level at least that far. None where the model holds the annual season, or with fewer
+    than three monthly blocks."""
     pre = est.observed[: est.n_pre]
-    days = (est.dates[est.n_pre - 1] - est.dates[0]).days if est.n_pre else 0
     block = SWING_BLOCK.get(est.frequency, 0)
-    if days >= 364 or not block or len(pre) < 3 * block:
+    if est.annual_season or not block or len(pre) < 3 * block:
         return None
     n_blocks = len(pre) // block
     # a straight line through the pre-period is the trend the model may project, not a season
@@ -173,7 +177,7 @@ def visible_swing(est: Estimate) -> float | None:
     if block < 2:  # one point a month: the month-to-month differences carry the noise
         within = np.diff(pre) / np.sqrt(2)
         denom = float(within @ within)
-    rho = float(np.clip(within[1:] @ within[:-1] / denom, 0.0, 0.97)) if denom > 0 else 0.0
+    rho = float(np.clip(within[1:] @ within[:-1] / denom, 0.0, RHO_MAX)) if denom > 0 else 0.0
     dof = max(len(within) - (n_blocks if block >= 2 else 0), 1)
     sigma2 = np.array([denom / dof])
     noise = float(np.sqrt(ar1_mean_variance(sigma2, np.array([rho]), block)[0]))
@@ -186,7 +190,7 @@ def _expected_range(n: int) -> float:
     """The expected range of n standard normal draws (Tippett 1925), by quadrature."""
 
     def integrand(x: float) -> float:
-        return 1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n
+        return float(1 - stats.norm.cdf(x) ** n - (1 - stats.norm.cdf(x)) ** n)
 
     return float(integrate.quad(integrand, -np.inf, np.inf)[0])
 

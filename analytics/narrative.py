@@ -159,7 +159,7 @@ def pilot_summary(
         return f"{name} {verb} {metric} {size} ({_interval(lead)}); {tail}"
     if lead.verdict == "mirage":
         # the apparent move is the one a naive before/after reading takes for an improvement
-        move = "fall" if lead.direction == "lower_is_better" else "rise"
+        move = "rise" if lead.sign > 0 else "fall"
         why = ", ".join(REASON_PHRASES[r] for r in lead.reasons if r in REASON_PHRASES)
         return f"{name}: the apparent {move} in {metric} is a value mirage ({why}); {tail}"
     if lead.verdict == "worse":

@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 import pandas as pd
 
+from analytics.inputs import timestamp
 from analytics.results import DECISIONS, READINESS_FIELDS, Decision, PilotResult
 
 Stage = Literal["experimenting", "expanding", "coordinating", "orchestrating"]
@@ -147,11 +148,12 @@ def purgatory(
     by_id = {r.pilot_id: r for r in results}
     stuck: list[PurgatoryPilot] = []
     for row in pilots.itertuples(index=False):
-        result = by_id.get(row.pilot_id)
+        result = by_id.get(str(row.pilot_id))
         decision = standing_decision(result) if result is not None else None
-        if decision not in ("extend", "fix") or pd.isna(row.go_live):
+        go_live = timestamp(row.go_live)
+        if result is None or decision not in ("extend", "fix") or go_live is None:
             continue
-        days = int((pd.Timestamp(as_of) - pd.Timestamp(row.go_live)).days)
+        days = int((pd.Timestamp(as_of) - go_live).days)
         if days < min_days:
             continue
         last = result.governance.latest_decision if result.governance is not None else None
@@ -163,7 +165,7 @@ def purgatory(
         rule = f"live {days} days (more than {min_days}); {standing}"
         stuck.append(
             PurgatoryPilot(
-                row.pilot_id, _text(row.pilot_name), _text(row.company), days, decision, rule
+                str(row.pilot_id), _text(row.pilot_name), _text(row.company), days, decision, rule
             )
         )
     return tuple(sorted(stuck, key=lambda p: (-p.days_live, p.pilot_id)))
@@ -194,8 +196,8 @@ def sprawl(pilots: pd.DataFrame, min_pilots: int = 2) -> tuple[SprawlGroup, ...]
         )
         groups.append(
             SprawlGroup(
-                company,
-                function,
+                str(company),
+                str(function),
                 len(part),
                 int(vendors),
                 tuple(sorted(part["pilot_name"].map(_text))),
@@ -262,12 +264,12 @@ def maturity(results: Sequence[PilotResult], pilots: pd.DataFrame) -> tuple[Comp
                 f"every pilot is ready and {clean_scaling} of {n} scale with proven value "
                 "and no burden shift"
             )
-        companies.append(CompanyMaturity(company, stage, n, proven, ready, scaling, rule))
+        companies.append(CompanyMaturity(str(company), stage, n, proven, ready, scaling, rule))
     return tuple(companies)
 
 
 def _has_value_verdict(result: PilotResult, verdict: str) -> bool:
-    return any(e.verdict == verdict for e in result.metrics if e.metric in result.value_metrics)
+    return any(e.verdict == verdict for e in result.value_effects)
 
 
 def _is_ready(row: pd.Series, result: PilotResult | None) -> bool:

@@ -66,6 +66,19 @@ DECISIONS: tuple[Decision, ...] = get_args(Decision)
 REASONS: tuple[Reason, ...] = get_args(Reason)
 SCALES: tuple[Scale, ...] = get_args(Scale)
 POINTS_PER_UNIT = 100.0  # a fraction of 0.02 is 2 percentage points
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+KINDS: tuple[MetricKind, ...] = get_args(MetricKind)
+
+
+def direction_sign(direction: Direction) -> float:
+    """+1.0 for a metric where higher is better, -1.0 where lower is: a change as the metric
+    moved, times this sign, is the improvement (positive is better). The one place a direction
+    becomes a sign. Raises ValueError for any other direction."""
+    if direction == "higher_is_better":
+        return 1.0
+    if direction == "lower_is_better":
+        return -1.0
+    raise ValueError(f"direction {direction!r} is neither of {', '.join(DIRECTIONS)}")
 
 
 @dataclass(frozen=True)
@@ -188,11 +201,17 @@ class MetricEffect:
         return None if self.chart is None else self.chart.frame()
 
     @property
+    def sign(self) -> float:
+        """+1.0 when higher is better, -1.0 when lower is (`direction_sign`): a change as the
+        metric moved, times this, is an improvement."""
+        return direction_sign(self.direction)
+
+    @property
     def improvement_pct(self) -> float | None:
         """The effect with the sign flipped so that positive is always better."""
         if self.effect_pct is None:
             return None
-        return -self.effect_pct if self.direction == "lower_is_better" else self.effect_pct
+        return self.sign * self.effect_pct
 
     @property
     def points(self) -> bool:
@@ -222,7 +241,7 @@ class MetricEffect:
         value = self.headline
         if value is None:
             return None
-        return -value if self.direction == "lower_is_better" else value
+        return self.sign * value
 
 
 @dataclass(frozen=True)
@@ -239,7 +258,13 @@ class NetValue:
 
 @dataclass(frozen=True)
 class PilotResult:
-    """One pilot's decision against its scaling thresholds and the readiness test."""
+    """One pilot's decision against its scaling thresholds and the readiness test.
+
+    `metrics` are ordered value, guardrail, activity, then by name; `value_metrics` names the
+    pilot's value metrics in that same order: the ones its readiness answer names (never an
+    activity metric), else the catalog's value-kind metrics it measures. Pages and exports
+    read `value_effects`, `effects_of` and `headline` rather than deciding these again.
+    """
 
     pilot_id: str
     decision: Decision
@@ -252,3 +277,28 @@ class PilotResult:
     # the success plan, its versions, the decision log and the forecast (analytics.governance);
     # None when the analysis ran without the store's plans
     governance: Governance | None = field(default=None, compare=False)
+
+    @property
+    def value_effects(self) -> tuple[MetricEffect, ...]:
+        """The effects of the pilot's value metrics, in the order of `metrics`: the one answer
+        to "is this a value metric of this pilot?"."""
+        return tuple(e for e in self.metrics if e.metric in self.value_metrics)
+
+    def effects_of(self, metric: str | None = None) -> tuple[MetricEffect, ...]:
+        """The effects of `metric` (none when the pilot does not measure it), or with no
+        metric the value effects: what a comparison across pilots shows of each pilot."""
+        if not metric:
+            return self.value_effects
+        return tuple(e for e in self.metrics if e.metric == metric)
+
+    @property
+    def headline(self) -> MetricEffect | None:
+        """The metric the pilot is judged on and spoken of first (its action title, its chart,
+        its verdict in the portfolio table): its first value metric, whatever that metric's
+        verdict or size. The rule is fixed before the results are in: the team names its value
+        metric in the readiness answers, so the headline cannot be the metric that happened to
+        move most (choosing the largest gain after the fact is the very cherry-picking a value
+        mirage feeds on). None when the pilot has no value metric: a guardrail or an activity
+        count never stands in as the headline."""
+        value = self.value_effects
+        return value[0] if value else None

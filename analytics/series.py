@@ -8,6 +8,7 @@ Treated rows become the mean over units per date; control rows become one series
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -83,7 +84,9 @@ def _key_runs(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, pd.Index, pd.Inde
     return np.repeat(run_key, lengths), a_uniques, b_uniques
 
 
-def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
+def _runs(
+    group: np.ndarray, date: np.ndarray, value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean value per (group, date), sorted; returns groups, dates, means, group starts and the
     groups whose number of rows per date varies."""
     ordered = len(group) < 2 or bool(
@@ -115,7 +118,9 @@ def _runs(group: np.ndarray, date: np.ndarray, value: np.ndarray):
     return gg, dd, means, group_starts, uneven
 
 
-def _split(gg, dd, means, group_starts):
+def _split(
+    gg: np.ndarray, dd: np.ndarray, means: np.ndarray, group_starts: np.ndarray
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     bounds = np.r_[group_starts, len(gg)]
     for a, b in itertools.pairwise(bounds):
         yield int(gg[a]), dd[a:b], means[a:b]

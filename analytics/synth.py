@@ -42,13 +42,16 @@ back as None (a distribution of one or two placebo units says nothing).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 Method = Literal["sdid", "sc", "did", "synthetic_control"]
-METHODS: tuple[str, ...] = ("sdid", "sc", "did", "synthetic_control")
+Seed = int | np.random.Generator | None  # numpy default_rng's seed
+METHODS: tuple[Method, ...] = get_args(Method)
 MIN_CONTROLS = 3  # control units needed for a placebo standard error or a permutation p-value
 
 # the R package's defaults (synthdid_estimate / sc_estimate)
@@ -111,7 +114,8 @@ class SynthFit:
     @property
     def gap(self) -> np.ndarray:
         """(T,) treated - counterfactual; its post-period mean is tau."""
-        return self.treated - self.counterfactual
+        gap: np.ndarray = self.treated - self.counterfactual
+        return gap
 
     @property
     def effect_curve(self) -> np.ndarray:
@@ -178,7 +182,9 @@ def _finite(name: str, a: np.ndarray) -> None:
         raise ValueError(f"{name} has missing or infinite values (NaN/inf); fill or drop them")
 
 
-def _panel(treated, controls, n_pre) -> tuple[np.ndarray, np.ndarray, int]:
+def _panel(
+    treated: npt.ArrayLike, controls: npt.ArrayLike, n_pre: int
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Checked float copies: treated (T, N_tr), controls (T, N0), n_pre."""
     y = np.asarray(treated, dtype=float)
     c = np.asarray(controls, dtype=float)
@@ -206,10 +212,11 @@ def _panel(treated, controls, n_pre) -> tuple[np.ndarray, np.ndarray, int]:
     return y, c, n_pre
 
 
-def _method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return method
+def _method(method: str) -> Method:
+    for known in METHODS:
+        if method == known:
+            return known
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
 # --- canonical synthetic control: exact simplex least squares --------------------------------
@@ -311,12 +318,19 @@ def _eq_gram(gram: np.ndarray, cross: np.ndarray, support: list[int]) -> np.ndar
     kkt[s, s] = 0.0
     rhs = np.append(cross[support], 1.0)
     try:
-        return np.linalg.solve(kkt, rhs)[:s]
+        solved: np.ndarray = np.linalg.solve(kkt, rhs)[:s]
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(kkt, rhs, rcond=None)[0][:s]
+        solved = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:s]
+    return solved
 
 
-def _active_set(eq, grad, w: np.ndarray, allowed: np.ndarray, tol_abs: float) -> np.ndarray:
+def _active_set(
+    eq: Callable[[list[int]], np.ndarray],
+    grad: Callable[[np.ndarray], np.ndarray],
+    w: np.ndarray,
+    allowed: np.ndarray,
+    tol_abs: float,
+) -> np.ndarray:
     """Primal active-set iterations for min f(w) over the simplex on ``allowed``, from a
     feasible ``w`` (Lawson & Hanson 1974, ch. 23, with the sum constraint): ``eq(S)`` is the
     minimiser on the affine hull of the support S, ``grad(w)`` the gradient. A donor enters
@@ -336,7 +350,7 @@ def _active_set(eq, grad, w: np.ndarray, allowed: np.ndarray, tol_abs: float) ->
             alpha = float(np.min(current[neg] / (current[neg] - z[neg])))
             if alpha <= 0 and entering is not None and support[-1] == entering:
                 support.pop()  # the entering donor cannot take weight: optimal to rounding
-                return w / w.sum()
+                return _normalised(w)
             moved = current + alpha * (z - current)
             keep = moved > 1e-14 * max(1.0, float(moved.max()))
             w[:] = 0.0
@@ -352,7 +366,13 @@ def _active_set(eq, grad, w: np.ndarray, allowed: np.ndarray, tol_abs: float) ->
             break
         support.append(enter)
         entering = enter
-    return w / w.sum()
+    return _normalised(w)
+
+
+def _normalised(w: np.ndarray) -> np.ndarray:
+    """Weights divided by their sum."""
+    out: np.ndarray = w / w.sum()
+    return out
 
 
 def _best_vertex(sq_dist: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -361,7 +381,9 @@ def _best_vertex(sq_dist: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return w
 
 
-def _simplex_lsq_gram(gram, cross, norm, allowed, tol) -> np.ndarray:
+def _simplex_lsq_gram(
+    gram: np.ndarray, cross: np.ndarray, norm: float, allowed: np.ndarray, tol: float
+) -> np.ndarray:
     """A starting point for _simplex_lsq from the cross-products alone."""
     diag = np.diag(gram)
     scale = max(float(diag.max()), float(norm), 1e-300)
@@ -386,10 +408,10 @@ def _simplex_lsq(
         lambda s: _eq_lsq(d, y, s), lambda v: d.T @ (d @ v - y), start, allowed, tol * scale
     )
     w[w < 0] = 0.0
-    return w / w.sum()
+    return _normalised(w)
 
 
-def synthetic_control(treated, controls, n_pre: int) -> SynthFit:
+def synthetic_control(treated: npt.ArrayLike, controls: npt.ArrayLike, n_pre: int) -> SynthFit:
     """Canonical synthetic control (Abadie, Diamond & Hainmueller 2010) as a ``SynthFit``:
     unit weights from ``synthetic_control_weights`` on the treated mean's pre-period, no time
     weights, no offset; tau = mean post-period gap. Shapes as the module docstring."""
@@ -419,7 +441,7 @@ def _fw(
     problems still running are kept packed together, so a finished one costs nothing."""
     out = x.copy()
     shared = a.ndim == 2
-    at = np.ascontiguousarray(a.T) if shared else None
+    at = np.ascontiguousarray(a.T) if shared else np.empty(0)  # read only when shared
     idx = np.arange(b.shape[0])
     xa, ba, aa = out.copy(), b, a
     z2 = zeta**2
@@ -466,10 +488,19 @@ def _sparsify(x: np.ndarray) -> np.ndarray:
     """The R package's sparsify_function, per row: weights no larger than a quarter of the
     row's largest set to zero, the rest renormalised."""
     x = np.where(x <= x.max(axis=1, keepdims=True) / 4, 0.0, x)
-    return x / x.sum(axis=1, keepdims=True)
+    sparse: np.ndarray = x / x.sum(axis=1, keepdims=True)
+    return sparse
 
 
-def _fw_sparsified(a, b, zeta, rows, allowed, x0, min_decrease) -> np.ndarray:
+def _fw_sparsified(
+    a: np.ndarray,
+    b: np.ndarray,
+    zeta: np.ndarray,
+    rows: np.ndarray,
+    allowed: np.ndarray,
+    x0: np.ndarray,
+    min_decrease: np.ndarray,
+) -> np.ndarray:
     """The two rounds synthdid_estimate runs: MAX_ITER_PRE_SPARSIFY steps, sparsify, then up
     to MAX_ITER steps from there."""
     first = _fw(a, b, zeta, rows, allowed, x0, min_decrease, MAX_ITER_PRE_SPARSIFY)
@@ -500,13 +531,16 @@ def _noise_levels(pool_pre: np.ndarray, donors: np.ndarray) -> np.ndarray:
     s1 = d @ diffs.sum(axis=0)
     s2 = d @ np.einsum("ip,ip->p", diffs, diffs)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(np.maximum(s2 - s1**2 / count, 0.0) / (count - 1))
+        sd: np.ndarray = np.sqrt(np.maximum(s2 - s1**2 / count, 0.0) / (count - 1))
+    return sd
 
 
 CHUNK = 4_000_000  # floats in one batch of time-weight problems (m x P x T0): 32 MB
 
 
-def _solve(probs: _Problems, n_pre: int, method: str, **kw) -> dict[str, np.ndarray]:
+def _solve(
+    probs: _Problems, n_pre: int, method: str, **kw: np.ndarray | None
+) -> dict[str, np.ndarray]:
     """``_solve_chunk`` over chunks of problems small enough for the time-weight arrays."""
     m, p = probs.donors.shape
     size = max(1, CHUNK // max(1, p * (n_pre + 1))) if method == "sdid" else m
@@ -534,7 +568,7 @@ def _solve_chunk(
     min_decrease: np.ndarray | None = None,
     omega0: np.ndarray | None = None,
     lambda0: np.ndarray | None = None,
-    noise_level=None,
+    noise_level: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Unit weights (m, P), time weights (m, T0) and the tuning of every problem. The tuning
     and starting weights default to synthdid_estimate's; the placebo variance passes the
@@ -605,7 +639,10 @@ def _taus(probs: _Problems, n_pre: int, sol: dict[str, np.ndarray]) -> np.ndarra
     pool, treated = probs.pool, probs.treated
     y = (treated / treated.sum(axis=1, keepdims=True)) @ pool.T
     gap = y - sol["omega"] @ pool.T  # (m, T)
-    return gap[:, n_pre:].mean(axis=1) - np.einsum("kt,kt->k", sol["lambda"], gap[:, :n_pre])
+    tau: np.ndarray = gap[:, n_pre:].mean(axis=1) - np.einsum(
+        "kt,kt->k", sol["lambda"], gap[:, :n_pre]
+    )
+    return tau
 
 
 def _gaps(probs: _Problems, n_pre: int, sol: dict[str, np.ndarray]) -> np.ndarray:
@@ -614,7 +651,8 @@ def _gaps(probs: _Problems, n_pre: int, sol: dict[str, np.ndarray]) -> np.ndarra
     y = (treated / treated.sum(axis=1, keepdims=True)) @ pool.T
     gap = y - sol["omega"] @ pool.T
     offset = np.einsum("kt,kt->k", sol["lambda"], gap[:, :n_pre])
-    return gap - offset[:, None]
+    centred: np.ndarray = gap - offset[:, None]
+    return centred
 
 
 def _fits(
@@ -626,7 +664,8 @@ def _fits(
     donors = np.zeros((1, n0 + n1), dtype=bool)
     donors[0, :n0] = True
     probs = _Problems(pool, donors, ~donors)
-    sol = _solve(probs, n_pre, method, noise_level=None if noise_level is None else [noise_level])
+    noise = None if noise_level is None else np.array([noise_level], dtype=float)
+    sol = _solve(probs, n_pre, method, noise_level=noise)
     tau = float(_taus(probs, n_pre, sol)[0])
     omega = sol["omega"][0, :n0]
     synthetic = c @ omega
@@ -653,7 +692,12 @@ def _fits(
 
 
 def estimate(
-    treated, controls, n_pre: int, method: Method = "sdid", *, noise_level: float | None = None
+    treated: npt.ArrayLike,
+    controls: npt.ArrayLike,
+    n_pre: int,
+    method: Method = "sdid",
+    *,
+    noise_level: float | None = None,
 ) -> SynthFit:
     """Arkhangelsky et al. (2021) Algorithm 1 and its special cases, as the R package
     ``synthdid`` computes them (no covariates).
@@ -685,7 +729,7 @@ def estimate(
 # --- inference ---------------------------------------------------------------------------------
 
 
-def _draws(n0: int, n1: int, replications: int | None, seed) -> list[np.ndarray]:
+def _draws(n0: int, n1: int, replications: int | None, seed: Seed) -> list[np.ndarray]:
     """Permutations of the controls (the last n1 play treated), drawn as the ported R package
     draws them (numpy default_rng(seed).permutation), or every control once when
     replications is None and n1 == 1."""
@@ -700,7 +744,7 @@ def _draws(n0: int, n1: int, replications: int | None, seed) -> list[np.ndarray]
 
 
 def placebo_estimates(
-    fit: SynthFit, *, replications: int | None = 200, seed=None
+    fit: SynthFit, *, replications: int | None = 200, seed: Seed = None
 ) -> np.ndarray | None:
     """The placebo estimates behind ``placebo_se`` (Arkhangelsky et al. 2021, Algorithm 4):
     (B,) taus, outcome units, one per replication: N_tr of the controls, drawn at random, play
@@ -744,7 +788,7 @@ def placebo_estimates(
     return _taus(probs, fit.n_pre, sol)[np.ravel(inverse)]
 
 
-def placebo_se(fit: SynthFit, *, replications: int | None = 200, seed=None) -> float | None:
+def placebo_se(fit: SynthFit, *, replications: int | None = 200, seed: Seed = None) -> float | None:
     """Placebo standard error (Arkhangelsky et al. 2021, Algorithm 4; the R package's
     placebo_se): sqrt((B - 1) / B) * sd of the B ``placebo_estimates`` (their population
     sd), outcome units. Same arguments; None where undefined (fewer than MIN_CONTROLS
@@ -794,7 +838,10 @@ def _placebo_problems(c: np.ndarray) -> _Problems:
 
 
 def placebo_in_space(
-    treated, controls, n_pre: int, method: Method = "synthetic_control"
+    treated: npt.ArrayLike,
+    controls: npt.ArrayLike,
+    n_pre: int,
+    method: Method = "synthetic_control",
 ) -> PlaceboInSpace:
     """Placebo-in-space permutation inference (Abadie, Diamond & Hainmueller 2010, the
     inferential method and the placebo studies of its Proposition 99 application): the

@@ -78,8 +78,7 @@ panels = [
         go_live[r.pilot_id],
     )
     for r in shown
-    for e in r.metrics
-    if (e.metric == metric if metric else e.metric in r.value_metrics)
+    for e in r.effects_of(metric)
 ]
 if len(panels) > 24:
     st.caption(f"Showing the first 24 of {len(panels)} series; filter to see others.")

@@ -48,7 +48,7 @@ if plan is not None and plan.warning():
     st.warning(md(f"{plan.warning()} {outcome}".strip()), icon=":material/warning:")
 
 metrics = [e.metric for e in result.metrics]
-first = next((m for m in metrics if m in result.value_metrics), metrics[0])
+first = result.headline.metric if result.headline is not None else metrics[0]
 first = st.query_params.get("metric") if st.query_params.get("metric") in metrics else first
 metric = st.selectbox("Metric", metrics, index=metrics.index(first), format_func=nice)
 effect = next(e for e in result.metrics if e.metric == metric)
@@ -109,16 +109,20 @@ if bridge is not None:
     st.plotly_chart(bridge, width="stretch")
 
 st.subheader("Events on the timeline")
-with st.form("add_event", clear_on_submit=True, border=False):
-    day, label, add = st.columns([1, 3, 1], vertical_alignment="bottom")
-    when = day.date_input("Date", value=pd.Timestamp(pilot["go_live"]).date())
-    text = label.text_input("What happened (a re-org, a price change)", max_chars=80)
-    if add.form_submit_button("Add event") and text.strip():
-        ui.store().add_event(pilot_id, pd.Timestamp(when), text.strip())
-        st.rerun()
-if not events.empty:
-    st.dataframe(events[["event_id", "date", "label"]], hide_index=True)
-    gone = st.selectbox("Event to remove", events["event_id"], key="event_to_remove")
+writer = ui.can_write()
+if writer:
+    with st.form("add_event", clear_on_submit=True, border=False):
+        day, label, add = st.columns([1, 3, 1], vertical_alignment="bottom")
+        when = day.date_input("Date", value=pd.Timestamp(pilot["go_live"]).date())
+        text = label.text_input("What happened (a re-org, a price change)", max_chars=80)
+        if add.form_submit_button("Add event") and text.strip():
+            ui.store().add_event(pilot_id, pd.Timestamp(when), text.strip())
+            st.rerun()
+if not events.empty:  # event ids are a fund-wide sequence: never shown
+    st.dataframe(events[["date", "label"]], hide_index=True)
+if writer and not events.empty:
+    said = {e.event_id: f"{e.date:%Y-%m-%d} {e.label}" for e in events.itertuples()}
+    gone = st.selectbox("Event to remove", list(said), format_func=said.get, key="event_to_remove")
     if st.button("Remove event"):
         ui.store().delete_event(int(gone))
         st.rerun()

@@ -22,7 +22,8 @@ if result is None or result.governance is None:
     st.info("This pilot has not been analysed yet: upload its metrics file.")
     st.stop()
 g = result.governance
-who = ui.user_field()
+writer = ui.can_write()
+who = ui.user_field() if writer else ""
 
 st.subheader("Plan")
 ui.plan_badge(g.status)
@@ -38,55 +39,65 @@ if g.forecast is not None:
 
 current = g.current.plan if g.current is not None else None
 locked = g.locked_at is not None and g.locked_at <= ui.now()
-with st.form("plan", border=True, clear_on_submit=True):
-    st.markdown("**Set or change the plan**")
-    metrics = list(ui.catalog().query("kind == 'value'")["metric"])
-    chosen = current.value_metric if current and current.value_metric in metrics else None
-    left, right = st.columns(2)
-    metric = left.selectbox(
-        "Value metric", metrics, index=metrics.index(chosen) if chosen else None, format_func=nice
-    )
-    threshold = right.number_input(
-        "Threshold: improvement needed to scale (%)", 0.0, 1000.0,
-        current.threshold_pct if current and current.threshold_pct is not None else 10.0,
-    )  # fmt: skip
-    guardrails = left.text_input(
-        "Guardrails (metric:tolerance%; ...)",
-        "; ".join(f"{m}:{t:g}" for m, t in current.guardrails) if current else "",
-    )
-    days = right.number_input(
-        "Evaluation window (days after go-live)", 1, 3650,
-        current.evaluation_days if current and current.evaluation_days else 90,
-    )  # fmt: skip
-    owner = left.text_input("Decision owner", (current.decision_owner or "") if current else "")
-    reason = right.text_input("Reason for the change" + (" (required: locked)" if locked else ""))
-    if locked:
-        st.caption(f"The plan locked on {g.locked_at:%Y-%m-%d}: a change needs a reason.")
-    if st.form_submit_button("Save plan", type="primary"):
-        try:
-            rails = parse_guardrails(guardrails)
-            plan = PlanInput(pilot_id, metric, threshold, rails, int(days), owner)
-            saved = ui.store().set_plan(plan, by=who, reason=reason)
-        except StoreError as error:
-            st.error(md(error))
-        else:
-            st.session_state["plan_saved"] = saved
-            st.rerun()
+if writer:  # a viewer reads the plan and the log, and changes neither
+    with st.form("plan", border=True, clear_on_submit=True):
+        st.markdown("**Set or change the plan**")
+        metrics = list(ui.catalog().query("kind == 'value'")["metric"])
+        chosen = current.value_metric if current and current.value_metric in metrics else None
+        left, right = st.columns(2)
+        metric = left.selectbox(
+            "Value metric",
+            metrics,
+            index=metrics.index(chosen) if chosen else None,
+            format_func=nice,
+        )
+        threshold = right.number_input(
+            "Threshold: improvement needed to scale (%)", 0.0, 1000.0,
+            current.threshold_pct if current and current.threshold_pct is not None else 10.0,
+        )  # fmt: skip
+        guardrails = left.text_input(
+            "Guardrails (metric:tolerance%; ...)",
+            "; ".join(f"{m}:{t:g}" for m, t in current.guardrails) if current else "",
+        )
+        days = right.number_input(
+            "Evaluation window (days after go-live)", 1, 3650,
+            current.evaluation_days if current and current.evaluation_days else 90,
+        )  # fmt: skip
+        owner = left.text_input("Decision owner", (current.decision_owner or "") if current else "")
+        reason = right.text_input(
+            "Reason for the change" + (" (required: locked)" if locked else "")
+        )
+        if locked:
+            st.caption(f"The plan locked on {g.locked_at:%Y-%m-%d}: a change needs a reason.")
+        if st.form_submit_button("Save plan", type="primary"):
+            try:
+                rails = parse_guardrails(guardrails)
+                plan = PlanInput(pilot_id, metric, threshold, rails, int(days), owner)
+                saved = ui.store().set_plan(plan, by=who, reason=reason)
+            except StoreError as error:
+                st.error(md(error))
+            else:
+                st.session_state["plan_saved"] = saved
+                st.rerun()
 
 st.subheader("Decision log")
 st.markdown(md(g.decision_sentence(result.decision)))
 log = decision_log_table(result)
 if not log.empty:
     st.dataframe(log, **WIDE)
-with st.form("decide", border=True, clear_on_submit=True):
-    decision = st.radio(
-        "Decision taken", list(DECISION_LABELS), format_func=DECISION_LABELS.get, horizontal=True
-    )
-    note = st.text_input("Note")
-    if st.form_submit_button("Log decision"):
-        try:
-            ui.store().log_decision(pilot_id, decision, note, who, result.decision)
-        except StoreError as error:
-            st.error(md(error))
-        else:
-            st.rerun()
+if writer:  # a viewer reads the plan and the log, and changes neither
+    with st.form("decide", border=True, clear_on_submit=True):
+        decision = st.radio(
+            "Decision taken",
+            list(DECISION_LABELS),
+            format_func=DECISION_LABELS.get,
+            horizontal=True,
+        )
+        note = st.text_input("Note")
+        if st.form_submit_button("Log decision"):
+            try:
+                ui.store().log_decision(pilot_id, decision, note, who, result.decision)
+            except StoreError as error:
+                st.error(md(error))
+            else:
+                st.rerun()

@@ -23,6 +23,11 @@ if pilots.empty:
     ui.empty_state()
 
 before = readiness_table(pilots)
+if not ui.can_write():  # a viewer reads the answers; nothing to edit
+    st.dataframe(before.drop(columns="pilot_id"), hide_index=True, width="stretch")
+    gaps = readiness_gaps(before)
+    st.metric("Ready to scale on the readiness test", f"{len(before) - len(gaps)} of {len(before)}")
+    st.stop()
 measured = {r.pilot_id: [e.metric for e in r.metrics] for r in ui.results()}
 choices = sorted({m for ms in measured.values() for m in ms} | set(before["value_metric"]) - {""})
 after = st.data_editor(

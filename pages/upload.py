@@ -23,42 +23,44 @@ st.caption(
     "Every file is checked before anything is written."
 )
 store = ui.store()
-files = st.file_uploader(
-    f"CSV or workbook files, up to {LIMIT_MB} MB each", type=TYPES, accept_multiple_files=True
-)
-too_big = [f.name for f in files or [] if f.size > LIMIT_MB * 1024 * 1024]
-if too_big:
-    st.error(f"Over the {LIMIT_MB} MB limit; split or filter first: {md(', '.join(too_big))}")
-files = [f for f in files or [] if f.name not in too_big]
+writer = ui.can_write()
+if writer:  # a viewer gets the history alone
+    files = st.file_uploader(
+        f"CSV or workbook files, up to {LIMIT_MB} MB each", type=TYPES, accept_multiple_files=True
+    )
+    too_big = [f.name for f in files or [] if f.size > LIMIT_MB * 1024 * 1024]
+    if too_big:
+        st.error(f"Over the {LIMIT_MB} MB limit; split or filter first: {md(', '.join(too_big))}")
+    files = [f for f in files or [] if f.name not in too_big]
 
-if files:
-    payload = [(f.name, f.getvalue()) for f in files]
-    sheets = upload_steps.sheet_pickers(payload)
-    applied = replace(st.session_state.get("read_options") or ReadOptions(), sheets=sheets)
-    key = uploading.applied_key(payload, applied) + str(ui.version())
-    if st.session_state.get("report_key") != key:  # validate once per upload and mapping
-        st.session_state["report"] = store.validate(payload, applied)
-        st.session_state["report_key"] = key
-    report = st.session_state["report"]
+    if files:
+        payload = [(f.name, f.getvalue()) for f in files]
+        sheets = upload_steps.sheet_pickers(payload)
+        applied = replace(st.session_state.get("read_options") or ReadOptions(), sheets=sheets)
+        key = uploading.applied_key(payload, applied) + str(ui.version())
+        if st.session_state.get("report_key") != key:  # validate once per upload and mapping
+            st.session_state["report"] = store.validate(payload, applied)
+            st.session_state["report_key"] = key
+        report = st.session_state["report"]
 
-    upload_steps.mapping_box(store, payload, sheets, expanded=not report.ok)
-    upload_steps.report_tables(report)
+        upload_steps.mapping_box(store, payload, sheets, expanded=not report.ok)
+        upload_steps.report_tables(report)
 
-    if st.button("Commit upload", type="primary", disabled=not report.ok):
-        bar = st.progress(0.0, text="Writing…")
-        try:
-            done = store.ingest(payload, mapping=applied, progress=ui.progress_callback(bar))
-        except DatabaseBusyError:
-            st.warning(f"{ui.BUSY_TEXT} Nothing was written: commit again.")
-        except IngestError as error:
-            st.error(f"Nothing written: {counted(error.total, 'problem')}.")
-            st.dataframe(pd.DataFrame({"problem": [str(p) for p in error.problems]}))
-        else:
-            bar.progress(1.0, text="Done")
-            st.success(md(done.summary))
-            if done.upload_ids:  # the undo selector offers what was just written
-                st.session_state["undo_id"] = done.upload_ids[-1]
-            st.session_state.pop("undo_confirm", None)
+        if st.button("Commit upload", type="primary", disabled=not report.ok):
+            bar = st.progress(0.0, text="Writing…")
+            try:
+                done = store.ingest(payload, mapping=applied, progress=ui.progress_callback(bar))
+            except DatabaseBusyError:
+                st.warning(f"{ui.BUSY_TEXT} Nothing was written: commit again.")
+            except IngestError as error:
+                st.error(f"Nothing written: {counted(error.total, 'problem')}.")
+                st.dataframe(pd.DataFrame({"problem": [str(p) for p in error.problems]}))
+            else:
+                bar.progress(1.0, text="Done")
+                st.success(md(done.summary))
+                if done.upload_ids:  # the undo selector offers what was just written
+                    st.session_state["undo_id"] = done.upload_ids[-1]
+                st.session_state.pop("undo_confirm", None)
 
 st.subheader("Upload history")
 history = ui.uploads()
@@ -75,4 +77,5 @@ else:
             "uploaded_at": st.column_config.DatetimeColumn("uploaded", format="YYYY-MM-DD HH:mm"),
         },
     )
-    upload_steps.undo_box(store, history)
+    if writer:
+        upload_steps.undo_box(store, history)

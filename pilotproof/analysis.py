@@ -211,6 +211,8 @@ def to_json(results: Sequence[PilotResult]) -> dict[str, Any]:
                 "reasons": list(result.reasons),
                 "summary": result.summary,
                 "value_metrics": list(result.value_metrics),
+                # the metric the pilot is judged on (PilotResult.headline), null without one
+                "headline_metric": None if result.headline is None else result.headline.metric,
                 "readiness_missing": list(result.readiness_missing),
                 "net_value": None
                 if net is None

@@ -399,7 +399,7 @@ def _threshold_line(
     counterfactual moved by the threshold in the good direction."""
     if effect.threshold_pct is None or go_live is None:
         return None
-    sign = -1.0 if effect.direction == "lower_is_better" else 1.0
+    sign = effect.sign
     frame = pd.Series(counterfactual.to_numpy(dtype=float), index=pd.DatetimeIndex(dates))
     post = frame[frame.index >= go_live].dropna()
     if post.empty:
@@ -425,16 +425,14 @@ def _forest_rows(
 ) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for result in results:
-        for effect in result.metrics:
-            wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
+        for effect in result.effects_of(metric):
             change = effect.headline  # in the metric's scale: percent, or points
-            if not wanted or change is None:
+            if change is None:
                 continue
             low, high = effect.headline_interval
             if low is None or high is None:
                 low = high = change
-            flip = -1.0 if effect.direction == "lower_is_better" else 1.0
-            bounds = sorted((flip * low, flip * high))
+            bounds = sorted((effect.sign * low, effect.sign * high))
             name = safe_text(labels.get(result.pilot_id, result.pilot_id), 80)
             metric_text = safe_text(metric_name(effect.metric), 40)
             if effect.points:
@@ -444,7 +442,7 @@ def _forest_rows(
             rows.append(
                 {
                     "label": f"{name}{joint}{metric_text}",
-                    "improvement": flip * change,
+                    "improvement": effect.sign * change,
                     "low": bounds[0],
                     "high": bounds[1],
                     "effect_pct": change,

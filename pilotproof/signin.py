@@ -22,6 +22,11 @@ LOCAL_TEXT = (
     "(127.0.0.1) and everyone using it sees every company. To share it with a deal team, "
     "configure sign-in (README: Deploy for a team)."
 )
+UNVERIFIED_TEXT = (
+    "You are signed in as {who}, but your email is not verified with your identity provider, "
+    "so pilotproof does not match it to anyone's access. Verify the address with your identity "
+    "provider (or ask your IT team), then sign in again."
+)
 NO_ACCESS_TEXT = (
     "You are signed in as {who}, but you have no access to pilotproof yet: ask a partner to add "
     "you on the Settings page."
@@ -60,14 +65,33 @@ def admins() -> set[str]:
     return found
 
 
-def identity() -> str:
-    """The signed-in person's identity: the ID token's email (or preferred_username, as
-    Microsoft Entra names it), else its subject."""
+def identity(user: Mapping | None = None) -> str:
+    """The signed-in person's identity (`user`: the claims, `st.user` by default): the ID
+    token's email (or preferred_username, as Microsoft Entra names it), else its subject."""
+    user = st.user if user is None else user
     for claim in ("email", "preferred_username", "sub"):
-        value = st.user.get(claim)
+        value = user.get(claim)
         if value:
             return str(value).strip().lower()
     return ""
+
+
+def email_unverified(user: Mapping) -> bool:
+    """Whether the identity provider says the email is not verified (`email_verified` false).
+    Such an address may belong to anyone who typed it, so it is matched to no role. A provider
+    that sends no `email_verified` (Microsoft Entra) vouches for its addresses itself."""
+    value = user.get("email_verified")
+    if isinstance(value, str):
+        return value.strip().lower() in ("false", "0", "no")
+    return value is False
+
+
+def scope_of(store, user: Mapping, admins: set[str]) -> Scope | None:
+    """The scope of a signed-in person from the identity provider's claims (`st.user`): their
+    role by email, or None (no access, or an email the provider has not verified)."""
+    if email_unverified(user):
+        return None
+    return store.scope_for(identity(user), admins)
 
 
 def _logged_in() -> bool:
@@ -92,7 +116,7 @@ def current_scope(store) -> Scope | None:
     cached = st.session_state.get("_scope")
     if cached is not None and cached[0] == key:
         return cached[1]
-    found = store.scope_for(key[0], admins())
+    found = scope_of(store, st.user, admins())
     st.session_state["_scope"] = (key, found)
     return found
 
@@ -102,7 +126,9 @@ def sign_in_page() -> None:
     without access, what to do about it."""
     st.title("pilotproof")
     if _logged_in():
-        st.warning(NO_ACCESS_TEXT.format(who=identity() or "an account without an email"))
+        who = identity() or "an account without an email"
+        text = UNVERIFIED_TEXT if email_unverified(st.user) else NO_ACCESS_TEXT
+        st.warning(text.format(who=who))
         st.button("Sign out", on_click=st.logout)
         return
     st.write("Sign in with your firm's account to see the pilots you have access to.")

@@ -126,6 +126,19 @@ def scope():
     return found
 
 
+READ_ONLY_TEXT = "Read-only access (viewer): you can see these pilots but not change them."
+
+
+def can_write() -> bool:
+    """Whether the person using the page may change data; for a viewer, False, and one line on
+    the page saying the role is read-only (a page calls it once, and then shows a viewer no
+    widget that writes)."""
+    if scope().can_write:
+        return True
+    st.info(READ_ONLY_TEXT, icon=":material/visibility:")
+    return False
+
+
 def store():
     """The process-wide store for the configured database (seeded on first start), as the
     signed-in person's scope sees it: every read and write on it is bound to that scope."""

@@ -87,6 +87,9 @@ def mapping_box(store, payload: Payload, sheets: dict[str, str], expanded: bool)
             pilot_name = pname.text_input("Its name", max_chars=80, key="new_pilot_name")
             go_live = pdate.date_input("Its go-live", value=None, key="new_pilot_go_live")
             new_pilot = (go_live, pilot_name)
+            yours = sorted(store.scope.companies)
+            if len(yours) > 1:  # a company user with several: the new pilot names one
+                new_pilot += (st.selectbox("Its company", yours, key="new_pilot_company"),)
         draft, errors = uploading.options_from(edited, whole, order, sheets, new_pilot, labels)
         for error in errors:
             st.warning(md(error))

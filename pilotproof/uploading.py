@@ -57,23 +57,24 @@ def options_from(
     pilot_id: str | None,
     date_order: str,
     sheets: Mapping[str, str],
-    new_pilot: tuple[date | None, str] | None = None,
+    new_pilot: tuple[date | None, str] | tuple[date | None, str, str] | None = None,
     known_pilots: Collection[str] = (),
 ) -> tuple[ReadOptions, list[str]]:
     """The read options an edited mapping table says, and what is wrong with it (plain text).
-    `new_pilot` is (go-live, name) when `pilot_id` is a pilot to register with the upload."""
+    `new_pilot` is (go-live, name), or (go-live, name, company), when `pilot_id` is a pilot to
+    register with the upload."""
     columns: dict[str, str] = {}
     new_metrics: dict[str, str] = {}
     errors: list[str] = []
     registered = None
     if new_pilot is not None:
-        go_live, name = new_pilot
+        go_live, name, *company = new_pilot
         if not pilot_id or go_live is None:
             errors.append("give the new pilot an id and a go-live date")
         elif pilot_id in known_pilots:
             errors.append(f"pilot {pilot_id} exists already: pick it in the list")
         else:
-            registered = (go_live, name.strip() or pilot_id)
+            registered = (go_live, name.strip() or pilot_id, *company)
     for row in table.fillna("").itertuples(index=False):
         source, target, new, better = (str(v).strip() for v in row[:4])
         if new:

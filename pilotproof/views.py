@@ -16,6 +16,7 @@ import pandas as pd
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.words import (
+    ACTIVITY_LABEL,
     DECISION_LABELS,
     DIRECTION_LABELS,
     NO_CURRENCY,
@@ -124,21 +125,15 @@ def _interval_words(effect: MetricEffect) -> str:
     return f" (95% interval {interval})"
 
 
-def value_verdict(result: PilotResult) -> str:
-    """The verdict of the pilot's first value metric, or of its first metric."""
-    for effect in result.metrics:
-        if effect.metric in result.value_metrics:
-            return effect.verdict
-    return result.metrics[0].verdict if result.metrics else "inconclusive"
-
-
 def _headline_label(result: PilotResult) -> str:
-    """The words for `value_verdict`: a pilot measured only on activity shows as activity."""
-    lead = next((e for e in result.metrics if e.metric in result.value_metrics), None)
-    lead = lead or (result.metrics[0] if result.metrics else None)
-    if lead is None:
-        return VERDICT_LABELS["inconclusive"]
-    return verdict_label(lead.verdict, lead.kind)
+    """The words for the verdict of the pilot's headline metric; a pilot measured only on
+    activity shows as activity, one with no value metric as inconclusive."""
+    lead = result.headline
+    if lead is not None:
+        return verdict_label(lead.verdict, lead.kind)
+    if result.metrics and all(e.kind == "activity" for e in result.metrics):
+        return ACTIVITY_LABEL
+    return VERDICT_LABELS["inconclusive"]
 
 
 def portfolio_table(
@@ -190,10 +185,7 @@ def compare_table(
     """
     rows = []
     for result in results:
-        for effect in result.metrics:
-            wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
-            if not wanted:
-                continue
+        for effect in result.effects_of(metric):
             rows.append(
                 {
                     "pilot": labels.get(result.pilot_id, result.pilot_id),
@@ -281,11 +273,8 @@ def extremes(
     their first value metric), best first; pilots with no estimate are left out."""
 
     def improvement(result: PilotResult) -> float | None:
-        for effect in result.metrics:
-            wanted = effect.metric == metric if metric else effect.metric in result.value_metrics
-            if wanted and effect.improvement is not None:
-                return effect.improvement
-        return None
+        found = (e.improvement for e in result.effects_of(metric) if e.improvement is not None)
+        return next(found, None)
 
     scored = [(improvement(r), r) for r in results]
     ranked = [r for score, r in sorted((p for p in scored if p[0] is not None),
@@ -564,14 +553,6 @@ def disagreement_table(results: Sequence[PilotResult], labels: dict[str, str]) -
 DECISION_ORDER = ("scale", "fix", "extend", "stop")
 
 
-def lead_effect(result: PilotResult) -> MetricEffect | None:
-    """The pilot's headline: its first value metric with an estimate, else its first value
-    metric, else None."""
-    value = [e for e in result.metrics if e.metric in result.value_metrics]
-    ranked = sorted(value, key=lambda e: result.value_metrics.index(e.metric))
-    return next((e for e in ranked if e.headline is not None), ranked[0] if ranked else None)
-
-
 def _change_words(effect: MetricEffect) -> str:
     """'cycle time -30% (-35% to -25%)', in the metric's scale."""
     digits = 1 if effect.points else 0
@@ -629,7 +610,7 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
     change of a pilot to scale, what to fix, how early an extended pilot is and when to
     decide it (`decide_by_words` at `as_of`), and a stopped pilot's specific cause
     ('pre-existing trend', 'season, within normal variation')."""
-    lead = lead_effect(result)
+    lead = result.headline
     parts: list[str] = []
     if result.decision in ("scale", "fix") and lead is not None and lead.headline is not None:
         change = _change_words(lead)
@@ -878,10 +859,7 @@ def left_out(
     for result in results:
         if result.pilot_id in drawn:
             continue
-        wanted = [
-            e for e in result.metrics
-            if (e.metric == metric if metric else e.metric in result.value_metrics)
-        ]  # fmt: skip
+        wanted = result.effects_of(metric)
         if not wanted:
             why = f"does not measure {nice(metric)}" if metric else "no value metric"
         elif all(e.improvement is None for e in wanted):

@@ -447,7 +447,7 @@ def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.S
     series = effect.series
     if effect.threshold_pct is None or go_live is None or series is None:
         return None
-    sign = -1.0 if effect.direction == "lower_is_better" else 1.0
+    sign = effect.sign
     post = pd.to_datetime(series["date"]).to_numpy() >= go_live.to_datetime64()
     counterfactual = series["counterfactual"].astype(float)
     if effect.points:  # percentage points of a fraction: 1 point is 0.01 on the metric
@@ -625,18 +625,6 @@ def action_title(
     return f"{name} {verb} {humanise(headline.metric)} {abs(change):.0f}%{bounds}; {verdict_phrase}"
 
 
-def headline_effect(result: PilotResult) -> MetricEffect | None:
-    """The metric the pilot is judged on: its value metric, else its first value-kind metric."""
-    by_name = {m.metric: m for m in result.metrics}
-    for name in result.value_metrics:
-        if name in by_name:
-            return by_name[name]
-    for effect in result.metrics:
-        if effect.kind == "value":
-            return effect
-    return result.metrics[0] if result.metrics else None
-
-
 def _section(
     result: PilotResult,
     info: Mapping[str, object],
@@ -648,7 +636,7 @@ def _section(
     # a money unit reads as this pilot's currency, never "(currency)"
     units = {metric: unit_words(unit, currency) for metric, unit in units.items()}
     name = shown(raw_name)
-    headline = headline_effect(result)
+    headline = result.headline
     effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
     checks = tuple(_check_row(result.pilot_id, e, c) for e in result.metrics for c in e.checks)
     readiness = tuple(

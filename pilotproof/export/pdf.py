@@ -170,9 +170,7 @@ def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | s
     slots: list[tuple[str, str] | str] = []
     if report.is_selection:
         figure = charts.forest_plot(report.results, labels=report.labels)
-        rows = sum(
-            1 for p in report.pilots for m in p.result.metrics if m.metric in p.result.value_metrics
-        )
+        rows = sum(len(p.result.value_effects) for p in report.pilots)
         specs.append(FigureSpec(figure, 900, max(300, 70 + 34 * rows)))
         slots.append("forest")
     for p in report.pilots:
@@ -308,9 +306,7 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
         ),
         Spacer(1, 2 * mm),
     ]
-    rows_n = sum(
-        1 for p in report.pilots for m in p.result.metrics if m.metric in p.result.value_metrics
-    )
+    rows_n = sum(len(p.result.value_effects) for p in report.pilots)
     height_px = max(300, 70 + 34 * rows_n)
     # as wide as fits, but short enough to leave room for the table on large portfolios
     width = min(190 * mm, 125 * mm * 900 / height_px)

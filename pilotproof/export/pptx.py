@@ -700,11 +700,9 @@ def _title_size(title: str) -> int:
 def _forest_rows(report: Report) -> list[dict]:
     rows = []
     for p in report.pilots:
-        for e in p.result.metrics:
-            if e.metric not in p.result.value_metrics:
-                continue
+        for e in p.result.value_effects:
             improvement = e.improvement  # in the metric's scale: percent, or points
-            flip = -1.0 if e.direction == "lower_is_better" else 1.0
+            flip = e.sign
             ci_low, ci_high = e.headline_interval
             if is_number(ci_low) and is_number(ci_high) and is_number(improvement):
                 assert ci_low is not None and ci_high is not None and improvement is not None

@@ -693,7 +693,7 @@ def _column_range(sheet: str, col: int, n: int) -> str:
 def _improvement_bounds(effect) -> tuple[float | None, float | None]:
     if effect is None or not (is_number(effect.ci_low_pct) and is_number(effect.ci_high_pct)):
         return None, None
-    flip = -1.0 if effect.direction == "lower_is_better" else 1.0
+    flip = effect.sign
     low, high = sorted((flip * effect.ci_low_pct, flip * effect.ci_high_pct))
     return low, high
 

@@ -11,11 +11,14 @@ sign-in (and the CLI): everything, recorded under the name the person gives.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from .checks import Finding, to_problems
 from .errors import IngestError, Problem, StoreError, clip
+from .schema import TOUCHED
 
 if TYPE_CHECKING:
     import duckdb
@@ -112,28 +115,102 @@ def require_visible(cur: duckdb.DuckDBPyConnection, scope: Scope | None, pilot_i
         raise StoreError(f"no pilot '{pilot_id}'")
 
 
-#: Every pilot an upload touched: its rows, the rows it replaced, its pilots and plans.
-_TOUCHED = (
-    "SELECT upload_id, pilot_id FROM observations UNION "
-    "SELECT upload_id, pilot_id FROM replaced_observations UNION "
-    "SELECT upload_id, pilot_id FROM pilots UNION "
-    "SELECT upload_id, pilot_id FROM replaced_pilots UNION "
-    "SELECT upload_id, pilot_id FROM plans WHERE upload_id IS NOT NULL"
-)
+def record_touched(cur: duckdb.DuckDBPyConnection, first_upload: int) -> None:
+    """Inside an ingest's transaction: remember which pilots the uploads numbered from
+    `first_upload` touched, so an upload stays in its company's history once undone."""
+    cur.execute(
+        f"INSERT INTO upload_pilots SELECT DISTINCT upload_id, pilot_id FROM ({TOUCHED}) "
+        "WHERE upload_id >= ?",
+        [first_upload],
+    )
 
 
 def visible_uploads(cur: duckdb.DuckDBPyConnection, scope: Scope | None) -> set[int] | None:
-    """The uploads `scope` sees: those whose every pilot it sees (an upload whose rows are
-    gone, undone or a no-op, is a partner's only); None when it sees everything."""
+    """The uploads `scope` sees: those whose every pilot it sees, undone ones included (an
+    upload that touched no pilot, a no-op, is a partner's only); None when it sees everything."""
     ids = visible_ids(cur, scope)
     if ids is None:
         return None
     rows = cur.execute(
-        f"SELECT upload_id FROM ({_TOUCHED}) GROUP BY upload_id "
+        f"SELECT upload_id FROM ({TOUCHED} UNION SELECT upload_id, pilot_id FROM upload_pilots) "
+        "WHERE upload_id IS NOT NULL GROUP BY upload_id "
         "HAVING bool_and(list_contains($ids, pilot_id))",
         {"ids": ids},
     ).fetchall()
     return {int(r[0]) for r in rows}
+
+
+def upload_numbers(cur: duckdb.DuckDBPyConnection, scope: Scope | None) -> dict[int, int] | None:
+    """Stored upload id -> the number `scope` knows it by: its uploads counted 1, 2, 3 in
+    order, so a company user never sees the fund-wide sequence (how busy the fund is). None
+    when `scope` sees everything (the stored ids are its numbers)."""
+    visible = visible_uploads(cur, scope)
+    if visible is None:
+        return None
+    return {upload_id: n for n, upload_id in enumerate(sorted(visible), start=1)}
+
+
+def stored_upload_id(cur: duckdb.DuckDBPyConnection, scope: Scope | None, number: int) -> int:
+    """The stored id of the upload `scope` knows as `number`; StoreError "no upload" for any
+    other number (another company's upload reads as one that does not exist)."""
+    numbers = upload_numbers(cur, scope)
+    if numbers is None:
+        return int(number)
+    for upload_id, n in numbers.items():
+        if n == number:
+            return upload_id
+    raise StoreError(f"no upload {number}")
+
+
+def pilots_file_problems(
+    cur: duckdb.DuckDBPyConnection, scope: Scope | None, sources: list, layouts: list
+) -> list[Problem]:
+    """Before a company user's ingest writes: the staged pilots-file rows (`stage_pilots`) they
+    may not write, by file, line and column. A new pilot needs one of their companies (a user
+    with one company gets it filled in); an existing pilot must be theirs and stay theirs."""
+    if scope is None or scope.everything:
+        return []
+    yours = ", ".join(clip(c, 40) for c in sorted(scope.companies))
+    rows = cur.execute(
+        "SELECT s.file_no, s.rn, s.pilot_id, s.company, p.pilot_id IS NOT NULL, p.company "
+        "FROM stage_pilots s LEFT JOIN pilots p USING (pilot_id) ORDER BY s.file_no, s.rn"
+    ).fetchall()
+    findings: list[Finding] = []
+    for file_no, rn, pilot_id, company, known, stored in rows:
+        layout = layouts[file_no]
+        column = "company" in layout.index
+        if known and not scope.sees(stored):
+            # pilot ids are the fund's one key: that this one is taken is all that is said
+            message = f"pilot id '{clip(pilot_id)}' is taken: give your new pilot another id"
+            findings.append(Finding(file_no, rn, layout.shown("pilot_id"), message))
+        elif company is not None and company not in scope.companies:
+            message = f"company '{clip(company)}' is not one of yours ({yours})"
+            findings.append(Finding(file_no, rn, layout.shown("company"), message))
+        elif company is None and column and known:
+            message = f"the company is empty: name one of yours ({yours})"
+            findings.append(Finding(file_no, rn, layout.shown("company"), message))
+        elif company is None and not known and len(scope.companies) > 1:
+            where = "" if column else ": add a company column"
+            message = f"new pilot '{clip(pilot_id)}' needs its company, one of yours ({yours})"
+            message += where
+            findings.append(Finding(file_no, rn, layout.shown("company"), message))
+    return to_problems(sources, layouts, findings)
+
+
+def assign_new_pilots(
+    cur: duckdb.DuckDBPyConnection, scope: Scope | None, first_upload: int
+) -> tuple[str, list[str]] | None:
+    """Inside a company user's ingest with one company: the new pilots the uploads numbered from
+    `first_upload` wrote without a company go to that company. Returns (company, pilot ids), or
+    None when there were none."""
+    if scope is None or scope.everything or len(scope.companies) != 1:
+        return None
+    (company,) = scope.companies
+    rows = cur.execute(
+        "UPDATE pilots SET company = ? WHERE upload_id >= ? AND company IS NULL RETURNING pilot_id",
+        [company, first_upload],
+    ).fetchall()
+    return (company, sorted(r[0] for r in rows)) if rows else None
 
 
 def keep_visible(frame: pd.DataFrame, ids: list[str] | None) -> pd.DataFrame:
@@ -207,3 +284,11 @@ def scope_for(
     if row is None or row[0] not in ROLES:
         return None
     return Scope(user=email, role=row[0], companies=frozenset(row[1] or ()), signed_in=True)
+
+
+def mapping_owner(scope: Scope | None) -> str:
+    """Whose saved column mappings `scope` reads and writes: '' the fund's (partners and the
+    local tool), else its set of companies (the people of one company share theirs)."""
+    if scope is None or scope.everything:
+        return ""
+    return json.dumps(sorted(scope.companies))

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -352,21 +353,27 @@ class Store:
         return _access.keep_visible(frame, visible)
 
     def uploads(self, scope: Scope | None = None) -> pd.DataFrame:
-        """The upload history (the uploads whose every pilot `scope` sees)."""
+        """The upload history (the uploads whose every pilot `scope` sees, numbered as `scope`
+        knows them: see `access.upload_numbers`)."""
         with self._cursor() as cur:
-            visible = _access.visible_uploads(cur, scope)
+            numbers = _access.upload_numbers(cur, scope)
             frame = cur.execute(
                 "SELECT upload_id, file_name, content_hash, kind, rows, pilots, date_min, "
                 'date_max, "user", uploaded_at, outcome, message FROM uploads '
                 "ORDER BY upload_id"
             ).df()
-        if visible is not None:
-            frame = frame[frame["upload_id"].isin(visible)].reset_index(drop=True)
+        if numbers is not None:  # a company user's own numbering, never the fund's sequence
+            frame = frame[frame["upload_id"].isin(numbers)].reset_index(drop=True)
+            frame["upload_id"] = frame["upload_id"].map(numbers).astype(frame["upload_id"].dtype)
         return frame
 
-    def mappings(self) -> dict[str, dict[str, str]]:
+    def mappings(self, scope: Scope | None = None) -> dict[str, dict[str, str]]:
+        """The saved column mappings, by name: the fund's, or those of `scope`'s companies."""
         with self._cursor() as cur:
-            rows = cur.execute("SELECT name, mapping FROM mappings ORDER BY name").fetchall()
+            rows = cur.execute(
+                "SELECT name, mapping FROM mappings WHERE owner = ? ORDER BY name",
+                [_access.mapping_owner(scope)],
+            ).fetchall()
         return {name: json.loads(text) for name, text in rows}
 
     def pilot_ids_with_go_live(self) -> set[str]:
@@ -661,9 +668,13 @@ class Store:
     def plans(self, scope: Scope | None = None) -> pd.DataFrame:
         """Every plan version (of the pilots `scope` sees): pilot_id, version, value_metric,
         threshold_pct, guardrails (JSON text), evaluation_days, decision_owner, set_by, set_at,
-        recorded_at, reason, upload_id."""
+        recorded_at, reason, upload_id (the number `scope` knows that upload by)."""
         with self._cursor() as cur:
-            return _access.keep_visible(_plans.plans_frame(cur), _access.visible_ids(cur, scope))
+            frame = _access.keep_visible(_plans.plans_frame(cur), _access.visible_ids(cur, scope))
+            numbers = _access.upload_numbers(cur, scope)
+        if numbers is not None:
+            frame["upload_id"] = frame["upload_id"].map(numbers).astype("Int64")
+        return frame
 
     def decisions(self, scope: Scope | None = None) -> pd.DataFrame:
         """The decision log (of the pilots `scope` sees): decision_id, pilot_id, decision,
@@ -757,12 +768,17 @@ class Store:
     def save_mapping(
         self, name: str, mapping: Mapping[str, str], scope: Scope | None = None
     ) -> None:
-        """Save a column mapping by name (replacing one of the same name)."""
+        """Save a column mapping by name (replacing one of the same name), the fund's or, for
+        a company user, their companies' own."""
         if scope is not None:
             scope.require_write()
+        owner = _access.mapping_owner(scope)
         with self._transaction() as cur:
-            cur.execute("DELETE FROM mappings WHERE name = ?", [name])
-            cur.execute("INSERT INTO mappings VALUES (?, ?)", [name, json.dumps(dict(mapping))])
+            cur.execute("DELETE FROM mappings WHERE name = ? AND owner = ?", [name, owner])
+            cur.execute(
+                "INSERT INTO mappings (name, mapping, owner) VALUES (?, ?, ?)",
+                [name, json.dumps(dict(mapping)), owner],
+            )
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -775,7 +791,9 @@ class Store:
         """Check files against this store (its catalog, and the pilots `scope` sees: another
         company's pilot reads as unknown) without writing anything."""
         with self._cursor() as cur:
-            return _ingest.validate_with(cur, files, mapping, self._go_live_in(cur, scope))
+            return _ingest.validate_with(
+                cur, files, mapping, self._go_live_in(cur, scope), refuse=_refusal(scope)
+            )
 
     def preview(
         self,
@@ -788,7 +806,9 @@ class Store:
         read under a draft mapping, fast enough to redraw on every edit."""
         with self._cursor() as cur:
             go_live = self._go_live_in(cur, scope)
-            return _ingest.validate_with(cur, files, mapping, go_live, first_rows=rows)
+            return _ingest.validate_with(
+                cur, files, mapping, go_live, first_rows=rows, refuse=_refusal(scope)
+            )
 
     def _go_live_in(self, cur: duckdb.DuckDBPyConnection, scope: Scope | None) -> set[str]:
         visible = _access.visible_ids(cur, scope)
@@ -824,12 +844,19 @@ class Store:
                 sniffed = [_ingest.sniff(s, mapping, whole_file=False) for s in sources]
                 layouts = [lay for lay in sniffed if isinstance(lay, _ingest.Layout)]
                 result = None
-                if len(layouts) == len(sources) and _ingest.fast_eligible(layouts):
+                # a company user's pilots file goes the careful way: its rows are checked
+                # against their companies before anything is written
+                careful = (
+                    scope is not None
+                    and not scope.everything
+                    and "pilots" in {lay.kind for lay in layouts}
+                )
+                if len(layouts) == len(sources) and _ingest.fast_eligible(layouts) and not careful:
                     report(0.2, "loading")
                     result = self._fast_ingest(cur, sources, layouts, user, scope)
                 if result is None:
                     report(0.3, "checking")
-                    done = self._already_ingested(cur, [s.content_hash for s in sources])
+                    done = self._already_ingested(cur, [s.content_hash for s in sources], scope)
                     fresh = [s for s in sources if s.content_hash not in done]
                     result = self._careful_ingest(cur, sources, fresh, mapping, done, user, scope)
                 report(1.0, "done")
@@ -851,20 +878,25 @@ class Store:
         layouts: list[_ingest.Layout] = []
         new_metrics: dict[str, str] = {}
         if fresh:
+            # the pilots `scope` sees: another company's pilot reads as one that does not exist
             layouts, problems, total, new_metrics = _ingest.prepare(
-                cur, fresh, mapping, _ingest.read_catalog(cur), self.pilot_ids_with_go_live()
+                cur, fresh, mapping, _ingest.read_catalog(cur), self._go_live_in(cur, scope)
             )
             if total:
                 raise IngestError(problems, total)
+            refused = _access.pilots_file_problems(cur, scope, fresh, layouts)
+            if refused:
+                raise IngestError(refused)
         if new_metrics and scope is not None:
             # a new metric enters the catalog every company shares: a partner's act, as
             # `add_metric` is (an upload must not be a way around it)
             scope.require_partner(f"add a metric ({', '.join(sorted(new_metrics))})")
         warnings, n_warnings = stage_warnings(cur, fresh, layouts) if fresh else ([], 0)
-        plans, currencies = _file_extras(fresh, layouts)
+        plans, currencies = _file_extras(fresh, layouts, scope)
         cur.execute("BEGIN TRANSACTION")
         try:
             result = write_batch(cur, sources, fresh, layouts, done, new_metrics, user)
+            result = _numbered_noops(cur, scope, result, done)
             refused = _plans.write_file_plans(cur, plans, user)
             if refused:
                 raise IngestError(refused)
@@ -874,7 +906,7 @@ class Store:
                     result, warnings=tuple(warnings), total_warnings=n_warnings
                 )
             if result.upload_ids:
-                _access.refuse_out_of_scope_upload(cur, scope, min(result.upload_ids))
+                result = _scoped_result(cur, scope, result, min(result.upload_ids))
             bump_data_version(cur)
             cur.execute("COMMIT")
         except BaseException:
@@ -909,7 +941,7 @@ class Store:
                     return None
         if _ingest.pilot_row_checks(cur, layouts, []):
             return None
-        go_live = self.pilot_ids_with_go_live() | {
+        go_live = self._go_live_in(cur, scope) | {
             r[0]
             for r in cur.execute(
                 "SELECT pilot_id FROM stage_pilots WHERE go_live IS NOT NULL"
@@ -917,7 +949,7 @@ class Store:
         }
         catalog = _ingest.read_catalog(cur)
         try:
-            plans, currencies = _file_extras(fresh, layouts)
+            plans, currencies = _file_extras(fresh, layouts, scope)
         except IngestError:
             return None  # the careful path names each bad cell
         cur.execute("BEGIN TRANSACTION")
@@ -960,8 +992,8 @@ class Store:
             if _plans.write_file_plans(cur, plans, user):
                 cur.execute("ROLLBACK")
                 return None
-            _access.refuse_out_of_scope_upload(cur, scope, first)
             _money.write_file_currencies(cur, currencies, user)
+            result = _scoped_result(cur, scope, result, first)
             bump_data_version(cur)
             cur.execute("COMMIT")
             return result
@@ -978,19 +1010,27 @@ class Store:
             cur.execute("DROP TABLE IF EXISTS stage_pilots")
 
     @staticmethod
-    def _already_ingested(cur: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[str, int]:
+    def _already_ingested(
+        cur: duckdb.DuckDBPyConnection, hashes: list[str], scope: Scope | None = None
+    ) -> dict[str, int]:
+        """Content hash -> the upload that holds it, among the uploads `scope` sees: another
+        company's identical file is not a re-upload."""
+        visible = _access.visible_uploads(cur, scope)
         rows = cur.execute(
-            "SELECT content_hash, max(upload_id) FROM uploads "
-            "WHERE outcome = 'ok' AND list_contains($1, content_hash) GROUP BY content_hash",
-            [hashes],
+            "SELECT content_hash, max(upload_id) FROM uploads WHERE outcome = 'ok' "
+            "AND list_contains($hashes, content_hash) "
+            "AND ($ids IS NULL OR list_contains($ids, upload_id)) GROUP BY content_hash",
+            {"hashes": hashes, "ids": None if visible is None else sorted(visible)},
         ).fetchall()
         return dict(rows)
 
     def upload_detail(self, upload_id: int, scope: Scope | None = None) -> UploadDetail:
         """What undoing an upload would remove: its file, rows and the pilots it touched (an
-        upload `scope` does not see is "no upload")."""
+        upload `scope` does not see is "no upload"; `upload_id` is the number `scope` knows it
+        by)."""
+        number = upload_id
         with self._cursor() as cur:
-            _require_upload(cur, scope, upload_id)
+            upload_id = _access.stored_upload_id(cur, scope, number)
             row = cur.execute(
                 "SELECT file_name, kind, rows, outcome, uploaded_at FROM uploads "
                 "WHERE upload_id = ?",
@@ -1005,7 +1045,7 @@ class Store:
                 [upload_id],
             ).fetchall()
         return UploadDetail(
-            upload_id=upload_id,
+            upload_id=number,
             file_name=row[0],
             kind=row[1],
             rows=int(row[2] or 0),
@@ -1019,28 +1059,37 @@ class Store:
     ) -> None:
         """Remove an upload's rows and restore the rows it replaced. An upload whose rows a later
         upload corrected is undone after that one (newest first), so no period ever holds two
-        versions. Only an upload `scope` sees; recorded as `by` in the audit log."""
+        versions. Only an upload `scope` sees (by the number `scope` knows it by); recorded as
+        `by` in the audit log."""
         if scope is not None:
             scope.require_write()
+        number = upload_id
         with self._transaction() as cur:
-            _require_upload(cur, scope, upload_id)
+            upload_id = _access.stored_upload_id(cur, scope, number)
             _access.audit(cur, _who(scope, by), "undo", None, f"upload {upload_id}", _now())
             row = cur.execute(
                 "SELECT outcome, file_name FROM uploads WHERE upload_id = ?", [upload_id]
             ).fetchone()
             if row is None:
-                raise StoreError(f"no upload {upload_id}")
+                raise StoreError(f"no upload {number}")
             if row[0] != "ok":
-                raise StoreError(f"upload {upload_id} ({row[1]}) is {row[0]}: nothing to undo")
+                raise StoreError(f"upload {number} ({row[1]}) is {row[0]}: nothing to undo")
             later = cur.execute(
                 "SELECT replaced_by FROM replaced_observations WHERE upload_id = $id UNION "
                 "SELECT replaced_by FROM replaced_pilots WHERE upload_id = $id ORDER BY 1",
                 {"id": upload_id},
             ).fetchall()
             if later:
-                ids = ", ".join(str(r[0]) for r in later)
+                numbers = _access.upload_numbers(cur, scope)
+                shown = [r[0] if numbers is None else numbers.get(r[0]) for r in later]
+                if None in shown:  # a partner's upload that touched other companies too
+                    raise StoreError(
+                        f"upload {number} ({row[1]}) was corrected later by a partner's "
+                        "upload: ask a partner to undo that first"
+                    )
+                ids = ", ".join(str(n) for n in shown)
                 raise StoreError(
-                    f"upload {upload_id} ({row[1]}) was corrected later by upload {ids}: "
+                    f"upload {number} ({row[1]}) was corrected later by upload {ids}: "
                     "undo that first"
                 )
             cur.execute("DELETE FROM observations WHERE upload_id = ?", [upload_id])
@@ -1062,11 +1111,56 @@ class Store:
             cur.execute("UPDATE uploads SET outcome = 'undone' WHERE upload_id = ?", [upload_id])
 
 
+def _refusal(scope: Scope | None):
+    """The check a validation runs for `scope` on files that pass every other: its pilots
+    files' rows it may not write."""
+    return lambda cur, sources, layouts: _access.pilots_file_problems(cur, scope, sources, layouts)
+
+
+def _numbered_noops(
+    cur: duckdb.DuckDBPyConnection, scope: Scope | None, result: IngestResult, done: dict
+) -> IngestResult:
+    """The summary's re-uploads ("already ingested as upload 12") named by the numbers `scope`
+    knows (the audit trail keeps the stored ones)."""
+    numbers = _access.upload_numbers(cur, scope)
+    if numbers is None or not done:
+        return result
+    summary = result.summary
+    for stored in set(done.values()):
+        said = f"already ingested as upload {stored}:"
+        summary = summary.replace(said, f"already ingested as upload {numbers[stored]}:")
+    return dataclasses.replace(result, summary=summary)
+
+
+def _scoped_result(
+    cur: duckdb.DuckDBPyConnection, scope: Scope | None, result: IngestResult, first: int
+) -> IngestResult:
+    """Inside an ingest's transaction, after the write: record the pilots each upload touched,
+    give a one-company user's new pilots their company, refuse (IngestError) anything outside
+    `scope`, and say the result in `scope`'s words (its upload numbers, the company given)."""
+    _access.record_touched(cur, first)
+    assigned = _access.assign_new_pilots(cur, scope, first)
+    _access.refuse_out_of_scope_upload(cur, scope, first)
+    numbers = _access.upload_numbers(cur, scope)
+    if numbers is None:
+        return result
+    ids = tuple(numbers[u] for u in result.upload_ids)
+    # the summary ends "(upload 12, 13)", the stored ids (writing.record_uploads)
+    summary = re.sub(r"\(upload [\d, ]+\)$", f"(upload {', '.join(map(str, ids))})", result.summary)
+    if assigned:
+        company, pilots = assigned
+        shown = ", ".join(pilots[:8]) + (" …" if len(pilots) > 8 else "")
+        noun = "pilot" if len(pilots) == 1 else "pilots"
+        summary += f"; new {noun} {shown} added to {company}"
+    return dataclasses.replace(result, upload_ids=ids, summary=summary)
+
+
 def _file_extras(
-    sources: list, layouts: list
+    sources: list, layouts: list, scope: Scope | None = None
 ) -> tuple[list[_plans.FilePlan], list[_money.FileCurrency]]:
     """The success plans in the pilots files' `plan_*` columns and the currencies in their
-    `currency` column; IngestError naming every bad cell by line."""
+    `currency` column; IngestError naming every bad cell by line. A signed-in person's plans
+    are set by them, whatever the `plan_set_by` column says (it named anyone, a partner too)."""
     plans: list[_plans.FilePlan] = []
     currencies: list[_money.FileCurrency] = []
     problems: list = []
@@ -1078,6 +1172,8 @@ def _file_extras(
         problems += sorted(bad + wrong, key=lambda p: p.line)
     if problems:
         raise IngestError(problems)
+    if scope is not None and scope.signed_in:
+        plans = [dataclasses.replace(plan, by=None) for plan in plans]
     return plans, currencies
 
 
@@ -1118,12 +1214,6 @@ def _percent(what: str, value: float | None) -> float | None:
     if not math.isfinite(number) or number < 0:
         raise StoreError(f"the {what} must be a finite percent, 0 or more, not {value!r}")
     return number
-
-
-def _require_upload(cur: duckdb.DuckDBPyConnection, scope: Scope | None, upload_id: int) -> None:
-    visible = _access.visible_uploads(cur, scope)
-    if visible is not None and upload_id not in visible:
-        raise StoreError(f"no upload {upload_id}")
 
 
 def _who(scope: Scope | None, by: str | None) -> str:

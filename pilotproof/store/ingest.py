@@ -416,7 +416,11 @@ def validate_with(
     mapping: Mapping[str, str] | ReadOptions | None,
     go_live_known: set[str] | None,
     first_rows: int | None = None,
+    refuse: Callable[[duckdb.DuckDBPyConnection, list[Source], list[Layout]], list[Problem]]
+    | None = None,
 ) -> ValidationReport:
+    """`validate_files` on a cursor; `refuse` names what the caller's rules refuse in files
+    that pass every check (a company user's pilots of another company)."""
     with workdir() as tmp:
         try:
             options = as_options(mapping)
@@ -434,6 +438,9 @@ def validate_with(
         for source, layout in zip(sources, layouts, strict=True):  # success-plan cells
             bad = read_file_plans(source, layout)[1]
             problems, total = [*problems, *bad], total + len(bad)
+        if refuse is not None and not total:
+            problems = refuse(cur, sources, layouts)
+            total = len(problems)
         preview, rows = _preview(cur)
         warnings, n_warnings = stage_warnings(cur, sources, layouts)
         return ValidationReport(problems, total, kinds, preview, rows, warnings, n_warnings)

@@ -57,8 +57,9 @@ class ReadOptions:
     - `date_order`: how `06/01/2025` reads; `auto` lets the file decide (a field above 12).
     - `new_metrics`: metric -> direction, for metrics this upload adds to the catalog.
     - `sheets`: file name -> sheet, for workbooks with several sheets.
-    - `new_pilot`: (go-live, name) to register `pilot_id` as a new pilot with this upload (it
-      becomes a one-row pilots file, recorded and undone like any other).
+    - `new_pilot`: (go-live, name) or (go-live, name, company) to register `pilot_id` as a new
+      pilot with this upload (it becomes a one-row pilots file, recorded and undone like any
+      other).
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -66,16 +67,17 @@ class ReadOptions:
     date_order: DateOrder = "auto"
     new_metrics: Mapping[str, str] = field(default_factory=dict)
     sheets: Mapping[str, str] = field(default_factory=dict)
-    new_pilot: tuple[date, str] | None = None
+    new_pilot: tuple[date, str] | tuple[date, str, str] | None = None
 
     def with_new_pilot(self, files: Iterable[FileInput]) -> list[FileInput]:
         """`files`, after the one-row pilots file that registers the new pilot, if any."""
         if self.new_pilot is None or not self.pilot_id:
             return list(files)
-        go_live, name = self.new_pilot
+        go_live, name, *company = self.new_pilot
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
-        writer.writerows([("pilot_id", "go_live", "pilot_name"), (self.pilot_id, go_live, name)])
+        header = ("pilot_id", "go_live", "pilot_name", *(("company",) if company else ()))
+        writer.writerows([header, (self.pilot_id, go_live, name, *company)])
         return [(f"new pilot {self.pilot_id}", text.getvalue().encode()), *files]
 
 

@@ -245,7 +245,28 @@ CURRENCIES: tuple[str, ...] = (
     )""",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4, V_ACCESS, CURRENCIES)
+#: Every pilot an upload touched: its rows, the rows it replaced, its pilots and plans.
+TOUCHED = (
+    "SELECT upload_id, pilot_id FROM observations UNION "
+    "SELECT upload_id, pilot_id FROM replaced_observations UNION "
+    "SELECT upload_id, pilot_id FROM pilots UNION "
+    "SELECT upload_id, pilot_id FROM replaced_pilots UNION "
+    "SELECT upload_id, pilot_id FROM plans WHERE upload_id IS NOT NULL"
+)
+
+# Scoped history and mappings (issue 14, the second probe): the pilots each upload touched,
+# kept past an undo so a company's history keeps its own undone uploads (and its numbering);
+# saved column mappings belong to an owner ('' the fund's partners, else one set of
+# companies), so one company neither sees nor overwrites another's.
+V_SCOPED: tuple[str, ...] = (
+    "CREATE TABLE upload_pilots (upload_id INTEGER NOT NULL, pilot_id VARCHAR NOT NULL)",
+    f"INSERT INTO upload_pilots SELECT DISTINCT upload_id, pilot_id FROM ({TOUCHED}) "
+    "WHERE upload_id IS NOT NULL",
+    "ALTER TABLE mappings ADD COLUMN owner VARCHAR DEFAULT ''",
+    "UPDATE mappings SET owner = '' WHERE owner IS NULL",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4, V_ACCESS, CURRENCIES, V_SCOPED)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

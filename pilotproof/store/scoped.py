@@ -17,14 +17,14 @@ SCOPED = frozenset(
         "observations", "pilots", "thresholds", "events", "uploads", "plans", "decisions",
         "results_seen", "upload_detail", "undo_upload", "add_event", "delete_event",
         "save_readiness", "set_threshold", "add_metric", "set_plan", "log_decision",
-        "mark_results_seen", "save_mapping", "ingest", "users", "set_user", "remove_user",
-        "audit_log", "validate", "preview", "pilot_currencies", "company_currencies",
+        "mark_results_seen", "mappings", "save_mapping", "ingest", "users", "set_user",
+        "remove_user", "audit_log", "validate", "preview", "pilot_currencies", "company_currencies",
         "set_company_currency", "set_rates",
     }
 )  # fmt: skip
-#: Functions with nothing to scope: the metric catalog, saved mappings, versions, and the
-#: conversion rates the user typed (numbers, no company's data).
-SHARED = frozenset({"catalog", "mappings", "data_version", "schema_version", "path", "rates"})
+#: Functions with nothing to scope: the metric catalog, versions, and the conversion rates the
+#: user typed (numbers, no company's data).
+SHARED = frozenset({"catalog", "data_version", "schema_version", "path", "rates"})
 
 
 class ScopedStore:

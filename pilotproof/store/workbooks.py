@@ -15,8 +15,10 @@ import csv
 import hashlib
 import io
 import math
+import re
 import threading
 import zipfile
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +30,15 @@ SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 #: Rows searched for the header below a title.
 HEADER_SEARCH = 30
+#: The most a workbook package may unpack to, and the most cells a sheet may declare, before
+#: anything is read: a zip bomb (a few MB that unpack to gigabytes) is refused from its zip
+#: directory and its sheets' `<dimension>`, never read whole. A 50 MB workbook of numbers
+#: unpacks to a few hundred MB.
+MAX_UNPACKED_MB = 600
+MAX_CELLS = 20_000_000
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?\""
+)
 
 
 def is_workbook(name: str, head: bytes) -> bool:
@@ -74,7 +85,7 @@ def sheet_names(name: str, data: bytes) -> list[str]:
 def _sheet_names(name: str, data: bytes) -> list[str]:
     import pandas as pd
 
-    archive = plain_zip(name, data)
+    archive = plain_zip(name, data) or too_large(name, data)
     if archive is not None:
         raise IngestError([archive])
     try:
@@ -110,6 +121,56 @@ def plain_zip(name: str, data: bytes) -> Problem | None:
     )  # fmt: skip
 
 
+def too_large(name: str, data: bytes) -> Problem | None:
+    """The problem with a workbook package too large to read (over `MAX_UNPACKED_MB` unpacked,
+    by its zip directory, or a sheet declaring over `MAX_CELLS` cells), or None. Reads the
+    directory and each sheet's first bytes only."""
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            unpacked = sum(m.file_size for m in members)
+            if unpacked > MAX_UNPACKED_MB * 1024 * 1024:
+                return Problem(
+                    name, 1, "-",
+                    f"the workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, over the "
+                    f"{MAX_UNPACKED_MB} MB pilotproof reads: save the data as CSV, or split it",
+                )  # fmt: skip
+            for member in members:
+                if not member.filename.startswith("xl/worksheets/"):
+                    continue
+                with archive.open(member) as part:
+                    cells = _declared_cells(part.read(4096))
+                if cells > MAX_CELLS:
+                    return Problem(
+                        name, 1, "-",
+                        f"a sheet ({clip(member.filename, 40)}) declares {cells:,} cells, over "
+                        f"the {MAX_CELLS:,} pilotproof reads from a workbook: save the data as "
+                        "CSV, or split it",
+                    )  # fmt: skip
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error):
+        return None  # calamine names the damage
+    return None
+
+
+def _declared_cells(head: bytes) -> int:
+    """Rows x columns of the `<dimension ref="A1:K5000"/>` at the top of a sheet (0 if none)."""
+    found = _DIMENSION.search(head)
+    if found is None or found.group(3) is None:
+        return 0
+    first_col, first_row, last_col, last_row = found.groups()
+    width = _column_number(last_col) - _column_number(first_col) + 1
+    return max(width, 0) * max(int(last_row) - int(first_row) + 1, 0)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
 def likeliest_sheet(name: str, data: bytes) -> str | None:
     """The sheet with the most filled cells (the data, not the cover or notes sheet)."""
     return _remembered("likeliest", data, None, lambda: _likeliest_sheet(data))
@@ -117,6 +178,9 @@ def likeliest_sheet(name: str, data: bytes) -> str | None:
 
 def _likeliest_sheet(data: bytes) -> str | None:
     import pandas as pd
+
+    if too_large("", data) is not None:
+        return None  # reading the sheets names the problem
 
     try:
         frames = pd.read_excel(

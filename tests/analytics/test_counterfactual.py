@@ -4,6 +4,8 @@ single straight-line model (known truth, several seeds each)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,6 +101,38 @@ def test_a_bad_spell_before_go_live_is_regression_to_the_mean(length):
         assert effect.verdict != "real", (pilot.pilot_id, effect.effect_pct)
         assert "regression_to_mean" in effect.reasons
         assert pilot.decision != "scale"
+
+
+@pytest.mark.parametrize("length", [17, 30, 37])
+def test_a_bad_spell_between_screened_lengths_is_set_aside_whole(length):
+    # a 30-day spell in 120 pre days fell between the 24- and 36-day dummies once screened: the
+    # six spell days left in the residuals halved the dummy's t, no spell was found, and a trend
+    # through it called `real` -34% and `scale` (independent generator, bad_spell_month seed 0)
+    dates = _daily(120, 90)
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        y = 11 * (1 + ar1(rng, len(dates), 0.5, 0.058))
+        y[120 - length : 120] *= 1.48
+        est = estimate_its(dates, GO, "D", y[:, None], -1.0)[0]
+        assert est.spike_detected, (length, seed)
+        assert abs(est.spell_length - length) <= max(2, length // 10), (length, est.spell_length)
+        # the post-period is back at the baseline: no significant fall, and a small one
+        assert est.effect_abs / est.se_abs > -1.96, (length, seed, est.effect_abs, est.se_abs)
+        assert abs(est.effect_abs) < 0.08 * 11, (length, seed, est.effect_abs)
+
+
+def test_a_bad_spell_that_carries_on_is_not_a_deterioration():
+    # the level moved the bad way 20 days before go-live and stayed there: set aside as a spell,
+    # the post-period read as worse than the older level, a `worse` no pilot caused
+    dates = _daily(120, 60)
+    frames = []
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        y = 40 + ar1(rng, len(dates), 0.5, 1.2)
+        y[100:] *= 1.3
+        frames.append(observation_rows(f"carries-{seed}", "cycle_time", dates, y))
+    for pilot, effect in _analyse(frames).values():
+        assert effect.verdict != "worse", (pilot.pilot_id, effect.effect_pct, effect.model)
 
 
 def _short_weekly_found():
@@ -294,6 +328,19 @@ def test_the_visible_swing_is_the_season_beyond_noise():
         longer, longer[400], "D", (40 + ar1(rng, 450, 0.3, 0.5))[:, None], -1.0
     )
     assert visible_swing(whole_year[0]) is None  # a year of history models the season instead
+
+
+def test_a_model_fitted_after_a_break_is_checked_for_the_season_it_does_not_hold():
+    # a year of daily maximum temperatures (Clemson, placebo go-lives in July to September) cut
+    # at a break in spring: the recent model held no season, the check read the whole year as
+    # enough to model it, and the autumn fall was called `real`
+    dates = pd.date_range("2023-01-01", periods=450, freq="D")
+    wave = 10.0 * np.sin(2 * np.pi * np.arange(450) / 365.25)
+    y = 60 + wave + ar1(np.random.default_rng(3), 450, 0.3, 1.0)
+    whole_year = estimate_its(dates, dates[400], "D", y[:, None], -1.0)[0]
+    assert whole_year.annual_season and visible_swing(whole_year) is None
+    recent = replace(whole_year, annual_season=False, regime_start=dates[200])
+    assert visible_swing(recent) > 10.0  # most of the 20-degree swing, beyond its noise
 
 
 def test_a_level_shift_is_not_taken_for_a_season():

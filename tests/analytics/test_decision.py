@@ -4,9 +4,9 @@ import pytest
 from statsmodels.stats.power import NormalIndPower
 
 from analytics.decision import metric_verdict, net_value, pilot_decision
+from analytics.levels import MDE_FACTOR
 from analytics.mirage import Significance
 from analytics.narrative import metric_note, pilot_summary
-from analytics.portfolio import MDE_FACTOR
 from analytics.results import CheckResult, MetricEffect
 
 

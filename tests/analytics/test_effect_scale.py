@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from synth import READY, empty_thresholds, observation_rows
 
+from analytics.assembly import relative_base, relative_meaningful
 from analytics.narrative import points
-from analytics.portfolio import analyze_portfolio, relative_base, relative_meaningful
+from analytics.portfolio import analyze_portfolio
 from pilotproof.analysis import to_json
 
 GO = pd.Timestamp("2025-06-02")

@@ -23,6 +23,7 @@ LEADER = "leader@cobalt.test"
 COBALT = {"CB-ASSIST": "Support reply assistant", "CB-CHAT": "In-app chat deflection bot",
           "CB-SALES": "Outbound email personalisation"}  # fmt: skip
 OTHER_ID, OTHER_NAME = "NW-AP", "Invoice capture and 3-way match"
+IMPOSTOR = "impostor"
 
 
 @pytest.fixture
@@ -36,6 +37,8 @@ def signed_app(tmp_path: Path) -> Iterator[tuple[str, str]]:
     users = [
         oidc.User(sub=PARTNER, claims={"email": PARTNER, "name": "Pat Partner"}),
         oidc.User(sub=LEADER, claims={"email": LEADER, "name": "Lee Leader"}),
+        # someone whose provider lets them type the partner's address without proving it
+        oidc.User(sub=IMPOSTOR, claims={"email": PARTNER, "email_verified": False}),
     ]
     with oidc.run_server_in_thread(user_claims=users) as provider:
         port = free_port()
@@ -146,3 +149,23 @@ def test_two_people_sign_in_and_each_sees_their_scope(signed_app, page, tmp_path
     page.goto(f"{url}/settings")
     page.get_by_role("heading", name="Access").wait_for(timeout=60_000)
     page.get_by_text(LEADER, exact=True).wait_for(timeout=60_000)  # in the access list
+
+
+def test_an_unverified_email_gets_no_role(signed_app, page) -> None:
+    # the provider says email_verified: false for the partner's address: no partner, no access
+    url, provider = signed_app
+    quiet_provider_styles(page, provider)
+    page.goto(url)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=IMPOSTOR, exact=True).click()
+    page.get_by_text("your email is not verified with your identity provider").wait_for(
+        timeout=120_000
+    )
+    wait_idle(page)
+    text = main_text(page)
+    assert PARTNER in text  # who they are signed in as
+    assert OTHER_NAME not in text and "Cobalt" not in text and "Portfolio" not in text
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    page.goto(f"{url}/explorer?pilot={OTHER_ID}")  # no page behind the door either
+    page.get_by_text("your email is not verified").wait_for(timeout=60_000)
+    assert OTHER_NAME not in main_text(page)

@@ -8,7 +8,6 @@ from pilotproof.export.content import (
     action_title,
     build_report,
     data_hash,
-    headline_effect,
     threshold_levels,
     waterfall_parts,
 )
@@ -36,8 +35,9 @@ def test_built_title_spells_out_an_interval_that_crosses_zero(results):
     )
 
 
-def test_headline_is_the_value_metric(results):
-    assert headline_effect(results[1]).metric == "cost_per_invoice"
+def test_headline_is_the_value_metric(results, report):
+    assert results[1].headline.metric == "cost_per_invoice"
+    assert [p.headline for p in report.pilots] == [r.headline for r in results]
 
 
 def test_sections_carry_readiness_gaps_guardrails_and_checks(report):

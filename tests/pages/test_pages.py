@@ -107,6 +107,9 @@ def test_explorer_adds_an_event_that_stays_in_the_store(sample_db):
     assert list(events["label"]) == ["Claims re-org [link](http://x)"]
     table = app.dataframe[0].value
     assert "Claims re-org [link](http://x)" in set(table["label"])
+    assert "event_id" not in table.columns  # a sequence over every company's events
+    picked = app.selectbox(key="event_to_remove").options
+    assert picked == ["2026-05-01 Claims re-org [link](http://x)"]
     spec = json.loads(app.get("plotly_chart")[0].proto.spec)
     notes = [n["text"] for n in spec["layout"]["annotations"]]
     assert "Claims re-org [link](http://x)" in notes  # on the timeline, as plain text

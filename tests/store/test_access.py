@@ -100,15 +100,20 @@ def test_a_company_user_changes_nothing_of_another_company(store: Store, tmp_pat
     rows = store.observations()
     (tmp_path / "b2.csv").write_text(_metrics("B1", 1).replace(",cycle_time,", ",manual_touches,"))
     (tmp_path / "move.csv").write_text("pilot_id,go_live,company\nB1,2024-03-01,Acme\n")
-    (tmp_path / "new.csv").write_text("pilot_id,go_live\nX9,2024-03-01\n")
+    (tmp_path / "give.csv").write_text("pilot_id,go_live,company\nA1,2024-03-01,Beta\n")
     report = mine.validate([tmp_path / "b2.csv"])  # another company's pilot reads as unknown
     assert not report.ok and "B1" in str(report.problems[0]) and "Beta" not in str(report.problems)
-    for name in ("b2.csv", "move.csv", "new.csv"):
-        with pytest.raises(IngestError, match="not a pilot of your companies"):
+    for name, refusal in (
+        ("b2.csv", "pilot 'B1' has no go-live date"),  # as an unknown id reads
+        ("move.csv", "pilot id 'B1' is taken"),
+        ("give.csv", "company 'Beta' is not one of yours"),
+    ):
+        with pytest.raises(IngestError, match=refusal):
             mine.ingest([tmp_path / name])
     pd.testing.assert_frame_equal(rows, store.observations())
-    assert store.pilots().set_index("pilot_id").loc["B1", "company"] == "Beta"
-    assert "X9" not in set(store.pilots()["pilot_id"])
+    assert store.pilots().set_index("pilot_id")["company"].to_dict() == {
+        "A1": "Acme", "B1": "Beta", "N1": None,
+    }  # fmt: skip
 
 
 def test_a_company_user_works_on_their_own_pilots_under_their_name(
@@ -121,7 +126,8 @@ def test_a_company_user_works_on_their_own_pilots_under_their_name(
     (tmp_path / "a2.csv").write_text(_metrics("A1", 4).replace(",cycle_time,", ",manual_touches,"))
     done = mine.ingest([tmp_path / "a2.csv"], user="spoofed")
     mine.undo_upload(done.upload_ids[0])
-    assert store.uploads().set_index("upload_id").loc[done.upload_ids[0], "user"] == ACME.user
+    undone = mine.uploads().set_index("upload_id").loc[done.upload_ids[0]]  # still in history
+    assert (undone["user"], undone["outcome"]) == (ACME.user, "undone")
     assert store.decisions().query("pilot_id == 'A1'")["decided_by"].tolist() == [ACME.user]
     log = store.audit_log().iloc[1:]  # after the fixture's own threshold
     assert list(log["action"]) == ["readiness", "threshold", "undo"]
@@ -232,3 +238,131 @@ def test_what_the_sign_in_probe_found_is_closed(store: Store, tmp_path: Path) ->
             mapping=ReadOptions(new_metrics={"acme_kpi": "lower_is_better"}),
         )
     assert "acme_kpi" not in set(store.catalog()["metric"])
+
+
+def _problems(error: IngestError | object, pilot: str) -> list[tuple]:
+    """What a refusal says, by file, line and column, with the pilot id blanked out."""
+    return [(p.file, p.line, p.column, p.message.replace(pilot, "?")) for p in error.problems]
+
+
+def test_another_companys_pilot_on_upload_reads_as_an_unknown_one(
+    store: Store, tmp_path: Path
+) -> None:
+    # the second probe: ingest checked pilot ids fund-wide, so another company's id was refused
+    # in other words ("not a pilot of your companies") than an id that does not exist
+    mine = store.scoped(ACME)
+    before, uploads = store.observations(), store.uploads()
+    said: dict[str, list] = {}
+    lines = _metrics("A1", 4).replace(",cycle_time,", ",manual_touches,").splitlines()
+    for pilot in ("B1", "N1", "ZZ9"):  # Beta's, the fund's own, and one that does not exist
+        # a few of Acme's rows, then the pilot's: a clean file the fast path would take
+        rows = lines[:6] + [line.replace("A1,", f"{pilot},") for line in lines[6:40]]
+        upload = [("m.csv", "\n".join(rows).encode() + b"\n")]
+        with pytest.raises(IngestError) as refused:
+            mine.ingest(upload)
+        said[pilot] = _problems(refused.value, pilot)
+        said[pilot + " checked"] = _problems(mine.validate(upload), pilot)
+    assert said["B1"] == said["N1"] == said["ZZ9"]
+    assert said["B1 checked"] == said["ZZ9 checked"] == said["B1"]
+    assert said["B1"][0][2:] == ("pilot_id", "pilot '?' has no go-live date: upload a pilots "
+                                 "file (pilot_id, go_live) that lists it")  # fmt: skip
+    pd.testing.assert_frame_equal(before, store.observations())  # never written
+    pd.testing.assert_frame_equal(uploads, store.uploads())
+
+
+def test_a_reupload_and_the_history_reveal_nothing_outside_the_scope(
+    store: Store, tmp_path: Path
+) -> None:
+    mine = store.scoped(ACME)
+    # Beta's very file, uploaded by Acme: no "already ingested as upload 3", no number, no date
+    beta_file = tmp_path / "b.csv"
+    with pytest.raises(IngestError) as refused:
+        mine.ingest([("copy.csv", beta_file.read_bytes())])
+    text = str(refused.value)
+    assert "already" not in text and "upload" not in text.replace("upload a pilots", "")
+    assert "pilot 'B1' has no go-live date" in text
+    # Acme's history is numbered Acme's way: the fund's pilots file (1) and Beta's (3) unseen
+    history = mine.uploads()
+    assert list(history["upload_id"]) == [1] and history["file_name"].str.endswith("a.csv").all()
+    assert mine.upload_detail(1).description.startswith("#1 ")
+    with pytest.raises(StoreError, match="no upload 2"):
+        mine.upload_detail(2)
+    again = mine.ingest([("again.csv", (tmp_path / "a.csv").read_bytes())])
+    assert again.noop and "already ingested as upload 1:" in again.summary
+    recorded = store.uploads().iloc[-1]  # a partner's trail names the stored upload, a.csv's
+    assert recorded["message"] == "already ingested as upload 2: nothing changed"
+    (tmp_path / "a2.csv").write_text(_metrics("A1", 4).replace(",cycle_time,", ",manual_touches,"))
+    done = mine.ingest([tmp_path / "a2.csv"])
+    assert done.upload_ids == (2,) and done.summary.endswith("(upload 2)")
+    stored = int(store.uploads().query("file_name.str.endswith('a2.csv')")["upload_id"].iloc[0])
+    assert stored > 2  # the fund's own number, never shown to Acme
+    mine.undo_upload(2)
+    assert store.uploads().set_index("upload_id").loc[stored, "outcome"] == "undone"
+    assert list(mine.uploads()["upload_id"]) == [1, 2]  # the undone one keeps its number
+    assert store.observations()["metric"].eq("manual_touches").sum() == 0
+
+
+def test_saved_mappings_belong_to_their_company(store: Store) -> None:
+    beta = Scope(user="bo@beta.test", role="company", companies=frozenset({"Beta"}), signed_in=True)
+    store.save_mapping("fund export", {"Day": "date"})
+    store.scoped(ACME).save_mapping("export", {"Fecha": "date"})
+    store.scoped(beta).save_mapping("export", {"Datum": "date"})  # overwrites nothing of Acme's
+    assert store.scoped(ACME).mappings() == {"export": {"Fecha": "date"}}
+    assert store.scoped(beta).mappings() == {"export": {"Datum": "date"}}
+    assert store.scoped(PARTNER).mappings() == store.mappings() == {"fund export": {"Day": "date"}}
+    assert store.scoped(VIEWER).mappings() == {"export": {"Fecha": "date"}}  # Acme's, read only
+
+
+def test_a_company_user_registers_pilots_in_their_own_companies(
+    store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "new.csv").write_text("pilot_id,go_live,pilot_name\nX9,2024-03-01,Acme triage\n")
+    done = store.scoped(ACME).ingest([tmp_path / "new.csv"])
+    assert "new pilot X9 added to Acme" in done.summary
+    assert store.pilots().set_index("pilot_id").loc["X9", "company"] == "Acme"
+    assert "X9" in set(store.scoped(ACME).pilots()["pilot_id"])
+
+    two = Scope(user="g@x.test", role="company", companies=frozenset({"Acme", "Gamma"}))
+    (tmp_path / "y.csv").write_text("pilot_id,go_live\nY1,2024-03-01\n")
+    (tmp_path / "z.csv").write_text("pilot_id,go_live,company\nZ1,2024-03-01,Beta\n")
+    (tmp_path / "w.csv").write_text("pilot_id,go_live,company\nW1,2024-03-01,\n")
+    for name, column, refusal in (
+        ("y.csv", "company", "new pilot 'Y1' needs its company, one of yours (Acme, Gamma): add"),
+        ("z.csv", "company", "company 'Beta' is not one of yours (Acme, Gamma)"),
+        ("w.csv", "company", "new pilot 'W1' needs its company"),
+    ):
+        with pytest.raises(IngestError) as refused:
+            store.scoped(two).ingest([tmp_path / name])
+        (problem,) = refused.value.problems
+        assert (Path(problem.file).name, problem.line, problem.column) == (name, 2, column)
+        assert refusal in problem.message
+        checked = store.scoped(two).validate([tmp_path / name])  # the page's check says it too
+        assert checked.problems == [problem] and not checked.ok
+    assert not {"Y1", "Z1", "W1"} & set(store.pilots()["pilot_id"])  # nothing written
+    (tmp_path / "g.csv").write_text("pilot_id,go_live,company\nG1,2024-03-01,Gamma\n")
+    done = store.scoped(two).ingest([tmp_path / "g.csv"])
+    assert "added to" not in done.summary  # the file named it
+    assert store.pilots().set_index("pilot_id").loc["G1", "company"] == "Gamma"
+
+
+def test_a_plan_from_a_file_names_the_upload_as_the_scope_numbers_it(
+    store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "plan.csv").write_text(
+        "pilot_id,go_live,plan_value_metric,plan_threshold_pct,plan_set_on\n"
+        "A1,2024-03-01,cycle_time,10,2024-02-01\n"
+    )
+    store.scoped(ACME).ingest([tmp_path / "plan.csv"])
+    stored = store.plans().query("pilot_id == 'A1'")["upload_id"].dropna().astype(int).tolist()
+    assert stored == [4]  # the fund's fourth upload...
+    assert store.scoped(ACME).plans()["upload_id"].tolist() == [2]  # ...Acme's second
+
+
+def test_a_plan_from_a_file_is_set_by_the_signed_in_person(store: Store, tmp_path: Path) -> None:
+    # probe: a pilots file's plan_set_by column recorded a plan as a partner's
+    (tmp_path / "plan.csv").write_text(
+        "pilot_id,go_live,plan_value_metric,plan_threshold_pct,plan_set_on,plan_set_by\n"
+        f"A1,2024-03-01,cycle_time,10,2024-02-01,{PARTNER.user}\n"
+    )
+    store.scoped(ACME).ingest([tmp_path / "plan.csv"])
+    assert store.plans().query("pilot_id == 'A1'")["set_by"].tolist() == [ACME.user]

@@ -137,3 +137,26 @@ def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path, name: 
     assert path.read_bytes() == b""
     with pytest.raises(StoreError, match="is a directory"):
         Store(tmp_path)
+
+
+def test_v6_mappings_and_history_survive_scoping(tmp_path: Path) -> None:
+    # v7 (issue 14's second probe): saved mappings get an owner, uploads a record of the pilots
+    # they touched; a v6 file's mappings stay the fund's, its uploads keep their pilots
+    path = tmp_path / "v6.duckdb"
+    _build_v1(path)
+    con = duckdb.connect(str(path))
+    for statements in MIGRATIONS[1:6]:
+        for statement in statements:
+            con.execute(statement)
+    con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    con.execute("INSERT INTO mappings VALUES ('legacy', '{\"Day\": \"date\"}')")
+    con.execute("UPDATE pilots SET company = 'Acme'")
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION == 7
+        assert store.mappings() == {"legacy": {"Day": "date"}}
+        from pilotproof.store.access import Scope
+
+        acme = Scope(user="a@acme.test", role="company", companies=frozenset({"Acme"}))
+        assert store.scoped(acme).mappings() == {}  # the fund's, not Acme's
+        assert list(store.scoped(acme).uploads()["file_name"]) == ["old.csv"]

@@ -1,0 +1,94 @@
+"""analytics.estimate: the Welch pre/post test against scipy, the exact power-of-two scaling,
+the candidate spell lengths, and the interrupted-time-series estimate on series with a known
+effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analytics.estimate import (
+    SPELL_GRID,
+    estimate_its,
+    flagged_lengths,
+    power_of_two_scale,
+    rescaled,
+    spell_points,
+    spike_lengths,
+    welch,
+)
+
+
+def test_welch_matches_scipy_per_column():
+    rng = np.random.default_rng(5)
+    pre = rng.normal(10, 1, (30, 3))
+    post = rng.normal([10, 10.5, 12], [1, 2, 3], (12, 3))
+    diff, p = welch(pre, post)
+    # scipy.stats.ttest_ind(post, pre, equal_var=False, axis=0)
+    reference = stats.ttest_ind(post, pre, equal_var=False, axis=0)
+    assert diff == pytest.approx(post.mean(axis=0) - pre.mean(axis=0))
+    assert p == pytest.approx(reference.pvalue, rel=1e-9)
+
+
+def test_welch_with_one_post_point_has_no_test():
+    diff, p = welch(np.arange(5.0)[:, None], np.array([[10.0]]))
+    assert diff[0] == 8.0
+    assert p[0] == 1.0
+
+
+def test_power_of_two_scale_is_the_power_just_above_the_largest_value():
+    assert power_of_two_scale(np.array([3.0, -5.0])) == 8.0
+    assert power_of_two_scale(np.array([0.3])) == 0.5
+    assert power_of_two_scale(np.array([0.0, 0.0])) == 1.0
+    assert power_of_two_scale(np.array([])) == 1.0
+    assert power_of_two_scale(np.array([np.inf])) == 1.0
+
+
+def test_spell_lengths_run_from_two_points_to_a_third_of_the_pre_period():
+    # every length up to a third of 60 points; 10% apart (12% after rounding) over 500
+    assert spike_lengths(60, 3) == list(range(2, 21))
+    assert spell_points(np.array([10, 60])).shape == (2, SPELL_GRID)
+    long = np.unique(spell_points(500))
+    assert long[0] == 2 and long[-1] == round(500 / 3)
+    assert (np.diff(long)[long[:-1] < 14] == 1).all()
+    assert (np.diff(long) / long[:-1])[long[:-1] >= 20].max() <= 0.125
+    assert spike_lengths(12, 3) == [2, 3, 4]
+    # with five baseline columns a spell of 4 leaves 8 ordinary points, fewer than 5 + 4
+    assert spike_lengths(12, 5) == [2, 3]
+
+
+def test_the_spell_fitted_is_the_screens_peak():
+    # one peak at its own length (and a second, lower one): those two lengths, nothing else
+    lengths = spell_points(60)
+    screen = np.where(lengths == 12, 9.0, np.where(lengths == 4, 3.0, 0.0))
+    screen = np.where((lengths == 11) | (lengths == 13), 5.0, screen)
+    assert flagged_lengths(screen, 60) == {12, 4}
+    assert flagged_lengths(np.zeros(SPELL_GRID), 60) == set()
+
+
+def _weekly(y: np.ndarray, go: int, sign: float = -1.0):
+    dates = pd.date_range("2023-01-02", periods=len(y), freq="W-MON")
+    return estimate_its(dates, dates[go], "W", y[:, None], np.array([sign]))[0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_its_recovers_a_known_step_within_its_interval(seed):
+    rng = np.random.default_rng(seed)
+    n, go, effect = 70, 45, -6.0
+    y = 50 + rng.normal(0, 2, n) + effect * (np.arange(n) >= go)
+    est = _weekly(y, go)
+    assert (est.n_pre, est.n_post) == (45, 25)
+    half = stats.t.ppf(0.975, est.df) * est.se_abs
+    assert est.effect_abs - half < effect < est.effect_abs + half
+    assert est.baseline == pytest.approx(50, abs=2)
+
+
+def test_its_scales_exactly_with_a_power_of_two():
+    rng = np.random.default_rng(11)
+    y = 50 + rng.normal(0, 2, 70) - 6.0 * (np.arange(70) >= 45)
+    small, large = _weekly(y, 45), _weekly(y * 1024, 45)
+    assert large.effect_abs == rescaled(small, 1024).effect_abs
+    assert large.se_abs == rescaled(small, 1024).se_abs
+    assert rescaled(small, 1.0) is small

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.portfolio_health import Headline, SprawlGroup
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
+from pilotproof.totals import PortfolioValue
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
@@ -383,7 +385,9 @@ def _setting(value: object) -> str:
     return NOT_SET if number is None else f"{number:g}"
 
 
-def sprawl_table(groups, pilots: pd.DataFrame, currencies: dict[str, str | None]) -> pd.DataFrame:
+def sprawl_table(
+    groups: Sequence[SprawlGroup], pilots: pd.DataFrame, currencies: dict[str, str | None]
+) -> pd.DataFrame:
     """AI sprawl groups (`portfolio_health.SprawlGroup`) as people read them: the monthly
     cost in its currency ('USD 19,400 a month'), a total per currency when the pilots of a
     group state costs in several, never one number across currencies."""
@@ -733,12 +737,15 @@ def logged_words(result: PilotResult) -> str:
     return f"decision taken: {taken} ({shown(last.decided_by)}, {last.decided_at:%Y-%m-%d})"
 
 
-def headline_caption(figures, to_scale: Sequence[PilotResult], scaling, everything) -> str:
+def headline_caption(
+    figures: Headline,
+    to_scale: Sequence[PilotResult],
+    scaling: PortfolioValue,
+    everything: PortfolioValue,
+) -> str:
     """The line under the Portfolio's headline figures, so they reconcile: the three counts
-    adding up to the pilots, the value of what to scale as a range, and the net of every
-    pilot with cost data (pilots to stop included) beside it. `figures` is a
-    `portfolio_health.Headline`; `scaling` and `everything` are `totals.PortfolioValue`s of
-    the pilots to scale and of all pilots."""
+    adding up to the pilots, the value of what to scale as a range (`scaling`), and the net of
+    every pilot with cost data, pilots to stop included (`everything`), beside it."""
     plural = "" if figures.mirages == 1 else "s"
     parts = [
         f"{figures.real_value} real value, {figures.mirages} mirage{plural}, "

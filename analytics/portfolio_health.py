@@ -16,7 +16,7 @@ from typing import Literal, get_args
 import pandas as pd
 
 from analytics.inputs import timestamp
-from analytics.results import DECISIONS, READINESS_FIELDS, PilotResult
+from analytics.results import DECISIONS, READINESS_FIELDS, Decision, PilotResult
 
 Stage = Literal["experimenting", "expanding", "coordinating", "orchestrating"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -29,7 +29,9 @@ class Headline:
     """The four figures a partner reads first.
 
     `real_value` counts pilots with at least one value metric whose verdict is `real`;
-    `mirages` counts pilots with at least one value metric flagged as a mirage. The portfolio
+    `mirages` counts pilots with at least one value metric flagged as a mirage; `not_proven`
+    the rest (no change, inconclusive, too early, worse, not analysed), so the three add up to
+    `pilots` unless `both` pilots have one value metric real and another a mirage. The portfolio
     net value sums the pilots' annualised net values; its 95% interval combines the pilots'
     intervals as independent normal errors (half-widths added in quadrature).
     """
@@ -41,6 +43,8 @@ class Headline:
     annual_net_low: float | None
     annual_net_high: float | None
     valued_pilots: int  # pilots that contribute a net value
+    not_proven: int = 0
+    both: int = 0  # pilots counted in real_value and in mirages
 
 
 @dataclass(frozen=True)
@@ -73,18 +77,21 @@ class CompanyMaturity:
     pilots: int
     proven: int  # pilots with real value on a value metric
     ready: int  # pilots that answer every readiness question
-    scaling: int  # pilots whose decision is `scale`
+    scaling: int  # pilots whose standing decision (logged, else recommended) is `scale`
     rule: str
 
 
 def headline(results: Sequence[PilotResult], pilots: pd.DataFrame) -> Headline:
     """Count pilots, proven value and mirages, and total the annualised net value."""
-    real = sum(1 for r in results if _has_value_verdict(r, "real"))
-    mirages = sum(1 for r in results if _has_value_verdict(r, "mirage"))
+    real_ids = {r.pilot_id for r in results if _has_value_verdict(r, "real")}
+    mirage_ids = {r.pilot_id for r in results if _has_value_verdict(r, "mirage")}
+    real, mirages = len(real_ids), len(mirage_ids)
+    ids = set(pilots["pilot_id"]) if "pilot_id" in pilots else {r.pilot_id for r in results}
+    counts = {"not_proven": len(ids - real_ids - mirage_ids), "both": len(real_ids & mirage_ids)}
     nets = [r.net_value for r in results if r.net_value is not None]
     nets = [n for n in nets if math.isfinite(n.annual_net)]
     if not nets:
-        return Headline(len(pilots), real, mirages, None, None, None, 0)
+        return Headline(len(pilots), real, mirages, None, None, None, 0, **counts)
     total = float(sum(n.annual_net for n in nets))
     half_widths = [
         (n.ci_high - n.ci_low) / 2.0
@@ -92,16 +99,26 @@ def headline(results: Sequence[PilotResult], pilots: pd.DataFrame) -> Headline:
         if math.isfinite(n.ci_high) and math.isfinite(n.ci_low)
     ]
     half = math.sqrt(sum(h * h for h in half_widths))
-    return Headline(len(pilots), real, mirages, total, total - half, total + half, len(nets))
+    return Headline(
+        len(pilots), real, mirages, total, total - half, total + half, len(nets), **counts
+    )
+
+
+def standing_decision(result: PilotResult) -> Decision:
+    """The decision that stands for a pilot: the latest one logged in its decision log (a
+    decision taken), else pilotproof's recommendation. The decision board, pilot purgatory and
+    the maturity stages all count this one, so none contradicts the decision log."""
+    last = result.governance.latest_decision if result.governance is not None else None
+    return last.decision if last is not None else result.decision
 
 
 def decision_board(results: Sequence[PilotResult], pilots: pd.DataFrame) -> pd.DataFrame:
-    """Pilots counted by company, function and decision.
+    """Pilots counted by company, function and standing decision (`standing_decision`).
 
     Columns: `company, function, scale, fix, extend, stop, pilots`, one row per
     (company, function) that has pilots, sorted by company then function.
     """
-    decisions = {r.pilot_id: r.decision for r in results}
+    decisions = {r.pilot_id: standing_decision(r) for r in results}
     frame = pilots[["pilot_id", "company", "function"]].copy()
     frame["company"] = frame["company"].fillna("").astype(str)
     frame["function"] = frame["function"].fillna("").astype(str)
@@ -126,21 +143,26 @@ def purgatory(
     min_days: int = PURGATORY_DAYS,
 ) -> tuple[PurgatoryPilot, ...]:
     """Pilots stuck in pilot purgatory: live `min_days` or more at `as_of` with no scale or
-    stop decision (still `extend` or `fix`). Longest-running first."""
-    decisions = {r.pilot_id: r.decision for r in results}
+    stop decision: the standing decision (`standing_decision`: the one logged, else the one
+    recommended) is still `extend` or `fix`. Longest-running first."""
+    by_id = {r.pilot_id: r for r in results}
     stuck: list[PurgatoryPilot] = []
     for row in pilots.itertuples(index=False):
-        decision = decisions.get(str(row.pilot_id))
+        result = by_id.get(str(row.pilot_id))
+        decision = standing_decision(result) if result is not None else None
         go_live = timestamp(row.go_live)
-        if decision not in ("extend", "fix") or go_live is None:
+        if result is None or decision not in ("extend", "fix") or go_live is None:
             continue
         days = int((pd.Timestamp(as_of) - go_live).days)
         if days < min_days:
             continue
-        rule = (
-            f"live {days} days (more than {min_days}) and still '{decision}': "
-            "no scale or stop decision yet"
+        last = result.governance.latest_decision if result.governance is not None else None
+        standing = (
+            f"'{decision}' logged by {last.decided_by} on {last.decided_at:%Y-%m-%d}"
+            if last is not None
+            else f"pilotproof recommends '{decision}' and no decision is logged"
         )
+        rule = f"live {days} days (more than {min_days}); {standing}"
         stuck.append(
             PurgatoryPilot(
                 str(row.pilot_id), _text(row.pilot_name), _text(row.company), days, decision, rule
@@ -208,11 +230,11 @@ def maturity(results: Sequence[PilotResult], pilots: pd.DataFrame) -> tuple[Comp
         own = [by_id[i] for i in ids if i in by_id]
         proven = sum(1 for r in own if _has_value_verdict(r, "real"))
         ready = sum(1 for i in ids if _is_ready(answered.loc[i], by_id.get(i)))
-        scaling = sum(1 for r in own if r.decision == "scale")
+        scaling = sum(1 for r in own if standing_decision(r) == "scale")
         clean_scaling = sum(
             1
             for r in own
-            if r.decision == "scale"
+            if standing_decision(r) == "scale"
             and _has_value_verdict(r, "real")
             and "burden_shift" not in r.reasons
         )

@@ -6,6 +6,7 @@ from pilotproof import ui
 from pilotproof.charts import mix_split, series_chart, value_bridge
 from pilotproof.claims import claim_sentence
 from pilotproof.views import (
+    bar_caveat,
     effect_sentence,
     gross_value_words,
     md,
@@ -38,6 +39,8 @@ if result is None or not result.metrics:
 left, right = st.columns([3, 1])
 with left:
     st.markdown(md(summary_with_numbers(result, pilot["pilot_name"])))
+    if bar_caveat(result):
+        st.markdown(f":orange[**{md(bar_caveat(result))}.**]")
 with right:
     ui.decision_badge(result.decision)
 plan = result.governance

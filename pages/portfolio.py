@@ -11,12 +11,14 @@ from pilotproof.views import (
     decision_lists,
     disagreement_table,
     governance_table,
+    headline_caption,
     md,
     nice,
     overdue_table,
     portfolio_table,
+    sprawl_table,
 )
-from pilotproof.words import GLOSSARY, WHERE_TO_ADD_COST
+from pilotproof.words import DECISION_LABELS, GLOSSARY, WHERE_TO_ADD_COST
 
 WIDE = {"hide_index": True, "width": "stretch"}
 
@@ -34,23 +36,21 @@ st.caption(
 )
 
 figures = health.headline(results, pilots)
-value = portfolio_value(results, currencies, ui.rates())
-totals = value.figures()
-cols = st.columns([1, 1] + [1.8] * max(len(totals), 1))
-cols[0].metric(
-    "Real value",
-    figures.real_value,
-    border=True,
-    help="Pilots with at least one value metric whose improvement is real (proven against "
-    "what would have happened anyway).",
-)
+to_scale = [r for r in results if r.decision == "scale"]
+scaling = portfolio_value(to_scale, currencies, ui.rates())
+everything = portfolio_value(results, currencies, ui.rates())
+scale_label = f"Scaling {len(to_scale)} pilot{'' if len(to_scale) == 1 else 's'}, a year"
+totals = scaling.figures(scale_label)
+cols = st.columns([1, 1, 1] + [1.8] * max(len(totals), 1))
+cols[0].metric("Real value", figures.real_value, border=True, help=GLOSSARY["Real value"])
 cols[1].metric(
     "Mirages",
     figures.mirages,
     border=True,
     help="Mirages caught: pilots whose headline improvement did not survive the mirage checks.",
 )
-for column, (label, total) in zip(cols[2:], totals, strict=False):
+cols[2].metric("Not proven", figures.not_proven, border=True, help=GLOSSARY["Not proven"])
+for column, (label, total) in zip(cols[3:], totals, strict=False):
     column.metric(
         label,
         total.text(),
@@ -58,28 +58,31 @@ for column, (label, total) in zip(cols[2:], totals, strict=False):
         delta_color="off",
         delta_arrow="off",
         border=True,
-        help=f"{GLOSSARY['Annualised net value']} Summed over the pilots with a known cost and "
-        "volume; amounts in different currencies are added only at the rates entered in "
-        "Settings.",
+        help=f"The pilots to scale. {GLOSSARY['Annualised net value']} Summed over those with "
+        "a known cost and volume; amounts in different currencies are added only at the rates "
+        "entered in Settings.",
     )
 if not totals:
-    cols[2].metric(
-        "Annualised net value",
-        "no cost data",
+    cols[3].metric(
+        scale_label,
+        "no cost data" if to_scale else "nothing to scale",
         border=True,
-        help="No pilot with cost per transaction measured has a monthly cost and an annual "
-        f"volume: {WHERE_TO_ADD_COST}.",
+        help="No pilot to scale has a monthly cost, an annual volume and cost per transaction "
+        f"measured: {WHERE_TO_ADD_COST}.",
     )
-if value.detail():
-    st.caption(value.detail())
+st.caption(md(headline_caption(figures, to_scale, scaling, everything)))
 
 st.subheader("Decisions")
-lists = decision_lists(results, pilots, currencies)
+lists = decision_lists(results, pilots, currencies, ui.as_of())
 for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
         ui.decision_heading(decision, len(entries), GLOSSARY[decision.capitalize()])
         for entry in entries:
-            st.markdown(f"**{md(entry.pilot)}**: {md(entry.why)} :gray[· {md(entry.value)}]")
+            caveat = f":orange[**{md(entry.caveat)}**]; " if entry.caveat else ""
+            logged = f" :gray[· {md(entry.logged)}]" if entry.logged else ""
+            st.markdown(
+                f"**{md(entry.pilot)}**: {caveat}{md(entry.why)} :gray[· {md(entry.value)}]{logged}"
+            )
         if not entries:
             st.caption("None.")
 
@@ -88,28 +91,37 @@ with st.expander("What the words mean"):
 
 st.subheader("Pilots")
 st.dataframe(
-    portfolio_table(results, pilots, currencies).drop(columns="pilot_id"),
+    portfolio_table(results, pilots, currencies, ui.as_of()).drop(columns="pilot_id"),
     hide_index=True,
     width="stretch",
     height="content" if len(pilots) <= 25 else "auto",
     row_height=60,
     column_config={
-        "pilot": st.column_config.TextColumn("pilot", pinned=True, width="medium"),
+        # not pinned: Streamlit draws a pinned column's text faded, and the pilot's name is what
+        # a partner reads first (too light in the dark theme)
+        "pilot": st.column_config.TextColumn("pilot", width="medium"),
         "annual net value": st.column_config.TextColumn("annual net value", width="medium"),
         "why": st.column_config.TextColumn("why", width="large"),
     },
 )
 
 st.subheader("Decision board")
-st.caption("Pilots by company and function: scale, fix, extend or stop.")
+st.caption(
+    "Pilots by company and function: the decision taken where one is logged, else what "
+    "pilotproof recommends."
+)
 board = health.decision_board(results, pilots)
 st.plotly_chart(decision_board_chart(board), width="stretch")
 
 st.subheader("Pilot purgatory")
 stuck = health.purgatory(results, pilots, ui.as_of())
 if stuck:
-    st.caption(f"Live {health.PURGATORY_DAYS} days or more with no scale or stop decision.")
+    st.caption(
+        f"Live {health.PURGATORY_DAYS} days or more and still fix or extend: as logged, or as "
+        "pilotproof recommends where no decision is logged."
+    )
     stuck_table = pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id")
+    stuck_table["decision"] = stuck_table["decision"].map(DECISION_LABELS)
     st.dataframe(stuck_table.rename(columns=nice), **WIDE)
 else:
     st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
@@ -154,7 +166,7 @@ st.subheader("AI sprawl")
 groups = health.sprawl(pilots)
 if groups:
     st.caption("Several AI tools in one function of one company, without a shared standard.")
-    st.dataframe(pd.DataFrame([asdict(g) for g in groups]).rename(columns=nice), **WIDE)
+    st.dataframe(sprawl_table(groups, pilots, currencies), **WIDE)
 else:
     st.success("No function runs overlapping AI tools.")
 

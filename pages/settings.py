@@ -6,11 +6,16 @@ from pilotproof.store.catalog import normalise_metric
 from pilotproof.store.money import ISO_4217
 from pilotproof.store.plans import default_user
 from pilotproof.views import (
+    RATE_PATTERN,
+    SETTING_PATTERN,
+    catalog_editor_frame,
     changed_currencies,
     changed_thresholds,
     company_currency_table,
+    entered_rates,
     md,
     nice,
+    overrides_table,
     rate_table,
     valid_metric_name,
 )
@@ -21,6 +26,8 @@ scope = ui.scope()
 writer = ui.can_write()
 ui.show_confirmation()
 
+SETTING_CELL = {"validate": SETTING_PATTERN, "alignment": "right", "help": "0 to 100, or empty"}
+
 st.subheader("Scaling thresholds and guardrail tolerances")
 st.caption(
     "Threshold: the improvement a value metric must show before a pilot scales. Tolerance: how "
@@ -30,7 +37,16 @@ st.caption(
     "guardrails (Success plans page)."
 )
 catalog = ui.catalog()
-shown = catalog[["metric", "kind", "direction", "unit", "scale", "threshold_pct", "tolerance_pct"]]
+shown = catalog_editor_frame(catalog)
+columns = {
+    "column_order": [c for c in shown.columns if c != "metric"],
+    "column_config": {
+        "name": st.column_config.TextColumn("metric"),
+        "scale": st.column_config.TextColumn("scale"),
+        "threshold_pct": st.column_config.TextColumn("threshold", **SETTING_CELL),
+        "tolerance_pct": st.column_config.TextColumn("tolerance", **SETTING_CELL),
+    },
+}
 if scope.everything:
     edited = st.data_editor(
         shown,
@@ -38,21 +54,13 @@ if scope.everything:
         hide_index=True,
         height="content",
         width="stretch",
-        disabled=["metric", "kind", "direction", "unit", "scale"],
-        column_config={
-            "scale": st.column_config.TextColumn("scale"),
-            "threshold_pct": st.column_config.NumberColumn(
-                "threshold", min_value=0.0, max_value=100.0
-            ),
-            "tolerance_pct": st.column_config.NumberColumn(
-                "tolerance", min_value=0.0, max_value=100.0
-            ),
-        },
+        disabled=["metric", "name", "kind", "direction", "unit", "scale"],
+        **columns,
     )
 else:  # the catalog defaults are a partner's
     edited = shown
-    st.dataframe(shown, hide_index=True, height="content", width="stretch")
-changed = changed_thresholds(catalog, edited)
+    st.dataframe(shown, hide_index=True, height="content", width="stretch", **columns)
+changed = changed_thresholds(shown, edited)
 if scope.everything and st.button("Save catalog defaults", disabled=not changed):
     for metric, threshold_pct, tolerance_pct in changed:
         store.set_threshold(metric, threshold_pct, tolerance_pct)
@@ -65,7 +73,7 @@ overrides = ui.thresholds()
 if overrides.empty:
     st.caption("No pilot overrides its catalog defaults.")
 else:
-    st.dataframe(overrides, hide_index=True)
+    st.dataframe(overrides_table(overrides, ui.labels()), hide_index=True)
 if writer:
     with st.form("override", border=True):
         labels = ui.labels()
@@ -139,11 +147,13 @@ else:
             hide_index=True,
             disabled=["currency"],
             column_config={
-                "rate": st.column_config.NumberColumn("rate", min_value=0.0, format="%.4f")
+                "rate": st.column_config.TextColumn(
+                    "rate", validate=RATE_PATTERN, alignment="right"
+                )
             },
         )
         if st.form_submit_button("Save reporting currency and rates"):
-            entered = dict(zip(table["currency"], table["rate"], strict=True))
+            entered = entered_rates(table)
             try:
                 store.set_rates(reporting, entered, default_user())
             except StoreError as error:

@@ -57,17 +57,22 @@ class PortfolioValue:
             return "n/a"
         return " · ".join(t.text() for t in self.per_currency)
 
-    def figures(self) -> list[tuple[str, Total]]:
+    def figures(self, label: str = "Net value a year") -> list[tuple[str, Total]]:
         """The headline figures, (label, total): the converted total first when there is
-        one, then each currency's; one 'Annualised net value' when there is one currency."""
+        one, then each currency's; one `label` when there is one currency."""
         if len(self.per_currency) == 1 and self.converted is None:
-            return [("Annualised net value", self.per_currency[0])]
+            return [(label, self.per_currency[0])]
         out = []
         if self.converted is not None:
-            out.append((f"Annualised net value in {self.reporting}", self.converted))
+            out.append((f"{label} (in {self.reporting})", self.converted))
         for total in self.per_currency:
-            out.append((f"Net value, {total.currency or NO_CURRENCY}", total))
+            out.append((f"{label} ({total.currency or NO_CURRENCY})", total))
         return out
+
+    @property
+    def pilots(self) -> int:
+        """How many pilots' net values the totals hold."""
+        return sum(t.pilots for t in self.per_currency)
 
     def detail(self) -> str:
         """The line under the figures: the rates a converted total used, or that amounts in

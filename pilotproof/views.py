@@ -13,12 +13,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.portfolio_health import Headline, SprawlGroup
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
+from pilotproof.totals import PortfolioValue
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
+    DIRECTION_LABELS,
     NO_CURRENCY,
+    NOT_SET,
     READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
@@ -138,10 +142,12 @@ def portfolio_table(
     results: Sequence[PilotResult],
     pilots: pd.DataFrame,
     currencies: dict[str, str | None] | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """One row per pilot, scale first then fix, extend, stop: name, company, function,
-    decision, value verdict, annualised net value with its currency (or what is missing for
-    one), and why, in a few plain words never cut."""
+    decision (with its caveat when it holds only under criteria changed after the results),
+    value verdict, annualised net value with its currency (or what is missing for one), and
+    why, in a few plain words never cut."""
     by_id = {r.pilot_id: r for r in results}
     currencies = currencies or {}
     rows = []
@@ -156,7 +162,9 @@ def portfolio_table(
                 "decision": DECISION_LABELS[result.decision] if result else "Not analysed",
                 "verdict": _headline_label(result) if result else "",
                 "annual net value": value_text(result, row, currencies.get(row.pilot_id)),
-                "why": pilot_why(result) if result else "",
+                "why": "; ".join(w for w in (bar_caveat(result), pilot_why(result, as_of)) if w)
+                if result
+                else "",
                 "_order": DECISION_ORDER.index(result.decision) if result else 4,
             }
         )
@@ -342,6 +350,78 @@ def csv_headers(data: bytes) -> list[str]:
     return [h.strip() for h in row if h.strip()]
 
 
+def catalog_editor_frame(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The catalog as the Settings editor shows it: the metric in words beside its code (the
+    code stays, hidden, as the row's key), the direction in words ('higher is better'), and
+    threshold and tolerance as text, an empty one 'not set' (never 'None')."""
+    frame = catalog[["metric", "kind", "direction", "unit", "scale"]].copy()
+    frame.insert(1, "name", frame["metric"].map(nice))
+    frame["direction"] = frame["direction"].map(lambda d: DIRECTION_LABELS.get(d, nice(d)))
+    frame["unit"] = frame["unit"].map(_text)
+    for column in ("threshold_pct", "tolerance_pct"):
+        frame[column] = catalog[column].map(lambda v: NOT_SET if _number(v) is None else f"{v:g}")
+    return frame.reset_index(drop=True)
+
+
+#: What a threshold or tolerance cell accepts: 0 to 100, blank, or 'not set'.
+SETTING_PATTERN = r"^(|not set|100(\.0*)?|\d{1,2}(\.\d*)?)$"
+
+
+def overrides_table(overrides: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Per-pilot overrides as people read them: pilot, metric, threshold, tolerance ('not
+    set' when empty)."""
+    return pd.DataFrame(
+        {
+            "pilot": [labels.get(p, shown(p)) for p in overrides["pilot_id"]],
+            "metric": overrides["metric"].map(nice),
+            "threshold": overrides["threshold_pct"].map(_setting),
+            "tolerance": overrides["tolerance_pct"].map(_setting),
+        }
+    )
+
+
+def _setting(value: object) -> str:
+    number = _number(value)
+    return NOT_SET if number is None else f"{number:g}"
+
+
+def sprawl_table(
+    groups: Sequence[SprawlGroup], pilots: pd.DataFrame, currencies: dict[str, str | None]
+) -> pd.DataFrame:
+    """AI sprawl groups (`portfolio_health.SprawlGroup`) as people read them: the monthly
+    cost in its currency ('USD 19,400 a month'), a total per currency when the pilots of a
+    group state costs in several, never one number across currencies."""
+    frame = pilots.assign(
+        company=pilots["company"].map(_text), function=pilots["function"].map(_text)
+    )
+    rows = []
+    for g in groups:
+        part = frame[(frame["company"] == g.company) & (frame["function"] == g.function)]
+        sums: dict[str | None, float] = {}
+        for pilot_id, cost in zip(part["pilot_id"], part["monthly_cost"], strict=True):
+            if _number(cost) is not None:
+                code = currencies.get(pilot_id)
+                sums[code] = sums.get(code, 0.0) + float(cost)
+        cost_text = " + ".join(
+            money(amount, code, full=True) + ("" if code else f" ({NO_CURRENCY})")
+            for code, amount in sorted(sums.items(), key=lambda p: (p[0] is None, p[0] or ""))
+        )
+        rows.append(
+            {
+                "company": g.company,
+                "function": g.function,
+                "pilots": g.pilots,
+                "vendors": g.vendors,
+                "pilot names": list(g.pilot_names),
+                "monthly cost": f"{cost_text} a month" if cost_text else NOT_SET,
+                "rule": g.rule,
+            }
+        )
+    # the cost before the names, so a laptop-wide table shows it without scrolling
+    columns = ["company", "function", "pilots", "vendors", "monthly cost", "pilot names", "rule"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def changed_thresholds(
     before: pd.DataFrame, after: pd.DataFrame
 ) -> list[tuple[str, float | None, float | None]]:
@@ -489,10 +569,51 @@ def _change_words(effect: MetricEffect) -> str:
     return f"{nice(effect.metric)} {change}" + (f" ({interval})" if interval else "")
 
 
-def pilot_why(result: PilotResult) -> str:
+def bar_caveat(result: PilotResult) -> str:
+    """A recommendation that holds only because the criteria changed after the results were
+    visible, said on the recommendation itself: 'Scale, but only under the threshold lowered
+    after the results (25% → 15%); pre-registered: Fix'; '' when the pre-registered plan gives
+    the same decision (or nothing changed)."""
+    g = result.governance
+    if g is None or not g.changed or g.original is None or g.current is None:
+        return ""
+    if g.would_have_been is None or g.would_have_been == result.decision:
+        return ""
+    was, now = g.original.plan, g.current.plan
+    if was.threshold_pct != now.threshold_pct and was.criteria[0] == now.criteria[0]:
+        moved = "lowered" if (now.threshold_pct or 0) < (was.threshold_pct or 0) else "raised"
+        bar = f"the threshold {moved} after the results ({_pct(was.threshold_pct)} → "
+        bar += f"{_pct(now.threshold_pct)})"
+    else:
+        bar = f"the success plan changed after the results (version {g.current.version})"
+    decision, before = DECISION_LABELS[result.decision], DECISION_LABELS[g.would_have_been]
+    return f"{decision}, but only under {bar}; pre-registered: {before}"
+
+
+def _pct(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}%"
+
+
+def decide_by_words(result: PilotResult, as_of: pd.Timestamp | None) -> str:
+    """When a pilot that is too early can be decided, by the forecast the exports' 'Decide by
+    ~…' reads: 'decide by ~26 October 2026'; 'more data needed: the next upload' when that
+    date is already past at `as_of` (the data stopped before it); '' without a forecast."""
+    found = result.governance.forecast if result.governance is not None else None
+    if found is None:
+        return ""
+    when = getattr(found, "decide_by", None)
+    if when is None:
+        return f"no date: too noisy to prove the {found.threshold_pct:g}% threshold"
+    if as_of is not None and when < pd.Timestamp(as_of):
+        return "more data needed: the next upload"
+    return f"decide by ~{when.day} {when:%B %Y}"
+
+
+def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
     """Why the pilot got its decision, in a few plain words and never cut: the headline
-    change of a pilot to scale, what to fix, how early an extended pilot is, and a stopped
-    pilot's specific cause ('pre-existing trend', 'season, within normal variation')."""
+    change of a pilot to scale, what to fix, how early an extended pilot is and when to
+    decide it (`decide_by_words` at `as_of`), and a stopped pilot's specific cause
+    ('pre-existing trend', 'season, within normal variation')."""
     lead = result.headline
     parts: list[str] = []
     if result.decision in ("scale", "fix") and lead is not None and lead.headline is not None:
@@ -506,6 +627,7 @@ def pilot_why(result: PilotResult) -> str:
         frequency = FREQUENCY_PERIODS.get(lead.frequency or "", "periods") if lead else "periods"
         n_post = lead.n_post if lead is not None else 0
         parts.append(f"too early: {n_post} {frequency} since go-live" if n_post else "too early")
+        parts.append(decide_by_words(result, as_of))
     elif lead is not None:
         if lead.verdict == "mirage":
             parts.append(causes(lead.reasons) or REASON_LABELS["no_real_value"])
@@ -547,30 +669,39 @@ def missing_cost_words(pilot: object) -> str:
 def value_text(
     result: PilotResult | None, pilot: object, currency: str | None, *, full: bool = False
 ) -> str:
-    """A pilot's annualised net value with its currency ('EUR 480k a year'), or what is
-    missing for one; never 'None'."""
+    """A pilot's annualised net value with its currency ('EUR 480k a year'; a pilot to stop
+    that loses money 'costs EUR 108k a year, net'), or what is missing for one; never
+    'None'."""
     net = result.net_value if result is not None else None
     if net is None or not math.isfinite(net.annual_net):
         return missing_cost_words(pilot)
-    text = money(net.annual_net, currency, full=full)
-    return f"{text} a year" + ("" if currency else f" ({NO_CURRENCY})")
+    unknown = "" if currency else f" ({NO_CURRENCY})"
+    if result.decision == "stop" and net.annual_net < 0:
+        # a pilot to stop saves nothing proven: what it is worth is what it costs
+        return f"costs {money(-net.annual_net, currency, full=full)} a year, net{unknown}"
+    return f"{money(net.annual_net, currency, full=full)} a year{unknown}"
 
 
 @dataclass(frozen=True)
 class DecisionEntry:
-    """One pilot in a decision list: its label, why, and its value (or 'no cost data')."""
+    """One pilot in a decision list: its label, why, and its value (or 'no cost data');
+    `caveat` when the decision holds only under criteria changed after the results
+    (`bar_caveat`), `logged` when the decision taken differs from the recommendation."""
 
     pilot_id: str
     pilot: str
     why: str
     value: str
     net: float | None
+    caveat: str = ""
+    logged: str = ""
 
 
 def decision_lists(
     results: Sequence[PilotResult],
     pilots: pd.DataFrame,
     currencies: dict[str, str | None] | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> dict[str, list[DecisionEntry]]:
     """decision -> its pilots, in the order scale, fix, extend, stop; within a list the
     largest net value first, then by name. Every decision is present, possibly empty."""
@@ -588,12 +719,54 @@ def decision_lists(
         lists[result.decision].append(
             DecisionEntry(
                 result.pilot_id, labels.get(result.pilot_id, shown(result.pilot_id)),
-                pilot_why(result), value, net,
+                pilot_why(result, as_of), value, net, bar_caveat(result), logged_words(result),
             )
         )  # fmt: skip
     for entries in lists.values():
         entries.sort(key=lambda e: (e.net is None, -(e.net or 0.0), e.pilot))
     return lists
+
+
+def logged_words(result: PilotResult) -> str:
+    """The decision taken when it differs from the recommendation: 'decision taken: Scale
+    (VP Support, 2026-08-17)'; '' when none is logged or it agrees."""
+    last = result.governance.latest_decision if result.governance is not None else None
+    if last is None or last.decision == result.decision:
+        return ""
+    taken = DECISION_LABELS.get(last.decision, last.decision)
+    return f"decision taken: {taken} ({shown(last.decided_by)}, {last.decided_at:%Y-%m-%d})"
+
+
+def headline_caption(
+    figures: Headline,
+    to_scale: Sequence[PilotResult],
+    scaling: PortfolioValue,
+    everything: PortfolioValue,
+) -> str:
+    """The line under the Portfolio's headline figures, so they reconcile: the three counts
+    adding up to the pilots, the value of what to scale as a range (`scaling`), and the net of
+    every pilot with cost data, pilots to stop included (`everything`), beside it."""
+    plural = "" if figures.mirages == 1 else "s"
+    parts = [
+        f"{figures.real_value} real value, {figures.mirages} mirage{plural}, "
+        f"{figures.not_proven} not proven: {figures.pilots} pilots"
+        + (f" ({figures.both} with one value metric real and another a mirage count in both)"
+           if figures.both else "")
+        + "."
+    ]  # fmt: skip
+    n = len(to_scale)
+    if n and scaling.pilots:
+        shown_totals = [scaling.converted] if scaling.converted else scaling.per_currency
+        ranges = " and ".join(f"{money(t.low, t.currency)}–{money(t.high)}" for t in shown_totals)
+        known = f" ({scaling.pilots} of the {n} with cost data)" if scaling.pilots < n else ""
+        parts.append(f"Scaling {n} pilot{'' if n == 1 else 's'}: {ranges} a year{known}.")
+    if everything.pilots > scaling.pilots:
+        parts.append(
+            f"All {everything.pilots} pilots with cost data, pilots to stop included: "
+            f"{everything.headline()} a year."
+        )
+    parts.append(everything.detail())
+    return " ".join(p for p in parts if p)
 
 
 # ---- money settings (issue 13) -------------------------------------------------------------
@@ -634,12 +807,24 @@ def changed_currencies(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, s
 
 def rate_table(currencies: Iterable[str | None], reporting: str | None, rates) -> pd.DataFrame:
     """The rates editor's rows: each currency in use other than the reporting one, with the
-    rate entered (NaN when none): 1 unit of `currency` in the reporting currency."""
+    rate entered as text ('0.86'; 'not set' when none, never 'None'): 1 unit of `currency` in
+    the reporting currency. `entered_rates` reads the edited table back."""
     codes = sorted({c for c in currencies if c and c != reporting})
+    # text even when empty (an empty frame would read as float, which a text cell cannot edit)
     return pd.DataFrame(
-        {"currency": codes, "rate": [rates.get(c, float("nan")) for c in codes]},
+        {"currency": codes, "rate": [_setting(rates.get(c)) for c in codes]},
         columns=["currency", "rate"],
+        dtype=object,
     )
+
+
+#: What a rate cell accepts: a positive number, blank, or 'not set'.
+RATE_PATTERN = r"^(|not set|\d+(\.\d*)?|\.\d+)$"
+
+
+def entered_rates(table: pd.DataFrame) -> dict[str, float | None]:
+    """currency -> the rate in the edited rates table, None where blank or 'not set'."""
+    return {c: _number(r) for c, r in zip(table["currency"], table["rate"], strict=True)}
 
 
 # ---- explanations a board member accepts (issue 13) ----------------------------------------

@@ -172,6 +172,9 @@ _PLAIN: tuple[tuple[str, str], ...] = (
      "The 95% interval includes no change: the move is within normal variation."),
     (" (autocorrelation-robust)", ""),
     ("a placebo go-live shows none", "a fake go-live before the real one shows none"),
+    ("The 95% interval excludes no change.",
+     "The change is larger than noise explains: the 95% interval lies entirely on one side of "
+     "zero."),
 )  # fmt: skip
 _FREQUENCY_CODE = re.compile(r"\((D|W|M|Q|Y)\)")
 
@@ -190,7 +193,7 @@ def plain_words(text: str) -> str:
 CAUSE_WORDS: dict[Reason, str] = {
     "pre_trend": "pre-existing trend",
     "seasonality": "season",
-    "regression_to_mean": "a bad spell that passed",
+    "regression_to_mean": "a rebound after an unusually bad spell",
     "novelty_decay": "novelty that faded",
     "control_moved": "comparison teams improved as much",
     "mix_shift": "mix shift: more cheap work, same rates",
@@ -220,8 +223,12 @@ GLOSSARY: dict[str, str] = {
     "worsened, or an improvement below the threshold.",
     "Extend": "Too early to tell: keep the pilot running until the data can show the threshold.",
     "Stop": "No real value proven: the apparent improvement is a mirage, no change, or worse.",
+    "Real value": "Pilots with at least one value metric whose improvement is real: proven "
+    "against what would have happened anyway.",
+    "Not proven": "Pilots that are neither real value nor a mirage: no change, worse, "
+    "inconclusive, too early to tell, or not analysed yet.",
     "Value mirage": "The metric moved, but something other than the pilot explains the move "
-    "(a trend, the season, a bad spell that passed, a shift in the mix of work...).",
+    "(a trend, the season, a rebound after an unusually bad spell, a shift in the mix of work...).",
     "What would have happened anyway": "The counterfactual: the metric projected from its own "
     "history, or from comparison teams that did not get the pilot, over the same weeks.",
     "95% interval": "The range the true effect lies in, 19 times out of 20.",
@@ -245,10 +252,13 @@ GLOSSARY: dict[str, str] = {
 # ---- money ---------------------------------------------------------------------------------
 
 
+NBSP = "\u00a0"  # between a currency and its amount: 'EUR 480k' never breaks across lines
+
+
 def money(amount: float | None, currency: str | None = None, *, full: bool = False) -> str:
     """Money as people read it: 'EUR 480k', 'GBP -1.25M', or with `full` every digit with
     separators ('EUR 480,337'); no code when the currency is not known; 'n/a' without an
-    amount."""
+    amount. The code and the amount are joined by a non-breaking space (`NBSP`)."""
     if amount is None or not isinstance(amount, int | float) or amount != amount:
         return "n/a"
     if abs(amount) == float("inf"):
@@ -263,10 +273,11 @@ def money(amount: float | None, currency: str | None = None, *, full: bool = Fal
         text = f"{value / 1e3:.0f}k"
     else:
         text = f"{value:,.0f}"
-    return f"{currency} {sign}{text}" if currency else f"{sign}{text}"
+    return f"{currency}{NBSP}{sign}{text}" if currency else f"{sign}{text}"
 
 
 NO_CURRENCY = "currency not set"
+NOT_SET = "not set"  # an empty setting (a threshold, a tolerance), never "None"
 WHERE_TO_ADD_COST = "add them to the pilots file on the Upload page"
 
 

@@ -84,7 +84,7 @@ def test_value_bridge_adds_up_and_is_absent_without_net_value():
     fig = charts.value_bridge(result, currency="USD")
     waterfall = fig.data[0]
     assert list(waterfall.y[:2]) == [500_000, -120_000]
-    assert list(waterfall.text) == ["USD 500k", "USD -120k", "USD 380k"]
+    assert list(waterfall.text) == ["USD\u00a0500k", "USD\u00a0-120k", "USD\u00a0380k"]
     assert fig.layout.yaxis.title.text == "Per year (USD)"
     assert charts.value_bridge(PilotResult("B", "stop", (), (), (), ())) is None
 

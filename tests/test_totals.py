@@ -26,7 +26,7 @@ def test_totals_are_per_currency_without_rates():
     ]  # fmt: skip
     eur = value.per_currency[0]
     assert eur.high - eur.net == pytest.approx(50_000)  # 30k and 40k in quadrature
-    assert value.converted is None and value.headline() == "EUR 400k · GBP 50k"
+    assert value.converted is None and value.headline() == "EUR\u00a0400k · GBP\u00a050k"
 
 
 def test_one_total_at_the_users_rates():
@@ -35,7 +35,11 @@ def test_one_total_at_the_users_rates():
     assert value.converted.net == pytest.approx(250_000)
     assert value.converted.high - value.converted.net == pytest.approx(25_000)
     assert value.rates_text() == "at your rates 1 EUR = 0.5 GBP"
-    assert value.figures()[0][0] == "Annualised net value in GBP"
+    assert value.figures()[0][0] == "Net value a year (in GBP)"
+    assert [label for label, _ in value.figures("Scaling 2 pilots, a year")] == [
+        "Scaling 2 pilots, a year (in GBP)", "Scaling 2 pilots, a year (EUR)",
+        "Scaling 2 pilots, a year (GBP)",
+    ]  # fmt: skip
 
 
 def test_a_missing_rate_or_an_unknown_currency_is_never_added():
@@ -50,9 +54,9 @@ def test_a_missing_rate_or_an_unknown_currency_is_never_added():
 
 
 def test_money_has_its_currency_and_separators():
-    assert money(480_336.7, "EUR") == "EUR 480k"
-    assert money(-1_250_000, "GBP") == "GBP -1.25M"
-    assert money(480_336.7, "EUR", full=True) == "EUR 480,337"
+    assert money(480_336.7, "EUR") == "EUR\u00a0480k"
+    assert money(-1_250_000, "GBP") == "GBP\u00a0-1.25M"
+    assert money(480_336.7, "EUR", full=True) == "EUR\u00a0480,337"
     assert money(None, "EUR") == "n/a" and money(950) == "950"
 
 

@@ -56,3 +56,23 @@ def test_explanations_in_plain_words():
         "60 pre-period and 30 post-period points (daily)."
     )
     assert "placebo" not in plain_words("and a placebo go-live shows none.")
+    # a passed noise check says what it found, not a double negative
+    passed = plain_words("The 95% interval excludes no change.")
+    assert "excludes no change" not in passed
+    assert passed.startswith("The change is larger than noise explains")
+
+
+def test_money_never_breaks_between_currency_and_amount():
+    from pilotproof.words import NBSP, money
+
+    assert money(480_000, "EUR") == f"EUR{NBSP}480k"
+    assert " " not in money(-108_381, "GBP")  # no breakable space anywhere in an amount
+    assert money(480_000) == "480k"
+
+
+def test_regression_to_the_mean_reads_as_a_rebound():
+    from pilotproof.words import causes
+
+    assert causes(("noise", "regression_to_mean")) == (
+        "a rebound after an unusually bad spell, within normal variation"
+    )

@@ -118,7 +118,7 @@ def test_purgatory_flags_long_running_pilots_without_decision():
     stuck = purgatory(results, pilots, as_of)
     assert {p.pilot_id for p in stuck} == {"old_extend", "old_fix"}
     assert all(p.days_live == PURGATORY_DAYS + 30 for p in stuck)
-    assert "no scale or stop decision" in stuck[0].rule
+    assert "no decision is logged" in stuck[0].rule
 
 
 def test_purgatory_boundary_is_inclusive():
@@ -182,3 +182,58 @@ def test_maturity_burden_shift_keeps_a_company_from_orchestrating():
     assert maturity(results, pilots_frame(rows))[0].stage == "orchestrating"
     results = [result("o0", "scale", reasons=("burden_shift",)), result("o1", "extend")]
     assert maturity(results, pilots_frame(rows))[0].stage == "coordinating"
+
+
+def test_a_logged_decision_is_the_one_board_purgatory_and_maturity_count():
+    """The partner saw 'still fix: no scale or stop decision yet' beside a logged Scale: the
+    decision log is read, consistently with the decisions-taken table."""
+    from dataclasses import replace
+
+    from analytics.governance import Governance, LoggedDecision
+    from analytics.portfolio_health import standing_decision
+
+    as_of = pd.Timestamp("2025-12-31")
+    long_ago = as_of - pd.Timedelta(days=PURGATORY_DAYS + 60)
+    pilots = pilots_frame(
+        [("logged", "A", "f", "v", long_ago), ("silent", "A", "f", "v", long_ago)]
+    )
+    scale = LoggedDecision("scale", "fix", "ships in Dec", "VP Support", pd.Timestamp("2025-08-17"))
+    log = Governance("logged", "pre_registered", decisions=(scale,))
+    logged = replace(result("logged", "fix"), governance=log)
+    results = [logged, result("silent", "fix")]
+    assert standing_decision(logged) == "scale" and standing_decision(results[1]) == "fix"
+    stuck = purgatory(results, pilots, as_of)
+    assert [p.pilot_id for p in stuck] == ["silent"]
+    assert "pilotproof recommends 'fix' and no decision is logged" in stuck[0].rule
+    board = decision_board(results, pilots).iloc[0]
+    assert (board.scale, board.fix) == (1, 1)
+    assert maturity(results, pilots)[0].scaling == 1
+
+
+def test_a_fix_logged_keeps_a_pilot_in_purgatory_and_says_who_logged_it():
+    from dataclasses import replace
+
+    from analytics.governance import Governance, LoggedDecision
+
+    as_of = pd.Timestamp("2025-12-31")
+    pilots = pilots_frame([("p", "A", "f", "v", as_of - pd.Timedelta(days=PURGATORY_DAYS))])
+    fix = LoggedDecision("fix", "scale", "", "dana", pd.Timestamp("2025-09-01"))
+    logged = replace(
+        result("p", "scale"), governance=Governance("p", "pre_registered", (), decisions=(fix,))
+    )
+    (stuck,) = purgatory([logged], pilots, as_of)
+    assert stuck.decision == "fix" and "'fix' logged by dana on 2025-09-01" in stuck.rule
+
+
+def test_headline_counts_add_up_to_the_pilots():
+    pilots = pilots_frame([(p, "Acme", "support", "v", "2025-01-01") for p in "abcde"])
+    results = [
+        result("a", "scale", "real"),
+        result("b", "stop", "mirage"),
+        result("c", "extend", "inconclusive"),
+        result("d", "stop", "no_change"),
+    ]  # "e" is not analysed: not proven either
+    figures = headline(results, pilots)
+    assert (figures.real_value, figures.mirages, figures.not_proven) == (1, 1, 3)
+    assert figures.real_value + figures.mirages + figures.not_proven == figures.pilots
+    assert figures.both == 0

@@ -28,8 +28,8 @@ def test_each_section_states_money_in_its_pilots_currency(report):
     by_id = {p.pilot_id: p for p in report.pilots}
     assert by_id["NW-AP"].currency == "EUR" and by_id["MF-AUDIT"].currency == "GBP"
     # the words the app uses ('EUR 480k'), not every digit of an estimate with a wide interval
-    assert by_id["NW-AP"].money(480_336.7) == "EUR 480k"
-    assert by_id["NW-AP"].money(-1_250_000) == "EUR -1.25M"
+    assert by_id["NW-AP"].money(480_336.7) == "EUR\u00a0480k"
+    assert by_id["NW-AP"].money(-1_250_000) == "EUR\u00a0-1.25M"
     assert by_id["NW-AP"].units["cost_per_transaction"] == "EUR"  # never "(currency)"
     assert by_id["HB-FNOL"].currency == "GBP"
 
@@ -39,7 +39,7 @@ def test_the_html_and_the_workbook_say_the_currency(report):
     by_id = {p.pilot_id: p for p in report.pilots}
     for pilot, code in (("NW-AP", "EUR"), ("MF-AUDIT", "GBP")):
         net = by_id[pilot].money(by_id[pilot].net_value.annual_net)
-        assert net.startswith(f"{code} ") and f"Net {net}" in html
+        assert net.startswith(f"{code}\u00a0") and f"Net {net}" in html
     assert "(currency)" not in html
     workbook = io.BytesIO(export.render(report, "xlsx"))
     book = pd.read_excel(workbook, sheet_name="Summary", engine="calamine")

@@ -45,11 +45,11 @@ def test_mix_shift_is_split_into_a_rate_and_a_mix_part(sample_db):
 def test_gross_value_is_explained_in_the_pilots_currency(sample_db):
     app = open_page("pages/explorer.py", pilot="NW-AP")
     shown = texts(app)
-    assert "Gross value EUR 654k: the change in cost per transaction times 310,000" in (
+    assert "Gross value EUR\u00a0654k: the change in cost per transaction times 310,000" in (
         shown.replace("\\", "")
     )
     bridge = json.loads(app.get("plotly_chart")[-1].proto.spec)
-    assert bridge["data"][0]["text"][2] == "EUR 480k"
+    assert bridge["data"][0]["text"][2] == "EUR\u00a0480k"
 
 
 def test_daily_data_is_drawn_as_weekly_means_by_default(sample_db):
@@ -71,7 +71,7 @@ def test_compare_says_which_pilots_are_left_out_and_why(sample_db):
     assert "no estimate yet (not enough data)" in caption
     assert "20 best" not in caption
     table = app.dataframe[0].value
-    assert set(table["annual net value"]) >= {"EUR 480k", "no cost data"}
+    assert set(table["annual net value"]) >= {"EUR\u00a0480k", "no cost data"}
 
 
 def test_small_multiples_share_the_x_axis_and_name_metric_and_unit(sample_db):

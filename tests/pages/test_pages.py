@@ -59,7 +59,7 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert app.caption[0].value.startswith(f"{len(sample_pilots)} pilots at 4 companies")
     assert 1 <= int(figures["Real value"]) < len(sample_pilots)
     assert int(figures["Mirages"]) >= 1
-    assert figures["Net value, EUR"].startswith("EUR ")  # never added to the pounds
+    assert figures["Scaling 3 pilots, a year"].startswith("EUR\u00a0")  # what to scale, a year
     pilots = app.dataframe[0].value
     assert sorted(pilots["pilot"]) == sorted(sample_pilots["pilot_name"])
     nw_ap = pilots.set_index("pilot").loc["Invoice capture and 3-way match"]

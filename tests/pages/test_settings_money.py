@@ -3,7 +3,7 @@ every save (issue 13)."""
 
 from __future__ import annotations
 
-from pagetools import open_page, store_for
+from pagetools import open_page, store_for, table_with
 
 
 def test_a_company_currency_is_saved_and_confirmed(sample_db):
@@ -42,7 +42,7 @@ def test_rates_are_saved_and_the_portfolio_adds_up_at_them(sample_db):
     assert saved.reporting == "GBP" and dict(saved.rates) == {"EUR": 0.86, "USD": 0.79}
     portfolio = open_page("pages/portfolio.py")
     labels = [m.label for m in portfolio.metric]
-    assert "Annualised net value in GBP" in labels
+    assert "Scaling 3 pilots, a year (in GBP)" in labels
 
 
 def test_catalog_save_is_confirmed(sample_db):
@@ -57,3 +57,33 @@ def test_catalog_save_is_confirmed(sample_db):
     assert "Saved the defaults of cycle time." in [s.value for s in app.success]
     app.run()
     assert not app.success  # said once
+
+
+def test_settings_tables_read_in_words_never_none(sample_db):
+    app = open_page("pages/settings.py")
+    catalog = app.data_editor[0].value.set_index("metric")
+    assert catalog.at["margin", "direction"] == "higher is better"
+    assert catalog.at["cost_per_transaction", "name"] == "cost per transaction"
+    assert catalog.at["ai_usage", "threshold_pct"] == "not set"  # never "None"
+    assert catalog.at["cycle_time", "threshold_pct"] == "10"
+    rates = app.data_editor[-1].value
+    assert set(rates["rate"]) == {"not set"}
+    shown = [str(v) for e in app.data_editor for v in e.value.to_numpy().ravel()]
+    assert not any(v in ("None", "nan") or "_is_better" in v for v in shown)
+
+
+def test_ai_sprawl_states_monthly_cost_in_its_currency(sample_db):
+    app = open_page("pages/portfolio.py")
+    sprawl = table_with(app, "pilot names").set_index("company")
+    assert sprawl.at["Cobalt Cloud", "monthly cost"] == "USD\u00a019,400 a month"
+    assert sprawl.at["Harborline Insurance", "monthly cost"].startswith("GBP\u00a0")
+
+
+def test_per_pilot_overrides_read_in_words(sample_db):
+    open_page("pages/settings.py")
+    store_for(sample_db).set_threshold("cycle_time", 25.0, None, pilot_id="NW-AP")
+    app = open_page("pages/settings.py")
+    overrides = table_with(app, "tolerance")
+    row = overrides.iloc[0]
+    assert row["pilot"] == "Invoice capture and 3-way match (Northwind Supply)"
+    assert (row["metric"], row["threshold"], row["tolerance"]) == ("cycle time", "25", "not set")

@@ -199,3 +199,83 @@ def test_pilot_title_keeps_the_decision_of_a_long_name():
     title = pilot_title(f"{name} cut cycle time 21%; ready to scale", name)
     assert title.endswith("ready to scale") and "x…" in title and len(title) < 300
     assert pilot_title("", float("nan"), "P9") == "P9"
+
+
+def _governed(decision, *, changed=True, was=25.0, now=15.0, under_was="fix", forecast=None):
+    from analytics.governance import Governance, PlanVersion, SuccessPlan
+
+    day = pd.Timestamp("2026-09-01")
+    versions = tuple(
+        PlanVersion(i + 1, SuccessPlan("cycle_time", bar), "dana", day, day)
+        for i, bar in enumerate((was, now))
+    )
+    g = Governance(
+        "p", "changed_after_lock" if changed else "pre_registered", versions,
+        original=versions[0], would_have_been=under_was if changed else None, forecast=forecast,
+    )  # fmt: skip
+    return PilotResult("p", decision, (), ("cycle_time",), (), (effect(),), governance=g)
+
+
+def test_the_caveat_of_a_bar_moved_after_the_results():
+    from pilotproof.views import bar_caveat
+
+    assert bar_caveat(_governed("scale")) == (
+        "Scale, but only under the threshold lowered after the results (25% → 15%); "
+        "pre-registered: Fix"
+    )
+    raised = _governed("stop", was=10.0, now=20.0, under_was="scale")
+    assert "threshold raised after the results (10% → 20%); pre-registered: Scale" in (
+        bar_caveat(raised)
+    )
+    assert bar_caveat(_governed("scale", under_was="scale")) == ""  # same either way
+    assert bar_caveat(_governed("scale", changed=False)) == ""
+
+
+def test_when_to_decide_a_pilot_too_early():
+    from types import SimpleNamespace
+
+    from pilotproof.views import decide_by_words
+
+    when = SimpleNamespace(decide_by=pd.Timestamp("2027-03-12"), threshold_pct=10.0)
+    early = _governed("extend", changed=False, forecast=when)
+    assert decide_by_words(early, pd.Timestamp("2026-12-01")) == "decide by ~12 March 2027"
+    # a date already past at the data's as-of date is never shown: the next upload decides
+    assert decide_by_words(early, pd.Timestamp("2027-04-01")) == (
+        "more data needed: the next upload"
+    )
+    noisy = SimpleNamespace(decide_by=None, threshold_pct=10.0)
+    assert "too noisy" in decide_by_words(_governed("extend", changed=False, forecast=noisy), None)
+    assert decide_by_words(_governed("extend", changed=False), None) == ""
+
+
+def test_a_pilot_to_stop_is_worth_what_it_costs():
+    from dataclasses import replace
+
+    from analytics.results import NetValue
+    from pilotproof.views import value_text
+
+    losing = NetValue("cycle_time", 9_219.0, 117_600.0, -108_381.0, -120_000.0, -96_000.0)
+    stop = replace(_governed("stop", changed=False), net_value=losing)
+    assert value_text(stop, None, "EUR") == "costs EUR\u00a0108k a year, net"
+    assert value_text(replace(stop, decision="fix"), None, "EUR") == "EUR\u00a0-108k a year"
+
+
+def test_setting_cells_accept_numbers_or_not_set_and_read_back():
+    import re
+
+    from pilotproof.views import RATE_PATTERN, SETTING_PATTERN, entered_rates
+
+    for ok in ("12.5", "0", "100", "", "not set"):
+        assert re.fullmatch(SETTING_PATTERN, ok), ok
+    for bad in ("12,5", "150", "-3", "None"):  # refused by the editor, never saved as blank
+        assert not re.fullmatch(SETTING_PATTERN, bad), bad
+    assert re.fullmatch(RATE_PATTERN, "0.86") and not re.fullmatch(RATE_PATTERN, "0,86")
+    table = pd.DataFrame({"currency": ["EUR", "USD"], "rate": ["0.86", "not set"]})
+    assert entered_rates(table) == {"EUR": 0.86, "USD": None}
+
+
+def test_the_rates_table_is_text_even_with_no_other_currency():
+    from pilotproof.views import rate_table
+
+    assert rate_table([], None, {}).dtypes.to_dict() == {"currency": object, "rate": object}
+    assert list(rate_table(["EUR", "GBP"], "GBP", {"EUR": 0.86})["rate"]) == ["0.86"]

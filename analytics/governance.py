@@ -22,7 +22,7 @@ from typing import Literal, get_args
 import pandas as pd
 
 from analytics.inputs import timestamp
-from analytics.results import Decision
+from analytics.results import DECISION_LABELS, Decision
 
 PlanStatus = Literal["pre_registered", "changed_after_lock", "set_after_lock", "not_pre_registered"]
 PLAN_STATUSES: tuple[PlanStatus, ...] = get_args(PlanStatus)
@@ -36,12 +36,6 @@ PLAN_STATUS_LABELS: dict[PlanStatus, str] = {
     "not_pre_registered": "Criteria not pre-registered",
 }
 #: The decision as one word, as the "would have been" sentence uses it.
-DECISION_WORDS: dict[str, str] = {
-    "scale": "Scale",
-    "fix": "Fix",
-    "extend": "Extend",
-    "stop": "Stop",
-}
 
 
 @dataclass(frozen=True)
@@ -211,8 +205,8 @@ class Governance:
         if self.would_have_been is None:
             return ""
         was, now = self.original.plan, self.current.plan
-        under_now = DECISION_WORDS.get(decision, decision)
-        under_was = DECISION_WORDS.get(self.would_have_been, self.would_have_been)
+        under_now = DECISION_LABELS.get(decision, decision)
+        under_was = DECISION_LABELS.get(self.would_have_been, self.would_have_been)
         if was.threshold_pct != now.threshold_pct and was.criteria[0] == now.criteria[0]:
             current = f"the current {_pct(now.threshold_pct)} threshold"
             original = f"the pre-registered {_pct(was.threshold_pct)}"
@@ -241,13 +235,13 @@ class Governance:
     def decision_sentence(self, recommended: Decision) -> str:
         """The logged decision beside the recommendation, or that none is logged."""
         last = self.latest_decision
-        rec = DECISION_WORDS.get(recommended, recommended)
+        rec = DECISION_LABELS.get(recommended, recommended)
         if last is None:
             due = ""
             if self.due is not None:
                 due = f"; due {self.due:%Y-%m-%d}" + (" (overdue)" if self.overdue else "")
             return f"No decision logged yet (pilotproof recommends {rec}){due}."
-        taken = DECISION_WORDS.get(last.decision, last.decision)
+        taken = DECISION_LABELS.get(last.decision, last.decision)
         note = f": '{last.note}'" if last.note else ""
         text = f"Decision taken: {taken} by {last.decided_by} on {last.decided_at:%Y-%m-%d}{note}"
         if last.decision != recommended:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analytics.results import MetricEffect, Reason
+from analytics.results import DECISION_ACTIONS, DECISION_LABELS, MetricEffect, Reason
 
 # The one wording of every reason code: action titles here, and (as pilotproof.words'
 # REASON_LABELS) the app's and the exports' reason columns. Noun phrases, so they read both in
@@ -126,17 +126,17 @@ def _interval(effect: MetricEffect) -> str:
 def _tail(decision: str, reasons: Sequence[Reason], missing: Sequence[str]) -> str:
     words = [REASON_PHRASES[r] for r in reasons if r in REASON_PHRASES]
     if decision == "scale":
-        return "ready to scale"
+        return f"ready to {DECISION_LABELS['scale'].lower()}"
     if decision == "fix":
         detail = ", ".join(words)
         if missing:
             detail = detail.replace(
                 "readiness gaps", "missing " + ", ".join(label(m) for m in missing)
             )
-        return f"fix before scaling: {detail}"
+        return f"{DECISION_ACTIONS['fix'].lower()}: {detail}"
     if decision == "extend":
-        return "too early to tell, extend the pilot"
-    return "stop: " + (", ".join(words) or "no real value proven")
+        return f"too early to tell, {DECISION_ACTIONS['extend'].lower()}"
+    return f"{DECISION_LABELS['stop'].lower()}: " + (", ".join(words) or "no real value proven")
 
 
 def pilot_summary(

@@ -78,6 +78,16 @@ READINESS_FIELDS: tuple[str, ...] = tuple(q.field for q in READINESS_QUESTIONS)
 
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
+# the words people read for each decision, in one place for the analysis' sentences, the app
+# and the exports (`pilotproof.words` re-exports them): the label, and the action a board reads
+DECISION_WORDS: dict[Decision, tuple[str, str]] = {
+    "scale": ("Scale", "Scale"),
+    "fix": ("Fix", "Fix before scaling"),
+    "extend": ("Extend", "Extend the pilot"),
+    "stop": ("Stop", "Stop"),
+}
+DECISION_LABELS: dict[Decision, str] = {d: label for d, (label, _) in DECISION_WORDS.items()}
+DECISION_ACTIONS: dict[Decision, str] = {d: action for d, (_, action) in DECISION_WORDS.items()}
 REASONS: tuple[Reason, ...] = get_args(Reason)
 SCALES: tuple[Scale, ...] = get_args(Scale)
 POINTS_PER_UNIT = 100.0  # a fraction of 0.02 is 2 percentage points

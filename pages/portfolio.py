@@ -18,7 +18,7 @@ from pilotproof.views import (
     portfolio_table,
     sprawl_table,
 )
-from pilotproof.words import DECISION_LABELS, GLOSSARY, WHERE_TO_ADD_COST
+from pilotproof.words import DECISION_LABELS, DECISIONS_IN_WORDS, GLOSSARY, WHERE_TO_ADD_COST
 
 WIDE = {"hide_index": True, "width": "stretch"}
 
@@ -32,7 +32,7 @@ currencies = ui.currencies()
 companies = pilots["company"].dropna().nunique()
 st.caption(
     f"{len(pilots)} pilots at {companies} compan{'y' if companies == 1 else 'ies'}: what to "
-    "scale, fix, extend or stop, why, and what it is worth."
+    f"{DECISIONS_IN_WORDS}, why, and what it is worth."
 )
 
 figures = health.headline(results, pilots)
@@ -76,7 +76,7 @@ st.subheader("Decisions")
 lists = decision_lists(results, pilots, currencies, ui.as_of())
 for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
-        ui.decision_heading(decision, len(entries), GLOSSARY[decision.capitalize()])
+        ui.decision_heading(decision, len(entries), GLOSSARY[DECISION_LABELS[decision]])
         for entry in entries:
             caveat = f":orange[**{md(entry.caveat)}**]; " if entry.caveat else ""
             logged = f" :gray[· {md(entry.logged)}]" if entry.logged else ""

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
+from analytics.results import DECISION_ACTIONS as DECISION_ACTIONS  # re-exported: one table
+from analytics.results import DECISION_LABELS as DECISION_LABELS
+from analytics.results import DECISION_WORDS as DECISION_WORDS
 from analytics.results import (
     READINESS_QUESTIONS,
-    Decision,
     Method,
     MetricEffect,
     PilotResult,
@@ -23,16 +25,14 @@ VERDICT_LABELS: dict[Verdict, str] = {
     "worse": "Worse",
     "no_change": "No change",
 }
-# A decision's words, both forms in one table: the label a list, a chip or a count names it by
-# ("Fix"), and the action a board report names it by ("Fix before scaling").
-DECISION_WORDS: dict[Decision, tuple[str, str]] = {
-    "scale": ("Scale", "Scale"),
-    "fix": ("Fix", "Fix before scaling"),
-    "extend": ("Extend", "Extend the pilot"),
-    "stop": ("Stop", "Stop"),
-}
-DECISION_LABELS: dict[Decision, str] = {d: label for d, (label, _) in DECISION_WORDS.items()}
-DECISION_ACTIONS: dict[Decision, str] = {d: action for d, (_, action) in DECISION_WORDS.items()}
+# A decision's words (analytics.results.DECISION_WORDS, both forms in one table): the label a
+# list, a chip or a count names it by ("Fix"), the action a board report names it by ("Fix
+# before scaling").
+# "scale, fix, extend or stop": the decisions as a caption lists them
+DECISIONS_IN_WORDS = (
+    ", ".join(w.lower() for w in list(DECISION_LABELS.values())[:-1])
+    + f" or {list(DECISION_LABELS.values())[-1].lower()}"
+)
 # the same words as the action titles (analytics.narrative), so a reason reads alike everywhere
 REASON_LABELS: dict[Reason, str] = REASON_PHRASES
 CHECK_LABELS: dict[Reason, str] = {

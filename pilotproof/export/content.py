@@ -738,12 +738,13 @@ def action_title(
         if raw_name and raw_name != name:
             summary = summary.replace(raw_name, name)
         return shown(with_burden(summary, result), TITLE_LIMIT)
+    label = DECISION_LABELS.get(result.decision, result.decision).lower()
     verdict_phrase = {
-        "scale": "ready to scale",
-        "fix": "fix before scaling",
-        "extend": "extend: too early to tell",
-        "stop": "stop: no provable value",
-    }.get(result.decision, result.decision)
+        "scale": f"ready to {label}",
+        "fix": DECISION_ACTIONS["fix"].lower(),
+        "extend": f"{label}: too early to tell",
+        "stop": f"{label}: no provable value",
+    }.get(result.decision, label)
     if headline is None or not is_number(headline.headline):
         return f"{name}: no measurable effect on its value metric; {verdict_phrase}"
     change = headline.headline

@@ -4,9 +4,15 @@ explorer and the exports."""
 
 from __future__ import annotations
 
-from analytics.results import MetricEffect
+from analytics.results import MetricEffect, PilotResult
 from pilotproof.plaintext import shown
-from pilotproof.words import is_multiple, metric_name, multiple, scaled_interval
+from pilotproof.words import (
+    DECISION_LABELS,
+    is_multiple,
+    metric_name,
+    multiple,
+    scaled_interval,
+)
 
 
 def claimed_change(effect: MetricEffect) -> float | None:
@@ -76,3 +82,28 @@ def claim_sentence(effect: MetricEffect) -> str:
         # the average survives, but not to the end: say so, or the sentence reads as a win
         return f"{sentence}, but it fades: late in the pilot there is no real effect."
     return sentence + "."
+
+
+def bar_caveat(result: PilotResult) -> str:
+    """A recommendation that holds only because the criteria changed after the results were
+    visible, said on the recommendation itself: 'Scale, but only under the threshold lowered
+    after the results (25% → 15%); pre-registered: Fix'; '' when the pre-registered plan gives
+    the same decision (or nothing changed)."""
+    g = result.governance
+    if g is None or not g.changed or g.original is None or g.current is None:
+        return ""
+    if g.would_have_been is None or g.would_have_been == result.decision:
+        return ""
+    was, now = g.original.plan, g.current.plan
+    if was.threshold_pct != now.threshold_pct and was.criteria[0] == now.criteria[0]:
+        moved = "lowered" if (now.threshold_pct or 0) < (was.threshold_pct or 0) else "raised"
+        bar = f"the threshold {moved} after the results ({_pct(was.threshold_pct)} → "
+        bar += f"{_pct(now.threshold_pct)})"
+    else:
+        bar = f"the success plan changed after the results (version {g.current.version})"
+    decision, before = DECISION_LABELS[result.decision], DECISION_LABELS[g.would_have_been]
+    return f"{decision}, but only under {bar}; pre-registered: {before}"
+
+
+def _pct(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}%"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.portfolio_health import Headline, SprawlGroup
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
+from pilotproof.claims import bar_caveat
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.totals import PortfolioValue
 from pilotproof.words import (
@@ -567,31 +568,6 @@ def _change_words(effect: MetricEffect) -> str:
     )
     interval = "" if interval == "n/a" else interval
     return f"{nice(effect.metric)} {change}" + (f" ({interval})" if interval else "")
-
-
-def bar_caveat(result: PilotResult) -> str:
-    """A recommendation that holds only because the criteria changed after the results were
-    visible, said on the recommendation itself: 'Scale, but only under the threshold lowered
-    after the results (25% → 15%); pre-registered: Fix'; '' when the pre-registered plan gives
-    the same decision (or nothing changed)."""
-    g = result.governance
-    if g is None or not g.changed or g.original is None or g.current is None:
-        return ""
-    if g.would_have_been is None or g.would_have_been == result.decision:
-        return ""
-    was, now = g.original.plan, g.current.plan
-    if was.threshold_pct != now.threshold_pct and was.criteria[0] == now.criteria[0]:
-        moved = "lowered" if (now.threshold_pct or 0) < (was.threshold_pct or 0) else "raised"
-        bar = f"the threshold {moved} after the results ({_pct(was.threshold_pct)} → "
-        bar += f"{_pct(now.threshold_pct)})"
-    else:
-        bar = f"the success plan changed after the results (version {g.current.version})"
-    decision, before = DECISION_LABELS[result.decision], DECISION_LABELS[g.would_have_been]
-    return f"{decision}, but only under {bar}; pre-registered: {before}"
-
-
-def _pct(value: float | None) -> str:
-    return "none" if value is None else f"{value:g}%"
 
 
 def decide_by_words(result: PilotResult, as_of: pd.Timestamp | None) -> str:

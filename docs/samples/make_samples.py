@@ -85,7 +85,7 @@ def slide_with(deck: Path, text: str) -> int:
     from pptx import Presentation
 
     for number, slide in enumerate(Presentation(deck).slides, start=1):
-        if any(s.has_text_frame and s.text_frame.text == text for s in slide.shapes):
+        if any(s.has_text_frame and s.text_frame.text.startswith(text) for s in slide.shapes):
             return number
     return 1
 

@@ -31,7 +31,7 @@ from analytics.results import (
 )
 from pilotproof import charts
 from pilotproof.charts import _threshold_line, verdict_color  # the app's one threshold rule
-from pilotproof.claims import claim_sentence
+from pilotproof.claims import bar_caveat, claim_sentence
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
 from pilotproof.words import (
@@ -728,11 +728,24 @@ def data_hash(observations: pd.DataFrame, pilots: pd.DataFrame) -> str:
 def action_title(
     result: PilotResult, name: str, headline: MetricEffect | None, raw_name: str = ""
 ) -> str:
-    """The analysis' own summary when it gives one, else one built from the headline metric.
+    """The analysis' own summary when it gives one, else one built from the headline metric;
+    a recommendation that holds only under criteria changed after the results says so in it
+    ('...; ready to scale, but only under the threshold lowered after the results (25% →
+    15%); pre-registered: Fix': `claims.bar_caveat`, as the app says it).
 
     The summary names the pilot as typed; that name is replaced by the shown one (`name`,
     control characters visible and cut), so a long name never pushes the decision out.
     """
+    title = _plain_title(result, name, headline, raw_name)
+    caveat = bar_caveat(result)
+    if not caveat:
+        return title
+    return shown(f"{title}, {caveat.split(', ', 1)[1]}", TITLE_LIMIT)
+
+
+def _plain_title(
+    result: PilotResult, name: str, headline: MetricEffect | None, raw_name: str
+) -> str:
     if result.summary.strip():
         summary = result.summary.strip()
         if raw_name and raw_name != name:

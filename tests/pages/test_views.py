@@ -279,3 +279,16 @@ def test_the_rates_table_is_text_even_with_no_other_currency():
 
     assert rate_table([], None, {}).dtypes.to_dict() == {"currency": object, "rate": object}
     assert list(rate_table(["EUR", "GBP"], "GBP", {"EUR": 0.86})["rate"]) == ["0.86"]
+
+
+def test_the_exports_title_carries_the_caveat_as_the_app_does():
+    # the partner found the caveat only on the plan slide: the deck's title said "ready to scale"
+    from pilotproof.export.content import action_title
+
+    lowered = _governed("scale")
+    assert action_title(lowered, "Intake", lowered.headline).endswith(
+        "ready to scale, but only under the threshold lowered after the results (25% → 15%); "
+        "pre-registered: Fix"
+    )
+    same = _governed("scale", under_was="scale")
+    assert "but only" not in action_title(same, "Intake", same.headline)

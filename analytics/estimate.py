@@ -290,6 +290,7 @@ def spell_model(
 
 
 def _t(effect: float, se: float) -> float:
+    """An effect's t statistic; 0 where its standard error is not positive."""
     return float(effect / se) if se > 0 else 0.0
 
 
@@ -669,9 +670,8 @@ def _placebo(
     ):
         fit = fit_segmented(design, y[:, cols_arr[idx]], bands=False)
         for i, col in enumerate(cols_arr[idx]):
-            se = fit.se_abs[i]
             effect = float(fit.effect_abs[i])
-            out[int(col)] = (effect, effect / se if se > 0 else 0.0)
+            out[int(col)] = (effect, _t(effect, float(fit.se_abs[i])))
     return out
 
 

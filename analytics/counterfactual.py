@@ -89,6 +89,8 @@ def backtest(
     n_pre: np.ndarray,
     n_post: np.ndarray,
     gap: np.ndarray | int = 0,
+    *,
+    window: int | None = None,
 ) -> dict[bool | str, Backtest]:
     """Rolling-origin forecast errors of both candidates, level only (False) and level + trend
     (True), and of their combination (`COMBINED`, weighted by `combination_weights`), for
@@ -106,7 +108,15 @@ def backtest(
     ends `gap` periods before it, and its backtest must forecast as far ahead. Each origin's
     fit is ordinary least squares on the rows before it, read off running sums (one
     pseudo-inverse per origin, shared by every series): a few matrix products per origin, not
-    a fit per series and origin. Errors are in y's unit."""
+    a fit per series and origin. Errors are in y's unit.
+
+    With a `window` (periods), every origin's fit uses only the `window` rows before it, not
+    all of them (a rolling window of fixed length; Tashman 2000, "Out-of-sample tests of
+    forecasting accuracy", section 3): the backtest of a model fitted on a last regime of that
+    length. Its origins run over the whole pre-period from `window` on, so the test sees what
+    a history of that length did not show (the next break, a swing longer than the regime),
+    and each origin's fit claims the noise a fit of that length claims, as the real one does.
+    Every origin fits the columns a history of `window` rows ending at go-live supports."""
     y = np.asarray(y, dtype=float)
     m = y.shape[1]
     n_pre = np.broadcast_to(np.asarray(n_pre), (m,))
@@ -119,7 +129,10 @@ def backtest(
     blocks = np.zeros(m)
     horizon = np.zeros(m, dtype=int)
     for (pre, post, g), members in _groups(n_pre, n_post, gaps).items():
-        first = max(MIN_PRE[freq], int(np.ceil(ORIGIN_SHARE * pre)), 4)
+        if window is None:
+            first = max(MIN_PRE[freq], int(np.ceil(ORIGIN_SHARE * pre)), 4)
+        else:
+            first = window
         h = min(post, pre - g - first)
         if h < 2:
             continue
@@ -133,10 +146,17 @@ def backtest(
             v = np.empty_like(e)
             # each origin fits the season its own history supports, and no more: a season
             # estimated on later data would tell the forecast what it is being tested on
-            full = columns_for(dates, pre, freq, trend, True)
-            for names, at in _by_columns(dates, freq, origins, trend, full).items():
+            if window is None:
+                full = columns_for(dates, pre, freq, trend, True)
+                by_columns = _by_columns(dates, freq, origins, trend, full)
+            else:
+                last = columns_for(dates[pre - window :], window, freq, trend, True)
+                by_columns = {last: np.ones(len(origins), dtype=bool)}
+            for names, at in by_columns.items():
                 x, _ = design_matrix(dates[:pre], freq, names)
-                e[at], v[at] = _origin_errors(y[:pre, members], origins[at], h, trend, x, gap=g)
+                e[at], v[at] = _origin_errors(
+                    y[:pre, members], origins[at], h, trend, x, gap=g, window=window
+                )
             errors[trend], variances[trend] = e, v
         # the later an origin, the more its fit resembles the real one (the same history
         # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
@@ -215,6 +235,27 @@ def _prefix(origins: np.ndarray, block: Callable[[int, int], np.ndarray]) -> np.
     return np.stack(out)
 
 
+def _window_sums(
+    origins: np.ndarray,
+    block: Callable[[int, int], np.ndarray],
+    window: int | None,
+    lag: int = 0,
+) -> np.ndarray:
+    """The sums `block(a, b)` over the rows each origin's fit uses: all rows before it
+    (`window` None), or the `window` rows before it, read as the difference of two running
+    sums. `lag` 1 for lag-one products, whose first term pairs the fit's second row with its
+    first (the running sum of those starts at row 1)."""
+    if window is None:
+        return _prefix(origins, block)
+    starts = origins - window + lag
+    points = np.unique(np.concatenate([starts, origins]))
+    running = _prefix(points, block)
+    out: np.ndarray = (
+        running[np.searchsorted(points, origins)] - running[np.searchsorted(points, starts)]
+    )
+    return out
+
+
 def _first_full(
     dates: np.ndarray, freq: Frequency, pre: int, lo: int, trend: bool, full: tuple[str, ...]
 ) -> int:
@@ -287,6 +328,7 @@ def _origin_errors(
     x: np.ndarray | None = None,
     *,
     gap: int = 0,
+    window: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(origins, m) errors, the mean of y over [o + gap, o + gap + h) minus the mean forecast
     of the level (and trend) fitted by OLS on rows [0, o), or of the design `x` when given; and
@@ -294,7 +336,8 @@ def _origin_errors(
     have had the pilot gone live there (placebo in time): AR(1) noise with the variance and
     bias-corrected lag-one autocorrelation of that fit's residuals (as `its.fit_segmented`
     estimates them), Var = Var(mean of h noise points) + sigma^2 (1 + rho) / (1 - rho)
-    xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums."""
+    xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums.
+    With a `window`, each origin's fit uses rows [o - window, o) only (see `backtest`)."""
     used = len(y)  # every row: the last origin's window ends at or before the last row
     if x is None:
         t = np.arange(used, dtype=float)
@@ -305,20 +348,25 @@ def _origin_errors(
     np.cumsum(y, axis=0, out=y_run[1:])
     x_run = np.zeros((used + 1, k))
     np.cumsum(x, axis=0, out=x_run[1:])
+
     # sums over the rows before each origin, block by block between origins: matrix products
     # over the rows once, not running sums of (rows, k, m) arrays
-    gram = _prefix(origins, lambda a, b: x[a:b].T @ x[a:b])  # (o, k, k)
-    xy = _prefix(origins, lambda a, b: x[a:b].T @ y[a:b])  # (o, k, m)
-    yy = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[a:b], y[a:b]))
+    def sums(block: Callable[[int, int], np.ndarray], lag: int = 0) -> np.ndarray:
+        return _window_sums(origins, block, window, lag)
 
-    # lag-one sums over rows 1..o-1: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t, x_t x_(t-1)'
+    gram = sums(lambda a, b: x[a:b].T @ x[a:b])  # (o, k, k)
+    xy = sums(lambda a, b: x[a:b].T @ y[a:b])  # (o, k, m)
+    yy = sums(lambda a, b: np.einsum("tm,tm->m", y[a:b], y[a:b]))
+
+    # lag-one sums over the fit's rows but its first: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t,
+    # x_t x_(t-1)'
     def lo(a: int) -> int:
         return max(a, 1)
 
-    yy1 = _prefix(origins, lambda a, b: np.einsum("tm,tm->m", y[lo(a) : b], y[lo(a) - 1 : b - 1]))
-    xy1 = _prefix(origins, lambda a, b: x[lo(a) : b].T @ y[lo(a) - 1 : b - 1])
-    x1y = _prefix(origins, lambda a, b: x[lo(a) - 1 : b - 1].T @ y[lo(a) : b])
-    xx1 = _prefix(origins, lambda a, b: x[lo(a) : b].T @ x[lo(a) - 1 : b - 1])
+    yy1 = sums(lambda a, b: np.einsum("tm,tm->m", y[lo(a) : b], y[lo(a) - 1 : b - 1]), 1)
+    xy1 = sums(lambda a, b: x[lo(a) : b].T @ y[lo(a) - 1 : b - 1], 1)
+    x1y = sums(lambda a, b: x[lo(a) - 1 : b - 1].T @ y[lo(a) : b], 1)
+    xx1 = sums(lambda a, b: x[lo(a) : b].T @ x[lo(a) - 1 : b - 1], 1)
     bread = np.linalg.pinv(gram, hermitian=True)  # (o, k, k)
     coef = bread @ xy  # (o, k, m)
     start, end = origins + gap, origins + gap + h  # each origin's forecast window
@@ -331,7 +379,7 @@ def _origin_errors(
         - np.einsum("okm,okm->om", coef, x1y)
         + np.einsum("okm,okj,ojm->om", coef, xx1, coef)
     )
-    n = origins[:, None].astype(float)
+    n = (origins if window is None else np.full(len(origins), window))[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(rss > 0, cross / rss, 0.0)
     rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, RHO_MAX)

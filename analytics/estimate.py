@@ -417,6 +417,10 @@ def estimate_its(
         recent = estimate_its(
             dates[start:], go[j : j + 1], freq, y[start:, j : j + 1], sign[j : j + 1], breaks=False
         )[0]
+        rolled = backtest(
+            values, freq, y[:, j : j + 1], n_pre[j : j + 1], n_post[j : j + 1], window=recent.n_pre
+        )
+        recent = _regime_tested(recent, rolled)
         out[j] = _from_regime(recent, pd.DatetimeIndex(dates), y[:, j], start)
     plain = np.flatnonzero(regime <= 0)
     if len(plain):
@@ -474,6 +478,36 @@ def _regimes(values: np.ndarray, freq: Frequency, y: np.ndarray, n_pre: np.ndarr
         x, _ = design_matrix(values, freq, columns_for(values, p, freq, True, True))
         regime[members] = scan_breaks(x, y[:, members], n_pre[members], freq).row
     return regime
+
+
+def _regime_tested(recent: Estimate, rolled: dict[bool | str, Backtest]) -> Estimate:
+    """A last-regime estimate whose interval is also as wide as a fixed-window backtest of its
+    model over the whole pre-period calls for (`backtest(..., window=regime length)`). The
+    regime's own backtest runs inside the regime, which the break scan chose because the series
+    held still there: it cannot see what a history that short misses, the next break or a
+    swing longer than the regime, and a short regime often leaves too few windows to test at
+    all. The candidates' standardised errors are mixed with the regime model's level weight,
+    as `_combined` mixes them; the larger widening of the two backtests is kept."""
+    w = recent.level_weight
+    if w is None:
+        w = 1.0 if recent.model == "level" else 0.0
+    low, trended = rolled[False].z2, rolled[True].z2
+    assert low is not None and trended is not None  # `backtest` fills z2 for every key
+    test = replace(rolled[COMBINED], z2=w * low + (1 - w) * trended)
+    own = recent.se_abs / recent.calibration if recent.calibration > 0 else recent.se_abs
+    se, df = calibrated_se(np.array([own]), test)
+    widened = float(se[0])
+    if not (np.isfinite(widened) and widened > recent.se_abs > 0):
+        return recent
+    factor = widened / recent.se_abs
+    return replace(
+        recent,
+        se_abs=widened,
+        df=max(1, min(recent.df, int(df[0]))) if np.isfinite(df[0]) else recent.df,
+        segment_se=recent.segment_se * factor,
+        cf_se=recent.cf_se * factor,
+        calibration=recent.calibration * factor,
+    )
 
 
 def _from_regime(

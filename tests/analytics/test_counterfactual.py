@@ -231,6 +231,77 @@ def test_a_backtest_with_a_gap_forecasts_as_far_ahead_as_the_spell_model_does():
     assert not np.isclose(plain[True].rmse[0], test[True].rmse[0])
 
 
+def test_a_fixed_window_backtest_fits_only_the_window_before_each_origin():
+    # the backtest of a model fitted on a last regime of L points: every origin fits the L rows
+    # before it (statsmodels OLS on exactly those rows), errors and claimed variances alike
+    rng = np.random.default_rng(6)
+    n_pre, n_post, window = 40, 6, 15  # weekly, under a year: no season
+    dates = pd.date_range("2024-01-01", periods=n_pre + n_post, freq="7D").values
+    y = 5 + 0.05 * np.arange(n_pre + n_post) + ar1(rng, n_pre + n_post, 0.3, 0.3)
+    test = backtest(dates, "W", y[:, None], np.array([n_pre]), np.array([n_post]), window=window)
+    origins = np.arange(window, n_pre - n_post + 1)
+    errors, level = [], []
+    for o in origins.tolist():
+        rows = slice(o - window, o)
+        t = np.arange(o + n_post, dtype=float)
+        fit = sm.OLS(y[rows], sm.add_constant(t[rows])).fit()  # statsmodels reference
+        errors.append(y[o : o + n_post].mean() - fit.predict(sm.add_constant(t[o:])).mean())
+        level.append(y[o : o + n_post].mean() - y[rows].mean())
+    assert test[True].horizon[0] == n_post
+    assert np.isclose(test[True].rmse[0], np.sqrt(np.mean(np.square(errors))), rtol=1e-9)
+    assert np.isclose(test[False].rmse[0], np.sqrt(np.mean(np.square(level))), rtol=1e-9)
+    assert np.isclose(test[True].blocks[0], (origins[-1] - origins[0] + n_post) / n_post)
+    # the claimed variances are those of a fit on L rows: the same as the expanding backtest's
+    # at origin L, whose history is exactly those rows
+    e_win, v_win = _origin_errors(y[:n_pre, None], origins, n_post, True, window=window)
+    e_exp, v_exp = _origin_errors(y[:n_pre, None], origins[:1], n_post, True)
+    assert np.allclose(e_win[:1], e_exp) and np.allclose(v_win[:1], v_exp)
+
+
+def test_a_short_last_regime_is_tested_over_the_whole_pre_period():
+    # Monthly, 48 pre and 12 post, no pilot effect. The series moves in swings of a year or
+    # two (levels of +-3 over small AR(1) noise) and swings again after go-live. Where the
+    # break scan keeps a last regime of about two years, the regime's own backtest spans too
+    # few windows to test anything (1.25); the fixed-window backtest over the whole
+    # pre-period sees the earlier swings and widens the interval. Every estimate read from a
+    # regime is the regime's fit with exactly that test applied, never narrower.
+    from analytics.estimate import _regime_tested
+
+    widened = 0
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        dates = pd.date_range("2020-01-01", periods=60, freq="MS")
+        swing = np.repeat(rng.choice([-3.0, 3.0], size=3), [14, 12, 34])
+        y = 40 + swing + ar1(rng, 60, 0.5, 0.3)
+        y[48:] += rng.choice([-3.0, 3.0])  # the next swing: not the pilot
+        est = estimate_its(
+            pd.DatetimeIndex(dates),
+            np.datetime64("2024-01-01"),
+            "M",
+            y[:, None],
+            np.array([-1.0]),
+        )[0]
+        if est.regime_start is None:
+            continue
+        start = int(np.searchsorted(dates, np.datetime64(est.regime_start)))
+        recent = estimate_its(
+            pd.DatetimeIndex(dates[start:]),
+            np.datetime64("2024-01-01"),
+            "M",
+            y[start:, None],
+            np.array([-1.0]),
+            breaks=False,
+        )[0]
+        # the engine's estimate is the regime's, widened by the whole pre-period's test
+        assert est.se_abs >= recent.se_abs - 1e-12
+        rolled = backtest(
+            dates.values, "M", y[:, None], np.array([48]), np.array([12]), window=recent.n_pre
+        )
+        assert np.isclose(est.se_abs, _regime_tested(recent, rolled).se_abs)
+        widened += est.se_abs > recent.se_abs * 1.05
+    assert widened >= 2
+
+
 def test_later_backtest_origins_count_more_in_the_calibration():
     # z2 is the recency-weighted mean of each origin's squared error in units of the standard
     # error its fit claimed (origin i of n weighs i / sum(1..n), each capped at Z2_CAP): a model
@@ -347,3 +418,34 @@ def test_a_level_shift_is_not_taken_for_a_season():
     # the short weekly -20% shift: the pre-period swings only as much as its noise
     found = _analyse([_short_weekly(seed) for seed in range(12)])
     assert sum("seasonality" in e.reasons for _, e in found.values()) <= 1
+
+
+def test_a_regime_fit_is_widened_only_by_a_backtest_that_tests_it():
+    # `_regime_tested` on a fixed estimate: standardised errors above 1 over two windows or
+    # more widen it (with the t reference's degrees of freedom cut to match); errors below 1,
+    # or a test spanning under two windows, leave it as it is
+    from analytics.estimate import _regime_tested
+
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2020-01-01", periods=60, freq="MS")
+    y = 40 + ar1(rng, 60, 0.5, 0.3)
+    recent = estimate_its(
+        pd.DatetimeIndex(dates),
+        np.datetime64("2024-01-01"),
+        "M",
+        y[:, None],
+        np.array([-1.0]),
+        breaks=False,
+    )[0]
+
+    def rolled(z2: float, blocks: float) -> dict:
+        one = Backtest(np.array([1.0]), np.array([blocks]), np.array([12]), np.array([z2]))
+        return {False: one, True: one, "combined": replace(one, level_weight=np.array([1.0]))}
+
+    own = recent.se_abs / recent.calibration
+    wide = _regime_tested(recent, rolled(4.0, 3.0))
+    assert np.isclose(wide.se_abs, own * np.sqrt((1 + 3 * 4.0) / (1 + 3)))
+    assert wide.df == min(recent.df, 4)
+    assert np.allclose(wide.cf_se / recent.cf_se, wide.se_abs / recent.se_abs, equal_nan=True)
+    assert _regime_tested(recent, rolled(0.5, 3.0)).se_abs == recent.se_abs
+    assert _regime_tested(recent, rolled(4.0, 1.5)).se_abs == recent.se_abs

@@ -281,6 +281,9 @@ def metric_effect(
         effect_pct_without_single_control=None
         if est.single_control is None or scale is None
         else finite(est.single_control[1] * scale),
+        effect_pct_with_all_controls=None
+        if est.all_controls is None or scale is None
+        else finite(est.all_controls[0] * scale),
         **points,
     )
     return _with_outliers(replace(effect, note=metric_note(effect)), job)

@@ -391,8 +391,12 @@ def _leave_one_out(
     whose estimate is significant is estimated again without each of its control units in
     turn, all variants in one batch. When dropping one unit takes the significance away and at
     least LOO_SHARE of the effect with it (or turns the sign), the effect is that unit's own
-    movement, not the pilot's: the estimate carries the unit, and the effect and standard
-    error without it (`single_control`)."""
+    movement, not the pilot's: the estimate is then the comparison without that unit (its
+    effect, interval and counterfactual; the placebo-in-space widening and ranks of the whole
+    comparison kept), carrying the unit and the effect and standard error without it
+    (`single_control`), and what the comparison with every unit said (`all_controls`). The
+    estimate a referee reports is the one no single control unit decides (Abadie 2021, "Using
+    synthetic controls", section 7: robustness to the exclusion of any donor)."""
     variants: list[tuple[int, str, np.ndarray, ControlUnits]] = []
     for i, est in enumerate(found):
         units = controls[i]
@@ -427,8 +431,35 @@ def _leave_one_out(
         effect = found[i].effect_abs
         carried = np.sign(effect) * alt.effect_abs <= (1 - LOO_SHARE) * abs(effect)
         if t <= critical_t(alt.df) and carried:
-            out[i] = replace(out[i], single_control=(name, alt.effect_abs, alt.se_abs))
+            out[i] = _without_unit(found[i], name, alt)
     return out
+
+
+def _without_unit(est: Estimate, name: str, alt: Estimate) -> Estimate:
+    """The comparison without control unit `name` (`alt`) as the estimate, its standard errors
+    widened by `est`'s calibration (backtests, placebo-in-space) as the test read them, with
+    `est`'s naive comparison and placebo fields, and its effect kept as `all_controls`."""
+    factor = est.calibration  # as the leave-one-out test above reads it
+    se = alt.se_abs * factor
+    return replace(
+        alt,
+        se_abs=se,
+        segment_se=alt.segment_se * factor,
+        cf_se=alt.cf_se * factor,
+        calibration=alt.calibration * factor,
+        df=min(alt.df, est.df),
+        placebo_effect=est.placebo_effect,
+        placebo_t=est.placebo_t,
+        naive_diff=est.naive_diff,
+        naive_p=est.naive_p,
+        n_controls=est.n_controls,
+        placebo_units=est.placebo_units,
+        placebo_rank=est.placebo_rank,
+        permutation_p=est.permutation_p,
+        rmspe_ratio=est.rmspe_ratio,
+        single_control=(name, alt.effect_abs, se),
+        all_controls=(est.effect_abs, est.se_abs),
+    )
 
 
 def on_treated_level(y: np.ndarray, controls: ControlUnits, pre: np.ndarray) -> ControlUnits | None:

@@ -104,6 +104,9 @@ class Estimate:
     # leave-one-control-out: the control unit whose removal takes the significance away, and the
     # effect and its standard error without it (metric unit)
     single_control: tuple[str, float, float] | None = None
+    # ... and then the estimate is the comparison without that unit; the effect and standard
+    # error the comparison with every control unit gave are kept here (metric unit)
+    all_controls: tuple[float, float] | None = None
     # placebo-in-space (analytics.did): how many control units were each analysed as if treated,
     # the treated series' rank among them all by post/pre RMSPE ratio (1 = the most extreme),
     # its permutation p-value rank / (units + 1), and its own post/pre RMSPE ratio
@@ -114,7 +117,8 @@ class Estimate:
     rmspe_ratio: float | None = None
 
 
-# Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights)
+# Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights;
+# `rescaled` also scales the effects inside `single_control` and `all_controls`)
 IN_UNITS = (
     "observed",
     "counterfactual",
@@ -158,6 +162,12 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
             value = getattr(est, name)
             if value is not None:
                 object.__setattr__(out, name, value * factor)
+        if est.single_control is not None:  # (unit, effect, standard error)
+            unit, effect, se = est.single_control
+            object.__setattr__(out, "single_control", (unit, effect * factor, se * factor))
+        if est.all_controls is not None:  # (effect, standard error)
+            effect, se = est.all_controls
+            object.__setattr__(out, "all_controls", (effect * factor, se * factor))
     return out
 
 

@@ -211,6 +211,9 @@ class MetricEffect:
     rmspe_ratio: float | None = None
     single_control: str | None = None
     effect_pct_without_single_control: float | None = None
+    # when a single control unit carried the effect the estimate above is the comparison
+    # without it; the effect with every control unit, in % of its counterfactual
+    effect_pct_with_all_controls: float | None = None
     scale: Scale = "relative"
     effect_points: float | None = None
     ci_low_points: float | None = None

@@ -174,6 +174,7 @@ def _metric_json(effect: MetricEffect) -> dict[str, Any]:
         "rmspe_ratio": _num(effect.rmspe_ratio),
         "single_control": effect.single_control,
         "effect_pct_without_single_control": _num(effect.effect_pct_without_single_control),
+        "effect_pct_with_all_controls": _num(effect.effect_pct_with_all_controls),
         # issue 11: a fraction's effect in percentage points; `effect_pct` is then the relative
         # change, null when the pre-period level is too near zero for a percentage to mean much
         "scale": effect.scale,

@@ -56,3 +56,22 @@ def test_a_real_effect_survives_leaving_any_control_out():
         effect = result.metrics[0]
         assert effect.verdict == "real", (result.pilot_id, effect.effect_pct, effect.reasons)
         assert next(c for c in effect.checks if c.name == "control_moved").passed
+
+
+@pytest.mark.parametrize("jump", [0.45, -0.30])
+def test_the_effect_reported_is_the_one_no_single_control_decides(jump):
+    # the pilot did not change: the interval reported must hold zero, read from the comparison
+    # without the site that moved alone; what every site together said is kept beside it
+    results = _analyse([row for seed in range(4) for row in _sites(seed, jump)])
+    for result in results:
+        effect = result.metrics[0]
+        assert effect.single_control == "site-3"
+        assert effect.ci_low_pct <= 0.0 <= effect.ci_high_pct, (
+            result.pilot_id,
+            effect.effect_pct,
+            effect.ci_low_pct,
+            effect.ci_high_pct,
+        )
+        assert effect.effect_pct == effect.effect_pct_without_single_control
+        with_all = effect.effect_pct_with_all_controls
+        assert with_all is not None and abs(with_all) > 5 and abs(effect.effect_pct) < 3

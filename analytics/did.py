@@ -257,13 +257,62 @@ def estimate_did_batch(
             # read with the same placebo-in-space widening and reference as the estimate
             main = out[i]
             cross = main.placebo_units is not None and main.placebo_units >= MIN_SPREAD_UNITS
-            out[i] = replace(
-                main,
-                proportional_effect=alt.effect_abs,
-                proportional_se=alt.se_abs * main.calibration,
-                proportional_df=main.df if cross else alt.df,
+            out[i] = _on_both_scales(
+                replace(
+                    main,
+                    proportional_effect=alt.effect_abs,
+                    proportional_se=alt.se_abs * main.calibration,
+                    proportional_df=main.df if cross else alt.df,
+                ),
+                alt,
             )
     return out
+
+
+def _on_both_scales(main: Estimate, alt: Estimate) -> Estimate:
+    """Where the comparison in levels (`main`) finds a significant change and the comparison
+    with the controls on the treated level (`alt`, its `proportional_*` fields in `main`) does
+    not find it in the same direction, the data cannot say which parallel-trends assumption
+    holds (Roth & Sant'Anna 2023), so the estimate reported spans both: the equal-weight
+    combination of the two (effects, counterfactuals and segment effects averaged; variances
+    averaged plus the spread between them, (a - b)^2 / 4; Bates & Granger 1969, as the
+    counterfactual candidates are combined). Where the two agree, the estimate in levels."""
+    assert main.proportional_effect is not None and main.proportional_se is not None
+    if main.se_abs <= 0 or not np.isfinite(main.effect_abs):
+        return main
+    direction = float(np.sign(main.effect_abs))
+    if abs(main.effect_abs) <= critical_t(main.df) * main.se_abs:
+        return main  # no significant change in levels: nothing to qualify
+    half = critical_t(main.proportional_df or 1) * main.proportional_se
+    if direction * main.proportional_effect - half > 0:
+        return main  # both scales find it
+
+    def both(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+        return np.asarray((np.asarray(a) + np.asarray(b)) / 2)
+
+    def spread(a: np.ndarray | float, b: np.ndarray | float, sa: object, sb: object) -> np.ndarray:
+        a_, b_ = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        va, vb = np.asarray(sa, dtype=float) ** 2, np.asarray(sb, dtype=float) ** 2
+        return np.asarray(np.sqrt((va + vb) / 2 + (a_ - b_) ** 2 / 4))
+
+    factor = main.calibration  # the placebo-in-space widening, as `proportional_se` reads it
+    n_seg = min(len(main.segment_effect), len(alt.segment_effect))
+    return replace(
+        main,
+        effect_abs=float(both(main.effect_abs, alt.effect_abs)),
+        se_abs=float(spread(main.effect_abs, alt.effect_abs, main.se_abs, main.proportional_se)),
+        df=min(main.df, main.proportional_df or main.df),
+        counterfactual=both(main.counterfactual, alt.counterfactual),
+        cf_se=spread(main.counterfactual, alt.counterfactual, main.cf_se, alt.cf_se * factor),
+        baseline=float(both(main.baseline, alt.baseline)),
+        segment_effect=both(main.segment_effect[:n_seg], alt.segment_effect[:n_seg]),
+        segment_se=spread(
+            main.segment_effect[:n_seg],
+            alt.segment_effect[:n_seg],
+            main.segment_se[:n_seg],
+            alt.segment_se[:n_seg] * factor,
+        ),
+    )
 
 
 def rmspe(est: Estimate) -> tuple[float, float]:

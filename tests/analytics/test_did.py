@@ -5,6 +5,7 @@ import statsmodels.formula.api as smf
 from scipy import optimize
 
 from analytics.did import estimate_did, parallel_trends_p, synthetic_weights
+from analytics.levels import critical_t
 
 GO = pd.Timestamp("2025-03-03")
 
@@ -105,6 +106,26 @@ def test_a_company_wide_percentage_fall_is_not_the_pilots_whatever_the_control_l
         sig, checks = run_checks(est, -1.0)
         control_moved = next(c for c in checks if c.name == "control_moved")
         assert not (sig.improved and control_moved.passed), level
+
+
+def test_where_the_two_scales_disagree_the_interval_spans_both():
+    # the same company-wide 15% fall, three controls at 0.5-0.8x the treated level and no
+    # pilot effect: in levels the pilot 'beats' them, in proportion it does not. The interval
+    # reported must hold the true zero (and the levels' estimate), not only the levels' answer
+    for seed in range(4):
+        rng = np.random.default_rng(10 + seed)
+        dates = days(120, 60)
+        post = np.asarray(dates >= GO)
+        n = len(dates)
+        shape = 1 - 0.15 * post + 0.02 * np.sin(np.arange(n) / 9)
+        treated = 100 * shape + rng.normal(0, 1.0, n)
+        controls = pd.DataFrame(
+            {f"c{k}": level * shape + rng.normal(0, 1.0, n) for k, level in enumerate((50, 65, 80))}
+        )
+        est = estimate_did(dates, GO, "D", treated, controls, sign=-1.0)
+        assert est.proportional_effect is not None
+        half = critical_t(est.df) * est.se_abs
+        assert est.effect_abs - half <= 0.0 <= est.effect_abs + half, (seed, est.effect_abs, half)
 
 
 def test_equal_levels_need_no_second_scale():

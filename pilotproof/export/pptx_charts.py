@@ -103,7 +103,7 @@ def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height)
     as custom error bars and each scaling threshold as a dashed outline bar over it (a bullet
     chart: the bar should reach past the outline). `rows` have an improvement each."""
     data = SafeCategoryChartData()
-    data.categories = [shown(r.label, 60) for r in rows]
+    data.categories = [shown(r.label, 90) for r in rows]
     data.add_series("Improvement (%)", [round(r.improvement or 0.0, 2) for r in rows])
     thresholds = [r.threshold if is_number(r.threshold) else None for r in rows]
     if any(t is not None for t in thresholds):
@@ -269,7 +269,7 @@ def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
     plot = chart.plots[0]
     plot.gap_width = 60
     plot.overlap = 100
-    colors = (charts.VERDICT_COLORS["real"], charts.VERDICT_COLORS["worse"], charts.OBSERVED_COLOR)
+    colors = [bridge_color(end - start) for _, start, end in steps]
     for j, s in enumerate(plot.series):
         if j in (0, 2):
             s.format.fill.background()
@@ -281,9 +281,29 @@ def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
             fill.fore_color.rgb = rgb(color)
     chart.value_axis.has_major_gridlines = True
     chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
-    chart.value_axis.tick_labels.number_format = "#,##0"
+    chart.value_axis.tick_labels.number_format = money_format(p.currency, net)
     chart.value_axis.tick_labels.number_format_is_linked = False
     chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+
+
+def bridge_color(step: float) -> str:
+    """A bridge step's colour by its sign: what adds value in the colour of real impact, what
+    takes it away (a cost, a negative gross or net value) in the colour of 'worse'."""
+    return charts.VERDICT_COLORS["real"] if step >= 0 else charts.VERDICT_COLORS["worse"]
+
+
+def money_format(currency: str | None, net) -> str:
+    """The bridge's axis in the pilot's currency and in thousands or millions as its labels
+    say it ('EUR 200k', 'EUR -100k'). No code when the currency is not known."""
+    code = "".join(ch for ch in (currency or "") if ch.isalnum())
+    plus, minus = (f'"{code} "', f'"{code} -"') if code else ("", "-")
+    largest = max(abs(net.annual_gross), abs(net.annual_cost), abs(net.annual_net))
+    digits, suffix = "#,##0", ""
+    if largest >= 5e6:
+        digits, suffix = "#,##0.0,,", '"M"'
+    elif largest >= 5e3:
+        digits, suffix = "#,##0,", '"k"'
+    return f"{plus}{digits}{suffix};{minus}{digits}{suffix}"
 
 
 def _error_bars(series, plus: Sequence[float], minus: Sequence[float]) -> None:

@@ -647,6 +647,26 @@ def waterfall_parts(start: float, end: float) -> tuple[float, float, float, floa
     return (0.0, high, 0.0, low)
 
 
+def bridge_color(step: float) -> str:
+    """A bridge step's colour by its sign: what adds value in the colour of real impact, what
+    takes it away (a cost, a negative gross or net value) in the colour of 'worse'."""
+    return charts.VERDICT_COLORS["real"] if step >= 0 else charts.VERDICT_COLORS["worse"]
+
+
+def money_format(currency: str | None, net) -> str:
+    """The bridge's axis in the pilot's currency and in thousands or millions as its labels
+    say it ('EUR 200k', 'EUR -100k'). No code when the currency is not known."""
+    code = "".join(ch for ch in (currency or "") if ch.isalnum())
+    plus, minus = (f'"{code} "', f'"{code} -"') if code else ("", "-")
+    largest = max(abs(net.annual_gross), abs(net.annual_cost), abs(net.annual_net))
+    digits, suffix = "#,##0", ""
+    if largest >= 5e6:
+        digits, suffix = "#,##0.0,,", '"M"'
+    elif largest >= 5e3:
+        digits, suffix = "#,##0,", '"k"'
+    return f"{plus}{digits}{suffix};{minus}{digits}{suffix}"
+
+
 def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.Series | None:
     """Per period of `effect.series`, the level the metric must reach to meet its scaling
     threshold, post go-live only (NaN before): one flat level, as the app draws it

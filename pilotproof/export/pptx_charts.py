@@ -31,9 +31,11 @@ from pilotproof import charts
 from pilotproof.export.content import (
     ComparisonRow,
     PilotSection,
+    bridge_color,
     display_series,
     forest_axis,
     is_number,
+    money_format,
     nice_range,
     waterfall_parts,
 )
@@ -284,26 +286,6 @@ def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
     chart.value_axis.tick_labels.number_format = money_format(p.currency, net)
     chart.value_axis.tick_labels.number_format_is_linked = False
     chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
-
-
-def bridge_color(step: float) -> str:
-    """A bridge step's colour by its sign: what adds value in the colour of real impact, what
-    takes it away (a cost, a negative gross or net value) in the colour of 'worse'."""
-    return charts.VERDICT_COLORS["real"] if step >= 0 else charts.VERDICT_COLORS["worse"]
-
-
-def money_format(currency: str | None, net) -> str:
-    """The bridge's axis in the pilot's currency and in thousands or millions as its labels
-    say it ('EUR 200k', 'EUR -100k'). No code when the currency is not known."""
-    code = "".join(ch for ch in (currency or "") if ch.isalnum())
-    plus, minus = (f'"{code} "', f'"{code} -"') if code else ("", "-")
-    largest = max(abs(net.annual_gross), abs(net.annual_cost), abs(net.annual_net))
-    digits, suffix = "#,##0", ""
-    if largest >= 5e6:
-        digits, suffix = "#,##0.0,,", '"M"'
-    elif largest >= 5e3:
-        digits, suffix = "#,##0,", '"k"'
-    return f"{plus}{digits}{suffix};{minus}{digits}{suffix}"
 
 
 def _error_bars(series, plus: Sequence[float], minus: Sequence[float]) -> None:

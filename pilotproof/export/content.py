@@ -91,10 +91,10 @@ class Footer:
     @property
     def board_text(self) -> str:
         """What a board slide or page carries: the data's date and scope, where the rest is.
-        The method, the data's fingerprint and the time it was made are on the last page."""
+        The method, the data's fingerprint and the time it was made are at the end."""
         return (
             f"Data as of {self.data_as_of} | {self.scope} | 95% intervals | "
-            f"pilotproof {self.version}; method and data fingerprint on the last page"
+            f"pilotproof {self.version}; method and data fingerprint at the end"
         )
 
     @property

@@ -325,7 +325,7 @@ COMPARISON_NOTE = (
     "metric's direction (a 36% fall in response time reads +36%). A mix shift is shown at the "
     "same mix of work: what survives once the mix is held still."
 )
-COMPARISON_COLUMNS = (1.25, 0.9, 1.0, 1.05, 0.9)
+COMPARISON_COLUMNS = (1.25, 0.85, 1.15, 1.0, 0.9)
 COMPARISON_LEFT, COMPARISON_WIDTH, COMPARISON_SIZE = Inches(7.75), Inches(5.13), 9
 
 

@@ -15,7 +15,7 @@ reasons, notes) is escaped by whoever renders it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -66,23 +66,36 @@ class SuccessPlan:
 
     @property
     def guardrails_text(self) -> str:
-        """`rework rate may worsen <= 5%; quality score <= 2%`, or `none`."""
+        """`rework rate at most 5% worse; quality score at most 2% worse`, or `none`; see
+        `guardrails_words` for metrics measured in points."""
+        return self.guardrails_words()
+
+    def guardrails_words(self, points: Collection[str] = ()) -> str:
+        """Each guardrail with the deterioration it tolerates, in its metric's scale: a
+        metric in `points` (a rate or a share, judged in percentage points) says points:
+        `rework rate at most 5 points worse; quality score at most 2% worse`; `none`."""
         if not self.guardrails:
             return "none"
-        return "; ".join(f"{m.replace('_', ' ')} may worsen <= {t:g}%" for m, t in self.guardrails)
+        return "; ".join(
+            f"{m.replace('_', ' ')} at most {_amount(t, m in points)} worse"
+            for m, t in self.guardrails
+        )
 
-    def summary(self) -> str:
-        """The plan in one line, e.g. `cycle time improves >= 25%; guardrails: ...; decide
-        within 120 days of go-live; owner: CFO`."""
+    def summary(self, points: Collection[str] = ()) -> str:
+        """The plan in one line, e.g. `cycle time at least 25% better; guardrails: ...; decide
+        within 120 days of go-live; owner: CFO`; metrics in `points` are stated in points."""
         metric = (self.value_metric or "value metric not named").replace("_", " ")
-        bar = f" improves >= {self.threshold_pct:g}%" if self.threshold_pct is not None else ""
+        bar = ""
+        if self.threshold_pct is not None:
+            bar = f" at least {_amount(self.threshold_pct, self.value_metric in points)}"
+            bar += " better"
         window = (
             f"decide within {self.evaluation_days} days of go-live"
             if self.evaluation_days is not None
             else "no evaluation window"
         )
         owner = f"owner: {self.decision_owner}" if self.decision_owner else "no decision owner"
-        return f"{metric}{bar}; guardrails: {self.guardrails_text}; {window}; {owner}"
+        return f"{metric}{bar}; guardrails: {self.guardrails_words(points)}; {window}; {owner}"
 
 
 @dataclass(frozen=True)
@@ -250,9 +263,10 @@ class Governance:
             text += ", as pilotproof recommends."
         return text
 
-    def lines(self, recommended: Decision) -> tuple[str, ...]:
+    def lines(self, recommended: Decision, points: Collection[str] = ()) -> tuple[str, ...]:
         """Every sentence a report shows about the plan, in order: status or change, the
-        would-have-been, the plan itself, the decision, the forecast."""
+        would-have-been, the plan itself (metrics in `points` stated in points), the decision,
+        the forecast."""
         out = [self.gap_sentence() or self.change_sentence()]
         if self.status == "pre_registered" and self.locked_at is not None:
             out[0] = f"Criteria pre-registered before the lock on {self.locked_at:%Y-%m-%d}."
@@ -261,7 +275,7 @@ class Governance:
             plan = self.current
             out.append(
                 f"Success plan (version {plan.version}, set by {plan.set_by} on "
-                f"{plan.set_at:%Y-%m-%d}): {plan.plan.summary()}."
+                f"{plan.set_at:%Y-%m-%d}): {plan.plan.summary(points)}."
             )
         out.append(self.decision_sentence(recommended))
         sentence = getattr(self.forecast, "sentence", "")
@@ -332,6 +346,13 @@ def governance(
 
 def _pct(value: float | None) -> str:
     return "none" if value is None or not math.isfinite(value) else f"{value:g}%"
+
+
+def _amount(value: float, points: bool) -> str:
+    """10 -> '10%'; in points, 1 -> '1 point', 5 -> '5 points'."""
+    if not points:
+        return f"{value:g}%"
+    return f"{value:g} point{'' if value == 1 else 's'}"
 
 
 def _days(value: int | None) -> str:

@@ -32,7 +32,9 @@ if g.warning():
 if g.would_have_been_sentence(result.decision):
     st.markdown(f"**{md(g.would_have_been_sentence(result.decision))}**")
 if g.current is not None:
-    st.markdown(md(f"Current plan (version {g.current.version}): {g.current.plan.summary()}."))
+    points = {e.metric for e in result.metrics if e.points}  # rates read in points
+    plan = g.current.plan.summary(points)
+    st.markdown(md(f"Current plan (version {g.current.version}): {plan}."))
     st.dataframe(plan_versions_table(result), **WIDE)
 if g.forecast is not None:
     st.info(md(g.forecast.sentence), icon=":material/schedule:")

@@ -21,6 +21,7 @@ from pilotproof.views import (
 from pilotproof.words import DECISION_LABELS, DECISIONS_IN_WORDS, GLOSSARY, WHERE_TO_ADD_COST
 
 WIDE = {"hide_index": True, "width": "stretch"}
+PILOT_COLUMNS = ["pilot", "decision", "why", "annual net value", "verdict", "company", "function"]
 
 st.title("Portfolio")
 
@@ -90,20 +91,10 @@ with st.expander("What the words mean"):
     st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))
 
 st.subheader("Pilots")
-st.dataframe(
-    portfolio_table(results, pilots, currencies, ui.as_of()).drop(columns="pilot_id"),
-    hide_index=True,
-    width="stretch",
-    height="content" if len(pilots) <= 25 else "auto",
-    row_height=60,
-    column_config={
-        # not pinned: Streamlit draws a pinned column's text faded, and the pilot's name is what
-        # a partner reads first (too light in the dark theme)
-        "pilot": st.column_config.TextColumn("pilot", width="medium"),
-        "annual net value": st.column_config.TextColumn("annual net value", width="medium"),
-        "why": st.column_config.TextColumn("why", width="large"),
-    },
-)
+# a static table: its cells wrap, so "why" is read whole beside the decision (a data grid cut
+# it at the column's edge, off screen on a laptop); text people typed is escaped markdown
+table = portfolio_table(results, pilots, currencies, ui.as_of())
+st.table(table[PILOT_COLUMNS].map(md), hide_index=True, border="horizontal")
 
 st.subheader("Decision board")
 st.caption(

@@ -11,10 +11,23 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from analytics.results import PilotResult
-from pilotproof.store.money import Rates
 from pilotproof.words import NO_CURRENCY, money
+
+
+class Rates(Protocol):
+    """The reporting currency and the user's rates (`pilotproof.store.money.Rates`), named
+    by shape so the exports, which never touch the store, can total money the same way."""
+
+    @property
+    def reporting(self) -> str | None: ...
+
+    @property
+    def rates(self) -> Mapping[str, float]: ...
+
+    def convertible(self, currencies: set[str]) -> bool: ...
 
 
 @dataclass(frozen=True)

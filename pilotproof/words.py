@@ -125,12 +125,12 @@ def scaled_interval(low: float | None, high: float | None, is_points: bool, digi
 
 
 def bar_words(kind: str, threshold: float | None, tolerance: float | None, is_points: bool) -> str:
-    """The bar a metric is held to, in its scale: 'improve >= 10%', 'may worsen <= 0.5
-    points'; '' when it has none."""
+    """The bar a metric is held to, in its scale and in words: 'at least 10% better', 'at most
+    0.5 points worse'; '' when it has none."""
     if kind == "guardrail" and tolerance is not None:
-        return f"may worsen <= {_amount(tolerance, is_points)}"
+        return f"at most {_amount(tolerance, is_points)} worse"
     if kind == "value" and threshold is not None:
-        return f"improve >= {_amount(threshold, is_points)}"
+        return f"at least {_amount(threshold, is_points)} better"
     return ""
 
 
@@ -185,6 +185,24 @@ def plain_words(text: str) -> str:
     for jargon, plain in _PLAIN:
         text = text.replace(jargon, plain)
     return _FREQUENCY_CODE.sub(lambda m: f"({FREQUENCY_WORDS[m.group(1)]})", text)
+
+
+# What a board report leaves out of an explanation: statistics' names and an operator's next
+# step (the app keeps them for the people who act on them).
+_NOT_FOR_THE_BOARD: tuple[re.Pattern[str], ...] = (
+    re.compile(r" \(permutation\s+p = [0-9.]+\)"),
+    re.compile(r" Check the source\."),
+    re.compile(r" \(\d+% power, \d+% level\)"),
+)
+
+
+def board_words(text: str) -> str:
+    """An explanation as a board reads it: `plain_words`, without a p-value's name or an
+    instruction to the person who loads the data ('Check the source.')."""
+    text = plain_words(text)
+    for pattern in _NOT_FOR_THE_BOARD:
+        text = pattern.sub("", text)
+    return text
 
 
 # ---- why a pilot got its decision, in a few words -----------------------------------------
@@ -293,6 +311,20 @@ def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) 
     if missing:
         return f"no cost data: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
     return "no cost data: cost per transaction not measured"
+
+
+def missing_value_words(monthly_cost: float | None, annual_volume: float | None) -> str:
+    """What a board reads for a pilot without a net value, in one sentence and without an
+    operator's instruction: 'Value not stated: no cost data (monthly cost and annual volume
+    not given).', or 'Value not stated: cost per transaction not measured.'"""
+    missing = [
+        words
+        for value, words in ((monthly_cost, "monthly cost"), (annual_volume, "annual volume"))
+        if value is None or value != value
+    ]
+    if missing:
+        return f"Value not stated: no cost data ({' and '.join(missing)} not given)."
+    return "Value not stated: cost per transaction not measured."
 
 
 def unit_words(unit: object, currency: str | None) -> str:

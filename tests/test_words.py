@@ -8,6 +8,7 @@ from pilotproof.words import (
     DECISION_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
+    plain_words,
 )
 
 
@@ -75,4 +76,37 @@ def test_regression_to_the_mean_reads_as_a_rebound():
 
     assert causes(("noise", "regression_to_mean")) == (
         "a rebound after an unusually bad spell, within normal variation"
+    )
+
+
+def test_a_bar_is_said_in_words_and_in_its_metrics_scale():
+    """'may worsen <= 5%' read as code and said percent for a points metric (issue 13)."""
+    from pilotproof.words import bar_words
+
+    assert bar_words("value", 10.0, None, False) == "at least 10% better"
+    assert bar_words("guardrail", None, 5.0, True) == "at most 5 points worse"
+    assert bar_words("guardrail", None, 1.0, True) == "at most 1 point worse"
+    assert bar_words("activity", 10.0, 5.0, False) == ""
+
+
+def test_a_board_reads_no_p_value_name_nor_an_operators_step():
+    """'permutation p', '80% power, 5% level' and 'Check the source.' are for the people who
+    load the data, not for a board (issue 13); the rest of the sentence stays whole."""
+    from pilotproof.words import board_words
+
+    control = (
+        "The control group improved as much. Each of the 5 control units analysed as if it had "
+        "gone live: the pilot's change ranks 5 of 6 (permutation p = 0.83)."
+    )
+    assert board_words(control) == control.replace(" (permutation p = 0.83)", "")
+    slip = (
+        "One value, 9694 on 2025-03-10, is 104x its neighbours; it was left out. Check the source."
+    )
+    assert board_words(slip) == slip.removesuffix(" Check the source.")
+    power = (
+        "A pre/post comparison could detect a change of about 8.3% at best (80% power, 5% level)."
+    )
+    assert board_words(power).endswith("about 8.3% at best.")
+    assert board_words("(autocorrelation-robust) kept") == plain_words(
+        "(autocorrelation-robust) kept"
     )

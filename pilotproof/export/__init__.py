@@ -53,6 +53,7 @@ def report_from_store(
         pilot_ids=pilot_ids,
         filters=filters,
         currencies=store.pilot_currencies(),
+        rates=store.rates() if hasattr(store, "rates") else None,
     )
 
 

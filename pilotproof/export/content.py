@@ -34,6 +34,7 @@ from pilotproof.charts import _threshold_line, verdict_color  # the app's one th
 from pilotproof.claims import bar_caveat, claim_sentence
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
+from pilotproof.totals import PortfolioValue, Rates, portfolio_value
 from pilotproof.words import (
     CHECK_LABELS,
     DECISION_ACTIONS,
@@ -44,12 +45,12 @@ from pilotproof.words import (
     READINESS_LABELS,
     REASON_LABELS,
     bar_words,
+    board_words,
     change_text,
     guardrail_status,
     metric_name,
-    missing_cost_words,
+    missing_value_words,
     money,
-    plain_words,
     scaled_change,
     scaled_interval,
     unit_words,
@@ -79,10 +80,33 @@ class Footer:
 
     @property
     def text(self) -> str:
+        """Everything, in one line: the workbook's and the HTML page's footer, the file's
+        metadata, and the provenance page of the deck and the PDF."""
         return (
             f"Data as of {self.data_as_of} | {self.scope} | Method: {self.method} | "
             f"pilotproof {self.version} | data sha256 {self.data_hash} | "
             f"generated {self.generated_at}"
+        )
+
+    @property
+    def board_text(self) -> str:
+        """What a board slide or page carries: the data's date and scope, where the rest is.
+        The method, the data's fingerprint and the time it was made are at the end."""
+        return (
+            f"Data as of {self.data_as_of} | {self.scope} | 95% intervals | "
+            f"pilotproof {self.version}; method and data fingerprint at the end"
+        )
+
+    @property
+    def provenance(self) -> tuple[tuple[str, str], ...]:
+        """(what, value) for the appendix that lets a reader reproduce the report."""
+        return (
+            ("Data as of", self.data_as_of),
+            ("Scope", self.scope),
+            ("Method", self.method),
+            ("Made with", f"pilotproof {self.version}"),
+            ("Data fingerprint (sha256)", self.data_hash),
+            ("Generated", self.generated_at),
         )
 
 
@@ -138,11 +162,19 @@ class EffectRow:
 
     @property
     def verdict_label(self) -> str:
-        """The verdict's words; an activity metric is 'Activity, not value' whatever it did."""
+        """The verdict's words; an activity metric is 'Activity, not value' whatever it did; a
+        guardrail says whether it held ('Held', 'Worsened, within tolerance'): one that did
+        not move is not a mirage."""
+        if self.kind == "guardrail":
+            return self.status_text[:1].upper() + self.status_text[1:]
         return verdict_label(self.verdict, self.kind)
 
     @property
     def verdict_color(self) -> str:
+        """The verdict's colour; a guardrail that held is 'no change', one that worsened
+        'worse'."""
+        if self.kind == "guardrail":
+            return verdict_color("worse" if self.verdict == "worse" else "no_change")
         return verdict_color(self.verdict, self.kind)
 
     @property
@@ -253,6 +285,9 @@ class ComparisonRow:
     verdict: str
     verdict_label: str
     color: str
+    # a mix-shift mirage is drawn at the same mix of work (what survives); the apparent
+    # improvement, all of it from the mix, is said beside it
+    apparent: float | None = None
 
     @property
     def axis_values(self) -> tuple[float, ...]:
@@ -264,10 +299,33 @@ class ComparisonRow:
         return ends if threshold is None else (*ends, threshold)
 
     @property
+    def bar_text(self) -> str:
+        """The scaling threshold to reach, in words: 'at least 10% better'."""
+        return bar_words("value", self.threshold, None, self.points)
+
+    @property
+    def improvement_text(self) -> str:
+        """'+35.9%': the improvement as the chart draws it (positive is better)."""
+        return scaled_change(self.improvement, self.points)
+
+    @property
+    def interval_text(self) -> str:
+        """The improvement's 95% interval, low to high as the chart's error bar; for a mix
+        shift, the apparent improvement that the mix of work explains."""
+        if self.apparent is not None:
+            return f"apparent {scaled_change(self.apparent, self.points)}, all from the mix"
+        if self.minus == 0 and self.plus == 0 and self.interval == "n/a":
+            return "n/a"
+        assert self.improvement is not None
+        low, high = self.improvement - self.minus, self.improvement + self.plus
+        return scaled_interval(low, high, self.points)
+
+    @property
     def cells(self) -> tuple[str, ...]:
-        """The row of the comparison table: pilot, metric, effect, interval, verdict."""
-        effect = scaled_change(self.effect, self.points)
-        return (self.name, self.metric, effect, self.interval, self.verdict_label)
+        """The row of the comparison table, in the chart's sign: pilot, metric, improvement,
+        its interval, verdict."""
+        return (self.name, self.metric, self.improvement_text, self.interval_text,
+                self.verdict_label)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -316,9 +374,9 @@ class PilotSection:
 
     @property
     def no_value_text(self) -> str:
-        """Why there is no net value and where to add what is missing."""
-        text = missing_cost_words(self.monthly_cost, self.annual_volume)
-        return text[:1].upper() + text[1:] + "."
+        """Why there is no net value, in one sentence a board reads ('Value not stated: no
+        cost data (monthly cost not given).')."""
+        return missing_value_words(self.monthly_cost, self.annual_volume)
 
     @property
     def decision_label(self) -> str:
@@ -382,7 +440,7 @@ class PilotSection:
         for c in self.failed_checks:
             grouped.setdefault((c.check, c.explanation), []).append(humanise(c.metric))
         return tuple(
-            f"{CHECK_LABELS.get(check, check)} ({', '.join(metrics)}): {shown(why, 180)}"
+            f"{CHECK_LABELS.get(check, check)} ({', '.join(metrics)}): {why}"
             for (check, why), metrics in grouped.items()
         )[:MAX_CHECK_NOTES]
 
@@ -441,6 +499,16 @@ class Report:
     footer: Footer
     observations: pd.DataFrame = field(repr=False, compare=False)
     results: tuple[PilotResult, ...] = field(repr=False, compare=False)
+    # what the pilots are worth, as the Portfolio page says it (`value_words`)
+    value_headline: str = ""
+    value_detail: str = ""
+
+    @property
+    def decision_groups(self) -> tuple[tuple[Decision, tuple[PilotSection, ...]], ...]:
+        """(decision, its pilots) in the order scale, fix, extend, stop; a decision no pilot
+        has is left out. The pilots keep the report's order within a group."""
+        groups = ((d, tuple(p for p in self.pilots if p.decision == d)) for d in DECISION_LABELS)
+        return tuple((d, pilots) for d, pilots in groups if pilots)
 
     @property
     def is_selection(self) -> bool:
@@ -579,6 +647,26 @@ def waterfall_parts(start: float, end: float) -> tuple[float, float, float, floa
     return (0.0, high, 0.0, low)
 
 
+def bridge_color(step: float) -> str:
+    """A bridge step's colour by its sign: what adds value in the colour of real impact, what
+    takes it away (a cost, a negative gross or net value) in the colour of 'worse'."""
+    return charts.VERDICT_COLORS["real"] if step >= 0 else charts.VERDICT_COLORS["worse"]
+
+
+def money_format(currency: str | None, net) -> str:
+    """The bridge's axis in the pilot's currency and in thousands or millions as its labels
+    say it ('EUR 200k', 'EUR -100k'). No code when the currency is not known."""
+    code = "".join(ch for ch in (currency or "") if ch.isalnum())
+    plus, minus = (f'"{code} "', f'"{code} -"') if code else ("", "-")
+    largest = max(abs(net.annual_gross), abs(net.annual_cost), abs(net.annual_net))
+    digits, suffix = "#,##0", ""
+    if largest >= 5e6:
+        digits, suffix = "#,##0.0,,", '"M"'
+    elif largest >= 5e3:
+        digits, suffix = "#,##0,", '"k"'
+    return f"{plus}{digits}{suffix};{minus}{digits}{suffix}"
+
+
 def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.Series | None:
     """Per period of `effect.series`, the level the metric must reach to meet its scaling
     threshold, post go-live only (NaN before): one flat level, as the app draws it
@@ -638,6 +726,7 @@ def build_report(
     filters: Mapping[str, str] | None = None,
     generated_at: datetime | None = None,
     currencies: Mapping[str, str | None] | None = None,
+    rates: Rates | None = None,
 ) -> Report:
     """Assemble the report from analysis results and the store's frames.
 
@@ -681,6 +770,7 @@ def build_report(
     for section in sections:
         counts[section.decision] = counts.get(section.decision, 0) + 1
     subtitle = ", ".join(f"{n} {DECISION_ACTIONS[d].lower()}" for d, n in counts.items() if n)
+    headline, detail = value_words(chosen, money_in, rates or NO_RATES)
     return Report(
         title=title,
         subtitle=subtitle or "No pilots",
@@ -688,7 +778,72 @@ def build_report(
         footer=footer,
         observations=observations,
         results=chosen,
+        value_headline=headline,
+        value_detail=detail,
     )
+
+
+@dataclass(frozen=True)
+class _NoRates:
+    """No reporting currency and no rates: every currency is totalled on its own."""
+
+    reporting: str | None = None
+    rates: Mapping[str, float] = field(default_factory=dict)
+
+    def convertible(self, currencies: set[str]) -> bool:
+        return False
+
+
+NO_RATES = _NoRates()
+
+
+def value_words(
+    results: Sequence[PilotResult], currencies: Mapping[str, str | None], rates: Rates
+) -> tuple[str, str]:
+    """What the pilots to scale are worth a year, as the Portfolio page says it, and the line
+    under it: 'Scaling 3 pilots, worth EUR 480k a year (EUR 421k to 539k, 95% interval); 1 of
+    the 3 has cost data.' and 'All 4 pilots with cost data, pilots to stop included: EUR 372k
+    · GBP 137k a year, not added across currencies (no conversion rates entered).' Money is
+    totalled per currency and converted only at the rates entered (`pilotproof.totals`)."""
+    to_scale = [r for r in results if r.decision == "scale"]
+    n = len(to_scale)
+    scaling = portfolio_value(to_scale, currencies, rates)
+    everything = portfolio_value(results, currencies, rates)
+    pilots = counted(n, "pilot")
+    if not n:
+        headline = "Nothing to scale yet"
+    elif not scaling.pilots:
+        headline = f"Scaling {pilots}: value not stated (no cost data)"
+    else:
+        totals = [scaling.converted] if scaling.converted else list(scaling.per_currency)
+        worth = " and ".join(
+            f"{t.text()} a year ({money(t.low, t.currency)} to {money(t.high)}, 95% interval)"
+            for t in totals
+        )
+        headline = f"Scaling {pilots}, worth {worth}"
+        if scaling.pilots < n:
+            headline += f"; {scaling.pilots} of the {n} {_has(scaling.pilots)} cost data"
+    return headline + ".", _value_detail(scaling, everything)
+
+
+def _has(n: int) -> str:
+    return "has" if n == 1 else "have"
+
+
+def _value_detail(scaling: PortfolioValue, everything: PortfolioValue) -> str:
+    """Every pilot with cost data, pilots to stop included, and how currencies were totalled."""
+    parts = []
+    if everything.pilots > scaling.pilots:
+        parts.append(
+            f"All {counted(everything.pilots, 'pilot')} with cost data, pilots to stop "
+            f"included: {everything.headline()} a year"
+        )
+    if everything.converted is not None and everything.rates_used:
+        parts.append(f"totals in {everything.reporting} {everything.rates_text()}")
+    elif len(everything.per_currency) > 1:
+        parts.append("not added across currencies (no conversion rates entered)")
+    text = ", ".join(parts)
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
 def app_version() -> str:
@@ -779,6 +934,14 @@ def _plain_title(
     return f"{name} {verb} {humanise(headline.metric)} {abs(change):.0f}%{bounds}; {verdict_phrase}"
 
 
+def same_mix(effect: MetricEffect) -> float | None:
+    """A mix-shift mirage's change at the same mix of work (the rate part, what survives), as
+    the metric moved; None for any other effect."""
+    rate = effect.rate_effect_pct
+    mixed = effect.verdict == "mirage" and "mix_shift" in effect.reasons and not effect.points
+    return rate if mixed and is_number(rate) else None
+
+
 def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
     rows = []
     for e in p.result.value_effects:
@@ -791,11 +954,15 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
             plus, minus = high - improvement, improvement - low
         else:
             plus = minus = 0.0
+        metric, apparent, rate = humanise(e.metric), None, same_mix(e)
+        if rate is not None:  # what survives at the same mix, never the mix's apparent gain
+            apparent, improvement, plus, minus = improvement, flip * rate, 0.0, 0.0
+            metric += " at the same mix"
         rows.append(
             ComparisonRow(
-                label=f"{p.name} · {humanise(e.metric)}" + (" (points)" * e.points),
+                label=f"{p.name} · {metric}" + (" (points)" * e.points),
                 name=p.name,
-                metric=humanise(e.metric),
+                metric=metric,
                 improvement=improvement,
                 effect=e.headline,
                 points=e.points,
@@ -806,6 +973,7 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
                 verdict=e.verdict,
                 verdict_label=verdict_label(e.verdict, e.kind),
                 color=verdict_color(e.verdict, e.kind),
+                apparent=apparent,
             )
         )
     return rows
@@ -815,13 +983,41 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
 
 
 def comparison_figure(report: Report) -> go.Figure:
-    """The app's forest plot of every pilot's value metrics, labelled by the pilots' names."""
-    return charts.forest_plot(report.results, labels=report.labels)
+    """The app's forest plot of every pilot's value metrics, labelled by the pilots' names; a
+    mix-shift mirage is drawn at the same mix of work (what survives), as the deck draws it,
+    and its pilot's label says so."""
+    results, labels = [], dict(report.labels)
+    for result in report.results:
+        survives = {e.metric: same_mix(e) for e in result.value_effects}
+        if not any(v is not None for v in survives.values()):
+            results.append(result)
+            continue
+        metrics = tuple(
+            e if survives.get(e.metric) is None else _at_same_mix(e, survives[e.metric])
+            for e in result.metrics
+        )
+        results.append(replace(result, metrics=metrics))
+        labels[result.pilot_id] = f"{labels.get(result.pilot_id, result.pilot_id)} (same mix)"
+    return charts.forest_plot(results, labels=labels)
+
+
+def _at_same_mix(effect: MetricEffect, rate: float | None) -> MetricEffect:
+    """The effect as its rate part alone: no interval of its own (the decomposition gives
+    none), so the chart draws a point."""
+    return replace(effect, effect_pct=rate, ci_low_pct=rate, ci_high_pct=rate)
 
 
 def bridge_figure(p: PilotSection) -> go.Figure | None:
-    """The app's net value bridge in the pilot's currency; None without a net value."""
-    return charts.value_bridge(p.result, currency=p.currency or "")
+    """The app's net value bridge in the pilot's currency, with the currency on its axis and a
+    net value below zero in the colour of 'worse'; None without a net value."""
+    figure = charts.value_bridge(p.result, currency=p.currency or "")
+    if figure is None or p.net_value is None:
+        return figure
+    figure.update_yaxes(tickprefix=f"{p.currency} " if p.currency else "", tickformat="~s")
+    if p.net_value.annual_net < 0:
+        worse = {"marker": {"color": charts.VERDICT_COLORS["worse"]}}
+        figure.update_traces(totals=worse, selector={"type": "waterfall"})
+    return figure
 
 
 def series_figure(p: PilotSection, *, static: bool) -> go.Figure | None:
@@ -887,7 +1083,10 @@ def _section(
         readiness_missing=tuple(result.readiness_missing),
         plan_status=g.status_label if g is not None else "",
         plan_warning=shown(g.warning(), TEXT_LIMIT) if g is not None else "",
-        plan_lines=tuple(shown(line, TEXT_LIMIT) for line in g.lines(result.decision))
+        plan_lines=tuple(
+            shown(line, TEXT_LIMIT)
+            for line in g.lines(result.decision, {e.metric for e in result.metrics if e.points})
+        )
         if g is not None
         else (),
         plan_outcome=shown(g.would_have_been_sentence(result.decision), TEXT_LIMIT)
@@ -921,7 +1120,7 @@ def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
         threshold_pct=effect.threshold_pct,
         tolerance_pct=effect.tolerance_pct,
         reasons=tuple(effect.reasons),
-        note=shown(plain_words(effect.note), TEXT_LIMIT),
+        note=shown(board_words(effect.note), TEXT_LIMIT),
         scale=effect.scale,
         effect_points=effect.effect_points,
         ci_low_points=effect.ci_low_points,
@@ -942,7 +1141,7 @@ def _check_row(pilot_id: str, effect: MetricEffect, check: CheckResult) -> Check
         passed=check.passed,
         statistic=check.statistic,
         p_value=check.p_value,
-        explanation=shown(plain_words(check.explanation), TEXT_LIMIT),
+        explanation=shown(board_words(check.explanation), TEXT_LIMIT),
     )
 
 

@@ -1,10 +1,12 @@
 """PowerPoint deck (python-pptx).
 
-Slides: cover, executive summary (action titles and decisions), for a selection the
-side-by-side comparison (forest chart and table), then per pilot an evidence slide (for a
-mirage the team's claim beside what survives; series against its counterfactual band, effect
-table, net value bridge) and a checks slide (mirage checks, guardrails, readiness). The charts
-are native, editable PowerPoint charts built in `pptx_charts`. Every slide carries the footer.
+Slides: cover (what the pilots to scale are worth, each decision with its pilots), executive
+summary grouped by decision (action titles), for a selection the side-by-side comparison
+(forest chart and table), then per pilot an evidence slide (for a mirage the team's claim
+beside what survives; series against its counterfactual band, effect table, net value bridge)
+and a checks slide (mirage checks, guardrails, readiness), and last how the report was made
+(method, data fingerprint). The charts are native, editable PowerPoint charts built in
+`pptx_charts`. Every slide carries the board footer (`Footer.board_text`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from pilotproof.export.content import (
     is_number,
 )
 from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
-from pilotproof.plaintext import shown
+from pilotproof.plaintext import TEXT_LIMIT, shown
+from pilotproof.words import DECISION_LABELS
 
 Progress = Callable[[float, str], None]
 
@@ -64,6 +67,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
         step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.id_text}")
         _evidence(deck, report, pilot)
         _checks(deck, report, pilot)
+    _about(deck, report)
     buffer = io.BytesIO()
     deck.save(buffer)
     step(1.0, "Done")
@@ -92,7 +96,7 @@ def _slide(deck, report: Report, title: str):
     number = len(deck.slides)
     _text(
         slide,
-        report.footer.text,
+        report.footer.board_text,
         MARGIN,
         Inches(7.02),
         WIDTH - 2 * MARGIN - Inches(0.6),
@@ -126,9 +130,9 @@ def _cover(deck, report: Report) -> None:
         slide,
         report.title,
         MARGIN,
-        Inches(2.2),
+        Inches(0.7),
         WIDTH - 2 * MARGIN,
-        Inches(1.4),
+        Inches(1.1),
         size=36,
         bold=True,
     )
@@ -136,16 +140,19 @@ def _cover(deck, report: Report) -> None:
         slide,
         report.subtitle,
         MARGIN,
-        Inches(3.6),
+        Inches(1.85),
         WIDTH - 2 * MARGIN,
-        Inches(0.6),
+        Inches(0.5),
         size=20,
         color=MUTED,
     )
+    tiles = max(COVER_TILE_TOP, _cover_value(slide, report, Inches(2.45)) + Inches(0.15))
+    names = dict(report.decision_groups)
     left = MARGIN
     for decision, tile in report.decision_tiles:
+        _cover_list(slide, names.get(decision, ()), left, tiles + Inches(0.85))
         chip = slide.shapes.add_shape(
-            MSO_SHAPE.ROUNDED_RECTANGLE, left, Inches(4.5), Inches(2.3), Inches(0.9)
+            MSO_SHAPE.ROUNDED_RECTANGLE, left, tiles, COVER_TILE_WIDTH, Inches(0.75)
         )
         chip.fill.solid()
         chip.fill.fore_color.rgb = rgb(charts.DECISION_COLORS.get(decision, "#999999"))
@@ -157,18 +164,62 @@ def _cover(deck, report: Report) -> None:
         frame.paragraphs[0].font.bold = True
         frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
         frame.paragraphs[0].alignment = PP_ALIGN.CENTER
-        left += Inches(2.55)
+        left += COVER_TILE_WIDTH + Inches(0.18)
     _text(
         slide,
-        report.footer.text,
+        report.footer.board_text,
         MARGIN,
-        Inches(6.7),
+        Inches(7.02),
         WIDTH - 2 * MARGIN,
-        Inches(0.6),
-        size=9,
+        Inches(0.4),
+        size=8,
         color=MUTED,
         name="Footer",
     )
+
+
+COVER_TILE_TOP, COVER_TILE_WIDTH = Inches(3.55), Inches(2.95)
+COVER_LIST_BOTTOM = Inches(6.95)
+
+
+def _cover_value(slide, report: Report, top) -> int:
+    """What the pilots to scale are worth a year, in their currencies, and the line under it;
+    returns its bottom."""
+    if not report.value_headline or len(report.pilots) < 2:
+        return top
+    width = WIDTH - 2 * MARGIN
+    height = _text_height(report.value_headline, width, 18)
+    _text(slide, report.value_headline, MARGIN, top, width, height, size=18, bold=True,
+          name="Portfolio value")  # fmt: skip
+    bottom = top + height
+    if report.value_detail:
+        detail = _text_height(report.value_detail, width, 12)
+        _text(slide, report.value_detail, MARGIN, bottom, width, detail, size=12, color=MUTED,
+              name="Portfolio value detail")  # fmt: skip
+        bottom += detail
+    return bottom
+
+
+def _cover_list(slide, pilots: Sequence[PilotSection], left, top) -> None:
+    """A decision's pilots under its tile, one a line, in a size that fits above the footer."""
+    names = [p.name for p in pilots]
+    if not names:
+        return
+    room = COVER_LIST_BOTTOM - top
+    for size in (12, 11, 10, 9, 8):
+        if _text_height("\n".join(names), COVER_TILE_WIDTH, size) <= room:
+            break
+    shown_names = list(names)
+    while len(shown_names) > 1:  # a long list ends with how many more the summary names
+        more = len(names) - len(shown_names)
+        text = "\n".join(shown_names + ([f"and {more} more"] if more else []))
+        if _text_height(text, COVER_TILE_WIDTH, size) <= room:
+            break
+        shown_names.pop()
+    more = len(names) - len(shown_names)
+    text = "\n".join(shown_names + ([f"and {more} more"] if more else []))
+    _text(slide, text, left, top, COVER_TILE_WIDTH, _text_height(text, COVER_TILE_WIDTH, size),
+          size=size, name="Decision list")  # fmt: skip
 
 
 SUMMARY_HEADER = ("Decision", "Pilot", "Action title", "Annual net value")
@@ -176,16 +227,23 @@ SUMMARY_COLUMNS = (1.9, 2.6, 6.6, 1.3)
 SUMMARY_SIZE = 12
 
 
-def _summary_cells(p: PilotSection) -> list[str]:
-    net = p.money(p.net_value.annual_net) if p.net_value else "n/a"
-    return [p.decision_label, p.name, p.action_title, net]
+def _summary_cells(p: PilotSection, group: str = "") -> list[str]:
+    """A summary row; `group` heads the decision's rows ('Scale (3)'), '' under it."""
+    net = p.money(p.net_value.annual_net) if p.net_value else "not stated"
+    return [group, p.name, p.action_title, net]
 
 
 def _summary(deck, report: Report) -> None:
-    pilots = list(report.pilots)
+    """The executive summary grouped by decision, scale, fix, extend then stop: each group
+    headed by its decision and count, its pilots under it; a slide that starts inside a group
+    names it again."""
+    groups = report.decision_groups
+    pilots = [p for _, members in groups for p in members]
+    count = {d: len(members) for d, members in groups}
+    heads = {d: f"{DECISION_LABELS[d]} ({count[d]})" for d in count}
     pages = _pages(
-        pilots, [_summary_cells(p) for p in pilots], SUMMARY_HEADER, SUMMARY_COLUMNS,
-        WIDTH - 2 * MARGIN, SUMMARY_SIZE, Inches(1.5), SUMMARY_ROWS_PER_SLIDE,
+        pilots, [_summary_cells(p, heads[p.decision]) for p in pilots], SUMMARY_HEADER,
+        SUMMARY_COLUMNS, WIDTH - 2 * MARGIN, SUMMARY_SIZE, Inches(1.5), SUMMARY_ROWS_PER_SLIDE,
     )  # fmt: skip
     pages = pages or [[]]
     for n, page in enumerate(pages, start=1):
@@ -196,7 +254,8 @@ def _summary(deck, report: Report) -> None:
         rows = [list(SUMMARY_HEADER)]
         fills: dict[tuple[int, int], str] = {}
         for r, p in enumerate(page, start=1):
-            rows.append(_summary_cells(p))
+            first = r == 1 or page[r - 2].decision != p.decision
+            rows.append(_summary_cells(p, heads[p.decision] if first else ""))
             fills[(r, 0)] = charts.DECISION_COLORS.get(p.decision, "#999999")
         _table(
             slide,
@@ -213,9 +272,11 @@ def _summary(deck, report: Report) -> None:
 
 def _comparison(deck, report: Report) -> None:
     rows = [r for r in report.comparison if is_number(r.improvement)]
+    # room for the note under the table, which states the sign convention on every slide
+    note = _text_height(COMPARISON_NOTE, COMPARISON_WIDTH, COMPARISON_SIZE) + Inches(0.12)
     pages = _pages(
         rows, [r.cells for r in rows], COMPARISON_HEADER, COMPARISON_COLUMNS,
-        COMPARISON_WIDTH, COMPARISON_SIZE, Inches(1.45), COMPARISON_ROWS_PER_SLIDE,
+        COMPARISON_WIDTH, COMPARISON_SIZE, Inches(1.45) + note, COMPARISON_ROWS_PER_SLIDE,
     )  # fmt: skip
     pages = pages or [[]]
     for n, page in enumerate(pages, start=1):
@@ -238,23 +299,34 @@ def _comparison_slide(slide, rows: list[ComparisonRow]) -> None:
             color=MUTED,
         )
         return
-    forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.4), Inches(5.4))
+    forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.1), Inches(5.4))
     table = [list(COMPARISON_HEADER), *(list(r.cells) for r in rows)]
-    _table(
+    shape = _table(
         slide,
         table,
-        Inches(8.0),
+        COMPARISON_LEFT,
         Inches(1.45),
         COMPARISON_WIDTH,
         widths=COMPARISON_COLUMNS,
         size=COMPARISON_SIZE,
         name="Comparison table",
     )
+    top = shape.top + shape.height + Inches(0.12)
+    height = _text_height(COMPARISON_NOTE, COMPARISON_WIDTH, COMPARISON_SIZE)
+    if top + height <= CONTENT_BOTTOM:
+        _text(slide, COMPARISON_NOTE, COMPARISON_LEFT, top, COMPARISON_WIDTH, height,
+              size=COMPARISON_SIZE, color=MUTED, name="Comparison note")  # fmt: skip
 
 
-COMPARISON_HEADER = ("Pilot", "Metric", "Effect", "95% interval", "Verdict")
-COMPARISON_COLUMNS = (1.3, 0.95, 0.6, 1.05, 0.95)
-COMPARISON_WIDTH, COMPARISON_SIZE = Inches(4.85), 9
+COMPARISON_HEADER = ("Pilot", "Metric", "Improvement", "95% interval", "Verdict")
+# the sign convention, said where the numbers are
+COMPARISON_NOTE = (
+    "Improvement against what would have happened without the pilot: + is better whatever the "
+    "metric's direction (a 36% fall in response time reads +36%). A mix shift is shown at the "
+    "same mix of work: what survives once the mix is held still."
+)
+COMPARISON_COLUMNS = (1.25, 0.85, 1.15, 1.0, 0.9)
+COMPARISON_LEFT, COMPARISON_WIDTH, COMPARISON_SIZE = Inches(7.75), Inches(5.13), 9
 
 
 def _pages(rows, cells, header, columns, width, size, top, most: int) -> list[list]:
@@ -367,16 +439,15 @@ def _net_value_panel(slide, p: PilotSection, left, top, width) -> None:
     if net is not None and room >= Inches(1.6):
         bridge_chart(slide, p, left, top, width, room)
     elif net is not None:
-        _text(
-            slide,
-            f"Annualised net value {p.money(net.annual_net)} (95% interval {p.money(net.ci_low)} "
-            f"to {p.money(net.ci_high)}); the bridge chart is in the PDF and the workbook.",
-            left, top, width, _text_height("x" * 160, width, 11), size=11,
-        )  # fmt: skip
+        text = (
+            f"Net value {p.money(net.annual_net)} a year (95% interval {p.money(net.ci_low)} "
+            f"to {p.money(net.ci_high)})."
+        )
+        _text(slide, text, left, top, width, _text_height(text, width, 11), size=11)
     else:
         _text(
-            slide, f"Annualised net value: {p.no_value_text}", left, top, width, Inches(0.8),
-            size=11, color=MUTED,
+            slide, p.no_value_text, left, top, width, _text_height(p.no_value_text, width, 11),
+            size=11, color=MUTED, name="No value",
         )  # fmt: skip
 
 
@@ -386,7 +457,8 @@ def _checks(deck, report: Report, p: PilotSection) -> None:
     slide = _slide(deck, report, f"{p.name}: value-mirage checks, guardrails and readiness")
     top = Inches(1.5)
     bottom = _check_panel(slide, p.check_grid(), MARGIN, top)
-    bottom = _check_notes_panel(slide, p.check_notes, MARGIN, bottom)
+    room = CONTENT_BOTTOM - bottom - _guardrail_height(p)
+    bottom = _check_notes_panel(slide, p.check_notes, MARGIN, bottom, room)
     _guardrail_panel(slide, p, MARGIN, bottom)
     _readiness_panel(slide, p, MARGIN + Inches(7.45), top)
 
@@ -415,14 +487,46 @@ def _check_panel(slide, grid: CheckGrid, left, top) -> int:
     return table.top + table.height + Inches(0.12)
 
 
-def _check_notes_panel(slide, notes: Sequence[str], left, top) -> int:
-    """What each failed check found, in the colour of a failure; returns its bottom."""
+def _check_notes_panel(slide, notes: Sequence[str], left, top, room) -> int:
+    """What each failed check found, in the colour of a failure, whole: in the largest size
+    that fits `room`, cut (with '…') only when not even 8 points fit; returns its bottom."""
     if not notes:
         return top
     text = "\n".join(notes)
-    height = _text_height(text, Inches(7.1), 10)
-    _text(slide, text, left, top, Inches(7.1), height, size=10, color=FAIL)
+    size = _fitting_size(lambda size: _text_height(text, Inches(7.1), size), room, (10, 9, 8))
+    while _text_height(text, Inches(7.1), size) > room and len(text) > 80:
+        text = shown(text, int(len(text) * 0.9), one_line=False)
+    height = _text_height(text, Inches(7.1), size)
+    _text(slide, text, left, top, Inches(7.1), height, size=size, color=FAIL, name="Check notes")
     return top + height + Inches(0.08)
+
+
+def _fitting_size(height_at, room, sizes: Sequence[float]) -> float:
+    """The first of `sizes` (largest first) whose height (`height_at(size)`) fits `room`;
+    the smallest when none does."""
+    for size in sizes:
+        if height_at(size) <= room:
+            return size
+    return sizes[-1]
+
+
+GUARDRAIL_COLUMNS = (1.6, 0.9, 1.6, 1.4, 1.6)
+
+
+def _guardrail_rows(p: PilotSection) -> list[list[str]]:
+    rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
+    for e in p.page_guardrails:
+        rows.append([humanise(e.metric), e.effect_text, e.interval_text, e.bar_text, e.status_text])
+    return rows
+
+
+def _guardrail_height(p: PilotSection) -> int:
+    """The guardrail block's height: its heading and its table (or the line saying none)."""
+    if not p.page_guardrails:
+        return Inches(0.8)
+    scale = 7.1 / sum(GUARDRAIL_COLUMNS)
+    inches = [w * scale for w in GUARDRAIL_COLUMNS]
+    return Inches(0.4) + sum(_row_height(row, inches, 10) for row in _guardrail_rows(p))
 
 
 def _guardrail_panel(slide, p: PilotSection, left, top) -> None:
@@ -432,14 +536,13 @@ def _guardrail_panel(slide, p: PilotSection, left, top) -> None:
         _text(slide, "No guardrail metrics recorded for this pilot.", left, top + Inches(0.35),
               Inches(7), Inches(0.4), size=11, color=MUTED)  # fmt: skip
         return
-    rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
+    rows = _guardrail_rows(p)
     fills: dict[tuple[int, int], str] = {}
     for r, e in enumerate(p.page_guardrails, start=1):
-        rows.append([humanise(e.metric), e.effect_text, e.interval_text, e.bar_text, e.status_text])
         if e.breached:
             fills[(r, 4)] = charts.VERDICT_COLORS["worse"]
     _table(
-        slide, rows, left, top + Inches(0.35), Inches(7.1), widths=(1.6, 0.9, 1.6, 1.4, 1.6),
+        slide, rows, left, top + Inches(0.35), Inches(7.1), widths=GUARDRAIL_COLUMNS,
         size=10, fills=fills, name="Guardrail table",
     )  # fmt: skip
 
@@ -448,19 +551,35 @@ def _readiness_panel(slide, p: PilotSection, left, top) -> None:
     """The readiness answers (their gist; the workbook has them in full) and the gaps."""
     _text(slide, "Readiness to scale", left, top - Inches(0.05), Inches(5), Inches(0.35),
           size=13, bold=True)  # fmt: skip
-    rows = [["Question", "Answer"]]
+    gaps = p.readiness_gaps
+    verdict = f"Gaps: {', '.join(gaps)}" if gaps else "Every readiness question is answered."
+    room = CONTENT_BOTTOM - top - Inches(0.5) - _text_height(verdict, Inches(4.95), 11)
+    inches = [1.55, 3.4]
+
+    def rows_of(limit: int) -> list[list[str]]:
+        rows = [["Question", "Answer"]]
+        for answer in p.readiness:
+            text = "MISSING" if answer.gap else shown(answer.answer or "", limit, one_line=False)
+            rows.append([answer.label, text])
+        return rows
+
+    def height(rows: list[list[str]], size: float) -> int:
+        return sum(_row_height(row, inches, size) for row in rows)
+
+    # every answer whole, in the largest size that fits; cut only past 8 points
+    limit = TEXT_LIMIT
+    size = _fitting_size(lambda size: height(rows_of(limit), size), room, (9, 8.5, 8))
+    while height(rows_of(limit), size) > room and limit > 60:
+        limit = int(limit * 0.85)
+    rows = rows_of(limit)
     fills: dict[tuple[int, int], str] = {}
     for r, answer in enumerate(p.readiness, start=1):
-        text = "MISSING" if answer.gap else shown(answer.answer or "", 140, one_line=False)
-        rows.append([answer.label, text])
         if answer.gap:
             fills[(r, 1)] = charts.DECISION_COLORS["fix"]
     table = _table(
-        slide, rows, left, top + Inches(0.35), Inches(4.95), widths=(1.55, 3.4), size=9,
+        slide, rows, left, top + Inches(0.35), Inches(4.95), widths=(1.55, 3.4), size=size,
         fills=fills, name="Readiness table",
     )  # fmt: skip
-    gaps = p.readiness_gaps
-    verdict = f"Gaps: {', '.join(gaps)}" if gaps else "Every readiness question is answered."
     _text(
         slide, verdict, left, table.top + table.height + Inches(0.12), Inches(4.95),
         _text_height(verdict, Inches(4.95), 11), size=11, bold=bool(gaps),
@@ -508,6 +627,17 @@ def _plans(deck, report: Report) -> None:
             _text(slide, text, MARGIN, top + Inches(0.3), width, height - Inches(0.42), size=10,
                   color=FAIL if p.plan_warning else MUTED)  # fmt: skip
             top += height
+
+
+def _about(deck, report: Report) -> None:
+    """How the report was made, once, at the end: the method, the scope, the version, the
+    data's fingerprint (sha256) and when it was generated, so a reader can reproduce it."""
+    slide = _slide(deck, report, "About this report")
+    rows = [["What", "Value"], *([what, value] for what, value in report.footer.provenance)]
+    _table(
+        slide, rows, MARGIN, Inches(1.5), WIDTH - 2 * MARGIN, widths=(2.6, 9.8), size=12,
+        name="Provenance table",
+    )  # fmt: skip
 
 
 # ---- tables and text ----------------------------------------------------------------------
@@ -598,7 +728,7 @@ def _text_height(text: object, width, size: float) -> int:
     return int(Inches(_lines(text, width / Inches(1) - 0.2, size) * size * LINE_EM / 72 + 0.1))
 
 
-def _row_height(values: Sequence[object], column_inches: Sequence[float], size: int) -> int:
+def _row_height(values: Sequence[object], column_inches: Sequence[float], size: float) -> int:
     """The height of a table row once its text wraps (cell margins 0.06 in each side)."""
     lines = max(
         _lines(value, inches - 0.12, size)

@@ -31,9 +31,11 @@ from pilotproof import charts
 from pilotproof.export.content import (
     ComparisonRow,
     PilotSection,
+    bridge_color,
     display_series,
     forest_axis,
     is_number,
+    money_format,
     nice_range,
     waterfall_parts,
 )
@@ -103,7 +105,7 @@ def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height)
     as custom error bars and each scaling threshold as a dashed outline bar over it (a bullet
     chart: the bar should reach past the outline). `rows` have an improvement each."""
     data = SafeCategoryChartData()
-    data.categories = [shown(r.label, 60) for r in rows]
+    data.categories = [shown(r.label, 90) for r in rows]
     data.add_series("Improvement (%)", [round(r.improvement or 0.0, 2) for r in rows])
     thresholds = [r.threshold if is_number(r.threshold) else None for r in rows]
     if any(t is not None for t in thresholds):
@@ -269,7 +271,7 @@ def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
     plot = chart.plots[0]
     plot.gap_width = 60
     plot.overlap = 100
-    colors = (charts.VERDICT_COLORS["real"], charts.VERDICT_COLORS["worse"], charts.OBSERVED_COLOR)
+    colors = [bridge_color(end - start) for _, start, end in steps]
     for j, s in enumerate(plot.series):
         if j in (0, 2):
             s.format.fill.background()
@@ -281,7 +283,7 @@ def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:
             fill.fore_color.rgb = rgb(color)
     chart.value_axis.has_major_gridlines = True
     chart.value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
-    chart.value_axis.tick_labels.number_format = "#,##0"
+    chart.value_axis.tick_labels.number_format = money_format(p.currency, net)
     chart.value_axis.tick_labels.number_format_is_linked = False
     chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
 

@@ -20,14 +20,16 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pilotproof.charts import DECISION_COLORS, THRESHOLD_COLOR, verdict_color
+from pilotproof.charts import THRESHOLD_COLOR, verdict_color
 from pilotproof.export.content import (
     LOG_COLUMNS,
     PLAN_VERSION_COLUMNS,
     Report,
+    bridge_color,
     forest_axis,
     humanise,
     is_number,
+    money_format,
     threshold_levels,
     waterfall_parts,
 )
@@ -626,7 +628,7 @@ def _bridge_chart(writer: _Writer, sheet: Worksheet, pilot, row: int):
         for j, value in enumerate(parts, start=1):
             sheet.write_number(row + i, col + j, value)
     chart = writer.book.add_chart({"type": "column", "subtype": "stacked"})
-    colors = (DECISION_COLORS["scale"], DECISION_COLORS["stop"], "#0072B2")
+    colors = [bridge_color(end - start) for _, start, end in steps]  # what takes value: 'worse'
     for j, drawn in ((1, False), (2, True), (3, False), (4, True)):
         chart.add_series(
             {
@@ -640,7 +642,8 @@ def _bridge_chart(writer: _Writer, sheet: Worksheet, pilot, row: int):
         )
     chart.set_title({"name": "Annualised net value bridge"})
     chart.set_legend({"none": True})
-    chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
+    axis = money_format(pilot.currency, net)  # in the pilot's currency, as the labels say it
+    chart.set_y_axis({"num_format": axis, "major_gridlines": {"visible": True}})
     chart.set_size({"width": 480, "height": 380})
     return chart
 

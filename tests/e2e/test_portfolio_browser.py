@@ -1,8 +1,8 @@
 """The Portfolio page in a real browser on the sample portfolio (issue 13): the decision lists
-with their counts and pilots, a mirage's specific cause, the currency on every total and no
-total across currencies without rates (the rates themselves are AppTests: editing a canvas grid
-by mouse is what made an earlier browser test flaky); no request leaves the machine (conftest's
-guard)."""
+with their counts and pilots, a mirage's specific cause (in its list, and whole in the Pilots
+table's "why"), the currency on every total and no total across currencies without rates (the
+rates themselves are AppTests: editing a canvas grid by mouse is what made an earlier browser
+test flaky); no request leaves the machine (conftest's guard, asserted here too)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def _decision(page, name: str):
     return heading, page.locator(f".st-key-decision-{name.lower()}")
 
 
-def test_portfolio_lists_decisions_causes_and_money_with_currencies(app_url, page):
+def test_portfolio_lists_decisions_causes_and_money_with_currencies(
+    app_url, page, outside_requests
+):
     page.goto(app_url)
     page.get_by_role("heading", name="Decisions", exact=True).wait_for(timeout=120_000)
     wait_idle(page)
@@ -55,3 +57,13 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(app_url, pag
     caption.wait_for(timeout=60_000)
     assert re.search(r"EUR\s\d+k · GBP\s\d+k a year", caption.inner_text())
     assert "Not added across currencies" in caption.inner_text()
+
+    # the Pilots table: a mirage's cause whole in its "why" cell, inside the page's width
+    row = main.get_by_test_id("stTable").locator("tr", has_text="Order desk entry assistant")
+    row.wait_for(timeout=60_000)
+    why = row.locator("td", has_text="mix shift")
+    assert why.inner_text().startswith("mix shift: more cheap work, same rates")
+    box, width = why.bounding_box(), page.viewport_size["width"]
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    # nothing left the machine: not a font, not an icon (the route guard aborted any)
+    assert outside_requests == []

@@ -50,6 +50,20 @@ def test_the_model_names_activity_and_guardrails_in_their_own_words(report):
     assert noise.outcome == "held"
 
 
+def test_a_flat_guardrail_is_held_not_a_value_mirage(report):
+    """A guardrail that did not move is not a mirage (issue 13): the effect table says it held,
+    in the colour of no change, as the guardrail table does."""
+    p1 = report.pilots[0]
+    for verdict in ("mirage", "no_change"):
+        flat = replace(p1.effects[1], verdict=verdict)
+        assert flat.kind == "guardrail"
+        assert flat.verdict_label == "Held" and flat.status_text == "held"
+        assert flat.verdict_color == charts.VERDICT_COLORS["no_change"]
+    worse = replace(p1.effects[1], verdict="worse", beyond_tolerance=True)
+    assert worse.verdict_label == "Worsened beyond tolerance"
+    assert worse.verdict_color == charts.VERDICT_COLORS["worse"]
+
+
 def test_html(report):
     html = render(report, "html").decode()
     row = re.search(r"<tr><td>AI usage</td>.*?</tr>", html).group()
@@ -86,7 +100,8 @@ def test_pdf(report):
     reader = PdfReader(io.BytesIO(render(report, "pdf")))
     page = re.sub(r"\s+", " ", reader.pages[2].extract_text())
     assert "AI usage Activity, not value 41.7x 40x to 44x" in page
-    assert "held (may worsen <= 5%)" in page
+    assert "held (at most 5% worse)" in page
+    assert "<=" not in page
     assert "Real impact +4067" not in page
 
 

@@ -100,7 +100,7 @@ def test_pdf_without_a_browser_is_still_written_with_a_note(report, monkeypatch)
     problems: list[str] = []
     data = export.render(report, "pdf", problems=problems)
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
-    assert len(pages) == 2 + len(report.pilots)
+    assert len(pages) == 2 + len(report.pilots) + 1
     assert "Chart not drawn" in " ".join(pages)
     assert len(problems) == 5  # forest, two series, two bridges: each one named
     assert problems[0].startswith("comparison chart not drawn: chart images unavailable")

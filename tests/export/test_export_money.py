@@ -49,10 +49,61 @@ def test_the_html_and_the_workbook_say_the_currency(report):
 def test_a_pilot_without_a_net_value_says_what_is_missing(report):
     fnol = next(p for p in report.pilots if p.pilot_id == "HB-FNOL")
     # its cost and volume are known: what is missing is a cost per transaction to value
-    assert fnol.no_value_text == "No cost data: cost per transaction not measured."
-    assert (
-        "No cost data: cost per transaction not measured." in export.render(report, "html").decode()
+    assert fnol.no_value_text == "Value not stated: cost per transaction not measured."
+    assert fnol.no_value_text in export.render(report, "html").decode()
+
+
+def test_what_is_missing_is_one_board_sentence_without_an_operators_step(report):
+    """'Annualised net value: No cost data: add annual volume to the pilots file on the Upload
+    page' read as two labels and an instruction (issue 13): one plain sentence instead."""
+    from pilotproof.words import missing_value_words
+
+    assert missing_value_words(None, 1000.0) == (
+        "Value not stated: no cost data (monthly cost not given)."
     )
+    assert missing_value_words(None, None) == (
+        "Value not stated: no cost data (monthly cost and annual volume not given)."
+    )
+    deck = export.render(report, "pptx")
+    from pptx import Presentation
+
+    texts = [
+        shape.text_frame.text
+        for slide in Presentation(io.BytesIO(deck)).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+    assert not any("Upload page" in t or "Annualised net value:" in t for t in texts)
+    assert "Value not stated: cost per transaction not measured." in texts
+
+
+def test_the_value_of_what_to_scale_is_stated_per_currency_and_converted_only_at_rates(report):
+    """The deck and the PDF state what the pilots to scale are worth a year, in the app's
+    words and currency rules (issue 13): per currency, one total only at the rates entered."""
+    from dataclasses import dataclass, field
+
+    from pilotproof.export.content import value_words
+
+    results = report.results
+    currencies = {p.pilot_id: p.currency for p in report.pilots}
+    scale = [r for r in results if r.decision == "scale"]
+    assert report.value_headline.startswith(
+        f"Scaling {len(scale)} pilots, worth EUR\u00a0480k a year"
+    )
+    assert "All 2 pilots with cost data, pilots to stop included: EUR" in report.value_detail
+    assert "· GBP" in report.value_detail and "not added across currencies" in report.value_detail
+
+    @dataclass(frozen=True)
+    class Rates:
+        reporting: str | None = "EUR"
+        rates: dict = field(default_factory=lambda: {"GBP": 1.15})
+
+        def convertible(self, codes: set[str]) -> bool:
+            return all(c == self.reporting or c in self.rates for c in codes)
+
+    _, detail = value_words(results, currencies, Rates())
+    assert "EUR" in detail and "at your rates 1 GBP = 1.15 EUR" in detail
+    assert "not added" not in detail
 
 
 def test_the_title_carries_the_worsened_guardrails_number(report):

@@ -10,6 +10,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.oxml.ns import qn
 
 from pilotproof.export import pptx
+from pilotproof.export.content import build_report
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,9 @@ def _charts(slide):
     return [shape.chart for shape in slide.shapes if shape.has_chart]
 
 
-def test_slide_order_cover_summary_comparison_then_two_per_pilot(deck):
-    assert len(deck.slides) == 3 + 2 * 3
+def test_slide_order_cover_summary_comparison_two_per_pilot_then_how_it_was_made(deck):
+    assert len(deck.slides) == 3 + 2 * 3 + 1
+    assert _texts(deck.slides[-1])[0] == "About this report"
 
 
 def test_executive_summary_leads_with_action_titles_and_decisions(deck, report):
@@ -41,7 +43,27 @@ def test_executive_summary_leads_with_action_titles_and_decisions(deck, report):
     for pilot in report.pilots:
         assert pilot.action_title in summary
         assert pilot.name in summary
-    assert {"Scale", "Fix before scaling", "Extend the pilot"} <= set(summary)
+
+
+def test_executive_summary_is_grouped_by_decision_scale_fix_extend_stop(
+    results, pilots, observations
+):
+    """A partner reads the summary by decision (issue 13): each decision heads its pilots,
+    in the order scale, fix, extend, stop, whatever order the analysis gave them."""
+    report = build_report(tuple(reversed(results)), pilots, observations)
+    deck = Presentation(io.BytesIO(pptx.render(report)))
+    table = next(s for s in deck.slides[1].shapes if s.name == "Summary table").table
+    cells = [[cell.text for cell in row.cells] for row in table.rows][1:]
+    decisions = {p.name: p.decision for p in report.pilots}
+    assert [decisions[row[1]] for row in cells] == ["scale", "fix", "extend"]
+    assert [row[0] for row in cells] == ["Scale (1)", "Fix (1)", "Extend (1)"]
+
+
+def test_the_cover_states_what_scaling_is_worth(deck, report):
+    """The deck states the portfolio's value as the app does (issue 13)."""
+    cover = _texts(deck.slides[0])
+    assert report.value_headline in cover
+    assert report.value_headline.startswith("Scaling 1 pilot, worth ")
 
 
 def test_the_cover_counts_decisions_by_their_label_not_their_code(deck):
@@ -128,7 +150,19 @@ def test_footer_on_every_slide(deck, report):
     for slide in deck.slides:
         footers = [s for s in slide.shapes if s.name == "Footer"]
         assert len(footers) == 1
-        assert footers[0].text_frame.text == report.footer.text
+        assert footers[0].text_frame.text == report.footer.board_text
+
+
+def test_provenance_is_on_the_last_slide_not_on_every_slide(deck, report):
+    """A board slide carries no sha256 (issue 13); the last slide says how the report was
+    made, so it can be reproduced."""
+    for slide in list(deck.slides)[:-1]:
+        assert not any(report.footer.data_hash in t for t in _texts(slide))
+        assert not any("sha256" in t for t in _texts(slide))
+    about = next(s for s in deck.slides[-1].shapes if s.name == "Provenance table").table
+    values = {row.cells[0].text: row.cells[1].text for row in list(about.rows)[1:]}
+    assert values["Data fingerprint (sha256)"] == report.footer.data_hash
+    assert values["Method"] == report.footer.method
 
 
 def test_user_text_is_plain_text(deck, evil_name):

@@ -166,7 +166,8 @@ def test_pdf_has_a_page_per_pilot_with_its_title(portfolio, analyzed):
     pages = [_norm(p.extract_text()) for p in reader.pages]
     for result in results:
         assert any(_norm(title(result)) in page for page in pages), result.pilot_id
-    assert all("data sha256" in page for page in pages)
+    assert "data sha256" not in " ".join(pages)  # provenance once, on the last page
+    assert "Data fingerprint (sha256)" in pages[-1]
     assert any(EVIL in page for page in pages)
     assert sum(len(p.images) for p in reader.pages) >= len(results)
 
@@ -229,3 +230,85 @@ def test_no_jargon_in_what_a_board_reads(portfolio):
     for name, text in (("html", html), ("pdf", pdf), ("pptx", slides)):
         found = [word for word in JARGON if word in text]
         assert found == [], (name, found)
+
+
+def _shapes(deck, name: str):
+    return [
+        (n, s) for n, slide in enumerate(deck.slides, 1) for s in slide.shapes if s.name == name
+    ]
+
+
+def test_the_comparison_draws_a_mix_shift_at_the_same_mix_and_its_table_agrees(portfolio, analyzed):
+    """Issue 13, the partner's read-through: the mix-shift mirage was the tallest bar (its
+    apparent 26%), and the table said -35.9% beside a bar of +36%. The bar is what survives at
+    the same mix, and every table row reads as its bar: + is better."""
+    from pptx import Presentation
+
+    _, results, _ = analyzed
+    deck = Presentation(portfolio[1]["pptx"])
+    drawn: dict[str, float] = {}
+    for _, frame in _shapes(deck, "Forest chart"):
+        plot = frame.chart.plots[0]
+        drawn.update(zip(plot.categories, plot.series[0].values, strict=True))
+    orders = next(r for r in results if r.pilot_id == "NW-ORDERS").metrics[0]
+    assert orders.verdict == "mirage" and "mix_shift" in orders.reasons
+    key = "Order desk entry assistant · cost per transaction at the same mix"
+    assert drawn[key] == pytest.approx(orders.sign * orders.rate_effect_pct, abs=0.01)
+    assert abs(drawn[key]) < 5 < abs(orders.effect_pct)
+    for _, table in _shapes(deck, "Comparison table"):
+        for row in list(table.table.rows)[1:]:
+            cells = [c.text for c in row.cells]
+            if cells[2] == "n/a":
+                continue
+            bar = next(v for k, v in drawn.items() if k.startswith(cells[0][:20]))
+            assert float(cells[2].rstrip("%")) == pytest.approx(bar, abs=0.06), cells
+
+
+def test_a_negative_value_is_drawn_in_the_bad_colour_on_an_axis_with_its_currency(portfolio):
+    """Issue 13: the value bridge's axis had no currency and a negative gross value was a green
+    bar. Every step that takes value away is in the colour of 'worse'."""
+    from pptx import Presentation
+
+    from pilotproof import charts
+
+    deck = Presentation(portfolio[1]["pptx"])
+    bridges = _shapes(deck, "Net value bridge")
+    assert bridges
+    worse = charts.VERDICT_COLORS["worse"].lstrip("#").upper()
+    real = charts.VERDICT_COLORS["real"].lstrip("#").upper()
+    seen_negative = False
+    for _, frame in bridges:
+        chart = frame.chart
+        assert re.match(r'^"(EUR|GBP|USD) "', chart.value_axis.tick_labels.number_format)
+        up, down = chart.plots[0].series[1], chart.plots[0].series[3]
+        for i, (rise, fall) in enumerate(zip(up.values, down.values, strict=True)):
+            if fall and fall < 0 and not rise:
+                seen_negative = True
+                assert str(down.points[i].format.fill.fore_color.rgb) == worse
+            if rise and rise > 0 and not fall:
+                assert str(up.points[i].format.fill.fore_color.rgb) in (real, worse)
+    assert seen_negative  # the sample's Leeds depot loses money: its bars are all 'worse'
+
+
+def test_no_board_slide_cuts_its_text_or_talks_to_the_operator(portfolio):
+    """Issue 13: readiness answers and check notes ended in '…' on four slides; 'add annual
+    volume on the Upload page', 'permutation p' and 'Check the source' were on board slides."""
+    from pptx import Presentation
+
+    deck = Presentation(portfolio[1]["pptx"])
+    for name in ("Readiness table", "Check notes"):
+        for number, shape in _shapes(deck, name):
+            text = (
+                " ".join(c.text for row in shape.table.rows for c in row.cells)
+                if shape.has_table
+                else shape.text_frame.text
+            )
+            assert "…" not in text, (number, name)
+    everything = " ".join(
+        shape.text_frame.text
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    )
+    for words in ("Upload page", "permutation p", "Check the source", "<=", ">="):
+        assert words not in everything

@@ -122,3 +122,23 @@ def test_bridge_chart_data_is_the_waterfall_of_the_net_value(book):
         ["Running cost", 360_000, 120_000, 0, 0],
         ["Net value", 0, 360_000, 0, 0],
     ]
+
+
+def test_the_bridge_says_its_currency_and_draws_a_cost_in_the_bad_colour(report):
+    """Issue 13: the bridge's axis had no currency, and a step that takes value away could be
+    drawn green. The workbook's bridge reads as the deck's."""
+    import re
+    import zipfile
+    from dataclasses import replace
+
+    from pilotproof import charts
+
+    euro = replace(report, pilots=tuple(replace(p, currency="EUR") for p in report.pilots))
+    with zipfile.ZipFile(io.BytesIO(xlsx.render(euro))) as archive:
+        xml = [archive.read(n).decode() for n in archive.namelist() if "charts/chart" in n]
+    bridge = next(x for x in xml if "Annualised net value bridge" in x)
+    assert 'formatCode="&quot;EUR &quot;#,##0,&quot;k&quot;' in bridge
+    fills = re.findall(r'<c:dPt>.*?<a:srgbClr val="([0-9A-F]{6})"', bridge)
+    worse = charts.VERDICT_COLORS["worse"].lstrip("#").upper()
+    real = charts.VERDICT_COLORS["real"].lstrip("#").upper()
+    assert fills[:3] == [real, worse, real]  # gross up, running cost down, net up

@@ -89,3 +89,24 @@ def test_typed_plan_text_stays_text_in_html_and_xlsx(tmp_path):
     assert cells and all(c.data_type == "s" for c in cells)
     names = [c for row in book["Decision log"].iter_rows() for c in row if c.value == "=1+1"]
     assert names and all(c.data_type == "s" for c in names)  # text, never a formula
+
+
+def test_the_plan_says_points_for_a_points_guardrail_and_no_comparison_signs(exported):
+    """CB-ASSIST's plan read 'rework rate may worsen <= 5%' for a rate judged in points
+    (issue 13): the exports say 'at most 5 points worse', and 'at least 10% better'."""
+    text = _flat(re.sub(r"<[^>]+>", " ", exported["html"].decode()))
+    assert "response time at least 10% better" in text
+    assert "rework rate at most 5 points worse" in text
+    assert "rework rate at most 5% worse" not in text
+    assert "<=" not in text and "&lt;=" not in exported["html"].decode()
+
+
+def test_a_plan_summary_states_each_metric_in_its_scale():
+    from analytics.governance import SuccessPlan
+
+    plan = SuccessPlan("rework_rate", 2.0, (("rework_rate", 5.0), ("quality_score", 2.0)), 90)
+    assert plan.summary({"rework_rate"}).startswith(
+        "rework rate at least 2 points better; guardrails: rework rate at most 5 points worse; "
+        "quality score at most 2% worse; decide within 90 days of go-live"
+    )
+    assert plan.guardrails_text == "rework rate at most 5% worse; quality score at most 2% worse"

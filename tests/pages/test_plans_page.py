@@ -99,3 +99,10 @@ def test_explorer_warns_about_changed_criteria(sample_db):
     assert any("threshold from 25% to 15%" in w and "it would be Fix" in w for w in warnings)
     clean = open_page("pages/explorer.py", pilot="NW-AP")
     assert not [w for w in clean.warning if "Criteria" in w.value]
+
+
+def test_the_plan_states_a_rate_guardrail_in_points(sample_db):
+    """Issue 13: the plan said 'rework rate may worsen <= 5%' for a rate judged in points."""
+    shown = plain(open_page("pages/plans.py", pilot=CHANGED))
+    assert "rework rate at most 5 points worse" in shown
+    assert "quality score at most 2% worse" in shown and "<=" not in shown

@@ -13,6 +13,12 @@ from pagetools import open_page, store_for, table_with
 HEADING = re.compile(r"^##### :(\w+)-background\[:material/\w+: (Scale|Fix|Extend|Stop) · (\d+)\]$")
 
 
+def pilots_table(app):
+    """The Pilots table as read (its markdown escapes undone), indexed by pilot."""
+    (table,) = app.table
+    return table.value.map(lambda cell: re.sub(r"\\(.)", r"\1", str(cell))).set_index("pilot")
+
+
 def _lists(app) -> dict[str, list[str]]:
     """decision -> the markdown lines under its heading, in page order."""
     lists: dict[str, list[str]] = {}
@@ -57,14 +63,14 @@ def test_each_mirage_names_its_specific_cause_uncut(sample_db):
         line = next(x for x in stop.splitlines() if pilot in x)
         assert cause in line, line
     assert "no real value proven" not in stop and "…" not in stop
-    table = app.dataframe[0].value.set_index("pilot")
+    table = pilots_table(app)
     assert table.at["Purchase request to PO", "why"].startswith("pre-existing trend")
     assert list(table["decision"].iloc[:3]) == ["Scale"] * 3  # scale first
 
 
 def test_value_cells_say_what_is_missing_never_none(sample_db):
     app = open_page("pages/portfolio.py")
-    table = app.dataframe[0].value.set_index("pilot")
+    table = pilots_table(app)
     values = table["annual net value"]
     assert not values.isna().any() and "None" not in set(values)
     assert values["Invoice capture and 3-way match"] == "EUR\u00a0480k a year"
@@ -156,7 +162,7 @@ def test_a_scale_that_needs_the_lowered_bar_says_so_where_it_is_shown(sample_db)
     app = open_page("pages/portfolio.py")
     line = next(x for x in _lists(app)["Scale"] if "First\\-notice\\-of\\-loss" in x)
     assert caveat in line.replace("\\", "") and "pre-registered: Fix" in line.replace("\\", "")
-    why = app.dataframe[0].value.set_index("pilot").at["First-notice-of-loss intake", "why"]
+    why = pilots_table(app).at["First-notice-of-loss intake", "why"]
     assert why.startswith(caveat)
     claims = next(x for x in _lists(app)["Scale"] if "Claims triage" in x)
     assert "only under" not in claims  # a Scale under its pre-registered bar has no caveat
@@ -171,8 +177,19 @@ def test_too_early_says_when_to_decide(sample_db):
     assert "too early\\: 3 weeks since go\\-live; more data needed\\: the next upload" in line
 
 
-def test_pilot_names_in_the_pilots_table_are_not_drawn_faded(sample_db):
+def test_the_why_column_is_read_whole_beside_the_decision(sample_db):
+    """Issue 13: the Pilots table's "why" sat past the right edge of a data grid that never
+    wraps, cut at the column's width. It is a table whose cells wrap, "why" beside the
+    decision, each cause whole."""
+    from pilotproof.analysis import analyze_store
+    from pilotproof.views import pilot_why
+
     app = open_page("pages/portfolio.py")
-    config = json.loads(app.dataframe[0].proto.columns)
-    assert "pilot" in app.dataframe[0].value.columns
-    assert not config["pilot"].get("pinned")  # a pinned column's text is drawn faded
+    assert not any("why" in d.value.columns for d in app.dataframe)  # no grid cuts it
+    table = pilots_table(app)
+    assert list(table.columns[:2]) == ["decision", "why"]
+    results = {r.pilot_id: r for r in analyze_store(store_for(sample_db))}
+    orders = table.at["Order desk entry assistant", "why"]
+    assert orders == pilot_why(results["NW-ORDERS"])
+    assert orders.startswith("mix shift: more cheap work, same rates")
+    assert not any(why.endswith("…") for why in table["why"])

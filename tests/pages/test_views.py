@@ -58,7 +58,7 @@ def test_a_fraction_reads_in_points_in_sentences_tables_and_exports():
     assert row["improvement_pct"] == pytest.approx(2.04)  # in points, as its threshold
     shown = _effect_row(margin, "rate")
     assert (shown.effect_text, shown.interval_text) == ("+2.0 points", "+1.6 to +2.4 points")
-    assert shown.bar_text == "improve >= 1 point"
+    assert shown.bar_text == "at least 1 point better"
 
 
 @pytest.mark.parametrize(

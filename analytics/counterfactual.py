@@ -486,20 +486,62 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
     coefficient is r's / s'(I - H)s with r the pre-period residuals on x, so every length costs
     one pass, as in `scan_breaks`; its variance uses the AR(1) long-run variance of the
     residuals with the dummy in the model (Kendall-corrected lag-one autocorrelation). A
-    screen for the spell fit (`estimate.search_spikes`), which decides."""
+    screen for the spell fit (`estimate.search_spikes`), which decides.
+
+    Every length at once: with u = (I - H)s the dummy's residual-maker image, the residuals
+    with the dummy in the model are r - c u, and their sum of squares and lag-one sum are
+    read off running sums of r and of the rows of x (r'u = r's, u'u = s'(I - H)s, and the
+    lag-one products of u and r reduce to tail sums and the lag-one cross-products x_t r_(t-1),
+    x_(t-1) r_t and x_t x_(t-1)'); the same numbers as fitting each length's dummy in turn
+    (`tests/analytics/test_counterfactual.py` holds it to that)."""
     m = y.shape[1]
     out = np.zeros((m, lengths.shape[1]))
     for (pre,), members in _groups(np.asarray(n_pre)).items():
         fit = _PreFit.of(x, y[:, members], pre)
-        for c, k in enumerate(lengths[members[0]].tolist()):
-            if not 2 <= k < pre - fit.k:
-                continue
-            coef, denom, clean = fit.with_step(np.full(len(members), pre - k))
-            if denom[0] <= 1e-9:
-                continue
-            _, long_run = _ar1_long_run(clean, pre, fit.k)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out[members, c] = np.nan_to_num(coef / np.sqrt(long_run / denom))
+        ks = np.asarray(lengths[members[0]], dtype=int)
+        cols = np.flatnonzero((ks >= 2) & (ks < pre - fit.k))
+        if not len(cols):
+            continue
+        tau = pre - ks[cols]  # (L,) each dummy's first row
+        denom = fit.step_denom(tau)  # (L,) u'u
+        keep = denom > 1e-9
+        cols, tau, denom = cols[keep], tau[keep], denom[keep]
+        if not len(cols):
+            continue
+        r, xp = fit.resid, fit.xp  # (pre, m), (pre, k)
+        g = (fit.bread @ fit.tail_x[tau].T).T  # (L, k): H s = x g
+        tail_r = np.vstack([fit.tail_r, np.zeros((1, r.shape[1]))])  # row pre: empty sum
+        tail_x = np.vstack([fit.tail_x, np.zeros((1, xp.shape[1]))])
+        rs = fit.tail_r[tau]  # (L, m) r's = r'u
+        coef = rs / denom[:, None]
+        ss = np.einsum("tm,tm->m", r, r)[None, :] - coef * rs
+        # lag-one sums over t = 1..pre-1
+        rr1 = np.einsum("tm,tm->m", r[1:], r[:-1])  # (m,)
+        r_x1 = r[1:].T @ xp[:-1]  # (m, k): sum r_t x_(t-1)
+        x_r1 = r[:-1].T @ xp[1:]  # (m, k): sum x_t r_(t-1)
+        xx1 = xp[1:].T @ xp[:-1]  # (k, k): sum x_t x_(t-1)'
+        # sum r_t u_(t-1) = sum_(t-1 >= tau) r_t - (sum r_t x_(t-1)) g
+        r_u1 = tail_r[tau + 1] - g @ r_x1.T  # (L, m)
+        # sum u_t r_(t-1) = sum_(t >= tau) r_(t-1) - (sum x_t r_(t-1)) g
+        u_r1 = (tail_r[tau - 1] - r[pre - 1][None, :]) - g @ x_r1.T
+        # sum u_t u_(t-1) = #(t - 1 >= tau) - g' sum x_t s_(t-1) - g' sum x_(t-1) s_t + g'XX1 g
+        x_s1 = tail_x[tau + 1]  # (L, k): sum over t >= tau + 1 of x_t
+        x1_s = tail_x[tau - 1] - xp[pre - 1][None, :]  # sum over t >= tau of x_(t-1)
+        uu1 = (
+            (pre - 1 - tau)
+            - np.einsum("lk,lk->l", g, x_s1)
+            - np.einsum("lk,lk->l", g, x1_s)
+            + np.einsum("lk,kj,lj->l", g, xx1, g)
+        )
+        cross = rr1[None, :] - coef * (r_u1 + u_r1) + coef**2 * uu1[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(ss > 0, cross / ss, 0.0)
+        rho = np.clip(kendall_rho(rho, pre), 0.0, RHO_MAX)
+        sigma2 = ss / max(pre - fit.k - 1, 1)
+        long_run = sigma2 * (1 + rho) / (1 - rho)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.nan_to_num(coef / np.sqrt(long_run / denom[:, None]))
+        out[np.ix_(members, cols)] = t.T
     return out
 
 

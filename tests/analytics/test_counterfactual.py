@@ -20,9 +20,10 @@ from analytics.counterfactual import (
     backtest,
     calibrated_se,
     scan_breaks,
+    spell_t,
 )
 from analytics.estimate import estimate_its
-from analytics.its import MIN_PRE, columns_for, design_matrix
+from analytics.its import MIN_PRE, RHO_MAX, columns_for, design_matrix, kendall_rho
 from analytics.mirage import visible_swing
 from analytics.portfolio import analyze_portfolio
 
@@ -449,3 +450,28 @@ def test_a_regime_fit_is_widened_only_by_a_backtest_that_tests_it():
     assert np.allclose(wide.cf_se / recent.cf_se, wide.se_abs / recent.se_abs, equal_nan=True)
     assert _regime_tested(recent, rolled(0.5, 3.0)).se_abs == recent.se_abs
     assert _regime_tested(recent, rolled(4.0, 1.5)).se_abs == recent.se_abs
+
+
+def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
+    # every length at once from running sums gives what fitting each end-of-pre dummy does:
+    # statsmodels OLS of the pre-period on the baseline columns and the dummy, its residuals'
+    # Kendall-corrected AR(1) long-run variance (clipped to [0, RHO_MAX])
+    rng = np.random.default_rng(8)
+    n, pre = 200, 150
+    dates = pd.date_range("2023-01-02", periods=n, freq="D").values
+    x, _ = design_matrix(dates, "D", columns_for(dates, pre, "D", True, True))
+    y = 20 + ar1(rng, n, 0.5, 1.0)[:, None] + rng.normal(0, 0.5, (n, 2))
+    y[pre - 12 : pre, 1] += 3.0  # a bad spell on the second series
+    lengths = np.tile(np.array([[2, 5, 12, 40, 60]]), (2, 1))
+    got = spell_t(x, y, np.array([pre, pre]), lengths)
+    for j in range(2):
+        for c, k in enumerate(lengths[j].tolist()):
+            dummy = (np.arange(pre) >= pre - k).astype(float)
+            fit = sm.OLS(y[:pre, j], np.column_stack([x[:pre], dummy])).fit()  # reference
+            e = fit.resid
+            rho = np.clip(kendall_rho(np.sum(e[1:] * e[:-1]) / np.sum(e**2), pre), 0, RHO_MAX)
+            sigma2 = np.sum(e**2) / (pre - x.shape[1] - 1)
+            u = dummy - x[:pre] @ np.linalg.lstsq(x[:pre], dummy, rcond=None)[0]
+            se = np.sqrt(sigma2 * (1 + rho) / (1 - rho) / (u @ u))
+            assert np.isclose(got[j, c], fit.params[-1] / se, rtol=1e-8), (j, k)
+    assert got[1, 2] > 3 > abs(got[0, 2])

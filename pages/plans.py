@@ -7,6 +7,7 @@ from pilotproof.views import decision_log_table, md, nice, plan_versions_table
 from pilotproof.words import DECISION_LABELS
 
 WIDE = {"hide_index": True, "width": "stretch"}
+NAME_NEEDED = "Enter your name above: it is recorded with the change."
 
 st.title("Success plans")
 st.caption(
@@ -72,6 +73,9 @@ if writer:  # a viewer reads the plan and the log, and changes neither
         if locked:
             st.caption(f"The plan locked on {g.locked_at:%Y-%m-%d}: a change needs a reason.")
         if st.form_submit_button("Save plan", type="primary"):
+            if not who:
+                st.error(NAME_NEEDED)
+                st.stop()
             try:
                 rails = parse_guardrails(guardrails)
                 plan = PlanInput(pilot_id, metric, threshold, rails, int(days), owner)
@@ -94,9 +98,13 @@ if writer:  # a viewer reads the plan and the log, and changes neither
             list(DECISION_LABELS),
             format_func=DECISION_LABELS.get,
             horizontal=True,
+            index=None,  # nothing chosen for the person: a decision is theirs to pick
         )
         note = st.text_input("Note")
         if st.form_submit_button("Log decision"):
+            if not who or decision is None:
+                st.error(NAME_NEEDED if not who else "Choose the decision taken.")
+                st.stop()
             try:
                 ui.store().log_decision(pilot_id, decision, note, who, result.decision)
             except StoreError as error:

@@ -26,7 +26,7 @@ before = readiness_table(pilots)
 if not ui.can_write():  # a viewer reads the answers; nothing to edit
     st.dataframe(before.drop(columns="pilot_id"), hide_index=True, width="stretch")
     gaps = readiness_gaps(before)
-    st.metric("Ready to scale on the readiness test", f"{len(before) - len(gaps)} of {len(before)}")
+    st.metric("Pass the readiness test", f"{len(before) - len(gaps)} of {len(before)}")
     st.stop()
 measured = {r.pilot_id: [e.metric for e in r.metrics] for r in ui.results()}
 choices = sorted({m for ms in measured.values() for m in ms} | set(before["value_metric"]) - {""})
@@ -63,7 +63,7 @@ if st.button(
 
 gaps = readiness_gaps(after)
 ready = len(after) - len(gaps)
-st.metric("Ready to scale on the readiness test", f"{ready} of {len(after)} pilots")
+st.metric("Pass the readiness test", f"{ready} of {len(after)} pilots")
 st.subheader("Gaps that block scaling")
 if gaps.empty:
     st.success("Every pilot's team can name all seven items.")

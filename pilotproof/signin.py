@@ -101,8 +101,9 @@ def _logged_in() -> bool:
 def _local_user() -> str:
     from pilotproof.store.plans import default_user
 
-    st.session_state.setdefault("user_name", default_user())
-    return str(st.session_state["user_name"] or default_user())
+    # the name typed on a form (`ui.user_field`), else the OS user: never written into the
+    # field, where a server's account ('root') would be recorded as a person
+    return str(st.session_state.get("user_name") or default_user())
 
 
 def current_scope(store) -> Scope | None:

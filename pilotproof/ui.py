@@ -298,15 +298,19 @@ def now() -> pd.Timestamp:
 
 def user_field() -> str:
     """Who is working: the signed-in person; without sign-in, a name field shared by every
-    form, starting on the OS user. What it holds is stored as text and shown as text."""
-    from pilotproof.store.plans import default_user
-
+    form, empty until someone types a name (the server's OS account, often 'root', is not a
+    person to record); forms refuse to save without one. What it holds is stored as text and
+    shown as text."""
     found = scope()
     if found.signed_in:
         st.caption(f"Recorded as {found.user}")
         return found.user
-    st.session_state.setdefault("user_name", default_user())
-    return st.text_input("Your name (recorded with every change)", key="user_name")
+    st.session_state.setdefault("user_name", "")
+    return st.text_input(
+        "Your name (recorded with every change)",
+        key="user_name",
+        placeholder="e.g. Jane Smith, operating partner",
+    ).strip()
 
 
 def confirm(message: str) -> None:

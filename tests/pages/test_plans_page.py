@@ -106,3 +106,19 @@ def test_the_plan_states_a_rate_guardrail_in_points(sample_db):
     shown = plain(open_page("pages/plans.py", pilot=CHANGED))
     assert "rework rate at most 5 points worse" in shown
     assert "quality score at most 2% worse" in shown and "<=" not in shown
+
+
+def test_no_name_or_decision_is_chosen_for_the_person(sample_db):
+    # the server's OS account ('root') is not a person: the name field starts empty, the
+    # decision unchosen, and nothing is logged until both are given
+    app = open_page("pages/plans.py", pilot="MF-AUDIT")
+    assert app.text_input(key="user_name").value == ""
+    assert app.radio[0].value is None
+    submit(app, "Log decision")
+    assert any("Enter your name" in e.value for e in app.error)
+    store = store_for(sample_db)
+    before = len(store.decisions())
+    app.text_input(key="user_name").set_value("partner")
+    submit(app, "Log decision")
+    assert any("Choose the decision" in e.value for e in app.error)
+    assert len(store.decisions()) == before

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.portfolio_health import Headline, SprawlGroup
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
+from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
 from pilotproof.claims import bar_caveat
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.totals import PortfolioValue
@@ -267,24 +268,6 @@ def decision_board_chart(board: pd.DataFrame):
         yaxis={"autorange": "reversed"},
     )
     return legend_below(fig, room=80)
-
-
-def extremes(
-    results: Sequence[PilotResult], metric: str | None = None, n: int = 20
-) -> list[PilotResult]:
-    """The `n` pilots with the best and the `n` with the worst improvement on `metric` (or on
-    their first value metric), best first; pilots with no estimate are left out."""
-
-    def improvement(result: PilotResult) -> float | None:
-        found = (e.improvement for e in result.effects_of(metric) if e.improvement is not None)
-        return next(found, None)
-
-    scored = [(improvement(r), r) for r in results]
-    ranked = [r for score, r in sorted((p for p in scored if p[0] is not None),
-                                       key=lambda p: -p[0])]  # fmt: skip
-    if len(ranked) <= 2 * n:
-        return ranked
-    return ranked[:n] + ranked[-n:]
 
 
 def readiness_table(pilots: pd.DataFrame) -> pd.DataFrame:

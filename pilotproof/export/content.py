@@ -814,9 +814,21 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
 # ---- the app's charts for the PDF and the HTML page -------------------------------------
 
 
-def comparison_figure(report: Report) -> go.Figure:
-    """The app's forest plot of every pilot's value metrics, labelled by the pilots' names."""
-    return charts.forest_plot(report.results, labels=report.labels)
+def comparison_figure(report: Report, ends: int | None = None) -> go.Figure:
+    """The app's forest plot of every pilot's value metrics, labelled by the pilots' names;
+    with `ends`, of the `ends` pilots with the largest improvement and the `ends` with the
+    smallest only (`comparison_ends`)."""
+    results = report.results if ends is None else charts.extremes(report.results, n=ends)
+    return charts.forest_plot(results, labels=report.labels)
+
+
+def comparison_ends(report: Report, ends: int) -> tuple[str, ...] | None:
+    """The ids of the pilots a comparison chart of `ends` at each end draws, best first; None
+    when the portfolio is small enough for it to draw every pilot."""
+    plotted = charts.extremes(report.results, n=ends)
+    if len(plotted) < 2 * ends or len(report.results) <= 2 * ends:
+        return None
+    return tuple(r.pilot_id for r in plotted)
 
 
 def bridge_figure(p: PilotSection) -> go.Figure | None:

@@ -7,6 +7,9 @@ from analytics import portfolio_health as health
 from pilotproof import ui
 from pilotproof.totals import portfolio_value
 from pilotproof.views import (
+    BOARD_ROWS,
+    board_by_company,
+    board_pilots,
     decision_board_chart,
     decision_lists,
     disagreement_table,
@@ -111,7 +114,22 @@ st.caption(
     "pilotproof recommends."
 )
 board = health.decision_board(results, pilots)
-st.plotly_chart(decision_board_chart(board), width="stretch")
+if len(board) <= BOARD_ROWS:
+    st.plotly_chart(decision_board_chart(board), width="stretch")
+else:  # a fund's portfolio: one bar per company, its pilots on demand
+    by_company = board_by_company(board)
+    st.plotly_chart(decision_board_chart(by_company), width="stretch")
+    companies = list(board.groupby("company")["pilots"].sum().sort_values(ascending=False).index)
+    pick, which = st.columns([2, 1])
+    company = pick.selectbox(
+        f"A company's pilots ({len(companies)} companies)", companies, index=None,
+        placeholder="Choose a company", format_func=lambda c: c or "(no company)",
+    )  # fmt: skip
+    decision = which.selectbox(
+        "Decision", [None, *DECISION_LABELS], format_func=lambda d: DECISION_LABELS.get(d, "All")
+    )
+    if company is not None:
+        st.dataframe(board_pilots(results, pilots, ui.labels(), company, decision), **WIDE)
 
 st.subheader("Pilot purgatory")
 stuck = health.purgatory(results, pilots, ui.as_of())

@@ -241,15 +241,47 @@ def pilot_title(summary: str, name: object, pilot_id: str = "") -> str:
     return shown(title, TITLE_LIMIT)
 
 
+#: Past this many company and function rows, the decision board counts by company instead.
+BOARD_ROWS = 12
+#: The most companies the board draws; the rest share one "other companies" bar.
+BOARD_COMPANIES = 15
+
+
+def board_by_company(board: pd.DataFrame, most: int = BOARD_COMPANIES) -> pd.DataFrame:
+    """The decision board (`portfolio_health.decision_board`) counted by company: the `most`
+    companies with the most pilots (ties by name), then one row for all the others ("3 other
+    companies"), so the chart stays one screen tall at any size. Columns: `company`, the four
+    decisions, `pilots`, and `functions` (how many functions the row spans)."""
+    decisions = [c for c in ("scale", "fix", "extend", "stop") if c in board]
+    grouped = board.groupby("company", sort=False).agg(
+        **{d: (d, "sum") for d in decisions},
+        pilots=("pilots", "sum"),
+        functions=("function", "nunique"),
+    )
+    grouped = grouped.reset_index().sort_values(
+        ["pilots", "company"], ascending=[False, True], ignore_index=True
+    )
+    if len(grouped) <= most:
+        return grouped
+    kept, rest = grouped.head(most), grouped.iloc[most:]
+    other = {d: int(rest[d].sum()) for d in [*decisions, "pilots", "functions"]}
+    other["company"] = f"{len(rest)} other companies"
+    return pd.concat([kept, pd.DataFrame([other])], ignore_index=True)
+
+
 def decision_board_chart(board: pd.DataFrame):
-    """The decision board as stacked horizontal bars, one per company and function, coloured
-    by decision with the app's palette."""
+    """The decision board as stacked horizontal bars, one per company and function (or one
+    per company, for a `board_by_company` frame), coloured by decision with the app's
+    palette."""
     import plotly.graph_objects as go
 
     from pilotproof.charts import DECISION_COLORS, legend_below, safe_text
 
-    pairs = zip(board["company"], board["function"], strict=True)
-    rows = [safe_text(f"{company} · {function}") for company, function in pairs]
+    if "function" in board:
+        pairs = zip(board["company"], board["function"], strict=True)
+        rows = [safe_text(f"{company} · {function}") for company, function in pairs]
+    else:
+        rows = [safe_text(company) for company in board["company"]]
     fig = go.Figure()
     for decision, color in DECISION_COLORS.items():
         fig.add_trace(
@@ -259,15 +291,42 @@ def decision_board_chart(board: pd.DataFrame):
                 hovertemplate="%{y}: %{x} to " + decision + "<extra></extra>",
             )
         )  # fmt: skip
+    most = int(board["pilots"].max()) if len(board) else 1
     fig.update_layout(
         barmode="stack",
         height=max(260, 110 + 26 * len(rows)),
         margin={"t": 10, "l": 10, "r": 10},
         legend={"traceorder": "normal"},
-        xaxis={"title": {"text": "pilots"}, "dtick": 1},
+        xaxis={"title": {"text": "pilots"}, "dtick": 1 if most <= 20 else None},
         yaxis={"autorange": "reversed"},
     )
     return legend_below(fig, room=80)
+
+
+def board_pilots(
+    results: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    labels: dict[str, str],
+    company: str,
+    decision: str | None = None,
+) -> pd.DataFrame:
+    """The pilots behind one company's bar of the decision board (and one decision's, if
+    given): pilot, function and standing decision, by function then name."""
+    from analytics.portfolio_health import standing_decision
+
+    standing = {r.pilot_id: standing_decision(r) for r in results}
+    frame = pilots[pilots["company"].fillna("").astype(str) == company]
+    rows = [
+        {
+            "pilot": labels.get(pid, shown(pid)),
+            "function": shown(function or ""),
+            "decision": DECISION_LABELS[standing[pid]],
+        }
+        for pid, function in zip(frame["pilot_id"], frame["function"], strict=True)
+        if pid in standing and (decision is None or standing[pid] == decision)
+    ]
+    table = pd.DataFrame(rows, columns=["pilot", "function", "decision"])
+    return table.sort_values(["function", "pilot"], ignore_index=True)
 
 
 def readiness_table(pilots: pd.DataFrame) -> pd.DataFrame:

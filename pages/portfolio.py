@@ -8,6 +8,7 @@ from pilotproof import ui
 from pilotproof.totals import portfolio_value
 from pilotproof.views import (
     BOARD_ROWS,
+    DECISION_LIST_MOST,
     board_by_company,
     board_pilots,
     decision_board_chart,
@@ -80,7 +81,8 @@ lists = decision_lists(results, pilots, currencies, ui.as_of())
 for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
         ui.decision_heading(decision, len(entries), GLOSSARY[DECISION_LABELS[decision]])
-        for entry in entries:
+        most = len(entries) if st.session_state.get(f"all-{decision}") else DECISION_LIST_MOST
+        for entry in entries[:most]:
             caveat = f":orange[**{md(entry.caveat)}**]; " if entry.caveat else ""
             logged = f" :gray[· {md(entry.logged)}]" if entry.logged else ""
             st.markdown(
@@ -88,16 +90,21 @@ for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items()
             )
         if not entries:
             st.caption("None.")
+        elif len(entries) > DECISION_LIST_MOST:  # a fund: the first few, then all on demand
+            st.toggle(f"Show all {len(entries)}", key=f"all-{decision}")
 
 with st.expander("What the words mean"):
     st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))
 
 st.subheader("Pilots")
+pilots_table, _ = ui.paged(
+    portfolio_table(results, pilots, currencies, ui.as_of()).drop(columns="pilot_id"), "pilots"
+)
 st.dataframe(
-    portfolio_table(results, pilots, currencies, ui.as_of()).drop(columns="pilot_id"),
+    pilots_table,
     hide_index=True,
     width="stretch",
-    height="content" if len(pilots) <= 25 else "auto",
+    height="content" if len(pilots_table) <= 25 else "auto",
     row_height=60,
     column_config={
         # not pinned: Streamlit draws a pinned column's text faded, and the pilot's name is what

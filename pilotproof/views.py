@@ -241,6 +241,8 @@ def pilot_title(summary: str, name: object, pilot_id: str = "") -> str:
     return shown(title, TITLE_LIMIT)
 
 
+#: Pilots the Portfolio lists under each decision before "Show all".
+DECISION_LIST_MOST = 12
 #: Past this many company and function rows, the decision board counts by company instead.
 BOARD_ROWS = 12
 #: The most companies the board draws; the rest share one "other companies" bar.
@@ -876,6 +878,7 @@ def left_out(
     plotted: Sequence[PilotResult],
     labels: dict[str, str],
     metric: str | None = None,
+    ends: int = 20,
 ) -> list[str]:
     """The pilots a forest plot leaves out, each with why: 'Collections call prioritisation
     (Northwind Supply): no estimate yet (not enough data)'."""
@@ -891,9 +894,28 @@ def left_out(
             reasons = {r for e in wanted for r in e.reasons} or {"insufficient_data"}
             why = "no estimate yet (" + ", ".join(REASON_LABELS[r] for r in sorted(reasons)) + ")"
         else:
-            why = "between the 20 best and the 20 worst"
+            why = f"between the {ends} best and the {ends} worst"
         out.append(f"{labels.get(result.pilot_id, shown(result.pilot_id))}: {why}")
     return out
+
+
+def left_out_caption(missing: Sequence[str], plotted: int, shown: int, most: int = 12) -> str:
+    """The forest plot's caption: how many pilots it draws and each left out with why, or, for
+    a fund's hundreds, how many for each reason with the first few named."""
+    from pilotproof.store.errors import counted
+
+    head = f"{plotted} of {counted(shown, 'pilot')} plotted. Left out: "
+    if len(missing) <= most:
+        return head + "; ".join(missing) + "."
+    reasons: dict[str, list[str]] = {}
+    for entry in missing:
+        name, _, why = entry.rpartition(": ")
+        reasons.setdefault(why, []).append(name)
+    parts = []
+    for why, names in reasons.items():
+        named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        parts.append(f"{len(names)} {why} ({named})")
+    return head + "; ".join(parts) + "."
 
 
 def wrong_value_metrics(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -135,10 +136,17 @@ def render(
     step = progress or (lambda fraction, text: None)
     step(0.02, "Preparing charts")
     specs, slots = _figures(report)
-    rendered = render_pngs(specs, lambda f, text: step(0.02 + 0.08 * f, text))
-    images: dict = {key: rendered.pngs[i] for i, key in enumerate(slots)}
-    why = {key: rendered.why(i) for i, key in enumerate(slots) if rendered.pngs[i] is None}
-    _draw_pilot_charts(paged, images, why, lambda f, text: step(0.10 + 0.3 * f, text))
+    images: dict = {}
+    why: dict = {}
+    # the browser renders the comparison image while the pilots' charts are drawn here (its
+    # start costs seconds); progress is told from this thread only, where the app can draw it
+    with ThreadPoolExecutor(1, thread_name_prefix="pdf-images") as pool:
+        pending = pool.submit(render_pngs, specs)
+        _draw_pilot_charts(paged, images, why, lambda f, text: step(0.02 + 0.33 * f, text))
+        step(0.35, "Rendering the comparison chart" if specs else "Laying out pages")
+        rendered = pending.result()
+    images.update({key: rendered.pngs[i] for i, key in enumerate(slots)})
+    why.update({k: rendered.why(i) for i, k in enumerate(slots) if rendered.pngs[i] is None})
     failed = [_failure(report, key, reason) for key, reason in why.items()]
     if problems is not None:
         problems.extend(failed)

@@ -170,7 +170,7 @@ def bridge_drawing(p: PilotSection, width: float, height: float, font: str) -> D
     ends += [v for v in (net.ci_low, net.ci_high) if v is not None and math.isfinite(v)]
     low, high = min(ends), max(ends)
     pad = 0.14 * ((high - low) or abs(high) or 1.0)
-    y_low, y_high = low - (pad if low < 0 else 0.0), high + pad
+    y_low, y_high = _drawable(low - (pad if low < 0 else 0.0), high + pad)
     drawing = Drawing(width, height)
     plot = _Plot(
         left=34,
@@ -346,7 +346,15 @@ def _span(values: np.ndarray) -> tuple[float, float]:
         return 0.0, 1.0
     low, high = float(finite.min()), float(finite.max())
     pad = 0.05 * ((high - low) or abs(high) or 1.0)
-    return low - pad, high + pad
+    return _drawable(low - pad, high + pad)
+
+
+def _drawable(low: float, high: float) -> tuple[float, float]:
+    """An axis range a page can hold; values near the float limit are no chart (the caller
+    notes why in its place)."""
+    if not (math.isfinite(low) and math.isfinite(high) and math.isfinite(high - low)):
+        raise ValueError("values too large to chart")
+    return low, high
 
 
 def _ticks(low: float, high: float, most: int = 6) -> list[float]:

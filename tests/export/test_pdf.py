@@ -124,3 +124,25 @@ def test_a_large_portfolio_compares_its_best_and_worst(report, monkeypatch):
     )
     for pilot in report.pilots[:2]:  # the table under it still lists every estimate
         assert pilot.name in comparison
+
+
+def test_values_past_what_a_page_can_draw_are_a_note_not_a_broken_pdf(report):
+    from dataclasses import replace
+
+    from analytics.results import ChartSeries
+    from pilotproof.export import pdf_charts
+
+    first = report.pilots[0]
+    series = first.headline.series.copy()
+    series.loc[series.index[::2], "observed"] = 1e308
+    series.loc[series.index[1::2], "observed"] = -1e308
+    odd = replace(first, headline=replace(first.headline, chart=ChartSeries.of(series)))
+    with pytest.raises(ValueError, match="too large to chart"):
+        pdf_charts.series_drawing(odd, 400, 200, "Helvetica")
+    problems: list[str] = []
+    data = pdf.render(replace(report, pilots=(odd, *report.pilots[1:])), problems=problems)
+    assert problems == [
+        "series chart of pilot P1 (Support assistant) not drawn: ValueError: values too large "
+        "to chart"
+    ]
+    assert "Chart not drawn: ValueError" in _text(PdfReader(io.BytesIO(data)).pages[2])

@@ -233,7 +233,7 @@ def _forest_note(report: Report) -> str:
         return ""
     return (
         f"The chart shows the {FOREST_ENDS} pilots with the largest improvement and the "
-        f"{FOREST_ENDS} with the smallest, of {len(report.pilots)}; the table lists every pilot."
+        f"{FOREST_ENDS} with the smallest, of {len(report.pilots):,}; the table lists every pilot."
     )
 
 
@@ -267,12 +267,10 @@ def _draw_pilot_charts(
 
 def _forest_height(report: Report) -> int:
     """The comparison image's height in pixels: a row per pilot and value metric drawn."""
-    drawn = comparison_ends(report, FOREST_ENDS)
-    if drawn is None:
+    if comparison_ends(report, FOREST_ENDS) is None:
         return max(300, 70 + 34 * len(report.comparison))
-    plotted = set(drawn)
-    rows = sum(len(p.value_rows) for p in report.pilots if p.pilot_id in plotted)
-    return max(300, 70 + 34 * rows)
+    # the best and worst: as tall as the app's figure makes itself (two-line labels need it)
+    return int(_forest_figure(report).layout.height)
 
 
 # ---- pages ---------------------------------------------------------------------------------

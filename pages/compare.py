@@ -45,7 +45,9 @@ plotted = extremes(shown, metric, n=ends)
 missing = left_out(shown, plotted, labels, metric, ends)
 if missing:
     st.caption(md(left_out_caption(missing, len(plotted), len(shown))))
-st.plotly_chart(forest_plot(plotted, metric, labels=labels), width="stretch")
+choice = f"{sorted(companies)}|{sorted(functions)}|{metric}"
+forest = ui.derived(f"forest|{choice}|{ends}", lambda: forest_plot(plotted, metric, labels=labels))
+st.plotly_chart(forest, width="stretch")
 
 st.subheader("Side by side")
 st.caption("Click a column to sort. The best and worst improvement on each metric are marked.")
@@ -85,4 +87,5 @@ panels = [
 ]
 if len(panels) > 24:
     st.caption(f"Showing the first 24 of {len(panels)} series; filter to see others.")
-st.plotly_chart(aligned_multiples(panels[:24]), width="stretch")
+st.plotly_chart(ui.derived(f"multiples|{choice}", lambda: aligned_multiples(panels[:24])),
+                width="stretch")  # fmt: skip

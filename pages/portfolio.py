@@ -172,8 +172,8 @@ if changed:
 if moved.empty:
     st.success("Every pilot's success criteria were pre-registered and kept.")
 else:
-    st.dataframe(moved, **WIDE, column_config={"what happened": st.column_config.TextColumn(
-        "what happened", width="large")})  # fmt: skip
+    st.dataframe(ui.paged(moved, "criteria")[0], **WIDE, column_config={"what happened":
+        st.column_config.TextColumn("what happened", width="large")})  # fmt: skip
 
 st.subheader("Decisions overdue")
 late = overdue_table(results, labels)
@@ -188,14 +188,19 @@ if not disagree.empty:
     st.dataframe(disagree, **WIDE)
 
 st.subheader("AI sprawl")
-groups = health.sprawl(pilots)
+groups = ui.derived("sprawl", lambda: health.sprawl(pilots))
 if groups:
     st.caption("Several AI tools in one function of one company, without a shared standard.")
-    st.dataframe(sprawl_table(groups, pilots, currencies), **WIDE)
+    sprawl, _ = ui.paged(
+        ui.derived("sprawl table", lambda: sprawl_table(groups, pilots, currencies)), "sprawl"
+    )
+    st.dataframe(sprawl, **WIDE)
 else:
     st.success("No function runs overlapping AI tools.")
 
 st.subheader("Maturity by company")
 st.caption("Experimenting, expanding, coordinating, orchestrating: the rule that placed each.")
-stages = pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
-st.dataframe(stages, **WIDE)
+stages = ui.derived(
+    "maturity", lambda: pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
+)
+st.dataframe(ui.paged(stages, "maturity")[0], **WIDE)

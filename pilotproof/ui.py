@@ -357,3 +357,17 @@ def paged(
 def nice_column(name: str) -> str:
     """A column's name as a heading reads it: `improvement_pct` -> `improvement`."""
     return name.removesuffix("_pct").replace("_", " ")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _derived(path: str, data_version: int, scope_key: str, day: str, what: str, _make):
+    return _make()
+
+
+def derived(what: str, make):
+    """What a page computes from the data in scope (a table, a figure), made once per data
+    version, scope and day and shared by every redraw: a fund's maturity and sprawl tables, or
+    two dozen aligned series, cost half a second each to make. `what` names it with every
+    choice it depends on (the filters); the result is shared, so it is never changed."""
+    found = scope()
+    return _derived(db_path(), version(), _scope_key(found), str(as_of().date()), what, make)

@@ -141,10 +141,10 @@ def render(
     # the browser renders the comparison image while the pilots' charts are drawn here (its
     # start costs seconds); progress is told from this thread only, where the app can draw it
     with ThreadPoolExecutor(1, thread_name_prefix="pdf-images") as pool:
-        pending = pool.submit(render_pngs, specs)
+        pending = pool.map(render_pngs, [specs])
         _draw_pilot_charts(paged, images, why, lambda f, text: step(0.02 + 0.33 * f, text))
         step(0.35, "Rendering the comparison chart" if specs else "Laying out pages")
-        rendered = pending.result()
+        (rendered,) = pending
     images.update({key: rendered.pngs[i] for i, key in enumerate(slots)})
     why.update({k: rendered.why(i) for i, k in enumerate(slots) if rendered.pngs[i] is None})
     failed = [_failure(report, key, reason) for key, reason in why.items()]

@@ -11,6 +11,7 @@ from pilotproof.views import (
     DECISION_LIST_MOST,
     board_by_company,
     board_pilots,
+    board_rest_words,
     decision_board_chart,
     decision_lists,
     disagreement_table,
@@ -125,7 +126,10 @@ if len(board) <= BOARD_ROWS:
     st.plotly_chart(decision_board_chart(board), width="stretch")
 else:  # a fund's portfolio: one bar per company, its pilots on demand
     by_company = board_by_company(board)
-    st.plotly_chart(decision_board_chart(by_company), width="stretch")
+    drawn = by_company[~by_company["rest"]]
+    st.plotly_chart(decision_board_chart(drawn), width="stretch")
+    if rest := board_rest_words(by_company):
+        st.caption(md(f"The {len(drawn)} companies with the most pilots. And {rest}"))
     companies = list(board.groupby("company")["pilots"].sum().sort_values(ascending=False).index)
     pick, which = st.columns([2, 1])
     company = pick.selectbox(

@@ -5,6 +5,7 @@ from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.views import (
     board_by_company,
     board_pilots,
+    board_rest_words,
     changed_readiness,
     changed_thresholds,
     compare_table,
@@ -175,11 +176,17 @@ def test_a_fund_board_is_one_bar_per_company_with_the_rest_together():
     other = by_company.iloc[-1]
     assert other["company"] == "185 other companies"
     assert other["pilots"] == sum(range(1, 186)) == board["pilots"].sum() - sum(range(186, 201))
-    fig = decision_board_chart(by_company)
-    assert fig.data[0].y[-1] == "185 other companies" and len(fig.data[0].y) == 16
+    assert list(by_company["rest"]) == [False] * 15 + [True]
+    assert board_rest_words(by_company) == (
+        f"185 other companies: {other['pilots']} pilots ({other['pilots']} scale); choose one "
+        "below to see them."
+    )
+    fig = decision_board_chart(by_company[~by_company["rest"]])
+    assert fig.data[0].y[-1] == "Co 185" and len(fig.data[0].y) == 15
     assert fig.layout.height <= 110 + 26 * 16  # one screen, whatever the portfolio's size
     small = board_by_company(_fund_board(3))
     assert list(small["company"]) == ["Co 002", "Co 001", "Co 000"]  # nothing folded away
+    assert board_rest_words(small) == ""
 
 
 def test_board_pilots_lists_one_company_and_decision():

@@ -20,7 +20,7 @@ if fmt in ("pdf", "pptx") and len(included) > export.BOARD_PACK_FROM:
         "Pilot pages",
         [False, True],
         format_func={False: "Board pack: the summary plus the pilots picked below",
-                     True: f"A page for every pilot ({len(included)})"}.get,
+                     True: f"A page for every pilot ({len(included):,})"}.get,
         help="The summary, the decisions and the comparison always cover every pilot.",
     )  # fmt: skip
     if not whole:

@@ -95,3 +95,27 @@ def test_a_funds_left_out_pilots_are_counted_by_reason():
         "40 of 42 pilots plotted. Left out: Pilot 0: between the 20 best and the 20 worst; "
         "Pilot 1: between the 20 best and the 20 worst."
     )
+
+
+def test_export_offers_a_board_pack_past_its_size(sample_db, monkeypatch):
+    from pypdf import PdfReader
+
+    from pilotproof import export
+
+    monkeypatch.setattr(export, "BOARD_PACK_FROM", 5)  # the sample's 14 pilots as a fund's
+    app = open_page("pages/export.py")
+    app.radio[0].set_value("pdf").run()
+    pack = next(r for r in app.radio if r.label == "Pilot pages")
+    assert pack.value is False  # the board pack is the default
+    picks = next(m for m in app.multiselect if m.label.startswith("Pilots shown in full"))
+    picks.set_value(["HB-FNOL"]).run()
+    next(b for b in app.button if b.label == "Build the summary").click().run()
+    assert not app.exception and not app.error
+    fmt, data = app.session_state["export_file"]
+    import io
+
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+    full = [t for t in pages if "Readiness to scale" in t]
+    assert fmt == "pdf" and len(full) == 1 and "HB-FNOL" in full[0]
+    app.radio[0].set_value("xlsx").run()  # a workbook always holds every pilot: no choice
+    assert not [r for r in app.radio if r.label == "Pilot pages"]

@@ -1,6 +1,13 @@
 """Page redraw time: the sample portfolio against a 500-pilot portfolio, side by side.
 
-    .venv/bin/python bench/bench_app.py [--pilots 500] [--repeat 3]
+    .venv/bin/python bench/bench_app.py [--pilots 500] [--repeat 3] [--companies]
+        [--src DIR] [--keep DB]
+
+`--companies` spreads the copies over companies as a fund's portfolio is (copies 0 and 1 of a
+pilot at company "<name> 00", 2 and 3 at "<name> 01", ...: 144 companies at 1,000 pilots).
+`--src DIR` times another checkout's pages (e.g. `git archive main | tar -x -C /tmp/base`) on
+the same data; `--keep DB` keeps the large database there, and reuses it when it exists, so two
+trees can be timed on one database.
 
 Each page runs in Streamlit's AppTest (the real script, no browser) on a database built in a
 temporary directory. The first load opens the store and analyses every pilot (cached per data
@@ -36,7 +43,9 @@ PAGES = [
 LONG = ["pilot_id", "date", "metric", "value", "group", "unit", "segment", "volume"]
 
 
-def build_large(sample_db: Path, large_db: Path, pilots: int, workdir: Path) -> None:
+def build_large(
+    sample_db: Path, large_db: Path, pilots: int, workdir: Path, companies: bool = False
+) -> None:
     from pilotproof.store import Store
 
     with Store(sample_db) as store:
@@ -49,6 +58,8 @@ def build_large(sample_db: Path, large_db: Path, pilots: int, workdir: Path) -> 
         reg = registry.copy()
         reg["pilot_id"] = reg["pilot_id"] + f"_c{k}"
         reg["pilot_name"] = reg["pilot_name"] + f" #{k}"
+        if companies:
+            reg["company"] = reg["company"] + f" {k // 2:02d}"
         regs.append(reg)
         obs = observed.copy()
         obs["pilot_id"] = obs["pilot_id"] + f"_c{k}"
@@ -95,13 +106,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pilots", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--companies", action="store_true", help="copies spread over companies")
+    parser.add_argument("--src", type=Path, help="time this checkout's pages instead")
+    parser.add_argument("--keep", type=Path, help="keep (or reuse) the large database here")
     args = parser.parse_args()
+    if args.src:
+        global ROOT
+        ROOT = args.src.resolve()
+        sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sample_db, large_db = work / "sample.duckdb", work / "large.duckdb"
+        sample_db, large_db = work / "sample.duckdb", args.keep or work / "large.duckdb"
         # the sample database is seeded from data/sample on first open
         small_load, small = time_pages(sample_db, args.repeat)
-        build_large(sample_db, large_db, args.pilots, work)
+        if not large_db.exists():
+            build_large(sample_db, large_db, args.pilots, work, args.companies)
         large_load, large = time_pages(large_db, args.repeat)
         from pilotproof.store import Store
 

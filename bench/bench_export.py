@@ -1,116 +1,113 @@
-"""Benchmark: the PDF's chart images rendered in ONE kaleido session (two tabs) beside the
-naive way, plotly's `fig.to_image()` per figure, which starts a browser for every call.
-Then each export format of the demo portfolio, timed. Prints both image times and their ratio.
+"""Benchmark: whole-portfolio exports at fund scale, each a whole `pilotproof report` process,
+this tree beside a baseline tree, in turn.
 
-    .venv/bin/python bench/bench_export.py [--figures 12] [--repeats 2]
+    .venv/bin/python bench/bench_export.py [--pilots 150] [--format pdf pptx] [--repeats 1]
+        [--against DIR] [--timeout 900] [--keep DIR]
+
+The portfolio is the sample's pilots copied under new ids (as `bench_app.py` builds it), in a
+temporary database. Each run is `pilotproof report --format F --out FILE` of the whole portfolio
+(analysis included, as a user runs it), started as its own process. `--against DIR` is another
+checkout to compare with (e.g. `git archive main | tar -x -C /tmp/base`); its runs alternate with
+this tree's. Prints every run's seconds and size, the best of each side and the ratio baseline /
+this, in wall seconds; each run's CPU seconds (its own and its children's, the browser's too) and
+the load average after it say how busy the machine was. A run past `--timeout` counts as that
+many seconds and is marked ">". Without `--against` only this tree runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
+import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from analytics.results import ChartSeries, MetricEffect
-from pilotproof import charts
-from pilotproof.export.images import FigureSpec, _point_at_chromium, render_pngs
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 
-def figures(n: int) -> list[FigureSpec]:
-    rng = np.random.default_rng(0)
-    dates = pd.date_range("2025-01-01", periods=365, freq="D")
-    specs = []
-    for i in range(n):
-        level = 10 + i
-        series = pd.DataFrame(
-            {
-                "date": dates,
-                "observed": level + rng.normal(0, 1, len(dates)),
-                "counterfactual": float(level),
-                "cf_low": level - 1.0,
-                "cf_high": level + 1.0,
-                "control": np.nan,
-            }
+def build(db: Path, pilots: int, work: Path) -> None:
+    """An N-pilot database: the sample seeded, then copied under new ids."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_app import build_large
+
+    from pilotproof.store import Store, seed_sample
+
+    sample = work / "sample.duckdb"
+    with Store(sample) as store:
+        seed_sample(store)
+    build_large(sample, db, pilots, work)
+
+
+def run(src: Path, db: Path, fmt: str, out: Path, timeout: float) -> tuple[float, float, int, bool]:
+    """Wall seconds, CPU seconds (the process and its children: the browser too), bytes
+    written and whether it finished, for one `pilotproof report` process."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from pilotproof.cli import main; "
+        "sys.exit(main(sys.argv[2:]))"
+    )
+    argv = [sys.executable, "-c", code, str(src), "--db", str(db), "report", "--format", fmt]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out.unlink(missing_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    try:
+        subprocess.run(
+            [*argv, "--out", str(out)],
+            cwd=src,
+            env=env,
+            timeout=timeout,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        effect = MetricEffect(
-            pilot_id=f"P{i}",
-            metric="cycle_time",
-            direction="lower_is_better",
-            kind="value",
-            verdict="real",
-            reasons=(),
-            method="its",
-            frequency="D",
-            n_pre=180,
-            n_post=185,
-            effect_pct=-10.0,
-            ci_low_pct=-12.0,
-            ci_high_pct=-8.0,
-            effect_abs=-1.0,
-            ci_low_abs=-1.2,
-            ci_high_abs=-0.8,
-            mde_pct=2.0,
-            baseline=float(level),
-            threshold_pct=10.0,
-            tolerance_pct=None,
-            chart=ChartSeries.of(series),
-        )
-        specs.append(FigureSpec(charts.series_chart(effect, dates[180]), 900, 470))
-    return specs
-
-
-def best_of(repeats: int, run) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    except subprocess.TimeoutExpired:
+        return timeout, float("nan"), 0, False
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, out.stat().st_size if out.exists() else 0, True
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--figures", type=int, default=12)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--pilots", type=int, default=150)
+    parser.add_argument("--format", nargs="+", default=["pdf", "pptx"], dest="formats")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--against", type=Path, help="a baseline checkout to run beside this one")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--keep", type=Path, help="keep the files written here")
     args = parser.parse_args()
-    _point_at_chromium()
-    specs = figures(args.figures)
-
-    batched = best_of(args.repeats, lambda: render_pngs(specs, compact_pngs=False))
-    naive = best_of(
-        args.repeats,
-        lambda: [charts.for_print(s.figure).to_image("png", s.width, s.height, 2) for s in specs],
-    )
-    print(f"{args.figures} chart images, best of {args.repeats}:")
-    print(f"  one kaleido session (pilotproof): {batched:6.1f} s")
-    print(f"  fig.to_image() per figure:        {naive:6.1f} s")
-    print(f"  ratio naive / pilotproof:         {naive / batched:6.1f}x")
-
-    from pilotproof.analysis import analyze_store
-    from pilotproof.export import FORMATS, build
-    from pilotproof.store import Store
-
-    root = Path(__file__).resolve().parents[1] / "data" / "sample"
-    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "bench.duckdb") as store:
-        store.ingest([root / "pilots.csv", *sorted(glob.glob(str(root / "metrics_*.csv")))])
-        results = analyze_store(store)
-        print(f"demo portfolio ({len(results)} pilots), best of {args.repeats}:")
-        for fmt in FORMATS:
-            size = {}
-
-            def run(fmt=fmt, size=size):
-                size["bytes"] = len(build(results, store, fmt))
-
-            seconds = best_of(args.repeats, run)
-            print(f"  {fmt:5s} {seconds:6.1f} s  {size['bytes'] / 1e6:5.1f} MB")
+    trees = {"this": ROOT}
+    if args.against:
+        trees["baseline"] = args.against.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        db = work / "bench.duckdb"
+        build(db, args.pilots, work)
+        print(f"{args.pilots} pilots; {', '.join(f'{k}: {v}' for k, v in trees.items())}")
+        for fmt in args.formats:
+            best: dict[str, float] = {}
+            for repeat in range(args.repeats):
+                for name, src in trees.items():
+                    folder = args.keep or work
+                    folder.mkdir(parents=True, exist_ok=True)
+                    out = folder / f"{name}-{args.pilots}.{fmt}"
+                    seconds, cpu, size, finished = run(src, db, fmt, out, args.timeout)
+                    mark = "" if finished else ">"
+                    load = os.getloadavg()[0]
+                    print(f"  {fmt} {name:8s} run {repeat + 1}: {mark}{seconds:7.1f} s wall "
+                          f"{cpu:7.1f} s CPU {size / 1e6:6.1f} MB (load {load:.1f})",
+                          flush=True)  # fmt: skip
+                    best[name] = min(best.get(name, float("inf")), seconds)
+            line = f"{fmt}: this {best['this']:.1f} s"
+            if "baseline" in best:
+                ratio = best["baseline"] / best["this"]
+                line += f", baseline {best['baseline']:.1f} s, baseline / this {ratio:.1f}x"
+            print(line, flush=True)
     return 0
 
 

@@ -2,8 +2,7 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.charts import aligned_multiples, forest_plot, metric_label
-from pilotproof.store.errors import counted
-from pilotproof.views import compare_table, extremes, left_out, md, nice
+from pilotproof.views import compare_table, extremes, left_out, left_out_caption, md, nice
 from pilotproof.words import unit_words
 
 st.title("Compare pilots")
@@ -35,25 +34,31 @@ if not shown:
 
 table = compare_table(shown, labels, metric, ui.currencies())
 st.subheader("Effects against thresholds")
-plotted = extremes(shown, metric, n=20)
-missing = left_out(shown, plotted, labels, metric)
+ends = 20
+if len(shown) > 2 * ends:  # the best and worst by default, more on demand
+    ends = st.select_slider(
+        "Pilots at each end of the plot", [10, 20, 50, 100, 250], value=ends,
+        help="The plot draws the pilots with the largest and the smallest improvement; the "
+        "table below lists every pilot.",
+    )  # fmt: skip
+plotted = extremes(shown, metric, n=ends)
+missing = left_out(shown, plotted, labels, metric, ends)
 if missing:
-    st.caption(
-        md(
-            f"{len(plotted)} of {counted(len(shown), 'pilot')} plotted. Left out: "
-            + "; ".join(missing)
-            + "."
-        )
-    )
-st.plotly_chart(forest_plot(plotted, metric, labels=labels), width="stretch")
+    st.caption(md(left_out_caption(missing, len(plotted), len(shown))))
+choice = f"{sorted(companies)}|{sorted(functions)}|{metric}"
+forest = ui.derived(f"forest|{choice}|{ends}", lambda: forest_plot(plotted, metric, labels=labels))
+st.plotly_chart(forest, width="stretch")
 
 st.subheader("Side by side")
 st.caption("Click a column to sort. The best and worst improvement on each metric are marked.")
+page, _ = ui.paged(
+    table, "compare", sort_by={"improvement_pct": False, "pilot": True, "threshold_pct": False}
+)
 st.dataframe(
-    table,
+    page,
     hide_index=True,
     width="stretch",
-    height="content" if len(table) <= 30 else "auto",
+    height="content" if len(page) <= 30 else "auto",
     column_config={
         "rank": st.column_config.TextColumn("", width="small"),
         "pilot": st.column_config.TextColumn("pilot", pinned=True),
@@ -82,4 +87,5 @@ panels = [
 ]
 if len(panels) > 24:
     st.caption(f"Showing the first 24 of {len(panels)} series; filter to see others.")
-st.plotly_chart(aligned_multiples(panels[:24]), width="stretch")
+st.plotly_chart(ui.derived(f"multiples|{choice}", lambda: aligned_multiples(panels[:24])),
+                width="stretch")  # fmt: skip

@@ -13,6 +13,20 @@ chosen = st.multiselect(
     "Pilots (leave empty for the whole portfolio)", list(labels), format_func=labels.get
 )
 fmt = st.radio("Format", export.FORMATS, horizontal=True, format_func=str.upper)
+included = chosen or list(labels)
+pages = None  # every pilot gets its own pages
+if fmt in ("pdf", "pptx") and len(included) > export.BOARD_PACK_FROM:
+    whole = st.radio(
+        "Pilot pages",
+        [False, True],
+        format_func={False: "Board pack: the summary plus the pilots picked below",
+                     True: f"A page for every pilot ({len(included):,})"}.get,
+        help="The summary, the decisions and the comparison always cover every pilot.",
+    )  # fmt: skip
+    if not whole:
+        pages = st.multiselect(
+            "Pilots shown in full (none: the summary only)", included, format_func=labels.get
+        )
 if st.button("Build the summary", type="primary"):
     bar = st.progress(0.0, text="Building…")
     problems: list[str] = []
@@ -24,6 +38,7 @@ if st.button("Build the summary", type="primary"):
             chosen or None,
             progress=ui.progress_callback(bar),
             problems=problems,
+            pages=pages,
         )
     except export.ExportError as error:
         st.error(md(error))

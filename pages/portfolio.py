@@ -7,6 +7,11 @@ from analytics import portfolio_health as health
 from pilotproof import ui
 from pilotproof.totals import portfolio_value
 from pilotproof.views import (
+    BOARD_ROWS,
+    DECISION_LIST_MOST,
+    board_by_company,
+    board_pilots,
+    board_rest_words,
     decision_board_chart,
     decision_lists,
     disagreement_table,
@@ -78,7 +83,8 @@ lists = decision_lists(results, pilots, currencies, ui.as_of())
 for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
         ui.decision_heading(decision, len(entries), GLOSSARY[DECISION_LABELS[decision]])
-        for entry in entries:
+        most = len(entries) if st.session_state.get(f"all-{decision}") else DECISION_LIST_MOST
+        for entry in entries[:most]:
             caveat = f":orange[**{md(entry.caveat)}**]; " if entry.caveat else ""
             logged = f" :gray[· {md(entry.logged)}]" if entry.logged else ""
             st.markdown(
@@ -86,14 +92,17 @@ for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items()
             )
         if not entries:
             st.caption("None.")
+        elif len(entries) > DECISION_LIST_MOST:  # a fund: the first few, then all on demand
+            st.toggle(f"Show all {len(entries)}", key=f"all-{decision}")
 
 with st.expander("What the words mean"):
     st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))
 
 st.subheader("Pilots")
 # a static table: its cells wrap, so "why" is read whole beside the decision (a data grid cut
-# it at the column's edge, off screen on a laptop); text people typed is escaped markdown
-table = portfolio_table(results, pilots, currencies, ui.as_of())
+# it at the column's edge, off screen on a laptop); text people typed is escaped markdown. Paged:
+# a fund's thousand rows are never sent to the browser at once
+table, _ = ui.paged(portfolio_table(results, pilots, currencies, ui.as_of()), "pilots")
 st.table(table[PILOT_COLUMNS].map(md), hide_index=True, border="horizontal")
 
 st.subheader("Decision board")
@@ -102,7 +111,25 @@ st.caption(
     "pilotproof recommends."
 )
 board = health.decision_board(results, pilots)
-st.plotly_chart(decision_board_chart(board), width="stretch")
+if len(board) <= BOARD_ROWS:
+    st.plotly_chart(decision_board_chart(board), width="stretch")
+else:  # a fund's portfolio: one bar per company, its pilots on demand
+    by_company = board_by_company(board)
+    drawn = by_company[~by_company["rest"]]
+    st.plotly_chart(decision_board_chart(drawn), width="stretch")
+    if rest := board_rest_words(by_company):
+        st.caption(md(f"The {len(drawn)} companies with the most pilots. And {rest}"))
+    companies = list(board.groupby("company")["pilots"].sum().sort_values(ascending=False).index)
+    pick, which = st.columns([2, 1])
+    company = pick.selectbox(
+        f"A company's pilots ({len(companies)} companies)", companies, index=None,
+        placeholder="Choose a company", format_func=lambda c: c or "(no company)",
+    )  # fmt: skip
+    decision = which.selectbox(
+        "Decision", [None, *DECISION_LABELS], format_func=lambda d: DECISION_LABELS.get(d, "All")
+    )
+    if company is not None:
+        st.dataframe(board_pilots(results, pilots, ui.labels(), company, decision), **WIDE)
 
 st.subheader("Pilot purgatory")
 stuck = health.purgatory(results, pilots, ui.as_of())
@@ -138,8 +165,8 @@ if changed:
 if moved.empty:
     st.success("Every pilot's success criteria were pre-registered and kept.")
 else:
-    st.dataframe(moved, **WIDE, column_config={"what happened": st.column_config.TextColumn(
-        "what happened", width="large")})  # fmt: skip
+    st.dataframe(ui.paged(moved, "criteria")[0], **WIDE, column_config={"what happened":
+        st.column_config.TextColumn("what happened", width="large")})  # fmt: skip
 
 st.subheader("Decisions overdue")
 late = overdue_table(results, labels)
@@ -154,14 +181,19 @@ if not disagree.empty:
     st.dataframe(disagree, **WIDE)
 
 st.subheader("AI sprawl")
-groups = health.sprawl(pilots)
+groups = ui.derived("sprawl", lambda: health.sprawl(pilots))
 if groups:
     st.caption("Several AI tools in one function of one company, without a shared standard.")
-    st.dataframe(sprawl_table(groups, pilots, currencies), **WIDE)
+    sprawl, _ = ui.paged(
+        ui.derived("sprawl table", lambda: sprawl_table(groups, pilots, currencies)), "sprawl"
+    )
+    st.dataframe(sprawl, **WIDE)
 else:
     st.success("No function runs overlapping AI tools.")
 
 st.subheader("Maturity by company")
 st.caption("Experimenting, expanding, coordinating, orchestrating: the rule that placed each.")
-stages = pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
-st.dataframe(stages, **WIDE)
+stages = ui.derived(
+    "maturity", lambda: pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
+)
+st.dataframe(ui.paged(stages, "maturity")[0], **WIDE)

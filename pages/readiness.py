@@ -30,11 +30,13 @@ if not ui.can_write():  # a viewer reads the answers; nothing to edit
     st.stop()
 measured = {r.pilot_id: [e.metric for e in r.metrics] for r in ui.results()}
 choices = sorted({m for ms in measured.values() for m in ms} | set(before["value_metric"]) - {""})
-after = st.data_editor(
-    before,
-    key="readiness_editor",
+shown, first = ui.paged(before, "readiness")
+editor = "readiness_editor" if first == 0 else f"readiness_editor_{first}"  # one per page
+edited = st.data_editor(
+    shown,
+    key=editor,
     hide_index=True,
-    height="content" if len(before) <= 25 else "auto",
+    height="content" if len(shown) <= 25 else "auto",
     width="stretch",
     disabled=["pilot_id", "pilot"],
     column_config={
@@ -46,6 +48,8 @@ after = st.data_editor(
         ),
     },
 )
+after = before.copy()
+after.loc[edited.index] = edited  # this page's edits over every pilot's answers
 changes = changed_readiness(before, after)
 wrong = wrong_value_metrics(changes, measured, ui.labels())
 for message in wrong:
@@ -58,7 +62,7 @@ if st.button(
     for pilot_id, answers in changes.items():
         ui.store().save_readiness(pilot_id, answers)
     st.toast(f"Saved readiness for {counted(len(changes), 'pilot')}.")
-    del st.session_state["readiness_editor"]
+    del st.session_state[editor]
     st.rerun()
 
 gaps = readiness_gaps(after)

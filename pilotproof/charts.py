@@ -222,6 +222,24 @@ def forest_plot(
     return fig
 
 
+def extremes(
+    results: Sequence[PilotResult], metric: str | None = None, n: int = 20
+) -> list[PilotResult]:
+    """The `n` pilots with the best and the `n` with the worst improvement on `metric` (or on
+    their first value metric), best first; pilots with no estimate are left out."""
+
+    def improvement(result: PilotResult) -> float | None:
+        found = (e.improvement for e in result.effects_of(metric) if e.improvement is not None)
+        return next(found, None)
+
+    scored = [(improvement(r), r) for r in results]
+    ranked = [r for score, r in sorted((p for p in scored if p[0] is not None),
+                                       key=lambda p: -p[0])]  # fmt: skip
+    if len(ranked) <= 2 * n:
+        return ranked
+    return ranked[:n] + ranked[-n:]
+
+
 def legend_below(fig: go.Figure, room: int = 110) -> go.Figure:
     """The legend at the bottom of the figure, below the x axis' tick labels and title, in a
     bottom margin of `room` pixels: placed as a fraction of the plot height it ran into the

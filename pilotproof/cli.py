@@ -159,28 +159,80 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressBar:
+    """`progress(fraction, text)` for a long export, on stderr: a bar redrawn in place on a
+    terminal; a line at every tenth otherwise, only when asked for (`--progress`), so a script
+    reading stderr sees only problems."""
+
+    WIDTH = 30
+
+    def __init__(self, stream, mode: str = "auto") -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.enabled = mode == "always" or (mode == "auto" and self.tty)
+        self.said = -1.0
+        self.drawn = 0
+
+    def __call__(self, fraction: float, text: str = "") -> None:
+        if not self.enabled:
+            return
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        words = terminal(text).strip()[:60]
+        if self.tty:
+            filled = round(fraction * self.WIDTH)
+            line = f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:4.0%} {words}"
+            self.stream.write(line + " " * max(0, self.drawn - len(line)))
+            self.drawn = len(line)
+        elif fraction - self.said >= 0.1 or (fraction >= 1.0 > self.said):
+            self.said = fraction
+            self.stream.write(f"pilotproof report: {fraction:.0%} {words}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line, so what follows starts on its own."""
+        if self.enabled and self.tty and self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from pilotproof.analysis import analyze_store
     from pilotproof.export import ExportError, write
     from pilotproof.store.errors import counted
 
+    bar = _ProgressBar(sys.stderr, args.progress)
     with _open_store(args) as store:
         known = list(store.pilots()["pilot_id"].astype(str))
         if not known:
             print("pilotproof: no pilots yet: ingest a pilots file first", file=sys.stderr)
             return 1
         wanted = list(dict.fromkeys(args.pilot)) if args.pilot else None
-        unknown = [p for p in wanted or () if p not in known]
+        pages = _pages(args.pages)
+        unknown = [p for p in [*(wanted or ()), *(pages or ())] if p not in known]
         if unknown:
             print(f"pilotproof: unknown pilot id: {', '.join(unknown)}", file=sys.stderr)
             return 1
+        outside = [p for p in pages or () if wanted and p not in wanted]
+        if outside:
+            print(
+                f"pilotproof: --pages names pilots outside --pilot: {', '.join(outside)}",
+                file=sys.stderr,
+            )
+            return 1
+        bar(0.0, f"Analysing {counted(len(wanted or known), 'pilot')}")
         results = analyze_store(store, wanted)
         problems: list[str] = []
         try:
-            path = write(args.out, results, store, args.format, wanted, problems=problems)
+            path = write(
+                args.out, results, store, args.format, wanted,
+                progress=bar, problems=problems, pages=pages,
+            )  # fmt: skip
         except (ExportError, OSError) as exc:
+            bar.close()
             print(f"pilotproof report: {terminal(str(exc))}", file=sys.stderr)
             return 1
+        bar.close()
     whole = f"whole portfolio, {counted(len(results), 'pilot')}"
     scope = counted(len(wanted), "pilot") if wanted else whole
     print(f"wrote {path} ({args.format}, {scope}, {path.stat().st_size:,} bytes)")
@@ -189,6 +241,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"pilotproof report: {terminal(problem)}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _pages(given: Sequence[str] | None) -> list[str] | None:
+    """`--pages`: None (a page per pilot), [] (`none`: the summary only) or the ids named."""
+    if given is None:
+        return None
+    if [g.lower() for g in given] == ["none"]:
+        return []
+    return list(dict.fromkeys(given))
 
 
 def _known_pilot(store, pilot_id: str) -> bool:
@@ -362,6 +423,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=("pptx", "pdf", "xlsx", "html"), required=True)
     report.add_argument("--out", metavar="FILE", required=True, help="where to write the report")
+    report.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="ID",
+        help="a board pack: the summary of every pilot, then pages (PDF) or slides (PPTX) only "
+        "for these pilots ('none': the summary only); default: every pilot's",
+    )
+    report.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="a progress bar on stderr (auto: when stderr is a terminal)",
+    )
 
     by_help = "who does this, for the audit trail (default: the OS user)"
     plan = commands.add_parser(

@@ -324,3 +324,54 @@ def show_confirmation() -> None:
     message = st.session_state.pop("_confirmation", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+#: Rows a table draws at once; a longer one is paged (a fund's tables run to thousands of rows).
+PAGE_ROWS = 100
+
+
+def paged(
+    table: pd.DataFrame,
+    key: str,
+    *,
+    sort_by: dict[str, bool] | None = None,
+    rows: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """One page of `table` and the position of its first row: the whole table up to `rows`
+    rows, else `rows` of them picked with a page number, so the browser is never sent a
+    10,000-row table. `sort_by` (column -> ascending) offers a sort of the whole table before
+    paging (clicking a column header sorts only the page drawn)."""
+    rows = rows or PAGE_ROWS
+    if len(table) <= rows:
+        return table, 0
+    pages = -(-len(table) // rows)
+    order, number, where = st.columns([2, 1, 3], vertical_alignment="bottom")
+    if sort_by:
+        column = order.selectbox(
+            "Sort all rows by", list(sort_by), key=f"{key}_sort", format_func=nice_column
+        )
+        table = table.sort_values(column, ascending=sort_by[column], na_position="last")
+    page = int(number.number_input(f"Page (of {pages})", 1, pages, 1, key=f"{key}_page"))
+    start = (page - 1) * rows
+    end = min(start + rows, len(table))
+    where.caption(f"Rows {start + 1:,} to {end:,} of {len(table):,}")
+    return table.iloc[start:end], start
+
+
+def nice_column(name: str) -> str:
+    """A column's name as a heading reads it: `improvement_pct` -> `improvement`."""
+    return name.removesuffix("_pct").replace("_", " ")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _derived(path: str, data_version: int, scope_key: str, day: str, what: str, _make):
+    return _make()
+
+
+def derived(what: str, make):
+    """What a page computes from the data in scope (a table, a figure), made once per data
+    version, scope and day and shared by every redraw: a fund's maturity and sprawl tables, or
+    two dozen aligned series, cost half a second each to make. `what` names it with every
+    choice it depends on (the filters); the result is shared, so it is never changed."""
+    found = scope()
+    return _derived(db_path(), version(), _scope_key(found), str(as_of().date()), what, make)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.portfolio_health import Headline, SprawlGroup
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
+from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
 from pilotproof.claims import bar_caveat
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.totals import PortfolioValue
@@ -240,15 +241,66 @@ def pilot_title(summary: str, name: object, pilot_id: str = "") -> str:
     return shown(title, TITLE_LIMIT)
 
 
+#: Pilots the Portfolio lists under each decision before "Show all".
+DECISION_LIST_MOST = 12
+#: Past this many company and function rows, the decision board counts by company instead.
+BOARD_ROWS = 12
+#: The most companies the board draws; the rest share one "other companies" bar.
+BOARD_COMPANIES = 15
+
+
+def board_by_company(board: pd.DataFrame, most: int = BOARD_COMPANIES) -> pd.DataFrame:
+    """The decision board (`portfolio_health.decision_board`) counted by company: the `most`
+    companies with the most pilots (ties by name), then one row for all the others ("3 other
+    companies"), so the chart stays one screen tall at any size. Columns: `company`, the four
+    decisions, `pilots`, and `functions` (how many functions the row spans)."""
+    decisions = [c for c in ("scale", "fix", "extend", "stop") if c in board]
+    grouped = board.groupby("company", sort=False).agg(
+        **{d: (d, "sum") for d in decisions},
+        pilots=("pilots", "sum"),
+        functions=("function", "nunique"),
+    )
+    grouped = grouped.reset_index().sort_values(
+        ["pilots", "company"], ascending=[False, True], ignore_index=True
+    )
+    grouped["rest"] = False
+    if len(grouped) <= most:
+        return grouped
+    kept, rest = grouped.head(most), grouped.iloc[most:]
+    other: dict[str, object] = {d: int(rest[d].sum()) for d in [*decisions, "pilots", "functions"]}
+    other["company"] = f"{len(rest)} other companies"
+    other["rest"] = True
+    return pd.concat([kept, pd.DataFrame([other])], ignore_index=True)
+
+
+def board_rest_words(by_company: pd.DataFrame) -> str:
+    """The companies a `board_by_company` chart leaves out, in a sentence ("" if none):
+    '129 other companies: 889 pilots (412 scale, 300 fix, 77 extend, 100 stop)'."""
+    rest = by_company[by_company["rest"]]
+    if rest.empty:
+        return ""
+    row = rest.iloc[0]
+    counts = ", ".join(
+        f"{int(row[d])} {d}" for d in ("scale", "fix", "extend", "stop") if row.get(d)
+    )
+    return (
+        f"{row['company']}: {int(row['pilots'])} pilots ({counts}); choose one below to see them."
+    )
+
+
 def decision_board_chart(board: pd.DataFrame):
-    """The decision board as stacked horizontal bars, one per company and function, coloured
-    by decision with the app's palette."""
+    """The decision board as stacked horizontal bars, one per company and function (or one
+    per company, for a `board_by_company` frame), coloured by decision with the app's
+    palette."""
     import plotly.graph_objects as go
 
     from pilotproof.charts import DECISION_COLORS, legend_below, safe_text
 
-    pairs = zip(board["company"], board["function"], strict=True)
-    rows = [safe_text(f"{company} · {function}") for company, function in pairs]
+    if "function" in board:
+        pairs = zip(board["company"], board["function"], strict=True)
+        rows = [safe_text(f"{company} · {function}") for company, function in pairs]
+    else:
+        rows = [safe_text(company) for company in board["company"]]
     fig = go.Figure()
     for decision, color in DECISION_COLORS.items():
         fig.add_trace(
@@ -258,33 +310,42 @@ def decision_board_chart(board: pd.DataFrame):
                 hovertemplate="%{y}: %{x} to " + decision + "<extra></extra>",
             )
         )  # fmt: skip
+    most = int(board["pilots"].max()) if len(board) else 1
     fig.update_layout(
         barmode="stack",
         height=max(260, 110 + 26 * len(rows)),
         margin={"t": 10, "l": 10, "r": 10},
         legend={"traceorder": "normal"},
-        xaxis={"title": {"text": "pilots"}, "dtick": 1},
+        xaxis={"title": {"text": "pilots"}, "dtick": 1 if most <= 20 else None},
         yaxis={"autorange": "reversed"},
     )
     return legend_below(fig, room=80)
 
 
-def extremes(
-    results: Sequence[PilotResult], metric: str | None = None, n: int = 20
-) -> list[PilotResult]:
-    """The `n` pilots with the best and the `n` with the worst improvement on `metric` (or on
-    their first value metric), best first; pilots with no estimate are left out."""
+def board_pilots(
+    results: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    labels: dict[str, str],
+    company: str,
+    decision: str | None = None,
+) -> pd.DataFrame:
+    """The pilots behind one company's bar of the decision board (and one decision's, if
+    given): pilot, function and standing decision, by function then name."""
+    from analytics.portfolio_health import standing_decision
 
-    def improvement(result: PilotResult) -> float | None:
-        found = (e.improvement for e in result.effects_of(metric) if e.improvement is not None)
-        return next(found, None)
-
-    scored = [(improvement(r), r) for r in results]
-    ranked = [r for score, r in sorted((p for p in scored if p[0] is not None),
-                                       key=lambda p: -p[0])]  # fmt: skip
-    if len(ranked) <= 2 * n:
-        return ranked
-    return ranked[:n] + ranked[-n:]
+    standing = {r.pilot_id: standing_decision(r) for r in results}
+    frame = pilots[pilots["company"].fillna("").astype(str) == company]
+    rows = [
+        {
+            "pilot": labels.get(pid, shown(pid)),
+            "function": shown(function or ""),
+            "decision": DECISION_LABELS[standing[pid]],
+        }
+        for pid, function in zip(frame["pilot_id"], frame["function"], strict=True)
+        if pid in standing and (decision is None or standing[pid] == decision)
+    ]
+    table = pd.DataFrame(rows, columns=["pilot", "function", "decision"])
+    return table.sort_values(["function", "pilot"], ignore_index=True)
 
 
 def readiness_table(pilots: pd.DataFrame) -> pd.DataFrame:
@@ -834,6 +895,7 @@ def left_out(
     plotted: Sequence[PilotResult],
     labels: dict[str, str],
     metric: str | None = None,
+    ends: int = 20,
 ) -> list[str]:
     """The pilots a forest plot leaves out, each with why: 'Collections call prioritisation
     (Northwind Supply): no estimate yet (not enough data)'."""
@@ -849,9 +911,28 @@ def left_out(
             reasons = {r for e in wanted for r in e.reasons} or {"insufficient_data"}
             why = "no estimate yet (" + ", ".join(REASON_LABELS[r] for r in sorted(reasons)) + ")"
         else:
-            why = "between the 20 best and the 20 worst"
+            why = f"between the {ends} best and the {ends} worst"
         out.append(f"{labels.get(result.pilot_id, shown(result.pilot_id))}: {why}")
     return out
+
+
+def left_out_caption(missing: Sequence[str], plotted: int, shown: int, most: int = 12) -> str:
+    """The forest plot's caption: how many pilots it draws and each left out with why, or, for
+    a fund's hundreds, how many for each reason with the first few named."""
+    from pilotproof.store.errors import counted
+
+    head = f"{plotted} of {counted(shown, 'pilot')} plotted. Left out: "
+    if len(missing) <= most:
+        return head + "; ".join(missing) + "."
+    reasons: dict[str, list[str]] = {}
+    for entry in missing:
+        name, _, why = entry.rpartition(": ")
+        reasons.setdefault(why, []).append(name)
+    parts = []
+    for why, names in reasons.items():
+        named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        parts.append(f"{len(names)} {why} ({named})")
+    return head + "; ".join(parts) + "."
 
 
 def wrong_value_metrics(

@@ -10,7 +10,7 @@ formats render the same `content.Report`, so titles, numbers and footer agree ac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -26,6 +26,9 @@ MEDIA_TYPES: dict[Format, str] = {
     "html": "text/html",
 }
 Progress = Callable[[float, str], None]
+#: Past this many pilots the Export page offers a board pack (the summary of every pilot plus the
+#: pages of the pilots picked) before a page per pilot.
+BOARD_PACK_FROM = 50
 
 
 class ExportError(ValueError):
@@ -62,11 +65,15 @@ def render(
     fmt: Format,
     progress: Progress | None = None,
     problems: list[str] | None = None,
+    pages: Collection[str] | None = None,
 ) -> bytes:
     """Render a ready `Report` in one format.
 
     Parts that could not be drawn (a chart image in the PDF) are noted in the file where they
-    would be and, one line each, appended to `problems`.
+    would be and, one line each, appended to `problems`. `pages` makes a board pack: the
+    summary of every pilot in the report, then the pages (PDF) or slides (PPTX) of these pilots
+    only (none for an empty collection); None gives every pilot its pages. The workbook and
+    the HTML page always hold every pilot.
     """
     if fmt == "pptx":
         from pilotproof.export import pptx as writer
@@ -79,7 +86,9 @@ def render(
     else:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "pdf":
-        return writer.render(report, progress, problems)
+        return writer.render(report, progress, problems, pages=pages)
+    if fmt == "pptx":
+        return writer.render(report, progress, pages=pages)
     return writer.render(report, progress)
 
 
@@ -91,18 +100,20 @@ def build(
     progress: Progress | None = None,
     filters: Mapping[str, str] | None = None,
     problems: list[str] | None = None,
+    pages: Collection[str] | None = None,
 ) -> bytes:
     """The proof-of-value file for `pilot_ids` (None: every pilot in `results`) as bytes.
 
-    `progress(fraction, text)` is called as the export advances (fraction 0..1), for the app;
-    `problems` collects what could not be drawn (see `render`).
+    `progress(fraction, text)` is called as the export advances (fraction 0..1), for the app
+    and the CLI; `problems` collects what could not be drawn and `pages` makes a board pack
+    (see `render`).
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     step = progress or (lambda fraction, text: None)
     step(0.0, "Collecting results")
     report = report_from_store(results, store, pilot_ids, filters)
-    return render(report, fmt, step, problems)
+    return render(report, fmt, step, problems, pages)
 
 
 def write(
@@ -114,19 +125,27 @@ def write(
     progress: Progress | None = None,
     filters: Mapping[str, str] | None = None,
     problems: list[str] | None = None,
+    pages: Collection[str] | None = None,
 ) -> Path:
-    """Build the export and save it to `path`; the format defaults to the path's suffix."""
+    """Build the export and save it to `path`; the format defaults to the path's suffix.
+    The file appears whole or not at all: it is written beside `path`, then renamed."""
     target = Path(path)
     chosen = fmt or target.suffix.lstrip(".").lower()
     if chosen not in FORMATS:
         raise ExportError(f"cannot tell the format of {target.name}; use one of {FORMATS}")
-    data = build(results, store, chosen, pilot_ids, progress, filters, problems)  # type: ignore[arg-type]
+    data = build(results, store, chosen, pilot_ids, progress, filters, problems, pages)  # type: ignore[arg-type]
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
 __all__ = [
+    "BOARD_PACK_FROM",
     "FORMATS",
     "MEDIA_TYPES",
     "ExportError",

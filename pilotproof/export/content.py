@@ -982,12 +982,14 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
 # ---- the app's charts for the PDF and the HTML page -------------------------------------
 
 
-def comparison_figure(report: Report) -> go.Figure:
-    """The app's forest plot of every pilot's value metrics, labelled by the pilots' names; a
-    mix-shift mirage is drawn at the same mix of work (what survives), as the deck draws it,
-    and its pilot's label says so."""
+def comparison_figure(report: Report, ends: int | None = None) -> go.Figure:
+    """The app's forest plot of every pilot's value metrics, labelled by the pilots' names (with
+    `ends`, of the `ends` pilots with the largest improvement and the `ends` with the smallest
+    only: `comparison_ends`); a mix-shift mirage is drawn at the same mix of work (what
+    survives), as the deck draws it, and its pilot's label says so."""
+    drawn = report.results if ends is None else charts.extremes(report.results, n=ends)
     results, labels = [], dict(report.labels)
-    for result in report.results:
+    for result in drawn:
         survives = {e.metric: same_mix(e) for e in result.value_effects}
         if not any(v is not None for v in survives.values()):
             results.append(result)
@@ -1005,6 +1007,15 @@ def _at_same_mix(effect: MetricEffect, rate: float | None) -> MetricEffect:
     """The effect as its rate part alone: no interval of its own (the decomposition gives
     none), so the chart draws a point."""
     return replace(effect, effect_pct=rate, ci_low_pct=rate, ci_high_pct=rate)
+
+
+def comparison_ends(report: Report, ends: int) -> tuple[str, ...] | None:
+    """The ids of the pilots a comparison chart of `ends` at each end draws, best first; None
+    when the portfolio is small enough for it to draw every pilot."""
+    plotted = charts.extremes(report.results, n=ends)
+    if len(plotted) < 2 * ends or len(report.results) <= 2 * ends:
+        return None
+    return tuple(r.pilot_id for r in plotted)
 
 
 def bridge_figure(p: PilotSection) -> go.Figure | None:

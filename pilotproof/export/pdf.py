@@ -2,13 +2,12 @@
 summary grouped by decision), then a one-page summary per pilot, and last how the report was
 made (method, data fingerprint) (reportlab platypus).
 
-Charts are the app's own plotly figures (`pilotproof.charts`) rendered to PNG by kaleido and
-Chromium, all in one browser session (`images.render_pngs`). We chose that over redrawing the
-charts with reportlab's graphics because the PDF then shows exactly the charts a partner saw
-in the app and the HTML export (same counterfactual band, threshold line, colours, legends),
-and there is one chart implementation to keep right instead of two. The cost is a headless
-browser start of a few seconds per export; if no browser is available the PDF is still
-written, with a visible note where each chart would be.
+Each pilot's charts (its series against the counterfactual, its net value bridge) are drawn as
+vector graphics in the app's look (`pdf_charts`): a few milliseconds each, so a 1,000-pilot
+PDF is not ten minutes of headless-browser rendering. The comparison page's forest plot is the
+app's own plotly figure, rendered to PNG by kaleido and Chromium (`images.render_pngs`); if no
+browser is available the PDF is still written, with a visible note where that chart would be.
+A chart that cannot be drawn is noted in its place the same way.
 
 Each pilot page is wrapped in `KeepInFrame(mode="shrink")`, so a pilot with many metrics is
 scaled down rather than spilling onto a second page.
@@ -17,10 +16,13 @@ scaled down rather than spilling onto a second page.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -44,16 +46,16 @@ from reportlab.platypus import (
 from reportlab.platypus.doctemplate import LayoutError
 
 from pilotproof import charts
-from pilotproof.export import ExportError
+from pilotproof.export import ExportError, pdf_charts
 from pilotproof.export.content import (
     PilotSection,
     Report,
-    bridge_figure,
+    comparison_ends,
     comparison_figure,
     humanise,
-    series_figure,
 )
 from pilotproof.export.images import FigureSpec, render_pngs
+from pilotproof.export.paging import paged_pilots
 from pilotproof.plaintext import shown, visible
 from pilotproof.words import DECISION_LABELS
 
@@ -77,8 +79,12 @@ INK = colors.HexColor("#1D2733")
 MUTED = colors.HexColor("#5A6A7A")
 HEADER_FILL = colors.HexColor("#E8EEF4")
 RULE = colors.HexColor("#D8DEE4")
-SERIES_PX = (900, 470)
+SERIES_PX = (900, 470)  # the series chart's proportions (and the app's pixels)
 BRIDGE_PX = (520, 340)
+SERIES_WIDTH = 150 * mm  # the series panel's width on a pilot page
+# the bridge column's width: what the checks and readiness columns leave (see _pilot_page)
+BRIDGE_WIDTH = (1 - 0.40 - 0.31) * CONTENT_WIDTH - 4 * mm
+FOREST_ENDS = 10  # past twice this many pilots, the comparison chart shows the best and worst
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
 
@@ -118,23 +124,37 @@ STYLES = {
 
 
 def render(
-    report: Report, progress: Progress | None = None, problems: list[str] | None = None
+    report: Report,
+    progress: Progress | None = None,
+    problems: list[str] | None = None,
+    *,
+    pages: Collection[str] | None = None,
 ) -> bytes:
     """The report as a PDF, returned as bytes.
 
     A chart that cannot be drawn leaves a visible note in its place and a line in `problems`
-    (which pilot, which chart, why); the rest of the report is unaffected.
+    (which pilot, which chart, why); the rest of the report is unaffected. `pages` (pilot ids)
+    limits the one-page summaries to those pilots; the summary still covers every pilot.
     """
+    paged = paged_pilots(report, pages)
     step = progress or (lambda fraction, text: None)
     step(0.02, "Preparing charts")
     specs, slots = _figures(report)
-    rendered = render_pngs(specs, lambda f, text: step(0.05 + 0.75 * f, text))
-    images = {key: rendered.pngs[i] for i, key in enumerate(slots)}
-    why = {key: rendered.why(i) for i, key in enumerate(slots) if rendered.pngs[i] is None}
+    images: dict = {}
+    why: dict = {}
+    # the browser renders the comparison image while the pilots' charts are drawn here (its
+    # start costs seconds); progress is told from this thread only, where the app can draw it
+    with ThreadPoolExecutor(1, thread_name_prefix="pdf-images") as pool:
+        pending = pool.map(render_pngs, [specs])
+        _draw_pilot_charts(paged, images, why, lambda f, text: step(0.02 + 0.33 * f, text))
+        step(0.35, "Rendering the comparison chart" if specs else "Laying out pages")
+        (rendered,) = pending
+    images.update({key: rendered.pngs[i] for i, key in enumerate(slots)})
+    why.update({k: rendered.why(i) for i, k in enumerate(slots) if rendered.pngs[i] is None})
     failed = [_failure(report, key, reason) for key, reason in why.items()]
     if problems is not None:
         problems.extend(failed)
-    step(0.85, "Laying out pages")
+    step(0.4, "Laying out pages")
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -154,10 +174,14 @@ def render(
     story: list = _summary(report, failed)
     if report.is_selection:
         story += [PageBreak(), *_comparison(report, images.get("forest"), why.get("forest"))]
-    for pilot in report.pilots:
+    for pilot in paged:
         story.append(PageBreak())
         story.append(_pilot_page(pilot, images, why))
     story += [PageBreak(), *_about(report)]
+    doc.setProgressCallBack(_layout_progress(step, len(paged)))
+    # page streams zlib-compressed only: reportlab's default adds an ASCII85 pass, in pure
+    # Python without its C accelerator (about 10 ms a page) and a quarter larger
+    ascii85, rl_config.useA85 = rl_config.useA85, 0
     try:
         doc.build(story)
     except LayoutError as error:  # text is cut before layout, so this is a bug, said plainly
@@ -165,41 +189,93 @@ def render(
             "the PDF could not be laid out: some text does not fit on a page "
             f"({str(error).splitlines()[0][:120]})"
         ) from error
+    finally:
+        rl_config.useA85 = ascii85
     step(1.0, "Done")
     return buffer.getvalue()
 
 
+def _layout_progress(step: Progress, pilots: int):
+    """reportlab's progress callback (flowables laid out of the story) as the export's steps
+    from 40% to 100%, told at most once per percent."""
+    state = {"total": 1, "told": -1}
+
+    def told(kind: str, value: int) -> None:
+        if kind == "SIZE_EST":
+            state["total"] = max(int(value), 1)
+        elif kind == "PROGRESS":
+            share = min(int(value) / state["total"], 1.0)
+            percent = int(share * 100)
+            if percent > state["told"]:
+                state["told"] = percent
+                what = f"{pilots} pilot pages" if pilots else "the summary"
+                step(0.4 + 0.59 * share, f"Laying out {what}")
+
+    return told
+
+
 def _figures(report: Report) -> tuple[list[FigureSpec], list[tuple[str, str] | str]]:
+    """The figures rendered as images: the comparison page's forest plot."""
     specs: list[FigureSpec] = []
     slots: list[tuple[str, str] | str] = []
     if report.is_selection:
-        figure = comparison_figure(report)
-        specs.append(FigureSpec(figure, 900, _forest_height(report)))
+        specs.append(FigureSpec(_forest_figure(report), 900, _forest_height(report)))
         slots.append("forest")
-    for p in report.pilots:
-        figure = series_figure(p, static=True)  # weekly means for long daily series
-        if figure is not None:
-            figure.update_layout(margin={"t": 20, "l": 60, "r": 20, "b": 40})
-            specs.append(FigureSpec(figure, *SERIES_PX))
-            slots.append(("series", p.pilot_id))
-        bridge = bridge_figure(p)
-        if bridge is not None:
-            # short step names fit the narrow column; the caption names the metric
-            bridge.update_traces(
-                x=["Gross value", "Running cost", "Net value"],
-                cliponaxis=False,
-                selector={"type": "waterfall"},
-            )
-            bridge.update_xaxes(tickangle=0)
-            bridge.update_layout(margin={"t": 36, "l": 60, "r": 20, "b": 40})
-            specs.append(FigureSpec(bridge, *BRIDGE_PX))
-            slots.append(("bridge", p.pilot_id))
     return specs, slots
 
 
+def _forest_figure(report: Report):
+    """The forest plot of every pilot, or of the best and worst of a large portfolio (the
+    table under it lists them all)."""
+    if comparison_ends(report, FOREST_ENDS) is None:
+        return comparison_figure(report)
+    return comparison_figure(report, FOREST_ENDS)
+
+
+def _forest_note(report: Report) -> str:
+    """What the comparison chart leaves out of a large portfolio, in a sentence ("" if none)."""
+    if comparison_ends(report, FOREST_ENDS) is None:
+        return ""
+    return (
+        f"The chart shows the {FOREST_ENDS} pilots with the largest improvement and the "
+        f"{FOREST_ENDS} with the smallest, of {len(report.pilots):,}; the table lists every pilot."
+    )
+
+
+def _draw_pilot_charts(
+    pilots: Sequence[PilotSection], charts_by_key: dict, why: dict, progress: Progress
+) -> None:
+    """Each pilot's series and net value bridge as drawings, keyed as the images are; one that
+    cannot be drawn is None with its reason in `why` (the rest are unaffected)."""
+    series_width = SERIES_WIDTH
+    series_height = series_width * SERIES_PX[1] / SERIES_PX[0]
+    bridge_width = BRIDGE_WIDTH
+    bridge_height = bridge_width * BRIDGE_PX[1] / BRIDGE_PX[0]
+    total = len(pilots)
+    for n, p in enumerate(pilots, start=1):
+        jobs = (
+            ("series", pdf_charts.series_drawing, series_width, series_height),
+            ("bridge", pdf_charts.bridge_drawing, bridge_width, bridge_height),
+        )
+        for kind, draw, width, height in jobs:
+            key = (kind, p.pilot_id)
+            try:
+                drawing = draw(p, width, height, FONT)
+            except Exception as error:  # one pilot's odd data must not cost the whole PDF
+                charts_by_key[key], why[key] = None, f"{type(error).__name__}: {error}"[:300]
+                continue
+            if drawing is not None:
+                charts_by_key[key] = drawing
+        if n % 25 == 0 or n == total:
+            progress(n / total, f"Charts of pilot {n} of {total}")
+
+
 def _forest_height(report: Report) -> int:
-    """The comparison image's height in pixels: a row per pilot and value metric."""
-    return max(300, 70 + 34 * len(report.comparison))
+    """The comparison image's height in pixels: a row per pilot and value metric drawn."""
+    if comparison_ends(report, FOREST_ENDS) is None:
+        return max(300, 70 + 34 * len(report.comparison))
+    # the best and worst: as tall as the app's figure makes itself (two-line labels need it)
+    return int(_forest_figure(report).layout.height)
 
 
 # ---- pages ---------------------------------------------------------------------------------
@@ -327,6 +403,7 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
             "at the same mix of work: what survives once the mix is held still.",
             STYLES["meta"],
         ),
+        *([Paragraph(escape(note), STYLES["meta"])] if (note := _forest_note(report)) else []),
         Spacer(1, 2 * mm),
     ]
     height_px = _forest_height(report)
@@ -563,9 +640,12 @@ def _p(text: object, style: str = "cell") -> Paragraph:
     return Paragraph(escape(visible(text, one_line=False)).replace("\n", "<br/>"), STYLES[style])
 
 
-def _image(png: bytes | None, width: float, height: float, problem: str | None):
+def _image(png, width: float, height: float, problem: str | None):
+    """A chart: PNG bytes as an image, a drawing as it is, None as the note saying why not."""
     if png is None:
         return _p(f"[Chart not drawn: {problem or 'no image'}]", "fail")
+    if isinstance(png, Drawing):
+        return png
     return Image(io.BytesIO(png), width=width, height=height)
 
 

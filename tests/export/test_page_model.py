@@ -18,7 +18,7 @@ from pilotproof.export.content import (
     forest_axis,
 )
 
-WRITERS = ("pptx", "pptx_charts", "pdf", "html", "xlsx")
+WRITERS = ("pptx", "pptx_charts", "pdf", "pdf_charts", "html", "xlsx")
 EXPORT = Path(__file__).resolve().parents[2] / "pilotproof" / "export"
 
 

@@ -105,6 +105,42 @@ def test_unknown_pilot_is_refused_and_nothing_written(portfolio, capsys, tmp_pat
     assert not out.exists()
 
 
+def test_a_board_pack_and_its_progress_on_stderr(portfolio, capsys, tmp_path):
+    from pypdf import PdfReader
+
+    out = tmp_path / "pack.pdf"
+    args = ["report", "--db", str(portfolio[0]), "--format", "pdf", "--out", str(out)]
+    assert main([*args, "--pages", "HB-FNOL", "NW-AP", "--progress", "always"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    # stderr is no terminal here: a line at every tenth, from the analysis to done
+    assert err[0].startswith("pilotproof report: 0% Analysing 14 pilots"), err
+    assert err[-1] == "pilotproof report: 100% Done", err
+    shares = [int(line.split()[2].rstrip("%")) for line in err]
+    assert shares == sorted(shares) and 5 <= len(err) <= 12, err
+    pages = [re.sub(r"\s+", " ", page.extract_text()) for page in PdfReader(out).pages]
+    pilot_pages = [t for t in pages if "Success plan" in t or "Readiness to scale" in t]
+    assert len(pilot_pages) == 2  # the summary and comparison, then the two picked pilots
+    assert all(re.fullmatch(r"pilotproof report: \d+% \w.*", line) for line in err), err
+
+
+def test_no_progress_unless_asked_when_stderr_is_not_a_terminal(portfolio, capsys, tmp_path):
+    out = tmp_path / "summary.pptx"
+    args = ["report", "--db", str(portfolio[0]), "--format", "pptx", "--out", str(out)]
+    assert main([*args, "--pages", "none"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out.startswith(f"wrote {out}")
+
+
+def test_pages_outside_the_report_are_refused(portfolio, capsys, tmp_path):
+    out = tmp_path / "x.pdf"
+    args = ["report", "--db", str(portfolio[0]), "--format", "pdf", "--out", str(out)]
+    assert main([*args, "--pilot", "HB-FNOL", "--pages", "NW-AP"]) == 1
+    assert "--pages names pilots outside --pilot: NW-AP" in capsys.readouterr().err
+    assert main([*args, "--pages", "NOPE"]) == 1
+    assert "unknown pilot id: NOPE" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_xlsx_estimates_equal_analyze_json(portfolio, analyzed):
     import openpyxl
 
@@ -169,7 +205,10 @@ def test_pdf_has_a_page_per_pilot_with_its_title(portfolio, analyzed):
     assert "data sha256" not in " ".join(pages)  # provenance once, on the last page
     assert "Data fingerprint (sha256)" in pages[-1]
     assert any(EVIL in page for page in pages)
-    assert sum(len(p.images) for p in reader.pages) >= len(results)
+    # the comparison is an image; each pilot with a series has its chart drawn on its page
+    assert sum(len(p.images) for p in reader.pages) == 1
+    with_series = [r for r in results if any(m.series is not None for m in r.metrics)]
+    assert sum("Go-live" in page for page in pages) >= len(with_series)
 
 
 def test_html_numbers_charts_and_no_network(portfolio, analyzed):

@@ -360,12 +360,12 @@ def test_explorer_names_activity_and_guardrails_in_their_own_words(sample_db):
 
 
 def test_export_page_says_which_chart_it_could_not_draw(sample_db, monkeypatch):
-    from pilotproof.export import images, pdf
+    from pilotproof.export import pdf_charts
 
-    def nothing_drawn(specs, progress=None, **kw):
-        return images.Rendered((None,) * len(specs), problems=("KaleidoError: boom",) * len(specs))
+    def nothing_drawn(*args):
+        raise ValueError("boom")
 
-    monkeypatch.setattr(pdf, "render_pngs", nothing_drawn)
+    monkeypatch.setattr(pdf_charts, "series_drawing", nothing_drawn)
     app = open_page("pages/export.py")
     app.multiselect[0].set_value(["NW-AP"])
     app.radio[0].set_value("pdf")

@@ -193,3 +193,39 @@ def test_the_why_column_is_read_whole_beside_the_decision(sample_db):
     assert orders == pilot_why(results["NW-ORDERS"])
     assert orders.startswith("mix shift: more cheap work, same rates")
     assert not any(why.endswith("…") for why in table["why"])
+
+
+def test_a_fund_sized_board_is_one_bar_per_company_with_its_pilots_on_demand(
+    sample_db, monkeypatch
+):
+    from pilotproof import views
+
+    monkeypatch.setattr(views, "BOARD_ROWS", 2)  # the sample's board as a fund's would be
+    app = open_page("pages/portfolio.py")
+    traces = json.loads(app.get("plotly_chart")[0].proto.spec)["data"]
+    scale = next(t for t in traces if t["name"] == "Scale")
+    assert "Cobalt Cloud" in scale["y"] and not any(" · " in y for y in scale["y"])
+    picker = next(s for s in app.selectbox if s.label.startswith("A company's pilots"))
+
+    def listed():
+        shape = ["pilot", "function", "decision"]
+        return [d.value for d in app.dataframe if list(d.value.columns) == shape]
+
+    assert picker.value is None and listed() == []  # the pilots come on demand
+    picker.set_value("Cobalt Cloud").run()
+    (table,) = listed()
+    assert "Support reply assistant (Cobalt Cloud)" in set(table["pilot"])
+    assert len(table) == int(_stored_pilots()["company"].eq("Cobalt Cloud").sum())
+    assert set(table["decision"]) <= {"Scale", "Fix", "Extend", "Stop"}
+    next(s for s in app.selectbox if s.label == "Decision").set_value("scale").run()
+    (scaled,) = listed()
+    assert set(scaled["decision"]) == {"Scale"} and len(scaled) < len(table)
+
+
+def _stored_pilots():
+    import os
+
+    from pilotproof.store import Store
+
+    with Store(os.environ["PILOTPROOF_DB"]) as store:
+        return store.pilots()

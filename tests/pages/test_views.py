@@ -3,6 +3,9 @@ import pytest
 
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.views import (
+    board_by_company,
+    board_pilots,
+    board_rest_words,
     changed_readiness,
     changed_thresholds,
     compare_table,
@@ -150,6 +153,58 @@ def test_decision_board_chart_stacks_decisions_in_their_colours():
     assert [t.marker.color for t in fig.data] == list(DECISION_COLORS.values())
     assert fig.data[0].y[0] == "A &lt;b&gt; · x"  # user text inert in plotly labels
     assert fig.layout.barmode == "stack"
+
+
+def _fund_board(companies: int) -> pd.DataFrame:
+    """A board of `companies` companies, company i with i + 1 pilots over two functions."""
+    rows = []
+    for i in range(companies):
+        for function, share in (("finance", i // 2 + 1), ("ops", i + 1 - (i // 2 + 1))):
+            if share:
+                rows.append({"company": f"Co {i:03d}", "function": function, "scale": share,
+                             "fix": 0, "extend": 0, "stop": 0, "pilots": share})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_a_fund_board_is_one_bar_per_company_with_the_rest_together():
+    board = _fund_board(200)  # 375 company and function bars before
+    by_company = board_by_company(board, most=15)
+    assert len(by_company) == 16
+    # the largest companies first, each with every function's pilots summed
+    assert list(by_company["company"][:3]) == ["Co 199", "Co 198", "Co 197"]
+    assert by_company["pilots"][0] == 200 and by_company["functions"][0] == 2
+    other = by_company.iloc[-1]
+    assert other["company"] == "185 other companies"
+    assert other["pilots"] == sum(range(1, 186)) == board["pilots"].sum() - sum(range(186, 201))
+    assert list(by_company["rest"]) == [False] * 15 + [True]
+    assert board_rest_words(by_company) == (
+        f"185 other companies: {other['pilots']} pilots ({other['pilots']} scale); choose one "
+        "below to see them."
+    )
+    fig = decision_board_chart(by_company[~by_company["rest"]])
+    assert fig.data[0].y[-1] == "Co 185" and len(fig.data[0].y) == 15
+    assert fig.layout.height <= 110 + 26 * 16  # one screen, whatever the portfolio's size
+    small = board_by_company(_fund_board(3))
+    assert list(small["company"]) == ["Co 002", "Co 001", "Co 000"]  # nothing folded away
+    assert board_rest_words(small) == ""
+
+
+def test_board_pilots_lists_one_company_and_decision():
+    results = [
+        PilotResult("a", "scale", (), ("cycle_time",), (), (effect("a"),)),
+        PilotResult("b", "stop", ("no_real_value",), ("cycle_time",), (), (effect("b"),)),
+        PilotResult("c", "scale", (), ("cycle_time",), (), (effect("c"),)),
+    ]
+    pilots = pd.DataFrame({"pilot_id": ["a", "b", "c"], "company": ["X", "X", "Y"],
+                           "function": ["ops", "finance", "ops"]})  # fmt: skip
+    labels = {"a": "Alpha", "b": "Beta", "c": "Gamma"}
+    table = board_pilots(results, pilots, labels, "X")
+    assert table.to_dict("records") == [
+        {"pilot": "Beta", "function": "finance", "decision": "Stop"},
+        {"pilot": "Alpha", "function": "ops", "decision": "Scale"},
+    ]
+    assert list(board_pilots(results, pilots, labels, "X", "scale")["pilot"]) == ["Alpha"]
+    assert board_pilots(results, pilots, labels, "Z").empty
 
 
 # The literal-autolink patterns of mdast-util-gfm-autolink-literal (remark-gfm, which Streamlit's

@@ -90,7 +90,7 @@ def test_the_headline_value_is_what_to_scale_a_year_and_never_added_across_curre
     app = open_page("pages/portfolio.py")
     figures = {m.label: (m.value, m.delta) for m in app.metric}
     # the value of the pilots to scale, a year: not netted with the pilots to stop
-    value, interval = figures["Scaling 3 pilots, a year"]
+    value, interval = figures["Scaling 3 pilots, 1 with cost data, a year"]
     assert value == "EUR\u00a0480k" and re.fullmatch(r"EUR\xa0\d+k to \d+k \(95%\)", interval)
     caption = next(c.value for c in app.caption if "pilots to stop included" in c.value)
     caption = caption.replace("\\", "")  # markdown escapes
@@ -116,9 +116,9 @@ def test_with_rates_one_total_shows_the_rates_beside_it(sample_db):
     app = open_page("pages/portfolio.py")
     figures = {m.label: m.value for m in app.metric}
     # the euros at 0.5, each still shown in its own currency beside the converted total
-    eur = int(re.fullmatch(r"EUR\xa0(\d+)k", figures["Scaling 3 pilots, a year (EUR)"]).group(1))
+    eur = int(re.fullmatch(r"EUR\xa0(\d+)k", figures["Scaling 3 pilots, 1 with cost data, a year (EUR)"]).group(1))
     total = int(
-        re.fullmatch(r"GBP\xa0(\d+)k", figures["Scaling 3 pilots, a year (in GBP)"]).group(1)
+        re.fullmatch(r"GBP\xa0(\d+)k", figures["Scaling 3 pilots, 1 with cost data, a year (in GBP)"]).group(1)
     )
     assert abs(total - 0.5 * eur) <= 1.5
     assert any("at your rates 1 EUR = 0.5 GBP" in c.value.replace("\\", "") for c in app.caption)

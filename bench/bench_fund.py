@@ -2,24 +2,26 @@
 every 20th pilot with three control units and every 20th (another) with two segments on two of
 its metrics, generated at run time and ingested into a DuckDB store through `Store.ingest`.
 
-    .venv/bin/python bench/bench_fund.py [--sizes 100 300 1000] [--repo PATH] [--work DIR]
-                                         [--incremental] [--json-out DIR]
+    .venv/bin/python bench/bench_fund.py [--sizes 100 300 1000] [--baseline PATH] [--incremental]
+                                         [--repo PATH] [--work DIR] [--json-out DIR]
+    .venv/bin/python bench/bench_fund.py --compare DIR/baseline DIR/this
 
-For each size, each in its own process (so that peak RSS is that run's alone):
+For each size, every measurement in its own process (so that peak RSS is that run's alone):
   * `analyze_store` on the store, as the app's first load and `pilotproof analyze` call it
-    (reading the store included), with its peak resident memory;
-  * when the code under test keeps a result cache (`pilotproof.result_cache`): the same call in
-    a fresh process with the cache warm (the first load after a restart);
-  * the naive loop of bench/bench_analyze.py (one statsmodels OLS-HAC fit per treated series,
-    the observations read from the same store), in a process of its own.
-Then the scaling exponent of time and memory (least squares on log-log over the sizes), and
-with `--incremental`, at the largest size: one new 300-row upload for one pilot (30 new days of
-its 10 metrics) and the analysis that follows it.
+    (reading the store included), with its peak resident memory, and its ratio to
+  * the naive loop of bench/bench_analyze.py: one statsmodels OLS-HAC fit per treated series
+    (the fits only, as there);
+  * when the code keeps a result cache (`pilotproof.result_cache`): `analyze_store` again in a
+    fresh process, the cache warm (the first load after a restart).
+Then the scaling exponent of time and memory (least squares on log-log over the sizes) and, with
+`--incremental`, at the largest size: one new 300-row upload for one pilot (30 new days of its
+10 metrics) and the analysis that follows it.
 
-`--repo PATH` runs another checkout's code (e.g. the main branch) on the same generated data, for
-a before/after side by side; each checkout gets its own database (schemas may differ), built
-once in `--work` and copied for every run. `--json-out DIR` writes `analyze --format json` of
-every size (minus the run-dependent governance dates) for comparing two checkouts' results.
+`--baseline PATH` runs another checkout (e.g. the main branch) in turn with this one, on the same
+generated data, for a before/after measured side by side; each checkout gets its own database
+(schemas may differ), built once in `--work` and copied for every run. `--json-out DIR` writes
+`analyze --format json` of every size (minus the clock-dependent governance fields) per checkout,
+and `--compare` counts the values that differ between two such folders.
 """
 
 from __future__ import annotations
@@ -148,14 +150,13 @@ def _peak_mb() -> float:
 
 
 def _child(mode: str, db: str, extra: str) -> None:
+    from pilotproof.analysis import analyze_store, to_json  # imports are not what is timed
     from pilotproof.store import Store
 
     started = time.perf_counter()
     out: dict[str, object] = {}
     with Store(db) as store:
         if mode in ("analyze", "warm"):
-            from pilotproof.analysis import analyze_store, to_json
-
             results = analyze_store(store)
             out["effects"] = sum(len(r.metrics) for r in results)
             out["seconds"] = time.perf_counter() - started
@@ -170,11 +171,10 @@ def _child(mode: str, db: str, extra: str) -> None:
             from bench_analyze import naive_loop
 
             observations, pilots = store.observations(), store.pilots()
+            started = time.perf_counter()  # the fits only, as in bench_analyze.py
             out["fits"] = naive_loop(observations, pilots)
             out["seconds"] = time.perf_counter() - started
         elif mode == "upload":
-            from pilotproof.analysis import analyze_store
-
             store.ingest([extra], user="bench")
             out["ingest_seconds"] = time.perf_counter() - started
             started = time.perf_counter()
@@ -258,6 +258,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose code runs")
+    parser.add_argument(
+        "--baseline", type=Path, default=None,
+        help="another checkout (e.g. the main branch) run side by side, in turn, on the same data",
+    )  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("/tmp/pilotproof-fund-bench"))
     parser.add_argument("--incremental", action="store_true")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive loop")
@@ -273,62 +277,63 @@ def main() -> None:
         return
     if args.compare:
         raise SystemExit(compare(*args.compare))
-    repo = args.repo.resolve()
+    repos = [r.resolve() for r in ([args.baseline] if args.baseline else []) + [args.repo]]
+    names = ["baseline", "this"] if len(repos) == 2 else ["this"]
     args.work.mkdir(parents=True, exist_ok=True)
-    cached = (repo / "pilotproof" / "result_cache.py").exists()
-    print(f"code: {repo} (result cache: {'yes' if cached else 'no'}); {os.cpu_count()} cores")
-    table = []
+    for name, repo in zip(names, repos, strict=True):
+        cached = (repo / "pilotproof" / "result_cache.py").exists()
+        print(f"{name}: {repo} (result cache: {'yes' if cached else 'no'})")
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start", flush=True)
+    table: dict[str, list[tuple[int, dict, dict | None]]] = {name: [] for name in names}
+    naive_times = []
     for n in args.sizes:
-        pristine, rows = _build(repo, n, args.work)
-        db = args.work / f"run-{pristine.name}"
-        shutil.copy(pristine, db)
-        json_out = ""
-        if args.json_out is not None:
-            args.json_out.mkdir(parents=True, exist_ok=True)
-            json_out = str(args.json_out / f"analyze{n}.json")
-        ours = _run(repo, "analyze", db, json_out)
-        warm = _run(repo, "warm", db) if cached else None
-        naive = None if args.no_naive else _run(repo, "naive", db)
-        row = (n, rows, ours, warm, naive)
-        table.append(row)
-        _print_row(row)
-        if args.incremental and n == max(args.sizes):
-            upload = write_upload(args.work, n)
-            inc = _run(repo, "upload", db, str(upload))
+        built = {name: _build(repo, n, args.work) for name, repo in zip(names, repos, strict=True)}
+        rows = built[names[-1]][1]
+        print(f"{n} pilots, {rows / 1e6:.1f} M rows (load {os.getloadavg()[0]:.1f}):", flush=True)
+        naive = None if args.no_naive else _run(repos[-1], "naive", built[names[-1]][0])
+        for name, repo in zip(names, repos, strict=True):  # in turn, on the same data
+            db = args.work / f"run-{built[name][0].name}"
+            shutil.copy(built[name][0], db)
+            json_out = ""
+            if args.json_out is not None:
+                (args.json_out / name).mkdir(parents=True, exist_ok=True)
+                json_out = str(args.json_out / name / f"analyze{n}.json")
+            ours = _run(repo, "analyze", db, json_out)
+            cached = (repo / "pilotproof" / "result_cache.py").exists()
+            warm = _run(repo, "warm", db) if cached else None
+            table[name].append((n, ours, warm))
+            _print_row(name, ours, warm, naive)
+            if args.incremental and n == max(args.sizes):
+                inc = _run(repo, "upload", db, str(write_upload(args.work, n)))
+                print(
+                    f"  {name:>8}: one 300-row upload for one pilot: ingest "
+                    f"{inc['ingest_seconds']:.2f} s, then analyze_store {inc['seconds']:.2f} s "
+                    f"(peak {inc['peak_mb']:.0f} MB)",
+                    flush=True,
+                )
+            db.unlink()
+        if naive is not None:
+            naive_times.append(naive["seconds"])
+            print(f"  naive loop (fits only): {naive['seconds']:.1f} s", flush=True)
+    if len(args.sizes) > 1:
+        sizes = list(args.sizes)
+        for name in names:
             print(
-                f"  one 300-row upload for one pilot at {n} pilots: ingest "
-                f"{inc['ingest_seconds']:.2f} s, then analyze_store {inc['seconds']:.2f} s "
-                f"(peak {inc['peak_mb']:.0f} MB)"
+                f"{name}: scaling exponent (log-log fit over {sizes} pilots): time "
+                f"{_exponent(sizes, [r[1]['seconds'] for r in table[name]]):.2f}, peak RSS "
+                f"{_exponent(sizes, [r[1]['peak_mb'] for r in table[name]]):.2f}"
             )
-        db.unlink()
-    if len(table) > 1:
-        sizes = [r[0] for r in table]
-        print(
-            f"scaling exponent (log-log fit over {sizes} pilots): time "
-            f"{_exponent(sizes, [r[2]['seconds'] for r in table]):.2f}, peak RSS "
-            f"{_exponent(sizes, [r[2]['peak_mb'] for r in table]):.2f}"
-            + (
-                ""
-                if args.no_naive
-                else f"; naive time {_exponent(sizes, [r[4]['seconds'] for r in table]):.2f}"
-            )
-        )
+        if naive_times:
+            print(f"naive loop: time exponent {_exponent(sizes, naive_times):.2f}")
 
 
-def _print_row(row) -> None:
-    n, rows, ours, warm, naive = row
-    text = (
-        f"{n:>5} pilots, {rows / 1e6:5.1f} M rows: analyze_store {ours['seconds']:7.1f} s, "
-        f"peak {ours['peak_mb']:6.0f} MB"
-    )
+def _print_row(name: str, ours: dict, warm: dict | None, naive: dict | None) -> None:
+    text = f"  {name:>8}: analyze_store {ours['seconds']:7.1f} s, peak {ours['peak_mb']:6.0f} MB"
+    if naive is not None:
+        text += f", {ours['seconds'] / naive['seconds']:.2f}x the naive loop"
     if warm is not None:
         text += (
             f"; first load with cached results {warm['seconds']:5.1f} s ({warm['peak_mb']:.0f} MB)"
-        )
-    if naive is not None:
-        text += (
-            f"; naive loop {naive['seconds']:6.1f} s ({naive['peak_mb']:.0f} MB), ratio "
-            f"{ours['seconds'] / naive['seconds']:.2f}x"
         )
     print(text, flush=True)
     if not math.isfinite(ours["seconds"]):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -41,6 +42,7 @@ _LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "duckdb")
 #: Array dtypes a cached chart may hold (anything else in a stored row is a miss).
 _DTYPES = {"<f8", "<f4", "<i8", "<i4", "|b1", *(f"<M8[{u}]" for u in ("s", "ms", "us", "ns"))}
 _CHART_FIELDS = ("dates", "observed", "counterfactual", "cf_low", "cf_high", "control")
+_CHECK_FIELDS = tuple(f.name for f in dataclasses.fields(CheckResult))
 _EFFECT_FIELDS = tuple(f.name for f in dataclasses.fields(MetricEffect) if f.name != "chart")
 
 
@@ -101,7 +103,7 @@ def encode_effects(effects: Iterable[MetricEffect]) -> tuple[str, bytes]:
         for name in _EFFECT_FIELDS:
             value = getattr(effect, name)
             if name == "checks":
-                value = [{k: _plain(v) for k, v in dataclasses.asdict(c).items()} for c in value]
+                value = [{k: _plain(getattr(c, k)) for k in _CHECK_FIELDS} for c in value]
             elif name == "reasons":
                 value = list(value)
             elif name == "break_date":
@@ -149,9 +151,10 @@ def decode_effects(text: str, blob: bytes) -> tuple[MetricEffect, ...] | None:
                 for name, (dtype, shape, offset) in item["chart"].items():
                     if name not in _CHART_FIELDS or dtype not in _DTYPES:
                         return None
-                    count = int(np.prod(shape, dtype=np.int64))
+                    count = math.prod(int(k) for k in shape)
+                    # a read-only view into the pilot's bytes: no copy (charts are only read)
                     array = np.frombuffer(blob, dtype=np.dtype(dtype), count=count, offset=offset)
-                    arrays[name] = array.reshape(shape).copy()
+                    arrays[name] = array.reshape(shape)
                 chart = ChartSeries(**arrays)
             effects.append(MetricEffect(**fields, chart=chart))
         return tuple(effects)

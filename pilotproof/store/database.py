@@ -296,7 +296,10 @@ class Store:
                 sql += " WHERE pilot_id BETWEEN $2 AND $3 AND list_contains($1, pilot_id)"
                 params = [wanted, min(wanted, default=""), max(wanted, default="")]
             sql += ' ORDER BY pilot_id, metric, "group", unit, segment, date'
-            frame = cur.execute(sql, params).df()
+            # through Arrow: the text columns stay Arrow strings end to end (pandas' own `str`
+            # dtype), where `.df()` built a Python string per cell first (issue 16: 3-10x
+            # slower, and where memory peaked); the frame is the same, column for column
+            frame = cur.sql(sql, params=params).to_arrow_table().to_pandas()
         frame["value"] = frame["value"].astype("float64")
         frame["volume"] = frame["volume"].astype("float64")
         return frame

@@ -33,8 +33,6 @@ from pilotproof.store.results import CachedEffects
 #: stays flat as the portfolio grows. Inside a chunk the series are batched as ever
 #: (`analytics.portfolio`); a pilot's result does not depend on the pilots it is analysed with.
 CHUNK_ROWS = 600_000
-#: Pilots whose cached results are read at a time (their chart bytes are held until decoded).
-CACHE_READ_PILOTS = 100
 
 
 def analyze_store(
@@ -145,13 +143,10 @@ def _analyze_cached(
         if pid in per_pilot
     }
     effects: dict[str, tuple[MetricEffect, ...]] = {}
-    wanted = list(keys)
-    for start in range(0, len(wanted), CACHE_READ_PILOTS):  # a few pilots' bytes at a time
-        part = {p: keys[p] for p in wanted[start : start + CACHE_READ_PILOTS]}
-        for pid, row in store.cached_results(part, engine).items():
-            found = decode_effects(row.effects, row.charts)
-            if found is not None and row.input_key == keys.get(pid):
-                effects[pid] = found
+    for pid, row in store.cached_results(keys, engine).items():
+        found = decode_effects(row.effects, row.charts)  # arrays are views of the row's bytes
+        if found is not None and row.input_key == keys.get(pid):
+            effects[pid] = found
     computed: dict[str, PilotResult] = {}
     missing = [p for p in keys if p not in effects]
     sizes = {p: sum(n for _, n, _ in per_pilot[p]) for p in missing}

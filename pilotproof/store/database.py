@@ -299,7 +299,7 @@ class Store:
             # through Arrow: the text columns stay Arrow strings end to end (pandas' own `str`
             # dtype), where `.df()` built a Python string per cell first (issue 16: 3-10x
             # slower, and where memory peaked); the frame is the same, column for column
-            frame = cur.sql(sql, params=params).to_arrow_table().to_pandas()
+            frame: pd.DataFrame = cur.sql(sql, params=params).to_arrow_table().to_pandas()
         frame["value"] = frame["value"].astype("float64")
         frame["volume"] = frame["volume"].astype("float64")
         return frame

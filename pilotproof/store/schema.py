@@ -278,6 +278,8 @@ V_RESULTS: tuple[str, ...] = (
         charts BLOB,
         computed_at TIMESTAMP NOT NULL
     )""",
+    # one pilot's row without reading every row's chart bytes (`analyze --pilot`, an upload)
+    "CREATE INDEX result_cache_pilot ON result_cache (pilot_id)",
 )
 
 MIGRATIONS: tuple[Sequence[str], ...] = (

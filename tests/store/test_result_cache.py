@@ -19,6 +19,7 @@ from pilotproof import result_cache
 from pilotproof.analysis import analyze_store, to_json
 from pilotproof.result_cache import decode_effects, encode_effects
 from pilotproof.store import Store, seed_sample
+from pilotproof.store import results as results_store
 from pilotproof.store.access import Scope
 from pilotproof.store.results import CachedEffects
 
@@ -102,7 +103,11 @@ def test_chunks_of_one_pilot_give_the_results_of_one_chunk(store: Store, tmp_pat
     assert len(streamed) == 14 and sum(len(r.metrics) for r in streamed) > 30
 
 
-def test_a_second_run_and_a_restart_read_the_cache(store: Store, analysed) -> None:
+@pytest.mark.parametrize("few", [32, 0], ids=["through the index", "in one scan"])
+def test_a_second_run_and_a_restart_read_the_cache(
+    store: Store, analysed, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(results_store, "FEW_PILOTS", few)
     first = _doc(analyze_store(store))
     assert len(_touched(analysed)) == 14
     analysed.clear()
@@ -245,7 +250,8 @@ def test_the_cache_honours_the_scope(tmp_path: Path) -> None:
         assert set(mine.observation_fingerprints()["pilot_id"]) == {"A1"}
         with store._cursor() as cur:
             stored = {
-                r[0]: r[1] for r in cur.execute("SELECT pilot_id, input_key FROM result_cache").fetchall()
+                r[0]: r[1]
+                for r in cur.execute("SELECT pilot_id, input_key FROM result_cache").fetchall()
             }
         assert set(stored) == {"A1"}
         # Acme can neither read nor write Beta's results

@@ -236,6 +236,8 @@ def compare(before: Path, after: Path) -> int:
     worst = 0
     for old in sorted(before.glob("analyze*.json")):
         new = after / old.name
+        if not new.exists():
+            continue
         diffs: list[tuple[str, object, object]] = []
         _walk(json.loads(old.read_text()), json.loads(new.read_text()), "", diffs)
         beyond = [

@@ -193,7 +193,9 @@ def rates():
     return _scoped_read("rates")
 
 
-@st.cache_resource(show_spinner="Analysing pilots…", max_entries=8)
+# Two versions at most (the current one and the one a slower session still reads): older ones
+# only held memory, and the store's result cache (issue 16) makes a new version cheap to build.
+@st.cache_resource(show_spinner="Analysing pilots…", max_entries=2)
 def _analysis(path: str, data_version: int, scope_key: str, _scope) -> tuple[PilotResult, ...]:
     from pilotproof.analysis import analyze_store
 
@@ -201,7 +203,8 @@ def _analysis(path: str, data_version: int, scope_key: str, _scope) -> tuple[Pil
 
 
 def results() -> tuple[PilotResult, ...]:
-    """Every pilot in scope's result, analysed once per data version and scope."""
+    """Every pilot in scope's result, analysed once per data version and scope; what the store
+    kept from earlier runs (`analyze_store`'s result cache) is read, not analysed again."""
     found = scope()
     return _analysis(db_path(), version(), _scope_key(found), found)
 

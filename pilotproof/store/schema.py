@@ -266,7 +266,25 @@ V_SCOPED: tuple[str, ...] = (
     "UPDATE mappings SET owner = '' WHERE owner IS NULL",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4, V_ACCESS, CURRENCIES, V_SCOPED)
+# Results kept between runs (issue 16): each pilot's effects under the key of the inputs that
+# made them (data rows, go-live, catalog entries, thresholds, plan, engine version), so a restart
+# or an upload for one pilot re-analyses only what changed (`store/results.py`).
+V_RESULTS: tuple[str, ...] = (
+    """CREATE TABLE result_cache (
+        pilot_id VARCHAR NOT NULL,
+        input_key VARCHAR NOT NULL,
+        engine VARCHAR NOT NULL,
+        effects VARCHAR NOT NULL,
+        charts BLOB,
+        computed_at TIMESTAMP NOT NULL
+    )""",
+    # one pilot's row without reading every row's chart bytes (`analyze --pilot`, an upload)
+    "CREATE INDEX result_cache_pilot ON result_cache (pilot_id)",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (
+    V1, V2, V3, V4, V_ACCESS, CURRENCIES, V_SCOPED, V_RESULTS,
+)  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -19,7 +19,8 @@ SCOPED = frozenset(
         "save_readiness", "set_threshold", "add_metric", "set_plan", "log_decision",
         "mark_results_seen", "mappings", "save_mapping", "ingest", "users", "set_user",
         "remove_user", "audit_log", "validate", "preview", "pilot_currencies", "company_currencies",
-        "set_company_currency", "set_rates",
+        "set_company_currency", "set_rates", "observation_fingerprints", "cached_results",
+        "save_results",
     }
 )  # fmt: skip
 #: Functions with nothing to scope: the metric catalog, versions, and the conversion rates the

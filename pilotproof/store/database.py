@@ -7,6 +7,7 @@ Store. Every statement is parameterised. Every write runs in one transaction and
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import math
@@ -15,6 +16,7 @@ import random
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,6 +126,19 @@ def _explain(exc: duckdb.Error, path: Path | str) -> str:
     return f"database error on {path}: {text.splitlines()[0]}"
 
 
+# every open store, so the process closes their files itself when it exits: a connection left to
+# the idle closer's timer thread could be closing (a checkpoint, in DuckDB's C++) while the
+# interpreter tears its daemon threads down, which aborts the process ("FATAL: exception not
+# rethrown") after its work is done
+_OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for store in list(_OPEN):
+        store.close()
+
+
 class Store:
     """The pilotproof database. Usable as a context manager.
 
@@ -152,6 +167,7 @@ class Store:
         self._users = 0
         self._closer: threading.Timer | None = None
         self._write_lock = threading.Lock()
+        _OPEN.add(self)
         try:
             with self._lease() as con:
                 migrate(con)

@@ -49,7 +49,9 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(
     main = page.locator("[data-testid='stMain']")
     # the value of what to scale, a year, in its currency (the figures are the engine's); wait
     # for the figure itself: on a loaded machine it draws after the captions around it
-    figure = main.get_by_test_id("stMetric").filter(has_text="Scaling 3 pilots, 1 with cost data, a year")
+    figure = main.get_by_test_id("stMetric").filter(
+        has_text="Scaling 3 pilots, 1 with cost data, a year"
+    )
     figure.wait_for(timeout=60_000)
     assert re.search(r"Scaling 3 pilots, 1 with cost data, a year\s+EUR\s\d+k", figure.inner_text())
     # every pilot with cost data: one total per currency, never added without rates

@@ -60,7 +60,8 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert app.caption[0].value.startswith(f"{len(sample_pilots)} pilots at 4 companies")
     assert 1 <= int(figures["Real value"]) < len(sample_pilots)
     assert int(figures["Mirages"]) >= 1
-    assert figures["Scaling 3 pilots, 1 with cost data, a year"].startswith("EUR\u00a0")  # what to scale, a year
+    # what to scale, a year
+    assert figures["Scaling 3 pilots, 1 with cost data, a year"].startswith("EUR\u00a0")
     pilots = app.table[0].value.map(lambda cell: re.sub(r"\\(.)", r"\1", str(cell)))
     assert sorted(pilots["pilot"]) == sorted(sample_pilots["pilot_name"])
     nw_ap = pilots.set_index("pilot").loc["Invoice capture and 3-way match"]

@@ -116,9 +116,12 @@ def test_with_rates_one_total_shows_the_rates_beside_it(sample_db):
     app = open_page("pages/portfolio.py")
     figures = {m.label: m.value for m in app.metric}
     # the euros at 0.5, each still shown in its own currency beside the converted total
-    eur = int(re.fullmatch(r"EUR\xa0(\d+)k", figures["Scaling 3 pilots, 1 with cost data, a year (EUR)"]).group(1))
+    label = "Scaling 3 pilots, 1 with cost data, a year"
+    eur = int(re.fullmatch(r"EUR\xa0(\d+)k", figures[f"{label} (EUR)"]).group(1))
     total = int(
-        re.fullmatch(r"GBP\xa0(\d+)k", figures["Scaling 3 pilots, 1 with cost data, a year (in GBP)"]).group(1)
+        re.fullmatch(
+            r"GBP\xa0(\d+)k", figures["Scaling 3 pilots, 1 with cost data, a year (in GBP)"]
+        ).group(1)
     )
     assert abs(total - 0.5 * eur) <= 1.5
     assert any("at your rates 1 EUR = 0.5 GBP" in c.value.replace("\\", "") for c in app.caption)

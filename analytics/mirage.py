@@ -41,14 +41,11 @@ class Significance:
 def significance(est: Estimate, sign: float) -> Significance:
     """The interval read in the metric's good direction. A deterioration against controls at
     another level counts only if it also shows in proportion to their level (an improvement
-    that does not is named by the control check instead). Where the placebo-in-space
-    permutation test can reach the 5% level on its own, a change counts only if it does
-    (`permutation_agrees`)."""
+    that does not is named by the control check instead)."""
     half = critical_t(est.df) * est.se_abs
     low, high = est.effect_abs - half, est.effect_abs + half
     good_low, good_high = sorted((sign * low, sign * high))
-    # one control unit alone carries it, or the placebo units moved as much: not the pilot's
-    robust = est.single_control is None and permutation_agrees(est)
+    robust = est.single_control is None  # one control unit alone carries it: not the pilot's
     return Significance(
         low=low,
         high=high,
@@ -58,19 +55,6 @@ def significance(est: Estimate, sign: float) -> Significance:
     )
 
 
-def permutation_agrees(est: Estimate) -> bool:
-    """False where the placebo-in-space permutation test has enough control units to reach
-    the 5% level on its own (1 / (units + 1) <= ALPHA: 19 or more) and does not: the pilot's
-    post/pre RMSPE ratio ranks below the top ALPHA of all units' (Abadie, Diamond & Hainmueller
-    2010, section 2.4: with that many units the permutation distribution is the inference).
-    True otherwise, where the interval alone decides."""
-    if est.permutation_p is None or est.placebo_units is None:
-        return True
-    if 1 / (est.placebo_units + 1) > ALPHA:
-        return True
-    return est.permutation_p <= ALPHA
-
-
 def _explains(part: float, naive: float, sign: float) -> bool:
     """`part` moved the good way and accounts for at least half of an improving naive change."""
     return sign * naive > 0 and sign * part >= NAIVE_SHARE * sign * naive and sign * part > 0
@@ -78,18 +62,11 @@ def _explains(part: float, naive: float, sign: float) -> bool:
 
 def check_noise(est: Estimate, sig: Significance) -> CheckResult:
     passed = sig.improved or sig.worsened
-    half = critical_t(est.df) * est.se_abs
-    excluded = abs(est.effect_abs) > half
-    if passed:
-        text = "The 95% interval excludes no change."
-    elif excluded and not permutation_agrees(est) and est.placebo_units is not None:
-        text = (
-            "The 95% interval excludes no change, but control units analysed as if they had"
-            f" gone live moved as much: the pilot's change ranks {est.placebo_rank} of"
-            f" {est.placebo_units + 1} (permutation p = {est.permutation_p:.2f})."
-        )
-    else:
-        text = "The 95% interval (autocorrelation-robust) includes no change."
+    text = (
+        "The 95% interval excludes no change."
+        if passed
+        else "The 95% interval (autocorrelation-robust) includes no change."
+    )
     z = est.effect_abs / est.se_abs if est.se_abs > 0 else None
     return CheckResult("noise", passed, True, text, statistic=z)
 

@@ -36,12 +36,6 @@ KNOWN_GAPS = {
         " significance rests on clustered errors with one treated state"
     ),
     "castle_homicide": "staggered adoption: the control-group estimators are issue 10",
-    "texas_prison_1993": (
-        "+66% (+27% to +105%), inside the range, but synthetic Texas fitted on the outcome alone"
-        " ranks 10th of 51 units by post/pre RMSPE ratio (permutation p 0.20; Georgia, Michigan"
-        " rank higher): with 50 donors the permutation test decides, and it does not reach 5%."
-        " Cunningham's figure matches on covariates as well"
-    ),
     "prop99_california": (
         "-6.4%, inside the range (backtests prefer weights with an intercept: gap error 4.0 against"
         " 6.3 packs), but Ecdat::Cigar ends in 1992: with 4 post-years the placebo spread over 36"

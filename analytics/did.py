@@ -24,10 +24,13 @@ from analytics import synth
 from analytics.counterfactual import ORIGIN_SHARE, backtest, prefers_season
 from analytics.estimate import (
     Estimate,
+    Num,
     SpellModel,
     _backtest_of,
     _calibrated,
     _estimate,
+    combined_mean,
+    combined_se,
     flagged_lengths,
     screen_batch,
     spell_model,
@@ -287,13 +290,11 @@ def _on_both_scales(main: Estimate, alt: Estimate) -> Estimate:
     if direction * main.proportional_effect - half > 0:
         return main  # both scales find it
 
-    def both(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
-        return np.asarray((np.asarray(a) + np.asarray(b)) / 2)
+    def both(a: Num, b: Num) -> Num:
+        return combined_mean(0.5, a, b)
 
-    def spread(a: np.ndarray | float, b: np.ndarray | float, sa: object, sb: object) -> np.ndarray:
-        a_, b_ = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-        va, vb = np.asarray(sa, dtype=float) ** 2, np.asarray(sb, dtype=float) ** 2
-        return np.asarray(np.sqrt((va + vb) / 2 + (a_ - b_) ** 2 / 4))
+    def spread(a: Num, b: Num, sa: Num, sb: Num) -> Num:
+        return combined_se(0.5, a, b, sa, sb)
 
     factor = main.calibration  # the placebo-in-space widening, as `proportional_se` reads it
     n_seg = min(len(main.segment_effect), len(alt.segment_effect))

@@ -173,6 +173,21 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
 
 # a float or an array of them, elementwise (the forecast combination of two candidates)
 Num = TypeVar("Num", float, np.ndarray)
+
+
+def combined_mean(w: float, a: Num, b: Num) -> Num:
+    """The forecast combination of `a` (weight `w`) and `b` (Bates & Granger 1969)."""
+    return w * a + (1.0 - w) * b
+
+
+def combined_se(w: float, a: Num, b: Num, sa: Num, sb: Num) -> Num:
+    """The standard error of `combined_mean`: the candidates' variances averaged, plus the
+    spread between them, w (1 - w) (a - b)^2, so that two that disagree widen it."""
+    v = 1.0 - w
+    root: Num = np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
+    return root
+
+
 SPELL_MAX_SHARE = 1 / 3  # the longest unusual end-of-pre spell: a third of the pre-period
 SPELL_GRID = 48  # candidate spell lengths screened, geometric from 2 points to SPELL_MAX_SHARE
 SPELL_FITS = 2  # screened lengths (the best local maxima of the screen's t) given a model fit
@@ -577,11 +592,10 @@ def _combined(
     v = 1.0 - w
 
     def mix(a: Num, b: Num) -> Num:
-        return w * a + v * b
+        return combined_mean(w, a, b)
 
     def spread(a: Num, b: Num, sa: Num, sb: Num) -> Num:
-        root: Num = np.sqrt(w * sa**2 + v * sb**2 + w * v * (a - b) ** 2)
-        return root
+        return combined_se(w, a, b, sa, sb)
 
     n_seg = min(len(level.segment_effect), len(trend.segment_effect))
     combined = replace(

@@ -299,15 +299,20 @@ NOT_SET = "not set"  # an empty setting (a threshold, a tolerance), never "None"
 WHERE_TO_ADD_COST = "add them to the pilots file on the Upload page"
 
 
-def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) -> str:
-    """What a pilot without a net value lacks, and where to add it: 'no cost data: add
-    monthly cost and annual volume to the pilots file on the Upload page'; with both known,
-    the value metric is what is missing ('cost per transaction not measured')."""
-    missing = [
+def _missing_cost_inputs(monthly_cost: float | None, annual_volume: float | None) -> list[str]:
+    """Which of a net value's two inputs a pilot lacks (None or NaN), in words."""
+    return [
         words
         for value, words in ((monthly_cost, "monthly cost"), (annual_volume, "annual volume"))
         if value is None or value != value
     ]
+
+
+def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) -> str:
+    """What a pilot without a net value lacks, and where to add it: 'no cost data: add
+    monthly cost and annual volume to the pilots file on the Upload page'; with both known,
+    the value metric is what is missing ('cost per transaction not measured')."""
+    missing = _missing_cost_inputs(monthly_cost, annual_volume)
     if missing:
         return f"no cost data: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
     return "no cost data: cost per transaction not measured"
@@ -317,11 +322,7 @@ def missing_value_words(monthly_cost: float | None, annual_volume: float | None)
     """What a board reads for a pilot without a net value, in one sentence and without an
     operator's instruction: 'Value not stated: no cost data (monthly cost and annual volume
     not given).', or 'Value not stated: cost per transaction not measured.'"""
-    missing = [
-        words
-        for value, words in ((monthly_cost, "monthly cost"), (annual_volume, "annual volume"))
-        if value is None or value != value
-    ]
+    missing = _missing_cost_inputs(monthly_cost, annual_volume)
     if missing:
         return f"Value not stated: no cost data ({' and '.join(missing)} not given)."
     return "Value not stated: cost per transaction not measured."

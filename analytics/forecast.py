@@ -148,7 +148,9 @@ def period_end(date: pd.Timestamp, freq: Frequency) -> pd.Timestamp:
     Timestamp('2026-05-03 00:00:00')
     """
     stamp = pd.Timestamp(date).normalize()
-    starts = (freq == "W" and stamp.day_of_week == 0) or (freq in ("M", "Q", "Y") and stamp.day == 1)
+    starts = (freq == "W" and stamp.day_of_week == 0) or (
+        freq in ("M", "Q", "Y") and stamp.day == 1
+    )
     if not starts:
         return stamp
     return stamp + STEP[freq] - pd.Timedelta(days=1)

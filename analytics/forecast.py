@@ -96,9 +96,12 @@ class Forecast:
         return self.periods_more is not None
 
     def date_after(self, periods: int | None) -> pd.Timestamp | None:
+        """The day the data of `periods` more periods after `last_date` are complete: the
+        last day the last of them covers (`period_end`); None for None."""
         if periods is None:
             return None
-        return pd.Timestamp(self.last_date) + periods * STEP[self.frequency]
+        return period_end(pd.Timestamp(self.last_date) + periods * STEP[self.frequency],
+                          self.frequency)  # fmt: skip
 
     @property
     def decide_by(self) -> pd.Timestamp | None:
@@ -132,6 +135,25 @@ class Forecast:
         when = self.decide_by
         assert when is not None  # reachable
         return f"Decide by ~{when.day} {when:%B %Y} ({span} more data)."
+
+
+def period_end(date: pd.Timestamp, freq: Frequency) -> pd.Timestamp:
+    """The last day a point dated `date` covers. A point dated by the first day of its period
+    covers the whole period: a weekly point dated by its Monday covers Monday to Sunday (as the
+    sample data and the app's weekly means date weeks), a monthly, quarterly or yearly point
+    dated the 1st runs to the day before the next period starts. A point dated any other day
+    (a daily point, a week or a month dated by its end) covers up to that day.
+
+    >>> period_end(pd.Timestamp("2026-04-27"), "W")  # a Monday
+    Timestamp('2026-05-03 00:00:00')
+    """
+    stamp = pd.Timestamp(date).normalize()
+    starts = (freq == "W" and stamp.day_of_week == 0) or (
+        freq in ("M", "Q", "Y") and stamp.day == 1
+    )
+    if not starts:
+        return stamp
+    return stamp + STEP[freq] - pd.Timedelta(days=1)
 
 
 def forecast(effect: MetricEffect, go_live: object) -> Forecast | None:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from pilotproof.analysis import analyze_store  # noqa: E402
 from pilotproof.cli import main as cli  # noqa: E402
+from pilotproof.export import report_from_store  # noqa: E402
 from pilotproof.store import Store, seed_sample  # noqa: E402
 
 FORMATS = ("pptx", "pdf", "xlsx", "html")
@@ -36,16 +37,18 @@ def build_database(folder: Path) -> tuple[Path, str]:
     with Store(db) as store:
         seed_sample(store)
         results = analyze_store(store)
-    ranked = sorted(
-        results,
-        key=lambda r: (
-            not (r.governance is not None and r.governance.changed),
-            r.decision != "scale",
-            r.net_value is None,
-        ),
-    )
-    showcase = ranked[0]
-    return db, showcase.summary
+        ranked = sorted(
+            results,
+            key=lambda r: (
+                not (r.governance is not None and r.governance.changed),
+                r.decision != "scale",
+                r.net_value is None,
+            ),
+        )
+        showcase = ranked[0]
+        # the heading its slide and page carry (the company beside the name, changes in words)
+        (section,) = report_from_store(results, store, [showcase.pilot_id]).pilots
+    return db, section.heading
 
 
 def png(pdf: Path, page: int, target: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ from pilotproof.words import (
     money,
     scaled_change,
     scaled_interval,
+    threshold_words,
     unit_words,
     verdict_label,
     with_burden,
@@ -65,6 +67,84 @@ MAX_EFFECT_ROWS = 7  # rows of a pilot's effect table
 MAX_CHECK_METRICS = 4  # metric columns of the value-mirage check table
 MAX_GUARDRAIL_ROWS = 4  # rows of the guardrail table
 MAX_CHECK_NOTES = 4  # failed-check explanations under the check table
+
+# ---- what the board exports say and draw beyond the app (partner read-through) -----------
+#: Fix in the Okabe-Ito blue in every export, so a Fix never reads as the amber of a mirage
+#: (the app's `charts.DECISION_COLORS` keeps its own).
+FIX_COLOR = "#0072B2"
+DECISION_COLORS: dict[Decision, str] = {**charts.DECISION_COLORS, "fix": FIX_COLOR}
+#: The scaling bar of the pre-registered plan where it was lowered after the results: drawn
+#: in the colour of 'worse', dotted, so a board sees the bar moved.
+PREREGISTERED_COLOR = charts.VERDICT_COLORS["worse"]
+
+
+def decision_color(decision: str) -> str:
+    """A decision's colour in the exports (PPTX, PDF, HTML alike): `DECISION_COLORS`."""
+    return DECISION_COLORS.get(decision, "#999999")  # type: ignore[call-overload]
+
+
+def change_words(value: float | None, is_points: bool, digits: int = 1) -> str:
+    """A change in words for a sentence, as the metric moved: '35.9% lower', '12.0% higher',
+    '2.0 points higher', 'unchanged' when it rounds to zero; 'n/a' without one."""
+    if not is_number(value):
+        return "n/a"
+    assert value is not None
+    if round(value, digits) == 0:
+        return "unchanged"
+    size = scaled_change(abs(value), is_points, digits).lstrip("+")
+    return f"{size} {'higher' if value > 0 else 'lower'}"
+
+
+# a signed change inside a sentence: '-1%', '+4.5 points', '+3.0%' (not '15-25%', 'EUR -108k')
+_SIGNED = re.compile(r"(?<![\w.%)])([+\-\u2212])(\d+(?:\.\d+)?)(%| points?\b)")
+
+
+def sentence_words(text: str) -> str:
+    """A sentence with its signed changes in words: '(95% interval -1% to +3%)' reads '(95%
+    interval 1% lower to 3% higher)', 'rework rate +4.5 points downstream' reads 'rework rate
+    4.5 points higher downstream'. Tables keep signed numbers under a heading that says what
+    the sign means (`SIGN_NOTE`)."""
+
+    def words(match: re.Match[str]) -> str:
+        sign, number, unit = match.groups()
+        if float(number) == 0:
+            return f"{number}{unit}"
+        return f"{number}{unit} {'higher' if sign == '+' else 'lower'}"
+
+    return _SIGNED.sub(words, text)
+
+
+#: What the sign of a table's change means, in its column heading.
+CHANGE_HEADING = "Change (+ up)"
+IMPROVEMENT_HEADING = "Improvement (+ better)"
+
+
+def check_label(name: str) -> str:
+    """A mirage check by its plain name (`words.CHECK_LABELS`, the app's), never its code."""
+    return CHECK_LABELS.get(name) or humanise(name)  # type: ignore[call-overload]
+
+
+def lowered_bar(result: PilotResult) -> tuple[str, float] | None:
+    """(value metric, pre-registered threshold) when the scaling threshold of the plan in force
+    at the lock was lowered afterwards (the results were visible); None otherwise."""
+    g = result.governance
+    if g is None or not g.changed or g.original is None or g.current is None:
+        return None
+    was, now = g.original.plan, g.current.plan
+    if was.value_metric is None or was.value_metric != now.value_metric:
+        return None
+    if was.threshold_pct is None or now.threshold_pct is None:
+        return None
+    return (was.value_metric, was.threshold_pct) if now.threshold_pct < was.threshold_pct else None
+
+
+def lowered_words(bar: str, preregistered: float | None, is_points: bool) -> str:
+    """'at least 15% better (lowered from 25% after the results)': a bar moved after the
+    results, said wherever the bar is."""
+    if preregistered is None or not bar:
+        return bar
+    was = bar_words("value", preregistered, None, is_points).removeprefix("at least ")
+    return f"{bar} (lowered from {was.removesuffix(' better')} after the results)"
 
 
 @dataclass(frozen=True)
@@ -96,6 +176,13 @@ class Footer:
             f"Data as of {self.data_as_of} | {self.scope} | 95% intervals | "
             f"pilotproof {self.version}; method and data fingerprint at the end"
         )
+
+    def line(self, page: int | None = None) -> str:
+        """A slide's or page's footer, one short line: the source, the data's date and the
+        page ('Source: pilotproof 0.1.0 · Data as of 2026-10-31 · Page 17'). The scope, the
+        method and the data's fingerprint are on the last page ('About this report')."""
+        where = f" \u00b7 Page {page}" if page is not None else ""
+        return f"Source: pilotproof {self.version} \u00b7 Data as of {self.data_as_of}{where}"
 
     @property
     def provenance(self) -> tuple[tuple[str, str], ...]:
@@ -142,6 +229,8 @@ class EffectRow:
     ci_high_points: float | None = None
     # a guardrail worse by more than its tolerance (`analytics.decision.guardrail_breached`)
     beyond_tolerance: bool = False
+    # the pre-registered threshold where the plan's was lowered after the results (`lowered_bar`)
+    preregistered_pct: float | None = None
 
     @property
     def points(self) -> bool:
@@ -188,12 +277,20 @@ class EffectRow:
 
     @property
     def bar_text(self) -> str:
-        """The bar this metric is held to: the scaling threshold or the guardrail tolerance."""
-        return bar_words(self.kind, self.threshold_pct, self.tolerance_pct, self.points)
+        """The bar this metric is held to: the scaling threshold or the guardrail tolerance; a
+        threshold lowered after the results says so ('... (lowered from 25% after the
+        results)')."""
+        bar = bar_words(self.kind, self.threshold_pct, self.tolerance_pct, self.points)
+        return lowered_words(bar, self.preregistered_pct, self.points)
 
     @property
     def reasons_text(self) -> str:
         return ", ".join(REASON_LABELS.get(r, r) for r in self.reasons)
+
+    @property
+    def check_names(self) -> str:
+        """The checks behind the verdict by their plain names ('Mix shift, Noise')."""
+        return ", ".join(check_label(r) for r in self.reasons if r in CHECK_LABELS)
 
     @property
     def method_text(self) -> str:
@@ -288,6 +385,7 @@ class ComparisonRow:
     # a mix-shift mirage is drawn at the same mix of work (what survives); the apparent
     # improvement, all of it from the mix, is said beside it
     apparent: float | None = None
+    preregistered: float | None = None  # the threshold before it was lowered (`lowered_bar`)
 
     @property
     def axis_values(self) -> tuple[float, ...]:
@@ -295,13 +393,15 @@ class ComparisonRow:
         if self.improvement is None or not is_number(self.improvement):
             return ()
         ends = (self.improvement - self.minus, self.improvement + self.plus)
-        threshold = self.threshold if is_number(self.threshold) else None
-        return ends if threshold is None else (*ends, threshold)
+        bars = tuple(t for t in (self.threshold, self.preregistered) if is_number(t))
+        return (*ends, *bars)  # type: ignore[arg-type]
 
     @property
     def bar_text(self) -> str:
-        """The scaling threshold to reach, in words: 'at least 10% better'."""
-        return bar_words("value", self.threshold, None, self.points)
+        """The scaling threshold to reach, in words: 'at least 10% better'; one lowered after
+        the results says so."""
+        bar = bar_words("value", self.threshold, None, self.points)
+        return lowered_words(bar, self.preregistered, self.points)
 
     @property
     def improvement_text(self) -> str:
@@ -384,6 +484,96 @@ class PilotSection:
         return DECISION_ACTIONS.get(self.decision, self.decision)
 
     @property
+    def decision_color(self) -> str:
+        """The decision's colour in every export (`decision_color`: Fix in blue)."""
+        return decision_color(self.decision)
+
+    @property
+    def label(self) -> str:
+        """The pilot with its portfolio company, as a heading names it: 'Order desk entry
+        assistant (Northwind Supply)'; the name alone when no company is known."""
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+    def named(self, heading: str) -> str:
+        """A heading that names the pilot, with its company: the name's first appearance gets
+        the company beside it; a heading without the name starts with the company."""
+        if not self.company:
+            return heading
+        if self.name and self.name in heading:
+            return shown(heading.replace(self.name, self.label, 1), TITLE_LIMIT)
+        return shown(f"{self.company}: {heading}", TITLE_LIMIT)
+
+    @property
+    def heading(self) -> str:
+        """The action title as a slide's or page's heading: with the company (`named`)."""
+        return self.named(self.action_title)
+
+    @property
+    def preregistered(self) -> float | None:
+        """The headline metric's pre-registered threshold where it was lowered after the
+        results (`lowered_bar`); None otherwise."""
+        h = self.headline
+        row = next((e for e in self.effects if h is not None and e.metric == h.metric), None)
+        return row.preregistered_pct if row is not None else None
+
+    @property
+    def mix_effect(self) -> MetricEffect | None:
+        """The value metric whose verdict is a mix-shift mirage with its rate/mix split
+        (`same_mix`), the first one; None for any other pilot."""
+        found = (e for e in self.result.value_effects if same_mix(e) is not None)
+        return next((e for e in found if is_number(e.mix_effect_pct)), None)
+
+    @property
+    def mix_sentence(self) -> str:
+        """The apparent change split into its rate part and its mix part (Kitagawa's
+        decomposition, `analytics.mix`), in words: 'The team sees cost per transaction 25.8%
+        lower since go-live: 0.3% lower from the rates within each kind of work (the pilot's
+        part) and 25.5% lower from the mix of work shifting to the cheaper kind (not the
+        pilot's).' '' when there is none."""
+        e = self.mix_effect
+        if e is None:
+            return ""
+        rate, mix = e.rate_effect_pct, e.mix_effect_pct
+        assert rate is not None and mix is not None
+        name = humanise(e.metric)
+        return (
+            f"The team sees {name} {change_words(rate + mix, False)} since go-live: "
+            f"{change_words(rate, False)} from the rates within each kind of work (the pilot's "
+            f"part) and {change_words(mix, False)} from the mix of work shifting to the cheaper "
+            "kind (not the pilot's)."
+        )
+
+    @property
+    def claim_text(self) -> str:
+        """The sentence a mirage's slide or page leads with: for a mix shift its split into
+        rate and mix (`mix_sentence`, which says what the team sees and what of it is the
+        pilot's), else the team's claim beside what survives (`claim`); '' for neither."""
+        return self.mix_sentence or self.claim
+
+    @property
+    def mix_parts(self) -> tuple[tuple[str, float, str], ...]:
+        """(label, change in %, colour) of the rate/mix chart, as the app's explorer draws it
+        (`charts.mix_split`): the apparent change, the rate part, the mix part; () when the
+        pilot has no mix-shift split."""
+        e = self.mix_effect
+        if e is None:
+            return ()
+        rate, mix = e.rate_effect_pct, e.mix_effect_pct
+        assert rate is not None and mix is not None
+        return (
+            ("Apparent change", rate + mix, charts.OBSERVED_COLOR),
+            ("Rate part (the pilot's)", rate, charts.VERDICT_COLORS["real"]),
+            ("Mix part (not the pilot's)", mix, charts.VERDICT_COLORS["mirage"]),
+        )
+
+    @property
+    def mix_title(self) -> str:
+        """The rate/mix chart's title: 'Cost per transaction: rate or mix (%)'."""
+        e = self.mix_effect
+        name = humanise(e.metric) if e is not None else ""
+        return f"{name[:1].upper()}{name[1:]}: rate or mix (%)"
+
+    @property
     def id_text(self) -> str:
         """The pilot id as shown (the id itself stays the key for lookups)."""
         return shown(self.pilot_id, 40)
@@ -424,7 +614,7 @@ class PilotSection:
         metrics = self.check_metrics if most is None else self.check_metrics[:most]
         rows = tuple(
             CheckGridRow(
-                CHECK_LABELS.get(name, humanise(name)),
+                check_label(name),
                 tuple(self.check(metric, name) for metric in metrics),
             )
             for name in self.check_names
@@ -440,7 +630,7 @@ class PilotSection:
         for c in self.failed_checks:
             grouped.setdefault((c.check, c.explanation), []).append(humanise(c.metric))
         return tuple(
-            f"{CHECK_LABELS.get(check, check)} ({', '.join(metrics)}): {why}"
+            f"{check_label(check)} ({', '.join(metrics)}): {why}"
             for (check, why), metrics in grouped.items()
         )[:MAX_CHECK_NOTES]
 
@@ -520,10 +710,10 @@ class Report:
 
     @property
     def plan_warnings(self) -> tuple[tuple[str, str], ...]:
-        """(pilot name, warning) for every pilot whose criteria were not pre-registered or
-        changed after the results were visible."""
+        """(pilot name with its company, warning) for every pilot whose criteria were not
+        pre-registered or changed after the results were visible."""
         return tuple(
-            (p.name, f"{p.plan_warning} {p.plan_outcome}".strip())
+            (p.label, f"{p.plan_warning} {p.plan_outcome}".strip())
             for p in self.pilots
             if p.plan_warning
         )
@@ -685,8 +875,12 @@ def threshold_levels(effect: MetricEffect, go_live: pd.Timestamp | None) -> pd.S
     return pd.Series(np.where(post, float(line.iloc[0]), np.nan), index=series.index)
 
 
-def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, str]:
-    """The series to draw, with its threshold level; long daily series as weekly means.
+def display_series(
+    effect, go_live: pd.Timestamp | None, preregistered: float | None = None
+) -> tuple[pd.DataFrame, str]:
+    """The series to draw, with its threshold level (`threshold`) and, where the threshold
+    was lowered after the results, the pre-registered one's (`preregistered`: the level at
+    `preregistered` percent, else NaN); long daily series as weekly means.
 
     Two years of daily points with a weekly cycle turn a native chart into a solid smear, so
     past `MAX_DAILY_POINTS` the chart shows 7-day means in weeks counted from go-live (no week
@@ -696,6 +890,10 @@ def display_series(effect, go_live: pd.Timestamp | None) -> tuple[pd.DataFrame, 
     series["date"] = pd.to_datetime(series["date"])
     levels = threshold_levels(effect, go_live)
     series["threshold"] = float("nan") if levels is None else levels.to_numpy()
+    was = None
+    if is_number(preregistered):
+        was = threshold_levels(replace(effect, threshold_pct=preregistered), go_live)
+    series["preregistered"] = float("nan") if was is None else was.to_numpy()
     spacing = series["date"].diff().median()
     if len(series) <= MAX_DAILY_POINTS or not spacing <= pd.Timedelta(days=2):
         return series, ""
@@ -955,6 +1153,8 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
         else:
             plus = minus = 0.0
         metric, apparent, rate = humanise(e.metric), None, same_mix(e)
+        lowered = lowered_bar(p.result)
+        preregistered = lowered[1] if lowered is not None and lowered[0] == e.metric else None
         if rate is not None:  # what survives at the same mix, never the mix's apparent gain
             apparent, improvement, plus, minus = improvement, flip * rate, 0.0, 0.0
             metric += " at the same mix"
@@ -974,6 +1174,7 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
                 verdict_label=verdict_label(e.verdict, e.kind),
                 color=verdict_color(e.verdict, e.kind),
                 apparent=apparent,
+                preregistered=preregistered,
             )
         )
     return rows
@@ -1000,7 +1201,41 @@ def comparison_figure(report: Report, ends: int | None = None) -> go.Figure:
         )
         results.append(replace(result, metrics=metrics))
         labels[result.pilot_id] = f"{labels.get(result.pilot_id, result.pilot_id)} (same mix)"
-    return charts.forest_plot(results, labels=labels)
+    figure = charts.forest_plot(results, labels=labels)
+    return _forest_preregistered(figure, results, labels)
+
+
+def _forest_preregistered(
+    figure: go.Figure, results: Sequence[PilotResult], labels: Mapping[str, str]
+) -> go.Figure:
+    """The comparison chart with each pre-registered threshold lowered after the results
+    beside the current one (the app's marker, in the colour of 'worse'), on the same row."""
+    bars = [(r, lowered_bar(r)) for r in results]
+    found = [(r, bar) for r, bar in bars if bar is not None]
+    current = next((t for t in figure.data if t.name == "Scaling threshold"), None)
+    if not found or current is None:
+        return figure
+    xs, ys = [], []
+    for result, (metric, was) in found:
+        name = charts.safe_text(labels.get(result.pilot_id, result.pilot_id), 80)
+        effect = next((e for e in result.value_effects if e.metric == metric), None)
+        if effect is None:
+            continue
+        for x, y in zip(current.x, current.y, strict=True):
+            if str(y).startswith(name) and x == effect.threshold_pct:
+                xs.append(was)
+                ys.append(y)
+    if xs:
+        figure.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="markers",
+                marker={"color": PREREGISTERED_COLOR, "symbol": "line-ns-open", "size": 16,
+                        "line": {"width": 3}},
+                name="Pre-registered threshold (lowered after the results)",
+                hovertemplate="pre-registered threshold %{x:.1f}% better<extra></extra>",
+            )
+        )  # fmt: skip
+    return figure
 
 
 def _at_same_mix(effect: MetricEffect, rate: float | None) -> MetricEffect:
@@ -1040,11 +1275,41 @@ def series_figure(p: PilotSection, *, static: bool) -> go.Figure | None:
         return None
     unit = p.units.get(h.metric, "")
     if not static:
-        title = charts.safe_text(f"{p.name}: {humanise(h.metric)}")
-        return charts.series_chart(h, p.go_live, unit=unit, events=p.events, title=title)
+        title = charts.safe_text(f"{p.label}: {humanise(h.metric)}")
+        figure = charts.series_chart(h, p.go_live, unit=unit, events=p.events, title=title)
+        return _with_preregistered(figure, h, p.go_live, p.preregistered)
     series, _ = display_series(h, p.go_live)
     drawn = replace(h, chart=ChartSeries.of(series))
-    return charts.series_chart(drawn, p.go_live, unit=unit, events=p.events)
+    figure = charts.series_chart(drawn, p.go_live, unit=unit, events=p.events)
+    return _with_preregistered(figure, drawn, p.go_live, p.preregistered)
+
+
+def _with_preregistered(
+    figure: go.Figure, effect: MetricEffect, go_live: pd.Timestamp | None, was: float | None
+) -> go.Figure:
+    """The series chart with the pre-registered threshold's level beside the lowered one, in
+    the colour of 'worse', dotted; the figure as it was when the threshold was not lowered."""
+    levels = None
+    if is_number(was) and effect.series is not None:
+        levels = threshold_levels(replace(effect, threshold_pct=was), go_live)
+    if levels is None:
+        return figure
+    assert was is not None
+    lowered = threshold_words(effect.threshold_pct or 0.0, effect.points)
+    for trace in figure.data:  # the bar drawn now: say it was lowered
+        if trace.name == lowered:
+            trace.name = f"{lowered}, lowered after the results"
+    name = threshold_words(was, effect.points).replace("Scaling", "Pre-registered", 1)
+    figure.add_trace(
+        go.Scatter(
+            x=pd.to_datetime(effect.series["date"]),
+            y=levels,
+            mode="lines",
+            line={"color": PREREGISTERED_COLOR, "dash": "dot", "width": 2.5},
+            name=name,
+        )
+    )
+    return figure
 
 
 def _section(
@@ -1059,10 +1324,17 @@ def _section(
     units = {metric: unit_words(unit, currency) for metric, unit in units.items()}
     name = shown(raw_name)
     headline = result.headline
-    effects = tuple(_effect_row(e, units.get(e.metric, "")) for e in result.metrics)
+    lowered = lowered_bar(result)
+    effects = tuple(
+        _effect_row(
+            e, units.get(e.metric, ""),
+            lowered[1] if lowered is not None and e.metric == lowered[0] else None,
+        )
+        for e in result.metrics
+    )  # fmt: skip
     checks = tuple(_check_row(result.pilot_id, e, c) for e in result.metrics for c in e.checks)
     readiness = tuple(
-        ReadinessRow(f, READINESS_LABELS.get(f, f), _long_text(info.get(f)) or None)
+        ReadinessRow(f, READINESS_LABELS.get(f, f), _readiness_answer(f, info.get(f)))
         for f in READINESS_FIELDS
     )
     go_live = info.get("go_live")
@@ -1079,7 +1351,7 @@ def _section(
         annual_volume=_number(info.get("annual_volume")),
         decision=result.decision,
         reasons=tuple(result.reasons),
-        action_title=action_title(result, name, headline, raw_name),
+        action_title=sentence_words(action_title(result, name, headline, raw_name)),
         headline=headline,
         effects=effects,
         checks=checks,
@@ -1089,18 +1361,18 @@ def _section(
         units=units,
         events=events,
         currency=currency,
-        claim=claim_sentence(headline) if headline is not None else "",
+        claim=sentence_words(claim_sentence(headline)) if headline is not None else "",
         value_metrics=tuple(result.value_metrics),
         readiness_missing=tuple(result.readiness_missing),
         plan_status=g.status_label if g is not None else "",
-        plan_warning=shown(g.warning(), TEXT_LIMIT) if g is not None else "",
+        plan_warning=sentence_words(shown(g.warning(), TEXT_LIMIT)) if g is not None else "",
         plan_lines=tuple(
-            shown(line, TEXT_LIMIT)
+            sentence_words(shown(line, TEXT_LIMIT))
             for line in g.lines(result.decision, {e.metric for e in result.metrics if e.points})
         )
         if g is not None
         else (),
-        plan_outcome=shown(g.would_have_been_sentence(result.decision), TEXT_LIMIT)
+        plan_outcome=sentence_words(shown(g.would_have_been_sentence(result.decision), TEXT_LIMIT))
         if g is not None
         else "",
         overdue=bool(g is not None and g.overdue),
@@ -1109,7 +1381,7 @@ def _section(
     )
 
 
-def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
+def _effect_row(effect: MetricEffect, unit: str, preregistered: float | None = None) -> EffectRow:
     return EffectRow(
         pilot_id=effect.pilot_id,
         metric=effect.metric,
@@ -1137,6 +1409,7 @@ def _effect_row(effect: MetricEffect, unit: str) -> EffectRow:
         ci_low_points=effect.ci_low_points,
         ci_high_points=effect.ci_high_points,
         beyond_tolerance=guardrail_breached(effect),
+        preregistered_pct=preregistered if effect.kind == "value" else None,
     )
 
 
@@ -1152,7 +1425,7 @@ def _check_row(pilot_id: str, effect: MetricEffect, check: CheckResult) -> Check
         passed=check.passed,
         statistic=check.statistic,
         p_value=check.p_value,
-        explanation=shown(board_words(check.explanation), TEXT_LIMIT),
+        explanation=sentence_words(shown(board_words(check.explanation), TEXT_LIMIT)),
     )
 
 
@@ -1210,6 +1483,15 @@ def _text(value: object) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def _readiness_answer(field_name: str, value: object) -> str | None:
+    """A readiness answer as shown; the value metric, a metric's code in the pilots file
+    ('cost_per_transaction'), as people say it ('cost per transaction')."""
+    text = _long_text(value)
+    if field_name == "value_metric" and text:
+        return ", ".join(humanise(m.strip()) for m in text.split(","))
+    return text or None
 
 
 def _long_text(value: object) -> str:

@@ -16,15 +16,17 @@ from plotly.offline import get_plotlyjs
 
 from pilotproof import charts
 from pilotproof.export.content import (
+    CHANGE_HEADING,
     EffectRow,
     PilotSection,
     Report,
     bridge_figure,
+    check_label,
     comparison_figure,
+    decision_color,
     humanise,
     series_figure,
 )
-from pilotproof.words import CHECK_LABELS
 
 Progress = Callable[[float, str], None]
 _CONFIG = {"displaylogo": False, "responsive": True}
@@ -78,7 +80,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     for i, pilot in enumerate(report.pilots):
         step(0.15 + 0.8 * i / max(len(report.pilots), 1), f"Pilot {pilot.id_text}")
         parts.append(_pilot(pilot, report))
-    parts.append(_footer(report))
+    parts.append(_about(report))
     parts.append("</body></html>")
     step(1.0, "Done")
     return "\n".join(parts).encode("utf-8")
@@ -160,24 +162,28 @@ def _comparison(report: Report) -> str:
 
 
 def _pilot(p: PilotSection, report: Report) -> str:
-    facts = [p.id_text, p.company, p.function, f"vendor {p.vendor}" if p.vendor else ""]
+    facts = [p.id_text, p.function, f"vendor {p.vendor}" if p.vendor else ""]
     if p.go_live is not None:
         facts.append(f"go-live {p.go_live:%Y-%m-%d}")
     meta = " &middot; ".join(escape(x) for x in facts if x)
     parts = [
         f'<section id="pilot-{escape(p.pilot_id, quote=True)}">',
-        f"<h2>{escape(p.action_title)}</h2>",
-        f'<div class="meta">{_chip(p.decision, p.decision_label)} {escape(p.name)} &middot; '
+        f"<h2>{escape(p.heading)}</h2>",
+        f'<div class="meta">{_chip(p.decision, p.decision_label)} {escape(p.label)} &middot; '
         f"{meta}</div>",
     ]
     if p.reasons:
         parts.append(f'<div class="meta">Why: {escape(p.reasons_text)}</div>')
-    if p.claim:
-        parts.append(f'<p class="fail">{escape(p.claim)}</p>')
+    if p.claim_text:  # a mix shift's says what is the rates' and what the mix's
+        parts.append(f'<p class="fail">{escape(p.claim_text)}</p>')
     parts.append(_plan(p))
     series = series_figure(p, static=False)
     if series is not None:
         parts.append(_figure(series))
+    split = charts.mix_split(p.mix_effect) if p.mix_effect is not None else None
+    if split is not None:  # the app's rate/mix chart, as the explorer shows it
+        parts.append(f"<h3>{escape(p.mix_title)}</h3>")
+        parts.append(_figure(split))
     parts.append("<h3>Effects against the counterfactual</h3>")
     parts.append(
         '<div class="scroll">'
@@ -215,7 +221,8 @@ def _pilot(p: PilotSection, report: Report) -> str:
 
 def _effect_header() -> str:
     return (
-        "<th>Metric</th><th>Kind</th><th>Verdict</th><th>Effect</th><th>95% interval</th>"
+        f"<th>Metric</th><th>Kind</th><th>Verdict</th><th>{escape(CHANGE_HEADING)}</th>"
+        "<th>95% interval</th>"
         "<th>Bar to clear</th><th>Compared with</th><th>Reasons</th>"
     )
 
@@ -247,7 +254,8 @@ def _guardrails(p: PilotSection) -> str:
         )
     return (
         '<div class="scroll">'
-        "<table><thead><tr><th>Guardrail</th><th>Change</th><th>95% interval</th>"
+        f"<table><thead><tr><th>Guardrail</th><th>{escape(CHANGE_HEADING)}</th>"
+        "<th>95% interval</th>"
         "<th>Tolerance</th><th>Status</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
@@ -271,7 +279,7 @@ def _checks(p: PilotSection) -> str:
         rows.append(f"<tr><td>{escape(grid_row.label)}</td>{''.join(cells)}</tr>")
     failed = p.failed_checks
     notes = "".join(
-        f"<li><strong>{escape(humanise(c.metric))}, {escape(CHECK_LABELS.get(c.check, c.check))}"
+        f"<li><strong>{escape(humanise(c.metric))}, {escape(check_label(c.check))}"
         f"</strong>: {escape(c.explanation)}</li>"
         for c in failed
     )
@@ -299,7 +307,7 @@ def _readiness(p: PilotSection) -> str:
 
 
 def _chip(decision: str, label: str) -> str:
-    color = charts.DECISION_COLORS.get(decision, "#999999")
+    color = decision_color(decision)
     return f'<span class="chip" style="background:{color}">{escape(label)}</span>'
 
 
@@ -310,4 +318,18 @@ def _figure(figure: go.Figure) -> str:
 
 
 def _footer(report: Report) -> str:
-    return f'<footer class="report-footer">{escape(report.footer.text)}</footer>'
+    """A section's footer, one short line as the deck's and the PDF's: source and date."""
+    return f'<footer class="report-footer">{escape(report.footer.line())}</footer>'
+
+
+def _about(report: Report) -> str:
+    """How the report was made, once, at the end: method, scope, version, data fingerprint."""
+    rows = "".join(
+        f"<tr><th>{escape(what)}</th><td>{escape(value)}</td></tr>"
+        for what, value in report.footer.provenance
+    )
+    return (
+        '<section id="about"><h2>About this report</h2>'
+        f"<table><tbody>{rows}</tbody></table>"
+        f'<footer class="report-footer">{escape(report.footer.text)}</footer></section>'
+    )

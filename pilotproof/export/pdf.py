@@ -45,13 +45,15 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.doctemplate import LayoutError
 
-from pilotproof import charts
 from pilotproof.export import ExportError, pdf_charts
 from pilotproof.export.content import (
+    CHANGE_HEADING,
+    IMPROVEMENT_HEADING,
     PilotSection,
     Report,
     comparison_ends,
     comparison_figure,
+    decision_color,
     humanise,
 )
 from pilotproof.export.images import FigureSpec, render_pngs
@@ -79,6 +81,7 @@ INK = colors.HexColor("#1D2733")
 MUTED = colors.HexColor("#5A6A7A")
 HEADER_FILL = colors.HexColor("#E8EEF4")
 RULE = colors.HexColor("#D8DEE4")
+FOOTER_SIZE = 7.5
 SERIES_PX = (900, 470)  # the series chart's proportions (and the app's pixels)
 BRIDGE_PX = (520, 340)
 SERIES_WIDTH = 150 * mm  # the series panel's width on a pilot page
@@ -169,7 +172,7 @@ def render(
     )
     frame = Frame(MARGIN, MARGIN + FOOTER_HEIGHT, CONTENT_WIDTH, CONTENT_HEIGHT, id="body")
     doc.addPageTemplates(
-        [PageTemplate(id="page", frames=[frame], onPage=_footer(report.footer.board_text))]
+        [PageTemplate(id="page", frames=[frame], onPage=_footer(report.footer.line))]
     )
     story: list = _summary(report, failed)
     if report.is_selection:
@@ -410,7 +413,7 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
     # as wide as fits, but short enough to leave room for the table on large portfolios
     width = min(190 * mm, 125 * mm * 900 / height_px)
     story.append(_image(png, width, width * height_px / 900, problem))
-    header = ("Pilot", "Metric", "Verdict", "Improvement", "95% interval", "Bar to clear")
+    header = ("Pilot", "Metric", "Verdict", IMPROVEMENT_HEADING, "95% interval", "Bar to clear")
     rows = [[_p(h, "cell_bold") for h in header]]
     for row in report.comparison:  # the chart's rows, in the chart's sign
         rows.append(
@@ -454,11 +457,11 @@ def _pilot_page(p: PilotSection, images: dict, why: dict) -> KeepInFrame:
     )
     bottom.setStyle(_COLUMNS)
     content = [
-        Paragraph(escape(p.action_title), STYLES["h1"]),
+        Paragraph(escape(p.heading), STYLES["h1"]),
         Spacer(1, 1.5 * mm),
         _pilot_header(p),
         Spacer(1, 1.5 * mm),
-        *([_p(p.claim, "fail"), Spacer(1, 1.5 * mm)] if p.claim else []),
+        *([_p(p.claim_text, "fail"), Spacer(1, 1.5 * mm)] if p.claim_text else []),
         *_plan_block(p),
         Spacer(1, 2 * mm),
         top,
@@ -484,7 +487,7 @@ def _pilot_header(p: PilotSection) -> Table:
             ]
         )
     )
-    meta_parts = [p.name, p.id_text, p.company, p.function, p.vendor and f"vendor {p.vendor}"]
+    meta_parts = [p.label, p.id_text, p.function, p.vendor and f"vendor {p.vendor}"]
     if p.go_live is not None:
         meta_parts.append(f"go-live {p.go_live:%Y-%m-%d}")
     if p.reasons:
@@ -511,6 +514,7 @@ def _series_panel(p: PilotSection, images: dict, why: dict, width: float):
 def _effects_panel(p: PilotSection, width: float) -> list:
     """The effects against the counterfactual, then the guardrails."""
     more = [_p(p.more_effects_text, "meta")] if p.more_effects_text else []
+    mix = pdf_charts.mix_drawing(p, width, MIX_HEIGHT, FONT) if p.mix_parts else None
     return [
         _p("Effects against the counterfactual", "h2"),
         _effects_table(p, width),
@@ -518,7 +522,11 @@ def _effects_panel(p: PilotSection, width: float) -> list:
         Spacer(1, 2 * mm),
         _p(p.guardrail_heading, "h2"),
         _guardrails_table(p, width),
+        *([Spacer(1, 2 * mm), _p(p.mix_title, "h2"), mix] if mix is not None else []),
     ]
+
+
+MIX_HEIGHT = 30 * mm  # the rate/mix chart of a mix-shift mirage, under the guardrails
 
 
 def _net_value_panel(p: PilotSection, images: dict, why: dict, width: float) -> list:
@@ -569,7 +577,7 @@ def _effects_table(p: PilotSection, width: float) -> Table:
     rows = [
         [
             _p(h, "cell_bold")
-            for h in ("Metric", "Verdict", "Effect", "95% interval", "Bar to clear")
+            for h in ("Metric", "Verdict", CHANGE_HEADING, "95% interval", "Bar to clear")
         ]
     ]
     fills = []
@@ -600,7 +608,7 @@ def _effects_table(p: PilotSection, width: float) -> Table:
 def _guardrails_table(p: PilotSection, width: float):
     if not p.guardrails:
         return _p("No guardrail metrics recorded for this pilot.", "meta")
-    rows = [[_p(h, "cell_bold") for h in ("Guardrail", "Change", "95% interval", "Status")]]
+    rows = [[_p(h, "cell_bold") for h in ("Guardrail", CHANGE_HEADING, "95% interval", "Status")]]
     for e in p.page_guardrails:
         rows.append(
             [
@@ -650,7 +658,7 @@ def _image(png, width: float, height: float, problem: str | None):
 
 
 def _decision_color(decision: str) -> colors.Color:
-    return colors.HexColor(charts.DECISION_COLORS.get(decision, "#999999"))
+    return colors.HexColor(decision_color(decision))
 
 
 def _grid(extra: list, header: bool = True) -> TableStyle:
@@ -667,7 +675,9 @@ def _grid(extra: list, header: bool = True) -> TableStyle:
     return TableStyle(commands + extra)
 
 
-def _footer(text: str):
+def _footer(line: Callable[[int], str]):
+    """Draws each page's footer: one short line (`Footer.line`: source, date, page)."""
+
     def draw(canvas, doc) -> None:
         canvas.saveState()
         canvas.setStrokeColor(RULE)
@@ -677,14 +687,10 @@ def _footer(text: str):
             PAGE[0] - MARGIN,
             MARGIN + FOOTER_HEIGHT - 2 * mm,
         )
-        canvas.setFont(FONT, 6.5)
+        canvas.setFont(FONT, FOOTER_SIZE)
         canvas.setFillColor(MUTED)
-        lines = simpleSplit(text, FONT, 6.5, CONTENT_WIDTH - 20 * mm)[:2]
-        for i, line in enumerate(lines):
-            canvas.drawString(MARGIN, MARGIN + FOOTER_HEIGHT - 6 * mm - i * 8, line)
-        canvas.drawRightString(
-            PAGE[0] - MARGIN, MARGIN + FOOTER_HEIGHT - 6 * mm, f"Page {doc.page}"
-        )
+        text = simpleSplit(line(doc.page), FONT, FOOTER_SIZE, CONTENT_WIDTH)[0]
+        canvas.drawString(MARGIN, MARGIN + FOOTER_HEIGHT - 6 * mm, text)
         canvas.restoreState()
 
     return draw

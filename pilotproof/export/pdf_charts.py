@@ -21,7 +21,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from pilotproof import charts
-from pilotproof.export.content import PilotSection, display_series
+from pilotproof.export.content import PREREGISTERED_COLOR, PilotSection, display_series
 from pilotproof.plaintext import shown
 from pilotproof.words import threshold_words
 
@@ -41,9 +41,11 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
     effect = p.headline
     if effect is None or not p.has_series:
         return None
-    series, _ = display_series(effect, p.go_live)
+    series, _ = display_series(effect, p.go_live, p.preregistered)
     x = _days(series["date"])
-    columns = ("observed", "counterfactual", "cf_low", "cf_high", "threshold", "control")
+    columns = (
+        "observed", "counterfactual", "cf_low", "cf_high", "threshold", "preregistered", "control",
+    )  # fmt: skip
     values = {c: series[c].to_numpy(dtype=float) for c in columns if c in series}
     legend: list[tuple[str, dict]] = []
     has_band = bool(np.isfinite(values["cf_low"]).any() and np.isfinite(values["cf_high"]).any())
@@ -62,11 +64,22 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
     has_threshold = np.isfinite(values["threshold"]).any()
     if has_threshold:
         threshold_style = {"color": charts.THRESHOLD_COLOR, "width": 1.7, "dash": (1.2, 2)}
+        words = threshold_words(effect.threshold_pct or 0.0, effect.points)
+        if p.preregistered is not None:
+            words += ", lowered after the results"
+        legend.append((words, threshold_style))
+    if np.isfinite(values["preregistered"]).any():  # the bar as agreed, before it was lowered
+        was = threshold_words(p.preregistered or 0.0, effect.points)
         legend.append(
-            (threshold_words(effect.threshold_pct or 0.0, effect.points), threshold_style)
-        )
+            (was.replace("Scaling", "Pre-registered", 1),
+             {"color": PREREGISTERED_COLOR, "width": 1.5, "dash": (0.8, 1.6), "column":
+              "preregistered"})
+        )  # fmt: skip
 
-    drawn = [values[c] for c in ("observed", "counterfactual", "threshold") if c in values]
+    drawn = [
+        values[c] for c in ("observed", "counterfactual", "threshold", "preregistered")
+        if c in values
+    ]  # fmt: skip
     if has_band:
         drawn += [values["cf_low"], values["cf_high"]]
     if has_control:
@@ -109,7 +122,7 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
     for name, style in legend:
         if style.get("band"):
             continue
-        column = {
+        column = style.get("column") or {
             "Observed": "observed",
             "Control group": "control",
             "Counterfactual (without the pilot)": "counterfactual",
@@ -146,6 +159,41 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
             drawing.add(_text(ex + 1.5, plot.bottom + 2, label, font, 5.5, "start", ink))
     legend_group.translate(plot.left - 28, 2)
     drawing.add(legend_group)
+    return drawing
+
+
+def mix_drawing(p: PilotSection, width: float, height: float, font: str) -> Drawing | None:
+    """A mix-shift mirage's apparent change beside its rate part and its mix part (Kitagawa's
+    split), as horizontal bars in % from zero with their values: the app's `charts.mix_split`.
+    None for a pilot without the split."""
+    parts = p.mix_parts
+    if not parts:
+        return None
+    labels = [label for label, _, _ in parts]
+    gutter = max(stringWidth(label, font, TICK_SIZE) for label in labels) + 6
+    span = max([abs(v) for _, v, _ in parts] + [1.0]) * 1.35
+    low = -span if min(v for _, v, _ in parts) < 0 else 0.0
+    high = span if max(v for _, v, _ in parts) > 0 else 0.0
+    drawing = Drawing(width, height)
+    plot = _Plot(left=gutter, bottom=12, right=width - 6, top=height - 2,
+                 x_range=(low, high), y_range=(0.0, float(len(parts))))  # fmt: skip
+    for tick in _ticks(low, high, 4):
+        x = plot.x(tick)
+        ink = colors.HexColor("#444444") if tick == 0 else GRID
+        drawing.add(Line(x, plot.bottom, x, plot.top, strokeColor=ink, strokeWidth=0.5))
+        drawing.add(_text(x, plot.bottom - 8, f"{_number(tick, 1, abs(tick))}%", font,
+                          TICK_SIZE, "middle"))  # fmt: skip
+    for i, (label, value, color) in enumerate(parts):
+        row = len(parts) - 1 - i  # the apparent change on top, as the app lists it
+        bottom, top = plot.y(row + 0.2), plot.y(row + 0.8)
+        zero, end = plot.x(0.0), plot.x(value)
+        drawing.add(Rect(min(zero, end), bottom, abs(end - zero), top - bottom,
+                         fillColor=_hex(color), strokeColor=None, strokeWidth=0))  # fmt: skip
+        middle = (bottom + top) / 2 - 2.2
+        drawing.add(_text(plot.left - 3, middle, label, font, TICK_SIZE, "end"))
+        text = f"{value:+.1f}%".replace("-", "\u2212")
+        outside = end + 2 if value >= 0 else end - 2
+        drawing.add(_text(outside, middle, text, font, TICK_SIZE, "start" if value >= 0 else "end"))
     return drawing
 
 

@@ -27,15 +27,25 @@ from pptx.util import Inches, Pt
 
 from pilotproof import charts
 from pilotproof.export.content import (
+    CHANGE_HEADING,
+    IMPROVEMENT_HEADING,
     CheckGrid,
     ComparisonRow,
     PilotSection,
     Report,
+    decision_color,
     humanise,
     is_number,
 )
 from pilotproof.export.paging import paged_pilots
-from pilotproof.export.pptx_charts import bridge_chart, clean, forest_chart, rgb, series_chart
+from pilotproof.export.pptx_charts import (
+    bridge_chart,
+    clean,
+    forest_chart,
+    mix_chart,
+    rgb,
+    series_chart,
+)
 from pilotproof.plaintext import TEXT_LIMIT, shown
 from pilotproof.words import DECISION_LABELS
 
@@ -123,30 +133,17 @@ def _slide(deck, report: Report, title: str):
     line = slide.shapes.add_connector(1, MARGIN, Inches(1.28), WIDTH - MARGIN, Inches(1.28))
     line.line.color.rgb = INK
     line.line.width = Pt(1.5)
-    number = len(deck.slides)
-    _text(
-        slide,
-        report.footer.board_text,
-        MARGIN,
-        Inches(7.02),
-        WIDTH - 2 * MARGIN - Inches(0.6),
-        Inches(0.4),
-        size=8,
-        color=MUTED,
-        name="Footer",
-    )
-    _text(
-        slide,
-        str(number),
-        WIDTH - MARGIN - Inches(0.5),
-        Inches(7.02),
-        Inches(0.5),
-        Inches(0.4),
-        size=9,
-        color=MUTED,
-        align=PP_ALIGN.RIGHT,
-    )
+    _footer(slide, report, len(deck.slides))
     return slide
+
+
+FOOTER_SIZE = 9
+
+
+def _footer(slide, report: Report, number: int) -> None:
+    """One short line under the content: the source, the data's date and the slide number."""
+    _text(slide, report.footer.line(number), MARGIN, Inches(7.02), WIDTH - 2 * MARGIN,
+          Inches(0.32), size=FOOTER_SIZE, color=MUTED, name="Footer")  # fmt: skip
 
 
 def _cover(deck, report: Report) -> None:
@@ -185,7 +182,7 @@ def _cover(deck, report: Report) -> None:
             MSO_SHAPE.ROUNDED_RECTANGLE, left, tiles, COVER_TILE_WIDTH, Inches(0.75)
         )
         chip.fill.solid()
-        chip.fill.fore_color.rgb = rgb(charts.DECISION_COLORS.get(decision, "#999999"))
+        chip.fill.fore_color.rgb = rgb(decision_color(decision))
         chip.line.fill.background()
         chip.shadow.inherit = False
         frame = chip.text_frame
@@ -195,17 +192,7 @@ def _cover(deck, report: Report) -> None:
         frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
         frame.paragraphs[0].alignment = PP_ALIGN.CENTER
         left += COVER_TILE_WIDTH + Inches(0.18)
-    _text(
-        slide,
-        report.footer.board_text,
-        MARGIN,
-        Inches(7.02),
-        WIDTH - 2 * MARGIN,
-        Inches(0.4),
-        size=8,
-        color=MUTED,
-        name="Footer",
-    )
+    _footer(slide, report, len(deck.slides))
 
 
 COVER_TILE_TOP, COVER_TILE_WIDTH = Inches(3.55), Inches(2.95)
@@ -286,7 +273,7 @@ def _summary(deck, report: Report) -> None:
         for r, p in enumerate(page, start=1):
             first = r == 1 or page[r - 2].decision != p.decision
             rows.append(_summary_cells(p, heads[p.decision] if first else ""))
-            fills[(r, 0)] = charts.DECISION_COLORS.get(p.decision, "#999999")
+            fills[(r, 0)] = p.decision_color
         _table(
             slide,
             rows,
@@ -348,7 +335,7 @@ def _comparison_slide(slide, rows: list[ComparisonRow]) -> None:
               size=COMPARISON_SIZE, color=MUTED, name="Comparison note")  # fmt: skip
 
 
-COMPARISON_HEADER = ("Pilot", "Metric", "Improvement", "95% interval", "Verdict")
+COMPARISON_HEADER = ("Pilot", "Metric", IMPROVEMENT_HEADING, "95% interval", "Verdict")
 # the sign convention, said where the numbers are
 COMPARISON_NOTE = (
     "Improvement against what would have happened without the pilot: + is better whatever the "
@@ -380,12 +367,28 @@ def _pages(rows, cells, header, columns, width, size, top, most: int) -> list[li
 def _evidence(deck, report: Report, p: PilotSection) -> None:
     """The evidence slide: the decision and the pilot's facts, the series chart on the left,
     the effect table and the net value on the right."""
-    slide = _slide(deck, report, p.action_title)
+    slide = _slide(deck, report, p.heading)
     top = _claim_panel(slide, p, _pilot_header(slide, p))
     _series_panel(slide, p, MARGIN, top, Inches(7.6), CONTENT_BOTTOM - top)
     right, width = MARGIN + Inches(7.8), Inches(4.65)
     bottom = _effects_panel(slide, p, right, top, width)
+    bottom = _mix_panel(slide, p, right, bottom, width)
     _net_value_panel(slide, p, right, bottom, width)
+
+
+MIX_HEIGHT, MIX_LEAST = Inches(1.9), Inches(1.2)
+NET_SENTENCE_ROOM = Inches(0.6)  # two lines of the net value's sentence under the mix chart
+
+
+def _mix_panel(slide, p: PilotSection, left, top, width) -> int:
+    """For a mix-shift mirage, the rate/mix chart under the effect table (the app's explorer
+    draws it as `charts.mix_split`), leaving room for the net value's sentence; returns where
+    the next panel starts."""
+    height = min(MIX_HEIGHT, CONTENT_BOTTOM - top - NET_SENTENCE_ROOM)
+    if not p.mix_parts or height < MIX_LEAST:
+        return top
+    mix_chart(slide, p, left, top, width, height)
+    return top + height + Inches(0.1)
 
 
 def _pilot_header(slide, p: PilotSection) -> int:
@@ -394,7 +397,7 @@ def _pilot_header(slide, p: PilotSection) -> int:
         MSO_SHAPE.ROUNDED_RECTANGLE, MARGIN, Inches(1.4), Inches(2.1), Inches(0.38)
     )
     chip.fill.solid()
-    chip.fill.fore_color.rgb = rgb(charts.DECISION_COLORS.get(p.decision, "#999999"))
+    chip.fill.fore_color.rgb = rgb(p.decision_color)
     chip.line.fill.background()
     chip.shadow.inherit = False
     chip.text_frame.text = clean(p.decision_label)
@@ -402,7 +405,7 @@ def _pilot_header(slide, p: PilotSection) -> int:
     chip.text_frame.paragraphs[0].font.bold = True
     chip.text_frame.paragraphs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
     facts = (
-        p.name,
+        p.label,
         p.id_text,
         p.function,
         p.vendor,
@@ -420,13 +423,14 @@ def _pilot_header(slide, p: PilotSection) -> int:
 
 
 def _claim_panel(slide, p: PilotSection, top) -> int:
-    """For a mirage, what the team would claim beside what survives (`claims.claim_sentence`),
-    across the slide; returns where the content below starts."""
-    if not p.claim:
+    """For a mirage, what the team would claim beside what survives (`PilotSection.claim_text`:
+    for a mix shift, the apparent change split into its rate and mix parts), across the slide;
+    returns where the content below starts."""
+    if not p.claim_text:
         return top
     width = WIDTH - 2 * MARGIN
-    height = _text_height(p.claim, width, 12)
-    _text(slide, p.claim, MARGIN, top, width, height, size=12, color=FAIL, name="Claim")
+    height = _text_height(p.claim_text, width, 12)
+    _text(slide, p.claim_text, MARGIN, top, width, height, size=12, color=FAIL, name="Claim")
     return top + height + Inches(0.05)
 
 
@@ -443,7 +447,7 @@ def _series_panel(slide, p: PilotSection, left, top, width, height) -> None:
 
 def _effects_panel(slide, p: PilotSection, left, top, width) -> int:
     """The effect table (and how many metrics it leaves out); returns its bottom."""
-    rows = [["Metric", "Verdict", "Effect", "95% interval", "Bar to clear"]]
+    rows = [["Metric", "Verdict", CHANGE_HEADING, "95% interval", "Bar to clear"]]
     fills: dict[tuple[int, int], str] = {}
     for r, e in enumerate(p.page_effects, start=1):
         rows.append(
@@ -451,7 +455,7 @@ def _effects_panel(slide, p: PilotSection, left, top, width) -> int:
         )
         fills[(r, 1)] = e.verdict_color
     table = _table(
-        slide, rows, left, top, width, widths=(1.15, 1.05, 0.65, 1.0, 0.8), size=9, fills=fills,
+        slide, rows, left, top, width, widths=(1.05, 1.0, 0.65, 0.95, 1.0), size=9, fills=fills,
         name="Effect table",
     )  # fmt: skip
     bottom = top + table.height + Inches(0.2)
@@ -484,7 +488,8 @@ def _net_value_panel(slide, p: PilotSection, left, top, width) -> None:
 def _checks(deck, report: Report, p: PilotSection) -> None:
     """The checks slide: value-mirage checks, the failed ones' notes and the guardrails on the
     left, readiness on the right."""
-    slide = _slide(deck, report, f"{p.name}: value-mirage checks, guardrails and readiness")
+    title = p.named(f"{p.name}: value-mirage checks, guardrails and readiness")
+    slide = _slide(deck, report, title)
     top = Inches(1.5)
     bottom = _check_panel(slide, p.check_grid(), MARGIN, top)
     room = CONTENT_BOTTOM - bottom - _guardrail_height(p)
@@ -544,7 +549,7 @@ GUARDRAIL_COLUMNS = (1.6, 0.9, 1.6, 1.4, 1.6)
 
 
 def _guardrail_rows(p: PilotSection) -> list[list[str]]:
-    rows = [["Guardrail", "Change", "95% interval", "Tolerance", "Status"]]
+    rows = [["Guardrail", CHANGE_HEADING, "95% interval", "Tolerance", "Status"]]
     for e in p.page_guardrails:
         rows.append([humanise(e.metric), e.effect_text, e.interval_text, e.bar_text, e.status_text])
     return rows
@@ -605,7 +610,7 @@ def _readiness_panel(slide, p: PilotSection, left, top) -> None:
     fills: dict[tuple[int, int], str] = {}
     for r, answer in enumerate(p.readiness, start=1):
         if answer.gap:
-            fills[(r, 1)] = charts.DECISION_COLORS["fix"]
+            fills[(r, 1)] = f"#{FAIL}"  # as the PDF and the HTML page mark a gap
     table = _table(
         slide, rows, left, top + Inches(0.35), Inches(4.95), widths=(1.55, 3.4), size=size,
         fills=fills, name="Readiness table",
@@ -652,7 +657,7 @@ def _plans(deck, report: Report) -> None:
         slide = _slide(deck, report, f"Success criteria and decisions{more}")
         top = Inches(1.45)
         for p, text, height in page:
-            _text(slide, f"{p.name}: {p.plan_status}", MARGIN, top, width, Inches(0.3),
+            _text(slide, shown(f"{p.label}: {p.plan_status}", 110), MARGIN, top, width, Inches(0.3),
                   size=12, bold=True)  # fmt: skip
             _text(slide, text, MARGIN, top + Inches(0.3), width, height - Inches(0.42), size=10,
                   color=FAIL if p.plan_warning else MUTED)  # fmt: skip

@@ -29,6 +29,7 @@ from pptx.util import Emu, Pt
 
 from pilotproof import charts
 from pilotproof.export.content import (
+    PREREGISTERED_COLOR,
     ComparisonRow,
     PilotSection,
     bridge_color,
@@ -110,15 +111,20 @@ def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height)
     thresholds = [r.threshold if is_number(r.threshold) else None for r in rows]
     if any(t is not None for t in thresholds):
         data.add_series("Scaling threshold (dashed outline)", thresholds)
+    preregistered = [r.preregistered if is_number(r.preregistered) else None for r in rows]
+    lowered = any(t is not None for t in preregistered)
+    if lowered:
+        data.add_series("Pre-registered threshold (dotted outline)", preregistered)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data)
     frame.name = "Forest chart"
     chart = frame.chart
     chart.font.size = Pt(11)
-    with_thresholds = len(data) > 1
+    with_thresholds = any(t is not None for t in thresholds)
     _chart_title(
         chart,
         "Improvement % with 95% interval (right is better)"
-        + ("\ndashed outline: the scaling threshold to reach" if with_thresholds else ""),
+        + ("\ndashed outline: the scaling threshold to reach" if with_thresholds else "")
+        + ("; red dotted: the pre-registered one, lowered after the results" if lowered else ""),
     )
     plot = chart.plots[0]
     series = plot.series[0]
@@ -136,6 +142,12 @@ def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height)
         outline.line.color.rgb = rgb("#333333")
         outline.line.width = Pt(1.5)
         outline.line.dash_style = MSO_LINE_DASH_STYLE.DASH
+    if lowered:  # the bar as it was agreed, beside the lowered one: a board sees it moved
+        was = plot.series[len(plot.series) - 1].format
+        was.fill.background()
+        was.line.color.rgb = rgb(PREREGISTERED_COLOR)
+        was.line.width = Pt(2)
+        was.line.dash_style = MSO_LINE_DASH_STYLE.ROUND_DOT
     category = chart.category_axis
     category.reverse_order = True
     category.tick_label_position = XL_TICK_LABEL_POSITION.LOW
@@ -149,7 +161,7 @@ def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height)
 
 def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     effect = p.headline
-    series, _ = display_series(effect, p.go_live)
+    series, _ = display_series(effect, p.go_live, p.preregistered)
     series["x"] = (series["date"] - _EXCEL_EPOCH).dt.days.astype(float)
     data = SafeXyChartData()
     lines: list[tuple[str, dict]] = []
@@ -193,12 +205,19 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
         # as the app draws it: one flat level in thick grey dots, never a second dashed line
         # beside the counterfactual
         add(
-            threshold_words(effect.threshold_pct or 0.0, effect.points),
+            threshold_legend(effect.threshold_pct or 0.0, effect.points, p.preregistered),
             series["x"],
             series["threshold"],
             {"color": charts.THRESHOLD_COLOR, "w": 3, "dash": MSO_LINE_DASH_STYLE.ROUND_DOT},
         )
-    drawn = ("observed", "counterfactual", "cf_low", "cf_high", "threshold")
+    if series["preregistered"].notna().any():
+        add(
+            preregistered_legend(p.preregistered, effect.points),
+            series["x"],
+            series["preregistered"],
+            {"color": PREREGISTERED_COLOR, "w": 2.25, "dash": MSO_LINE_DASH_STYLE.SQUARE_DOT},
+        )
+    drawn = ("observed", "counterfactual", "cf_low", "cf_high", "threshold", "preregistered")
     values = pd.concat([series[c] for c in drawn if c in series]).dropna()
     low, high, step = (
         nice_range(float(values.min()), float(values.max())) if len(values) else (0, 1, 0.2)
@@ -240,6 +259,56 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     y_axis.tick_labels.number_format = "#,##0.###"
     y_axis.tick_labels.number_format_is_linked = False
     _hide_legend_entries(chart, [i for i, (_, s) in enumerate(lines) if s.get("no_legend")])
+
+
+def threshold_legend(threshold: float, is_points: bool, preregistered: float | None) -> str:
+    """The threshold's legend entry; 'lowered after the results' when it was."""
+    words = threshold_words(threshold, is_points)
+    return words if preregistered is None else f"{words}, lowered after the results"
+
+
+def preregistered_legend(preregistered: float | None, is_points: bool) -> str:
+    """The pre-registered threshold's legend entry: 'Pre-registered threshold (25% better)'."""
+    words = threshold_words(preregistered or 0.0, is_points)
+    return words.replace("Scaling threshold", "Pre-registered threshold", 1)
+
+
+def mix_chart(slide, p: PilotSection, left, top, width, height) -> None:
+    """The apparent change of a mix-shift mirage beside its rate part and its mix part, as
+    horizontal bars in % (the app's `charts.mix_split`, native and editable)."""
+    parts = p.mix_parts
+    data = SafeCategoryChartData(number_format='+0.0"%";-0.0"%"')
+    data.categories = [label for label, _, _ in parts]
+    data.add_series("Change since go-live (%)", [round(value, 2) for _, value, _ in parts])
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data)
+    frame.name = "Rate or mix chart"
+    chart = frame.chart
+    chart.font.size = Pt(9)
+    chart.has_legend = False
+    _chart_title(chart, p.mix_title)
+    plot = chart.plots[0]
+    plot.gap_width = 50
+    plot.has_data_labels = True
+    labels = plot.data_labels
+    labels.number_format = '+0.0"%";-0.0"%"'
+    labels.number_format_is_linked = False
+    labels.font.size = Pt(9)
+    for i, (_, _, color) in enumerate(parts):
+        fill = plot.series[0].points[i].format.fill
+        fill.solid()
+        fill.fore_color.rgb = rgb(color)
+    category = chart.category_axis
+    category.reverse_order = True
+    category.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    span = max([abs(v) for _, v, _ in parts] + [1.0]) * 1.3
+    low, high, step = nice_range(-span if min(v for _, v, _ in parts) < 0 else 0.0,
+                                 span if max(v for _, v, _ in parts) > 0 else 0.0)  # fmt: skip
+    axis = chart.value_axis
+    if math.isfinite(step):
+        axis.minimum_scale, axis.maximum_scale, axis.major_unit = low, high, step
+    axis.has_major_gridlines = False
+    axis.tick_labels.number_format = '0"%"'
+    axis.tick_labels.number_format_is_linked = False
 
 
 def bridge_chart(slide, p: PilotSection, left, top, width, height) -> None:

@@ -85,9 +85,10 @@ def test_degenerate_pilots_still_render(degenerate, fmt):
 
         deck = Presentation(io.BytesIO(data))
         texts = [s.text_frame.text for sl in deck.slides for s in sl.shapes if s.has_text_frame]
+        # the slide's heading names the pilot with its company
         assert (
-            "Triage <b>bot</b>: no measurable effect on its value metric; extend: too early to tell"
-            in texts
+            "Triage <b>bot</b> (@Initech): no measurable effect on its value metric; extend: "
+            "too early to tell" in texts
         )
         assert "No series to chart: the value metric has no data yet." in texts
 

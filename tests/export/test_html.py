@@ -32,8 +32,9 @@ def test_self_contained_no_network(page):
 def test_action_titles_numbers_and_charts(page, report, results):
     soup = BeautifulSoup(page, "html.parser")
     headings = [h.get_text() for h in soup.find_all("h2")]
-    for pilot in report.pilots:
-        assert pilot.action_title in headings
+    for pilot in report.pilots:  # each pilot's heading names its portfolio company
+        assert pilot.heading in headings
+        assert pilot.company in pilot.heading
     # forest + two series + two bridges, each a plotly div drawn by inline script
     assert len(soup.select("div.plotly-graph-div")) == 5
     text = soup.get_text(" ")
@@ -46,9 +47,14 @@ def test_action_titles_numbers_and_charts(page, report, results):
 def test_footer_after_every_section(page, report):
     soup = BeautifulSoup(page, "html.parser")
     sections = soup.find_all("section")
-    assert len(sections) == 2 + 3  # summary, comparison, three pilots
-    for section in sections:
-        assert section.find("footer").get_text() == report.footer.text
+    assert len(sections) == 2 + 3 + 1  # summary, comparison, three pilots, about
+    for section in sections[:-1]:  # one short line: source and date (partner read-through)
+        assert section.find("footer").get_text() == report.footer.line()
+        assert f"Data as of {report.footer.data_as_of}" in report.footer.line()
+        assert report.footer.data_hash not in section.get_text()
+    about = sections[-1]  # provenance once, at the end
+    assert about.find("h2").get_text() == "About this report"
+    assert about.find("footer").get_text() == report.footer.text
 
 
 def test_user_text_is_escaped(results, pilots, observations, evil_name):

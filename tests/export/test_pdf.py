@@ -27,7 +27,7 @@ def test_summary_comparison_then_one_page_per_pilot(reader, report):
     assert "Executive summary" in summary
     for i, pilot in enumerate(report.pilots):
         page = _text(reader.pages[2 + i])
-        assert pilot.action_title in page
+        assert pilot.heading in page and pilot.company in pilot.heading
         assert pilot.decision_label in page
 
 
@@ -127,7 +127,7 @@ def test_a_board_pack_has_the_whole_summary_and_the_picked_pages(report):
     summary = _text(reader.pages[0])
     for pilot in report.pilots:  # the summary still covers every pilot
         assert pilot.action_title[:40] in summary
-    assert report.pilots[1].action_title in _text(reader.pages[2])
+    assert report.pilots[1].heading in _text(reader.pages[2])
     assert len(PdfReader(io.BytesIO(pdf.render(report, pages=[]))).pages) == 3
 
 

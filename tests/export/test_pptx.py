@@ -73,8 +73,13 @@ def test_the_cover_counts_decisions_by_their_label_not_their_code(deck):
 
 def test_every_pilot_slide_is_titled_by_its_action_title(deck, report):
     titles = [_texts(slide)[0] for slide in deck.slides]
-    for pilot in report.pilots:
-        assert pilot.action_title in titles
+    for pilot in report.pilots:  # with its portfolio company beside its name
+        assert pilot.heading in titles
+        assert f"{pilot.name} ({pilot.company})" in pilot.heading or pilot.heading.startswith(
+            f"{pilot.company}: "
+        )
+        checks = next(t for t in titles if "value-mirage checks" in t and pilot.name in t)
+        assert pilot.company in checks
 
 
 def test_native_charts_series_forest_and_bridge(deck):
@@ -147,10 +152,15 @@ def test_checks_and_readiness_slide(deck):
 
 
 def test_footer_on_every_slide(deck, report):
-    for slide in deck.slides:
+    """One short line a slide: the source, the data's date and the slide's number; it never
+    wraps (the scope and method are on the last slide)."""
+    for number, slide in enumerate(deck.slides, start=1):
         footers = [s for s in slide.shapes if s.name == "Footer"]
         assert len(footers) == 1
-        assert footers[0].text_frame.text == report.footer.board_text
+        assert footers[0].text_frame.text == report.footer.line(number)
+        assert f"Data as of {report.footer.data_as_of}" in footers[0].text_frame.text
+        size = footers[0].text_frame.paragraphs[0].font.size.pt
+        assert pptx._lines(footers[0].text_frame.text, footers[0].width / 914400 - 0.2, size) == 1
 
 
 def test_provenance_is_on_the_last_slide_not_on_every_slide(deck, report):

@@ -63,11 +63,13 @@ def analyzed(portfolio):
 
 def title(result) -> str:
     """The action title: the analysis' summary (the sample's pilots all have one), with a
-    worsened guardrail's number in it (issue 13)."""
+    worsened guardrail's number in it (issue 13), its changes in words ('4.5 points higher',
+    never '+4.5 points': the partner read-through)."""
+    from pilotproof.export.content import sentence_words
     from pilotproof.words import with_burden
 
     assert result.summary.strip(), result.pilot_id
-    return with_burden(result.summary.strip(), result)
+    return sentence_words(with_burden(result.summary.strip(), result))
 
 
 def _norm(text: str) -> str:

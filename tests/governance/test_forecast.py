@@ -9,7 +9,7 @@ import pytest
 from scipy import signal
 from statsmodels.stats.power import NormalIndPower
 
-from analytics.forecast import forecast, mde_pct
+from analytics.forecast import Forecast, forecast, mde_pct, period_end
 from analytics.its import MIN_POST
 from analytics.portfolio import analyze_portfolio
 
@@ -97,6 +97,42 @@ def test_decide_by_sentence_names_the_date_and_the_range():
     found = forecast(effect, go_live)
     assert found.reachable and found.periods_low <= found.periods_more <= found.periods_high
     when = found.decide_by
-    assert when == found.last_date + pd.DateOffset(weeks=found.periods_more)
+    # the last week needed is dated by its Monday and runs to its Sunday
+    assert when == found.last_date + pd.DateOffset(weeks=found.periods_more) + pd.Timedelta(days=6)
     assert found.sentence.startswith(f"Decide by ~{when.day} {when:%B %Y} (")
     assert "weeks more data)." in found.sentence or "week more data)." in found.sentence
+
+
+def _dated(last: str, freq, more: int, low: int, high: int) -> Forecast:
+    """A forecast whose last point is dated `last`, needing `more` (`low`..`high`) periods."""
+    return Forecast(
+        metric="cycle_time", threshold_pct=10.0, frequency=freq, last_date=pd.Timestamp(last),
+        n_pre=52, n_post=2, rho=0.0, inflation=1.0, mde_now_pct=None, floor_pct=1.0,
+        periods_more=more, periods_low=low, periods_high=high,
+    )  # fmt: skip
+
+
+def test_a_weekly_point_dated_by_its_monday_covers_the_week_to_sunday():
+    """Dates worked out by hand on a calendar: the last point is the week of Monday 2 March
+    2026; 8 more weeks end with the week of Monday 27 April, whose data are complete on Sunday
+    3 May (6 weeks: the week of 13 April, to Sunday 19 April; 11 weeks: of 18 May, to 24 May).
+    Dated by the Monday alone, the decision came six days before its last week was over."""
+    found = _dated("2026-03-02", "W", 8, 6, 11)
+    assert found.decide_by == pd.Timestamp("2026-05-03")
+    assert found.decide_low == pd.Timestamp("2026-04-19")
+    assert found.decide_high == pd.Timestamp("2026-05-24")
+    assert found.decide_by.day_name() == "Sunday"
+    assert found.sentence == "Decide by ~3 May 2026 (6\u201311 weeks more data)."
+
+
+def test_period_ends_by_frequency():
+    # a month dated the 1st runs to its last day: 1 January + 3 months is April, to 30 April
+    assert _dated("2026-01-01", "M", 3, 3, 3).decide_by == pd.Timestamp("2026-04-30")
+    # a quarter dated 1 January: + 1 quarter is the quarter of 1 April, to 30 June
+    assert _dated("2026-01-01", "Q", 1, 1, 1).decide_by == pd.Timestamp("2026-06-30")
+    # a daily point covers its day: 2 March + 10 days
+    assert _dated("2026-03-02", "D", 10, 10, 10).decide_by == pd.Timestamp("2026-03-12")
+    # a week dated by its Sunday (week ending) already ends there: 1 March + 8 weeks
+    assert _dated("2026-03-01", "W", 8, 8, 8).decide_by == pd.Timestamp("2026-04-26")
+    assert period_end(pd.Timestamp("2026-04-27"), "W") == pd.Timestamp("2026-05-03")
+    assert _dated("2026-03-02", "W", None, None, None).decide_by is None

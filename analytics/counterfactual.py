@@ -37,6 +37,7 @@ from analytics.its import (
     kendall_rho,
     unbiased_rho,
 )
+from analytics.levels import critical_t
 from analytics.results import Frequency
 
 # Andrews (1993), Table 1: the sup-F statistic for one restriction with 15% trimming at the 1%
@@ -401,7 +402,9 @@ def combination_weights(level_rmse: np.ndarray, trend_rmse: np.ndarray) -> np.nd
     return np.where(w < 0.01, 0.0, np.where(w > 0.99, 1.0, w))
 
 
-def calibrated_se(se: np.ndarray, test: Backtest) -> tuple[np.ndarray, np.ndarray]:
+def calibrated_se(
+    se: np.ndarray, test: Backtest, df: np.ndarray | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The effect's standard error widened by what the backtests found, and the degrees of
     freedom of its t reference. Each backtest error is read in units of the standard error its
     own fit claimed (`Backtest.z2`, 1 for an honest model), so a trend extrapolated from a
@@ -409,16 +412,33 @@ def calibrated_se(se: np.ndarray, test: Backtest) -> tuple[np.ndarray, np.ndarra
     model's own claim: the model counts as PRIOR_WEIGHT windows at ratio 1 and the backtests
     as the number of non-overlapping windows they span (a scaled inverse chi-square posterior
     with the model as its prior; Gelman et al., "Bayesian Data Analysis", 3rd ed., section
-    3.3). Where that widens the interval, its reference is Student's t with PRIOR_WEIGHT +
-    windows degrees of freedom (NaN elsewhere: the model's own). Never narrower than the
-    model's; the model's alone where the backtests span fewer than MIN_BLOCKS windows (one
-    window's error is one draw: it cannot tell the model's noise from its misfit)."""
+    3.3), whose predictive reference is Student's t with PRIOR_WEIGHT + windows degrees of
+    freedom. Where the ratio exceeds 1 the standard error is widened by its square root and
+    that t is the reference (NaN elsewhere: the model's own). Never narrower than the model's;
+    the model's alone where the backtests span fewer than MIN_BLOCKS windows (one window's
+    error is one draw: it cannot tell the model's noise from its misfit).
+
+    A ratio below 1 says the backtests missed by less than the model claimed, but a few
+    windows leave that ratio uncertain, and the model's own reference (`df`, one per series
+    or one for all) would then be narrower than the predictive one the same backtests give a
+    ratio just above 1. With `df`, the interval is instead the wider of the two: the model's
+    own, and the predictive interval sqrt(ratio) x t(PRIOR_WEIGHT + windows); the standard
+    error is scaled to that half-width on the model's reference, so the interval moves
+    continuously through a ratio of 1."""
     z2 = test.z2 if test.z2 is not None else np.full_like(se, np.nan)
     ratio = (PRIOR_WEIGHT + test.blocks * z2) / (PRIOR_WEIGHT + test.blocks)
-    widened = np.isfinite(ratio) & (ratio > 1.0) & (test.blocks >= MIN_BLOCKS)
+    tested = np.isfinite(ratio) & (test.blocks >= MIN_BLOCKS)
+    widened = tested & (ratio > 1.0)
+    posterior_df = PRIOR_WEIGHT + test.blocks
+    factor = np.where(widened, np.sqrt(np.where(widened, ratio, 1.0)), 1.0)
+    if df is not None:
+        own = np.broadcast_to(np.asarray(df), se.shape)
+        for i in np.flatnonzero(tested & ~widened):
+            predictive = np.sqrt(ratio[i]) * critical_t(int(posterior_df[i]))
+            factor[i] = max(1.0, predictive / critical_t(int(own[i])))
     return (
-        np.where(widened, se * np.sqrt(np.where(widened, ratio, 1.0)), se),
-        np.where(widened, PRIOR_WEIGHT + test.blocks, np.nan),
+        se * factor,
+        np.where(widened, posterior_df, np.nan),
     )
 
 

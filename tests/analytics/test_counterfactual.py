@@ -452,6 +452,35 @@ def test_a_regime_fit_is_widened_only_by_a_backtest_that_tests_it():
     assert _regime_tested(recent, rolled(4.0, 1.5)).se_abs == recent.se_abs
 
 
+def test_calibration_is_continuous_through_a_ratio_of_one():
+    # With the model's degrees of freedom given, a pooled ratio just below 1 gives the same
+    # half-width as one just above (the backtests' predictive t), never less than the model's
+    # own, and a ratio far below 1 leaves the model's interval as it is
+    from analytics.levels import critical_t
+
+    model_df, blocks = 11, 2.75
+    posterior = int(1 + blocks)
+
+    def half_width(z2: float) -> float:
+        test = Backtest(np.ones(1), np.array([blocks]), np.array([20]), np.array([z2]))
+        se, df = calibrated_se(np.ones(1), test, model_df)
+        return float(se[0] * critical_t(int(df[0]) if np.isfinite(df[0]) else model_df))
+
+    at_one = critical_t(posterior)  # ratio 1: the predictive reference, se unchanged
+    assert half_width(1.0 - 1e-9) == pytest.approx(at_one, rel=1e-6)
+    assert half_width(1.0 + 1e-9) == pytest.approx(at_one, rel=1e-6)
+    # z2 0.6: pooled ratio (1 + 2.75 x 0.6) / 3.75; its predictive interval is still wider
+    ratio = (1 + blocks * 0.6) / (1 + blocks)
+    assert half_width(0.6) == pytest.approx(np.sqrt(ratio) * critical_t(posterior), rel=1e-9)
+    assert half_width(0.6) > critical_t(model_df)
+    # far below 1, the model's own interval: never narrower
+    assert half_width(0.05) == pytest.approx(critical_t(model_df), rel=1e-12)
+    # without the model's degrees of freedom, a ratio below 1 leaves the standard error alone
+    test = Backtest(np.ones(1), np.array([blocks]), np.array([20]), np.array([0.6]))
+    se, df = calibrated_se(np.ones(1), test)
+    assert se[0] == 1.0 and np.isnan(df[0])
+
+
 def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
     # every length at once from running sums gives what fitting each end-of-pre dummy does:
     # statsmodels OLS of the pre-period on the baseline columns and the dummy, its residuals'

@@ -86,6 +86,30 @@ def sheet_names(name: str, data: bytes) -> list[str]:
     return list(_remembered("names", data, None, lambda: _sheet_names(name, data)))
 
 
+def hidden_sheets(data: bytes) -> frozenset[str]:
+    """The sheets the workbook hides (Excel's hidden and very hidden; lookup tables, pivot
+    caches): never chosen for the user, though `--sheet NAME` can still read one. Empty when
+    the workbook cannot be opened (reading it names the problem)."""
+    return _remembered("hidden", data, None, lambda: _hidden_sheets(data))
+
+
+def _hidden_sheets(data: bytes) -> frozenset[str]:
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return frozenset(
+            str(m.name) for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible
+        )
+    except Exception:  # calamine raises its own types for every kind of damage
+        return frozenset()
+
+
+def _listed(names: list[str]) -> str:
+    """Sheet names for a message, each quoted so that a space at either end shows."""
+    return ", ".join(f"'{clip(s, 30)}'" for s in names[:10])
+
+
 def _sheet_names(name: str, data: bytes) -> list[str]:
     import pandas as pd
 
@@ -176,7 +200,8 @@ def _column_number(letters: bytes) -> int:
 
 
 def likeliest_sheet(name: str, data: bytes) -> str | None:
-    """The sheet with the most filled cells (the data, not the cover or notes sheet)."""
+    """The visible sheet with the most filled cells (the data, not the cover or notes sheet,
+    nor a hidden lookup table)."""
     return _remembered("likeliest", data, None, lambda: _likeliest_sheet(data))
 
 
@@ -192,8 +217,10 @@ def _likeliest_sheet(data: bytes) -> str | None:
         )
     except Exception:  # the validation names what is wrong with the workbook
         return None
+    hidden = hidden_sheets(data)
     sizes = {str(sheet): int(frame.notna().sum().sum()) for sheet, frame in frames.items()}
-    return max(sizes, key=sizes.__getitem__) if sizes else None
+    shown = {sheet: size for sheet, size in sizes.items() if sheet not in hidden} or sizes
+    return max(shown, key=shown.__getitem__) if shown else None
 
 
 def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
@@ -201,18 +228,22 @@ def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
 
     names = sheet_names(name, data)
     if sheet is None:
-        if len(names) != 1:
-            listed = ", ".join(clip(s, 30) for s in names[:10])
+        hidden = hidden_sheets(data)
+        shown = [s for s in names if s not in hidden] or names
+        if len(shown) != 1:
             message = (
-                f"the workbook has {len(names)} sheets ({listed}): choose one (--sheet NAME, "
-                "or the sheet picker on the Upload page)"
+                f"the workbook has {len(shown)} sheets ({_listed(shown)}): choose one "
+                "(--sheet NAME, or the sheet picker on the Upload page)"
             )
             raise IngestError([Problem(name, 1, "-", message)])
-        sheet = names[0]
+        sheet = shown[0]
     if sheet not in names:
-        listed = ", ".join(clip(s, 30) for s in names[:10])
-        message = f"no sheet '{clip(sheet)}' in the workbook (sheets: {listed})"
-        raise IngestError([Problem(name, 1, "-", message)])
+        # a name typed without the space Excel let someone leave at its end
+        same = [s for s in names if s.strip() == sheet.strip()]
+        if len(same) != 1:
+            message = f"no sheet '{clip(sheet)}' in the workbook (sheets: {_listed(names)})"
+            raise IngestError([Problem(name, 1, "-", message)])
+        sheet = same[0]
     found = _remembered("sheet", data, sheet, lambda: _read_sheet(data, sheet))
     if isinstance(found, Exception):
         raise IngestError([_unreadable(f"{name}[{sheet}]", found)])

@@ -83,10 +83,48 @@ def test_a_workbook_with_several_sheets_needs_one_chosen(seeded: Store):
     data = workbook({"A": helpdesk_rows(), "B": helpdesk_rows()})
     with pytest.raises(IngestError) as caught:
         seeded.ingest([("book.xlsx", data)], mapping=ReadOptions(columns=MAPPING, pilot_id="P1"))
-    assert "2 sheets (A, B): choose one" in str(caught.value)
+    assert "2 sheets ('A', 'B'): choose one" in str(caught.value)
     with pytest.raises(IngestError) as caught:
         seeded.ingest([("book.xlsx", data)], mapping=ReadOptions(sheets={"book.xlsx": "C"}))
     assert "no sheet 'C'" in str(caught.value)
+
+
+def hidden_lookup_workbook() -> bytes:
+    """The data on a sheet whose name ends in a space, and a larger hidden lookup sheet."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    data = book.add_worksheet("Q1 data ")
+    for i, row in enumerate(helpdesk_rows(weeks=4)):
+        for j, cell in enumerate(row):
+            if isinstance(cell, datetime):
+                data.write_datetime(i, j, cell, book.add_format({"num_format": "yyyy-mm-dd"}))
+            else:
+                data.write(i, j, cell)
+    lookup = book.add_worksheet("lookup")
+    for i in range(40):
+        lookup.write_row(i, 0, [f"code {i}", f"team {i}", i, i * 2])
+    lookup.hide()
+    book.close()
+    return buffer.getvalue()
+
+
+def test_a_hidden_sheet_is_never_chosen_and_a_sheet_name_keeps_its_spaces(seeded: Store):
+    from pilotproof.store import likeliest_sheet
+
+    data = hidden_lookup_workbook()
+    # the one visible sheet is read without --sheet; the picker starts on it, not on the
+    # larger hidden lookup table
+    assert likeliest_sheet("book.xlsx", data) == "Q1 data "
+    options = ReadOptions(columns=MAPPING, pilot_id="P1")
+    report = seeded.validate([("book.xlsx", data)], options)
+    assert report.ok, report.problems
+    assert report.kind == {"book.xlsx[Q1 data ]": "wide"}
+    # typed without the trailing space Excel kept, the name still finds its sheet
+    typed = replace(options, sheets={"book.xlsx": "Q1 data"})
+    assert seeded.validate([("book.xlsx", data)], typed).ok
+    with pytest.raises(IngestError) as caught:
+        seeded.ingest([("book.xlsx", data)], mapping=replace(options, sheets={"book.xlsx": "Q2"}))
+    assert "(sheets: 'Q1 data ', 'lookup')" in str(caught.value)
 
 
 def test_problems_in_a_workbook_name_the_sheet_and_its_row(seeded: Store):
@@ -221,7 +259,7 @@ def test_cli_ingests_a_workbook_sheet(tmp_path, capsys):
     book = tmp_path / "book.xlsx"
     book.write_bytes(workbook({"Notes": [["a", "b"]], "Data": rows}, title="Finance export"))
     assert main(["ingest", str(book), "--pilots", str(pilots), "--db", str(db)]) == 1
-    assert "2 sheets (Notes, Data): choose one (--sheet NAME" in capsys.readouterr().err
+    assert "2 sheets ('Notes', 'Data'): choose one (--sheet NAME" in capsys.readouterr().err
     args = ["ingest", str(book), "--pilots", str(pilots), "--db", str(db), "--sheet", "Data"]
     assert main(args) == 1
     err = capsys.readouterr().err

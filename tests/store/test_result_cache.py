@@ -208,7 +208,8 @@ def test_a_damaged_cache_row_is_a_miss_not_a_crash(store: Store, analysed) -> No
             "WHERE pilot_id = 'HB-FNOL'"
         )
     analysed.clear()
-    assert _doc(analyze_store(store)) == first
+    # the two re-analysed pilots are a smaller batch: equal to the batch-independence tolerance
+    assert _differences(_doc(analyze_store(store)), first) == []
     assert _touched(analysed) == {"NW-AP", "HB-FNOL"}
 
 

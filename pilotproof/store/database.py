@@ -26,13 +26,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from analytics.results import READINESS_FIELDS
-
 from . import access as _access
 from . import ingest as _ingest
 from . import money as _money
 from . import plans as _plans
-from . import results as _results
 from .access import Scope
 from .catalog import (
     DIRECTIONS,
@@ -52,6 +49,7 @@ from .errors import (
 )
 from .outliers import has_outliers, stage_warnings
 from .schema import PILOT_FIELDS, migrate
+from .schema import READINESS_COLUMNS as READINESS_FIELDS
 from .sql import scalar
 from .workdirs import clean_stale, workdir
 from .writing import (
@@ -74,6 +72,7 @@ from .writing import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from . import results as _results  # imported where used: it imports pandas
     from .scoped import ScopedStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -326,6 +325,8 @@ class Store:
         """Per (pilot, metric) with observations (of `pilot_ids`, within `scope`): `rows` and
         `fingerprint`, a digest of its rows that changes when any row does (see
         `results.fingerprints`); sorted by pilot_id, metric. What result caches key on."""
+        from . import results as _results
+
         with self._cursor() as cur:
             wanted = _wanted(cur, pilot_ids, scope)
             return _results.fingerprints(cur, wanted)
@@ -335,6 +336,8 @@ class Store:
     ) -> dict[str, _results.CachedEffects]:
         """pilot_id -> its stored results, for the pilots of `keys` (pilot_id -> input key)
         whose stored results were computed from that key by `engine`; within `scope`."""
+        from . import results as _results
+
         with self._cursor() as cur:
             visible = _access.visible_ids(cur, scope)
             wanted = {p: k for p, k in keys.items() if visible is None or p in set(visible)}
@@ -346,6 +349,8 @@ class Store:
         """Keep analysis results for the next run (of the pilots `scope` sees: a viewer's
         analysis is as good as a partner's, since the key holds every input). Not a data
         change: `data_version` stays. Returns how many pilots' results were stored."""
+        from . import results as _results
+
         items = list(entries)
         if not items:
             return 0

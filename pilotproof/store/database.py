@@ -47,7 +47,7 @@ from .errors import (
     counted,
     waiting_message,
 )
-from .outliers import has_outliers, stage_warnings
+from .outliers import stage_warnings
 from .schema import PILOT_FIELDS, migrate
 from .schema import READINESS_COLUMNS as READINESS_FIELDS
 from .sql import scalar
@@ -1033,12 +1033,10 @@ class Store:
                 cur.execute("ROLLBACK")
                 return None
             series_stats = new_series_stats(cur, first)
-            if not fast_checks_pass(cur, first, series_stats, catalog, go_live) or has_outliers(
-                cur, first
-            ):  # a value to warn about is named by line, which only the careful path knows
+            if not fast_checks_pass(cur, first, series_stats, catalog, go_live):
                 cur.execute("ROLLBACK")
                 return None
-            replaced = replace_older_rows(cur, first)
+            replaced = replace_older_rows(cur, first, series_stats)
             pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
             totals, by_upload = batch_totals(series_stats)
             per_file = {f: by_upload.get(u, NO_COUNTS) for f, u in ids_by_file.items()}

@@ -14,6 +14,7 @@ import duckdb
 from . import ingest as _ingest
 from .catalog import RATE_UNITS
 from .errors import counted
+from .outliers import has_outliers, worth_screening_sql
 from .schema import PILOT_FIELDS
 from .sql import one_row, scalar
 
@@ -98,7 +99,9 @@ def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 class SeriesStat(NamedTuple):
-    """One series of the rows just inserted, per upload: its size, range and bad rows."""
+    """One series of the rows just inserted, per upload: its size, range and bad rows, and
+    whether a value of these rows is worth the outlier screen (`outliers.worth_screening_sql`,
+    meaningful for rows without a bad one)."""
 
     upload_id: int
     pilot_id: str
@@ -112,19 +115,21 @@ class SeriesStat(NamedTuple):
     group: str
     unit: str
     segment: str
+    worth_screening: bool
 
 
 def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesStat]:
-    """One small aggregate over the rows just inserted (upload_id >= first), per upload and
-    series."""
+    """One aggregate over the rows just inserted (upload_id >= first), per upload and series:
+    what the fast checks, the outlier prefilter and the audit trail need, in one pass."""
     bad = (
         "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
         "OR year(date) NOT BETWEEN 1700 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
     )
     rows = cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "
-        f'max(date), count(*) FILTER ({bad}), "group", unit, segment FROM observations '
-        'WHERE upload_id >= $first GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
+        f'max(date), count(*) FILTER ({bad}), "group", unit, segment, {worth_screening_sql()} '
+        "FROM observations WHERE upload_id >= $first "
+        'GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
         {"first": first},
     ).fetchall()
     return [SeriesStat(*row) for row in rows]
@@ -138,8 +143,10 @@ def fast_checks_pass(
     go_live: set[str],
 ) -> bool:
     """Bad rows, signs, rates, the catalog and go-live from the series aggregate, then one
-    distinct count of row keys for duplicates."""
-    for _, pilot_id, metric, _, low, high, _, _, n_bad, group, unit, segment in series_stats:
+    pass over the row keys for duplicates, then the outlier screen (a value worth a warning is
+    named by line, which only the careful path knows)."""
+    for stat in series_stats:
+        _, pilot_id, metric, _, low, high, _, _, n_bad, group, unit, segment, _ = stat
         entry = catalog.get(metric)
         if n_bad or pilot_id not in go_live or entry is None:
             return False
@@ -149,7 +156,58 @@ def fast_checks_pass(
             return False
         if high > 1 and entry.unit in RATE_UNITS:
             return False
-    return not series_stats or _no_duplicate_keys(cur, first, series_stats)
+    if not series_stats:
+        return True
+    if not _no_duplicate_keys(cur, first, series_stats):
+        return False
+    return not has_outliers(cur, first, _screen_candidates(cur, first, series_stats))
+
+
+def _screen_candidates(
+    cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
+) -> list[tuple[str, str, str, str, str]] | None:
+    """The new series worth the outlier screen, read off the series aggregate, when it covers
+    each series whole: no series spread over two files of the batch and no older row stored
+    for any (pilot, metric) of the batch. None otherwise (the screen then finds its candidates
+    over the stored series)."""
+    keys = [(s.pilot_id, s.metric, s.group, s.unit, s.segment) for s in series_stats]
+    if len(set(keys)) < len(keys):
+        return None
+    older = scalar(
+        cur,
+        f"SELECT count(*) FROM observations o JOIN ({_RANGES}) r USING (pilot_id, metric) "
+        f"WHERE {_OLDER}",
+        {"first": first, **_range_params(series_stats)},
+    )
+    if older:
+        return None
+    return [key for key, stat in zip(keys, series_stats, strict=True) if stat.worth_screening]
+
+
+#: The (pilot, metric) pairs of a batch with their new period and first upload, from
+#: `_range_params`.
+_RANGES = (
+    "SELECT unnest($pilot_ids) AS pilot_id, unnest($metrics) AS metric, "
+    "unnest($dmins) AS dmin, unnest($dmaxs) AS dmax, unnest($upload_ids) AS upload_id"
+)
+#: A stored row the batch did not write (rows of a version-1 file have no upload id).
+_OLDER = "(o.upload_id < $first OR o.upload_id IS NULL)"
+
+
+def _range_params(series_stats: list[SeriesStat]) -> dict[str, list[object]]:
+    """Per (pilot, metric) of the batch: its first and last new date and its first upload."""
+    ranges: dict[tuple[str, str], tuple[date, date, int]] = {}
+    for s in series_stats:
+        key = (s.pilot_id, s.metric)
+        low, high, upload = ranges.get(key, (s.date_min, s.date_max, s.upload_id))
+        ranges[key] = (min(low, s.date_min), max(high, s.date_max), min(upload, s.upload_id))
+    return {
+        "pilot_ids": [p for p, _ in ranges],
+        "metrics": [m for _, m in ranges],
+        "dmins": [low for low, _, _ in ranges.values()],
+        "dmaxs": [high for _, high, _ in ranges.values()],
+        "upload_ids": [upload for _, _, upload in ranges.values()],
+    }
 
 
 def _no_duplicate_keys(
@@ -208,26 +266,28 @@ def batch_totals(
     return summarise(series_stats), per_upload
 
 
-def replace_older_rows(cur: duckdb.DuckDBPyConnection, first: int) -> int:
-    """Move stored rows in the new rows' (pilot, metric, period) to replaced_observations."""
+def replace_older_rows(
+    cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
+) -> int:
+    """Move stored rows in the new rows' (pilot, metric, period) to replaced_observations.
+    The periods come from the series aggregate (`new_series_stats`), not from another pass
+    over the new rows."""
+    if not series_stats:
+        return 0
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT pilot_id, metric, min(date) AS dmin, "
-        "max(date) AS dmax, min(upload_id) AS upload_id FROM observations "
-        "WHERE upload_id >= $first GROUP BY pilot_id, metric",
-        {"first": first},
+        f"CREATE OR REPLACE TEMP TABLE new_ranges AS {_RANGES}", _range_params(series_stats)
     )
-    older = "(o.upload_id < $first OR o.upload_id IS NULL)"
     replaced = scalar(
         cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
         "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
-        f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {older}",
+        f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {_OLDER}",
         {"first": first},
     )
     if replaced:
         cur.execute(
             "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
-            f"AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax AND {older}",
+            f"AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax AND {_OLDER}",
             {"first": first},
         )
     cur.execute("DROP TABLE new_ranges")

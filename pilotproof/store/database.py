@@ -1027,7 +1027,7 @@ class Store:
             for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
                 if layout.kind == "pilots":
                     continue
-                cur.execute(*_ingest.fast_insert(source, layout, ids_by_file[file_no]))
+                _ingest.insert_fast(cur, source, layout, ids_by_file[file_no])
             binary = any(s.first_nul() >= 0 for s in sources)
             if binary or self._already_ingested(cur, [s.content_hash for s in sources]):
                 cur.execute("ROLLBACK")
@@ -1060,6 +1060,7 @@ class Store:
             cur.execute("ROLLBACK")
             raise
         finally:
+            cur.execute(f"RESET {_ingest.UNORDERED}")  # if the insert failed before resetting it
             cur.execute("DROP TABLE IF EXISTS stage_obs")
             cur.execute("DROP TABLE IF EXISTS stage_pilots")
 

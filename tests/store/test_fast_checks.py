@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pilotproof.store import Store
+from pilotproof.store import IngestError, Store
 from pilotproof.store import ingest as ingest_module
+from pilotproof.store.sql import scalar
 
 PILOTS = "pilot_id,go_live\nP1,2024-01-06\nP2,2024-01-06\n"
 
@@ -83,3 +84,23 @@ def test_a_slip_in_a_new_series_beside_stored_ones_is_still_named(
     assert result.rows == 30
     assert [(Path(w.file).name, w.line) for w in result.warnings] == [("slip.csv", 14)]
     assert "4025 is" in result.warnings[0].message
+
+
+def test_the_row_order_setting_is_restored_after_a_fast_insert_fails_or_succeeds(
+    csv_file: Callable[[str, str], Path],
+) -> None:
+    """The fast insert turns DuckDB's `preserve_insertion_order` off for its statement only: a
+    read error (text in a number) rolls its transaction back, and the setting still comes back
+    for every later query of the process."""
+    store = Store(":memory:")  # one connection for the whole test: a setting would outlive calls
+
+    def preserved() -> bool:
+        with store._cursor() as cur:  # test-only peek at the connection's settings
+            return bool(scalar(cur, "SELECT current_setting('preserve_insertion_order')"))
+
+    store.ingest([csv_file("p.csv", PILOTS)])
+    with pytest.raises(IngestError, match=r"bad\.csv:2: column value: .five. is not a number"):
+        store.ingest([csv_file("bad.csv", STORED.replace("5.0", "five", 2))])
+    assert preserved()
+    assert store.ingest([csv_file("a.csv", STORED)]).rows == 10
+    assert preserved()

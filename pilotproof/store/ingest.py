@@ -478,9 +478,10 @@ def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:
     file wrote where the two differ."""
     n_obs = int(scalar(cur, "SELECT count(*) FROM stage_obs"))
     if n_obs:
-        frame = cur.execute(
-            'SELECT pilot_id, metric, date, date_raw, "group", unit, segment, value, value_raw, '
-            "volume FROM stage_obs ORDER BY file_no, rn LIMIT 20"
+        frame = cur.execute(  # `infinity` read as a date has no pandas date: shown blank
+            "SELECT pilot_id, metric, CASE WHEN isfinite(date) THEN date END AS date, date_raw, "
+            '"group", unit, segment, value, value_raw, volume FROM stage_obs '
+            "ORDER BY file_no, rn LIMIT 20"
         ).df()
         frame["date"] = _dates(frame["date"])
         if (frame["date_raw"] == frame["date"].astype(str)).all():
@@ -496,8 +497,12 @@ def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:
             frame = frame.rename(columns={"value_raw": "value in file"})
         return frame, n_obs
     n_pilots = int(scalar(cur, "SELECT count(*) FROM stage_pilots"))
+    fields = [
+        "CASE WHEN isfinite(go_live) THEN go_live END AS go_live" if f == "go_live" else f
+        for f in PILOT_FIELDS
+    ]
     frame = cur.execute(
-        f"SELECT {', '.join(PILOT_FIELDS)} FROM stage_pilots ORDER BY file_no, rn LIMIT 20"
+        f"SELECT {', '.join(fields)} FROM stage_pilots ORDER BY file_no, rn LIMIT 20"
     ).df()
     frame["go_live"] = _dates(frame["go_live"])
     return frame, n_pilots

@@ -14,6 +14,7 @@ import duckdb
 from . import ingest as _ingest
 from .catalog import RATE_UNITS
 from .errors import counted
+from .formats import outside_dates_sql
 from .outliers import has_outliers, worth_screening_sql
 from .schema import PILOT_FIELDS
 from .sql import one_row, scalar
@@ -123,7 +124,7 @@ def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesS
     what the fast checks, the outlier prefilter and the audit trail need, in one pass."""
     bad = (
         "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
-        "OR year(date) NOT BETWEEN 1700 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
+        f"OR {outside_dates_sql('date')} OR volume < 0 OR NOT isfinite(volume)"
     )
     rows = cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "

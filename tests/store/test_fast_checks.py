@@ -104,3 +104,24 @@ def test_the_row_order_setting_is_restored_after_a_fast_insert_fails_or_succeeds
     assert preserved()
     assert store.ingest([csv_file("a.csv", STORED)]).rows == 10
     assert preserved()
+
+
+@pytest.mark.parametrize("day", ["infinity", "-infinity"])
+def test_an_infinite_date_is_refused_by_line_and_nothing_is_written(
+    tmp_path: Path, csv_file: Callable[[str, str], Path], day: str
+) -> None:
+    """DuckDB's reader takes `infinity` as a date (its year is NULL): the fast path stored it,
+    and a validation's preview crashed converting it for pandas."""
+    pilots = csv_file("p.csv", PILOTS)
+    metrics = csv_file("inf.csv", HEAD + f"P1,2024-01-01,cycle_time,5\nP1,{day},cycle_time,5\n")
+    bad_go_live = csv_file("p2.csv", f"pilot_id,go_live\nP3,{day}\n")
+    date_problem = rf"inf\.csv:3: column date: '{day}' is not a date"
+    with Store(tmp_path / "s.duckdb") as store:
+        with pytest.raises(IngestError, match=date_problem):
+            store.ingest([pilots, metrics])
+        with pytest.raises(IngestError, match=rf"p2\.csv:2: column go_live: '{day}' is not a go"):
+            store.ingest([bad_go_live])
+        assert store.observations().empty and store.pilots().empty
+        report = store.validate([pilots, metrics])
+    assert not report.ok and [p.line for p in report.problems] == [3]
+    assert report.preview is not None and report.preview["date in file"].tolist()[1] == day

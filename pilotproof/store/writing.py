@@ -100,9 +100,10 @@ def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 class SeriesStat(NamedTuple):
-    """One series of the rows just inserted, per upload: its size, range and bad rows, and
+    """One series of the rows just inserted, per upload: its size, range and bad rows,
     whether a value of these rows is worth the outlier screen (`outliers.worth_screening_sql`,
-    meaningful for rows without a bad one)."""
+    meaningful for rows without a bad one), and whether its dates are all different (None:
+    not counted in this pass, see `FOLDED_DAYS`)."""
 
     upload_id: int
     pilot_id: str
@@ -117,21 +118,43 @@ class SeriesStat(NamedTuple):
     unit: str
     segment: str
     worth_screening: bool
+    unique_dates: bool | None
+
+
+#: Days between the batch's first and last date up to which the series aggregate also counts
+#: each series' distinct dates, as the popcount of a bitmap of day offsets (`bitstring_agg`):
+#: 2,048 bits are 256 bytes a series, about what the aggregate holds for it anyway, so even a
+#: file of one-row series cannot make the bitmaps the larger part. A longer span is checked by
+#: a pass of its own (`_no_duplicate_keys`).
+FOLDED_DAYS = 2048
 
 
 def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesStat]:
     """One aggregate over the rows just inserted (upload_id >= first), per upload and series:
-    what the fast checks, the outlier prefilter and the audit trail need, in one pass."""
+    what the fast checks (bad rows, duplicate dates), the outlier prefilter and the audit trail
+    need, in one pass. Dates outside 1700-2200 are bad rows, and left out of the bitmaps."""
     bad = (
         "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
         f"OR {outside_dates_sql('date')} OR volume < 0 OR NOT isfinite(volume)"
     )
+    params: dict[str, object] = {"first": first}
+    unique = "NULL"
+    low, high = one_row(  # from the row groups' statistics, without a pass over the rows
+        cur,
+        "SELECT min(date), max(date) FROM observations "
+        f"WHERE upload_id >= $first AND NOT ({outside_dates_sql('date')})",
+        params,
+    )
+    if low is not None and (high - low).days < FOLDED_DAYS:
+        params |= {"low": low, "high": high, "days": (high - low).days + 1}
+        dated = "FILTER (date BETWEEN $low AND $high)"
+        unique = f"count(*) {dated} = bit_count(bitstring_agg(date - $low, 0, $days - 1) {dated})"
     rows = cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "
-        f'max(date), count(*) FILTER ({bad}), "group", unit, segment, {worth_screening_sql()} '
-        "FROM observations WHERE upload_id >= $first "
+        f'max(date), count(*) FILTER ({bad}), "group", unit, segment, {worth_screening_sql()}, '
+        f"{unique} FROM observations WHERE upload_id >= $first "
         'GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
-        {"first": first},
+        params,
     ).fetchall()
     return [SeriesStat(*row) for row in rows]
 
@@ -147,7 +170,7 @@ def fast_checks_pass(
     pass over the row keys for duplicates, then the outlier screen (a value worth a warning is
     named by line, which only the careful path knows)."""
     for stat in series_stats:
-        _, pilot_id, metric, _, low, high, _, _, n_bad, group, unit, segment, _ = stat
+        _, pilot_id, metric, _, low, high, _, _, n_bad, group, unit, segment, _, _ = stat
         entry = catalog.get(metric)
         if n_bad or pilot_id not in go_live or entry is None:
             return False
@@ -164,6 +187,12 @@ def fast_checks_pass(
     return not has_outliers(cur, first, _screen_candidates(cur, first, series_stats))
 
 
+def _spans_files(series_stats: list[SeriesStat]) -> bool:
+    """Whether a series has rows in two files of the batch (the aggregate then splits it)."""
+    keys = {(s.pilot_id, s.metric, s.group, s.unit, s.segment) for s in series_stats}
+    return len(keys) < len(series_stats)
+
+
 def _screen_candidates(
     cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
 ) -> list[tuple[str, str, str, str, str]] | None:
@@ -171,8 +200,7 @@ def _screen_candidates(
     each series whole: no series spread over two files of the batch and no older row stored
     for any (pilot, metric) of the batch. None otherwise (the screen then finds its candidates
     over the stored series)."""
-    keys = [(s.pilot_id, s.metric, s.group, s.unit, s.segment) for s in series_stats]
-    if len(set(keys)) < len(keys):
+    if _spans_files(series_stats):
         return None
     older = scalar(
         cur,
@@ -182,7 +210,11 @@ def _screen_candidates(
     )
     if older:
         return None
-    return [key for key, stat in zip(keys, series_stats, strict=True) if stat.worth_screening]
+    return [
+        (s.pilot_id, s.metric, s.group, s.unit, s.segment)
+        for s in series_stats
+        if s.worth_screening
+    ]
 
 
 #: The (pilot, metric) pairs of a batch with their new period and first upload, from
@@ -216,14 +248,18 @@ def _no_duplicate_keys(
 ) -> bool:
     """Whether no two new rows share (pilot, metric, date, group, unit, segment).
 
-    Per series, the number of distinct dates is the popcount of a bitmap of day offsets
-    (`bitstring_agg`), several times cheaper than a distinct count over millions of keys; a
-    hash-based distinct count is the fallback when the bitmaps would be large.
+    The series aggregate has counted each series' distinct dates when the batch spans at most
+    `FOLDED_DAYS` and no series spreads over two files. Otherwise one pass here: per series,
+    the number of distinct dates is the popcount of a bitmap of day offsets (`bitstring_agg`),
+    several times cheaper than a distinct count over millions of keys; a hash-based distinct
+    count is the fallback when the bitmaps would be large.
 
-    Rows are grouped by a 64-bit hash of their series rather than by its five strings (half
-    the cost). Two series whose hashes collide share one bitmap, which can only show a
+    That pass groups rows by a 64-bit hash of their series rather than by its five strings
+    (half the cost). Two series whose hashes collide share one bitmap, which can only show a
     duplicate that is not there; the careful path, which compares the keys themselves, then
     clears it. Neither can pass a true duplicate."""
+    if not _spans_files(series_stats) and all(s.unique_dates is not None for s in series_stats):
+        return all(s.unique_dates for s in series_stats)
     low = min(stat.date_min for stat in series_stats)
     high = max(stat.date_max for stat in series_stats)
     days = (high - low).days + 1

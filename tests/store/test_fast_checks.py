@@ -34,6 +34,10 @@ CORRECTED = (
 )
 
 
+def _careful_path_ran(*args: object) -> None:
+    raise AssertionError("the careful path ran")
+
+
 def _load(path: Path, files: list[Path]) -> tuple[pd.DataFrame, list[tuple], str, int]:
     with Store(path) as store:
         result = None
@@ -49,12 +53,8 @@ def test_a_corrected_period_goes_the_fast_way_and_matches_the_careful_one(
     tmp_path: Path, csv_file: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = [csv_file("p.csv", PILOTS), csv_file("a.csv", STORED), csv_file("b.csv", CORRECTED)]
-
-    def refuse(*args: object) -> None:
-        raise AssertionError("the careful path ran")
-
     with monkeypatch.context() as patch:
-        patch.setattr(Store, "_careful_ingest", refuse)
+        patch.setattr(Store, "_careful_ingest", _careful_path_ran)
         fast = _load(tmp_path / "fast.duckdb", files)
     monkeypatch.setattr(ingest_module, "fast_eligible", lambda layouts: False)
     careful = _load(tmp_path / "careful.duckdb", files)
@@ -125,3 +125,26 @@ def test_an_infinite_date_is_refused_by_line_and_nothing_is_written(
         report = store.validate([pilots, metrics])
     assert not report.ok and [p.line for p in report.problems] == [3]
     assert report.preview is not None and report.preview["date in file"].tolist()[1] == day
+
+
+@pytest.mark.parametrize("span_years", [1, 12])  # within FOLDED_DAYS, and beyond it
+def test_a_repeated_date_is_found_however_long_the_series_spans(
+    tmp_path: Path,
+    csv_file: Callable[[str, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    span_years: int,
+) -> None:
+    """The series aggregate counts distinct dates over a short span; a long one gets a pass
+    of its own. Either way a clean file goes the fast way and a repeated date does not."""
+    last = f"{2010 + span_years}-01-01"
+    clean = HEAD + f"P1,2010-01-01,cycle_time,5\nP1,{last},cycle_time,6\nP2,{last},cycle_time,7\n"
+    conflicting = clean + f"P1,{last},cycle_time,8\n"
+    pilots = csv_file("p.csv", PILOTS)
+    with Store(tmp_path / "s.duckdb") as store:
+        with pytest.raises(IngestError, match=r"again\.csv:5: column value: conflicting dup"):
+            store.ingest([pilots, csv_file("again.csv", conflicting)])
+        assert store.observations().empty
+        with monkeypatch.context() as patch:
+            patch.setattr(Store, "_careful_ingest", _careful_path_ran)
+            assert store.ingest([pilots, csv_file("clean.csv", clean)]).rows == 3
+        assert store.observations()["value"].tolist() == [5.0, 6.0, 7.0]

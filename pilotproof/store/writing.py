@@ -100,7 +100,8 @@ def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 class SeriesStat(NamedTuple):
-    """One series of the rows just inserted, per upload: its size, range and bad rows,
+    """One series of the rows just inserted, per upload: its size, range, whether it has a
+    bad row (a value or volume not finite, a negative volume, a date outside 1700-2200),
     whether a value of these rows is worth the outlier screen (`outliers.worth_screening_sql`,
     meaningful for rows without a bad one), and whether its dates are all different (None:
     not counted in this pass, see `FOLDED_DAYS`)."""
@@ -113,7 +114,7 @@ class SeriesStat(NamedTuple):
     high: float
     date_min: date
     date_max: date
-    bad_rows: int
+    bad: bool
     group: str
     unit: str
     segment: str
@@ -132,14 +133,21 @@ FOLDED_DAYS = 2048
 def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesStat]:
     """One aggregate over the rows just inserted (upload_id >= first), per upload and series:
     what the fast checks (bad rows, duplicate dates), the outlier prefilter and the audit trail
-    need, in one pass. Dates outside 1700-2200 are bad rows, and left out of the bitmaps."""
+    need, in one pass. Dates outside 1700-2200 are left out of the bitmaps.
+
+    A bad row is told from the series' extremes, once per series rather than by a test of
+    every row: NaN sorts above every number in DuckDB, so a NaN or an infinity makes the
+    minimum or maximum not finite, and a date outside the range makes the first or last one
+    outside it. (The group is a key of the series: `fast_strings_clean` checks it.)"""
+    volume_bad = "min(volume) < 0 OR NOT (isfinite(min(volume)) AND isfinite(max(volume)))"
     bad = (
-        "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
-        f"OR {outside_dates_sql('date')} OR volume < 0 OR NOT isfinite(volume)"
+        "NOT (isfinite(min(value)) AND isfinite(max(value))) "
+        f"OR {outside_dates_sql('min(date)')} OR {outside_dates_sql('max(date)')} "
+        f"OR COALESCE({volume_bad}, false)"  # NULL: no volume given
     )
     params: dict[str, object] = {"first": first}
     unique = "NULL"
-    low, high = one_row(  # from the row groups' statistics, without a pass over the rows
+    low, high = one_row(  # one date column, a few milliseconds
         cur,
         "SELECT min(date), max(date) FROM observations "
         f"WHERE upload_id >= $first AND NOT ({outside_dates_sql('date')})",
@@ -151,7 +159,7 @@ def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesS
         unique = f"count(*) {dated} = bit_count(bitstring_agg(date - $low, 0, $days - 1) {dated})"
     rows = cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "
-        f'max(date), count(*) FILTER ({bad}), "group", unit, segment, {worth_screening_sql()}, '
+        f'max(date), {bad}, "group", unit, segment, {worth_screening_sql()}, '
         f"{unique} FROM observations WHERE upload_id >= $first "
         'GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
         params,
@@ -170,9 +178,9 @@ def fast_checks_pass(
     pass over the row keys for duplicates, then the outlier screen (a value worth a warning is
     named by line, which only the careful path knows)."""
     for stat in series_stats:
-        _, pilot_id, metric, _, low, high, _, _, n_bad, group, unit, segment, _, _ = stat
+        _, pilot_id, metric, _, low, high, _, _, bad, group, unit, segment, _, _ = stat
         entry = catalog.get(metric)
-        if n_bad or pilot_id not in go_live or entry is None:
+        if bad or pilot_id not in go_live or entry is None:
             return False
         if not _ingest.fast_strings_clean(pilot_id, metric, group, unit, segment):
             return False

@@ -103,8 +103,7 @@ class SeriesStat(NamedTuple):
     """One series of the rows just inserted, per upload: its size, range, whether it has a
     bad row (a value or volume not finite, a negative volume, a date outside 1700-2200),
     whether a value of these rows is worth the outlier screen (`outliers.worth_screening_sql`,
-    meaningful for rows without a bad one), and whether its dates are all different (None:
-    not counted in this pass, see `FOLDED_DAYS`)."""
+    meaningful for rows without a bad one)."""
 
     upload_id: int
     pilot_id: str
@@ -119,21 +118,13 @@ class SeriesStat(NamedTuple):
     unit: str
     segment: str
     worth_screening: bool
-    unique_dates: bool | None
-
-
-#: Days between the batch's first and last date up to which the series aggregate also counts
-#: each series' distinct dates, as the popcount of a bitmap of day offsets (`bitstring_agg`):
-#: 2,048 bits are 256 bytes a series, about what the aggregate holds for it anyway, so even a
-#: file of one-row series cannot make the bitmaps the larger part. A longer span is checked by
-#: a pass of its own (`_no_duplicate_keys`).
-FOLDED_DAYS = 2048
 
 
 def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesStat]:
     """One aggregate over the rows just inserted (upload_id >= first), per upload and series:
-    what the fast checks (bad rows, duplicate dates), the outlier prefilter and the audit trail
-    need, in one pass. Dates outside 1700-2200 are left out of the bitmaps.
+    what the fast checks (bad rows), the outlier prefilter and the audit trail need, in one
+    pass. (Duplicate dates take a pass of their own, `_no_duplicate_keys`: counting them here,
+    as bitmaps a series, would cost a file of a million one-row series half a gigabyte.)
 
     A bad row is told from the series' extremes, once per series rather than by a test of
     every row: NaN sorts above every number in DuckDB, so a NaN or an infinity makes the
@@ -145,24 +136,12 @@ def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesS
         f"OR {outside_dates_sql('min(date)')} OR {outside_dates_sql('max(date)')} "
         f"OR COALESCE({volume_bad}, false)"  # NULL: no volume given
     )
-    params: dict[str, object] = {"first": first}
-    unique = "NULL"
-    low, high = one_row(  # one date column, a few milliseconds
-        cur,
-        "SELECT min(date), max(date) FROM observations "
-        f"WHERE upload_id >= $first AND NOT ({outside_dates_sql('date')})",
-        params,
-    )
-    if low is not None and (high - low).days < FOLDED_DAYS:
-        params |= {"low": low, "high": high, "days": (high - low).days + 1}
-        dated = "FILTER (date BETWEEN $low AND $high)"
-        unique = f"count(*) {dated} = bit_count(bitstring_agg(date - $low, 0, $days - 1) {dated})"
     rows = cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "
-        f'max(date), {bad}, "group", unit, segment, {worth_screening_sql()}, '
-        f"{unique} FROM observations WHERE upload_id >= $first "
+        f'max(date), {bad}, "group", unit, segment, {worth_screening_sql()} '
+        "FROM observations WHERE upload_id >= $first "
         'GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
-        params,
+        {"first": first},
     ).fetchall()
     return [SeriesStat(*row) for row in rows]
 
@@ -178,7 +157,7 @@ def fast_checks_pass(
     pass over the row keys for duplicates, then the outlier screen (a value worth a warning is
     named by line, which only the careful path knows)."""
     for stat in series_stats:
-        _, pilot_id, metric, _, low, high, _, _, bad, group, unit, segment, _, _ = stat
+        _, pilot_id, metric, _, low, high, _, _, bad, group, unit, segment, _ = stat
         entry = catalog.get(metric)
         if bad or pilot_id not in go_live or entry is None:
             return False
@@ -256,18 +235,14 @@ def _no_duplicate_keys(
 ) -> bool:
     """Whether no two new rows share (pilot, metric, date, group, unit, segment).
 
-    The series aggregate has counted each series' distinct dates when the batch spans at most
-    `FOLDED_DAYS` and no series spreads over two files. Otherwise one pass here: per series,
-    the number of distinct dates is the popcount of a bitmap of day offsets (`bitstring_agg`),
-    several times cheaper than a distinct count over millions of keys; a hash-based distinct
-    count is the fallback when the bitmaps would be large.
+    Per series, the number of distinct dates is the popcount of a bitmap of day offsets
+    (`bitstring_agg`), several times cheaper than a distinct count over millions of keys; a
+    hash-based distinct count is the fallback when the bitmaps would be large.
 
-    That pass groups rows by a 64-bit hash of their series rather than by its five strings
-    (half the cost). Two series whose hashes collide share one bitmap, which can only show a
+    Rows are grouped by a 64-bit hash of their series rather than by its five strings (half
+    the cost). Two series whose hashes collide share one bitmap, which can only show a
     duplicate that is not there; the careful path, which compares the keys themselves, then
     clears it. Neither can pass a true duplicate."""
-    if not _spans_files(series_stats) and all(s.unique_dates is not None for s in series_stats):
-        return all(s.unique_dates for s in series_stats)
     low = min(stat.date_min for stat in series_stats)
     high = max(stat.date_max for stat in series_stats)
     days = (high - low).days + 1

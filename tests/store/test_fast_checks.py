@@ -127,15 +127,15 @@ def test_an_infinite_date_is_refused_by_line_and_nothing_is_written(
     assert report.preview is not None and report.preview["date in file"].tolist()[1] == day
 
 
-@pytest.mark.parametrize("span_years", [1, 12])  # within FOLDED_DAYS, and beyond it
+@pytest.mark.parametrize("span_years", [1, 12])
 def test_a_repeated_date_is_found_however_long_the_series_spans(
     tmp_path: Path,
     csv_file: Callable[[str, str], Path],
     monkeypatch: pytest.MonkeyPatch,
     span_years: int,
 ) -> None:
-    """The series aggregate counts distinct dates over a short span; a long one gets a pass
-    of its own. Either way a clean file goes the fast way and a repeated date does not."""
+    """A clean file goes the fast way and a repeated date does not, over a short span or a
+    long one (whose day bitmaps are larger)."""
     last = f"{2010 + span_years}-01-01"
     clean = HEAD + f"P1,2010-01-01,cycle_time,5\nP1,{last},cycle_time,6\nP2,{last},cycle_time,7\n"
     conflicting = clean + f"P1,{last},cycle_time,8\n"

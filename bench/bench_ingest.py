@@ -8,8 +8,10 @@ PILOTS.csv --db NEW.duckdb` run from this tree (`python -m pilotproof.cli`) and 
 that runs `CREATE TABLE t AS SELECT * FROM read_csv(path)` into a new DuckDB file. Prints the best
 and the median of each and their ratios, for wall-clock time (the goal: <= 1.5 best of 3) and for
 CPU time of the child processes, which stays meaningful when other work shares the machine.
+With `--src OTHER_CHECKOUT` (e.g. the tree before a change, from `git archive`), that tree's
+`pilotproof ingest` is timed too, in the same alternation, so before and after share the load.
 
-    .venv/bin/python bench/bench_ingest.py [--reps 3] [--wide]
+    .venv/bin/python bench/bench_ingest.py [--reps 3] [--wide] [--src BEFORE_TREE]
 """
 
 from __future__ import annotations
@@ -76,12 +78,13 @@ def generate(
     return metrics_path, pilots_path, rows
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall-clock seconds and CPU seconds (user + system) of one whole child process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def timed(command: list[str], root: Path = ROOT) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds (user + system) of one whole child process that
+    imports pilotproof from `root`."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT, env=env)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=root, env=env)
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -94,6 +97,7 @@ def main() -> None:
     parser.add_argument("--wide", action="store_true", help="group, unit, segment, volume too")
     parser.add_argument("--pilots", type=int, help="default: 800, or 160 with --wide")
     parser.add_argument("--days", type=int, default=1096)
+    parser.add_argument("--src", type=Path, help="another checkout, timed alongside (before)")
     args = parser.parse_args()
     pilots_n = args.pilots or (160 if args.wide else 800)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -101,29 +105,32 @@ def main() -> None:
         metrics, pilots, rows = generate(folder, pilots_n, args.days, args.wide)
         size_mb = metrics.stat().st_size / 1e6
         print(f"{rows:,} rows, {size_mb:.0f} MB, {args.reps} alternating repetitions")
-        ours: list[tuple[float, float]] = []
-        bare: list[tuple[float, float]] = []
+        trees = {"pilotproof ingest": ROOT}
+        if args.src:
+            trees["--src tree"] = args.src.resolve()
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in (*trees, "bare")}
+        command = [sys.executable, "-m", "pilotproof.cli", "ingest", str(metrics)]
+        command += ["--pilots", str(pilots)]
         for rep in range(args.reps):
-            db_ours, db_bare = folder / f"ours{rep}.duckdb", folder / f"bare{rep}.duckdb"
-            command = [sys.executable, "-m", "pilotproof.cli", "ingest", str(metrics)]
-            command += ["--pilots", str(pilots)]
-            ours.append(timed([*command, "--db", str(db_ours)]))
-            bare.append(timed([sys.executable, "-c", BARE, str(metrics), str(db_bare)]))
-            db_ours.unlink()
-            db_bare.unlink()
+            db = folder / f"run{rep}.duckdb"
+            for name, root in trees.items():
+                runs[name].append(timed([*command, "--db", str(db)], root))
+                db.unlink()
+            runs["bare"].append(timed([sys.executable, "-c", BARE, str(metrics), str(db)]))
+            db.unlink()
             print(
-                f"  rep {rep + 1}: pilotproof ingest {ours[-1][0]:.2f} s "
-                f"(cpu {ours[-1][1]:.2f} s), bare read_csv {bare[-1][0]:.2f} s "
-                f"(cpu {bare[-1][1]:.2f} s)"
+                f"  rep {rep + 1}: "
+                + ", ".join(f"{n} {r[-1][0]:.2f} s (cpu {r[-1][1]:.2f} s)" for n, r in runs.items())
             )
         for what, index in (("wall-clock", 0), ("CPU", 1)):
-            for pick, name in ((min, "best"), (statistics.median, "median")):
-                mine = pick(r[index] for r in ours)
-                base = pick(r[index] for r in bare)
-                print(
-                    f"{what} {name}: pilotproof ingest {mine:.2f} s, bare DuckDB read_csv "
-                    f"{base:.2f} s, ratio {mine / base:.2f}x (goal <= 1.5x)"
-                )
+            for pick, label in ((min, "best"), (statistics.median, "median")):
+                base = pick(r[index] for r in runs["bare"])
+                for name in trees:
+                    mine = pick(r[index] for r in runs[name])
+                    print(
+                        f"{what} {label}: {name} {mine:.2f} s, bare DuckDB read_csv "
+                        f"{base:.2f} s, ratio {mine / base:.2f}x (goal <= 1.5x)"
+                    )
         print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

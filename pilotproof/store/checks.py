@@ -13,7 +13,7 @@ import duckdb
 
 from .catalog import DIRECTIONS, RATE_UNITS
 from .errors import Problem, clip
-from .formats import SLASH_DATE_RE, formatted_hint, is_slash_date
+from .formats import SLASH_DATE_RE, formatted_hint, is_slash_date, outside_dates_sql
 from .reading import PILOT_TEXT, Layout, Source, record_lines
 from .sql import one_row, scalar
 
@@ -145,7 +145,7 @@ _ROW_CHECKS: tuple[RowCheck[_StagedRow], ...] = (
     RowCheck("metric", "metric IS NULL", lambda r, _: "missing metric name"),
     RowCheck(
         "date",
-        "date IS NULL OR year(date) NOT BETWEEN 1700 AND 2200",
+        f"date IS NULL OR {outside_dates_sql('date')}",
         lambda r, _: _date_message(r.date_raw),
     ),
     RowCheck(
@@ -281,9 +281,7 @@ def _go_live_message(row: _PilotRow, layout: Layout) -> str:
 #: Checks of a pilots-file row; each failing check is one problem.
 _PILOT_ROW_CHECKS: tuple[RowCheck[_PilotRow], ...] = (
     RowCheck("pilot_id", "pilot_id IS NULL", lambda r, _: "missing pilot_id"),
-    RowCheck(
-        "go_live", "go_live IS NULL OR year(go_live) NOT BETWEEN 1700 AND 2200", _go_live_message
-    ),
+    RowCheck("go_live", f"go_live IS NULL OR {outside_dates_sql('go_live')}", _go_live_message),
     RowCheck(
         "monthly_cost",
         _given_but_not_a_count("monthly_cost"),

@@ -26,13 +26,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from analytics.results import READINESS_FIELDS
-
 from . import access as _access
 from . import ingest as _ingest
 from . import money as _money
 from . import plans as _plans
-from . import results as _results
 from .access import Scope
 from .catalog import (
     DIRECTIONS,
@@ -50,8 +47,9 @@ from .errors import (
     counted,
     waiting_message,
 )
-from .outliers import has_outliers, stage_warnings
+from .outliers import stage_warnings
 from .schema import PILOT_FIELDS, migrate
+from .schema import READINESS_COLUMNS as READINESS_FIELDS
 from .sql import scalar
 from .workdirs import clean_stale, workdir
 from .writing import (
@@ -74,6 +72,7 @@ from .writing import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from . import results as _results  # imported where used: it imports pandas
     from .scoped import ScopedStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -326,6 +325,8 @@ class Store:
         """Per (pilot, metric) with observations (of `pilot_ids`, within `scope`): `rows` and
         `fingerprint`, a digest of its rows that changes when any row does (see
         `results.fingerprints`); sorted by pilot_id, metric. What result caches key on."""
+        from . import results as _results
+
         with self._cursor() as cur:
             wanted = _wanted(cur, pilot_ids, scope)
             return _results.fingerprints(cur, wanted)
@@ -335,6 +336,8 @@ class Store:
     ) -> dict[str, _results.CachedEffects]:
         """pilot_id -> its stored results, for the pilots of `keys` (pilot_id -> input key)
         whose stored results were computed from that key by `engine`; within `scope`."""
+        from . import results as _results
+
         with self._cursor() as cur:
             visible = _access.visible_ids(cur, scope)
             wanted = {p: k for p, k in keys.items() if visible is None or p in set(visible)}
@@ -346,6 +349,8 @@ class Store:
         """Keep analysis results for the next run (of the pilots `scope` sees: a viewer's
         analysis is as good as a partner's, since the key holds every input). Not a data
         change: `data_version` stays. Returns how many pilots' results were stored."""
+        from . import results as _results
+
         items = list(entries)
         if not items:
             return 0
@@ -1022,18 +1027,16 @@ class Store:
             for file_no, (source, layout) in enumerate(zip(fresh, layouts, strict=True)):
                 if layout.kind == "pilots":
                     continue
-                cur.execute(*_ingest.fast_insert(source, layout, ids_by_file[file_no]))
+                _ingest.insert_fast(cur, source, layout, ids_by_file[file_no])
             binary = any(s.first_nul() >= 0 for s in sources)
             if binary or self._already_ingested(cur, [s.content_hash for s in sources]):
                 cur.execute("ROLLBACK")
                 return None
             series_stats = new_series_stats(cur, first)
-            if not fast_checks_pass(cur, first, series_stats, catalog, go_live) or has_outliers(
-                cur, first
-            ):  # a value to warn about is named by line, which only the careful path knows
+            if not fast_checks_pass(cur, first, series_stats, catalog, go_live):
                 cur.execute("ROLLBACK")
                 return None
-            replaced = replace_older_rows(cur, first)
+            replaced = replace_older_rows(cur, first, series_stats)
             pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
             totals, by_upload = batch_totals(series_stats)
             per_file = {f: by_upload.get(u, NO_COUNTS) for f, u in ids_by_file.items()}
@@ -1057,6 +1060,7 @@ class Store:
             cur.execute("ROLLBACK")
             raise
         finally:
+            cur.execute(f"RESET {_ingest.UNORDERED}")  # if the insert failed before resetting it
             cur.execute("DROP TABLE IF EXISTS stage_obs")
             cur.execute("DROP TABLE IF EXISTS stage_pilots")
 

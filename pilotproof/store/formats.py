@@ -75,6 +75,13 @@ def formatted_number_sql(expr: str, decimal_comma: bool) -> str:
     )
 
 
+def outside_dates_sql(expr: str) -> str:
+    """SQL true where the DATE `expr` lies outside the years a metric or go-live can have
+    (1700 to 2200): a typo. Compared as dates, so DuckDB's `infinity` and `-infinity` (which
+    its reader takes as dates, and whose year is NULL) are outside too."""
+    return f"{expr} NOT BETWEEN DATE '1700-01-01' AND DATE '2200-12-31'"
+
+
 def date_sql(expr: str, serials: bool = False) -> str:
     """Every date form that needs no decision about the order of day and month (slash dates
     stay NULL here: `slash_date_sql` reads them once the order is known)."""

@@ -335,6 +335,29 @@ def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, di
     return sql, params
 
 
+#: The DuckDB setting `insert_fast` turns off for its statement (and the caller resets after a
+#: rollback: an aborted transaction takes no statement, not even a RESET).
+UNORDERED = "preserve_insertion_order"
+
+
+def insert_fast(
+    cur: duckdb.DuckDBPyConnection, source: Source, layout: Layout, upload_id: int
+) -> None:
+    """Run `fast_insert` for one file, letting DuckDB append the rows in the order its reader
+    threads finish rather than the file's (raises duckdb.Error as the statement does).
+
+    With the file's order preserved, the parallel insert leaves part-filled row groups at the
+    threads' batch boundaries (29 for 2.6M rows where 22 hold them), and the checkpoint that
+    closes the store rewrites the whole table to merge them; unordered, each thread fills its
+    own row groups and the checkpoint has nothing to rewrite (about 0.3 s of CPU on the bench
+    file, more than that with the store's nine columns). No reader depends on the physical
+    order: every read of `observations` sorts or aggregates, and the row groups still hold
+    neighbouring pilots, as the file had them."""
+    cur.execute(f"SET {UNORDERED} = false")
+    cur.execute(*fast_insert(source, layout, upload_id))
+    cur.execute(f"RESET {UNORDERED}")
+
+
 def fast_strings_clean(pilot_id: str, metric: str, group: str, unit: str, segment: str) -> bool:
     """Whether strings stored as read equal what the careful path would store."""
     return (
@@ -455,9 +478,10 @@ def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:
     file wrote where the two differ."""
     n_obs = int(scalar(cur, "SELECT count(*) FROM stage_obs"))
     if n_obs:
-        frame = cur.execute(
-            'SELECT pilot_id, metric, date, date_raw, "group", unit, segment, value, value_raw, '
-            "volume FROM stage_obs ORDER BY file_no, rn LIMIT 20"
+        frame = cur.execute(  # `infinity` read as a date has no pandas date: shown blank
+            "SELECT pilot_id, metric, CASE WHEN isfinite(date) THEN date END AS date, date_raw, "
+            '"group", unit, segment, value, value_raw, volume FROM stage_obs '
+            "ORDER BY file_no, rn LIMIT 20"
         ).df()
         frame["date"] = _dates(frame["date"])
         if (frame["date_raw"] == frame["date"].astype(str)).all():
@@ -473,8 +497,12 @@ def _preview(cur: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame | None, int]:
             frame = frame.rename(columns={"value_raw": "value in file"})
         return frame, n_obs
     n_pilots = int(scalar(cur, "SELECT count(*) FROM stage_pilots"))
+    fields = [
+        "CASE WHEN isfinite(go_live) THEN go_live END AS go_live" if f == "go_live" else f
+        for f in PILOT_FIELDS
+    ]
     frame = cur.execute(
-        f"SELECT {', '.join(PILOT_FIELDS)} FROM stage_pilots ORDER BY file_no, rn LIMIT 20"
+        f"SELECT {', '.join(fields)} FROM stage_pilots ORDER BY file_no, rn LIMIT 20"
     ).df()
     frame["go_live"] = _dates(frame["go_live"])
     return frame, n_pilots

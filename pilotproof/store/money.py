@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from .errors import Problem, StoreError
 from .plans import pilot_file_rows
@@ -86,6 +85,10 @@ def write_file_currencies(
 ) -> None:
     """Record the file currencies inside the caller's transaction, tied to their upload so
     undoing the upload removes them."""
+    if not items:
+        return
+    import pandas as pd
+
     now = pd.Timestamp.now().floor("s")
     for item in items:
         upload = scalar(
@@ -101,6 +104,8 @@ def set_company_currency(
     cur: duckdb.DuckDBPyConnection, company: str, currency: str | None, by: str
 ) -> None:
     """A company's currency (None clears it), appended with who and when."""
+    import pandas as pd
+
     code = None if currency is None or not str(currency).strip() else currency_code(currency)
     cur.execute(
         f"INSERT INTO currencies VALUES ({_NEXT}, 'company', ?, ?, ?, ?, NULL)",
@@ -161,6 +166,8 @@ def write_rates(
 ) -> None:
     """Replace the reporting currency and the rates (a None or blank rate is removed);
     StoreError on a bad code or a rate that is not a positive number."""
+    import pandas as pd
+
     code = None if not reporting else currency_code(reporting)
     clean: dict[str, float] = {}
     for currency, rate in rates.items():

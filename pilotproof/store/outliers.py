@@ -11,6 +11,7 @@ series as a whole: see `_candidates_sql`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
@@ -24,6 +25,7 @@ from .reading import Layout, Source
 #: Warnings kept in a report (every flagged value is still counted).
 MAX_WARNINGS = 50
 _SERIES = 'pilot_id, metric, "group", unit, segment'
+_SERIES_PARAMS = ("pilot_ids", "metrics", "groups", "units", "segments")
 
 
 # A series is screened (the rolling medians cost a window pass) only if a value is a candidate
@@ -38,32 +40,54 @@ GROSS_SHARE = 0.5
 PREFILTER_RATIO = 4.0
 
 
-def _candidates_sql(relation: str, touched: str = "") -> str:
-    """The series of `relation` with a value worth the rolling-median screen, from one grouped
-    pass (its extremes against its mean and standard deviation); `touched` is a further
-    condition on the group (the series a batch wrote to)."""
+def worth_screening_sql() -> str:
+    """An aggregate over one series' rows (finite values with a date): whether a value is worth
+    the rolling-median screen, from its extremes against the series' mean and standard
+    deviation. The one place the prefilter is written: `_candidates_sql` groups by it, and the
+    fast ingest reads it from the per-series aggregate it computes anyway
+    (`writing.new_series_stats`)."""
     k, r = PREFILTER_SDS, PREFILTER_RATIO
-    return f"""
-        SELECT {_SERIES} FROM {relation}
-        WHERE value IS NOT NULL AND date IS NOT NULL AND isfinite(value)
-        GROUP BY ALL
-        HAVING count(*) >= {2 * WINDOW + 1}{touched} AND (
+    return f"""(count(*) >= {2 * WINDOW + 1} AND (
             max(value) - avg(value) > {k} * stddev_samp(value)
             OR avg(value) - min(value) > {k} * stddev_samp(value)
             OR (avg(value) > 0
                 AND (max(value) >= {r} * avg(value) OR min(value) <= avg(value) / {r}))
             OR (avg(value) < 0
                 AND (min(value) <= {r} * avg(value) OR max(value) >= avg(value) / {r}))
-        )
+        ))"""
+
+
+def _candidates_sql(relation: str, touched: str = "") -> str:
+    """The series of `relation` with a value worth the rolling-median screen, from one grouped
+    pass (`worth_screening_sql`); `touched` is a further condition on the group (the series a
+    batch wrote to)."""
+    return f"""
+        SELECT {_SERIES} FROM {relation}
+        WHERE value IS NOT NULL AND date IS NOT NULL AND isfinite(value)
+        GROUP BY ALL
+        HAVING {worth_screening_sql()}{touched}
     """
 
 
-def _flagged_sql(relation: str, extra: str = "", touched: str = "") -> str:
+#: The series given as parameters (`$pilot_ids`, `$metrics`, `$groups`, `$units`, `$segments`,
+#: lists of one length): candidates the caller has already picked.
+_GIVEN_SERIES = """
+        SELECT unnest($pilot_ids) AS pilot_id, unnest($metrics) AS metric,
+            unnest($groups) AS "group", unnest($units) AS unit, unnest($segments) AS segment
+"""
+
+
+def _flagged_sql(
+    relation: str, extra: str = "", touched: str = "", candidates: str | None = None
+) -> str:
     """Rows of `relation` (with the series columns, `date` and `value`, plus `extra` columns)
     that are decimal slips or gross outliers, with their local median, spread and slip flag.
-    Only the series `_candidates_sql` picks are screened."""
+    Only the series `candidates` (SQL naming them; by default `_candidates_sql`) are
+    screened."""
+    if candidates is None:
+        candidates = _candidates_sql(relation, touched)
     return f"""
-        WITH candidates AS ({_candidates_sql(relation, touched)}),
+        WITH candidates AS ({candidates}),
         local AS (
             SELECT {_SERIES}, date, value{extra},
                 median(value) OVER (PARTITION BY {_SERIES} ORDER BY date
@@ -87,12 +111,30 @@ def _flagged_sql(relation: str, extra: str = "", touched: str = "") -> str:
     """
 
 
-def has_outliers(cur: duckdb.DuckDBPyConnection, first_upload: int) -> bool:
+def has_outliers(
+    cur: duckdb.DuckDBPyConnection,
+    first_upload: int,
+    candidates: Sequence[tuple[str, str, str, str, str]] | None = None,
+) -> bool:
     """Do the observations written by this batch (upload ids from `first_upload`) hold a value
-    worth a warning? Series are read whole (older rows give the neighbours)."""
-    flagged = _flagged_sql("observations", ", upload_id", " AND max(upload_id) >= $first")
+    worth a warning? Series are read whole (older rows give the neighbours).
+
+    `candidates` (pilot_id, metric, group, unit, segment), when the caller knows them, are the
+    only series worth the screen (`worth_screening_sql` over each whole series): no grouped
+    pass over the table is then needed, and no candidate means no outlier."""
+    params: dict[str, object] = {"first": first_upload}
+    given = None
+    if candidates is not None:
+        if not candidates:
+            return False
+        given = _GIVEN_SERIES
+        for name, column in zip(_SERIES_PARAMS, zip(*candidates, strict=True), strict=True):
+            params[name] = list(column)
+    flagged = _flagged_sql(
+        "observations", ", upload_id", " AND max(upload_id) >= $first", candidates=given
+    )
     found = cur.execute(
-        f"SELECT count(*) FROM ({flagged}) WHERE upload_id >= $first", {"first": first_upload}
+        f"SELECT count(*) FROM ({flagged}) WHERE upload_id >= $first", params
     ).fetchone()
     return bool(found and found[0])
 

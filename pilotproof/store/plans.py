@@ -13,15 +13,17 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from .catalog import normalise_metric
 from .errors import Problem, StoreError
 from .reading import Layout, Source
 from .sql import scalar
+
+if TYPE_CHECKING:  # pandas is imported where it is used: ingest starts without it
+    import pandas as pd
 
 DECISIONS = ("scale", "fix", "extend", "stop")
 TEXT_LIMIT = 500  # characters kept of a reason, a note or a name
@@ -93,6 +95,8 @@ def _days(value: object) -> int:
 
 def lock_at(cur: duckdb.DuckDBPyConnection, pilot_id: str) -> pd.Timestamp | None:
     """Go-live or first results seen, whichever is earlier (None: not locked yet)."""
+    import pandas as pd
+
     row = cur.execute(
         "SELECT least(CAST(p.go_live AS TIMESTAMP), s.first_seen_at), "
         "CAST(p.go_live AS TIMESTAMP), s.first_seen_at FROM pilots p "
@@ -131,6 +135,8 @@ def prepare_plan(
     """Check a plan write and return the row to insert, or None when nothing changed.
     Raises StoreError (nothing written) on a bad value, an unknown pilot or metric, a date in
     the future, or a change after the lock without a reason."""
+    import pandas as pd
+
     by_text = clean_text(by, "who sets the plan", required=True)
     reason_text = clean_text(reason, "the reason")
     if not scalar(cur, "SELECT count(*) FROM pilots WHERE pilot_id = ?", [given.pilot_id]):
@@ -203,6 +209,8 @@ def prepare_decision(
     now: pd.Timestamp,
 ) -> list[Any]:
     """Check a decision for the log and return its row (without the id)."""
+    import pandas as pd
+
     if decision not in DECISIONS:
         raise StoreError(f"the decision must be one of {', '.join(DECISIONS)}")
     if recommended is not None and recommended not in DECISIONS:
@@ -298,6 +306,8 @@ def read_file_plans(source: Source, layout: Layout) -> tuple[list[FilePlan], lis
     wanted = [c for c in FILE_COLUMNS if c in layout.index]
     if layout.kind != "pilots" or not wanted:
         return [], []
+    import pandas as pd
+
     found: list[FilePlan] = []
     problems: list[Problem] = []
     for line, cells in pilot_file_rows(source, layout, wanted):
@@ -343,6 +353,10 @@ def write_file_plans(
 ) -> list[Problem]:
     """Write the file plans in file order inside the caller's transaction; returns a Problem
     per plan the store refuses (the caller then rolls everything back)."""
+    if not plans:
+        return []
+    import pandas as pd
+
     problems: list[Problem] = []
     now = pd.Timestamp.now().floor("s")
     for item in plans:

@@ -11,14 +11,26 @@ from collections.abc import Sequence
 
 import duckdb
 
-from analytics.results import READINESS_FIELDS
-
 from .catalog import BUILTIN_METRICS, RATE_UNITS, RELATIVE_DEFAULTS_BEFORE_POINTS
 from .sql import scalar
 
-# The pilots table's columns today: the registry, then one per readiness question (whose list
-# analytics.results owns; a question added there needs a migration below adding its column to
-# `pilots` and `replaced_pilots`). The DDL of the migrations is history and spells them out.
+# The pilots table's column per readiness question, in the order of
+# `analytics.results.READINESS_QUESTIONS`, which owns the questions (tests/store/test_schema.py
+# holds the two equal). A question added there needs a migration below adding its column to
+# `pilots` and `replaced_pilots`, and its name here. The store spells the names out rather than
+# importing them so that opening a store (`pilotproof ingest`) does not import numpy and pandas.
+READINESS_COLUMNS: tuple[str, ...] = (
+    "workflow",
+    "decision_owner",
+    "execution_owner",
+    "exception_path",
+    "escalation_path",
+    "control_points",
+    "value_metric",
+)
+
+# The pilots table's columns today: the registry, then the readiness answers. The DDL of the
+# migrations is history and spells them out.
 PILOT_FIELDS: tuple[str, ...] = (
     "pilot_id",
     "pilot_name",
@@ -28,7 +40,7 @@ PILOT_FIELDS: tuple[str, ...] = (
     "go_live",
     "monthly_cost",
     "annual_volume",
-    *READINESS_FIELDS,
+    *READINESS_COLUMNS,
 )
 
 _PILOT_COLUMNS_DDL = """

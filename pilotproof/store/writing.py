@@ -14,6 +14,8 @@ import duckdb
 from . import ingest as _ingest
 from .catalog import RATE_UNITS
 from .errors import counted
+from .formats import outside_dates_sql
+from .outliers import has_outliers, worth_screening_sql
 from .schema import PILOT_FIELDS
 from .sql import one_row, scalar
 
@@ -98,7 +100,10 @@ def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 class SeriesStat(NamedTuple):
-    """One series of the rows just inserted, per upload: its size, range and bad rows."""
+    """One series of the rows just inserted, per upload: its size, range, whether it has a
+    bad row (a value or volume not finite, a negative volume, a date outside 1700-2200),
+    whether a value of these rows is worth the outlier screen (`outliers.worth_screening_sql`,
+    meaningful for rows without a bad one)."""
 
     upload_id: int
     pilot_id: str
@@ -108,23 +113,34 @@ class SeriesStat(NamedTuple):
     high: float
     date_min: date
     date_max: date
-    bad_rows: int
+    bad: bool
     group: str
     unit: str
     segment: str
+    worth_screening: bool
 
 
 def new_series_stats(cur: duckdb.DuckDBPyConnection, first: int) -> list[SeriesStat]:
-    """One small aggregate over the rows just inserted (upload_id >= first), per upload and
-    series."""
+    """One aggregate over the rows just inserted (upload_id >= first), per upload and series:
+    what the fast checks (bad rows), the outlier prefilter and the audit trail need, in one
+    pass. (Duplicate dates take a pass of their own, `_no_duplicate_keys`: counting them here,
+    as bitmaps a series, would cost a file of a million one-row series half a gigabyte.)
+
+    A bad row is told from the series' extremes, once per series rather than by a test of
+    every row: NaN sorts above every number in DuckDB, so a NaN or an infinity makes the
+    minimum or maximum not finite, and a date outside the range makes the first or last one
+    outside it. (The group is a key of the series: `fast_strings_clean` checks it.)"""
+    volume_bad = "min(volume) < 0 OR NOT (isfinite(min(volume)) AND isfinite(max(volume)))"
     bad = (
-        "\"group\" NOT IN ('treatment', 'control') OR NOT isfinite(value) "
-        "OR year(date) NOT BETWEEN 1700 AND 2200 OR volume < 0 OR NOT isfinite(volume)"
+        "NOT (isfinite(min(value)) AND isfinite(max(value))) "
+        f"OR {outside_dates_sql('min(date)')} OR {outside_dates_sql('max(date)')} "
+        f"OR COALESCE({volume_bad}, false)"  # NULL: no volume given
     )
     rows = cur.execute(
         "SELECT upload_id, pilot_id, metric, count(*), min(value), max(value), min(date), "
-        f'max(date), count(*) FILTER ({bad}), "group", unit, segment FROM observations '
-        'WHERE upload_id >= $first GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
+        f'max(date), {bad}, "group", unit, segment, {worth_screening_sql()} '
+        "FROM observations WHERE upload_id >= $first "
+        'GROUP BY upload_id, pilot_id, metric, "group", unit, segment',
         {"first": first},
     ).fetchall()
     return [SeriesStat(*row) for row in rows]
@@ -138,10 +154,12 @@ def fast_checks_pass(
     go_live: set[str],
 ) -> bool:
     """Bad rows, signs, rates, the catalog and go-live from the series aggregate, then one
-    distinct count of row keys for duplicates."""
-    for _, pilot_id, metric, _, low, high, _, _, n_bad, group, unit, segment in series_stats:
+    pass over the row keys for duplicates, then the outlier screen (a value worth a warning is
+    named by line, which only the careful path knows)."""
+    for stat in series_stats:
+        _, pilot_id, metric, _, low, high, _, _, bad, group, unit, segment, _ = stat
         entry = catalog.get(metric)
-        if n_bad or pilot_id not in go_live or entry is None:
+        if bad or pilot_id not in go_live or entry is None:
             return False
         if not _ingest.fast_strings_clean(pilot_id, metric, group, unit, segment):
             return False
@@ -149,7 +167,67 @@ def fast_checks_pass(
             return False
         if high > 1 and entry.unit in RATE_UNITS:
             return False
-    return not series_stats or _no_duplicate_keys(cur, first, series_stats)
+    if not series_stats:
+        return True
+    if not _no_duplicate_keys(cur, first, series_stats):
+        return False
+    return not has_outliers(cur, first, _screen_candidates(cur, first, series_stats))
+
+
+def _spans_files(series_stats: list[SeriesStat]) -> bool:
+    """Whether a series has rows in two files of the batch (the aggregate then splits it)."""
+    keys = {(s.pilot_id, s.metric, s.group, s.unit, s.segment) for s in series_stats}
+    return len(keys) < len(series_stats)
+
+
+def _screen_candidates(
+    cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
+) -> list[tuple[str, str, str, str, str]] | None:
+    """The new series worth the outlier screen, read off the series aggregate, when it covers
+    each series whole: no series spread over two files of the batch and no older row stored
+    for any (pilot, metric) of the batch. None otherwise (the screen then finds its candidates
+    over the stored series)."""
+    if _spans_files(series_stats):
+        return None
+    older = scalar(
+        cur,
+        f"SELECT count(*) FROM observations o JOIN ({_RANGES}) r USING (pilot_id, metric) "
+        f"WHERE {_OLDER}",
+        {"first": first, **_range_params(series_stats)},
+    )
+    if older:
+        return None
+    return [
+        (s.pilot_id, s.metric, s.group, s.unit, s.segment)
+        for s in series_stats
+        if s.worth_screening
+    ]
+
+
+#: The (pilot, metric) pairs of a batch with their new period and first upload, from
+#: `_range_params`.
+_RANGES = (
+    "SELECT unnest($pilot_ids) AS pilot_id, unnest($metrics) AS metric, "
+    "unnest($dmins) AS dmin, unnest($dmaxs) AS dmax, unnest($upload_ids) AS upload_id"
+)
+#: A stored row the batch did not write (rows of a version-1 file have no upload id).
+_OLDER = "(o.upload_id < $first OR o.upload_id IS NULL)"
+
+
+def _range_params(series_stats: list[SeriesStat]) -> dict[str, list[object]]:
+    """Per (pilot, metric) of the batch: its first and last new date and its first upload."""
+    ranges: dict[tuple[str, str], tuple[date, date, int]] = {}
+    for s in series_stats:
+        key = (s.pilot_id, s.metric)
+        low, high, upload = ranges.get(key, (s.date_min, s.date_max, s.upload_id))
+        ranges[key] = (min(low, s.date_min), max(high, s.date_max), min(upload, s.upload_id))
+    return {
+        "pilot_ids": [p for p, _ in ranges],
+        "metrics": [m for _, m in ranges],
+        "dmins": [low for low, _, _ in ranges.values()],
+        "dmaxs": [high for _, high, _ in ranges.values()],
+        "upload_ids": [upload for _, _, upload in ranges.values()],
+    }
 
 
 def _no_duplicate_keys(
@@ -159,18 +237,25 @@ def _no_duplicate_keys(
 
     Per series, the number of distinct dates is the popcount of a bitmap of day offsets
     (`bitstring_agg`), several times cheaper than a distinct count over millions of keys; a
-    hash-based distinct count is the fallback when the bitmaps would be large."""
+    hash-based distinct count is the fallback when the bitmaps would be large.
+
+    Rows are grouped by a 64-bit hash of their series rather than by its five strings (half
+    the cost). Two series whose hashes collide share one bitmap, which can only show a
+    duplicate that is not there; the careful path, which compares the keys themselves, then
+    clears it. Neither can pass a true duplicate."""
     low = min(stat.date_min for stat in series_stats)
     high = max(stat.date_max for stat in series_stats)
     days = (high - low).days + 1
     if days * len(series_stats) <= 8 * 64 * 2**20:  # bitmaps up to 64 MB in all
-        rows = cur.execute(
-            "SELECT count(*) = bit_count(bitstring_agg(date - $low, 0, $days - 1)) "
-            'FROM observations WHERE upload_id >= $first GROUP BY pilot_id, metric, "group", '
-            "unit, segment",
+        unique = scalar(
+            cur,
+            "SELECT bool_and(unique_dates) FROM (SELECT count(*) = "
+            "bit_count(bitstring_agg(date - $low, 0, $days - 1)) AS unique_dates "
+            "FROM observations WHERE upload_id >= $first "
+            'GROUP BY hash(pilot_id, metric, "group", unit, segment))',
             {"first": first, "low": low, "days": days},
-        ).fetchall()
-        return all(row[0] for row in rows)
+        )
+        return bool(unique)
     n, distinct = one_row(
         cur,
         'SELECT count(*), count(DISTINCT hash(pilot_id, metric, date, "group", unit, segment)) '
@@ -208,26 +293,28 @@ def batch_totals(
     return summarise(series_stats), per_upload
 
 
-def replace_older_rows(cur: duckdb.DuckDBPyConnection, first: int) -> int:
-    """Move stored rows in the new rows' (pilot, metric, period) to replaced_observations."""
+def replace_older_rows(
+    cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
+) -> int:
+    """Move stored rows in the new rows' (pilot, metric, period) to replaced_observations.
+    The periods come from the series aggregate (`new_series_stats`), not from another pass
+    over the new rows."""
+    if not series_stats:
+        return 0
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT pilot_id, metric, min(date) AS dmin, "
-        "max(date) AS dmax, min(upload_id) AS upload_id FROM observations "
-        "WHERE upload_id >= $first GROUP BY pilot_id, metric",
-        {"first": first},
+        f"CREATE OR REPLACE TEMP TABLE new_ranges AS {_RANGES}", _range_params(series_stats)
     )
-    older = "(o.upload_id < $first OR o.upload_id IS NULL)"
     replaced = scalar(
         cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
         "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
-        f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {older}",
+        f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {_OLDER}",
         {"first": first},
     )
     if replaced:
         cur.execute(
             "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
-            f"AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax AND {older}",
+            f"AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax AND {_OLDER}",
             {"first": first},
         )
     cur.execute("DROP TABLE new_ranges")

@@ -10,7 +10,14 @@ import pytest
 
 from analytics.results import READINESS_FIELDS
 from pilotproof.store import Store, StoreError
-from pilotproof.store.schema import MIGRATIONS, PILOT_FIELDS, SCHEMA_VERSION, V1, migrate
+from pilotproof.store.schema import (
+    MIGRATIONS,
+    PILOT_FIELDS,
+    READINESS_COLUMNS,
+    SCHEMA_VERSION,
+    V1,
+    migrate,
+)
 
 
 def _build_v1(path: Path) -> None:
@@ -126,6 +133,13 @@ def test_every_readiness_question_has_a_column_after_migrating(tmp_path: Path) -
         missing = [f for f in PILOT_FIELDS if f not in columns]
         assert not missing, f"{table} has no column for {missing}: add a migration"
     con.close()
+
+
+def test_the_store_names_every_readiness_question_in_its_order() -> None:
+    """The store spells the readiness columns out (so that ingest imports no pandas); they are
+    analytics.results' questions, in its order, and nothing else."""
+    assert READINESS_COLUMNS == READINESS_FIELDS
+    assert PILOT_FIELDS[-len(READINESS_COLUMNS) :] == READINESS_COLUMNS
 
 
 def test_newer_file_is_refused_clearly(tmp_path: Path) -> None:

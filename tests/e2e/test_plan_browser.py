@@ -13,6 +13,7 @@ pytestmark = pytest.mark.e2e
 
 PILOT = "HB-TRIAGE"  # pre-registered at 10% in the sample portfolio
 NAME = "Claims triage, North region"
+COMPANY = "Harborline Insurance"  # board pages name the pilot with its company
 
 
 def test_plan_edited_after_go_live_is_flagged_on_portfolio_and_in_the_pdf(app_url, page):
@@ -53,6 +54,7 @@ def test_plan_edited_after_go_live_is_flagged_on_portfolio_and_in_the_pdf(app_ur
         reader = PdfReader(io.BytesIO(handle.read()))
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert (
-        f"{NAME}: Criteria changed after the results were visible: threshold from 10% to 5%" in text
+        f"{NAME} ({COMPANY}): Criteria changed after the results were visible: threshold from 10% "
+        "to 5%" in text
     )
     assert "Board accepted a lower bar" in text

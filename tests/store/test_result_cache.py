@@ -324,3 +324,36 @@ def test_a_version_8_cache_row_of_one_part_still_reads(store: Store, analysed) -
     analysed.clear()
     assert _doc(analyze_store(store)) == first
     assert analysed == []
+
+
+def test_two_processes_give_the_results_of_one(store: Store, tmp_path: Path, analysed) -> None:
+    other = tmp_path / "other.duckdb"
+    store.close()
+    shutil.copy(store.path, other)
+    pooled = analyze_store(store, chunk_rows=2_000, workers=2)  # several chunks, two processes
+    # analysed in the worker processes; here only the one chunk of the second pass (a pilot's
+    # decision under its pre-registered plan), which goes to no pool
+    assert len(analysed) <= 1
+    analysed.clear()
+    with Store(other) as serial_store:
+        serial = analyze_store(serial_store, chunk_rows=2_000, workers=1)
+    assert len(analysed) > 3  # the same chunks, in this process
+    assert _doc(pooled) == _doc(serial)  # the same chunks give the same bits
+    for a, b in zip(pooled, serial, strict=True):
+        for x, y in zip(a.metrics, b.metrics, strict=True):
+            for name in ("observed", "counterfactual", "cf_low", "cf_high"):
+                u = None if x.chart is None else getattr(x.chart, name)
+                v = None if y.chart is None else getattr(y.chart, name)
+                assert (u is None and v is None) or np.array_equal(u, v, equal_nan=True)
+    analysed.clear()
+    with Store(store.path) as restarted:  # the pool's results were kept
+        assert _doc(analyze_store(restarted, workers=2)) == _doc(serial)
+    assert analysed == []
+
+
+def test_the_number_of_workers_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("PILOTPROOF_WORKERS", "1")
+    assert analysis._worker_count(None) == 1
+    monkeypatch.setenv("PILOTPROOF_WORKERS", "many")
+    assert analysis._worker_count(None) == analysis.WORKERS
+    assert analysis._worker_count(0) == 1 and analysis._worker_count(3) == 3

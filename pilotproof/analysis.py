@@ -224,7 +224,10 @@ def _analysed(store, chunks: list[list[str]], frames: Frames, workers: int) -> I
     more and `workers` > 1, by that many processes (forkserver: a fresh interpreter, never a
     fork of this threaded one; the engine imported once there). This process reads each
     chunk and sends it; at most `workers` + 1 chunks are in flight. A pool that cannot start
-    or breaks leaves the remaining chunks to this process."""
+    or breaks leaves the remaining chunks to this process. As with any multiprocessing start
+    method but fork, a script that calls this must guard its work with
+    `if __name__ == "__main__":` (the workers import the main module; the CLI, the app and the
+    benches do)."""
     done = 0
     if workers > 1 and len(chunks) > 1:
         try:

@@ -132,8 +132,13 @@ def bounded_memory(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """DuckDB's memory limit at SAVE_MEMORY_LIMIT inside the block (around a save's
     transaction, commit included, and the scan of the kept results), back to DuckDB's default
     after (pilotproof sets no other). Without it DuckDB's buffers kept every chart byte read or
-    written (up to 80% of the machine's memory by default) beside the copy Python holds."""
-    cur.execute("SET memory_limit = $limit", {"limit": SAVE_MEMORY_LIMIT})
+    written (up to 80% of the machine's memory by default) beside the copy Python holds. When
+    DuckDB cannot lower it (another thread's query holds more), the block runs without it."""
+    try:
+        cur.execute("SET memory_limit = $limit", {"limit": SAVE_MEMORY_LIMIT})
+    except duckdb.Error:
+        yield
+        return
     try:
         yield
     finally:

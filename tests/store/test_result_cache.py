@@ -357,3 +357,40 @@ def test_the_number_of_workers_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("PILOTPROOF_WORKERS", "many")
     assert analysis._worker_count(None) == analysis.WORKERS
     assert analysis._worker_count(0) == 1 and analysis._worker_count(3) == 3
+
+
+def test_kept_results_are_written_and_read_under_a_memory_limit_then_reset(
+    store: Store, monkeypatch
+) -> None:
+    seen: list[str] = []
+    real = results_store.write_cached
+
+    def spying(cur, entries, now):
+        seen.append(cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return real(cur, entries, now)
+
+    monkeypatch.setattr(results_store, "write_cached", spying)
+    with store._cursor() as cur:
+        default = cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert len(analyze_store(store)) == 14
+    assert seen and all(limit != default and "MiB" in limit for limit in seen)
+    with store._cursor() as cur:
+        assert cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == default
+
+
+def test_a_memory_limit_duckdb_refuses_leaves_the_block_unbounded(store: Store) -> None:
+    class Refusing:
+        def __init__(self, cur) -> None:
+            self.cur, self.calls = cur, []
+
+        def execute(self, sql, params=None):
+            self.calls.append(sql)
+            if sql.startswith("SET memory_limit"):
+                raise results_store.duckdb.OutOfMemoryException("could not free up enough")
+            return self.cur.execute(sql, params)
+
+    with store._cursor() as cur:
+        refusing = Refusing(cur)
+        with results_store.bounded_memory(refusing):
+            refusing.execute("SELECT 1")
+    assert refusing.calls == ["SET memory_limit = $limit", "SELECT 1"]  # no RESET either

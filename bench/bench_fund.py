@@ -8,7 +8,9 @@ its metrics, generated at run time and ingested into a DuckDB store through `Sto
 
 For each size, every measurement in its own process (so that peak RSS is that run's alone):
   * `analyze_store` on the store, as the app's first load and `pilotproof analyze` call it
-    (reading the store included), with its peak resident memory, and its ratio to
+    (reading the store included), with its peak resident memory and, sampled every 0.1 s, the
+    peak of its memory with the worker processes it starts (their summed proportional set
+    sizes, shared pages counted once), and its ratio to
   * the naive loop of bench/bench_analyze.py: one statsmodels OLS-HAC fit per treated series
     (the fits only, as there);
   * when the code keeps a result cache (`pilotproof.result_cache`): `analyze_store` again in a
@@ -149,10 +151,60 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 
+def _descendants(pid: int) -> list[int]:
+    """`pid`'s child processes and theirs (Linux /proc), `pid` excluded."""
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                for child in handle.read().split():
+                    out += [int(child), *_descendants(int(child))]
+    except OSError:
+        pass
+    return out
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size of one process (shared pages split among their users), in MB."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+class _TreePeak:
+    """The peak, sampled every 0.1 s, of the memory of this process and every process it
+    started (the analysis' worker processes): the sum of their proportional set sizes."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.1):
+            pids = [me, *_descendants(me)]
+            self.peak = max(self.peak, sum(_pss_mb(p) for p in pids))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def _child(mode: str, db: str, extra: str) -> None:
     from pilotproof.analysis import analyze_store, to_json  # imports are not what is timed
     from pilotproof.store import Store
 
+    tree = _TreePeak()
     started = time.perf_counter()
     out: dict[str, object] = {}
     with Store(db) as store:
@@ -181,6 +233,7 @@ def _child(mode: str, db: str, extra: str) -> None:
             analyze_store(store)
             out["seconds"] = time.perf_counter() - started
     out["peak_mb"] = _peak_mb()
+    out["tree_peak_mb"] = tree.stop()  # with the worker processes, if the code starts any
     print("RESULT " + json.dumps(out))
 
 
@@ -331,6 +384,8 @@ def main() -> None:
 
 def _print_row(name: str, ours: dict, warm: dict | None, naive: dict | None) -> None:
     text = f"  {name:>8}: analyze_store {ours['seconds']:7.1f} s, peak {ours['peak_mb']:6.0f} MB"
+    if "tree_peak_mb" in ours:
+        text += f" (with its workers {ours['tree_peak_mb']:.0f} MB PSS)"
     if naive is not None:
         text += f", {ours['seconds'] / naive['seconds']:.2f}x the naive loop"
     if warm is not None:

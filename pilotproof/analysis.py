@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -33,6 +38,12 @@ from pilotproof.store.results import CachedEffects
 #: stays flat as the portfolio grows. Inside a chunk the series are batched as ever
 #: (`analytics.portfolio`); a pilot's result does not depend on the pilots it is analysed with.
 CHUNK_ROWS = 600_000
+#: Processes that analyse chunks side by side when there are two chunks or more (1: all in this
+#: one). The engine is single-threaded Python and numpy on small matrices, so a second process
+#: is what could use a second core; on the shared 2-core machine, with both cores already busy,
+#: two workers did not win (README, issue 16), so one is the default and `PILOTPROOF_WORKERS`
+#: sets another number.
+WORKERS = 1
 
 
 def analyze_store(
@@ -40,6 +51,7 @@ def analyze_store(
     pilot_ids: Iterable[str] | None = None,
     as_of: pd.Timestamp | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    workers: int | None = None,
 ) -> tuple[PilotResult, ...]:
     """Analyse the pilots in `store` (all, or only `pilot_ids`) with `analyze_portfolio` under
     each pilot's current success plan, and attach its governance record (`result.governance`):
@@ -50,8 +62,10 @@ def analyze_store(
 
     Pilots whose inputs are unchanged since an earlier run read their effects from the store's
     result cache (`pilotproof.result_cache`); the others are read from the store and analysed
-    in chunks of about `chunk_rows` observation rows, and their effects stored for next time.
-    The results are those of one `analyze_portfolio` call on everything."""
+    in chunks of about `chunk_rows` observation rows (by `workers` processes side by side, default
+    `PILOTPROOF_WORKERS` or `WORKERS`; this process reads every chunk, since DuckDB lets one
+    process open the file), and their effects stored for next time. The results are those of
+    one `analyze_portfolio` call on everything, and the same whatever `workers` is."""
     ids = None if pilot_ids is None else list(pilot_ids)
     today = pd.Timestamp.now().normalize() if as_of is None else pd.Timestamp(as_of)
     pilots = store.pilots()
@@ -61,9 +75,11 @@ def analyze_store(
     versions = plan_versions(store.plans())
     current = {pid: vs[-1].plan for pid, vs in versions.items()}
     planned_pilots, planned_thresholds = apply_plans(pilots, thresholds, current)
+    processes = _worker_count(workers)
     results = _analyze_cached(
-        store, version, prints, planned_pilots, catalog, planned_thresholds, ids, chunk_rows
-    )
+        store, version, prints, planned_pilots, catalog, planned_thresholds, ids, chunk_rows,
+        processes,
+    )  # fmt: skip
     store.mark_results_seen(r.pilot_id for r in results if any(m.n_post > 0 for m in r.metrics))
     seen_frame = store.results_seen()
     seen = dict(zip(seen_frame["pilot_id"], seen_frame["first_seen_at"], strict=True))
@@ -92,6 +108,7 @@ def analyze_store(
             was_thresholds,
             list(changed),
             chunk_rows,
+            processes,
         )
         for old in before:
             records[old.pilot_id] = replace(records[old.pilot_id], would_have_been=old.decision)
@@ -115,6 +132,7 @@ def _analyze_cached(
     thresholds: pd.DataFrame,
     ids: list[str] | None,
     chunk_rows: int,
+    workers: int = 1,
 ) -> tuple[PilotResult, ...]:
     """`analyze_portfolio(store.observations(ids), pilots, catalog, thresholds, ids)`, each
     pilot's effects read from the result cache when its input key is there, the others
@@ -150,21 +168,17 @@ def _analyze_cached(
     missing = sorted((p for p in keys if p not in effects), key=lambda p: _go_live_order(info, p))
     sizes = {p: sum(n for _, n, _ in per_pilot[p]) for p in missing}
     entries: list[CachedEffects] = []
-    for chunk in _chunks(missing, sizes, chunk_rows):
-        analysed = analyze_portfolio(
-            store.observations(chunk), pilots, catalog, thresholds, pilot_ids=chunk
-        )
-        for result in analysed:
-            try:
-                text, blob = encode_effects(result.metrics)
-            except ValueError:  # a chart array the cache cannot hold: analysed again next time
-                effects[result.pilot_id] = result.metrics
-                continue
-            entries.append(
-                CachedEffects(result.pilot_id, keys[result.pilot_id], engine, text, blob)
-            )
-            # the result keeps its charts as views of the bytes to store: held once, not twice
-            effects[result.pilot_id] = decode_effects(text, blob) or result.metrics
+    chunks = _chunks(missing, sizes, chunk_rows)
+    for pilot_id, text, blob, metrics in _analysed(
+        store, chunks, (pilots, catalog, thresholds), workers
+    ):
+        # the result keeps its charts as views of the bytes to store: held once, not twice
+        decoded = None if metrics is not None else decode_effects(text, blob)
+        if decoded is not None:
+            entries.append(CachedEffects(pilot_id, keys[pilot_id], engine, text, blob))
+            effects[pilot_id] = decoded
+        else:  # a chart array the cache cannot hold: analysed again next time
+            effects[pilot_id] = metrics or ()
     # saved in one transaction: with a save per chunk, DuckDB's checkpoints rewrote the charts
     # stored so far again and again (commits of 26 MB took 0.1 s, then 1.3, 2.2, 4 s as the
     # table grew; the 1,000-pilot analysis took twice the baseline's time). A write
@@ -173,6 +187,77 @@ def _analyze_cached(
     if entries and store.data_version() == version:
         store.save_results(entries)
     return tuple(pilot_result(pid, info.get(pid, {}), list(effects.get(pid, ()))) for pid in order)
+
+
+Frames = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]  # pilots, catalog, thresholds
+
+
+class _Analysed(NamedTuple):
+    """One pilot's effects as `encode_effects` wrote them (text, blob), or, when they do not
+    encode, as computed (`metrics`, the text and blob empty)."""
+
+    pilot_id: str
+    text: str
+    blob: bytes
+    metrics: tuple[MetricEffect, ...] | None
+
+
+def _analyse_chunk(observations: pd.DataFrame, frames: Frames, chunk: list[str]) -> list[_Analysed]:
+    """`analyze_portfolio` on one chunk, each pilot's effects encoded for the cache (in a worker
+    process: what comes back is text and bytes, not live objects)."""
+    out: list[_Analysed] = []
+    for result in analyze_portfolio(observations, *frames, pilot_ids=chunk):
+        try:
+            text, blob = encode_effects(result.metrics)
+        except ValueError:
+            out.append(_Analysed(result.pilot_id, "", b"", result.metrics))
+            continue
+        if decode_effects(text, blob) is None:  # never expected: keep what was computed
+            out.append(_Analysed(result.pilot_id, "", b"", result.metrics))
+        else:
+            out.append(_Analysed(result.pilot_id, text, blob, None))
+    return out
+
+
+def _analysed(store, chunks: list[list[str]], frames: Frames, workers: int) -> Iterator[_Analysed]:
+    """Every pilot of `chunks`, chunk after chunk in order, analysed here or, with two chunks or
+    more and `workers` > 1, by that many processes (forkserver: a fresh interpreter, never a
+    fork of this threaded one; the engine imported once there). This process reads each
+    chunk and sends it; at most `workers` + 1 chunks are in flight. A pool that cannot start
+    or breaks leaves the remaining chunks to this process. As with any multiprocessing start
+    method but fork, a script that calls this must guard its work with
+    `if __name__ == "__main__":` (the workers import the main module; the CLI, the app and the
+    benches do)."""
+    done = 0
+    if workers > 1 and len(chunks) > 1:
+        try:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pilotproof.analysis"])
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                flight: deque[Future[list[_Analysed]]] = deque()
+                for chunk in chunks:
+                    flight.append(
+                        pool.submit(_analyse_chunk, store.observations(chunk), frames, chunk)
+                    )
+                    if len(flight) > workers:
+                        yield from flight.popleft().result()
+                        done += 1
+                while flight:
+                    yield from flight.popleft().result()
+                    done += 1
+        except (BrokenProcessPool, OSError):
+            pass
+    for chunk in chunks[done:]:
+        yield from _analyse_chunk(store.observations(chunk), frames, chunk)
+
+
+def _worker_count(workers: int | None) -> int:
+    """`workers`, else `PILOTPROOF_WORKERS` when it is a whole number, else `WORKERS`; at
+    least 1."""
+    if workers is None:
+        text = os.environ.get("PILOTPROOF_WORKERS", "").strip()
+        workers = int(text) if text.isdigit() else WORKERS
+    return max(1, workers)
 
 
 def _go_live_order(info: dict[str, dict[str, object]], pilot_id: str) -> tuple[int, str]:

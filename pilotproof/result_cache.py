@@ -94,9 +94,11 @@ def _plain(value: object) -> object:
 def encode_effects(effects: Iterable[MetricEffect]) -> tuple[str, bytes]:
     """`effects` as (JSON text, chart bytes): every field of each MetricEffect, the checks as
     objects, `break_date` as ISO text, and each chart array as (dtype, shape, offset) into the
-    bytes. Raises ValueError for an array of a dtype that is not numeric."""
+    bytes; arrays equal byte for byte (the dates every metric of a pilot shares) are stored
+    once. Raises ValueError for an array of a dtype that is not numeric."""
     chunks: list[bytes] = []
     offset = 0
+    at: dict[tuple[str, bytes], int] = {}  # an array met before (the metrics' common dates)
     out = []
     for effect in effects:
         item: dict[str, Any] = {}
@@ -125,9 +127,11 @@ def encode_effects(effects: Iterable[MetricEffect]) -> tuple[str, bytes]:
                 if dtype not in _DTYPES:
                     raise ValueError(f"chart array {name} of dtype {array.dtype} cannot be cached")
                 data = array.astype(dtype, copy=False).tobytes()
-                arrays[name] = [dtype, list(array.shape), offset]
-                chunks.append(data)
-                offset += len(data)
+                if (dtype, data) not in at:  # stored once, read back as views of the same bytes
+                    at[dtype, data] = offset
+                    chunks.append(data)
+                    offset += len(data)
+                arrays[name] = [dtype, list(array.shape), at[dtype, data]]
             item["chart"] = arrays
         out.append(item)
     return json.dumps(out, separators=(",", ":")), b"".join(chunks)

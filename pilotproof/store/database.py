@@ -354,7 +354,7 @@ class Store:
         items = list(entries)
         if not items:
             return 0
-        with self._write_lock, self._cursor() as cur:
+        with self._write_lock, self._cursor() as cur, _results.bounded_memory(cur):
             visible = _access.visible_ids(cur, scope)
             if visible is not None:
                 items = [e for e in items if e.pilot_id in set(visible)]

@@ -294,8 +294,20 @@ V_RESULTS: tuple[str, ...] = (
     "CREATE INDEX result_cache_pilot ON result_cache (pilot_id)",
 )
 
+# Kept results in parts (issue 16, memory): a pilot's chart bytes (~0.5 MB at 10 metrics x 3
+# years daily) are stored as rows of at most `results.PART_BYTES` each, numbered by `part`
+# (0 holds the effects' JSON). DuckDB's commit of one transaction holding 1,000 such half-MB
+# values took 1.5 GB above the data itself; in parts of 48 kB it takes about 0.1 GB. Existing
+# rows are part 0 of one part. (DuckDB cannot alter a table that has an index: dropped, re-made.)
+V_RESULT_PARTS: tuple[str, ...] = (
+    "DROP INDEX result_cache_pilot",
+    "ALTER TABLE result_cache ADD COLUMN part INTEGER DEFAULT 0",
+    "UPDATE result_cache SET part = 0 WHERE part IS NULL",
+    "CREATE INDEX result_cache_pilot ON result_cache (pilot_id)",
+)
+
 MIGRATIONS: tuple[Sequence[str], ...] = (
-    V1, V2, V3, V4, V_ACCESS, CURRENCIES, V_SCOPED, V_RESULTS,
+    V1, V2, V3, V4, V_ACCESS, CURRENCIES, V_SCOPED, V_RESULTS, V_RESULT_PARTS,
 )  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -262,3 +262,135 @@ def test_the_cache_honours_the_scope(tmp_path: Path) -> None:
         assert store.save_results([foreign]) == 1
         assert set(store.cached_results({"B1": "k"}, "e")) == {"B1"}
         assert store.scoped(acme).cached_results({"B1": "k"}, "e") == {}
+
+
+def test_a_pilot_s_charts_are_kept_in_parts_and_read_back_whole(store: Store, monkeypatch) -> None:
+    monkeypatch.setattr(results_store, "PART_BYTES", 1000)  # many parts for the sample's pilots
+    first = analyze_store(store)
+    with store._cursor() as cur:
+        parts = cur.execute(
+            "SELECT pilot_id, count(*), max(octet_length(charts)), max(part) FROM result_cache "
+            "GROUP BY pilot_id, input_key"
+        ).fetchall()
+        assert results_store.count_cached(cur) == len(parts) >= len(first)
+    assert all(n > 1 and longest <= 1000 and top == n - 1 for _, n, longest, top in parts)
+    again = {r.pilot_id: r for r in analyze_store(store)}  # read back from the parts
+    for old in first:
+        for a, b in zip(old.metrics, again[old.pilot_id].metrics, strict=True):
+            assert a == b and (a.chart is None) == (b.chart is None)
+            if a.chart is not None and b.chart is not None:
+                assert np.array_equal(a.chart.observed, b.chart.observed, equal_nan=True)
+                assert np.array_equal(a.chart.dates, b.chart.dates)
+
+
+def test_a_missing_or_stray_part_is_a_miss(store: Store, analysed, monkeypatch) -> None:
+    monkeypatch.setattr(results_store, "PART_BYTES", 1000)
+    monkeypatch.setattr(results_store, "FEW_PILOTS", 0)  # one scan of the table, in its order
+    first = _doc(analyze_store(store))
+    with store._cursor() as cur:  # test-only: lose one part of NW-AP's, move one of another's
+        cur.execute("DELETE FROM result_cache WHERE pilot_id = 'NW-AP' AND part = 1")
+        columns = "pilot_id, input_key, engine, effects, charts, computed_at, part"
+        rows = cur.execute(f"SELECT {columns} FROM result_cache").fetchall()
+        stray = next(r for r in rows if r[6] == 2 and r[0] not in ("NW-AP", rows[-1][0]))
+        cur.execute(
+            "DELETE FROM result_cache WHERE pilot_id = ? AND input_key = ? AND part = 2",
+            [stray[0], stray[1]],
+        )
+        # appended: the scan meets it after the pilot's other parts were joined
+        cur.execute(f"INSERT INTO result_cache ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)", stray)
+    analysed.clear()
+    assert _differences(_doc(analyze_store(store)), first) == []
+    assert _touched(analysed) == {"NW-AP", stray[0]}
+
+
+def test_a_version_8_cache_row_of_one_part_still_reads(store: Store, analysed) -> None:
+    first = _doc(analyze_store(store))
+    with store._cursor() as cur:  # test-only: the rows as schema 8 wrote them, one per pilot
+        columns = "pilot_id, input_key, engine, effects, charts, computed_at"
+        whole: dict[tuple[str, str], list] = {}
+        for *row, part in cur.execute(
+            f"SELECT {columns}, part FROM result_cache ORDER BY pilot_id, input_key, part"
+        ).fetchall():
+            if part == 0:
+                whole[row[0], row[1]] = row
+            else:
+                whole[row[0], row[1]][4] += row[4]
+        cur.execute("DELETE FROM result_cache")
+        cur.executemany(
+            f"INSERT INTO result_cache ({columns}) VALUES (?, ?, ?, ?, ?, ?)", list(whole.values())
+        )
+        stored = cur.execute("SELECT max(part), count(*) FROM result_cache").fetchone()
+        assert stored == (0, len(whole))
+    analysed.clear()
+    assert _doc(analyze_store(store)) == first
+    assert analysed == []
+
+
+def test_two_processes_give_the_results_of_one(store: Store, tmp_path: Path, analysed) -> None:
+    other = tmp_path / "other.duckdb"
+    store.close()
+    shutil.copy(store.path, other)
+    pooled = analyze_store(store, chunk_rows=2_000, workers=2)  # several chunks, two processes
+    # analysed in the worker processes; here only the one chunk of the second pass (a pilot's
+    # decision under its pre-registered plan), which goes to no pool
+    assert len(analysed) <= 1
+    analysed.clear()
+    with Store(other) as serial_store:
+        serial = analyze_store(serial_store, chunk_rows=2_000, workers=1)
+    assert len(analysed) > 3  # the same chunks, in this process
+    assert _doc(pooled) == _doc(serial)  # the same chunks give the same bits
+    for a, b in zip(pooled, serial, strict=True):
+        for x, y in zip(a.metrics, b.metrics, strict=True):
+            for name in ("observed", "counterfactual", "cf_low", "cf_high"):
+                u = None if x.chart is None else getattr(x.chart, name)
+                v = None if y.chart is None else getattr(y.chart, name)
+                assert (u is None and v is None) or np.array_equal(u, v, equal_nan=True)
+    analysed.clear()
+    with Store(store.path) as restarted:  # the pool's results were kept
+        assert _doc(analyze_store(restarted, workers=2)) == _doc(serial)
+    assert analysed == []
+
+
+def test_the_number_of_workers_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("PILOTPROOF_WORKERS", "1")
+    assert analysis._worker_count(None) == 1
+    monkeypatch.setenv("PILOTPROOF_WORKERS", "many")
+    assert analysis._worker_count(None) == analysis.WORKERS
+    assert analysis._worker_count(0) == 1 and analysis._worker_count(3) == 3
+
+
+def test_kept_results_are_written_and_read_under_a_memory_limit_then_reset(
+    store: Store, monkeypatch
+) -> None:
+    seen: list[str] = []
+    real = results_store.write_cached
+
+    def spying(cur, entries, now):
+        seen.append(cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return real(cur, entries, now)
+
+    monkeypatch.setattr(results_store, "write_cached", spying)
+    with store._cursor() as cur:
+        default = cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    assert len(analyze_store(store)) == 14
+    assert seen and all(limit != default and "MiB" in limit for limit in seen)
+    with store._cursor() as cur:
+        assert cur.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == default
+
+
+def test_a_memory_limit_duckdb_refuses_leaves_the_block_unbounded(store: Store) -> None:
+    class Refusing:
+        def __init__(self, cur) -> None:
+            self.cur, self.calls = cur, []
+
+        def execute(self, sql, params=None):
+            self.calls.append(sql)
+            if sql.startswith("SET memory_limit"):
+                raise results_store.duckdb.OutOfMemoryException("could not free up enough")
+            return self.cur.execute(sql, params)
+
+    with store._cursor() as cur:
+        refusing = Refusing(cur)
+        with results_store.bounded_memory(refusing):
+            refusing.execute("SELECT 1")
+    assert refusing.calls == ["SET memory_limit = $limit", "SELECT 1"]  # no RESET either

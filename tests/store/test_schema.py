@@ -181,7 +181,7 @@ def test_v6_mappings_and_history_survive_scoping(tmp_path: Path) -> None:
     con.execute("UPDATE pilots SET company = 'Acme'")
     con.close()
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 8
+        assert store.schema_version() == SCHEMA_VERSION == 9
         assert store.mappings() == {"legacy": {"Day": "date"}}
         from pilotproof.store.access import Scope
 

@@ -22,8 +22,8 @@ EMPTY_TEXT = "No pilots yet: upload a metrics file"
 UPLOAD_PAGE = "pages/upload.py"
 
 # Streamlit badges take named colours; these follow pilotproof.charts (Okabe-Ito) meanings:
-# green real / scale, orange mirage / fix, red worse / stop, grey not enough evidence, blue
-# no change.
+# green real / scale, orange mirage, blue fix (never the mirage's orange) and no change, red
+# worse / stop, grey not enough evidence.
 _VERDICT_BADGE = {
     "real": "green",
     "mirage": "orange",
@@ -31,7 +31,7 @@ _VERDICT_BADGE = {
     "worse": "red",
     "no_change": "blue",
 }
-_DECISION_BADGE = {"scale": "green", "fix": "orange", "extend": "gray", "stop": "red"}
+_DECISION_BADGE = {"scale": "green", "fix": "blue", "extend": "gray", "stop": "red"}
 _VERDICT_ICON = {
     "real": ":material/verified:",
     "mirage": ":material/visibility_off:",

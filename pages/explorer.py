@@ -99,7 +99,9 @@ for check in () if effect.kind == "guardrail" else effect.checks:
     else:
         icon, word = ":material/cancel:", "fail"
     name = CHECK_LABELS.get(check.name, nice(check.name))
-    st.markdown(f"{icon} **{name}: {word}.** {md(plain_words(check.explanation))}")
+    st.markdown(
+        f"{icon} **{name}: {word}.** {md(plain_words(check.explanation, effect.frequency))}"
+    )
 if not effect.checks:
     st.caption("No checks ran on this metric (not enough data).")
 

@@ -1,6 +1,7 @@
 import pandas as pd
 import streamlit as st
 
+from analytics.portfolio_health import standing_decision
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import mix_split, series_chart, value_bridge
@@ -11,6 +12,7 @@ from pilotproof.views import (
     gross_value_words,
     md,
     nice,
+    override_words,
     summary_with_numbers,
 )
 from pilotproof.words import (
@@ -41,8 +43,10 @@ with left:
     st.markdown(md(summary_with_numbers(result, pilot["pilot_name"])))
     if bar_caveat(result):
         st.markdown(f":orange[**{md(bar_caveat(result))}.**]")
-with right:
-    ui.decision_badge(result.decision)
+with right:  # the decision that stands, as the Portfolio counts it; an override says so
+    ui.decision_badge(standing_decision(result))
+    if override_words(result):
+        st.caption(md(override_words(result)))
 plan = result.governance
 if plan is not None and plan.warning():
     outcome = plan.would_have_been_sentence(result.decision)
@@ -123,7 +127,11 @@ if writer:
             ui.store().add_event(pilot_id, pd.Timestamp(when), text.strip())
             st.rerun()
 if not events.empty:  # event ids are a fund-wide sequence: never shown
-    st.dataframe(events[["date", "label"]], hide_index=True)
+    ui.wrapped_table(
+        events[["date", "label"]].assign(
+            date=pd.to_datetime(events["date"]).dt.strftime("%Y-%m-%d")
+        )
+    )
 if writer and not events.empty:
     said = {e.event_id: f"{e.date:%Y-%m-%d} {e.label}" for e in events.itertuples()}
     gone = st.selectbox("Event to remove", list(said), format_func=said.get, key="event_to_remove")
@@ -133,5 +141,9 @@ if writer and not events.empty:
 
 st.subheader("Readiness")
 items = [nice(f) for f in READINESS_FIELDS]
-answers = pd.DataFrame({"item": items, "answer": [pilot.get(f) for f in READINESS_FIELDS]})
-st.dataframe(answers.fillna("missing"), hide_index=True)
+given = [
+    nice(v) if f == "value_metric" and isinstance(v, str) and v else v
+    for f, v in pilot[list(READINESS_FIELDS)].items()
+]
+answers = pd.DataFrame({"item": items, "answer": given})
+ui.wrapped_table(answers.fillna("missing"))

@@ -67,7 +67,9 @@ claim = claim_sentence(effect)
 if claim:
     st.warning(md(claim), icon=":material/visibility_off:")
 weekly = effect.frequency == "D" and st.toggle(
-    "Weekly averages", value=True, help="Daily data drawn as the mean of each week (Monday on)."
+    "Weekly averages",
+    value=True,
+    help="Daily data drawn as the mean of each week, Monday to Sunday.",
 )
 unit = unit_words(units.get(metric, ""), ui.currencies().get(pilot_id))
 st.plotly_chart(

@@ -417,7 +417,7 @@ def upload_history_table(history: pd.DataFrame) -> pd.DataFrame:
     ]
     return pd.DataFrame(
         {
-            "#": history["upload_id"].astype(int),
+            "upload": history["upload_id"].astype(int),
             "file": history["file_name"].map(lambda f: shown(_text(f))),
             "kind": history["kind"].map(_text),
             "rows": history["rows"],

@@ -232,7 +232,7 @@ def test_upload_validates_commits_and_undoes(sample_db):
 
     history = table_with(app, "outcome")
     assert {"pilots.csv", "metrics.csv"} <= set(history["file"])
-    newest = int(history.loc[history["file"] == "pilots.csv", "#"].astype(int).max())
+    newest = int(history.loc[history["file"] == "pilots.csv", "upload"].astype(int).max())
     app.selectbox(key="undo_id").set_value(newest)
     next(b for b in app.button if b.label == "Undo this upload…").click().run()
     assert "UP-1" in set(store_for(sample_db).pilots()["pilot_id"])  # not before confirming

@@ -55,6 +55,8 @@ def test_what_a_partner_reads_is_never_cut_at_laptop_or_desktop_width(
             for text in whole:  # inside a table whose cells wrap, every word of it
                 tables.filter(has_text=text).first.wait_for(timeout=60_000)
             wait_idle(page)
+            if path == "readiness":  # the editor draws after the tables above it
+                main.get_by_test_id("stDataFrame").first.wait_for(timeout=60_000)
             grids = main.get_by_test_id("stDataFrame").count()
             assert grids == (1 if path == "readiness" else 0), (width, path)  # the editor
             assert page.evaluate(WIDER) == [], (width, scheme, path)

@@ -102,3 +102,27 @@ def year_fraction(dates: npt.ArrayLike) -> np.ndarray:
     """Position within the year in [0, 1), for annual Fourier terms."""
     fraction: np.ndarray = _calendar(dates)[3] / 365.25
     return fraction
+
+
+def week_start(dates: npt.ArrayLike) -> np.ndarray:
+    """The Monday that opens each date's week (weeks run Monday to Sunday, as `day_of_week`
+    counts them), as datetime64[D]."""
+    days = as_days(dates) - day_of_week(dates)
+    start: np.ndarray = days.astype("datetime64[D]")
+    return start
+
+
+def weekly_means(frame: pd.DataFrame, column: str = "date") -> pd.DataFrame:
+    """Daily rows as weekly means: weeks Monday to Sunday (`week_start`), each dated by its
+    Monday, the mean of every numeric column over the days the week has (missing values
+    skipped). Every week from the first to the last is a row; a week with no data is NaN, so
+    a chart breaks its line there rather than drawing across the gap. The one weekly rule for
+    every view of daily data (the app's chart and the exports')."""
+    if frame.empty:
+        return frame.copy()
+    dates = pd.to_datetime(frame[column])
+    weeks = pd.DatetimeIndex(week_start(dates.to_numpy()).astype("datetime64[ns]"), name=column)
+    values = frame.drop(columns=column).select_dtypes("number")
+    means = values.groupby(weeks).mean()
+    every = pd.date_range(means.index.min(), means.index.max(), freq="7D", name=column)
+    return means.reindex(every).reset_index()

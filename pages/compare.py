@@ -50,25 +50,17 @@ forest = ui.derived(f"forest|{choice}|{ends}", lambda: forest_plot(plotted, metr
 st.plotly_chart(forest, width="stretch")
 
 st.subheader("Side by side")
-st.caption("Click a column to sort. The best and worst improvement on each metric are marked.")
+st.caption("The best and worst improvement on each metric are marked.")
 page, _ = ui.paged(
     table, "compare", sort_by={"improvement_pct": False, "pilot": True, "threshold_pct": False}
 )
-st.dataframe(
+# a static table whose cells wrap: a pilot's name and company are read whole at any width
+ui.wrapped_table(
     page,
-    hide_index=True,
-    width="stretch",
-    height="content" if len(page) <= 30 else "auto",
-    column_config={
-        "rank": st.column_config.TextColumn("", width="small"),
-        "pilot": st.column_config.TextColumn("pilot", pinned=True),
-        "effect": st.column_config.TextColumn("effect"),
-        "interval": st.column_config.TextColumn("95% interval"),
-        # in each metric's scale: percent, or percentage points for a fraction (margin, rates)
-        "improvement_pct": st.column_config.NumberColumn("improvement", format="%.1f"),
-        "threshold_pct": st.column_config.NumberColumn("threshold", format="%.1f"),
-    },
-)
+    numbers={"improvement_pct": ".1f", "threshold_pct": ".1f"},
+    headers={"rank": "", "interval": "95% interval", "improvement_pct": "improvement",
+             "threshold_pct": "threshold"},
+)  # fmt: skip
 
 st.subheader("Series aligned on go-live")
 go_live = chosen.set_index("pilot_id")["go_live"]

@@ -1,6 +1,7 @@
 import pandas as pd
 import streamlit as st
 
+from analytics.portfolio_health import standing_decision
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import mix_split, series_chart, value_bridge
@@ -11,6 +12,7 @@ from pilotproof.views import (
     gross_value_words,
     md,
     nice,
+    override_words,
     summary_with_numbers,
 )
 from pilotproof.words import (
@@ -41,8 +43,10 @@ with left:
     st.markdown(md(summary_with_numbers(result, pilot["pilot_name"])))
     if bar_caveat(result):
         st.markdown(f":orange[**{md(bar_caveat(result))}.**]")
-with right:
-    ui.decision_badge(result.decision)
+with right:  # the decision that stands, as the Portfolio counts it; an override says so
+    ui.decision_badge(standing_decision(result))
+    if override_words(result):
+        st.caption(md(override_words(result)))
 plan = result.governance
 if plan is not None and plan.warning():
     outcome = plan.would_have_been_sentence(result.decision)
@@ -63,7 +67,9 @@ claim = claim_sentence(effect)
 if claim:
     st.warning(md(claim), icon=":material/visibility_off:")
 weekly = effect.frequency == "D" and st.toggle(
-    "Weekly averages", value=True, help="Daily data drawn as the mean of each week (Monday on)."
+    "Weekly averages",
+    value=True,
+    help="Daily data drawn as the mean of each week, Monday to Sunday.",
 )
 unit = unit_words(units.get(metric, ""), ui.currencies().get(pilot_id))
 st.plotly_chart(
@@ -99,7 +105,9 @@ for check in () if effect.kind == "guardrail" else effect.checks:
     else:
         icon, word = ":material/cancel:", "fail"
     name = CHECK_LABELS.get(check.name, nice(check.name))
-    st.markdown(f"{icon} **{name}: {word}.** {md(plain_words(check.explanation))}")
+    st.markdown(
+        f"{icon} **{name}: {word}.** {md(plain_words(check.explanation, effect.frequency))}"
+    )
 if not effect.checks:
     st.caption("No checks ran on this metric (not enough data).")
 
@@ -121,7 +129,11 @@ if writer:
             ui.store().add_event(pilot_id, pd.Timestamp(when), text.strip())
             st.rerun()
 if not events.empty:  # event ids are a fund-wide sequence: never shown
-    st.dataframe(events[["date", "label"]], hide_index=True)
+    ui.wrapped_table(
+        events[["date", "label"]].assign(
+            date=pd.to_datetime(events["date"]).dt.strftime("%Y-%m-%d")
+        )
+    )
 if writer and not events.empty:
     said = {e.event_id: f"{e.date:%Y-%m-%d} {e.label}" for e in events.itertuples()}
     gone = st.selectbox("Event to remove", list(said), format_func=said.get, key="event_to_remove")
@@ -131,5 +143,9 @@ if writer and not events.empty:
 
 st.subheader("Readiness")
 items = [nice(f) for f in READINESS_FIELDS]
-answers = pd.DataFrame({"item": items, "answer": [pilot.get(f) for f in READINESS_FIELDS]})
-st.dataframe(answers.fillna("missing"), hide_index=True)
+given = [
+    nice(v) if f == "value_metric" and isinstance(v, str) and v else v
+    for f, v in pilot[list(READINESS_FIELDS)].items()
+]
+answers = pd.DataFrame({"item": items, "answer": given})
+ui.wrapped_table(answers.fillna("missing"))

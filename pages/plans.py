@@ -6,7 +6,6 @@ from pilotproof.store.plans import PlanInput, parse_guardrails
 from pilotproof.views import decision_log_table, md, nice, plan_versions_table
 from pilotproof.words import DECISION_LABELS
 
-WIDE = {"hide_index": True, "width": "stretch"}
 NAME_NEEDED = "Enter your name above: it is recorded with the change."
 
 st.title("Success plans")
@@ -36,7 +35,7 @@ if g.current is not None:
     points = {e.metric for e in result.metrics if e.points}  # rates read in points
     plan = g.current.plan.summary(points)
     st.markdown(md(f"Current plan (version {g.current.version}): {plan}."))
-    st.dataframe(plan_versions_table(result), **WIDE)
+    ui.wrapped_table(plan_versions_table(result), numbers={"threshold %": "g"})
 if g.forecast is not None:
     st.info(md(g.forecast.sentence), icon=":material/schedule:")
 
@@ -90,7 +89,7 @@ st.subheader("Decision log")
 st.markdown(md(g.decision_sentence(result.decision)))
 log = decision_log_table(result)
 if not log.empty:
-    st.dataframe(log, **WIDE)
+    ui.wrapped_table(log)
 if writer:  # a viewer reads the plan and the log, and changes neither
     with st.form("decide", border=True, clear_on_submit=True):
         decision = st.radio(

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import portfolio_health as health
+from analytics.portfolio_health import standing_decision
 from pilotproof import ui
 from pilotproof.totals import portfolio_value
 from pilotproof.views import (
@@ -22,10 +23,17 @@ from pilotproof.views import (
     overdue_table,
     portfolio_table,
     sprawl_table,
+    stop_savings,
 )
-from pilotproof.words import DECISION_LABELS, DECISIONS_IN_WORDS, GLOSSARY, WHERE_TO_ADD_COST
+from pilotproof.words import (
+    DECISION_LABELS,
+    DECISIONS_IN_WORDS,
+    GLOSSARY,
+    HOW_TO_USE,
+    STANDING_DECISION,
+    WHERE_TO_ADD_COST,
+)
 
-WIDE = {"hide_index": True, "width": "stretch"}
 PILOT_COLUMNS = ["pilot", "decision", "why", "annual net value", "verdict", "company", "function"]
 
 st.title("Portfolio")
@@ -40,9 +48,12 @@ st.caption(
     f"{len(pilots)} pilots at {companies} compan{'y' if companies == 1 else 'ies'}: what to "
     f"{DECISIONS_IN_WORDS}, why, and what it is worth."
 )
+with st.expander("How to use", icon=":material/help:"):
+    st.markdown(HOW_TO_USE)
 
 figures = health.headline(results, pilots)
-to_scale = [r for r in results if r.decision == "scale"]
+# the decision that stands (logged, else recommended): the tiles count it as the board does
+to_scale = [r for r in results if standing_decision(r) == "scale"]
 scaling = portfolio_value(to_scale, currencies, ui.rates())
 everything = portfolio_value(results, currencies, ui.rates())
 # the total is not all of them when some have no cost data: the label says so
@@ -81,17 +92,23 @@ if not totals:
 st.caption(md(headline_caption(figures, to_scale, scaling, everything)))
 
 st.subheader("Decisions")
+st.caption(STANDING_DECISION)
 lists = decision_lists(results, pilots, currencies, ui.as_of())
+saves = stop_savings(results, pilots, currencies)
 for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
         ui.decision_heading(decision, len(entries), GLOSSARY[DECISION_LABELS[decision]])
+        if decision == "stop" and entries:  # what stopping saves, read before the names
+            st.markdown(f":material/savings: **What stopping saves**: {md(saves.sentence())}")
         most = len(entries) if st.session_state.get(f"all-{decision}") else DECISION_LIST_MOST
         for entry in entries[:most]:
             caveat = f":orange[**{md(entry.caveat)}**]; " if entry.caveat else ""
-            logged = f" :gray[· {md(entry.logged)}]" if entry.logged else ""
-            st.markdown(
-                f"**{md(entry.pilot)}**: {caveat}{md(entry.why)} :gray[· {md(entry.value)}]{logged}"
-            )
+            logged = f" :blue[· {md(entry.logged)}]" if entry.logged else ""
+            value = f" :gray[· {md(entry.value)}]"
+            if decision == "stop":  # what stopping saves beside what the pilot is worth
+                saving = saves.each.get(entry.pilot_id, "no cost data")
+                value = (value if entry.net is not None else "") + f" · **{md(saving)}**"
+            st.markdown(f"**{md(entry.pilot)}**: {caveat}{md(entry.why)}{value}{logged}")
         if not entries:
             st.caption("None.")
         elif len(entries) > DECISION_LIST_MOST:  # a fund: the first few, then all on demand
@@ -108,10 +125,7 @@ table, _ = ui.paged(portfolio_table(results, pilots, currencies, ui.as_of()), "p
 st.table(table[PILOT_COLUMNS].map(md), hide_index=True, border="horizontal")
 
 st.subheader("Decision board")
-st.caption(
-    "Pilots by company and function: the decision taken where one is logged, else what "
-    "pilotproof recommends."
-)
+st.caption(f"Pilots by company and function. {STANDING_DECISION}")
 board = health.decision_board(results, pilots)
 if len(board) <= BOARD_ROWS:
     st.plotly_chart(decision_board_chart(board), width="stretch")
@@ -131,7 +145,7 @@ else:  # a fund's portfolio: one bar per company, its pilots on demand
         "Decision", [None, *DECISION_LABELS], format_func=lambda d: DECISION_LABELS.get(d, "All")
     )
     if company is not None:
-        st.dataframe(board_pilots(results, pilots, ui.labels(), company, decision), **WIDE)
+        ui.wrapped_table(board_pilots(results, pilots, ui.labels(), company, decision))
 
 st.subheader("Pilot purgatory")
 stuck = health.purgatory(results, pilots, ui.as_of())
@@ -142,7 +156,7 @@ if stuck:
     )
     stuck_table = pd.DataFrame([asdict(p) for p in stuck]).drop(columns="pilot_id")
     stuck_table["decision"] = stuck_table["decision"].map(DECISION_LABELS)
-    st.dataframe(stuck_table.rename(columns=nice), **WIDE)
+    ui.wrapped_table(stuck_table.rename(columns=nice))
 else:
     st.success(f"No pilot has run {health.PURGATORY_DAYS} days without a decision.")
 
@@ -167,8 +181,7 @@ if changed:
 if moved.empty:
     st.success("Every pilot's success criteria were pre-registered and kept.")
 else:
-    st.dataframe(ui.paged(moved, "criteria")[0], **WIDE, column_config={"what happened":
-        st.column_config.TextColumn("what happened", width="large")})  # fmt: skip
+    ui.wrapped_table(ui.paged(moved, "criteria")[0])
 
 st.subheader("Decisions overdue")
 late = overdue_table(results, labels)
@@ -176,11 +189,11 @@ if late.empty:
     st.success("No decision is past its evaluation window.")
 else:
     st.caption("Past the plan's evaluation window with no scale, fix or stop decision logged.")
-    st.dataframe(late, **WIDE)
+    ui.wrapped_table(late)
 disagree = disagreement_table(results, labels)
 if not disagree.empty:
-    st.caption("Decisions taken that differ from what pilotproof recommends.")
-    st.dataframe(disagree, **WIDE)
+    st.caption("Decisions taken that differ from what pilotproof recommends (overrides).")
+    ui.wrapped_table(disagree)
 
 st.subheader("AI sprawl")
 groups = ui.derived("sprawl", lambda: health.sprawl(pilots))
@@ -189,7 +202,7 @@ if groups:
     sprawl, _ = ui.paged(
         ui.derived("sprawl table", lambda: sprawl_table(groups, pilots, currencies)), "sprawl"
     )
-    st.dataframe(sprawl, **WIDE)
+    ui.wrapped_table(sprawl)
 else:
     st.success("No function runs overlapping AI tools.")
 
@@ -198,4 +211,4 @@ st.caption("Experimenting, expanding, coordinating, orchestrating: the rule that
 stages = ui.derived(
     "maturity", lambda: pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
 )
-st.dataframe(ui.paged(stages, "maturity")[0], **WIDE)
+ui.wrapped_table(ui.paged(stages, "maturity")[0])

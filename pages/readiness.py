@@ -23,15 +23,33 @@ if pilots.empty:
     ui.empty_state()
 
 before = readiness_table(pilots)
+summary = st.container()  # the verdict first: how many pass, and what blocks the others
+
+
+def show_gaps(answers) -> None:
+    gaps = readiness_gaps(answers)
+    with summary:
+        st.metric("Pass the readiness test", f"{len(answers) - len(gaps)} of {len(answers)} pilots")
+        st.subheader("Gaps that block scaling")
+        if gaps.empty:
+            st.success("Every pilot's team can name all seven items.")
+        else:
+            ui.wrapped_table(gaps)
+
+
+st.subheader("The answers")
+shown, first = ui.paged(before, "readiness")
+# every answer read whole, its cells wrapping (a grid cuts a long answer with "…")
+readable = shown.drop(columns="pilot_id").assign(value_metric=shown["value_metric"].map(nice))
+ui.wrapped_table(readable.replace("", "missing"), headers={f: nice(f) for f in READINESS_FIELDS})
 if not ui.can_write():  # a viewer reads the answers; nothing to edit
-    st.dataframe(before.drop(columns="pilot_id"), hide_index=True, width="stretch")
-    gaps = readiness_gaps(before)
-    st.metric("Pass the readiness test", f"{len(before) - len(gaps)} of {len(before)}")
+    show_gaps(before)
     st.stop()
 measured = {r.pilot_id: [e.metric for e in r.metrics] for r in ui.results()}
 choices = sorted({m for ms in measured.values() for m in ms} | set(before["value_metric"]) - {""})
-shown, first = ui.paged(before, "readiness")
 editor = "readiness_editor" if first == 0 else f"readiness_editor_{first}"  # one per page
+st.subheader("Edit the answers")
+st.caption("Double-click a cell to edit it; the table above shows every answer in full.")
 edited = st.data_editor(
     shown,
     key=editor,
@@ -65,11 +83,4 @@ if st.button(
     del st.session_state[editor]
     st.rerun()
 
-gaps = readiness_gaps(after)
-ready = len(after) - len(gaps)
-st.metric("Pass the readiness test", f"{ready} of {len(after)} pilots")
-st.subheader("Gaps that block scaling")
-if gaps.empty:
-    st.success("Every pilot's team can name all seven items.")
-else:
-    st.dataframe(gaps, hide_index=True, width="stretch")
+show_gaps(after)

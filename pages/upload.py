@@ -11,7 +11,7 @@ from pilotproof.store import (
     ReadOptions,
 )
 from pilotproof.store.errors import counted
-from pilotproof.views import md
+from pilotproof.views import md, upload_history_table
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
 TYPES = ["csv", *(s.lstrip(".") for s in WORKBOOK_SUFFIXES)]
@@ -67,15 +67,7 @@ history = ui.uploads()
 if history.empty:
     st.info("No uploads yet.")
 else:
-    st.dataframe(
-        history.drop(columns="content_hash"),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "date_min": st.column_config.DateColumn("first date"),
-            "date_max": st.column_config.DateColumn("last date"),
-            "uploaded_at": st.column_config.DatetimeColumn("uploaded", format="YYYY-MM-DD HH:mm"),
-        },
-    )
+    # a static table whose cells wrap: a long outcome message is read whole, never cut
+    ui.wrapped_table(ui.paged(upload_history_table(history), "uploads")[0])
     if writer:
         upload_steps.undo_box(store, history)

@@ -1,8 +1,10 @@
 """Plotly figures shared by the app and the exports.
 
 One palette, one meaning per colour, everywhere: the Okabe-Ito colours, which stay apart for
-the common forms of colour blindness. Green is proven value, orange a mirage or a fix to make,
-vermillion a deterioration or a stop, grey not enough evidence yet, sky blue no change.
+the common forms of colour blindness. Green is proven value or a scale, orange a mirage, blue a
+fix to make, vermillion a deterioration or a stop, grey not enough evidence yet, sky blue no
+change. A fix is never drawn in the mirage's orange: a fix is real value with something to
+repair, a mirage is none.
 Figures carry no theme of their own so Streamlit can render them in light or dark;
 `for_print` gives them a white theme for static exports.
 """
@@ -28,7 +30,7 @@ VERDICT_COLORS: dict[Verdict, str] = {
 }
 DECISION_COLORS: dict[Decision, str] = {
     "scale": "#009E73",
-    "fix": "#E69F00",
+    "fix": "#0072B2",  # Okabe-Ito blue: real value to repair, not the mirage's orange
     "extend": "#999999",
     "stop": "#D55E00",
 }
@@ -431,11 +433,12 @@ def _threshold_line(
 
 
 def weekly_means(series: pd.DataFrame) -> pd.DataFrame:
-    """A daily chart frame (`date` and the chart columns) as weekly means, weeks starting on
-    Monday and dated by that Monday; a week with no value stays NaN."""
-    frame = series.assign(date=pd.to_datetime(series["date"])).set_index("date")
-    weeks = frame.resample("W-MON", label="left", closed="left").mean()
-    return weeks.reset_index()
+    """A daily chart frame (`date` and the chart columns) as weekly means by the analytics' one
+    weekly rule (`analytics.frequency.weekly_means`): weeks Monday to Sunday, dated by that
+    Monday; a week with no value stays NaN."""
+    from analytics.frequency import weekly_means as by_week
+
+    return by_week(series, "date")
 
 
 def _forest_rows(

@@ -15,15 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from analytics.results import PilotResult
-from pilotproof.views import pilot_labels
+from pilotproof.views import md, pilot_labels
 from pilotproof.words import ACTIVITY_LABEL, DECISION_LABELS, VERDICT_LABELS
 
 EMPTY_TEXT = "No pilots yet: upload a metrics file"
 UPLOAD_PAGE = "pages/upload.py"
 
 # Streamlit badges take named colours; these follow pilotproof.charts (Okabe-Ito) meanings:
-# green real / scale, orange mirage / fix, red worse / stop, grey not enough evidence, blue
-# no change.
+# green real / scale, orange mirage, blue fix (never the mirage's orange) and no change, red
+# worse / stop, grey not enough evidence.
 _VERDICT_BADGE = {
     "real": "green",
     "mirage": "orange",
@@ -31,7 +31,7 @@ _VERDICT_BADGE = {
     "worse": "red",
     "no_change": "blue",
 }
-_DECISION_BADGE = {"scale": "green", "fix": "orange", "extend": "gray", "stop": "red"}
+_DECISION_BADGE = {"scale": "green", "fix": "blue", "extend": "gray", "stop": "red"}
 _VERDICT_ICON = {
     "real": ":material/verified:",
     "mirage": ":material/visibility_off:",
@@ -345,20 +345,49 @@ def paged(
     10,000-row table. `sort_by` (column -> ascending) offers a sort of the whole table before
     paging (clicking a column header sorts only the page drawn)."""
     rows = rows or PAGE_ROWS
-    if len(table) <= rows:
+    if len(table) <= rows and not sort_by:
         return table, 0
-    pages = -(-len(table) // rows)
     order, number, where = st.columns([2, 1, 3], vertical_alignment="bottom")
-    if sort_by:
+    if sort_by:  # offered on a table of any length: a static table has no clickable headers
         column = order.selectbox(
             "Sort all rows by", list(sort_by), key=f"{key}_sort", format_func=nice_column
         )
         table = table.sort_values(column, ascending=sort_by[column], na_position="last")
+    if len(table) <= rows:
+        return table, 0
+    pages = -(-len(table) // rows)
     page = int(number.number_input(f"Page (of {pages})", 1, pages, 1, key=f"{key}_page"))
     start = (page - 1) * rows
     end = min(start + rows, len(table))
     where.caption(f"Rows {start + 1:,} to {end:,} of {len(table):,}")
     return table.iloc[start:end], start
+
+
+def wrapped_table(
+    table: pd.DataFrame,
+    numbers: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """`table` as a static table whose cells wrap, so no text is ever cut at a column's edge
+    at any window width (a data grid cuts a long cell with "…" and gives no way to read it):
+    every cell made inert markdown (`md`), the columns in `numbers` formatted with their
+    format spec ('.1f') and blank when missing, lists joined with semicolons (a name may hold
+    a comma), headers renamed by `headers`."""
+    numbers = numbers or {}
+
+    def cell(value: object, spec: str | None) -> str:
+        if isinstance(value, list | tuple):
+            return md("; ".join(str(v) for v in value))  # names may hold commas
+        if spec is not None:
+            number = pd.to_numeric(value, errors="coerce")
+            return "" if pd.isna(number) else format(number, spec)
+        return md(value)
+
+    shown = pd.DataFrame(
+        {c: [cell(v, numbers.get(c)) for v in table[c]] for c in table.columns},
+        columns=list(table.columns),
+    ).rename(columns=headers or {})
+    st.table(shown, hide_index=True, border="horizontal")
 
 
 def nice_column(name: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.portfolio_health import Headline, SprawlGroup
+from analytics.portfolio_health import Headline, SprawlGroup, standing_decision
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
 from pilotproof.claims import bar_caveat
@@ -28,6 +28,7 @@ from pilotproof.words import (
     READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
+    WHERE_TO_ADD_COST,
     burden_words,
     causes,
     change_text,
@@ -147,27 +148,29 @@ def portfolio_table(
     as_of: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """One row per pilot, scale first then fix, extend, stop: name, company, function,
-    decision (with its caveat when it holds only under criteria changed after the results),
-    value verdict, annualised net value with its currency (or what is missing for one), and
-    why, in a few plain words never cut."""
+    decision (the standing one, `standing_decision`: logged, else recommended; an override
+    says what pilotproof recommends), value verdict, annualised net value with its currency
+    (or what is missing for one), and why, in a few plain words never cut (with its caveat
+    when the decision holds only under criteria changed after the results)."""
     by_id = {r.pilot_id: r for r in results}
     currencies = currencies or {}
     rows = []
     for row in pilots.itertuples(index=False):
         result = by_id.get(row.pilot_id)
+        standing = standing_decision(result) if result else None
         rows.append(
             {
                 "pilot_id": row.pilot_id,
                 "pilot": shown(_text(row.pilot_name) or row.pilot_id),
                 "company": shown(_text(row.company)),
                 "function": shown(_text(row.function)),
-                "decision": DECISION_LABELS[result.decision] if result else "Not analysed",
+                "decision": decision_words(result) if result else "Not analysed",
                 "verdict": _headline_label(result) if result else "",
                 "annual net value": value_text(result, row, currencies.get(row.pilot_id)),
                 "why": "; ".join(w for w in (bar_caveat(result), pilot_why(result, as_of)) if w)
                 if result
                 else "",
-                "_order": DECISION_ORDER.index(result.decision) if result else 4,
+                "_order": DECISION_ORDER.index(standing) if standing else 4,
             }
         )
     columns = ["pilot_id", "pilot", "company", "function", "decision", "verdict",
@@ -205,7 +208,7 @@ def compare_table(
                     )
                     if result.net_value
                     else "no cost data",
-                    "decision": DECISION_LABELS[result.decision],
+                    "decision": decision_words(result),
                     "rank": "",
                 }
             )
@@ -395,6 +398,38 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def upload_history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """The upload history (`Store.uploads()` shape) as people read it, narrow enough to wrap
+    inside a laptop's width: upload number, file, kind, rows, pilots, the dates it covers
+    ('2024-07-01 to 2026-10-31', '' for a pilots file: never 'None'), who, when, and the
+    outcome with its message ('ok: saved 14 pilots'). Newest first as given."""
+
+    def day(value: object) -> str:
+        return "" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+    spans = [
+        f"{day(a)} to {day(b)}" if day(a) and day(b) else day(a) or day(b)
+        for a, b in zip(history["date_min"], history["date_max"], strict=True)
+    ]
+    outcomes = [
+        f"{_text(o)}: {_text(m)}" if _text(m) else _text(o)
+        for o, m in zip(history["outcome"], history["message"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "upload": history["upload_id"].astype(int),
+            "file": history["file_name"].map(lambda f: shown(_text(f))),
+            "kind": history["kind"].map(_text),
+            "rows": history["rows"],
+            "pilots": history["pilots"],
+            "dates": spans,
+            "by": history["user"].map(lambda u: shown(_text(u))),
+            "uploaded": [f"{pd.Timestamp(t):%Y-%m-%d %H:%M}" for t in history["uploaded_at"]],
+            "outcome": outcomes,
+        }
+    )
+
+
 def csv_headers(data: bytes) -> list[str]:
     """The header row of an uploaded CSV, for the column-mapping step (empty if unreadable).
     A header with `;` (or a tab) and no `,` is read with that delimiter, as the ingest does."""
@@ -459,15 +494,7 @@ def sprawl_table(
     rows = []
     for g in groups:
         part = frame[(frame["company"] == g.company) & (frame["function"] == g.function)]
-        sums: dict[str | None, float] = {}
-        for pilot_id, cost in zip(part["pilot_id"], part["monthly_cost"], strict=True):
-            if _number(cost) is not None:
-                code = currencies.get(pilot_id)
-                sums[code] = sums.get(code, 0.0) + float(cost)
-        cost_text = " + ".join(
-            money(amount, code, full=True) + ("" if code else f" ({NO_CURRENCY})")
-            for code, amount in sorted(sums.items(), key=lambda p: (p[0] is None, p[0] or ""))
-        )
+        cost_text = monthly_cost_words(part, currencies)
         rows.append(
             {
                 "company": g.company,
@@ -482,6 +509,80 @@ def sprawl_table(
     # the cost before the names, so a laptop-wide table shows it without scrolling
     columns = ["company", "function", "pilots", "vendors", "monthly cost", "pilot names", "rule"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def monthly_costs(
+    pilots: pd.DataFrame, currencies: dict[str, str | None]
+) -> dict[str | None, float]:
+    """The pilots' monthly running cost (`monthly_cost`) summed per currency (None: not
+    known), the pilots with no cost left out; never one number across currencies."""
+    sums: dict[str | None, float] = {}
+    for pilot_id, cost in zip(pilots["pilot_id"], pilots["monthly_cost"], strict=True):
+        amount = _number(cost)
+        if amount is not None:
+            code = currencies.get(pilot_id)
+            sums[code] = sums.get(code, 0.0) + amount
+    return sums
+
+
+def monthly_cost_words(pilots: pd.DataFrame, currencies: dict[str, str | None]) -> str:
+    """`monthly_costs` in words, every digit, one amount per currency: 'EUR 14,500 + GBP
+    21,000' ('' when no pilot has a cost); an unknown currency says so."""
+    sums = monthly_costs(pilots, currencies)
+    return " + ".join(
+        money(amount, code, full=True) + ("" if code else f" ({NO_CURRENCY})")
+        for code, amount in sorted(sums.items(), key=lambda p: (p[0] is None, p[0] or ""))
+    )
+
+
+WHERE_TO_ADD_MONTHLY_COST = WHERE_TO_ADD_COST.replace("them", "the monthly cost")
+
+
+@dataclass(frozen=True)
+class StopSavings:
+    """What stopping the pilots to stop saves: their monthly running cost. `total` in words
+    per currency ('EUR 9,800 + GBP 15,800', '' when none has cost data), `priced` pilots with
+    a monthly cost of `pilots`, and `each` pilot_id -> its own ('saves GBP 15,800 a month',
+    or 'no cost data')."""
+
+    pilots: int
+    priced: int
+    total: str
+    each: dict[str, str]
+
+    def sentence(self) -> str:
+        """'Stopping these 7 saves EUR 15,400 + GBP 15,800 a month in running cost (5 with
+        cost data; 2 with no cost data).'; '' when there is nothing to stop."""
+        if not self.pilots:
+            return ""
+        these = "this pilot" if self.pilots == 1 else f"these {self.pilots}"
+        if not self.priced:
+            return f"What stopping {these} saves: no cost data ({WHERE_TO_ADD_MONTHLY_COST})."
+        unpriced = self.pilots - self.priced
+        known = f" ({self.priced} with cost data; {unpriced} with no cost data)" if unpriced else ""
+        return f"Stopping {these} saves {self.total} a month in running cost{known}."
+
+
+def stop_savings(
+    results: Sequence[PilotResult], pilots: pd.DataFrame, currencies: dict[str, str | None]
+) -> StopSavings:
+    """What stopping saves, for the pilots whose standing decision (`standing_decision`) is
+    stop: each one's monthly running cost from the pilots file, in its currency, and their
+    total per currency (`monthly_costs`); 'no cost data' where a pilot states no cost."""
+    stopped = {r.pilot_id for r in results if standing_decision(r) == "stop"}
+    frame = pilots[pilots["pilot_id"].isin(stopped)]
+    each = {}
+    for pilot_id, cost in zip(frame["pilot_id"], frame["monthly_cost"], strict=True):
+        amount = _number(cost)
+        code = currencies.get(pilot_id)
+        each[pilot_id] = (
+            "no cost data"
+            if amount is None
+            else f"saves {money(amount, code, full=True)}{'' if code else f' ({NO_CURRENCY})'}"
+            " a month"
+        )
+    priced = sum(1 for words in each.values() if words != "no cost data")
+    return StopSavings(len(each), priced, monthly_cost_words(frame, currencies), each)
 
 
 def changed_thresholds(
@@ -723,7 +824,8 @@ def value_text(
 class DecisionEntry:
     """One pilot in a decision list: its label, why, and its value (or 'no cost data');
     `caveat` when the decision holds only under criteria changed after the results
-    (`bar_caveat`), `logged` when the decision taken differs from the recommendation."""
+    (`bar_caveat`), `logged` when the decision taken overrides the recommendation
+    (`override_words`)."""
 
     pilot_id: str
     pilot: str
@@ -740,8 +842,10 @@ def decision_lists(
     currencies: dict[str, str | None] | None = None,
     as_of: pd.Timestamp | None = None,
 ) -> dict[str, list[DecisionEntry]]:
-    """decision -> its pilots, in the order scale, fix, extend, stop; within a list the
-    largest net value first, then by name. Every decision is present, possibly empty."""
+    """decision -> its pilots, in the order scale, fix, extend, stop, each under its standing
+    decision (`standing_decision`: the one logged, else pilotproof's), as the decision board
+    and the maturity stages count them; within a list the largest net value first, then by
+    name. Every decision is present, possibly empty."""
     labels = pilot_labels(pilots)
     rows = {row.pilot_id: row for row in pilots.itertuples(index=False)}
     currencies = currencies or {}
@@ -753,10 +857,10 @@ def decision_lists(
         net = net if net is not None and math.isfinite(net) else None
         currency = currencies.get(result.pilot_id)
         value = "no cost data" if net is None else value_text(result, None, currency)
-        lists[result.decision].append(
+        lists[standing_decision(result)].append(
             DecisionEntry(
                 result.pilot_id, labels.get(result.pilot_id, shown(result.pilot_id)),
-                pilot_why(result, as_of), value, net, bar_caveat(result), logged_words(result),
+                pilot_why(result, as_of), value, net, bar_caveat(result), override_words(result),
             )
         )  # fmt: skip
     for entries in lists.values():
@@ -764,14 +868,27 @@ def decision_lists(
     return lists
 
 
-def logged_words(result: PilotResult) -> str:
-    """The decision taken when it differs from the recommendation: 'decision taken: Scale
-    (VP Support, 2026-08-17)'; '' when none is logged or it agrees."""
+def decision_words(result: PilotResult) -> str:
+    """The decision a table shows for a pilot: its standing decision (`standing_decision`),
+    with the override spelled out when it is not pilotproof's ('Scale (override: pilotproof
+    recommends Fix; Scale decided by VP Support, 2026-08-17)')."""
+    standing = DECISION_LABELS[standing_decision(result)]
+    override = override_words(result)
+    return f"{standing} ({override})" if override else standing
+
+
+def override_words(result: PilotResult) -> str:
+    """An override (a logged decision that differs from pilotproof's recommendation) in
+    words: 'override: pilotproof recommends Fix; Scale decided by VP Support, 2026-08-17';
+    '' when none is logged or it agrees."""
     last = result.governance.latest_decision if result.governance is not None else None
     if last is None or last.decision == result.decision:
         return ""
     taken = DECISION_LABELS.get(last.decision, last.decision)
-    return f"decision taken: {taken} ({shown(last.decided_by)}, {last.decided_at:%Y-%m-%d})"
+    return (
+        f"override: pilotproof recommends {DECISION_LABELS[result.decision]}; {taken} decided "
+        f"by {shown(last.decided_by)}, {last.decided_at:%Y-%m-%d}"
+    )
 
 
 def headline_caption(

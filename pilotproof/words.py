@@ -39,8 +39,8 @@ CHECK_LABELS: dict[Reason, str] = {
     "noise": "Noise",
     "pre_trend": "Pre-existing trend",
     "seasonality": "Seasonality",
-    "regression_to_mean": "Regression to the mean",
-    "novelty_decay": "Novelty decay",
+    "regression_to_mean": "Rebound after a bad spell",
+    "novelty_decay": "Novelty wearing off",
     "control_moved": "Control group moved",
     "mix_shift": "Mix shift",
     "insufficient_data": "Enough data",
@@ -175,16 +175,171 @@ _PLAIN: tuple[tuple[str, str], ...] = (
     ("The 95% interval excludes no change.",
      "The change is larger than noise explains: the 95% interval lies entirely on one side of "
      "zero."),
+    ("A fake go-live in the pre-period", "A fake go-live before the real one"),
+    ("a blend of the pre-period's level and its trend, each weighted by how well it forecast "
+     "the pre-period",
+     "a blend of its level and its trend before go-live, each weighted by how well it "
+     "forecast the past"),
+    ("the pre-period's level and trend", "its level and trend before go-live"),
+    ("the pre-period's level", "its level before go-live"),
+    ("the pre-period's typical variation", "the typical variation before go-live"),
+    ("within the pre-period", "before go-live"),
+    ("No segments with volumes.",
+     "No volumes by segment in the data, so a shift in the mix of work cannot be checked."),
+    ("the late post window", "the later part of the time since go-live"),
+    ("The post window sits in", "The time since go-live sits in"),
+    ("The post window is too short to split early from late.",
+     "The time since go-live is too short to compare its early and later part."),
+    ("the post level", "the level since go-live"),
+    (" (exchangeable units); leave-one-out needs 3 units and placebo tests 5.",
+     ". Checking that no single unit carries the result needs 3 units, and testing each unit "
+     "as if it had gone live needs 5."),
+    ("leans on the cross-section", "leans on how the units compare with one another"),
+    ("control units", "comparison units"),
+    ("one control unit", "one comparison unit"),
+    ("No minimum detectable effect", "No smallest detectable change"),
+    ("there is no pre/post split to size it on", "there is no go-live to size it on"),
+    (" (80% power, 5% level)",
+     " (a real change that size is found 4 times in 5, with a 1-in-20 risk of a false alarm)"),
+    ("The pre-period", "The time before go-live"),
+    ("the pre-period", "the time before go-live"),
 )  # fmt: skip
 _FREQUENCY_CODE = re.compile(r"\((D|W|M|Q|Y)\)")
+_PERIOD_NAMES: dict[str, tuple[str, str]] = {
+    "D": ("day", "days"),
+    "W": ("week", "weeks"),
+    "M": ("month", "months"),
+    "Q": ("quarter", "quarters"),
+    "Y": ("year", "years"),
+}
+# "52 pre-period and 3 post-period points (W)." opens the data check's explanation
+_HISTORY = re.compile(r"(\d+) pre-period and (\d+) post-period points \(([DWMQY])\)\.")
+_SIZING = re.compile(
+    r"With these (\d+) pre-period and (\d+) post-period points, a pre/post comparison could "
+    r"detect a change of about ([0-9.]+%) at best"
+)
+_NEEDS = re.compile(
+    r"(at least|Needs at least) (\d+) pre-period and (\d+) post-period points( at this "
+    r"frequency)?"
+)
+_NO_POST = re.compile(r"there are no post-period points; with (\d+) of them")
+_AN_ITS_NEEDS = re.compile(r"\(an interrupted time series needs (\d+) and (\d+)\)")
+_TESTED = re.compile(
+    r"tested on the pre-period, its forecasts were off by ([0-9.]+(?:%| points?)) on average"
+)
+_RANK = re.compile(
+    r"Each of the (\d+) control units analysed as if it had gone live: the pilot's change ranks "
+    r"(\d+) of (\d+) \(permutation\s+p = ([0-9.]+)\)"
+)
 
 
-def plain_words(text: str) -> str:
-    """An explanation from the analysis in a partner's words: no "(D)", no
-    "autocorrelation-robust", no "placebo go-live"."""
+def count_words(n: int, frequency: str | None) -> str:
+    """How many periods, named: (52, 'W') -> '52 weeks', (1, 'D') -> '1 day'; without a
+    frequency, readings ('12 readings')."""
+    one, many = _PERIOD_NAMES.get(frequency or "", ("reading", "readings"))
+    return f"{n} {one if n == 1 else many}"
+
+
+def span_words(n: int, frequency: str | None) -> str:
+    """How long `n` periods of `frequency` last, as a partner says it: (52, 'W') -> 'a year',
+    (182, 'D') -> 'about 6 months', (196, 'W') -> 'about 4 years', (3, 'W') -> '3 weeks'
+    (short spans are counted); without a frequency, `count_words`."""
+    from analytics.frequency import DAYS_PER_PERIOD
+
+    per = DAYS_PER_PERIOD.get(frequency or "")  # type: ignore[call-overload]
+    if per is None or frequency == "Y":
+        return count_words(n, frequency)
+    days = n * per
+    years = days / 365.25
+    if years >= 0.92:
+        rounded = round(years * 2) / 2
+        about = "" if abs(years - rounded) < 0.04 else "about "
+        return f"{about}{'a year' if rounded == 1 else f'{rounded:g} years'}"
+    if days >= 56 and frequency != "M":
+        return f"about {round(days / 30.4375)} months"
+    return count_words(n, frequency)
+
+
+def _both(n: int, frequency: str | None) -> str:
+    """'a year (52 weeks)', or '3 weeks' when the span is the count itself."""
+    span, count = span_words(n, frequency), count_words(n, frequency)
+    return count if span == count else f"{span} ({count})"
+
+
+def _history(match: re.Match[str]) -> str:
+    """'52 pre-period and 3 post-period points (W).' -> 'A year of weekly history before
+    go-live (52 weeks) and 3 weeks after.'"""
+    n_pre, n_post, code = int(match.group(1)), int(match.group(2)), match.group(3)
+    span, count = span_words(n_pre, code), count_words(n_pre, code)
+    before = f"{span} of {FREQUENCY_WORDS[code]} history before go-live"
+    before += "" if span == count else f" ({count})"
+    sentence = f"{before} and {_both(n_post, code)} after."
+    return sentence[:1].upper() + sentence[1:]
+
+
+def plain_words(text: str, frequency: str | None = None) -> str:
+    """An explanation from the analysis in a partner's words, its numbers kept: no "(D)", no
+    "autocorrelation-robust", no "placebo go-live", no "pre-period" or "post window"; "52
+    pre-period and 3 post-period points (W)" becomes "A year of weekly history before go-live
+    (52 weeks) and 3 weeks after", a placebo rank says what it ranks, a forecast error and a
+    minimum detectable effect say what they measure. `frequency` (the metric's 'D', 'W', ...)
+    names the periods a sentence counts without saying them ('readings' without it)."""
+    text = _HISTORY.sub(_history, text)
+    text = _SIZING.sub(
+        lambda m: (
+            f"With {_both(int(m.group(1)), frequency)} before go-live and "
+            f"{_both(int(m.group(2)), frequency)} after, a before/after comparison could tell "
+            f"a change apart from normal variation only from about {m.group(3)}"
+        ),
+        text,
+    )
+    text = _NEEDS.sub(
+        lambda m: (
+            f"{m.group(1)} {count_words(int(m.group(2)), frequency)} before go-live and "
+            f"{count_words(int(m.group(3)), frequency)} after"
+        ),
+        text,
+    )
+    text = _NO_POST.sub(
+        lambda m: (
+            f"there is no data since go-live yet; with {count_words(int(m.group(1)), frequency)}"
+        ),
+        text,
+    )
+    text = _AN_ITS_NEEDS.sub(
+        lambda m: f"(a pilot judged on its own history alone needs {m.group(1)} and {m.group(2)})",
+        text,
+    )
+    text = _TESTED.sub(
+        lambda m: (
+            "checked by forecasting stretches of the history before go-live whose outcome was "
+            f"known, this projection missed by {m.group(1)} on average (the typical error in "
+            "what would have happened anyway)"
+        ),
+        text,
+    )
+    text = _RANK.sub(_rank_words, text)
     for jargon, plain in _PLAIN:
         text = text.replace(jargon, plain)
     return _FREQUENCY_CODE.sub(lambda m: f"({FREQUENCY_WORDS[m.group(1)]})", text)
+
+
+def _rank_words(match: re.Match[str]) -> str:
+    """The placebo-in-space rank said as what it ranks: rank r of n + 1 (1 the largest) is a
+    change after go-live larger than n + 1 - r of the n comparison units' own."""
+    units, rank, chance = int(match.group(1)), int(match.group(2)), float(match.group(4))
+    beaten = units + 1 - rank
+    if beaten >= units:
+        than = f"larger than each of the {units} comparison units' own"
+    elif beaten <= 0:
+        than = f"no larger than any of the {units} comparison units' own"
+    else:
+        than = f"larger than {beaten} of the {units} comparison units' own"
+    return (
+        f"Each of the {units} comparison units was analysed as if it had gone live: the pilot's "
+        f"change after go-live is {than} (a unit without the pilot comes out this high "
+        f"{chance:.0%} of the time by chance)"
+    )
 
 
 # What a board report leaves out of an explanation: statistics' names and an operator's next
@@ -193,7 +348,10 @@ _NOT_FOR_THE_BOARD: tuple[re.Pattern[str], ...] = (
     re.compile(r" \(permutation\s+p = [0-9.]+\)"),
     re.compile(r" Check the source\."),
     re.compile(r" \(\d+% power, \d+% level\)"),
-)
+    re.compile(r" \(a real change that size is found 4 times in 5, with a 1-in-20 risk of a "
+               r"false alarm\)"),
+    re.compile(r" \(a unit without the pilot comes out this high \d+% of the time by chance\)"),
+)  # fmt: skip
 
 
 def board_words(text: str) -> str:
@@ -266,6 +424,29 @@ GLOSSARY: dict[str, str] = {
     "agreed before go-live or before the first results were seen.",
 }
 
+
+# The one rule for which decision a pilot counts under, as the Portfolio's tiles, decision
+# lists, board, purgatory and maturity stages all say it (analytics.portfolio_health's
+# `standing_decision`).
+STANDING_DECISION = (
+    "Each pilot counts under the decision taken where one is logged (an override says what "
+    "pilotproof recommends), else under what pilotproof recommends."
+)
+
+# From an upload to a decision, for a partner: the Portfolio's "How to use".
+HOW_TO_USE = """\
+1. **Upload** each pilot's metrics (a CSV or Excel file: one row per date and metric) and the
+   pilots file (go-live date, company, function, monthly cost, annual volume) on the
+   **Upload** page. The sample portfolio shows what they look like.
+2. **Check readiness** on the **Readiness** page: a pilot is not ready to scale until its team
+   can name the workflow, who owns the decision logic, who runs it, the exception and
+   escalation paths, the control points and the value metric. Fill the gaps there.
+3. **Read the verdict** here: each pilot under **Scale**, **Fix**, **Extend** or **Stop**, with
+   why and what it is worth a year. Open a pilot in the **Pilot explorer** to see its metric
+   against what would have happened anyway, and which mirage checks it passed.
+4. **Record the decision** on the **Success plans** page (who decided, and why), then
+   **Export** the board pack (PowerPoint, PDF or Excel) on the **Export** page.
+"""
 
 # ---- money ---------------------------------------------------------------------------------
 

@@ -134,3 +134,65 @@ def test_daily_data_can_be_drawn_as_weekly_means_with_a_flat_threshold():
     assert set(np.round(threshold.y, 6)) == {9.9} and threshold.line.dash == "dot"
     counterfactual = next(t for t in weekly.data if t.name.startswith("Counterfactual ("))
     assert counterfactual.line.dash == "dash"
+
+
+def test_the_weekly_points_are_the_analytics_weekly_series_monday_to_sunday():
+    """The partner saw the app's weekly chart and the exports' disagree for one daily pilot.
+    The app draws the analytics' one weekly rule (`analytics.frequency.weekly_means`): weeks
+    Monday to Sunday dated by their Monday, a week with no data a gap. Here the data start
+    on a Wednesday, go live on a Thursday and miss most of a week."""
+    from analytics.frequency import weekly_means
+
+    dates = pd.date_range("2025-01-01", periods=45, freq="D")  # Wednesday 1 January
+    rng = np.random.default_rng(7)
+    observed = 10.0 + rng.normal(0, 1, len(dates))
+    series = pd.DataFrame(
+        {
+            "date": dates,
+            "observed": observed,
+            "counterfactual": observed + 0.5,
+            "cf_low": observed,
+            "cf_high": observed + 1.0,
+            "control": np.nan,
+        }
+    ).drop(index=range(20, 26))  # Tuesday 21 to Sunday 26 January: only Monday 20 is left
+    effect = replace(_effect(), frequency="D", n_pre=22, n_post=17, chart=ChartSeries.of(series))
+    fig = charts.series_chart(effect, "2025-01-23", weekly=True)
+    drawn = next(t for t in fig.data if t.name == "Observed")
+    rule = weekly_means(effect.series)
+    assert list(pd.to_datetime(drawn.x)) == list(rule["date"])
+    np.testing.assert_allclose(np.asarray(drawn.y, float), rule["observed"], equal_nan=True)
+    # reference outside the rule: pandas' weeks ending on Sunday, labelled by their Monday
+    week = series.groupby(series["date"].dt.to_period("W-SUN"))["observed"].mean()
+    assert [p.start_time for p in week.index] == [d for d in rule["date"]]
+    np.testing.assert_allclose(rule["observed"], week.to_numpy())
+    assert rule["date"].iloc[0] == pd.Timestamp("2024-12-30")  # the Monday before 1 January
+    assert (rule["date"].dt.dayofweek == 0).all()
+
+
+def test_a_week_with_no_data_is_a_gap_not_a_line_across_it():
+    from analytics.frequency import weekly_means
+
+    days = pd.to_datetime(["2025-01-06", "2025-01-07", "2025-01-20"])  # no data 13-19 January
+    weeks = weekly_means(pd.DataFrame({"date": days, "observed": [1.0, 3.0, 5.0]}))
+    assert list(weeks["date"]) == list(pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"]))
+    assert weeks["observed"].iloc[0] == 2.0 and np.isnan(weeks["observed"].iloc[1])
+    assert weekly_means(pd.DataFrame({"date": [], "observed": []})).empty
+
+
+def test_fix_is_drawn_in_okabe_ito_blue_never_the_mirage_amber():
+    """A fix is real value with something to repair; the partner read the amber Fix bars of
+    the decision board as mirages."""
+    from pilotproof import ui
+    from pilotproof.views import decision_board_chart
+
+    assert charts.DECISION_COLORS["fix"] == "#0072B2"
+    assert charts.DECISION_COLORS["fix"] not in charts.VERDICT_COLORS.values()
+    board = pd.DataFrame(
+        {"company": ["A"], "function": ["x"], "scale": [0], "fix": [1], "extend": [0],
+         "stop": [0], "pilots": [1]}
+    )  # fmt: skip
+    fix = next(t for t in decision_board_chart(board).data if t.name == "Fix")
+    assert fix.marker.color == "#0072B2"
+    # the app's badges and list headings: Fix blue, never the mirage badge's orange
+    assert ui._DECISION_BADGE["fix"] == "blue" != ui._VERDICT_BADGE["mirage"]

@@ -54,7 +54,7 @@ def test_explanations_in_plain_words():
         "The 95% interval includes no change: the move is within normal variation."
     )
     assert plain_words("60 pre-period and 30 post-period points (D).") == (
-        "60 pre-period and 30 post-period points (daily)."
+        "About 2 months of daily history before go-live (60 days) and 30 days after."
     )
     assert "placebo" not in plain_words("and a placebo go-live shows none.")
     # a passed noise check says what it found, not a double negative
@@ -98,7 +98,11 @@ def test_a_board_reads_no_p_value_name_nor_an_operators_step():
         "The control group improved as much. Each of the 5 control units analysed as if it had "
         "gone live: the pilot's change ranks 5 of 6 (permutation p = 0.83)."
     )
-    assert board_words(control) == control.replace(" (permutation p = 0.83)", "")
+    assert board_words(control) == (
+        "The control group improved as much. Each of the 5 comparison units was analysed as if "
+        "it had gone live: the pilot's change after go-live is larger than 1 of the 5 "
+        "comparison units' own."
+    )
     slip = (
         "One value, 9694 on 2025-03-10, is 104x its neighbours; it was left out. Check the source."
     )
@@ -110,3 +114,98 @@ def test_a_board_reads_no_p_value_name_nor_an_operators_step():
     assert board_words("(autocorrelation-robust) kept") == plain_words(
         "(autocorrelation-robust) kept"
     )
+
+
+def test_a_placebo_rank_says_what_is_ranked_numbers_kept():
+    """'ranks 5 of 6 (permutation p = 0.83)' (partner): rank r of n + 1 (1 the largest) is a
+    change after go-live larger than n + 1 - r of the n comparison units' own."""
+    from pilotproof.words import plain_words
+
+    def ranked(rank: int, units: int, p: float) -> str:
+        return plain_words(
+            f"Each of the {units} control units analysed as if it had gone live: the pilot's "
+            f"change ranks {rank} of {units + 1} (permutation p = {p:.2f})."
+        )
+
+    assert ranked(5, 5, 0.83) == (
+        "Each of the 5 comparison units was analysed as if it had gone live: the pilot's "
+        "change after go-live is larger than 1 of the 5 comparison units' own (a unit without "
+        "the pilot comes out this high 83% of the time by chance)."
+    )
+    assert "larger than each of the 5 comparison units' own" in ranked(1, 5, 0.17)
+    assert "17% of the time" in ranked(1, 5, 0.17)
+    assert "no larger than any of the 19 comparison units' own" in ranked(20, 19, 1.0)
+    assert "larger than 12 of the 19" in ranked(8, 19, 0.4)
+
+
+def test_history_and_sizes_are_said_as_a_partner_says_them():
+    """'52 pre-period and 3 post-period points ... 8.3%' (partner): how long the history is,
+    and what the 8.3% measures."""
+    from pilotproof.words import plain_words, span_words
+
+    text = plain_words(
+        "52 pre-period and 3 post-period points (W). Without the pilot, the metric was "
+        "projected from the pre-period's level; tested on the pre-period, its forecasts were "
+        "off by 8.3% on average."
+    )
+    assert text.startswith(
+        "A year of weekly history before go-live (52 weeks) and 3 weeks after. Without the "
+        "pilot, the metric was projected from its level before go-live;"
+    )
+    assert "missed by 8.3% on average (the typical error in what would have happened anyway)" in (
+        text
+    )
+    sizing = plain_words(
+        "Needs at least 8 pre-period and 4 post-period points at this frequency; has 52 and 3. "
+        "With these 52 pre-period and 3 post-period points, a pre/post comparison could detect "
+        "a change of about 8.3% at best (80% power, 5% level).",
+        "W",
+    )
+    assert sizing == (
+        "Needs at least 8 weeks before go-live and 4 weeks after; has 52 and 3. With a year "
+        "(52 weeks) before go-live and 3 weeks after, a before/after comparison could tell a "
+        "change apart from normal variation only from about 8.3% (a real change that size is "
+        "found 4 times in 5, with a 1-in-20 risk of a false alarm)."
+    )
+    assert [span_words(n, f) for n, f in ((182, "D"), (700, "D"), (196, "W"), (3, "W"))] == [
+        "about 6 months", "about 2 years", "about 4 years", "3 weeks",
+    ]  # fmt: skip
+    assert span_words(12, None) == "12 readings" and span_words(2, "Y") == "2 years"
+
+
+# what a statistician writes and a partner does not say
+JARGON = (
+    "pre-period", "post-period", "post window", "ranks", "permutation", "placebo",
+    "autocorrelation", "cross-section", "exchangeable", "leave-one-out", "minimum detectable",
+    "interrupted time series", "power,", "(D)", "(W)", "(M)",
+)  # fmt: skip
+
+
+def test_no_explanation_of_the_sample_portfolio_reads_as_statistics(tmp_path):
+    """Every check the explorer shows for the sample portfolio, through `plain_words`, and
+    every sentence the analytics can write about history, sizes and ranks: no jargon left,
+    every number kept."""
+    import re
+
+    from pilotproof.analysis import analyze_store
+    from pilotproof.store import Store, seed_sample
+    from pilotproof.words import CHECK_LABELS, plain_words
+
+    with Store(tmp_path / "sample.duckdb") as store:
+        seed_sample(store)
+        results = analyze_store(store)
+    texts = [
+        (c.explanation, plain_words(c.explanation, e.frequency))
+        for r in results
+        for e in r.metrics
+        for c in e.checks
+    ]
+    assert len(texts) > 100
+    for before, after in texts:
+        assert not [j for j in JARGON if j in after], after
+        # a rank and a test's power are said in other words (the tests above pin them)
+        kept = re.sub(r"ranks \d+ of \d+ \(permutation p = [0-9.]+\)|\(80% power, 5% level\)",
+                      "", before)  # fmt: skip
+        numbers = re.findall(r"\d+(?:\.\d+)?%?", kept)
+        assert all(n in after for n in numbers), (before, after)
+    assert not any(j in " ".join(CHECK_LABELS.values()) for j in ("Regression", "decay"))

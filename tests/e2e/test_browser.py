@@ -103,8 +103,8 @@ def test_portfolio_shows_headline_and_the_sample_pilots(app_url, page):
     assert metrics.count() == 5
     assert metrics.first.inner_text().split() == ["Real", "value", "5"]
     page.get_by_text("14 pilots at 4 companies").wait_for()
-    tables = page.locator("[data-testid='stDataFrame']")
-    tables.first.wait_for()  # the pilots table; the grids below draw as they scroll into view
+    tables = page.locator("[data-testid='stTable']")
+    tables.first.wait_for()  # the pilots table; static tables whose cells wrap, never cut
     page.get_by_text("Experimenting, expanding, coordinating").scroll_into_view_if_needed()
-    tables.nth(2).wait_for()  # pilots, purgatory, maturity
+    tables.nth(2).wait_for()  # pilots, purgatory, criteria, ..., maturity
     page.locator(".js-plotly-plot").first.wait_for()  # the decision board

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from pagetools import open_page, store_for, texts
+from pagetools import open_page, store_for, table_with, texts
 
 
 def test_a_mirage_states_the_teams_claim_and_what_survives(sample_db):
@@ -70,7 +70,7 @@ def test_compare_says_which_pilots_are_left_out_and_why(sample_db):
     assert "13 of 14 pilots plotted. Left out: Collections call prioritisation" in caption
     assert "no estimate yet (not enough data)" in caption
     assert "20 best" not in caption
-    table = app.dataframe[0].value
+    table = table_with(app, "annual net value")
     assert set(table["annual net value"]) >= {"EUR\u00a0480k", "no cost data"}
 
 

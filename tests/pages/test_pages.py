@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import re
 
+import pandas as pd
 import pytest
 from pagetools import open_page, store_for, table_with, texts
 
@@ -61,8 +61,8 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert 1 <= int(figures["Real value"]) < len(sample_pilots)
     assert int(figures["Mirages"]) >= 1
     # what to scale, a year
-    assert figures["Scaling 3 pilots, 1 with cost data, a year"].startswith("EUR\u00a0")
-    pilots = app.table[0].value.map(lambda cell: re.sub(r"\\(.)", r"\1", str(cell)))
+    assert figures["Scaling 4 pilots, 1 with cost data, a year"].startswith("EUR\u00a0")
+    pilots = table_with(app, "why")
     assert sorted(pilots["pilot"]) == sorted(sample_pilots["pilot_name"])
     nw_ap = pilots.set_index("pilot").loc["Invoice capture and 3-way match"]
     assert nw_ap["verdict"] == "Real impact"
@@ -70,7 +70,7 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert [trace["name"] for trace in board] == ["Scale", "Fix", "Extend", "Stop"]
     assert sum(sum(_values(trace["x"])) for trace in board) == len(sample_pilots)
     assert {label.split(" · ")[0] for label in board[0]["y"]} == set(sample_pilots["company"])
-    stages = app.dataframe[-1].value
+    stages = table_with(app, "stage", last=True)
     assert set(stages["company"]) == set(sample_pilots["company"])
     assert set(stages["stage"]) <= {"experimenting", "expanding", "coordinating", "orchestrating"}
     assert stages["rule"].str.len().min() > 20
@@ -107,7 +107,7 @@ def test_explorer_adds_an_event_that_stays_in_the_store(sample_db):
     assert not app.exception
     events = store_for(sample_db).events("HB-TRIAGE")
     assert list(events["label"]) == ["Claims re-org [link](http://x)"]
-    table = app.dataframe[0].value
+    table = table_with(app, "label")
     assert "Claims re-org [link](http://x)" in set(table["label"])
     assert "event_id" not in table.columns  # a sequence over every company's events
     picked = app.selectbox(key="event_to_remove").options
@@ -123,12 +123,13 @@ def test_explorer_adds_an_event_that_stays_in_the_store(sample_db):
 def test_compare_marks_best_and_worst_and_filters(sample_db, sample_pilots):
     app = open_page("pages/compare.py")
     assert len(app.get("plotly_chart")) == 2  # forest plot and aligned small multiples
-    table = app.dataframe[0].value
-    assert set(table["rank"]) >= {"best", "worst"}
-    assert table["improvement_pct"].dropna().is_monotonic_decreasing
+    table = table_with(app, "improvement")
+    assert set(table[""]) >= {"best", "worst"}
+    improvement = pd.to_numeric(table["improvement"], errors="coerce")
+    assert improvement.dropna().is_monotonic_decreasing
     company = "Meridian Freight"
     app.multiselect[0].set_value([company]).run()
-    filtered = app.dataframe[0].value
+    filtered = table_with(app, "improvement")
     own = sample_pilots.loc[sample_pilots["company"] == company, "pilot_name"]
     assert 0 < len(filtered) < len(table)
     assert all(any(name in label for name in own) for label in filtered["pilot"])
@@ -138,7 +139,7 @@ def test_readiness_lists_gaps_and_saves_an_edit(sample_db, sample_pilots):
     app = open_page("pages/readiness.py")
     assert len(app.data_editor[0].value) == len(sample_pilots)
     blank = (sample_pilots.drop(columns=["pilot_id", "go_live"]) == "").any(axis=1)
-    gaps = app.dataframe[-1].value
+    gaps = table_with(app, "gaps")
     incomplete = sample_pilots.loc[blank, "pilot_name"]
     assert set(gaps["pilot"]) >= set(incomplete[sample_pilots.loc[blank, "workflow"] == ""])
     ready = app.metric[0].value
@@ -229,9 +230,9 @@ def test_upload_validates_commits_and_undoes(sample_db):
     assert len(app.progress) == 1 and app.progress[0].value == 100
     assert len(store_for(sample_db).pilots()) == before + 1
 
-    history = table_with(app, "upload_id")
-    assert {"pilots.csv", "metrics.csv"} <= set(history["file_name"])
-    newest = int(history.loc[history["file_name"] == "pilots.csv", "upload_id"].max())
+    history = table_with(app, "outcome")
+    assert {"pilots.csv", "metrics.csv"} <= set(history["file"])
+    newest = int(history.loc[history["file"] == "pilots.csv", "upload"].astype(int).max())
     app.selectbox(key="undo_id").set_value(newest)
     next(b for b in app.button if b.label == "Undo this upload…").click().run()
     assert "UP-1" in set(store_for(sample_db).pilots()["pilot_id"])  # not before confirming

@@ -36,4 +36,4 @@ def test_with_sign_in_configured_nothing_shows_before_it(sample_db) -> None:
     assert [b.label for b in at.button] == ["Sign in"]
     shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.sidebar.caption))
     assert "Local single-user" not in shown and "Northwind" not in shown
-    assert not at.metric and not at.dataframe
+    assert not at.metric and not at.dataframe and not at.table

@@ -80,7 +80,7 @@ def test_days_live_count_to_today_whatever_else_is_uploaded(sample_db):
     pilot = before.index[0]
     go_live = store_for(sample_db).pilots().set_index("pilot_name")["go_live"]
     today = pd.Timestamp.now().normalize()
-    assert before[pilot] == (today - go_live[pilot]).days
+    assert int(before[pilot]) == (today - go_live[pilot]).days
     later = b"pilot_id,date,metric,value\n" + b"".join(
         f"HD-1,2027-{m:02d}-01,cycle_time,{10 + m % 2}\n".encode() for m in range(1, 10)
     )

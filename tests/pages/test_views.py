@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -347,3 +349,72 @@ def test_the_exports_title_carries_the_caveat_as_the_app_does():
     )
     same = _governed("scale", under_was="scale")
     assert "but only" not in action_title(same, "Intake", same.headline)
+
+
+def test_what_stopping_saves_per_pilot_and_per_currency():
+    """Each pilot to stop saves its monthly running cost; the total is kept per currency, an
+    unknown currency apart, a pilot with no cost named as such, pilots not to stop left out."""
+    from pilotproof.views import stop_savings
+
+    decisions = {"a": "stop", "b": "stop", "c": "stop", "d": "stop", "e": "scale"}
+    results = [PilotResult(p, d, (), ("cycle_time",), (), ()) for p, d in decisions.items()]
+    pilots = pd.DataFrame(
+        {"pilot_id": list("abcde"), "monthly_cost": ["9800", "6200", "", 1500.0, "40000"]}
+    )
+    saves = stop_savings(results, pilots, {"a": "EUR", "b": "EUR", "c": "GBP", "e": "EUR"})
+    assert saves.each == {
+        "a": "saves EUR\u00a09,800 a month",
+        "b": "saves EUR\u00a06,200 a month",
+        "c": "no cost data",
+        "d": "saves 1,500 (currency not set) a month",
+    }
+    assert saves.total == "EUR\u00a016,000 + 1,500 (currency not set)"
+    assert saves.sentence() == (
+        "Stopping these 4 saves EUR\u00a016,000 + 1,500 (currency not set) a month in running "
+        "cost (3 with cost data; 1 with no cost data)."
+    )
+    none = stop_savings(results[2:3], pilots, {})
+    assert none.sentence() == (
+        "What stopping this pilot saves: no cost data (add the monthly cost to the pilots "
+        "file on the Upload page)."
+    )
+    assert stop_savings(results[4:], pilots, {}).sentence() == ""
+
+
+def test_an_override_moves_a_pilot_to_the_decision_taken_and_says_so():
+    from analytics.governance import LoggedDecision
+    from pilotproof.views import decision_lists, override_words
+
+    taken = LoggedDecision("scale", "fix", "", "VP Support", pd.Timestamp("2026-08-17"))
+    result = _governed("fix", changed=False)
+    result = PilotResult(
+        "p", "fix", (), ("cycle_time",), (), (effect(),),
+        governance=replace(result.governance, decisions=(taken,)),
+    )  # fmt: skip
+    assert override_words(result) == (
+        "override: pilotproof recommends Fix; Scale decided by VP Support, 2026-08-17"
+    )
+    pilots = pd.DataFrame({"pilot_id": ["p"], "pilot_name": ["P"], "company": ["C"]})
+    lists = decision_lists([result], pilots)
+    assert [e.pilot_id for e in lists["scale"]] == ["p"] and lists["fix"] == []
+    assert lists["scale"][0].logged == override_words(result)
+    agreeing = replace(result, decision="scale")
+    assert override_words(agreeing) == ""
+
+
+def test_the_upload_history_reads_whole_and_never_says_none():
+    from pilotproof.views import upload_history_table
+
+    history = pd.DataFrame(
+        {"upload_id": [2, 1], "file_name": ["metrics.csv", "pilots.csv"],
+         "kind": ["long", "pilots"], "rows": [21065, 14], "pilots": [10, 14],
+         "date_min": pd.to_datetime(["2024-07-01", None]),
+         "date_max": pd.to_datetime(["2026-10-31", None]), "user": ["sample", "sample"],
+         "uploaded_at": pd.to_datetime(["2026-12-01 10:31:05", "2026-12-01 10:30:00"]),
+         "outcome": ["ok", "ok"], "message": ["saved 21,065 rows", None]}
+    )  # fmt: skip
+    table = upload_history_table(history)
+    assert list(table["dates"]) == ["2024-07-01 to 2026-10-31", ""]
+    assert list(table["outcome"]) == ["ok: saved 21,065 rows", "ok"]
+    assert list(table["uploaded"]) == ["2026-12-01 10:31", "2026-12-01 10:30"]
+    assert "None" not in table.astype(str).to_numpy() and "NaT" not in table.astype(str).to_numpy()

@@ -112,16 +112,29 @@ def week_start(dates: npt.ArrayLike) -> np.ndarray:
     return start
 
 
-def weekly_means(frame: pd.DataFrame, column: str = "date") -> pd.DataFrame:
-    """Daily rows as weekly means: weeks Monday to Sunday (`week_start`), each dated by its
-    Monday, the mean of every numeric column over the days the week has (missing values
-    skipped). Every week from the first to the last is a row; a week with no data is NaN, so
-    a chart breaks its line there rather than drawing across the gap. The one weekly rule for
-    every view of daily data (the app's chart and the exports')."""
+def weekly_means(
+    frame: pd.DataFrame, column: str = "date", anchor: object | None = None
+) -> pd.DataFrame:
+    """Daily rows as weekly means, each week dated by its first day, the mean of every numeric
+    column over the days the week has (missing values skipped). Every week from the first to
+    the last is a row; a week with no data is NaN, so a chart breaks its line there rather
+    than drawing across the gap. The one weekly rule for every view of daily data (the app's
+    chart and the exports').
+
+    With an `anchor` (a pilot's go-live), weeks are the 7-day blocks counted from it, so no
+    week mixes days before and after go-live: a Monday week holding a Wednesday go-live would
+    date part of the pilot's change before go-live. Without one, weeks run Monday to Sunday
+    (`week_start`)."""
     if frame.empty:
         return frame.copy()
     dates = pd.to_datetime(frame[column])
-    weeks = pd.DatetimeIndex(week_start(dates.to_numpy()).astype("datetime64[ns]"), name=column)
+    if anchor is None:
+        starts = week_start(dates.to_numpy()).astype("datetime64[ns]")
+    else:
+        first = pd.Timestamp(anchor).normalize()  # type: ignore[arg-type]
+        offset = (dates - first).dt.days.to_numpy() // 7
+        starts = (first + pd.to_timedelta(offset * 7, unit="D")).to_numpy()
+    weeks = pd.DatetimeIndex(starts, name=column)
     values = frame.drop(columns=column).select_dtypes("number")
     means = values.groupby(weeks).mean()
     every = pd.date_range(means.index.min(), means.index.max(), freq="7D", name=column)

@@ -78,12 +78,13 @@ def series_chart(
     The threshold is the level the metric must reach over the post window to meet its scaling
     threshold: the post window's mean counterfactual moved by `threshold_pct` in the good
     direction, drawn flat so it is never mistaken for the counterfactual. `weekly` draws daily
-    data as weekly means (weeks starting Monday), which a day-to-day zig-zag otherwise hides.
+    data as weekly means (7-day weeks counted from go-live), which a day-to-day zig-zag
+    otherwise hides.
     """
     fig = go.Figure()
     series = effect.series
     if weekly and series is not None and effect.frequency == "D" and not series.empty:
-        series = weekly_means(series)
+        series = weekly_means(series, go_live)
     if series is None or series.empty:
         fig.add_annotation(text="No series to show", showarrow=False, x=0.5, y=0.5, xref="paper")
         return _style(fig, title, metric_label(effect.metric, unit))
@@ -432,13 +433,13 @@ def _threshold_line(
     return pd.Series(target, index=post.index)
 
 
-def weekly_means(series: pd.DataFrame) -> pd.DataFrame:
+def weekly_means(series: pd.DataFrame, go_live: object | None = None) -> pd.DataFrame:
     """A daily chart frame (`date` and the chart columns) as weekly means by the analytics' one
-    weekly rule (`analytics.frequency.weekly_means`): weeks Monday to Sunday, dated by that
-    Monday; a week with no value stays NaN."""
+    weekly rule (`analytics.frequency.weekly_means`): 7-day weeks counted from go-live (Monday
+    to Sunday without one), dated by their first day; a week with no value stays NaN."""
     from analytics.frequency import weekly_means as by_week
 
-    return by_week(series, "date")
+    return by_week(series, "date", go_live)
 
 
 def _forest_rows(

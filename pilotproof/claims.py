@@ -107,3 +107,17 @@ def bar_caveat(result: PilotResult) -> str:
 
 def _pct(value: float | None) -> str:
     return "none" if value is None else f"{value:g}%"
+
+
+def override_words(result: PilotResult) -> str:
+    """An override (a logged decision that differs from pilotproof's recommendation) in
+    words, as the app and the board exports say it: 'override: pilotproof recommends Fix;
+    Scale decided by VP Support, 2026-08-17'; '' when none is logged or it agrees."""
+    last = result.governance.latest_decision if result.governance is not None else None
+    if last is None or last.decision == result.decision:
+        return ""
+    taken = DECISION_LABELS.get(last.decision, last.decision)
+    return (
+        f"override: pilotproof recommends {DECISION_LABELS[result.decision]}; {taken} decided "
+        f"by {shown(last.decided_by)}, {last.decided_at:%Y-%m-%d}"
+    )

@@ -16,7 +16,7 @@ import pandas as pd
 from analytics.portfolio_health import Headline, SprawlGroup, standing_decision
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
-from pilotproof.claims import bar_caveat
+from pilotproof.claims import bar_caveat, override_words
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.totals import PortfolioValue
 from pilotproof.words import (
@@ -875,20 +875,6 @@ def decision_words(result: PilotResult) -> str:
     standing = DECISION_LABELS[standing_decision(result)]
     override = override_words(result)
     return f"{standing} ({override})" if override else standing
-
-
-def override_words(result: PilotResult) -> str:
-    """An override (a logged decision that differs from pilotproof's recommendation) in
-    words: 'override: pilotproof recommends Fix; Scale decided by VP Support, 2026-08-17';
-    '' when none is logged or it agrees."""
-    last = result.governance.latest_decision if result.governance is not None else None
-    if last is None or last.decision == result.decision:
-        return ""
-    taken = DECISION_LABELS.get(last.decision, last.decision)
-    return (
-        f"override: pilotproof recommends {DECISION_LABELS[result.decision]}; {taken} decided "
-        f"by {shown(last.decided_by)}, {last.decided_at:%Y-%m-%d}"
-    )
 
 
 def headline_caption(

@@ -136,11 +136,12 @@ def test_daily_data_can_be_drawn_as_weekly_means_with_a_flat_threshold():
     assert counterfactual.line.dash == "dash"
 
 
-def test_the_weekly_points_are_the_analytics_weekly_series_monday_to_sunday():
+def test_the_weekly_points_are_the_analytics_weekly_series_counted_from_go_live():
     """The partner saw the app's weekly chart and the exports' disagree for one daily pilot.
-    The app draws the analytics' one weekly rule (`analytics.frequency.weekly_means`): weeks
-    Monday to Sunday dated by their Monday, a week with no data a gap. Here the data start
-    on a Wednesday, go live on a Thursday and miss most of a week."""
+    Both draw the analytics' one weekly rule (`analytics.frequency.weekly_means`): 7-day weeks
+    counted from go-live, dated by their first day, so no week mixes days before and after
+    it; a week with no data is a gap. Here the data start on a Wednesday, go live on a
+    Thursday and miss most of a week."""
     from analytics.frequency import weekly_means
 
     dates = pd.date_range("2025-01-01", periods=45, freq="D")  # Wednesday 1 January
@@ -156,18 +157,23 @@ def test_the_weekly_points_are_the_analytics_weekly_series_monday_to_sunday():
             "control": np.nan,
         }
     ).drop(index=range(20, 26))  # Tuesday 21 to Sunday 26 January: only Monday 20 is left
+    go_live = pd.Timestamp("2025-01-23")  # a Thursday
     effect = replace(_effect(), frequency="D", n_pre=22, n_post=17, chart=ChartSeries.of(series))
-    fig = charts.series_chart(effect, "2025-01-23", weekly=True)
+    fig = charts.series_chart(effect, go_live, weekly=True)
     drawn = next(t for t in fig.data if t.name == "Observed")
-    rule = weekly_means(effect.series)
+    rule = weekly_means(effect.series, "date", go_live)
     assert list(pd.to_datetime(drawn.x)) == list(rule["date"])
     np.testing.assert_allclose(np.asarray(drawn.y, float), rule["observed"], equal_nan=True)
-    # reference outside the rule: pandas' weeks ending on Sunday, labelled by their Monday
-    week = series.groupby(series["date"].dt.to_period("W-SUN"))["observed"].mean()
-    assert [p.start_time for p in week.index] == [d for d in rule["date"]]
-    np.testing.assert_allclose(rule["observed"], week.to_numpy())
-    assert rule["date"].iloc[0] == pd.Timestamp("2024-12-30")  # the Monday before 1 January
-    assert (rule["date"].dt.dayofweek == 0).all()
+    # reference outside the rule: pandas' groups of whole weeks since go-live
+    week = series.groupby((series["date"] - go_live).dt.days // 7)["observed"].mean()
+    np.testing.assert_allclose(rule["observed"].dropna(), week.to_numpy())
+    assert go_live in set(rule["date"])  # a week starts at go-live: none straddles it
+    assert ((rule["date"] - go_live).dt.days % 7 == 0).all()
+    # without a go-live, weeks run Monday to Sunday (pandas' W-SUN periods)
+    plain = weekly_means(effect.series)
+    monday = series.groupby(series["date"].dt.to_period("W-SUN"))["observed"].mean()
+    assert [p.start_time for p in monday.index] == list(plain["date"])
+    assert (plain["date"].dt.dayofweek == 0).all()
 
 
 def test_a_week_with_no_data_is_a_gap_not_a_line_across_it():

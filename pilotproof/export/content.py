@@ -21,6 +21,8 @@ import plotly.graph_objects as go
 
 import pilotproof
 from analytics.decision import guardrail_breached
+from analytics.frequency import weekly_means
+from analytics.portfolio_health import standing_decision
 from analytics.results import (
     READINESS_FIELDS,
     ChartSeries,
@@ -32,7 +34,7 @@ from analytics.results import (
 )
 from pilotproof import charts
 from pilotproof.charts import _threshold_line, verdict_color  # the app's one threshold rule
-from pilotproof.claims import bar_caveat, claim_sentence
+from pilotproof.claims import bar_caveat, claim_sentence, override_words
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
 from pilotproof.totals import PortfolioValue, Rates, portfolio_value
@@ -440,6 +442,8 @@ class PilotSection:
     go_live: pd.Timestamp | None
     monthly_cost: float | None
     annual_volume: float | None
+    # the decision that stands (`analytics.portfolio_health.standing_decision`: the one
+    # logged, else pilotproof's), as the app counts it
     decision: Decision
     reasons: tuple[str, ...]
     action_title: str
@@ -467,6 +471,10 @@ class PilotSection:
     claim: str = ""
     value_metrics: tuple[str, ...] = ()  # the metrics the pilot is judged on
     readiness_missing: tuple[str, ...] = ()  # readiness fields the decision found unanswered
+    # pilotproof's own recommendation, and a logged decision that differs from it in words
+    # ('override: pilotproof recommends Fix; Scale decided by VP Support, 2026-08-17')
+    recommended: Decision | None = None
+    override: str = ""
 
     def money(self, amount: float | None) -> str:
         """An amount of this pilot's money with its currency, as the app says it: 'EUR 480k'."""
@@ -580,7 +588,11 @@ class PilotSection:
 
     @property
     def reasons_text(self) -> str:
-        return ", ".join(REASON_LABELS.get(r, r) for r in self.reasons)
+        """The reasons in words, and a logged decision that overrides pilotproof's after them
+        ('readiness gaps; override: pilotproof recommends Fix; Scale decided by ...'), so a
+        pilot listed under the decision taken still says what the evidence recommends."""
+        words = ", ".join(REASON_LABELS.get(r, r) for r in self.reasons)
+        return "; ".join(x for x in (words, self.override) if x)
 
     @property
     def guardrails(self) -> tuple[EffectRow, ...]:
@@ -883,8 +895,10 @@ def display_series(
     `preregistered` percent, else NaN); long daily series as weekly means.
 
     Two years of daily points with a weekly cycle turn a native chart into a solid smear, so
-    past `MAX_DAILY_POINTS` the chart shows 7-day means in weeks counted from go-live (no week
-    mixes pre and post periods). The tables and the workbook keep the exact figures.
+    past `MAX_DAILY_POINTS` the chart shows weekly means by the app's rule
+    (`analytics.frequency.weekly_means`: 7-day weeks counted from go-live, so no week mixes
+    the periods before and after it), so the two charts agree point for point. The tables and
+    the workbook keep the exact figures.
     """
     series = effect.series.copy()
     series["date"] = pd.to_datetime(series["date"])
@@ -897,12 +911,10 @@ def display_series(
     spacing = series["date"].diff().median()
     if len(series) <= MAX_DAILY_POINTS or not spacing <= pd.Timedelta(days=2):
         return series, ""
-    anchor = go_live if go_live is not None else series["date"].min()
-    weeks = (series["date"] - anchor).dt.days // 7
-    grouped = series.groupby(weeks.to_numpy(), sort=True)
-    weekly = grouped.mean(numeric_only=True)
-    weekly["date"] = grouped["date"].min()
-    return weekly.reset_index(drop=True), " (weekly means)"
+    weekly = weekly_means(series, "date", go_live)
+    # a week with no data at all is left out: the print charts draw points, not gaps
+    values = [c for c in weekly.columns if c != "date"]
+    return weekly.dropna(how="all", subset=values).reset_index(drop=True), " (weekly means)"
 
 
 def humanise(metric: str) -> str:
@@ -1003,7 +1015,7 @@ def value_words(
     the 3 has cost data.' and 'All 4 pilots with cost data, pilots to stop included: EUR 372k
     · GBP 137k a year, not added across currencies (no conversion rates entered).' Money is
     totalled per currency and converted only at the rates entered (`pilotproof.totals`)."""
-    to_scale = [r for r in results if r.decision == "scale"]
+    to_scale = [r for r in results if standing_decision(r) == "scale"]
     n = len(to_scale)
     scaling = portfolio_value(to_scale, currencies, rates)
     everything = portfolio_value(results, currencies, rates)
@@ -1349,7 +1361,9 @@ def _section(
         go_live=pd.Timestamp(go_live) if go_live is not None and not pd.isna(go_live) else None,
         monthly_cost=_number(info.get("monthly_cost")),
         annual_volume=_number(info.get("annual_volume")),
-        decision=result.decision,
+        decision=standing_decision(result),
+        recommended=result.decision,
+        override=override_words(result),
         reasons=tuple(result.reasons),
         action_title=sentence_words(action_title(result, name, headline, raw_name)),
         headline=headline,

@@ -172,7 +172,7 @@ def _pilot(p: PilotSection, report: Report) -> str:
         f'<div class="meta">{_chip(p.decision, p.decision_label)} {escape(p.label)} &middot; '
         f"{meta}</div>",
     ]
-    if p.reasons:
+    if p.reasons_text:
         parts.append(f'<div class="meta">Why: {escape(p.reasons_text)}</div>')
     if p.claim_text:  # a mix shift's says what is the rates' and what the mix's
         parts.append(f'<p class="fail">{escape(p.claim_text)}</p>')

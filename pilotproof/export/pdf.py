@@ -490,7 +490,7 @@ def _pilot_header(p: PilotSection) -> Table:
     meta_parts = [p.label, p.id_text, p.function, p.vendor and f"vendor {p.vendor}"]
     if p.go_live is not None:
         meta_parts.append(f"go-live {p.go_live:%Y-%m-%d}")
-    if p.reasons:
+    if p.reasons_text:
         meta_parts.append(f"why: {p.reasons_text}")
     meta = _Table(
         [[chip, _p(" · ".join(x for x in meta_parts if x), "meta")]],

@@ -410,7 +410,7 @@ def _pilot_header(slide, p: PilotSection) -> int:
         p.function,
         p.vendor,
         f"go-live {p.go_live:%Y-%m-%d}" if p.go_live is not None else "",
-        f"why: {p.reasons_text}" if p.reasons else "",
+        f"why: {p.reasons_text}" if p.reasons_text else "",
     )
     meta = " · ".join(x for x in facts if x)
     meta_width = WIDTH - 2 * MARGIN - Inches(2.25)
@@ -514,7 +514,8 @@ def _check_panel(slide, grid: CheckGrid, left, top) -> int:
         for c, cell in enumerate(row.cells, start=1):
             if cell is not None and cell.outcome == "FAIL":
                 fills[(r, c)] = charts.VERDICT_COLORS["worse"]
-    widths = (2.2, *([4.9 / len(grid.metrics)] * len(grid.metrics)))
+    # the check names whole on one line at 10 points ("Rebound after a bad spell")
+    widths = (2.8, *([4.3 / len(grid.metrics)] * len(grid.metrics)))
     table = _table(
         slide, rows, left, top + Inches(0.35), Inches(7.1), widths=widths, size=10, fills=fills,
         name="Checks table",

@@ -34,7 +34,7 @@ from pilotproof.export.content import (
     waterfall_parts,
 )
 from pilotproof.plaintext import is_formula_like, visible
-from pilotproof.words import CHECK_LABELS, DIRECTION_LABELS
+from pilotproof.words import CHECK_LABELS, DECISION_ACTIONS, DIRECTION_LABELS
 
 Progress = Callable[[float, str], None]
 CELL_LIMIT = 32_767  # Excel's most characters in one cell
@@ -256,7 +256,7 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 p.company,
                 p.function,
                 p.vendor,
-                p.decision,
+                p.recommended or p.decision,  # pilotproof's, as `analyze`'s JSON has it
                 p.action_title,
                 ", ".join(p.reasons),
                 h.metric if h else None,
@@ -480,8 +480,8 @@ def _decision_rows(report: Report) -> list[list[object]]:
             [
                 p.pilot_id,
                 p.name,
-                p.decision,
-                p.decision_label,
+                p.recommended or p.decision,  # pilotproof's, as `analyze`'s JSON has it
+                DECISION_ACTIONS.get(p.recommended or p.decision, p.decision),
                 ", ".join(p.reasons),
                 ", ".join(p.value_metrics),
                 ", ".join(p.readiness_missing),

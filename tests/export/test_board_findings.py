@@ -36,7 +36,8 @@ from pilotproof.store import Store, seed_sample
 from pilotproof.words import CHECK_LABELS
 
 pytestmark = pytest.mark.slow
-PICKED = ["NW-ORDERS", "HB-FNOL", "CB-ASSIST", "NW-AP"]  # mix shift, lowered bar, Fix, Scale
+# mix shift, lowered bar, Fix overridden to Scale, Scale, Fix
+PICKED = ["NW-ORDERS", "HB-FNOL", "CB-ASSIST", "NW-AP", "MF-AUDIT"]
 SIGNED = re.compile(r"(?<![\w.%)])[+\-\u2212]\d+(\.\d+)?( ?%| points?\b)")
 
 
@@ -234,8 +235,8 @@ def test_every_pilot_heading_names_its_company(pilots, deck, pdf_pages, soup):
 def test_fix_is_blue_never_the_mirage_amber(report, deck, pdf_streams, soup, pilots):
     assert decision_color("fix") == FIX_COLOR == "#0072B2"
     assert decision_color("fix") != "#E69F00"
-    fix = pilots["CB-ASSIST"]
-    assert fix.decision == "fix"
+    fix = pilots["MF-AUDIT"]  # pilotproof's Fix, and no override logged
+    assert fix.decision == fix.recommended == "fix"
     cover = deck.slides[0]
     chip = next(s for s in cover.shapes if s.has_text_frame and s.text_frame.text.endswith("Fix"))
     assert str(chip.fill.fore_color.rgb) == "0072B2"
@@ -244,9 +245,36 @@ def test_fix_is_blue_never_the_mirage_amber(report, deck, pdf_streams, soup, pil
     assert str(header.fill.fore_color.rgb) == "0072B2"
     # the PDF's summary page fills the Fix tile and rows in blue (0 114 178 of 255)
     assert b"0 .447059 .698039 rg" in pdf_streams[0]
-    chips = soup.select("section#pilot-CB-ASSIST span.chip")
+    chips = soup.select("section#pilot-MF-AUDIT span.chip")
     assert chips[0].get_text() == fix.decision_label
     assert "background:#0072B2" in chips[0]["style"]
+
+
+def test_a_logged_override_counts_as_the_app_counts_it_and_says_what_pilotproof_recommends(
+    report, deck, soup, pilots
+):
+    """The app lists a pilot under the decision taken where one is logged (VP Support scaled
+    the support reply assistant against pilotproof's Fix); the board pack counted it under
+    Fix, so the app said 'Scale 4' and the deck '3 scale'. Both now count the decision that
+    stands, and the pack says what pilotproof recommends beside it."""
+    from analytics.portfolio_health import standing_decision
+
+    overridden = pilots["CB-ASSIST"]
+    assert (overridden.decision, overridden.recommended) == ("scale", "fix")
+    assert overridden.override == (
+        "override: pilotproof recommends Fix; Scale decided by VP Support, 2026-08-17"
+    )
+    assert overridden.override in overridden.reasons_text
+    counts = report.decision_counts
+    assert counts["scale"] == sum(standing_decision(r) == "scale" for r in report.results)
+    assert counts["scale"] == 3 and counts["fix"] == 1  # NW-AP, HB-FNOL, CB-ASSIST; MF-AUDIT
+    assert report.subtitle.startswith("3 scale, 1 fix before scaling")
+    # the deck's slide for the pilot shows the override next to its Scale chip
+    slide = _slide(deck, overridden.heading)
+    assert any(overridden.override in t for t in _texts(slide))
+    # the HTML's section says it too
+    section = soup.select_one("section#pilot-CB-ASSIST")
+    assert overridden.override in section.get_text(" ")
 
 
 # ---- 6. changes in words in sentences, signed numbers only under a heading that says so ----

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pilotproof import ui
-from pilotproof.charts import aligned_multiples, forest_plot, metric_label
+from pilotproof.charts import aligned_multiples, at_same_mix, forest_plot, metric_label
 from pilotproof.views import compare_table, extremes, left_out, left_out_caption, md, nice
 from pilotproof.words import unit_words
 
@@ -46,7 +46,11 @@ missing = left_out(shown, plotted, labels, metric, ends)
 if missing:
     st.caption(md(left_out_caption(missing, len(plotted), len(shown))))
 choice = f"{sorted(companies)}|{sorted(functions)}|{metric}"
-forest = ui.derived(f"forest|{choice}|{ends}", lambda: forest_plot(plotted, metric, labels=labels))
+# a mix-shift mirage at the same mix of work (what survives), as the board exports draw it
+survives, survive_labels = at_same_mix(plotted, labels)
+forest = ui.derived(
+    f"forest|{choice}|{ends}", lambda: forest_plot(survives, metric, labels=survive_labels)
+)
 st.plotly_chart(forest, width="stretch")
 
 st.subheader("Side by side")

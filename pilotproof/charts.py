@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -440,6 +441,45 @@ def weekly_means(series: pd.DataFrame, go_live: object | None = None) -> pd.Data
     from analytics.frequency import weekly_means as by_week
 
     return by_week(series, "date", go_live)
+
+
+def same_mix(effect: MetricEffect) -> float | None:
+    """A mix-shift mirage's change at the same mix of work (the rate part, what survives), as
+    the metric moved, in percent; None for any other effect."""
+    import math
+
+    rate = effect.rate_effect_pct
+    mixed = effect.verdict == "mirage" and "mix_shift" in effect.reasons and not effect.points
+    return rate if mixed and rate is not None and math.isfinite(rate) else None
+
+
+def at_same_mix(
+    results: Iterable[PilotResult], labels: dict[str, str]
+) -> tuple[list[PilotResult], dict[str, str]]:
+    """The pilots as a comparison draws them: a mix-shift mirage's value metric at the same mix
+    of work (its rate part, what survives; a point, as the decomposition gives no interval of
+    its own), never the mix's apparent gain, and its pilot's label saying '(same mix)'. The
+    Compare page and the board exports draw the same numbers. `labels` is not modified."""
+    drawn, named = [], dict(labels)
+    for result in results:
+        survives = {e.metric: same_mix(e) for e in result.value_effects}
+        if not any(v is not None for v in survives.values()):
+            drawn.append(result)
+            continue
+        metrics = tuple(
+            e
+            if survives.get(e.metric) is None
+            else replace(
+                e,
+                effect_pct=survives[e.metric],
+                ci_low_pct=survives[e.metric],
+                ci_high_pct=survives[e.metric],
+            )
+            for e in result.metrics
+        )
+        drawn.append(replace(result, metrics=metrics))
+        named[result.pilot_id] = f"{named.get(result.pilot_id, result.pilot_id)} (same mix)"
+    return drawn, named
 
 
 def _forest_rows(

@@ -202,3 +202,25 @@ def test_fix_is_drawn_in_okabe_ito_blue_never_the_mirage_amber():
     assert fix.marker.color == "#0072B2"
     # the app's badges and list headings: Fix blue, never the mirage badge's orange
     assert ui._DECISION_BADGE["fix"] == "blue" != ui._VERDICT_BADGE["mirage"]
+
+
+def test_a_mix_shift_mirage_is_compared_at_the_same_mix_of_work():
+    """The partner saw the order desk assistant at +26% on the Compare page (past the scaling
+    threshold, ahead of real wins) and at +0.3% in the deck: the app now draws what the deck
+    draws, the rate part at the same mix of work, never the mix's apparent gain."""
+    mix = replace(
+        _effect(verdict="mirage", effect_pct=-25.8),
+        reasons=("mix_shift",), rate_effect_pct=-0.3, mix_effect_pct=-25.5,
+    )  # fmt: skip
+    mirage = PilotResult("M", "stop", ("no_real_value",), ("cycle_time",), (), (mix,))
+    real = PilotResult("R", "scale", (), ("cycle_time",), (), (_effect(effect_pct=-20.0),))
+    drawn, labels = charts.at_same_mix([mirage, real], {"M": "Order desk", "R": "Invoices"})
+    assert labels == {"M": "Order desk (same mix)", "R": "Invoices"}
+    moved = drawn[0].metrics[0]
+    assert (moved.effect_pct, moved.ci_low_pct, moved.ci_high_pct) == (-0.3, -0.3, -0.3)
+    assert drawn[1] is real
+    fig = charts.forest_plot(drawn, labels=labels)
+    xs = {y: x for trace in fig.data for x, y in zip(trace.x, trace.y, strict=False)
+          if trace.name not in ("Scaling threshold",)}  # fmt: skip
+    order = next(x for y, x in xs.items() if str(y).startswith("Order desk (same mix)"))
+    assert order == pytest.approx(0.3)  # improvement: 0.3% lower is 0.3% better

@@ -33,7 +33,7 @@ from analytics.results import (
     PilotResult,
 )
 from pilotproof import charts
-from pilotproof.charts import _threshold_line, verdict_color  # the app's one threshold rule
+from pilotproof.charts import _threshold_line, same_mix, verdict_color  # the app's rules
 from pilotproof.claims import bar_caveat, claim_sentence, override_words
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
@@ -1144,14 +1144,6 @@ def _plain_title(
     return f"{name} {verb} {humanise(headline.metric)} {abs(change):.0f}%{bounds}; {verdict_phrase}"
 
 
-def same_mix(effect: MetricEffect) -> float | None:
-    """A mix-shift mirage's change at the same mix of work (the rate part, what survives), as
-    the metric moved; None for any other effect."""
-    rate = effect.rate_effect_pct
-    mixed = effect.verdict == "mirage" and "mix_shift" in effect.reasons and not effect.points
-    return rate if mixed and is_number(rate) else None
-
-
 def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
     rows = []
     for e in p.result.value_effects:
@@ -1201,18 +1193,7 @@ def comparison_figure(report: Report, ends: int | None = None) -> go.Figure:
     only: `comparison_ends`); a mix-shift mirage is drawn at the same mix of work (what
     survives), as the deck draws it, and its pilot's label says so."""
     drawn = report.results if ends is None else charts.extremes(report.results, n=ends)
-    results, labels = [], dict(report.labels)
-    for result in drawn:
-        survives = {e.metric: same_mix(e) for e in result.value_effects}
-        if not any(v is not None for v in survives.values()):
-            results.append(result)
-            continue
-        metrics = tuple(
-            e if survives.get(e.metric) is None else _at_same_mix(e, survives[e.metric])
-            for e in result.metrics
-        )
-        results.append(replace(result, metrics=metrics))
-        labels[result.pilot_id] = f"{labels.get(result.pilot_id, result.pilot_id)} (same mix)"
+    results, labels = charts.at_same_mix(drawn, dict(report.labels))
     figure = charts.forest_plot(results, labels=labels)
     return _forest_preregistered(figure, results, labels)
 
@@ -1248,12 +1229,6 @@ def _forest_preregistered(
             )
         )  # fmt: skip
     return figure
-
-
-def _at_same_mix(effect: MetricEffect, rate: float | None) -> MetricEffect:
-    """The effect as its rate part alone: no interval of its own (the decomposition gives
-    none), so the chart draws a point."""
-    return replace(effect, effect_pct=rate, ci_low_pct=rate, ci_high_pct=rate)
 
 
 def comparison_ends(report: Report, ends: int) -> tuple[str, ...] | None:

@@ -191,7 +191,7 @@ def _screen_candidates(
         return None
     older = scalar(
         cur,
-        f"SELECT count(*) FROM observations o JOIN ({_RANGES}) r USING (pilot_id, metric) "
+        f"SELECT count(*) FROM observations o JOIN ({_RANGES}) r USING ({_SERIES_KEY}) "
         f"WHERE {_OLDER}",
         {"first": first, **_range_params(series_stats)},
     )
@@ -204,10 +204,18 @@ def _screen_candidates(
     ]
 
 
-#: The (pilot, metric) pairs of a batch with their new period and first upload, from
-#: `_range_params`.
+#: The key of a series: what a new file replaces stored rows of (over the series' own period).
+_SERIES_KEY = 'pilot_id, metric, "group", unit, segment'
+
+#: The same series key on a stored row `o` and a new range `r`.
+_SAME_SERIES = " AND ".join(
+    f"o.{k} = r.{k}" for k in ("pilot_id", "metric", '"group"', "unit", "segment")
+)
+
+#: The series of a batch with their new period and first upload, from `_range_params`.
 _RANGES = (
     "SELECT unnest($pilot_ids) AS pilot_id, unnest($metrics) AS metric, "
+    'unnest($groups) AS "group", unnest($units) AS unit, unnest($segments) AS segment, '
     "unnest($dmins) AS dmin, unnest($dmaxs) AS dmax, unnest($upload_ids) AS upload_id"
 )
 #: A stored row the batch did not write (rows of a version-1 file have no upload id).
@@ -215,15 +223,19 @@ _OLDER = "(o.upload_id < $first OR o.upload_id IS NULL)"
 
 
 def _range_params(series_stats: list[SeriesStat]) -> dict[str, list[object]]:
-    """Per (pilot, metric) of the batch: its first and last new date and its first upload."""
-    ranges: dict[tuple[str, str], tuple[date, date, int]] = {}
+    """Per series of the batch (pilot, metric, group, unit, segment): its first and last new
+    date and its first upload."""
+    ranges: dict[tuple[str, str, str, str, str], tuple[date, date, int]] = {}
     for s in series_stats:
-        key = (s.pilot_id, s.metric)
+        key = (s.pilot_id, s.metric, s.group, s.unit, s.segment)
         low, high, upload = ranges.get(key, (s.date_min, s.date_max, s.upload_id))
         ranges[key] = (min(low, s.date_min), max(high, s.date_max), min(upload, s.upload_id))
     return {
-        "pilot_ids": [p for p, _ in ranges],
-        "metrics": [m for _, m in ranges],
+        "pilot_ids": [k[0] for k in ranges],
+        "metrics": [k[1] for k in ranges],
+        "groups": [k[2] for k in ranges],
+        "units": [k[3] for k in ranges],
+        "segments": [k[4] for k in ranges],
         "dmins": [low for low, _, _ in ranges.values()],
         "dmaxs": [high for _, high, _ in ranges.values()],
         "upload_ids": [upload for _, _, upload in ranges.values()],
@@ -296,9 +308,10 @@ def batch_totals(
 def replace_older_rows(
     cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
 ) -> int:
-    """Move stored rows in the new rows' (pilot, metric, period) to replaced_observations.
-    The periods come from the series aggregate (`new_series_stats`), not from another pass
-    over the new rows."""
+    """Move stored rows of the new rows' series (pilot, metric, group, unit, segment), over
+    each series' own period, to replaced_observations: nothing else is touched. The periods
+    come from the series aggregate (`new_series_stats`), not from another pass over the new
+    rows."""
     if not series_stats:
         return 0
     cur.execute(
@@ -307,14 +320,14 @@ def replace_older_rows(
     replaced = scalar(
         cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
-        "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
-        f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {_OLDER}",
+        f"JOIN new_ranges r ON {_SAME_SERIES} AND o.date BETWEEN r.dmin AND r.dmax "
+        f"WHERE {_OLDER}",
         {"first": first},
     )
     if replaced:
         cur.execute(
-            "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
-            f"AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax AND {_OLDER}",
+            f"DELETE FROM observations o USING new_ranges r WHERE {_SAME_SERIES} "
+            f"AND o.date BETWEEN r.dmin AND r.dmax AND {_OLDER}",
             {"first": first},
         )
     cur.execute("DROP TABLE new_ranges")
@@ -440,7 +453,7 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
                 f"{dmin} to {dmax}"
             )
             if replaced:
-                bits.append(f"replaced {counted(replaced, 'earlier row')}")
+                bits.append(f"replaced {counted(replaced, 'earlier row')} of the same series")
         if pilots_upserted:
             bits.append(f"saved {counted(pilots_upserted, 'pilot')}")
         bits.extend(parts)
@@ -487,27 +500,28 @@ def upsert_pilots(
 
 
 def _write_observations(cur: duckdb.DuckDBPyConnection, ids_by_file: dict[int, int]) -> int:
-    """Move stored rows in the new data's (pilot, metric, period) aside, then insert the batch.
+    """Move stored rows of the new data's series (pilot, metric, group, unit, segment) over
+    each series' period aside, then insert the batch.
 
-    A corrected file for the same pilot and period replaces those rows; the replaced rows are
-    kept in `replaced_observations` so `undo_upload` can restore them."""
+    A corrected file for the same series and period replaces those rows (another group, unit or
+    segment of the pilot stays as it is); the replaced rows are kept in `replaced_observations`
+    so `undo_upload` can restore them."""
     cur.execute("CREATE OR REPLACE TEMP TABLE file_uploads (file_no INTEGER, upload_id INTEGER)")
     cur.executemany("INSERT INTO file_uploads VALUES (?, ?)", list(ids_by_file.items()))
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT pilot_id, metric, min(date) AS dmin, "
+        f"CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT {_SERIES_KEY}, min(date) AS dmin, "
         "max(date) AS dmax, min(upload_id) AS upload_id FROM stage_obs JOIN file_uploads "
-        "USING (file_no) GROUP BY pilot_id, metric"
+        f"USING (file_no) GROUP BY {_SERIES_KEY}"
     )
     replaced = scalar(
         cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
-        "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
-        "AND o.date BETWEEN r.dmin AND r.dmax",
+        f"JOIN new_ranges r ON {_SAME_SERIES} AND o.date BETWEEN r.dmin AND r.dmax",
     )
     if replaced:
         cur.execute(
-            "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
-            "AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax"
+            f"DELETE FROM observations o USING new_ranges r WHERE {_SAME_SERIES} "
+            "AND o.date BETWEEN r.dmin AND r.dmax"
         )
     n, distinct = one_row(
         cur,

@@ -45,6 +45,30 @@ FileKind = Literal["long", "wide", "pilots"]
 #: The mapping target that drops a column (a `Team` column nobody needs).
 IGNORE = "(ignore)"
 
+#: What a column mapping may write for `IGNORE` (on the command line, `notes=ignore`).
+IGNORE_SPELLINGS = (IGNORE, "ignore")
+
+
+def is_ignore(target: str) -> bool:
+    """Whether a mapping target drops the column: `(ignore)` or `ignore`, in any case."""
+    return target.strip().lower() in IGNORE_SPELLINGS
+
+
+def unknown_mapped_headers(
+    columns: Mapping[str, str], headers: Iterable[str]
+) -> list[tuple[str, str | None]]:
+    """The mapped headers no header of `headers` matches (compared as the ingest compares them:
+    trimmed, case and spaces aside), each with the closest header there is, or None."""
+    import difflib
+
+    known = {_normalise(h): h for h in headers}
+    missing: list[tuple[str, str | None]] = []
+    for header in columns:
+        if _normalise(header) not in known:
+            close = difflib.get_close_matches(_normalise(header), list(known), n=1, cutoff=0.6)
+            missing.append((header, known[close[0]] if close else None))
+    return missing
+
 
 @dataclass(frozen=True)
 class ReadOptions:
@@ -419,13 +443,23 @@ def sniff(
         return Problem(source.name, 1, "-", f"cannot read the header: {exc}")
     options = as_options(mapping)
     renames = {
-        _normalise(k): ("" if v == IGNORE else _normalise(v)) for k, v in options.columns.items()
+        _normalise(k): ("" if is_ignore(v) else _normalise(v)) for k, v in options.columns.items()
     }
     names = [_normalise(h) for h in header]
     mapped = frozenset(pos for pos, n in enumerate(names) if n in renames)
     read_as = {(n, renames[n]) for n in names if renames.get(n, n) != n}
     names = [renames.get(n, n) for n in names]
     pilot = None
+    if options.pilot_id is not None and "pilot_id" in names and "go_live" not in names:
+        at = names.index("pilot_id")
+        return Problem(
+            source.name,
+            1,
+            clip(header[at]),
+            f"the file has a pilot_id column ('{clip(header[at])}'), so the pilot for the whole "
+            f"file ('{clip(str(options.pilot_id))}', --pilot) conflicts with it: leave the "
+            "whole-file pilot out to read each row's pilot, or map this column to (ignore)",
+        )
     if options.pilot_id is not None and "pilot_id" not in names and "go_live" not in names:
         pilot = str(options.pilot_id).strip()
         read_as.add(("(whole file)", pilot))

@@ -87,6 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         columns=columns,
         pilot_id=args.pilot,
         date_order=args.date_order.replace("-", "_"),
+        decimal_mark=args.decimal_mark,
         new_metrics={normalise_metric(k): v.strip() for k, v in new_metrics.items()},
         sheets=sheets,
     )
@@ -435,6 +436,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "month-first", "day-first"),
         default="auto",
         help="how 06/01/2025 reads (default: as the file decides, by a field above 12)",
+    )
+    ingest.add_argument(
+        "--decimal-mark",
+        choices=("auto", "point", "comma"),
+        default="auto",
+        help="how 40.125 and 1,200 read (point: . is the decimal mark, comma: , is; default: as "
+        "each number column decides by a value like 40.85 or 1.234,5, refused where none does)",
     )
     ingest.add_argument(
         "--pilot",

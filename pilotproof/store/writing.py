@@ -13,7 +13,8 @@ import duckdb
 
 from . import ingest as _ingest
 from .catalog import RATE_UNITS
-from .errors import counted
+from .checks import Finding, to_problems
+from .errors import Problem, counted
 from .formats import outside_dates_sql
 from .outliers import has_outliers, worth_screening_sql
 from .schema import PILOT_FIELDS
@@ -84,6 +85,11 @@ class Written:
     totals: BatchTotals
     replaced: int
     pilots_upserted: int
+    #: exact duplicates dropped (each kept once), with the first few named by line
+    duplicates: int = 0
+    named_duplicates: tuple[Problem, ...] = ()
+    #: rows of long files skipped for having no value (`ingest.skip_rows_without_value`)
+    skipped: int = 0
 
 
 def max_upload_id(cur: duckdb.DuckDBPyConnection) -> int:
@@ -242,6 +248,22 @@ def _range_params(series_stats: list[SeriesStat]) -> dict[str, list[object]]:
     }
 
 
+def every_metric_column_read(
+    layouts: list[_ingest.Layout], ids_by_file: dict[int, int], series_stats: list[SeriesStat]
+) -> bool:
+    """Whether each wide file's metric columns all gave a series (an empty column is warned of
+    by the careful path, `checks.empty_metric_columns`): from the series aggregate, no pass."""
+    wide = [(f, layout) for f, layout in enumerate(layouts) if layout.kind == "wide"]
+    if not wide:
+        return True
+    read = {(s.upload_id, s.metric) for s in series_stats}
+    return all(
+        (ids_by_file[file_no], metric) in read
+        for file_no, layout in wide
+        for _, metric in layout.metric_columns
+    )
+
+
 def _no_duplicate_keys(
     cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
 ) -> bool:
@@ -351,8 +373,11 @@ def write_batch(
         )
     pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
     obs_files = [i for i, lay in enumerate(layouts) if lay.kind != "pilots"]
-    replaced = 0
+    replaced, duplicates, skipped = 0, 0, 0
+    named: tuple[Problem, ...] = ()
     if obs_files:
+        skipped = int(scalar(cur, "SELECT count(*) FROM skipped_obs"))
+        duplicates, named = _drop_exact_duplicates(cur, batch)
         replaced = _write_observations(cur, ids_by_file)
     totals = BatchTotals(0, 0, 0, None, None)
     per_file: dict[int, FileCounts] = {}
@@ -372,8 +397,57 @@ def write_batch(
             ).fetchall()
         }
         per_file.update(pilot_file_counts(cur))
-    written = Written(ids_by_file, per_file, totals, replaced, pilots_upserted)
+    written = Written(
+        ids_by_file, per_file, totals, replaced, pilots_upserted, duplicates, named, skipped
+    )
     return record_uploads(cur, batch, written)
+
+
+#: Exact duplicates named by line in an ingest's warnings (all are counted).
+NAMED_DUPLICATES = 5
+
+
+def _drop_exact_duplicates(
+    cur: duckdb.DuckDBPyConnection, batch: Batch
+) -> tuple[int, tuple[Problem, ...]]:
+    """Remove from `stage_obs` every staged value that repeats an earlier one exactly (same
+    pilot, metric, date, group, unit, segment and value: conflicting ones were refused), so
+    what is counted is what is stored. Returns how many, and the first few as warnings naming
+    the line they repeat. Two teams' rows without a unit column look exactly like this."""
+    key = 'pilot_id, metric, date, "group", unit, segment'
+    n, distinct = one_row(cur, f"SELECT count(*), count(DISTINCT hash({key})) FROM stage_obs")
+    if n == distinct:
+        return 0, ()
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS SELECT file_no, rn, pos, metric, "
+        "first_file, first_rn FROM (SELECT file_no, rn, pos, metric, "
+        "first_value(file_no) OVER w AS first_file, first_value(rn) OVER w AS first_rn, "
+        f"row_number() OVER w AS nth FROM stage_obs WINDOW w AS (PARTITION BY {key} "
+        "ORDER BY file_no, rn)) WHERE nth > 1"
+    )
+    dropped = int(scalar(cur, "SELECT count(*) FROM duplicate_rows"))
+    first = cur.execute(
+        "SELECT file_no, rn, metric, first_file, first_rn FROM duplicate_rows "
+        "ORDER BY file_no, rn, pos LIMIT $n",
+        {"n": NAMED_DUPLICATES},
+    ).fetchall()
+    cur.execute(
+        "DELETE FROM stage_obs s USING duplicate_rows d "
+        "WHERE s.file_no = d.file_no AND s.rn = d.rn AND s.pos = d.pos"
+    )
+    cur.execute("DROP TABLE duplicate_rows")
+    findings = [
+        Finding(
+            file_no,
+            rn,
+            "-",
+            f"warning, exact duplicate of {{line:{first_file}:{first_rn}}} ({metric}: same "
+            "pilot, date, group, unit, segment and value): kept once; if the two rows are "
+            "different teams or sites, a unit column tells them apart",
+        )
+        for file_no, rn, metric, first_file, first_rn in first
+    ]
+    return dropped, tuple(to_problems(batch.fresh, batch.layouts, findings))
 
 
 def upsert_pilot_files(
@@ -404,6 +478,7 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
     upload_ids: list[int] = []
     rows, series, pilots, dmin, dmax = written.totals
     replaced, pilots_upserted = written.replaced, written.pilots_upserted
+    duplicates = written.duplicates
     fresh_index = {id(s): i for i, s in enumerate(batch.fresh)}
     parts: list[str] = []
     for source in batch.sources:
@@ -447,6 +522,14 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
         summary = "nothing new: " + "; ".join(parts)
     else:
         bits = []
+        if duplicates:
+            first = written.named_duplicates[0] if written.named_duplicates else None
+            where = f", first {first.file}:{first.line}" if first else ""
+            bits.append(
+                f"read {counted(rows + duplicates, 'row')}, dropped "
+                f"{counted(duplicates, 'exact duplicate')}{where} (kept once; a unit column "
+                "tells teams apart)"
+            )
         if rows:
             bits.append(
                 f"ingested {counted(rows, 'row')}: {counted(pilots, 'pilot')}, {series} series, "
@@ -454,6 +537,8 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
             )
             if replaced:
                 bits.append(f"replaced {counted(replaced, 'earlier row')} of the same series")
+        if written.skipped:
+            bits.append(f"skipped {counted(written.skipped, 'row')} without a value")
         if pilots_upserted:
             bits.append(f"saved {counted(pilots_upserted, 'pilot')}")
         bits.extend(parts)
@@ -470,6 +555,8 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
         replaced_rows=replaced,
         date_min=dmin,
         date_max=dmax,
+        warnings=written.named_duplicates,
+        total_warnings=duplicates,
     )
 
 

@@ -58,3 +58,18 @@ def test_a_whole_file_pilot_beside_a_pilot_id_column_is_refused(
     (found,) = _refused(registry, path, "--pilot", "P2")
     assert (found["line"], found["column"]) == ("1", "pilot_id")
     assert "has a pilot_id column" in found["message"] and "'P2'" in found["message"]
+
+
+def test_dot_decimals_in_a_semicolon_file_wait_for_the_decimal_mark(
+    registry: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("pilot_id;date;metric;value\nP1;2024-01-05;cycle_time;40.000\n")
+    (found,) = _refused(registry, path)
+    assert (found["line"], found["column"]) == ("2", "value")
+    assert "could be 40 or 40000" in found["message"]
+    done = cli("ingest", "--db", registry, path, "--decimal-mark", "point")
+    assert done.returncode == 0, done.stderr
+    assert ("P1", "cycle_time", 40.0) in {
+        (row[0], row[1], row[6]) for row in dump(registry)["observations"]
+    }

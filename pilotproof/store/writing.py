@@ -195,14 +195,16 @@ def _screen_candidates(
     over the stored series)."""
     if _spans_files(series_stats):
         return None
-    older = scalar(
-        cur,
-        f"SELECT count(*) FROM observations o JOIN ({_RANGES}) r USING ({_SERIES_KEY}) "
-        f"WHERE {_OLDER}",
-        {"first": first, **_range_params(series_stats)},
-    )
-    if older:
-        return None
+    if _any_older(cur, first):
+        pairs = sorted({(s.pilot_id, s.metric) for s in series_stats})
+        older = scalar(
+            cur,
+            f"SELECT count(*) FROM observations o WHERE {_OLDER} AND (o.pilot_id, o.metric) IN "
+            "(SELECT (unnest($pilot_ids), unnest($metrics)))",
+            {"first": first, "pilot_ids": [p for p, _ in pairs], "metrics": [m for _, m in pairs]},
+        )
+        if older:
+            return None
     return [
         (s.pilot_id, s.metric, s.group, s.unit, s.segment)
         for s in series_stats
@@ -226,6 +228,18 @@ _RANGES = (
 )
 #: A stored row the batch did not write (rows of a version-1 file have no upload id).
 _OLDER = "(o.upload_id < $first OR o.upload_id IS NULL)"
+
+
+def _any_older(cur: duckdb.DuckDBPyConnection, first: int) -> bool:
+    """Whether the store holds any row the batch did not write: one look at the upload ids,
+    which spares a first load the joins with the batch's series (thousands of them)."""
+    return bool(
+        scalar(
+            cur,
+            f"SELECT count(*) FROM (SELECT 1 FROM observations o WHERE {_OLDER} LIMIT 1)",
+            {"first": first},
+        )
+    )
 
 
 def _range_params(series_stats: list[SeriesStat]) -> dict[str, list[object]]:
@@ -334,7 +348,7 @@ def replace_older_rows(
     each series' own period, to replaced_observations: nothing else is touched. The periods
     come from the series aggregate (`new_series_stats`), not from another pass over the new
     rows."""
-    if not series_stats:
+    if not series_stats or not _any_older(cur, first):
         return 0
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE new_ranges AS {_RANGES}", _range_params(series_stats)

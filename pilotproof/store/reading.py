@@ -383,8 +383,9 @@ def _cells(line: bytes, delimiter: str | None) -> list[str]:
 def title_lines(head: bytes) -> tuple[int, int]:
     """Bytes and lines to cut from the top of a CSV above its header: a `sep=;` first line,
     then title lines - a line with at most one non-empty cell ("Helpdesk export, week 23" on a
-    line of its own, `"Weekly KPIs",,,` as Excel saves a title cell, or `,,,`), or one with two
-    cells or more fewer than the line below (`Weekly KPIs, EMEA` above a four-column header).
+    line of its own, `"Weekly KPIs",,,` as Excel saves a title cell, or `,,,`), or one of two
+    cells or fewer with two cells or more fewer than the line below, when that line's width is
+    the next one's too (`Weekly KPIs, EMEA` above a four-column header and its rows).
     (0, 0) when the first line is the header, or no line below the titles has two cells."""
     lines = head.split(b"\n", workbooks.HEADER_SEARCH)[: workbooks.HEADER_SEARCH]
     declared = declared_delimiter(head)
@@ -392,8 +393,11 @@ def title_lines(head: bytes) -> tuple[int, int]:
     cells = [_cells(line, declared) for line in lines]
     filled = [sum(1 for c in row if c.strip()) for row in cells]
     for i in range(start, len(lines) - 1):
-        title = filled[i] <= 1 or len(cells[i]) + 2 <= len(cells[i + 1])
-        if not title:
+        # a short line of two cells or fewer is a title when the line below is a header whose
+        # width its own next line shares (not a ragged first row below the real header)
+        shares = i + 2 >= len(lines) or len(cells[i + 2]) == len(cells[i + 1])
+        short = filled[i] <= 2 and len(cells[i]) + 2 <= len(cells[i + 1]) and shares
+        if not (filled[i] <= 1 or short):
             return sum(len(line) + 1 for line in lines[:i]), i
     return (len(lines[0]) + 1, 1) if start and len(lines) > 1 else (0, 0)
 

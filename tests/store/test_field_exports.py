@@ -229,3 +229,13 @@ def test_sep_and_title_lines_above_the_header_are_skipped_and_lines_kept(
         load("bad.csv", bad)
     (problem,) = refused.value.problems
     assert (problem.line, problem.column) == (top.count("\n") + 3, "value")
+
+
+def test_a_ragged_first_row_does_not_make_the_header_a_title(
+    load: Callable[..., Store], path_kind: str
+) -> None:
+    text = f"{HEAD}\nP1,2024-01-01,cycle_time,1,234,5\nP1,2024-01-02,cycle_time,5\n"
+    with pytest.raises(IngestError) as refused:
+        load("ragged.csv", text)
+    first = refused.value.problems[0]
+    assert (first.line, "ragged" in first.message) == (2, True)

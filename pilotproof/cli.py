@@ -14,8 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pilotproof.plaintext import inert, shown, terminal
+
+if TYPE_CHECKING:
+    from pilotproof.store import Problem
 
 #: Problems printed before "... and N more".
 MAX_PRINTED = 50
@@ -74,10 +78,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if len(new_metrics) != len(args.new_metric or ()):
         print("pilotproof ingest: --new-metric takes 'NAME=lower_is_better'", file=sys.stderr)
         return 2
+    unknown = _unknown_mapped_headers(files, columns, sheets)
+    if unknown:
+        for problem in unknown:
+            print(problem, file=sys.stderr)
+        return 1
     options = ReadOptions(
         columns=columns,
         pilot_id=args.pilot,
         date_order=args.date_order.replace("-", "_"),
+        decimal_mark=args.decimal_mark,
         new_metrics={normalise_metric(k): v.strip() for k, v in new_metrics.items()},
         sheets=sheets,
     )
@@ -98,6 +108,47 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         more = counted(result.total_warnings - MAX_PRINTED, "more warning")
         print(f"... and {more}", file=sys.stderr)
     return 0
+
+
+def _unknown_mapped_headers(
+    files: list[str | Path], columns: dict[str, str], sheets: dict[str, str]
+) -> list[Problem]:
+    """A problem for each `--map` header that no file holds (a typo would otherwise map
+    nothing, silently), with the closest header there is. Files that cannot be read are left
+    to the ingest, which names what is wrong with them."""
+    from pilotproof.store import WORKBOOK_SUFFIXES, Problem, file_headers
+    from pilotproof.store.reading import Source, unknown_mapped_headers
+
+    if not columns:
+        return []
+    headers: dict[str, list[str]] = {}
+    for file in files:
+        try:
+            with Path(file).open("rb") as handle:
+                workbook = str(file).lower().endswith(WORKBOOK_SUFFIXES)
+                data = handle.read() if workbook else handle.read(Source.HEAD)
+        except OSError:
+            return []
+        headers[str(file)] = file_headers(str(file), data, sheets.get(str(file)))
+    every = [h for found in headers.values() for h in found]
+    if not every:
+        return []
+    shown = str(files[-1])
+    problems: list[Problem] = []
+    for header, close in unknown_mapped_headers(columns, every):
+        held = next((f for f, found in headers.items() if close in found), shown)
+        listed = ", ".join(headers.get(held, every)[:12])
+        near = f": did you mean '{close}'?" if close else f" (its columns: {listed})"
+        problems.append(
+            Problem(
+                held,
+                1,
+                header,
+                f"--map names the column '{header}', which no file given has{near} "
+                "(write the header as the file's first line has it)",
+            )
+        )
+    return problems
 
 
 def cmd_pilots(args: argparse.Namespace) -> int:
@@ -387,14 +438,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="how 06/01/2025 reads (default: as the file decides, by a field above 12)",
     )
     ingest.add_argument(
-        "--pilot", metavar="ID", help="the whole file is this pilot (files without pilot_id)"
+        "--decimal-mark",
+        choices=("auto", "point", "comma"),
+        default="auto",
+        help="how 40.125 and 1,200 read (point: . is the decimal mark, comma: , is; default: as "
+        "each number column decides by a value like 40.85 or 1.234,5, refused where none does)",
+    )
+    ingest.add_argument(
+        "--pilot",
+        metavar="ID",
+        help="the whole file is this pilot (files without a pilot_id column; refused with one)",
     )
     ingest.add_argument(
         "--map",
         action="append",
         metavar="HEADER=COLUMN",
-        help="read the file's column HEADER as COLUMN (e.g. 'Ticket Week=date'); its numbers "
-        "may then be formatted (4.0%%, $12.19, (0.02))",
+        help="read the file's column HEADER as COLUMN (e.g. 'Ticket Week=date'), or drop it "
+        "('notes=ignore', also written '(ignore)'); its numbers may then be formatted (4.0%%, "
+        "$12.19, (0.02)). A HEADER no file holds is refused",
     )
     ingest.add_argument(
         "--new-metric",

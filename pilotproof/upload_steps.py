@@ -45,9 +45,9 @@ def sheet_pickers(payload: Payload) -> dict[str, str]:
 
 
 def mapping_box(store, payload: Payload, sheets: dict[str, str], expanded: bool) -> None:
-    """The column mapping: a table to edit, the whole-file pilot, the date order and a preview
-    of the first rows as read, redrawn on every edit; "Apply mapping" stores the read options
-    in `st.session_state["read_options"]` for the page's one validation."""
+    """The column mapping: a table to edit, the whole-file pilot, the date order, the decimal
+    mark and a preview of the first rows as read, redrawn on every edit; "Apply mapping" stores
+    the read options in `st.session_state["read_options"]` for the page's one validation."""
     with st.expander("Column mapping, for exports whose headers differ", expanded=expanded):
         saved = store.mappings()
         choice = st.selectbox("Saved mapping", ["(none)", *saved], key="mapping_name")
@@ -80,6 +80,12 @@ def mapping_box(store, payload: Payload, sheets: dict[str, str], expanded: bool)
             format_func=uploading.DATE_ORDER_LABELS.get,
             key="date_order",
         )
+        mark = right.radio(
+            "Numbers like 40.125 or 1,200",
+            list(uploading.DECIMAL_MARK_LABELS),
+            format_func=uploading.DECIMAL_MARK_LABELS.get,
+            key="decimal_mark",
+        )
         new_pilot = None
         if whole == uploading.NEW_PILOT:
             pid, pname, pdate = st.columns(3)
@@ -90,7 +96,9 @@ def mapping_box(store, payload: Payload, sheets: dict[str, str], expanded: bool)
             yours = sorted(store.scope.companies)
             if len(yours) > 1:  # a company user with several: the new pilot names one
                 new_pilot += (st.selectbox("Its company", yours, key="new_pilot_company"),)
-        draft, errors = uploading.options_from(edited, whole, order, sheets, new_pilot, labels)
+        draft, errors = uploading.options_from(
+            edited, whole, order, sheets, new_pilot, labels, decimal_mark=mark
+        )
         for error in errors:
             st.warning(md(error))
         sample = store.preview(payload, draft)
@@ -141,15 +149,16 @@ def report_tables(report: ValidationReport) -> None:
 
 
 def outlier_warnings(warnings, total: int) -> None:
-    """Values that look like typos (a decimal slip, a gross outlier): kept, but named by line."""
+    """What is worth a second look before writing (a column with no value, a value that looks
+    like a typo: a decimal slip, a gross outlier), named by line; the rows can still be written."""
     st.warning(
-        f"{total:,} value{' looks' if total == 1 else 's look'} like a typo. The rows can be "
+        f"{total:,} thing{' is' if total == 1 else 's are'} worth a second look. The rows can be "
         "written (the data may be true); the analysis sets a decimal slip aside and names it."
     )
     st.dataframe(
         pd.DataFrame(
             [(p.file, p.line, p.message.removeprefix("warning, ")) for p in warnings],
-            columns=["file", "line", "value"],
+            columns=["file", "line", "warning"],
         ),
         hide_index=True,
         width="stretch",

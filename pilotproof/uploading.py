@@ -20,6 +20,11 @@ DATE_ORDER_LABELS = {
     "month_first": "Month first (06/01/2025 is 1 June, US)",
     "day_first": "Day first (06/01/2025 is 6 January)",
 }
+DECIMAL_MARK_LABELS = {
+    "auto": "Let each column decide (a value like 40.85)",
+    "point": "Point (40.125 is forty and a bit; 1,200 is twelve hundred)",
+    "comma": "Comma (40,125 is forty and a bit; 1.200 is twelve hundred)",
+}
 #: The whole-file pilot choice that registers a new pilot.
 NEW_PILOT = "(new pilot)"
 SOURCE = "column in file"
@@ -59,6 +64,7 @@ def options_from(
     sheets: Mapping[str, str],
     new_pilot: tuple[date | None, str] | tuple[date | None, str, str] | None = None,
     known_pilots: Collection[str] = (),
+    decimal_mark: str = "auto",
 ) -> tuple[ReadOptions, list[str]]:
     """The read options an edited mapping table says, and what is wrong with it (plain text).
     `new_pilot` is (go-live, name), or (go-live, name, company), when `pilot_id` is a pilot to
@@ -90,6 +96,7 @@ def options_from(
         columns=columns,
         pilot_id=pilot_id or None,
         date_order=date_order,  # type: ignore[arg-type]
+        decimal_mark=decimal_mark,  # type: ignore[arg-type]
         new_metrics=new_metrics,
         sheets=dict(sheets),
         new_pilot=registered,
@@ -108,6 +115,7 @@ def applied_key(payload: Sequence[tuple[str, bytes]], options: ReadOptions | Non
             dict(options.columns),
             options.pilot_id,
             options.date_order,
+            options.decimal_mark,
             dict(options.new_metrics),
             dict(options.sheets),
             [str(v) for v in options.new_pilot or ()],

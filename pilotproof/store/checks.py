@@ -13,8 +13,17 @@ import duckdb
 
 from .catalog import DIRECTIONS, RATE_UNITS
 from .errors import Problem, clip
-from .formats import SLASH_DATE_RE, formatted_hint, is_slash_date, outside_dates_sql
-from .reading import PILOT_TEXT, Layout, Source, record_lines
+from .formats import (
+    SLASH_DATE_RE,
+    ambiguous_mark,
+    ambiguous_number_message,
+    ambiguous_number_sql,
+    formatted_hint,
+    is_slash_date,
+    missing_sql,
+    outside_dates_sql,
+)
+from .reading import PILOT_TEXT, Layout, Source, record_lines, sheet_lines
 from .sql import one_row, scalar
 
 #: Problems kept in a report; the total is always counted.
@@ -132,9 +141,10 @@ class RowCheck(Generic[Row]):
 
 
 def _given_but_not_a_count(name: str) -> str:
-    """SQL: `name` was given in the file but is no finite, non-negative number."""
+    """SQL: `name` was given in the file (not empty, not `NA`) but is no finite, non-negative
+    number."""
     return (
-        f"NULLIF(trim({name}_raw), '') IS NOT NULL AND "
+        f"NOT {missing_sql(name + '_raw')} AND "
         f"({name} IS NULL OR isnan({name}) OR isinf({name}) OR {name} < 0)"
     )
 
@@ -156,12 +166,14 @@ _ROW_CHECKS: tuple[RowCheck[_StagedRow], ...] = (
     RowCheck(
         "value",
         "value IS NULL OR isnan(value) OR isinf(value)",
-        lambda r, _: _number_message(r.value_raw, r.value),
+        lambda r, lay: _number_message(r.value_raw, r.value, undecided=lay.undecided_marks),
     ),
     RowCheck(
         "volume",
         _given_but_not_a_count("volume"),
-        lambda r, _: _number_message(r.volume_raw, None, what="volume", non_negative=True),
+        lambda r, lay: _number_message(
+            r.volume_raw, None, "volume", True, undecided=lay.undecided_marks
+        ),
     ),
     RowCheck(
         "direction",
@@ -172,6 +184,13 @@ _ROW_CHECKS: tuple[RowCheck[_StagedRow], ...] = (
     ),
 )
 _DATE_CHECK = [c.column for c in _ROW_CHECKS].index("date")
+_VALUE_CHECK = [c.column for c in _ROW_CHECKS].index("value")
+#: A value left unread because its column does not decide the decimal mark
+#: (`ingest.resolve_decimal_marks`): the one way a number of that shape stays NULL.
+_UNREAD_MARK = (
+    f"problem = {_VALUE_CHECK} AND value IS NULL AND ("
+    f"{ambiguous_number_sql('value_raw', '.')} OR {ambiguous_number_sql('value_raw', ',')})"
+)
 
 #: Staged rows no row check refused: what the derived checks look at.
 _OK_ROWS = "(SELECT * FROM stage_obs ANTI JOIN refused USING (file_no, rn))"
@@ -180,15 +199,19 @@ _OK_ROWS = "(SELECT * FROM stage_obs ANTI JOIN refused USING (file_no, rn))"
 def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list[Finding]) -> int:
     """Each file row's first problem (a wide row is several staged values: still one problem),
     kept in the temp table `refused`. Slash dates that nothing in their file decides (day or
-    month first?) are one problem per file, at the first such row."""
+    month first?) are one problem per file, at the first such row; numbers whose column does
+    not decide the decimal mark, one per column (`repeat`: a later row of such a column)."""
     first_failing = " ".join(f"WHEN {c.condition} THEN {i}" for i, c in enumerate(_ROW_CHECKS))
     ambiguous = f"regexp_full_match(trim(date_raw), '{SLASH_DATE_RE}')"
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE refused AS SELECT file_no, rn, problem, metric, date_raw, "
+        "CREATE OR REPLACE TEMP TABLE refused AS SELECT * EXCLUDE (unread_mark, pos), "
+        "unread_mark AND row_number() OVER (PARTITION BY file_no, pos, unread_mark ORDER BY rn) "
+        "> 1 AS repeat FROM (SELECT file_no, rn, pos, problem, metric, date_raw, "
         f"group_raw, value_raw, volume_raw, direction, value, problem = {_DATE_CHECK} AND "
-        f"{ambiguous} AS ambiguous FROM (SELECT *, CASE {first_failing} END AS problem "
+        f"{ambiguous} AS ambiguous, {_UNREAD_MARK} AS unread_mark "
+        f"FROM (SELECT *, CASE {first_failing} END AS problem "
         "FROM stage_obs) WHERE problem IS NOT NULL "
-        "QUALIFY row_number() OVER (PARTITION BY file_no, rn ORDER BY problem, pos) = 1"
+        "QUALIFY row_number() OVER (PARTITION BY file_no, rn ORDER BY problem, pos) = 1)"
     )
     undecided = {i for i, lay in enumerate(layouts) if lay.date_order is None}
     total = 0
@@ -209,14 +232,15 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
     total += int(
         scalar(
             cur,
-            "SELECT count(*) FROM refused WHERE NOT (ambiguous AND list_contains($skip, file_no))",
+            "SELECT count(*) FROM refused "
+            "WHERE NOT (ambiguous AND list_contains($skip, file_no)) AND NOT repeat",
             {"skip": skip},
         )
     )
     rows = cur.execute(
         "SELECT file_no, rn, problem, metric, date_raw, group_raw, value_raw, volume_raw, "
         "direction, value FROM refused WHERE NOT (ambiguous AND list_contains($skip, file_no)) "
-        "ORDER BY file_no, rn LIMIT $cap",
+        "AND NOT repeat ORDER BY file_no, rn LIMIT $cap",
         {"skip": skip, "cap": MAX_PROBLEMS},
     ).fetchall()
     for row in map(_StagedRow._make, rows):
@@ -252,10 +276,16 @@ def _date_message(raw: str | None) -> str:
 
 
 def _number_message(
-    raw: str | None, value: float | None, what: str = "value", non_negative: bool = False
+    raw: str | None,
+    value: float | None,
+    what: str = "value",
+    non_negative: bool = False,
+    undecided: frozenset[str] = frozenset(),
 ) -> str:
     if raw is None or not raw.strip():
         return f"missing {what}"
+    if value is None and ambiguous_mark(raw) in undecided:
+        return ambiguous_number_message(raw)
     number = value
     if number is None:
         try:
@@ -285,12 +315,16 @@ _PILOT_ROW_CHECKS: tuple[RowCheck[_PilotRow], ...] = (
     RowCheck(
         "monthly_cost",
         _given_but_not_a_count("monthly_cost"),
-        lambda r, _: _number_message(r.monthly_cost_raw, None, "monthly_cost", non_negative=True),
+        lambda r, lay: _number_message(
+            r.monthly_cost_raw, None, "monthly_cost", True, undecided=lay.undecided_marks
+        ),
     ),
     RowCheck(
         "annual_volume",
         _given_but_not_a_count("annual_volume"),
-        lambda r, _: _number_message(r.annual_volume_raw, None, "annual_volume", non_negative=True),
+        lambda r, lay: _number_message(
+            r.annual_volume_raw, None, "annual_volume", True, undecided=lay.undecided_marks
+        ),
     ),
 )
 
@@ -535,6 +569,38 @@ def _go_live_checks(
             )
         )
     return total
+
+
+def empty_metric_columns(
+    cur: duckdb.DuckDBPyConnection, sources: list[Source], layouts: list[Layout]
+) -> list[Problem]:
+    """A warning at the header of each wide file's metric column that holds no value in any
+    row: nothing is read for that metric, which is worth saying (a workbook saved by a tool
+    that does not calculate formulas leaves their cells empty)."""
+    wide = [f for f, layout in enumerate(layouts) if layout.kind == "wide"]
+    if not wide:
+        return []
+    read = set(
+        cur.execute(
+            "SELECT DISTINCT file_no, pos FROM stage_obs WHERE list_contains($wide, file_no)",
+            {"wide": wide},
+        ).fetchall()
+    )
+    found = [
+        Problem(
+            sources[f].name,
+            1,
+            clip(layouts[f].header[pos]),
+            f"warning, column '{clip(layouts[f].header[pos])}' is empty in every row: nothing "
+            f"was read for {clip(metric)}. Formulas a tool wrote but never calculated leave "
+            "their cells empty: open the workbook in Excel (or LibreOffice), let it calculate, "
+            "save it and upload it again; or map the column to ignore",
+        )
+        for f in wide
+        for pos, metric in layouts[f].metric_columns
+        if (f, pos) not in read
+    ]
+    return sheet_lines(sources, found)
 
 
 def to_problems(

@@ -59,6 +59,7 @@ from .writing import (
     Written,
     batch_totals,
     bump_data_version,
+    every_metric_column_read,
     fast_checks_pass,
     max_upload_id,
     new_series_stats,
@@ -968,9 +969,11 @@ class Store:
             if refused:
                 raise IngestError(refused)
             _money.write_file_currencies(cur, currencies, user)
-            if n_warnings:
+            if n_warnings:  # after the exact duplicates the write named
                 result = dataclasses.replace(
-                    result, warnings=tuple(warnings), total_warnings=n_warnings
+                    result,
+                    warnings=(*result.warnings, *warnings),
+                    total_warnings=result.total_warnings + n_warnings,
                 )
             if result.upload_ids:
                 result = _scoped_result(cur, scope, result, min(result.upload_ids))
@@ -1033,7 +1036,10 @@ class Store:
                 cur.execute("ROLLBACK")
                 return None
             series_stats = new_series_stats(cur, first)
-            if not fast_checks_pass(cur, first, series_stats, catalog, go_live):
+            if not (
+                fast_checks_pass(cur, first, series_stats, catalog, go_live)
+                and every_metric_column_read(layouts, ids_by_file, series_stats)
+            ):
                 cur.execute("ROLLBACK")
                 return None
             replaced = replace_older_rows(cur, first, series_stats)

@@ -24,6 +24,9 @@ from typing import Literal
 DateOrder = Literal["auto", "month_first", "day_first"]
 DATE_ORDERS: tuple[DateOrder, ...] = ("auto", "month_first", "day_first")
 
+DecimalMark = Literal["auto", "point", "comma"]
+DECIMAL_MARKS: tuple[DecimalMark, ...] = ("auto", "point", "comma")
+
 #: A date with slashes (or dashes) whose order of day and month the text alone cannot tell.
 SLASH_DATE_RE = r"\d{1,2}[/-]\d{1,2}[/-](\d{4}|\d{2})([ T].*)?"
 _SLASH_DATE = re.compile(SLASH_DATE_RE)
@@ -45,6 +48,17 @@ _MONTH_NAME_FORMATS = "['" + "', '".join(
 EXCEL_EPOCH = "DATE '1899-12-30'"
 
 
+#: What exports write in a cell that holds no value (compared trimmed, in lower case): R and
+#: pandas `NA`, Excel's `#N/A`, `n/a`, databases' `null`, Python's `None`, and nothing at all.
+MISSING_TOKENS = ("", "na", "n/a", "#n/a", "null", "none")
+
+
+def missing_sql(expr: str) -> str:
+    """SQL true where the text `expr` holds no value (`MISSING_TOKENS`, or NULL)."""
+    tokens = ", ".join(f"'{t}'" for t in MISSING_TOKENS)
+    return f"(COALESCE(lower(trim({expr})), '') IN ({tokens}))"
+
+
 def number_sql(expr: str, decimal_comma: bool) -> str:
     """A number as exported: `1234.5`, or with thousands separators `1,234.5`; in a European
     file (decimal comma) `1234,5` or `1.234,5`. A group of three digits after a separator is
@@ -59,6 +73,64 @@ def number_sql(expr: str, decimal_comma: bool) -> str:
     if decimal_comma:
         text = f"replace({text}, ',', '.')"
     return f"TRY_CAST({text} AS DOUBLE)"
+
+
+#: A number whose one separator is followed by exactly three digits (`40.125`, `1,200`): a
+#: thousands separator or a decimal mark, which the value alone cannot tell.
+_AMBIGUOUS = {".": r"[1-9]\d{0,2}\.\d{3}", ",": r"[1-9]\d{0,2},\d{3}"}
+
+#: Shapes that show which mark is the decimal one: the mark followed by other than three digits
+#: (`40.85`, `0,125` after a zero, `1234.567`), both marks with this one last (`1,234.5`), or the
+#: other mark twice (`1,234,567`). Matched on the digits and marks alone (`_core`).
+_DECIMAL_SHAPES = {
+    ".": (r"\d*\.\d+|\d+\.", r"\d{1,3}(,\d{3})+\.\d*", r"\d{1,3}(,\d{3}){2,}"),
+    ",": (r"\d*,\d+|\d+,", r"\d{1,3}(\.\d{3})+,\d*", r"\d{1,3}(\.\d{3}){2,}"),
+}
+
+
+def _core(expr: str) -> str:
+    """The digits and marks of a number (sign, currency, spaces and `%` dropped)."""
+    return f"regexp_replace(COALESCE({expr}, ''), '[^0-9.,]', '', 'g')"
+
+
+def ambiguous_number_sql(expr: str, mark: str) -> str:
+    """SQL true where the number's one separator is `mark` followed by exactly three digits."""
+    return f"regexp_full_match({_core(expr)}, '{_AMBIGUOUS[mark]}')"
+
+
+def decimal_evidence_sql(expr: str, mark: str) -> str:
+    """SQL true where the number shows that `mark` is its decimal mark (see `_DECIMAL_SHAPES`;
+    a value of the ambiguous shape shows nothing)."""
+    core = _core(expr)
+    shapes = " OR ".join(f"regexp_full_match({core}, '{shape}')" for shape in _DECIMAL_SHAPES[mark])
+    return f"(({shapes}) AND NOT {ambiguous_number_sql(expr, mark)})"
+
+
+def ambiguous_mark(raw: str | None) -> str | None:
+    """The separator of a number that could be a thousands or a decimal mark, or None."""
+    core = re.sub(r"[^0-9.,]", "", raw or "")
+    for mark, shape in _AMBIGUOUS.items():
+        if re.fullmatch(shape, core):
+            return mark
+    return None
+
+
+def ambiguous_number_message(raw: str) -> str:
+    """Why a number like `40.125` is refused in a column that does not decide its decimal
+    mark, and how to decide it."""
+    mark = ambiguous_mark(raw) or "."
+    core = re.sub(r"[^0-9.,]", "", raw)
+    decimal = f"{float(core.replace(',', '.')):.10g}"
+    thousands = core.replace(mark, "")
+    point, comma = (decimal, thousands) if mark == "." else (thousands, decimal)
+    return (
+        f"'{clip_number(raw.strip())}' could be {decimal} or {thousands}: the separator is "
+        "followed by three digits, as in every such number of this column, and none decides "
+        "the decimal mark (as "
+        "40.85 or 1.234,5 would): choose the decimal mark in the column mapping "
+        f"(--decimal-mark point reads it as {point}, --decimal-mark comma as {comma}), or "
+        "export it with another number of decimals"
+    )
 
 
 def formatted_number_sql(expr: str, decimal_comma: bool) -> str:

@@ -32,8 +32,11 @@ from .errors import IngestError, Problem
 from .formats import (
     SLASH_DATE_RE,
     DateOrder,
+    ambiguous_number_sql,
     date_sql,
+    decimal_evidence_sql,
     formatted_number_sql,
+    missing_sql,
     number_sql,
     slash_date_sql,
     slash_fields_sql,
@@ -118,12 +121,15 @@ def _read_csv_sql(layout: Layout) -> str:
     )
 
 
-def _value(layout: Layout, expr: str, position: int | None) -> str:
+def _value(
+    layout: Layout, expr: str, position: int | None, decimal_comma: bool | None = None
+) -> str:
     """A number column: formatted numbers (`4.0%`, `$12.19`) are read where the user mapped the
-    column, plain ones everywhere."""
+    column, plain ones everywhere; with the file's decimal mark unless `decimal_comma` says."""
+    comma = layout.decimal_comma if decimal_comma is None else decimal_comma
     if position is not None and position in layout.formatted:
-        return formatted_number_sql(expr, layout.decimal_comma)
-    return number_sql(expr, layout.decimal_comma)
+        return formatted_number_sql(expr, comma)
+    return number_sql(expr, comma)
 
 
 def _text(expr: str) -> str:
@@ -148,6 +154,7 @@ def stage(
     """Read every file into the temp tables `stage_obs` / `stage_pilots`; return read errors."""
     cur.execute(STAGE_OBS_DDL)
     cur.execute(STAGE_PILOTS_DDL)
+    cur.execute(SKIPPED_OBS_DDL)
     problems: list[Problem] = []
     for file_no, (source, layout) in enumerate(zip(sources, layouts, strict=True)):
         sql = _stage_pilots_sql(layout) if layout.kind == "pilots" else _stage_obs_sql(layout)
@@ -162,8 +169,26 @@ def stage(
             except duckdb.Error as again:
                 problems.extend(diagnose_read_error(source, layout, again))
     if not problems:
+        skip_rows_without_value(cur)
         resolve_date_order(cur, layouts)
+        resolve_decimal_marks(cur, layouts)
     return problems
+
+
+SKIPPED_OBS_DDL = """CREATE OR REPLACE TEMP TABLE skipped_obs (
+    file_no INTEGER, rn BIGINT, pos INTEGER, value_raw VARCHAR)"""
+
+
+def skip_rows_without_value(cur: duckdb.DuckDBPyConnection) -> None:
+    """A long file's row whose value is empty or a missing-value token (`NA`, `N/A`, `#N/A`,
+    `null`: `formats.MISSING_TOKENS`) is no observation: moved from `stage_obs` to
+    `skipped_obs`, whence the warnings name it (`outliers.stage_warnings`). A wide file's such
+    cells were never staged (an empty cell there is a week without that metric)."""
+    cur.execute(
+        "INSERT INTO skipped_obs SELECT file_no, rn, pos, value_raw FROM stage_obs "
+        f"WHERE {missing_sql('value_raw')}"
+    )
+    cur.execute(f"DELETE FROM stage_obs WHERE {missing_sql('value_raw')}")
 
 
 def stage_params(source: Source, layout: Layout, file_no: int) -> dict[str, object]:
@@ -213,7 +238,7 @@ def _stage_obs_sql(layout: Layout) -> str:
             f"unnest([{raws}]) AS value_raw, unnest([{values}]) AS value, "
             "NULL::VARCHAR AS direction, unnest($positions::INTEGER[]) AS pos "
             f"FROM ({_read_csv_sql(layout)}) WHERE {_not_totals(c('date'))}) "
-            f"WHERE {_text('value_raw')} IS NOT NULL"
+            f"WHERE NOT {missing_sql('value_raw')}"
         )
     group = (
         "CASE WHEN group_raw IS NULL OR trim(group_raw) = '' THEN 'treatment' "
@@ -266,6 +291,64 @@ def resolve_date_order(cur: duckdb.DuckDBPyConnection, layouts: list[Layout]) ->
                 f"WHERE file_no = $file_no AND {where}",
                 {"file_no": file_no},
             )
+
+
+#: The staged number columns: table, raw text, number, and the column telling a wide file's
+#: metric columns apart (None: one file column, the layout's own for the number's name).
+_NUMBER_COLUMNS = (
+    ("stage_obs", "value_raw", "value", "pos"),
+    ("stage_obs", "volume_raw", "volume", None),
+    ("stage_pilots", "monthly_cost_raw", "monthly_cost", None),
+    ("stage_pilots", "annual_volume_raw", "annual_volume", None),
+)
+
+
+def resolve_decimal_marks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout]) -> None:
+    """Read each number column's `40.125` or `1,200` with the decimal mark the column decides.
+
+    Staging read them with the file's mark (`.`, or `,` in a `;` file). A column holding a
+    number that shows its mark (`40.85`, `1.234,5`: `formats.decimal_evidence_sql`) is read
+    again with that mark if it is the other one. Where nothing in the column decides (or its
+    numbers disagree), a number of the ambiguous shape whose separator is not the file's mark
+    (`40.125` in a `;` file, `"1,200"` in a comma file) is left unread (NULL), its separator
+    kept on the layout, and the checks refuse it with the fix; the file's own mark still reads
+    as the decimal one. A mark the user chose (`ReadOptions.decimal_mark`) is the file's mark
+    and decides every column. One aggregate per number column of the staged tables."""
+    for table, raw, number, split in _NUMBER_COLUMNS:
+        marks = (".", ",")
+        evidence = ", ".join(
+            [f"bool_or({decimal_evidence_sql(raw, m)})" for m in marks]
+            + [f"bool_or({ambiguous_number_sql(raw, m)})" for m in marks]
+        )
+        found = cur.execute(
+            f"SELECT file_no, {split or 'NULL::INTEGER'}, {evidence} FROM {table} "
+            f"WHERE regexp_matches({raw}, '[.,]') GROUP BY ALL"
+        ).fetchall()
+        for file_no, position, point, comma, ambiguous_point, ambiguous_comma in found:
+            layout = layouts[file_no]
+            if layout.decimal_given:
+                continue
+            if position is None:
+                position = layout.index.get(number)
+            where = "file_no = $file_no" + (f" AND {split} = $position" if split else "")
+            params = {"file_no": file_no, "position": position} if split else {"file_no": file_no}
+            own = "," if layout.decimal_comma else "."
+            mark = "." if point and not comma else "," if comma and not point else None
+            if mark is not None and mark != own:
+                read = _value(layout, raw, position, decimal_comma=mark == ",")
+                cur.execute(f"UPDATE {table} SET {number} = {read} WHERE {where}", params)
+            ambiguous = {".": ambiguous_point, ",": ambiguous_comma}
+            undecided = {
+                m
+                for m in marks
+                if mark is None and ambiguous[m] and (m != own or (point and comma))
+            }
+            if undecided:
+                unread = " OR ".join(ambiguous_number_sql(raw, m) for m in sorted(undecided))
+                cur.execute(
+                    f"UPDATE {table} SET {number} = NULL WHERE {where} AND ({unread})", params
+                )
+                layout.undecided_marks |= undecided
 
 
 def fast_eligible(layouts: list[Layout]) -> bool:

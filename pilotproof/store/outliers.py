@@ -18,7 +18,7 @@ import duckdb
 
 from analytics.outliers import GROSS_SPREADS, SLIP_RATIO, SLIP_SPREADS, WINDOW
 
-from .checks import Finding, to_problems
+from .checks import Finding, empty_metric_columns, to_problems
 from .errors import Problem, clip
 from .reading import Layout, Source
 
@@ -142,8 +142,11 @@ def has_outliers(
 def stage_warnings(
     cur: duckdb.DuckDBPyConnection, sources: list[Source], layouts: list[Layout]
 ) -> tuple[list[Problem], int]:
-    """Warnings for the staged observations (`stage_obs`): one per flagged value, by file and
-    line, the first MAX_WARNINGS of them, and how many there are."""
+    """Warnings for the staged observations (`stage_obs`): a wide file's metric column with no
+    value at all (`checks.empty_metric_columns`), then one per flagged value, by file and line,
+    the first MAX_WARNINGS of them, and how many there are."""
+    empty = empty_metric_columns(cur, sources, layouts)
+    skipped, n_skipped = skipped_rows(cur, sources, layouts)
     rows = cur.execute(
         f"SELECT file_no, rn, pilot_id, metric, date, value, local, spread, slip "
         f"FROM ({_flagged_sql('stage_obs', ', file_no, rn')}) ORDER BY file_no, rn"
@@ -152,7 +155,34 @@ def stage_warnings(
         Finding(file_no, rn, "value", _message(pilot, metric, day, value, local, spread, slip))
         for file_no, rn, pilot, metric, day, value, local, spread, slip in rows[:MAX_WARNINGS]
     ]
-    return to_problems(sources, layouts, findings), len(rows)
+    named = [*empty, *skipped, *to_problems(sources, layouts, findings)]
+    return named, len(empty) + n_skipped + len(rows)
+
+
+#: Rows without a value named by line in the warnings (all are counted).
+NAMED_SKIPPED = 5
+
+
+def skipped_rows(
+    cur: duckdb.DuckDBPyConnection, sources: list[Source], layouts: list[Layout]
+) -> tuple[list[Problem], int]:
+    """The first rows skipped for having no value (`ingest.skip_rows_without_value`), as
+    warnings by line, and how many there are."""
+    rows = cur.execute(
+        "SELECT file_no, rn, pos, value_raw, count(*) OVER () FROM skipped_obs "
+        "ORDER BY file_no, rn LIMIT $n",
+        {"n": NAMED_SKIPPED},
+    ).fetchall()
+    findings = [
+        Finding(
+            file_no,
+            rn,
+            clip(layouts[file_no].header[pos]),
+            f"warning, no value ('{clip(raw or '')}'): the row is no observation and is skipped",
+        )
+        for file_no, rn, pos, raw, _ in rows
+    ]
+    return to_problems(sources, layouts, findings), int(rows[0][4]) if rows else 0
 
 
 def _message(

@@ -36,7 +36,7 @@ import duckdb
 from . import workbooks
 from .catalog import DIRECTIONS, normalise_metric
 from .errors import IngestError, Problem, clip
-from .formats import DATE_ORDERS, DateOrder
+from .formats import DATE_ORDERS, DECIMAL_MARKS, DateOrder, DecimalMark
 from .schema import PILOT_FIELDS
 
 FileInput = str | Path | tuple[str, bytes]
@@ -44,6 +44,30 @@ FileKind = Literal["long", "wide", "pilots"]
 
 #: The mapping target that drops a column (a `Team` column nobody needs).
 IGNORE = "(ignore)"
+
+#: What a column mapping may write for `IGNORE` (on the command line, `notes=ignore`).
+IGNORE_SPELLINGS = (IGNORE, "ignore")
+
+
+def is_ignore(target: str) -> bool:
+    """Whether a mapping target drops the column: `(ignore)` or `ignore`, in any case."""
+    return target.strip().lower() in IGNORE_SPELLINGS
+
+
+def unknown_mapped_headers(
+    columns: Mapping[str, str], headers: Iterable[str]
+) -> list[tuple[str, str | None]]:
+    """The mapped headers no header of `headers` matches (compared as the ingest compares them:
+    trimmed, case and spaces aside), each with the closest header there is, or None."""
+    import difflib
+
+    known = {_normalise(h): h for h in headers}
+    missing: list[tuple[str, str | None]] = []
+    for header in columns:
+        if _normalise(header) not in known:
+            close = difflib.get_close_matches(_normalise(header), list(known), n=1, cutoff=0.6)
+            missing.append((header, known[close[0]] if close else None))
+    return missing
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,9 @@ class ReadOptions:
       mapped column may be formatted (`4.0%`, `$12.19`, `(0.024)`, `1,234`).
     - `pilot_id`: the whole file is this pilot (for a metrics file without a pilot column).
     - `date_order`: how `06/01/2025` reads; `auto` lets the file decide (a field above 12).
+    - `decimal_mark`: how `40.125` and `1,200` read (`point`: `.` is the decimal mark, `,`
+      separates thousands; `comma`: the other way round); `auto` lets each number column decide
+      (`formats.decimal_evidence_sql`), and refuses such numbers in a column that does not.
     - `new_metrics`: metric -> direction, for metrics this upload adds to the catalog.
     - `sheets`: file name -> sheet, for workbooks with several sheets.
     - `new_pilot`: (go-live, name) or (go-live, name, company) to register `pilot_id` as a new
@@ -65,6 +92,7 @@ class ReadOptions:
     columns: Mapping[str, str] = field(default_factory=dict)
     pilot_id: str | None = None
     date_order: DateOrder = "auto"
+    decimal_mark: DecimalMark = "auto"
     new_metrics: Mapping[str, str] = field(default_factory=dict)
     sheets: Mapping[str, str] = field(default_factory=dict)
     new_pilot: tuple[date, str] | tuple[date, str, str] | None = None
@@ -88,6 +116,8 @@ def as_options(mapping: Mapping[str, str] | ReadOptions | None) -> ReadOptions:
     bad: list[Problem] = []
     if options.date_order not in DATE_ORDERS:
         bad.append(Problem("-", 1, "-", "date order must be month_first or day_first"))
+    if options.decimal_mark not in DECIMAL_MARKS:
+        bad.append(Problem("-", 1, "-", "decimal mark must be point or comma"))
     if options.pilot_id is not None and not str(options.pilot_id).strip():
         bad.append(Problem("-", 1, "pilot_id", "the pilot for the whole file has no id"))
     if options.new_pilot is not None and (
@@ -155,6 +185,8 @@ class Source:
         self.header_row: int | None = None
         #: title lines cut from above the header: added back to every line number
         self.line_offset = 0
+        #: the delimiter a `sep=;` first line (as Excel writes it) declares
+        self.declared_delimiter: str | None = None
         self._scanner = threading.Thread(target=self._scan, daemon=True)
         self._scanner.start()
 
@@ -237,6 +269,10 @@ class Layout:
     date_order: DateOrder | None = None
     #: slash dates with fields above 12 in both places: no one order reads them all
     date_orders_mixed: bool = False
+    #: the decimal mark the user chose for every number column (else each column decides)
+    decimal_given: bool = False
+    #: separators of numbers like `40.125` a column of the file did not decide: refused
+    undecided_marks: frozenset[str] = frozenset()
 
     def column(self, name: str) -> str:
         """The SQL identifier DuckDB reads this contract column into, or NULL when absent.
@@ -301,7 +337,8 @@ def read_sources(
             sources.append(source)
             continue
         cut, skipped = title_lines(head)
-        if cut:  # a report's title above the header: read from the header on
+        declared = declared_delimiter(head)
+        if cut:  # a report's title (or `sep=;`) above the header: read from the header on
             data = _contents(item)[cut:]
         if data is not None:
             data = data if first_rows is None else _first_lines(data, first_rows)
@@ -309,6 +346,7 @@ def read_sources(
             path.write_bytes(data)
             source = Source(name, path, data, workdir)
             source.line_offset = skipped
+            source.declared_delimiter = declared
             sources.append(source)
         else:
             sources.append(Source(name, Path(name), workdir=workdir))  # name: the path given
@@ -317,19 +355,51 @@ def read_sources(
     return sources
 
 
+#: Excel's first line naming the delimiter (`sep=;`), written by its "CSV for Excel" exports.
+_SEP_LINE = re.compile(rb"\s*sep=(.)\s*", re.IGNORECASE)
+
+
+def declared_delimiter(head: bytes) -> str | None:
+    """The delimiter a `sep=X` first line declares, or None."""
+    first = head.split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf")
+    match = _SEP_LINE.fullmatch(first)
+    return match.group(1).decode("latin-1") if match else None
+
+
+def _cells(line: bytes, delimiter: str | None) -> list[str]:
+    """The cells of one line (its own delimiter unless one was declared)."""
+    text = line.decode("utf-8-sig", errors="replace").rstrip("\r")
+    if delimiter is None:
+        delimiter = ","
+        for candidate in (";", "\t"):
+            if candidate in text and "," not in text:
+                delimiter = candidate
+    try:
+        return next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:
+        return [text]
+
+
 def title_lines(head: bytes) -> tuple[int, int]:
-    """Bytes and lines to cut from the top of a CSV whose first line is a title (no delimiter
-    in it, as reports write "Helpdesk export, week 23" on a line of its own) above a header
-    with delimiters; (0, 0) for any other file. A first line with a delimiter is never cut."""
+    """Bytes and lines to cut from the top of a CSV above its header: a `sep=;` first line,
+    then title lines - a line with at most one non-empty cell ("Helpdesk export, week 23" on a
+    line of its own, `"Weekly KPIs",,,` as Excel saves a title cell, or `,,,`), or one of two
+    cells or fewer with two cells or more fewer than the line below, when that line's width is
+    the next one's too (`Weekly KPIs, EMEA` above a four-column header and its rows).
+    (0, 0) when the first line is the header, or no line below the titles has two cells."""
     lines = head.split(b"\n", workbooks.HEADER_SEARCH)[: workbooks.HEADER_SEARCH]
-    if len(lines) < 2 or any(d in lines[0] for d in (b",", b";", b"\t")) or not lines[0].strip():
-        return 0, 0
-    cut = 0
-    for i, line in enumerate(lines[:-1]):
-        if i and any(d in line for d in (b",", b";", b"\t")):
-            return cut, i
-        cut += len(line) + 1
-    return 0, 0
+    declared = declared_delimiter(head)
+    start = 1 if declared is not None else 0
+    cells = [_cells(line, declared) for line in lines]
+    filled = [sum(1 for c in row if c.strip()) for row in cells]
+    for i in range(start, len(lines) - 1):
+        # a short line of two cells or fewer is a title when the line below is a header whose
+        # width its own next line shares (not a ragged first row below the real header)
+        shares = i + 2 >= len(lines) or len(cells[i + 2]) == len(cells[i + 1])
+        short = filled[i] <= 2 and len(cells[i]) + 2 <= len(cells[i + 1]) and shares
+        if not (filled[i] <= 1 or short):
+            return sum(len(line) + 1 for line in lines[:i]), i
+    return (len(lines[0]) + 1, 1) if start and len(lines) > 1 else (0, 0)
 
 
 def _first_lines(data: bytes, rows: int) -> bytes:
@@ -409,7 +479,10 @@ def sniff(
     if not header_text.strip():
         return Problem(source.name, 1, "-", "the first line is empty: it must be the header")
     delimiter, decimal_comma = ",", False
-    if ";" in header_text and "," not in header_text:
+    if source.declared_delimiter is not None:
+        delimiter = source.declared_delimiter
+        decimal_comma = delimiter == ";"
+    elif ";" in header_text and "," not in header_text:
         delimiter, decimal_comma = ";", True
     elif "\t" in header_text and "," not in header_text:
         delimiter = "\t"
@@ -419,18 +492,31 @@ def sniff(
         return Problem(source.name, 1, "-", f"cannot read the header: {exc}")
     options = as_options(mapping)
     renames = {
-        _normalise(k): ("" if v == IGNORE else _normalise(v)) for k, v in options.columns.items()
+        _normalise(k): ("" if is_ignore(v) else _normalise(v)) for k, v in options.columns.items()
     }
     names = [_normalise(h) for h in header]
     mapped = frozenset(pos for pos, n in enumerate(names) if n in renames)
     read_as = {(n, renames[n]) for n in names if renames.get(n, n) != n}
     names = [renames.get(n, n) for n in names]
     pilot = None
+    if options.pilot_id is not None and "pilot_id" in names and "go_live" not in names:
+        at = names.index("pilot_id")
+        return Problem(
+            source.name,
+            1,
+            clip(header[at]),
+            f"the file has a pilot_id column ('{clip(header[at])}'), so the pilot for the whole "
+            f"file ('{clip(str(options.pilot_id))}', --pilot) conflicts with it: leave the "
+            "whole-file pilot out to read each row's pilot, or map this column to (ignore)",
+        )
     if options.pilot_id is not None and "pilot_id" not in names and "go_live" not in names:
         pilot = str(options.pilot_id).strip()
         read_as.add(("(whole file)", pilot))
     if options.date_order != "auto":
         read_as.add(("(date order)", options.date_order))
+    if options.decimal_mark != "auto":
+        read_as.add(("(decimal mark)", options.decimal_mark))
+        decimal_comma = options.decimal_mark == "comma"
     if mapped:
         read_as.add(("(formatted)", ",".join(str(p) for p in sorted(mapped))))
     source.renamed = tuple(sorted(read_as))
@@ -449,6 +535,7 @@ def sniff(
     layout.serial_dates = source.header_row is not None
     if options.date_order != "auto":
         layout.date_order = options.date_order
+    layout.decimal_given = options.decimal_mark != "auto"
     if pilot is not None:
         index.setdefault("pilot_id", -1)  # read from `$pilot`, never from a column
     required: tuple[str, ...]

@@ -13,7 +13,8 @@ import duckdb
 
 from . import ingest as _ingest
 from .catalog import RATE_UNITS
-from .errors import counted
+from .checks import Finding, to_problems
+from .errors import Problem, counted
 from .formats import outside_dates_sql
 from .outliers import has_outliers, worth_screening_sql
 from .schema import PILOT_FIELDS
@@ -84,6 +85,11 @@ class Written:
     totals: BatchTotals
     replaced: int
     pilots_upserted: int
+    #: exact duplicates dropped (each kept once), with the first few named by line
+    duplicates: int = 0
+    named_duplicates: tuple[Problem, ...] = ()
+    #: rows of long files skipped for having no value (`ingest.skip_rows_without_value`)
+    skipped: int = 0
 
 
 def max_upload_id(cur: duckdb.DuckDBPyConnection) -> int:
@@ -189,14 +195,16 @@ def _screen_candidates(
     over the stored series)."""
     if _spans_files(series_stats):
         return None
-    older = scalar(
-        cur,
-        f"SELECT count(*) FROM observations o JOIN ({_RANGES}) r USING (pilot_id, metric) "
-        f"WHERE {_OLDER}",
-        {"first": first, **_range_params(series_stats)},
-    )
-    if older:
-        return None
+    if _any_older(cur, first):
+        pairs = sorted({(s.pilot_id, s.metric) for s in series_stats})
+        older = scalar(
+            cur,
+            f"SELECT count(*) FROM observations o WHERE {_OLDER} AND (o.pilot_id, o.metric) IN "
+            "(SELECT (unnest($pilot_ids), unnest($metrics)))",
+            {"first": first, "pilot_ids": [p for p, _ in pairs], "metrics": [m for _, m in pairs]},
+        )
+        if older:
+            return None
     return [
         (s.pilot_id, s.metric, s.group, s.unit, s.segment)
         for s in series_stats
@@ -204,30 +212,70 @@ def _screen_candidates(
     ]
 
 
-#: The (pilot, metric) pairs of a batch with their new period and first upload, from
-#: `_range_params`.
+#: The key of a series: what a new file replaces stored rows of (over the series' own period).
+_SERIES_KEY = 'pilot_id, metric, "group", unit, segment'
+
+#: The same series key on a stored row `o` and a new range `r`.
+_SAME_SERIES = " AND ".join(
+    f"o.{k} = r.{k}" for k in ("pilot_id", "metric", '"group"', "unit", "segment")
+)
+
+#: The series of a batch with their new period and first upload, from `_range_params`.
 _RANGES = (
     "SELECT unnest($pilot_ids) AS pilot_id, unnest($metrics) AS metric, "
+    'unnest($groups) AS "group", unnest($units) AS unit, unnest($segments) AS segment, '
     "unnest($dmins) AS dmin, unnest($dmaxs) AS dmax, unnest($upload_ids) AS upload_id"
 )
 #: A stored row the batch did not write (rows of a version-1 file have no upload id).
 _OLDER = "(o.upload_id < $first OR o.upload_id IS NULL)"
 
 
+def _any_older(cur: duckdb.DuckDBPyConnection, first: int) -> bool:
+    """Whether the store holds any row the batch did not write: one look at the upload ids,
+    which spares a first load the joins with the batch's series (thousands of them)."""
+    return bool(
+        scalar(
+            cur,
+            f"SELECT count(*) FROM (SELECT 1 FROM observations o WHERE {_OLDER} LIMIT 1)",
+            {"first": first},
+        )
+    )
+
+
 def _range_params(series_stats: list[SeriesStat]) -> dict[str, list[object]]:
-    """Per (pilot, metric) of the batch: its first and last new date and its first upload."""
-    ranges: dict[tuple[str, str], tuple[date, date, int]] = {}
+    """Per series of the batch (pilot, metric, group, unit, segment): its first and last new
+    date and its first upload."""
+    ranges: dict[tuple[str, str, str, str, str], tuple[date, date, int]] = {}
     for s in series_stats:
-        key = (s.pilot_id, s.metric)
+        key = (s.pilot_id, s.metric, s.group, s.unit, s.segment)
         low, high, upload = ranges.get(key, (s.date_min, s.date_max, s.upload_id))
         ranges[key] = (min(low, s.date_min), max(high, s.date_max), min(upload, s.upload_id))
     return {
-        "pilot_ids": [p for p, _ in ranges],
-        "metrics": [m for _, m in ranges],
+        "pilot_ids": [k[0] for k in ranges],
+        "metrics": [k[1] for k in ranges],
+        "groups": [k[2] for k in ranges],
+        "units": [k[3] for k in ranges],
+        "segments": [k[4] for k in ranges],
         "dmins": [low for low, _, _ in ranges.values()],
         "dmaxs": [high for _, high, _ in ranges.values()],
         "upload_ids": [upload for _, _, upload in ranges.values()],
     }
+
+
+def every_metric_column_read(
+    layouts: list[_ingest.Layout], ids_by_file: dict[int, int], series_stats: list[SeriesStat]
+) -> bool:
+    """Whether each wide file's metric columns all gave a series (an empty column is warned of
+    by the careful path, `checks.empty_metric_columns`): from the series aggregate, no pass."""
+    wide = [(f, layout) for f, layout in enumerate(layouts) if layout.kind == "wide"]
+    if not wide:
+        return True
+    read = {(s.upload_id, s.metric) for s in series_stats}
+    return all(
+        (ids_by_file[file_no], metric) in read
+        for file_no, layout in wide
+        for _, metric in layout.metric_columns
+    )
 
 
 def _no_duplicate_keys(
@@ -296,10 +344,11 @@ def batch_totals(
 def replace_older_rows(
     cur: duckdb.DuckDBPyConnection, first: int, series_stats: list[SeriesStat]
 ) -> int:
-    """Move stored rows in the new rows' (pilot, metric, period) to replaced_observations.
-    The periods come from the series aggregate (`new_series_stats`), not from another pass
-    over the new rows."""
-    if not series_stats:
+    """Move stored rows of the new rows' series (pilot, metric, group, unit, segment), over
+    each series' own period, to replaced_observations: nothing else is touched. The periods
+    come from the series aggregate (`new_series_stats`), not from another pass over the new
+    rows."""
+    if not series_stats or not _any_older(cur, first):
         return 0
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE new_ranges AS {_RANGES}", _range_params(series_stats)
@@ -307,14 +356,14 @@ def replace_older_rows(
     replaced = scalar(
         cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
-        "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
-        f"AND o.date BETWEEN r.dmin AND r.dmax WHERE {_OLDER}",
+        f"JOIN new_ranges r ON {_SAME_SERIES} AND o.date BETWEEN r.dmin AND r.dmax "
+        f"WHERE {_OLDER}",
         {"first": first},
     )
     if replaced:
         cur.execute(
-            "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
-            f"AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax AND {_OLDER}",
+            f"DELETE FROM observations o USING new_ranges r WHERE {_SAME_SERIES} "
+            f"AND o.date BETWEEN r.dmin AND r.dmax AND {_OLDER}",
             {"first": first},
         )
     cur.execute("DROP TABLE new_ranges")
@@ -338,8 +387,11 @@ def write_batch(
         )
     pilots_upserted = upsert_pilot_files(cur, layouts, ids_by_file)
     obs_files = [i for i, lay in enumerate(layouts) if lay.kind != "pilots"]
-    replaced = 0
+    replaced, duplicates, skipped = 0, 0, 0
+    named: tuple[Problem, ...] = ()
     if obs_files:
+        skipped = int(scalar(cur, "SELECT count(*) FROM skipped_obs"))
+        duplicates, named = _drop_exact_duplicates(cur, batch)
         replaced = _write_observations(cur, ids_by_file)
     totals = BatchTotals(0, 0, 0, None, None)
     per_file: dict[int, FileCounts] = {}
@@ -359,8 +411,57 @@ def write_batch(
             ).fetchall()
         }
         per_file.update(pilot_file_counts(cur))
-    written = Written(ids_by_file, per_file, totals, replaced, pilots_upserted)
+    written = Written(
+        ids_by_file, per_file, totals, replaced, pilots_upserted, duplicates, named, skipped
+    )
     return record_uploads(cur, batch, written)
+
+
+#: Exact duplicates named by line in an ingest's warnings (all are counted).
+NAMED_DUPLICATES = 5
+
+
+def _drop_exact_duplicates(
+    cur: duckdb.DuckDBPyConnection, batch: Batch
+) -> tuple[int, tuple[Problem, ...]]:
+    """Remove from `stage_obs` every staged value that repeats an earlier one exactly (same
+    pilot, metric, date, group, unit, segment and value: conflicting ones were refused), so
+    what is counted is what is stored. Returns how many, and the first few as warnings naming
+    the line they repeat. Two teams' rows without a unit column look exactly like this."""
+    key = 'pilot_id, metric, date, "group", unit, segment'
+    n, distinct = one_row(cur, f"SELECT count(*), count(DISTINCT hash({key})) FROM stage_obs")
+    if n == distinct:
+        return 0, ()
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE duplicate_rows AS SELECT file_no, rn, pos, metric, "
+        "first_file, first_rn FROM (SELECT file_no, rn, pos, metric, "
+        "first_value(file_no) OVER w AS first_file, first_value(rn) OVER w AS first_rn, "
+        f"row_number() OVER w AS nth FROM stage_obs WINDOW w AS (PARTITION BY {key} "
+        "ORDER BY file_no, rn)) WHERE nth > 1"
+    )
+    dropped = int(scalar(cur, "SELECT count(*) FROM duplicate_rows"))
+    first = cur.execute(
+        "SELECT file_no, rn, metric, first_file, first_rn FROM duplicate_rows "
+        "ORDER BY file_no, rn, pos LIMIT $n",
+        {"n": NAMED_DUPLICATES},
+    ).fetchall()
+    cur.execute(
+        "DELETE FROM stage_obs s USING duplicate_rows d "
+        "WHERE s.file_no = d.file_no AND s.rn = d.rn AND s.pos = d.pos"
+    )
+    cur.execute("DROP TABLE duplicate_rows")
+    findings = [
+        Finding(
+            file_no,
+            rn,
+            "-",
+            f"warning, exact duplicate of {{line:{first_file}:{first_rn}}} ({metric}: same "
+            "pilot, date, group, unit, segment and value): kept once; if the two rows are "
+            "different teams or sites, a unit column tells them apart",
+        )
+        for file_no, rn, metric, first_file, first_rn in first
+    ]
+    return dropped, tuple(to_problems(batch.fresh, batch.layouts, findings))
 
 
 def upsert_pilot_files(
@@ -391,6 +492,7 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
     upload_ids: list[int] = []
     rows, series, pilots, dmin, dmax = written.totals
     replaced, pilots_upserted = written.replaced, written.pilots_upserted
+    duplicates = written.duplicates
     fresh_index = {id(s): i for i, s in enumerate(batch.fresh)}
     parts: list[str] = []
     for source in batch.sources:
@@ -434,13 +536,23 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
         summary = "nothing new: " + "; ".join(parts)
     else:
         bits = []
+        if duplicates:
+            first = written.named_duplicates[0] if written.named_duplicates else None
+            where = f", first {first.file}:{first.line}" if first else ""
+            bits.append(
+                f"read {counted(rows + duplicates, 'row')}, dropped "
+                f"{counted(duplicates, 'exact duplicate')}{where} (kept once; a unit column "
+                "tells teams apart)"
+            )
         if rows:
             bits.append(
                 f"ingested {counted(rows, 'row')}: {counted(pilots, 'pilot')}, {series} series, "
                 f"{dmin} to {dmax}"
             )
             if replaced:
-                bits.append(f"replaced {counted(replaced, 'earlier row')}")
+                bits.append(f"replaced {counted(replaced, 'earlier row')} of the same series")
+        if written.skipped:
+            bits.append(f"skipped {counted(written.skipped, 'row')} without a value")
         if pilots_upserted:
             bits.append(f"saved {counted(pilots_upserted, 'pilot')}")
         bits.extend(parts)
@@ -457,6 +569,8 @@ def record_uploads(cur: duckdb.DuckDBPyConnection, batch: Batch, written: Writte
         replaced_rows=replaced,
         date_min=dmin,
         date_max=dmax,
+        warnings=written.named_duplicates,
+        total_warnings=duplicates,
     )
 
 
@@ -487,27 +601,28 @@ def upsert_pilots(
 
 
 def _write_observations(cur: duckdb.DuckDBPyConnection, ids_by_file: dict[int, int]) -> int:
-    """Move stored rows in the new data's (pilot, metric, period) aside, then insert the batch.
+    """Move stored rows of the new data's series (pilot, metric, group, unit, segment) over
+    each series' period aside, then insert the batch.
 
-    A corrected file for the same pilot and period replaces those rows; the replaced rows are
-    kept in `replaced_observations` so `undo_upload` can restore them."""
+    A corrected file for the same series and period replaces those rows (another group, unit or
+    segment of the pilot stays as it is); the replaced rows are kept in `replaced_observations`
+    so `undo_upload` can restore them."""
     cur.execute("CREATE OR REPLACE TEMP TABLE file_uploads (file_no INTEGER, upload_id INTEGER)")
     cur.executemany("INSERT INTO file_uploads VALUES (?, ?)", list(ids_by_file.items()))
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT pilot_id, metric, min(date) AS dmin, "
+        f"CREATE OR REPLACE TEMP TABLE new_ranges AS SELECT {_SERIES_KEY}, min(date) AS dmin, "
         "max(date) AS dmax, min(upload_id) AS upload_id FROM stage_obs JOIN file_uploads "
-        "USING (file_no) GROUP BY pilot_id, metric"
+        f"USING (file_no) GROUP BY {_SERIES_KEY}"
     )
     replaced = scalar(
         cur,
         "INSERT INTO replaced_observations SELECT o.*, r.upload_id FROM observations o "
-        "JOIN new_ranges r ON o.pilot_id = r.pilot_id AND o.metric = r.metric "
-        "AND o.date BETWEEN r.dmin AND r.dmax",
+        f"JOIN new_ranges r ON {_SAME_SERIES} AND o.date BETWEEN r.dmin AND r.dmax",
     )
     if replaced:
         cur.execute(
-            "DELETE FROM observations o USING new_ranges r WHERE o.pilot_id = r.pilot_id "
-            "AND o.metric = r.metric AND o.date BETWEEN r.dmin AND r.dmax"
+            f"DELETE FROM observations o USING new_ranges r WHERE {_SAME_SERIES} "
+            "AND o.date BETWEEN r.dmin AND r.dmax"
         )
     n, distinct = one_row(
         cur,

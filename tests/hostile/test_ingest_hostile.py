@@ -46,7 +46,6 @@ REFUSED = [
     ("overflow_1e309", "v.csv", (HEAD + "P1,2024-01-05,cycle_time,1e309\n").encode(), 2, "value"),
     ("negative_cycle", "v.csv", (HEAD + "P1,2024-01-05,cycle_time,-5\n").encode(), 2, "value"),
     ("rate_above_1", "v.csv", (HEAD + "P1,2024-01-05,rework_rate,1.5\n").encode(), 2, "value"),
-    ("missing_value", "v.csv", (HEAD + "P1,2024-01-05,cycle_time,\n").encode(), 2, "value"),
     ("ragged_long", "r.csv", (HEAD + "P1,2024-01-05,cycle_time,5,7\n").encode(), 2, "-"),
     ("ragged_short", "r.csv", (HEAD + "P1,2024-01-05,cycle_time\n").encode(), 2, "-"),
     ("unterminated_quote", "q.csv", (HEAD + 'P1,2024-01-05,"cycle_time,5\n').encode(), 2, "-"),

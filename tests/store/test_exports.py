@@ -129,11 +129,11 @@ def test_a_hidden_sheet_is_never_chosen_and_a_sheet_name_keeps_its_spaces(seeded
 
 def test_problems_in_a_workbook_name_the_sheet_and_its_row(seeded: Store):
     rows = [HELPDESK_HEADERS] + [[datetime(2024, 1, 1 + d), "T", 10.0, 0.05] for d in range(3)]
-    rows[2][2] = "n/a"  # sheet row 5: title, blank, header on row 3
+    rows[2][2] = "ten"  # sheet row 5: title, blank, header on row 3 (n/a would be no value)
     data = workbook({"Weekly": rows}, title="Export")
     report = seeded.validate([("hd.xlsx", data)], ReadOptions(columns=MAPPING, pilot_id="P1"))
     assert [str(p) for p in report.problems] == [
-        "hd.xlsx[Weekly]:5: column Avg Handle Time (min): 'n/a' is not a number"
+        "hd.xlsx[Weekly]:5: column Avg Handle Time (min): 'ten' is not a number"
     ]
 
 

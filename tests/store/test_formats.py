@@ -134,7 +134,8 @@ def test_date_frequencies(csv_file, store: Store, dates: list[str], expected: li
 def test_exact_duplicates_are_written_once(csv_file, seeded: Store) -> None:
     row = "P2,2024-01-05,cycle_time,7\n"
     result = seeded.ingest([csv_file("m.csv", "pilot_id,date,metric,value\n" + row * 3)])
-    assert result.rows == 3  # rows read
+    assert result.rows == 1  # rows stored; the summary says what was read and dropped
+    assert "read 3 rows, dropped 2 exact duplicates" in result.summary
     assert len(seeded.observations(["P2"])) == 1
 
 
@@ -254,9 +255,11 @@ def test_thousands_separators(csv_file, store: Store, content: str, values: list
 
 @pytest.mark.parametrize("bad", ['"1,5"', '"12,34"', '"0,234"', '"1,23,456"'])
 def test_ambiguous_separators_are_refused(csv_file, store: Store, bad: str) -> None:
+    """A comma that is no thousands separator, in a column whose 2.25 shows the decimal point.
+    (Alone in its column, `"1,5"` shows a decimal comma and reads as 1.5: test_field_exports.)"""
     from pilotproof.store import IngestError
 
     store.ingest([csv_file("p.csv", "pilot_id,go_live\nP1,2023-06-01\n")])
-    body = f"P1,2024-01-01,cycle_time,4\nP1,2024-01-02,cycle_time,{bad}\n"
+    body = f"P1,2024-01-01,cycle_time,2.25\nP1,2024-01-02,cycle_time,{bad}\n"
     with pytest.raises(IngestError, match="is not a number"):
         store.ingest([csv_file("m.csv", "pilot_id,date,metric,value\n" + body)])

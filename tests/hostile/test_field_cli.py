@@ -1,0 +1,75 @@
+"""Field exports through `pilotproof ingest` as a user runs it: options that would otherwise be
+ignored silently are refused (exit 1, "FILE:LINE: column COL: message", the database as before)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import cli, dump, problems
+
+METRICS = "pilot_id,date,metric,value\nP1,2024-01-05,cycle_time,5\nP1,2024-01-06,cycle_time,6\n"
+
+
+def _refused(db: Path, *args: str | Path) -> list:
+    before = dump(db)
+    done = cli("ingest", "--db", db, *args)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert dump(db) == before
+    return problems(done.stderr)
+
+
+def test_a_mapped_header_the_file_lacks_is_refused_with_the_closest_one(
+    registry: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "weeks.csv"
+    path.write_text(METRICS.replace("date", "Ticket_Week", 1))
+    (found,) = _refused(registry, path, "--map", "Tiket_Week=date")
+    assert (found["file"], found["line"], found["column"]) == (str(path), "1", "Tiket_Week")
+    assert "did you mean 'Ticket_Week'" in found["message"]
+
+
+def test_a_mapped_header_with_nothing_close_lists_the_files_columns(
+    registry: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(METRICS)
+    (found,) = _refused(registry, path, "--map", "Kommentar=ignore")
+    assert "its columns: pilot_id, date, metric, value" in found["message"]
+
+
+def test_ignore_drops_a_column_as_the_parenthesised_spelling_does(
+    registry: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("pilot_id,date,cycle_time,notes\nP1,2024-01-05,5,ok\nP1,2024-01-06,6,late\n")
+    for spelling in ("ignore", "(ignore)", "IGNORE"):
+        done = cli("ingest", "--db", registry, path, "--map", f"notes={spelling}")
+        assert done.returncode == 0, done.stderr
+    metrics = {row[1] for row in dump(registry)["observations"]}
+    assert metrics == {"cycle_time"}
+
+
+def test_a_whole_file_pilot_beside_a_pilot_id_column_is_refused(
+    registry: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "p1.csv"
+    path.write_text(METRICS)
+    (found,) = _refused(registry, path, "--pilot", "P2")
+    assert (found["line"], found["column"]) == ("1", "pilot_id")
+    assert "has a pilot_id column" in found["message"] and "'P2'" in found["message"]
+
+
+def test_dot_decimals_in_a_semicolon_file_wait_for_the_decimal_mark(
+    registry: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("pilot_id;date;metric;value\nP1;2024-01-05;cycle_time;40.000\n")
+    (found,) = _refused(registry, path)
+    assert (found["line"], found["column"]) == ("2", "value")
+    assert "could be 40 or 40000" in found["message"]
+    done = cli("ingest", "--db", registry, path, "--decimal-mark", "point")
+    assert done.returncode == 0, done.stderr
+    assert ("P1", "cycle_time", 40.0) in {
+        (row[0], row[1], row[6]) for row in dump(registry)["observations"]
+    }

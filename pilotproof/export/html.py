@@ -92,7 +92,7 @@ def _summary(report: Report) -> str:
         net = p.money(p.net_value.annual_net) if p.net_value else "n/a"
         rows.append(
             "<tr>"
-            f"<td>{escape(p.name)}</td>"
+            f"<td>{escape(p.label)}</td>"
             f"<td>{_chip(p.decision, p.decision_label)}</td>"
             f"<td><strong>{escape(p.action_title)}</strong></td>"
             f"<td>{escape(p.reasons_text) or '&mdash;'}</td>"

@@ -68,7 +68,7 @@ def render_pngs(
     step = progress or (lambda fraction, text: None)
     events: queue.Queue[tuple[str, object, str]] = queue.Queue()
 
-    async def run() -> list[bytes]:
+    async def run() -> list[bytes | Exception]:
         import kaleido
 
         done = 0
@@ -89,7 +89,20 @@ def render_pngs(
                 return png
 
             # the session hands each figure to a free tab; gather keeps the input order
-            return list(await asyncio.gather(*(one(spec) for spec in specs)))
+            pngs = list(await asyncio.gather(*(one(spec) for spec in specs)))
+        # a tab whose page had not finished loading kaleido's script fails its figure
+        # ("kaleido_scopes is not defined", seen under load): each failed figure is tried
+        # once more, alone, in a fresh session
+        for i, png in enumerate(pngs):
+            if isinstance(png, Exception):
+                async with kaleido.Kaleido(n=1, timeout=120, **OFFLINE) as retry:
+                    opts = {"format": "png", "width": specs[i].width, "height": specs[i].height}
+                    opts["scale"] = scale
+                    try:
+                        pngs[i] = await retry.calc_fig(charts.for_print(specs[i].figure), opts=opts)
+                    except Exception as error:  # kaleido raises many kinds; report the retry's
+                        pngs[i] = error
+        return pngs
 
     def target() -> None:
         try:

@@ -274,10 +274,9 @@ def _draw_pilot_charts(
 
 
 def _forest_height(report: Report) -> int:
-    """The comparison image's height in pixels: a row per pilot and value metric drawn."""
-    if comparison_ends(report, FOREST_ENDS) is None:
-        return max(300, 70 + 34 * len(report.comparison))
-    # the best and worst: as tall as the app's figure makes itself (two-line labels need it)
+    """The comparison image's height in pixels: as tall as the app's figure makes itself, a
+    row per pilot and value metric drawn and the legend below (a fixed 34 px a row printed the
+    two-line labels of 14 pilots over each other)."""
     return int(_forest_figure(report).layout.height)
 
 
@@ -327,7 +326,7 @@ def _summary(report: Report, failed: list[str]) -> list:
         rows.append(
             [
                 _p(group, "chip"),
-                _p(p.name),
+                _p(p.label),  # the pilot with its company
                 _p(p.action_title, "cell_bold"),
                 _p(p.reasons_text or "-"),
                 _p(net, "num"),

@@ -247,7 +247,7 @@ SUMMARY_SIZE = 12
 def _summary_cells(p: PilotSection, group: str = "") -> list[str]:
     """A summary row; `group` heads the decision's rows ('Scale (3)'), '' under it."""
     net = p.money(p.net_value.annual_net) if p.net_value else "not stated"
-    return [group, p.name, p.action_title, net]
+    return [group, p.label, p.action_title, net]  # the pilot with its company
 
 
 def _summary(deck, report: Report) -> None:

@@ -112,3 +112,25 @@ def test_rendering_makes_no_outside_connection(tmp_path):
         pytest.skip("strace is not permitted here")
     assert done.returncode == 0, done.stderr[-2000:]
     assert _outside_traffic(trace.read_text()) == []
+
+
+def test_a_figure_whose_tab_was_not_ready_is_tried_again_in_a_fresh_session(monkeypatch):
+    """Under load a kaleido tab can take a figure before its page has loaded kaleido's script
+    ('ReferenceError: kaleido_scopes is not defined'): the board pack then lost its comparison
+    chart. The failed figure is rendered again, alone, in a new session."""
+    import kaleido
+
+    real = kaleido.Kaleido.calc_fig
+    calls = {"n": 0}
+
+    async def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second figure's first attempt
+            raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(kaleido.Kaleido, "calc_fig", flaky)
+    specs = [FigureSpec(go.Figure(go.Bar(y=[1, i + 2])), 300, 200) for i in range(3)]
+    rendered = render_pngs(specs, scale=1.0)
+    assert all(png is not None for png in rendered.pngs), rendered.problems
+    assert calls["n"] == 4  # three figures and one retry

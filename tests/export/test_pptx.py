@@ -42,7 +42,7 @@ def test_executive_summary_leads_with_action_titles_and_decisions(deck, report):
     assert summary[0] == f"Executive summary: {report.subtitle}"
     for pilot in report.pilots:
         assert pilot.action_title in summary
-        assert pilot.name in summary
+        assert pilot.label in summary  # the pilot with its company
 
 
 def test_executive_summary_is_grouped_by_decision_scale_fix_extend_stop(
@@ -54,7 +54,7 @@ def test_executive_summary_is_grouped_by_decision_scale_fix_extend_stop(
     deck = Presentation(io.BytesIO(pptx.render(report)))
     table = next(s for s in deck.slides[1].shapes if s.name == "Summary table").table
     cells = [[cell.text for cell in row.cells] for row in table.rows][1:]
-    decisions = {p.name: p.decision for p in report.pilots}
+    decisions = {p.label: p.decision for p in report.pilots}
     assert [decisions[row[1]] for row in cells] == ["scale", "fix", "extend"]
     assert [row[0] for row in cells] == ["Scale (1)", "Fix (1)", "Extend (1)"]
 
@@ -186,7 +186,7 @@ def test_control_characters_in_names_do_not_break_the_deck(results, pilots, obse
 
     pilots = pilots.assign(pilot_name=["Bell\x07 bot", "Tab\tname", "Null\x00name"])
     deck = Presentation(io.BytesIO(pptx.render(build_report(results, pilots, observations))))
-    shown = _texts(deck.slides[1])
+    shown = " ".join(_texts(deck.slides[1]))
     assert "Bell<BEL> bot" in shown and "Tab name" in shown and "Null<NUL>name" in shown
 
 

@@ -489,23 +489,35 @@ def _missing_cost_inputs(monthly_cost: float | None, annual_volume: float | None
     ]
 
 
+def _lacks(monthly_cost: float | None) -> str:
+    """'no cost data' only where the running cost itself is missing: a pilot whose monthly
+    cost is known has cost data (the Stop list's savings count it), and lacks a net value."""
+    known = monthly_cost is not None and monthly_cost == monthly_cost  # NaN is not known
+    return "no net value" if known else "no cost data"
+
+
 def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) -> str:
     """What a pilot without a net value lacks, and where to add it: 'no cost data: add
-    monthly cost and annual volume to the pilots file on the Upload page'; with both known,
-    the value metric is what is missing ('cost per transaction not measured')."""
+    monthly cost and annual volume to the pilots file on the Upload page', 'no net value: add
+    annual volume ...' when only the volume is missing; with both known, the value metric is
+    what is missing ('no net value: cost per transaction not measured')."""
     missing = _missing_cost_inputs(monthly_cost, annual_volume)
+    lacks = _lacks(monthly_cost)
     if missing:
-        return f"no cost data: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
-    return "no cost data: cost per transaction not measured"
+        return f"{lacks}: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
+    return f"{lacks}: cost per transaction not measured"
 
 
 def missing_value_words(monthly_cost: float | None, annual_volume: float | None) -> str:
     """What a board reads for a pilot without a net value, in one sentence and without an
     operator's instruction: 'Value not stated: no cost data (monthly cost and annual volume
-    not given).', or 'Value not stated: cost per transaction not measured.'"""
+    not given).', 'Value not stated: annual volume not given.' when the running cost is
+    known, or 'Value not stated: cost per transaction not measured.'"""
     missing = _missing_cost_inputs(monthly_cost, annual_volume)
-    if missing:
+    if missing and _lacks(monthly_cost) == "no cost data":
         return f"Value not stated: no cost data ({' and '.join(missing)} not given)."
+    if missing:
+        return f"Value not stated: {' and '.join(missing)} not given."
     return "Value not stated: cost per transaction not measured."
 
 

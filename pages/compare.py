@@ -32,7 +32,8 @@ if not shown:
     st.info("No pilot matches these filters.")
     st.stop()
 
-table = compare_table(shown, labels, metric, ui.currencies())
+# the table as the chart below: a mix-shift mirage at the same mix of work (what survives)
+table = compare_table(*at_same_mix(shown, labels), metric, ui.currencies())
 st.subheader("Effects against thresholds")
 ends = 20
 if len(shown) > 2 * ends:  # the best and worst by default, more on demand
@@ -54,7 +55,10 @@ forest = ui.derived(
 st.plotly_chart(forest, width="stretch")
 
 st.subheader("Side by side")
-st.caption("The best and worst improvement on each metric are marked.")
+st.caption(
+    "Improvement and threshold in % (percentage points for rates), + is better. The best and "
+    "worst improvement on each metric are marked; a mix shift is shown at the same mix of work."
+)
 page, _ = ui.paged(
     table, "compare", sort_by={"improvement_pct": False, "pilot": True, "threshold_pct": False}
 )

@@ -135,6 +135,23 @@ def test_compare_marks_best_and_worst_and_filters(sample_db, sample_pilots):
     assert all(any(name in label for name in own) for label in filtered["pilot"])
 
 
+def test_compare_shows_a_mix_shift_at_the_same_mix_of_work(sample_db):
+    """The order desk assistant's cost per transaction fell 26% because the mix of work moved;
+    Compare ranked it by that apparent gain, ahead of real wins, while the deck showed +0.3%.
+    The table and the chart now show what survives at the same mix."""
+    from pilotproof.analysis import analyze_store
+
+    (order,) = [r for r in analyze_store(store_for(sample_db)) if r.pilot_id == "NW-ORDERS"]
+    (mix,) = [e for e in order.value_effects if "mix_shift" in e.reasons]
+    app = open_page("pages/compare.py")
+    table = table_with(app, "improvement")
+    row = table[table["pilot"].str.contains("Order desk")].iloc[0]
+    assert "(same mix)" in row["pilot"]
+    better = -1.0 if mix.direction == "lower_is_better" else 1.0  # improvement: + is better
+    assert float(row["improvement"]) == pytest.approx(better * mix.rate_effect_pct, abs=0.05)
+    assert abs(float(row["improvement"])) < 5 < abs(mix.effect_pct)
+
+
 def test_readiness_lists_gaps_and_saves_an_edit(sample_db, sample_pilots):
     app = open_page("pages/readiness.py")
     assert len(app.data_editor[0].value) == len(sample_pilots)

@@ -898,12 +898,14 @@ def headline_caption(
     if n and scaling.pilots:
         shown_totals = [scaling.converted] if scaling.converted else scaling.per_currency
         ranges = " and ".join(f"{money(t.low, t.currency)}–{money(t.high)}" for t in shown_totals)
-        known = f" ({scaling.pilots} of the {n} with cost data)" if scaling.pilots < n else ""
+        other = n - scaling.pilots
+        known = f" (from {scaling.pilots} of the {n}; the other {other} no net value yet)"
+        known = known if other else ""
         parts.append(f"Scaling {n} pilot{'' if n == 1 else 's'}: {ranges} a year{known}.")
     if everything.pilots > scaling.pilots:
         parts.append(
-            f"All {everything.pilots} pilots with cost data, pilots to stop included: "
-            f"{everything.headline()} a year."
+            f"Every pilot with a net value, those to fix and stop included ({everything.pilots}"
+            f" pilots): {everything.headline()} a year."
         )
     parts.append(everything.detail())
     return " ".join(p for p in parts if p)

@@ -1011,9 +1011,10 @@ def value_words(
     results: Sequence[PilotResult], currencies: Mapping[str, str | None], rates: Rates
 ) -> tuple[str, str]:
     """What the pilots to scale are worth a year, as the Portfolio page says it, and the line
-    under it: 'Scaling 3 pilots, worth EUR 480k a year (EUR 421k to 539k, 95% interval); 1 of
-    the 3 has cost data.' and 'All 4 pilots with cost data, pilots to stop included: EUR 372k
-    · GBP 137k a year, not added across currencies (no conversion rates entered).' Money is
+    under it: 'Scaling 4 pilots, worth EUR 480k a year (EUR 421k to 539k, 95% interval) from 1
+    of the 4; the other 3 have no net value yet.' and 'Every pilot with a net value, those to
+    fix and stop included (4 pilots): EUR 372k · GBP 137k a year, not added across currencies
+    (no conversion rates entered).' Money is
     totalled per currency and converted only at the rates entered (`pilotproof.totals`)."""
     to_scale = [r for r in results if standing_decision(r) == "scale"]
     n = len(to_scale)
@@ -1031,8 +1032,12 @@ def value_words(
             for t in totals
         )
         headline = f"Scaling {pilots}, worth {worth}"
-        if scaling.pilots < n:
-            headline += f"; {scaling.pilots} of the {n} {_has(scaling.pilots)} cost data"
+        if scaling.pilots < n:  # say whose value it is: the partner read it as all four's
+            other = n - scaling.pilots
+            headline += (
+                f" from {scaling.pilots} of the {n}; the other {other} {_has(other)} "
+                "no net value yet"
+            )
     return headline + ".", _value_detail(scaling, everything)
 
 
@@ -1045,8 +1050,8 @@ def _value_detail(scaling: PortfolioValue, everything: PortfolioValue) -> str:
     parts = []
     if everything.pilots > scaling.pilots:
         parts.append(
-            f"All {counted(everything.pilots, 'pilot')} with cost data, pilots to stop "
-            f"included: {everything.headline()} a year"
+            f"Every pilot with a net value, those to fix and stop included "
+            f"({counted(everything.pilots, 'pilot')}): {everything.headline()} a year"
         )
     if everything.converted is not None and everything.rates_used:
         parts.append(f"totals in {everything.reporting} {everything.rates_text()}")

@@ -92,7 +92,9 @@ def test_the_value_of_what_to_scale_is_stated_per_currency_and_converted_only_at
     assert report.value_headline.startswith(
         f"Scaling {len(scale)} pilots, worth EUR\u00a0480k a year"
     )
-    assert "All 2 pilots with cost data, pilots to stop included: EUR" in report.value_detail
+    assert "Every pilot with a net value, those to fix and stop included (2 pilots): EUR" in (
+        report.value_detail
+    )
     assert "· GBP" in report.value_detail and "not added across currencies" in report.value_detail
 
     @dataclass(frozen=True)

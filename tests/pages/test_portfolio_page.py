@@ -95,11 +95,14 @@ def test_the_headline_value_is_what_to_scale_a_year_and_never_added_across_curre
     # the value of the pilots to scale, a year: not netted with the pilots to stop
     value, interval = figures["Scaling 4 pilots, 1 with cost data, a year"]
     assert value == "EUR\u00a0480k" and re.fullmatch(r"EUR\xa0\d+k to \d+k \(95%\)", interval)
-    caption = next(c.value for c in app.caption if "pilots to stop included" in c.value)
+    caption = next(c.value for c in app.caption if "those to fix and stop included" in c.value)
     caption = caption.replace("\\", "")  # markdown escapes
-    assert re.search(r"Scaling 4 pilots: EUR\xa0\d+k–\d+k a year \(1 of the 4 with cost", caption)
-    # every pilot with cost data, per currency, never added without rates
-    assert "All 4 pilots with cost data" in caption and "GBP\xa0138k a year" in caption
+    assert re.search(
+        r"Scaling 4 pilots: EUR\xa0\d+k–\d+k a year \(from 1 of the 4; the other 3 no net", caption
+    )
+    # every pilot with a net value, per currency, never added without rates
+    every = "Every pilot with a net value, those to fix and stop included (4 pilots)"
+    assert every in caption and "GBP\xa0138k a year" in caption
     assert "Not added across currencies" in caption
 
 

@@ -885,7 +885,7 @@ def headline_caption(
 ) -> str:
     """The line under the Portfolio's headline figures, so they reconcile: the three counts
     adding up to the pilots, the value of what to scale as a range (`scaling`), and the net of
-    every pilot with cost data, pilots to stop included (`everything`), beside it."""
+    every pilot with a net value, those to fix and stop included (`everything`), beside it."""
     plural = "" if figures.mirages == 1 else "s"
     parts = [
         f"{figures.real_value} real value, {figures.mirages} mirage{plural}, "

@@ -1046,7 +1046,8 @@ def _has(n: int) -> str:
 
 
 def _value_detail(scaling: PortfolioValue, everything: PortfolioValue) -> str:
-    """Every pilot with cost data, pilots to stop included, and how currencies were totalled."""
+    """Every pilot with a net value, those to fix and stop included, and how currencies were
+    totalled."""
     parts = []
     if everything.pilots > scaling.pilots:
         parts.append(

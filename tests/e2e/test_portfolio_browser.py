@@ -54,8 +54,8 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(
     )
     figure.wait_for(timeout=60_000)
     assert re.search(r"Scaling 4 pilots, 1 with cost data, a year\s+EUR\s\d+k", figure.inner_text())
-    # every pilot with cost data: one total per currency, never added without rates
-    caption = main.get_by_text("pilots to stop included")
+    # every pilot with a net value: one total per currency, never added without rates
+    caption = main.get_by_text("those to fix and stop included")
     caption.wait_for(timeout=60_000)
     assert re.search(r"EUR\s\d+k · GBP\s\d+k a year", caption.inner_text())
     assert "Not added across currencies" in caption.inner_text()

@@ -962,6 +962,8 @@ def build_report(
         )
         for result in chosen
     )  # fmt: skip
+    today = pd.Timestamp((generated_at or datetime.now(UTC)).date())
+    sections = tuple(_forecast_as_of(section, today) for section in sections)
     footer = Footer(
         data_as_of=_data_as_of(observations),
         scope=_scope(chosen_ids, pilot_ids, filters),
@@ -1112,6 +1114,26 @@ def action_title(
     if not caveat:
         return title
     return shown(f"{title}, {caveat.split(', ', 1)[1]}", TITLE_LIMIT)
+
+
+def _forecast_as_of(section: PilotSection, today: pd.Timestamp) -> PilotSection:
+    """The pilot with its 'Decide by ~1 November 2026 (1 week more data)' line read on the day
+    the report is made: a date already past says the data stop before it ('More data needed:
+    the next upload, ...'), as the app says it, rather than a deadline a board sees has gone."""
+    g = section.result.governance
+    forecast = g.forecast if g is not None else None
+    when = getattr(forecast, "decide_by", None)
+    if when is None or pd.Timestamp(when) >= today:
+        return section
+    said = sentence_words(shown(getattr(forecast, "sentence", ""), TEXT_LIMIT))
+    needed = re.search(r"\((.+) more data\)", said)
+    more = f"{needed.group(1)} more data" if needed else "more data"
+    instead = (
+        f"More data needed: the next upload (the decision needs {more} than the last upload "
+        f"holds, to ~{when.day} {when:%B %Y})."
+    )
+    lines = tuple(instead if line == said else line for line in section.plan_lines)
+    return replace(section, plan_lines=lines)
 
 
 def _plain_title(

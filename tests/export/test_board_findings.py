@@ -340,3 +340,28 @@ def test_footers_are_one_short_line_with_source_date_and_page(report, deck, pdf_
         if number < len(pdf_pages):
             assert scope not in page  # the scope and method: once, on the last page
     assert " ".join(scope.split()) in pdf_pages[-1]
+
+
+def test_a_decide_by_date_already_past_says_the_next_upload_is_needed(tmp_path):
+    """A pack made on 1 December said 'Decide by ~1 November 2026 (1 week more data)' for a
+    pilot whose data stop on 31 October: a board reads a deadline that has gone. Read on the
+    day it is made, it says the next upload is needed, as the app does; made on the data's own
+    date, the forecast stands."""
+    from datetime import UTC, datetime
+
+    from pilotproof.export.content import build_report
+
+    with Store(tmp_path / "x.duckdb") as store:
+        seed_sample(store)
+        results = analyze_store(store)
+        pilots, observations = store.pilots(), store.observations()
+
+    def line(day: datetime) -> str:
+        report = build_report(results, pilots, observations, generated_at=day)
+        (section,) = [p for p in report.pilots if p.pilot_id == "NW-COLLECT"]
+        return next(t for t in section.plan_lines if "more data" in t)
+
+    late = line(datetime(2026, 12, 1, tzinfo=UTC))
+    assert late.startswith("More data needed: the next upload (the decision needs 1 week more")
+    assert "to ~1 November 2026" in late
+    assert line(datetime(2026, 10, 31, tzinfo=UTC)).startswith("Decide by ~1 November 2026")

@@ -13,6 +13,7 @@ from pilotproof.views import (
     board_by_company,
     board_pilots,
     board_rest_words,
+    caveat_count,
     decision_board_chart,
     decision_lists,
     disagreement_table,
@@ -98,6 +99,8 @@ saves = stop_savings(results, pilots, currencies)
 for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
         ui.decision_heading(decision, len(entries), GLOSSARY[DECISION_LABELS[decision]])
+        if caveats := caveat_count(entries):  # a Scale that stands on an override or a moved bar
+            st.caption(md(caveats))
         if decision == "stop" and entries:  # what stopping saves, read before the names
             st.markdown(f":material/savings: **What stopping saves**: {md(saves.sentence())}")
         most = len(entries) if st.session_state.get(f"all-{decision}") else DECISION_LIST_MOST

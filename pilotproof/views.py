@@ -836,6 +836,24 @@ class DecisionEntry:
     logged: str = ""
 
 
+def caveat_count(entries: Sequence[DecisionEntry]) -> str:
+    """How many of a decision's pilots stand on a caveat, in a line under its count ('2 of
+    the 4 with a caveat: 1 decided by override, 1 only under a threshold lowered after the
+    results'); '' when none. A partner counted four pilots to scale where pilotproof would
+    scale two without reservation."""
+    override = sum(bool(e.logged) for e in entries)
+    lowered = sum(bool(e.caveat) and not e.logged for e in entries)
+    if not override and not lowered:
+        return ""
+    parts = [
+        f"{override} decided by override" if override else "",
+        f"{lowered} only under a threshold lowered after the results" if lowered else "",
+    ]
+    return f"{override + lowered} of the {len(entries)} with a caveat: " + ", ".join(
+        p for p in parts if p
+    )
+
+
 def decision_lists(
     results: Sequence[PilotResult],
     pilots: pd.DataFrame,
@@ -856,7 +874,10 @@ def decision_lists(
         net = result.net_value.annual_net if result.net_value is not None else None
         net = net if net is not None and math.isfinite(net) else None
         currency = currencies.get(result.pilot_id)
-        value = "no cost data" if net is None else value_text(result, None, currency)
+        cost = getattr(rows[result.pilot_id], "monthly_cost", None)
+        known = cost is not None and cost == cost  # NaN is not known
+        missing = "no net value" if known else "no cost data"
+        value = missing if net is None else value_text(result, None, currency)
         lists[standing_decision(result)].append(
             DecisionEntry(
                 result.pilot_id, labels.get(result.pilot_id, shown(result.pilot_id)),

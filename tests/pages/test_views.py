@@ -418,3 +418,19 @@ def test_the_upload_history_reads_whole_and_never_says_none():
     assert list(table["outcome"]) == ["ok: saved 21,065 rows", "ok"]
     assert list(table["uploaded"]) == ["2026-12-01 10:31", "2026-12-01 10:30"]
     assert "None" not in table.astype(str).to_numpy() and "NaT" not in table.astype(str).to_numpy()
+
+
+def test_a_scale_that_stands_on_an_override_or_a_lowered_bar_is_counted_apart():
+    """The partner counted 'Scale · 4' where two stood on an override and a lowered bar."""
+    from pilotproof.views import DecisionEntry, caveat_count
+
+    plain = DecisionEntry("A", "A", "why", "EUR 1k", 1.0)
+    override = DecisionEntry("B", "B", "why", "no cost data", None, logged="override: ...")
+    lowered = DecisionEntry("C", "C", "why", "no cost data", None, caveat="Scale, but only ...")
+    both = DecisionEntry("D", "D", "why", "no cost data", None, caveat="x", logged="override")
+    assert caveat_count([plain, plain]) == ""
+    assert caveat_count([plain, override, lowered, plain]) == (
+        "2 of the 4 with a caveat: 1 decided by override, 1 only under a threshold lowered "
+        "after the results"
+    )
+    assert caveat_count([both, plain]) == "1 of the 2 with a caveat: 1 decided by override"

@@ -57,8 +57,8 @@ figures = health.headline(results, pilots)
 to_scale = [r for r in results if standing_decision(r) == "scale"]
 scaling = portfolio_value(to_scale, currencies, ui.rates())
 everything = portfolio_value(results, currencies, ui.rates())
-# the total is not all of them when some have no cost data: the label says so
-priced = f", {scaling.pilots} with cost data" if 0 < scaling.pilots < len(to_scale) else ""
+# the total is not all of them when some have no net value: the label says so
+priced = f", {scaling.pilots} with a net value" if 0 < scaling.pilots < len(to_scale) else ""
 scale_label = f"Scaling {len(to_scale)} pilot{'' if len(to_scale) == 1 else 's'}{priced}, a year"
 totals = scaling.figures(scale_label)
 cols = st.columns([1, 1, 1] + [1.8] * max(len(totals), 1))

@@ -920,7 +920,8 @@ def headline_caption(
         shown_totals = [scaling.converted] if scaling.converted else scaling.per_currency
         ranges = " and ".join(f"{money(t.low, t.currency)}–{money(t.high)}" for t in shown_totals)
         other = n - scaling.pilots
-        known = f" (from {scaling.pilots} of the {n}; the other {other} no net value yet)"
+        have = "has" if other == 1 else "have"
+        known = f" (from {scaling.pilots} of the {n}; the other {other} {have} no net value yet)"
         known = known if other else ""
         parts.append(f"Scaling {n} pilot{'' if n == 1 else 's'}: {ranges} a year{known}.")
     if everything.pilots > scaling.pilots:

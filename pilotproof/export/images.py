@@ -76,14 +76,8 @@ def render_pngs(
         async with kaleido.Kaleido(n=tabs, timeout=120, **OFFLINE) as session:
 
             async def one(spec: FigureSpec) -> bytes | Exception:
-                # a figure that fails is that figure's failure only: the others still render
                 nonlocal done
-                opts = {"format": "png", "width": spec.width, "height": spec.height}
-                opts["scale"] = scale
-                try:
-                    png = await session.calc_fig(charts.for_print(spec.figure), opts=opts)
-                except Exception as error:  # kaleido raises many kinds; report any
-                    png = error
+                png = await _png(session, spec, scale)
                 done += 1
                 events.put(("progress", done / len(specs), f"Chart {done} of {len(specs)}"))
                 return png
@@ -91,17 +85,13 @@ def render_pngs(
             # the session hands each figure to a free tab; gather keeps the input order
             pngs = list(await asyncio.gather(*(one(spec) for spec in specs)))
         # a tab whose page had not finished loading kaleido's script fails its figure
-        # ("kaleido_scopes is not defined", seen under load): each failed figure is tried
-        # once more, alone, in a fresh session
-        for i, png in enumerate(pngs):
-            if isinstance(png, Exception):
-                async with kaleido.Kaleido(n=1, timeout=120, **OFFLINE) as retry:
-                    opts = {"format": "png", "width": specs[i].width, "height": specs[i].height}
-                    opts["scale"] = scale
-                    try:
-                        pngs[i] = await retry.calc_fig(charts.for_print(specs[i].figure), opts=opts)
-                    except Exception as error:  # kaleido raises many kinds; report the retry's
-                        pngs[i] = error
+        # ("kaleido_scopes is not defined", seen under load): the failed figures are tried
+        # once more, one at a time, in a fresh session
+        failed = [i for i, png in enumerate(pngs) if isinstance(png, Exception)]
+        if failed:
+            async with kaleido.Kaleido(n=1, timeout=120, **OFFLINE) as retry:
+                for i in failed:
+                    pngs[i] = await _png(retry, specs[i], scale)
         return pngs
 
     def target() -> None:
@@ -138,6 +128,16 @@ def render_pngs(
             images.append(compact(png) if compact_pngs else png)
             problems.append("")
     return Rendered(tuple(images), problems=tuple(problems))
+
+
+async def _png(session, spec: FigureSpec, scale: float) -> bytes | Exception:
+    """One figure's PNG from a kaleido session, or the exception it raised: a figure that
+    fails is that figure's failure only, the others still render."""
+    opts = {"format": "png", "width": spec.width, "height": spec.height, "scale": scale}
+    try:
+        return await session.calc_fig(charts.for_print(spec.figure), opts=opts)
+    except Exception as error:  # kaleido raises many kinds; report any
+        return error
 
 
 def _reason(error: BaseException) -> str:

@@ -33,6 +33,7 @@ from pilotproof.words import (
     causes,
     change_text,
     is_multiple,
+    lacks_words,
     metric_name,
     money,
     multiple,
@@ -874,9 +875,7 @@ def decision_lists(
         net = result.net_value.annual_net if result.net_value is not None else None
         net = net if net is not None and math.isfinite(net) else None
         currency = currencies.get(result.pilot_id)
-        cost = getattr(rows[result.pilot_id], "monthly_cost", None)
-        known = cost is not None and cost == cost  # NaN is not known
-        missing = "no net value" if known else "no cost data"
+        missing = lacks_words(getattr(rows[result.pilot_id], "monthly_cost", None))
         value = missing if net is None else value_text(result, None, currency)
         lists[standing_decision(result)].append(
             DecisionEntry(

@@ -489,7 +489,7 @@ def _missing_cost_inputs(monthly_cost: float | None, annual_volume: float | None
     ]
 
 
-def _lacks(monthly_cost: float | None) -> str:
+def lacks_words(monthly_cost: float | None) -> str:
     """'no cost data' only where the running cost itself is missing: a pilot whose monthly
     cost is known has cost data (the Stop list's savings count it), and lacks a net value."""
     known = monthly_cost is not None and monthly_cost == monthly_cost  # NaN is not known
@@ -502,7 +502,7 @@ def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) 
     annual volume ...' when only the volume is missing; with both known, the value metric is
     what is missing ('no net value: cost per transaction not measured')."""
     missing = _missing_cost_inputs(monthly_cost, annual_volume)
-    lacks = _lacks(monthly_cost)
+    lacks = lacks_words(monthly_cost)
     if missing:
         return f"{lacks}: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
     return f"{lacks}: cost per transaction not measured"
@@ -514,7 +514,7 @@ def missing_value_words(monthly_cost: float | None, annual_volume: float | None)
     not given).', 'Value not stated: annual volume not given.' when the running cost is
     known, or 'Value not stated: cost per transaction not measured.'"""
     missing = _missing_cost_inputs(monthly_cost, annual_volume)
-    if missing and _lacks(monthly_cost) == "no cost data":
+    if missing and lacks_words(monthly_cost) == "no cost data":
         return f"Value not stated: no cost data ({' and '.join(missing)} not given)."
     if missing:
         return f"Value not stated: {' and '.join(missing)} not given."

@@ -12,6 +12,7 @@ Figures carry no theme of their own so Streamlit can render them in light or dar
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -446,8 +447,6 @@ def weekly_means(series: pd.DataFrame, go_live: object | None = None) -> pd.Data
 def same_mix(effect: MetricEffect) -> float | None:
     """A mix-shift mirage's change at the same mix of work (the rate part, what survives), as
     the metric moved, in percent; None for any other effect."""
-    import math
-
     rate = effect.rate_effect_pct
     mixed = effect.verdict == "mirage" and "mix_shift" in effect.reasons and not effect.points
     return rate if mixed and rate is not None and math.isfinite(rate) else None

@@ -124,17 +124,21 @@ class Forecast:
                 f"{self.threshold_pct:g}% gain; add control sites or choose a less noisy value "
                 "metric."
             )
+        when = self.decide_by
+        assert when is not None  # reachable
+        return f"Decide by ~{when.day} {when:%B %Y} ({self.span} more data)."
+
+    @property
+    def span(self) -> str:
+        """How much more data the decision needs, in periods: '8\u201314 weeks', '1 week',
+        '6 months or more'."""
         word = PERIOD_WORDS[self.frequency]
         low, high = self.periods_low, self.periods_high
         if high is None:
-            span = f"{low} {word}s or more"
-        elif low == high:
-            span = f"{low} {word}{'s' if low != 1 else ''}"
-        else:
-            span = f"{low}\u2013{high} {word}s"
-        when = self.decide_by
-        assert when is not None  # reachable
-        return f"Decide by ~{when.day} {when:%B %Y} ({span} more data)."
+            return f"{low} {word}s or more"
+        if low == high:
+            return f"{low} {word}{'s' if low != 1 else ''}"
+        return f"{low}\u2013{high} {word}s"
 
 
 def period_end(date: pd.Timestamp, freq: Frequency) -> pd.Timestamp:

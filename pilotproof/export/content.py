@@ -1126,8 +1126,8 @@ def _forecast_as_of(section: PilotSection, today: pd.Timestamp) -> PilotSection:
     if when is None or pd.Timestamp(when) >= today:
         return section
     said = sentence_words(shown(getattr(forecast, "sentence", ""), TEXT_LIMIT))
-    needed = re.search(r"\((.+) more data\)", said)
-    more = f"{needed.group(1)} more data" if needed else "more data"
+    span = getattr(forecast, "span", "")
+    more = f"{span} more data" if span else "more data"
     instead = (
         f"More data needed: the next upload (the decision needs {more} than the last upload "
         f"holds, to ~{when.day} {when:%B %Y})."

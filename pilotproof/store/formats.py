@@ -12,7 +12,9 @@ date order of the file is known: given in the column mapping, or decided by the 
 first field above 12 means day first, a second field above 12 month first).
 
 Numbers: `1234.5`, `1,234.5` (a group of three digits after each separator), `1.234,5` in a
-European file; in a column the user mapped, also `4.0%` (a fraction, 0.04), `$12.19`, `€ 1 234`
+European file, thousands grouped by (no-break) spaces or apostrophes (`1 234,5`, `1'234.50`),
+negatives as accountants and SAP write them (`(1,234.50)`, `1.234,50-`); in a column the user
+mapped, also `4.0%` (a fraction, 0.04), `$12.19`, `€ 1 234`
 and `(0.024)` (negative, as accountants write it).
 """
 
@@ -59,20 +61,39 @@ def missing_sql(expr: str) -> str:
     return f"(COALESCE(lower(trim({expr})), '') IN ({tokens}))"
 
 
+#: What separates thousands besides the file's own group mark: a space, the no-break space
+#: (U+00A0) and narrow no-break space (U+202F) of French and Swiss exports (`1 234,5`), and the
+#: apostrophe of Swiss ones (`1'234.50`, also as the typographic U+2019). None is ever a decimal
+#: mark, so a number grouped by one needs no decision (`decimal_evidence_sql` sees through it).
+_SPACE_GROUPS = (r"\x{20}", r"\x{A0}", r"\x{202F}", r"\x{27}", r"\x{2019}")
+
+#: A negative number as accountants write it, `(1,234.50)`, and as SAP exports it, `1.234,50-`:
+#: the digits (no sign of their own) in the first or the second group.
+_NEGATIVE = r"\(\s*(\d[^()+-]*?)\s*\)|(\d[^()+-]*?)-"
+
+
 def number_sql(expr: str, decimal_comma: bool) -> str:
     """A number as exported: `1234.5`, or with thousands separators `1,234.5`; in a European
-    file (decimal comma) `1234,5` or `1.234,5`. A group of three digits after a separator is
-    what makes it a thousands separator (`1,5` stays refused; `0.234` is not `234`)."""
+    file (decimal comma) `1234,5` or `1.234,5`; thousands also grouped by spaces or apostrophes
+    (`1 234,5`, `1'234.50`: `_SPACE_GROUPS`); negative with a leading minus, in parentheses or
+    with a trailing minus (`_NEGATIVE`). A group of three digits after each separator, one
+    kind of separator in a number, is what makes it a thousands separator (`1,5` stays refused;
+    `0.234` is not `234`). NULL when the text is no such number."""
     group, point = (r"\.", ",") if decimal_comma else (",", r"\.")
-    pattern = rf"[+-]?[1-9]\d{{0,2}}({group}\d{{3}})+({point}\d*)?"
+    groups = "|".join(rf"({mark}\d{{3}})+" for mark in (group, *_SPACE_GROUPS))
+    pattern = rf"[+-]?[1-9]\d{{0,2}}({groups})({point}\d*)?"
+    separators = f"[{group}{''.join(_SPACE_GROUPS)}]"
     raw = f"trim({expr})"
+    negative = f"regexp_full_match({raw}, '{_NEGATIVE}')"
+    digits = f"regexp_replace({raw}, '^(?:{_NEGATIVE})$', '\\1\\2')"
+    body = f"CASE WHEN {negative} THEN {digits} ELSE {raw} END"
     text = (
-        f"CASE WHEN regexp_full_match({raw}, '{pattern}') "
-        f"THEN replace({raw}, '{group[-1]}', '') ELSE {raw} END"
+        f"CASE WHEN regexp_full_match({body}, '{pattern}') "
+        f"THEN regexp_replace({body}, '{separators}', '', 'g') ELSE {body} END"
     )
     if decimal_comma:
         text = f"replace({text}, ',', '.')"
-    return f"TRY_CAST({text} AS DOUBLE)"
+    return f"(TRY_CAST({text} AS DOUBLE) * CASE WHEN {negative} THEN -1 ELSE 1 END)"
 
 
 #: A number whose one separator is followed by exactly three digits (`40.125`, `1,200`): a

@@ -36,7 +36,15 @@ import duckdb
 from . import workbooks
 from .catalog import DIRECTIONS, normalise_metric
 from .errors import IngestError, Problem, clip
-from .formats import DATE_ORDERS, DECIMAL_MARKS, DateOrder, DecimalMark
+from .formats import (
+    DATE_ORDERS,
+    DECIMAL_MARKS,
+    EXCEL_EPOCH,
+    EXCEL_EPOCH_1904,
+    DateOrder,
+    DecimalMark,
+    MonthYearReading,
+)
 from .schema import PILOT_FIELDS
 
 FileInput = str | Path | tuple[str, bytes]
@@ -183,6 +191,8 @@ class Source:
         self.renamed: tuple[tuple[str, str], ...] = ()
         #: for a workbook sheet: the sheet row of its header (lines are then sheet rows)
         self.header_row: int | None = None
+        #: for a workbook sheet: whether its workbook counts serial days in the 1904 system
+        self.date1904 = False
         #: title lines cut from above the header: added back to every line number
         self.line_offset = 0
         #: the delimiter a `sep=;` first line (as Excel writes it) declares
@@ -263,8 +273,11 @@ class Layout:
     pilot_constant: str | None = None
     #: positions of columns the user mapped: their numbers may be formatted (`4.0%`, `$1,234`)
     formatted: frozenset[int] = frozenset()
-    #: a workbook sheet: numbers in the date column are Excel serial days
-    serial_dates: bool = False
+    #: a workbook sheet's day zero (`formats.EXCEL_EPOCH`, or `EXCEL_EPOCH_1904`): numbers in
+    #: its date column are Excel serial days; None for a CSV
+    serial_epoch: str | None = None
+    #: how the file's `Jan-05` dates read, decided from the whole column once staged
+    month_years: MonthYearReading | None = None
     #: how slash dates read: given, decided by the file, or None (nothing decides)
     date_order: DateOrder | None = None
     #: slash dates with fields above 12 in both places: no one order reads them all
@@ -334,6 +347,7 @@ def read_sources(
             path.write_bytes(text)
             source = Source(sheet.name, path, text, workdir)
             source.header_row = sheet.header_row
+            source.date1904 = sheet.date1904
             sources.append(source)
             continue
         cut, skipped = title_lines(head)
@@ -532,7 +546,8 @@ def sniff(
     layout = Layout("long", delimiter, decimal_comma, header, index)
     layout.pilot_constant = pilot
     layout.formatted = mapped
-    layout.serial_dates = source.header_row is not None
+    if source.header_row is not None:
+        layout.serial_epoch = EXCEL_EPOCH_1904 if source.date1904 else EXCEL_EPOCH
     if options.date_order != "auto":
         layout.date_order = options.date_order
     layout.decimal_given = options.decimal_mark != "auto"

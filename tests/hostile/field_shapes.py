@@ -4,7 +4,11 @@ ingest them) and the command line's (`pilotproof ingest FILE`)."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
 
 #: The pilots every case's store holds (P1 went live in the middle of every case's data).
 PILOTS = "pilot_id,go_live\nP1,2005-06-01\n"
@@ -22,6 +26,9 @@ class Shape:
     warnings: list[tuple[str, ...]] = field(default_factory=list)
     #: metrics the upload adds (`--new-metric NAME=DIRECTION`)
     new_metrics: dict[str, str] = field(default_factory=dict)
+    #: a shape that must be refused: the first problem's line, column and words (then
+    #: `stored` is empty: nothing written)
+    refused: tuple[int, str, tuple[str, ...]] | None = None
 
     def cli_args(self) -> list[str]:
         return [f"--new-metric={m}={d}" for m, d in self.new_metrics.items()]
@@ -102,4 +109,127 @@ NUMBERS = [
     ),
 ]
 
-SHAPES = [*NUMBERS]
+
+def _months(first: str, n: int) -> list[str]:
+    return [f"{d:%b-%y}" for d in pd.date_range(first, periods=n, freq="MS")]
+
+
+def _monthly(first: str, n: int) -> Shape:
+    """`n` months of P1's cycle time from `first`, written as Excel's mmm-yy shows them."""
+    days = pd.date_range(first, periods=n, freq="MS")
+    return Shape(
+        f"mmm_yy_from_{first}",
+        f"months_{first}.csv",
+        _long([(m, "cycle_time", "5") for m in _months(first, n)]),
+        [(f"{d:%Y-%m-%d}", "cycle_time", 5.0) for d in days],
+    )
+
+
+_DECADES = _monthly("1998-07-01", 24)  # Dec-98 is no day of December: months, proven
+_ONE_YEAR = _monthly("2005-01-01", 12)  # Jan-05 ... Dec-05: every one could be a day
+
+
+def _weekly_days() -> bytes:
+    """Jan-05, Jan-12, ... : mmm-dd, days a week apart (with no year)."""
+    days = pd.date_range("2025-01-05", periods=8, freq="7D")
+    return _long([(f"{d:%b}-{d.day:02d}", "cycle_time", "5") for d in days])
+
+
+DATES = [
+    Shape(
+        "mmm_yy_spanning_decades",
+        _DECADES.name,
+        _DECADES.content,
+        _DECADES.stored,
+        [("'Jul-98' read as months", "'Jul-98' is 1998-07-01", "no day of July", "1969-2068")],
+    ),
+    Shape(
+        "mmm_yy_stepping_month_by_month",
+        _ONE_YEAR.name,
+        _ONE_YEAR.content,
+        _ONE_YEAR.stored,
+        [("'Jan-05' read as months", "2005-01-01", "steps month by month", "1969-2068")],
+    ),
+    Shape(
+        "mmm_dd_days_without_a_year",
+        "weekly.csv",
+        _weekly_days(),
+        [],
+        refused=(2, "date", ("'Jan-05' reads as a day", "7 days apart", "YYYY-MM-DD")),
+    ),
+    Shape(
+        "german_date_times",
+        "de.csv",
+        _long(
+            [("30.12.2025 14:30", "cycle_time", "4,5"), ("31.12.2025 14:30:00", "cycle_time", "5")],
+            ";",
+        ),
+        [("2025-12-30", "cycle_time", 4.5), ("2025-12-31", "cycle_time", 5.0)],
+    ),
+    Shape(
+        "iso_one_utc_offset",
+        "iso.csv",
+        _long(
+            [
+                ("2025-12-30T23:30:00+01:00", "cycle_time", "4"),
+                ("2025-12-31T14:30:00+01:00", "cycle_time", "5"),
+            ]
+        ),
+        [("2025-12-30", "cycle_time", 4.0), ("2025-12-31", "cycle_time", 5.0)],
+    ),
+    Shape(
+        "iso_mixed_utc_offsets",
+        "iso_mixed.csv",
+        _long(
+            [
+                ("2025-12-30T14:30:00+01:00", "cycle_time", "4"),
+                ("2025-12-31T23:30:00-05:00", "cycle_time", "5"),
+                ("2026-01-01T08:00:00Z", "cycle_time", "6"),
+            ]
+        ),
+        [
+            ("2025-12-30", "cycle_time", 4.0),
+            ("2025-12-31", "cycle_time", 5.0),
+            ("2026-01-01", "cycle_time", 6.0),
+        ],
+        [
+            (
+                "3 different UTC offsets",
+                "kept on the day written",
+                "'2025-12-31T23:30:00-05:00' is 2026-01-01 in UTC",
+            )
+        ],
+    ),
+]
+
+
+def _workbook_1904(dates_as: str) -> bytes:
+    """A Mac Excel workbook (1904 date system) of P1's cycle time on 6-8 January 2025, its
+    dates as date cells or as plain serial numbers (`dates_as`: "cells" or "serials")."""
+    from openpyxl import Workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    book = Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    sheet = book.active
+    sheet.append(["pilot_id", "date", "metric", "value"])
+    for i, day in enumerate((date(2025, 1, 6), date(2025, 1, 7), datetime(2025, 1, 8, 14, 30))):
+        serial = (day.date() if isinstance(day, datetime) else day) - date(1904, 1, 1)
+        cell = day if dates_as == "cells" else serial.days
+        sheet.append(["P1", cell, "cycle_time", 4 + i])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+_JANUARY = [
+    ("2025-01-06", "cycle_time", 4.0),
+    ("2025-01-07", "cycle_time", 5.0),
+    ("2025-01-08", "cycle_time", 6.0),
+]
+WORKBOOKS = [
+    Shape("mac_1904_date_cells", "mac.xlsx", _workbook_1904("cells"), _JANUARY),
+    Shape("mac_1904_serial_numbers", "mac_serials.xlsx", _workbook_1904("serials"), _JANUARY),
+]
+
+SHAPES = [*NUMBERS, *DATES, *WORKBOOKS]

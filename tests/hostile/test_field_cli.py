@@ -85,6 +85,15 @@ def test_an_export_shape_is_stored_as_it_means(tmp_path: Path, shape: Shape) -> 
     pilots.write_text(PILOTS)
     path.write_bytes(shape.content)
     done = cli("ingest", "--db", db, "--pilots", pilots, path, *shape.cli_args())
+    if shape.refused:
+        assert done.returncode == 1, done.stdout + done.stderr
+        line, column, words = shape.refused
+        first = problems(done.stderr)[0]
+        assert (first["file"], first["line"], first["column"]) == (str(path), str(line), column)
+        assert all(word in first["message"] for word in words), (first.group(0), words)
+        # nothing written, not even the pilots file of the same batch
+        assert not dump(db)["observations"] and not dump(db)["pilots"]
+        return
     assert done.returncode == 0, done.stdout + done.stderr
     stored = sorted(  # observations: pilot_id, metric, date, group, unit, segment, value, ...
         (f"{row[2]:%Y-%m-%d}", row[1], row[6]) for row in dump(db)["observations"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pilotproof.store import ReadOptions, Store
+from pilotproof.store import IngestError, ReadOptions, Store
 from pilotproof.store import ingest as ingest_module
 from pilotproof.store.errors import Problem
 
@@ -22,6 +22,14 @@ def _stored(store: Store) -> list[tuple[str, str, float]]:
         (f"{day:%Y-%m-%d}", metric, value)
         for day, metric, value in obs[["date", "metric", "value"]].itertuples(index=False)
     ]
+
+
+def _assert_refused(found: list[Problem], shape: Shape) -> None:
+    assert shape.refused is not None
+    line, column, words = shape.refused
+    first = found[0]
+    assert (first.file.endswith(shape.name), first.line, first.column) == (True, line, column)
+    assert all(word in first.message for word in words), (str(first), words)
 
 
 def _assert_warnings(found: list[Problem], expected: list[tuple[str, ...]], name: str) -> None:
@@ -41,15 +49,23 @@ def test_an_export_shape_is_stored_as_it_means(
     options = ReadOptions(new_metrics=shape.new_metrics)
     with Store(tmp_path / "shapes.duckdb") as store:
         store.ingest([("pilots.csv", PILOTS.encode())])
+        files: list[Path | tuple[str, bytes]] = [(shape.name, shape.content)]
         if route == "upload":
-            payload = [(shape.name, shape.content)]
-            report = store.validate(payload, options)
-            assert report.ok, [str(p) for p in report.problems]
-            _assert_warnings(report.warnings, shape.warnings, shape.name)
-            result = store.ingest(payload, mapping=options)
+            report = store.validate(files, options)
+            if shape.refused:
+                _assert_refused(report.problems, shape)
+            else:
+                assert report.ok, [str(p) for p in report.problems]
+                _assert_warnings(report.warnings, shape.warnings, shape.name)
         else:
-            path = tmp_path / shape.name
-            path.write_bytes(shape.content)
-            result = store.ingest([path], mapping=options)
+            files = [tmp_path / shape.name]
+            files[0].write_bytes(shape.content)  # type: ignore[union-attr]
+        if shape.refused:
+            with pytest.raises(IngestError) as refused:
+                store.ingest(files, mapping=options)
+            _assert_refused(refused.value.problems, shape)
+            assert store.observations().empty
+            return
+        result = store.ingest(files, mapping=options)
         assert _stored(store) == shape.stored
     _assert_warnings(list(result.warnings), shape.warnings, shape.name)

@@ -141,7 +141,15 @@ DATES = [
         _DECADES.name,
         _DECADES.content,
         _DECADES.stored,
-        [("'Jul-98' read as months", "'Jul-98' is 1998-07-01", "no day of July", "1969-2068")],
+        [
+            (
+                "months_1998-07-01.csv:1: column date",
+                "'Jul-98' read as months",
+                "'Jul-98' is 1998-07-01",
+                "no day of July",
+                "1969-2068",
+            )
+        ],
     ),
     Shape(
         "mmm_yy_stepping_month_by_month",
@@ -194,6 +202,7 @@ DATES = [
         ],
         [
             (
+                "iso_mixed.csv:3: column date",
                 "3 different UTC offsets",
                 "kept on the day written",
                 "'2025-12-31T23:30:00-05:00' is 2026-01-01 in UTC",
@@ -232,4 +241,31 @@ WORKBOOKS = [
     Shape("mac_1904_serial_numbers", "mac_serials.xlsx", _workbook_1904("serials"), _JANUARY),
 ]
 
-SHAPES = [*NUMBERS, *DATES, *WORKBOOKS]
+_TWO_DAYS = [("2025-01-06", "cycle_time", "4"), ("2025-01-07", "cycle_time", "5")]
+_TWO_STORED = [("2025-01-06", "cycle_time", 4.0), ("2025-01-07", "cycle_time", 5.0)]
+_POWER_BI_FOOTER = 'Total,,,9\n\nExported on 2025-03-01 10:00 UTC\n"Rows: 2"\n'
+REPORTS = [
+    Shape(
+        "power_bi_filters_and_footer",
+        "powerbi.csv",
+        _long(_TWO_DAYS, head="Applied filters:\nRegion is EMEA\n\n") + _POWER_BI_FOOTER.encode(),
+        _TWO_STORED,
+        [
+            ("powerbi.csv:1: column -", "2 lines above the header", "'Region is EMEA'"),
+            ("powerbi.csv:7: column -", "3 lines below the data", "'Total,9'", "'Rows: 2'"),
+        ],
+    ),
+    Shape(
+        "tableau_filter_line_and_grand_total",
+        "tableau.csv",
+        _long(_TWO_DAYS, ";", head="Filters: Region is EMEA; Segment is SMB\n")
+        + b"Grand Total;;;9\n",
+        _TWO_STORED,
+        [
+            ("tableau.csv:1: column -", "1 line above the header", "'Filters: Region"),
+            ("tableau.csv:5: column -", "1 line below the data", "'Grand Total,9'"),
+        ],
+    ),
+]
+
+SHAPES = [*NUMBERS, *DATES, *WORKBOOKS, *REPORTS]

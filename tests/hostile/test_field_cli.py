@@ -103,4 +103,5 @@ def test_an_export_shape_is_stored_as_it_means(tmp_path: Path, shape: Shape) -> 
     assert len(warned) == len(shape.warnings), done.stderr
     for found, words in zip(warned, shape.warnings, strict=True):
         assert found["file"] == str(path), found.group(0)
-        assert all(word in found["message"] for word in words), (found.group(0), words)
+        shown = f"{path.name}:{found['line']}: column {found['column']}: {found['message']}"
+        assert all(word in shown for word in words), (found.group(0), words)

@@ -36,7 +36,8 @@ def _assert_warnings(found: list[Problem], expected: list[tuple[str, ...]], name
     assert len(found) == len(expected), [str(w) for w in found]
     for warning, words in zip(found, expected, strict=True):
         assert warning.file.endswith(name), str(warning)
-        assert all(word in warning.message for word in words), (str(warning), words)
+        shown = f"{Path(warning.file).name}:{warning.line}: column {warning.column}: "
+        assert all(word in shown + warning.message for word in words), (str(warning), words)
 
 
 @pytest.mark.parametrize("route", ["fast", "careful", "upload"])

@@ -337,6 +337,8 @@ def read_sources(
             except OSError as exc:
                 problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
                 raise IngestError([problem]) from exc
+        if head.startswith(_UTF16_BOMS) and (text := _from_utf16(_contents(item))) is not None:
+            data, head = text, text[: Source.HEAD]
         if workbooks.is_workbook(name, head):
             try:
                 book = _contents(item)
@@ -377,6 +379,19 @@ def read_sources(
     if problems:
         raise IngestError(problems)
     return sources
+
+
+#: The byte-order marks of UTF-16 text, as Excel's "Unicode text" (tab-separated) saves it.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _from_utf16(data: bytes) -> bytes | None:
+    """UTF-16 text with its byte-order mark as UTF-8 (lines and cells unchanged), or None
+    when it is not valid UTF-16 (the file is then refused as what it is)."""
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 #: Excel's first line naming the delimiter (`sep=;`), written by its "CSV for Excel" exports.
@@ -729,7 +744,8 @@ def _binary_problem(source: Source, whole_file: bool = True) -> Problem | None:
             source.name, 1, "-", "this is an Excel workbook, not CSV: save it as 'CSV UTF-8'"
         )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Problem(source.name, 1, "-", "the file is UTF-16 text: save it as 'CSV UTF-8'")
+        message = "the file starts as UTF-16 text but is not valid UTF-16: save it as 'CSV UTF-8'"
+        return Problem(source.name, 1, "-", message)
     nul = head.find(b"\x00")
     if nul < 0 and whole_file:
         nul = source.first_nul()

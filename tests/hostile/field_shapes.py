@@ -268,4 +268,37 @@ REPORTS = [
     ),
 ]
 
-SHAPES = [*NUMBERS, *DATES, *WORKBOOKS, *REPORTS]
+_UNICODE_TEXT = "pilot_id\tdate\tmetric\tvalue\r\n" + "".join(
+    f"P1\t{day}\t{metric}\t{value.replace('.', ',')}\r\n" for day, metric, value in _TWO_DAYS
+)
+ENCODINGS = [
+    Shape(
+        "excel_unicode_text_utf16_le",
+        "unicode.txt.csv",
+        _UNICODE_TEXT.encode("utf-16"),
+        _TWO_STORED,
+    ),
+    Shape(
+        "utf16_big_endian",
+        "unicode_be.csv",
+        b"\xfe\xff" + _UNICODE_TEXT.encode("utf-16-be"),
+        _TWO_STORED,
+    ),
+    Shape(
+        "crlf_line_ends",
+        "crlf.csv",
+        _long(_TWO_DAYS).replace(b"\n", b"\r\n"),
+        _TWO_STORED,
+    ),
+    Shape(
+        "windows_1252_is_refused_by_line",
+        "ansi.csv",
+        "pilot_id;date;metric;value;unit\r\nP1;06.01.2025;cycle_time;4,5;Zürich €\r\n".encode(
+            "cp1252"
+        ),
+        [],
+        refused=(2, "-", ("not UTF-8 text (byte 0xfc)", "save the file as 'CSV UTF-8'")),
+    ),
+]
+
+SHAPES = [*NUMBERS, *DATES, *WORKBOOKS, *REPORTS, *ENCODINGS]

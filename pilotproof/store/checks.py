@@ -12,13 +12,16 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import duckdb
 
 from .catalog import DIRECTIONS, RATE_UNITS
-from .errors import Problem, clip
+from .errors import Problem, clip, counted
 from .formats import (
+    MONTH_YEAR_RE,
+    OFFSET_RE,
     SLASH_DATE_RE,
     ambiguous_mark,
     ambiguous_number_message,
     ambiguous_number_sql,
     formatted_hint,
+    is_month_year,
     is_slash_date,
     missing_sql,
     outside_dates_sql,
@@ -33,7 +36,7 @@ Row = TypeVar("Row")
 
 
 _DATE_SHAPE = re.compile(
-    r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}|"
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}( \d{1,2}:\d{2}(:\d{2})?)?|\d{4}-\d{1,2}|"
     r"\d{1,2}[/-]\d{1,2}[/-](\d{4}|\d{2})([ T].*)?)\s*$"
 )
 
@@ -202,7 +205,7 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
     month first?) are one problem per file, at the first such row; numbers whose column does
     not decide the decimal mark, one per column (`repeat`: a later row of such a column)."""
     first_failing = " ".join(f"WHEN {c.condition} THEN {i}" for i, c in enumerate(_ROW_CHECKS))
-    ambiguous = f"regexp_full_match(trim(date_raw), '{SLASH_DATE_RE}')"
+    ambiguous = f"regexp_full_match(trim(date_raw), '{SLASH_DATE_RE}|{MONTH_YEAR_RE}')"
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE refused AS SELECT * EXCLUDE (unread_mark, pos), "
         "unread_mark AND row_number() OVER (PARTITION BY file_no, pos, unread_mark ORDER BY rn) "
@@ -213,22 +216,22 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
         "FROM stage_obs) WHERE problem IS NOT NULL "
         "QUALIFY row_number() OVER (PARTITION BY file_no, rn ORDER BY problem, pos) = 1)"
     )
-    undecided = {i for i, lay in enumerate(layouts) if lay.date_order is None}
     total = 0
     ambiguous_files = cur.execute(
         "SELECT file_no, min(rn), count(*) FROM refused WHERE ambiguous GROUP BY file_no"
     ).fetchall()
+    skip = []
     for file_no, rn, _ in ambiguous_files:
-        if file_no in undecided:
-            raw = scalar(
-                cur,
-                "SELECT date_raw FROM refused WHERE file_no = $f AND rn = $rn",
-                {"f": file_no, "rn": rn},
-            )
+        raw = scalar(
+            cur,
+            "SELECT date_raw FROM refused WHERE file_no = $f AND rn = $rn",
+            {"f": file_no, "rn": rn},
+        )
+        message = _undecided_date_message(raw, layouts[file_no])
+        if message:
             total += 1
-            message = _order_message(raw, layouts[file_no].date_orders_mixed)
+            skip.append(file_no)
             out.append(Finding(file_no, rn, layouts[file_no].shown("date"), message))
-    skip = [f for f, _, _ in ambiguous_files if f in undecided]
     total += int(
         scalar(
             cur,
@@ -249,6 +252,17 @@ def _row_checks(cur: duckdb.DuckDBPyConnection, layouts: list[Layout], out: list
         shown = _shown_column(layout, failed.column, row.metric)
         out.append(Finding(row.file_no, row.rn, shown, failed.message(row, layout)))
     return total
+
+
+def _undecided_date_message(raw: str, layout: Layout) -> str | None:
+    """Why a date whose reading its column decides (`06/01/2025`, `Jan-05`) was not read,
+    once for the file; None when the column did decide it (the date is then wrong itself)."""
+    years = layout.month_years
+    if is_month_year(raw) and years is not None and not years.months:
+        return years.reason
+    if is_slash_date(raw) and layout.date_order is None:
+        return _order_message(raw, layout.date_orders_mixed)
+    return None
 
 
 def _order_message(raw: str, mixed: bool = False) -> str:
@@ -303,9 +317,9 @@ def _go_live_message(row: _PilotRow, layout: Layout) -> str:
     raw = row.go_live_raw
     if not raw:
         return "missing go-live date"
-    if is_slash_date(raw) and layout.date_order is None:
-        return _order_message(raw, layout.date_orders_mixed)
-    return _date_message(raw).replace("date", "go-live date", 1)
+    return _undecided_date_message(raw, layout) or _date_message(raw).replace(
+        "date", "go-live date", 1
+    )
 
 
 #: Checks of a pilots-file row; each failing check is one problem.
@@ -601,6 +615,46 @@ def empty_metric_columns(
         if (f, pos) not in read
     ]
     return sheet_lines(sources, found)
+
+
+def date_notes(
+    cur: duckdb.DuckDBPyConnection, sources: list[Source], layouts: list[Layout]
+) -> list[Problem]:
+    """Warnings that say how a file's dates were read where the column decided it: `Jan-05`
+    as months (`formats.month_year_reading`), and dates with several UTC offsets in one column
+    kept on the day written (never moved to UTC), at the first row UTC would move."""
+    found = [
+        Problem(sources[f].name, 1, layout.shown(column), f"warning, {layout.month_years.reason}")
+        for f, layout in enumerate(layouts)
+        if layout.month_years is not None and layout.month_years.months
+        for column in ("go_live" if layout.kind == "pilots" else "date",)
+    ]
+    mixed = cur.execute(
+        "SELECT file_no, count(DISTINCT offset_text), list(DISTINCT offset_text), "
+        "count(*) FILTER (moved), COALESCE(min(rn) FILTER (moved), min(rn)), "
+        "arg_min(date_raw, rn) FILTER (moved), arg_min(utc_day, rn) FILTER (moved) FROM ("
+        f"  SELECT file_no, rn, date_raw, regexp_extract(trim(date_raw), '(Z|[+-][0-9:]+)$') "
+        "     AS offset_text, CAST(timezone('UTC', TRY_CAST(trim(date_raw) AS TIMESTAMPTZ)) "
+        "     AS DATE) AS utc_day, utc_day IS DISTINCT FROM date AS moved "
+        f"  FROM stage_obs WHERE regexp_full_match(trim(date_raw), '{OFFSET_RE}')"
+        ") GROUP BY file_no HAVING count(DISTINCT offset_text) > 1 ORDER BY file_no"
+    ).fetchall()
+    findings = []
+    for file_no, n_offsets, offsets, moved, rn, raw, utc_day in mixed:
+        shown = ", ".join(sorted(offsets)[:4])
+        elsewhere = (
+            f"; in UTC {counted(moved, 'row')} would fall on another day, as this one: "
+            f"'{clip(raw)}' is {utc_day:%Y-%m-%d} in UTC"
+            if moved
+            else ""
+        )
+        message = (
+            f"warning, the dates carry {n_offsets} different UTC offsets ({shown}): each row "
+            f"is kept on the day written, its time and offset dropped, so no row moves to "
+            f"another day{elsewhere}"
+        )
+        findings.append(Finding(file_no, rn, layouts[file_no].shown("date"), message))
+    return sheet_lines(sources, found) + to_problems(sources, layouts, findings)
 
 
 def to_problems(

@@ -919,6 +919,9 @@ class Store:
                     and not scope.everything
                     and "pilots" in {lay.kind for lay in layouts}
                 )
+                # a file with something to say about how it was read (a report's title or
+                # footer skipped) goes the careful way, whose warnings say it
+                careful = careful or any(s.notes for s in sources)
                 if len(layouts) == len(sources) and _ingest.fast_eligible(layouts) and not careful:
                     report(0.2, "loading")
                     result = self._fast_ingest(cur, sources, layouts, user, scope)

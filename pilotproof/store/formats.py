@@ -4,21 +4,34 @@ expressions over a text column, and the words that say why a value was refused.
 Every function returns SQL built only from fixed text and the caller's column expression (a
 generated name such as `c3`), never from file content.
 
-Dates: `YYYY-MM-DD` (a time part is ignored), `YYYY-MM` (monthly, first day), `YYYY-Qn`,
-`YYYYQn`, `Qn YYYY` or `Qn-YYYY` (quarterly), `YYYY` (yearly, 1 January), `DD.MM.YYYY` (Excel's
-European exports), month names (`Jun 2025`, `Jun-25`, `1-Jun-25`, `June 1, 2025`), compact
-`20250601`, Excel serial day numbers in workbooks, and `06/01/2025` (or `6-1-25`) once the
-date order of the file is known: given in the column mapping, or decided by the file itself (a
-first field above 12 means day first, a second field above 12 month first).
+Dates: `YYYY-MM-DD` (a time part is ignored: the store holds days; a UTC offset too, so
+`2025-12-31T23:30-05:00` is 31 December, the day written, never moved to UTC), `YYYY-MM`
+(monthly, first day), `YYYY-Qn`, `YYYYQn`, `Qn YYYY` or `Qn-YYYY` (quarterly), `YYYY` (yearly,
+1 January), `DD.MM.YYYY` and `DD.MM.YYYY HH:MM[:SS]` (German and Swiss exports: a dotted date is
+day first in every locale that writes one), month names (`Jun 2025`, `1-Jun-25`, `June 1, 2025`),
+compact `20250601`, Excel serial day numbers in workbooks (in the 1900 or the 1904 date system),
+and two forms whose reading the whole column decides: `06/01/2025` (or `6-1-25`) once the date
+order of the file is known (given in the column mapping, or decided by the file itself: a first
+field above 12 means day first, a second field above 12 month first), and `Jan-05`, Excel's
+mmm-yy display, read as a month (`month_year_reading`) when the column shows it is one.
+
+Two-digit years are 1969-2068 (`TWO_DIGIT_YEARS`), as POSIX `strptime` and DuckDB read them.
 
 Numbers: `1234.5`, `1,234.5` (a group of three digits after each separator), `1.234,5` in a
-European file; in a column the user mapped, also `4.0%` (a fraction, 0.04), `$12.19`, `€ 1 234`
+European file, thousands grouped by (no-break) spaces or apostrophes (`1 234,5`, `1'234.50`),
+negatives as accountants and SAP write them (`(1,234.50)`, `1.234,50-`); in a column the user
+mapped, also `4.0%` (a fraction, 0.04), `$12.19`, `€ 1 234`
 and `(0.024)` (negative, as accountants write it).
 """
 
 from __future__ import annotations
 
 import re
+from calendar import monthrange
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
 from typing import Literal
 
 DateOrder = Literal["auto", "month_first", "day_first"]
@@ -39,13 +52,33 @@ _DECOR = r"[\s\x{00A0}\x{202F}$€£¥()]|USD|EUR|GBP|CHF"
 _MONTH_NAME_FORMATS = "['" + "', '".join(
     [
         "%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d %b %y", "%b %d, %Y", "%B %d, %Y",
-        "%b %d %Y", "%b %Y", "%B %Y", "%b-%y", "%b-%Y",
+        "%b %d %Y", "%b %Y", "%B %Y", "%b-%Y",
     ]
 ) + "']"  # fmt: skip
 
 #: Excel's day zero: serial day 1 is 1900-01-01 (with Lotus' phantom 29 February 1900, so the
 #: usual offset is 30 December 1899 for every date after February 1900).
 EXCEL_EPOCH = "DATE '1899-12-30'"
+
+#: Day zero of the 1904 date system (Mac Excel; the workbook property `date1904`): serial day 0
+#: is 1 January 1904, so a serial read in the 1900 system comes out 4 years and a day early
+#: (ECMA-376 Part 1, 18.17.4.1).
+EXCEL_EPOCH_1904 = "DATE '1904-01-01'"
+
+#: The century two-digit years fall in: `05` is 2005, `69` is 1969 (POSIX `strptime`'s window,
+#: which DuckDB's `%y` follows; Excel's own, 1930-2029, differs only for 30-68).
+TWO_DIGIT_YEARS = (1969, 2068)
+
+#: Excel's mmm-yy display of a date, `Jan-05`: a month of 2005, or (mmm-dd) 5 January.
+MONTH_YEAR_RE = r"[A-Za-z]{3}-\d{2}"
+_MONTH_YEAR = re.compile(MONTH_YEAR_RE)
+
+#: A date and time with a UTC offset (`2025-12-31T14:30:00+01:00`, `...Z`): read as the day
+#: written; the offset is shown where a column mixes several.
+OFFSET_RE = r"\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)"
+
+#: German and Swiss dates, with a time of day or without.
+_DOTTED_FORMATS = "['%d.%m.%Y', '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S']"
 
 
 #: What exports write in a cell that holds no value (compared trimmed, in lower case): R and
@@ -59,20 +92,39 @@ def missing_sql(expr: str) -> str:
     return f"(COALESCE(lower(trim({expr})), '') IN ({tokens}))"
 
 
+#: What separates thousands besides the file's own group mark: a space, the no-break space
+#: (U+00A0) and narrow no-break space (U+202F) of French and Swiss exports (`1 234,5`), and the
+#: apostrophe of Swiss ones (`1'234.50`, also as the typographic U+2019). None is ever a decimal
+#: mark, so a number grouped by one needs no decision (`decimal_evidence_sql` sees through it).
+_SPACE_GROUPS = (r"\x{20}", r"\x{A0}", r"\x{202F}", r"\x{27}", r"\x{2019}")
+
+#: A negative number as accountants write it, `(1,234.50)`, and as SAP exports it, `1.234,50-`:
+#: the digits (no sign of their own) in the first or the second group.
+_NEGATIVE = r"\(\s*(\d[^()+-]*?)\s*\)|(\d[^()+-]*?)-"
+
+
 def number_sql(expr: str, decimal_comma: bool) -> str:
     """A number as exported: `1234.5`, or with thousands separators `1,234.5`; in a European
-    file (decimal comma) `1234,5` or `1.234,5`. A group of three digits after a separator is
-    what makes it a thousands separator (`1,5` stays refused; `0.234` is not `234`)."""
+    file (decimal comma) `1234,5` or `1.234,5`; thousands also grouped by spaces or apostrophes
+    (`1 234,5`, `1'234.50`: `_SPACE_GROUPS`); negative with a leading minus, in parentheses or
+    with a trailing minus (`_NEGATIVE`). A group of three digits after each separator, one
+    kind of separator in a number, is what makes it a thousands separator (`1,5` stays refused;
+    `0.234` is not `234`). NULL when the text is no such number."""
     group, point = (r"\.", ",") if decimal_comma else (",", r"\.")
-    pattern = rf"[+-]?[1-9]\d{{0,2}}({group}\d{{3}})+({point}\d*)?"
+    groups = "|".join(rf"({mark}\d{{3}})+" for mark in (group, *_SPACE_GROUPS))
+    pattern = rf"[+-]?[1-9]\d{{0,2}}({groups})({point}\d*)?"
+    separators = f"[{group}{''.join(_SPACE_GROUPS)}]"
     raw = f"trim({expr})"
+    negative = f"regexp_full_match({raw}, '{_NEGATIVE}')"
+    digits = f"regexp_replace({raw}, '^(?:{_NEGATIVE})$', '\\1\\2')"
+    body = f"CASE WHEN {negative} THEN {digits} ELSE {raw} END"
     text = (
-        f"CASE WHEN regexp_full_match({raw}, '{pattern}') "
-        f"THEN replace({raw}, '{group[-1]}', '') ELSE {raw} END"
+        f"CASE WHEN regexp_full_match({body}, '{pattern}') "
+        f"THEN regexp_replace({body}, '{separators}', '', 'g') ELSE {body} END"
     )
     if decimal_comma:
         text = f"replace({text}, ',', '.')"
-    return f"TRY_CAST({text} AS DOUBLE)"
+    return f"(TRY_CAST({text} AS DOUBLE) * CASE WHEN {negative} THEN -1 ELSE 1 END)"
 
 
 #: A number whose one separator is followed by exactly three digits (`40.125`, `1,200`): a
@@ -154,25 +206,29 @@ def outside_dates_sql(expr: str) -> str:
     return f"{expr} NOT BETWEEN DATE '1700-01-01' AND DATE '2200-12-31'"
 
 
-def date_sql(expr: str, serials: bool = False) -> str:
-    """Every date form that needs no decision about the order of day and month (slash dates
-    stay NULL here: `slash_date_sql` reads them once the order is known)."""
+def date_sql(expr: str, serial_epoch: str | None = None) -> str:
+    """Every date form that needs no decision from the whole column (slash dates and `Jan-05`
+    stay NULL here: `slash_date_sql` and `month_year_sql` read them once it is made). Numbers of
+    five digits are serial days from `serial_epoch` (`EXCEL_EPOCH` or `EXCEL_EPOCH_1904`) in a
+    workbook's column, and no date in a CSV (None)."""
     text = f"upper(trim({expr}))"
     year_first = f"CAST(left({text}, 4) AS INTEGER), 3 * CAST(right({text}, 1) AS INTEGER) - 2"
     year_last = f"CAST(right({text}, 4) AS INTEGER), 3 * CAST(substr({text}, 2, 1) AS INTEGER) - 2"
     serial = (
         rf"WHEN regexp_full_match({text}, '\d{{5}}(\.\d+)?') "
-        f"THEN {EXCEL_EPOCH} + CAST(floor(CAST({text} AS DOUBLE)) AS INTEGER) "
-        if serials
+        f"THEN {serial_epoch} + CAST(floor(CAST({text} AS DOUBLE)) AS INTEGER) "
+        if serial_epoch
         else ""
     )
     return (
-        f"CASE WHEN regexp_full_match({text}, '{SLASH_DATE_RE}') THEN NULL ELSE "
+        f"CASE WHEN regexp_full_match({text}, '{SLASH_DATE_RE}|{MONTH_YEAR_RE}') THEN NULL ELSE "
         f"COALESCE(TRY_CAST({expr} AS DATE), CASE "
         # quarters, as finance tools export them: 2024-Q1, 2024Q1, Q1 2024, Q1-2024
         rf"WHEN regexp_full_match({text}, '\d{{4}}-?Q[1-4]') THEN make_date({year_first}, 1) "
         rf"WHEN regexp_full_match({text}, 'Q[1-4][ -]\d{{4}}') THEN make_date({year_last}, 1) "
         f"{serial}"
+        rf"WHEN regexp_full_match({text}, '\d{{1,2}}\.\d{{1,2}}\.\d{{4}}( .*)?') "
+        f"THEN TRY_CAST(try_strptime(trim({expr}), {_DOTTED_FORMATS}) AS DATE) "
         # month names, as reports write them: Jun 2025, Jun-25, 1-Jun-25, June 1, 2025
         f"WHEN regexp_matches({text}, '[A-Z]{{3}}') "
         f"THEN TRY_CAST(try_strptime(trim({expr}), {_MONTH_NAME_FORMATS}) AS DATE) "
@@ -182,13 +238,13 @@ def date_sql(expr: str, serials: bool = False) -> str:
         f"WHEN length({expr}) = 7 THEN TRY_CAST({expr} || '-01' AS DATE) "
         f"WHEN length({expr}) = 4 THEN TRY_CAST({expr} || '-01-01' AS DATE) "
         f"WHEN length({expr}) > 10 THEN TRY_CAST(TRY_CAST({expr} AS TIMESTAMP) AS DATE) "
-        f"ELSE TRY_CAST(try_strptime({expr}, '%d.%m.%Y') AS DATE) END) END"
+        "END) END"
     )
 
 
 def slash_date_sql(expr: str, order: DateOrder) -> str:
     """`06/01/2025`, `6-1-25` or `06/01/2025 13:45` read month first or day first (a time of
-    day is dropped; two-digit years are 1969-2068, as Excel reads them)."""
+    day is dropped; two-digit years as `TWO_DIGIT_YEARS`)."""
     day_month = "%m/%d" if order == "month_first" else "%d/%m"
     date = f"split_part(replace(trim({expr}), '-', '/'), ' ', 1)"
     date = f"split_part({date}, 'T', 1)"
@@ -240,3 +296,82 @@ def formatted_hint(raw: str) -> str:
 
 def clip_number(text: str) -> str:
     return text if len(text) <= 20 else text[:19] + "\u2026"
+
+
+def is_month_year(raw: str | None) -> bool:
+    """Whether `raw` is written as `Jan-05` (a month and two digits)."""
+    return raw is not None and _MONTH_YEAR.fullmatch(raw.strip()) is not None
+
+
+def month_year_sql(expr: str) -> str:
+    """`Jan-05` as the first day of its month (2005-01-01; years as `TWO_DIGIT_YEARS`)."""
+    return f"TRY_CAST(try_strptime(trim({expr}), '%b-%y') AS DATE)"
+
+
+@dataclass(frozen=True)
+class MonthYearReading:
+    """How a column's `Jan-05` dates read (`month_year_reading`): as months, or not at all,
+    and the sentence that says which and why."""
+
+    months: bool
+    reason: str
+
+
+#: Steps between neighbouring dates that show a reading: at most a quarter between months,
+#: at most 12 days between days (the weekly or daily data a day reading would be).
+_MONTHLY_STEP = 3
+_DAILY_STEP = 12
+
+
+def month_year_reading(values: Iterable[str]) -> MonthYearReading:
+    """Whether a column's `Jan-05` values are months (January 2005, as Excel's mmm-yy display
+    writes a date) or days (5 January, mmm-dd), decided by the whole column: two digits that
+    are no day of their month (`Dec-98`, `Feb-30`, `Jan-00`) prove months; otherwise the
+    column's distinct dates, sorted, step by a month or a quarter as months (median step), or by
+    12 days or fewer as days. Days carry no year, so a column that reads as days, or as both,
+    is refused; one that shows neither (a single month) reads as months, the common display."""
+    given = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+    if not given:
+        return MonthYearReading(True, "")
+    parsed = sorted((datetime.strptime(v.title(), "%b-%y"), v) for v in given)
+    low, high = TWO_DIGIT_YEARS
+    first = given[0]
+    pivot = f"two-digit years are {low}-{high}"
+    for when, raw in parsed:
+        if not 1 <= when.year % 100 <= monthrange(2024, when.month)[1]:
+            return MonthYearReading(
+                True,
+                f"dates like '{clip_number(first)}' read as months, stored as their first day "
+                f"('{clip_number(raw)}' is {when:%Y-%m-%d}: {when.year % 100:02d} is no day of "
+                f"{when:%B}); {pivot}",
+            )
+    months = [when.year * 12 + when.month for when, _ in parsed]
+    days = sorted({date(2024, when.month, when.year % 100) for when, _ in parsed})
+    month_steps = sorted(b - a for a, b in pairwise(months))
+    day_steps = sorted((b - a).days for a, b in pairwise(days))
+    monthly = bool(month_steps) and month_steps[len(month_steps) // 2] <= _MONTHLY_STEP
+    daily = bool(day_steps) and day_steps[len(day_steps) // 2] <= _DAILY_STEP
+    as_day = f"{first[:3].title()} {int(first[-2:])}"
+    if daily:
+        both = " (and a month or a quarter apart as months)" if monthly else ""
+        step = day_steps[len(day_steps) // 2]
+        apart = "a day" if step == 1 else f"{step} days"
+        return MonthYearReading(
+            False,
+            f"'{clip_number(first)}' reads as a day, {as_day}, here: the column's dates lie "
+            f"{apart} apart as days{both}, and a day without its "
+            "year is no date: export the dates with their year (YYYY-MM-DD, or YYYY-MM for "
+            "months)",
+        )
+    when = datetime.strptime(first.title(), "%b-%y")
+    why = (
+        "the column steps month by month"
+        if monthly
+        else f"nothing in the column tells a month from a day ({as_day}): Excel's mmm-yy "
+        "display is taken; if these are days, export the dates as YYYY-MM-DD"
+    )
+    return MonthYearReading(
+        True,
+        f"dates like '{clip_number(first)}' read as months, stored as their first day "
+        f"('{clip_number(first)}' is {when:%Y-%m-%d}): {why}; {pivot}",
+    )

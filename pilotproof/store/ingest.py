@@ -30,6 +30,8 @@ from .catalog import normalise_metric, normalise_metric_sql
 from .checks import MAX_PROBLEMS, CatalogEntry, check, pilot_row_checks, read_catalog
 from .errors import IngestError, Problem
 from .formats import (
+    MONTH_YEAR_RE,
+    OFFSET_RE,
     SLASH_DATE_RE,
     DateOrder,
     ambiguous_number_sql,
@@ -37,6 +39,8 @@ from .formats import (
     decimal_evidence_sql,
     formatted_number_sql,
     missing_sql,
+    month_year_reading,
+    month_year_sql,
     number_sql,
     slash_date_sql,
     slash_fields_sql,
@@ -171,6 +175,7 @@ def stage(
     if not problems:
         skip_rows_without_value(cur)
         resolve_date_order(cur, layouts)
+        resolve_month_years(cur, layouts)
         resolve_decimal_marks(cur, layouts)
     return problems
 
@@ -246,7 +251,7 @@ def _stage_obs_sql(layout: Layout) -> str:
     )
     return (
         "INSERT INTO stage_obs SELECT $file_no, rn, pilot_id, metric, date_raw, "
-        f"{date_sql('date_raw', layout.serial_dates)}, group_raw, {group}, unit, segment, "
+        f"{date_sql('date_raw', layout.serial_epoch)}, group_raw, {group}, unit, segment, "
         f"value_raw, value, volume_raw, volume, direction, pos FROM ({inner})"
     )
 
@@ -262,13 +267,16 @@ def _not_totals(date: str) -> str:
     return f"COALESCE(lower(trim({date})), '') NOT IN ({words})"
 
 
+#: The staged date columns: table, raw text, date.
+_DATE_COLUMNS = (("stage_obs", "date_raw", "date"), ("stage_pilots", "go_live_raw", "go_live"))
+
+
 def resolve_date_order(cur: duckdb.DuckDBPyConnection, layouts: list[Layout]) -> None:
     """Read each file's slash dates (`06/01/2025`) in its date order: the one the user gave,
     else the one the file decides (a first field above 12: day first; a second field above 12:
     month first). A file that decides nothing keeps them unread (NULL), and the checks say how
     to decide; the order found is kept on the layout."""
-    tables = (("stage_obs", "date_raw", "date"), ("stage_pilots", "go_live_raw", "go_live"))
-    for table, raw, date in tables:
+    for table, raw, date in _DATE_COLUMNS:
         where = f"{date} IS NULL AND regexp_full_match(trim({raw}), '{SLASH_DATE_RE}')"
         first, second = slash_fields_sql(raw)
         found = cur.execute(
@@ -291,6 +299,28 @@ def resolve_date_order(cur: duckdb.DuckDBPyConnection, layouts: list[Layout]) ->
                 f"WHERE file_no = $file_no AND {where}",
                 {"file_no": file_no},
             )
+
+
+def resolve_month_years(cur: duckdb.DuckDBPyConnection, layouts: list[Layout]) -> None:
+    """Read each file's `Jan-05` dates as the whole column decides
+    (`formats.month_year_reading`): as the first day of their month, or not at all (left NULL,
+    and the checks refuse them with the reason). The reading is kept on the layout, whence a
+    warning says which one was used."""
+    for table, raw, date in _DATE_COLUMNS:
+        where = f"{date} IS NULL AND regexp_full_match(trim({raw}), '{MONTH_YEAR_RE}')"
+        found = cur.execute(
+            f"SELECT file_no, arg_min(trim({raw}), rn), list(DISTINCT trim({raw})) "
+            f"FROM {table} WHERE {where} GROUP BY file_no"
+        ).fetchall()
+        for file_no, first, values in found:
+            reading = month_year_reading([first, *values])
+            layouts[file_no].month_years = reading
+            if reading.months:
+                cur.execute(
+                    f"UPDATE {table} SET {date} = {month_year_sql(raw)} "
+                    f"WHERE file_no = $file_no AND {where}",
+                    {"file_no": file_no},
+                )
 
 
 #: The staged number columns: table, raw text, number, and the column telling a wide file's
@@ -400,7 +430,13 @@ def fast_insert(source: Source, layout: Layout, upload_id: int) -> tuple[str, di
             f"unnest([{values}]) AS value FROM {source_sql} WHERE {any_cell}) "
             "WHERE value IS NOT NULL"
         )
-    date = "date_raw" if iso_dates else date_sql("date_raw", layout.serial_dates)
+    # a date with a UTC offset goes the careful way, which says how a mix of offsets was read
+    date = (
+        "date_raw"
+        if iso_dates
+        else f"CASE WHEN regexp_full_match(trim(date_raw), '{OFFSET_RE}') THEN NULL "
+        f"ELSE {date_sql('date_raw', layout.serial_epoch)} END"
+    )
     sql = (
         f'INSERT INTO observations SELECT pilot_id, metric, {date}, "group", unit, segment, '
         f"value, volume, $upload_id FROM ({inner})"
@@ -464,7 +500,7 @@ def _stage_pilots_sql(layout: Layout) -> str:
     go_live = f"trim({c('go_live')})"
     return (
         f"INSERT INTO stage_pilots SELECT $file_no, rn, {_text(c('pilot_id'))}, {go_live}, "
-        f"{date_sql(go_live, layout.serial_dates)}, {numbers}, {texts} "
+        f"{date_sql(go_live, layout.serial_epoch)}, {numbers}, {texts} "
         f"FROM ({_read_csv_sql(layout)})"
     )
 

@@ -18,7 +18,7 @@ import duckdb
 
 from analytics.outliers import GROSS_SPREADS, SLIP_RATIO, SLIP_SPREADS, WINDOW
 
-from .checks import Finding, empty_metric_columns, to_problems
+from .checks import Finding, date_notes, empty_metric_columns, to_problems
 from .errors import Problem, clip
 from .reading import Layout, Source
 
@@ -145,7 +145,11 @@ def stage_warnings(
     """Warnings for the staged observations (`stage_obs`): a wide file's metric column with no
     value at all (`checks.empty_metric_columns`), then one per flagged value, by file and line,
     the first MAX_WARNINGS of them, and how many there are."""
-    empty = empty_metric_columns(cur, sources, layouts)
+    empty = [
+        *(note for source in sources for note in source.notes),
+        *date_notes(cur, sources, layouts),
+        *empty_metric_columns(cur, sources, layouts),
+    ]
     skipped, n_skipped = skipped_rows(cur, sources, layouts)
     rows = cur.execute(
         f"SELECT file_no, rn, pilot_id, metric, date, value, local, spread, slip "

@@ -35,8 +35,16 @@ import duckdb
 
 from . import workbooks
 from .catalog import DIRECTIONS, normalise_metric
-from .errors import IngestError, Problem, clip
-from .formats import DATE_ORDERS, DECIMAL_MARKS, DateOrder, DecimalMark
+from .errors import IngestError, Problem, clip, counted
+from .formats import (
+    DATE_ORDERS,
+    DECIMAL_MARKS,
+    EXCEL_EPOCH,
+    EXCEL_EPOCH_1904,
+    DateOrder,
+    DecimalMark,
+    MonthYearReading,
+)
 from .schema import PILOT_FIELDS
 
 FileInput = str | Path | tuple[str, bytes]
@@ -183,10 +191,14 @@ class Source:
         self.renamed: tuple[tuple[str, str], ...] = ()
         #: for a workbook sheet: the sheet row of its header (lines are then sheet rows)
         self.header_row: int | None = None
+        #: for a workbook sheet: whether its workbook counts serial days in the 1904 system
+        self.date1904 = False
         #: title lines cut from above the header: added back to every line number
         self.line_offset = 0
         #: the delimiter a `sep=;` first line (as Excel writes it) declares
         self.declared_delimiter: str | None = None
+        #: warnings about how the file was read (a report's title or footer lines skipped)
+        self.notes: list[Problem] = []
         self._scanner = threading.Thread(target=self._scan, daemon=True)
         self._scanner.start()
 
@@ -263,8 +275,11 @@ class Layout:
     pilot_constant: str | None = None
     #: positions of columns the user mapped: their numbers may be formatted (`4.0%`, `$1,234`)
     formatted: frozenset[int] = frozenset()
-    #: a workbook sheet: numbers in the date column are Excel serial days
-    serial_dates: bool = False
+    #: a workbook sheet's day zero (`formats.EXCEL_EPOCH`, or `EXCEL_EPOCH_1904`): numbers in
+    #: its date column are Excel serial days; None for a CSV
+    serial_epoch: str | None = None
+    #: how the file's `Jan-05` dates read, decided from the whole column once staged
+    month_years: MonthYearReading | None = None
     #: how slash dates read: given, decided by the file, or None (nothing decides)
     date_order: DateOrder | None = None
     #: slash dates with fields above 12 in both places: no one order reads them all
@@ -322,6 +337,8 @@ def read_sources(
             except OSError as exc:
                 problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
                 raise IngestError([problem]) from exc
+        if head.startswith(_UTF16_BOMS) and (text := _from_utf16(_contents(item))) is not None:
+            data, head = text, text[: Source.HEAD]
         if workbooks.is_workbook(name, head):
             try:
                 book = _contents(item)
@@ -329,30 +346,52 @@ def read_sources(
             except IngestError as exc:
                 problems.extend(exc.problems)
                 continue
-            text = sheet.csv if first_rows is None else _first_lines(sheet.csv, first_rows)
+            text, footer = _without_footer(sheet.csv, None, sheet.name, sheet.header_row - 1)
+            text = text if first_rows is None else _first_lines(text, first_rows)
             path = workdir / f"sheet_{i}.csv"
             path.write_bytes(text)
             source = Source(sheet.name, path, text, workdir)
             source.header_row = sheet.header_row
+            source.date1904 = sheet.date1904
+            source.notes = footer
             sources.append(source)
             continue
         cut, skipped = title_lines(head)
         declared = declared_delimiter(head)
+        notes = _title_note(name, head, skipped, declared)
         if cut:  # a report's title (or `sep=;`) above the header: read from the header on
             data = _contents(item)[cut:]
+        if data is None and _footer_suspected(Path(str(item))):
+            data = _contents(item)
         if data is not None:
+            data, footer = _without_footer(data, declared, name, skipped)
+            notes += footer
             data = data if first_rows is None else _first_lines(data, first_rows)
             path = workdir / f"upload_{i}.csv"
             path.write_bytes(data)
             source = Source(name, path, data, workdir)
             source.line_offset = skipped
             source.declared_delimiter = declared
+            source.notes = notes
             sources.append(source)
         else:
             sources.append(Source(name, Path(name), workdir=workdir))  # name: the path given
     if problems:
         raise IngestError(problems)
     return sources
+
+
+#: The byte-order marks of UTF-16 text, as Excel's "Unicode text" (tab-separated) saves it.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _from_utf16(data: bytes) -> bytes | None:
+    """UTF-16 text with its byte-order mark as UTF-8 (lines and cells unchanged), or None
+    when it is not valid UTF-16 (the file is then refused as what it is)."""
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 #: Excel's first line naming the delimiter (`sep=;`), written by its "CSV for Excel" exports.
@@ -366,18 +405,119 @@ def declared_delimiter(head: bytes) -> str | None:
     return match.group(1).decode("latin-1") if match else None
 
 
+#: The first cell of a line a BI tool (Power BI, Tableau, Looker) or a spreadsheet writes below
+#: the data: totals, the export's date, its row count, the filters applied, its source.
+_FOOTER = re.compile(
+    r"(grand total|sub-?total|totals?|sum|exported|export date|generated|created|rows?|"
+    r"row count|records?|applied filters|filters?|data as of|as of|report (run|date)|source|"
+    r"printed|copyright|\(c\)|©)\b",
+    re.IGNORECASE,
+)
+
+#: How much of a file's end is searched for a footer.
+_TAIL = 1 << 16
+
+
+def _footer_suspected(item: Path | bytes) -> bool:
+    """Whether the last 64 KB of a file end in a footer (`_footer_start`), read without
+    reading the file whole."""
+    if isinstance(item, bytes):
+        tail = item[-_TAIL:]
+    else:
+        with item.open("rb") as handle:
+            handle.seek(max(handle.seek(0, 2) - _TAIL, 0))
+            tail = handle.read()
+    return _footer_start(tail, None)[1] != []
+
+
+def _footer_start(data: bytes, delimiter: str | None) -> tuple[int, list[str]]:
+    """Where a footer below the data starts (a byte offset in `data`), and its lines: the
+    lines at the end, blank ones aside, whose first cell is a footer word (`_FOOTER`: `Total`,
+    `Exported on ...`, `Rows: 123`, `Filters: ...`), or that hold one cell only, unquoted (a
+    note the tool appended). (len(data), []) when there is none. The first line is never one
+    (it may be cut, or the header); a line with every cell of the first line filled is data."""
+    lines = data.split(b"\n")
+    if delimiter is None:
+        delimiter = _delimiter_of(lines[0].decode("utf-8", errors="replace"))
+    width = len(_cells(lines[0], delimiter))
+    found: list[str] = []
+    start = len(data)
+    offset = len(data)
+    for k in range(len(lines) - 1, 0, -1):
+        line = lines[k]
+        offset -= len(line) + (1 if k < len(lines) - 1 else 0)
+        cells = _cells(line, delimiter)
+        filled = [c.strip() for c in cells if c.strip()]
+        if filled and not (
+            (_FOOTER.match(filled[0]) and len(filled) < width)
+            or (len(filled) == 1 and len(cells) < width and b'"' not in line)
+        ):
+            break
+        if filled:
+            found.insert(0, ",".join(filled))
+            start = offset
+    return (start, found) if found else (len(data), [])
+
+
+def _without_footer(
+    data: bytes, delimiter: str | None, name: str, above: int
+) -> tuple[bytes, list[Problem]]:
+    """`data` without the footer below its rows, and the warning that names it by line
+    (`above`: lines cut above the data's first line, so that lines are the file's own)."""
+    start, found = _footer_start(data, delimiter)
+    if not found:
+        return data, []
+    first = data.count(b"\n", 0, start) + 1 + above
+    note = _skipped_note(name, first, found, "below the data", "totals or footer")
+    return data[:start], [note]
+
+
+def _skipped_note(name: str, line: int, texts: list[str], where: str, what: str) -> Problem:
+    """The warning that names lines of a report skipped `where` (at `line`, the first)."""
+    shown = "; ".join(f"'{clip(text, 40)}'" for text in texts[:4])
+    verb = "is" if len(texts) == 1 else "are"
+    message = (
+        f"warning, {counted(len(texts), 'line')} {where} {verb} a report's {what}, not data, "
+        f"and skipped: {shown}"
+    )
+    return Problem(name, line, "-", message)
+
+
+def _title_note(name: str, head: bytes, skipped: int, declared: str | None) -> list[Problem]:
+    """The warning that names the title or filter lines cut above the header (a `sep=;` line
+    and blank lines go without saying), or []."""
+    lines = head.split(b"\n", skipped)[:skipped]
+    titles = [
+        (n, ",".join(c.strip() for c in _cells(line, declared) if c.strip()))
+        for n, line in enumerate(lines, 1)
+        if not (n == 1 and declared is not None)
+    ]
+    titles = [(n, text) for n, text in titles if text]
+    if not titles:
+        return []
+    texts = [text for _, text in titles]
+    return [_skipped_note(name, titles[0][0], texts, "above the header", "title or filters")]
+
+
 def _cells(line: bytes, delimiter: str | None) -> list[str]:
     """The cells of one line (its own delimiter unless one was declared)."""
     text = line.decode("utf-8-sig", errors="replace").rstrip("\r")
     if delimiter is None:
-        delimiter = ","
-        for candidate in (";", "\t"):
-            if candidate in text and "," not in text:
-                delimiter = candidate
+        delimiter = _delimiter_of(text)
     try:
         return next(csv.reader([text], delimiter=delimiter), [])
     except csv.Error:
         return [text]
+
+
+def _delimiter_of(header: str) -> str:
+    """The delimiter a header line shows: `;` or a tab when it has no comma (Excel's European
+    CSV, its "Unicode text"), else `,`."""
+    delimiter = ","
+    for candidate in (";", "\t"):
+        if candidate in header and "," not in header:
+            delimiter = candidate
+    return delimiter
 
 
 def title_lines(head: bytes) -> tuple[int, int]:
@@ -423,12 +563,8 @@ def file_headers(name: str, data: bytes, sheet: str | None = None) -> list[str]:
     data = data[title_lines(data[: Source.HEAD])[0] :]
     first = _LINE_END.split(data[: Source.HEAD], maxsplit=1)[0]
     text = first.decode("utf-8-sig", errors="replace")
-    delimiter = ","
-    for candidate in (";", "\t"):
-        if candidate in text and "," not in text:
-            delimiter = candidate
     try:
-        row = next(csv.reader([text], delimiter=delimiter), [])
+        row = next(csv.reader([text], delimiter=_delimiter_of(text)), [])
     except csv.Error:
         return []
     return [cell.strip() for cell in row if cell.strip()]
@@ -532,7 +668,8 @@ def sniff(
     layout = Layout("long", delimiter, decimal_comma, header, index)
     layout.pilot_constant = pilot
     layout.formatted = mapped
-    layout.serial_dates = source.header_row is not None
+    if source.header_row is not None:
+        layout.serial_epoch = EXCEL_EPOCH_1904 if source.date1904 else EXCEL_EPOCH
     if options.date_order != "auto":
         layout.date_order = options.date_order
     layout.decimal_given = options.decimal_mark != "auto"
@@ -607,7 +744,8 @@ def _binary_problem(source: Source, whole_file: bool = True) -> Problem | None:
             source.name, 1, "-", "this is an Excel workbook, not CSV: save it as 'CSV UTF-8'"
         )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Problem(source.name, 1, "-", "the file is UTF-16 text: save it as 'CSV UTF-8'")
+        message = "the file starts as UTF-16 text but is not valid UTF-16: save it as 'CSV UTF-8'"
+        return Problem(source.name, 1, "-", message)
     nul = head.find(b"\x00")
     if nul < 0 and whole_file:
         nul = source.first_nul()

@@ -51,11 +51,13 @@ def is_workbook(name: str, head: bytes) -> bool:
 @dataclass(frozen=True)
 class Sheet:
     """One sheet as CSV: `name` is what messages show (`book.xlsx[Data]`), `header_row` the
-    sheet row (1-based) the header was found on."""
+    sheet row (1-based) the header was found on, `date1904` whether the workbook counts serial
+    days in the 1904 date system (`uses_1904_dates`)."""
 
     name: str
     csv: bytes
     header_row: int
+    date1904: bool = False
 
 
 #: Workbooks read lately, by content hash: the Upload page asks for the same sheet on every
@@ -250,7 +252,27 @@ def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
     csv_bytes, header_row = found
     if header_row is None:
         raise IngestError([Problem(f"{name}[{sheet}]", 1, "-", "the sheet is empty")])
-    return Sheet(f"{name}[{sheet}]", csv_bytes, header_row)
+    return Sheet(f"{name}[{sheet}]", csv_bytes, header_row, uses_1904_dates(data))
+
+
+#: The workbook property of the 1904 date system (ECMA-376 Part 1, 18.2.28 `workbookPr`).
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
+
+
+def uses_1904_dates(data: bytes) -> bool:
+    """Whether an .xlsx/.xlsm workbook counts dates from 1904 (Mac Excel's date system, the
+    property openpyxl exposes as `wb.epoch`): its serial day numbers are then 1,462 days later
+    than the same numbers in the 1900 system. Cells formatted as dates come out right either
+    way (calamine reads the property); this matters for a date column of plain numbers. Read
+    from `xl/workbook.xml`; False for other formats and unreadable packages."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("xl/workbook.xml") as part:
+            head = part.read(1 << 16)
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error):
+        return False
+    return _DATE1904.search(head) is not None
 
 
 def _read_sheet(data: bytes, sheet: str) -> tuple[bytes, int | None] | Exception:

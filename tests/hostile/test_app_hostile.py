@@ -161,7 +161,8 @@ def test_pages_keep_hostile_text_inert(
 
 UPLOADS = [
     ("junk.csv", bytes(range(256)) * 8),
-    ("utf16.csv", "pilot_id,date,metric,value\nH1,2024-01-05,cycle_time,5\n".encode("utf-16")),
+    # cut mid-character (whole UTF-16 with its mark is read: tests/hostile/field_shapes.py)
+    ("utf16.csv", "pilot_id,date,metric,value\nH1,2024-01-05,cycle_time,5\n".encode("utf-16")[:-1]),
     ("empty.csv", b""),
     ("<script>alert(1)<script> [x](http://x.test).csv", b"pilot_id,date,metric,value\n"),
     ("header.csv", b'"=HYPERLINK(""http://x.test"")",<b>date</b>\n1,2\n'),

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import cli, dump, problems
+from .field_shapes import PILOTS, SHAPES, Shape
 
 METRICS = "pilot_id,date,metric,value\nP1,2024-01-05,cycle_time,5\nP1,2024-01-06,cycle_time,6\n"
 
@@ -73,3 +76,32 @@ def test_dot_decimals_in_a_semicolon_file_wait_for_the_decimal_mark(
     assert ("P1", "cycle_time", 40.0) in {
         (row[0], row[1], row[6]) for row in dump(registry)["observations"]
     }
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s.id for s in SHAPES])
+def test_an_export_shape_is_stored_as_it_means(tmp_path: Path, shape: Shape) -> None:
+    """The twin of `test_field_shapes.py`: each shape through `pilotproof ingest FILE`."""
+    db, pilots, path = tmp_path / "shapes.duckdb", tmp_path / "pilots.csv", tmp_path / shape.name
+    pilots.write_text(PILOTS)
+    path.write_bytes(shape.content)
+    done = cli("ingest", "--db", db, "--pilots", pilots, path, *shape.cli_args())
+    if shape.refused:
+        assert done.returncode == 1, done.stdout + done.stderr
+        line, column, words = shape.refused
+        first = problems(done.stderr)[0]
+        assert (first["file"], first["line"], first["column"]) == (str(path), str(line), column)
+        assert all(word in first["message"] for word in words), (first.group(0), words)
+        # nothing written, not even the pilots file of the same batch
+        assert not dump(db)["observations"] and not dump(db)["pilots"]
+        return
+    assert done.returncode == 0, done.stdout + done.stderr
+    stored = sorted(  # observations: pilot_id, metric, date, group, unit, segment, value, ...
+        (f"{row[2]:%Y-%m-%d}", row[1], row[6]) for row in dump(db)["observations"]
+    )
+    assert stored == shape.stored
+    warned = problems(done.stderr)
+    assert len(warned) == len(shape.warnings), done.stderr
+    for found, words in zip(warned, shape.warnings, strict=True):
+        assert found["file"] == str(path), found.group(0)
+        shown = f"{path.name}:{found['line']}: column {found['column']}: {found['message']}"
+        assert all(word in shown for word in words), (found.group(0), words)

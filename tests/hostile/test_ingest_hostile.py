@@ -26,7 +26,7 @@ HEAD = "pilot_id,date,metric,value\n"
 REFUSED = [
     ("binary", "junk.csv", bytes(range(256)) * 4, 1, "-"),
     ("nul_in_text", "nul.csv", (HEAD + "P1,2024-01-05,cycle_time,5\x00\n").encode(), 2, "-"),
-    ("utf16", "u16.csv", (HEAD + "P1,2024-01-05,cycle_time,5\n").encode("utf-16"), 1, "-"),
+    ("utf16_cut", "u16.csv", (HEAD + "P1,2024-01-05,cycle_time,5\n").encode("utf-16")[:-1], 1, "-"),
     (
         "latin1_accents",
         "lat1.csv",

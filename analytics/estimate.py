@@ -115,6 +115,9 @@ class Estimate:
     placebo_rank: int | None = None
     permutation_p: float | None = None
     rmspe_ratio: float | None = None
+    # the treated units the series is the mean of: its placebos are means of as many control
+    # units (`did.placebo_draws`), `placebo_units` of them
+    placebo_group: int = 1
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights;

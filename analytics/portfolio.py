@@ -87,6 +87,7 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
             ys,
             units,
             [jobs[i].spec.sign for i in part],
+            [jobs[i].treated_units for i in part],
         )
         for i, est in zip(part, found, strict=True):
             estimates[i] = rescaled(est, jobs[i].scale)

@@ -118,6 +118,9 @@ class Estimate:
     # the treated units the series is the mean of: its placebos are means of as many control
     # units (`did.placebo_draws`), `placebo_units` of them
     placebo_group: int = 1
+    # the 95% half-width of a step at go-live in the basic structural model (a wandering level;
+    # analytics.structural), metric unit, where a significant change was checked against it
+    structural_halfwidth: float | None = None
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights;
@@ -141,6 +144,7 @@ IN_UNITS = (
     "proportional_effect",
     "proportional_se",
     "backtest_rmse",
+    "structural_halfwidth",
 )
 
 

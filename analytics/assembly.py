@@ -277,6 +277,10 @@ def metric_effect(
         placebo_rank=est.placebo_rank,
         permutation_p=est.permutation_p,
         rmspe_ratio=None if est.rmspe_ratio is None else finite(est.rmspe_ratio),
+        placebo_group_units=None if est.placebo_units is None else est.placebo_group,
+        structural_halfwidth_pct=None
+        if est.structural_halfwidth is None or scale is None
+        else finite(est.structural_halfwidth * scale),
         single_control=None if est.single_control is None else est.single_control[0],
         effect_pct_without_single_control=None
         if est.single_control is None or scale is None

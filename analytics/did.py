@@ -11,6 +11,7 @@ modelled and extrapolated.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -52,6 +53,8 @@ MIN_PLACEBO_UNITS = 5  # control units needed for a placebo-in-space rank and p-
 # sampling error (a chi-square on J degrees of freedom: at J = 5 its 95% range runs from 0.35
 # to 1.6 times the truth) would decide the verdict more than the data
 MIN_SPREAD_UNITS = 10
+PLACEBO_DRAWS = 100  # placebo groups of k > 1 units drawn (Arkhangelsky et al. use 200)
+PLACEBO_SEED = 20210801
 # A short panel leans on the cross-section: with MIN_SPREAD_UNITS control units or more, the
 # placebo spread carries the interval, and a design needs only this many pre- and post-period
 # points (the published difference-in-differences designs run on 3 and 3 quarters)
@@ -221,9 +224,12 @@ def estimate_did_batch(
     ys: Sequence[np.ndarray],
     controls: Sequence[ControlUnits],
     signs: Sequence[float],
+    n_treated: Sequence[int] | None = None,
 ) -> list[Estimate]:
     """`estimate_did` for several treated series sharing `dates`, each with its own control
-    units and go-live (`go_lives`, one per series or one for all). The control series and the
+    units and go-live (`go_lives`, one per series or one for all), and each the mean of
+    `n_treated` treated units (1 each by default: the placebos of a mean over k units are
+    means over k control units, `placebo_draws`). The control series and the
     parallel-trends test are per go-live; the gap models of every series that share a design
     (with or without a gap trend) are fitted in one batched solve, and the spell-robust models
     only for the series whose end-of-pre gap leans the bad way.
@@ -238,7 +244,8 @@ def estimate_did_batch(
     go = np.broadcast_to(np.asarray(go_lives, dtype="datetime64[ns]"), (m,))
     sign = np.asarray(signs, dtype=float)
     out = _did(dates, go, freq, ys, controls, sign, spells=True)
-    out = _placebo_in_space(dates, go, freq, ys, controls, sign, out)
+    treated = [1] * m if n_treated is None else [max(int(k), 1) for k in n_treated]
+    out = _placebo_in_space(dates, go, freq, ys, controls, sign, out, treated)
     out = _leave_one_out(dates, go, freq, ys, controls, sign, out)
     values = np.asarray(dates, dtype="datetime64[ns]")
     rescaled = [
@@ -336,23 +343,33 @@ def _placebo_in_space(
     controls: Sequence[ControlUnits],
     sign: np.ndarray,
     found: list[Estimate],
+    n_treated: Sequence[int],
 ) -> list[Estimate]:
     """Placebo-in-space inference (Abadie, Diamond & Hainmueller 2010, section 4; the placebo
     variance of Arkhangelsky et al. 2021, algorithm 4): with at least MIN_PLACEBO_UNITS control
     units, each unit in turn is analysed as if it had gone live, against the other units, by
-    the same procedure (all variants in one batch). The treated series' rank by post/pre RMSPE
-    ratio among all units gives the permutation p-value rank / (J + 1). With at least
-    MIN_SPREAD_UNITS units, the root mean square of the placebo effects (`_with_placebos`) is
-    the spread the choice of controls alone produces; where it exceeds the gap model's own
-    standard error it replaces it, so that a control group whose units wander apart after
-    go-live widens the interval, and the t reference has J - 1 degrees of freedom."""
+    the same procedure (all variants in one batch). A series that is the mean of k > 1 treated
+    units (`n_treated`) is compared with placebos that are means of k control units
+    (`placebo_draws`), the rest their donors: a mean over k units is quieter than any one.
+    The treated series' rank by post/pre RMSPE ratio among all placebos gives the permutation
+    p-value rank / (J + 1). With at least MIN_SPREAD_UNITS placebos, the root mean square of
+    their effects (`_with_placebos`) is the spread the choice of controls alone produces; where
+    it exceeds the gap model's own standard error it replaces it, so that a control group whose
+    units wander apart after go-live widens the interval, and the t reference has J - 1 degrees
+    of freedom; with 19 or more, the interval reaches at least their 95% order statistic
+    (`placebo_bound`)."""
     variants: list[tuple[int, np.ndarray, ControlUnits]] = []
+    sizes: dict[int, int] = {}
     for i, est in enumerate(found):
         units = controls[i]
         n_units = len(units.names)
         if n_units < MIN_PLACEBO_UNITS or est.se_abs <= 0:
             continue
-        variants.extend((i, units.values[:, u], units.without(u)) for u in range(n_units))
+        draws = placebo_draws(n_units, n_treated[i])
+        sizes[i] = len(draws[0])
+        for draw in draws:
+            pseudo = units.values[:, list(draw)].mean(axis=1)
+            variants.append((i, pseudo, units.without_all(draw)))
     if not variants:
         return found
     rows = [v[0] for v in variants]
@@ -374,16 +391,47 @@ def _placebo_in_space(
             (k, alt) for k, (row, alt) in enumerate(zip(rows, again, strict=True)) if row == i
         ]
         out[i] = _with_placebos(
-            found[i], ys[i], [variants[k][1] for k, _ in placebos], [alt for _, alt in placebos]
+            replace(found[i], placebo_group=sizes[i]),
+            ys[i],
+            [variants[k][1] for k, _ in placebos],
+            [alt for _, alt in placebos],
+            len(controls[i].names),
         )
     return out
 
 
+def placebo_draws(n_units: int, k: int) -> list[tuple[int, ...]]:
+    """The placebo treated groups of a comparison of the mean of `k` treated units with
+    `n_units` control units: every single unit when k = 1 (Abadie, Diamond & Hainmueller 2010);
+    for k > 1, groups of k control units whose mean plays the treated series, the other units
+    its donors (Arkhangelsky et al. 2021, algorithm 4): every group when there are at most
+    PLACEBO_DRAWS, else PLACEBO_DRAWS distinct groups drawn with a fixed seed (the same data
+    give the same answer). Where fewer than MIN_PLACEBO_UNITS donors would remain, or the
+    groups would outnumber their donors, single units again: a conservative spread (one unit
+    is noisier than a mean of k)."""
+    if k <= 1 or n_units - k < MIN_PLACEBO_UNITS or 2 * k > n_units:
+        return [(u,) for u in range(n_units)]
+    if math.comb(n_units, k) <= PLACEBO_DRAWS:
+        return list(itertools.combinations(range(n_units), k))
+    rng = np.random.default_rng(PLACEBO_SEED)
+    seen: set[tuple[int, ...]] = set()
+    while len(seen) < PLACEBO_DRAWS:
+        seen.add(tuple(sorted(rng.choice(n_units, size=k, replace=False).tolist())))
+    return sorted(seen)
+
+
 def _with_placebos(
-    est: Estimate, y: np.ndarray, units: list[np.ndarray], placebos: list[Estimate]
+    est: Estimate,
+    y: np.ndarray,
+    units: list[np.ndarray],
+    placebos: list[Estimate],
+    n_units: int,
 ) -> Estimate:
     """`est` with its placebo-in-space rank and p-value, and its standard error widened to the
-    placebo spread where that is larger. The placebo effects are compared in proportion to each
+    placebo spread where that is larger. `units` are the placebo treated series (one control
+    unit each, or a mean of several: `placebo_draws`) of the `n_units` control units; draws
+    that share units are not independent, so the spread's degrees of freedom are those of the
+    units (at most n_units - 1). The placebo effects are compared in proportion to each
     unit's pre-period level when every level is positive (units of any size: sites, states),
     else in the metric's unit."""
     pre_rows = ~np.asarray(est.post, dtype=bool)
@@ -416,16 +464,37 @@ def _with_placebos(
         # it and the gap model's own standard error, which is then conservative against a
         # reference the cross-section supports even when the time series alone has almost no
         # degrees of freedom (a short panel: 3 pre- and 3 post-quarters)
+        df = min(len(placebos), n_units) - 1
         factor = max(float(spread) / est.se_abs, 1.0)
+        # and where the placebos are many enough to give their own (1 - ALPHA) quantile, the
+        # interval reaches at least that far: the spread's t reference assumes placebo effects
+        # with normal tails, and real units' tails are heavier (states: a few move by a third)
+        bound = placebo_bound(np.abs(effects / levels) * level if relative else np.abs(effects))
+        if bound is not None:
+            factor = max(factor, bound / (critical_t(df) * est.se_abs))
         est = replace(
             est,
             se_abs=est.se_abs * factor,
-            df=len(placebos) - 1,
+            df=df,
             segment_se=est.segment_se * factor,
             cf_se=est.cf_se * factor,
             calibration=est.calibration * factor,
         )
     return est
+
+
+def placebo_bound(effects: np.ndarray) -> float | None:
+    """The placebo-in-space bound on the size of an effect of no treatment: with J placebo
+    effects (`effects`, their sizes, in the treated series' unit), the ceil((1 - ALPHA)(J + 1))-th
+    smallest, so that a treated effect beyond it ranks among the top ALPHA of the J + 1 units
+    when all are exchangeable (the permutation test of Abadie, Diamond & Hainmueller 2010,
+    section 4, on the size of the effect; the placebo interval of Conley & Taber 2011). None
+    when J is too small for any rank to reach ALPHA (J < 19 at 5%) or an effect is not finite."""
+    sizes = np.sort(np.abs(np.asarray(effects, dtype=float)))
+    k = math.ceil((1 - ALPHA) * (len(sizes) + 1) - 1e-9)
+    if k > len(sizes) or not np.isfinite(sizes).all():
+        return None
+    return float(sizes[k - 1])
 
 
 def _leave_one_out(

@@ -115,6 +115,12 @@ class Estimate:
     placebo_rank: int | None = None
     permutation_p: float | None = None
     rmspe_ratio: float | None = None
+    # the treated units the series is the mean of: its placebos are means of as many control
+    # units (`did.placebo_draws`), `placebo_units` of them
+    placebo_group: int = 1
+    # the 95% half-width of a step at go-live in the basic structural model (a wandering level;
+    # analytics.structural), metric unit, where a significant change was checked against it
+    structural_halfwidth: float | None = None
 
 
 # Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights;
@@ -138,6 +144,7 @@ IN_UNITS = (
     "proportional_effect",
     "proportional_se",
     "backtest_rmse",
+    "structural_halfwidth",
 )
 
 

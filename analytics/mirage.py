@@ -304,10 +304,18 @@ def _design_sentence(est: Estimate) -> str:
         )
     if est.placebo_rank is None or est.placebo_units is None or est.permutation_p is None:
         return ""
+    placebos = (
+        f"Each of the {est.placebo_units} control units"
+        if est.placebo_group <= 1
+        else (
+            f"The pilot is the mean of {est.placebo_group} units; {est.placebo_units} groups of"
+            f" {est.placebo_group} control units, each"
+        )
+    )
     return (
-        f" Each of the {est.placebo_units} control units analysed as if it had gone live: the"
-        f" pilot's change ranks {est.placebo_rank} of {est.placebo_units + 1} (permutation"
-        f" p = {est.permutation_p:.2f})."
+        f" {placebos} analysed as if it had gone live: the pilot's change ranks"
+        f" {est.placebo_rank} of {est.placebo_units + 1} (permutation p ="
+        f" {est.permutation_p:.2f})."
     )
 
 

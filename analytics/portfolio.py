@@ -27,6 +27,7 @@ from analytics.results import (
 )
 from analytics.screening import SeriesJob, series_jobs
 from analytics.specs import read_catalog, read_overrides
+from analytics.structural import structural_check
 
 BATCH = 128  # series fitted together (sorted by go-live; every series has its own bandwidth)
 
@@ -87,6 +88,7 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
             ys,
             units,
             [jobs[i].spec.sign for i in part],
+            [jobs[i].treated_units for i in part],
         )
         for i, est in zip(part, found, strict=True):
             estimates[i] = rescaled(est, jobs[i].scale)
@@ -96,7 +98,7 @@ def _estimate_all(jobs: Sequence[SeriesJob]) -> list[MetricEffect]:
         go = np.array([jobs[i].go_live_ns for i in part])
         found = estimate_its(jobs[part[0]].dates, go, freq, y, sign)
         for i, est in zip(part, found, strict=True):
-            estimates[i] = rescaled(est, jobs[i].scale)
+            estimates[i] = rescaled(structural_check(est), jobs[i].scale)
     effects = []
     for i, job in enumerate(jobs):
         maybe = estimates.get(i)

@@ -209,6 +209,11 @@ class MetricEffect:
     placebo_rank: int | None = None
     permutation_p: float | None = None
     rmspe_ratio: float | None = None
+    # a pilot that is the mean of k > 1 treated units is ranked among groups of k control units
+    placebo_group_units: int | None = None
+    # the structural model's 95% half-width for a step at go-live (a wandering level; checked on
+    # significant changes of weekly and slower series), in % of the counterfactual
+    structural_halfwidth_pct: float | None = None
     single_control: str | None = None
     effect_pct_without_single_control: float | None = None
     # when a single control unit carried the effect the estimate above is the comparison

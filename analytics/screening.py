@@ -23,6 +23,7 @@ from analytics.results import (
 from analytics.series import (
     Alignment,
     ControlUnits,
+    Encoded,
     align_controls,
     control_series,
     encode,
@@ -60,6 +61,7 @@ class SeriesJob:
     sparse_control: np.ndarray | None = None  # see series.Alignment.sparse
     # decimal slips set to their neighbours' median (outliers.decimal_slips): date, value, used
     slips: tuple[tuple[pd.Timestamp, float, float], ...] = ()
+    treated_units: int = 1  # the treated units the series is the mean of (placebo groups' size)
 
     @property
     def go_live_ns(self) -> np.datetime64:
@@ -87,6 +89,7 @@ def series_jobs(
     segmented_keys = set(np.unique(enc.key[enc.segmented & enc.treated]).tolist())
     drafts = []
     series, uneven = treatment_series(enc)
+    treated_units = _treated_units(obs, enc)
     for key, (day_ns, y) in series.items():
         pilot_id, metric = enc.name(key)
         if not pilot_id.strip() or not metric.strip():
@@ -105,7 +108,8 @@ def series_jobs(
         aligned = Alignment(None, day_ns, y, "")
         if key in controls_by_key and go_live is not None:
             aligned = align_controls(controls_by_key[key], day_ns, y, CONTROL_COVERAGE)
-        drafts.append(_Draft(pilot_id, metric, spec, go_live, mix, aligned))
+        treated = 1 if mix is not None else treated_units.get(key, 1)
+        drafts.append(_Draft(pilot_id, metric, spec, go_live, mix, aligned, treated))
     # series sharing a date axis (usually most of a portfolio) are screened together
     axes: dict[bytes, list[int]] = defaultdict(list)
     for i, draft in enumerate(drafts):
@@ -142,8 +146,20 @@ def series_jobs(
                 control_note=d.aligned.note,
                 sparse_control=d.aligned.sparse,
                 slips=slips,
+                treated_units=d.treated_units,
             )
     return [job for job in jobs if job is not None]
+
+
+def _treated_units(obs: pd.DataFrame, enc: Encoded) -> dict[int, int]:
+    """Per series key: how many distinct named units its treated rows come from (a series
+    whose treated rows name no unit is one unit)."""
+    mask = enc.treated & (obs["unit"].to_numpy(dtype=object) != "")
+    if not mask.any():
+        return {}
+    named = pd.DataFrame({"key": enc.key[mask], "unit": obs["unit"].to_numpy(dtype=object)[mask]})
+    counts = named.groupby("key")["unit"].nunique()
+    return dict(zip(counts.index.astype(int).tolist(), counts.astype(int).tolist(), strict=True))
 
 
 class _Draft(NamedTuple):
@@ -153,6 +169,7 @@ class _Draft(NamedTuple):
     go_live: pd.Timestamp | None
     mix: MixSeries | None
     aligned: Alignment
+    treated_units: int
 
 
 def n_controls(controls: ControlUnits | None) -> int:

@@ -8,7 +8,7 @@ Treated rows become the mean over units per date; control rows become one series
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -179,7 +179,12 @@ class ControlUnits:
 
     def without(self, unit: int) -> ControlUnits:
         """The other units: leave-one-out and placebo-in-space re-estimate without `unit`."""
-        keep = [k for k in range(len(self.names)) if k != unit]
+        return self.without_all((unit,))
+
+    def without_all(self, units: Sequence[int]) -> ControlUnits:
+        """The units not in `units` (column indices): the donors of a placebo draw."""
+        gone = set(units)
+        keep = [k for k in range(len(self.names)) if k not in gone]
         return ControlUnits(self.values[:, keep], tuple(self.names[k] for k in keep))
 
 

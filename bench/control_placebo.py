@@ -37,7 +37,11 @@ def main() -> None:
     import analytics
 
     print(f"engine: {Path(analytics.__file__).parent}")
-    cases = [c for c in control_panels() if not args.panel or c.name in args.panel]
+    panels = control_panels()
+    cases = [c for c in panels if not args.panel or c.name in args.panel]
+    if not cases:
+        names = ", ".join(c.name for c in panels)
+        parser.error(f"no panel named {', '.join(args.panel)}; the panels are: {names}")
     total = called = 0
     print(f"{'panel':<22} {'units':>5} {'real':>5} {'worse':>5} {'rate':>6}  seconds")
     for case in cases:

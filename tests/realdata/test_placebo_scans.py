@@ -46,3 +46,19 @@ def test_placebo_go_lives_are_rarely_real_or_worse(freq):
         f"{freq}: {rates['worse']} of {rates['n']} placebo verdicts are worse "
         f"({rates['worse_rate']:.1%} > {FALSE_WORSE_BOUND:.0%})"
     )
+
+
+# Where the nominal rate is met, hold it: weekly (428 verdicts) since the structural check
+# (`analytics.structural`: a significant change read against a local-level model's interval
+# too) 0.9% false real and 0.9% false worse, from 3.3% and 2.6%; all frequencies together
+# 1.6% and 1.6%, from 2.7% and 2.5%. Monthly (3.3%, 3.0%) is not yet within 2.5%: El Nino's
+# warm phases and CO2's growth spurts are real events in a series called eventless.
+NOMINAL = 0.025
+
+
+def test_weekly_and_all_placebo_go_lives_are_within_the_nominal_rate():
+    scans = pd.concat([placebo_scan(p) for p in PLACEBO_SERIES], ignore_index=True)
+    rates = placebo_rates(scans).set_index("freq")
+    for freq in ("W", "all"):
+        row = rates.loc[freq]
+        assert row["real_rate"] <= NOMINAL and row["worse_rate"] <= NOMINAL, (freq, row.to_dict())

@@ -35,7 +35,11 @@ KNOWN_GAPS = {
         " +71%, DC +21%) ranks California 8th of 27 (permutation p 0.30): the published"
         " significance rests on clustered errors with one treated state"
     ),
-    "castle_homicide": "staggered adoption: the control-group estimators are issue 10",
+    "castle_homicide": (
+        "+6.3%, inside the range, but the 2007 cohort alone (13 states against 29 never-adopters,"
+        " placebo groups of 13 states) gives -6.3% to +18.9%: the published +8% (SE 3.5) pools all"
+        " 21 adopting states over staggered dates, which one go-live per pilot cannot express"
+    ),
     "prop99_california": (
         "-6.4%, inside the range (backtests prefer weights with an intercept: gap error 4.0 against"
         " 6.3 packs), but Ecdat::Cigar ends in 1992: with 4 post-years the placebo spread over 36"

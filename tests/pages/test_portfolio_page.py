@@ -300,4 +300,4 @@ def test_how_to_use_walks_a_partner_from_upload_to_decision(sample_db):
     steps = ["**Upload**", "**Check readiness**", "**Read the verdict**", "**Export**"]
     where = [text.index(step) for step in steps]
     assert where == sorted(where)  # in the order the work is done
-    assert app.expander[0].label == "How to use"  # before the figures it explains
+    assert app.expander[0].label == "How to use"  # first of the explanations, under the lists

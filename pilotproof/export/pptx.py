@@ -300,10 +300,11 @@ def _comparison(deck, report: Report) -> None:
         title = "Side by side: improvement against the counterfactual"
         if len(pages) > 1:
             title += f" ({n}/{len(pages)})"
-        _comparison_slide(_slide(deck, report, title), page)
+        # one axis for every slide of the comparison: bars of one length mean one improvement
+        _comparison_slide(_slide(deck, report, title), page, rows)
 
 
-def _comparison_slide(slide, rows: list[ComparisonRow]) -> None:
+def _comparison_slide(slide, rows: list[ComparisonRow], scale: list[ComparisonRow]) -> None:
     if not rows:
         _text(
             slide,
@@ -316,7 +317,7 @@ def _comparison_slide(slide, rows: list[ComparisonRow]) -> None:
             color=MUTED,
         )
         return
-    forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.1), Inches(5.4))
+    forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.1), Inches(5.4), scale=scale)
     table = [list(COMPARISON_HEADER), *(list(r.cells) for r in rows)]
     shape = _table(
         slide,

@@ -305,6 +305,24 @@ def test_the_comparison_draws_a_mix_shift_at_the_same_mix_and_its_table_agrees(p
             assert float(cells[2].rstrip("%")) == pytest.approx(bar, abs=0.06), cells
 
 
+def test_every_comparison_slide_shares_one_axis_from_zero(portfolio):
+    """Issue 13: the comparison ran over two slides, one drawn on -20..60 and the next on
+    -10..40, so bars of one length meant different improvements. One axis for every slide,
+    from zero or below, wide enough for every interval and threshold on any of them."""
+    from pptx import Presentation
+
+    deck = Presentation(portfolio[1]["pptx"])
+    charts = [frame.chart for _, frame in _shapes(deck, "Forest chart")]
+    assert len(charts) >= 2  # the sample's comparison is two slides
+    axes = {(c.value_axis.minimum_scale, c.value_axis.maximum_scale) for c in charts}
+    assert len(axes) == 1, axes
+    ((low, high),) = axes
+    assert low <= 0 < high
+    for chart in charts:
+        values = [v for series in chart.plots[0].series for v in series.values if v is not None]
+        assert low <= min(values) and max(values) <= high
+
+
 def test_a_negative_value_is_drawn_in_the_bad_colour_on_an_axis_with_its_currency(portfolio):
     """Issue 13: the value bridge's axis had no currency and a negative gross value was a green
     bar. Every step that takes value away is in the colour of 'worse'."""

@@ -35,6 +35,7 @@ from analytics.results import (
 from pilotproof import charts
 from pilotproof.charts import _threshold_line, same_mix, verdict_color  # the app's rules
 from pilotproof.claims import bar_caveat, claim_sentence, override_words
+from pilotproof.history import history_window
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
 from pilotproof.totals import PortfolioValue, Rates, portfolio_value
@@ -690,6 +691,14 @@ class PilotSection:
         label = charts.metric_label(h.metric, self.units.get(h.metric, ""))
         return f"{label}: observed vs counterfactual{display_series(h, self.go_live)[1]}"
 
+    @property
+    def history_note(self) -> str:
+        """What the series chart says of the history it leaves out ('History from 2025-07-07
+        shown; the model used data from 2022-10-03.'), or "" when it draws the whole series."""
+        h = self.headline
+        window = None if h is None else history_window(h, self.go_live)
+        return "" if window is None else window.words()
+
 
 @dataclass(frozen=True)
 class Report:
@@ -898,7 +907,9 @@ def display_series(
     past `MAX_DAILY_POINTS` the chart shows weekly means by the app's rule
     (`analytics.frequency.weekly_means`: 7-day weeks counted from go-live, so no week mixes
     the periods before and after it), so the two charts agree point for point. The tables and
-    the workbook keep the exact figures.
+    the workbook keep the exact figures. A long history is cut to the pilot's window
+    (`pilotproof.history.history_window`: the post-period and a pre-period of comparable
+    length), which the chart's note names.
     """
     series = effect.series.copy()
     series["date"] = pd.to_datetime(series["date"])
@@ -908,6 +919,8 @@ def display_series(
     if is_number(preregistered):
         was = threshold_levels(replace(effect, threshold_pct=preregistered), go_live)
     series["preregistered"] = float("nan") if was is None else was.to_numpy()
+    if (window := history_window(effect, go_live)) is not None:
+        series = window.frame(series)
     spacing = series["date"].diff().median()
     if len(series) <= MAX_DAILY_POINTS or not spacing <= pd.Timedelta(days=2):
         return series, ""
@@ -1289,13 +1302,17 @@ def series_figure(p: PilotSection, *, static: bool) -> go.Figure | None:
     if h is None or not p.has_series:
         return None
     unit = p.units.get(h.metric, "")
+    window = history_window(h, p.go_live)
     if not static:
         title = charts.safe_text(f"{p.label}: {humanise(h.metric)}")
-        figure = charts.series_chart(h, p.go_live, unit=unit, events=p.events, title=title)
-        return _with_preregistered(figure, h, p.go_live, p.preregistered)
+        figure = charts.series_chart(
+            h, p.go_live, unit=unit, events=p.events, title=title, window=window
+        )
+        drawn = h if window is None else window.effect(h)
+        return _with_preregistered(figure, drawn, p.go_live, p.preregistered)
     series, _ = display_series(h, p.go_live)
     drawn = replace(h, chart=ChartSeries.of(series))
-    figure = charts.series_chart(drawn, p.go_live, unit=unit, events=p.events)
+    figure = charts.series_chart(drawn, p.go_live, unit=unit, events=p.events, window=window)
     return _with_preregistered(figure, drawn, p.go_live, p.preregistered)
 
 

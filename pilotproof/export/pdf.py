@@ -507,7 +507,8 @@ def _series_panel(p: PilotSection, images: dict, why: dict, width: float):
     if key not in images:
         return _p("No series to chart: the value metric has no data yet.", "meta")
     height = width * SERIES_PX[1] / SERIES_PX[0]
-    return [_p(p.series_title, "h2"), _image(images[key], width, height, why.get(key))]
+    note = [_p(p.history_note, "meta")] if p.history_note else []  # the history left out
+    return [_p(p.series_title, "h2"), *note, _image(images[key], width, height, why.get(key))]
 
 
 def _effects_panel(p: PilotSection, width: float) -> list:

@@ -242,7 +242,8 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     frame.name = "Series chart"
     chart = frame.chart
     chart.font.size = Pt(10)
-    _chart_title(chart, p.series_title)
+    # the history left out of the drawing, said under the title
+    _chart_title(chart, "\n".join(filter(None, (p.series_title, p.history_note))))
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
     chart.legend.include_in_layout = False

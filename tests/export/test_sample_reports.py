@@ -323,6 +323,28 @@ def test_every_comparison_slide_shares_one_axis_from_zero(portfolio):
         assert low <= min(values) and max(values) <= high
 
 
+def test_a_short_pilot_is_drawn_with_a_comparable_pre_period_and_says_so(portfolio):
+    """Issue 13: First-notice-of-loss (go-live 2026-07-06, four months live) was drawn on four
+    years of history. Its chart shows a year before go-live (its season is modelled) and says
+    from when the model read the data."""
+    from pptx import Presentation
+
+    deck = Presentation(portfolio[1]["pptx"])
+    excel_day = pd.Timestamp("1899-12-30")
+    go_live = (pd.Timestamp("2026-07-06") - excel_day).days
+    for _, frame in _shapes(deck, "Series chart"):
+        title = frame.chart.chart_title.text_frame.text
+        if title.startswith("Cycle time (hours)") and "2022" in title:
+            break
+    else:
+        raise AssertionError("no windowed First-notice-of-loss chart")
+    assert re.search(r"History from 2025-07-\d\d shown; the model used data from 2022-", title)
+    # the observed line's dates: the chart's first x is no earlier than a year before go-live
+    observed = next(s for s in frame.chart.plots[0].series if s.name == "Observed")
+    dates = [float(v) for v in observed._element.xpath("./c:xVal//c:v/text()")]
+    assert go_live - 366 <= min(dates) < go_live - 350
+
+
 def test_a_negative_value_is_drawn_in_the_bad_colour_on_an_axis_with_its_currency(portfolio):
     """Issue 13: the value bridge's axis had no currency and a negative gross value was a green
     bar. Every step that takes value away is in the colour of 'worse'."""

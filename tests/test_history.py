@@ -25,7 +25,8 @@ def weekly_effect(years: float = 4, post_weeks: int = 16, season: CheckResult = 
                                        freq="7D"))  # fmt: skip
     level = 20 + 5 * np.sin(np.arange(len(dates)) * 2 * np.pi / 52)
     frame = pd.DataFrame({"date": dates, "observed": level, "counterfactual": level,
-                          "cf_low": level - 1, "cf_high": level + 1, "control": np.nan})  # fmt: skip
+                          "cf_low": level - 1, "cf_high": level + 1,
+                          "control": np.nan})  # fmt: skip
     return MetricEffect(
         pilot_id="P", metric="cycle_time", direction="lower_is_better", kind="value",
         verdict="real", reasons=(), method="its", frequency="W", n_pre=len(dates) - post_weeks,

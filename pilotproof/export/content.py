@@ -38,7 +38,13 @@ from pilotproof.claims import bar_caveat, claim_sentence, override_words
 from pilotproof.history import history_window
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
-from pilotproof.totals import PortfolioValue, Rates, portfolio_value
+from pilotproof.totals import (
+    PortfolioValue,
+    Rates,
+    net_value_words,
+    noise_interval,
+    portfolio_value,
+)
 from pilotproof.words import (
     CHECK_LABELS,
     DECISION_ACTIONS,
@@ -480,6 +486,37 @@ class PilotSection:
     def money(self, amount: float | None) -> str:
         """An amount of this pilot's money with its currency, as the app says it: 'EUR 480k'."""
         return money(amount, self.currency)
+
+    @property
+    def value_booked(self) -> bool:
+        """Whether the pilot's net value is booked as money: it has one and its gross value is
+        told from zero (`totals.noise_interval`)."""
+        return self.net_value is not None and noise_interval(self.result) is None
+
+    @property
+    def net_text(self) -> str:
+        """The net value in a table cell, by the app's rule (`totals.net_value_words`): 'EUR 480k a
+        year', 'value within noise (EUR -94k to +112k a year); running cost EUR 118k a year',
+        or 'not stated'."""
+        return net_value_words(self.result, self.currency) or "not stated"
+
+    @property
+    def net_sentence(self) -> str:
+        """The net value in a sentence with its interval; for a value within noise, the gross
+        value's interval and the running cost, no point booked."""
+        net = self.net_value
+        if net is None:
+            return self.no_value_text
+        if (noise := noise_interval(self.result)) is not None:
+            return (
+                f"Value within noise: the gross value's 95% interval, {self.money(noise[0])} to "
+                f"{money(noise[1])} a year, holds zero, so none is booked. Running cost "
+                f"{self.money(net.annual_cost)} a year: what stopping saves."
+            )
+        return (
+            f"Net value {self.money(net.annual_net)} a year on {humanise(net.metric)} (95% "
+            f"interval {self.money(net.ci_low)} to {self.money(net.ci_high)})."
+        )
 
     @property
     def no_value_text(self) -> str:
@@ -1074,7 +1111,8 @@ def _value_detail(scaling: PortfolioValue, everything: PortfolioValue) -> str:
     elif len(everything.per_currency) > 1:
         parts.append("not added across currencies (no conversion rates entered)")
     text = ", ".join(parts)
-    return f"{text[:1].upper()}{text[1:]}." if text else ""
+    text = f"{text[:1].upper()}{text[1:]}." if text else ""
+    return " ".join(filter(None, (text, everything.noise_words())))
 
 
 def app_version() -> str:

@@ -246,8 +246,7 @@ SUMMARY_SIZE = 12
 
 def _summary_cells(p: PilotSection, group: str = "") -> list[str]:
     """A summary row; `group` heads the decision's rows ('Scale (3)'), '' under it."""
-    net = p.money(p.net_value.annual_net) if p.net_value else "not stated"
-    return [group, p.label, p.action_title, net]  # the pilot with its company
+    return [group, p.label, p.action_title, p.net_text]  # the pilot with its company
 
 
 def _summary(deck, report: Report) -> None:
@@ -470,15 +469,14 @@ def _net_value_panel(slide, p: PilotSection, left, top, width) -> None:
     """The net value bridge; its sentence where the effect table leaves too little room; or
     what is missing for one."""
     room = CONTENT_BOTTOM - top
-    net = p.net_value
-    if net is not None and room >= Inches(1.6):
+    if p.value_booked and room >= Inches(1.6):
         bridge_chart(slide, p, left, top, width, room)
-    elif net is not None:
-        text = (
-            f"Net value {p.money(net.annual_net)} a year (95% interval {p.money(net.ci_low)} "
-            f"to {p.money(net.ci_high)})."
-        )
-        _text(slide, text, left, top, width, _text_height(text, width, 11), size=11)
+    elif p.net_value is not None:  # a value within noise: its interval, never a bar of money
+        text = p.net_sentence
+        if _text_height(text, width, 11) > room:  # the short form where the sentence won't fit
+            text = f"Annualised net value: {p.net_text}."
+        size = _fitting_size(lambda size: _text_height(text, width, size), room, (11, 10, 9, 8))
+        _text(slide, text, left, top, width, _text_height(text, width, size), size=size)
     else:
         _text(
             slide, p.no_value_text, left, top, width, _text_height(p.no_value_text, width, 11),

@@ -6,6 +6,7 @@ from analytics.results import READINESS_FIELDS
 from pilotproof import ui
 from pilotproof.charts import mix_split, series_chart, value_bridge
 from pilotproof.claims import claim_sentence
+from pilotproof.history import history_window
 from pilotproof.views import (
     bar_caveat,
     effect_sentence,
@@ -72,8 +73,11 @@ weekly = effect.frequency == "D" and st.toggle(
     help="Daily data drawn as the mean of each week, Monday to Sunday.",
 )
 unit = unit_words(units.get(metric, ""), ui.currencies().get(pilot_id))
+window = history_window(effect, pilot["go_live"])  # the whole history one switch away
+if window is not None and st.toggle("Whole history", help=window.words()):
+    window = None
 st.plotly_chart(
-    series_chart(effect, pilot["go_live"], unit=unit, events=events, weekly=weekly),
+    series_chart(effect, pilot["go_live"], unit=unit, events=events, weekly=weekly, window=window),
     width="stretch",
 )
 

@@ -49,9 +49,6 @@ st.caption(
     f"{len(pilots)} pilots at {companies} compan{'y' if companies == 1 else 'ies'}: what to "
     f"{DECISIONS_IN_WORDS}, why, and what it is worth."
 )
-with st.expander("How to use", icon=":material/help:"):
-    st.markdown(HOW_TO_USE)
-
 figures = health.headline(results, pilots)
 # the decision that stands (logged, else recommended): the tiles count it as the board does
 to_scale = [r for r in results if standing_decision(r) == "scale"]
@@ -90,19 +87,15 @@ if not totals:
         help="No pilot to scale has a monthly cost, an annual volume and cost per transaction "
         f"measured: {WHERE_TO_ADD_COST}.",
     )
-st.caption(md(headline_caption(figures, to_scale, scaling, everything)))
 
-st.subheader("Decisions")
-st.caption(STANDING_DECISION)
+# the answer on the first screen of a laptop (1280x720): the lists with the pilots' names come
+# straight under the tiles; what the tiles sum and how a pilot is counted follow them
+st.subheader("Decisions", help=STANDING_DECISION)
 lists = decision_lists(results, pilots, currencies, ui.as_of())
 saves = stop_savings(results, pilots, currencies)
 for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items(), strict=True):
     with column.container(border=True, key=f"decision-{decision}"):
         ui.decision_heading(decision, len(entries), GLOSSARY[DECISION_LABELS[decision]])
-        if caveats := caveat_count(entries):  # a Scale that stands on an override or a moved bar
-            st.caption(md(caveats))
-        if decision == "stop" and entries:  # what stopping saves, read before the names
-            st.markdown(f":material/savings: **What stopping saves**: {md(saves.sentence())}")
         most = len(entries) if st.session_state.get(f"all-{decision}") else DECISION_LIST_MOST
         for entry in entries[:most]:
             caveat = f":orange[**{md(entry.caveat)}**]; " if entry.caveat else ""
@@ -116,6 +109,16 @@ for column, (decision, entries) in zip(st.columns([1, 1, 1, 1.3]), lists.items()
             st.caption("None.")
         elif len(entries) > DECISION_LIST_MOST:  # a fund: the first few, then all on demand
             st.toggle(f"Show all {len(entries)}", key=f"all-{decision}")
+        # the names come first (on a laptop's first screen); what they add up to follows
+        if caveats := caveat_count(entries):  # a Scale that stands on an override or a moved bar
+            st.caption(md(caveats))
+        if decision == "stop" and entries:
+            st.markdown(f":material/savings: **What stopping saves**: {md(saves.sentence())}")
+
+st.caption(f"{md(headline_caption(figures, to_scale, scaling, everything))} {STANDING_DECISION}")
+
+with st.expander("How to use", icon=":material/help:"):
+    st.markdown(HOW_TO_USE)
 
 with st.expander("What the words mean"):
     st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))

@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.results import POINTS_PER_UNIT, Decision, MetricEffect, PilotResult, Verdict
+from pilotproof.history import HistoryWindow
 from pilotproof.plaintext import NAME_LIMIT, shown
 from pilotproof.words import metric_name, threshold_words, verdict_label
 
@@ -73,6 +74,7 @@ def series_chart(
     control: bool = True,
     title: str | None = None,
     weekly: bool = False,
+    window: HistoryWindow | None = None,
 ) -> go.Figure:
     """The observed series against its counterfactual, with go-live, interval band and threshold.
 
@@ -81,10 +83,17 @@ def series_chart(
     threshold: the post window's mean counterfactual moved by `threshold_pct` in the good
     direction, drawn flat so it is never mistaken for the counterfactual. `weekly` draws daily
     data as weekly means (7-day weeks counted from go-live), which a day-to-day zig-zag
-    otherwise hides.
+    otherwise hides. `window` (`pilotproof.history.history_window`) draws only its dates and
+    says, above the plot, from when the history is shown and from when the model read it.
     """
     fig = go.Figure()
     series = effect.series
+    if window is not None and series is not None:
+        series = window.frame(series)
+        fig.add_annotation(
+            text=html.escape(window.words()), showarrow=False, x=0, xref="paper", xanchor="left",
+            y=1.0, yref="paper", yanchor="bottom", font={"size": 11, "color": COUNTERFACTUAL_COLOR},
+        )  # fmt: skip
     if weekly and series is not None and effect.frequency == "D" and not series.empty:
         series = weekly_means(series, go_live)
     if series is None or series.empty:

@@ -4,6 +4,11 @@ Each pilot's net value is in its own currency (its company's, or its own). Total
 per currency; only when the user has chosen a reporting currency and entered a rate for every
 currency involved is there one converted total, shown with the rates it used. A pilot whose
 currency is not known is its own group: it is never added to anything.
+
+A gross value read from a change within noise is not money: `noise_interval` says when a
+pilot's change cannot be told from zero, and then the totals leave the pilot out and the words
+give the interval instead of a point (`net_value_words`); the machine columns (JSON, XLSX) keep the
+estimate as it is.
 """
 
 from __future__ import annotations
@@ -60,6 +65,12 @@ class PortfolioValue:
     converted: Total | None = None
     rates_used: tuple[tuple[str, float], ...] = ()
     reporting: str | None = None
+    noise: int = 0  # pilots with a net value left out: their gross value is within noise
+
+    def noise_words(self) -> str:
+        """'2 within noise, not added.' (pilots whose gross value cannot be told from zero), or
+        '' when none was left out."""
+        return f"{self.noise} within noise, not added." if self.noise else ""
 
     def headline(self) -> str:
         """What the headline figure shows: the converted total, the one currency's total, or
@@ -108,15 +119,68 @@ class PortfolioValue:
         return f"at your rates {pairs}"
 
 
+def noise_interval(result: PilotResult) -> tuple[float, float] | None:
+    """The 95% interval of a pilot's annual gross value (in its currency) when it holds zero,
+    the change on its value metric being within noise; None when the gross value is told apart
+    from zero (or there is no net value).
+
+    The gross interval is the net value's plus the running cost (`analytics.decision.net_value`
+    carries the effect's interval through the same formula). A mix shift credits only its rate
+    part, a point with no interval of its own: it is within noise when smaller than the minimum
+    detectable effect (`mde_pct`), and its interval is the credited gross value plus or minus the
+    money that effect would be worth.
+    """
+    net = result.net_value
+    if net is None or not all(map(math.isfinite, (net.annual_gross, net.ci_low, net.ci_high))):
+        return None
+    low, high = net.ci_low + net.annual_cost, net.ci_high + net.annual_cost
+    effect = next((e for e in result.value_effects if e.metric == net.metric), None)
+    rate, whole, mde = (
+        (effect.rate_effect_pct, effect.effect_pct, effect.mde_pct) if effect else (None,) * 3
+    )
+    if effect is not None and "mix_shift" in effect.reasons and rate and whole and mde:
+        per_pct = abs(net.annual_gross / rate)  # money a 1% change in the rate part is worth
+        if abs(rate) < mde:
+            return net.annual_gross - mde * per_pct, net.annual_gross + mde * per_pct
+        return None
+    return (low, high) if low <= 0.0 <= high else None
+
+
+def net_value_words(result: PilotResult, currency: str | None, *, full: bool = False) -> str:
+    """A pilot's annualised net value as people read it, the one rule for the app and every
+    export: 'EUR 480k a year'; a pilot to stop that loses money 'costs EUR 252k a year, net';
+    a gross value within noise never booked as a point: 'value within noise (EUR -148k to
+    +22k a year); running cost EUR 190k a year'. '' without a net value."""
+    net = result.net_value
+    if net is None or not math.isfinite(net.annual_net):
+        return ""
+    unknown = "" if currency else f" ({NO_CURRENCY})"
+    if (noise := noise_interval(result)) is not None:
+        low = money(noise[0], currency, full=full)
+        high = ("+" if noise[1] >= 0 else "") + money(noise[1], full=full)
+        cost = money(net.annual_cost, currency, full=full)
+        return f"value within noise ({low} to {high} a year); running cost {cost} a year{unknown}"
+    if result.decision == "stop" and net.annual_net < 0:
+        # a pilot to stop saves nothing proven: what it is worth is what it costs
+        return f"costs {money(-net.annual_net, currency, full=full)} a year, net{unknown}"
+    return f"{money(net.annual_net, currency, full=full)} a year{unknown}"
+
+
 def portfolio_value(
     results: Sequence[PilotResult], currencies: Mapping[str, str | None], rates: Rates
 ) -> PortfolioValue:
     """Total the pilots' net values per currency, and in the reporting currency when every
-    currency involved has a rate."""
+    currency involved has a rate. A pilot whose gross value is within noise
+    (`noise_interval`) is left out: a point estimate that cannot be told from zero is not
+    portfolio value."""
     groups: dict[str | None, list[tuple[float, float]]] = {}
+    noise = 0
     for result in results:
         net = result.net_value
         if net is None or not math.isfinite(net.annual_net):
+            continue
+        if noise_interval(result) is not None:
+            noise += 1
             continue
         half = (net.ci_high - net.ci_low) / 2.0
         half = half if math.isfinite(half) else 0.0
@@ -125,14 +189,14 @@ def portfolio_value(
     totals = tuple(_total(c, groups[c]) for c in order)
     known = {c for c in groups if c is not None}
     if not groups or None in groups or not rates.convertible(known) or rates.reporting is None:
-        return PortfolioValue(totals, reporting=rates.reporting)
+        return PortfolioValue(totals, reporting=rates.reporting, noise=noise)
     factor = {c: 1.0 if c == rates.reporting else float(rates.rates[c]) for c in known}
     converted = _total(
         rates.reporting,
         [(net * factor[c], half * factor[c]) for c in known for net, half in groups[c]],
     )
     used = tuple((c, factor[c]) for c in sorted(known) if c != rates.reporting)
-    return PortfolioValue(totals, converted, used, rates.reporting)
+    return PortfolioValue(totals, converted, used, rates.reporting, noise)
 
 
 def _total(currency: str | None, parts: list[tuple[float, float]]) -> Total:

@@ -18,7 +18,7 @@ from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
 from pilotproof.claims import bar_caveat, override_words
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
-from pilotproof.totals import PortfolioValue
+from pilotproof.totals import PortfolioValue, net_value_words
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
@@ -809,16 +809,10 @@ def value_text(
     result: PilotResult | None, pilot: object, currency: str | None, *, full: bool = False
 ) -> str:
     """A pilot's annualised net value with its currency ('EUR 480k a year'; a pilot to stop
-    that loses money 'costs EUR 108k a year, net'), or what is missing for one; never
-    'None'."""
-    net = result.net_value if result is not None else None
-    if net is None or not math.isfinite(net.annual_net):
-        return missing_cost_words(pilot)
-    unknown = "" if currency else f" ({NO_CURRENCY})"
-    if result.decision == "stop" and net.annual_net < 0:
-        # a pilot to stop saves nothing proven: what it is worth is what it costs
-        return f"costs {money(-net.annual_net, currency, full=full)} a year, net{unknown}"
-    return f"{money(net.annual_net, currency, full=full)} a year{unknown}"
+    that loses money 'costs EUR 108k a year, net'; a change within noise its interval and the
+    running cost: `totals.net_value_words`), or what is missing for one; never 'None'."""
+    words = "" if result is None else net_value_words(result, currency, full=full)
+    return words or missing_cost_words(pilot)
 
 
 @dataclass(frozen=True)
@@ -928,7 +922,7 @@ def headline_caption(
             f"Every pilot with a net value, those to fix and stop included ({everything.pilots}"
             f" pilots): {everything.headline()} a year."
         )
-    parts.append(everything.detail())
+    parts += [everything.noise_words(), everything.detail()]
     return " ".join(p for p in parts if p)
 
 

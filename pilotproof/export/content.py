@@ -35,9 +35,16 @@ from analytics.results import (
 from pilotproof import charts
 from pilotproof.charts import _threshold_line, same_mix, verdict_color  # the app's rules
 from pilotproof.claims import bar_caveat, claim_sentence, override_words
+from pilotproof.history import history_window
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
-from pilotproof.totals import PortfolioValue, Rates, portfolio_value
+from pilotproof.totals import (
+    PortfolioValue,
+    Rates,
+    net_value_words,
+    noise_interval,
+    portfolio_value,
+)
 from pilotproof.words import (
     CHECK_LABELS,
     DECISION_ACTIONS,
@@ -481,6 +488,37 @@ class PilotSection:
         return money(amount, self.currency)
 
     @property
+    def value_booked(self) -> bool:
+        """Whether the pilot's net value is booked as money: it has one and its gross value is
+        told from zero (`totals.noise_interval`)."""
+        return self.net_value is not None and noise_interval(self.result) is None
+
+    @property
+    def net_text(self) -> str:
+        """The net value in a table cell, by the app's rule (`totals.net_value_words`): 'EUR 480k a
+        year', 'value within noise (EUR -94k to +112k a year); running cost EUR 118k a year',
+        or 'not stated'."""
+        return net_value_words(self.result, self.currency) or "not stated"
+
+    @property
+    def net_sentence(self) -> str:
+        """The net value in a sentence with its interval; for a value within noise, the gross
+        value's interval and the running cost, no point booked."""
+        net = self.net_value
+        if net is None:
+            return self.no_value_text
+        if (noise := noise_interval(self.result)) is not None:
+            return (
+                f"Value within noise: the gross value's 95% interval, {self.money(noise[0])} to "
+                f"{money(noise[1])} a year, holds zero, so none is booked. Running cost "
+                f"{self.money(net.annual_cost)} a year: what stopping saves."
+            )
+        return (
+            f"Net value {self.money(net.annual_net)} a year on {humanise(net.metric)} (95% "
+            f"interval {self.money(net.ci_low)} to {self.money(net.ci_high)})."
+        )
+
+    @property
     def no_value_text(self) -> str:
         """Why there is no net value, in one sentence a board reads ('Value not stated: no
         cost data (monthly cost not given).')."""
@@ -690,6 +728,14 @@ class PilotSection:
         label = charts.metric_label(h.metric, self.units.get(h.metric, ""))
         return f"{label}: observed vs counterfactual{display_series(h, self.go_live)[1]}"
 
+    @property
+    def history_note(self) -> str:
+        """What the series chart says of the history it leaves out ('History from 2025-07-07
+        shown; the model used data from 2022-10-03.'), or "" when it draws the whole series."""
+        h = self.headline
+        window = None if h is None else history_window(h, self.go_live)
+        return "" if window is None else window.words()
+
 
 @dataclass(frozen=True)
 class Report:
@@ -898,7 +944,9 @@ def display_series(
     past `MAX_DAILY_POINTS` the chart shows weekly means by the app's rule
     (`analytics.frequency.weekly_means`: 7-day weeks counted from go-live, so no week mixes
     the periods before and after it), so the two charts agree point for point. The tables and
-    the workbook keep the exact figures.
+    the workbook keep the exact figures. A long history is cut to the pilot's window
+    (`pilotproof.history.history_window`: the post-period and a pre-period of comparable
+    length), which the chart's note names.
     """
     series = effect.series.copy()
     series["date"] = pd.to_datetime(series["date"])
@@ -908,6 +956,8 @@ def display_series(
     if is_number(preregistered):
         was = threshold_levels(replace(effect, threshold_pct=preregistered), go_live)
     series["preregistered"] = float("nan") if was is None else was.to_numpy()
+    if (window := history_window(effect, go_live)) is not None:
+        series = window.frame(series)
     spacing = series["date"].diff().median()
     if len(series) <= MAX_DAILY_POINTS or not spacing <= pd.Timedelta(days=2):
         return series, ""
@@ -1061,7 +1111,8 @@ def _value_detail(scaling: PortfolioValue, everything: PortfolioValue) -> str:
     elif len(everything.per_currency) > 1:
         parts.append("not added across currencies (no conversion rates entered)")
     text = ", ".join(parts)
-    return f"{text[:1].upper()}{text[1:]}." if text else ""
+    text = f"{text[:1].upper()}{text[1:]}." if text else ""
+    return " ".join(filter(None, (text, everything.noise_words())))
 
 
 def app_version() -> str:
@@ -1289,13 +1340,17 @@ def series_figure(p: PilotSection, *, static: bool) -> go.Figure | None:
     if h is None or not p.has_series:
         return None
     unit = p.units.get(h.metric, "")
+    window = history_window(h, p.go_live)
     if not static:
         title = charts.safe_text(f"{p.label}: {humanise(h.metric)}")
-        figure = charts.series_chart(h, p.go_live, unit=unit, events=p.events, title=title)
-        return _with_preregistered(figure, h, p.go_live, p.preregistered)
+        figure = charts.series_chart(
+            h, p.go_live, unit=unit, events=p.events, title=title, window=window
+        )
+        drawn = h if window is None else window.effect(h)
+        return _with_preregistered(figure, drawn, p.go_live, p.preregistered)
     series, _ = display_series(h, p.go_live)
     drawn = replace(h, chart=ChartSeries.of(series))
-    figure = charts.series_chart(drawn, p.go_live, unit=unit, events=p.events)
+    figure = charts.series_chart(drawn, p.go_live, unit=unit, events=p.events, window=window)
     return _with_preregistered(figure, drawn, p.go_live, p.preregistered)
 
 

@@ -89,7 +89,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
 def _summary(report: Report) -> str:
     rows = []
     for p in report.pilots:
-        net = p.money(p.net_value.annual_net) if p.net_value else "n/a"
+        net = p.net_text
         rows.append(
             "<tr>"
             f"<td>{escape(p.label)}</td>"
@@ -202,14 +202,8 @@ def _pilot(p: PilotSection, report: Report) -> str:
     parts.append(_readiness(p))
     parts.append("</div><div><h3>Annualised net value</h3>")
     bridge = bridge_figure(p)
-    if bridge is None:
-        parts.append(f'<p class="meta">{escape(p.no_value_text)}</p>')
-    else:
-        net = p.net_value
-        parts.append(
-            f'<p class="meta">Net {escape(p.money(net.annual_net))} per year '
-            f"(95% interval {escape(p.money(net.ci_low))} to {escape(p.money(net.ci_high))}).</p>"
-        )
+    parts.append(f'<p class="meta">{escape(p.net_sentence)}</p>')
+    if bridge is not None and p.value_booked:  # a point within noise is not drawn as money
         bridge.update_traces(cliponaxis=False, selector={"type": "waterfall"})
         bridge.update_layout(height=340, margin={"t": 40})
         parts.append(_figure(bridge))

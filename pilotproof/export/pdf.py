@@ -321,7 +321,7 @@ def _summary(report: Report, failed: list[str]) -> list:
         (d, p, i == 0, len(ps)) for d, ps in report.decision_groups for i, p in enumerate(ps)
     ]
     for r, (decision, p, first, count) in enumerate(ordered, start=1):
-        net = p.money(p.net_value.annual_net) if p.net_value else "not stated"
+        net = p.net_text
         group = f"{DECISION_LABELS[decision]} ({count})" if first else ""
         rows.append(
             [
@@ -507,7 +507,8 @@ def _series_panel(p: PilotSection, images: dict, why: dict, width: float):
     if key not in images:
         return _p("No series to chart: the value metric has no data yet.", "meta")
     height = width * SERIES_PX[1] / SERIES_PX[0]
-    return [_p(p.series_title, "h2"), _image(images[key], width, height, why.get(key))]
+    note = [_p(p.history_note, "meta")] if p.history_note else []  # the history left out
+    return [_p(p.series_title, "h2"), *note, _image(images[key], width, height, why.get(key))]
 
 
 def _effects_panel(p: PilotSection, width: float) -> list:
@@ -531,13 +532,9 @@ MIX_HEIGHT = 30 * mm  # the rate/mix chart of a mix-shift mirage, under the guar
 def _net_value_panel(p: PilotSection, images: dict, why: dict, width: float) -> list:
     """The net value in a sentence and its bridge chart, or what is missing for one."""
     key = ("bridge", p.pilot_id)
-    if key not in images or p.net_value is None:
-        return [_p("Annualised net value", "h2"), _p(p.no_value_text, "meta")]
-    net = p.net_value
-    sentence = (
-        f"Net {p.money(net.annual_net)} per year on {humanise(net.metric)} "
-        f"(95% interval {p.money(net.ci_low)} to {p.money(net.ci_high)})"
-    )
+    if key not in images or not p.value_booked:  # a point within noise is not drawn as money
+        return [_p("Annualised net value", "h2"), _p(p.net_sentence, "meta")]
+    sentence = p.net_sentence
     image_width = width - 4 * mm
     return [
         _p("Annualised net value", "h2"),

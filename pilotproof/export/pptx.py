@@ -246,8 +246,7 @@ SUMMARY_SIZE = 12
 
 def _summary_cells(p: PilotSection, group: str = "") -> list[str]:
     """A summary row; `group` heads the decision's rows ('Scale (3)'), '' under it."""
-    net = p.money(p.net_value.annual_net) if p.net_value else "not stated"
-    return [group, p.label, p.action_title, net]  # the pilot with its company
+    return [group, p.label, p.action_title, p.net_text]  # the pilot with its company
 
 
 def _summary(deck, report: Report) -> None:
@@ -300,10 +299,11 @@ def _comparison(deck, report: Report) -> None:
         title = "Side by side: improvement against the counterfactual"
         if len(pages) > 1:
             title += f" ({n}/{len(pages)})"
-        _comparison_slide(_slide(deck, report, title), page)
+        # one axis for every slide of the comparison: bars of one length mean one improvement
+        _comparison_slide(_slide(deck, report, title), page, rows)
 
 
-def _comparison_slide(slide, rows: list[ComparisonRow]) -> None:
+def _comparison_slide(slide, rows: list[ComparisonRow], scale: list[ComparisonRow]) -> None:
     if not rows:
         _text(
             slide,
@@ -316,7 +316,7 @@ def _comparison_slide(slide, rows: list[ComparisonRow]) -> None:
             color=MUTED,
         )
         return
-    forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.1), Inches(5.4))
+    forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.1), Inches(5.4), scale=scale)
     table = [list(COMPARISON_HEADER), *(list(r.cells) for r in rows)]
     shape = _table(
         slide,
@@ -469,15 +469,14 @@ def _net_value_panel(slide, p: PilotSection, left, top, width) -> None:
     """The net value bridge; its sentence where the effect table leaves too little room; or
     what is missing for one."""
     room = CONTENT_BOTTOM - top
-    net = p.net_value
-    if net is not None and room >= Inches(1.6):
+    if p.value_booked and room >= Inches(1.6):
         bridge_chart(slide, p, left, top, width, room)
-    elif net is not None:
-        text = (
-            f"Net value {p.money(net.annual_net)} a year (95% interval {p.money(net.ci_low)} "
-            f"to {p.money(net.ci_high)})."
-        )
-        _text(slide, text, left, top, width, _text_height(text, width, 11), size=11)
+    elif p.net_value is not None:  # a value within noise: its interval, never a bar of money
+        text = p.net_sentence
+        if _text_height(text, width, 11) > room:  # the short form where the sentence won't fit
+            text = f"Annualised net value: {p.net_text}."
+        size = _fitting_size(lambda size: _text_height(text, width, size), room, (11, 10, 9, 8))
+        _text(slide, text, left, top, width, _text_height(text, width, size), size=size)
     else:
         _text(
             slide, p.no_value_text, left, top, width, _text_height(p.no_value_text, width, 11),

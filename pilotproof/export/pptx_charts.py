@@ -101,10 +101,21 @@ def rgb(hex_color: str) -> RGBColor:
     return RGBColor.from_string(hex_color.lstrip("#").upper())
 
 
-def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height) -> None:
+def forest_chart(
+    slide,
+    rows: Sequence[ComparisonRow],
+    left,
+    top,
+    width,
+    height,
+    *,
+    scale: Sequence[ComparisonRow] = (),
+) -> None:
     """Improvement per pilot as horizontal bars, coloured by verdict, with the 95% interval
     as custom error bars and each scaling threshold as a dashed outline bar over it (a bullet
-    chart: the bar should reach past the outline). `rows` have an improvement each."""
+    chart: the bar should reach past the outline). `rows` have an improvement each. The axis
+    (from zero, `content.forest_axis`) spans `scale`, every row the comparison draws on any
+    slide, so a bar on one slide reads against a bar on the next; by default `rows`."""
     data = SafeCategoryChartData()
     data.categories = [shown(r.label, 90) for r in rows]
     data.add_series("Improvement (%)", [round(r.improvement or 0.0, 2) for r in rows])
@@ -152,7 +163,7 @@ def forest_chart(slide, rows: Sequence[ComparisonRow], left, top, width, height)
     category.reverse_order = True
     category.tick_label_position = XL_TICK_LABEL_POSITION.LOW
     axis = chart.value_axis
-    ends = [value for r in rows for value in r.axis_values]
+    ends = [value for r in (scale or rows) for value in r.axis_values]
     axis.minimum_scale, axis.maximum_scale, axis.major_unit = forest_axis(ends)
     axis.has_major_gridlines = True
     axis.tick_labels.number_format = '0"%"'
@@ -231,7 +242,8 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     frame.name = "Series chart"
     chart = frame.chart
     chart.font.size = Pt(10)
-    _chart_title(chart, p.series_title)
+    # the history left out of the drawing, said under the title
+    _chart_title(chart, "\n".join(filter(None, (p.series_title, p.history_note))))
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
     chart.legend.include_in_layout = False

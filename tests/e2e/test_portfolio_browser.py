@@ -71,3 +71,26 @@ def test_portfolio_lists_decisions_causes_and_money_with_currencies(
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
     # nothing left the machine: not a font, not an icon (the route guard aborted any)
     assert outside_requests == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_first_screen_of_a_laptop_names_the_pilots_to_scale_and_stop(app_url, page, scheme):
+    """At 1280x720, before any scroll, a partner reads which pilots to scale and which to stop
+    (issue 13): the first entry of each list lies inside the viewport, in either theme."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.emulate_media(color_scheme=scheme)
+    page.goto(app_url)
+    _, scale = _decision(page, "Scale")
+    _, stop = _decision(page, "Stop")
+    first_scale = scale.get_by_text("Invoice capture and 3-way match")
+    first_stop = stop.get_by_text("Order desk entry assistant")
+    first_scale.wait_for(timeout=60_000)
+    first_stop.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.evaluate("() => window.scrollY") == 0
+    assert page.locator("[data-testid='stMain']").evaluate("m => m.scrollTop") == 0
+    for name in (first_scale, first_stop):
+        box = name.bounding_box()
+        assert box is not None
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, box

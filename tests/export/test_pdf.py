@@ -36,7 +36,7 @@ def test_numbers_match_the_analysis(reader, results):
     effect = results[0].metrics[0]
     assert f"{effect.effect_pct:+.1f}%" in page
     assert f"{effect.ci_low_pct:+.1f}% to {effect.ci_high_pct:+.1f}%" in page
-    assert "Net 360k per year" in page  # as the app and the bridge chart say it
+    assert "Net value 360k a year" in page  # as the app and the bridge chart say it
 
 
 def test_charts_are_drawn_where_the_app_draws_them(reader):

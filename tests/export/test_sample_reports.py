@@ -305,6 +305,46 @@ def test_the_comparison_draws_a_mix_shift_at_the_same_mix_and_its_table_agrees(p
             assert float(cells[2].rstrip("%")) == pytest.approx(bar, abs=0.06), cells
 
 
+def test_every_comparison_slide_shares_one_axis_from_zero(portfolio):
+    """Issue 13: the comparison ran over two slides, one drawn on -20..60 and the next on
+    -10..40, so bars of one length meant different improvements. One axis for every slide,
+    from zero or below, wide enough for every interval and threshold on any of them."""
+    from pptx import Presentation
+
+    deck = Presentation(portfolio[1]["pptx"])
+    charts = [frame.chart for _, frame in _shapes(deck, "Forest chart")]
+    assert len(charts) >= 2  # the sample's comparison is two slides
+    axes = {(c.value_axis.minimum_scale, c.value_axis.maximum_scale) for c in charts}
+    assert len(axes) == 1, axes
+    ((low, high),) = axes
+    assert low <= 0 < high
+    for chart in charts:
+        values = [v for series in chart.plots[0].series for v in series.values if v is not None]
+        assert low <= min(values) and max(values) <= high
+
+
+def test_a_short_pilot_is_drawn_with_a_comparable_pre_period_and_says_so(portfolio):
+    """Issue 13: First-notice-of-loss (go-live 2026-07-06, four months live) was drawn on four
+    years of history. Its chart shows a year before go-live (its season is modelled) and says
+    from when the model read the data."""
+    from pptx import Presentation
+
+    deck = Presentation(portfolio[1]["pptx"])
+    excel_day = pd.Timestamp("1899-12-30")
+    go_live = (pd.Timestamp("2026-07-06") - excel_day).days
+    for _, frame in _shapes(deck, "Series chart"):
+        title = frame.chart.chart_title.text_frame.text
+        if title.startswith("Cycle time (hours)") and "2022" in title:
+            break
+    else:
+        raise AssertionError("no windowed First-notice-of-loss chart")
+    assert re.search(r"History from 2025-07-\d\d shown; the model used data from 2022-", title)
+    # the observed line's dates: the chart's first x is no earlier than a year before go-live
+    observed = next(s for s in frame.chart.plots[0].series if s.name == "Observed")
+    dates = [float(v) for v in observed._element.xpath("./c:xVal//c:v/text()")]
+    assert go_live - 366 <= min(dates) < go_live - 350
+
+
 def test_a_negative_value_is_drawn_in_the_bad_colour_on_an_axis_with_its_currency(portfolio):
     """Issue 13: the value bridge's axis had no currency and a negative gross value was a green
     bar. Every step that takes value away is in the colour of 'worse'."""
@@ -328,7 +368,20 @@ def test_a_negative_value_is_drawn_in_the_bad_colour_on_an_axis_with_its_currenc
                 assert str(down.points[i].format.fill.fore_color.rgb) == worse
             if rise and rise > 0 and not fall:
                 assert str(up.points[i].format.fill.fore_color.rgb) in (real, worse)
-    assert seen_negative  # the sample's Leeds depot loses money: its bars are all 'worse'
+    # the sample's Leeds depot: a gross value within noise is no bar of money (issue 13); its
+    # slide gives the interval and the running cost instead
+    leeds = next(
+        slide for slide in deck.slides
+        if any(s.name == "Series chart" for s in slide.shapes)
+        and any(s.has_text_frame and s.text_frame.text.startswith("Route and load planning")
+                for s in slide.shapes)
+    )  # fmt: skip
+    assert not [s for s in leeds.shapes if s.name == "Net value bridge"]
+    said = " ".join(s.text_frame.text for s in leeds.shapes if s.has_text_frame)
+    assert "within noise" in said and "GBP\u00a0190k a year" in said
+    assert seen_negative or not any(
+        fall for _, f in bridges for fall in f.chart.plots[0].series[3].values if fall
+    )
 
 
 def test_no_board_slide_cuts_its_text_or_talks_to_the_operator(portfolio):

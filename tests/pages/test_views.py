@@ -311,10 +311,15 @@ def test_a_pilot_to_stop_is_worth_what_it_costs():
     from analytics.results import NetValue
     from pilotproof.views import value_text
 
-    losing = NetValue("cycle_time", 9_219.0, 117_600.0, -108_381.0, -120_000.0, -96_000.0)
+    # a gross value told from zero (EUR 0k to 22k): a loss a year, net, as it is
+    losing = NetValue("cycle_time", 9_219.0, 117_600.0, -108_381.0, -117_000.0, -96_000.0)
     stop = replace(_governed("stop", changed=False), net_value=losing)
     assert value_text(stop, None, "EUR") == "costs EUR\u00a0108k a year, net"
     assert value_text(replace(stop, decision="fix"), None, "EUR") == "EUR\u00a0-108k a year"
+    noisy = replace(stop, net_value=replace(losing, ci_low=-120_000.0))  # gross -2k to +22k
+    assert value_text(noisy, None, "EUR") == (
+        "value within noise (EUR\u00a0-2k to +22k a year); running cost EUR\u00a0118k a year"
+    )
 
 
 def test_setting_cells_accept_numbers_or_not_set_and_read_back():

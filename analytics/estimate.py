@@ -661,6 +661,7 @@ def _its_batch(
     m = y.shape[1]
     out: list[Estimate | None] = [None] * m
     index = pd.DatetimeIndex(dates)
+    singles: dict[np.datetime64, Design] = {}  # a pilot's metrics share their go-live
     for idx, design in batch_designs(dates, go, freq, trend=trend):
         yy, ss = y[:, idx], sign[idx]
         fit = fit_segmented(design, yy)
@@ -672,7 +673,10 @@ def _its_batch(
         for col, j in enumerate(idx):
             model = SpellModel(design, fit, col)
             if flags[col].any() and (spells is None or spells[j]):
-                single = build_design(dates, pd.Timestamp(go[j]), freq, trend=trend)
+                single = singles.get(go[j])
+                if single is None:
+                    single = build_design(dates, pd.Timestamp(go[j]), freq, trend=trend)
+                    singles[go[j]] = single
                 lengths = flagged_lengths(flags[col], int(single.n_pre[0]))
                 model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col, lengths)
             use_design, use_fit, use_col, spike, beats = model

@@ -22,7 +22,6 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -224,33 +223,37 @@ def prefers_season(
         return np.asarray(_rms(seasonal) < _rms(plain))
 
 
-def _prefix(origins: np.ndarray, block: Callable[[int, int], np.ndarray]) -> np.ndarray:
-    """The sums `block(a, b)` (over rows a..b-1) of the rows before each of the sorted
-    `origins`, accumulated block by block: (len(origins), ...)."""
-    out, total, start = [], None, 0
-    for o in origins.tolist():
-        part = block(start, o)
-        total = part if total is None else total + part
-        out.append(total)
-        start = o
-    return np.stack(out)
+def _prefix(points: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """The sums of the per-row `terms` (rows, ...) over the rows before each of the sorted
+    `points`: (len(points), ...). One `np.add.reduceat` sums the blocks between consecutive
+    points and a running sum accumulates them: two numpy calls, not a product per origin."""
+    out = np.zeros((len(points), *terms.shape[1:]))
+    last = int(points[-1]) if len(points) else 0
+    if last == 0:
+        return out
+    bounds = np.concatenate([[0], points[:-1]]).astype(np.intp)
+    blocks = np.add.reduceat(terms[:last], bounds, axis=0)
+    blocks[np.diff(np.append(bounds, last)) == 0] = 0.0  # reduceat gives an empty block a row
+    np.cumsum(blocks, axis=0, out=out)
+    return out
 
 
 def _window_sums(
     origins: np.ndarray,
-    block: Callable[[int, int], np.ndarray],
+    terms: np.ndarray,
     window: int | None,
     lag: int = 0,
 ) -> np.ndarray:
-    """The sums `block(a, b)` over the rows each origin's fit uses: all rows before it
-    (`window` None), or the `window` rows before it, read as the difference of two running
-    sums. `lag` 1 for lag-one products, whose first term pairs the fit's second row with its
-    first (the running sum of those starts at row 1)."""
+    """The sums of the per-row `terms` over the rows each origin's fit uses: all rows before
+    it (`window` None), or the `window` rows before it, read as the difference of two running
+    sums. `lag` 1 for lag-one products (row t holds the product of rows t and t - 1, row 0
+    zero), whose window starts one row later: its first term pairs the fit's second row with
+    its first."""
     if window is None:
-        return _prefix(origins, block)
+        return _prefix(origins, terms)
     starts = origins - window + lag
     points = np.unique(np.concatenate([starts, origins]))
-    running = _prefix(points, block)
+    running = _prefix(points, terms)
     out: np.ndarray = (
         running[np.searchsorted(points, origins)] - running[np.searchsorted(points, starts)]
     )
@@ -350,24 +353,24 @@ def _origin_errors(
     x_run = np.zeros((used + 1, k))
     np.cumsum(x, axis=0, out=x_run[1:])
 
-    # sums over the rows before each origin, block by block between origins: matrix products
-    # over the rows once, not running sums of (rows, k, m) arrays
-    def sums(block: Callable[[int, int], np.ndarray], lag: int = 0) -> np.ndarray:
-        return _window_sums(origins, block, window, lag)
+    # sums over the rows before each origin of per-row products (block by block between
+    # origins, `_window_sums`): a few whole-array products, not a matrix product per origin
+    def sums(terms: np.ndarray, lag: int = 0) -> np.ndarray:
+        return _window_sums(origins, terms, window, lag)
 
-    gram = sums(lambda a, b: x[a:b].T @ x[a:b])  # (o, k, k)
-    xy = sums(lambda a, b: x[a:b].T @ y[a:b])  # (o, k, m)
-    yy = sums(lambda a, b: np.einsum("tm,tm->m", y[a:b], y[a:b]))
+    def lagged(products: np.ndarray) -> np.ndarray:  # products of rows t and t - 1, row 0 zero
+        return np.concatenate([np.zeros((1, *products.shape[1:])), products])
 
+    fx, fy = x[: origins[-1]], y[: origins[-1]]  # the rows some origin's fit uses
+    gram = sums(fx[:, :, None] * fx[:, None, :])  # (o, k, k)
+    xy = sums(fx[:, :, None] * fy[:, None, :])  # (o, k, m)
+    yy = sums(fy * fy)
     # lag-one sums over the fit's rows but its first: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t,
     # x_t x_(t-1)'
-    def lo(a: int) -> int:
-        return max(a, 1)
-
-    yy1 = sums(lambda a, b: np.einsum("tm,tm->m", y[lo(a) : b], y[lo(a) - 1 : b - 1]), 1)
-    xy1 = sums(lambda a, b: x[lo(a) : b].T @ y[lo(a) - 1 : b - 1], 1)
-    x1y = sums(lambda a, b: x[lo(a) - 1 : b - 1].T @ y[lo(a) : b], 1)
-    xx1 = sums(lambda a, b: x[lo(a) : b].T @ x[lo(a) - 1 : b - 1], 1)
+    yy1 = sums(lagged(fy[1:] * fy[:-1]), 1)
+    xy1 = sums(lagged(fx[1:, :, None] * fy[:-1, None, :]), 1)
+    x1y = sums(lagged(fx[:-1, :, None] * fy[1:, None, :]), 1)
+    xx1 = sums(lagged(fx[1:, :, None] * fx[:-1, None, :]), 1)
     bread = np.linalg.pinv(gram, hermitian=True)  # (o, k, k)
     coef = bread @ xy  # (o, k, m)
     start, end = origins + gap, origins + gap + h  # each origin's forecast window

@@ -153,7 +153,7 @@ def backtest(
                 last = columns_for(dates[pre - window :], window, freq, trend, True)
                 by_columns = {last: np.ones(len(origins), dtype=bool)}
             for names, at in by_columns.items():
-                x, _ = design_matrix(dates[:pre], freq, names)
+                x = design_matrix(dates, freq, names)[0][:pre]
                 e[at], v[at] = _origin_errors(
                     y[:pre, members], origins[at], h, trend, x, gap=g, window=window
                 )
@@ -216,7 +216,7 @@ def prefers_season(
         return none
     if len(origins) > MAX_ORIGINS:
         origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-    x, _ = design_matrix(dates[:pre], freq, full)
+    x = design_matrix(dates, freq, full)[0][:pre]
     seasonal, _ = _origin_errors(y[:pre], origins, 1, trend, x)
     plain, _ = _origin_errors(y[:pre], origins, 1, trend)
     with np.errstate(invalid="ignore"):

@@ -11,7 +11,7 @@ go-live: each series carries its own pre-period mask and post-window segments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,7 @@ COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a load
 # a lag-one autocorrelation used in a variance is clipped to [0, RHO_MAX]: negative noise
 # autocorrelation would narrow the interval, and near 1 the AR(1) variance factor explodes
 RHO_MAX = 0.97
+DESIGNS_KEPT = 64  # design matrices memoised (`design_matrix`): ~70 kB each at 730 dates
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,24 @@ def columns_for(
 
 
 def design_matrix(
-    dates: np.ndarray, freq: Frequency, names: tuple[str, ...]
+    dates: npt.ArrayLike, freq: Frequency, names: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline columns `names` (as `columns_for` names them) over `dates`: (n, k) design
+    and the time index in periods (n,). Every column is a function of its own date and the
+    first date, so the design of a prefix of `dates` is the prefix of the design.
+
+    Memoised by date axis (the series of a portfolio share theirs, and the model family asks
+    for the same columns many times: main fits, placebos, backtests, break scans); the arrays
+    returned are read-only."""
+    values = np.asarray(dates, dtype="datetime64[ns]")
+    return _design_columns(values.tobytes(), freq, names)
+
+
+@lru_cache(maxsize=DESIGNS_KEPT)
+def _design_columns(
+    axis: bytes, freq: Frequency, names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    dates = np.frombuffer(axis, dtype="datetime64[ns]")
     t = time_index(dates, freq, pd.Timestamp(dates[0])) if len(dates) else np.zeros(0)
     dow = day_of_week(dates) if any(n.startswith("dow_") for n in names) else None
     qtr = quarter(dates) if any(n.startswith("qtr_") for n in names) else None
@@ -176,7 +193,10 @@ def design_matrix(
             assert phase is not None
             h = int(name[-1])
             cols.append(np.sin(h * phase) if "sin" in name else np.cos(h * phase))
-    return np.column_stack(cols), t
+    x = np.column_stack(cols)
+    x.flags.writeable = False  # shared by every caller of the cache
+    t.flags.writeable = False
+    return x, t
 
 
 def _design(

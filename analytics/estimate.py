@@ -454,6 +454,11 @@ def estimate_its(
         assert w_level is not None
         fits: dict[bool, dict[int, Estimate]] = {False: {}, True: {}}
         for trend, needed in ((True, w_level < 1.0), (False, w_level > 0.0)):
+            if not trend:  # a pre-period trend that rejects the level-only model (below): the
+                # level candidate would be dropped, so it is not fitted
+                rejected = [i for i, e in fits[True].items() if abs(e.trend_t) > LEVEL_REJECT_T]
+                needed = needed.copy()
+                needed[rejected] = False
             idx = plain[needed]
             if len(idx):
                 # an end-of-pre spell is looked for with the weightier candidate only: where the

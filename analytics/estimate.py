@@ -352,17 +352,30 @@ def _season(design: Design, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return season
 
 
-def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
+def screen_batch(
+    y: np.ndarray,
+    fit: SegmentedFit,
+    design: Design,
+    sign: np.ndarray,
+    *,
+    wanted: np.ndarray | None = None,
+) -> np.ndarray:
     """How strongly each candidate spell length (a column per `spell_points`) of each series
     calls for a spell fit: the t of a dummy on the last k pre-period points in the bad
     direction where it is above SCREEN_T and the length fits, else 0 (`counterfactual.spell_t`,
-    one pass for every length). (m, SPELL_GRID). A screen only: `search_spikes` decides, with
-    the model's own covariance."""
-    n_pre = np.broadcast_to(design.n_pre, (y.shape[1],))
+    one pass for every length). (m, SPELL_GRID); with `wanted` (m booleans) only those series
+    are screened, the others' rows are 0. A screen only: `search_spikes` decides, with the
+    model's own covariance."""
+    m = y.shape[1]
+    screened = np.zeros((m, SPELL_GRID))
+    cols = np.arange(m) if wanted is None else np.flatnonzero(wanted)
+    if not len(cols):
+        return screened
+    n_pre = np.broadcast_to(design.n_pre, (m,))[cols]
     lengths = spell_points(n_pre)
     valid = spell_fits(n_pre[:, None], lengths, design.x.shape[1])
-    bad_t = -sign[:, None] * spell_t(design.x, y, n_pre, lengths)
-    screened: np.ndarray = np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
+    bad_t = -sign[cols, None] * spell_t(design.x, y[:, cols], n_pre, lengths)
+    screened[cols] = np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
     return screened
 
 
@@ -674,10 +687,11 @@ def _its_batch(
         # the placebo can only unmask an apparent improvement: run it where there is one
         apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
         placebo = _placebo(dates, freq, yy, design, apparent, trend)
-        flags = screen_batch(yy, fit, design, ss)
+        # only the series that look for a spell are screened for one
+        flags = screen_batch(yy, fit, design, ss, wanted=None if spells is None else spells[idx])
         for col, j in enumerate(idx):
             model = SpellModel(design, fit, col)
-            if flags[col].any() and (spells is None or spells[j]):
+            if flags[col].any():
                 single = singles.get(go[j])
                 if single is None:
                     single = build_design(dates, pd.Timestamp(go[j]), freq, trend=trend)

@@ -17,6 +17,7 @@ from analytics.counterfactual import (
     Z2_CAP,
     Backtest,
     _origin_errors,
+    _window_sums,
     backtest,
     calibrated_se,
     scan_breaks,
@@ -257,6 +258,30 @@ def test_a_fixed_window_backtest_fits_only_the_window_before_each_origin():
     e_win, v_win = _origin_errors(y[:n_pre, None], origins, n_post, True, window=window)
     e_exp, v_exp = _origin_errors(y[:n_pre, None], origins[:1], n_post, True)
     assert np.allclose(e_win[:1], e_exp) and np.allclose(v_win[:1], v_exp)
+
+
+@pytest.mark.parametrize("window", [None, 3, 7])
+def test_backtest_sums_are_the_sums_over_each_origins_rows(window):
+    # the running sums a backtest reads its fits from (`_window_sums`, block sums by
+    # np.add.reduceat): the plain sum over each origin's rows, slice by slice; lag-one terms
+    # (row t pairs t and t - 1, row 0 zero) start one row later. Origin 3 with a window of 3
+    # starts at row 0, an empty first block
+    rng = np.random.default_rng(11)
+    terms = rng.normal(size=(30, 2, 3))
+    origins = np.array([3, 5, 6, 12, 20, 29])
+    origins = origins[origins >= (window or 0)]  # a fit of `window` rows needs that history
+    lagged = terms.copy()
+    lagged[0] = 0.0  # row 0 has no row before it
+    for lag, rows in ((0, terms), (1, lagged)):
+        got = _window_sums(origins, rows, window, lag)
+        for i, o in enumerate(origins.tolist()):
+            start = 0 if window is None else o - window + lag
+            want = rows[start:o].sum(axis=0)
+            assert np.allclose(got[i], want, rtol=1e-12, atol=1e-12), (lag, o)
+            if rows[start].any():  # the window's first row is in the sum
+                assert not np.allclose(got[i], rows[start + 1 : o].sum(axis=0))
+    # an origin with no history before it sums no rows
+    assert np.array_equal(_window_sums(np.array([0, 4]), terms, None)[0], np.zeros((2, 3)))
 
 
 def test_a_short_last_regime_is_tested_over_the_whole_pre_period():

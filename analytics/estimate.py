@@ -209,7 +209,7 @@ def spell_points(n_pre: npt.ArrayLike) -> np.ndarray:
 @overload
 def spell_fits(n_pre: int, k: int, n_params: int) -> bool: ...
 @overload
-def spell_fits(n_pre: np.ndarray, k: np.ndarray, n_params: int) -> np.ndarray: ...
+def spell_fits(n_pre: int | np.ndarray, k: np.ndarray, n_params: int) -> np.ndarray: ...
 def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> bool | np.ndarray:
     """Does a spell of `k` points leave enough ordinary pre-period points to fit the baseline?
     (elementwise)"""
@@ -220,8 +220,9 @@ def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> b
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
     """Candidate lengths of the end-of-pre-period dummy (`spell_points`, distinct) that leave
     enough ordinary pre-period points to fit the baseline."""
-    lengths = sorted(set(spell_points(n_pre).tolist()))
-    return [k for k in lengths if spell_fits(n_pre, k, n_params)]
+    lengths = np.unique(spell_points(n_pre))  # sorted, distinct; one test for all of them
+    fitting: list[int] = lengths[spell_fits(n_pre, lengths, n_params)].tolist()
+    return fitting
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a load
 # autocorrelation would narrow the interval, and near 1 the AR(1) variance factor explodes
 RHO_MAX = 0.97
 DESIGNS_KEPT = 64  # design matrices memoised (`design_matrix`): ~70 kB each at 730 dates
+COLUMN_SETS_KEPT = 4096  # pre-periods whose columns are memoised (`columns_for`)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,17 @@ def columns_for(
     dummies with four weeks of daily pre-period (weekdays seen at least twice), quarter dummies
     with two years of quarterly pre-period (quarters seen at least twice), annual Fourier pairs
     for daily, weekly and monthly data with a year of pre-period (two pairs from 20 points,
-    else one)."""
+    else one). Memoised by the pre-period's dates (backtests ask for every origin's
+    columns, and every series of an axis for the same ones)."""
+    prefix = np.asarray(dates[: max(n_pre, 0)], dtype="datetime64[ns]")
+    return _columns_for(prefix.tobytes(), n_pre, freq, trend, seasonal)
+
+
+@lru_cache(maxsize=COLUMN_SETS_KEPT)
+def _columns_for(
+    pre: bytes, n_pre: int, freq: Frequency, trend: bool, seasonal: bool
+) -> tuple[str, ...]:
+    dates = np.frombuffer(pre, dtype="datetime64[ns]")
     names = ["intercept"] + (["trend"] if trend else [])
     if seasonal and freq == "D" and n_pre >= 28:
         seen = np.bincount(day_of_week(dates[:n_pre]), minlength=7)

@@ -22,7 +22,7 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -141,7 +141,11 @@ def backtest(
             origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
         errors: dict[bool | str, np.ndarray] = {}
         variances: dict[bool | str, np.ndarray] = {}
-        for trend in (False, True):
+        # the level model's columns are the trend model's but "trend": its sums are the trend
+        # model's with that row and column left out, the same numbers (each entry sums its own
+        # products), so they are computed once, for the trend model first
+        trended: dict[tuple[tuple[str, ...], bytes], tuple[_OriginSums, int]] = {}
+        for trend in (True, False):
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
             # each origin fits the season its own history supports, and no more: a season
@@ -153,10 +157,16 @@ def backtest(
                 last = columns_for(dates[pre - window :], window, freq, trend, True)
                 by_columns = {last: np.ones(len(origins), dtype=bool)}
             for names, at in by_columns.items():
-                x = design_matrix(dates, freq, names)[0][:pre]
-                e[at], v[at] = _origin_errors(
-                    y[:pre, members], origins[at], h, trend, x, gap=g, window=window
-                )
+                shared = (tuple(c for c in names if c != "trend"), at.tobytes())
+                if not trend and shared in trended:
+                    sums, col = trended[shared]
+                    sums = sums.without(col)
+                else:
+                    x = design_matrix(dates, freq, names)[0][:pre]
+                    sums = _OriginSums.of(x, y[:pre, members], origins[at], window)
+                    if trend:
+                        trended[shared] = (sums, names.index("trend"))
+                e[at], v[at] = _forecast_errors(sums, h, gap=g)
             errors[trend], variances[trend] = e, v
         # the later an origin, the more its fit resembles the real one (the same history
         # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
@@ -340,49 +350,110 @@ def _origin_errors(
     have had the pilot gone live there (placebo in time): AR(1) noise with the variance and
     bias-corrected lag-one autocorrelation of that fit's residuals (as `its.fit_segmented`
     estimates them), Var = Var(mean of h noise points) + sigma^2 (1 + rho) / (1 - rho)
-    xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums.
-    With a `window`, each origin's fit uses rows [o - window, o) only (see `backtest`)."""
+    xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums
+    (`_OriginSums`). With a `window`, each origin's fit uses rows [o - window, o) only (see
+    `backtest`)."""
     used = len(y)  # every row: the last origin's window ends at or before the last row
     if x is None:
         t = np.arange(used, dtype=float)
         x = np.column_stack([np.ones(used), t]) if trend else np.ones((used, 1))
-    x = x[:used]
-    k = x.shape[1]
-    y_run = np.zeros((used + 1, y.shape[1]))
-    np.cumsum(y, axis=0, out=y_run[1:])
-    x_run = np.zeros((used + 1, k))
-    np.cumsum(x, axis=0, out=x_run[1:])
+    return _forecast_errors(_OriginSums.of(x[:used], y, origins, window), h, gap=gap)
 
-    # sums over the rows before each origin of per-row products (block by block between
-    # origins, `_window_sums`): a few whole-array products, not a matrix product per origin
-    def sums(terms: np.ndarray, lag: int = 0) -> np.ndarray:
-        return _window_sums(origins, terms, window, lag)
 
-    def lagged(products: np.ndarray) -> np.ndarray:  # products of rows t and t - 1, row 0 zero
-        return np.concatenate([np.zeros((1, *products.shape[1:])), products])
+@dataclass(frozen=True)
+class _OriginSums:
+    """What every origin's least-squares fit reads, for `m` series on a design of `k` columns:
+    sums over the rows each origin's fit uses (`_window_sums`) of x x' `gram` (o, k, k), x y'
+    `xy` (o, k, m), y^2 `yy` (o, m), and the lag-one products y_t y_(t-1) `yy1` (o, m),
+    x_t y_(t-1)' `xy1` (o, k, m), x_(t-1) y_t' `x1y` (o, k, m), x_t x_(t-1)' `xx1` (o, k, k)
+    over the fit's rows but its first; and running sums of the rows, `x_run` (rows + 1, k) and
+    `y_run` (rows + 1, m), for the forecast windows' means."""
 
-    fx, fy = x[: origins[-1]], y[: origins[-1]]  # the rows some origin's fit uses
-    gram = sums(fx[:, :, None] * fx[:, None, :])  # (o, k, k)
-    xy = sums(fx[:, :, None] * fy[:, None, :])  # (o, k, m)
-    yy = sums(fy * fy)
-    # lag-one sums over the fit's rows but its first: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t,
-    # x_t x_(t-1)'
-    yy1 = sums(lagged(fy[1:] * fy[:-1]), 1)
-    xy1 = sums(lagged(fx[1:, :, None] * fy[:-1, None, :]), 1)
-    x1y = sums(lagged(fx[:-1, :, None] * fy[1:, None, :]), 1)
-    xx1 = sums(lagged(fx[1:, :, None] * fx[:-1, None, :]), 1)
-    bread = np.linalg.pinv(gram, hermitian=True)  # (o, k, k)
-    coef = bread @ xy  # (o, k, m)
+    origins: np.ndarray
+    window: int | None
+    gram: np.ndarray
+    xy: np.ndarray
+    yy: np.ndarray
+    yy1: np.ndarray
+    xy1: np.ndarray
+    x1y: np.ndarray
+    xx1: np.ndarray
+    x_run: np.ndarray
+    y_run: np.ndarray
+
+    @classmethod
+    def of(
+        cls, x: np.ndarray, y: np.ndarray, origins: np.ndarray, window: int | None
+    ) -> _OriginSums:
+        """The sums for design `x` (rows, k) and series `y` (rows, m): per-row products summed
+        block by block between origins (a few whole-array products, not a matrix product per
+        origin)."""
+        y_run = np.zeros((len(y) + 1, y.shape[1]))
+        np.cumsum(y, axis=0, out=y_run[1:])
+        x_run = np.zeros((len(x) + 1, x.shape[1]))
+        np.cumsum(x, axis=0, out=x_run[1:])
+
+        def sums(terms: np.ndarray, lag: int = 0) -> np.ndarray:
+            return _window_sums(origins, terms, window, lag)
+
+        def lagged(products: np.ndarray) -> np.ndarray:  # rows t and t - 1; row 0 zero
+            return np.concatenate([np.zeros((1, *products.shape[1:])), products])
+
+        fx, fy = x[: origins[-1]], y[: origins[-1]]  # the rows some origin's fit uses
+        return cls(
+            origins=origins,
+            window=window,
+            gram=sums(fx[:, :, None] * fx[:, None, :]),
+            xy=sums(fx[:, :, None] * fy[:, None, :]),
+            yy=sums(fy * fy),
+            yy1=sums(lagged(fy[1:] * fy[:-1]), 1),
+            xy1=sums(lagged(fx[1:, :, None] * fy[:-1, None, :]), 1),
+            x1y=sums(lagged(fx[:-1, :, None] * fy[1:, None, :]), 1),
+            xx1=sums(lagged(fx[1:, :, None] * fx[:-1, None, :]), 1),
+            x_run=x_run,
+            y_run=y_run,
+        )
+
+    def without(self, col: int) -> _OriginSums:
+        """The sums of the design without column `col`: the same numbers, each entry being the
+        sum of its own products."""
+        keep = np.flatnonzero(np.arange(self.gram.shape[1]) != col)
+
+        # in C order, as fresh sums are: the products downstream then take the same path
+        def rows(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a[:, keep])
+
+        def square(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a[:, keep][:, :, keep])
+
+        return replace(
+            self,
+            gram=square(self.gram),
+            xy=rows(self.xy),
+            xy1=rows(self.xy1),
+            x1y=rows(self.x1y),
+            xx1=square(self.xx1),
+            x_run=rows(self.x_run),
+        )
+
+
+def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`_origin_errors` from the fits' sums: each origin's coefficients, its forecast error
+    over the window of `h` rows `gap` rows after it, and the variance its fit claims."""
+    origins, k = sums.origins, sums.gram.shape[1]
+    bread = np.linalg.pinv(sums.gram, hermitian=True)  # (o, k, k)
+    coef = bread @ sums.xy  # (o, k, m)
     start, end = origins + gap, origins + gap + h  # each origin's forecast window
-    xbar = (x_run[end] - x_run[start]) / h  # (o, k)
-    errors = (y_run[end] - y_run[start]) / h - np.einsum("ok,okm->om", xbar, coef)
-    rss = np.maximum(yy - np.einsum("okm,okm->om", coef, xy), 0.0)
+    xbar = (sums.x_run[end] - sums.x_run[start]) / h  # (o, k)
+    errors = (sums.y_run[end] - sums.y_run[start]) / h - np.einsum("ok,okm->om", xbar, coef)
+    rss = np.maximum(sums.yy - np.einsum("okm,okm->om", coef, sums.xy), 0.0)
     cross = (
-        yy1
-        - np.einsum("okm,okm->om", coef, xy1)
-        - np.einsum("okm,okm->om", coef, x1y)
-        + np.einsum("okm,okj,ojm->om", coef, xx1, coef)
+        sums.yy1
+        - np.einsum("okm,okm->om", coef, sums.xy1)
+        - np.einsum("okm,okm->om", coef, sums.x1y)
+        + np.einsum("okm,okj,ojm->om", coef, sums.xx1, coef)
     )
+    window = sums.window
     n = (origins if window is None else np.full(len(origins), window))[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(rss > 0, cross / rss, 0.0)

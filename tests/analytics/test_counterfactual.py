@@ -16,7 +16,9 @@ from analytics.counterfactual import (
     MAX_ORIGINS,
     Z2_CAP,
     Backtest,
+    _forecast_errors,
     _origin_errors,
+    _OriginSums,
     _window_sums,
     backtest,
     calibrated_se,
@@ -282,6 +284,27 @@ def test_backtest_sums_are_the_sums_over_each_origins_rows(window):
                 assert not np.allclose(got[i], rows[start + 1 : o].sum(axis=0))
     # an origin with no history before it sums no rows
     assert np.array_equal(_window_sums(np.array([0, 4]), terms, None)[0], np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("window", [None, 60])
+def test_the_level_backtest_read_off_the_trend_models_sums_is_its_own(window):
+    # the backtest computes the trend model's sums once and leaves the trend column out for the
+    # level model (`_OriginSums.without`): bit for bit what the level design's own sums and
+    # forecast errors are
+    rng = np.random.default_rng(12)
+    dates = pd.date_range("2024-01-01", periods=730, freq="D").values
+    pre = 520
+    y = 5 + ar1(rng, pre, 0.5, 0.3)[:, None] + rng.normal(0, 0.2, (pre, 3))
+    trended = columns_for(dates, pre, "D", True, True)
+    level = columns_for(dates, pre, "D", False, True)
+    assert trended == (level[0], "trend", *level[1:])
+    origins = np.arange(160, 480, 11)
+    x_trend = design_matrix(dates, "D", trended)[0][:pre]
+    x_level = design_matrix(dates, "D", level)[0][:pre]
+    shared = _OriginSums.of(x_trend, y, origins, window).without(1)
+    own = _OriginSums.of(x_level, y, origins, window)
+    for got, want in zip(_forecast_errors(shared, 30), _forecast_errors(own, 30), strict=True):
+        assert np.array_equal(got, want)
 
 
 def test_a_short_last_regime_is_tested_over_the_whole_pre_period():

@@ -639,6 +639,27 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
     return out
 
 
+def spell_sizes(
+    x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For a dummy on the last k pre-period points (the first `pre` rows), every k in
+    `lengths` (L,), and every column of `y` (n, m), with the baseline columns `x` in the
+    model: the dummy's least-squares coefficient (Frisch-Waugh-Lovell, as in `spell_t`: the
+    same number as fitting it, up to rounding) and a lower bound on the residual standard
+    deviation of that fit, sqrt(rss / (pre - 1)) (its degrees of freedom are at most pre - 1).
+    (m, L) each; the coefficient NaN where the dummy is (nearly) collinear with `x`. What
+    `estimate.search_spikes` reads to skip the fits whose spell cannot be large enough."""
+    fit = _PreFit.of(x, y, pre)
+    tau = pre - np.asarray(lengths, dtype=int)  # each dummy's first row
+    denom = fit.step_denom(tau)  # (L,) u'u
+    rs = fit.tail_r[tau]  # (L, m) r'u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coef = np.where(denom[:, None] > 1e-9, rs / denom[:, None], np.nan)
+    rss = np.einsum("tm,tm->m", fit.resid, fit.resid)[None, :] - coef * rs
+    sd_low = np.sqrt(np.maximum(np.nan_to_num(rss), 0.0) / max(pre - 1, 1))
+    return coef.T, sd_low.T
+
+
 @dataclass(frozen=True)
 class _PreFit:
     """Ordinary least squares of series on the baseline columns over their shared pre-period,

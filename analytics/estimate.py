@@ -28,6 +28,7 @@ from analytics.counterfactual import (
     backtest,
     calibrated_se,
     scan_breaks,
+    spell_sizes,
     spell_t,
 )
 from analytics.its import (
@@ -250,8 +251,14 @@ def search_spikes(
     best_t = np.zeros(m)
     best_size = np.zeros(m)
     choice = np.full(m, -1)
-    for k in spike_lengths(len(pre_rows), main.x.shape[1]):
-        if lengths is not None and k not in lengths:
+    candidates = [
+        k for k in spike_lengths(len(pre_rows), main.x.shape[1]) if lengths is None or k in lengths
+    ]
+    if not candidates:
+        return SpikeSearch(designs, fits, choice, best_t, best_size)
+    small = _too_small(y, sign, main, np.asarray(candidates))
+    for k, cannot in zip(candidates, small, strict=True):
+        if cannot:  # no series' spell of this length can pass the size test below: no fit
             continue
         design = add_spike(main, k)
         fit = fit_segmented(design, y)
@@ -269,6 +276,28 @@ def search_spikes(
         designs.append(design)
         fits.append(fit)
     return SpikeSearch(designs, fits, choice, best_t, best_size)
+
+
+SIZE_MARGIN = 1e-3  # how far below the size test a spell's size must read to skip its fit
+SIZE_FLOOR = 1e-3  # ... and the residual SD, as a share of the largest pre-period value
+
+
+def _too_small(y: np.ndarray, sign: np.ndarray, main: Design, lengths: np.ndarray) -> np.ndarray:
+    """For each candidate spell length: does no series' spell of that length reach SPIKE_SD
+    residual standard deviations in the bad direction, so that its fit could not pass
+    `search_spikes`' size test? Read without the fit: the spell's coefficient and a lower bound
+    on the fit's residual SD (`counterfactual.spell_sizes`), which agree with the fit's own up
+    to rounding (of the normal equations: ~1e-9 of the series' level with a trend and annual
+    terms); a length is skipped only where the size falls short by SIZE_MARGIN of the test and
+    the SD is above SIZE_FLOOR of the level, a margin of at least 1.5e-6 of the level, beyond
+    any rounding. (L,) booleans."""
+    pre = int(main.n_pre[0])
+    coef, sd_low = spell_sizes(main.x, y, pre, lengths)  # (m, L)
+    size = -sign[:, None] * coef
+    level = np.abs(y[:pre]).max(axis=0, initial=0.0)[:, None]
+    short = (size < SPIKE_SD * sd_low * (1 - SIZE_MARGIN)) & (sd_low > SIZE_FLOOR * level)
+    skip: np.ndarray = short.all(axis=0)
+    return skip
 
 
 class SpellModel(NamedTuple):

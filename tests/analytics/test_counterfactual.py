@@ -23,6 +23,7 @@ from analytics.counterfactual import (
     backtest,
     calibrated_se,
     scan_breaks,
+    spell_sizes,
     spell_t,
 )
 from analytics.estimate import estimate_its
@@ -529,16 +530,23 @@ def test_calibration_is_continuous_through_a_ratio_of_one():
     assert se[0] == 1.0 and np.isnan(df[0])
 
 
-def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
-    # every length at once from running sums gives what fitting each end-of-pre dummy does:
-    # statsmodels OLS of the pre-period on the baseline columns and the dummy, its residuals'
-    # Kendall-corrected AR(1) long-run variance (clipped to [0, RHO_MAX])
-    rng = np.random.default_rng(8)
+def _two_series_one_with_a_spell(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """A daily design (trend, weekdays, annual terms over a 150-day pre-period) and two AR(1)
+    series on it, the second with a bad spell over the last 12 pre-period days."""
+    rng = np.random.default_rng(seed)
     n, pre = 200, 150
     dates = pd.date_range("2023-01-02", periods=n, freq="D").values
     x, _ = design_matrix(dates, "D", columns_for(dates, pre, "D", True, True))
     y = 20 + ar1(rng, n, 0.5, 1.0)[:, None] + rng.normal(0, 0.5, (n, 2))
-    y[pre - 12 : pre, 1] += 3.0  # a bad spell on the second series
+    y[pre - 12 : pre, 1] += 3.0
+    return x, y, pre
+
+
+def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
+    # every length at once from running sums gives what fitting each end-of-pre dummy does:
+    # statsmodels OLS of the pre-period on the baseline columns and the dummy, its residuals'
+    # Kendall-corrected AR(1) long-run variance (clipped to [0, RHO_MAX])
+    x, y, pre = _two_series_one_with_a_spell(8)
     lengths = np.tile(np.array([[2, 5, 12, 40, 60]]), (2, 1))
     got = spell_t(x, y, np.array([pre, pre]), lengths)
     for j in range(2):
@@ -552,3 +560,22 @@ def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
             se = np.sqrt(sigma2 * (1 + rho) / (1 - rho) / (u @ u))
             assert np.isclose(got[j, c], fit.params[-1] / se, rtol=1e-8), (j, k)
     assert got[1, 2] > 3 > abs(got[0, 2])
+
+
+def test_spell_sizes_are_the_dummys_fit():
+    # the coefficient a spell fit would give its end-of-pre dummy, without the fit (what the
+    # spell search reads to skip fits that cannot pass its size test): statsmodels OLS of the
+    # pre-period on the baseline columns and the dummy, and its residual SD with pre - 1 degrees
+    # of freedom, never above the fit's own (pre - k - 1); to 1e-8: the normal equations of a
+    # trend over 150 days and annual terms lose a few digits (1e-9 relative here)
+    x, y, pre = _two_series_one_with_a_spell(9)
+    lengths = np.array([2, 5, 12, 40])
+    coef, sd_low = spell_sizes(x, y, pre, lengths)
+    for j in range(2):
+        for c, k in enumerate(lengths.tolist()):
+            dummy = (np.arange(pre) >= pre - k).astype(float)
+            fit = sm.OLS(y[:pre, j], np.column_stack([x[:pre], dummy])).fit()  # reference
+            assert np.isclose(coef[j, c], fit.params[-1], rtol=1e-8, atol=1e-12), (j, k)
+            assert np.isclose(sd_low[j, c], np.sqrt(fit.ssr / (pre - 1)), rtol=1e-8)
+            assert sd_low[j, c] <= np.sqrt(fit.scale)  # statsmodels' scale: ssr / df_resid
+    assert coef[1, 2] > 2.5 and abs(coef[0, 2]) < 1.0

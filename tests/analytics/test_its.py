@@ -6,7 +6,10 @@ import statsmodels.api as sm
 from analytics.frequency import infer_frequency
 from analytics.hac import long_run_lags
 from analytics.its import (
+    FILTER_TOGETHER,
+    _ar1_filter,
     ar1_mean_variance,
+    ar1_sandwich,
     build_design,
     columns_for,
     design_matrix,
@@ -248,3 +251,23 @@ def test_the_design_of_a_prefix_is_the_prefix_of_the_design(freq, step):
     assert design_matrix(dates, freq, names)[0] is x  # the memoised array, shared ...
     with pytest.raises(ValueError):
         x[0, 0] = 2.0  # ... so read-only
+
+
+def test_the_batch_ar1_filter_is_scipys_lfilter_bit_for_bit():
+    # the AR(1) sandwich filters a large batch of series in one pass over the rows; each
+    # series' filtered design is what scipy.signal.lfilter([1], [1, -rho], x) gives, exactly
+    from scipy import signal
+
+    rng = np.random.default_rng(4)
+    x = np.column_stack([np.ones(300), np.arange(300.0), rng.normal(size=(300, 3))])
+    rho = np.r_[0.0, 0.97, rng.uniform(0, 0.97, FILTER_TOGETHER)]
+    together = _ar1_filter(x, rho)
+    for j, r in enumerate(rho):
+        assert np.array_equal(together[:, j], signal.lfilter([1.0], [1.0, -r], x, axis=0))
+    # ... so the sandwich of a large batch is each series' own, over its own pre-period
+    lengths = rng.integers(50, 300, len(rho))
+    sigma2 = rng.uniform(0.5, 2.0, len(rho))
+    batch = ar1_sandwich(x, sigma2, rho, lengths)
+    for j in (0, 1, len(rho) - 1):
+        one = ar1_sandwich(x, sigma2[j : j + 1], rho[j : j + 1], lengths[j : j + 1])
+        assert np.array_equal(batch[j], one[0])

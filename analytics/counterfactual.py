@@ -91,10 +91,13 @@ def backtest(
     gap: np.ndarray | int = 0,
     *,
     window: int | None = None,
+    only: bool | None = None,
 ) -> dict[bool | str, Backtest]:
     """Rolling-origin forecast errors of both candidates, level only (False) and level + trend
     (True), and of their combination (`COMBINED`, weighted by `combination_weights`), for
-    every column of `y` (n, m), whose pre-periods are the first `n_pre[j]` rows.
+    every column of `y` (n, m), whose pre-periods are the first `n_pre[j]` rows. With `only`
+    (False or True), that candidate's alone, the one key of the dict returned: the same
+    numbers as its entry of the full backtest.
 
     An origin whose history supports the season the whole pre-period does (day of week, annual
     terms, quarters) fits it with the candidate. Before that, the season is estimated once on
@@ -122,7 +125,7 @@ def backtest(
     n_pre = np.broadcast_to(np.asarray(n_pre), (m,))
     n_post = np.broadcast_to(np.asarray(n_post), (m,))
     gaps = np.broadcast_to(np.asarray(gap), (m,))
-    keys = (False, True, COMBINED)
+    keys: tuple[bool | str, ...] = (False, True, COMBINED) if only is None else (only,)
     rmse = {key: np.full(m, np.nan) for key in keys}
     z2 = {key: np.full(m, np.nan) for key in keys}
     weight = np.zeros(m)
@@ -145,7 +148,7 @@ def backtest(
         # model's with that row and column left out, the same numbers (each entry sums its own
         # products), so they are computed once, for the trend model first
         trended: dict[tuple[tuple[str, ...], bytes], tuple[_OriginSums, int]] = {}
-        for trend in (True, False):
+        for trend in (True, False) if only is None else (only,):
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
             # each origin fits the season its own history supports, and no more: a season
@@ -172,15 +175,16 @@ def backtest(
         # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
         recency = np.arange(1.0, len(origins) + 1.0)
         recency /= recency.sum()
-        w = combination_weights(_rms(errors[False]), _rms(errors[True]))
-        # the combination's own errors and claimed variances, origin by origin: the mix of the
-        # two, plus the spread between their forecasts (which differ by e_trend - e_level)
-        errors[COMBINED] = w * errors[False] + (1 - w) * errors[True]
-        variances[COMBINED] = (
-            w * variances[False]
-            + (1 - w) * variances[True]
-            + w * (1 - w) * (errors[True] - errors[False]) ** 2
-        )
+        if only is None:
+            w = combination_weights(_rms(errors[False]), _rms(errors[True]))
+            # the combination's own errors and claimed variances, origin by origin: the mix of
+            # the two, plus the spread between their forecasts (which differ by e_trend - e_level)
+            errors[COMBINED] = w * errors[False] + (1 - w) * errors[True]
+            variances[COMBINED] = (
+                w * variances[False]
+                + (1 - w) * variances[True]
+                + w * (1 - w) * (errors[True] - errors[False]) ** 2
+            )
         for key in keys:
             e, v = errors[key], variances[key]
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -190,7 +194,8 @@ def backtest(
             # a fit that claimed almost no noise must not decide alone: each origin counts at
             # most Z2_CAP; later origins, whose fits resemble the real one, count more
             z2[key][members] = np.where(ok, recency @ np.minimum(np.nan_to_num(z), Z2_CAP), np.nan)
-        weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
+        if only is None:
+            weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
         blocks[members] = (origins[-1] - origins[0] + h) / h
         horizon[members] = h
     return {

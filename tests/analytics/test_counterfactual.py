@@ -308,6 +308,23 @@ def test_the_level_backtest_read_off_the_trend_models_sums_is_its_own(window):
         assert np.array_equal(got, want)
 
 
+@pytest.mark.parametrize("trend", [False, True])
+def test_a_backtest_of_one_candidate_is_its_entry_of_the_full_backtest(trend):
+    # `only` tests one candidate (the control-group gap reads the one its model uses): the same
+    # numbers, bit for bit, as that candidate's entry when both are tested
+    rng = np.random.default_rng(13)
+    dates = pd.date_range("2024-01-01", periods=600, freq="D").values
+    y = 5 + 0.001 * np.arange(600)[:, None] + ar1(rng, 600, 0.5, 0.3)[:, None]
+    y = y + rng.normal(0, 0.2, (600, 3))
+    n_pre, n_post = np.array([420, 420, 500]), np.array([180, 180, 100])
+    full = backtest(dates, "D", y, n_pre, n_post)
+    one = backtest(dates, "D", y, n_pre, n_post, only=trend)
+    assert list(one) == [trend]
+    for name in ("rmse", "blocks", "horizon", "z2"):
+        assert np.array_equal(getattr(one[trend], name), getattr(full[trend], name))
+    assert np.isfinite(one[trend].rmse).all()
+
+
 def test_a_short_last_regime_is_tested_over_the_whole_pre_period():
     # Monthly, 48 pre and 12 post, no pilot effect. The series moves in swings of a year or
     # two (levels of +-3 over small AR(1) noise) and swings again after go-live. Where the

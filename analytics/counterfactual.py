@@ -23,6 +23,7 @@ critical value; the model is then fitted on the last stable regime only.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -644,16 +645,27 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
     return out
 
 
-def spell_sizes(
-    x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+class SpellSizes(NamedTuple):
+    """`spell_sizes` for m series and L dummy lengths: the dummy's coefficient `coef` (m, L), a
+    lower bound `sd_low` (m, L) on the fit's residual SD, and the smallest and largest
+    eigenvalues `eig_low`, `eig_high` (L,) of the pre-period X'X with the dummy."""
+
+    coef: np.ndarray
+    sd_low: np.ndarray
+    eig_low: np.ndarray
+    eig_high: np.ndarray
+
+
+def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> SpellSizes:
     """For a dummy on the last k pre-period points (the first `pre` rows), every k in
     `lengths` (L,), and every column of `y` (n, m), with the baseline columns `x` in the
     model: the dummy's least-squares coefficient (Frisch-Waugh-Lovell, as in `spell_t`: the
-    same number as fitting it, up to rounding) and a lower bound on the residual standard
-    deviation of that fit, sqrt(rss / (pre - 1)) (its degrees of freedom are at most pre - 1).
-    (m, L) each; the coefficient NaN where the dummy is (nearly) collinear with `x`. What
-    `estimate.search_spikes` reads to skip the fits whose spell cannot be large enough."""
+    same number as fitting it, up to rounding, where the design is well conditioned) and a
+    lower bound on the residual standard deviation of that fit, sqrt(rss / (pre - 1)) (its
+    degrees of freedom are at most pre - 1); the coefficient NaN where the dummy is (nearly)
+    collinear with `x`. With the extreme eigenvalues of each design's X'X, so that a caller
+    can tell a well-conditioned fit. What `estimate.search_spikes` reads to skip the fits
+    whose spell cannot be large enough."""
     fit = _PreFit.of(x, y, pre)
     tau = pre - np.asarray(lengths, dtype=int)  # each dummy's first row
     denom = fit.step_denom(tau)  # (L,) u'u
@@ -662,7 +674,14 @@ def spell_sizes(
         coef = np.where(denom[:, None] > 1e-9, rs / denom[:, None], np.nan)
     rss = np.einsum("tm,tm->m", fit.resid, fit.resid)[None, :] - coef * rs
     sd_low = np.sqrt(np.maximum(np.nan_to_num(rss), 0.0) / max(pre - 1, 1))
-    return coef.T, sd_low.T
+    # X'X with the dummy: [[X'X, X's], [s'X, k]], s'X the sum of the rows the dummy covers
+    k = fit.k
+    gram = np.zeros((len(tau), k + 1, k + 1))
+    gram[:, :k, :k] = fit.xp.T @ fit.xp
+    gram[:, :k, k] = gram[:, k, :k] = fit.tail_x[tau]
+    gram[:, k, k] = pre - tau
+    eig = np.linalg.eigvalsh(gram)
+    return SpellSizes(coef.T, sd_low.T, eig[:, 0], eig[:, -1])
 
 
 @dataclass(frozen=True)

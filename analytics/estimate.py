@@ -42,6 +42,7 @@ from analytics.its import (
     columns_for,
     design_matrix,
     fit_segmented,
+    rank_threshold,
 )
 from analytics.levels import Z_CRIT
 from analytics.results import Frequency, Method
@@ -280,6 +281,7 @@ def search_spikes(
 
 SIZE_MARGIN = 1e-3  # how far below the size test a spell's size must read to skip its fit
 SIZE_FLOOR = 1e-3  # ... and the residual SD, as a share of the largest pre-period value
+RANK_MARGIN = 100.0  # ... and the design's smallest eigenvalue, in `its.rank_threshold`s
 
 
 def _too_small(y: np.ndarray, sign: np.ndarray, main: Design, lengths: np.ndarray) -> np.ndarray:
@@ -288,15 +290,21 @@ def _too_small(y: np.ndarray, sign: np.ndarray, main: Design, lengths: np.ndarra
     `search_spikes`' size test? Read without the fit: the spell's coefficient and a lower bound
     on the fit's residual SD (`counterfactual.spell_sizes`), which agree with the fit's own up
     to rounding (of the normal equations: ~1e-9 of the series' level with a trend and annual
-    terms); a length is skipped only where the size falls short by SIZE_MARGIN of the test and
-    the SD is above SIZE_FLOOR of the level, a margin of at least 1.5e-6 of the level, beyond
-    any rounding. (L,) booleans."""
+    terms) where the fit identifies every column, as it does when the design's smallest
+    eigenvalue is RANK_MARGIN times above the threshold `fit_segmented` drops directions at. A
+    length is skipped only there, where the size falls short by SIZE_MARGIN of the test and the
+    SD is above SIZE_FLOOR of the level: a margin of at least 1.5e-6 of the level, beyond any
+    rounding. (L,) booleans."""
     pre = int(main.n_pre[0])
-    coef, sd_low = spell_sizes(main.x, y, pre, lengths)  # (m, L)
-    size = -sign[:, None] * coef
+    sizes = spell_sizes(main.x, y, pre, lengths)  # (m, L)
+    n, k = main.x.shape[0], main.x.shape[1] + 1
+    identified = sizes.eig_low > RANK_MARGIN * rank_threshold(sizes.eig_high, n, k)
+    size = -sign[:, None] * sizes.coef
     level = np.abs(y[:pre]).max(axis=0, initial=0.0)[:, None]
-    short = (size < SPIKE_SD * sd_low * (1 - SIZE_MARGIN)) & (sd_low > SIZE_FLOOR * level)
-    skip: np.ndarray = short.all(axis=0)
+    short = (size < SPIKE_SD * sizes.sd_low * (1 - SIZE_MARGIN)) & (
+        sizes.sd_low > SIZE_FLOOR * level
+    )
+    skip: np.ndarray = short.all(axis=0) & identified
     return skip
 
 

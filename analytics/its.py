@@ -415,6 +415,13 @@ def _quadratic_forms(x: np.ndarray, cov: np.ndarray, chunk: int = 4) -> np.ndarr
     ).reshape(len(x), len(cov))
 
 
+def rank_threshold(top: npt.ArrayLike, n: int, k: int) -> np.ndarray:
+    """The eigenvalue of X'X (n rows, k columns, largest eigenvalue `top`) below which
+    `fit_segmented` treats a direction as not identified: top max(n, k) eps 100."""
+    threshold: np.ndarray = np.asarray(top) * max(n, k) * np.finfo(float).eps * 1e2
+    return threshold
+
+
 def fit_segmented(
     design: Design, y: np.ndarray, maxlags: int | None = None, *, bands: bool = True
 ) -> SegmentedFit:
@@ -454,7 +461,7 @@ def fit_segmented(
     gram = _pre_gram(x, lengths)
     eigval, eigvec = np.linalg.eigh(gram)
     top = np.maximum(eigval.max(axis=1, keepdims=True), 0.0)
-    keep = eigval > top * max(n, k) * np.finfo(float).eps * 1e2
+    keep = eigval > rank_threshold(top, n, k)
     inv = np.where(keep, 1.0 / np.where(keep, eigval, 1.0), 0.0)
     bread = ((eigvec * inv[:, None, :]) @ eigvec.transpose(0, 2, 1))[which]
     rank = keep.sum(axis=1)[which]

@@ -587,7 +587,8 @@ def test_spell_sizes_are_the_dummys_fit():
     # trend over 150 days and annual terms lose a few digits (1e-9 relative here)
     x, y, pre = _two_series_one_with_a_spell(9)
     lengths = np.array([2, 5, 12, 40])
-    coef, sd_low = spell_sizes(x, y, pre, lengths)
+    sizes = spell_sizes(x, y, pre, lengths)
+    coef, sd_low = sizes.coef, sizes.sd_low
     for j in range(2):
         for c, k in enumerate(lengths.tolist()):
             dummy = (np.arange(pre) >= pre - k).astype(float)
@@ -595,4 +596,9 @@ def test_spell_sizes_are_the_dummys_fit():
             assert np.isclose(coef[j, c], fit.params[-1], rtol=1e-8, atol=1e-12), (j, k)
             assert np.isclose(sd_low[j, c], np.sqrt(fit.ssr / (pre - 1)), rtol=1e-8)
             assert sd_low[j, c] <= np.sqrt(fit.scale)  # statsmodels' scale: ssr / df_resid
+            if j == 0:  # the extreme eigenvalues of the design's X'X with the dummy
+                design = np.column_stack([x[:pre], dummy])
+                eig = np.linalg.eigvalsh(design.T @ design)
+                assert np.isclose(sizes.eig_low[c], eig[0], rtol=1e-6)
+                assert np.isclose(sizes.eig_high[c], eig[-1], rtol=1e-12)
     assert coef[1, 2] > 2.5 and abs(coef[0, 2]) < 1.0

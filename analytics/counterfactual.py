@@ -22,8 +22,8 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,10 +92,13 @@ def backtest(
     gap: np.ndarray | int = 0,
     *,
     window: int | None = None,
+    only: bool | None = None,
 ) -> dict[bool | str, Backtest]:
     """Rolling-origin forecast errors of both candidates, level only (False) and level + trend
     (True), and of their combination (`COMBINED`, weighted by `combination_weights`), for
-    every column of `y` (n, m), whose pre-periods are the first `n_pre[j]` rows.
+    every column of `y` (n, m), whose pre-periods are the first `n_pre[j]` rows. With `only`
+    (False or True), that candidate's alone, the one key of the dict returned: the same
+    numbers as its entry of the full backtest.
 
     An origin whose history supports the season the whole pre-period does (day of week, annual
     terms, quarters) fits it with the candidate. Before that, the season is estimated once on
@@ -123,7 +126,7 @@ def backtest(
     n_pre = np.broadcast_to(np.asarray(n_pre), (m,))
     n_post = np.broadcast_to(np.asarray(n_post), (m,))
     gaps = np.broadcast_to(np.asarray(gap), (m,))
-    keys = (False, True, COMBINED)
+    keys: tuple[bool | str, ...] = (False, True, COMBINED) if only is None else (only,)
     rmse = {key: np.full(m, np.nan) for key in keys}
     z2 = {key: np.full(m, np.nan) for key in keys}
     weight = np.zeros(m)
@@ -142,7 +145,11 @@ def backtest(
             origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
         errors: dict[bool | str, np.ndarray] = {}
         variances: dict[bool | str, np.ndarray] = {}
-        for trend in (False, True):
+        # the level model's columns are the trend model's but "trend": its sums are the trend
+        # model's with that row and column left out, the same numbers (each entry sums its own
+        # products), so they are computed once, for the trend model first
+        trended: dict[tuple[tuple[str, ...], bytes], tuple[_OriginSums, int]] = {}
+        for trend in (True, False) if only is None else (only,):
             e = np.empty((len(origins), len(members)))
             v = np.empty_like(e)
             # each origin fits the season its own history supports, and no more: a season
@@ -154,24 +161,31 @@ def backtest(
                 last = columns_for(dates[pre - window :], window, freq, trend, True)
                 by_columns = {last: np.ones(len(origins), dtype=bool)}
             for names, at in by_columns.items():
-                x, _ = design_matrix(dates[:pre], freq, names)
-                e[at], v[at] = _origin_errors(
-                    y[:pre, members], origins[at], h, trend, x, gap=g, window=window
-                )
+                shared = (tuple(c for c in names if c != "trend"), at.tobytes())
+                if not trend and shared in trended:
+                    sums, col = trended[shared]
+                    sums = sums.without(col)
+                else:
+                    x = design_matrix(dates, freq, names)[0][:pre]
+                    sums = _OriginSums.of(x, y[:pre, members], origins[at], window)
+                    if trend:
+                        trended[shared] = (sums, names.index("trend"))
+                e[at], v[at] = _forecast_errors(sums, h, gap=g)
             errors[trend], variances[trend] = e, v
         # the later an origin, the more its fit resembles the real one (the same history
         # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
         recency = np.arange(1.0, len(origins) + 1.0)
         recency /= recency.sum()
-        w = combination_weights(_rms(errors[False]), _rms(errors[True]))
-        # the combination's own errors and claimed variances, origin by origin: the mix of the
-        # two, plus the spread between their forecasts (which differ by e_trend - e_level)
-        errors[COMBINED] = w * errors[False] + (1 - w) * errors[True]
-        variances[COMBINED] = (
-            w * variances[False]
-            + (1 - w) * variances[True]
-            + w * (1 - w) * (errors[True] - errors[False]) ** 2
-        )
+        if only is None:
+            w = combination_weights(_rms(errors[False]), _rms(errors[True]))
+            # the combination's own errors and claimed variances, origin by origin: the mix of
+            # the two, plus the spread between their forecasts (which differ by e_trend - e_level)
+            errors[COMBINED] = w * errors[False] + (1 - w) * errors[True]
+            variances[COMBINED] = (
+                w * variances[False]
+                + (1 - w) * variances[True]
+                + w * (1 - w) * (errors[True] - errors[False]) ** 2
+            )
         for key in keys:
             e, v = errors[key], variances[key]
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -181,7 +195,8 @@ def backtest(
             # a fit that claimed almost no noise must not decide alone: each origin counts at
             # most Z2_CAP; later origins, whose fits resemble the real one, count more
             z2[key][members] = np.where(ok, recency @ np.minimum(np.nan_to_num(z), Z2_CAP), np.nan)
-        weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
+        if only is None:
+            weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
         blocks[members] = (origins[-1] - origins[0] + h) / h
         horizon[members] = h
     return {
@@ -217,40 +232,44 @@ def prefers_season(
         return none
     if len(origins) > MAX_ORIGINS:
         origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-    x, _ = design_matrix(dates[:pre], freq, full)
+    x = design_matrix(dates, freq, full)[0][:pre]
     seasonal, _ = _origin_errors(y[:pre], origins, 1, trend, x)
     plain, _ = _origin_errors(y[:pre], origins, 1, trend)
     with np.errstate(invalid="ignore"):
         return np.asarray(_rms(seasonal) < _rms(plain))
 
 
-def _prefix(origins: np.ndarray, block: Callable[[int, int], np.ndarray]) -> np.ndarray:
-    """The sums `block(a, b)` (over rows a..b-1) of the rows before each of the sorted
-    `origins`, accumulated block by block: (len(origins), ...)."""
-    out, total, start = [], None, 0
-    for o in origins.tolist():
-        part = block(start, o)
-        total = part if total is None else total + part
-        out.append(total)
-        start = o
-    return np.stack(out)
+def _prefix(points: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """The sums of the per-row `terms` (rows, ...) over the rows before each of the sorted
+    `points`: (len(points), ...). One `np.add.reduceat` sums the blocks between consecutive
+    points and a running sum accumulates them: two numpy calls, not a product per origin."""
+    out = np.zeros((len(points), *terms.shape[1:]))
+    last = int(points[-1]) if len(points) else 0
+    if last == 0:
+        return out
+    bounds = np.concatenate([[0], points[:-1]]).astype(np.intp)
+    blocks = np.add.reduceat(terms[:last], bounds, axis=0)
+    blocks[np.diff(np.append(bounds, last)) == 0] = 0.0  # reduceat gives an empty block a row
+    np.cumsum(blocks, axis=0, out=out)
+    return out
 
 
 def _window_sums(
     origins: np.ndarray,
-    block: Callable[[int, int], np.ndarray],
+    terms: np.ndarray,
     window: int | None,
     lag: int = 0,
 ) -> np.ndarray:
-    """The sums `block(a, b)` over the rows each origin's fit uses: all rows before it
-    (`window` None), or the `window` rows before it, read as the difference of two running
-    sums. `lag` 1 for lag-one products, whose first term pairs the fit's second row with its
-    first (the running sum of those starts at row 1)."""
+    """The sums of the per-row `terms` over the rows each origin's fit uses: all rows before
+    it (`window` None), or the `window` rows before it, read as the difference of two running
+    sums. `lag` 1 for lag-one products (row t holds the product of rows t and t - 1, row 0
+    zero), whose window starts one row later: its first term pairs the fit's second row with
+    its first."""
     if window is None:
-        return _prefix(origins, block)
+        return _prefix(origins, terms)
     starts = origins - window + lag
     points = np.unique(np.concatenate([starts, origins]))
-    running = _prefix(points, block)
+    running = _prefix(points, terms)
     out: np.ndarray = (
         running[np.searchsorted(points, origins)] - running[np.searchsorted(points, starts)]
     )
@@ -337,49 +356,110 @@ def _origin_errors(
     have had the pilot gone live there (placebo in time): AR(1) noise with the variance and
     bias-corrected lag-one autocorrelation of that fit's residuals (as `its.fit_segmented`
     estimates them), Var = Var(mean of h noise points) + sigma^2 (1 + rho) / (1 - rho)
-    xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums.
-    With a `window`, each origin's fit uses rows [o - window, o) only (see `backtest`)."""
+    xbar' (X'X)^-1 xbar. Sums of squares and lag-one cross-products come from running sums
+    (`_OriginSums`). With a `window`, each origin's fit uses rows [o - window, o) only (see
+    `backtest`)."""
     used = len(y)  # every row: the last origin's window ends at or before the last row
     if x is None:
         t = np.arange(used, dtype=float)
         x = np.column_stack([np.ones(used), t]) if trend else np.ones((used, 1))
-    x = x[:used]
-    k = x.shape[1]
-    y_run = np.zeros((used + 1, y.shape[1]))
-    np.cumsum(y, axis=0, out=y_run[1:])
-    x_run = np.zeros((used + 1, k))
-    np.cumsum(x, axis=0, out=x_run[1:])
+    return _forecast_errors(_OriginSums.of(x[:used], y, origins, window), h, gap=gap)
 
-    # sums over the rows before each origin, block by block between origins: matrix products
-    # over the rows once, not running sums of (rows, k, m) arrays
-    def sums(block: Callable[[int, int], np.ndarray], lag: int = 0) -> np.ndarray:
-        return _window_sums(origins, block, window, lag)
 
-    gram = sums(lambda a, b: x[a:b].T @ x[a:b])  # (o, k, k)
-    xy = sums(lambda a, b: x[a:b].T @ y[a:b])  # (o, k, m)
-    yy = sums(lambda a, b: np.einsum("tm,tm->m", y[a:b], y[a:b]))
+@dataclass(frozen=True)
+class _OriginSums:
+    """What every origin's least-squares fit reads, for `m` series on a design of `k` columns:
+    sums over the rows each origin's fit uses (`_window_sums`) of x x' `gram` (o, k, k), x y'
+    `xy` (o, k, m), y^2 `yy` (o, m), and the lag-one products y_t y_(t-1) `yy1` (o, m),
+    x_t y_(t-1)' `xy1` (o, k, m), x_(t-1) y_t' `x1y` (o, k, m), x_t x_(t-1)' `xx1` (o, k, k)
+    over the fit's rows but its first; and running sums of the rows, `x_run` (rows + 1, k) and
+    `y_run` (rows + 1, m), for the forecast windows' means."""
 
-    # lag-one sums over the fit's rows but its first: y_t y_(t-1), x_t y_(t-1), x_(t-1) y_t,
-    # x_t x_(t-1)'
-    def lo(a: int) -> int:
-        return max(a, 1)
+    origins: np.ndarray
+    window: int | None
+    gram: np.ndarray
+    xy: np.ndarray
+    yy: np.ndarray
+    yy1: np.ndarray
+    xy1: np.ndarray
+    x1y: np.ndarray
+    xx1: np.ndarray
+    x_run: np.ndarray
+    y_run: np.ndarray
 
-    yy1 = sums(lambda a, b: np.einsum("tm,tm->m", y[lo(a) : b], y[lo(a) - 1 : b - 1]), 1)
-    xy1 = sums(lambda a, b: x[lo(a) : b].T @ y[lo(a) - 1 : b - 1], 1)
-    x1y = sums(lambda a, b: x[lo(a) - 1 : b - 1].T @ y[lo(a) : b], 1)
-    xx1 = sums(lambda a, b: x[lo(a) : b].T @ x[lo(a) - 1 : b - 1], 1)
-    bread = np.linalg.pinv(gram, hermitian=True)  # (o, k, k)
-    coef = bread @ xy  # (o, k, m)
+    @classmethod
+    def of(
+        cls, x: np.ndarray, y: np.ndarray, origins: np.ndarray, window: int | None
+    ) -> _OriginSums:
+        """The sums for design `x` (rows, k) and series `y` (rows, m): per-row products summed
+        block by block between origins (a few whole-array products, not a matrix product per
+        origin)."""
+        y_run = np.zeros((len(y) + 1, y.shape[1]))
+        np.cumsum(y, axis=0, out=y_run[1:])
+        x_run = np.zeros((len(x) + 1, x.shape[1]))
+        np.cumsum(x, axis=0, out=x_run[1:])
+
+        def sums(terms: np.ndarray, lag: int = 0) -> np.ndarray:
+            return _window_sums(origins, terms, window, lag)
+
+        def lagged(products: np.ndarray) -> np.ndarray:  # rows t and t - 1; row 0 zero
+            return np.concatenate([np.zeros((1, *products.shape[1:])), products])
+
+        fx, fy = x[: origins[-1]], y[: origins[-1]]  # the rows some origin's fit uses
+        return cls(
+            origins=origins,
+            window=window,
+            gram=sums(fx[:, :, None] * fx[:, None, :]),
+            xy=sums(fx[:, :, None] * fy[:, None, :]),
+            yy=sums(fy * fy),
+            yy1=sums(lagged(fy[1:] * fy[:-1]), 1),
+            xy1=sums(lagged(fx[1:, :, None] * fy[:-1, None, :]), 1),
+            x1y=sums(lagged(fx[:-1, :, None] * fy[1:, None, :]), 1),
+            xx1=sums(lagged(fx[1:, :, None] * fx[:-1, None, :]), 1),
+            x_run=x_run,
+            y_run=y_run,
+        )
+
+    def without(self, col: int) -> _OriginSums:
+        """The sums of the design without column `col`: the same numbers, each entry being the
+        sum of its own products."""
+        keep = np.flatnonzero(np.arange(self.gram.shape[1]) != col)
+
+        # in C order, as fresh sums are: the products downstream then take the same path
+        def rows(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a[:, keep])
+
+        def square(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a[:, keep][:, :, keep])
+
+        return replace(
+            self,
+            gram=square(self.gram),
+            xy=rows(self.xy),
+            xy1=rows(self.xy1),
+            x1y=rows(self.x1y),
+            xx1=square(self.xx1),
+            x_run=rows(self.x_run),
+        )
+
+
+def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`_origin_errors` from the fits' sums: each origin's coefficients, its forecast error
+    over the window of `h` rows `gap` rows after it, and the variance its fit claims."""
+    origins, k = sums.origins, sums.gram.shape[1]
+    bread = np.linalg.pinv(sums.gram, hermitian=True)  # (o, k, k)
+    coef = bread @ sums.xy  # (o, k, m)
     start, end = origins + gap, origins + gap + h  # each origin's forecast window
-    xbar = (x_run[end] - x_run[start]) / h  # (o, k)
-    errors = (y_run[end] - y_run[start]) / h - np.einsum("ok,okm->om", xbar, coef)
-    rss = np.maximum(yy - np.einsum("okm,okm->om", coef, xy), 0.0)
+    xbar = (sums.x_run[end] - sums.x_run[start]) / h  # (o, k)
+    errors = (sums.y_run[end] - sums.y_run[start]) / h - np.einsum("ok,okm->om", xbar, coef)
+    rss = np.maximum(sums.yy - np.einsum("okm,okm->om", coef, sums.xy), 0.0)
     cross = (
-        yy1
-        - np.einsum("okm,okm->om", coef, xy1)
-        - np.einsum("okm,okm->om", coef, x1y)
-        + np.einsum("okm,okj,ojm->om", coef, xx1, coef)
+        sums.yy1
+        - np.einsum("okm,okm->om", coef, sums.xy1)
+        - np.einsum("okm,okm->om", coef, sums.x1y)
+        + np.einsum("okm,okj,ojm->om", coef, sums.xx1, coef)
     )
+    window = sums.window
     n = (origins if window is None else np.full(len(origins), window))[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(rss > 0, cross / rss, 0.0)
@@ -563,6 +643,45 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
             t = np.nan_to_num(coef / np.sqrt(long_run / denom[:, None]))
         out[np.ix_(members, cols)] = t.T
     return out
+
+
+class SpellSizes(NamedTuple):
+    """`spell_sizes` for m series and L dummy lengths: the dummy's coefficient `coef` (m, L), a
+    lower bound `sd_low` (m, L) on the fit's residual SD, and the smallest and largest
+    eigenvalues `eig_low`, `eig_high` (L,) of the pre-period X'X with the dummy."""
+
+    coef: np.ndarray
+    sd_low: np.ndarray
+    eig_low: np.ndarray
+    eig_high: np.ndarray
+
+
+def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> SpellSizes:
+    """For a dummy on the last k pre-period points (the first `pre` rows), every k in
+    `lengths` (L,), and every column of `y` (n, m), with the baseline columns `x` in the
+    model: the dummy's least-squares coefficient (Frisch-Waugh-Lovell, as in `spell_t`: the
+    same number as fitting it, up to rounding, where the design is well conditioned) and a
+    lower bound on the residual standard deviation of that fit, sqrt(rss / (pre - 1)) (its
+    degrees of freedom are at most pre - 1); the coefficient NaN where the dummy is (nearly)
+    collinear with `x`. With the extreme eigenvalues of each design's X'X, so that a caller
+    can tell a well-conditioned fit. What `estimate.search_spikes` reads to skip the fits
+    whose spell cannot be large enough."""
+    fit = _PreFit.of(x, y, pre)
+    tau = pre - np.asarray(lengths, dtype=int)  # each dummy's first row
+    denom = fit.step_denom(tau)  # (L,) u'u
+    rs = fit.tail_r[tau]  # (L, m) r'u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coef = np.where(denom[:, None] > 1e-9, rs / denom[:, None], np.nan)
+    rss = np.einsum("tm,tm->m", fit.resid, fit.resid)[None, :] - coef * rs
+    sd_low = np.sqrt(np.maximum(np.nan_to_num(rss), 0.0) / max(pre - 1, 1))
+    # X'X with the dummy: [[X'X, X's], [s'X, k]], s'X the sum of the rows the dummy covers
+    k = fit.k
+    gram = np.zeros((len(tau), k + 1, k + 1))
+    gram[:, :k, :k] = fit.xp.T @ fit.xp
+    gram[:, :k, k] = gram[:, k, :k] = fit.tail_x[tau]
+    gram[:, k, k] = pre - tau
+    eig = np.linalg.eigvalsh(gram)
+    return SpellSizes(coef.T, sd_low.T, eig[:, 0], eig[:, -1])
 
 
 @dataclass(frozen=True)

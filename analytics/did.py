@@ -674,7 +674,9 @@ def _did(
             # pre-period widen an over-confident interval (`counterfactual.calibrated_se`)
             n_pre = np.broadcast_to(design.n_pre, (len(idx),))
             tests = (
-                backtest(values, freq, gg, n_pre, len(values) - n_pre)[trend] if spells else None
+                backtest(values, freq, gg, n_pre, len(values) - n_pre, only=trend)[trend]
+                if spells
+                else None
             )
             for col, j in enumerate(idx):
                 i = int(members[j])

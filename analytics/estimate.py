@@ -28,6 +28,7 @@ from analytics.counterfactual import (
     backtest,
     calibrated_se,
     scan_breaks,
+    spell_sizes,
     spell_t,
 )
 from analytics.its import (
@@ -41,6 +42,7 @@ from analytics.its import (
     columns_for,
     design_matrix,
     fit_segmented,
+    rank_threshold,
 )
 from analytics.levels import Z_CRIT
 from analytics.results import Frequency, Method
@@ -216,7 +218,7 @@ def spell_points(n_pre: npt.ArrayLike) -> np.ndarray:
 @overload
 def spell_fits(n_pre: int, k: int, n_params: int) -> bool: ...
 @overload
-def spell_fits(n_pre: np.ndarray, k: np.ndarray, n_params: int) -> np.ndarray: ...
+def spell_fits(n_pre: int | np.ndarray, k: np.ndarray, n_params: int) -> np.ndarray: ...
 def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> bool | np.ndarray:
     """Does a spell of `k` points leave enough ordinary pre-period points to fit the baseline?
     (elementwise)"""
@@ -227,8 +229,9 @@ def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> b
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
     """Candidate lengths of the end-of-pre-period dummy (`spell_points`, distinct) that leave
     enough ordinary pre-period points to fit the baseline."""
-    lengths = sorted(set(spell_points(n_pre).tolist()))
-    return [k for k in lengths if spell_fits(n_pre, k, n_params)]
+    lengths = np.unique(spell_points(n_pre))  # sorted, distinct; one test for all of them
+    fitting: list[int] = lengths[spell_fits(n_pre, lengths, n_params)].tolist()
+    return fitting
 
 
 @dataclass(frozen=True)
@@ -256,8 +259,14 @@ def search_spikes(
     best_t = np.zeros(m)
     best_size = np.zeros(m)
     choice = np.full(m, -1)
-    for k in spike_lengths(len(pre_rows), main.x.shape[1]):
-        if lengths is not None and k not in lengths:
+    candidates = [
+        k for k in spike_lengths(len(pre_rows), main.x.shape[1]) if lengths is None or k in lengths
+    ]
+    if not candidates:
+        return SpikeSearch(designs, fits, choice, best_t, best_size)
+    small = _too_small(y, sign, main, np.asarray(candidates))
+    for k, cannot in zip(candidates, small, strict=True):
+        if cannot:  # no series' spell of this length can pass the size test below: no fit
             continue
         design = add_spike(main, k)
         fit = fit_segmented(design, y)
@@ -275,6 +284,35 @@ def search_spikes(
         designs.append(design)
         fits.append(fit)
     return SpikeSearch(designs, fits, choice, best_t, best_size)
+
+
+SIZE_MARGIN = 1e-3  # how far below the size test a spell's size must read to skip its fit
+SIZE_FLOOR = 1e-3  # ... and the residual SD, as a share of the largest pre-period value
+RANK_MARGIN = 100.0  # ... and the design's smallest eigenvalue, in `its.rank_threshold`s
+
+
+def _too_small(y: np.ndarray, sign: np.ndarray, main: Design, lengths: np.ndarray) -> np.ndarray:
+    """For each candidate spell length: does no series' spell of that length reach SPIKE_SD
+    residual standard deviations in the bad direction, so that its fit could not pass
+    `search_spikes`' size test? Read without the fit: the spell's coefficient and a lower bound
+    on the fit's residual SD (`counterfactual.spell_sizes`), which agree with the fit's own up
+    to rounding (of the normal equations: ~1e-9 of the series' level with a trend and annual
+    terms) where the fit identifies every column, as it does when the design's smallest
+    eigenvalue is RANK_MARGIN times above the threshold `fit_segmented` drops directions at. A
+    length is skipped only there, where the size falls short by SIZE_MARGIN of the test and the
+    SD is above SIZE_FLOOR of the level: a margin of at least 1.5e-6 of the level, beyond any
+    rounding. (L,) booleans."""
+    pre = int(main.n_pre[0])
+    sizes = spell_sizes(main.x, y, pre, lengths)  # (m, L)
+    n, k = main.x.shape[0], main.x.shape[1] + 1
+    identified = sizes.eig_low > RANK_MARGIN * rank_threshold(sizes.eig_high, n, k)
+    size = -sign[:, None] * sizes.coef
+    level = np.abs(y[:pre]).max(axis=0, initial=0.0)[:, None]
+    short = (size < SPIKE_SD * sizes.sd_low * (1 - SIZE_MARGIN)) & (
+        sizes.sd_low > SIZE_FLOOR * level
+    )
+    skip: np.ndarray = short.all(axis=0) & identified
+    return skip
 
 
 class SpellModel(NamedTuple):
@@ -359,17 +397,30 @@ def _season(design: Design, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return season
 
 
-def screen_batch(y: np.ndarray, fit: SegmentedFit, design: Design, sign: np.ndarray) -> np.ndarray:
+def screen_batch(
+    y: np.ndarray,
+    fit: SegmentedFit,
+    design: Design,
+    sign: np.ndarray,
+    *,
+    wanted: np.ndarray | None = None,
+) -> np.ndarray:
     """How strongly each candidate spell length (a column per `spell_points`) of each series
     calls for a spell fit: the t of a dummy on the last k pre-period points in the bad
     direction where it is above SCREEN_T and the length fits, else 0 (`counterfactual.spell_t`,
-    one pass for every length). (m, SPELL_GRID). A screen only: `search_spikes` decides, with
-    the model's own covariance."""
-    n_pre = np.broadcast_to(design.n_pre, (y.shape[1],))
+    one pass for every length). (m, SPELL_GRID); with `wanted` (m booleans) only those series
+    are screened, the others' rows are 0. A screen only: `search_spikes` decides, with the
+    model's own covariance."""
+    m = y.shape[1]
+    screened = np.zeros((m, SPELL_GRID))
+    cols = np.arange(m) if wanted is None else np.flatnonzero(wanted)
+    if not len(cols):
+        return screened
+    n_pre = np.broadcast_to(design.n_pre, (m,))[cols]
     lengths = spell_points(n_pre)
     valid = spell_fits(n_pre[:, None], lengths, design.x.shape[1])
-    bad_t = -sign[:, None] * spell_t(design.x, y, n_pre, lengths)
-    screened: np.ndarray = np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
+    bad_t = -sign[cols, None] * spell_t(design.x, y[:, cols], n_pre, lengths)
+    screened[cols] = np.where(valid & (bad_t > SCREEN_T), bad_t, 0.0)
     return screened
 
 
@@ -461,6 +512,11 @@ def estimate_its(
         assert w_level is not None
         fits: dict[bool, dict[int, Estimate]] = {False: {}, True: {}}
         for trend, needed in ((True, w_level < 1.0), (False, w_level > 0.0)):
+            if not trend:  # a pre-period trend that rejects the level-only model (below): the
+                # level candidate would be dropped, so it is not fitted
+                rejected = [i for i, e in fits[True].items() if abs(e.trend_t) > LEVEL_REJECT_T]
+                needed = needed.copy()
+                needed[rejected] = False
             idx = plain[needed]
             if len(idx):
                 # an end-of-pre spell is looked for with the weightier candidate only: where the
@@ -668,6 +724,7 @@ def _its_batch(
     m = y.shape[1]
     out: list[Estimate | None] = [None] * m
     index = pd.DatetimeIndex(dates)
+    singles: dict[np.datetime64, Design] = {}  # a pilot's metrics share their go-live
     for idx, design in batch_designs(dates, go, freq, trend=trend):
         yy, ss = y[:, idx], sign[idx]
         fit = fit_segmented(design, yy)
@@ -675,11 +732,15 @@ def _its_batch(
         # the placebo can only unmask an apparent improvement: run it where there is one
         apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
         placebo = _placebo(dates, freq, yy, design, apparent, trend)
-        flags = screen_batch(yy, fit, design, ss)
+        # only the series that look for a spell are screened for one
+        flags = screen_batch(yy, fit, design, ss, wanted=None if spells is None else spells[idx])
         for col, j in enumerate(idx):
             model = SpellModel(design, fit, col)
-            if flags[col].any() and (spells is None or spells[j]):
-                single = build_design(dates, pd.Timestamp(go[j]), freq, trend=trend)
+            if flags[col].any():
+                single = singles.get(go[j])
+                if single is None:
+                    single = build_design(dates, pd.Timestamp(go[j]), freq, trend=trend)
+                    singles[go[j]] = single
                 lengths = flagged_lengths(flags[col], int(single.n_pre[0]))
                 model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col, lengths)
             use_design, use_fit, use_col, spike, beats = model

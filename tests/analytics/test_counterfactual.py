@@ -16,10 +16,14 @@ from analytics.counterfactual import (
     MAX_ORIGINS,
     Z2_CAP,
     Backtest,
+    _forecast_errors,
     _origin_errors,
+    _OriginSums,
+    _window_sums,
     backtest,
     calibrated_se,
     scan_breaks,
+    spell_sizes,
     spell_t,
 )
 from analytics.estimate import estimate_its
@@ -259,6 +263,68 @@ def test_a_fixed_window_backtest_fits_only_the_window_before_each_origin():
     assert np.allclose(e_win[:1], e_exp) and np.allclose(v_win[:1], v_exp)
 
 
+@pytest.mark.parametrize("window", [None, 3, 7])
+def test_backtest_sums_are_the_sums_over_each_origins_rows(window):
+    # the running sums a backtest reads its fits from (`_window_sums`, block sums by
+    # np.add.reduceat): the plain sum over each origin's rows, slice by slice; lag-one terms
+    # (row t pairs t and t - 1, row 0 zero) start one row later. Origin 3 with a window of 3
+    # starts at row 0, an empty first block
+    rng = np.random.default_rng(11)
+    terms = rng.normal(size=(30, 2, 3))
+    origins = np.array([3, 5, 6, 12, 20, 29])
+    origins = origins[origins >= (window or 0)]  # a fit of `window` rows needs that history
+    lagged = terms.copy()
+    lagged[0] = 0.0  # row 0 has no row before it
+    for lag, rows in ((0, terms), (1, lagged)):
+        got = _window_sums(origins, rows, window, lag)
+        for i, o in enumerate(origins.tolist()):
+            start = 0 if window is None else o - window + lag
+            want = rows[start:o].sum(axis=0)
+            assert np.allclose(got[i], want, rtol=1e-12, atol=1e-12), (lag, o)
+            if rows[start].any():  # the window's first row is in the sum
+                assert not np.allclose(got[i], rows[start + 1 : o].sum(axis=0))
+    # an origin with no history before it sums no rows
+    assert np.array_equal(_window_sums(np.array([0, 4]), terms, None)[0], np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("window", [None, 60])
+def test_the_level_backtest_read_off_the_trend_models_sums_is_its_own(window):
+    # the backtest computes the trend model's sums once and leaves the trend column out for the
+    # level model (`_OriginSums.without`): bit for bit what the level design's own sums and
+    # forecast errors are
+    rng = np.random.default_rng(12)
+    dates = pd.date_range("2024-01-01", periods=730, freq="D").values
+    pre = 520
+    y = 5 + ar1(rng, pre, 0.5, 0.3)[:, None] + rng.normal(0, 0.2, (pre, 3))
+    trended = columns_for(dates, pre, "D", True, True)
+    level = columns_for(dates, pre, "D", False, True)
+    assert trended == (level[0], "trend", *level[1:])
+    origins = np.arange(160, 480, 11)
+    x_trend = design_matrix(dates, "D", trended)[0][:pre]
+    x_level = design_matrix(dates, "D", level)[0][:pre]
+    shared = _OriginSums.of(x_trend, y, origins, window).without(1)
+    own = _OriginSums.of(x_level, y, origins, window)
+    for got, want in zip(_forecast_errors(shared, 30), _forecast_errors(own, 30), strict=True):
+        assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("trend", [False, True])
+def test_a_backtest_of_one_candidate_is_its_entry_of_the_full_backtest(trend):
+    # `only` tests one candidate (the control-group gap reads the one its model uses): the same
+    # numbers, bit for bit, as that candidate's entry when both are tested
+    rng = np.random.default_rng(13)
+    dates = pd.date_range("2024-01-01", periods=600, freq="D").values
+    y = 5 + 0.001 * np.arange(600)[:, None] + ar1(rng, 600, 0.5, 0.3)[:, None]
+    y = y + rng.normal(0, 0.2, (600, 3))
+    n_pre, n_post = np.array([420, 420, 500]), np.array([180, 180, 100])
+    full = backtest(dates, "D", y, n_pre, n_post)
+    one = backtest(dates, "D", y, n_pre, n_post, only=trend)
+    assert list(one) == [trend]
+    for name in ("rmse", "blocks", "horizon", "z2"):
+        assert np.array_equal(getattr(one[trend], name), getattr(full[trend], name))
+    assert np.isfinite(one[trend].rmse).all()
+
+
 def test_a_short_last_regime_is_tested_over_the_whole_pre_period():
     # Monthly, 48 pre and 12 post, no pilot effect. The series moves in swings of a year or
     # two (levels of +-3 over small AR(1) noise) and swings again after go-live. Where the
@@ -481,16 +547,23 @@ def test_calibration_is_continuous_through_a_ratio_of_one():
     assert se[0] == 1.0 and np.isnan(df[0])
 
 
-def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
-    # every length at once from running sums gives what fitting each end-of-pre dummy does:
-    # statsmodels OLS of the pre-period on the baseline columns and the dummy, its residuals'
-    # Kendall-corrected AR(1) long-run variance (clipped to [0, RHO_MAX])
-    rng = np.random.default_rng(8)
+def _two_series_one_with_a_spell(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """A daily design (trend, weekdays, annual terms over a 150-day pre-period) and two AR(1)
+    series on it, the second with a bad spell over the last 12 pre-period days."""
+    rng = np.random.default_rng(seed)
     n, pre = 200, 150
     dates = pd.date_range("2023-01-02", periods=n, freq="D").values
     x, _ = design_matrix(dates, "D", columns_for(dates, pre, "D", True, True))
     y = 20 + ar1(rng, n, 0.5, 1.0)[:, None] + rng.normal(0, 0.5, (n, 2))
-    y[pre - 12 : pre, 1] += 3.0  # a bad spell on the second series
+    y[pre - 12 : pre, 1] += 3.0
+    return x, y, pre
+
+
+def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
+    # every length at once from running sums gives what fitting each end-of-pre dummy does:
+    # statsmodels OLS of the pre-period on the baseline columns and the dummy, its residuals'
+    # Kendall-corrected AR(1) long-run variance (clipped to [0, RHO_MAX])
+    x, y, pre = _two_series_one_with_a_spell(8)
     lengths = np.tile(np.array([[2, 5, 12, 40, 60]]), (2, 1))
     got = spell_t(x, y, np.array([pre, pre]), lengths)
     for j in range(2):
@@ -504,3 +577,28 @@ def test_the_spell_screen_is_each_lengths_dummy_fitted_in_turn():
             se = np.sqrt(sigma2 * (1 + rho) / (1 - rho) / (u @ u))
             assert np.isclose(got[j, c], fit.params[-1] / se, rtol=1e-8), (j, k)
     assert got[1, 2] > 3 > abs(got[0, 2])
+
+
+def test_spell_sizes_are_the_dummys_fit():
+    # the coefficient a spell fit would give its end-of-pre dummy, without the fit (what the
+    # spell search reads to skip fits that cannot pass its size test): statsmodels OLS of the
+    # pre-period on the baseline columns and the dummy, and its residual SD with pre - 1 degrees
+    # of freedom, never above the fit's own (pre - k - 1); to 1e-8: the normal equations of a
+    # trend over 150 days and annual terms lose a few digits (1e-9 relative here)
+    x, y, pre = _two_series_one_with_a_spell(9)
+    lengths = np.array([2, 5, 12, 40])
+    sizes = spell_sizes(x, y, pre, lengths)
+    coef, sd_low = sizes.coef, sizes.sd_low
+    for j in range(2):
+        for c, k in enumerate(lengths.tolist()):
+            dummy = (np.arange(pre) >= pre - k).astype(float)
+            fit = sm.OLS(y[:pre, j], np.column_stack([x[:pre], dummy])).fit()  # reference
+            assert np.isclose(coef[j, c], fit.params[-1], rtol=1e-8, atol=1e-12), (j, k)
+            assert np.isclose(sd_low[j, c], np.sqrt(fit.ssr / (pre - 1)), rtol=1e-8)
+            assert sd_low[j, c] <= np.sqrt(fit.scale)  # statsmodels' scale: ssr / df_resid
+            if j == 0:  # the extreme eigenvalues of the design's X'X with the dummy
+                design = np.column_stack([x[:pre], dummy])
+                eig = np.linalg.eigvalsh(design.T @ design)
+                assert np.isclose(sizes.eig_low[c], eig[0], rtol=1e-6)
+                assert np.isclose(sizes.eig_high[c], eig[-1], rtol=1e-12)
+    assert coef[1, 2] > 2.5 and abs(coef[0, 2]) < 1.0

@@ -9,16 +9,19 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from analytics import estimate
 from analytics.estimate import (
     SPELL_GRID,
     estimate_its,
     flagged_lengths,
     power_of_two_scale,
     rescaled,
+    search_spikes,
     spell_points,
     spike_lengths,
     welch,
 )
+from analytics.its import build_design
 
 
 def test_welch_matches_scipy_per_column():
@@ -92,3 +95,29 @@ def test_its_scales_exactly_with_a_power_of_two():
     assert large.effect_abs == rescaled(small, 1024).effect_abs
     assert large.se_abs == rescaled(small, 1024).se_abs
     assert rescaled(small, 1.0) is small
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_spell_search_skips_only_fits_that_cannot_pass(seed, monkeypatch):
+    # lengths whose spell reads too small are not fitted (`_too_small`); fitting every length
+    # instead finds the same spell, t and size, bit for bit, on series with and without one
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2023-01-02", periods=500, freq="D")
+    single = build_design(dates, dates[400], "D")
+    y = 10 + 0.002 * np.arange(500)[:, None] + rng.normal(0, 0.3, (500, 3))
+    y[400 - 15 : 400, 1] += 2.0  # a bad spell for a lower-is-better metric
+    y[400 - 30 : 400, 2] -= 0.2  # a small one the other way
+    sign = np.array([-1.0, -1.0, 1.0])
+    lengths = set(spike_lengths(400, single.x.shape[1] + 1))
+    found = [search_spikes(y[:, [j]], sign[[j]], single, lengths) for j in range(3)]
+    monkeypatch.setattr(estimate, "_too_small", lambda y, sign, main, ks: np.zeros(len(ks), bool))
+    every = [search_spikes(y[:, [j]], sign[[j]], single, lengths) for j in range(3)]
+    for skipped, fitted in zip(found, every, strict=True):
+        assert len(skipped.fits) < len(fitted.fits)  # some lengths were not fitted
+        assert np.array_equal(skipped.t, fitted.t) and np.array_equal(skipped.size, fitted.size)
+        pick, full = int(skipped.choice[0]), int(fitted.choice[0])
+        assert (pick < 0) == (full < 0)
+        if pick >= 0:
+            assert skipped.designs[pick].names == fitted.designs[full].names
+            assert np.array_equal(skipped.designs[pick].x, fitted.designs[full].x)
+    assert found[1].choice[0] >= 0  # the bad spell is found

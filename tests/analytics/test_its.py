@@ -5,7 +5,16 @@ import statsmodels.api as sm
 
 from analytics.frequency import infer_frequency
 from analytics.hac import long_run_lags
-from analytics.its import ar1_mean_variance, build_design, fit_segmented
+from analytics.its import (
+    FILTER_TOGETHER,
+    _ar1_filter,
+    ar1_mean_variance,
+    ar1_sandwich,
+    build_design,
+    columns_for,
+    design_matrix,
+    fit_segmented,
+)
 
 GO = pd.Timestamp("2025-01-06")
 
@@ -227,3 +236,38 @@ def test_kendall_rho_removes_the_small_sample_bias_of_a_lag_one_autocorrelation(
     assert raw_miss > 0.06
     assert corrected_miss < min(raw_miss / 3, 0.03)
     assert kendall_rho(0.0, 0) == 1.0  # n is taken as at least one
+
+
+@pytest.mark.parametrize("freq,step", [("D", "D"), ("W", "7D"), ("M", "MS"), ("Q", "QS")])
+def test_the_design_of_a_prefix_is_the_prefix_of_the_design(freq, step):
+    # design matrices are memoised by date axis and the backtests slice the whole axis' design:
+    # every column depends on its own date and the first only, so slicing changes no number
+    dates = pd.date_range("2023-01-02", periods=120, freq=step).values
+    names = columns_for(dates, 100, freq, True, True)
+    x, t = design_matrix(dates, freq, names)
+    for pre in (10, 57, 100):
+        x_pre, t_pre = design_matrix(dates[:pre], freq, names)
+        assert np.array_equal(x[:pre], x_pre) and np.array_equal(t[:pre], t_pre)
+    assert design_matrix(dates, freq, names)[0] is x  # the memoised array, shared ...
+    with pytest.raises(ValueError):
+        x[0, 0] = 2.0  # ... so read-only
+
+
+def test_the_batch_ar1_filter_is_scipys_lfilter_bit_for_bit():
+    # the AR(1) sandwich filters a large batch of series in one pass over the rows; each
+    # series' filtered design is what scipy.signal.lfilter([1], [1, -rho], x) gives, exactly
+    from scipy import signal
+
+    rng = np.random.default_rng(4)
+    x = np.column_stack([np.ones(300), np.arange(300.0), rng.normal(size=(300, 3))])
+    rho = np.r_[0.0, 0.97, rng.uniform(0, 0.97, FILTER_TOGETHER)]
+    together = _ar1_filter(x, rho)
+    for j, r in enumerate(rho):
+        assert np.array_equal(together[:, j], signal.lfilter([1.0], [1.0, -r], x, axis=0))
+    # ... so the sandwich of a large batch is each series' own, over its own pre-period
+    lengths = rng.integers(50, 300, len(rho))
+    sigma2 = rng.uniform(0.5, 2.0, len(rho))
+    batch = ar1_sandwich(x, sigma2, rho, lengths)
+    for j in (0, 1, len(rho) - 1):
+        one = ar1_sandwich(x, sigma2[j : j + 1], rho[j : j + 1], lengths[j : j + 1])
+        assert np.array_equal(batch[j], one[0])

@@ -61,6 +61,10 @@ MAX_ORIGINS = 30
 MIN_BLOCKS = 2.0  # fewer non-overlapping backtest windows cannot tell noise from misfit
 Z2_CAP = 25.0  # the most one backtest origin's squared standardised error counts for (|z| of 5)
 PRIOR_WEIGHT = 1.0  # the model's own standard error counts as this many backtest windows
+# ... except where a second model guards a significant change (`analytics.structural`: weekly
+# and slower series without controls): there the model's own claim weighs as many windows as
+# its residual degrees of freedom, the conjugate prior's own sample size (`guarded_prior`)
+GUARDED: frozenset[Frequency] = frozenset({"W", "M", "Q", "Y"})
 
 
 @dataclass(frozen=True)
@@ -483,33 +487,37 @@ def combination_weights(level_rmse: np.ndarray, trend_rmse: np.ndarray) -> np.nd
 
 
 def calibrated_se(
-    se: np.ndarray, test: Backtest, df: np.ndarray | int | None = None
+    se: np.ndarray,
+    test: Backtest,
+    df: np.ndarray | int | None = None,
+    prior: np.ndarray | float = PRIOR_WEIGHT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The effect's standard error widened by what the backtests found, and the degrees of
     freedom of its t reference. Each backtest error is read in units of the standard error its
     own fit claimed (`Backtest.z2`, 1 for an honest model), so a trend extrapolated from a
     short history is not blamed for being shorter. The squared ratio is pooled with the
-    model's own claim: the model counts as PRIOR_WEIGHT windows at ratio 1 and the backtests
-    as the number of non-overlapping windows they span (a scaled inverse chi-square posterior
-    with the model as its prior; Gelman et al., "Bayesian Data Analysis", 3rd ed., section
-    3.3), whose predictive reference is Student's t with PRIOR_WEIGHT + windows degrees of
-    freedom. Where the ratio exceeds 1 the standard error is widened by its square root and
-    that t is the reference (NaN elsewhere: the model's own). Never narrower than the model's;
-    the model's alone where the backtests span fewer than MIN_BLOCKS windows (one window's
-    error is one draw: it cannot tell the model's noise from its misfit).
+    model's own claim: the model counts as `prior` windows at ratio 1 (PRIOR_WEIGHT, or
+    `guarded_prior`) and the backtests as the number of non-overlapping windows they span (a
+    scaled inverse chi-square posterior with the model as its prior; Gelman et al., "Bayesian
+    Data Analysis", 3rd ed., section 3.3), whose predictive reference is Student's t with
+    prior + windows degrees of freedom. Where the ratio exceeds 1 the standard error is
+    widened by its square root and that t is the reference (NaN elsewhere: the model's own).
+    Never narrower than the model's; the model's alone where the backtests span fewer than
+    MIN_BLOCKS windows (one window's error is one draw: it cannot tell the model's noise from
+    its misfit).
 
     A ratio below 1 says the backtests missed by less than the model claimed, but a few
     windows leave that ratio uncertain, and the model's own reference (`df`, one per series
     or one for all) would then be narrower than the predictive one the same backtests give a
     ratio just above 1. With `df`, the interval is instead the wider of the two: the model's
-    own, and the predictive interval sqrt(ratio) x t(PRIOR_WEIGHT + windows); the standard
+    own, and the predictive interval sqrt(ratio) x t(prior + windows); the standard
     error is scaled to that half-width on the model's reference, so the interval moves
     continuously through a ratio of 1."""
     z2 = test.z2 if test.z2 is not None else np.full_like(se, np.nan)
-    ratio = (PRIOR_WEIGHT + test.blocks * z2) / (PRIOR_WEIGHT + test.blocks)
+    ratio = (prior + test.blocks * z2) / (prior + test.blocks)
     tested = np.isfinite(ratio) & (test.blocks >= MIN_BLOCKS)
     widened = tested & (ratio > 1.0)
-    posterior_df = PRIOR_WEIGHT + test.blocks
+    posterior_df = np.floor(prior + test.blocks)
     factor = np.where(widened, np.sqrt(np.where(widened, ratio, 1.0)), 1.0)
     if df is not None:
         own = np.broadcast_to(np.asarray(df), se.shape)
@@ -520,6 +528,17 @@ def calibrated_se(
         se * factor,
         np.where(widened, posterior_df, np.nan),
     )
+
+
+def guarded_prior(freq: Frequency, method: str, df: int) -> float:
+    """The weight of a model's own claim in `calibrated_se`, in backtest windows: its residual
+    degrees of freedom `df` where a second model guards its significant changes (an
+    interrupted time series of a GUARDED frequency, `analytics.structural`), else
+    PRIOR_WEIGHT. Alone, the backtests' few windows (2 to 4 on a weekly or monthly pilot)
+    must carry the interval, and a t on 3 degrees of freedom costs an honest model 60% of its
+    width; guarded, the model's claim weighs as the data behind it, and a model the backtests
+    show wrong is still widened, by less where its own evidence is larger."""
+    return float(max(df, 1)) if method == "its" and freq in GUARDED else PRIOR_WEIGHT
 
 
 @dataclass(frozen=True)

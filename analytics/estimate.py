@@ -27,6 +27,7 @@ from analytics.counterfactual import (
     Backtest,
     backtest,
     calibrated_se,
+    guarded_prior,
     scan_breaks,
     spell_sizes,
     spell_t,
@@ -583,7 +584,8 @@ def _regime_tested(recent: Estimate, rolled: dict[bool | str, Backtest]) -> Esti
     assert low is not None and trended is not None  # `backtest` fills z2 for every key
     test = replace(rolled[COMBINED], z2=w * low + (1 - w) * trended)
     own = recent.se_abs / recent.calibration if recent.calibration > 0 else recent.se_abs
-    se, df = calibrated_se(np.array([own]), test, recent.df)
+    prior = guarded_prior(recent.frequency, recent.method, recent.df)
+    se, df = calibrated_se(np.array([own]), test, recent.df, prior)
     widened = float(se[0])
     if not (np.isfinite(widened) and widened > recent.se_abs > 0):
         return recent
@@ -691,7 +693,8 @@ def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:
     """The estimate named after its model, with its standard errors (effect, post segments,
     counterfactual band) widened by the factor its backtests call for (`calibrated_se`), and
     its t reference's degrees of freedom with them."""
-    se, df = calibrated_se(np.array([est.se_abs]), test, est.df)
+    prior = guarded_prior(est.frequency, est.method, est.df)
+    se, df = calibrated_se(np.array([est.se_abs]), test, est.df, prior)
     widened = float(se[0])
     factor = widened / est.se_abs if est.se_abs > 0 and np.isfinite(widened) else 1.0
     rmse = float(test.rmse[0])

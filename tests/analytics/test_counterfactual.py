@@ -22,6 +22,7 @@ from analytics.counterfactual import (
     _window_sums,
     backtest,
     calibrated_se,
+    guarded_prior,
     scan_breaks,
     spell_sizes,
     spell_t,
@@ -511,8 +512,12 @@ def test_a_regime_fit_is_widened_only_by_a_backtest_that_tests_it():
 
     own = recent.se_abs / recent.calibration
     wide = _regime_tested(recent, rolled(4.0, 3.0))
-    assert np.isclose(wide.se_abs, own * np.sqrt((1 + 3 * 4.0) / (1 + 3)))
-    assert wide.df == min(recent.df, 4)
+    # a monthly series is guarded by the structural check: the model's claim weighs its own
+    # degrees of freedom in windows (`guarded_prior`)
+    prior = guarded_prior("M", "its", recent.df)
+    assert prior == recent.df > 1
+    assert np.isclose(wide.se_abs, own * np.sqrt((prior + 3 * 4.0) / (prior + 3)))
+    assert wide.df == min(recent.df, int(prior + 3))
     assert np.allclose(wide.cf_se / recent.cf_se, wide.se_abs / recent.se_abs, equal_nan=True)
     assert _regime_tested(recent, rolled(0.5, 3.0)).se_abs == recent.se_abs
     assert _regime_tested(recent, rolled(4.0, 1.5)).se_abs == recent.se_abs

@@ -27,8 +27,6 @@ from .cases import (
 # Where the tool does not land on the literature yet, and why: strict, so a case that starts
 # passing fails here until it is taken off the list.
 KNOWN_GAPS = {
-    "seatbelts_drivers_ksi": "backtest-calibrated interval (-47% to +7%) too wide to call it real",
-    "seatbelts_drivers_killed": "backtest-calibrated interval too wide to call it real",
     "puerto_rico_maria": "backtest-calibrated interval reaches zero (-0.2 to +18.4 a day)",
     "organ_donations_ca": (
         "estimate -0.0225 as published, but placebo-in-space over the 26 control states (Michigan"

@@ -278,6 +278,9 @@ def metric_effect(
         permutation_p=est.permutation_p,
         rmspe_ratio=None if est.rmspe_ratio is None else finite(est.rmspe_ratio),
         placebo_group_units=None if est.placebo_units is None else est.placebo_group,
+        structural_effect_pct=None
+        if est.structural_effect is None or scale is None
+        else finite(est.structural_effect * scale),
         structural_halfwidth_pct=None
         if est.structural_halfwidth is None or scale is None
         else finite(est.structural_halfwidth * scale),

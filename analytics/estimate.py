@@ -121,8 +121,10 @@ class Estimate:
     # the treated units the series is the mean of: its placebos are means of as many control
     # units (`did.placebo_draws`), `placebo_units` of them
     placebo_group: int = 1
-    # the 95% half-width of a step at go-live in the basic structural model (a wandering level;
-    # analytics.structural), metric unit, where a significant change was checked against it
+    # the effect against the basic structural model's counterfactual (a wandering level;
+    # analytics.structural) and its 95% half-width, metric unit, where a significant change
+    # was checked against it
+    structural_effect: float | None = None
     structural_halfwidth: float | None = None
 
 
@@ -147,6 +149,7 @@ IN_UNITS = (
     "proportional_effect",
     "proportional_se",
     "backtest_rmse",
+    "structural_effect",
     "structural_halfwidth",
 )
 

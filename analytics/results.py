@@ -211,8 +211,10 @@ class MetricEffect:
     rmspe_ratio: float | None = None
     # a pilot that is the mean of k > 1 treated units is ranked among groups of k control units
     placebo_group_units: int | None = None
-    # the structural model's 95% half-width for a step at go-live (a wandering level; checked on
-    # significant changes of weekly and slower series), in % of the counterfactual
+    # the effect against the basic structural model's counterfactual (a wandering level;
+    # checked on significant changes of weekly and slower series) and its 95% half-width, in
+    # % of the counterfactual
+    structural_effect_pct: float | None = None
     structural_halfwidth_pct: float | None = None
     single_control: str | None = None
     effect_pct_without_single_control: float | None = None

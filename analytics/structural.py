@@ -58,8 +58,9 @@ MAX_ITER = 200
 AR_ORDER = 1
 
 
-def forecast_halfwidth(y: np.ndarray, n_pre: int, freq: Frequency) -> float | None:
-    """The 95% half-width of the post-period mean of the basic structural model's counterfactual
+def forecast_interval(y: np.ndarray, n_pre: int, freq: Frequency) -> tuple[float, float] | None:
+    """The post-period mean of the basic structural model's counterfactual and its 95%
+    half-width
     for `y` (T,), whose first `n_pre` points are the pre-period: a local level (random walk plus
     noise, CausalImpact's default), AR(1) noise, and, where the pre-period holds SEASON_CYCLES
     cycles, a stochastic trigonometric season, fitted on the pre-period alone by maximum
@@ -69,8 +70,8 @@ def forecast_halfwidth(y: np.ndarray, n_pre: int, freq: Frequency) -> float | No
     the pre-period, from the filtered state (a, P) and the model's matrices (Durbin & Koopman
     2012, section 4.11): with S_m = sum_{j<m} Z T^j,
     Var = (S_h P S_h' + sum_{m=1}^{h-1} S_m R Q R' S_m' + h sigma2_eps) / h^2,
-    the quantity CausalImpact's posterior predictive interval of the average effect samples.
-    In `y`'s unit.
+    the quantity CausalImpact's posterior predictive interval of the average effect samples;
+    the mean is S_h a / h. Both in `y`'s unit.
 
     None where the model does not apply or cannot be fitted: daily data, fewer than MIN_PRE
     pre- or 2 post-period points, a non-finite value, a pre-period whose mean size is zero, or
@@ -109,15 +110,15 @@ def forecast_halfwidth(y: np.ndarray, n_pre: int, freq: Frequency) -> float | No
         return None
     if not fit.mle_retvals.get("converged", False):
         return None
-    variance = _mean_forecast_variance(fit.filter_results, h)
-    if not (np.isfinite(variance) and variance >= 0):
+    mean, variance = _mean_forecast(fit.filter_results, h)
+    if not (np.isfinite(mean) and np.isfinite(variance) and variance >= 0):
         return None
-    return Z_CRIT * math.sqrt(variance) * scale
+    return mean * scale, Z_CRIT * math.sqrt(variance) * scale
 
 
-def _mean_forecast_variance(filtered: object, h: int) -> float:
-    """Var of the mean of the next `h` observations of a time-invariant state-space model given
-    the data it was filtered on (`forecast_halfwidth`'s formula)."""
+def _mean_forecast(filtered: object, h: int) -> tuple[float, float]:
+    """The mean of the next `h` observations of a time-invariant state-space model given the
+    data it was filtered on, and its variance (`forecast_interval`'s formula)."""
     f = cast(Any, filtered)
     transition = f.transition[:, :, 0]
     design = f.design[0, :, 0]
@@ -134,30 +135,38 @@ def _mean_forecast_variance(filtered: object, h: int) -> float:
     total = sums[h] @ cov @ sums[h]
     inner = sums[1:h]
     total += float(np.einsum("mi,ij,mj->", inner, disturbance, inner))
-    return float((total + h * noise) / (h * h))
+    mean = float(sums[h] @ f.predicted_state[:, -1]) / h
+    return mean, float((total + h * noise) / (h * h))
 
 
 def structural_check(est: Estimate) -> Estimate:
-    """`est` read against the wider of its own interval and the structural model's
-    (`forecast_halfwidth`, fitted on the regime the estimate used): where `est` is significant and
-    the structural half-width is wider, every standard error (effect, post segments,
-    counterfactual band) is widened by their ratio and `calibration` with them. The structural
-    half-width is kept in `structural_halfwidth` (metric unit) whenever it was computed."""
+    """`est` read against the union of its own interval and the structural model's
+    (`forecast_interval`, fitted on the whole pre-period): where `est` is significant and its
+    interval does not contain the structural model's interval for the effect (the post-period
+    mean minus the structural counterfactual's), every standard error (effect, post segments,
+    counterfactual band) is widened by one factor until it does, and `calibration` with them:
+    the change must hold against both counterfactuals. The structural model's effect and
+    half-width are kept (`structural_effect`, `structural_halfwidth`, metric unit) whenever it
+    was fitted."""
     if est.method != "its" or est.se_abs <= 0:
         return est
     half = critical_t(est.df) * est.se_abs
     if abs(est.effect_abs) <= half:
         return est  # not significant: a wider interval cannot change the verdict
-    start = 0
-    if est.regime_start is not None:
-        start = int(np.searchsorted(np.asarray(est.dates), np.datetime64(est.regime_start)))
-    structural = forecast_halfwidth(est.observed[start:], est.n_pre - start, est.frequency)
-    if structural is None:
+    # the whole pre-period, not the regime the engine cut at a break: a wandering level
+    # reads a break as one large move of the walk, and a short regime hides the wander
+    found = forecast_interval(est.observed, est.n_pre, est.frequency)
+    if found is None:
         return est
-    est = replace(est, structural_halfwidth=structural)
-    if structural <= half:
+    forecast, structural = found
+    post = np.asarray(est.post, dtype=bool)
+    effect = float(est.observed[post].mean()) - forecast
+    est = replace(est, structural_effect=effect, structural_halfwidth=structural)
+    low, high = effect - structural - est.effect_abs, effect + structural - est.effect_abs
+    reach = max(abs(low), abs(high))
+    if reach <= half:
         return est
-    factor = structural / half
+    factor = reach / half
     return replace(
         est,
         se_abs=est.se_abs * factor,

@@ -374,6 +374,7 @@ def _metric_json(effect: MetricEffect) -> dict[str, Any]:
         "permutation_p": _num(effect.permutation_p),
         "rmspe_ratio": _num(effect.rmspe_ratio),
         "placebo_group_units": effect.placebo_group_units,
+        "structural_effect_pct": _num(effect.structural_effect_pct),
         "structural_halfwidth_pct": _num(effect.structural_halfwidth_pct),
         "single_control": effect.single_control,
         "effect_pct_without_single_control": _num(effect.effect_pct_without_single_control),

@@ -58,7 +58,9 @@ MAX_ITER = 200
 AR_ORDER = 1
 
 
-def forecast_interval(y: np.ndarray, n_pre: int, freq: Frequency) -> tuple[float, float] | None:
+def forecast_interval(
+    y: np.ndarray, n_pre: int, freq: Frequency, trend: bool = False
+) -> tuple[float, float] | None:
     """The post-period mean of the basic structural model's counterfactual and its 95%
     half-width
     for `y` (T,), whose first `n_pre` points are the pre-period: a local level (random walk plus
@@ -95,7 +97,7 @@ def forecast_interval(y: np.ndarray, n_pre: int, freq: Frequency) -> tuple[float
             warnings.simplefilter("ignore")
             model = sm.tsa.UnobservedComponents(
                 y[:n_pre] / scale,
-                level="llevel",
+                level="lldtrend" if trend else "llevel",
                 freq_seasonal=seasons,
                 autoregressive=AR_ORDER,
             )
@@ -155,7 +157,10 @@ def structural_check(est: Estimate) -> Estimate:
         return est  # not significant: a wider interval cannot change the verdict
     # the whole pre-period, not the regime the engine cut at a break: a wandering level
     # reads a break as one large move of the walk, and a short regime hides the wander
-    found = forecast_interval(est.observed, est.n_pre, est.frequency)
+    trend = est.model.startswith("level_trend") or (
+        est.level_weight is not None and est.level_weight < 0.5
+    )
+    found = forecast_interval(est.observed, est.n_pre, est.frequency, trend)
     if found is None:
         return est
     forecast, structural = found

@@ -102,12 +102,12 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
         x_range=(x_low, x_high if x_high > x_low else x_low + 1),
         y_range=(y_low, y_high),
     )
+    unit = p.units.get(effect.metric, "")
     y_ticks = _ticks(y_low, y_high)
-    _grid_and_y_axis(drawing, plot, y_ticks, font)
+    _grid_and_y_axis(drawing, plot, y_ticks, font, charts.value_axis(unit, effect.scale))
     for tick, label in _date_ticks(x_low, x_high):
         drawing.add(_text(plot.x(tick), plot.bottom - 8, label, font, TICK_SIZE, "middle"))
-    unit = p.units.get(effect.metric, "")
-    _y_title(drawing, plot, charts.metric_label(effect.metric, unit), font)
+    _y_title(drawing, plot, charts.value_title(effect, unit), font)
 
     if has_band:
         both = np.isfinite(values["cf_low"]) & np.isfinite(values["cf_high"])
@@ -303,13 +303,22 @@ class _Plot:
         return self.bottom + share * (self.top - self.bottom)
 
 
-def _grid_and_y_axis(drawing: Drawing, plot: _Plot, ticks: Sequence[float], font: str) -> None:
+def _grid_and_y_axis(
+    drawing: Drawing,
+    plot: _Plot,
+    ticks: Sequence[float],
+    font: str,
+    axis: charts.ValueAxis | None = None,
+) -> None:
+    """Grid lines at `ticks` and their labels, written as `axis` says (a fraction in %)."""
+    axis = axis or charts.ValueAxis()
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    k = axis.factor
     for tick in ticks:
         level = plot.y(tick)
         ink = colors.HexColor("#444444") if tick == 0 else GRID
         drawing.add(Line(plot.left, level, plot.right, level, strokeColor=ink, strokeWidth=0.5))
-        label = _number(tick, step, max(abs(t) for t in ticks))
+        label = _number(tick * k, step * k, max(abs(t) for t in ticks) * k) + axis.suffix
         drawing.add(_text(plot.left - 3, level - 2.2, label, font, TICK_SIZE, "end"))
 
 

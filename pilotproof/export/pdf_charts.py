@@ -21,6 +21,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from pilotproof import charts
+from pilotproof.export import pdf_fonts
 from pilotproof.export.content import PREREGISTERED_COLOR, PilotSection, display_series
 from pilotproof.plaintext import shown
 from pilotproof.words import threshold_words
@@ -392,7 +393,9 @@ def _dot(x: float, y: float, color: str) -> Circle:
     return Circle(x, y, 1.2, fillColor=_hex(color), strokeColor=None, strokeWidth=0)
 
 
-def _text(x, y, text, font, size, anchor, ink=TICK_INK) -> String:
+def _text(x, y, text, font, size, anchor, ink=TICK_INK) -> String | Group:
+    if not text.isascii():  # a name in Chinese, Japanese, Korean: runs in a fallback font
+        return pdf_fonts.shape(x, y, text, font, size, anchor, ink)
     return String(x, y, text, fontName=font, fontSize=size, fillColor=ink, textAnchor=anchor)
 
 

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from pilotproof import ui
-from pilotproof.charts import aligned_multiples, at_same_mix, forest_plot, metric_label
+from pilotproof.charts import aligned_multiples, at_same_mix, forest_plot, value_title
 from pilotproof.views import compare_table, extremes, left_out, left_out_caption, md, nice
 from pilotproof.words import unit_words
 
@@ -78,7 +78,7 @@ money_in = ui.currencies()
 panels = [
     (
         f"{names[r.pilot_id] or r.pilot_id}\n"
-        + metric_label(e.metric, unit_words(units.get(e.metric, ""), money_in.get(r.pilot_id))),
+        + value_title(e, unit_words(units.get(e.metric, ""), money_in.get(r.pilot_id))),
         e,
         go_live[r.pilot_id],
     )
@@ -87,5 +87,7 @@ panels = [
 ]
 if len(panels) > 24:
     st.caption(f"Showing the first 24 of {len(panels)} series; filter to see others.")
-st.plotly_chart(ui.derived(f"multiples|{choice}", lambda: aligned_multiples(panels[:24])),
-                width="stretch")  # fmt: skip
+multiples = ui.derived(
+    f"multiples|{choice}", lambda: aligned_multiples(panels[:24], units=units.to_dict())
+)
+st.plotly_chart(multiples, width="stretch")

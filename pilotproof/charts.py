@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from analytics.results import POINTS_PER_UNIT, Decision, MetricEffect, PilotResult, Verdict
 from pilotproof.history import HistoryWindow
 from pilotproof.plaintext import NAME_LIMIT, shown
+from pilotproof.store.catalog import RATE_UNITS
 from pilotproof.words import metric_name, threshold_words, verdict_label
 
 VERDICT_COLORS: dict[Verdict, str] = {
@@ -58,11 +59,79 @@ def verdict_color(verdict: str, kind: str = "value") -> str:
     return VERDICT_COLORS.get(verdict, "#999999")  # type: ignore[call-overload]
 
 
+@dataclass(frozen=True)
+class ValueAxis:
+    """How a chart writes a metric's own values: on its value axis, its tick labels and its
+    hovers. A fraction (a rate: 0.25) is written as a percentage (25%), anything else as the
+    number it is. Built by `value_axis`; read by the app's figures, the HTML page, the PDF's
+    drawings and the deck's and workbook's native charts alike."""
+
+    percent: bool = False
+
+    @property
+    def tickformat(self) -> str:
+        """plotly's (d3-format) tick format: '~%' (25%, 2.5%: no trailing zeros), else ''."""
+        return "~%" if self.percent else ""
+
+    @property
+    def hoverformat(self) -> str:
+        """plotly's hover format: '.1%' (25.0%), else '' (plotly's own)."""
+        return ".1%" if self.percent else ""
+
+    @property
+    def factor(self) -> float:
+        """What a value is multiplied by to be written: 100 for a percentage, else 1."""
+        return 100.0 if self.percent else 1.0
+
+    @property
+    def suffix(self) -> str:
+        """What follows a written value: '%' for a percentage, else ''."""
+        return "%" if self.percent else ""
+
+    def unit_words(self, unit: str) -> str:
+        """The unit an axis title names: '%' for a fraction, else `unit` ('hours')."""
+        return "%" if self.percent else unit
+
+    def excel_format(self, step: float | None = None) -> str:
+        """An Excel/PowerPoint number format for the value axis: for a fraction '0%', or as
+        many decimals as a tick `step` (a fraction, 0.005) needs ('0.0%'), '0.0%' without one;
+        else the plain '#,##0.###'."""
+        if not self.percent:
+            return "#,##0.###"
+        digits = 1
+        if step is not None and math.isfinite(step) and step > 0:
+            points = step * 100.0
+            digits = 0
+            while digits < 3 and abs(round(points, digits) - points) > 1e-9 * points:
+                digits += 1
+        return "0%" if digits == 0 else f"0.{'0' * digits}%"
+
+    def style(self, fig: go.Figure, **position: int) -> go.Figure:
+        """`fig` with its value (y) axis, or the subplot's at `row`/`col`, in this format."""
+        if self.percent:
+            fig.update_yaxes(tickformat=self.tickformat, hoverformat=self.hoverformat, **position)
+        return fig
+
+
+def value_axis(unit: str | None = "", scale: str = "relative") -> ValueAxis:
+    """How a chart writes a metric's values, from the metric's catalog facts: a percentage when
+    its unit is a fraction's (`RATE_UNITS`: rate, share; values 0..1) or its effect is read in
+    percentage points (`scale == "points"`, which only a fraction is), else plain numbers."""
+    fraction = (unit or "").strip().lower() in RATE_UNITS or scale == "points"
+    return ValueAxis(percent=fraction)
+
+
 def metric_label(metric: str, unit: str = "") -> str:
     """`cycle_time`, `hours` -> `Cycle time (hours)`; names from a file shown as plain text."""
     words = metric_name(metric)
     name = shown(words[:1].upper() + words[1:])
     return f"{name} ({shown(unit, 40)})" if unit else name
+
+
+def value_title(effect: MetricEffect, unit: str = "") -> str:
+    """A value axis' title: `Cycle time (hours)`, or `Rework rate (%)` for a fraction, whose
+    values the axis writes as percentages (`value_axis`)."""
+    return metric_label(effect.metric, value_axis(unit, effect.scale).unit_words(unit))
 
 
 def series_chart(
@@ -87,6 +156,8 @@ def series_chart(
     says, above the plot, from when the history is shown and from when the model read it.
     """
     fig = go.Figure()
+    axis = value_axis(unit, effect.scale)
+    y_title = value_title(effect, unit)
     series = effect.series
     if window is not None and series is not None:
         series = window.frame(series)
@@ -98,7 +169,7 @@ def series_chart(
         series = weekly_means(series, go_live)
     if series is None or series.empty:
         fig.add_annotation(text="No series to show", showarrow=False, x=0.5, y=0.5, xref="paper")
-        return _style(fig, title, metric_label(effect.metric, unit))
+        return _style(fig, title, y_title)
 
     dates = pd.to_datetime(series["date"])
     has_band = series["cf_low"].notna().any() and series["cf_high"].notna().any()
@@ -169,7 +240,7 @@ def series_chart(
             x=day, y=0.02, yref="paper", text=label, showarrow=False, yanchor="bottom",
             xanchor="left", font={"size": 11, "color": EVENT_COLOR},
         )  # fmt: skip
-    return _style(fig, title, metric_label(effect.metric, unit))
+    return axis.style(_style(fig, title, y_title))
 
 
 def forest_plot(
@@ -207,10 +278,11 @@ def forest_plot(
                     "thickness": 2,
                 },
                 name=label,
-                customdata=part[["effect_pct", "low_pct", "high_pct"]].to_numpy(),
+                customdata=part[["effect_pct", "low_pct", "high_pct", "scale_words"]].to_numpy(),
                 hovertemplate=(
-                    "%{y}<br>effect %{customdata[0]:.1f}% "
-                    "(95% interval %{customdata[1]:.1f}% to %{customdata[2]:.1f}%)<extra></extra>"
+                    "%{y}<br>effect %{customdata[0]:.1f}%{customdata[3]} (95% interval "
+                    "%{customdata[1]:.1f}%{customdata[3]} to %{customdata[2]:.1f}%{customdata[3]})"
+                    "<extra></extra>"
                 ),
             )
         )
@@ -223,7 +295,8 @@ def forest_plot(
                 mode="markers",
                 marker={"color": THRESHOLD_COLOR, "symbol": "line-ns-open", "size": 16},
                 name="Scaling threshold",
-                hovertemplate="threshold %{x:.1f}% better<extra></extra>",
+                customdata=with_threshold["scale_words"],
+                hovertemplate="threshold %{x:.1f}%{customdata} better<extra></extra>",
             )
         )
     fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1})
@@ -356,13 +429,17 @@ def mix_split(effect: MetricEffect, *, title: str | None = None) -> go.Figure | 
 
 
 def aligned_multiples(
-    panels: Sequence[tuple[str, MetricEffect, pd.Timestamp]], *, columns: int = 3
+    panels: Sequence[tuple[str, MetricEffect, pd.Timestamp]],
+    *,
+    columns: int = 3,
+    units: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Small multiples of observed vs counterfactual, x = periods since go-live (0 = go-live).
 
     `panels` holds `(label, effect, go_live)` (a new line in the label starts a second title
-    line: the pilot, then the metric and its unit); each panel keeps its own y scale, and all
-    share one x range so a day reads alike in every panel.
+    line: the pilot, then the metric and its unit); each panel keeps its own y scale, written
+    as its metric's values are (`value_axis`: a fraction in %; `units` maps a metric to its
+    catalog unit), and all share one x range so a day reads alike in every panel.
     """
     from plotly.subplots import make_subplots
 
@@ -398,6 +475,7 @@ def aligned_multiples(
             **position,
         )  # fmt: skip
         fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1}, **position)
+        value_axis((units or {}).get(effect.metric, ""), effect.scale).style(fig, **position)
     spans = [(pd.to_datetime(p[1].series["date"]) - pd.Timestamp(p[2])).dt.days for p in panels]
     # one range for every panel: the longest post period, and twice as long before go-live
     # (a pilot with years of history would otherwise squeeze every other panel to a sliver)
@@ -518,6 +596,7 @@ def _forest_rows(
                     "effect_pct": change,
                     "low_pct": low,
                     "high_pct": high,
+                    "scale_words": " points" if effect.points else "%",  # what the numbers are
                     "threshold": effect.threshold_pct,
                     "verdict": effect.verdict,
                     "verdict_label": verdict_label(effect.verdict, effect.kind),

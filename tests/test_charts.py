@@ -224,3 +224,79 @@ def test_a_mix_shift_mirage_is_compared_at_the_same_mix_of_work():
           if trace.name not in ("Scaling threshold",)}  # fmt: skip
     order = next(x for y, x in xs.items() if str(y).startswith("Order desk (same mix)"))
     assert order == pytest.approx(0.3)  # improvement: 0.3% lower is 0.3% better
+
+
+def _rate_effect(scale="points"):
+    """A rework rate near 5% (a fraction, 0.05) read in percentage points."""
+    effect = _effect("rework_rate")
+    series = effect.series.copy()
+    for column in ("observed", "counterfactual", "cf_low", "cf_high", "control"):
+        series[column] = series[column] / 200.0  # 10 -> 0.05
+    return replace(effect, scale=scale, chart=ChartSeries.of(series))
+
+
+def test_a_fraction_metric_is_drawn_in_percent_on_its_axis_and_hovers():
+    fig = charts.series_chart(_rate_effect(), "2025-02-10", unit="rate")
+    assert fig.layout.yaxis.tickformat == "~%"  # 0.05 -> 5%, 0.025 -> 2.5%
+    assert fig.layout.yaxis.hoverformat == ".1%"  # 0.05 -> 5.0% in the unified hover
+    assert fig.layout.yaxis.title.text == "Rework rate (%)"
+    assert all(t.hovertemplate is None for t in fig.data)  # no trace overrides the axis
+
+
+def test_a_metric_in_hours_keeps_its_plain_numbers():
+    fig = charts.series_chart(_effect(), "2025-02-10", unit="hours")
+    assert fig.layout.yaxis.tickformat is None
+    assert fig.layout.yaxis.hoverformat is None
+    assert fig.layout.yaxis.title.text == "Cycle time (hours)"
+
+
+@pytest.mark.parametrize(
+    ("unit", "scale", "percent"),
+    [
+        ("rate", "points", True),
+        ("rate", "relative", True),  # a rate a partner chose to read in percent change
+        ("Share ", "relative", True),
+        ("", "points", True),  # percentage points are only ever of a fraction
+        ("hours", "relative", False),
+        ("", "relative", False),
+        ("EUR", "relative", False),
+    ],
+)
+def test_value_axis_is_percent_for_a_fraction_only(unit, scale, percent):
+    assert charts.value_axis(unit, scale).percent is percent
+
+
+def test_an_excel_axis_format_has_the_decimals_its_step_needs():
+    axis = charts.value_axis("rate")
+    assert axis.excel_format(0.05) == "0%"
+    assert axis.excel_format(0.005) == "0.0%"
+    assert axis.excel_format(0.0025) == "0.00%"
+    assert axis.excel_format() == "0.0%"
+    assert charts.value_axis("hours").excel_format(0.5) == "#,##0.###"
+
+
+def test_aligned_panels_write_a_fraction_in_percent_and_hours_as_numbers():
+    panels = [
+        ("A\nRework rate (%)", _rate_effect(), pd.Timestamp("2025-02-10")),
+        ("B\nCycle time (hours)", _effect(), pd.Timestamp("2025-02-10")),
+    ]
+    fig = charts.aligned_multiples(panels, units={"rework_rate": "rate", "cycle_time": "hours"})
+    assert fig.layout.yaxis.tickformat == "~%" and fig.layout.yaxis.hoverformat == ".1%"
+    assert fig.layout.yaxis2.tickformat is None and fig.layout.yaxis2.hoverformat is None
+
+
+def test_forest_hovers_say_points_for_a_fraction_and_percent_otherwise():
+    rate = replace(
+        _effect("margin", "higher_is_better"), scale="points", effect_points=2.0,
+        ci_low_points=1.0, ci_high_points=3.0, threshold_pct=1.0,
+    )  # fmt: skip
+    results = [
+        PilotResult("A", "scale", (), ("margin",), (), (rate,)),
+        PilotResult("B", "scale", (), ("cycle_time",), (), (_effect(),)),
+    ]
+    fig = charts.forest_plot(results)
+    effects = next(t for t in fig.data if t.name == "Real impact")
+    assert "%{customdata[0]:.1f}%{customdata[3]}" in effects.hovertemplate
+    assert [row[3] for row in effects.customdata] == [" points", "%"]
+    threshold = next(t for t in fig.data if t.name == "Scaling threshold")
+    assert list(threshold.customdata) == [" points", "%"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
@@ -29,8 +28,6 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     Frame,
@@ -38,14 +35,13 @@ from reportlab.platypus import (
     KeepInFrame,
     PageBreak,
     PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
 )
 from reportlab.platypus.doctemplate import LayoutError
 
-from pilotproof.export import ExportError, pdf_charts
+from pilotproof.export import ExportError, pdf_charts, pdf_fonts
 from pilotproof.export.content import (
     CHANGE_HEADING,
     IMPROVEMENT_HEADING,
@@ -58,6 +54,7 @@ from pilotproof.export.content import (
 )
 from pilotproof.export.images import FigureSpec, render_pngs
 from pilotproof.export.paging import paged_pilots
+from pilotproof.export.pdf_fonts import Paragraph
 from pilotproof.plaintext import shown, visible
 from pilotproof.words import DECISION_LABELS
 
@@ -88,21 +85,7 @@ SERIES_WIDTH = 150 * mm  # the series panel's width on a pilot page
 # the bridge column's width: what the checks and readiness columns leave (see _pilot_page)
 BRIDGE_WIDTH = (1 - 0.40 - 0.31) * CONTENT_WIDTH - 4 * mm
 FOREST_ENDS = 10  # past twice this many pilots, the comparison chart shows the best and worst
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-
-
-def _fonts() -> tuple[str, str]:
-    """DejaVu Sans when installed (covers non-Latin names), else the built-in Helvetica."""
-    regular, bold = _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"
-    if regular.exists() and bold.exists():
-        if "PilotSans" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont("PilotSans", str(regular)))
-            pdfmetrics.registerFont(TTFont("PilotSans-Bold", str(bold)))
-        return "PilotSans", "PilotSans-Bold"
-    return "Helvetica", "Helvetica-Bold"
-
-
-FONT, BOLD = _fonts()
+FONT, BOLD = pdf_fonts.fonts().regular, pdf_fonts.fonts().bold  # and a CJK fallback per run
 STYLES = {
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=20, leading=24, textColor=INK),
     "value": ParagraphStyle("value", fontName=BOLD, fontSize=12, leading=15, textColor=INK),
@@ -683,10 +666,10 @@ def _footer(line: Callable[[int], str]):
             PAGE[0] - MARGIN,
             MARGIN + FOOTER_HEIGHT - 2 * mm,
         )
-        canvas.setFont(FONT, FOOTER_SIZE)
         canvas.setFillColor(MUTED)
         text = simpleSplit(line(doc.page), FONT, FOOTER_SIZE, CONTENT_WIDTH)[0]
-        canvas.drawString(MARGIN, MARGIN + FOOTER_HEIGHT - 6 * mm, text)
+        pdf_fonts.draw_string(canvas, MARGIN, MARGIN + FOOTER_HEIGHT - 6 * mm, text, FONT,
+                              FOOTER_SIZE)  # fmt: skip
         canvas.restoreState()
 
     return draw

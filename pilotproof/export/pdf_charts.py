@@ -21,6 +21,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from pilotproof import charts
+from pilotproof.export import pdf_fonts
 from pilotproof.export.content import PREREGISTERED_COLOR, PilotSection, display_series
 from pilotproof.plaintext import shown
 from pilotproof.words import threshold_words
@@ -102,12 +103,12 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
         x_range=(x_low, x_high if x_high > x_low else x_low + 1),
         y_range=(y_low, y_high),
     )
+    unit = p.units.get(effect.metric, "")
     y_ticks = _ticks(y_low, y_high)
-    _grid_and_y_axis(drawing, plot, y_ticks, font)
+    _grid_and_y_axis(drawing, plot, y_ticks, font, charts.value_axis(unit, effect.scale))
     for tick, label in _date_ticks(x_low, x_high):
         drawing.add(_text(plot.x(tick), plot.bottom - 8, label, font, TICK_SIZE, "middle"))
-    unit = p.units.get(effect.metric, "")
-    _y_title(drawing, plot, charts.metric_label(effect.metric, unit), font)
+    _y_title(drawing, plot, charts.value_title(effect, unit), font)
 
     if has_band:
         both = np.isfinite(values["cf_low"]) & np.isfinite(values["cf_high"])
@@ -303,13 +304,22 @@ class _Plot:
         return self.bottom + share * (self.top - self.bottom)
 
 
-def _grid_and_y_axis(drawing: Drawing, plot: _Plot, ticks: Sequence[float], font: str) -> None:
+def _grid_and_y_axis(
+    drawing: Drawing,
+    plot: _Plot,
+    ticks: Sequence[float],
+    font: str,
+    axis: charts.ValueAxis | None = None,
+) -> None:
+    """Grid lines at `ticks` and their labels, written as `axis` says (a fraction in %)."""
+    axis = axis or charts.ValueAxis()
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    k = axis.factor
     for tick in ticks:
         level = plot.y(tick)
         ink = colors.HexColor("#444444") if tick == 0 else GRID
         drawing.add(Line(plot.left, level, plot.right, level, strokeColor=ink, strokeWidth=0.5))
-        label = _number(tick, step, max(abs(t) for t in ticks))
+        label = _number(tick * k, step * k, max(abs(t) for t in ticks) * k) + axis.suffix
         drawing.add(_text(plot.left - 3, level - 2.2, label, font, TICK_SIZE, "end"))
 
 
@@ -383,7 +393,9 @@ def _dot(x: float, y: float, color: str) -> Circle:
     return Circle(x, y, 1.2, fillColor=_hex(color), strokeColor=None, strokeWidth=0)
 
 
-def _text(x, y, text, font, size, anchor, ink=TICK_INK) -> String:
+def _text(x, y, text, font, size, anchor, ink=TICK_INK) -> String | Group:
+    if not text.isascii():  # a name in Chinese, Japanese, Korean: runs in a fallback font
+        return pdf_fonts.shape(x, y, text, font, size, anchor, ink)
     return String(x, y, text, fontName=font, fontSize=size, fillColor=ink, textAnchor=anchor)
 
 

@@ -172,6 +172,7 @@ def forest_chart(
 
 def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     effect = p.headline
+    axis = charts.value_axis(p.units.get(effect.metric, ""), effect.scale)
     series, _ = display_series(effect, p.go_live, p.preregistered)
     series["x"] = (series["date"] - _EXCEL_EPOCH).dt.days.astype(float)
     data = SafeXyChartData()
@@ -181,7 +182,7 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
         points = [(x, y) for x, y in zip(xs, ys, strict=True) if is_number(y) and is_number(x)]
         if not points:
             return
-        s = data.add_series(name, number_format="0.00")
+        s = data.add_series(name, number_format="0.0%" if axis.percent else "0.00")
         for x, y in points:
             s.add_data_point(x, y)
         lines.append((name, style))
@@ -268,7 +269,7 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
         y_axis.major_unit = step
     y_axis.has_major_gridlines = True
     y_axis.major_gridlines.format.line.color.rgb = RGBColor(0xE0, 0xE4, 0xE8)
-    y_axis.tick_labels.number_format = "#,##0.###"
+    y_axis.tick_labels.number_format = axis.excel_format(step if math.isfinite(step) else None)
     y_axis.tick_labels.number_format_is_linked = False
     _hide_legend_entries(chart, [i for i, (_, s) in enumerate(lines) if s.get("no_legend")])
 

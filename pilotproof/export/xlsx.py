@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pilotproof.charts import THRESHOLD_COLOR, verdict_color
+from pilotproof.charts import THRESHOLD_COLOR, value_axis, verdict_color
 from pilotproof.export.content import (
     LOG_COLUMNS,
     PLAN_VERSION_COLUMNS,
@@ -604,7 +604,11 @@ def _series_chart(book: Workbook, pilot, first: int, last: int, title_cell: list
     chart.set_title({"name": title_cell})
     go_live = f" (go-live {pilot.go_live:%Y-%m-%d})" if pilot.go_live is not None else ""
     chart.set_x_axis({"date_axis": True, "num_format": "mmm yy", "name": "Date" + go_live})
-    chart.set_y_axis({"name": _literal(humanise(h.metric))})
+    axis = value_axis(pilot.units.get(h.metric, ""), h.scale)
+    y_axis = {"name": _literal(humanise(h.metric))}
+    if axis.percent:  # a fraction's ticks as percentages; Excel picks the step
+        y_axis["num_format"] = axis.excel_format()
+    chart.set_y_axis(y_axis)
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     chart.set_size({"width": 720, "height": 380})

@@ -124,7 +124,13 @@ def weekly_means(
     With an `anchor` (a pilot's go-live), weeks are the 7-day blocks counted from it, so no
     week mixes days before and after go-live: a Monday week holding a Wednesday go-live would
     date part of the pilot's change before go-live. Without one, weeks run Monday to Sunday
-    (`week_start`)."""
+    (`week_start`).
+
+    Only whole weeks are shown at either end: a first or last week the data cover for fewer
+    than 7 days (data from a Thursday, an export ending on a Saturday) would be the mean of a
+    few weekdays, and daily data's weekday pattern would bend the line and pinch the band
+    there. A partial week stays where it is the only week on its side of the anchor (a pilot
+    five days after go-live still shows those days)."""
     if frame.empty:
         return frame.copy()
     dates = pd.to_datetime(frame[column])
@@ -138,4 +144,25 @@ def weekly_means(
     values = frame.drop(columns=column).select_dtypes("number")
     means = values.groupby(weeks).mean()
     every = pd.date_range(means.index.min(), means.index.max(), freq="7D", name=column)
-    return means.reindex(every).reset_index()
+    means = means.reindex(every)
+    return means.loc[_whole_weeks(every, dates.min(), dates.max(), anchor)].reset_index()
+
+
+def _whole_weeks(
+    weeks: pd.DatetimeIndex, first: pd.Timestamp, last: pd.Timestamp, anchor: object | None
+) -> np.ndarray:
+    """Which of the consecutive `weeks` (their first days) to show: all but a first week that
+    starts before the data's `first` day and a last week that ends after its `last` day, each
+    kept where it is the only week on its side of `anchor`."""
+    keep = np.ones(len(weeks), dtype=bool)
+    split = pd.Timestamp(anchor).normalize() if anchor is not None else None  # type: ignore[arg-type]
+    for i, partial in ((0, weeks[0] < first), (-1, weeks[-1] + pd.Timedelta(days=6) > last)):
+        if not partial:
+            continue
+        if split is None:
+            side = np.ones(len(weeks), dtype=bool)
+        else:
+            side = (weeks >= split) if weeks[i] >= split else (weeks < split)
+        if side.sum() > 1:
+            keep[i] = False
+    return keep

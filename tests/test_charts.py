@@ -164,25 +164,49 @@ def test_the_weekly_points_are_the_analytics_weekly_series_counted_from_go_live(
     rule = weekly_means(effect.series, "date", go_live)
     assert list(pd.to_datetime(drawn.x)) == list(rule["date"])
     np.testing.assert_allclose(np.asarray(drawn.y, float), rule["observed"], equal_nan=True)
-    # reference outside the rule: pandas' groups of whole weeks since go-live
+    # reference outside the rule: pandas' groups of weeks since go-live, those the data's first
+    # and last days cut short left out (only whole weeks are drawn at either end)
+    first, last = series["date"].min(), series["date"].max()
     week = series.groupby((series["date"] - go_live).dt.days // 7)["observed"].mean()
-    np.testing.assert_allclose(rule["observed"].dropna(), week.to_numpy())
+    starts = go_live + pd.to_timedelta(week.index * 7, unit="D")
+    whole = (starts >= first) & (starts + pd.Timedelta(days=6) <= last)
+    np.testing.assert_allclose(rule["observed"].dropna(), week[whole].to_numpy())
     assert go_live in set(rule["date"])  # a week starts at go-live: none straddles it
     assert ((rule["date"] - go_live).dt.days % 7 == 0).all()
     # without a go-live, weeks run Monday to Sunday (pandas' W-SUN periods)
     plain = weekly_means(effect.series)
     monday = series.groupby(series["date"].dt.to_period("W-SUN"))["observed"].mean()
-    assert [p.start_time for p in monday.index] == list(plain["date"])
+    whole_weeks = [p for p in monday.index if p.start_time >= first and p.end_time <= last]
+    assert [p.start_time for p in whole_weeks] == list(plain["date"])
     assert (plain["date"].dt.dayofweek == 0).all()
 
 
 def test_a_week_with_no_data_is_a_gap_not_a_line_across_it():
     from analytics.frequency import weekly_means
 
-    days = pd.to_datetime(["2025-01-06", "2025-01-07", "2025-01-20"])  # no data 13-19 January
+    days = pd.to_datetime(["2025-01-06", "2025-01-07", "2025-01-26"])  # no data 13-19 January
     weeks = weekly_means(pd.DataFrame({"date": days, "observed": [1.0, 3.0, 5.0]}))
     assert list(weeks["date"]) == list(pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"]))
     assert weeks["observed"].iloc[0] == 2.0 and np.isnan(weeks["observed"].iloc[1])
+
+
+def test_a_week_the_data_cover_only_in_part_is_not_drawn_at_either_end():
+    # daily data Thursday 2 January to Saturday 1 February 2025, go-live Wednesday 15 January:
+    # the 7-day weeks from go-live start 1 January (data from its second day) and end with
+    # 29 January - 4 February (data for 4 of its days): the mean of a few weekdays would bend
+    # the line where a weekday pattern runs through the data
+    from analytics.frequency import weekly_means
+
+    days = pd.date_range("2025-01-02", "2025-02-01", freq="D")
+    pattern = np.where(days.dayofweek >= 5, 10.0, 0.0)  # weekends high
+    frame = pd.DataFrame({"date": days, "observed": 20.0 + pattern})
+    weeks = weekly_means(frame, "date", pd.Timestamp("2025-01-15"))
+    assert list(weeks["date"]) == list(pd.to_datetime(["2025-01-08", "2025-01-15", "2025-01-22"]))
+    assert np.allclose(weeks["observed"], 20.0 + 20.0 / 7)  # every week: two weekend days
+    # a pilot five days after go-live keeps its one (partial) week
+    short = frame[frame["date"] <= "2025-01-19"]
+    tail = weekly_means(short, "date", pd.Timestamp("2025-01-15"))
+    assert tail["date"].iloc[-1] == pd.Timestamp("2025-01-15")
     assert weekly_means(pd.DataFrame({"date": [], "observed": []})).empty
 
 

@@ -18,7 +18,7 @@ from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
 from pilotproof.claims import bar_caveat, override_words
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
-from pilotproof.totals import PortfolioValue, net_value_words
+from pilotproof.totals import PortfolioValue, net_value_words, noise_interval
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
@@ -204,11 +204,9 @@ def compare_table(
                     # in the metric's scale, as the threshold: percent, or percentage points
                     "improvement_pct": effect.improvement,
                     "threshold_pct": effect.threshold_pct,
-                    "annual net value": money(
-                        result.net_value.annual_net, (currencies or {}).get(result.pilot_id)
-                    )
-                    if result.net_value
-                    else "no cost data",
+                    "annual net value": _compared_value(
+                        result, (currencies or {}).get(result.pilot_id)
+                    ),
                     "decision": decision_words(result),
                     "rank": "",
                 }
@@ -803,6 +801,17 @@ def missing_cost_words(pilot: object) -> str:
         _number(getattr(pilot, "monthly_cost", None)),
         _number(getattr(pilot, "annual_volume", None)),
     )
+
+
+def _compared_value(result: PilotResult, currency: str | None) -> str:
+    """A pilot's annual net value in the Compare table's one short cell: the amount, 'within
+    noise' where its gross value is not told apart from zero (`totals.noise_interval`, the rule
+    every other view words at length), or 'no cost data'."""
+    if result.net_value is None:
+        return "no cost data"
+    if noise_interval(result) is not None:
+        return "within noise"
+    return money(result.net_value.annual_net, currency)
 
 
 def value_text(

@@ -236,3 +236,15 @@ def portfolio(
 
 def empty_thresholds() -> pd.DataFrame:
     return pd.DataFrame(columns=["pilot_id", "metric", "threshold_pct", "tolerance_pct"])
+
+
+def analyse_live(frames: list[pd.DataFrame], go_live: pd.Timestamp) -> tuple:
+    """`analyze_portfolio` of the observation rows `frames`, every pilot in them live on
+    `go_live` and ready (`READY`), with the default catalog and no thresholds: the pilots'
+    results in order of first appearance."""
+    from analytics.portfolio import analyze_portfolio
+
+    obs = pd.concat(frames, ignore_index=True)
+    ids = obs["pilot_id"].unique().tolist()
+    rows = [{"pilot_id": p, "pilot_name": p, "go_live": go_live, **READY} for p in ids]
+    return analyze_portfolio(obs, pd.DataFrame(rows), catalog(), empty_thresholds())

@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synth import READY, ar1, catalog, empty_thresholds, observation_rows
-
-from analytics.portfolio import analyze_portfolio
+from synth import analyse_live, ar1, observation_rows
 
 GO = pd.Timestamp("2025-06-02")
 
@@ -30,10 +28,7 @@ def _sites(seed: int, jump: float, effect: float = 0.0) -> list[pd.DataFrame]:
 
 
 def _analyse(frames: list[pd.DataFrame]):
-    obs = pd.concat(frames, ignore_index=True)
-    ids = obs["pilot_id"].unique().tolist()
-    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
-    return analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
+    return analyse_live(frames, GO)
 
 
 @pytest.mark.parametrize("jump", [0.45, 0.30, -0.30])

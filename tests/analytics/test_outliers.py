@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from synth import READY, ar1, catalog, empty_thresholds, observation_rows
+from synth import analyse_live, ar1, observation_rows
 
 from analytics.outliers import decimal_slips
-from analytics.portfolio import analyze_portfolio
 
 GO = pd.Timestamp("2025-06-02")
 
@@ -25,10 +24,7 @@ def _typo(seed: int, effect: float, at: int) -> pd.DataFrame:
 
 
 def _analyse(frames):
-    obs = pd.concat(frames, ignore_index=True)
-    ids = obs["pilot_id"].unique().tolist()
-    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
-    return analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
+    return analyse_live(frames, GO)
 
 
 def test_a_typo_before_go_live_is_set_aside():

@@ -13,10 +13,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from synth import READY, ar1, catalog, empty_thresholds, observation_rows
+from synth import analyse_live, ar1, observation_rows
 
 from analytics.did import PLACEBO_DRAWS, placebo_bound, placebo_draws
-from analytics.portfolio import analyze_portfolio
 from pilotproof.analysis import to_json
 
 GO = pd.Timestamp("2025-06-02")
@@ -64,12 +63,7 @@ def _panel(seed: int, effect: float, n_treated: int, n_controls: int) -> list[pd
 
 
 def _analyse(effect: float, seeds: range, n_treated: int = 8, n_controls: int = 24):
-    obs = pd.concat(
-        [r for s in seeds for r in _panel(s, effect, n_treated, n_controls)], ignore_index=True
-    )
-    ids = obs["pilot_id"].unique().tolist()
-    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
-    return analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
+    return analyse_live([r for s in seeds for r in _panel(s, effect, n_treated, n_controls)], GO)
 
 
 def test_a_mean_of_eight_sites_is_compared_with_means_of_eight_control_sites():

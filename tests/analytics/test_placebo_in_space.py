@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synth import READY, ar1, catalog, empty_thresholds, observation_rows
+from synth import analyse_live, ar1, observation_rows
 
-from analytics.portfolio import analyze_portfolio
 from pilotproof.analysis import to_json
 
 GO = pd.Timestamp("2025-06-02")
@@ -35,10 +34,7 @@ def _panel(seed: int, effect: float, n_units: int = 15) -> list[pd.DataFrame]:
 
 
 def _analyse(effect: float, seeds: range, n_units: int = 15):
-    obs = pd.concat([r for s in seeds for r in _panel(s, effect, n_units)], ignore_index=True)
-    ids = obs["pilot_id"].unique().tolist()
-    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
-    return analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
+    return analyse_live([r for s in seeds for r in _panel(s, effect, n_units)], GO)
 
 
 def test_wandering_controls_do_not_make_a_null_pilot_significant():

@@ -8,9 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synth import READY, catalog, empty_thresholds, observation_rows
-
-from analytics.portfolio import analyze_portfolio
+from synth import analyse_live, observation_rows
 
 GO = pd.Timestamp("2024-07-01")
 
@@ -37,10 +35,7 @@ def _panel(seed: int, effect: float, n_units: int, n_pre: int = 3, n_post: int =
 
 def _analyse(effect: float, seeds, n_units: int = 20, **kw):
     frames = [r for s in seeds for r in _panel(s, effect, n_units, **kw)]
-    obs = pd.concat(frames, ignore_index=True)
-    ids = obs["pilot_id"].unique().tolist()
-    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
-    return analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
+    return analyse_live(frames, GO)
 
 
 def test_three_quarters_each_side_with_twenty_controls_find_a_real_effect():

@@ -16,10 +16,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from synth import READY, catalog, empty_thresholds, observation_rows
+from synth import analyse_live, observation_rows
 
 from analytics.levels import Z_CRIT
-from analytics.portfolio import analyze_portfolio
 from analytics.structural import forecast_interval, structural_check
 from pilotproof.analysis import to_json
 
@@ -73,10 +72,7 @@ def _weekly(seed: int, effect: float, walk_sd: float) -> pd.DataFrame:
 
 
 def _analyse(effect: float, seeds: range, walk_sd: float = 0.0):
-    obs = pd.concat([_weekly(s, effect, walk_sd) for s in seeds], ignore_index=True)
-    ids = obs["pilot_id"].unique().tolist()
-    pilots = pd.DataFrame([{"pilot_id": p, "pilot_name": p, "go_live": GO, **READY} for p in ids])
-    return analyze_portfolio(obs, pilots, catalog(), empty_thresholds())
+    return analyse_live([_weekly(s, effect, walk_sd) for s in seeds], GO)
 
 
 @pytest.mark.slow

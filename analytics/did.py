@@ -36,6 +36,7 @@ from analytics.estimate import (
     screen_batch,
     spell_model,
     welch_masked,
+    widened,
 )
 from analytics.frequency import time_index
 from analytics.hac import ols_hac
@@ -439,11 +440,9 @@ def _with_placebos(
     levels = np.array([float(u[pre_rows].mean()) for u in units])
     relative = level > 0 and bool((levels > 0).all())
     effects = np.array([alt.effect_abs for alt in placebos])
-    spread = (
-        level * np.sqrt(np.mean((effects / levels) ** 2))
-        if relative
-        else np.sqrt(np.mean(effects**2))
-    )
+    # in the treated series' unit: each effect in proportion to its unit's level, or as it is
+    scaled = effects / levels * level if relative else effects
+    spread = np.sqrt(np.mean(scaled**2))
     pre, post = rmspe(est)
     fits = np.array([rmspe(alt) for alt in placebos])
     tiny = 1e-9 * max(abs(level), 1e-12)
@@ -469,17 +468,10 @@ def _with_placebos(
         # and where the placebos are many enough to give their own (1 - ALPHA) quantile, the
         # interval reaches at least that far: the spread's t reference assumes placebo effects
         # with normal tails, and real units' tails are heavier (states: a few move by a third)
-        bound = placebo_bound(np.abs(effects / levels) * level if relative else np.abs(effects))
+        bound = placebo_bound(scaled)
         if bound is not None:
             factor = max(factor, bound / (critical_t(df) * est.se_abs))
-        est = replace(
-            est,
-            se_abs=est.se_abs * factor,
-            df=df,
-            segment_se=est.segment_se * factor,
-            cf_se=est.cf_se * factor,
-            calibration=est.calibration * factor,
-        )
+        est = widened(est, factor, df=df)
     return est
 
 
@@ -558,14 +550,9 @@ def _without_unit(est: Estimate, name: str, alt: Estimate) -> Estimate:
     """The comparison without control unit `name` (`alt`) as the estimate, its standard errors
     widened by `est`'s calibration (backtests, placebo-in-space) as the test read them, with
     `est`'s naive comparison and placebo fields, and its effect kept as `all_controls`."""
-    factor = est.calibration  # as the leave-one-out test above reads it
-    se = alt.se_abs * factor
-    return replace(
+    return widened(
         alt,
-        se_abs=se,
-        segment_se=alt.segment_se * factor,
-        cf_se=alt.cf_se * factor,
-        calibration=alt.calibration * factor,
+        est.calibration,  # as the leave-one-out test above reads it
         df=min(alt.df, est.df),
         placebo_effect=est.placebo_effect,
         placebo_t=est.placebo_t,
@@ -576,7 +563,7 @@ def _without_unit(est: Estimate, name: str, alt: Estimate) -> Estimate:
         placebo_rank=est.placebo_rank,
         permutation_p=est.permutation_p,
         rmspe_ratio=est.rmspe_ratio,
-        single_control=(name, alt.effect_abs, se),
+        single_control=(name, alt.effect_abs, alt.se_abs * est.calibration),
         all_controls=(est.effect_abs, est.se_abs),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple, TypedDict, TypeVar, Unpack, overload
+from typing import Any, NamedTuple, TypedDict, TypeVar, Unpack, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -589,17 +589,14 @@ def _regime_tested(recent: Estimate, rolled: dict[bool | str, Backtest]) -> Esti
     own = recent.se_abs / recent.calibration if recent.calibration > 0 else recent.se_abs
     prior = guarded_prior(recent.frequency, recent.method, recent.df)
     se, df = calibrated_se(np.array([own]), test, recent.df, prior)
-    widened = float(se[0])
-    if not (np.isfinite(widened) and widened > recent.se_abs > 0):
+    wide = float(se[0])
+    if not (np.isfinite(wide) and wide > recent.se_abs > 0):
         return recent
-    factor = widened / recent.se_abs
-    return replace(
+    return widened(
         recent,
-        se_abs=widened,
+        wide / recent.se_abs,
+        se_abs=wide,
         df=max(1, min(recent.df, int(df[0]))) if np.isfinite(df[0]) else recent.df,
-        segment_se=recent.segment_se * factor,
-        cf_se=recent.cf_se * factor,
-        calibration=recent.calibration * factor,
     )
 
 
@@ -690,6 +687,19 @@ def _combined(
     test = replace(tests[COMBINED], z2=mixed)
     name = "level" if w >= MODEL_SHARE else "level_trend" if v >= MODEL_SHARE else "combined"
     return replace(_calibrated(combined, name, test), level_weight=w)
+
+
+def widened(est: Estimate, factor: float, **changes: Any) -> Estimate:
+    """`est` with every standard error (effect, post segments, counterfactual band) times
+    `factor` and its `calibration` with them, and any other field `changes` names (these win:
+    a caller that has the widened standard error itself passes it as `se_abs`)."""
+    fields: dict[str, Any] = {
+        "se_abs": est.se_abs * factor,
+        "segment_se": est.segment_se * factor,
+        "cf_se": est.cf_se * factor,
+        "calibration": est.calibration * factor,
+    }
+    return replace(est, **{**fields, **changes})
 
 
 def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:

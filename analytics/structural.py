@@ -42,7 +42,7 @@ import numpy as np
 import statsmodels.api as sm
 
 from analytics.counterfactual import GUARDED
-from analytics.estimate import Estimate
+from analytics.estimate import Estimate, widened
 from analytics.levels import Z_CRIT, critical_t
 from analytics.results import Frequency
 
@@ -175,11 +175,4 @@ def structural_check(est: Estimate) -> Estimate:
     reach = max(abs(low), abs(high))
     if reach <= half:
         return est
-    factor = reach / half
-    return replace(
-        est,
-        se_abs=est.se_abs * factor,
-        segment_se=est.segment_se * factor,
-        cf_se=est.cf_se * factor,
-        calibration=est.calibration * factor,
-    )
+    return widened(est, reach / half)

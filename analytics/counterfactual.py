@@ -56,6 +56,10 @@ MODEL_SHARE = 0.9
 # robust t exceeds this rejects it outright, whatever a few backtest windows say (well past
 # the 1% point of the fat-tailed small-sample HAC t; Kiefer & Vogelsang 2005)
 LEVEL_REJECT_T = 8.0
+# ... and a level + trend candidate whose pre-period trend t is within this drops out: t^2 < 1
+# estimates the restriction's noncentrality below one, where the level-only forecast has the
+# smaller mean squared error (Toro-Vizcarrondo & Wallace 1968; `estimate._trend_evidence`)
+TREND_DROP_T = 1.0
 # at most this many origins per series, evenly strided: their span carries the information
 MAX_ORIGINS = 30
 MIN_BLOCKS = 2.0  # fewer non-overlapping backtest windows cannot tell noise from misfit

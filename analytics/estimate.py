@@ -24,6 +24,7 @@ from analytics.counterfactual import (
     LEVEL_REJECT_T,
     MIN_BLOCKS,
     MODEL_SHARE,
+    TREND_DROP_T,
     Backtest,
     backtest,
     calibrated_se,
@@ -512,15 +513,15 @@ def estimate_its(
     plain = np.flatnonzero(regime <= 0)
     if len(plain):
         tests = backtest(values, freq, y[:, plain], n_pre[plain], n_post[plain])
-        w_level = tests[COMBINED].level_weight
-        assert w_level is not None
+        weights = tests[COMBINED].level_weight
+        assert weights is not None
+        w_level = weights.copy()
         fits: dict[bool, dict[int, Estimate]] = {False: {}, True: {}}
-        for trend, needed in ((True, w_level < 1.0), (False, w_level > 0.0)):
-            if not trend:  # a pre-period trend that rejects the level-only model (below): the
-                # level candidate would be dropped, so it is not fitted
-                rejected = [i for i, e in fits[True].items() if abs(e.trend_t) > LEVEL_REJECT_T]
-                needed = needed.copy()
-                needed[rejected] = False
+        for trend in (True, False):
+            if not trend:  # the pre-period's own trend decides where it is clear either way
+                w_level = _trend_evidence(w_level, fits[True])
+                fits[True] = {i: e for i, e in fits[True].items() if w_level[i] < 1.0}
+            needed = w_level < 1.0 if trend else w_level > 0.0
             idx = plain[needed]
             if len(idx):
                 # an end-of-pre spell is looked for with the weightier candidate only: where the
@@ -533,10 +534,6 @@ def estimate_its(
         for i, j in enumerate(plain):
             tested = {key: _backtest_of(test, i) for key, test in tests.items()}
             weight = float(w_level[i])
-            trended = fits[True].get(i)
-            if trended is not None and abs(trended.trend_t) > LEVEL_REJECT_T:
-                weight = 0.0  # the pre-period's own trend rejects the level-only model
-                fits[False].pop(i, None)
             spell = max(
                 (e.spell_length for e in (fits[t].get(i) for t in (False, True)) if e), default=0
             )
@@ -559,6 +556,26 @@ def estimate_its(
                     tested = before
             out[j] = _combined(fits[False].get(i), fits[True].get(i), weight, tested)
     return [e for e in out if e is not None]
+
+
+def _trend_evidence(w_level: np.ndarray, trended: dict[int, Estimate]) -> np.ndarray:
+    """The level candidate's combination weights (m,) after the pre-period's own trend test,
+    for the series whose level + trend fit is in `trended` (index -> estimate): a robust trend
+    t beyond LEVEL_REJECT_T rejects the level-only model (weight 0); one below TREND_DROP_T
+    drops the trend candidate (weight 1). With t^2 < 1 the estimated noncentrality of the
+    restriction "no trend" is below one, where the restricted (level-only) forecast has the
+    smaller mean squared error (Toro-Vizcarrondo & Wallace 1968, "A test of the mean square
+    error criterion for restrictions in linear regression", JASA 63; Wallace 1972): a trend
+    within its own noise adds the variance of its extrapolation and removes no bias worth it.
+    Between the two, the backtests' weights stand."""
+    out = w_level.copy()
+    for i, e in trended.items():
+        t = abs(e.trend_t)
+        if t > LEVEL_REJECT_T:
+            out[i] = 0.0
+        elif t < TREND_DROP_T:
+            out[i] = 1.0
+    return out
 
 
 def _regimes(values: np.ndarray, freq: Frequency, y: np.ndarray, n_pre: np.ndarray) -> np.ndarray:

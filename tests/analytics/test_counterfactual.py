@@ -12,6 +12,7 @@ import pytest
 import statsmodels.api as sm
 from synth import READY, ar1, catalog, empty_thresholds, observation_rows
 
+import analytics.estimate
 from analytics.counterfactual import (
     MAX_ORIGINS,
     Z2_CAP,
@@ -27,8 +28,9 @@ from analytics.counterfactual import (
     spell_sizes,
     spell_t,
 )
-from analytics.estimate import estimate_its
+from analytics.estimate import _trend_evidence, estimate_its
 from analytics.its import MIN_PRE, RHO_MAX, columns_for, design_matrix, kendall_rho
+from analytics.levels import critical_t
 from analytics.mirage import visible_swing
 from analytics.portfolio import analyze_portfolio
 
@@ -607,3 +609,46 @@ def test_spell_sizes_are_the_dummys_fit():
                 assert np.isclose(sizes.eig_low[c], eig[0], rtol=1e-6)
                 assert np.isclose(sizes.eig_high[c], eig[-1], rtol=1e-12)
     assert coef[1, 2] > 2.5 and abs(coef[0, 2]) < 1.0
+
+
+def test_the_pre_periods_own_trend_test_sets_the_weights_it_is_clear_about():
+    # |t| > 8 rejects the level-only model, |t| < 1 (t^2 < 1: Toro-Vizcarrondo & Wallace's MSE
+    # criterion) drops the trend; in between, and for a series with no trend fit, the
+    # backtests' weights stand
+    dates = pd.date_range("2022-01-01", periods=40, freq="MS")
+    y = 100 + ar1(np.random.default_rng(0), 40, 0.3, 4.0)
+    base = estimate_its(dates, dates[30], "M", y[:, None], np.array([-1.0]))[0]
+    fits = {i: replace(base, trend_t=t) for i, t in enumerate([0.5, -0.99, 3.0, -9.0])}
+    w = np.array([0.3, 0.6, 0.3, 0.7, 0.4])
+    assert _trend_evidence(w, fits).tolist() == [1.0, 1.0, 0.3, 0.0, 0.4]
+    assert w.tolist() == [0.3, 0.6, 0.3, 0.7, 0.4]  # the backtests' weights are not written over
+
+
+def _monthly_shift_halfwidths(seeds: range) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Monthly cycle time around 100 with AR(1) noise (phi 0.3, sd 4) and no trend, 36 months
+    before go-live and 9 after, a true -12% shift: each seed's 95% half-width in % of the
+    counterfactual, whether the interval holds -12%, and the model named."""
+    dates = pd.date_range("2022-01-01", periods=45, freq="MS")
+    half, covered, models = [], [], []
+    for seed in seeds:
+        y = 100 + ar1(np.random.default_rng(seed), 45, 0.3, 4.0)
+        y[36:] *= 0.88
+        est = estimate_its(dates, dates[36], "M", y[:, None], np.array([-1.0]))[0]
+        h = critical_t(est.df) * est.se_abs
+        half.append(100 * h / est.baseline)
+        covered.append(abs(est.effect_abs / est.baseline + 0.12) * 100 <= half[-1])
+        models.append(est.model)
+    return np.array(half), np.array(covered), models
+
+
+def test_a_trend_within_its_own_noise_does_not_widen_a_level_series_interval(monkeypatch):
+    # with the trend candidate kept whatever its t (the rule off), a level series pays for
+    # extrapolating a slope it does not have; with the rule, the seeds whose pre-period trend
+    # is within its noise are projected from the level, narrower, still covering the truth
+    seeds = range(12)
+    half, covered, models = _monthly_shift_halfwidths(seeds)
+    monkeypatch.setattr(analytics.estimate, "TREND_DROP_T", 0.0)
+    half_off, _, models_off = _monthly_shift_halfwidths(seeds)
+    assert models.count("level") > models_off.count("level"), (models, models_off)
+    assert np.median(half) < np.median(half_off), (half, half_off)
+    assert covered.mean() >= 10 / 12, covered

@@ -32,8 +32,7 @@ if g.warning():
 if g.would_have_been_sentence(result.decision):
     st.markdown(f"**{md(g.would_have_been_sentence(result.decision))}**")
 if g.current is not None:
-    points = {e.metric for e in result.metrics if e.points}  # rates read in points
-    plan = g.current.plan.summary(points)
+    plan = g.plan_summary(g.current)  # rates' tolerances in points, as the table below
     st.markdown(md(f"Current plan (version {g.current.version}): {plan}."))
     ui.wrapped_table(plan_versions_table(result), numbers={"threshold %": "g"})
 if g.forecast is not None:

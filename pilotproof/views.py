@@ -624,7 +624,7 @@ def plan_versions_table(result: PilotResult) -> pd.DataFrame:
             v.version, f"{v.set_at:%Y-%m-%d %H:%M}", shown(v.set_by),
             "yes" if v in g.changes() else "",
             v.plan.threshold_pct, shown(v.reason or "", 200), nice(v.plan.value_metric or ""),
-            shown(v.plan.guardrails_text), v.plan.evaluation_days,
+            shown(g.guardrails_words(v)), v.plan.evaluation_days,
             shown(v.plan.decision_owner or ""),
             f"{v.recorded_at:%Y-%m-%d %H:%M}" + (" (dated earlier)" if v in g.backdated() else ""),
         ])  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from analytics.governance import scaled_amount
 from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
 from analytics.results import DECISION_ACTIONS as DECISION_ACTIONS  # re-exported: one table
 from analytics.results import DECISION_LABELS as DECISION_LABELS
@@ -128,22 +129,15 @@ def bar_words(kind: str, threshold: float | None, tolerance: float | None, is_po
     """The bar a metric is held to, in its scale and in words: 'at least 10% better', 'at most
     0.5 points worse'; '' when it has none."""
     if kind == "guardrail" and tolerance is not None:
-        return f"at most {_amount(tolerance, is_points)} worse"
+        return f"at most {scaled_amount(tolerance, is_points)} worse"
     if kind == "value" and threshold is not None:
-        return f"at least {_amount(threshold, is_points)} better"
+        return f"at least {scaled_amount(threshold, is_points)} better"
     return ""
-
-
-def _amount(value: float, is_points: bool) -> str:
-    """10 -> '10%'; in points, 1 -> '1 point', 0.5 -> '0.5 points'."""
-    if not is_points:
-        return f"{value:g}%"
-    return f"{value:g} point{'' if value == 1 else 's'}"
 
 
 def threshold_words(threshold: float, is_points: bool) -> str:
     """A chart legend's threshold: 'Scaling threshold (10% better)', '(1 point better)'."""
-    return f"Scaling threshold ({_amount(threshold, is_points)} better)"
+    return f"Scaling threshold ({scaled_amount(threshold, is_points)} better)"
 
 
 # ---- plain words for what the analysis writes -------------------------------------------
@@ -538,9 +532,32 @@ def worsened_guardrails(result: PilotResult) -> list[MetricEffect]:
     return [e for e in result.metrics if e.kind == "guardrail" and e.verdict == "worse"]
 
 
+def level_words(effect: MetricEffect) -> str:
+    """Where a metric would have been without the pilot and where it is, over the post
+    window: '5.9% → 10.4%' for a point-scale metric (a fraction), '82.0 → 78.4' in the
+    metric's unit otherwise; '' when either level is unknown."""
+    if effect.baseline is None or effect.effect_abs is None:
+        return ""
+    before, after = effect.baseline, effect.baseline + effect.effect_abs
+    if not all(isinstance(v, int | float) and abs(v) < float("inf") for v in (before, after)):
+        return ""
+    if effect.points:
+        return f"{before:.1%} → {after:.1%}"
+    return f"{_level(before)} → {_level(after)}"
+
+
+def _level(value: float) -> str:
+    """A level in its unit, to about three significant figures: 1,234; 82.0; 5.91."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
 def burden_words(result: PilotResult) -> str:
     """The work pushed downstream, with its number: 'rework rate +3.1 points downstream';
-    '' when no guardrail worsened. A worsening within the tolerance says so."""
+    '' when no guardrail worsened. A worsening within the tolerance says so, with the level
+    before and after, so a small tolerance in points is read beside what it allowed:
+    'rework rate +4.5 points downstream (5.9% → 10.4%, within the 5 points tolerated)'."""
     from analytics.decision import guardrail_breached
 
     parts = []
@@ -548,8 +565,9 @@ def burden_words(result: PilotResult) -> str:
         change = scaled_change(g.headline, g.points, 1 if g.points else 0)
         words = f"{metric_name(g.metric)} {change} downstream"
         if not guardrail_breached(g) and g.tolerance_pct is not None:
-            unit = "points" if g.points else "%"
-            words += f" (within the {g.tolerance_pct:g}{' ' if g.points else ''}{unit} tolerated)"
+            levels = level_words(g)
+            tolerated = f"within the {scaled_amount(g.tolerance_pct, g.points)} tolerated"
+            words += f" ({levels}, {tolerated})" if levels else f" ({tolerated})"
         parts.append(words)
     return ", ".join(parts)
 

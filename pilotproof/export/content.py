@@ -820,7 +820,7 @@ def _plan_rows(result: PilotResult, name: str) -> tuple[tuple, tuple]:
         (
             result.pilot_id, name, g.status_label, v.version,
             v in g.changes(), v.plan.value_metric,
-            v.plan.threshold_pct, v.plan.guardrails_text, v.plan.evaluation_days,
+            v.plan.threshold_pct, g.guardrails_words(v), v.plan.evaluation_days,
             shown(v.plan.decision_owner or ""), shown(v.set_by), f"{v.set_at:%Y-%m-%d %H:%M}",
             shown(v.reason or "", TEXT_LIMIT), result.decision, g.would_have_been,
         )
@@ -1439,8 +1439,7 @@ def _section(
         plan_status=g.status_label if g is not None else "",
         plan_warning=sentence_words(shown(g.warning(), TEXT_LIMIT)) if g is not None else "",
         plan_lines=tuple(
-            sentence_words(shown(line, TEXT_LIMIT))
-            for line in g.lines(result.decision, {e.metric for e in result.metrics if e.points})
+            sentence_words(shown(line, TEXT_LIMIT)) for line in g.lines(result.decision)
         )
         if g is not None
         else (),

@@ -4,7 +4,7 @@ from pilotproof import ui
 from pilotproof.store import StoreError
 from pilotproof.store.plans import PlanInput, parse_guardrails
 from pilotproof.views import decision_log_table, md, nice, plan_versions_table
-from pilotproof.words import DECISION_LABELS
+from pilotproof.words import DECISION_LABELS, lock_words
 
 NAME_NEEDED = "Enter your name above: it is recorded with the change."
 
@@ -69,7 +69,7 @@ if writer:  # a viewer reads the plan and the log, and changes neither
             "Reason for the change" + (" (required: locked)" if locked else "")
         )
         if locked:
-            st.caption(f"The plan locked on {g.locked_at:%Y-%m-%d}: a change needs a reason.")
+            st.caption(lock_words(g.locked_at, has_plan=current is not None))
         if st.form_submit_button("Save plan", type="primary"):
             if not who:
                 st.error(NAME_NEEDED)

@@ -135,6 +135,19 @@ def bar_words(kind: str, threshold: float | None, tolerance: float | None, is_po
     return ""
 
 
+def lock_words(locked_at: object, has_plan: bool) -> str:
+    """What the lock means for the plan form, dated (`locked_at`, a timestamp): a plan in
+    force needs a reason to change; with none, a plan set now is not pre-registered, and the
+    sentence must not speak of a plan that never existed."""
+    when = f"{locked_at:%Y-%m-%d}"
+    if has_plan:
+        return f"The plan locked on {when}: a change needs a reason."
+    return (
+        f"No plan was set before go-live or the first results ({when}): a plan set now is "
+        "recorded as set after the results, and needs a reason."
+    )
+
+
 def threshold_words(threshold: float, is_points: bool) -> str:
     """A chart legend's threshold: 'Scaling threshold (10% better)', '(1 point better)'."""
     return f"Scaling threshold ({scaled_amount(threshold, is_points)} better)"

@@ -4,7 +4,7 @@ from pilotproof import ui
 from pilotproof.store import StoreError
 from pilotproof.store.plans import PlanInput, parse_guardrails
 from pilotproof.views import decision_log_table, md, nice, plan_versions_table
-from pilotproof.words import DECISION_LABELS, lock_words
+from pilotproof.words import DECISION_LABELS, GUARDRAIL_FIELD, lock_words
 
 NAME_NEEDED = "Enter your name above: it is recorded with the change."
 
@@ -57,8 +57,9 @@ if writer:  # a viewer reads the plan and the log, and changes neither
             current.threshold_pct if current and current.threshold_pct is not None else 10.0,
         )  # fmt: skip
         guardrails = left.text_input(
-            "Guardrails (metric:tolerance%; ...)",
-            "; ".join(f"{m}:{t:g}" for m, t in current.guardrails) if current else "",
+            GUARDRAIL_FIELD,
+            "; ".join(f"{nice(m)}: {t:g}" for m, t in current.guardrails) if current else "",
+            placeholder="rework rate: 0.5; quality score: 2",
         )
         days = right.number_input(
             "Evaluation window (days after go-live)", 1, 3650,

@@ -48,12 +48,30 @@ CHECK_LABELS: dict[Reason, str] = {
     "outlier": "Typo-like values",
 }
 READINESS_LABELS: dict[str, str] = {q.field: q.label for q in READINESS_QUESTIONS}
-METHOD_LABELS: dict[Method, str] = {
-    "its": "interrupted time series",
-    "did": "difference-in-differences",
-    "synthetic_control": "synthetic control",
-    "none": "no estimate",
+
+# What a chart's legend calls the counterfactual: a board says "expected without the pilot"
+# (method notes keep the word "counterfactual"). One name per line, so a legend lookup by
+# name finds it in every writer.
+EXPECTED_LINE = "Expected without the pilot"
+EXPECTED_BAND = "Expected without the pilot, 95% range"
+EXPECTED_BAND_LOW = "Expected without the pilot, 95% low"
+EXPECTED_BAND_HIGH = "Expected without the pilot, 95% high"
+# What the footer's method line calls each way of estimating it.
+METHOD_SUMMARY: dict[Method, str] = {
+    "its": "from its own history",
+    "did": "compared with the control sites",
+    "synthetic_control": "compared with a blend of the control sites",
+    "none": "not estimated",
 }
+# The maturity stages as a board says them (analytics.portfolio_health.Stage).
+STAGE_LABELS: dict[str, str] = {
+    "experimenting": "Experimenting",
+    "expanding": "Expanding",
+    "coordinating": "Coordinating",
+    "orchestrating": "Running as a portfolio",
+}
+# The Success plans form's guardrail field: nice names, a tolerance in each metric's scale.
+GUARDRAIL_FIELD = "Guardrails (metric: tolerance in % or points; separate with ;)"
 
 # ---- activity metrics, guardrails and large changes ---------------------------------------
 # Activity metrics (AI usage, adoption) are tracked, never value: whatever their verdict, they
@@ -178,11 +196,13 @@ _PLAIN: tuple[tuple[str, str], ...] = (
     ("The 95% interval (autocorrelation-robust) includes no change.",
      "The 95% interval includes no change: the move is within normal variation."),
     (" (autocorrelation-robust)", ""),
-    ("a placebo go-live shows none", "a fake go-live before the real one shows none"),
+    ("a placebo go-live shows none",
+     "the same test run at an earlier date, when nothing changed, shows none"),
     ("The 95% interval excludes no change.",
      "The change is larger than noise explains: the 95% interval lies entirely on one side of "
      "zero."),
-    ("A fake go-live in the pre-period", "A fake go-live before the real one"),
+    ("A fake go-live in the pre-period", "The same test run at an earlier date, when nothing "
+     "changed,"),
     ("a blend of the pre-period's level and its trend, each weighted by how well it forecast "
      "the pre-period",
      "a blend of its level and its trend before go-live, each weighted by how well it "
@@ -344,9 +364,18 @@ def _rank_words(match: re.Match[str]) -> str:
         than = f"larger than {beaten} of the {units} comparison units' own"
     return (
         f"Each of the {units} comparison units was analysed as if it had gone live: the pilot's "
-        f"change after go-live is {than} (a unit without the pilot comes out this high "
-        f"{chance:.0%} of the time by chance)"
+        f"change after go-live is {than} (a change this large turns up in "
+        f"{_in_ten(chance)} units without the pilot)"
     )
+
+
+def _in_ten(share: float) -> str:
+    """A share of units as a count a board reads: 0.83 -> 'about 8 in 10', 0.03 -> 'fewer
+    than 1 in 10'."""
+    tenths = round(share * 10)
+    if tenths <= 0:
+        return "fewer than 1 in 10"
+    return "all" if tenths >= 10 else f"about {tenths} in 10"
 
 
 # What a board report leaves out of an explanation: statistics' names and an operator's next
@@ -357,7 +386,7 @@ _NOT_FOR_THE_BOARD: tuple[re.Pattern[str], ...] = (
     re.compile(r" \(\d+% power, \d+% level\)"),
     re.compile(r" \(a real change that size is found 4 times in 5, with a 1-in-20 risk of a "
                r"false alarm\)"),
-    re.compile(r" \(a unit without the pilot comes out this high \d+% of the time by chance\)"),
+    re.compile(r" \(a change this large turns up in [^)]* units without the pilot\)"),
 )  # fmt: skip
 
 

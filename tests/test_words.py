@@ -129,11 +129,11 @@ def test_a_placebo_rank_says_what_is_ranked_numbers_kept():
 
     assert ranked(5, 5, 0.83) == (
         "Each of the 5 comparison units was analysed as if it had gone live: the pilot's "
-        "change after go-live is larger than 1 of the 5 comparison units' own (a unit without "
-        "the pilot comes out this high 83% of the time by chance)."
-    )
+        "change after go-live is larger than 1 of the 5 comparison units' own (a change this "
+        "large turns up in about 8 in 10 units without the pilot)."
+    )  # not "83% of the time by chance" (read-through B14)
     assert "larger than each of the 5 comparison units' own" in ranked(1, 5, 0.17)
-    assert "17% of the time" in ranked(1, 5, 0.17)
+    assert "about 2 in 10 units without the pilot" in ranked(1, 5, 0.17)
     assert "no larger than any of the 19 comparison units' own" in ranked(20, 19, 1.0)
     assert "larger than 12 of the 19" in ranked(8, 19, 0.4)
 
@@ -255,3 +255,25 @@ def test_a_guardrail_within_tolerance_gives_its_level_before_and_after():
     assert burden_words(replace(result, metrics=(touches,))) == (
         "manual touches +12% downstream (12.0 → 13.5, within the 20% tolerated)"
     )
+
+
+def test_board_words_avoid_the_statisticians_jargon():
+    # read-through B14: "a fake go-live before the real one", "orchestrating", "difference-in-
+    # differences" in the method line, "counterfactual" in every legend
+    from pilotproof.words import (
+        EXPECTED_BAND,
+        EXPECTED_LINE,
+        METHOD_SUMMARY,
+        STAGE_LABELS,
+        plain_words,
+    )
+
+    trend = "No pre-existing trend explains the change, and a placebo go-live shows none."
+    said = plain_words(trend)
+    assert "fake" not in said and "placebo" not in said
+    assert said.endswith("the same test run at an earlier date, when nothing changed, shows none.")
+    early = plain_words("A fake go-live in the pre-period shows a similar effect.")
+    assert early.startswith("The same test run at an earlier date, when nothing changed, shows")
+    assert METHOD_SUMMARY["did"] == "compared with the control sites"
+    assert "orchestrating" not in " ".join(STAGE_LABELS.values()).lower()
+    assert "counterfactual" not in f"{EXPECTED_LINE} {EXPECTED_BAND}".lower()

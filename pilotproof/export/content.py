@@ -50,8 +50,8 @@ from pilotproof.words import (
     DECISION_ACTIONS,
     DECISION_LABELS,
     GUARDRAIL_WORSENED,
-    METHOD_LABELS,
     METHOD_PLAIN,
+    METHOD_SUMMARY,
     READINESS_LABELS,
     REASON_LABELS,
     bar_words,
@@ -726,7 +726,8 @@ class PilotSection:
         if h is None or not self.has_series:
             return ""
         label = charts.metric_label(h.metric, self.units.get(h.metric, ""))
-        return f"{label}: observed vs counterfactual{display_series(h, self.go_live)[1]}"
+        weekly = display_series(h, self.go_live)[1]
+        return f"{label}: observed and expected without the pilot{weekly}"
 
     @property
     def history_note(self) -> str:
@@ -1541,8 +1542,8 @@ def _scope(
 
 def _method(results: Iterable[PilotResult]) -> str:
     used = sorted({m.method for r in results for m in r.metrics if m.method != "none"})
-    names = ", ".join(f"{METHOD_PLAIN[m]} ({METHOD_LABELS[m]})" for m in used) or "none"
-    return f"what would have happened without the pilot, estimated from {names}; 95% intervals"
+    names = ", or ".join(METHOD_SUMMARY[m] for m in used) or "not estimated"
+    return f"what would have happened without the pilot, estimated {names}; 95% intervals"
 
 
 def _text(value: object) -> str:

@@ -64,12 +64,6 @@ class SuccessPlan:
             self.evaluation_days,
         )
 
-    @property
-    def guardrails_text(self) -> str:
-        """`rework rate at most 5% worse; quality score at most 2% worse`, or `none`; see
-        `guardrails_words` for metrics measured in points."""
-        return self.guardrails_words()
-
     def guardrails_words(self, points: Collection[str] = ()) -> str:
         """Each guardrail with the deterioration it tolerates, in its metric's scale: a
         metric in `points` (a rate or a share, judged in percentage points) says points:
@@ -77,7 +71,7 @@ class SuccessPlan:
         if not self.guardrails:
             return "none"
         return "; ".join(
-            f"{m.replace('_', ' ')} at most {_amount(t, m in points)} worse"
+            f"{m.replace('_', ' ')} at most {scaled_amount(t, m in points)} worse"
             for m, t in self.guardrails
         )
 
@@ -87,7 +81,7 @@ class SuccessPlan:
         metric = (self.value_metric or "value metric not named").replace("_", " ")
         bar = ""
         if self.threshold_pct is not None:
-            bar = f" at least {_amount(self.threshold_pct, self.value_metric in points)}"
+            bar = f" at least {scaled_amount(self.threshold_pct, self.value_metric in points)}"
             bar += " better"
         window = (
             f"decide within {self.evaluation_days} days of go-live"
@@ -149,6 +143,9 @@ class Governance:
     due: pd.Timestamp | None = None
     overdue: bool = False
     forecast: object | None = None  # analytics.forecast.Forecast (kept loose: no import cycle)
+    # the metrics read in percentage points (a rate or a share): their thresholds and
+    # tolerances are points, and every sentence about the plan says so
+    points: frozenset[str] = frozenset()
 
     @property
     def current(self) -> PlanVersion | None:
@@ -198,7 +195,8 @@ class Governance:
         if was.threshold_pct != now.threshold_pct:
             moved.append(f"threshold from {_pct(was.threshold_pct)} to {_pct(now.threshold_pct)}")
         if tuple(sorted(was.guardrails)) != tuple(sorted(now.guardrails)):
-            moved.append(f"guardrails from {was.guardrails_text} to {now.guardrails_text}")
+            rails = (was.guardrails_words(self.points), now.guardrails_words(self.points))
+            moved.append("guardrails from {} to {}".format(*rails))
         if was.evaluation_days != now.evaluation_days:
             window = (_days(was.evaluation_days), _days(now.evaluation_days))
             moved.append("evaluation window from {} to {}".format(*window))
@@ -263,7 +261,17 @@ class Governance:
             text += ", as pilotproof recommends."
         return text
 
-    def lines(self, recommended: Decision, points: Collection[str] = ()) -> tuple[str, ...]:
+    def plan_summary(self, version: PlanVersion) -> str:
+        """A version's plan in one line, each threshold and tolerance in its metric's scale
+        (percent, or points for the metrics in `points`): `SuccessPlan.summary`."""
+        return version.plan.summary(self.points)
+
+    def guardrails_words(self, version: PlanVersion) -> str:
+        """A version's guardrails with their tolerances in their metrics' scales:
+        `SuccessPlan.guardrails_words`."""
+        return version.plan.guardrails_words(self.points)
+
+    def lines(self, recommended: Decision) -> tuple[str, ...]:
         """Every sentence a report shows about the plan, in order: status or change, the
         would-have-been, the plan itself (metrics in `points` stated in points), the decision,
         the forecast."""
@@ -275,7 +283,7 @@ class Governance:
             plan = self.current
             out.append(
                 f"Success plan (version {plan.version}, set by {plan.set_by} on "
-                f"{plan.set_at:%Y-%m-%d}): {plan.plan.summary(points)}."
+                f"{plan.set_at:%Y-%m-%d}): {self.plan_summary(plan)}."
             )
         out.append(self.decision_sentence(recommended))
         sentence = getattr(self.forecast, "sentence", "")
@@ -319,9 +327,11 @@ def governance(
     go_live: object,
     first_seen: object,
     as_of: pd.Timestamp,
+    points: Collection[str] = (),
 ) -> Governance:
     """The governance record of one pilot (without the would-have-been decision or the
-    forecast, which need the analysis: see `pilotproof.analysis`)."""
+    forecast, which need the analysis: see `pilotproof.analysis`). `points` names the
+    metrics read in percentage points (the catalog's `scale`), whose tolerances are points."""
     ordered = tuple(sorted(versions, key=lambda v: v.version))
     locked_at = lock_time(go_live, first_seen)
     status, original = plan_status(ordered, locked_at)
@@ -341,6 +351,7 @@ def governance(
         decisions=log,
         due=due,
         overdue=overdue,
+        points=frozenset(points),
     )
 
 
@@ -348,8 +359,9 @@ def _pct(value: float | None) -> str:
     return "none" if value is None or not math.isfinite(value) else f"{value:g}%"
 
 
-def _amount(value: float, points: bool) -> str:
-    """10 -> '10%'; in points, 1 -> '1 point', 5 -> '5 points'."""
+def scaled_amount(value: float, points: bool) -> str:
+    """A threshold or tolerance in its metric's scale: 10 -> '10%'; in points, 1 -> '1 point',
+    5 -> '5 points'. The one place a plan's bar is put in words (`pilotproof.words` too)."""
     if not points:
         return f"{value:g}%"
     return f"{value:g} point{'' if value == 1 else 's'}"

@@ -255,8 +255,8 @@ def maturity(results: Sequence[PilotResult], pilots: pd.DataFrame) -> tuple[Comp
             stage = "coordinating"
             rule = (
                 f"{proven} of {n} pilots prove value, {ready} of {n} are ready, no sprawl; "
-                f"{clean_scaling} scale cleanly (orchestrating needs every pilot ready and half "
-                "scaling)"
+                f"{clean_scaling} scale cleanly (running as a portfolio needs every pilot ready "
+                "and half scaling)"
             )
         else:
             stage = "orchestrating"

@@ -4,7 +4,7 @@ from pilotproof import ui
 from pilotproof.store import StoreError
 from pilotproof.store.plans import PlanInput, parse_guardrails
 from pilotproof.views import decision_log_table, md, nice, plan_versions_table
-from pilotproof.words import DECISION_LABELS
+from pilotproof.words import DECISION_LABELS, GUARDRAIL_FIELD, lock_words
 
 NAME_NEEDED = "Enter your name above: it is recorded with the change."
 
@@ -32,8 +32,7 @@ if g.warning():
 if g.would_have_been_sentence(result.decision):
     st.markdown(f"**{md(g.would_have_been_sentence(result.decision))}**")
 if g.current is not None:
-    points = {e.metric for e in result.metrics if e.points}  # rates read in points
-    plan = g.current.plan.summary(points)
+    plan = g.plan_summary(g.current)  # rates' tolerances in points, as the table below
     st.markdown(md(f"Current plan (version {g.current.version}): {plan}."))
     ui.wrapped_table(plan_versions_table(result), numbers={"threshold %": "g"})
 if g.forecast is not None:
@@ -58,8 +57,9 @@ if writer:  # a viewer reads the plan and the log, and changes neither
             current.threshold_pct if current and current.threshold_pct is not None else 10.0,
         )  # fmt: skip
         guardrails = left.text_input(
-            "Guardrails (metric:tolerance%; ...)",
-            "; ".join(f"{m}:{t:g}" for m, t in current.guardrails) if current else "",
+            GUARDRAIL_FIELD,
+            "; ".join(f"{nice(m)}: {t:g}" for m, t in current.guardrails) if current else "",
+            placeholder="rework rate: 0.5; quality score: 2",
         )
         days = right.number_input(
             "Evaluation window (days after go-live)", 1, 3650,
@@ -70,7 +70,7 @@ if writer:  # a viewer reads the plan and the log, and changes neither
             "Reason for the change" + (" (required: locked)" if locked else "")
         )
         if locked:
-            st.caption(f"The plan locked on {g.locked_at:%Y-%m-%d}: a change needs a reason.")
+            st.caption(lock_words(g.locked_at, has_plan=current is not None))
         if st.form_submit_button("Save plan", type="primary"):
             if not who:
                 st.error(NAME_NEEDED)

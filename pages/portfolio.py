@@ -31,6 +31,7 @@ from pilotproof.words import (
     DECISIONS_IN_WORDS,
     GLOSSARY,
     HOW_TO_USE,
+    STAGE_LABELS,
     STANDING_DECISION,
     WHERE_TO_ADD_COST,
 )
@@ -213,8 +214,10 @@ else:
     st.success("No function runs overlapping AI tools.")
 
 st.subheader("Maturity by company")
-st.caption("Experimenting, expanding, coordinating, orchestrating: the rule that placed each.")
+st.caption(f"{', '.join(STAGE_LABELS.values())}: the rule that placed each.")
 stages = ui.derived(
     "maturity", lambda: pd.DataFrame([asdict(m) for m in health.maturity(results, pilots)])
 )
+if not stages.empty:
+    stages = stages.assign(stage=stages["stage"].map(STAGE_LABELS))
 ui.wrapped_table(ui.paged(stages, "maturity")[0])

@@ -103,7 +103,11 @@ if writer:
         key="currency_editor",
         hide_index=True,
         disabled=["company", "pilots' currencies"],
-        column_config={"currency": st.column_config.SelectboxColumn("currency", options=codes)},
+        column_config={
+            "currency": st.column_config.SelectboxColumn(
+                "currency", options=["", *codes], format_func=lambda code: code or "not set"
+            )
+        },
     )
 else:
     chosen = companies

@@ -84,6 +84,7 @@ def analyze_store(
     seen_frame = store.results_seen()
     seen = dict(zip(seen_frame["pilot_id"], seen_frame["first_seen_at"], strict=True))
     log = logged_decisions(store.decisions())
+    points = frozenset(catalog.loc[catalog["scale"] == "points", "metric"].astype(str))
     go_lives = dict(zip(pilots["pilot_id"], pilots["go_live"], strict=True))
     records = {
         r.pilot_id: governance(
@@ -93,6 +94,7 @@ def analyze_store(
             go_lives.get(r.pilot_id),
             seen.get(r.pilot_id),
             today,
+            points,
         )
         for r in results
     }

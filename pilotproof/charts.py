@@ -23,7 +23,13 @@ from analytics.results import POINTS_PER_UNIT, Decision, MetricEffect, PilotResu
 from pilotproof.history import HistoryWindow
 from pilotproof.plaintext import NAME_LIMIT, shown
 from pilotproof.store.catalog import RATE_UNITS
-from pilotproof.words import metric_name, threshold_words, verdict_label
+from pilotproof.words import (
+    EXPECTED_BAND,
+    EXPECTED_LINE,
+    metric_name,
+    threshold_words,
+    verdict_label,
+)
 
 VERDICT_COLORS: dict[Verdict, str] = {
     "real": "#009E73",
@@ -183,7 +189,7 @@ def series_chart(
                 fillcolor=_BAND_FILL,
                 line={"width": 0},
                 hoverinfo="skip",
-                name="Counterfactual 95% interval",
+                name=EXPECTED_BAND,
             )
         )
     if series["counterfactual"].notna().any():
@@ -193,7 +199,7 @@ def series_chart(
                 y=series["counterfactual"],
                 mode="lines",
                 line={"color": COUNTERFACTUAL_COLOR, "dash": "dash", "width": 2},
-                name="Counterfactual (without the pilot)",
+                name=EXPECTED_LINE,
             )
         )
     if control and "control" in series and series["control"].notna().any():
@@ -301,7 +307,9 @@ def forest_plot(
         )
     fig.add_vline(x=0, line={"color": REFERENCE_LINE_COLOR, "width": 1})
     fig = _style(fig, title, "")
-    fig.update_xaxes(title_text="Improvement vs counterfactual (%, right is better)")
+    fig.update_xaxes(
+        title_text="Improvement against expected without the pilot (%, right is better)"
+    )
     fig.update_yaxes(autorange="reversed", type="category", title_text="", automargin=True)
     legend_below(fig)
     per_row = 44 if frame["label"].str.contains("<br>").any() else 34

@@ -356,7 +356,7 @@ def cmd_plan_show(args: argparse.Namespace) -> int:
     for v in g.versions:
         why = f" - reason: {v.reason}" if v.reason else ""
         lines.append(
-            f"  v{v.version} set {v.set_at:%Y-%m-%d %H:%M} by {v.set_by}: {v.plan.summary()}{why}"
+            f"  v{v.version} set {v.set_at:%Y-%m-%d %H:%M} by {v.set_by}: {g.plan_summary(v)}{why}"
         )
     sys.stdout.write(terminal("\n".join(lines) + "\n"))
     return 0

@@ -34,6 +34,7 @@ from pilotproof.words import (
     change_text,
     is_multiple,
     lacks_words,
+    level_words,
     metric_name,
     money,
     multiple,
@@ -103,6 +104,10 @@ def effect_sentence(effect: MetricEffect) -> str:
     if effect.kind == "activity":
         amount = multiple(pct) if is_multiple(pct) else f"{abs(pct):.0f}%"
         moved = "unchanged" if abs(pct) < 0.5 else f"{'up' if pct > 0 else 'down'} {amount}"
+        levels = level_words(effect) if is_multiple(pct) else ""
+        if levels:  # "AI usage up 28.7x" is no board's word: the levels, without multiples
+            moved = f"{'up' if pct > 0 else 'down'} from {levels.replace(' → ', ' to ')}"
+            return f"{name} {moved}: activity, not value"
         return f"{name} {moved}{_interval_words(effect)}: activity, not value"
     if abs(pct) < 0.5:
         sentence = f"{name} about the same as it would have been"
@@ -624,7 +629,7 @@ def plan_versions_table(result: PilotResult) -> pd.DataFrame:
             v.version, f"{v.set_at:%Y-%m-%d %H:%M}", shown(v.set_by),
             "yes" if v in g.changes() else "",
             v.plan.threshold_pct, shown(v.reason or "", 200), nice(v.plan.value_metric or ""),
-            shown(v.plan.guardrails_text), v.plan.evaluation_days,
+            shown(g.guardrails_words(v)), v.plan.evaluation_days,
             shown(v.plan.decision_owner or ""),
             f"{v.recorded_at:%Y-%m-%d %H:%M}" + (" (dated earlier)" if v in g.backdated() else ""),
         ])  # fmt: skip

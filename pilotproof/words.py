@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from analytics.governance import scaled_amount
 from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
 from analytics.results import DECISION_ACTIONS as DECISION_ACTIONS  # re-exported: one table
 from analytics.results import DECISION_LABELS as DECISION_LABELS
@@ -47,12 +48,30 @@ CHECK_LABELS: dict[Reason, str] = {
     "outlier": "Typo-like values",
 }
 READINESS_LABELS: dict[str, str] = {q.field: q.label for q in READINESS_QUESTIONS}
-METHOD_LABELS: dict[Method, str] = {
-    "its": "interrupted time series",
-    "did": "difference-in-differences",
-    "synthetic_control": "synthetic control",
-    "none": "no estimate",
+
+# What a chart's legend calls the counterfactual: a board says "expected without the pilot"
+# (method notes keep the word "counterfactual"). One name per line, so a legend lookup by
+# name finds it in every writer.
+EXPECTED_LINE = "Expected without the pilot"
+EXPECTED_BAND = "Expected without the pilot, 95% range"
+EXPECTED_BAND_LOW = "Expected without the pilot, 95% low"
+EXPECTED_BAND_HIGH = "Expected without the pilot, 95% high"
+# What the footer's method line calls each way of estimating it.
+METHOD_SUMMARY: dict[Method, str] = {
+    "its": "from its own history",
+    "did": "compared with the control sites",
+    "synthetic_control": "compared with a blend of the control sites",
+    "none": "not estimated",
 }
+# The maturity stages as a board says them (analytics.portfolio_health.Stage).
+STAGE_LABELS: dict[str, str] = {
+    "experimenting": "Experimenting",
+    "expanding": "Expanding",
+    "coordinating": "Coordinating",
+    "orchestrating": "Running as a portfolio",
+}
+# The Success plans form's guardrail field: nice names, a tolerance in each metric's scale.
+GUARDRAIL_FIELD = "Guardrails (metric: tolerance in % or points; separate with ;)"
 
 # ---- activity metrics, guardrails and large changes ---------------------------------------
 # Activity metrics (AI usage, adoption) are tracked, never value: whatever their verdict, they
@@ -128,22 +147,28 @@ def bar_words(kind: str, threshold: float | None, tolerance: float | None, is_po
     """The bar a metric is held to, in its scale and in words: 'at least 10% better', 'at most
     0.5 points worse'; '' when it has none."""
     if kind == "guardrail" and tolerance is not None:
-        return f"at most {_amount(tolerance, is_points)} worse"
+        return f"at most {scaled_amount(tolerance, is_points)} worse"
     if kind == "value" and threshold is not None:
-        return f"at least {_amount(threshold, is_points)} better"
+        return f"at least {scaled_amount(threshold, is_points)} better"
     return ""
 
 
-def _amount(value: float, is_points: bool) -> str:
-    """10 -> '10%'; in points, 1 -> '1 point', 0.5 -> '0.5 points'."""
-    if not is_points:
-        return f"{value:g}%"
-    return f"{value:g} point{'' if value == 1 else 's'}"
+def lock_words(locked_at: object, has_plan: bool) -> str:
+    """What the lock means for the plan form, dated (`locked_at`, a timestamp): a plan in
+    force needs a reason to change; with none, a plan set now is not pre-registered, and the
+    sentence must not speak of a plan that never existed."""
+    when = f"{locked_at:%Y-%m-%d}"
+    if has_plan:
+        return f"The plan locked on {when}: a change needs a reason."
+    return (
+        f"No plan was set before go-live or the first results ({when}): a plan set now is "
+        "recorded as set after the results, and needs a reason."
+    )
 
 
 def threshold_words(threshold: float, is_points: bool) -> str:
     """A chart legend's threshold: 'Scaling threshold (10% better)', '(1 point better)'."""
-    return f"Scaling threshold ({_amount(threshold, is_points)} better)"
+    return f"Scaling threshold ({scaled_amount(threshold, is_points)} better)"
 
 
 # ---- plain words for what the analysis writes -------------------------------------------
@@ -171,11 +196,13 @@ _PLAIN: tuple[tuple[str, str], ...] = (
     ("The 95% interval (autocorrelation-robust) includes no change.",
      "The 95% interval includes no change: the move is within normal variation."),
     (" (autocorrelation-robust)", ""),
-    ("a placebo go-live shows none", "a fake go-live before the real one shows none"),
+    ("a placebo go-live shows none",
+     "the same test run at an earlier date, when nothing changed, shows none"),
     ("The 95% interval excludes no change.",
      "The change is larger than noise explains: the 95% interval lies entirely on one side of "
      "zero."),
-    ("A fake go-live in the pre-period", "A fake go-live before the real one"),
+    ("A fake go-live in the pre-period", "The same test run at an earlier date, when nothing "
+     "changed,"),
     ("a blend of the pre-period's level and its trend, each weighted by how well it forecast "
      "the pre-period",
      "a blend of its level and its trend before go-live, each weighted by how well it "
@@ -337,9 +364,18 @@ def _rank_words(match: re.Match[str]) -> str:
         than = f"larger than {beaten} of the {units} comparison units' own"
     return (
         f"Each of the {units} comparison units was analysed as if it had gone live: the pilot's "
-        f"change after go-live is {than} (a unit without the pilot comes out this high "
-        f"{chance:.0%} of the time by chance)"
+        f"change after go-live is {than} (a change this large turns up in "
+        f"{_in_ten(chance)} units without the pilot)"
     )
+
+
+def _in_ten(share: float) -> str:
+    """A share of units as a count a board reads: 0.83 -> 'about 8 in 10', 0.03 -> 'fewer
+    than 1 in 10'."""
+    tenths = round(share * 10)
+    if tenths <= 0:
+        return "fewer than 1 in 10"
+    return "all" if tenths >= 10 else f"about {tenths} in 10"
 
 
 # What a board report leaves out of an explanation: statistics' names and an operator's next
@@ -350,7 +386,7 @@ _NOT_FOR_THE_BOARD: tuple[re.Pattern[str], ...] = (
     re.compile(r" \(\d+% power, \d+% level\)"),
     re.compile(r" \(a real change that size is found 4 times in 5, with a 1-in-20 risk of a "
                r"false alarm\)"),
-    re.compile(r" \(a unit without the pilot comes out this high \d+% of the time by chance\)"),
+    re.compile(r" \(a change this large turns up in [^)]* units without the pilot\)"),
 )  # fmt: skip
 
 
@@ -538,9 +574,32 @@ def worsened_guardrails(result: PilotResult) -> list[MetricEffect]:
     return [e for e in result.metrics if e.kind == "guardrail" and e.verdict == "worse"]
 
 
+def level_words(effect: MetricEffect) -> str:
+    """Where a metric would have been without the pilot and where it is, over the post
+    window: '5.9% → 10.4%' for a point-scale metric (a fraction), '82.0 → 78.4' in the
+    metric's unit otherwise; '' when either level is unknown."""
+    if effect.baseline is None or effect.effect_abs is None:
+        return ""
+    before, after = effect.baseline, effect.baseline + effect.effect_abs
+    if not all(isinstance(v, int | float) and abs(v) < float("inf") for v in (before, after)):
+        return ""
+    if effect.points:
+        return f"{before:.1%} → {after:.1%}"
+    return f"{_level(before)} → {_level(after)}"
+
+
+def _level(value: float) -> str:
+    """A level in its unit, to about three significant figures: 1,234; 82.0; 5.91."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
 def burden_words(result: PilotResult) -> str:
     """The work pushed downstream, with its number: 'rework rate +3.1 points downstream';
-    '' when no guardrail worsened. A worsening within the tolerance says so."""
+    '' when no guardrail worsened. A worsening within the tolerance says so, with the level
+    before and after, so a small tolerance in points is read beside what it allowed:
+    'rework rate +4.5 points downstream (5.9% → 10.4%, within the 5 points tolerated)'."""
     from analytics.decision import guardrail_breached
 
     parts = []
@@ -548,8 +607,9 @@ def burden_words(result: PilotResult) -> str:
         change = scaled_change(g.headline, g.points, 1 if g.points else 0)
         words = f"{metric_name(g.metric)} {change} downstream"
         if not guardrail_breached(g) and g.tolerance_pct is not None:
-            unit = "points" if g.points else "%"
-            words += f" (within the {g.tolerance_pct:g}{' ' if g.points else ''}{unit} tolerated)"
+            levels = level_words(g)
+            tolerated = f"within the {scaled_amount(g.tolerance_pct, g.points)} tolerated"
+            words += f" ({levels}, {tolerated})" if levels else f" ({tolerated})"
         parts.append(words)
     return ", ".join(parts)
 

@@ -37,8 +37,8 @@ def test_series_chart_draws_observed_counterfactual_band_control_and_threshold()
     fig = charts.series_chart(_effect(), "2025-02-10", unit="hours")
     names = [trace.name for trace in fig.data]
     assert names == [
-        "Counterfactual 95% interval",
-        "Counterfactual (without the pilot)",
+        "Expected without the pilot, 95% range",
+        "Expected without the pilot",
         "Control group",
         "Observed",
         "Scaling threshold (10% better)",
@@ -132,7 +132,7 @@ def test_daily_data_can_be_drawn_as_weekly_means_with_a_flat_threshold():
     # dotted, never the counterfactual's dashes
     threshold = weekly.data[-1]
     assert set(np.round(threshold.y, 6)) == {9.9} and threshold.line.dash == "dot"
-    counterfactual = next(t for t in weekly.data if t.name.startswith("Counterfactual ("))
+    counterfactual = next(t for t in weekly.data if t.name == "Expected without the pilot")
     assert counterfactual.line.dash == "dash"
 
 

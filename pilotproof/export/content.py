@@ -50,8 +50,8 @@ from pilotproof.words import (
     DECISION_ACTIONS,
     DECISION_LABELS,
     GUARDRAIL_WORSENED,
-    METHOD_LABELS,
     METHOD_PLAIN,
+    METHOD_SUMMARY,
     READINESS_LABELS,
     REASON_LABELS,
     bar_words,
@@ -726,7 +726,8 @@ class PilotSection:
         if h is None or not self.has_series:
             return ""
         label = charts.metric_label(h.metric, self.units.get(h.metric, ""))
-        return f"{label}: observed vs counterfactual{display_series(h, self.go_live)[1]}"
+        weekly = display_series(h, self.go_live)[1]
+        return f"{label}: observed and expected without the pilot{weekly}"
 
     @property
     def history_note(self) -> str:
@@ -820,7 +821,7 @@ def _plan_rows(result: PilotResult, name: str) -> tuple[tuple, tuple]:
         (
             result.pilot_id, name, g.status_label, v.version,
             v in g.changes(), v.plan.value_metric,
-            v.plan.threshold_pct, v.plan.guardrails_text, v.plan.evaluation_days,
+            v.plan.threshold_pct, g.guardrails_words(v), v.plan.evaluation_days,
             shown(v.plan.decision_owner or ""), shown(v.set_by), f"{v.set_at:%Y-%m-%d %H:%M}",
             shown(v.reason or "", TEXT_LIMIT), result.decision, g.would_have_been,
         )
@@ -1439,8 +1440,7 @@ def _section(
         plan_status=g.status_label if g is not None else "",
         plan_warning=sentence_words(shown(g.warning(), TEXT_LIMIT)) if g is not None else "",
         plan_lines=tuple(
-            sentence_words(shown(line, TEXT_LIMIT))
-            for line in g.lines(result.decision, {e.metric for e in result.metrics if e.points})
+            sentence_words(shown(line, TEXT_LIMIT)) for line in g.lines(result.decision)
         )
         if g is not None
         else (),
@@ -1542,8 +1542,8 @@ def _scope(
 
 def _method(results: Iterable[PilotResult]) -> str:
     used = sorted({m.method for r in results for m in r.metrics if m.method != "none"})
-    names = ", ".join(f"{METHOD_PLAIN[m]} ({METHOD_LABELS[m]})" for m in used) or "none"
-    return f"what would have happened without the pilot, estimated from {names}; 95% intervals"
+    names = ", or ".join(METHOD_SUMMARY[m] for m in used) or "not estimated"
+    return f"what would have happened without the pilot, estimated {names}; 95% intervals"
 
 
 def _text(value: object) -> str:

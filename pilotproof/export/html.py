@@ -147,8 +147,8 @@ def _comparison(report: Report) -> str:
     ]
     return (
         '<section id="comparison"><h2>Side-by-side comparison</h2>'
-        '<div class="meta">Improvement against the counterfactual with its 95% interval; '
-        "right is better whatever the metric's direction.</div>"
+        '<div class="meta">Improvement against what was expected without the pilot, with its '
+        "95% interval; right is better whatever the metric's direction.</div>"
         + _figure(figure)
         + '<div class="scroll">'
         "<table><thead><tr><th>Pilot</th>"
@@ -184,7 +184,7 @@ def _pilot(p: PilotSection, report: Report) -> str:
     if split is not None:  # the app's rate/mix chart, as the explorer shows it
         parts.append(f"<h3>{escape(p.mix_title)}</h3>")
         parts.append(_figure(split))
-    parts.append("<h3>Effects against the counterfactual</h3>")
+    parts.append("<h3>Effects against what was expected without the pilot</h3>")
     parts.append(
         '<div class="scroll">'
         "<table><thead><tr>"

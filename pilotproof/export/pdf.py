@@ -499,7 +499,7 @@ def _effects_panel(p: PilotSection, width: float) -> list:
     more = [_p(p.more_effects_text, "meta")] if p.more_effects_text else []
     mix = pdf_charts.mix_drawing(p, width, MIX_HEIGHT, FONT) if p.mix_parts else None
     return [
-        _p("Effects against the counterfactual", "h2"),
+        _p("Effects against what was expected without the pilot", "h2"),
         _effects_table(p, width),
         *more,
         Spacer(1, 2 * mm),

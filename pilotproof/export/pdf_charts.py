@@ -24,7 +24,7 @@ from pilotproof import charts
 from pilotproof.export import pdf_fonts
 from pilotproof.export.content import PREREGISTERED_COLOR, PilotSection, display_series
 from pilotproof.plaintext import shown
-from pilotproof.words import threshold_words
+from pilotproof.words import EXPECTED_BAND, EXPECTED_LINE, threshold_words
 
 GRID = colors.HexColor("#EBF0F8")  # plotly_white's grid lines
 TICK_INK = colors.HexColor("#2A3F5F")  # plotly_white's axis text
@@ -51,10 +51,10 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
     legend: list[tuple[str, dict]] = []
     has_band = bool(np.isfinite(values["cf_low"]).any() and np.isfinite(values["cf_high"]).any())
     if has_band:
-        legend.append(("Counterfactual 95% interval", {"band": True}))
+        legend.append((EXPECTED_BAND, {"band": True}))
     if np.isfinite(values["counterfactual"]).any():
         counterfactual = {"color": charts.COUNTERFACTUAL_COLOR, "width": 1.0, "dash": (3, 2)}
-        legend.append(("Counterfactual (without the pilot)", counterfactual))
+        legend.append((EXPECTED_LINE, counterfactual))
     has_control = "control" in values and np.isfinite(values["control"]).any()
     if has_control:
         legend.append(
@@ -126,7 +126,7 @@ def series_drawing(p: PilotSection, width: float, height: float, font: str) -> D
         column = style.get("column") or {
             "Observed": "observed",
             "Control group": "control",
-            "Counterfactual (without the pilot)": "counterfactual",
+            EXPECTED_LINE: "counterfactual",
         }.get(name, "threshold")
         _lines(drawing, plot, x, values[column], style)
     if go_live_x is not None:

@@ -296,7 +296,7 @@ def _comparison(deck, report: Report) -> None:
     )  # fmt: skip
     pages = pages or [[]]
     for n, page in enumerate(pages, start=1):
-        title = "Side by side: improvement against the counterfactual"
+        title = "Side by side: improvement against what was expected without the pilot"
         if len(pages) > 1:
             title += f" ({n}/{len(pages)})"
         # one axis for every slide of the comparison: bars of one length mean one improvement

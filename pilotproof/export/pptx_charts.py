@@ -41,7 +41,7 @@ from pilotproof.export.content import (
     waterfall_parts,
 )
 from pilotproof.plaintext import is_formula_like, shown, visible
-from pilotproof.words import threshold_words
+from pilotproof.words import EXPECTED_BAND, EXPECTED_BAND_HIGH, EXPECTED_LINE, threshold_words
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -189,19 +189,19 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
 
     add("Observed", series["x"], series["observed"], {"color": charts.OBSERVED_COLOR, "w": 2})
     add(
-        "Counterfactual (without the pilot)",
+        EXPECTED_LINE,
         series["x"],
         series["counterfactual"],
         {"color": charts.COUNTERFACTUAL_COLOR, "w": 1.75, "dash": MSO_LINE_DASH_STYLE.DASH},
     )
     add(
-        "Counterfactual 95% band",
+        EXPECTED_BAND,
         series["x"],
         series["cf_low"],
         {"color": "#9A9A9A", "w": 1, "dash": MSO_LINE_DASH_STYLE.SQUARE_DOT},
     )
     add(
-        "Counterfactual 95% band (upper)",
+        EXPECTED_BAND_HIGH,
         series["x"],
         series["cf_high"],
         {"color": "#9A9A9A", "w": 1, "dash": MSO_LINE_DASH_STYLE.SQUARE_DOT, "no_legend": True},

@@ -34,7 +34,14 @@ from pilotproof.export.content import (
     waterfall_parts,
 )
 from pilotproof.plaintext import is_formula_like, visible
-from pilotproof.words import CHECK_LABELS, DECISION_ACTIONS, DIRECTION_LABELS
+from pilotproof.words import (
+    CHECK_LABELS,
+    DECISION_ACTIONS,
+    DIRECTION_LABELS,
+    EXPECTED_BAND_HIGH,
+    EXPECTED_BAND_LOW,
+    EXPECTED_LINE,
+)
 
 Progress = Callable[[float, str], None]
 CELL_LIMIT = 32_767  # Excel's most characters in one cell
@@ -294,7 +301,7 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
         ]
         chart.add_series(
             {
-                "name": "Improvement vs counterfactual (%)",
+                "name": "Improvement against expected without the pilot (%)",
                 "categories": ["Summary", 1, at["pilot_name"], n, at["pilot_name"]],
                 "values": ["Summary", 1, improvement, n, improvement],
                 "points": points,
@@ -581,9 +588,9 @@ def _series_chart(book: Workbook, pilot, first: int, last: int, title_cell: list
     dates = ["Series", first, 2, last, 2]
     styles = (
         (3, "Observed", {"color": "#0072B2", "width": 2}),
-        (4, "Counterfactual (without the pilot)", {"color": "#6B6B6B", "dash_type": "dash"}),
-        (5, "Counterfactual 95% low", {"color": "#AAAAAA", "width": 0.75}),
-        (6, "Counterfactual 95% high", {"color": "#AAAAAA", "width": 0.75}),
+        (4, EXPECTED_LINE, {"color": "#6B6B6B", "dash_type": "dash"}),
+        (5, EXPECTED_BAND_LOW, {"color": "#AAAAAA", "width": 0.75}),
+        (6, EXPECTED_BAND_HIGH, {"color": "#AAAAAA", "width": 0.75}),
         # as the app and the deck draw it: thick grey dots, unlike the dashed counterfactual
         (
             8,

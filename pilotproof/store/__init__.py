@@ -64,7 +64,8 @@ def sample_files(sample_dir: Path = SAMPLE_DIR) -> list[Path]:
 def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
     """Load the demo portfolio into `store`: the sample files in one ingest, then the later
     pilots files (`pilots_*.csv`: a plan changed after the results came in) as later uploads,
-    then the decisions its partners logged (`decisions.csv`: who, when, the recommendation)."""
+    each plan recorded on the date it states (`plan_set_on`), then the decisions its partners
+    logged (`decisions.csv`: who, when, the recommendation)."""
     import csv
 
     files = sample_files(sample_dir)
@@ -73,6 +74,8 @@ def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
     store.ingest(files, user="sample")
     for later in sorted(sample_dir.glob("pilots_*.csv")):
         store.ingest([later], user="sample")
+    # recorded as agreed: three weeks before go-live, and HB-FNOL's change on its date
+    store.record_sample_plans_as_set(store.pilots()["pilot_id"])
     log = sample_dir / "decisions.csv"
     if not log.exists():
         return

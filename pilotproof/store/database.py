@@ -781,6 +781,19 @@ class Store:
             _plans.insert_plan(cur, row)
             return int(row[1])
 
+    def record_sample_plans_as_set(self, pilot_ids: Iterable[str]) -> None:
+        """For the demo seed only (`seed_sample`): mark the plans of `pilot_ids` as recorded
+        when they were set. The sample replays a history in which each plan was entered when
+        it was agreed; seeded today, every plan would read 'recorded today (dated earlier)',
+        as if typed in after the results. Never called on anything a user uploaded."""
+        ids = list(pilot_ids)
+        if not ids:
+            return
+        with self._transaction() as cur:
+            cur.execute(
+                "UPDATE plans SET recorded_at = set_at WHERE list_contains(?, pilot_id)", [ids]
+            )
+
     def log_decision(
         self,
         pilot_id: str,

@@ -56,7 +56,7 @@ def test_footer_names_data_as_of_scope_method_version_and_hash(report, observati
     footer = report.footer
     assert footer.data_as_of == pd.Timestamp(observations["date"].max()).strftime("%Y-%m-%d")
     assert footer.scope == "Whole portfolio (3 pilots: P1, P2, P3)"
-    assert "interrupted time series" in footer.method
+    assert "estimated from its own history" in footer.method  # plain words, no method names
     assert len(footer.data_hash) == 16
     for part in (footer.data_as_of, footer.scope, footer.version, footer.data_hash):
         assert part in footer.text

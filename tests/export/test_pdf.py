@@ -46,7 +46,8 @@ def test_charts_are_drawn_where_the_app_draws_them(reader):
     assert [len(page.images) for page in reader.pages] == [0, 1, 0, 0, 0, 0]
     for page in reader.pages[2:4]:  # P1 and P2: series and bridge
         text = _text(page)
-        for label in ("Go-live", "Observed", "Counterfactual 95% interval", "Gross value"):
+        labels = ("Go-live", "Observed", "Expected without the pilot, 95% range", "Gross value")
+        for label in labels:
             assert label in text, label
         assert "Running cost" in text and "Net value" in text
     assert "Go-live" not in _text(reader.pages[4])  # P3: no series to chart

@@ -100,9 +100,9 @@ def test_native_charts_series_forest_and_bridge(deck):
     )
     series = next(c for c in p1 if c.chart_type == XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS)
     names = [s.name for s in series.plots[0].series]
-    assert names[:2] == ["Observed", "Counterfactual (without the pilot)"]
+    assert names[:2] == ["Observed", "Expected without the pilot"]
     assert "Go-live" in names and "Scaling threshold (10% better)" in names
-    assert any(name.startswith("Counterfactual 95% band") for name in names)
+    assert any(name.startswith("Expected without the pilot, 95%") for name in names)
     # the pilot with no series gets no series chart and says why
     assert not _charts(deck.slides[7])
     assert any("No series to chart" in t for t in _texts(deck.slides[7]))
@@ -117,7 +117,7 @@ def test_the_threshold_is_drawn_unlike_the_counterfactual(deck):
     )
     lines = {s.name: s for s in chart.plots[0].series}
     threshold = lines["Scaling threshold (10% better)"].format.line
-    counterfactual = lines["Counterfactual (without the pilot)"].format.line
+    counterfactual = lines["Expected without the pilot"].format.line
     assert threshold.dash_style != counterfactual.dash_style
     assert threshold.width > counterfactual.width
     assert len(set(lines["Scaling threshold (10% better)"].values)) == 1  # one flat level

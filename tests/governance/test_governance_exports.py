@@ -26,7 +26,9 @@ def exported(tmp_path_factory):
     with Store(tmp_path_factory.mktemp("exports") / "sample.duckdb") as store:
         seed_sample(store)
         results = analyze_store(store)
-        yield {fmt: build(results, store, fmt, WANTED) for fmt in ("html", "xlsx", "pptx", "pdf")}
+        formats = ("html", "xlsx", "pptx", "pdf")
+        exports = {fmt: build(results, store, fmt, WANTED) for fmt in formats}
+        yield {**exports, "results": results}
 
 
 def _flat(text: str) -> str:
@@ -109,4 +111,21 @@ def test_a_plan_summary_states_each_metric_in_its_scale():
         "rework rate at least 2 points better; guardrails: rework rate at most 5 points worse; "
         "quality score at most 2% worse; decide within 90 days of go-live"
     )
-    assert plan.guardrails_text == "rework rate at most 5% worse; quality score at most 2% worse"
+    assert plan.guardrails_words() == "rework rate at most 5% worse; quality score at most 2% worse"
+
+
+def test_every_plan_surface_states_a_rate_tolerance_in_points(exported):
+    """The Success plans page said 'rework rate at most 5 points worse' in its summary and
+    '5% worse' in the version table below it, as did the XLSX plan sheet (read-through A2):
+    the plan stores 5 for a rate read in points, so every surface says points."""
+    from pilotproof.views import plan_versions_table
+
+    (cb,) = [r for r in exported["results"] if r.pilot_id == "CB-ASSIST"]
+    g = cb.governance
+    assert "rework rate at most 5 points worse" in g.plan_summary(g.current)
+    table = plan_versions_table(cb)
+    assert table["guardrails"].str.contains("rework rate at most 5 points worse").all()
+    book = load_workbook(io.BytesIO(exported["xlsx"]), read_only=True)
+    said = [c for row in book["Success plans"].values for c in row
+            if isinstance(c, str) and "rework rate at most" in c]  # fmt: skip
+    assert said and all("rework rate at most 5 points worse" in c for c in said)

@@ -265,7 +265,9 @@ def test_pdf_with_a_long_name_and_control_characters_keeps_every_chart(names_db,
     assert "x…" in text and "x" * 2000 not in text
     assert "Chart not drawn" not in text
     pilot_pages = [
-        p for p in reader.pages if "observed vs counterfactual" in (p.extract_text() or "")
+        p
+        for p in reader.pages
+        if "observed and expected without the pilot" in (p.extract_text() or "")
     ]
     assert len(pilot_pages) == len(HOSTILE_NAMES)
     # each pilot's series is drawn on its page (vector graphics: its labels are text)

@@ -72,7 +72,12 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert {label.split(" · ")[0] for label in board[0]["y"]} == set(sample_pilots["company"])
     stages = table_with(app, "stage", last=True)
     assert set(stages["company"]) == set(sample_pilots["company"])
-    assert set(stages["stage"]) <= {"experimenting", "expanding", "coordinating", "orchestrating"}
+    assert set(stages["stage"]) <= {
+        "Experimenting",
+        "Expanding",
+        "Coordinating",
+        "Running as a portfolio",
+    }
     assert stages["rule"].str.len().min() > 20
     assert [s.value for s in app.subheader] == [
         "Decisions", "Pilots", "Decision board", "Pilot purgatory", "Success criteria",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from pagetools import open_page, store_for, table_with, texts
 
 
@@ -37,6 +38,28 @@ def test_pilot_without_plan_is_a_gap(sample_db):
     app = open_page("pages/plans.py", pilot=NO_PLAN)
     assert "Criteria not pre-registered" in plain(app)
     assert not [t for t in (*app.dataframe, *app.table) if "after lock" in t.value.columns]
+
+
+def test_the_sample_plans_are_recorded_when_agreed_not_when_seeded(sample_db):
+    # every sample plan read "recorded 2026-12-01 16:03 (dated earlier)": typed in after the
+    # results, which undermines "Pre-registered" (read-through B12)
+    for pilot in ("CB-ASSIST", CHANGED):
+        versions = table_with(open_page("pages/plans.py", pilot=pilot), "recorded")
+        assert versions["recorded"].tolist() == versions["set"].tolist()
+        assert not versions["recorded"].str.contains("dated earlier").any()
+    shown = plain(open_page("pages/plans.py", pilot=CHANGED))  # the change is still the story
+    assert "Criteria changed after the results were visible" in shown
+
+
+def test_a_pilot_without_a_plan_is_not_told_its_plan_locked(sample_db):
+    # RFQ read "Criteria not pre-registered" and "The plan locked on 2026-05-04" (what plan?)
+    shown = plain(open_page("pages/plans.py", pilot=NO_PLAN))
+    assert "The plan locked" not in shown
+    assert "No plan was set before go-live or the first results (2026-05-04)" in shown
+    from pilotproof.words import lock_words
+
+    locked = "The plan locked on 2026-05-04: a change needs a reason."
+    assert lock_words(pd.Timestamp("2026-05-04"), has_plan=True) == locked
 
 
 def test_extend_pilot_shows_how_long_until_we_know(sample_db):

@@ -240,6 +240,9 @@ def test_activity_reads_as_activity_and_large_changes_as_multiples():
     assert (
         effect_sentence(usage) == "AI usage up 42x (95% interval 40x to 44x): activity, not value"
     )
+    # with its levels a board reads where usage went, not "28.7x" (read-through B14)
+    measured = replace(usage, baseline=120.0, effect_abs=4920.0)
+    assert effect_sentence(measured) == "AI usage up from 120 to 5,040: activity, not value"
     big = effect(metric="leads", direction="higher_is_better", pct=350.0, low=320.0, high=380.0)
     assert effect_sentence(big) == "leads 4.5x what it would have been (95% interval 4.2x to 4.8x)"
     table = compare_table(

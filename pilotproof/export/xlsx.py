@@ -185,7 +185,8 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     )
     writer = _Writer(book, _excel_footer(report))
     step(0.05, "Summary")
-    summary = _summary_sheet(writer, report)
+    board = _board_sheet(writer, report)
+    _summary_sheet(writer, report)
     step(0.15, "Estimates")
     writer.table("Estimates", ESTIMATE_COLUMNS, _estimate_rows(report))
     step(0.25, "Checks")
@@ -210,11 +211,43 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     data_progress = (lambda f, text: step(0.65 + 0.3 * f, text)) if progress else None
     writer.frame("Data", report.observations.reset_index(drop=True), data_progress)
     _about_sheet(writer, report)
-    summary.activate()
+    board.activate()
     step(0.95, "Saving workbook")
     book.close()
     step(1.0, "Done")
     return buffer.getvalue()
+
+
+BOARD_COLUMNS = ("Decision", "Pilot", "Why", "Value a year", "Criteria", "Decision logged")
+BOARD_WIDTHS = (20, 34, 70, 40, 40, 40)
+
+
+def _board_sheet(writer: _Writer, report: Report) -> Worksheet:
+    """The sheet a board member opens first: every pilot in words, grouped scale, fix, extend,
+    stop, with the deck's own cells (decision, pilot, action title, value by the app's rule),
+    the plan's status and any decision logged against pilotproof's. The tidy sheets after it
+    keep the codes and full-precision numbers for re-checking."""
+    rows = [
+        [
+            p.decision_label,
+            p.label,
+            p.action_title,
+            p.net_text,
+            p.plan_warning or p.plan_status,
+            p.override,
+        ]
+        for _, members in report.decision_groups
+        for p in members
+    ]
+    sheet = writer.sheet("Board summary")
+    for col, header in enumerate(BOARD_COLUMNS):
+        sheet.write_string(0, col, header, writer.header)
+        sheet.set_column(col, col, BOARD_WIDTHS[col])
+    for r, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
+            writer.cell(sheet, r, col, value or None, writer.wrap)
+    sheet.freeze_panes(1, 0)
+    return sheet
 
 
 SUMMARY_COLUMNS = (

@@ -22,6 +22,7 @@ def _records(sheet):
 
 def test_one_tidy_sheet_per_table(book):
     assert book.sheetnames == [
+        "Board summary",
         "Summary",
         "Estimates",
         "Checks",
@@ -54,6 +55,19 @@ def test_summary_leads_with_action_titles_and_decisions(book, report):
     assert [r["action_title"] for r in rows] == [p.action_title for p in report.pilots]
     assert [r["decision"] for r in rows] == ["scale", "fix", "extend"]
     assert rows[0]["annual_net_value"] == 360_000.0
+
+
+def test_the_board_summary_opens_first_in_the_decks_own_words(book, report):
+    # a board member opens words, not codes: the deck's decision, pilot, action title and value
+    # cells, grouped scale, fix, extend, stop; the codes stay in the tidy sheets after it
+    assert book.active.title == "Board summary"
+    rows = _records(book["Board summary"])
+    order = [p for _, members in report.decision_groups for p in members]
+    assert [r["Pilot"] for r in rows] == [p.label for p in order]
+    assert [r["Decision"] for r in rows] == [p.decision_label for p in order]
+    assert [r["Why"] for r in rows] == [p.action_title for p in order]
+    assert [r["Value a year"] for r in rows] == [p.net_text for p in order]
+    assert not {"scale", "fix", "extend", "stop"} & {r["Decision"] for r in rows}
 
 
 def test_checks_readiness_and_underlying_data(book, observations):

@@ -725,7 +725,7 @@ class PilotSection:
         h = self.headline
         if h is None or not self.has_series:
             return ""
-        label = charts.metric_label(h.metric, self.units.get(h.metric, ""))
+        label = charts.value_title(h, self.units.get(h.metric, ""))  # a fraction's: (%)
         return f"{label}: observed vs counterfactual{display_series(h, self.go_live)[1]}"
 
     @property

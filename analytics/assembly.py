@@ -240,12 +240,16 @@ def metric_effect(
     )
     effect_pct = None if scale is None else effect_abs * scale
     mde_pct = None if scale is None else MDE_FACTOR * est.se_abs * scale
-    rate_pct = mix_pct = None
+    rate_pct = mix_pct = rate_low = rate_high = None
     if split is not None and job.mix is not None:
         pre_level = float(job.y[~est.post].mean()) if (~est.post).any() else 0.0
         if abs(pre_level) > ZERO_SHARE * job.scale:
             rate_pct = 100.0 * split.rate / abs(pre_level)
             mix_pct = 100.0 * split.composition / abs(pre_level)
+            if split.rate_se is not None and split.rate_df is not None and split.rate_df > 0:
+                half = critical_t(split.rate_df) * split.rate_se
+                rate_low = 100.0 * (split.rate - half) / abs(pre_level)
+                rate_high = 100.0 * (split.rate + half) / abs(pre_level)
     low_pct = None if scale is None else finite(low_abs * scale)
     high_pct = None if scale is None else finite(high_abs * scale)
     points = _points(spec, effect_abs, low_abs, high_abs, MDE_FACTOR * est.se_abs)
@@ -267,6 +271,8 @@ def metric_effect(
         checks=checks,
         rate_effect_pct=finite(rate_pct),
         mix_effect_pct=finite(mix_pct),
+        rate_ci_low_pct=finite(rate_low),
+        rate_ci_high_pct=finite(rate_high),
         chart=_chart(job, est),
         model=est.model or est.method,
         break_date=est.regime_start,

@@ -161,7 +161,9 @@ def net_value(
 
     When the change is mostly a shift in the mix of work (the `mix_shift` check failed), only the
     share of it that came from the rates within segments (Kitagawa) is credited to the pilot:
-    cheaper transactions becoming more common is not a saving the pilot made."""
+    cheaper transactions becoming more common is not a saving the pilot made. Its interval is
+    then the rate part's own (`_credited_bounds`), never the whole change's interval narrowed by
+    the credited share, which claimed a precision the rate part does not have."""
     if monthly_cost is None or annual_volume is None:
         return None
     for e in effects:
@@ -170,18 +172,41 @@ def net_value(
         if e.ci_low_abs is None or e.ci_high_abs is None:
             continue
         cost = 12.0 * float(monthly_cost)
-        credited = float(annual_volume) * _rate_share(e)
-        gross = -e.effect_abs * credited
-        bounds = sorted((-e.ci_low_abs * credited, -e.ci_high_abs * credited))
+        volume = float(annual_volume)
+        gross = -e.effect_abs * volume * _rate_share(e)
+        low, high = _credited_bounds(e, volume, gross)
         return NetValue(
             metric=e.metric,
             annual_gross=gross,
             annual_cost=cost,
             annual_net=gross - cost,
-            ci_low=bounds[0] - cost,
-            ci_high=bounds[1] - cost,
+            ci_low=low - cost,
+            ci_high=high - cost,
         )
     return None
+
+
+def _credited_bounds(effect: MetricEffect, volume: float, gross: float) -> tuple[float, float]:
+    """The 95% interval of the gross value credited to the pilot, in money a year.
+
+    The whole change: its interval through the gross value's formula. A mix shift, credited with
+    its rate part: the rate part's own interval (`rate_ci_low_pct`, `rate_ci_high_pct`: the
+    segment rates' noise, `analytics.mix.rate_part_se`) converted as the point is (the money a
+    1% change is worth, -effect_abs x volume / (rate + mix)), widened to hold the credited point
+    where its share was clamped to [0, 1]; without a rate interval, anything between nothing and
+    the whole change's interval (the data cannot narrow it)."""
+    assert effect.effect_abs is not None
+    assert effect.ci_low_abs is not None and effect.ci_high_abs is not None
+    whole = sorted((-effect.ci_low_abs * volume, -effect.ci_high_abs * volume))
+    if "mix_shift" not in effect.reasons:
+        return whole[0], whole[1]
+    rate, mix = effect.rate_effect_pct, effect.mix_effect_pct
+    low, high = effect.rate_ci_low_pct, effect.rate_ci_high_pct
+    if rate is None or mix is None or rate + mix == 0.0 or low is None or high is None:
+        return min(0.0, whole[0], gross), max(0.0, whole[1], gross)
+    per_pct = -effect.effect_abs * volume / (rate + mix)
+    ends = sorted((low * per_pct, high * per_pct))
+    return min(ends[0], gross), max(ends[1], gross)
 
 
 def _rate_share(effect: MetricEffect) -> float:

@@ -226,6 +226,11 @@ class MetricEffect:
     ci_low_points: float | None = None
     ci_high_points: float | None = None
     mde_points: float | None = None
+    # the mix decomposition's rate part (`rate_effect_pct`): its 95% interval, in percent, from
+    # the segment rates' own noise with the mix held as observed (`analytics.mix.rate_part_se`);
+    # None where that noise cannot be measured
+    rate_ci_low_pct: float | None = None
+    rate_ci_high_pct: float | None = None
     chart: ChartSeries | None = field(default=None, compare=False, repr=False)
 
     @cached_property

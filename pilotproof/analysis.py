@@ -367,6 +367,9 @@ def _metric_json(effect: MetricEffect) -> dict[str, Any]:
         "tolerance_pct": None if effect.points else _num(effect.tolerance_pct),
         "rate_effect_pct": _num(effect.rate_effect_pct),
         "mix_effect_pct": _num(effect.mix_effect_pct),
+        # the rate part's own 95% interval (analytics.mix.rate_part_se); null without one
+        "rate_ci_low_pct": _num(effect.rate_ci_low_pct),
+        "rate_ci_high_pct": _num(effect.rate_ci_high_pct),
         "note": effect.note,
         "model": effect.model,
         "break_date": None if effect.break_date is None else effect.break_date.date().isoformat(),

@@ -284,10 +284,9 @@ def forest_plot(
                     "thickness": 2,
                 },
                 name=label,
-                customdata=part[["effect_pct", "low_pct", "high_pct", "scale_words"]].to_numpy(),
+                customdata=part[["effect_pct", "scale_words", "interval_words"]].to_numpy(),
                 hovertemplate=(
-                    "%{y}<br>effect %{customdata[0]:.1f}%{customdata[3]} (95% interval "
-                    "%{customdata[1]:.1f}%{customdata[3]} to %{customdata[2]:.1f}%{customdata[3]})"
+                    "%{y}<br>effect %{customdata[0]:.1f}%{customdata[1]}%{customdata[2]}"
                     "<extra></extra>"
                 ),
             )
@@ -547,13 +546,19 @@ def same_mix(effect: MetricEffect) -> float | None:
     return rate if mixed and rate is not None and math.isfinite(rate) else None
 
 
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
 def at_same_mix(
     results: Iterable[PilotResult], labels: dict[str, str]
 ) -> tuple[list[PilotResult], dict[str, str]]:
     """The pilots as a comparison draws them: a mix-shift mirage's value metric at the same mix
-    of work (its rate part, what survives; a point, as the decomposition gives no interval of
-    its own), never the mix's apparent gain, and its pilot's label saying '(same mix)'. The
-    Compare page and the board exports draw the same numbers. `labels` is not modified."""
+    of work (its rate part, what survives, with the rate part's own interval from the segment
+    rates' noise, `analytics.mix.rate_part_se`; no interval where there is none, never the
+    point repeated as one), never the mix's apparent gain, and its pilot's label saying
+    '(same mix)'. The Compare page and the board exports draw the same numbers. `labels` is
+    not modified."""
     drawn, named = [], dict(labels)
     for result in results:
         survives = {e.metric: same_mix(e) for e in result.value_effects}
@@ -566,8 +571,8 @@ def at_same_mix(
             else replace(
                 e,
                 effect_pct=survives[e.metric],
-                ci_low_pct=survives[e.metric],
-                ci_high_pct=survives[e.metric],
+                ci_low_pct=_finite_or_none(e.rate_ci_low_pct),
+                ci_high_pct=_finite_or_none(e.rate_ci_high_pct),
             )
             for e in result.metrics
         )
@@ -586,8 +591,14 @@ def _forest_rows(
             if change is None:
                 continue
             low, high = effect.headline_interval
+            words = " points" if effect.points else "%"  # what the numbers are
+            # no interval (a same-mix rate part whose noise cannot be measured): a bare point,
+            # never the point repeated as an interval
+            interval = ""
             if low is None or high is None:
                 low = high = change
+            else:
+                interval = f" (95% interval {low:.1f}{words} to {high:.1f}{words})"
             bounds = sorted((effect.sign * low, effect.sign * high))
             name = safe_text(labels.get(result.pilot_id, result.pilot_id), 80)
             metric_text = safe_text(metric_name(effect.metric), 40)
@@ -602,9 +613,8 @@ def _forest_rows(
                     "low": bounds[0],
                     "high": bounds[1],
                     "effect_pct": change,
-                    "low_pct": low,
-                    "high_pct": high,
-                    "scale_words": " points" if effect.points else "%",  # what the numbers are
+                    "scale_words": words,
+                    "interval_words": interval,
                     "threshold": effect.threshold_pct,
                     "verdict": effect.verdict,
                     "verdict_label": verdict_label(effect.verdict, effect.kind),

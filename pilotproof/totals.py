@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from analytics.results import PilotResult
+from analytics.results import MetricEffect, PilotResult
 from pilotproof.words import NO_CURRENCY, money
 
 
@@ -125,25 +125,31 @@ def noise_interval(result: PilotResult) -> tuple[float, float] | None:
     from zero (or there is no net value).
 
     The gross interval is the net value's plus the running cost (`analytics.decision.net_value`
-    carries the effect's interval through the same formula). A mix shift credits only its rate
-    part, a point with no interval of its own: it is within noise when smaller than the minimum
-    detectable effect (`mde_pct`), and its interval is the credited gross value plus or minus the
-    money that effect would be worth.
+    carries the effect's interval through the same formula; for a mix shift, which credits only
+    its rate part, the rate part's own interval). A mix shift whose rate part has no interval of
+    its own (`rate_ci_low_pct`) is within noise when smaller than the minimum detectable effect
+    (`mde_pct`), and its interval is the credited gross value plus or minus the money that
+    effect would be worth.
     """
     net = result.net_value
     if net is None or not all(map(math.isfinite, (net.annual_gross, net.ci_low, net.ci_high))):
         return None
     low, high = net.ci_low + net.annual_cost, net.ci_high + net.annual_cost
     effect = next((e for e in result.value_effects if e.metric == net.metric), None)
-    rate, whole, mde = (
-        (effect.rate_effect_pct, effect.effect_pct, effect.mde_pct) if effect else (None,) * 3
-    )
-    if effect is not None and "mix_shift" in effect.reasons and rate and whole and mde:
+    if effect is not None and "mix_shift" in effect.reasons and not _rate_interval(effect):
+        rate, whole, mde = effect.rate_effect_pct, effect.effect_pct, effect.mde_pct
+        if not (rate and whole and mde):
+            return (low, high) if low <= 0.0 <= high else None
         per_pct = abs(net.annual_gross / rate)  # money a 1% change in the rate part is worth
         if abs(rate) < mde:
             return net.annual_gross - mde * per_pct, net.annual_gross + mde * per_pct
         return None
     return (low, high) if low <= 0.0 <= high else None
+
+
+def _rate_interval(effect: MetricEffect) -> bool:
+    """Whether a mix shift's rate part has an interval of its own."""
+    return effect.rate_ci_low_pct is not None and effect.rate_ci_high_pct is not None
 
 
 def net_value_words(result: PilotResult, currency: str | None, *, full: bool = False) -> str:

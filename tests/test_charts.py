@@ -241,13 +241,48 @@ def test_a_mix_shift_mirage_is_compared_at_the_same_mix_of_work():
     drawn, labels = charts.at_same_mix([mirage, real], {"M": "Order desk", "R": "Invoices"})
     assert labels == {"M": "Order desk (same mix)", "R": "Invoices"}
     moved = drawn[0].metrics[0]
-    assert (moved.effect_pct, moved.ci_low_pct, moved.ci_high_pct) == (-0.3, -0.3, -0.3)
+    # without an interval of its own, a point: never '-0.3% to -0.3%'
+    assert (moved.effect_pct, moved.ci_low_pct, moved.ci_high_pct) == (-0.3, None, None)
     assert drawn[1] is real
+    assert _forest_hover(charts.forest_plot(drawn, labels=labels), "Order desk") == ""
     fig = charts.forest_plot(drawn, labels=labels)
     xs = {y: x for trace in fig.data for x, y in zip(trace.x, trace.y, strict=False)
           if trace.name not in ("Scaling threshold",)}  # fmt: skip
     order = next(x for y, x in xs.items() if str(y).startswith("Order desk (same mix)"))
     assert order == pytest.approx(0.3)  # improvement: 0.3% lower is 0.3% better
+
+
+def _forest_hover(fig, label: str) -> str:
+    """The interval words a forest plot's hover gives the row whose label starts `label`."""
+    for trace in fig.data:
+        if trace.name == "Scaling threshold":
+            continue
+        for y, data in zip(trace.y, trace.customdata, strict=True):
+            if str(y).startswith(label):
+                assert "%{customdata[2]}" in trace.hovertemplate
+                return str(data[2])
+    raise AssertionError(f"no row {label}")
+
+
+def test_a_same_mix_rate_part_is_compared_with_its_own_interval():
+    """Compare read '-0.3% to -0.3%' for the order desk's same-mix rate part: the point
+    repeated as an interval. It now carries the rate part's own interval (from the segment
+    rates' noise), in the table's data, the error bar and the hover."""
+    mix = replace(
+        _effect(verdict="mirage", effect_pct=-25.8),
+        reasons=("mix_shift",), rate_effect_pct=-0.3, mix_effect_pct=-25.5,
+        rate_ci_low_pct=-1.1, rate_ci_high_pct=0.6,
+    )  # fmt: skip
+    mirage = PilotResult("M", "stop", ("no_real_value",), ("cycle_time",), (), (mix,))
+    drawn, labels = charts.at_same_mix([mirage], {"M": "Order desk"})
+    moved = drawn[0].metrics[0]
+    assert (moved.effect_pct, moved.ci_low_pct, moved.ci_high_pct) == (-0.3, -1.1, 0.6)
+    fig = charts.forest_plot(drawn, labels=labels)
+    (trace,) = [t for t in fig.data if t.name != "Scaling threshold"]
+    assert trace.x[0] == pytest.approx(0.3)  # lower cost is better
+    assert trace.error_x.arrayminus[0] == pytest.approx(0.3 - -0.6)
+    assert trace.error_x.array[0] == pytest.approx(1.1 - 0.3)
+    assert _forest_hover(fig, "Order desk") == " (95% interval -1.1% to 0.6%)"
 
 
 def _rate_effect(scale="points"):
@@ -320,7 +355,8 @@ def test_forest_hovers_say_points_for_a_fraction_and_percent_otherwise():
     ]
     fig = charts.forest_plot(results)
     effects = next(t for t in fig.data if t.name == "Real impact")
-    assert "%{customdata[0]:.1f}%{customdata[3]}" in effects.hovertemplate
-    assert [row[3] for row in effects.customdata] == [" points", "%"]
+    assert "%{customdata[0]:.1f}%{customdata[1]}%{customdata[2]}" in effects.hovertemplate
+    assert [row[1] for row in effects.customdata] == [" points", "%"]
+    assert effects.customdata[0][2] == " (95% interval 1.0 points to 3.0 points)"
     threshold = next(t for t in fig.data if t.name == "Scaling threshold")
     assert list(threshold.customdata) == [" points", "%"]

@@ -114,6 +114,32 @@ def test_a_mix_shift_whose_rate_part_is_under_the_detectable_effect_is_within_no
     assert noise_interval(replace(result, metrics=(clear,))) is None
 
 
+def test_a_mix_shift_with_its_rate_parts_own_interval_reads_it_as_every_pilot_does():
+    """With an interval of its own, the rate part is within noise when its money interval
+    (`decision.net_value`'s, which the JSON and the workbook give too) holds zero, and the app
+    and exports say that interval, not one sized on the minimum detectable effect."""
+    from analytics.decision import net_value
+    from analytics.results import MetricEffect
+
+    effect = MetricEffect(
+        pilot_id="O", metric="cost_per_transaction", direction="lower_is_better", kind="value",
+        verdict="mirage", reasons=("mix_shift",), method="its", frequency="D", n_pre=180,
+        n_post=180, effect_pct=-25.9, ci_low_pct=-28.4, ci_high_pct=-23.5, effect_abs=-1.0,
+        ci_low_abs=-1.1, ci_high_abs=-0.9, mde_pct=3.2, baseline=4.0, threshold_pct=10.0,
+        tolerance_pct=None, rate_effect_pct=-0.29, mix_effect_pct=-25.5,
+        rate_ci_low_pct=-1.14, rate_ci_high_pct=0.56,
+    )  # fmt: skip
+    value = net_value([effect], monthly_cost=9_800, annual_volume=237_000)
+    result = PilotResult("O", "stop", ("no_real_value",), ("cost_per_transaction",), (),
+                         (effect,), net_value=value)  # fmt: skip
+    low, high = noise_interval(result)
+    assert (low, high) == pytest.approx((value.ci_low + 117_600, value.ci_high + 117_600))
+    per_pct = value.annual_gross / -0.29
+    assert (low, high) == pytest.approx(sorted((-1.14 * per_pct, 0.56 * per_pct)))
+    assert low < 0 < value.annual_gross < high
+    assert net_value_words(result, "EUR").startswith("value within noise (EUR\u00a0-")
+
+
 def test_money_has_its_currency_and_separators():
     assert money(480_336.7, "EUR") == "EUR\u00a0480k"
     assert money(-1_250_000, "GBP") == "GBP\u00a0-1.25M"

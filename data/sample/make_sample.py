@@ -7,7 +7,8 @@ so running it twice writes byte-identical files.
 
     python data/sample/make_sample.py [--out DIR]
 
-Files written (the store seeds from `pilots.csv` and every `metrics_*.csv`):
+Files written (the store seeds from `catalog.csv`, `pilots.csv` and every `metrics_*.csv`):
+    catalog.csv                     the custom metric, as a partner adds it in Settings (unit)
     pilots.csv                      registry, costs, volumes, readiness answers, success plans
     pilots_replan.csv               a success plan changed after the results came in
     decisions.csv                   decisions the partners logged (seeded, not ingested)
@@ -971,6 +972,7 @@ def generate() -> dict[str, pd.DataFrame]:
     observations = observations[observations["date"] <= END]
 
     files: dict[str, pd.DataFrame] = {
+        "catalog.csv": pd.DataFrame(CUSTOM_METRICS, columns=CATALOG_COLUMNS),
         "pilots.csv": pilots_table(),
         "pilots_replan.csv": pd.DataFrame([REPLAN]),
         "decisions.csv": pd.DataFrame(DECISIONS, columns=DECISION_COLUMNS),
@@ -1065,6 +1067,15 @@ DECISIONS = [
     ("HB-UW", "stop", "stop", "Usage is high but cycle time did not move",
      "Chief underwriting officer", "2026-07-20"),
 ]  # fmt: skip
+# The sample's own metric, as a partner adds it on the Settings page before the upload: an
+# upload's `direction` column says which way is better, but not the unit, and without the unit
+# `rate` every axis wrote 0.04 for 4%. Read as a percent change (a 10% better reply rate), as the
+# success plan states it.
+CATALOG_COLUMNS = [
+    "metric", "direction", "unit", "kind", "threshold_pct", "tolerance_pct", "scale",
+]  # fmt: skip
+CUSTOM_METRICS = [("reply_rate", "higher_is_better", "rate", "value", 10.0, 5.0, "relative")]
+
 DECISION_COLUMNS = ["pilot_id", "decision", "recommended", "note", "decided_by", "decided_at"]
 
 

@@ -98,13 +98,28 @@ CUT_TEXT = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
   .map(e => e.textContent.trim().slice(0, 80))"""
 
 
+# The script run has finished: Streamlit marks its root element `notRunning` once a run ends
+# ('initial' before the first, 'running' during one) and its running indicator is gone. The
+# indicator alone was no signal: it shows only a moment after a run starts, so a page whose
+# title was drawn read as finished while the explorer was still analysing its pilot.
+FINISHED = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null && app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+# a drawn plotly chart (its SVG), not the empty box Streamlit lays out first
+CHART = "[data-testid='stPlotlyChart'] .main-svg"
+
+
 def _load(page, address: str, name: str) -> None:
-    """Open a page and wait until Streamlit has drawn it (and built the export's files)."""
+    """Open a page and wait until Streamlit has drawn it: the run finished, the explorer's
+    chart drawn after its analysis (and the export's files built)."""
     page.goto(address)
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
+    page.wait_for_function(FINISHED, timeout=120_000)
+    if name.startswith("explorer"):
+        page.locator(CHART).first.wait_for(timeout=120_000)
+        page.wait_for_function(FINISHED, timeout=120_000)
     if name == "export":
         page.get_by_role("button", name="Build the summary").click()
         page.get_by_role("button", name="Download PPTX").wait_for(timeout=120_000)

@@ -725,7 +725,7 @@ class PilotSection:
         h = self.headline
         if h is None or not self.has_series:
             return ""
-        label = charts.metric_label(h.metric, self.units.get(h.metric, ""))
+        label = charts.value_title(h, self.units.get(h.metric, ""))  # a fraction's: (%)
         weekly = display_series(h, self.go_live)[1]
         return f"{label}: observed and expected without the pilot{weekly}"
 
@@ -1242,6 +1242,11 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
         if rate is not None:  # what survives at the same mix, never the mix's apparent gain
             apparent, improvement, plus, minus = improvement, flip * rate, 0.0, 0.0
             metric += " at the same mix"
+            if is_number(e.rate_ci_low_pct) and is_number(e.rate_ci_high_pct):
+                # the rate part's own interval (`analytics.mix.rate_part_se`), as Compare draws
+                assert e.rate_ci_low_pct is not None and e.rate_ci_high_pct is not None
+                low, high = sorted((flip * e.rate_ci_low_pct, flip * e.rate_ci_high_pct))
+                plus, minus = high - improvement, improvement - low
         rows.append(
             ComparisonRow(
                 label=f"{p.name} · {metric}" + (" (points)" * e.points),

@@ -126,9 +126,21 @@ def markup(text: str, font: str) -> str:
 
 class Paragraph(_Paragraph):
     """reportlab's `Paragraph` with each run its style's font lacks set in a fallback font
-    (`markup`); takes the same (escaped) markup."""
+    (`markup`); takes the same (escaped) markup. Text with Chinese, Japanese or Korean in it is
+    wrapped the CJK way (`wordWrap='CJK'`: a line may break between any two characters, and
+    closing punctuation never starts one): by spaces alone, a name like "理赔自动分流助手" is
+    one word that jumped whole to the next line, or, longer than a line, was cut wherever it
+    ran out of room. A character that may not start a line (ッ, ー, 。) hangs at the end of the
+    one before, up to one glyph past its measure: the right indent of one em keeps it inside
+    the cell."""
 
     def __init__(self, text: str, style, *args, **kwargs) -> None:
+        if style.wordWrap != "CJK" and _CJK.search(text):
+            style = style.clone(
+                f"{style.name}-cjk",
+                wordWrap="CJK",
+                rightIndent=style.rightIndent + style.fontSize,
+            )
         super().__init__(markup(text, style.fontName), style, *args, **kwargs)
 
 

@@ -12,6 +12,7 @@ and a checks slide (mirage checks, guardrails, readiness), and last how the repo
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from collections.abc import Callable, Collection, Sequence
 from xml.sax.saxutils import escape
@@ -286,12 +287,33 @@ def _summary(deck, report: Report) -> None:
         )
 
 
+# a sign that belongs to the number after it ('-25.0%', '+0.6 points'), not a hyphen in a word
+_SIGN = re.compile(r"(?<![\w.%)])[-\u2212+](?=\d)")
+WORD_JOINER, MINUS = "\u2060", "\u2212"
+
+
+def unbroken(text: str) -> str:
+    """A signed number or interval as a table cell writes it: each minus the minus sign
+    (U+2212, not the hyphen a renderer may break after) and each sign tied to its number by a
+    word joiner (U+2060), so a line never ends on a lone '\u2212'; in an interval the spaces
+    around 'to' stay the only places where it may wrap. The change beside it is written the
+    same way, so one table has one minus sign."""
+    return _SIGN.sub(lambda m: ("+" if m.group() == "+" else MINUS) + WORD_JOINER, text)
+
+
+def _comparison_cells(row: ComparisonRow) -> list[str]:
+    """A comparison row's cells, its improvement and interval unbroken."""
+    cells = list(row.cells)
+    cells[2], cells[3] = unbroken(cells[2]), unbroken(cells[3])
+    return cells
+
+
 def _comparison(deck, report: Report) -> None:
     rows = [r for r in report.comparison if is_number(r.improvement)]
     # room for the note under the table, which states the sign convention on every slide
     note = _text_height(COMPARISON_NOTE, COMPARISON_WIDTH, COMPARISON_SIZE) + Inches(0.12)
     pages = _pages(
-        rows, [r.cells for r in rows], COMPARISON_HEADER, COMPARISON_COLUMNS,
+        rows, [_comparison_cells(r) for r in rows], COMPARISON_HEADER, COMPARISON_COLUMNS,
         COMPARISON_WIDTH, COMPARISON_SIZE, Inches(1.45) + note, COMPARISON_ROWS_PER_SLIDE,
     )  # fmt: skip
     pages = pages or [[]]
@@ -317,7 +339,7 @@ def _comparison_slide(slide, rows: list[ComparisonRow], scale: list[ComparisonRo
         )
         return
     forest_chart(slide, rows, MARGIN, Inches(1.45), Inches(7.1), Inches(5.4), scale=scale)
-    table = [list(COMPARISON_HEADER), *(list(r.cells) for r in rows)]
+    table = [list(COMPARISON_HEADER), *(_comparison_cells(r) for r in rows)]
     shape = _table(
         slide,
         table,
@@ -450,9 +472,8 @@ def _effects_panel(slide, p: PilotSection, left, top, width) -> int:
     rows = [["Metric", "Verdict", CHANGE_HEADING, "95% interval", "Bar to clear"]]
     fills: dict[tuple[int, int], str] = {}
     for r, e in enumerate(p.page_effects, start=1):
-        rows.append(
-            [humanise(e.metric), e.verdict_label, e.effect_text, e.interval_text, e.bar_text]
-        )
+        change, interval = unbroken(e.effect_text), unbroken(e.interval_text)
+        rows.append([humanise(e.metric), e.verdict_label, change, interval, e.bar_text])
         fills[(r, 1)] = e.verdict_color
     table = _table(
         slide, rows, left, top, width, widths=(1.05, 1.0, 0.65, 0.95, 1.0), size=9, fills=fills,
@@ -551,7 +572,8 @@ GUARDRAIL_COLUMNS = (1.6, 0.9, 1.6, 1.4, 1.6)
 def _guardrail_rows(p: PilotSection) -> list[list[str]]:
     rows = [["Guardrail", CHANGE_HEADING, "95% interval", "Tolerance", "Status"]]
     for e in p.page_guardrails:
-        rows.append([humanise(e.metric), e.effect_text, e.interval_text, e.bar_text, e.status_text])
+        change, interval = unbroken(e.effect_text), unbroken(e.interval_text)
+        rows.append([humanise(e.metric), change, interval, e.bar_text, e.status_text])
     return rows
 
 

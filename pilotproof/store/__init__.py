@@ -48,6 +48,7 @@ __all__ = [
     "likeliest_sheet",
     "open_default",
     "sample_files",
+    "seed_catalog",
     "seed_sample",
     "sheet_names",
     "validate_files",
@@ -61,16 +62,38 @@ def sample_files(sample_dir: Path = SAMPLE_DIR) -> list[Path]:
     return ([pilots] if pilots.exists() else []) + metrics
 
 
+def seed_catalog(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
+    """Add the demo portfolio's own metrics (`catalog.csv`: metric, direction, unit, kind,
+    threshold_pct, tolerance_pct, scale) to `store`'s catalog, as a partner adds a custom metric
+    on the Settings page: the unit an upload cannot carry (its `direction` column declares only
+    which way is better), so `reply_rate` reads as a percentage."""
+    import csv
+
+    listed = sample_dir / "catalog.csv"
+    if not listed.exists():
+        return
+    with listed.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            store.add_metric(
+                row["metric"], row["direction"], row["unit"], row["kind"],
+                float(row["threshold_pct"]) if row["threshold_pct"] else None,
+                float(row["tolerance_pct"]) if row["tolerance_pct"] else None,
+                row["scale"] or None, by="sample",
+            )  # fmt: skip
+
+
 def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
-    """Load the demo portfolio into `store`: the sample files in one ingest, then the later
-    pilots files (`pilots_*.csv`: a plan changed after the results came in) as later uploads,
-    each plan recorded on the date it states (`plan_set_on`), then the decisions its partners
-    logged (`decisions.csv`: who, when, the recommendation)."""
+    """Load the demo portfolio into `store`: its custom metrics (`catalog.csv`, as a partner adds
+    them in Settings), the sample files in one ingest, then the later pilots files
+    (`pilots_*.csv`: a plan changed after the results came in) as later uploads, each plan
+    recorded on the date it states (`plan_set_on`), then the decisions its partners logged
+    (`decisions.csv`: who, when, the recommendation)."""
     import csv
 
     files = sample_files(sample_dir)
     if not files:
         return
+    seed_catalog(store, sample_dir)
     store.ingest(files, user="sample")
     for later in sorted(sample_dir.glob("pilots_*.csv")):
         store.ingest([later], user="sample")

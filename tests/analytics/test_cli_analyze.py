@@ -80,3 +80,33 @@ def test_empty_database(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == {"pilots": []}
     assert main(["analyze", "--db", str(tmp_path / "empty.duckdb"), "--format", "table"]) == 0
     assert "No pilots" in capsys.readouterr().out
+
+
+def test_a_mix_shifts_net_value_interval_is_its_rate_parts_own(db, capsys):
+    """The Order desk's JSON gave EUR -109k to -107.5k: the whole change's interval narrowed by
+    the share credited to the pilot (about 1%), a precision the rate part does not have. Its
+    interval is the rate part's own (`rate_ci_low_pct`/`rate_ci_high_pct`) in money, and it
+    holds the credited point; the contract's keys stay as they were."""
+    path, _, _ = db
+    assert main(["analyze", "--db", str(path), "--pilot", "NW-ORDERS", "--format", "json"]) == 0
+    (pilot,) = json.loads(capsys.readouterr().out)["pilots"]
+    net = pilot["net_value"]
+    assert set(net) == {"metric", "annual_gross", "annual_cost", "annual_net", "ci_low", "ci_high"}
+    (metric,) = [m for m in pilot["metrics"] if m["metric"] == net["metric"]]
+    assert "mix_shift" in metric["reasons"]
+    rate, mix = metric["rate_effect_pct"], metric["mix_effect_pct"]
+    low, high = metric["rate_ci_low_pct"], metric["rate_ci_high_pct"]
+    assert low < rate < high
+    per_pct = net["annual_gross"] / rate  # money a 1% change in the rate part is worth
+    cost = net["annual_cost"]
+    expected = sorted((low * per_pct - cost, high * per_pct - cost))
+    assert (net["ci_low"], net["ci_high"]) == pytest.approx(expected, rel=1e-6)
+    assert net["ci_low"] < net["annual_net"] < net["ci_high"]
+    # the gross value's interval holds zero: no saving told apart from noise
+    assert net["ci_low"] + cost < 0 < net["ci_high"] + cost
+    # never the whole change's interval scaled down by the credited share (as wide, relative
+    # to the credited gross value, as the whole change's interval is relative to the change)
+    narrowed = abs(net["annual_gross"]) * (metric["ci_high_pct"] - metric["ci_low_pct"])
+    narrowed /= abs(metric["effect_pct"])
+    assert net["ci_high"] - net["ci_low"] > 5 * narrowed
+    assert abs(rate) < abs(mix)

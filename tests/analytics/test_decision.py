@@ -154,7 +154,19 @@ def test_net_value_credits_only_the_rate_part_of_a_mix_shift():
     value = net_value([cpt], monthly_cost=1000.0, annual_volume=10000.0)
     assert value.annual_gross == pytest.approx(5000.0)
     assert value.annual_net == pytest.approx(-7000.0)
-    assert (value.ci_low, value.ci_high) == (pytest.approx(-8250.0), pytest.approx(-5750.0))
+    # without an interval of its own the rate part is anything between nothing and the whole
+    # change, never the whole change's interval narrowed by the share (-8,250 to -5,750)
+    assert (value.ci_low, value.ci_high) == (pytest.approx(-12000.0), pytest.approx(13000.0))
+    # with one (rate -7% to -3%), its own interval in money: 1,000 a year for each 1%
+    measured = replace(cpt, rate_ci_low_pct=-7.0, rate_ci_high_pct=-3.0)
+    value = net_value([measured], monthly_cost=1000.0, annual_volume=10000.0)
+    assert value.annual_gross == pytest.approx(5000.0)
+    assert (value.ci_low, value.ci_high) == (pytest.approx(-9000.0), pytest.approx(-5000.0))
+    # a rate part that may have gone either way: the interval says so, around a clamped point
+    either = replace(cpt, rate_effect_pct=0.5, rate_ci_low_pct=-2.0, rate_ci_high_pct=3.0)
+    value = net_value([either], monthly_cost=1000.0, annual_volume=10000.0)
+    assert value.annual_gross == pytest.approx(0.0)
+    assert value.ci_low < value.annual_net < value.ci_high
     # nothing from the rates: the pilot saved nothing, it only cost its running cost
     rates_flat = replace(cpt, rate_effect_pct=0.0, mix_effect_pct=-20.0)
     assert net_value([rates_flat], 1000.0, 10000.0).annual_net == pytest.approx(-12000.0)

@@ -5,11 +5,13 @@ fonts-droid-fallback), else reportlab's built-in CID fonts, which the viewer dra
 from __future__ import annotations
 
 import io
+import itertools
 import shutil
 import subprocess
 
 import pytest
 from pypdf import PdfReader
+from reportlab.lib.units import mm
 
 from pilotproof.export import pdf, pdf_fonts
 from pilotproof.export.content import build_report
@@ -68,3 +70,69 @@ def test_without_a_cjk_font_the_builtin_cid_fonts_carry_the_names(cjk_report, mo
     assert {chinese, japanese, korean} <= fonts
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert "理赔分流" in text and COMPANY in text and KOREAN in text
+
+
+# a name shorter than a line but longer than what a line has left after a sentence's start
+LONG = "理赔自动分流与欺诈识别助手试点项目第二阶段华东区域推广"
+
+
+def _lines(paragraph) -> list[tuple[float, str]]:
+    """Each laid-out line's room left to the frame's right edge (negative: past it; a right
+    indent is room inside the frame) and its text."""
+    out = []
+    indent = paragraph.style.rightIndent
+    for line in paragraph.blPara.lines:
+        if isinstance(line, tuple):  # plain lines: (extra space, words)
+            out.append((line[0] + indent, " ".join(line[1])))
+        else:  # lines of fragments (several fonts, or CJK wrapping)
+            text = "".join(getattr(w, "text", "") for w in getattr(line, "words", []))
+            out.append((line.extraSpace + indent, text))
+    return out
+
+
+@pytest.mark.parametrize("style", ["cell", "body", "h1"])
+@pytest.mark.parametrize("name", [LONG, "チャット応答ボット" * 3])
+def test_a_long_cjk_name_wraps_inside_its_frame_at_the_line_end(style, name):
+    """A Chinese or Japanese name has no spaces, so wrapped by words it was one word: it jumped
+    whole to the next line (or was cut wherever a line ran out). Wrapped the CJK way, it fills
+    the line and breaks between characters, every line inside the frame, a small kana that may
+    not start a line (ッ) included."""
+    text = f"Decisions overdue against their window: {name}, {name[:9]}試験システム導入"
+    paragraph = pdf._p(text, style)
+    width = 120 * mm
+    _, height = paragraph.wrap(width, 1000)
+    lines = _lines(paragraph)
+    assert len(lines) >= 2 and height == pytest.approx(len(lines) * pdf.STYLES[style].leading)
+    size = pdf.STYLES[style].fontSize
+    for (spare, _), (_, after) in itertools.pairwise(lines):
+        assert spare >= -0.5  # inside the frame
+        if after[:1] and pdf_fonts._CJK.match(after[0]):
+            assert spare < 2.1 * size, lines  # filled up to the name's next character
+    assert lines[-1][0] >= -0.5
+
+
+def test_cjk_names_stay_inside_their_cells_on_every_page(
+    results, pilots, observations, events, monkeypatch
+):
+    """The whole PDF with long Chinese and Japanese names: every paragraph holding CJK text is
+    laid out within the width its cell or frame gives it."""
+    named = pilots.copy()
+    named.loc[0, ["pilot_name", "company"]] = [LONG + NAME, COMPANY * 3]
+    named.loc[1, "pilot_name"] = "事故受付" * 12
+    named.loc[2, "pilot_name"] = "チャット応答ボット" * 6
+    long_named = build_report(results, named, observations, events=events)
+    seen: list[tuple[float, list[tuple[float, str]]]] = []
+    wrap = pdf_fonts.Paragraph.wrap
+
+    def recording(self, width, height):
+        size = wrap(self, width, height)
+        if pdf_fonts._CJK.search(self.text):
+            seen.append((width, _lines(self)))
+        return size
+
+    monkeypatch.setattr(pdf_fonts.Paragraph, "wrap", recording)
+    reader = PdfReader(io.BytesIO(pdf.render(long_named)))
+    assert len(reader.pages) > 1
+    assert any(LONG in "".join(t for _, t in lines) for _, lines in seen)
+    faults = [(w, lines) for w, lines in seen if any(spare < -0.5 for spare, _ in lines)]
+    assert faults == []

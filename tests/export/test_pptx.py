@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from pptx import Presentation
@@ -10,7 +11,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.oxml.ns import qn
 
 from pilotproof.export import pptx
-from pilotproof.export.content import build_report
+from pilotproof.export.content import CHANGE_HEADING, IMPROVEMENT_HEADING, build_report
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +140,54 @@ def test_a_mirage_slide_states_the_teams_claim_above_the_chart(report):
 def test_effect_table_numbers_match_the_analysis(deck, results):
     texts = _texts(deck.slides[3])
     effect = results[0].metrics[0]
-    assert f"{effect.effect_pct:+.1f}%" in texts  # -21.3%
-    assert f"{effect.ci_low_pct:+.1f}% to {effect.ci_high_pct:+.1f}%" in texts
+    assert pptx.unbroken(f"{effect.effect_pct:+.1f}%") in texts  # -21.3%, its minus sign
+    interval = f"{effect.ci_low_pct:+.1f}% to {effect.ci_high_pct:+.1f}%"
+    assert pptx.unbroken(interval) in texts
+
+
+# where a renderer may wrap a line: after a space, or after a hyphen (PowerPoint and LibreOffice
+# both may break after '-' or a lone sign); never after a word joiner
+_BREAKS = re.compile(r"(?<=[ -])(?<!\u2060)")
+
+
+def _interval_cells(deck, heading: str = "95% interval") -> list[str]:
+    """Every cell under `heading` in the deck's tables."""
+    cells = []
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if not shape.has_table:
+                continue
+            rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
+            if heading in rows[0]:
+                column = rows[0].index(heading)
+                cells += [row[column] for row in rows[1:]]
+    return cells
+
+
+def test_an_interval_never_breaks_inside_a_number(deck, report):
+    """In the deck's interval column a minus sign could end a line alone ('-' / '17.0%'): each
+    minus is the minus sign, tied to its number by a word joiner (U+2060), so the interval may
+    wrap only at the spaces around 'to'."""
+    cells = _interval_cells(deck)
+    signed = [c for c in cells if re.search(r"\d", c) and re.search("[\u2212+]", c)]
+    assert len(signed) >= 3, cells
+    for cell in cells:
+        assert not re.search(r"(?<![\w.%)])-(?=\d)", cell), cell  # no hyphen for a minus
+        assert all(cell[i + 1] == "\u2060" for i, ch in enumerate(cell) if ch in "\u2212+"), cell
+        for piece in _BREAKS.split(cell):
+            # no line can end on a sign, nor start with the digits a sign left behind
+            assert not re.search("[\u2212+]\u2060?\\s*$", piece), (cell, piece)
+        # what a reader sees is the interval the content says, with true minus signs
+        assert cell.replace("\u2060", "").replace("\u2212", "-") in {
+            e.interval_text for p in report.pilots for e in (*p.page_effects, *p.page_guardrails)
+        } | {r.interval_text for r in report.comparison}
+    # the change beside it has the same minus sign: one table, one sign
+    for heading in (CHANGE_HEADING, IMPROVEMENT_HEADING):
+        changes = _interval_cells(deck, heading)
+        assert changes and not [c for c in changes if re.search(r"(?<![\w.%)])-(?=\d)", c)]
+    assert pptx.unbroken("-25.0% to -17.0%") == "\u2212\u206025.0% to \u2212\u206017.0%"
+    assert pptx.unbroken("+1.6 to +2.4 points") == "+\u20601.6 to +\u20602.4 points"
+    assert pptx.unbroken("n/a") == "n/a" and pptx.unbroken("3-way match") == "3-way match"
 
 
 def test_checks_and_readiness_slide(deck):

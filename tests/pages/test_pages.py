@@ -12,6 +12,7 @@ import pytest
 from pagetools import open_page, store_for, table_with, texts
 
 from pilotproof.ui import EMPTY_TEXT
+from pilotproof.words import scaled_interval
 
 PAGES = [
     "pages/portfolio.py",
@@ -155,6 +156,12 @@ def test_compare_shows_a_mix_shift_at_the_same_mix_of_work(sample_db):
     better = -1.0 if mix.direction == "lower_is_better" else 1.0  # improvement: + is better
     assert float(row["improvement"]) == pytest.approx(better * mix.rate_effect_pct, abs=0.05)
     assert abs(float(row["improvement"])) < 5 < abs(mix.effect_pct)
+    # the rate part's own interval, never the point repeated ('-0.3% to -0.3%')
+    low, high = mix.rate_ci_low_pct, mix.rate_ci_high_pct
+    assert low is not None and high is not None and low < mix.rate_effect_pct < high
+    assert row["95% interval"] == scaled_interval(low, high, False)
+    ends = row["95% interval"].split(" to ")
+    assert len(ends) == 2 and ends[0] != ends[1]
 
 
 def test_readiness_lists_gaps_and_saves_an_edit(sample_db, sample_pilots):

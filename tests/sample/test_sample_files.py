@@ -12,6 +12,10 @@ from analytics.results import DECISIONS, READINESS_FIELDS, REASONS, VERDICTS
 from pilotproof.store.catalog import BUILTIN_METRICS, RATE_UNITS
 
 CATALOG = {spec.metric: spec for spec in BUILTIN_METRICS}
+#: The sample's own metrics with the unit a partner gives them in Settings (`catalog.csv`).
+CUSTOM_UNITS = dict(
+    pd.read_csv(SAMPLE_DIR / "catalog.csv", keep_default_na=False)[["metric", "unit"]].to_numpy()
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +75,8 @@ def test_values_are_valid(observations):
         spec = CATALOG.get(metric)
         low = -1 if spec is not None and spec.can_be_negative else 0  # a margin may be negative
         assert (rows["value"] >= low).all(), metric
-        if (spec is not None and spec.unit in RATE_UNITS) or metric == "reply_rate":
+        unit = spec.unit if spec is not None else CUSTOM_UNITS.get(metric, "")
+        if unit in RATE_UNITS:
             assert rows["value"].between(low, 1).all(), metric
         if metric in {"cycle_time", "response_time", "cost_per_transaction", "manual_touches"}:
             assert (rows["value"] > 0).all(), metric
@@ -88,6 +93,11 @@ def test_unknown_metrics_carry_a_direction():
     unknown = daily[~daily["metric"].isin(CATALOG)]
     assert len(unknown) > 0, "the sample should show a custom metric"
     assert unknown["direction"].isin({"lower_is_better", "higher_is_better"}).all()
+    # each has its unit in the sample's catalog, and the same direction there
+    listed = pd.read_csv(SAMPLE_DIR / "catalog.csv", keep_default_na=False).set_index("metric")
+    for metric, rows in unknown.groupby("metric"):
+        assert listed.loc[metric, "unit"], metric
+        assert set(rows["direction"]) == {listed.loc[metric, "direction"]}, metric
 
 
 def test_every_export_form_is_present():

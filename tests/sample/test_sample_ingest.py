@@ -1,5 +1,6 @@
 """The sample portfolio goes into a fresh store exactly as shipped: no problems, every row, every
-pilot with its answers, the custom metric registered from its `direction` column."""
+pilot with its answers, the custom metric registered from its `direction` column (and, seeded as
+the app seeds it, with the unit `catalog.csv` gives it)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,40 @@ def test_reingesting_the_sample_is_a_noop(store):
     assert result.noop
     assert len(store.observations()) == store.result.rows
     assert store.data_version() >= before
+
+
+def test_the_seeded_custom_rate_reads_in_percent_on_its_axes(tmp_path):
+    """The sample's reply rate (about 0.04) carries the unit a partner gives it in Settings, so
+    the explorer's and every export's axis write 4%, not 0.04; it keeps the percent-change
+    reading its success plan (10% better) is written in."""
+    import re
+
+    from reportlab.graphics.shapes import String
+
+    from pilotproof.analysis import analyze_store
+    from pilotproof.charts import value_axis
+    from pilotproof.export import pdf_charts, report_from_store
+    from pilotproof.store import seed_sample
+
+    def strings(node) -> list[str]:
+        found = [node.text] if isinstance(node, String) else []
+        for child in getattr(node, "contents", []):
+            found += strings(child)
+        return found
+
+    with Store(tmp_path / "seeded.duckdb") as seeded:
+        seed_sample(seeded)
+        entry = seeded.catalog().set_index("metric").loc["reply_rate"]
+        assert (entry["unit"], entry["scale"], entry["direction"]) == (
+            "rate", "relative", "higher_is_better",
+        )  # fmt: skip
+        assert value_axis(entry["unit"], entry["scale"]).percent
+        results = analyze_store(seeded, ["CB-SALES"])
+        (pilot,) = report_from_store(results, seeded, ["CB-SALES"]).pilots
+    assert pilot.headline.metric == "reply_rate" and pilot.units["reply_rate"] == "rate"
+    texts = strings(pdf_charts.series_drawing(pilot, 400, 200, "Helvetica"))
+    assert "Reply rate (%)" in texts
+    assert pilot.series_title.startswith("Reply rate (%): observed vs counterfactual")
+    ticks = [t for t in texts if re.fullmatch(r"\d+(\.\d+)?%", t)]
+    assert len(ticks) >= 3, texts
+    assert not [t for t in texts if re.fullmatch(r"0\.0\d+", t)], texts

@@ -15,7 +15,7 @@ from sample_data import SAMPLE_DIR, load_generator
 
 from analytics.portfolio import analyze_portfolio
 from analytics.results import PilotResult
-from pilotproof.store import Store, sample_files
+from pilotproof.store import Store, sample_files, seed_catalog
 
 EXPECTED = pd.read_csv(SAMPLE_DIR / "expected.csv", keep_default_na=False)
 
@@ -33,6 +33,7 @@ BUILT_IN_EFFECTS = {
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory) -> tuple[dict[str, PilotResult], pd.DataFrame, pd.DataFrame]:
     with Store(tmp_path_factory.mktemp("truth") / "x.duckdb") as store:
+        seed_catalog(store)  # the custom metric's unit, as the app seeds it
         store.ingest(sample_files(), user="test")
         observations, pilots = store.observations(), store.pilots()
         results = analyze_portfolio(observations, pilots, store.catalog(), store.thresholds())

@@ -720,8 +720,8 @@ class PilotSection:
 
     @property
     def series_title(self) -> str:
-        """The series chart's title: 'Cost per transaction (EUR): observed vs counterfactual',
-        with ' (weekly means)' when a long daily series is drawn as weekly means."""
+        """The series chart's title: 'Cost per transaction (EUR): observed and expected without
+        the pilot', with ' (weekly means)' when a long daily series is drawn as weekly means."""
         h = self.headline
         if h is None or not self.has_series:
             return ""

@@ -112,7 +112,7 @@ def test_the_seeded_custom_rate_reads_in_percent_on_its_axes(tmp_path):
     assert pilot.headline.metric == "reply_rate" and pilot.units["reply_rate"] == "rate"
     texts = strings(pdf_charts.series_drawing(pilot, 400, 200, "Helvetica"))
     assert "Reply rate (%)" in texts
-    assert pilot.series_title.startswith("Reply rate (%): observed vs counterfactual")
+    assert pilot.series_title.startswith("Reply rate (%): observed and expected without the pilot")
     ticks = [t for t in texts if re.fullmatch(r"\d+(\.\d+)?%", t)]
     assert len(ticks) >= 3, texts
     assert not [t for t in texts if re.fullmatch(r"0\.0\d+", t)], texts

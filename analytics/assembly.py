@@ -5,7 +5,6 @@ its `PilotResult` (value metrics, decision, net value, action title)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TypedDict
 
 import numpy as np
@@ -47,6 +46,7 @@ from analytics.results import (
     PilotResult,
     Reason,
     Scale,
+    replaced,
 )
 from analytics.screening import ZERO_SHARE, SeriesJob, n_controls
 from analytics.specs import AnalysisSpec
@@ -293,7 +293,7 @@ def metric_effect(
         else finite(est.all_controls[0] * scale),
         **points,
     )
-    return _with_outliers(replace(effect, note=metric_note(effect)), job)
+    return _with_outliers(replaced(effect, note=metric_note(effect)), job)
 
 
 def _minimum_sentence(job: SeriesJob) -> str:
@@ -329,7 +329,7 @@ def _with_outliers(effect: MetricEffect, job: SeriesJob) -> MetricEffect:
     if not job.slips:
         return effect
     check = CheckResult("outlier", False, True, outlier_sentence(job.slips))
-    return replace(effect, reasons=(*effect.reasons, "outlier"), checks=(*effect.checks, check))
+    return replaced(effect, reasons=(*effect.reasons, "outlier"), checks=(*effect.checks, check))
 
 
 class _Identity(TypedDict):
@@ -434,4 +434,6 @@ def pilot_result(pilot_id: str, row: dict[str, object], effects: list[MetricEffe
         ),
     )
     # the action title speaks about the pilot's headline metric (PilotResult.headline)
-    return replace(result, summary=pilot_summary(name, decision, reasons, result.headline, missing))
+    return replaced(
+        result, summary=pilot_summary(name, decision, reasons, result.headline, missing)
+    )

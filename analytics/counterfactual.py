@@ -22,7 +22,8 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import weakref
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -38,7 +39,7 @@ from analytics.its import (
     unbiased_rho,
 )
 from analytics.levels import critical_t
-from analytics.results import Frequency
+from analytics.results import Frequency, replaced
 
 # Andrews (1993), Table 1: the sup-F statistic for one restriction with 15% trimming at the 1%
 # level is 12.35 (5%: 8.85); its square root is the |t| a break must beat. The 1% level keeps
@@ -440,7 +441,7 @@ class _OriginSums:
         def square(a: np.ndarray) -> np.ndarray:
             return np.ascontiguousarray(a[:, keep][:, :, keep])
 
-        return replace(
+        return replaced(
             self,
             gram=square(self.gram),
             xy=rows(self.xy),
@@ -707,6 +708,38 @@ def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> 
     return SpellSizes(coef.T, sd_low.T, eig[:, 0], eig[:, -1])
 
 
+# the parts of a pre-period fit that depend on the design alone, per read-only design matrix
+# (`its.design_matrix` memoises them by date axis) and pre-period length: the break scan, the
+# spell screen and the spell sizes of one batch fit the same baseline on the same pre-periods
+_PreParts = tuple[np.ndarray, np.ndarray]  # (X'X)^+ and the reverse running sums of the rows
+_PRE_DESIGNS: dict[int, tuple[weakref.ref[np.ndarray], dict[int, _PreParts]]] = {}
+
+
+def _pre_design(x: np.ndarray, pre: int) -> _PreParts:
+    """(X'X)^+ over the first `pre` rows of `x` and the reverse running sums of those rows:
+    computed once per read-only design (a memoised one) and pre-period, for as long as that
+    design lives; a writeable `x` (which may change) is computed afresh every time."""
+    if x.flags.writeable:
+        return _pre_parts(x, pre)
+    entry = _PRE_DESIGNS.get(id(x))
+    if entry is None or entry[0]() is not x:
+        key = id(x)
+        entry = (weakref.ref(x, lambda _ref: _PRE_DESIGNS.pop(key, None)), {})
+        _PRE_DESIGNS[key] = entry
+    parts = entry[1].get(pre)
+    if parts is None:
+        parts = entry[1][pre] = _pre_parts(x, pre)
+    return parts
+
+
+def _pre_parts(x: np.ndarray, pre: int) -> _PreParts:
+    xp = x[:pre]
+    bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
+    tail_x = np.cumsum(xp[::-1], axis=0)[::-1]
+    bread.flags.writeable = tail_x.flags.writeable = False  # shared by every fit that reads them
+    return bread, tail_x
+
+
 @dataclass(frozen=True)
 class _PreFit:
     """Ordinary least squares of series on the baseline columns over their shared pre-period,
@@ -723,10 +756,10 @@ class _PreFit:
     @classmethod
     def of(cls, x: np.ndarray, y: np.ndarray, pre: int) -> _PreFit:
         xp, yp = x[:pre], y[:pre]
-        bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
+        bread, tail_x = _pre_design(x, pre)
         resid = yp - xp @ (bread @ (xp.T @ yp))
         tail_r = np.cumsum(resid[::-1], axis=0)[::-1]
-        return cls(xp, bread, resid, tail_r, np.cumsum(xp[::-1], axis=0)[::-1])
+        return cls(xp, bread, resid, tail_r, tail_x)
 
     @property
     def k(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, NamedTuple, TypedDict, TypeVar, Unpack, overload
 
 import numpy as np
@@ -47,7 +47,7 @@ from analytics.its import (
     rank_threshold,
 )
 from analytics.levels import Z_CRIT
-from analytics.results import Frequency, Method
+from analytics.results import Frequency, Method, replaced
 
 SPIKE_T = 3.0  # |t| of the end-of-pre-period dummy that counts as an unusual spell
 SPIKE_SD = 1.5  # ... and its size in residual standard deviations
@@ -602,7 +602,7 @@ def _regime_tested(recent: Estimate, rolled: dict[bool | str, Backtest]) -> Esti
         w = 1.0 if recent.model == "level" else 0.0
     low, trended = rolled[False].z2, rolled[True].z2
     assert low is not None and trended is not None  # `backtest` fills z2 for every key
-    test = replace(rolled[COMBINED], z2=w * low + (1 - w) * trended)
+    test = replaced(rolled[COMBINED], z2=w * low + (1 - w) * trended)
     own = recent.se_abs / recent.calibration if recent.calibration > 0 else recent.se_abs
     prior = guarded_prior(recent.frequency, recent.method, recent.df)
     se, df = calibrated_se(np.array([own]), test, recent.df, prior)
@@ -626,7 +626,7 @@ def _from_regime(
     pad = np.full(start, np.nan)
     post = np.concatenate([np.zeros(start, dtype=bool), recent.post])
     diff, p = welch(observed[~post][:, None], observed[post][:, None])
-    return replace(
+    return replaced(
         recent,
         dates=dates,
         post=post,
@@ -680,7 +680,7 @@ def _combined(
         return combined_se(w, a, b, sa, sb)
 
     n_seg = min(len(level.segment_effect), len(trend.segment_effect))
-    combined = replace(
+    combined = replaced(
         lead,
         counterfactual=mix(level.counterfactual, trend.counterfactual),
         cf_se=spread(level.counterfactual, trend.counterfactual, level.cf_se, trend.cf_se),
@@ -701,9 +701,9 @@ def _combined(
     low_z2, trend_z2 = tests[False].z2, tests[True].z2
     assert low_z2 is not None and trend_z2 is not None  # `backtest` fills z2 for every key
     mixed = w * low_z2 + v * trend_z2
-    test = replace(tests[COMBINED], z2=mixed)
+    test = replaced(tests[COMBINED], z2=mixed)
     name = "level" if w >= MODEL_SHARE else "level_trend" if v >= MODEL_SHARE else "combined"
-    return replace(_calibrated(combined, name, test), level_weight=w)
+    return replaced(_calibrated(combined, name, test), level_weight=w)
 
 
 def widened(est: Estimate, factor: float, **changes: Any) -> Estimate:
@@ -716,7 +716,7 @@ def widened(est: Estimate, factor: float, **changes: Any) -> Estimate:
         "cf_se": est.cf_se * factor,
         "calibration": est.calibration * factor,
     }
-    return replace(est, **{**fields, **changes})
+    return replaced(est, **{**fields, **changes})
 
 
 def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:
@@ -728,7 +728,7 @@ def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:
     widened = float(se[0])
     factor = widened / est.se_abs if est.se_abs > 0 and np.isfinite(widened) else 1.0
     rmse = float(test.rmse[0])
-    return replace(
+    return replaced(
         est,
         se_abs=est.se_abs * factor,
         df=est.df if not np.isfinite(df[0]) else max(1, min(est.df, int(df[0]))),

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from analytics.hac import bartlett_meat, long_run_lags
+from analytics.hac import bartlett_meat, long_run_lags, pinv_symmetric
 from analytics.its import (
     MIN_PRE,
     RHO_MAX,
@@ -36,6 +36,7 @@ from analytics.its import (
     columns_for,
     design_matrix,
     kendall_rho,
+    nan_to_num,
     unbiased_rho,
 )
 from analytics.levels import critical_t
@@ -203,7 +204,7 @@ def backtest(
             rmse[key][members] = np.where(ok, _rms(e), np.nan)
             # a fit that claimed almost no noise must not decide alone: each origin counts at
             # most Z2_CAP; later origins, whose fits resemble the real one, count more
-            z2[key][members] = np.where(ok, recency @ np.minimum(np.nan_to_num(z), Z2_CAP), np.nan)
+            z2[key][members] = np.where(ok, recency @ np.minimum(nan_to_num(z), Z2_CAP), np.nan)
         if only is None:
             weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
         blocks[members] = (origins[-1] - origins[0] + h) / h
@@ -252,15 +253,60 @@ def _prefix(points: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """The sums of the per-row `terms` (rows, ...) over the rows before each of the sorted
     `points`: (len(points), ...). One `np.add.reduceat` sums the blocks between consecutive
     points and a running sum accumulates them: two numpy calls, not a product per origin."""
-    out = np.zeros((len(points), *terms.shape[1:]))
-    last = int(points[-1]) if len(points) else 0
-    if last == 0:
+    return _Blocks.at(points).sums(terms)
+
+
+class _Blocks(NamedTuple):
+    """The rows before each of `n` sorted points as the blocks between consecutive points
+    (`bounds`, their first rows; `empty`, the blocks without a row; `last`, the last point):
+    worked out once for every sum `_prefix` takes over the same points."""
+
+    n: int
+    last: int
+    bounds: np.ndarray
+    empty: np.ndarray
+
+    @classmethod
+    def at(cls, points: np.ndarray) -> _Blocks:
+        last = int(points[-1]) if len(points) else 0
+        bounds = np.concatenate([[0], points[:-1]]).astype(np.intp)
+        return cls(len(points), last, bounds, np.diff(np.append(bounds, last)) == 0)
+
+    def sums(self, terms: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n, *terms.shape[1:]))
+        if self.last == 0:
+            return out
+        blocks = np.add.reduceat(terms[: self.last], self.bounds, axis=0)
+        blocks[self.empty] = 0.0  # reduceat gives an empty block a row
+        np.cumsum(blocks, axis=0, out=out)
         return out
-    bounds = np.concatenate([[0], points[:-1]]).astype(np.intp)
-    blocks = np.add.reduceat(terms[:last], bounds, axis=0)
-    blocks[np.diff(np.append(bounds, last)) == 0] = 0.0  # reduceat gives an empty block a row
-    np.cumsum(blocks, axis=0, out=out)
-    return out
+
+
+class _Windows(NamedTuple):
+    """`_window_sums` over fixed origins, window and lag, its points worked out once: the
+    running sums at `blocks`' points, read at each origin (`ends`) and window start
+    (`starts`); `starts` None for the whole history before each origin."""
+
+    blocks: _Blocks
+    ends: np.ndarray | None = None
+    starts: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, origins: np.ndarray, window: int | None, lag: int = 0) -> _Windows:
+        if window is None:
+            return cls(_Blocks.at(origins))
+        starts = origins - window + lag
+        points = np.unique(np.concatenate([starts, origins]))
+        return cls(
+            _Blocks.at(points), np.searchsorted(points, origins), np.searchsorted(points, starts)
+        )
+
+    def sums(self, terms: np.ndarray) -> np.ndarray:
+        running = self.blocks.sums(terms)
+        if self.ends is None or self.starts is None:
+            return running
+        out: np.ndarray = running[self.ends] - running[self.starts]
+        return out
 
 
 def _window_sums(
@@ -274,15 +320,7 @@ def _window_sums(
     sums. `lag` 1 for lag-one products (row t holds the product of rows t and t - 1, row 0
     zero), whose window starts one row later: its first term pairs the fit's second row with
     its first."""
-    if window is None:
-        return _prefix(origins, terms)
-    starts = origins - window + lag
-    points = np.unique(np.concatenate([starts, origins]))
-    running = _prefix(points, terms)
-    out: np.ndarray = (
-        running[np.searchsorted(points, origins)] - running[np.searchsorted(points, starts)]
-    )
-    return out
+    return _Windows.of(origins, window, lag).sums(terms)
 
 
 def _first_full(
@@ -408,23 +446,29 @@ class _OriginSums:
         x_run = np.zeros((len(x) + 1, x.shape[1]))
         np.cumsum(x, axis=0, out=x_run[1:])
 
-        def sums(terms: np.ndarray, lag: int = 0) -> np.ndarray:
-            return _window_sums(origins, terms, window, lag)
-
-        def lagged(products: np.ndarray) -> np.ndarray:  # rows t and t - 1; row 0 zero
-            return np.concatenate([np.zeros((1, *products.shape[1:])), products])
-
         fx, fy = x[: origins[-1]], y[: origins[-1]]  # the rows some origin's fit uses
+        whole = _Windows.of(origins, window)
+        after = whole if window is None else _Windows.of(origins, window, 1)
+
+        def lagged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            """a_t b_(t-1) for rows t of `a` and `b` (broadcast), row 0 zero, over the rows of
+            `fx`, as the lag-one sums read them."""
+            shape = np.broadcast_shapes(a.shape[1:], b.shape[1:])
+            out = np.empty((len(fx), *shape))
+            out[:1] = 0.0
+            np.multiply(a[1:], b[:-1], out=out[1:])
+            return after.sums(out)
+
         return cls(
             origins=origins,
             window=window,
-            gram=sums(fx[:, :, None] * fx[:, None, :]),
-            xy=sums(fx[:, :, None] * fy[:, None, :]),
-            yy=sums(fy * fy),
-            yy1=sums(lagged(fy[1:] * fy[:-1]), 1),
-            xy1=sums(lagged(fx[1:, :, None] * fy[:-1, None, :]), 1),
-            x1y=sums(lagged(fx[:-1, :, None] * fy[1:, None, :]), 1),
-            xx1=sums(lagged(fx[1:, :, None] * fx[:-1, None, :]), 1),
+            gram=whole.sums(fx[:, :, None] * fx[:, None, :]),
+            xy=whole.sums(fx[:, :, None] * fy[:, None, :]),
+            yy=whole.sums(fy * fy),
+            yy1=lagged(fy, fy),
+            xy1=lagged(fx[:, :, None], fy[:, None, :]),
+            x1y=lagged(fy[:, None, :], fx[:, :, None]),
+            xx1=lagged(fx[:, :, None], fx[:, None, :]),
             x_run=x_run,
             y_run=y_run,
         )
@@ -456,7 +500,7 @@ def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.nda
     """`_origin_errors` from the fits' sums: each origin's coefficients, its forecast error
     over the window of `h` rows `gap` rows after it, and the variance its fit claims."""
     origins, k = sums.origins, sums.gram.shape[1]
-    bread = np.linalg.pinv(sums.gram, hermitian=True)  # (o, k, k)
+    bread = pinv_symmetric(sums.gram)  # (o, k, k)
     coef = bread @ sums.xy  # (o, k, m)
     start, end = origins + gap, origins + gap + h  # each origin's forecast window
     xbar = (sums.x_run[end] - sums.x_run[start]) / h  # (o, k)
@@ -472,7 +516,7 @@ def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.nda
     n = (origins if window is None else np.full(len(origins), window))[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(rss > 0, cross / rss, 0.0)
-    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, RHO_MAX)
+    rho = np.clip(unbiased_rho(nan_to_num(rho), n, k), 0.0, RHO_MAX)
     sigma2 = rss / np.maximum(n - k, 1)
     leverage = np.einsum("ok,okj,oj->o", xbar, bread, xbar)[:, None]
     var = ar1_mean_variance(sigma2, rho, h) + sigma2 * (1 + rho) / (1 - rho) * leverage
@@ -593,7 +637,7 @@ def scan_breaks(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, freq: Frequency
         bartlett = bartlett_meat(clean, np.ones((pre, 1)), width)[:, 0, 0] / pre
         long_run = np.maximum(ar1, bartlett)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.nan_to_num(coef / np.sqrt(long_run / denom_tau))
+            t = nan_to_num(coef / np.sqrt(long_run / denom_tau))
         found = (
             (tau <= hi) & (np.abs(t) > BREAK_T) & (np.abs(coef) > BREAK_SIZE_SD * np.sqrt(sigma2))
         )
@@ -664,7 +708,7 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
         sigma2 = ss / max(pre - fit.k - 1, 1)
         long_run = sigma2 * (1 + rho) / (1 - rho)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.nan_to_num(coef / np.sqrt(long_run / denom[:, None]))
+            t = nan_to_num(coef / np.sqrt(long_run / denom[:, None]))
         out[np.ix_(members, cols)] = t.T
     return out
 
@@ -697,7 +741,7 @@ def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         coef = np.where(denom[:, None] > 1e-9, rs / denom[:, None], np.nan)
     rss = np.einsum("tm,tm->m", fit.resid, fit.resid)[None, :] - coef * rs
-    sd_low = np.sqrt(np.maximum(np.nan_to_num(rss), 0.0) / max(pre - 1, 1))
+    sd_low = np.sqrt(np.maximum(nan_to_num(rss), 0.0) / max(pre - 1, 1))
     # X'X with the dummy: [[X'X, X's], [s'X, k]], s'X the sum of the rows the dummy covers
     k = fit.k
     gram = np.zeros((len(tau), k + 1, k + 1))
@@ -734,7 +778,7 @@ def _pre_design(x: np.ndarray, pre: int) -> _PreParts:
 
 def _pre_parts(x: np.ndarray, pre: int) -> _PreParts:
     xp = x[:pre]
-    bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
+    bread = pinv_symmetric(xp.T @ xp)
     tail_x = np.cumsum(xp[::-1], axis=0)[::-1]
     bread.flags.writeable = tail_x.flags.writeable = False  # shared by every fit that reads them
     return bread, tail_x

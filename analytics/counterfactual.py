@@ -23,8 +23,9 @@ critical value; the model is then fitted on the last stable regime only.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -176,7 +177,7 @@ def backtest(
                     sums, col = trended[shared]
                     sums = sums.without(col)
                 else:
-                    x = design_matrix(dates, freq, names)[0][:pre]
+                    x = design_matrix(dates, freq, names)[0]  # its rows past `pre` unread
                     sums = _OriginSums.of(x, y[:pre, members], origins[at], window)
                     if trend:
                         trended[shared] = (sums, names.index("trend"))
@@ -242,7 +243,7 @@ def prefers_season(
         return none
     if len(origins) > MAX_ORIGINS:
         origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-    x = design_matrix(dates, freq, full)[0][:pre]
+    x = design_matrix(dates, freq, full)[0]  # its rows past `pre` unread
     seasonal, _ = _origin_errors(y[:pre], origins, 1, trend, x)
     plain, _ = _origin_errors(y[:pre], origins, 1, trend)
     with np.errstate(invalid="ignore"):
@@ -410,7 +411,7 @@ def _origin_errors(
     if x is None:
         t = np.arange(used, dtype=float)
         x = np.column_stack([np.ones(used), t]) if trend else np.ones((used, 1))
-    return _forecast_errors(_OriginSums.of(x[:used], y, origins, window), h, gap=gap)
+    return _forecast_errors(_OriginSums.of(x, y, origins, window), h, gap=gap)
 
 
 @dataclass(frozen=True)
@@ -438,13 +439,14 @@ class _OriginSums:
     def of(
         cls, x: np.ndarray, y: np.ndarray, origins: np.ndarray, window: int | None
     ) -> _OriginSums:
-        """The sums for design `x` (rows, k) and series `y` (rows, m): per-row products summed
-        block by block between origins (a few whole-array products, not a matrix product per
-        origin)."""
+        """The sums for design `x` (rows, k; rows past those of `y` are not read) and series
+        `y` (rows, m): per-row products summed block by block between origins (a few
+        whole-array products, not a matrix product per origin). The design's own products
+        are formed once per memoised design (`_products`)."""
         y_run = np.zeros((len(y) + 1, y.shape[1]))
         np.cumsum(y, axis=0, out=y_run[1:])
-        x_run = np.zeros((len(x) + 1, x.shape[1]))
-        np.cumsum(x, axis=0, out=x_run[1:])
+        squares, lag_squares, x_run = _of_design(x, "products", lambda: _products(x))
+        x_run = x_run[: len(y) + 1]  # the rows of `y`: a design may run on past them
 
         fx, fy = x[: origins[-1]], y[: origins[-1]]  # the rows some origin's fit uses
         whole = _Windows.of(origins, window)
@@ -462,13 +464,13 @@ class _OriginSums:
         return cls(
             origins=origins,
             window=window,
-            gram=whole.sums(fx[:, :, None] * fx[:, None, :]),
+            gram=whole.sums(squares[: len(fx)]),
             xy=whole.sums(fx[:, :, None] * fy[:, None, :]),
             yy=whole.sums(fy * fy),
             yy1=lagged(fy, fy),
             xy1=lagged(fx[:, :, None], fy[:, None, :]),
             x1y=lagged(fy[:, None, :], fx[:, :, None]),
-            xx1=lagged(fx[:, :, None], fx[:, None, :]),
+            xx1=after.sums(lag_squares[: len(fx)]),
             x_run=x_run,
             y_run=y_run,
         )
@@ -494,6 +496,21 @@ class _OriginSums:
             xx1=square(self.xx1),
             x_run=rows(self.x_run),
         )
+
+
+def _products(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-row products of a design `x` (n, k) that every backtest of it sums: x_t x_t'
+    (n, k, k), x_t x_(t-1)' (n, k, k; row 0 zero) and the running sums of the rows (n + 1, k).
+    A prefix of rows has the prefix of these (the running sums accumulate row by row)."""
+    squares = x[:, :, None] * x[:, None, :]
+    lagged = np.empty_like(squares)
+    lagged[:1] = 0.0
+    np.multiply(x[1:, :, None], x[:-1, None, :], out=lagged[1:])
+    running = np.zeros((len(x) + 1, x.shape[1]))
+    np.cumsum(x, axis=0, out=running[1:])
+    for part in (squares, lagged, running):
+        part.flags.writeable = False  # shared by every backtest of the design
+    return squares, lagged, running
 
 
 def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -752,28 +769,36 @@ def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> 
     return SpellSizes(coef.T, sd_low.T, eig[:, 0], eig[:, -1])
 
 
-# the parts of a pre-period fit that depend on the design alone, per read-only design matrix
-# (`its.design_matrix` memoises them by date axis) and pre-period length: the break scan, the
-# spell screen and the spell sizes of one batch fit the same baseline on the same pre-periods
+# what depends on a design matrix alone, per read-only design (`its.design_matrix` memoises
+# them by date axis; a read-only array is one nobody changes) and per key: the break scan, the
+# spell screen and the spell sizes of one batch fit the same baseline on the same pre-periods,
+# and every backtest of an axis multiplies the same rows. Kept for as long as the design lives.
+_BY_DESIGN: dict[int, tuple[weakref.ref[np.ndarray], dict[Hashable, Any]]] = {}
+_Parts = TypeVar("_Parts")
+
+
+def _of_design(x: np.ndarray, key: Hashable, compute: Callable[[], _Parts]) -> _Parts:
+    """`compute()`, once per read-only design `x` and `key` while `x` lives; afresh every
+    time for a writeable `x` (which may change)."""
+    if x.flags.writeable:
+        return compute()
+    entry = _BY_DESIGN.get(id(x))
+    if entry is None or entry[0]() is not x:
+        ident = id(x)
+        entry = (weakref.ref(x, lambda _ref: _BY_DESIGN.pop(ident, None)), {})
+        _BY_DESIGN[ident] = entry
+    if key not in entry[1]:
+        entry[1][key] = compute()
+    found: _Parts = entry[1][key]
+    return found
+
+
 _PreParts = tuple[np.ndarray, np.ndarray]  # (X'X)^+ and the reverse running sums of the rows
-_PRE_DESIGNS: dict[int, tuple[weakref.ref[np.ndarray], dict[int, _PreParts]]] = {}
 
 
 def _pre_design(x: np.ndarray, pre: int) -> _PreParts:
-    """(X'X)^+ over the first `pre` rows of `x` and the reverse running sums of those rows:
-    computed once per read-only design (a memoised one) and pre-period, for as long as that
-    design lives; a writeable `x` (which may change) is computed afresh every time."""
-    if x.flags.writeable:
-        return _pre_parts(x, pre)
-    entry = _PRE_DESIGNS.get(id(x))
-    if entry is None or entry[0]() is not x:
-        key = id(x)
-        entry = (weakref.ref(x, lambda _ref: _PRE_DESIGNS.pop(key, None)), {})
-        _PRE_DESIGNS[key] = entry
-    parts = entry[1].get(pre)
-    if parts is None:
-        parts = entry[1][pre] = _pre_parts(x, pre)
-    return parts
+    """(X'X)^+ over the first `pre` rows of `x` and the reverse running sums of those rows."""
+    return _of_design(x, ("pre", pre), lambda: _pre_parts(x, pre))
 
 
 def _pre_parts(x: np.ndarray, pre: int) -> _PreParts:

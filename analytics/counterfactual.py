@@ -22,6 +22,7 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -579,21 +580,40 @@ def calibrated_se(
     own, and the predictive interval sqrt(ratio) x t(prior + windows); the standard
     error is scaled to that half-width on the model's reference, so the interval moves
     continuously through a ratio of 1."""
+    se = np.asarray(se, dtype=float)
     z2 = test.z2 if test.z2 is not None else np.full_like(se, np.nan)
-    ratio = (prior + test.blocks * z2) / (prior + test.blocks)
-    tested = np.isfinite(ratio) & (test.blocks >= MIN_BLOCKS)
-    widened = tested & (ratio > 1.0)
-    posterior_df = np.floor(prior + test.blocks)
-    factor = np.where(widened, np.sqrt(np.where(widened, ratio, 1.0)), 1.0)
-    if df is not None:
-        own = np.broadcast_to(np.asarray(df), se.shape)
-        for i in np.flatnonzero(tested & ~widened):
-            predictive = np.sqrt(ratio[i]) * critical_t(int(posterior_df[i]))
-            factor[i] = max(1.0, predictive / critical_t(int(own[i])))
-    return (
-        se * factor,
-        np.where(widened, posterior_df, np.nan),
-    )
+    own = None if df is None else np.broadcast_to(np.asarray(df), se.shape)
+    priors = np.broadcast_to(np.asarray(prior, dtype=float), se.shape)
+    wide, posterior = np.empty_like(se), np.empty_like(se)
+    for i in range(len(se)):
+        wide[i], posterior[i] = calibrated_one(
+            float(se[i]),
+            float(test.blocks[i]),
+            float(z2[i]),
+            None if own is None else int(own[i]),
+            float(priors[i]),
+        )
+    return wide, posterior
+
+
+def calibrated_one(
+    se: float, blocks: float, z2: float, df: int | None, prior: float = PRIOR_WEIGHT
+) -> tuple[float, float]:
+    """`calibrated_se` of one estimate, in floats: its standard error `se`, its backtests'
+    `blocks` and `z2`, its model's degrees of freedom `df` (None: none) and `prior`. The
+    widened standard error and the t reference's degrees of freedom (NaN: the model's own).
+    Every estimate is calibrated alone, so this is what the analysis calls: the same float
+    operations in the same order as numpy's on one-element arrays, without their cost."""
+    ratio = (prior + blocks * z2) / (prior + blocks)
+    tested = math.isfinite(ratio) and blocks >= MIN_BLOCKS
+    widened = tested and ratio > 1.0
+    windows = prior + blocks
+    posterior_df = float(math.floor(windows)) if math.isfinite(windows) else windows
+    factor = math.sqrt(ratio) if widened else 1.0
+    if df is not None and tested and not widened:
+        predictive = math.sqrt(ratio) * critical_t(int(posterior_df))
+        factor = max(1.0, predictive / critical_t(int(df)))
+    return se * factor, posterior_df if widened else math.nan
 
 
 def guarded_prior(freq: Frequency, method: str, df: int) -> float:

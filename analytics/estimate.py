@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple, TypedDict, TypeVar, Unpack, overload
 
 import numpy as np
@@ -27,7 +28,7 @@ from analytics.counterfactual import (
     TREND_DROP_T,
     Backtest,
     backtest,
-    calibrated_se,
+    calibrated_one,
     guarded_prior,
     scan_breaks,
     spell_sizes,
@@ -234,9 +235,19 @@ def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> b
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
     """Candidate lengths of the end-of-pre-period dummy (`spell_points`, distinct) that leave
     enough ordinary pre-period points to fit the baseline."""
-    lengths = np.unique(spell_points(n_pre))  # sorted, distinct; one test for all of them
+    lengths = distinct_spells(n_pre)[0]  # sorted, distinct; one test for all of them
     fitting: list[int] = lengths[spell_fits(n_pre, lengths, n_params)].tolist()
     return fitting
+
+
+@lru_cache(maxsize=4096)
+def distinct_spells(n_pre: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct candidate spell lengths of a pre-period of `n_pre` points, sorted, and
+    where each first appears in `spell_points(n_pre)` (`np.unique(..., return_index=True)`):
+    memoised by length (a pilot's metrics and both candidates ask for the same), read-only."""
+    lengths, first = np.unique(spell_points(n_pre), return_index=True)
+    lengths.flags.writeable = first.flags.writeable = False
+    return lengths, first
 
 
 @dataclass(frozen=True)
@@ -433,11 +444,13 @@ def flagged_lengths(screen: np.ndarray, n_pre: int) -> set[int]:
     """The spell lengths, in points, worth a model fit from one series' row of `screen_batch`:
     the SPELL_FITS highest local maxima of the screen's t over the length (a spell has one
     peak there, at its own length; a short spike on a longer spell has two)."""
-    lengths, first = np.unique(spell_points(n_pre), return_index=True)  # a repeat counts once
+    lengths, first = distinct_spells(n_pre)  # a repeat counts once
     t = screen[first]
-    left = np.r_[-np.inf, t[:-1]]
-    right = np.r_[t[1:], -np.inf]
-    peaks = np.flatnonzero((t > 0) & (t >= left) & (t >= right))
+    above_left = np.ones(len(t), dtype=bool)  # the first is above what lies before it
+    above_left[1:] = t[1:] >= t[:-1]
+    above_right = np.ones(len(t), dtype=bool)
+    above_right[:-1] = t[:-1] >= t[1:]
+    peaks = np.flatnonzero((t > 0) & above_left & above_right)
     best = peaks[np.argsort(-t[peaks], kind="stable")[:SPELL_FITS]]
     return set(lengths[best].tolist())
 
@@ -605,15 +618,14 @@ def _regime_tested(recent: Estimate, rolled: dict[bool | str, Backtest]) -> Esti
     test = replaced(rolled[COMBINED], z2=w * low + (1 - w) * trended)
     own = recent.se_abs / recent.calibration if recent.calibration > 0 else recent.se_abs
     prior = guarded_prior(recent.frequency, recent.method, recent.df)
-    se, df = calibrated_se(np.array([own]), test, recent.df, prior)
-    wide = float(se[0])
+    wide, df = _calibration(own, test, recent.df, prior)
     if not (np.isfinite(wide) and wide > recent.se_abs > 0):
         return recent
     return widened(
         recent,
         wide / recent.se_abs,
         se_abs=wide,
-        df=max(1, min(recent.df, int(df[0]))) if np.isfinite(df[0]) else recent.df,
+        df=max(1, min(recent.df, int(df))) if np.isfinite(df) else recent.df,
     )
 
 
@@ -719,19 +731,25 @@ def widened(est: Estimate, factor: float, **changes: Any) -> Estimate:
     return replaced(est, **{**fields, **changes})
 
 
+def _calibration(se: float, test: Backtest, df: int, prior: float) -> tuple[float, float]:
+    """`counterfactual.calibrated_se` of one estimate's standard error `se` by its one-series
+    backtest `test`: the widened standard error and its t reference's degrees of freedom."""
+    z2 = math.nan if test.z2 is None else float(test.z2[0])
+    return calibrated_one(float(se), float(test.blocks[0]), z2, df, prior)
+
+
 def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:
     """The estimate named after its model, with its standard errors (effect, post segments,
     counterfactual band) widened by the factor its backtests call for (`calibrated_se`), and
     its t reference's degrees of freedom with them."""
     prior = guarded_prior(est.frequency, est.method, est.df)
-    se, df = calibrated_se(np.array([est.se_abs]), test, est.df, prior)
-    widened = float(se[0])
+    widened, df = _calibration(est.se_abs, test, est.df, prior)
     factor = widened / est.se_abs if est.se_abs > 0 and np.isfinite(widened) else 1.0
     rmse = float(test.rmse[0])
     return replaced(
         est,
         se_abs=est.se_abs * factor,
-        df=est.df if not np.isfinite(df[0]) else max(1, min(est.df, int(df[0]))),
+        df=est.df if not np.isfinite(df) else max(1, min(est.df, int(df))),
         segment_se=est.segment_se * factor,
         cf_se=est.cf_se * factor,
         model=model,

@@ -538,10 +538,18 @@ def estimate_its(
             idx = plain[needed]
             if len(idx):
                 # an end-of-pre spell is looked for with the weightier candidate only: where the
-                # two disagree on one, the weightier decides (`_combined`)
+                # two disagree on one, the weightier decides (`_combined`); and the combination
+                # carries the weightier candidate's placebo, so only it is fitted
                 lead = (w_level[needed] < 0.5) if trend else (w_level[needed] >= 0.5)
                 found = _its_batch(
-                    dates, go[idx], freq, y[:, idx], sign[idx], trend=trend, spells=lead
+                    dates,
+                    go[idx],
+                    freq,
+                    y[:, idx],
+                    sign[idx],
+                    trend=trend,
+                    spells=lead,
+                    placebos=lead,
                 )
                 fits[trend] = dict(zip(np.flatnonzero(needed).tolist(), found, strict=True))
         for i, j in enumerate(plain):
@@ -767,11 +775,15 @@ def _its_batch(
     *,
     trend: bool,
     spells: np.ndarray | None = None,
+    placebos: np.ndarray | None = None,
 ) -> list[Estimate]:
     """Estimates of one counterfactual model (level + season, with a trend when `trend`) for
     every column of `y`: one batched fit for the main model and one for the placebo model per
     group of series whose pre-periods support the same columns; an end-of-pre spell is looked
-    for where `spells` (one flag per column, all by default) says so."""
+    for where `spells` (one flag per column, all by default) says so, and a placebo go-live
+    fitted where `placebos` does (all by default) and, with a trend, where the trend is strong
+    enough to reject the level-only model (`LEVEL_REJECT_T`: the trend model is then read
+    alone, its placebo with it); elsewhere the estimate's placebo fields are None."""
     m = y.shape[1]
     out: list[Estimate | None] = [None] * m
     index = pd.DatetimeIndex(dates)
@@ -780,11 +792,9 @@ def _its_batch(
         yy, ss = y[:, idx], sign[idx]
         fit = fit_segmented(design, yy)
         naive_diff, naive_p = welch_masked(yy, design.pre, design.post)
-        # the placebo can only unmask an apparent improvement: run it where there is one
-        apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
-        placebo = _placebo(dates, freq, yy, design, apparent, trend)
         # only the series that look for a spell are screened for one
         flags = screen_batch(yy, fit, design, ss, wanted=None if spells is None else spells[idx])
+        models = []
         for col, j in enumerate(idx):
             model = SpellModel(design, fit, col)
             if flags[col].any():
@@ -794,6 +804,17 @@ def _its_batch(
                     singles[go[j]] = single
                 lengths = flagged_lengths(flags[col], int(single.n_pre[0]))
                 model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col, lengths)
+            models.append(model)
+        # the placebo can only unmask an apparent improvement: run it where there is one, and
+        # where the estimate read will carry it (`estimate_its`)
+        apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
+        if placebos is not None:
+            read = placebos[idx].copy()
+            if trend:
+                read |= np.array([abs(mod.fit.trend_t[mod.col]) > LEVEL_REJECT_T for mod in models])
+            apparent &= read
+        placebo = _placebo(dates, freq, yy, design, apparent, trend)
+        for col, (j, model) in enumerate(zip(idx, models, strict=True)):
             use_design, use_fit, use_col, spike, beats = model
             out[j] = _estimate(
                 "its",

@@ -501,7 +501,7 @@ def fit_segmented(
     seg_effect = np.diff(y_edges, axis=1) / safe - cf_mean
     seg_effect = np.where(count > 0, seg_effect, 0.0)
     post_noise = _post_noise(y - cf, seg_effect, edges)
-    seg_var = np.einsum("msk,mkj,msj->ms", xbar, coef_cov, xbar) + _mean_noise(
+    seg_var = np.einsum("msj,msj->ms", xbar @ coef_cov, xbar) + _mean_noise(
         sigma2[:, None], rho[:, None], post_noise, count
     )
     seg_se = np.where(count > 0, np.sqrt(np.clip(seg_var, 0, None)), np.nan)
@@ -512,9 +512,9 @@ def fit_segmented(
     baseline_all = np.einsum("mk,km->m", xbar_post, coef)
     effect_all = (y_edges[:, -1] - y_edges[:, 0]) / safe_post - baseline_all
     effect = np.where(n_post > 0, effect_all, np.nan)
-    var = np.einsum("mk,mkj,mj->m", xbar_post, coef_cov, xbar_post) + _mean_noise(
-        sigma2, rho, post_noise, n_post
-    )
+    var = np.einsum(
+        "mj,mj->m", np.einsum("mk,mkj->mj", xbar_post, coef_cov), xbar_post
+    ) + _mean_noise(sigma2, rho, post_noise, n_post)
     baseline = np.where(n_post > 0, baseline_all, np.nan)
     # how much of the naive pre/post change each part of the baseline explains: the part's
     # mean over the post window minus its mean over the pre-period

@@ -23,7 +23,9 @@ critical value; the model is then fitted on the last stable regime only.
 from __future__ import annotations
 
 import math
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
@@ -795,24 +797,37 @@ def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> 
 # them by date axis; a read-only array is one nobody changes) and per key: the break scan, the
 # spell screen and the spell sizes of one batch fit the same baseline on the same pre-periods,
 # and every backtest of an axis multiplies the same rows. Kept for as long as the design lives.
-_BY_DESIGN: dict[int, tuple[weakref.ref[np.ndarray], dict[Hashable, Any]]] = {}
+_BY_DESIGN: dict[int, tuple[weakref.ref[np.ndarray], OrderedDict[Hashable, Any]]] = {}
+# ... at most this many keys per design, the least recently read dropped first: a batch's
+# pre-periods (`portfolio.BATCH` series at most), ~100 kB each for three years of daily rows
+PARTS_KEPT = 128
+_DESIGN_LOCK = threading.Lock()
 _Parts = TypeVar("_Parts")
 
 
 def _of_design(x: np.ndarray, key: Hashable, compute: Callable[[], _Parts]) -> _Parts:
-    """`compute()`, once per read-only design `x` and `key` while `x` lives; afresh every
-    time for a writeable `x` (which may change)."""
+    """`compute()`, once per read-only design `x` and `key` while `x` lives (and the key is
+    among the PARTS_KEPT last read); afresh every time for a writeable `x` (which may
+    change)."""
     if x.flags.writeable:
         return compute()
-    entry = _BY_DESIGN.get(id(x))
-    if entry is None or entry[0]() is not x:
-        ident = id(x)
-        entry = (weakref.ref(x, lambda _ref: _BY_DESIGN.pop(ident, None)), {})
-        _BY_DESIGN[ident] = entry
-    if key not in entry[1]:
-        entry[1][key] = compute()
-    found: _Parts = entry[1][key]
-    return found
+    with _DESIGN_LOCK:  # the app may analyse in several threads
+        entry = _BY_DESIGN.get(id(x))
+        if entry is None or entry[0]() is not x:
+            ident = id(x)
+            entry = (weakref.ref(x, lambda _ref: _BY_DESIGN.pop(ident, None)), OrderedDict())
+            _BY_DESIGN[ident] = entry
+        parts = entry[1]
+        if key in parts:
+            parts.move_to_end(key)
+            found: _Parts = parts[key]
+            return found
+    computed = compute()
+    with _DESIGN_LOCK:
+        parts[key] = computed
+        if len(parts) > PARTS_KEPT:
+            parts.popitem(last=False)
+    return computed
 
 
 _PreParts = tuple[np.ndarray, np.ndarray]  # (X'X)^+ and the reverse running sums of the rows

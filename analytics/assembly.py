@@ -5,7 +5,6 @@ its `PilotResult` (value metrics, decision, net value, action title)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TypedDict
 
 import numpy as np
@@ -47,6 +46,7 @@ from analytics.results import (
     PilotResult,
     Reason,
     Scale,
+    replaced,
 )
 from analytics.screening import ZERO_SHARE, SeriesJob, n_controls
 from analytics.specs import AnalysisSpec
@@ -65,17 +65,24 @@ def relative_meaningful(pre: np.ndarray) -> bool:
     lies within NEAR_ZERO_SDS standard deviations of zero: a margin at 0.000 +- 0.003 has no
     level, and "+1227%" of it is noise in the denominator. A one-signed series (a count, a
     duration) has a level however small."""
+    return _meaningful_level(pre) is not None
+
+
+def _meaningful_level(pre: np.ndarray) -> float | None:
+    """The mean of the finite values of `pre` where `relative_meaningful`, else None."""
     pre = np.asarray(pre, dtype=float)
-    pre = pre[np.isfinite(pre)]
+    finite = np.isfinite(pre)
+    if not finite.all():
+        pre = pre[finite]
     if len(pre) == 0:
-        return False
+        return None
     level = float(pre.mean())
     if abs(level) <= ZERO_SHARE * float(np.abs(pre).max()):
-        return False
+        return None
     if pre.min() >= 0 or pre.max() <= 0:
-        return True
+        return level
     spread = float(pre.std(ddof=1)) if len(pre) > 1 else 0.0
-    return abs(level) > NEAR_ZERO_SDS * spread
+    return level if abs(level) > NEAR_ZERO_SDS * spread else None
 
 
 def relative_base(baseline: float, pre: np.ndarray) -> float | None:
@@ -84,9 +91,11 @@ def relative_base(baseline: float, pre: np.ndarray) -> float | None:
     its side of zero, else the pre-period level itself (a trend projected to near zero must not
     turn noise into hundreds of percent); None when no percentage means anything
     (`relative_meaningful`)."""
-    if not relative_meaningful(pre):
+    finite = _meaningful_level(pre)
+    if finite is None:
         return None
-    level = float(np.nanmean(pre))
+    # the mean without NaN: the finite mean unless an infinity is read
+    level = finite if np.isfinite(pre).all() else float(np.nanmean(pre))
     if baseline * level > 0 and abs(baseline) >= COUNTERFACTUAL_SHARE * abs(level):
         return abs(baseline)
     return abs(level)
@@ -299,7 +308,7 @@ def metric_effect(
         else finite(est.all_controls[0] * scale),
         **points,
     )
-    return _with_outliers(replace(effect, note=metric_note(effect)), job)
+    return _with_outliers(replaced(effect, note=metric_note(effect)), job)
 
 
 def _minimum_sentence(job: SeriesJob) -> str:
@@ -335,7 +344,7 @@ def _with_outliers(effect: MetricEffect, job: SeriesJob) -> MetricEffect:
     if not job.slips:
         return effect
     check = CheckResult("outlier", False, True, outlier_sentence(job.slips))
-    return replace(effect, reasons=(*effect.reasons, "outlier"), checks=(*effect.checks, check))
+    return replaced(effect, reasons=(*effect.reasons, "outlier"), checks=(*effect.checks, check))
 
 
 class _Identity(TypedDict):
@@ -440,4 +449,6 @@ def pilot_result(pilot_id: str, row: dict[str, object], effects: list[MetricEffe
         ),
     )
     # the action title speaks about the pilot's headline metric (PilotResult.headline)
-    return replace(result, summary=pilot_summary(name, decision, reasons, result.headline, missing))
+    return replaced(
+        result, summary=pilot_summary(name, decision, reasons, result.headline, missing)
+    )

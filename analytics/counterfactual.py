@@ -22,12 +22,17 @@ critical value; the model is then fitted on the last stable regime only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import NamedTuple
+import math
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from analytics.hac import bartlett_meat, long_run_lags
+from analytics.hac import bartlett_meat, long_run_lags, pinv_symmetric
 from analytics.its import (
     MIN_PRE,
     RHO_MAX,
@@ -35,10 +40,11 @@ from analytics.its import (
     columns_for,
     design_matrix,
     kendall_rho,
+    nan_to_num,
     unbiased_rho,
 )
 from analytics.levels import critical_t
-from analytics.results import Frequency
+from analytics.results import Frequency, replaced
 
 # Andrews (1993), Table 1: the sup-F statistic for one restriction with 15% trimming at the 1%
 # level is 12.35 (5%: 8.85); its square root is the |t| a break must beat. The 1% level keeps
@@ -174,7 +180,7 @@ def backtest(
                     sums, col = trended[shared]
                     sums = sums.without(col)
                 else:
-                    x = design_matrix(dates, freq, names)[0][:pre]
+                    x = design_matrix(dates, freq, names)[0]  # its rows past `pre` unread
                     sums = _OriginSums.of(x, y[:pre, members], origins[at], window)
                     if trend:
                         trended[shared] = (sums, names.index("trend"))
@@ -202,7 +208,7 @@ def backtest(
             rmse[key][members] = np.where(ok, _rms(e), np.nan)
             # a fit that claimed almost no noise must not decide alone: each origin counts at
             # most Z2_CAP; later origins, whose fits resemble the real one, count more
-            z2[key][members] = np.where(ok, recency @ np.minimum(np.nan_to_num(z), Z2_CAP), np.nan)
+            z2[key][members] = np.where(ok, recency @ np.minimum(nan_to_num(z), Z2_CAP), np.nan)
         if only is None:
             weight[members] = np.where(np.isfinite(rmse[COMBINED][members]), w, 0.0)
         blocks[members] = (origins[-1] - origins[0] + h) / h
@@ -240,7 +246,7 @@ def prefers_season(
         return none
     if len(origins) > MAX_ORIGINS:
         origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-    x = design_matrix(dates, freq, full)[0][:pre]
+    x = design_matrix(dates, freq, full)[0]  # its rows past `pre` unread
     seasonal, _ = _origin_errors(y[:pre], origins, 1, trend, x)
     plain, _ = _origin_errors(y[:pre], origins, 1, trend)
     with np.errstate(invalid="ignore"):
@@ -251,15 +257,60 @@ def _prefix(points: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """The sums of the per-row `terms` (rows, ...) over the rows before each of the sorted
     `points`: (len(points), ...). One `np.add.reduceat` sums the blocks between consecutive
     points and a running sum accumulates them: two numpy calls, not a product per origin."""
-    out = np.zeros((len(points), *terms.shape[1:]))
-    last = int(points[-1]) if len(points) else 0
-    if last == 0:
+    return _Blocks.at(points).sums(terms)
+
+
+class _Blocks(NamedTuple):
+    """The rows before each of `n` sorted points as the blocks between consecutive points
+    (`bounds`, their first rows; `empty`, the blocks without a row; `last`, the last point):
+    worked out once for every sum `_prefix` takes over the same points."""
+
+    n: int
+    last: int
+    bounds: np.ndarray
+    empty: np.ndarray
+
+    @classmethod
+    def at(cls, points: np.ndarray) -> _Blocks:
+        last = int(points[-1]) if len(points) else 0
+        bounds = np.concatenate([[0], points[:-1]]).astype(np.intp)
+        return cls(len(points), last, bounds, np.diff(np.append(bounds, last)) == 0)
+
+    def sums(self, terms: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n, *terms.shape[1:]))
+        if self.last == 0:
+            return out
+        blocks = np.add.reduceat(terms[: self.last], self.bounds, axis=0)
+        blocks[self.empty] = 0.0  # reduceat gives an empty block a row
+        np.cumsum(blocks, axis=0, out=out)
         return out
-    bounds = np.concatenate([[0], points[:-1]]).astype(np.intp)
-    blocks = np.add.reduceat(terms[:last], bounds, axis=0)
-    blocks[np.diff(np.append(bounds, last)) == 0] = 0.0  # reduceat gives an empty block a row
-    np.cumsum(blocks, axis=0, out=out)
-    return out
+
+
+class _Windows(NamedTuple):
+    """`_window_sums` over fixed origins, window and lag, its points worked out once: the
+    running sums at `blocks`' points, read at each origin (`ends`) and window start
+    (`starts`); `starts` None for the whole history before each origin."""
+
+    blocks: _Blocks
+    ends: np.ndarray | None = None
+    starts: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, origins: np.ndarray, window: int | None, lag: int = 0) -> _Windows:
+        if window is None:
+            return cls(_Blocks.at(origins))
+        starts = origins - window + lag
+        points = np.unique(np.concatenate([starts, origins]))
+        return cls(
+            _Blocks.at(points), np.searchsorted(points, origins), np.searchsorted(points, starts)
+        )
+
+    def sums(self, terms: np.ndarray) -> np.ndarray:
+        running = self.blocks.sums(terms)
+        if self.ends is None or self.starts is None:
+            return running
+        out: np.ndarray = running[self.ends] - running[self.starts]
+        return out
 
 
 def _window_sums(
@@ -273,15 +324,7 @@ def _window_sums(
     sums. `lag` 1 for lag-one products (row t holds the product of rows t and t - 1, row 0
     zero), whose window starts one row later: its first term pairs the fit's second row with
     its first."""
-    if window is None:
-        return _prefix(origins, terms)
-    starts = origins - window + lag
-    points = np.unique(np.concatenate([starts, origins]))
-    running = _prefix(points, terms)
-    out: np.ndarray = (
-        running[np.searchsorted(points, origins)] - running[np.searchsorted(points, starts)]
-    )
-    return out
+    return _Windows.of(origins, window, lag).sums(terms)
 
 
 def _first_full(
@@ -371,7 +414,7 @@ def _origin_errors(
     if x is None:
         t = np.arange(used, dtype=float)
         x = np.column_stack([np.ones(used), t]) if trend else np.ones((used, 1))
-    return _forecast_errors(_OriginSums.of(x[:used], y, origins, window), h, gap=gap)
+    return _forecast_errors(_OriginSums.of(x, y, origins, window), h, gap=gap)
 
 
 @dataclass(frozen=True)
@@ -399,31 +442,38 @@ class _OriginSums:
     def of(
         cls, x: np.ndarray, y: np.ndarray, origins: np.ndarray, window: int | None
     ) -> _OriginSums:
-        """The sums for design `x` (rows, k) and series `y` (rows, m): per-row products summed
-        block by block between origins (a few whole-array products, not a matrix product per
-        origin)."""
+        """The sums for design `x` (rows, k; rows past those of `y` are not read) and series
+        `y` (rows, m): per-row products summed block by block between origins (a few
+        whole-array products, not a matrix product per origin). The design's own products
+        are formed once per memoised design (`_products`)."""
         y_run = np.zeros((len(y) + 1, y.shape[1]))
         np.cumsum(y, axis=0, out=y_run[1:])
-        x_run = np.zeros((len(x) + 1, x.shape[1]))
-        np.cumsum(x, axis=0, out=x_run[1:])
-
-        def sums(terms: np.ndarray, lag: int = 0) -> np.ndarray:
-            return _window_sums(origins, terms, window, lag)
-
-        def lagged(products: np.ndarray) -> np.ndarray:  # rows t and t - 1; row 0 zero
-            return np.concatenate([np.zeros((1, *products.shape[1:])), products])
+        squares, lag_squares, x_run = _of_design(x, "products", lambda: _products(x))
+        x_run = x_run[: len(y) + 1]  # the rows of `y`: a design may run on past them
 
         fx, fy = x[: origins[-1]], y[: origins[-1]]  # the rows some origin's fit uses
+        whole = _Windows.of(origins, window)
+        after = whole if window is None else _Windows.of(origins, window, 1)
+
+        def lagged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            """a_t b_(t-1) for rows t of `a` and `b` (broadcast), row 0 zero, over the rows of
+            `fx`, as the lag-one sums read them."""
+            shape = np.broadcast_shapes(a.shape[1:], b.shape[1:])
+            out = np.empty((len(fx), *shape))
+            out[:1] = 0.0
+            np.multiply(a[1:], b[:-1], out=out[1:])
+            return after.sums(out)
+
         return cls(
             origins=origins,
             window=window,
-            gram=sums(fx[:, :, None] * fx[:, None, :]),
-            xy=sums(fx[:, :, None] * fy[:, None, :]),
-            yy=sums(fy * fy),
-            yy1=sums(lagged(fy[1:] * fy[:-1]), 1),
-            xy1=sums(lagged(fx[1:, :, None] * fy[:-1, None, :]), 1),
-            x1y=sums(lagged(fx[:-1, :, None] * fy[1:, None, :]), 1),
-            xx1=sums(lagged(fx[1:, :, None] * fx[:-1, None, :]), 1),
+            gram=whole.sums(squares[: len(fx)]),
+            xy=whole.sums(fx[:, :, None] * fy[:, None, :]),
+            yy=whole.sums(fy * fy),
+            yy1=lagged(fy, fy),
+            xy1=lagged(fx[:, :, None], fy[:, None, :]),
+            x1y=lagged(fy[:, None, :], fx[:, :, None]),
+            xx1=after.sums(lag_squares[: len(fx)]),
             x_run=x_run,
             y_run=y_run,
         )
@@ -440,7 +490,7 @@ class _OriginSums:
         def square(a: np.ndarray) -> np.ndarray:
             return np.ascontiguousarray(a[:, keep][:, :, keep])
 
-        return replace(
+        return replaced(
             self,
             gram=square(self.gram),
             xy=rows(self.xy),
@@ -451,29 +501,46 @@ class _OriginSums:
         )
 
 
+def _products(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-row products of a design `x` (n, k) that every backtest of it sums: x_t x_t'
+    (n, k, k), x_t x_(t-1)' (n, k, k; row 0 zero) and the running sums of the rows (n + 1, k).
+    A prefix of rows has the prefix of these (the running sums accumulate row by row)."""
+    squares = x[:, :, None] * x[:, None, :]
+    lagged = np.empty_like(squares)
+    lagged[:1] = 0.0
+    np.multiply(x[1:, :, None], x[:-1, None, :], out=lagged[1:])
+    running = np.zeros((len(x) + 1, x.shape[1]))
+    np.cumsum(x, axis=0, out=running[1:])
+    for part in (squares, lagged, running):
+        part.flags.writeable = False  # shared by every backtest of the design
+    return squares, lagged, running
+
+
 def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """`_origin_errors` from the fits' sums: each origin's coefficients, its forecast error
     over the window of `h` rows `gap` rows after it, and the variance its fit claims."""
     origins, k = sums.origins, sums.gram.shape[1]
-    bread = np.linalg.pinv(sums.gram, hermitian=True)  # (o, k, k)
+    bread = pinv_symmetric(sums.gram)  # (o, k, k)
     coef = bread @ sums.xy  # (o, k, m)
     start, end = origins + gap, origins + gap + h  # each origin's forecast window
     xbar = (sums.x_run[end] - sums.x_run[start]) / h  # (o, k)
     errors = (sums.y_run[end] - sums.y_run[start]) / h - np.einsum("ok,okm->om", xbar, coef)
     rss = np.maximum(sums.yy - np.einsum("okm,okm->om", coef, sums.xy), 0.0)
+    # the quadratic form coef' XX1 coef as a product, then a sum over k: einsum's own loop
+    # over three operands takes ten times as long
     cross = (
         sums.yy1
         - np.einsum("okm,okm->om", coef, sums.xy1)
         - np.einsum("okm,okm->om", coef, sums.x1y)
-        + np.einsum("okm,okj,ojm->om", coef, sums.xx1, coef)
+        + np.einsum("okm,okm->om", coef, sums.xx1 @ coef)
     )
     window = sums.window
     n = (origins if window is None else np.full(len(origins), window))[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(rss > 0, cross / rss, 0.0)
-    rho = np.clip(unbiased_rho(np.nan_to_num(rho), n, k), 0.0, RHO_MAX)
+    rho = np.clip(unbiased_rho(nan_to_num(rho), n, k), 0.0, RHO_MAX)
     sigma2 = rss / np.maximum(n - k, 1)
-    leverage = np.einsum("ok,okj,oj->o", xbar, bread, xbar)[:, None]
+    leverage = np.einsum("oj,oj->o", np.einsum("ok,okj->oj", xbar, bread), xbar)[:, None]
     var = ar1_mean_variance(sigma2, rho, h) + sigma2 * (1 + rho) / (1 - rho) * leverage
     return errors, var
 
@@ -517,21 +584,40 @@ def calibrated_se(
     own, and the predictive interval sqrt(ratio) x t(prior + windows); the standard
     error is scaled to that half-width on the model's reference, so the interval moves
     continuously through a ratio of 1."""
+    se = np.asarray(se, dtype=float)
     z2 = test.z2 if test.z2 is not None else np.full_like(se, np.nan)
-    ratio = (prior + test.blocks * z2) / (prior + test.blocks)
-    tested = np.isfinite(ratio) & (test.blocks >= MIN_BLOCKS)
-    widened = tested & (ratio > 1.0)
-    posterior_df = np.floor(prior + test.blocks)
-    factor = np.where(widened, np.sqrt(np.where(widened, ratio, 1.0)), 1.0)
-    if df is not None:
-        own = np.broadcast_to(np.asarray(df), se.shape)
-        for i in np.flatnonzero(tested & ~widened):
-            predictive = np.sqrt(ratio[i]) * critical_t(int(posterior_df[i]))
-            factor[i] = max(1.0, predictive / critical_t(int(own[i])))
-    return (
-        se * factor,
-        np.where(widened, posterior_df, np.nan),
-    )
+    own = None if df is None else np.broadcast_to(np.asarray(df), se.shape)
+    priors = np.broadcast_to(np.asarray(prior, dtype=float), se.shape)
+    wide, posterior = np.empty_like(se), np.empty_like(se)
+    for i in range(len(se)):
+        wide[i], posterior[i] = calibrated_one(
+            float(se[i]),
+            float(test.blocks[i]),
+            float(z2[i]),
+            None if own is None else int(own[i]),
+            float(priors[i]),
+        )
+    return wide, posterior
+
+
+def calibrated_one(
+    se: float, blocks: float, z2: float, df: int | None, prior: float = PRIOR_WEIGHT
+) -> tuple[float, float]:
+    """`calibrated_se` of one estimate, in floats: its standard error `se`, its backtests'
+    `blocks` and `z2`, its model's degrees of freedom `df` (None: none) and `prior`. The
+    widened standard error and the t reference's degrees of freedom (NaN: the model's own).
+    Every estimate is calibrated alone, so this is what the analysis calls: the same float
+    operations in the same order as numpy's on one-element arrays, without their cost."""
+    ratio = (prior + blocks * z2) / (prior + blocks)
+    tested = math.isfinite(ratio) and blocks >= MIN_BLOCKS
+    widened = tested and ratio > 1.0
+    windows = prior + blocks
+    posterior_df = float(math.floor(windows)) if math.isfinite(windows) else windows
+    factor = math.sqrt(ratio) if widened else 1.0
+    if df is not None and tested and not widened:
+        predictive = math.sqrt(ratio) * critical_t(int(posterior_df))
+        factor = max(1.0, predictive / critical_t(int(df)))
+    return se * factor, posterior_df if widened else math.nan
 
 
 def guarded_prior(freq: Frequency, method: str, df: int) -> float:
@@ -592,7 +678,7 @@ def scan_breaks(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, freq: Frequency
         bartlett = bartlett_meat(clean, np.ones((pre, 1)), width)[:, 0, 0] / pre
         long_run = np.maximum(ar1, bartlett)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.nan_to_num(coef / np.sqrt(long_run / denom_tau))
+            t = nan_to_num(coef / np.sqrt(long_run / denom_tau))
         found = (
             (tau <= hi) & (np.abs(t) > BREAK_T) & (np.abs(coef) > BREAK_SIZE_SD * np.sqrt(sigma2))
         )
@@ -654,7 +740,7 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
             (pre - 1 - tau)
             - np.einsum("lk,lk->l", g, x_s1)
             - np.einsum("lk,lk->l", g, x1_s)
-            + np.einsum("lk,kj,lj->l", g, xx1, g)
+            + np.einsum("lj,lj->l", g @ xx1, g)
         )
         cross = rr1[None, :] - coef * (r_u1 + u_r1) + coef**2 * uu1[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -663,7 +749,7 @@ def spell_t(x: np.ndarray, y: np.ndarray, n_pre: np.ndarray, lengths: np.ndarray
         sigma2 = ss / max(pre - fit.k - 1, 1)
         long_run = sigma2 * (1 + rho) / (1 - rho)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.nan_to_num(coef / np.sqrt(long_run / denom[:, None]))
+            t = nan_to_num(coef / np.sqrt(long_run / denom[:, None]))
         out[np.ix_(members, cols)] = t.T
     return out
 
@@ -696,7 +782,7 @@ def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         coef = np.where(denom[:, None] > 1e-9, rs / denom[:, None], np.nan)
     rss = np.einsum("tm,tm->m", fit.resid, fit.resid)[None, :] - coef * rs
-    sd_low = np.sqrt(np.maximum(np.nan_to_num(rss), 0.0) / max(pre - 1, 1))
+    sd_low = np.sqrt(np.maximum(nan_to_num(rss), 0.0) / max(pre - 1, 1))
     # X'X with the dummy: [[X'X, X's], [s'X, k]], s'X the sum of the rows the dummy covers
     k = fit.k
     gram = np.zeros((len(tau), k + 1, k + 1))
@@ -705,6 +791,59 @@ def spell_sizes(x: np.ndarray, y: np.ndarray, pre: int, lengths: np.ndarray) -> 
     gram[:, k, k] = pre - tau
     eig = np.linalg.eigvalsh(gram)
     return SpellSizes(coef.T, sd_low.T, eig[:, 0], eig[:, -1])
+
+
+# what depends on a design matrix alone, per read-only design (`its.design_matrix` memoises
+# them by date axis; a read-only array is one nobody changes) and per key: the break scan, the
+# spell screen and the spell sizes of one batch fit the same baseline on the same pre-periods,
+# and every backtest of an axis multiplies the same rows. Kept for as long as the design lives.
+_BY_DESIGN: dict[int, tuple[weakref.ref[np.ndarray], OrderedDict[Hashable, Any]]] = {}
+# ... at most this many keys per design, the least recently read dropped first: a batch's
+# pre-periods (`portfolio.BATCH` series at most), ~100 kB each for three years of daily rows
+PARTS_KEPT = 128
+_DESIGN_LOCK = threading.Lock()
+_Parts = TypeVar("_Parts")
+
+
+def _of_design(x: np.ndarray, key: Hashable, compute: Callable[[], _Parts]) -> _Parts:
+    """`compute()`, once per read-only design `x` and `key` while `x` lives (and the key is
+    among the PARTS_KEPT last read); afresh every time for a writeable `x` (which may
+    change)."""
+    if x.flags.writeable:
+        return compute()
+    with _DESIGN_LOCK:  # the app may analyse in several threads
+        entry = _BY_DESIGN.get(id(x))
+        if entry is None or entry[0]() is not x:
+            ident = id(x)
+            entry = (weakref.ref(x, lambda _ref: _BY_DESIGN.pop(ident, None)), OrderedDict())
+            _BY_DESIGN[ident] = entry
+        parts = entry[1]
+        if key in parts:
+            parts.move_to_end(key)
+            found: _Parts = parts[key]
+            return found
+    computed = compute()
+    with _DESIGN_LOCK:
+        parts[key] = computed
+        if len(parts) > PARTS_KEPT:
+            parts.popitem(last=False)
+    return computed
+
+
+_PreParts = tuple[np.ndarray, np.ndarray]  # (X'X)^+ and the reverse running sums of the rows
+
+
+def _pre_design(x: np.ndarray, pre: int) -> _PreParts:
+    """(X'X)^+ over the first `pre` rows of `x` and the reverse running sums of those rows."""
+    return _of_design(x, ("pre", pre), lambda: _pre_parts(x, pre))
+
+
+def _pre_parts(x: np.ndarray, pre: int) -> _PreParts:
+    xp = x[:pre]
+    bread = pinv_symmetric(xp.T @ xp)
+    tail_x = np.cumsum(xp[::-1], axis=0)[::-1]
+    bread.flags.writeable = tail_x.flags.writeable = False  # shared by every fit that reads them
+    return bread, tail_x
 
 
 @dataclass(frozen=True)
@@ -723,10 +862,10 @@ class _PreFit:
     @classmethod
     def of(cls, x: np.ndarray, y: np.ndarray, pre: int) -> _PreFit:
         xp, yp = x[:pre], y[:pre]
-        bread = np.linalg.pinv(xp.T @ xp, hermitian=True)
+        bread, tail_x = _pre_design(x, pre)
         resid = yp - xp @ (bread @ (xp.T @ yp))
         tail_r = np.cumsum(resid[::-1], axis=0)[::-1]
-        return cls(xp, bread, resid, tail_r, np.cumsum(xp[::-1], axis=0)[::-1])
+        return cls(xp, bread, resid, tail_r, tail_x)
 
     @property
     def k(self) -> int:
@@ -735,7 +874,9 @@ class _PreFit:
     def step_denom(self, tau: np.ndarray) -> np.ndarray:
         """s'(I - H)s for a step starting at each row of `tau`."""
         sx = self.tail_x[tau]
-        denom: np.ndarray = (len(self.xp) - tau) - np.einsum("tk,kj,tj->t", sx, self.bread, sx)
+        # sx' B sx as a product, then a sum: einsum's loop over three operands is ten times
+        # slower (the break scan reads every date of the pre-period)
+        denom: np.ndarray = (len(self.xp) - tau) - np.einsum("tj,tj->t", sx @ self.bread, sx)
         return denom
 
     def with_step(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

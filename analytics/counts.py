@@ -18,13 +18,14 @@ projection is positive by construction.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from analytics.estimate import Estimate
 from analytics.frequency import time_index
 from analytics.hac import long_run_lags
+from analytics.results import replaced
 
 COUNT_UNITS = frozenset({"count", "touches"})  # catalog units whose metrics are counts
 # the linear counterfactual over the post window must keep this share of the pre-period level,
@@ -102,7 +103,7 @@ def count_effect(est: Estimate) -> tuple[Estimate, RatioEffect] | None:
         model = "log_link"
     se_log = float(np.sqrt(var_observed / observed**2 + var_baseline / baseline**2))
     ratio = RatioEffect(observed, baseline, float(np.log(observed / baseline)), se_log, model)
-    checked = replace(
+    checked = replaced(
         est,
         effect_abs=baseline * ratio.log_ratio,
         se_abs=baseline * se_log,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +41,7 @@ from analytics.frequency import time_index
 from analytics.hac import ols_hac
 from analytics.its import MIN_POST, MIN_PRE, batch_designs, build_design, fit_segmented
 from analytics.levels import ALPHA, critical_t
-from analytics.results import Frequency, Method
+from analytics.results import Frequency, Method, replaced
 from analytics.series import ControlUnits
 
 PARALLEL_ALPHA = ALPHA
@@ -269,7 +268,7 @@ def estimate_did_batch(
             main = out[i]
             cross = main.placebo_units is not None and main.placebo_units >= MIN_SPREAD_UNITS
             out[i] = _on_both_scales(
-                replace(
+                replaced(
                     main,
                     proportional_effect=alt.effect_abs,
                     proportional_se=alt.se_abs * main.calibration,
@@ -306,7 +305,7 @@ def _on_both_scales(main: Estimate, alt: Estimate) -> Estimate:
 
     factor = main.calibration  # the placebo-in-space widening, as `proportional_se` reads it
     n_seg = min(len(main.segment_effect), len(alt.segment_effect))
-    return replace(
+    return replaced(
         main,
         effect_abs=float(both(main.effect_abs, alt.effect_abs)),
         se_abs=float(spread(main.effect_abs, alt.effect_abs, main.se_abs, main.proportional_se)),
@@ -392,7 +391,7 @@ def _placebo_in_space(
             (k, alt) for k, (row, alt) in enumerate(zip(rows, again, strict=True)) if row == i
         ]
         out[i] = _with_placebos(
-            replace(found[i], placebo_group=sizes[i]),
+            replaced(found[i], placebo_group=sizes[i]),
             ys[i],
             [variants[k][1] for k, _ in placebos],
             [alt for _, alt in placebos],
@@ -451,7 +450,7 @@ def _with_placebos(
         ratio = post / pre
         ratios = fits[ranked, 1] / fits[ranked, 0]
         rank = 1 + int((ratios >= ratio).sum())
-        est = replace(
+        est = replaced(
             est,
             placebo_units=int(ranked.sum()),
             placebo_rank=rank,
@@ -656,7 +655,9 @@ def _did(
             fit = fit_segmented(design, gg)
             naive_diff, naive_p = welch_masked(y[:, idx], design.pre, design.post)
             control_diff, control_p = welch_masked(control[:, idx], design.pre, design.post)
-            flags = screen_batch(gg, fit, design, ss)
+            # only the estimate itself looks for an end-of-pre spell (`spells`): its variants
+            # (placebo units, leave-one-out, the proportional scale) read no screen
+            flags = screen_batch(gg, fit, design, ss) if spells else None
             # the gap forecast as a series' counterfactual is: rolling-origin backtests on the
             # pre-period widen an over-confident interval (`counterfactual.calibrated_se`)
             n_pre = np.broadcast_to(design.n_pre, (len(idx),))
@@ -668,7 +669,7 @@ def _did(
             for col, j in enumerate(idx):
                 i = int(members[j])
                 model = SpellModel(design, fit, col)
-                if spells and flags[col].any():
+                if flags is not None and flags[col].any():
                     single = build_design(
                         dates, pd.Timestamp(go[i]), freq, trend=trend, seasonal=season
                     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple, TypedDict, TypeVar, Unpack, overload
 
 import numpy as np
@@ -27,7 +28,7 @@ from analytics.counterfactual import (
     TREND_DROP_T,
     Backtest,
     backtest,
-    calibrated_se,
+    calibrated_one,
     guarded_prior,
     scan_breaks,
     spell_sizes,
@@ -47,7 +48,7 @@ from analytics.its import (
     rank_threshold,
 )
 from analytics.levels import Z_CRIT
-from analytics.results import Frequency, Method
+from analytics.results import Frequency, Method, replaced
 
 SPIKE_T = 3.0  # |t| of the end-of-pre-period dummy that counts as an unusual spell
 SPIKE_SD = 1.5  # ... and its size in residual standard deviations
@@ -234,9 +235,19 @@ def spell_fits(n_pre: int | np.ndarray, k: int | np.ndarray, n_params: int) -> b
 def spike_lengths(n_pre: int, n_params: int) -> list[int]:
     """Candidate lengths of the end-of-pre-period dummy (`spell_points`, distinct) that leave
     enough ordinary pre-period points to fit the baseline."""
-    lengths = np.unique(spell_points(n_pre))  # sorted, distinct; one test for all of them
+    lengths = distinct_spells(n_pre)[0]  # sorted, distinct; one test for all of them
     fitting: list[int] = lengths[spell_fits(n_pre, lengths, n_params)].tolist()
     return fitting
+
+
+@lru_cache(maxsize=4096)
+def distinct_spells(n_pre: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct candidate spell lengths of a pre-period of `n_pre` points, sorted, and
+    where each first appears in `spell_points(n_pre)` (`np.unique(..., return_index=True)`):
+    memoised by length (a pilot's metrics and both candidates ask for the same), read-only."""
+    lengths, first = np.unique(spell_points(n_pre), return_index=True)
+    lengths.flags.writeable = first.flags.writeable = False
+    return lengths, first
 
 
 @dataclass(frozen=True)
@@ -433,11 +444,13 @@ def flagged_lengths(screen: np.ndarray, n_pre: int) -> set[int]:
     """The spell lengths, in points, worth a model fit from one series' row of `screen_batch`:
     the SPELL_FITS highest local maxima of the screen's t over the length (a spell has one
     peak there, at its own length; a short spike on a longer spell has two)."""
-    lengths, first = np.unique(spell_points(n_pre), return_index=True)  # a repeat counts once
+    lengths, first = distinct_spells(n_pre)  # a repeat counts once
     t = screen[first]
-    left = np.r_[-np.inf, t[:-1]]
-    right = np.r_[t[1:], -np.inf]
-    peaks = np.flatnonzero((t > 0) & (t >= left) & (t >= right))
+    above_left = np.ones(len(t), dtype=bool)  # the first is above what lies before it
+    above_left[1:] = t[1:] >= t[:-1]
+    above_right = np.ones(len(t), dtype=bool)
+    above_right[:-1] = t[:-1] >= t[1:]
+    peaks = np.flatnonzero((t > 0) & above_left & above_right)
     best = peaks[np.argsort(-t[peaks], kind="stable")[:SPELL_FITS]]
     return set(lengths[best].tolist())
 
@@ -525,10 +538,18 @@ def estimate_its(
             idx = plain[needed]
             if len(idx):
                 # an end-of-pre spell is looked for with the weightier candidate only: where the
-                # two disagree on one, the weightier decides (`_combined`)
+                # two disagree on one, the weightier decides (`_combined`); and the combination
+                # carries the weightier candidate's placebo, so only it is fitted
                 lead = (w_level[needed] < 0.5) if trend else (w_level[needed] >= 0.5)
                 found = _its_batch(
-                    dates, go[idx], freq, y[:, idx], sign[idx], trend=trend, spells=lead
+                    dates,
+                    go[idx],
+                    freq,
+                    y[:, idx],
+                    sign[idx],
+                    trend=trend,
+                    spells=lead,
+                    placebos=lead,
                 )
                 fits[trend] = dict(zip(np.flatnonzero(needed).tolist(), found, strict=True))
         for i, j in enumerate(plain):
@@ -602,18 +623,17 @@ def _regime_tested(recent: Estimate, rolled: dict[bool | str, Backtest]) -> Esti
         w = 1.0 if recent.model == "level" else 0.0
     low, trended = rolled[False].z2, rolled[True].z2
     assert low is not None and trended is not None  # `backtest` fills z2 for every key
-    test = replace(rolled[COMBINED], z2=w * low + (1 - w) * trended)
+    test = replaced(rolled[COMBINED], z2=w * low + (1 - w) * trended)
     own = recent.se_abs / recent.calibration if recent.calibration > 0 else recent.se_abs
     prior = guarded_prior(recent.frequency, recent.method, recent.df)
-    se, df = calibrated_se(np.array([own]), test, recent.df, prior)
-    wide = float(se[0])
+    wide, df = _calibration(own, test, recent.df, prior)
     if not (np.isfinite(wide) and wide > recent.se_abs > 0):
         return recent
     return widened(
         recent,
         wide / recent.se_abs,
         se_abs=wide,
-        df=max(1, min(recent.df, int(df[0]))) if np.isfinite(df[0]) else recent.df,
+        df=max(1, min(recent.df, int(df))) if np.isfinite(df) else recent.df,
     )
 
 
@@ -626,7 +646,7 @@ def _from_regime(
     pad = np.full(start, np.nan)
     post = np.concatenate([np.zeros(start, dtype=bool), recent.post])
     diff, p = welch(observed[~post][:, None], observed[post][:, None])
-    return replace(
+    return replaced(
         recent,
         dates=dates,
         post=post,
@@ -680,7 +700,7 @@ def _combined(
         return combined_se(w, a, b, sa, sb)
 
     n_seg = min(len(level.segment_effect), len(trend.segment_effect))
-    combined = replace(
+    combined = replaced(
         lead,
         counterfactual=mix(level.counterfactual, trend.counterfactual),
         cf_se=spread(level.counterfactual, trend.counterfactual, level.cf_se, trend.cf_se),
@@ -701,9 +721,9 @@ def _combined(
     low_z2, trend_z2 = tests[False].z2, tests[True].z2
     assert low_z2 is not None and trend_z2 is not None  # `backtest` fills z2 for every key
     mixed = w * low_z2 + v * trend_z2
-    test = replace(tests[COMBINED], z2=mixed)
+    test = replaced(tests[COMBINED], z2=mixed)
     name = "level" if w >= MODEL_SHARE else "level_trend" if v >= MODEL_SHARE else "combined"
-    return replace(_calibrated(combined, name, test), level_weight=w)
+    return replaced(_calibrated(combined, name, test), level_weight=w)
 
 
 def widened(est: Estimate, factor: float, **changes: Any) -> Estimate:
@@ -716,7 +736,14 @@ def widened(est: Estimate, factor: float, **changes: Any) -> Estimate:
         "cf_se": est.cf_se * factor,
         "calibration": est.calibration * factor,
     }
-    return replace(est, **{**fields, **changes})
+    return replaced(est, **{**fields, **changes})
+
+
+def _calibration(se: float, test: Backtest, df: int, prior: float) -> tuple[float, float]:
+    """`counterfactual.calibrated_se` of one estimate's standard error `se` by its one-series
+    backtest `test`: the widened standard error and its t reference's degrees of freedom."""
+    z2 = math.nan if test.z2 is None else float(test.z2[0])
+    return calibrated_one(float(se), float(test.blocks[0]), z2, df, prior)
 
 
 def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:
@@ -724,14 +751,13 @@ def _calibrated(est: Estimate, model: str, test: Backtest) -> Estimate:
     counterfactual band) widened by the factor its backtests call for (`calibrated_se`), and
     its t reference's degrees of freedom with them."""
     prior = guarded_prior(est.frequency, est.method, est.df)
-    se, df = calibrated_se(np.array([est.se_abs]), test, est.df, prior)
-    widened = float(se[0])
+    widened, df = _calibration(est.se_abs, test, est.df, prior)
     factor = widened / est.se_abs if est.se_abs > 0 and np.isfinite(widened) else 1.0
     rmse = float(test.rmse[0])
-    return replace(
+    return replaced(
         est,
         se_abs=est.se_abs * factor,
-        df=est.df if not np.isfinite(df[0]) else max(1, min(est.df, int(df[0]))),
+        df=est.df if not np.isfinite(df) else max(1, min(est.df, int(df))),
         segment_se=est.segment_se * factor,
         cf_se=est.cf_se * factor,
         model=model,
@@ -749,11 +775,15 @@ def _its_batch(
     *,
     trend: bool,
     spells: np.ndarray | None = None,
+    placebos: np.ndarray | None = None,
 ) -> list[Estimate]:
     """Estimates of one counterfactual model (level + season, with a trend when `trend`) for
     every column of `y`: one batched fit for the main model and one for the placebo model per
     group of series whose pre-periods support the same columns; an end-of-pre spell is looked
-    for where `spells` (one flag per column, all by default) says so."""
+    for where `spells` (one flag per column, all by default) says so, and a placebo go-live
+    fitted where `placebos` does (all by default) and, with a trend, where the trend is strong
+    enough to reject the level-only model (`LEVEL_REJECT_T`: the trend model is then read
+    alone, its placebo with it); elsewhere the estimate's placebo fields are None."""
     m = y.shape[1]
     out: list[Estimate | None] = [None] * m
     index = pd.DatetimeIndex(dates)
@@ -762,11 +792,9 @@ def _its_batch(
         yy, ss = y[:, idx], sign[idx]
         fit = fit_segmented(design, yy)
         naive_diff, naive_p = welch_masked(yy, design.pre, design.post)
-        # the placebo can only unmask an apparent improvement: run it where there is one
-        apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
-        placebo = _placebo(dates, freq, yy, design, apparent, trend)
         # only the series that look for a spell are screened for one
         flags = screen_batch(yy, fit, design, ss, wanted=None if spells is None else spells[idx])
+        models = []
         for col, j in enumerate(idx):
             model = SpellModel(design, fit, col)
             if flags[col].any():
@@ -776,6 +804,17 @@ def _its_batch(
                     singles[go[j]] = single
                 lengths = flagged_lengths(flags[col], int(single.n_pre[0]))
                 model = spell_model(yy[:, col], float(ss[col]), single, design, fit, col, lengths)
+            models.append(model)
+        # the placebo can only unmask an apparent improvement: run it where there is one, and
+        # where the estimate read will carry it (`estimate_its`)
+        apparent = (ss * fit.effect_abs > 0) | (ss * naive_diff > 0)
+        if placebos is not None:
+            read = placebos[idx].copy()
+            if trend:
+                read |= np.array([abs(mod.fit.trend_t[mod.col]) > LEVEL_REJECT_T for mod in models])
+            apparent &= read
+        placebo = _placebo(dates, freq, yy, design, apparent, trend)
+        for col, (j, model) in enumerate(zip(idx, models, strict=True)):
             use_design, use_fit, use_col, spike, beats = model
             out[j] = _estimate(
                 "its",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ from analytics.results import (
     Frequency,
     MetricEffect,
     PilotResult,
+    replaced,
 )
 from analytics.screening import SeriesJob, series_jobs
 from analytics.specs import read_catalog, read_overrides
@@ -138,7 +138,7 @@ def _sparse_control(est: Estimate, control: np.ndarray) -> Estimate:
     if len(pre) < 2 or len(post) < 2:
         return est
     diff, p = welch(pre[:, None], post[:, None])
-    return replace(est, control_diff=float(diff[0]), control_p=float(p[0]))
+    return replaced(est, control_diff=float(diff[0]), control_p=float(p[0]))
 
 
 def _unusable(est: Estimate, scale: float) -> str | None:

@@ -6,9 +6,10 @@ Defined once here so the store, the CLI, the pages and the exports all speak the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,38 @@ Frequency = Literal["D", "W", "M", "Q", "Y"]  # daily, weekly, monthly, quarterl
 # for a fraction (margin, a rate, utilisation), a change in percentage points ("margin +2.0
 # points"): a percentage of a level near zero means nothing. Its thresholds use the same scale.
 Scale = Literal["relative", "points"]
+
+_Frozen = TypeVar("_Frozen")
+# per dataclass: its field names when a copy with fields set is the same as
+# `dataclasses.replace` (every field set by __init__, no __post_init__), else None
+_PLAIN_FIELDS: dict[type, frozenset[str] | None] = {}
+
+
+def replaced(obj: _Frozen, **changes: Any) -> _Frozen:
+    """`dataclasses.replace(obj, **changes)` for a frozen dataclass, by copying its fields
+    instead of calling __init__ with each of them: the same object, a twentieth of the time
+    (the analysis replaces estimates thousands of times). Values cached on `obj` (a
+    `cached_property`) are not copied; a class with a __post_init__, slots or a field __init__
+    does not set goes through `dataclasses.replace` itself."""
+    cls = type(obj)
+    if cls not in _PLAIN_FIELDS:
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        plain = all(f.init for f in fields) and not any(
+            hasattr(cls, name) for name in ("__post_init__", "__slots__")
+        )
+        _PLAIN_FIELDS[cls] = frozenset(f.name for f in fields) if plain else None
+    names = _PLAIN_FIELDS[cls]
+    if names is None or not names.issuperset(changes):
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]  # raises as it does
+    new = object.__new__(cls)
+    state = new.__dict__
+    state.update(obj.__dict__)
+    if len(state) != len(names):  # a cached_property's value: read again on the copy
+        for name in [n for n in state if n not in names]:
+            del state[name]
+    state.update(changes)
+    return new
+
 
 Verdict = Literal["real", "mirage", "inconclusive", "worse", "no_change"]
 Decision = Literal["scale", "fix", "extend", "stop"]

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
@@ -44,7 +43,7 @@ import statsmodels.api as sm
 from analytics.counterfactual import GUARDED
 from analytics.estimate import Estimate, widened
 from analytics.levels import Z_CRIT, critical_t
-from analytics.results import Frequency
+from analytics.results import Frequency, replaced
 
 # the season's period and harmonics per GUARDED frequency (a trigonometric season, Harvey
 # 1989, 2.3.4); none for yearly data
@@ -170,7 +169,7 @@ def structural_check(est: Estimate) -> Estimate:
     forecast, structural = found
     post = np.asarray(est.post, dtype=bool)
     effect = float(est.observed[post].mean()) - forecast
-    est = replace(est, structural_effect=effect, structural_halfwidth=structural)
+    est = replaced(est, structural_effect=effect, structural_halfwidth=structural)
     low, high = effect - structural - est.effect_abs, effect + structural - est.effect_abs
     reach = max(abs(low), abs(high))
     if reach <= half:

@@ -92,3 +92,35 @@ def test_nanmedian_last_is_numpys_nanmedian():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
             reference = np.nanmedian(a, axis=-1)
         np.testing.assert_array_equal(nanmedian_last(a), reference)
+
+
+def test_sort_six_sorts_every_input():
+    import itertools
+
+    from analytics.outliers import SORT_SIX
+
+    for bits in itertools.product((0, 1), repeat=6):  # the 0-1 principle: then any input
+        v = list(bits)
+        for a, b in SORT_SIX:
+            v[a], v[b] = min(v[a], v[b]), max(v[a], v[b])
+        assert v == sorted(bits)
+
+
+def test_neighbour_median_is_the_windows_nanmedian():
+    import warnings
+
+    from analytics.outliers import WINDOW, nanmedian_last, neighbour_median
+
+    rng = np.random.default_rng(1)
+    for shape, gaps in [((40, 120), 0.0), ((40, 120), 0.05), ((5, 9), 0.5), ((3, 7), 0.0)]:
+        a = rng.normal(size=shape) * 10
+        a[rng.random(shape) < gaps] = np.nan
+        a[0, 2], a[-1, -3] = np.inf, -np.inf
+        a[1, ::3] = 0.0
+        padded = np.pad(a, ((0, 0), (WINDOW, WINDOW)), constant_values=np.nan)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * WINDOW + 1, axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            reference = nanmedian_last(np.delete(windows, WINDOW, axis=2))
+            found = neighbour_median(a)
+        np.testing.assert_array_equal(found, reference)

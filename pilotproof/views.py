@@ -212,7 +212,7 @@ def compare_table(
                     "annual net value": _compared_value(
                         result, (currencies or {}).get(result.pilot_id)
                     ),
-                    "decision": decision_words(result),
+                    "decision": decision_words(result, brief=True),
                     "rank": "",
                 }
             )
@@ -896,13 +896,29 @@ def decision_lists(
     return lists
 
 
-def decision_words(result: PilotResult) -> str:
+def decision_words(result: PilotResult, *, brief: bool = False) -> str:
     """The decision a table shows for a pilot: its standing decision (`standing_decision`),
     with the override spelled out when it is not pilotproof's ('Scale (override: pilotproof
-    recommends Fix; Scale decided by VP Support, 2026-08-17)')."""
+    recommends Fix; Scale decided by VP Support, 2026-08-17)'). `brief` names only what was
+    overridden ('Scale (override of Fix)'), for a table too narrow for the rest, which then
+    states who and when beside it (`override_notes`)."""
     standing = DECISION_LABELS[standing_decision(result)]
     override = override_words(result)
+    if override and brief:
+        return f"{standing} (override of {DECISION_LABELS[result.decision]})"
     return f"{standing} ({override})" if override else standing
+
+
+def override_notes(results: Iterable[PilotResult], labels: dict[str, str]) -> list[str]:
+    """One line per overridden pilot among `results`, for under a table whose decision column
+    is `decision_words(brief=True)`: 'Support reply assistant: override: pilotproof recommends
+    Fix; Scale decided by VP Support, 2026-08-17'. Plain text; a page passes it through `md`."""
+    notes = {}
+    for result in results:
+        override = override_words(result)
+        if override:
+            notes[result.pilot_id] = f"{labels.get(result.pilot_id, result.pilot_id)}: {override}"
+    return list(notes.values())
 
 
 def headline_caption(

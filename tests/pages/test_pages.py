@@ -398,3 +398,26 @@ def test_export_page_says_which_chart_it_could_not_draw(sample_db, monkeypatch):
     assert app.session_state["export_file"][0] == "pdf"  # the file is still built...
     warnings = [w.value for w in app.warning]
     assert any("series chart of pilot NW" in w and "not drawn" in w for w in warnings), warnings
+
+
+def test_compare_names_an_override_in_the_column_and_who_took_it_below(sample_db):
+    """The decision column spelled a whole override ('Scale (override: pilotproof recommends
+    Fix; Scale decided by VP Support, 2026-08-17)'), whose long words widened the table past
+    the page and cut it (read-through B10): the column names what was overridden, and a note
+    under the table says who decided and when."""
+    app = open_page("pages/compare.py")
+    table = table_with(app, "decision")
+    assert not table["decision"].str.contains("recommends|decided by").any()
+    overridden = table[table["decision"].str.contains("override of")]
+    assert not overridden.empty
+    notes = [c.value for c in app.caption if "decided by" in c.value]
+    for pilot in overridden["pilot"]:
+        assert any(md_plain(note).startswith(f"{pilot}: override: pilotproof recommends")
+                   for note in notes)  # fmt: skip
+
+
+def md_plain(text: str) -> str:
+    """A caption as read: markdown escapes and word joiners undone (as `read_table`)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")

@@ -436,3 +436,30 @@ def test_every_date_tick_on_a_series_chart_reads_differently(portfolio):
         assert len(set(labels)) == len(labels) > 1, (number, labels)
         formats.add(fmt.get("formatCode"))
     assert "d mmm" in formats  # a chart of a few weeks, as Collections', labels the day
+
+
+def test_a_mirage_that_clears_its_threshold_says_why_on_the_comparison_chart(portfolio, analyzed):
+    """Read-through B13: Outbound email personalisation's bar reached past its 10% threshold
+    (+10.2%) in the mirage colour, and the slide never said why. Its label on the chart gives
+    the pilot's own reasons, in the words the rest of the deck uses (`words.causes`)."""
+    from pptx import Presentation
+
+    from pilotproof.charts import same_mix
+    from pilotproof.words import causes, verdict_label
+
+    _, results, names = analyzed
+    deck = Presentation(portfolio[1]["pptx"])
+    labels = [c for _, f in _shapes(deck, "Forest chart") for c in f.chart.plots[0].categories]
+    cleared = [
+        (r, e)
+        for r in results
+        for e in r.value_effects
+        if e.verdict == "mirage" and same_mix(e) is None and e.improvement >= e.threshold_pct
+    ]
+    assert cleared  # the sample has one: the outbound email personalisation
+    for result, effect in cleared:
+        (label,) = [c for c in labels if c.startswith(f"{names[result.pilot_id]} · ")]
+        why = f"({verdict_label(effect.verdict, effect.kind)}: {causes(effect.reasons)})"
+        assert label.split("\n")[1:] == [why] and causes(effect.reasons), label
+    # every other bar keeps its one-line label
+    assert sum("\n" in c for c in labels) == len(cleared)

@@ -32,6 +32,7 @@ from pilotproof.words import (
     burden_words,
     causes,
     change_text,
+    data_up_to,
     is_multiple,
     lacks_words,
     level_words,
@@ -768,7 +769,10 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
     elif result.decision == "extend":
         frequency = FREQUENCY_PERIODS.get(lead.frequency or "", "periods") if lead else "periods"
         n_post = lead.n_post if lead is not None else 0
-        parts.append(f"too early: {n_post} {frequency} since go-live" if n_post else "too early")
+        # counted in the data, so to the data's last date, which says so (not to today)
+        early = f"too early: {n_post} {frequency} since go-live" if n_post else "too early"
+        end = data_end([result])
+        parts.append(f"{early} ({data_up_to(end, starts=False)})" if n_post and end else early)
         parts.append(decide_by_words(result, as_of))
     elif lead is not None:
         if lead.verdict == "mirage":
@@ -894,6 +898,16 @@ def decision_lists(
     for entries in lists.values():
         entries.sort(key=lambda e: (e.net is None, -(e.net or 0.0), e.pilot))
     return lists
+
+
+def data_end(results: Iterable[PilotResult]) -> pd.Timestamp | None:
+    """The last date any metric of `results` has data for (their chart series' newest period,
+    the date the analysis read to); None when none has a series."""
+    ends = [
+        e.chart.dates.max() for r in results for e in r.metrics
+        if e.chart is not None and len(e.chart.dates)
+    ]  # fmt: skip
+    return pd.Timestamp(max(ends)) if ends else None
 
 
 def decision_words(result: PilotResult, *, brief: bool = False) -> str:

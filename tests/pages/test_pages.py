@@ -421,3 +421,24 @@ def md_plain(text: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
+
+
+def test_portfolio_and_explorer_say_when_the_data_end(sample_db):
+    """Read-through B11: the app never said when the data end (the sample's run to 2026-10-31),
+    while 'weeks since go-live' read as if counted to today. The Portfolio header and the
+    explorer say 'Data up to <the last observation's date>', and an extended pilot's weeks say
+    the date they count to."""
+    app = open_page("pages/portfolio.py")
+    observations = store_for(sample_db).observations()
+    last = observations["date"].max()
+    assert f"Data up to {last:%Y-%m-%d}" in texts(app)
+    collect = observations[observations["pilot_id"] == "NW-COLLECT"]["date"].max()
+    assert collect < last  # weekly data: its own last week, not the portfolio's last day
+    app.switch_page("pages/explorer.py")
+    app.query_params["pilot"] = "NW-COLLECT"
+    app.run()
+    assert not app.exception
+    assert f"Data up to {collect:%Y-%m-%d}" in texts(app)
+    why = table_with(app.switch_page("pages/portfolio.py").run(), "why")
+    (early,) = [w for w in why["why"] if "since go-live" in w]
+    assert f"since go-live (data up to {collect:%Y-%m-%d})" in early

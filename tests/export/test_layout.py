@@ -212,3 +212,23 @@ def test_the_executive_summary_is_balanced_across_the_slides_it_needs(exports):
     assert max(sum(rows) for rows in bodies) == _least_tallest(heights, len(tables), most)
     for table in tables:
         assert table.top + table.height <= CONTENT_BOTTOM
+
+
+def test_the_pdf_comparison_table_is_never_split_off_under_its_chart(exports):
+    """Read-through B16: PDF page 3 left the comparison table's first three rows under the
+    chart and the rest on page 4. Read from the laid-out words: the table's header row (Pilot,
+    Metric, Verdict, on one line) is on one page only, so the table that fits a page is whole,
+    and every pilot of the comparison is listed on that page."""
+    pages = _words(exports["pdf"])
+
+    def header_at(words) -> bool:
+        return any(
+            [w[4] for w in words[i : i + 3]] == ["Pilot", "Metric", "Verdict"]
+            and abs(words[i][1] - words[i + 2][1]) < 1
+            for i in range(len(words) - 2)
+        )
+
+    holding = [n for n, words in enumerate(pages) if header_at(words)]
+    assert len(holding) == 1, holding
+    text = " ".join(w[4] for w in pages[holding[0]])
+    assert all(name in text for name in ("Support", "Commercial", "RFQ"))

@@ -2,7 +2,15 @@ import streamlit as st
 
 from pilotproof import ui
 from pilotproof.charts import aligned_multiples, at_same_mix, forest_plot, value_title
-from pilotproof.views import compare_table, extremes, left_out, left_out_caption, md, nice
+from pilotproof.views import (
+    compare_table,
+    extremes,
+    left_out,
+    left_out_caption,
+    md,
+    nice,
+    override_notes,
+)
 from pilotproof.words import unit_words
 
 st.title("Compare pilots")
@@ -69,6 +77,8 @@ ui.wrapped_table(
     headers={"rank": "", "interval": "95% interval", "improvement_pct": "improvement",
              "threshold_pct": "threshold"},
 )  # fmt: skip
+for note in override_notes(shown, labels):  # who overrode and when, which the column leaves out
+    st.caption(md(note))
 
 st.subheader("Series aligned on go-live")
 go_live = chosen.set_index("pilot_id")["go_live"]

@@ -9,6 +9,7 @@ from pilotproof.claims import claim_sentence
 from pilotproof.history import history_window
 from pilotproof.views import (
     bar_caveat,
+    data_end,
     effect_sentence,
     gross_value_words,
     md,
@@ -22,6 +23,7 @@ from pilotproof.words import (
     GUARDRAIL_HELD,
     GUARDRAIL_WORSENED,
     bar_words,
+    data_up_to,
     guardrail_words,
     plain_words,
     unit_words,
@@ -39,6 +41,7 @@ if result is None or not result.metrics:
     st.info("No metrics for this pilot yet: upload its metrics file.")
     st.stop()
 
+st.caption(f"{data_up_to(data_end([result]))}: counts since go-live run to that date.")
 left, right = st.columns([3, 1])
 with left:
     st.markdown(md(summary_with_numbers(result, pilot["pilot_name"])))

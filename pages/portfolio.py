@@ -14,6 +14,7 @@ from pilotproof.views import (
     board_pilots,
     board_rest_words,
     caveat_count,
+    data_end,
     decision_board_chart,
     decision_lists,
     disagreement_table,
@@ -34,6 +35,7 @@ from pilotproof.words import (
     STAGE_LABELS,
     STANDING_DECISION,
     WHERE_TO_ADD_COST,
+    data_up_to,
 )
 
 PILOT_COLUMNS = ["pilot", "decision", "why", "annual net value", "verdict", "company", "function"]
@@ -48,7 +50,7 @@ currencies = ui.currencies()
 companies = pilots["company"].dropna().nunique()
 st.caption(
     f"{len(pilots)} pilots at {companies} compan{'y' if companies == 1 else 'ies'}: what to "
-    f"{DECISIONS_IN_WORDS}, why, and what it is worth."
+    f"{DECISIONS_IN_WORDS}, why, and what it is worth. **{data_up_to(data_end(results))}.**"
 )
 figures = health.headline(results, pilots)
 # the decision that stands (logged, else recommended): the tiles count it as the board does

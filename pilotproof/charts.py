@@ -446,7 +446,10 @@ def aligned_multiples(
     `panels` holds `(label, effect, go_live)` (a new line in the label starts a second title
     line: the pilot, then the metric and its unit); each panel keeps its own y scale, written
     as its metric's values are (`value_axis`: a fraction in %; `units` maps a metric to its
-    catalog unit), and all share one x range so a day reads alike in every panel.
+    catalog unit), and all share one x range so a day reads alike in every panel. Daily data is
+    drawn as weekly means (`weekly_means`, as the explorer's weekly view), dated by each week's
+    first day: at a panel's width, a day-to-day line and its dashed expected line zig-zag into
+    hatching.
     """
     from plotly.subplots import make_subplots
 
@@ -467,6 +470,8 @@ def aligned_multiples(
     )
     for i, (_, effect, go_live) in enumerate(panels):
         series = effect.series
+        if effect.frequency == "D":
+            series = weekly_means(series, go_live)
         days = (pd.to_datetime(series["date"]) - pd.Timestamp(go_live)).dt.days
         position = {"row": i // columns + 1, "col": i % columns + 1}
         color = verdict_color(effect.verdict, effect.kind)

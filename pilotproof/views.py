@@ -32,6 +32,7 @@ from pilotproof.words import (
     burden_words,
     causes,
     change_text,
+    data_up_to,
     is_multiple,
     lacks_words,
     level_words,
@@ -212,7 +213,7 @@ def compare_table(
                     "annual net value": _compared_value(
                         result, (currencies or {}).get(result.pilot_id)
                     ),
-                    "decision": decision_words(result),
+                    "decision": decision_words(result, brief=True),
                     "rank": "",
                 }
             )
@@ -768,7 +769,10 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
     elif result.decision == "extend":
         frequency = FREQUENCY_PERIODS.get(lead.frequency or "", "periods") if lead else "periods"
         n_post = lead.n_post if lead is not None else 0
-        parts.append(f"too early: {n_post} {frequency} since go-live" if n_post else "too early")
+        # counted in the data, so to the data's last date, which says so (not to today)
+        early = f"too early: {n_post} {frequency} since go-live" if n_post else "too early"
+        end = data_end([result])
+        parts.append(f"{early} ({data_up_to(end, starts=False)})" if n_post and end else early)
         parts.append(decide_by_words(result, as_of))
     elif lead is not None:
         if lead.verdict == "mirage":
@@ -896,13 +900,39 @@ def decision_lists(
     return lists
 
 
-def decision_words(result: PilotResult) -> str:
+def data_end(results: Iterable[PilotResult]) -> pd.Timestamp | None:
+    """The last date any metric of `results` has data for (their chart series' newest period,
+    the date the analysis read to); None when none has a series."""
+    ends = [
+        e.chart.dates.max() for r in results for e in r.metrics
+        if e.chart is not None and len(e.chart.dates)
+    ]  # fmt: skip
+    return pd.Timestamp(max(ends)) if ends else None
+
+
+def decision_words(result: PilotResult, *, brief: bool = False) -> str:
     """The decision a table shows for a pilot: its standing decision (`standing_decision`),
     with the override spelled out when it is not pilotproof's ('Scale (override: pilotproof
-    recommends Fix; Scale decided by VP Support, 2026-08-17)')."""
+    recommends Fix; Scale decided by VP Support, 2026-08-17)'). `brief` names only what was
+    overridden ('Scale (override of Fix)'), for a table too narrow for the rest, which then
+    states who and when beside it (`override_notes`)."""
     standing = DECISION_LABELS[standing_decision(result)]
     override = override_words(result)
+    if override and brief:
+        return f"{standing} (override of {DECISION_LABELS[result.decision]})"
     return f"{standing} ({override})" if override else standing
+
+
+def override_notes(results: Iterable[PilotResult], labels: dict[str, str]) -> list[str]:
+    """One line per overridden pilot among `results`, for under a table whose decision column
+    is `decision_words(brief=True)`: 'Support reply assistant: override: pilotproof recommends
+    Fix; Scale decided by VP Support, 2026-08-17'. Plain text; a page passes it through `md`."""
+    notes = {}
+    for result in results:
+        override = override_words(result)
+        if override:
+            notes[result.pilot_id] = f"{labels.get(result.pilot_id, result.pilot_id)}: {override}"
+    return list(notes.values())
 
 
 def headline_caption(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from analytics.governance import scaled_amount
 from analytics.narrative import REASON_PHRASES, is_multiple, multiple, points
 from analytics.results import DECISION_ACTIONS as DECISION_ACTIONS  # re-exported: one table
@@ -258,6 +260,16 @@ _RANK = re.compile(
     r"Each of the (\d+) control units analysed as if it had gone live: the pilot's change ranks "
     r"(\d+) of (\d+) \(permutation\s+p = ([0-9.]+)\)"
 )
+
+
+def data_up_to(last: object, *, starts: bool = True) -> str:
+    """The last date the data reach, as every app page says it: 'Data up to 2026-10-31' (the
+    exports' footers say 'Data as of' the same date); 'No data yet' without one. Counts made
+    from the data (periods since go-live) run to this date, not to today. `starts=False` for
+    inside a sentence ('data up to 2026-10-31')."""
+    day = pd.Timestamp(last) if last is not None else None  # type: ignore[arg-type]
+    words = "No data yet" if day is None or pd.isna(day) else f"Data up to {day:%Y-%m-%d}"
+    return words if starts else words[0].lower() + words[1:]
 
 
 def count_words(n: int, frequency: str | None) -> str:

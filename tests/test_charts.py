@@ -360,3 +360,30 @@ def test_forest_hovers_say_points_for_a_fraction_and_percent_otherwise():
     assert effects.customdata[0][2] == " (95% interval 1.0 points to 3.0 points)"
     threshold = next(t for t in fig.data if t.name == "Scaling threshold")
     assert list(threshold.customdata) == [" points", "%"]
+
+
+def test_aligned_panels_draw_daily_data_as_the_weekly_view():
+    """Compare's small multiples drew a daily pilot's dashed expected line day by day, which at
+    a panel's width zig-zags into hatching (read-through B10); they draw the explorer's weekly
+    view: the analytics' weekly means, weeks counted from go-live."""
+    from analytics.frequency import weekly_means
+
+    dates = pd.date_range("2025-01-06", periods=56, freq="D")  # eight weeks from a Monday
+    wiggle = np.tile([8.0, 12.0, 8.0, 12.0, 8.0, 12.0, 10.0], 8)
+    series = pd.DataFrame(
+        {"date": dates, "observed": wiggle, "counterfactual": wiggle + 1.0,
+         "cf_low": wiggle, "cf_high": wiggle + 2.0, "control": np.nan}
+    )  # fmt: skip
+    go_live = pd.Timestamp("2025-02-03")
+    daily = replace(_effect(), frequency="D", n_pre=28, n_post=28, chart=ChartSeries.of(series))
+    fig = charts.aligned_multiples([("Daily pilot\nCycle time", daily, go_live)])
+    expected, observed = fig.data[0], fig.data[1]
+    rule = weekly_means(daily.series, "date", go_live)
+    assert len(observed.x) == len(rule) == 8
+    days = (rule["date"] - go_live).dt.days
+    np.testing.assert_allclose(np.asarray(observed.x, float), days)
+    np.testing.assert_allclose(np.asarray(expected.y, float), rule["counterfactual"])
+    assert list(np.round(np.asarray(observed.y, float), 6)) == [10.0] * 8  # the zig-zag is gone
+    weekly = _effect()  # weekly data are drawn as they are
+    fig = charts.aligned_multiples([("Weekly pilot\nCycle time", weekly, go_live)])
+    assert len(fig.data[1].x) == len(weekly.series)

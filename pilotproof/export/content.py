@@ -56,6 +56,7 @@ from pilotproof.words import (
     REASON_LABELS,
     bar_words,
     board_words,
+    causes,
     change_text,
     guardrail_status,
     metric_name,
@@ -395,6 +396,27 @@ class ComparisonRow:
     # improvement, all of it from the mix, is said beside it
     apparent: float | None = None
     preregistered: float | None = None  # the threshold before it was lowered (`lowered_bar`)
+    cause: str = ""  # a mirage's causes in a few words (`words.causes`): 'novelty that faded'
+
+    @property
+    def cleared_mirage(self) -> bool:
+        """A value mirage whose bar reaches its scaling threshold: its colour says no where its
+        length says yes, so the chart has to say why."""
+        return (
+            self.verdict == "mirage"
+            and is_number(self.improvement)
+            and is_number(self.threshold)
+            and self.improvement >= self.threshold  # type: ignore[operator]
+        )
+
+    @property
+    def chart_label(self) -> str:
+        """The bar's label on the comparison chart: the pilot and metric, and for a mirage that
+        clears its threshold a second line with the reason it is one ('Value mirage: novelty
+        that faded')."""
+        if self.cleared_mirage and self.cause:
+            return f"{self.label}\n({self.verdict_label}: {self.cause})"
+        return self.label
 
     @property
     def axis_values(self) -> tuple[float, ...]:
@@ -1264,6 +1286,7 @@ def _comparison_rows(p: PilotSection) -> list[ComparisonRow]:
                 color=verdict_color(e.verdict, e.kind),
                 apparent=apparent,
                 preregistered=preregistered,
+                cause=causes(e.reasons) if e.verdict == "mirage" else "",
             )
         )
     return rows

@@ -33,6 +33,7 @@ from reportlab.platypus import (
     Frame,
     Image,
     KeepInFrame,
+    KeepTogether,
     PageBreak,
     PageTemplate,
     Spacer,
@@ -412,7 +413,9 @@ def _comparison(report: Report, png: bytes | None, problem: str | None) -> list:
         rows, colWidths=[60 * mm, 48 * mm, 28 * mm, 27 * mm, 48 * mm, 35 * mm], repeatRows=1
     )
     table.setStyle(_grid([]))
-    story += [Spacer(1, 3 * mm), table]
+    # a table that fits a page is moved to the next one whole rather than leave a few rows
+    # under the chart (a longer one still splits, its header repeated)
+    story += [Spacer(1, 3 * mm), KeepTogether([table])]
     return story
 
 

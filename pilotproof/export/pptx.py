@@ -38,7 +38,7 @@ from pilotproof.export.content import (
     humanise,
     is_number,
 )
-from pilotproof.export.paging import paged_pilots
+from pilotproof.export.paging import balanced_pages, paged_pilots
 from pilotproof.export.pptx_charts import (
     bridge_chart,
     clean,
@@ -241,7 +241,7 @@ def _cover_list(slide, pilots: Sequence[PilotSection], left, top) -> None:
 
 
 SUMMARY_HEADER = ("Decision", "Pilot", "Action title", "Annual net value")
-SUMMARY_COLUMNS = (1.9, 2.6, 6.6, 1.3)
+SUMMARY_COLUMNS = (1.3, 2.5, 6.4, 2.2)
 SUMMARY_SIZE = 12
 
 
@@ -370,20 +370,14 @@ COMPARISON_LEFT, COMPARISON_WIDTH, COMPARISON_SIZE = Inches(7.75), Inches(5.13),
 
 def _pages(rows, cells, header, columns, width, size, top, most: int) -> list[list]:
     """`rows` split into slides: as many as their table (`cells` per row, under `header`, in
-    `columns` scaled to `width`) holds between `top` and the footer, and at most `most`."""
+    `columns` scaled to `width`) needs between `top` and the footer, at most `most` a slide,
+    balanced across the slides."""
     scale = width / Inches(1) / sum(columns)
     inches = [w * scale for w in columns]
     room = CONTENT_BOTTOM - top - _row_height(header, inches, size)
-    pages: list[list] = []
-    used = room + 1
-    for row, values in zip(rows, cells, strict=True):
-        height = _row_height(values, inches, size)
-        if used + height > room or len(pages[-1]) >= most:
-            pages.append([])
-            used = 0
-        pages[-1].append(row)
-        used += height
-    return pages
+    heights = [_row_height(values, inches, size) for values in cells]
+    # as few slides as the rows need, balanced across them (`balanced_pages`)
+    return [[rows[i] for i in page] for page in balanced_pages(heights, room, most)]
 
 
 def _evidence(deck, report: Report, p: PilotSection) -> None:

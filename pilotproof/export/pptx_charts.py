@@ -117,7 +117,10 @@ def forest_chart(
     (from zero, `content.forest_axis`) spans `scale`, every row the comparison draws on any
     slide, so a bar on one slide reads against a bar on the next; by default `rows`."""
     data = SafeCategoryChartData()
-    data.categories = [shown(r.label, 90) for r in rows]
+    # a mirage whose bar clears its threshold says why under its label (`chart_label`)
+    data.categories = [
+        "\n".join(shown(line, 90) for line in r.chart_label.split("\n")) for r in rows
+    ]
     data.add_series("Improvement (%)", [round(r.improvement or 0.0, 2) for r in rows])
     thresholds = [r.threshold if is_number(r.threshold) else None for r in rows]
     if any(t is not None for t in thresholds):
@@ -256,12 +259,12 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
         if "dash" in style:
             line.dash_style = style["dash"]
     x_axis = chart.category_axis
-    x_axis.tick_labels.number_format = "mmm yy"
-    x_axis.tick_labels.number_format_is_linked = False
     x_axis.minimum_scale = float(series["x"].min())
     x_axis.maximum_scale = float(series["x"].max())
-    span_days = float(series["x"].max() - series["x"].min())
-    x_axis.major_unit = max(1.0, math.ceil(span_days / 7 / 30.5) * 30.5) if span_days > 92 else 7.0
+    step, date_format = date_ticks(float(series["x"].max() - series["x"].min()))
+    x_axis.major_unit = step
+    x_axis.tick_labels.number_format = date_format
+    x_axis.tick_labels.number_format_is_linked = False
     x_axis.has_major_gridlines = False
     y_axis = chart.value_axis
     if math.isfinite(step):
@@ -272,6 +275,21 @@ def series_chart(slide, p: PilotSection, left, top, width, height) -> None:
     y_axis.tick_labels.number_format = axis.excel_format(step if math.isfinite(step) else None)
     y_axis.tick_labels.number_format_is_linked = False
     _hide_legend_entries(chart, [i for i, (_, s) in enumerate(lines) if s.get("no_legend")])
+
+
+#: The longest month in days: date ticks further apart than this always fall in different months.
+_LONGEST_MONTH = 31
+
+
+def date_ticks(span_days: float) -> tuple[float, str]:
+    """The date axis's tick step in days and its Excel number format, for a chart `span_days`
+    wide: weekly ticks up to 92 days, else whole-month multiples (30.5 days) giving about seven
+    ticks. Every label differs: a step within a month ('7', '30.5') labels the day ('d mmm', or
+    'd mmm yy' past a quarter), since 'mmm yy' read 'Sep 26' four times over weekly points."""
+    if span_days <= 92:
+        return 7.0, "d mmm"
+    step = max(1.0, math.ceil(span_days / 7 / 30.5) * 30.5)
+    return step, "mmm yy" if step > _LONGEST_MONTH else "d mmm yy"
 
 
 def threshold_legend(threshold: float, is_points: bool, preregistered: float | None) -> str:

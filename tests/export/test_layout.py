@@ -168,3 +168,67 @@ def test_deck_rendered_by_libreoffice_has_no_text_over_text(exports, tmp_path):
         check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     _check_rendered(tmp_path / "portfolio.pdf", tmp_path / "deck")
+
+
+def _summary_tables(deck_path: Path) -> list:
+    deck = Presentation(str(deck_path))
+    return [
+        shape for slide in deck.slides for shape in slide.shapes if shape.name == "Summary table"
+    ]
+
+
+def _least_tallest(heights: list[int], pages: int, most: int) -> float:
+    """Reference: the least height of the tallest page over every split of `heights` into
+    `pages` consecutive pages of at most `most` rows (exhaustive dynamic programme)."""
+    from functools import cache
+
+    @cache
+    def best(start: int, left: int) -> float:
+        if start == len(heights):
+            return 0.0 if left == 0 else float("inf")
+        if left == 0:
+            return float("inf")
+        ends = range(start + 1, min(start + most, len(heights)) + 1)
+        return min(max(sum(heights[start:end]), best(end, left - 1)) for end in ends)
+
+    return best(0, pages)
+
+
+def test_the_executive_summary_is_balanced_across_the_slides_it_needs(exports):
+    """Read-through B16: the summary ran to four slides, the last two holding two rows each
+    under half a slide of white (6, 4, 2 and 2 rows). Read from the deck's geometry (each
+    table row as tall as the writer lays it out): no fewer slides could hold the rows, and the
+    tallest slide's table is as short as any split over that many slides allows."""
+    from pilotproof.export.pptx import CONTENT_BOTTOM, SUMMARY_ROWS_PER_SLIDE
+
+    tables = _summary_tables(exports["pptx"])
+    assert tables
+    bodies = [[row.height for row in t.table.rows][1:] for t in tables]  # under the header
+    heights = [h for rows in bodies for h in rows]
+    room = CONTENT_BOTTOM - tables[0].top - tables[0].table.rows[0].height
+    most = SUMMARY_ROWS_PER_SLIDE
+    if len(tables) > 1:  # one slide fewer cannot hold them
+        assert _least_tallest(heights, len(tables) - 1, most) > room
+    assert max(sum(rows) for rows in bodies) == _least_tallest(heights, len(tables), most)
+    for table in tables:
+        assert table.top + table.height <= CONTENT_BOTTOM
+
+
+def test_the_pdf_comparison_table_is_never_split_off_under_its_chart(exports):
+    """Read-through B16: PDF page 3 left the comparison table's first three rows under the
+    chart and the rest on page 4. Read from the laid-out words: the table's header row (Pilot,
+    Metric, Verdict, on one line) is on one page only, so the table that fits a page is whole,
+    and every pilot of the comparison is listed on that page."""
+    pages = _words(exports["pdf"])
+
+    def header_at(words) -> bool:
+        return any(
+            [w[4] for w in words[i : i + 3]] == ["Pilot", "Metric", "Verdict"]
+            and abs(words[i][1] - words[i + 2][1]) < 1
+            for i in range(len(words) - 2)
+        )
+
+    holding = [n for n, words in enumerate(pages) if header_at(words)]
+    assert len(holding) == 1, holding
+    text = " ".join(w[4] for w in pages[holding[0]])
+    assert all(name in text for name in ("Support", "Commercial", "RFQ"))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pptx.oxml.ns import qn
 
 from pilotproof.cli import main
 from pilotproof.export.content import pct
@@ -409,3 +410,59 @@ def test_no_board_slide_cuts_its_text_or_talks_to_the_operator(portfolio):
     )
     for words in ("Upload page", "permutation p", "Check the source", "<=", ">="):
         assert words not in everything
+
+
+def _excel_date(serial: float, number_format: str) -> str:
+    """An Excel date serial as a date number format made of d, mmm and yy tokens shows it."""
+    day = pd.Timestamp("1899-12-30") + pd.Timedelta(days=serial)
+    parts = {"d": str(day.day), "mmm": day.strftime("%b"), "yy": day.strftime("%y")}
+    return " ".join(parts[token] for token in number_format.split())
+
+
+def test_every_date_tick_on_a_series_chart_reads_differently(portfolio):
+    """Read-through B9: the Collections slide's axis read 'Sep 26' four times, then 'Oct 26'
+    three times (weekly ticks under a month format). Read from each chart's XML: the date axis
+    has its own number format (not linked to the data's), and the labels at its ticks differ."""
+    from pptx import Presentation
+
+    deck = Presentation(portfolio[1]["pptx"])
+    charts_drawn = _shapes(deck, "Series chart")
+    assert charts_drawn
+    formats = set()
+    for number, frame in charts_drawn:
+        x_axis = frame.chart.category_axis  # an XY chart's horizontal value axis
+        fmt = x_axis._element.find(qn("c:numFmt"))
+        assert fmt.get("sourceLinked") == "0", number
+        low, high, step = x_axis.minimum_scale, x_axis.maximum_scale, x_axis.major_unit
+        ticks = [low + k * step for k in range(int((high - low) // step) + 1)]
+        labels = [_excel_date(t, fmt.get("formatCode")) for t in ticks]
+        assert len(set(labels)) == len(labels) > 1, (number, labels)
+        formats.add(fmt.get("formatCode"))
+    assert "d mmm" in formats  # a chart of a few weeks, as Collections', labels the day
+
+
+def test_a_mirage_that_clears_its_threshold_says_why_on_the_comparison_chart(portfolio, analyzed):
+    """Read-through B13: Outbound email personalisation's bar reached past its 10% threshold
+    (+10.2%) in the mirage colour, and the slide never said why. Its label on the chart gives
+    the pilot's own reasons, in the words the rest of the deck uses (`words.causes`)."""
+    from pptx import Presentation
+
+    from pilotproof.charts import same_mix
+    from pilotproof.words import causes, verdict_label
+
+    _, results, names = analyzed
+    deck = Presentation(portfolio[1]["pptx"])
+    labels = [c for _, f in _shapes(deck, "Forest chart") for c in f.chart.plots[0].categories]
+    cleared = [
+        (r, e)
+        for r in results
+        for e in r.value_effects
+        if e.verdict == "mirage" and same_mix(e) is None and e.improvement >= e.threshold_pct
+    ]
+    assert cleared  # the sample has one: the outbound email personalisation
+    for result, effect in cleared:
+        (label,) = [c for c in labels if c.startswith(f"{names[result.pilot_id]} · ")]
+        why = f"({verdict_label(effect.verdict, effect.kind)}: {causes(effect.reasons)})"
+        assert label.split("\n")[1:] == [why] and causes(effect.reasons), label
+    # every other bar keeps its one-line label
+    assert sum("\n" in c for c in labels) == len(cleared)

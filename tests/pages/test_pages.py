@@ -405,3 +405,47 @@ def test_export_page_says_which_chart_it_could_not_draw(sample_db, monkeypatch):
     assert app.session_state["export_file"][0] == "pdf"  # the file is still built...
     warnings = [w.value for w in app.warning]
     assert any("series chart of pilot NW" in w and "not drawn" in w for w in warnings), warnings
+
+
+def test_compare_names_an_override_in_the_column_and_who_took_it_below(sample_db):
+    """The decision column spelled a whole override ('Scale (override: pilotproof recommends
+    Fix; Scale decided by VP Support, 2026-08-17)'), whose long words widened the table past
+    the page and cut it (read-through B10): the column names what was overridden, and a note
+    under the table says who decided and when."""
+    app = open_page("pages/compare.py")
+    table = table_with(app, "decision")
+    assert not table["decision"].str.contains("recommends|decided by").any()
+    overridden = table[table["decision"].str.contains("override of")]
+    assert not overridden.empty
+    notes = [c.value for c in app.caption if "decided by" in c.value]
+    for pilot in overridden["pilot"]:
+        assert any(md_plain(note).startswith(f"{pilot}: override: pilotproof recommends")
+                   for note in notes)  # fmt: skip
+
+
+def md_plain(text: str) -> str:
+    """A caption as read: markdown escapes and word joiners undone (as `read_table`)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
+
+
+def test_portfolio_and_explorer_say_when_the_data_end(sample_db):
+    """Read-through B11: the app never said when the data end (the sample's run to 2026-10-31),
+    while 'weeks since go-live' read as if counted to today. The Portfolio header and the
+    explorer say 'Data up to <the last observation's date>', and an extended pilot's weeks say
+    the date they count to."""
+    app = open_page("pages/portfolio.py")
+    observations = store_for(sample_db).observations()
+    last = observations["date"].max()
+    assert f"Data up to {last:%Y-%m-%d}" in texts(app)
+    collect = observations[observations["pilot_id"] == "NW-COLLECT"]["date"].max()
+    assert collect < last  # weekly data: its own last week, not the portfolio's last day
+    app.switch_page("pages/explorer.py")
+    app.query_params["pilot"] = "NW-COLLECT"
+    app.run()
+    assert not app.exception
+    assert f"Data up to {collect:%Y-%m-%d}" in texts(app)
+    why = table_with(app.switch_page("pages/portfolio.py").run(), "why")
+    (early,) = [w for w in why["why"] if "since go-live" in w]
+    assert f"since go-live (data up to {collect:%Y-%m-%d})" in early

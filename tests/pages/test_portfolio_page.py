@@ -190,7 +190,11 @@ def test_too_early_says_when_to_decide(sample_db):
     app = open_page("pages/portfolio.py")
     (line,) = _lists(app)["Extend"]
     # its forecast date (late October 2026) lies before today's data: the next upload decides
-    assert "too early\\: 3 weeks since go\\-live; more data needed\\: the next upload" in line
+    # the weeks are counted in the data, to its last date, which the line gives (B11)
+    assert (
+        "too early\\: 3 weeks since go\\-live \\(data up to 2026\\-10\\-19\\); more data needed\\: "
+        "the next upload"
+    ) in line
 
 
 def test_the_why_column_is_read_whole_beside_the_decision(sample_db):

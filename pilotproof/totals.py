@@ -119,31 +119,55 @@ class PortfolioValue:
         return f"at your rates {pairs}"
 
 
-def noise_interval(result: PilotResult) -> tuple[float, float] | None:
-    """The 95% interval of a pilot's annual gross value (in its currency) when it holds zero,
-    the change on its value metric being within noise; None when the gross value is told apart
-    from zero (or there is no net value).
+def gross_interval(result: PilotResult) -> tuple[float, float] | None:
+    """The 95% interval of a pilot's annual gross value, in its currency, as the noise rule
+    reads it (`noise_interval`); None without a net value (or with a non-finite one).
 
     The gross interval is the net value's plus the running cost (`analytics.decision.net_value`
     carries the effect's interval through the same formula). A mix shift credits only its rate
-    part, a point with no interval of its own: it is within noise when smaller than the minimum
-    detectable effect (`mde_pct`), and its interval is the credited gross value plus or minus the
-    money that effect would be worth.
+    part, a point with no interval of its own: its interval is the credited gross value plus or
+    minus the money its minimum detectable effect (`mde_pct`) would be worth.
     """
     net = result.net_value
     if net is None or not all(map(math.isfinite, (net.annual_gross, net.ci_low, net.ci_high))):
         return None
-    low, high = net.ci_low + net.annual_cost, net.ci_high + net.annual_cost
-    effect = next((e for e in result.value_effects if e.metric == net.metric), None)
-    rate, whole, mde = (
-        (effect.rate_effect_pct, effect.effect_pct, effect.mde_pct) if effect else (None,) * 3
-    )
-    if effect is not None and "mix_shift" in effect.reasons and rate and whole and mde:
+    mix = _mix_rate(result)
+    if mix is not None:
+        rate, mde = mix
         per_pct = abs(net.annual_gross / rate)  # money a 1% change in the rate part is worth
-        if abs(rate) < mde:
-            return net.annual_gross - mde * per_pct, net.annual_gross + mde * per_pct
+        return net.annual_gross - mde * per_pct, net.annual_gross + mde * per_pct
+    return net.ci_low + net.annual_cost, net.ci_high + net.annual_cost
+
+
+def _mix_rate(result: PilotResult) -> tuple[float, float] | None:
+    """(rate part %, minimum detectable effect %) of a mix shift on the net value's metric."""
+    net = result.net_value
+    effect = next((e for e in result.value_effects if net and e.metric == net.metric), None)
+    if effect is None or "mix_shift" not in effect.reasons:
         return None
-    return (low, high) if low <= 0.0 <= high else None
+    rate, whole, mde = effect.rate_effect_pct, effect.effect_pct, effect.mde_pct
+    return (rate, mde) if rate and whole and mde else None
+
+
+def noise_interval(result: PilotResult) -> tuple[float, float] | None:
+    """The 95% interval of a pilot's annual gross value (`gross_interval`, in its currency)
+    when it holds zero, the change on its value metric being within noise; None when the gross
+    value is told apart from zero (or there is no net value). A mix shift is within noise when
+    its rate part is smaller than the minimum detectable effect."""
+    interval = gross_interval(result)
+    if interval is None:
+        return None
+    mix = _mix_rate(result)
+    if mix is not None:
+        return interval if abs(mix[0]) < mix[1] else None
+    return interval if interval[0] <= 0.0 <= interval[1] else None
+
+
+def booked(result: PilotResult) -> bool:
+    """Whether a pilot's net value is booked as money: it has one and its gross value is told
+    apart from zero (`noise_interval`). Only a booked value is drawn as a bar of money."""
+    net = result.net_value
+    return net is not None and math.isfinite(net.annual_net) and noise_interval(result) is None
 
 
 def net_value_words(result: PilotResult, currency: str | None, *, full: bool = False) -> str:

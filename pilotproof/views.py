@@ -18,7 +18,7 @@ from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
 from pilotproof.claims import bar_caveat, override_words
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
-from pilotproof.totals import PortfolioValue, net_value_words, noise_interval
+from pilotproof.totals import PortfolioValue, booked, net_value_words, noise_interval
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
@@ -1005,17 +1005,25 @@ def summary_with_numbers(result: PilotResult, name: object) -> str:
 def gross_value_words(result: PilotResult, currency: str | None, volume: object) -> str:
     """The value bridge in words: 'Gross value EUR 654k: the saving per transaction on cost
     per transaction times 310,000 transactions a year (only the part from the rates, not
-    from the mix). Running cost EUR 174k: twelve months of the pilot. Net EUR 480k.'"""
+    from the mix). Running cost EUR 174k: twelve months of the pilot. Net value: EUR 480k a
+    year.' A gross value within noise is never booked as a point: its interval and the running
+    cost, in the words of every other view (`totals.net_value_words`)."""
     net = result.net_value
     if net is None:
         return ""
+    value = net_value_words(result, currency)
+    if not booked(result):
+        return (
+            f"{value[:1].upper()}{value[1:]}: the change in {nice(net.metric)} cannot be told "
+            "apart from zero, so no net value is booked."
+        )
     count = _number(volume)
     per_year = f"{count:,.0f} transactions a year" if count is not None else "the annual volume"
     return (
         f"Gross value {money(net.annual_gross, currency)}: the change in "
         f"{nice(net.metric)} times {per_year} (only the part from the rates, not from the mix "
         f"of work). Running cost {money(net.annual_cost, currency)}: twelve months of the "
-        f"pilot's monthly cost. Net value {money(net.annual_net, currency)} a year."
+        f"pilot's monthly cost. Net value: {value}."
     )
 
 

@@ -41,6 +41,7 @@ from pilotproof.store.errors import counted
 from pilotproof.totals import (
     PortfolioValue,
     Rates,
+    booked,
     net_value_words,
     noise_interval,
     portfolio_value,
@@ -490,8 +491,8 @@ class PilotSection:
     @property
     def value_booked(self) -> bool:
         """Whether the pilot's net value is booked as money: it has one and its gross value is
-        told from zero (`totals.noise_interval`)."""
-        return self.net_value is not None and noise_interval(self.result) is None
+        told from zero (`totals.booked`)."""
+        return booked(self.result)
 
     @property
     def net_text(self) -> str:

@@ -34,6 +34,7 @@ from pilotproof.export.content import (
     waterfall_parts,
 )
 from pilotproof.plaintext import is_formula_like, visible
+from pilotproof.totals import gross_interval, noise_interval
 from pilotproof.words import CHECK_LABELS, DECISION_ACTIONS, DIRECTION_LABELS
 
 Progress = Callable[[float, str], None]
@@ -210,6 +211,27 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     return buffer.getvalue()
 
 
+NOISE_COLUMNS = (
+    "annual_gross_ci_low",
+    "annual_gross_ci_high",
+    "value_within_noise",
+    "net_value_words",
+)
+
+
+def _noise_cells(p) -> list[object]:
+    """The `NOISE_COLUMNS` of a pilot: numbers stay numbers, the flag and the words say whether
+    its net value is booked as money, as the deck words it (`totals.net_value_words`)."""
+    gross = gross_interval(p.result)
+    net = p.net_value
+    return [
+        gross[0] if gross else None,
+        gross[1] if gross else None,
+        noise_interval(p.result) is not None if net else None,
+        p.net_text,
+    ]
+
+
 SUMMARY_COLUMNS = (
     "pilot_id",
     "pilot_name",
@@ -231,6 +253,10 @@ SUMMARY_COLUMNS = (
     "annual_net_value",
     "annual_net_ci_low",
     "annual_net_ci_high",
+    # the one money rule of the deck and the app (`totals.net_value_words`): the gross value's
+    # 95% interval beside the running cost; a value within noise is not booked as the net above
+    "annual_cost",
+    *NOISE_COLUMNS,
     # issue 11: a fraction's headline in percentage points (its threshold too)
     "scale",
     "effect_points",
@@ -271,6 +297,8 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 net.annual_net if net else None,
                 net.ci_low if net else None,
                 net.ci_high if net else None,
+                net.annual_cost if net else None,
+                *_noise_cells(p),
                 h.scale if h else None,
                 h.effect_points if h else None,
                 h.ci_low_points if h else None,
@@ -468,6 +496,7 @@ DECISION_COLUMNS = (
     "annual_net",
     "annual_net_ci_low",
     "annual_net_ci_high",
+    *NOISE_COLUMNS,
     "currency",
 )
 
@@ -494,6 +523,7 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 net.annual_net if net else None,
                 net.ci_low if net else None,
                 net.ci_high if net else None,
+                *_noise_cells(p),
                 p.currency,
             ]
         )
@@ -568,7 +598,7 @@ def _chart_sheet(writer: _Writer, report: Report, spans: dict[str, tuple[int, in
             writer.cell(sheet, row, TITLE_COL, f"{p.name}: {humanise(p.headline.metric)}")
             chart = _series_chart(writer.book, p, first, last, ["Charts", row, TITLE_COL])
             sheet.insert_chart(row + 1, 0, chart)
-        if p.net_value is not None:
+        if p.value_booked:  # a value within noise is its interval, never a bar of money
             sheet.insert_chart(row + 1, 11, _bridge_chart(writer, sheet, p, row + 1))
         row += 22
 

@@ -1,0 +1,36 @@
+"""What an operating partner read on the sample portfolio's Portfolio and Explorer pages against
+the board exports: one money rule (`pilotproof.totals`) on every surface. Each test fails on the
+pages before the fix."""
+
+from __future__ import annotations
+
+import pytest
+from pagetools import open_page, texts
+
+from pilotproof import ui
+from pilotproof.totals import net_value_words
+
+
+@pytest.mark.parametrize("pilot", ["MF-DISPATCH", "NW-ORDERS"])
+def test_the_explorer_words_a_value_within_noise_as_the_portfolio_does(sample_db, pilot):
+    """Route planning read 'Net value GBP -253k a year (-338k to -168k)' on the Explorer and
+    'value within noise (GBP -148k to +22k a year)' on Portfolio; Order desk an interval of
+    +/-0.9k. The Explorer now says the Portfolio's words and draws no bar of money."""
+    app = open_page("pages/explorer.py", pilot=pilot)
+    result = next(r for r in ui.results() if r.pilot_id == pilot)
+    words = net_value_words(result, ui.currencies().get(pilot))
+    assert words.startswith("value within noise (")
+    shown = texts(app).replace("\\", "")
+    assert words[:1].upper() + words[1:] in shown
+    net = result.net_value
+    assert f"{round(net.annual_net / 1000):.0f}k" not in shown  # the net point is not booked
+    assert "Annualised value" in [h.value for h in app.subheader]
+    titles = [c.proto.spec for c in app.get("plotly_chart")]
+    assert not any("Waterfall" in spec for spec in titles)
+
+
+def test_the_explorer_still_draws_a_booked_value_with_the_same_words(sample_db):
+    app = open_page("pages/explorer.py", pilot="NW-AP")
+    result = next(r for r in ui.results() if r.pilot_id == "NW-AP")
+    assert f"Net value: {net_value_words(result, 'EUR')}." in texts(app).replace("\\", "")
+    assert any("waterfall" in c.proto.spec for c in app.get("plotly_chart"))

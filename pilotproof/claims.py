@@ -113,11 +113,34 @@ def override_words(result: PilotResult) -> str:
     """An override (a logged decision that differs from pilotproof's recommendation) in
     words, as the app and the board exports say it: 'override: pilotproof recommends Fix;
     Scale decided by VP Support, 2026-08-17'; '' when none is logged or it agrees."""
-    last = result.governance.latest_decision if result.governance is not None else None
-    if last is None or last.decision == result.decision:
+    found = _override(result)
+    if found is None:
         return ""
-    taken = DECISION_LABELS.get(last.decision, last.decision)
+    taken, by, on = found
     return (
         f"override: pilotproof recommends {DECISION_LABELS[result.decision]}; {taken} decided "
-        f"by {shown(last.decided_by)}, {last.decided_at:%Y-%m-%d}"
+        f"by {by}, {on}"
     )
+
+
+def logged_override_words(result: PilotResult) -> str:
+    """A logged decision that overrides pilotproof's recommendation, said where a board reads
+    the decision, from the decision log (`Governance.latest_decision`, whose sentence is
+    `Governance.decision_sentence`): 'Scale (logged by VP Support on 2026-08-17); pilotproof
+    recommends Fix'; '' when none is logged or it agrees."""
+    found = _override(result)
+    if found is None:
+        return ""
+    taken, by, on = found
+    recommended = DECISION_LABELS[result.decision]
+    return f"{taken} (logged by {by} on {on}); pilotproof recommends {recommended}"
+
+
+def _override(result: PilotResult) -> tuple[str, str, str] | None:
+    """(decision taken, by whom, on which day) of a logged decision that differs from
+    pilotproof's recommendation; None when none is logged or it agrees."""
+    last = result.governance.latest_decision if result.governance is not None else None
+    if last is None or last.decision == result.decision:
+        return None
+    taken = DECISION_LABELS.get(last.decision, last.decision)
+    return taken, shown(last.decided_by), f"{last.decided_at:%Y-%m-%d}"

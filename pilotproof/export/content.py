@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 import pilotproof
 from analytics.decision import guardrail_breached
 from analytics.frequency import weekly_means
+from analytics.governance import LoggedDecision
 from analytics.portfolio_health import standing_decision
 from analytics.results import (
     READINESS_FIELDS,
@@ -34,7 +35,12 @@ from analytics.results import (
 )
 from pilotproof import charts
 from pilotproof.charts import _threshold_line, same_mix, verdict_color  # the app's rules
-from pilotproof.claims import bar_caveat, claim_sentence, override_words
+from pilotproof.claims import (
+    bar_caveat,
+    claim_sentence,
+    logged_override_words,
+    override_words,
+)
 from pilotproof.history import history_window
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
@@ -518,6 +524,21 @@ class PilotSection:
             f"Net value {self.money(net.annual_net)} a year on {humanise(net.metric)} (95% "
             f"interval {self.money(net.ci_low)} to {self.money(net.ci_high)})."
         )
+
+    @property
+    def decided_title(self) -> str:
+        """The action title where a board reads the decision: after an override, the decision
+        logged and pilotproof's recommendation first ('Scale (logged by VP Support on
+        2026-08-17); pilotproof recommends Fix: Support reply assistant cut ...; fix before
+        scaling: ...'), else the action title."""
+        logged = logged_override_words(self.result)
+        return f"{logged}: {self.action_title}" if logged else self.action_title
+
+    @property
+    def logged(self) -> LoggedDecision | None:
+        """The latest decision logged for the pilot (who, when), None when none is."""
+        g = self.result.governance
+        return g.latest_decision if g is not None else None
 
     @property
     def no_value_text(self) -> str:

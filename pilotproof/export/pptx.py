@@ -246,7 +246,7 @@ SUMMARY_SIZE = 12
 
 def _summary_cells(p: PilotSection, group: str = "") -> list[str]:
     """A summary row; `group` heads the decision's rows ('Scale (3)'), '' under it."""
-    return [group, p.label, p.action_title, p.net_text]  # the pilot with its company
+    return [group, p.label, p.decided_title, p.net_text]  # the pilot with its company
 
 
 def _summary(deck, report: Report) -> None:

@@ -33,7 +33,7 @@ from pilotproof.export.content import (
     threshold_levels,
     waterfall_parts,
 )
-from pilotproof.plaintext import is_formula_like, visible
+from pilotproof.plaintext import is_formula_like, shown, visible
 from pilotproof.totals import gross_interval, noise_interval
 from pilotproof.words import CHECK_LABELS, DECISION_ACTIONS, DIRECTION_LABELS
 
@@ -211,6 +211,19 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
     return buffer.getvalue()
 
 
+# beside pilotproof's recommendation (`decision`): the decision logged, by whom and when, as
+# the deck and the app count the pilot under it (`standing_decision`)
+LOGGED_COLUMNS = ("decision_logged", "logged_by", "logged_on")
+
+
+def _logged_cells(p) -> list[object]:
+    """The `LOGGED_COLUMNS` of a pilot: blank when no decision is logged."""
+    last = p.logged
+    if last is None:
+        return [None, None, None]
+    return [last.decision, shown(last.decided_by), last.decided_at]
+
+
 NOISE_COLUMNS = (
     "annual_gross_ci_low",
     "annual_gross_ci_high",
@@ -239,6 +252,7 @@ SUMMARY_COLUMNS = (
     "function",
     "vendor",
     "decision",
+    *LOGGED_COLUMNS,
     "action_title",
     "reasons",
     "headline_metric",
@@ -283,6 +297,7 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 p.function,
                 p.vendor,
                 p.recommended or p.decision,  # pilotproof's, as `analyze`'s JSON has it
+                *_logged_cells(p),
                 p.action_title,
                 ", ".join(p.reasons),
                 h.metric if h else None,
@@ -484,6 +499,7 @@ DECISION_COLUMNS = (
     "pilot_name",
     "decision",
     "decision_label",
+    *LOGGED_COLUMNS,
     "reasons",
     "value_metrics",
     "readiness_missing",
@@ -511,6 +527,7 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 p.name,
                 p.recommended or p.decision,  # pilotproof's, as `analyze`'s JSON has it
                 DECISION_ACTIONS.get(p.recommended or p.decision, p.decision),
+                *_logged_cells(p),
                 ", ".join(p.reasons),
                 ", ".join(p.value_metrics),
                 ", ".join(p.readiness_missing),

@@ -60,3 +60,47 @@ def test_the_excel_words_a_value_within_noise_as_the_deck_does(book, pilots, she
     booked = rows["NW-AP"]
     assert booked["value_within_noise"] is False
     assert booked["net_value_words"] == pilots["NW-AP"].net_text
+
+
+@pytest.fixture(scope="module")
+def deck(report):
+    from pptx import Presentation
+
+    return Presentation(io.BytesIO(export.render(report, "pptx")))
+
+
+def _summary_rows(deck) -> list[list[str]]:
+    """Every row of the executive summary's tables, cell texts, across its slides."""
+    rows = []
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            if shape.name == "Summary table":
+                rows += [[c.text_frame.text for c in r.cells] for r in shape.table.rows]
+    return rows
+
+
+def test_the_decision_logged_stands_beside_pilotproofs_in_the_excel_and_the_deck(
+    book, deck, pilots
+):
+    """The XLSX showed only pilotproof's 'fix' for the Support reply assistant, which the deck
+    lists under Scale (logged by the VP Support) with no word of the override."""
+    p = pilots["CB-ASSIST"]
+    logged = p.logged
+    assert logged is not None and logged.decision == "scale" and p.recommended == "fix"
+    for sheet in ("Summary", "Decisions"):
+        row = _sheet(book, sheet)["CB-ASSIST"]
+        assert row["decision"] == "fix"  # pilotproof's, as the JSON has it
+        assert row["decision_logged"] == "scale"
+        assert row["logged_by"] == logged.decided_by
+        assert row["logged_on"].date() == logged.decided_at.date()
+        for other in pilots.values():  # blank where none is logged
+            want = other.logged.decision if other.logged else None
+            assert _sheet(book, sheet)[other.pilot_id]["decision_logged"] == want
+    said = (
+        f"Scale (logged by {logged.decided_by} on {logged.decided_at:%Y-%m-%d}); pilotproof "
+        f"recommends Fix: {p.action_title}"
+    )
+    row = next(r for r in _summary_rows(deck) if r[1] == p.label)
+    assert row[2] == said
+    invoice = next(r for r in _summary_rows(deck) if r[1] == pilots["NW-AP"].label)
+    assert invoice[2] == pilots["NW-AP"].action_title  # no override, no prefix

@@ -6,6 +6,7 @@ import streamlit as st
 from analytics import portfolio_health as health
 from analytics.portfolio_health import standing_decision
 from pilotproof import ui
+from pilotproof.claims import scaling_words
 from pilotproof.totals import portfolio_value
 from pilotproof.views import (
     BOARD_ROWS,
@@ -87,6 +88,9 @@ if not totals:
         help="No pilot to scale has a monthly cost, an annual volume and cost per transaction "
         f"measured: {WHERE_TO_ADD_COST}.",
     )
+
+# how many are to scale, those standing only on a bar lowered after the results marked
+st.caption(md(f"{scaling_words(to_scale)}."))
 
 # the answer on the first screen of a laptop (1280x720): the lists with the pilots' names come
 # straight under the tiles; what the tiles sum and how a pilot is counted follow them

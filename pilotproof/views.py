@@ -16,7 +16,7 @@ import pandas as pd
 from analytics.portfolio_health import Headline, SprawlGroup, standing_decision
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
-from pilotproof.claims import bar_caveat, override_words
+from pilotproof.claims import LOWERED_BAR, bar_caveat, override_words
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.totals import PortfolioValue, booked, net_value_words, noise_interval
 from pilotproof.words import (
@@ -851,7 +851,7 @@ def caveat_count(entries: Sequence[DecisionEntry]) -> str:
         return ""
     parts = [
         f"{override} decided by override" if override else "",
-        f"{lowered} only under a threshold lowered after the results" if lowered else "",
+        f"{lowered} {LOWERED_BAR}" if lowered else "",
     ]
     return f"{override + lowered} of the {len(entries)} with a caveat: " + ", ".join(
         p for p in parts if p

@@ -36,10 +36,14 @@ from analytics.results import (
 from pilotproof import charts
 from pilotproof.charts import _threshold_line, same_mix, verdict_color  # the app's rules
 from pilotproof.claims import (
+    LOWERED_MARK,
     bar_caveat,
     claim_sentence,
     logged_override_words,
+    lowered_count,
+    lowered_only,
     override_words,
+    scaling_words,
 )
 from pilotproof.history import history_window
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
@@ -535,6 +539,12 @@ class PilotSection:
         return f"{logged}: {self.action_title}" if logged else self.action_title
 
     @property
+    def lowered_mark(self) -> str:
+        """The mark on the pilot's row where it counts only under a bar lowered after the
+        results (`claims.lowered_only`), else ''."""
+        return LOWERED_MARK if lowered_only(self.result) else ""
+
+    @property
     def logged(self) -> LoggedDecision | None:
         """The latest decision logged for the pilot (who, when), None when none is."""
         g = self.result.governance
@@ -816,6 +826,16 @@ class Report:
         return counts
 
     @property
+    def decision_heads(self) -> dict[Decision, str]:
+        """decision -> how its group is headed, with its count and how many of its pilots
+        stand only under a lowered bar: 'Scale (4, 1 only under a bar lowered after the
+        results)', 'Fix (1)' (`claims.lowered_count`)."""
+        return {
+            d: f"{DECISION_LABELS[d]} ({lowered_count([p.result for p in members])})"
+            for d, members in self.decision_groups
+        }
+
+    @property
     def decision_tiles(self) -> tuple[tuple[Decision, str], ...]:
         """(decision, '3  Fix') for each decision taken at least once: the cover's tiles."""
         counts = self.decision_counts.items()
@@ -1094,18 +1114,18 @@ def value_words(
     n = len(to_scale)
     scaling = portfolio_value(to_scale, currencies, rates)
     everything = portfolio_value(results, currencies, rates)
-    pilots = counted(n, "pilot")
+    pilots = scaling_words(to_scale)  # a Scale that stands on a moved bar is marked
     if not n:
         headline = "Nothing to scale yet"
     elif not scaling.pilots:
-        headline = f"Scaling {pilots}: value not stated (no cost data)"
+        headline = f"{pilots}: value not stated (no cost data)"
     else:
         totals = [scaling.converted] if scaling.converted else list(scaling.per_currency)
         worth = " and ".join(
             f"{t.text()} a year ({money(t.low, t.currency)} to {money(t.high)}, 95% interval)"
             for t in totals
         )
-        headline = f"Scaling {pilots}, worth {worth}"
+        headline = f"{pilots}, worth {worth}"
         if scaling.pilots < n:  # say whose value it is: the partner read it as all four's
             other = n - scaling.pilots
             headline += (

@@ -93,7 +93,7 @@ def _summary(report: Report) -> str:
         rows.append(
             "<tr>"
             f"<td>{escape(p.label)}</td>"
-            f"<td>{_chip(p.decision, p.decision_label)}</td>"
+            f"<td>{_chip(p.decision, p.decision_label)}{_mark(p)}</td>"
             f"<td><strong>{escape(p.action_title)}</strong></td>"
             f"<td>{escape(p.reasons_text) or '&mdash;'}</td>"
             f'<td class="num">{escape(net)}</td>'
@@ -110,6 +110,11 @@ def _summary(report: Report) -> str:
         + _footer(report)
         + "</section>"
     )
+
+
+def _mark(p: PilotSection) -> str:
+    """The mark of a pilot that counts only under a lowered bar, under its decision chip."""
+    return f'<br><span class="warn">{escape(p.lowered_mark)}</span>' if p.lowered_mark else ""
 
 
 def _plan_warnings(report: Report) -> str:

@@ -104,3 +104,46 @@ def test_the_decision_logged_stands_beside_pilotproofs_in_the_excel_and_the_deck
     assert row[2] == said
     invoice = next(r for r in _summary_rows(deck) if r[1] == pilots["NW-AP"].label)
     assert invoice[2] == pilots["NW-AP"].action_title  # no override, no prefix
+
+
+@pytest.fixture(scope="module")
+def pdf_text(report) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(export.render(report, "pdf")))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages[:3])
+
+
+@pytest.fixture(scope="module")
+def html(report) -> str:
+    return export.render(report, "html").decode()
+
+
+def test_a_scale_only_under_a_lowered_bar_is_marked_wherever_scale_is_counted(
+    report, pilots, deck, pdf_text, html
+):
+    """FNOL (threshold lowered after the results; pre-registered: Fix) was counted in 'Scaling
+    4 pilots' on slide 1, the Scale (4) group of slide 2 and the PDF's summary, unmarked."""
+    from pilotproof.claims import LOWERED_BAR, LOWERED_MARK, lowered_only
+
+    scale = [p for p in report.pilots if p.decision == "scale"]
+    lowered = [p for p in scale if lowered_only(p.result)]
+    assert [p.pilot_id for p in lowered] == ["HB-FNOL"]
+    note = f"{len(lowered)} {LOWERED_BAR}"
+    assert report.value_headline.startswith(f"Scaling {len(scale)} pilots ({note}), worth")
+    head = f"Scale ({len(scale)}, {note})"
+    assert report.decision_heads["scale"] == head
+    assert report.decision_heads["fix"] == "Fix (1)"
+    cover = deck.slides[0]
+    assert any(s.text_frame.text == report.value_headline for s in cover.shapes if s.has_text_frame)
+    lists = "\n".join(s.text_frame.text for s in cover.shapes if s.name == "Decision list")
+    assert f"{pilots['HB-FNOL'].name} ({LOWERED_MARK})" in lists
+    rows = _summary_rows(deck)
+    assert rows[1][0] == head  # the group's first row carries its count
+    fnol = next(r for r in rows if r[1] == pilots["HB-FNOL"].label)
+    marked = [r[1] for r in rows if LOWERED_MARK in r[0].split("\n")]
+    assert marked == [fnol[1]]  # on its row only
+    flat = " ".join(pdf_text.replace("\u00a0", " ").split())
+    assert " ".join(report.value_headline.replace("\u00a0", " ").split()) in flat
+    assert " ".join(head.split()) in flat and LOWERED_MARK in flat
+    assert html.count(f'<span class="warn">{LOWERED_MARK}</span>') == 1

@@ -34,3 +34,18 @@ def test_the_explorer_still_draws_a_booked_value_with_the_same_words(sample_db):
     result = next(r for r in ui.results() if r.pilot_id == "NW-AP")
     assert f"Net value: {net_value_words(result, 'EUR')}." in texts(app).replace("\\", "")
     assert any("waterfall" in c.proto.spec for c in app.get("plotly_chart"))
+
+
+def test_the_portfolio_first_screen_marks_a_scale_under_a_lowered_bar(sample_db):
+    """'Scaling 4 pilots' counted FNOL, which is Scale only under a threshold lowered after the
+    results (pre-registered: Fix), without a word."""
+    from analytics.portfolio_health import standing_decision
+    from pilotproof.claims import LOWERED_BAR, lowered_only
+
+    app = open_page("pages/portfolio.py")
+    to_scale = [r for r in ui.results() if standing_decision(r) == "scale"]
+    lowered = sum(lowered_only(r) for r in to_scale)
+    assert lowered == 1
+    want = f"Scaling {len(to_scale)} pilots ({lowered} {LOWERED_BAR})"
+    first = [c.value.replace("\\", "") for c in app.caption][:2]
+    assert any(c.startswith(want) for c in first), first

@@ -14,12 +14,12 @@ estimate as it is.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from analytics.results import PilotResult
-from pilotproof.words import NO_CURRENCY, money
+from pilotproof.words import NO_CURRENCY, money, no_value_words
 
 
 class Rates(Protocol):
@@ -188,6 +188,43 @@ def net_value_words(result: PilotResult, currency: str | None, *, full: bool = F
         # a pilot to stop saves nothing proven: what it is worth is what it costs
         return f"costs {money(-net.annual_net, currency, full=full)} a year, net{unknown}"
     return f"{money(net.annual_net, currency, full=full)} a year{unknown}"
+
+
+def per_currency(amounts: Iterable[tuple[str | None, float | None]]) -> dict[str | None, float]:
+    """(currency, amount) pairs summed per currency (None: not known), known currencies first
+    alphabetically; an amount that is None or not finite is left out. Never one sum across
+    currencies."""
+    sums: dict[str | None, float] = {}
+    for code, amount in amounts:
+        if amount is not None and math.isfinite(amount):
+            sums[code] = sums.get(code, 0.0) + float(amount)
+    return {c: sums[c] for c in sorted(sums, key=lambda c: (c is None, c or ""))}
+
+
+def amounts_words(sums: Mapping[str | None, float], *, full: bool = False) -> str:
+    """`per_currency` sums in words, one amount per currency: 'GBP 462k + USD 144k' (every
+    digit with `full`: 'EUR 14,500 + GBP 21,000'); an unknown currency says so; '' for none."""
+    return " + ".join(
+        money(amount, code, full=full) + ("" if code else f" ({NO_CURRENCY})")
+        for code, amount in sums.items()
+    )
+
+
+def unbooked_words(pilots: Sequence[tuple[float | None, float | None, str | None]]) -> str:
+    """The pilots without a net value among those counted, each (monthly cost, annual volume,
+    currency), in words: 'the other 3 (value not in money: no cost per transaction): running
+    them costs GBP 462k + USD 144k a year' (`no_value_words`; their running cost a year per
+    currency); '' for none."""
+    if not pilots:
+        return ""
+    why = {no_value_words(cost, volume) for cost, volume, _ in pilots}
+    n = len(pilots)
+    text = f"the other {n}" if n > 1 else "the other one"
+    text += f" ({why.pop()})" if len(why) == 1 else " (no net value)"
+    sums = per_currency((code, None if c is None else 12 * c) for c, _, code in pilots)
+    if sums:
+        text += f": running {'them' if n > 1 else 'it'} costs {amounts_words(sums)} a year"
+    return text
 
 
 def portfolio_value(

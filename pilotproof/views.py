@@ -16,9 +16,17 @@ import pandas as pd
 from analytics.portfolio_health import Headline, SprawlGroup, standing_decision
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
-from pilotproof.claims import LOWERED_BAR, bar_caveat, override_words
+from pilotproof.claims import LOWERED_BAR, bar_caveat, override_words, scaling_words
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
-from pilotproof.totals import PortfolioValue, booked, net_value_words, noise_interval
+from pilotproof.totals import (
+    PortfolioValue,
+    amounts_words,
+    booked,
+    net_value_words,
+    noise_interval,
+    per_currency,
+    unbooked_words,
+)
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
@@ -33,10 +41,11 @@ from pilotproof.words import (
     causes,
     change_text,
     is_multiple,
-    lacks_words,
     metric_name,
     money,
     multiple,
+    no_value_words,
+    running_cost_words,
     scaled_change,
     scaled_interval,
     verdict_label,
@@ -514,24 +523,16 @@ def monthly_costs(
     pilots: pd.DataFrame, currencies: dict[str, str | None]
 ) -> dict[str | None, float]:
     """The pilots' monthly running cost (`monthly_cost`) summed per currency (None: not
-    known), the pilots with no cost left out; never one number across currencies."""
-    sums: dict[str | None, float] = {}
-    for pilot_id, cost in zip(pilots["pilot_id"], pilots["monthly_cost"], strict=True):
-        amount = _number(cost)
-        if amount is not None:
-            code = currencies.get(pilot_id)
-            sums[code] = sums.get(code, 0.0) + amount
-    return sums
+    known), the pilots with no cost left out; never one number across currencies
+    (`totals.per_currency`)."""
+    costs = [_number(c) for c in pilots["monthly_cost"]]
+    return per_currency(zip([currencies.get(p) for p in pilots["pilot_id"]], costs, strict=True))
 
 
 def monthly_cost_words(pilots: pd.DataFrame, currencies: dict[str, str | None]) -> str:
     """`monthly_costs` in words, every digit, one amount per currency: 'EUR 14,500 + GBP
     21,000' ('' when no pilot has a cost); an unknown currency says so."""
-    sums = monthly_costs(pilots, currencies)
-    return " + ".join(
-        money(amount, code, full=True) + ("" if code else f" ({NO_CURRENCY})")
-        for code, amount in sorted(sums.items(), key=lambda p: (p[0] is None, p[0] or ""))
-    )
+    return amounts_words(monthly_costs(pilots, currencies), full=True)
 
 
 WHERE_TO_ADD_MONTHLY_COST = WHERE_TO_ADD_COST.replace("them", "the monthly cost")
@@ -878,7 +879,10 @@ def decision_lists(
         net = result.net_value.annual_net if result.net_value is not None else None
         net = net if net is not None and math.isfinite(net) else None
         currency = currencies.get(result.pilot_id)
-        missing = lacks_words(getattr(rows[result.pilot_id], "monthly_cost", None))
+        row = rows[result.pilot_id]
+        cost = _number(getattr(row, "monthly_cost", None))
+        missing = no_value_words(cost, _number(getattr(row, "annual_volume", None)))
+        missing = "; ".join(w for w in (missing, running_cost_words(cost, currency)) if w)
         value = missing if net is None else value_text(result, None, currency)
         lists[standing_decision(result)].append(
             DecisionEntry(
@@ -898,6 +902,37 @@ def decision_words(result: PilotResult) -> str:
     standing = DECISION_LABELS[standing_decision(result)]
     override = override_words(result)
     return f"{standing} ({override})" if override else standing
+
+
+def scaling_caption(
+    to_scale: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    currencies: dict[str, str | None],
+    scaling: PortfolioValue,
+) -> str:
+    """The line under the Portfolio's headline figures, on a laptop's first screen: how many
+    are to scale (those only under a lowered bar marked, `claims.scaling_words`), how many the
+    net value covers, and what the others are and cost to run (`totals.unbooked_words`):
+    'Scaling 4 pilots (1 only under a bar lowered after the results): 1 with a net value;
+    the other 3 (value not in money: no cost per transaction): running them costs GBP 462k +
+    USD 144k a year.'"""
+    if not to_scale:
+        return ""
+    rows = {row.pilot_id: row for row in pilots.itertuples(index=False)}
+    others = [
+        (
+            _number(getattr(rows.get(r.pilot_id), "monthly_cost", None)),
+            _number(getattr(rows.get(r.pilot_id), "annual_volume", None)),
+            currencies.get(r.pilot_id),
+        )
+        for r in to_scale
+        if r.net_value is None
+    ]
+    if not others:
+        return f"{scaling_words(to_scale)}."
+    return (
+        f"{scaling_words(to_scale)}: {scaling.pilots} with a net value; {unbooked_words(others)}."
+    )
 
 
 def headline_caption(
@@ -921,10 +956,8 @@ def headline_caption(
     if n and scaling.pilots:
         shown_totals = [scaling.converted] if scaling.converted else scaling.per_currency
         ranges = " and ".join(f"{money(t.low, t.currency)}–{money(t.high)}" for t in shown_totals)
-        other = n - scaling.pilots
-        have = "has" if other == 1 else "have"
-        known = f" (from {scaling.pilots} of the {n}; the other {other} {have} no net value yet)"
-        known = known if other else ""
+        # what the others are and cost is said under the figures (`scaling_caption`)
+        known = f" (from {scaling.pilots} of the {n})" if n > scaling.pilots else ""
         parts.append(f"Scaling {n} pilot{'' if n == 1 else 's'}: {ranges} a year{known}.")
     if everything.pilots > scaling.pilots:
         parts.append(

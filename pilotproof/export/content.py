@@ -55,6 +55,7 @@ from pilotproof.totals import (
     net_value_words,
     noise_interval,
     portfolio_value,
+    unbooked_words,
 )
 from pilotproof.words import (
     CHECK_LABELS,
@@ -72,6 +73,7 @@ from pilotproof.words import (
     metric_name,
     missing_value_words,
     money,
+    no_value_words,
     scaled_change,
     scaled_interval,
     threshold_words,
@@ -508,8 +510,10 @@ class PilotSection:
     def net_text(self) -> str:
         """The net value in a table cell, by the app's rule (`totals.net_value_words`): 'EUR 480k a
         year', 'value within noise (EUR -94k to +112k a year); running cost EUR 118k a year',
-        or 'not stated'."""
-        return net_value_words(self.result, self.currency) or "not stated"
+        or what a pilot without one lacks ('value not in money: no cost per transaction',
+        `words.no_value_words`)."""
+        words = net_value_words(self.result, self.currency)
+        return words or no_value_words(self.monthly_cost, self.annual_volume)
 
     @property
     def net_sentence(self) -> str:
@@ -1074,7 +1078,8 @@ def build_report(
     for section in sections:
         counts[section.decision] = counts.get(section.decision, 0) + 1
     subtitle = ", ".join(f"{n} {DECISION_ACTIONS[d].lower()}" for d, n in counts.items() if n)
-    headline, detail = value_words(chosen, money_in, rates or NO_RATES)
+    costs = {p.pilot_id: (p.monthly_cost, p.annual_volume) for p in sections}
+    headline, detail = value_words(chosen, money_in, rates or NO_RATES, costs)
     return Report(
         title=title,
         subtitle=subtitle or "No pilots",
@@ -1102,11 +1107,15 @@ NO_RATES = _NoRates()
 
 
 def value_words(
-    results: Sequence[PilotResult], currencies: Mapping[str, str | None], rates: Rates
+    results: Sequence[PilotResult],
+    currencies: Mapping[str, str | None],
+    rates: Rates,
+    costs: Mapping[str, tuple[float | None, float | None]] | None = None,
 ) -> tuple[str, str]:
     """What the pilots to scale are worth a year, as the Portfolio page says it, and the line
     under it: 'Scaling 4 pilots, worth EUR 480k a year (EUR 421k to 539k, 95% interval) from 1
-    of the 4; the other 3 have no net value yet.' and 'Every pilot with a net value, those to
+    of the 4; the other 3 (value not in money: no cost per transaction): running them costs
+    GBP 462k + USD 144k a year.' and 'Every pilot with a net value, those to
     fix and stop included (4 pilots): EUR 372k · GBP 137k a year, not added across currencies
     (no conversion rates entered).' Money is
     totalled per currency and converted only at the rates entered (`pilotproof.totals`)."""
@@ -1127,16 +1136,17 @@ def value_words(
         )
         headline = f"{pilots}, worth {worth}"
         if scaling.pilots < n:  # say whose value it is: the partner read it as all four's
-            other = n - scaling.pilots
-            headline += (
-                f" from {scaling.pilots} of the {n}; the other {other} {_has(other)} "
-                "no net value yet"
-            )
+            headline += f" from {scaling.pilots} of the {n}"
+            # what the others are and what running them costs (`costs`: pilot_id -> monthly
+            # cost, annual volume), never 'no net value', which read as worthless
+            known = costs or {}
+            others = [
+                (*known.get(r.pilot_id, (None, None)), currencies.get(r.pilot_id))
+                for r in to_scale
+                if r.net_value is None
+            ]
+            headline += f"; {unbooked_words(others)}" if others else ""
     return headline + ".", _value_detail(scaling, everything)
-
-
-def _has(n: int) -> str:
-    return "has" if n == 1 else "have"
 
 
 def _value_detail(scaling: PortfolioValue, everything: PortfolioValue) -> str:

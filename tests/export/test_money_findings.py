@@ -147,3 +147,37 @@ def test_a_scale_only_under_a_lowered_bar_is_marked_wherever_scale_is_counted(
     assert " ".join(report.value_headline.replace("\u00a0", " ").split()) in flat
     assert " ".join(head.split()) in flat and LOWERED_MARK in flat
     assert html.count(f'<span class="warn">{LOWERED_MARK}</span>') == 1
+
+
+def _running_costs(sections) -> str:
+    """Twelve months of each pilot's monthly cost, summed per currency, in words, computed
+    here from the pilots file's figures: 'GBP 462k + USD 144k'."""
+    from pilotproof.words import money
+
+    sums: dict[str, float] = {}
+    for p in sections:
+        sums[p.currency] = sums.get(p.currency, 0.0) + 12 * p.monthly_cost
+    return " + ".join(money(sums[c], c) for c in sorted(sums))
+
+
+def test_scale_pilots_whose_value_is_not_in_money_say_so_with_their_running_cost(
+    report, deck, pdf_text
+):
+    """Slide 1 read 'the other 3 have no net value yet' and the summary 'not stated' for three
+    Scale pilots whose running cost is known: what is missing is a cost per transaction."""
+    from pilotproof.words import NOT_IN_MONEY
+
+    scale = [p for p in report.pilots if p.decision == "scale"]
+    others = [p for p in scale if p.net_value is None]
+    assert len(others) == 3 and all(p.monthly_cost and p.annual_volume for p in others)
+    tail = (
+        f"; the other {len(others)} ({NOT_IN_MONEY}): running them costs "
+        f"{_running_costs(others)} a year."
+    )
+    assert report.value_headline.endswith(tail)
+    assert "no net value" not in report.value_headline
+    rows = {r[1]: r for r in _summary_rows(deck)}
+    for p in others:
+        assert p.net_text == NOT_IN_MONEY and rows[p.label][3] == NOT_IN_MONEY
+    assert not any("not stated" in r[3] for r in rows.values())
+    assert " ".join(tail.replace("\u00a0", " ").split()) in pdf_text.replace("\u00a0", " ")

@@ -49,3 +49,36 @@ def test_the_portfolio_first_screen_marks_a_scale_under_a_lowered_bar(sample_db)
     want = f"Scaling {len(to_scale)} pilots ({lowered} {LOWERED_BAR})"
     first = [c.value.replace("\\", "") for c in app.caption][:2]
     assert any(c.startswith(want) for c in first), first
+
+
+def test_the_portfolio_first_screen_says_what_scaling_the_pilots_without_money_costs(sample_db):
+    """'no net value' for three Scale pilots read as worthless, and neither their running cost
+    nor what is missing (a cost per transaction) was on the first screen; the card label
+    'Scaling 4 pilots, 1 with a net value, a year' was hard to read."""
+    from analytics.portfolio_health import standing_decision
+    from pilotproof.words import NOT_IN_MONEY, money
+
+    app = open_page("pages/portfolio.py")
+    pilots = ui.pilots().set_index("pilot_id")
+    others = [
+        r.pilot_id for r in ui.results() if standing_decision(r) == "scale" and r.net_value is None
+    ]
+    assert len(others) == 3
+    sums: dict[str, float] = {}
+    for pilot_id in others:
+        code = ui.currencies()[pilot_id]
+        sums[code] = sums.get(code, 0.0) + 12 * float(pilots.loc[pilot_id, "monthly_cost"])
+    costs = " + ".join(money(sums[c], c) for c in sorted(sums))
+    caption = next(c.value for c in app.caption if c.value.startswith("Scaling ")).replace("\\", "")
+    assert caption.endswith(
+        f": 1 with a net value; the other 3 ({NOT_IN_MONEY}): running them costs {costs} a year."
+    )
+    labels = [m.label for m in app.metric]
+    assert "Scaling 4 pilots: net value a year (1 of the 4)" in labels
+    scale = [
+        m.value.replace("\\", "") for m in app.markdown if "Support reply assistant" in m.value
+    ]
+    entry = next(line for line in scale if line.startswith("**Support reply"))
+    cost = money(12 * float(pilots.loc["CB-ASSIST", "monthly_cost"]), ui.currencies()["CB-ASSIST"])
+    assert f"{NOT_IN_MONEY}; running cost {cost} a year" in entry
+    assert "no net value" not in entry

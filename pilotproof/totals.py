@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from analytics.results import PilotResult
-from pilotproof.words import NO_CURRENCY, money, no_value_words
+from pilotproof.words import NO_CURRENCY, WHERE_TO_ADD_COST, money, no_value_words
 
 
 class Rates(Protocol):
@@ -225,6 +225,52 @@ def unbooked_words(pilots: Sequence[tuple[float | None, float | None, str | None
     if sums:
         text += f": running {'them' if n > 1 else 'it'} costs {amounts_words(sums)} a year"
     return text
+
+
+WHERE_TO_ADD_MONTHLY_COST = WHERE_TO_ADD_COST.replace("them", "the monthly cost")
+
+
+@dataclass(frozen=True)
+class StopSavings:
+    """What stopping the pilots to stop saves: their monthly running cost. `total` in words
+    per currency ('EUR 9,800 + GBP 15,800', '' when none has cost data), `priced` pilots with
+    a monthly cost of `pilots`, and `each` pilot_id -> its own ('saves GBP 15,800 a month',
+    or 'no cost data')."""
+
+    pilots: int
+    priced: int
+    total: str
+    each: dict[str, str]
+
+    def sentence(self) -> str:
+        """'Stopping these 7 saves EUR 15,400 + GBP 15,800 a month in running cost (5 with
+        cost data; 2 with no cost data).'; '' when there is nothing to stop."""
+        if not self.pilots:
+            return ""
+        these = "this pilot" if self.pilots == 1 else f"these {self.pilots}"
+        if not self.priced:
+            return f"What stopping {these} saves: no cost data ({WHERE_TO_ADD_MONTHLY_COST})."
+        unpriced = self.pilots - self.priced
+        known = f" ({self.priced} with cost data; {unpriced} with no cost data)" if unpriced else ""
+        return f"Stopping {these} saves {self.total} a month in running cost{known}."
+
+
+def stop_savings(stopped: Iterable[tuple[str, float | None, str | None]]) -> StopSavings:
+    """What stopping saves, from each pilot to stop as (pilot_id, monthly cost or None,
+    currency): each one's monthly cost in its currency and their total per currency
+    (`per_currency`), for the app's Stop list and the board exports alike."""
+    each: dict[str, str] = {}
+    costs: list[tuple[str | None, float | None]] = []
+    for pilot_id, amount, code in stopped:
+        costs.append((code, amount))
+        each[pilot_id] = (
+            "no cost data"
+            if amount is None or not math.isfinite(amount)
+            else f"saves {money(amount, code, full=True)}{'' if code else f' ({NO_CURRENCY})'}"
+            " a month"
+        )
+    priced = sum(1 for words in each.values() if words != "no cost data")
+    return StopSavings(len(each), priced, amounts_words(per_currency(costs), full=True), each)
 
 
 def portfolio_value(

@@ -20,6 +20,7 @@ from pilotproof.claims import LOWERED_BAR, bar_caveat, override_words, scaling_w
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
 from pilotproof.totals import (
     PortfolioValue,
+    StopSavings,
     amounts_words,
     booked,
     net_value_words,
@@ -27,16 +28,15 @@ from pilotproof.totals import (
     per_currency,
     unbooked_words,
 )
+from pilotproof.totals import stop_savings as totals_stop_savings
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
     DIRECTION_LABELS,
-    NO_CURRENCY,
     NOT_SET,
     READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
-    WHERE_TO_ADD_COST,
     burden_words,
     causes,
     change_text,
@@ -535,54 +535,18 @@ def monthly_cost_words(pilots: pd.DataFrame, currencies: dict[str, str | None]) 
     return amounts_words(monthly_costs(pilots, currencies), full=True)
 
 
-WHERE_TO_ADD_MONTHLY_COST = WHERE_TO_ADD_COST.replace("them", "the monthly cost")
-
-
-@dataclass(frozen=True)
-class StopSavings:
-    """What stopping the pilots to stop saves: their monthly running cost. `total` in words
-    per currency ('EUR 9,800 + GBP 15,800', '' when none has cost data), `priced` pilots with
-    a monthly cost of `pilots`, and `each` pilot_id -> its own ('saves GBP 15,800 a month',
-    or 'no cost data')."""
-
-    pilots: int
-    priced: int
-    total: str
-    each: dict[str, str]
-
-    def sentence(self) -> str:
-        """'Stopping these 7 saves EUR 15,400 + GBP 15,800 a month in running cost (5 with
-        cost data; 2 with no cost data).'; '' when there is nothing to stop."""
-        if not self.pilots:
-            return ""
-        these = "this pilot" if self.pilots == 1 else f"these {self.pilots}"
-        if not self.priced:
-            return f"What stopping {these} saves: no cost data ({WHERE_TO_ADD_MONTHLY_COST})."
-        unpriced = self.pilots - self.priced
-        known = f" ({self.priced} with cost data; {unpriced} with no cost data)" if unpriced else ""
-        return f"Stopping {these} saves {self.total} a month in running cost{known}."
-
-
 def stop_savings(
     results: Sequence[PilotResult], pilots: pd.DataFrame, currencies: dict[str, str | None]
 ) -> StopSavings:
     """What stopping saves, for the pilots whose standing decision (`standing_decision`) is
     stop: each one's monthly running cost from the pilots file, in its currency, and their
-    total per currency (`monthly_costs`); 'no cost data' where a pilot states no cost."""
+    total per currency (`totals.stop_savings`); 'no cost data' where a pilot states no cost."""
     stopped = {r.pilot_id for r in results if standing_decision(r) == "stop"}
     frame = pilots[pilots["pilot_id"].isin(stopped)]
-    each = {}
-    for pilot_id, cost in zip(frame["pilot_id"], frame["monthly_cost"], strict=True):
-        amount = _number(cost)
-        code = currencies.get(pilot_id)
-        each[pilot_id] = (
-            "no cost data"
-            if amount is None
-            else f"saves {money(amount, code, full=True)}{'' if code else f' ({NO_CURRENCY})'}"
-            " a month"
-        )
-    priced = sum(1 for words in each.values() if words != "no cost data")
-    return StopSavings(len(each), priced, monthly_cost_words(frame, currencies), each)
+    return totals_stop_savings(
+        (p, _number(c), currencies.get(p))
+        for p, c in zip(frame["pilot_id"], frame["monthly_cost"], strict=True)
+    )
 
 
 def changed_thresholds(

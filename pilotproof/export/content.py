@@ -55,6 +55,7 @@ from pilotproof.totals import (
     net_value_words,
     noise_interval,
     portfolio_value,
+    stop_savings,
     unbooked_words,
 )
 from pilotproof.words import (
@@ -786,6 +787,8 @@ class Report:
     # what the pilots are worth, as the Portfolio page says it (`value_words`)
     value_headline: str = ""
     value_detail: str = ""
+    # what stopping the pilots to stop saves a month, per currency, as the Portfolio says it
+    stop_saving: str = ""
 
     @property
     def decision_groups(self) -> tuple[tuple[Decision, tuple[PilotSection, ...]], ...]:
@@ -1080,6 +1083,9 @@ def build_report(
     subtitle = ", ".join(f"{n} {DECISION_ACTIONS[d].lower()}" for d, n in counts.items() if n)
     costs = {p.pilot_id: (p.monthly_cost, p.annual_volume) for p in sections}
     headline, detail = value_words(chosen, money_in, rates or NO_RATES, costs)
+    saves = stop_savings(
+        (p.pilot_id, p.monthly_cost, p.currency) for p in sections if p.decision == "stop"
+    )
     return Report(
         title=title,
         subtitle=subtitle or "No pilots",
@@ -1089,6 +1095,7 @@ def build_report(
         results=chosen,
         value_headline=headline,
         value_detail=detail,
+        stop_saving=saves.sentence() if saves.priced else "",  # never an operator's step
     )
 
 

@@ -335,6 +335,8 @@ def _value(report: Report) -> list:
     story: list = [Paragraph(escape(report.value_headline), STYLES["value"])]
     if report.value_detail:
         story.append(Paragraph(escape(report.value_detail), STYLES["meta"]))
+    if report.stop_saving:  # what stopping saves, as the app's Stop list says it
+        story.append(Paragraph(escape(report.stop_saving), STYLES["value"]))
     return [*story, Spacer(1, 3 * mm)]
 
 

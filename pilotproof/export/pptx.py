@@ -195,7 +195,7 @@ def _cover(deck, report: Report) -> None:
 
 
 COVER_TILE_TOP, COVER_TILE_WIDTH = Inches(3.55), Inches(2.95)
-COVER_LIST_BOTTOM = Inches(6.95)
+COVER_LIST_BOTTOM = CONTENT_BOTTOM  # the footer starts below
 
 
 def _cover_value(slide, report: Report, top) -> int:
@@ -213,6 +213,11 @@ def _cover_value(slide, report: Report, top) -> int:
         _text(slide, report.value_detail, MARGIN, bottom, width, detail, size=12, color=MUTED,
               name="Portfolio value detail")  # fmt: skip
         bottom += detail
+    if report.stop_saving:  # what stopping saves: half of a board's stop conversation
+        saving = _text_height(report.stop_saving, width, 14)
+        _text(slide, report.stop_saving, MARGIN, bottom, width, saving, size=14, bold=True,
+              name="Stop saving")  # fmt: skip
+        bottom += saving
     return bottom
 
 

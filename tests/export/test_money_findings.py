@@ -181,3 +181,33 @@ def test_scale_pilots_whose_value_is_not_in_money_say_so_with_their_running_cost
         assert p.net_text == NOT_IN_MONEY and rows[p.label][3] == NOT_IN_MONEY
     assert not any("not stated" in r[3] for r in rows.values())
     assert " ".join(tail.replace("\u00a0", " ").split()) in pdf_text.replace("\u00a0", " ")
+
+
+def test_what_stopping_saves_and_the_value_headline_are_in_every_export(
+    report, deck, pdf_text, html
+):
+    """The Portfolio's 'What stopping saves: EUR 16,000 + GBP 50,600 + USD 13,000 a month' was
+    in no export, and the HTML had no 'Scaling 4 pilots, worth EUR 480k' headline."""
+    from pilotproof.words import money
+
+    stopped = [p for p in report.pilots if p.decision == "stop"]
+    priced = [p for p in stopped if p.monthly_cost is not None]
+    sums: dict[str, float] = {}
+    for p in priced:
+        sums[p.currency] = sums.get(p.currency, 0.0) + p.monthly_cost
+    total = " + ".join(money(sums[c], c, full=True) for c in sorted(sums))
+    assert len(sums) == 3  # never added across currencies
+    unpriced = len(stopped) - len(priced)
+    assert report.stop_saving == (
+        f"Stopping these {len(stopped)} saves {total} a month in running cost "
+        f"({len(priced)} with cost data; {unpriced} with no cost data)."
+    )
+    cover = [s.text_frame.text for s in deck.slides[0].shapes if s.has_text_frame]
+    assert report.stop_saving in cover
+    flat = pdf_text.replace("\u00a0", " ")
+    assert " ".join(report.stop_saving.replace("\u00a0", " ").split()) in flat
+    from html import escape
+
+    for line in (report.value_headline, report.value_detail, report.stop_saving):
+        assert escape(line) in html
+    assert html.index(escape(report.value_headline)) < html.index('id="summary"')

@@ -40,6 +40,7 @@ from pilotproof.words import (
     burden_words,
     causes,
     change_text,
+    effect_change_words,
     is_multiple,
     metric_name,
     money,
@@ -684,18 +685,6 @@ def disagreement_table(results: Sequence[PilotResult], labels: dict[str, str]) -
 DECISION_ORDER = ("scale", "fix", "extend", "stop")
 
 
-def _change_words(effect: MetricEffect) -> str:
-    """'cycle time -30% (-35% to -25%)', in the metric's scale."""
-    digits = 1 if effect.points else 0
-    change = scaled_change(effect.headline, effect.points, digits)
-    low, high = effect.headline_interval
-    interval = (
-        "" if low is None or high is None else scaled_interval(low, high, effect.points, digits)
-    )
-    interval = "" if interval == "n/a" else interval
-    return f"{nice(effect.metric)} {change}" + (f" ({interval})" if interval else "")
-
-
 def decide_by_words(result: PilotResult, as_of: pd.Timestamp | None) -> str:
     """When a pilot that is too early can be decided, by the forecast the exports' 'Decide by
     ~…' reads: 'decide by ~26 October 2026'; 'more data needed: the next upload' when that
@@ -719,7 +708,7 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
     lead = result.headline
     parts: list[str] = []
     if result.decision in ("scale", "fix") and lead is not None and lead.headline is not None:
-        change = _change_words(lead)
+        change = effect_change_words(lead)
         burden = burden_words(result)
         parts.append(f"{change}, but {burden}" if burden else change)
         if "below_threshold" in result.reasons and lead.threshold_pct is not None:
@@ -734,7 +723,7 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
         if lead.verdict == "mirage":
             parts.append(causes(lead.reasons) or REASON_LABELS["no_real_value"])
         elif lead.verdict == "worse":
-            parts.append(f"{_change_words(lead)}, the wrong way")
+            parts.append(f"{effect_change_words(lead)}, the wrong way")
         elif lead.verdict == "no_change":
             parts.append(f"no change in {nice(lead.metric)}")
         else:

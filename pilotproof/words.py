@@ -125,6 +125,19 @@ def scaled_interval(low: float | None, high: float | None, is_points: bool, digi
     return f"{ends[0]} to {ends[1]}"
 
 
+def effect_change_words(effect: MetricEffect) -> str:
+    """A metric's change with its 95% interval, in its scale: 'cycle time -30% (-35% to
+    -25%)', 'rework rate +4.5 points (+3.9 to +5.1 points)'."""
+    digits = 1 if effect.points else 0
+    change = scaled_change(effect.headline, effect.points, digits)
+    low, high = effect.headline_interval
+    interval = (
+        "" if low is None or high is None else scaled_interval(low, high, effect.points, digits)
+    )
+    interval = "" if interval == "n/a" else interval
+    return f"{metric_name(effect.metric)} {change}" + (f" ({interval})" if interval else "")
+
+
 def bar_words(kind: str, threshold: float | None, tolerance: float | None, is_points: bool) -> str:
     """The bar a metric is held to, in its scale and in words: 'at least 10% better', 'at most
     0.5 points worse'; '' when it has none."""

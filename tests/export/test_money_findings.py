@@ -211,3 +211,20 @@ def test_what_stopping_saves_and_the_value_headline_are_in_every_export(
     for line in (report.value_headline, report.value_detail, report.stop_saving):
         assert escape(line) in html
     assert html.index(escape(report.value_headline)) < html.index('id="summary"')
+
+
+def test_money_quotes_the_metric_it_comes_from(report, pilots, deck):
+    """Invoice capture's reason quoted 'cycle time -30%' beside EUR 480k that comes from cost
+    per transaction (-27%): the money now names its metric where the headline is another."""
+    from pilotproof.words import effect_change_words
+
+    p = pilots["NW-AP"]
+    assert p.headline.metric != p.net_value.metric
+    source = next(e for e in p.result.metrics if e.metric == p.net_value.metric)
+    said = f"{p.money(p.net_value.annual_net)} a year, from {effect_change_words(source)}"
+    assert said.startswith("EUR\u00a0480k a year, from cost per transaction -27% (")
+    assert p.net_text == said
+    assert next(r for r in _summary_rows(deck) if r[1] == p.label)[3] == said
+    audit = pilots["MF-AUDIT"]  # its headline is the metric the money comes from
+    assert audit.headline.metric == audit.net_value.metric
+    assert audit.net_text == f"{audit.money(audit.net_value.annual_net)} a year"

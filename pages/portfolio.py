@@ -55,10 +55,11 @@ figures = health.headline(results, pilots)
 to_scale = [r for r in results if standing_decision(r) == "scale"]
 scaling = portfolio_value(to_scale, currencies, ui.rates())
 everything = portfolio_value(results, currencies, ui.rates())
-# the total is not all of them when some have no net value: the label says so
-of = f" ({scaling.pilots} of the {len(to_scale)})" if 0 < scaling.pilots < len(to_scale) else ""
+# the total is not all of them when some have no net value: the label says so, short enough
+# for the card's one line on a laptop; the caption under the cards says the rest
+of = f" of {scaling.pilots}," if 0 < scaling.pilots < len(to_scale) else ""
 scale_label = (
-    f"Scaling {len(to_scale)} pilot{'' if len(to_scale) == 1 else 's'}: net value a year{of}"
+    f"Scaling {len(to_scale)} pilot{'' if len(to_scale) == 1 else 's'}: net value{of} a year"
 )
 totals = scaling.figures(scale_label)
 cols = st.columns([1, 1, 1] + [1.8] * max(len(totals), 1))

@@ -74,7 +74,7 @@ def test_the_portfolio_first_screen_says_what_scaling_the_pilots_without_money_c
         f": 1 with a net value; the other 3 ({NOT_IN_MONEY}): running them costs {costs} a year."
     )
     labels = [m.label for m in app.metric]
-    assert "Scaling 4 pilots: net value a year (1 of the 4)" in labels
+    assert "Scaling 4 pilots: net value of 1, a year" in labels
     scale = [
         m.value.replace("\\", "") for m in app.markdown if "Support reply assistant" in m.value
     ]

@@ -99,7 +99,7 @@ def test_the_headline_value_is_what_to_scale_a_year_and_never_added_across_curre
     app = open_page("pages/portfolio.py")
     figures = {m.label: (m.value, m.delta) for m in app.metric}
     # the value of the pilots to scale, a year: not netted with the pilots to stop
-    value, interval = figures["Scaling 4 pilots: net value a year (1 of the 4)"]
+    value, interval = figures["Scaling 4 pilots: net value of 1, a year"]
     assert value == "EUR\u00a0480k" and re.fullmatch(r"EUR\xa0\d+k to \d+k \(95%\)", interval)
     caption = next(c.value for c in app.caption if "those to fix and stop included" in c.value)
     caption = caption.replace("\\", "")  # markdown escapes
@@ -129,7 +129,7 @@ def test_with_rates_one_total_shows_the_rates_beside_it(sample_db):
     app = open_page("pages/portfolio.py")
     figures = {m.label: m.value for m in app.metric}
     # the euros at 0.5, each still shown in its own currency beside the converted total
-    label = "Scaling 4 pilots: net value a year (1 of the 4)"
+    label = "Scaling 4 pilots: net value of 1, a year"
     eur = int(re.fullmatch(r"EUR\xa0(\d+)k", figures[f"{label} (EUR)"]).group(1))
     total = int(re.fullmatch(r"GBP\xa0(\d+)k", figures[f"{label} (in GBP)"]).group(1))
     assert abs(total - 0.5 * eur) <= 1.5

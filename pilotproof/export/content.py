@@ -52,6 +52,7 @@ from pilotproof.totals import (
     PortfolioValue,
     Rates,
     booked,
+    gross_interval,
     net_value_words,
     noise_interval,
     portfolio_value,
@@ -506,6 +507,18 @@ class PilotSection:
         """Whether the pilot's net value is booked as money: it has one and its gross value is
         told from zero (`totals.booked`)."""
         return booked(self.result)
+
+    @property
+    def gross_interval(self) -> tuple[float, float] | None:
+        """The 95% interval of the annual gross value as the noise rule reads it
+        (`totals.gross_interval`); None without a net value."""
+        return gross_interval(self.result)
+
+    @property
+    def within_noise(self) -> bool | None:
+        """Whether the gross value cannot be told apart from zero (`totals.noise_interval`);
+        None without a net value."""
+        return None if self.net_value is None else noise_interval(self.result) is not None
 
     @property
     def net_text(self) -> str:

@@ -34,7 +34,6 @@ from pilotproof.export.content import (
     waterfall_parts,
 )
 from pilotproof.plaintext import is_formula_like, shown, visible
-from pilotproof.totals import gross_interval, noise_interval
 from pilotproof.words import CHECK_LABELS, DECISION_ACTIONS, DIRECTION_LABELS
 
 Progress = Callable[[float, str], None]
@@ -235,12 +234,11 @@ NOISE_COLUMNS = (
 def _noise_cells(p) -> list[object]:
     """The `NOISE_COLUMNS` of a pilot: numbers stay numbers, the flag and the words say whether
     its net value is booked as money, as the deck words it (`totals.net_value_words`)."""
-    gross = gross_interval(p.result)
-    net = p.net_value
+    gross = p.gross_interval
     return [
         gross[0] if gross else None,
         gross[1] if gross else None,
-        noise_interval(p.result) is not None if net else None,
+        p.within_noise,
         p.net_text,
     ]
 

@@ -7,6 +7,7 @@ from pilotproof import ui
 from pilotproof.charts import mix_split, series_chart, value_bridge
 from pilotproof.claims import claim_sentence
 from pilotproof.history import history_window
+from pilotproof.totals import booked
 from pilotproof.views import (
     bar_caveat,
     data_end,
@@ -119,11 +120,11 @@ if not effect.checks:
     st.caption("No checks ran on this metric (not enough data).")
 
 currency = ui.currencies().get(pilot_id) or ""
-bridge = value_bridge(result, currency=currency)
-if bridge is not None:
+if result.net_value is not None:
     st.subheader("Annualised value")
     st.caption(md(gross_value_words(result, currency or None, pilot["annual_volume"])))
-    st.plotly_chart(bridge, width="stretch")
+    if booked(result):  # a value within noise is its interval, never a bar of money
+        st.plotly_chart(value_bridge(result, currency=currency), width="stretch")
 
 st.subheader("Events on the timeline")
 writer = ui.can_write()

@@ -24,6 +24,7 @@ from pilotproof.views import (
     nice,
     overdue_table,
     portfolio_table,
+    scaling_caption,
     sprawl_table,
     stop_savings,
 )
@@ -57,9 +58,12 @@ figures = health.headline(results, pilots)
 to_scale = [r for r in results if standing_decision(r) == "scale"]
 scaling = portfolio_value(to_scale, currencies, ui.rates())
 everything = portfolio_value(results, currencies, ui.rates())
-# the total is not all of them when some have no net value: the label says so
-priced = f", {scaling.pilots} with a net value" if 0 < scaling.pilots < len(to_scale) else ""
-scale_label = f"Scaling {len(to_scale)} pilot{'' if len(to_scale) == 1 else 's'}{priced}, a year"
+# the total is not all of them when some have no net value: the label says so, short enough
+# for the card's one line on a laptop; the caption under the cards says the rest
+of = f" of {scaling.pilots}," if 0 < scaling.pilots < len(to_scale) else ""
+scale_label = (
+    f"Scaling {len(to_scale)} pilot{'' if len(to_scale) == 1 else 's'}: net value{of} a year"
+)
 totals = scaling.figures(scale_label)
 cols = st.columns([1, 1, 1] + [1.8] * max(len(totals), 1))
 cols[0].metric("Real value", figures.real_value, border=True, help=GLOSSARY["Real value"])
@@ -90,6 +94,10 @@ if not totals:
         help="No pilot to scale has a monthly cost, an annual volume and cost per transaction "
         f"measured: {WHERE_TO_ADD_COST}.",
     )
+
+# how many are to scale (those only under a bar lowered after the results marked), and what
+# the ones without a net value are and cost to run
+st.caption(md(scaling_caption(to_scale, pilots, currencies, scaling)))
 
 # the answer on the first screen of a laptop (1280x720): the lists with the pilots' names come
 # straight under the tiles; what the tiles sum and how a pilot is counted follow them

@@ -4,6 +4,8 @@ explorer and the exports."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from analytics.results import MetricEffect, PilotResult
 from pilotproof.plaintext import shown
 from pilotproof.words import (
@@ -105,6 +107,45 @@ def bar_caveat(result: PilotResult) -> str:
     return f"{decision}, but only under {bar}; pre-registered: {before}"
 
 
+# The one rule for a pilot counted under a decision that holds only because the criteria moved
+# after the results (`lowered_only`), as every count and list of pilots says it: the words beside
+# the count ('Scale (4, 1 only under a bar lowered after the results)'), the mark on its row.
+LOWERED_BAR = "only under a bar lowered after the results"
+LOWERED_MARK = "bar lowered after the results"
+
+
+def lowered_only(result: PilotResult) -> bool:
+    """Whether the pilot counts under pilotproof's recommendation (no logged decision overrides
+    it) and that recommendation holds only under criteria changed after the results, the
+    pre-registered plan giving another decision (`bar_caveat`). The analysis judges on the
+    current plan; this is how a count or a list says so."""
+    from analytics.portfolio_health import standing_decision
+
+    return bool(bar_caveat(result)) and standing_decision(result) == result.decision
+
+
+def lowered_note(results: Iterable[PilotResult]) -> str:
+    """How many of the pilots stand only under a lowered bar (`lowered_only`): '1 only under a
+    bar lowered after the results'; '' when none does."""
+    lowered = sum(1 for r in results if lowered_only(r))
+    return f"{lowered} {LOWERED_BAR}" if lowered else ""
+
+
+def lowered_count(results: Sequence[PilotResult]) -> str:
+    """A decision's count as a list heads it: '4, 1 only under a bar lowered after the results'
+    (`lowered_note`), or '4'."""
+    note = lowered_note(results)
+    return f"{len(results)}, {note}" if note else str(len(results))
+
+
+def scaling_words(to_scale: Sequence[PilotResult]) -> str:
+    """The pilots to scale counted as a headline says it: 'Scaling 4 pilots (1 only under a bar
+    lowered after the results)' (`lowered_note`), 'Scaling 1 pilot'."""
+    n = len(to_scale)
+    note = lowered_note(to_scale)
+    return f"Scaling {n} pilot{'' if n == 1 else 's'}" + (f" ({note})" if note else "")
+
+
 def _pct(value: float | None) -> str:
     return "none" if value is None else f"{value:g}%"
 
@@ -113,11 +154,34 @@ def override_words(result: PilotResult) -> str:
     """An override (a logged decision that differs from pilotproof's recommendation) in
     words, as the app and the board exports say it: 'override: pilotproof recommends Fix;
     Scale decided by VP Support, 2026-08-17'; '' when none is logged or it agrees."""
-    last = result.governance.latest_decision if result.governance is not None else None
-    if last is None or last.decision == result.decision:
+    found = _override(result)
+    if found is None:
         return ""
-    taken = DECISION_LABELS.get(last.decision, last.decision)
+    taken, by, on = found
     return (
         f"override: pilotproof recommends {DECISION_LABELS[result.decision]}; {taken} decided "
-        f"by {shown(last.decided_by)}, {last.decided_at:%Y-%m-%d}"
+        f"by {by}, {on}"
     )
+
+
+def logged_override_words(result: PilotResult) -> str:
+    """A logged decision that overrides pilotproof's recommendation, said where a board reads
+    the decision, from the decision log (`Governance.latest_decision`, whose sentence is
+    `Governance.decision_sentence`): 'Scale (logged by VP Support on 2026-08-17); pilotproof
+    recommends Fix'; '' when none is logged or it agrees."""
+    found = _override(result)
+    if found is None:
+        return ""
+    taken, by, on = found
+    recommended = DECISION_LABELS[result.decision]
+    return f"{taken} (logged by {by} on {on}); pilotproof recommends {recommended}"
+
+
+def _override(result: PilotResult) -> tuple[str, str, str] | None:
+    """(decision taken, by whom, on which day) of a logged decision that differs from
+    pilotproof's recommendation; None when none is logged or it agrees."""
+    last = result.governance.latest_decision if result.governance is not None else None
+    if last is None or last.decision == result.decision:
+        return None
+    taken = DECISION_LABELS.get(last.decision, last.decision)
+    return taken, shown(last.decided_by), f"{last.decided_at:%Y-%m-%d}"

@@ -14,12 +14,18 @@ estimate as it is.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from analytics.results import MetricEffect, PilotResult
-from pilotproof.words import NO_CURRENCY, money
+from pilotproof.words import (
+    NO_CURRENCY,
+    WHERE_TO_ADD_COST,
+    effect_change_words,
+    money,
+    no_value_words,
+)
 
 
 class Rates(Protocol):
@@ -119,32 +125,58 @@ class PortfolioValue:
         return f"at your rates {pairs}"
 
 
-def noise_interval(result: PilotResult) -> tuple[float, float] | None:
-    """The 95% interval of a pilot's annual gross value (in its currency) when it holds zero,
-    the change on its value metric being within noise; None when the gross value is told apart
-    from zero (or there is no net value).
+def gross_interval(result: PilotResult) -> tuple[float, float] | None:
+    """The 95% interval of a pilot's annual gross value, in its currency, as the noise rule
+    reads it (`noise_interval`); None without a net value (or with a non-finite one).
 
     The gross interval is the net value's plus the running cost (`analytics.decision.net_value`
     carries the effect's interval through the same formula; for a mix shift, which credits only
     its rate part, the rate part's own interval). A mix shift whose rate part has no interval of
-    its own (`rate_ci_low_pct`) is within noise when smaller than the minimum detectable effect
-    (`mde_pct`), and its interval is the credited gross value plus or minus the money that
-    effect would be worth.
+    its own (`rate_ci_low_pct`) gets the credited gross value plus or minus the money its minimum
+    detectable effect (`mde_pct`) would be worth.
     """
     net = result.net_value
     if net is None or not all(map(math.isfinite, (net.annual_gross, net.ci_low, net.ci_high))):
         return None
-    low, high = net.ci_low + net.annual_cost, net.ci_high + net.annual_cost
-    effect = next((e for e in result.value_effects if e.metric == net.metric), None)
-    if effect is not None and "mix_shift" in effect.reasons and not _rate_interval(effect):
-        rate, whole, mde = effect.rate_effect_pct, effect.effect_pct, effect.mde_pct
-        if not (rate and whole and mde):
-            return (low, high) if low <= 0.0 <= high else None
+    mix = _mix_rate(result)
+    if mix is not None:
+        rate, mde = mix
         per_pct = abs(net.annual_gross / rate)  # money a 1% change in the rate part is worth
-        if abs(rate) < mde:
-            return net.annual_gross - mde * per_pct, net.annual_gross + mde * per_pct
+        return net.annual_gross - mde * per_pct, net.annual_gross + mde * per_pct
+    return net.ci_low + net.annual_cost, net.ci_high + net.annual_cost
+
+
+def _mix_rate(result: PilotResult) -> tuple[float, float] | None:
+    """(rate part %, minimum detectable effect %) of a mix shift on the net value's metric whose
+    rate part has no interval of its own; None otherwise (with one, the net value's interval
+    carries it: `analytics.decision.net_value`)."""
+    net = result.net_value
+    effect = next((e for e in result.value_effects if net and e.metric == net.metric), None)
+    if effect is None or "mix_shift" not in effect.reasons or _rate_interval(effect):
         return None
-    return (low, high) if low <= 0.0 <= high else None
+    rate, whole, mde = effect.rate_effect_pct, effect.effect_pct, effect.mde_pct
+    return (rate, mde) if rate and whole and mde else None
+
+
+def noise_interval(result: PilotResult) -> tuple[float, float] | None:
+    """The 95% interval of a pilot's annual gross value (`gross_interval`, in its currency)
+    when it holds zero, the change on its value metric being within noise; None when the gross
+    value is told apart from zero (or there is no net value). A mix shift is within noise when
+    its rate part is smaller than the minimum detectable effect."""
+    interval = gross_interval(result)
+    if interval is None:
+        return None
+    mix = _mix_rate(result)
+    if mix is not None:
+        return interval if abs(mix[0]) < mix[1] else None
+    return interval if interval[0] <= 0.0 <= interval[1] else None
+
+
+def booked(result: PilotResult) -> bool:
+    """Whether a pilot's net value is booked as money: it has one and its gross value is told
+    apart from zero (`noise_interval`). Only a booked value is drawn as a bar of money."""
+    net = result.net_value
+    return net is not None and math.isfinite(net.annual_net) and noise_interval(result) is None
 
 
 def _rate_interval(effect: MetricEffect) -> bool:
@@ -168,8 +200,105 @@ def net_value_words(result: PilotResult, currency: str | None, *, full: bool = F
         return f"value within noise ({low} to {high} a year); running cost {cost} a year{unknown}"
     if result.decision == "stop" and net.annual_net < 0:
         # a pilot to stop saves nothing proven: what it is worth is what it costs
-        return f"costs {money(-net.annual_net, currency, full=full)} a year, net{unknown}"
-    return f"{money(net.annual_net, currency, full=full)} a year{unknown}"
+        text = f"costs {money(-net.annual_net, currency, full=full)} a year, net{unknown}"
+    else:
+        text = f"{money(net.annual_net, currency, full=full)} a year{unknown}"
+    return text + money_source(result)
+
+
+def money_source(result: PilotResult) -> str:
+    """The metric a booked net value comes from, beside the money, when it is not the pilot's
+    headline metric (a reason quoting cycle time -30% beside money from cost per transaction):
+    ', from cost per transaction -27% (-29% to -25%)'; '' when the headline is that metric."""
+    net = result.net_value
+    head = result.headline
+    if net is None or (head is not None and head.metric == net.metric):
+        return ""
+    effect = next((e for e in result.metrics if e.metric == net.metric), None)
+    return f", from {effect_change_words(effect)}" if effect is not None else ""
+
+
+def per_currency(amounts: Iterable[tuple[str | None, float | None]]) -> dict[str | None, float]:
+    """(currency, amount) pairs summed per currency (None: not known), known currencies first
+    alphabetically; an amount that is None or not finite is left out. Never one sum across
+    currencies."""
+    sums: dict[str | None, float] = {}
+    for code, amount in amounts:
+        if amount is not None and math.isfinite(amount):
+            sums[code] = sums.get(code, 0.0) + float(amount)
+    return {c: sums[c] for c in sorted(sums, key=lambda c: (c is None, c or ""))}
+
+
+def amounts_words(sums: Mapping[str | None, float], *, full: bool = False) -> str:
+    """`per_currency` sums in words, one amount per currency: 'GBP 462k + USD 144k' (every
+    digit with `full`: 'EUR 14,500 + GBP 21,000'); an unknown currency says so; '' for none."""
+    return " + ".join(
+        money(amount, code, full=full) + ("" if code else f" ({NO_CURRENCY})")
+        for code, amount in sums.items()
+    )
+
+
+def unbooked_words(pilots: Sequence[tuple[float | None, float | None, str | None]]) -> str:
+    """The pilots without a net value among those counted, each (monthly cost, annual volume,
+    currency), in words: 'the other 3 (value not in money: no cost per transaction): running
+    them costs GBP 462k + USD 144k a year' (`no_value_words`; their running cost a year per
+    currency); '' for none."""
+    if not pilots:
+        return ""
+    why = {no_value_words(cost, volume) for cost, volume, _ in pilots}
+    n = len(pilots)
+    text = f"the other {n}" if n > 1 else "the other one"
+    text += f" ({why.pop()})" if len(why) == 1 else " (no net value)"
+    sums = per_currency((code, None if c is None else 12 * c) for c, _, code in pilots)
+    if sums:
+        text += f": running {'them' if n > 1 else 'it'} costs {amounts_words(sums)} a year"
+    return text
+
+
+WHERE_TO_ADD_MONTHLY_COST = WHERE_TO_ADD_COST.replace("them", "the monthly cost")
+
+
+@dataclass(frozen=True)
+class StopSavings:
+    """What stopping the pilots to stop saves: their monthly running cost. `total` in words
+    per currency ('EUR 9,800 + GBP 15,800', '' when none has cost data), `priced` pilots with
+    a monthly cost of `pilots`, and `each` pilot_id -> its own ('saves GBP 15,800 a month',
+    or 'no cost data')."""
+
+    pilots: int
+    priced: int
+    total: str
+    each: dict[str, str]
+
+    def sentence(self) -> str:
+        """'Stopping these 7 saves EUR 15,400 + GBP 15,800 a month in running cost (5 with
+        cost data; 2 with no cost data).'; '' when there is nothing to stop."""
+        if not self.pilots:
+            return ""
+        these = "this pilot" if self.pilots == 1 else f"these {self.pilots}"
+        if not self.priced:
+            return f"What stopping {these} saves: no cost data ({WHERE_TO_ADD_MONTHLY_COST})."
+        unpriced = self.pilots - self.priced
+        known = f" ({self.priced} with cost data; {unpriced} with no cost data)" if unpriced else ""
+        return f"Stopping {these} saves {self.total} a month in running cost{known}."
+
+
+def stop_savings(stopped: Iterable[tuple[str, float | None, str | None]]) -> StopSavings:
+    """What stopping saves, from each pilot to stop as (pilot_id, monthly cost or None,
+    currency): each one's monthly cost in its currency and their total per currency
+    (`per_currency`), for the app's Stop list and the board exports alike."""
+    each: dict[str, str] = {}
+    costs: list[tuple[str | None, float | None]] = []
+    for pilot_id, amount, code in stopped:
+        costs.append((code, amount))
+        each[pilot_id] = (
+            "no cost data"
+            if amount is None or not math.isfinite(amount)
+            else f"saves {money(amount, code, full=True)}{'' if code else f' ({NO_CURRENCY})'}"
+            " a month"
+        )
+    priced = sum(1 for words in each.values() if words != "no cost data")
+    return StopSavings(len(each), priced, amounts_words(per_currency(costs), full=True), each)
 
 
 def portfolio_value(

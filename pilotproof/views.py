@@ -16,29 +16,39 @@ import pandas as pd
 from analytics.portfolio_health import Headline, SprawlGroup, standing_decision
 from analytics.results import READINESS_FIELDS, MetricEffect, PilotResult
 from pilotproof.charts import extremes  # noqa: F401  (pages and tests read it here)
-from pilotproof.claims import bar_caveat, override_words
+from pilotproof.claims import LOWERED_BAR, bar_caveat, override_words, scaling_words
 from pilotproof.plaintext import TITLE_LIMIT, shown, visible
-from pilotproof.totals import PortfolioValue, net_value_words, noise_interval
+from pilotproof.totals import (
+    PortfolioValue,
+    StopSavings,
+    amounts_words,
+    booked,
+    net_value_words,
+    noise_interval,
+    per_currency,
+    unbooked_words,
+)
+from pilotproof.totals import stop_savings as totals_stop_savings
 from pilotproof.words import (
     ACTIVITY_LABEL,
     DECISION_LABELS,
     DIRECTION_LABELS,
-    NO_CURRENCY,
     NOT_SET,
     READINESS_LABELS,
     REASON_LABELS,
     VERDICT_LABELS,
-    WHERE_TO_ADD_COST,
     burden_words,
     causes,
     change_text,
     data_up_to,
+    effect_change_words,
     is_multiple,
-    lacks_words,
     level_words,
     metric_name,
     money,
     multiple,
+    no_value_words,
+    running_cost_words,
     scaled_change,
     scaled_interval,
     verdict_label,
@@ -520,52 +530,16 @@ def monthly_costs(
     pilots: pd.DataFrame, currencies: dict[str, str | None]
 ) -> dict[str | None, float]:
     """The pilots' monthly running cost (`monthly_cost`) summed per currency (None: not
-    known), the pilots with no cost left out; never one number across currencies."""
-    sums: dict[str | None, float] = {}
-    for pilot_id, cost in zip(pilots["pilot_id"], pilots["monthly_cost"], strict=True):
-        amount = _number(cost)
-        if amount is not None:
-            code = currencies.get(pilot_id)
-            sums[code] = sums.get(code, 0.0) + amount
-    return sums
+    known), the pilots with no cost left out; never one number across currencies
+    (`totals.per_currency`)."""
+    costs = [_number(c) for c in pilots["monthly_cost"]]
+    return per_currency(zip([currencies.get(p) for p in pilots["pilot_id"]], costs, strict=True))
 
 
 def monthly_cost_words(pilots: pd.DataFrame, currencies: dict[str, str | None]) -> str:
     """`monthly_costs` in words, every digit, one amount per currency: 'EUR 14,500 + GBP
     21,000' ('' when no pilot has a cost); an unknown currency says so."""
-    sums = monthly_costs(pilots, currencies)
-    return " + ".join(
-        money(amount, code, full=True) + ("" if code else f" ({NO_CURRENCY})")
-        for code, amount in sorted(sums.items(), key=lambda p: (p[0] is None, p[0] or ""))
-    )
-
-
-WHERE_TO_ADD_MONTHLY_COST = WHERE_TO_ADD_COST.replace("them", "the monthly cost")
-
-
-@dataclass(frozen=True)
-class StopSavings:
-    """What stopping the pilots to stop saves: their monthly running cost. `total` in words
-    per currency ('EUR 9,800 + GBP 15,800', '' when none has cost data), `priced` pilots with
-    a monthly cost of `pilots`, and `each` pilot_id -> its own ('saves GBP 15,800 a month',
-    or 'no cost data')."""
-
-    pilots: int
-    priced: int
-    total: str
-    each: dict[str, str]
-
-    def sentence(self) -> str:
-        """'Stopping these 7 saves EUR 15,400 + GBP 15,800 a month in running cost (5 with
-        cost data; 2 with no cost data).'; '' when there is nothing to stop."""
-        if not self.pilots:
-            return ""
-        these = "this pilot" if self.pilots == 1 else f"these {self.pilots}"
-        if not self.priced:
-            return f"What stopping {these} saves: no cost data ({WHERE_TO_ADD_MONTHLY_COST})."
-        unpriced = self.pilots - self.priced
-        known = f" ({self.priced} with cost data; {unpriced} with no cost data)" if unpriced else ""
-        return f"Stopping {these} saves {self.total} a month in running cost{known}."
+    return amounts_words(monthly_costs(pilots, currencies), full=True)
 
 
 def stop_savings(
@@ -573,21 +547,13 @@ def stop_savings(
 ) -> StopSavings:
     """What stopping saves, for the pilots whose standing decision (`standing_decision`) is
     stop: each one's monthly running cost from the pilots file, in its currency, and their
-    total per currency (`monthly_costs`); 'no cost data' where a pilot states no cost."""
+    total per currency (`totals.stop_savings`); 'no cost data' where a pilot states no cost."""
     stopped = {r.pilot_id for r in results if standing_decision(r) == "stop"}
     frame = pilots[pilots["pilot_id"].isin(stopped)]
-    each = {}
-    for pilot_id, cost in zip(frame["pilot_id"], frame["monthly_cost"], strict=True):
-        amount = _number(cost)
-        code = currencies.get(pilot_id)
-        each[pilot_id] = (
-            "no cost data"
-            if amount is None
-            else f"saves {money(amount, code, full=True)}{'' if code else f' ({NO_CURRENCY})'}"
-            " a month"
-        )
-    priced = sum(1 for words in each.values() if words != "no cost data")
-    return StopSavings(len(each), priced, monthly_cost_words(frame, currencies), each)
+    return totals_stop_savings(
+        (p, _number(c), currencies.get(p))
+        for p, c in zip(frame["pilot_id"], frame["monthly_cost"], strict=True)
+    )
 
 
 def changed_thresholds(
@@ -725,18 +691,6 @@ def disagreement_table(results: Sequence[PilotResult], labels: dict[str, str]) -
 DECISION_ORDER = ("scale", "fix", "extend", "stop")
 
 
-def _change_words(effect: MetricEffect) -> str:
-    """'cycle time -30% (-35% to -25%)', in the metric's scale."""
-    digits = 1 if effect.points else 0
-    change = scaled_change(effect.headline, effect.points, digits)
-    low, high = effect.headline_interval
-    interval = (
-        "" if low is None or high is None else scaled_interval(low, high, effect.points, digits)
-    )
-    interval = "" if interval == "n/a" else interval
-    return f"{nice(effect.metric)} {change}" + (f" ({interval})" if interval else "")
-
-
 def decide_by_words(result: PilotResult, as_of: pd.Timestamp | None) -> str:
     """When a pilot that is too early can be decided, by the forecast the exports' 'Decide by
     ~…' reads: 'decide by ~26 October 2026'; 'more data needed: the next upload' when that
@@ -760,7 +714,7 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
     lead = result.headline
     parts: list[str] = []
     if result.decision in ("scale", "fix") and lead is not None and lead.headline is not None:
-        change = _change_words(lead)
+        change = effect_change_words(lead)
         burden = burden_words(result)
         parts.append(f"{change}, but {burden}" if burden else change)
         if "below_threshold" in result.reasons and lead.threshold_pct is not None:
@@ -778,7 +732,7 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
         if lead.verdict == "mirage":
             parts.append(causes(lead.reasons) or REASON_LABELS["no_real_value"])
         elif lead.verdict == "worse":
-            parts.append(f"{_change_words(lead)}, the wrong way")
+            parts.append(f"{effect_change_words(lead)}, the wrong way")
         elif lead.verdict == "no_change":
             parts.append(f"no change in {nice(lead.metric)}")
         else:
@@ -860,7 +814,7 @@ def caveat_count(entries: Sequence[DecisionEntry]) -> str:
         return ""
     parts = [
         f"{override} decided by override" if override else "",
-        f"{lowered} only under a threshold lowered after the results" if lowered else "",
+        f"{lowered} {LOWERED_BAR}" if lowered else "",
     ]
     return f"{override + lowered} of the {len(entries)} with a caveat: " + ", ".join(
         p for p in parts if p
@@ -887,7 +841,10 @@ def decision_lists(
         net = result.net_value.annual_net if result.net_value is not None else None
         net = net if net is not None and math.isfinite(net) else None
         currency = currencies.get(result.pilot_id)
-        missing = lacks_words(getattr(rows[result.pilot_id], "monthly_cost", None))
+        row = rows[result.pilot_id]
+        cost = _number(getattr(row, "monthly_cost", None))
+        missing = no_value_words(cost, _number(getattr(row, "annual_volume", None)))
+        missing = "; ".join(w for w in (missing, running_cost_words(cost, currency)) if w)
         value = missing if net is None else value_text(result, None, currency)
         lists[standing_decision(result)].append(
             DecisionEntry(
@@ -935,6 +892,37 @@ def override_notes(results: Iterable[PilotResult], labels: dict[str, str]) -> li
     return list(notes.values())
 
 
+def scaling_caption(
+    to_scale: Sequence[PilotResult],
+    pilots: pd.DataFrame,
+    currencies: dict[str, str | None],
+    scaling: PortfolioValue,
+) -> str:
+    """The line under the Portfolio's headline figures, on a laptop's first screen: how many
+    are to scale (those only under a lowered bar marked, `claims.scaling_words`), how many the
+    net value covers, and what the others are and cost to run (`totals.unbooked_words`):
+    'Scaling 4 pilots (1 only under a bar lowered after the results): 1 with a net value;
+    the other 3 (value not in money: no cost per transaction): running them costs GBP 462k +
+    USD 144k a year.'"""
+    if not to_scale:
+        return ""
+    rows = {row.pilot_id: row for row in pilots.itertuples(index=False)}
+    others = [
+        (
+            _number(getattr(rows.get(r.pilot_id), "monthly_cost", None)),
+            _number(getattr(rows.get(r.pilot_id), "annual_volume", None)),
+            currencies.get(r.pilot_id),
+        )
+        for r in to_scale
+        if r.net_value is None
+    ]
+    if not others:
+        return f"{scaling_words(to_scale)}."
+    return (
+        f"{scaling_words(to_scale)}: {scaling.pilots} with a net value; {unbooked_words(others)}."
+    )
+
+
 def headline_caption(
     figures: Headline,
     to_scale: Sequence[PilotResult],
@@ -956,10 +944,8 @@ def headline_caption(
     if n and scaling.pilots:
         shown_totals = [scaling.converted] if scaling.converted else scaling.per_currency
         ranges = " and ".join(f"{money(t.low, t.currency)}–{money(t.high)}" for t in shown_totals)
-        other = n - scaling.pilots
-        have = "has" if other == 1 else "have"
-        known = f" (from {scaling.pilots} of the {n}; the other {other} {have} no net value yet)"
-        known = known if other else ""
+        # what the others are and cost is said under the figures (`scaling_caption`)
+        known = f" (from {scaling.pilots} of the {n})" if n > scaling.pilots else ""
         parts.append(f"Scaling {n} pilot{'' if n == 1 else 's'}: {ranges} a year{known}.")
     if everything.pilots > scaling.pilots:
         parts.append(
@@ -1040,17 +1026,25 @@ def summary_with_numbers(result: PilotResult, name: object) -> str:
 def gross_value_words(result: PilotResult, currency: str | None, volume: object) -> str:
     """The value bridge in words: 'Gross value EUR 654k: the saving per transaction on cost
     per transaction times 310,000 transactions a year (only the part from the rates, not
-    from the mix). Running cost EUR 174k: twelve months of the pilot. Net EUR 480k.'"""
+    from the mix). Running cost EUR 174k: twelve months of the pilot. Net value: EUR 480k a
+    year.' A gross value within noise is never booked as a point: its interval and the running
+    cost, in the words of every other view (`totals.net_value_words`)."""
     net = result.net_value
     if net is None:
         return ""
+    value = net_value_words(result, currency)
+    if not booked(result):
+        return (
+            f"{value[:1].upper()}{value[1:]}: the change in {nice(net.metric)} cannot be told "
+            "apart from zero, so no net value is booked."
+        )
     count = _number(volume)
     per_year = f"{count:,.0f} transactions a year" if count is not None else "the annual volume"
     return (
         f"Gross value {money(net.annual_gross, currency)}: the change in "
         f"{nice(net.metric)} times {per_year} (only the part from the rates, not from the mix "
         f"of work). Running cost {money(net.annual_cost, currency)}: twelve months of the "
-        f"pilot's monthly cost. Net value {money(net.annual_net, currency)} a year."
+        f"pilot's monthly cost. Net value: {value}."
     )
 
 

@@ -3,6 +3,7 @@ export call a verdict, a decision, a reason or a check by the same name."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
@@ -143,6 +144,19 @@ def scaled_interval(low: float | None, high: float | None, is_points: bool, digi
     if is_points:
         return f"{ends[0].removesuffix(' points').removesuffix(' point')} to {ends[1]}"
     return f"{ends[0]} to {ends[1]}"
+
+
+def effect_change_words(effect: MetricEffect) -> str:
+    """A metric's change with its 95% interval, in its scale: 'cycle time -30% (-35% to
+    -25%)', 'rework rate +4.5 points (+3.9 to +5.1 points)'."""
+    digits = 1 if effect.points else 0
+    change = scaled_change(effect.headline, effect.points, digits)
+    low, high = effect.headline_interval
+    interval = (
+        "" if low is None or high is None else scaled_interval(low, high, effect.points, digits)
+    )
+    interval = "" if interval == "n/a" else interval
+    return f"{metric_name(effect.metric)} {change}" + (f" ({interval})" if interval else "")
 
 
 def bar_words(kind: str, threshold: float | None, tolerance: float | None, is_points: bool) -> str:
@@ -544,29 +558,52 @@ def lacks_words(monthly_cost: float | None) -> str:
     return "no net value" if known else "no cost data"
 
 
+# A pilot whose running cost and volume are known but whose value metric is not cost per
+# transaction has value, just not in money: the one wording for it on every surface.
+NOT_IN_MONEY = "value not in money: no cost per transaction"
+
+
+def no_value_words(monthly_cost: float | None, annual_volume: float | None) -> str:
+    """What a pilot without a net value lacks, in a cell or a list: `NOT_IN_MONEY` when its
+    monthly cost and annual volume are known (the value metric is what is not in money), 'no
+    cost data' without a monthly cost, 'no net value' with only the volume missing."""
+    if not _missing_cost_inputs(monthly_cost, annual_volume):
+        return NOT_IN_MONEY
+    return lacks_words(monthly_cost)
+
+
+def running_cost_words(monthly_cost: float | None, currency: str | None) -> str:
+    """'running cost GBP 252k a year': twelve months of the pilot's monthly cost; '' without
+    one."""
+    if monthly_cost is None or not math.isfinite(monthly_cost):
+        return ""
+    unknown = "" if currency else f" ({NO_CURRENCY})"
+    return f"running cost {money(12 * monthly_cost, currency)} a year{unknown}"
+
+
 def missing_cost_words(monthly_cost: float | None, annual_volume: float | None) -> str:
     """What a pilot without a net value lacks, and where to add it: 'no cost data: add
     monthly cost and annual volume to the pilots file on the Upload page', 'no net value: add
     annual volume ...' when only the volume is missing; with both known, the value metric is
-    what is missing ('no net value: cost per transaction not measured')."""
+    what is not in money (`NOT_IN_MONEY`)."""
     missing = _missing_cost_inputs(monthly_cost, annual_volume)
-    lacks = lacks_words(monthly_cost)
     if missing:
+        lacks = lacks_words(monthly_cost)
         return f"{lacks}: {WHERE_TO_ADD_COST.replace('them', ' and '.join(missing))}"
-    return f"{lacks}: cost per transaction not measured"
+    return NOT_IN_MONEY
 
 
 def missing_value_words(monthly_cost: float | None, annual_volume: float | None) -> str:
     """What a board reads for a pilot without a net value, in one sentence and without an
     operator's instruction: 'Value not stated: no cost data (monthly cost and annual volume
     not given).', 'Value not stated: annual volume not given.' when the running cost is
-    known, or 'Value not stated: cost per transaction not measured.'"""
+    known, or 'Value not in money: no cost per transaction.' (`NOT_IN_MONEY`)."""
     missing = _missing_cost_inputs(monthly_cost, annual_volume)
     if missing and lacks_words(monthly_cost) == "no cost data":
         return f"Value not stated: no cost data ({' and '.join(missing)} not given)."
     if missing:
         return f"Value not stated: {' and '.join(missing)} not given."
-    return "Value not stated: cost per transaction not measured."
+    return f"{NOT_IN_MONEY[:1].upper()}{NOT_IN_MONEY[1:]}."
 
 
 def unit_words(unit: object, currency: str | None) -> str:

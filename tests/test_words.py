@@ -214,12 +214,12 @@ def test_no_explanation_of_the_sample_portfolio_reads_as_statistics(tmp_path):
 def test_a_pilot_with_its_running_cost_has_cost_data_and_lacks_a_net_value():
     """The Stop list counted a pilot with a monthly cost as one 'with cost data' while the
     Pilots table called the same pilot 'no cost data: add annual volume'."""
-    from pilotproof.words import missing_cost_words, missing_value_words
+    from pilotproof.words import NOT_IN_MONEY, missing_cost_words, missing_value_words
 
     assert missing_cost_words(9800.0, None).startswith("no net value: add annual volume")
     assert missing_cost_words(None, None).startswith("no cost data: add monthly cost and annual")
     assert missing_cost_words(float("nan"), 1000.0).startswith("no cost data: add monthly cost")
-    assert missing_cost_words(9800.0, 1000.0) == "no net value: cost per transaction not measured"
+    assert missing_cost_words(9800.0, 1000.0) == NOT_IN_MONEY
     assert missing_value_words(9800.0, None) == "Value not stated: annual volume not given."
     assert missing_value_words(None, 5.0) == (
         "Value not stated: no cost data (monthly cost not given)."

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 import pilotproof
 from analytics.decision import guardrail_breached
 from analytics.frequency import weekly_means
+from analytics.governance import LoggedDecision
 from analytics.portfolio_health import standing_decision
 from analytics.results import (
     READINESS_FIELDS,
@@ -34,16 +35,29 @@ from analytics.results import (
 )
 from pilotproof import charts
 from pilotproof.charts import _threshold_line, same_mix, verdict_color  # the app's rules
-from pilotproof.claims import bar_caveat, claim_sentence, override_words
+from pilotproof.claims import (
+    LOWERED_MARK,
+    bar_caveat,
+    claim_sentence,
+    logged_override_words,
+    lowered_count,
+    lowered_only,
+    override_words,
+    scaling_words,
+)
 from pilotproof.history import history_window
 from pilotproof.plaintext import TEXT_LIMIT, TITLE_LIMIT, shown
 from pilotproof.store.errors import counted
 from pilotproof.totals import (
     PortfolioValue,
     Rates,
+    booked,
+    gross_interval,
     net_value_words,
     noise_interval,
     portfolio_value,
+    stop_savings,
+    unbooked_words,
 )
 from pilotproof.words import (
     CHECK_LABELS,
@@ -62,6 +76,7 @@ from pilotproof.words import (
     metric_name,
     missing_value_words,
     money,
+    no_value_words,
     scaled_change,
     scaled_interval,
     threshold_words,
@@ -512,15 +527,29 @@ class PilotSection:
     @property
     def value_booked(self) -> bool:
         """Whether the pilot's net value is booked as money: it has one and its gross value is
-        told from zero (`totals.noise_interval`)."""
-        return self.net_value is not None and noise_interval(self.result) is None
+        told from zero (`totals.booked`)."""
+        return booked(self.result)
+
+    @property
+    def gross_interval(self) -> tuple[float, float] | None:
+        """The 95% interval of the annual gross value as the noise rule reads it
+        (`totals.gross_interval`); None without a net value."""
+        return gross_interval(self.result)
+
+    @property
+    def within_noise(self) -> bool | None:
+        """Whether the gross value cannot be told apart from zero (`totals.noise_interval`);
+        None without a net value."""
+        return None if self.net_value is None else noise_interval(self.result) is not None
 
     @property
     def net_text(self) -> str:
         """The net value in a table cell, by the app's rule (`totals.net_value_words`): 'EUR 480k a
         year', 'value within noise (EUR -94k to +112k a year); running cost EUR 118k a year',
-        or 'not stated'."""
-        return net_value_words(self.result, self.currency) or "not stated"
+        or what a pilot without one lacks ('value not in money: no cost per transaction',
+        `words.no_value_words`)."""
+        words = net_value_words(self.result, self.currency)
+        return words or no_value_words(self.monthly_cost, self.annual_volume)
 
     @property
     def net_sentence(self) -> str:
@@ -539,6 +568,27 @@ class PilotSection:
             f"Net value {self.money(net.annual_net)} a year on {humanise(net.metric)} (95% "
             f"interval {self.money(net.ci_low)} to {self.money(net.ci_high)})."
         )
+
+    @property
+    def decided_title(self) -> str:
+        """The action title where a board reads the decision: after an override, the decision
+        logged and pilotproof's recommendation first ('Scale (logged by VP Support on
+        2026-08-17); pilotproof recommends Fix: Support reply assistant cut ...; fix before
+        scaling: ...'), else the action title."""
+        logged = logged_override_words(self.result)
+        return f"{logged}: {self.action_title}" if logged else self.action_title
+
+    @property
+    def lowered_mark(self) -> str:
+        """The mark on the pilot's row where it counts only under a bar lowered after the
+        results (`claims.lowered_only`), else ''."""
+        return LOWERED_MARK if lowered_only(self.result) else ""
+
+    @property
+    def logged(self) -> LoggedDecision | None:
+        """The latest decision logged for the pilot (who, when), None when none is."""
+        g = self.result.governance
+        return g.latest_decision if g is not None else None
 
     @property
     def no_value_text(self) -> str:
@@ -773,6 +823,8 @@ class Report:
     # what the pilots are worth, as the Portfolio page says it (`value_words`)
     value_headline: str = ""
     value_detail: str = ""
+    # what stopping the pilots to stop saves a month, per currency, as the Portfolio says it
+    stop_saving: str = ""
 
     @property
     def decision_groups(self) -> tuple[tuple[Decision, tuple[PilotSection, ...]], ...]:
@@ -815,6 +867,16 @@ class Report:
         for pilot in self.pilots:
             counts[pilot.decision] = counts.get(pilot.decision, 0) + 1
         return counts
+
+    @property
+    def decision_heads(self) -> dict[Decision, str]:
+        """decision -> how its group is headed, with its count and how many of its pilots
+        stand only under a lowered bar: 'Scale (4, 1 only under a bar lowered after the
+        results)', 'Fix (1)' (`claims.lowered_count`)."""
+        return {
+            d: f"{DECISION_LABELS[d]} ({lowered_count([p.result for p in members])})"
+            for d, members in self.decision_groups
+        }
 
     @property
     def decision_tiles(self) -> tuple[tuple[Decision, str], ...]:
@@ -1055,7 +1117,11 @@ def build_report(
     for section in sections:
         counts[section.decision] = counts.get(section.decision, 0) + 1
     subtitle = ", ".join(f"{n} {DECISION_ACTIONS[d].lower()}" for d, n in counts.items() if n)
-    headline, detail = value_words(chosen, money_in, rates or NO_RATES)
+    costs = {p.pilot_id: (p.monthly_cost, p.annual_volume) for p in sections}
+    headline, detail = value_words(chosen, money_in, rates or NO_RATES, costs)
+    saves = stop_savings(
+        (p.pilot_id, p.monthly_cost, p.currency) for p in sections if p.decision == "stop"
+    )
     return Report(
         title=title,
         subtitle=subtitle or "No pilots",
@@ -1065,6 +1131,7 @@ def build_report(
         results=chosen,
         value_headline=headline,
         value_detail=detail,
+        stop_saving=saves.sentence() if saves.priced else "",  # never an operator's step
     )
 
 
@@ -1083,11 +1150,15 @@ NO_RATES = _NoRates()
 
 
 def value_words(
-    results: Sequence[PilotResult], currencies: Mapping[str, str | None], rates: Rates
+    results: Sequence[PilotResult],
+    currencies: Mapping[str, str | None],
+    rates: Rates,
+    costs: Mapping[str, tuple[float | None, float | None]] | None = None,
 ) -> tuple[str, str]:
     """What the pilots to scale are worth a year, as the Portfolio page says it, and the line
     under it: 'Scaling 4 pilots, worth EUR 480k a year (EUR 421k to 539k, 95% interval) from 1
-    of the 4; the other 3 have no net value yet.' and 'Every pilot with a net value, those to
+    of the 4; the other 3 (value not in money: no cost per transaction): running them costs
+    GBP 462k + USD 144k a year.' and 'Every pilot with a net value, those to
     fix and stop included (4 pilots): EUR 372k · GBP 137k a year, not added across currencies
     (no conversion rates entered).' Money is
     totalled per currency and converted only at the rates entered (`pilotproof.totals`)."""
@@ -1095,29 +1166,30 @@ def value_words(
     n = len(to_scale)
     scaling = portfolio_value(to_scale, currencies, rates)
     everything = portfolio_value(results, currencies, rates)
-    pilots = counted(n, "pilot")
+    pilots = scaling_words(to_scale)  # a Scale that stands on a moved bar is marked
     if not n:
         headline = "Nothing to scale yet"
     elif not scaling.pilots:
-        headline = f"Scaling {pilots}: value not stated (no cost data)"
+        headline = f"{pilots}: value not stated (no cost data)"
     else:
         totals = [scaling.converted] if scaling.converted else list(scaling.per_currency)
         worth = " and ".join(
             f"{t.text()} a year ({money(t.low, t.currency)} to {money(t.high)}, 95% interval)"
             for t in totals
         )
-        headline = f"Scaling {pilots}, worth {worth}"
+        headline = f"{pilots}, worth {worth}"
         if scaling.pilots < n:  # say whose value it is: the partner read it as all four's
-            other = n - scaling.pilots
-            headline += (
-                f" from {scaling.pilots} of the {n}; the other {other} {_has(other)} "
-                "no net value yet"
-            )
+            headline += f" from {scaling.pilots} of the {n}"
+            # what the others are and what running them costs (`costs`: pilot_id -> monthly
+            # cost, annual volume), never 'no net value', which read as worthless
+            known = costs or {}
+            others = [
+                (*known.get(r.pilot_id, (None, None)), currencies.get(r.pilot_id))
+                for r in to_scale
+                if r.net_value is None
+            ]
+            headline += f"; {unbooked_words(others)}" if others else ""
     return headline + ".", _value_detail(scaling, everything)
-
-
-def _has(n: int) -> str:
-    return "has" if n == 1 else "have"
 
 
 def _value_detail(scaling: PortfolioValue, everything: PortfolioValue) -> str:

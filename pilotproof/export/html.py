@@ -51,6 +51,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .fail { color: #b04500; font-weight: 600; }
 .gap { color: #b04500; font-weight: 600; }
 .meta { color: #4a5a6a; font-size: 13px; }
+.value { font-size: 17px; margin: 10px 0 4px; }
 .warn { color: #a04000; font-weight: 600; }
 .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
 footer { color: #5a6a7a; font-size: 11px; border-top: 1px solid #d8dee4; margin-top: 14px;
@@ -72,6 +73,7 @@ def render(report: Report, progress: Progress | None = None) -> bytes:
         "</head><body>",
         f"<h1>{escape(report.title)}</h1>",
         f'<div class="subtitle">{escape(report.subtitle)}</div>',
+        _value(report),
         _summary(report),
     ]
     step(0.1, "Executive summary")
@@ -93,7 +95,7 @@ def _summary(report: Report) -> str:
         rows.append(
             "<tr>"
             f"<td>{escape(p.label)}</td>"
-            f"<td>{_chip(p.decision, p.decision_label)}</td>"
+            f"<td>{_chip(p.decision, p.decision_label)}{_mark(p)}</td>"
             f"<td><strong>{escape(p.action_title)}</strong></td>"
             f"<td>{escape(p.reasons_text) or '&mdash;'}</td>"
             f'<td class="num">{escape(net)}</td>'
@@ -110,6 +112,26 @@ def _summary(report: Report) -> str:
         + _footer(report)
         + "</section>"
     )
+
+
+def _value(report: Report) -> str:
+    """What the pilots to scale are worth a year, the line under it and what stopping saves,
+    as the deck's first slide says them; '' for one pilot."""
+    if len(report.pilots) < 2:
+        return ""
+    parts = [
+        f'<p class="value"><strong>{escape(report.value_headline)}</strong></p>'
+        if report.value_headline
+        else "",
+        f'<p class="meta">{escape(report.value_detail)}</p>' if report.value_detail else "",
+        f"<p><strong>{escape(report.stop_saving)}</strong></p>" if report.stop_saving else "",
+    ]
+    return "".join(parts)
+
+
+def _mark(p: PilotSection) -> str:
+    """The mark of a pilot that counts only under a lowered bar, under its decision chip."""
+    return f'<br><span class="warn">{escape(p.lowered_mark)}</span>' if p.lowered_mark else ""
 
 
 def _plan_warnings(report: Report) -> str:

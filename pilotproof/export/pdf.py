@@ -57,7 +57,6 @@ from pilotproof.export.images import FigureSpec, render_pngs
 from pilotproof.export.paging import paged_pilots
 from pilotproof.export.pdf_fonts import Paragraph
 from pilotproof.plaintext import shown, visible
-from pilotproof.words import DECISION_LABELS
 
 Progress = Callable[[float, str], None]
 
@@ -301,12 +300,12 @@ def _summary(report: Report, failed: list[str]) -> list:
         ]
     ]
     fills = []
-    ordered = [
-        (d, p, i == 0, len(ps)) for d, ps in report.decision_groups for i, p in enumerate(ps)
-    ]
-    for r, (decision, p, first, count) in enumerate(ordered, start=1):
+    ordered = [(d, p, i == 0) for d, ps in report.decision_groups for i, p in enumerate(ps)]
+    heads = report.decision_heads
+    for r, (decision, p, first) in enumerate(ordered, start=1):
         net = p.net_text
-        group = f"{DECISION_LABELS[decision]} ({count})" if first else ""
+        # the count heads the group; a pilot only under a lowered bar is marked on its row
+        group = "\n".join(x for x in (heads[decision] if first else "", p.lowered_mark) if x)
         rows.append(
             [
                 _p(group, "chip"),
@@ -337,6 +336,8 @@ def _value(report: Report) -> list:
     story: list = [Paragraph(escape(report.value_headline), STYLES["value"])]
     if report.value_detail:
         story.append(Paragraph(escape(report.value_detail), STYLES["meta"]))
+    if report.stop_saving:  # what stopping saves, as the app's Stop list says it
+        story.append(Paragraph(escape(report.stop_saving), STYLES["value"]))
     return [*story, Spacer(1, 3 * mm)]
 
 

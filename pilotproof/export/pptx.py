@@ -48,7 +48,6 @@ from pilotproof.export.pptx_charts import (
     series_chart,
 )
 from pilotproof.plaintext import TEXT_LIMIT, shown
-from pilotproof.words import DECISION_LABELS
 
 Progress = Callable[[float, str], None]
 
@@ -197,7 +196,7 @@ def _cover(deck, report: Report) -> None:
 
 
 COVER_TILE_TOP, COVER_TILE_WIDTH = Inches(3.55), Inches(2.95)
-COVER_LIST_BOTTOM = Inches(6.95)
+COVER_LIST_BOTTOM = CONTENT_BOTTOM  # the footer starts below
 
 
 def _cover_value(slide, report: Report, top) -> int:
@@ -215,12 +214,17 @@ def _cover_value(slide, report: Report, top) -> int:
         _text(slide, report.value_detail, MARGIN, bottom, width, detail, size=12, color=MUTED,
               name="Portfolio value detail")  # fmt: skip
         bottom += detail
+    if report.stop_saving:  # what stopping saves: half of a board's stop conversation
+        saving = _text_height(report.stop_saving, width, 14)
+        _text(slide, report.stop_saving, MARGIN, bottom, width, saving, size=14, bold=True,
+              name="Stop saving")  # fmt: skip
+        bottom += saving
     return bottom
 
 
 def _cover_list(slide, pilots: Sequence[PilotSection], left, top) -> None:
     """A decision's pilots under its tile, one a line, in a size that fits above the footer."""
-    names = [p.name for p in pilots]
+    names = [f"{p.name} ({p.lowered_mark})" if p.lowered_mark else p.name for p in pilots]
     if not names:
         return
     room = COVER_LIST_BOTTOM - top
@@ -246,8 +250,10 @@ SUMMARY_SIZE = 12
 
 
 def _summary_cells(p: PilotSection, group: str = "") -> list[str]:
-    """A summary row; `group` heads the decision's rows ('Scale (3)'), '' under it."""
-    return [group, p.label, p.action_title, p.net_text]  # the pilot with its company
+    """A summary row; `group` heads the decision's rows ('Scale (3)'), '' under it; a pilot
+    that counts only under a lowered bar is marked in its decision cell."""
+    decision = "\n".join(x for x in (group, p.lowered_mark) if x)
+    return [decision, p.label, p.decided_title, p.net_text]  # the pilot with its company
 
 
 def _summary(deck, report: Report) -> None:
@@ -256,8 +262,7 @@ def _summary(deck, report: Report) -> None:
     names it again."""
     groups = report.decision_groups
     pilots = [p for _, members in groups for p in members]
-    count = {d: len(members) for d, members in groups}
-    heads = {d: f"{DECISION_LABELS[d]} ({count[d]})" for d in count}
+    heads = report.decision_heads
     pages = _pages(
         pilots, [_summary_cells(p, heads[p.decision]) for p in pilots], SUMMARY_HEADER,
         SUMMARY_COLUMNS, WIDTH - 2 * MARGIN, SUMMARY_SIZE, Inches(1.5), SUMMARY_ROWS_PER_SLIDE,

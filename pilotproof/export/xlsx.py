@@ -33,7 +33,7 @@ from pilotproof.export.content import (
     threshold_levels,
     waterfall_parts,
 )
-from pilotproof.plaintext import is_formula_like, visible
+from pilotproof.plaintext import is_formula_like, shown, visible
 from pilotproof.words import (
     CHECK_LABELS,
     DECISION_ACTIONS,
@@ -250,6 +250,39 @@ def _board_sheet(writer: _Writer, report: Report) -> Worksheet:
     return sheet
 
 
+# beside pilotproof's recommendation (`decision`): the decision logged, by whom and when, as
+# the deck and the app count the pilot under it (`standing_decision`)
+LOGGED_COLUMNS = ("decision_logged", "logged_by", "logged_on")
+
+
+def _logged_cells(p) -> list[object]:
+    """The `LOGGED_COLUMNS` of a pilot: blank when no decision is logged."""
+    last = p.logged
+    if last is None:
+        return [None, None, None]
+    return [last.decision, shown(last.decided_by), last.decided_at]
+
+
+NOISE_COLUMNS = (
+    "annual_gross_ci_low",
+    "annual_gross_ci_high",
+    "value_within_noise",
+    "net_value_words",
+)
+
+
+def _noise_cells(p) -> list[object]:
+    """The `NOISE_COLUMNS` of a pilot: numbers stay numbers, the flag and the words say whether
+    its net value is booked as money, as the deck words it (`totals.net_value_words`)."""
+    gross = p.gross_interval
+    return [
+        gross[0] if gross else None,
+        gross[1] if gross else None,
+        p.within_noise,
+        p.net_text,
+    ]
+
+
 SUMMARY_COLUMNS = (
     "pilot_id",
     "pilot_name",
@@ -257,6 +290,7 @@ SUMMARY_COLUMNS = (
     "function",
     "vendor",
     "decision",
+    *LOGGED_COLUMNS,
     "action_title",
     "reasons",
     "headline_metric",
@@ -271,6 +305,10 @@ SUMMARY_COLUMNS = (
     "annual_net_value",
     "annual_net_ci_low",
     "annual_net_ci_high",
+    # the one money rule of the deck and the app (`totals.net_value_words`): the gross value's
+    # 95% interval beside the running cost; a value within noise is not booked as the net above
+    "annual_cost",
+    *NOISE_COLUMNS,
     # issue 11: a fraction's headline in percentage points (its threshold too)
     "scale",
     "effect_points",
@@ -297,6 +335,7 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 p.function,
                 p.vendor,
                 p.recommended or p.decision,  # pilotproof's, as `analyze`'s JSON has it
+                *_logged_cells(p),
                 p.action_title,
                 ", ".join(p.reasons),
                 h.metric if h else None,
@@ -311,6 +350,8 @@ def _summary_sheet(writer: _Writer, report: Report) -> Worksheet:
                 net.annual_net if net else None,
                 net.ci_low if net else None,
                 net.ci_high if net else None,
+                net.annual_cost if net else None,
+                *_noise_cells(p),
                 h.scale if h else None,
                 h.effect_points if h else None,
                 h.ci_low_points if h else None,
@@ -496,6 +537,7 @@ DECISION_COLUMNS = (
     "pilot_name",
     "decision",
     "decision_label",
+    *LOGGED_COLUMNS,
     "reasons",
     "value_metrics",
     "readiness_missing",
@@ -508,6 +550,7 @@ DECISION_COLUMNS = (
     "annual_net",
     "annual_net_ci_low",
     "annual_net_ci_high",
+    *NOISE_COLUMNS,
     "currency",
 )
 
@@ -522,6 +565,7 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 p.name,
                 p.recommended or p.decision,  # pilotproof's, as `analyze`'s JSON has it
                 DECISION_ACTIONS.get(p.recommended or p.decision, p.decision),
+                *_logged_cells(p),
                 ", ".join(p.reasons),
                 ", ".join(p.value_metrics),
                 ", ".join(p.readiness_missing),
@@ -534,6 +578,7 @@ def _decision_rows(report: Report) -> list[list[object]]:
                 net.annual_net if net else None,
                 net.ci_low if net else None,
                 net.ci_high if net else None,
+                *_noise_cells(p),
                 p.currency,
             ]
         )
@@ -608,7 +653,7 @@ def _chart_sheet(writer: _Writer, report: Report, spans: dict[str, tuple[int, in
             writer.cell(sheet, row, TITLE_COL, f"{p.name}: {humanise(p.headline.metric)}")
             chart = _series_chart(writer.book, p, first, last, ["Charts", row, TITLE_COL])
             sheet.insert_chart(row + 1, 0, chart)
-        if p.net_value is not None:
+        if p.value_booked:  # a value within noise is its interval, never a bar of money
             sheet.insert_chart(row + 1, 11, _bridge_chart(writer, sheet, p, row + 1))
         row += 22
 

@@ -5,6 +5,7 @@ without a net value says what is missing; a worsened guardrail's number is in th
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -12,6 +13,9 @@ import pytest
 from pilotproof import export
 from pilotproof.analysis import analyze_store
 from pilotproof.store import Store, seed_sample
+
+# the sample's invoice-capture value a year: an estimate, about EUR 480k (470k to 489k)
+SAMPLE_VALUE = r"EUR\xa04[78]\dk"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +53,7 @@ def test_the_html_and_the_workbook_say_the_currency(report):
 def test_a_pilot_without_a_net_value_says_what_is_missing(report):
     fnol = next(p for p in report.pilots if p.pilot_id == "HB-FNOL")
     # its cost and volume are known: what is missing is a cost per transaction to value
-    assert fnol.no_value_text == "Value not stated: cost per transaction not measured."
+    assert fnol.no_value_text == "Value not in money: no cost per transaction."
     assert fnol.no_value_text in export.render(report, "html").decode()
 
 
@@ -74,7 +78,7 @@ def test_what_is_missing_is_one_board_sentence_without_an_operators_step(report)
         if shape.has_text_frame
     ]
     assert not any("Upload page" in t or "Annualised net value:" in t for t in texts)
-    assert "Value not stated: cost per transaction not measured." in texts
+    assert "Value not in money: no cost per transaction." in texts
 
 
 def test_the_value_of_what_to_scale_is_stated_per_currency_and_converted_only_at_rates(report):
@@ -89,8 +93,11 @@ def test_the_value_of_what_to_scale_is_stated_per_currency_and_converted_only_at
     from analytics.portfolio_health import standing_decision
 
     scale = [r for r in results if standing_decision(r) == "scale"]  # as the app counts
-    assert report.value_headline.startswith(
-        f"Scaling {len(scale)} pilots, worth EUR\u00a0480k a year"
+    from pilotproof.claims import scaling_words  # FNOL is marked: only under a lowered bar
+
+    assert re.match(
+        re.escape(f"{scaling_words(scale)}, worth ") + SAMPLE_VALUE + " a year",
+        report.value_headline,
     )
     assert "Every pilot with a net value, those to fix and stop included (2 pilots): EUR" in (
         report.value_detail

@@ -62,7 +62,7 @@ def test_portfolio_headline_and_tables(sample_db, sample_pilots, expected):
     assert 1 <= int(figures["Real value"]) < len(sample_pilots)
     assert int(figures["Mirages"]) >= 1
     # what to scale, a year
-    assert figures["Scaling 4 pilots, 1 with a net value, a year"].startswith("EUR\u00a0")
+    assert figures["Scaling 4 pilots: net value of 1, a year"].startswith("EUR\u00a0")
     pilots = table_with(app, "why")
     assert sorted(pilots["pilot"]) == sorted(sample_pilots["pilot_name"])
     nw_ap = pilots.set_index("pilot").loc["Invoice capture and 3-way match"]

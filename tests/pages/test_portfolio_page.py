@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 from pagetools import open_page, read_table, store_for, table_with
 
+# the sample's invoice-capture value a year: an estimate, about EUR 480k (470k to 489k)
+SAMPLE_VALUE = r"EUR\xa04[78]\dk"
+
 HEADING = re.compile(r"^##### :(\w+)-background\[:material/\w+: (Scale|Fix|Extend|Stop) · (\d+)\]$")
 
 
@@ -49,7 +52,7 @@ def test_decisions_lead_with_their_pilots_and_counts(sample_db, expected):
         assert len(lists[decision]) == want
     assert any(line.startswith("**Invoice capture and 3\\-way match") for line in lists["Scale"])
     # the largest value first in a list
-    assert "EUR\u00a0480k a year" in lists["Scale"][0]
+    assert re.search(SAMPLE_VALUE + " a year", lists["Scale"][0])
 
 
 def test_each_mirage_names_its_specific_cause_uncut(sample_db):
@@ -76,7 +79,11 @@ def test_value_cells_say_what_is_missing_never_none(sample_db):
     table = pilots_table(app)
     values = table["annual net value"]
     assert not values.isna().any() and "None" not in set(values)
-    assert values["Invoice capture and 3-way match"] == "EUR\u00a0480k a year"
+    # the money names its metric: the headline there is cycle time (B7 of the read-through)
+    assert re.match(
+        SAMPLE_VALUE + r" a year, from cost per transaction -2[6-8]% \(",
+        values["Invoice capture and 3-way match"],
+    )
     assert values["Freight invoice audit"].startswith("GBP\u00a0")
     # a pilot to stop is worth what it costs, not a negative value
     # its gross value is within noise: the interval and the running cost, never a point (the
@@ -97,11 +104,13 @@ def test_the_headline_value_is_what_to_scale_a_year_and_never_added_across_curre
     app = open_page("pages/portfolio.py")
     figures = {m.label: (m.value, m.delta) for m in app.metric}
     # the value of the pilots to scale, a year: not netted with the pilots to stop
-    value, interval = figures["Scaling 4 pilots, 1 with a net value, a year"]
-    assert value == "EUR\u00a0480k" and re.fullmatch(r"EUR\xa0\d+k to \d+k \(95%\)", interval)
+    value, interval = figures["Scaling 4 pilots: net value of 1, a year"]
+    assert re.fullmatch(SAMPLE_VALUE, value) and re.fullmatch(
+        r"EUR\xa0\d+k to \d+k \(95%\)", interval
+    )
     caption = next(c.value for c in app.caption if "those to fix and stop included" in c.value)
     caption = caption.replace("\\", "")  # markdown escapes
-    scaling = r"Scaling 4 pilots: EUR\xa0\d+k–\d+k a year \(from 1 of the 4; the other 3 have no"
+    scaling = r"Scaling 4 pilots: EUR\xa0\d+k–\d+k a year \(from 1 of the 4\)"
     assert re.search(scaling, caption)
     # every pilot with a net value, per currency, never added without rates
     every = "Every pilot with a net value, those to fix and stop included (2 pilots)"
@@ -127,13 +136,9 @@ def test_with_rates_one_total_shows_the_rates_beside_it(sample_db):
     app = open_page("pages/portfolio.py")
     figures = {m.label: m.value for m in app.metric}
     # the euros at 0.5, each still shown in its own currency beside the converted total
-    label = "Scaling 4 pilots, 1 with a net value, a year"
+    label = "Scaling 4 pilots: net value of 1, a year"
     eur = int(re.fullmatch(r"EUR\xa0(\d+)k", figures[f"{label} (EUR)"]).group(1))
-    total = int(
-        re.fullmatch(
-            r"GBP\xa0(\d+)k", figures["Scaling 4 pilots, 1 with a net value, a year (in GBP)"]
-        ).group(1)
-    )
+    total = int(re.fullmatch(r"GBP\xa0(\d+)k", figures[f"{label} (in GBP)"]).group(1))
     assert abs(total - 0.5 * eur) <= 1.5
     assert any("at your rates 1 EUR = 0.5 GBP" in c.value.replace("\\", "") for c in app.caption)
 

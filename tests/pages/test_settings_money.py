@@ -42,7 +42,7 @@ def test_rates_are_saved_and_the_portfolio_adds_up_at_them(sample_db):
     assert saved.reporting == "GBP" and dict(saved.rates) == {"EUR": 0.86, "USD": 0.79}
     portfolio = open_page("pages/portfolio.py")
     labels = [m.label for m in portfolio.metric]
-    assert "Scaling 4 pilots, 1 with a net value, a year (in GBP)" in labels
+    assert "Scaling 4 pilots: net value of 1, a year (in GBP)" in labels
 
 
 def test_catalog_save_is_confirmed(sample_db):

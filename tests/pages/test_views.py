@@ -438,7 +438,7 @@ def test_a_scale_that_stands_on_an_override_or_a_lowered_bar_is_counted_apart():
     both = DecisionEntry("D", "D", "why", "no cost data", None, caveat="x", logged="override")
     assert caveat_count([plain, plain]) == ""
     assert caveat_count([plain, override, lowered, plain]) == (
-        "2 of the 4 with a caveat: 1 decided by override, 1 only under a threshold lowered "
+        "2 of the 4 with a caveat: 1 decided by override, 1 only under a bar lowered "
         "after the results"
     )
     assert caveat_count([both, plain]) == "1 of the 2 with a caveat: 1 decided by override"

@@ -41,7 +41,7 @@ if not shown:
     st.stop()
 
 # the table as the chart below: a mix-shift mirage at the same mix of work (what survives)
-table = compare_table(*at_same_mix(shown, labels), metric, ui.currencies())
+table = compare_table(*at_same_mix(shown, labels), metric, ui.currencies(), pilots)
 st.subheader("Effects against thresholds")
 ends = 20
 if len(shown) > 2 * ends:  # the best and worst by default, more on demand

@@ -201,12 +201,16 @@ def compare_table(
     labels: dict[str, str],
     metric: str | None = None,
     currencies: dict[str, str | None] | None = None,
+    pilots: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (pilot, metric) with effect, interval, threshold and decision, sortable.
 
     With no `metric`, each pilot's value metrics. `rank` marks the best and worst improvement
-    (positive is better whatever the metric's direction) among the rows of each metric.
+    (positive is better whatever the metric's direction) among the rows of each metric. With
+    `pilots` (the pilots frame: monthly_cost, annual_volume), a pilot without a net value says
+    what it lacks in the words of every other view (`words.no_value_words`).
     """
+    costs = {} if pilots is None else {row.pilot_id: row for row in pilots.itertuples()}
     rows = []
     for result in results:
         for effect in result.effects_of(metric):
@@ -221,7 +225,7 @@ def compare_table(
                     "improvement_pct": effect.improvement,
                     "threshold_pct": effect.threshold_pct,
                     "annual net value": _compared_value(
-                        result, (currencies or {}).get(result.pilot_id)
+                        result, (currencies or {}).get(result.pilot_id), costs.get(result.pilot_id)
                     ),
                     "decision": decision_words(result, brief=True),
                     "rank": "",
@@ -766,12 +770,19 @@ def missing_cost_words(pilot: object) -> str:
     )
 
 
-def _compared_value(result: PilotResult, currency: str | None) -> str:
+def _compared_value(result: PilotResult, currency: str | None, pilot: object = None) -> str:
     """A pilot's annual net value in the Compare table's one short cell: the amount, 'within
     noise' where its gross value is not told apart from zero (`totals.noise_interval`, the rule
-    every other view words at length), or 'no cost data'."""
+    every other view words at length), or what it lacks (`words.no_value_words` of its pilots
+    row: 'value not in money: ...' where its running cost is known; 'no cost data' without a
+    row)."""
     if result.net_value is None:
-        return "no cost data"
+        if pilot is None:
+            return "no cost data"
+        return no_value_words(
+            _number(getattr(pilot, "monthly_cost", None)),
+            _number(getattr(pilot, "annual_volume", None)),
+        )
     if noise_interval(result) is not None:
         return "within noise"
     return money(result.net_value.annual_net, currency)

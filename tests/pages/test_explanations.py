@@ -9,6 +9,8 @@ import re
 
 from pagetools import open_page, store_for, table_with, texts
 
+from pilotproof.words import NOT_IN_MONEY
+
 # the sample's invoice-capture value a year: an estimate, about EUR 480k (470k to 489k)
 SAMPLE_VALUE = r"EUR\xa04[78]\dk"
 
@@ -79,6 +81,10 @@ def test_compare_says_which_pilots_are_left_out_and_why(sample_db):
     table = table_with(app, "annual net value")
     values = set(table["annual net value"])
     assert {"no cost data", "within noise"} <= values
+    # a pilot whose running cost is known lacks a value in money, not cost data: the words of
+    # the Portfolio page and the deck (the read-through found "no cost data" here alone)
+    claims = table[table["pilot"].str.startswith("Claims triage, North region")]
+    assert set(claims["annual net value"]) == {NOT_IN_MONEY}
     assert any(re.fullmatch(SAMPLE_VALUE, v) for v in values)
     # a gross value within noise is never shown as a point (`totals.noise_interval`): the
     # partner read "EUR -108k" here beside "value within noise" on the Portfolio page

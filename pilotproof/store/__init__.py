@@ -67,19 +67,24 @@ def seed_catalog(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
     threshold_pct, tolerance_pct, scale) to `store`'s catalog, as a partner adds a custom metric
     on the Settings page: the unit an upload cannot carry (its `direction` column declares only
     which way is better), so `reply_rate` reads as a percentage."""
+    for row in _sample_records(sample_dir / "catalog.csv"):
+        store.add_metric(
+            row["metric"], row["direction"], row["unit"], row["kind"],
+            float(row["threshold_pct"]) if row["threshold_pct"] else None,
+            float(row["tolerance_pct"]) if row["tolerance_pct"] else None,
+            row["scale"] or None, by="sample",
+        )  # fmt: skip
+
+
+def _sample_records(path: Path) -> list[dict[str, str]]:
+    """The rows of one of the sample's own CSV files (UTF-8, a header line) as dicts; none when
+    the file is not there."""
     import csv
 
-    listed = sample_dir / "catalog.csv"
-    if not listed.exists():
-        return
-    with listed.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            store.add_metric(
-                row["metric"], row["direction"], row["unit"], row["kind"],
-                float(row["threshold_pct"]) if row["threshold_pct"] else None,
-                float(row["tolerance_pct"]) if row["tolerance_pct"] else None,
-                row["scale"] or None, by="sample",
-            )  # fmt: skip
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
@@ -88,8 +93,6 @@ def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
     (`pilots_*.csv`: a plan changed after the results came in) as later uploads, each plan
     recorded on the date it states (`plan_set_on`), then the decisions its partners logged
     (`decisions.csv`: who, when, the recommendation)."""
-    import csv
-
     files = sample_files(sample_dir)
     if not files:
         return
@@ -99,15 +102,11 @@ def seed_sample(store: Store, sample_dir: Path = SAMPLE_DIR) -> None:
         store.ingest([later], user="sample")
     # recorded as agreed: three weeks before go-live, and HB-FNOL's change on its date
     store.record_sample_plans_as_set(store.pilots()["pilot_id"])
-    log = sample_dir / "decisions.csv"
-    if not log.exists():
-        return
-    with log.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            store.log_decision(
-                row["pilot_id"], row["decision"], row["note"], row["decided_by"],
-                row["recommended"] or None, at=datetime.fromisoformat(row["decided_at"]),
-            )  # fmt: skip
+    for row in _sample_records(sample_dir / "decisions.csv"):
+        store.log_decision(
+            row["pilot_id"], row["decision"], row["note"], row["decided_by"],
+            row["recommended"] or None, at=datetime.fromisoformat(row["decided_at"]),
+        )  # fmt: skip
 
 
 def open_default(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, NamedTuple, TypedDict, TypeVar, Unpack, overload
 
@@ -56,6 +56,15 @@ SCREEN_T = 2.0  # t of a last-k dummy worth a spell fit (the fit itself must pas
 PLACEBO_AT = 2 / 3  # placebo go-live: two thirds of the way through the pre-period
 
 
+def in_unit(*positions: int) -> dict[str, tuple[int, ...] | None]:
+    """Field metadata: the field is in the metric's unit (`rescaled` multiplies it); for a
+    tuple, only the entries at `positions` are."""
+    return {"in_unit": positions or None}
+
+
+IN_UNIT = in_unit()  # a float or an array in the metric's unit
+
+
 @dataclass(frozen=True)
 class Estimate:
     """The counterfactual estimate for one series (arrays have one entry per date)."""
@@ -66,52 +75,53 @@ class Estimate:
     post: np.ndarray
     n_pre: int  # dates before the post window
     n_post: int
-    observed: np.ndarray
-    counterfactual: np.ndarray
-    cf_se: np.ndarray
-    control: np.ndarray | None
-    effect_abs: float
-    se_abs: float
+    observed: np.ndarray = field(metadata=IN_UNIT)
+    counterfactual: np.ndarray = field(metadata=IN_UNIT)
+    cf_se: np.ndarray = field(metadata=IN_UNIT)
+    control: np.ndarray | None = field(metadata=IN_UNIT)
+    effect_abs: float = field(metadata=IN_UNIT)
+    se_abs: float = field(metadata=IN_UNIT)
     df: int
-    baseline: float
-    segment_effect: np.ndarray
-    segment_se: np.ndarray
-    trend_contribution: float
+    baseline: float = field(metadata=IN_UNIT)
+    segment_effect: np.ndarray = field(metadata=IN_UNIT)
+    segment_se: np.ndarray = field(metadata=IN_UNIT)
+    trend_contribution: float = field(metadata=IN_UNIT)
     trend_t: float
-    seasonal_contribution: float
+    seasonal_contribution: float = field(metadata=IN_UNIT)
     annual_season: bool
     spike_detected: bool
     spike_t: float
-    spike_size: float  # the spike in the bad direction, metric unit
-    placebo_effect: float | None
+    spike_size: float = field(metadata=IN_UNIT)  # the spike in the bad direction
+    placebo_effect: float | None = field(metadata=IN_UNIT)
     placebo_t: float | None
-    naive_diff: float  # post mean minus pre mean of the observed series
+    # post mean minus pre mean of the observed series
+    naive_diff: float = field(metadata=IN_UNIT)
     naive_p: float
     beats_baseline: bool | None = None  # after a bad spell: post level beats the longer-run one
-    control_diff: float | None = None
+    control_diff: float | None = field(default=None, metadata=IN_UNIT)
     control_p: float | None = None
     parallel_p: float | None = None
     weights: dict[str, float] | None = None  # synthetic-control weights by unit
     # the control comparison on a proportional scale (controls put on the treated level), where
     # that differs from the comparison in levels: effect and standard error in the metric's unit
-    proportional_effect: float | None = None
-    proportional_se: float | None = None
+    proportional_effect: float | None = field(default=None, metadata=IN_UNIT)
+    proportional_se: float | None = field(default=None, metadata=IN_UNIT)
     proportional_df: int | None = None
     # which counterfactual model the estimate is read from (analytics.counterfactual), the first
     # date of the regime it was fitted on when a break cut the pre-period, the root-mean-square
     # error of its rolling-origin backtests (metric unit) and how much they widened the interval
     model: str = ""
     regime_start: pd.Timestamp | None = None
-    backtest_rmse: float | None = None
+    backtest_rmse: float | None = field(default=None, metadata=IN_UNIT)
     calibration: float = 1.0
     spell_length: int = 0  # points of the unusual end-of-pre spell the model sets aside
     level_weight: float | None = None  # weight of the level-only candidate in the combination
     # leave-one-control-out: the control unit whose removal takes the significance away, and the
     # effect and its standard error without it (metric unit)
-    single_control: tuple[str, float, float] | None = None
+    single_control: tuple[str, float, float] | None = field(default=None, metadata=in_unit(1, 2))
     # ... and then the estimate is the comparison without that unit; the effect and standard
     # error the comparison with every control unit gave are kept here (metric unit)
-    all_controls: tuple[float, float] | None = None
+    all_controls: tuple[float, float] | None = field(default=None, metadata=in_unit(0, 1))
     # placebo-in-space (analytics.did): how many control units were each analysed as if treated,
     # the treated series' rank among them all by post/pre RMSPE ratio (1 = the most extreme),
     # its permutation p-value rank / (units + 1), and its own post/pre RMSPE ratio
@@ -126,34 +136,15 @@ class Estimate:
     # the effect against the basic structural model's counterfactual (a wandering level;
     # analytics.structural) and its 95% half-width, metric unit, where a significant change
     # was checked against it
-    structural_effect: float | None = None
-    structural_halfwidth: float | None = None
+    structural_effect: float | None = field(default=None, metadata=IN_UNIT)
+    structural_halfwidth: float | None = field(default=None, metadata=IN_UNIT)
 
 
-# Estimate fields in the metric's unit (the rest are t statistics, p-values, counts, weights;
-# `rescaled` also scales the effects inside `single_control` and `all_controls`)
-IN_UNITS = (
-    "observed",
-    "counterfactual",
-    "cf_se",
-    "control",
-    "effect_abs",
-    "se_abs",
-    "baseline",
-    "segment_effect",
-    "segment_se",
-    "trend_contribution",
-    "seasonal_contribution",
-    "spike_size",
-    "placebo_effect",
-    "naive_diff",
-    "control_diff",
-    "proportional_effect",
-    "proportional_se",
-    "backtest_rmse",
-    "structural_effect",
-    "structural_halfwidth",
-)
+# Estimate fields in the metric's unit, read off the fields' metadata (`IN_UNIT`, `in_unit`):
+# the rest are t statistics, p-values, counts, weights
+IN_UNITS: dict[str, tuple[int, ...] | None] = {
+    f.name: f.metadata["in_unit"] for f in fields(Estimate) if "in_unit" in f.metadata
+}
 
 
 def power_of_two_scale(values: np.ndarray) -> float:
@@ -173,16 +164,15 @@ def rescaled(est: Estimate, factor: float) -> Estimate:
         return est
     out = copy.copy(est)  # a frozen dataclass: fields set on the copy before anyone sees it
     with np.errstate(over="ignore"):  # near 1e308 a standard error may not fit: inf, not a crash
-        for name in IN_UNITS:
+        for name, positions in IN_UNITS.items():
             value = getattr(est, name)
-            if value is not None:
+            if value is None:
+                continue
+            if positions is None:
                 object.__setattr__(out, name, value * factor)
-        if est.single_control is not None:  # (unit, effect, standard error)
-            unit, effect, se = est.single_control
-            object.__setattr__(out, "single_control", (unit, effect * factor, se * factor))
-        if est.all_controls is not None:  # (effect, standard error)
-            effect, se = est.all_controls
-            object.__setattr__(out, "all_controls", (effect * factor, se * factor))
+            else:
+                scaled = tuple(v * factor if k in positions else v for k, v in enumerate(value))
+                object.__setattr__(out, name, scaled)
     return out
 
 

@@ -11,6 +11,7 @@ from scipy import stats
 
 from analytics import estimate
 from analytics.estimate import (
+    IN_UNITS,
     SPELL_GRID,
     estimate_its,
     flagged_lengths,
@@ -22,6 +23,7 @@ from analytics.estimate import (
     welch,
 )
 from analytics.its import build_design
+from analytics.results import replaced
 
 
 def test_welch_matches_scipy_per_column():
@@ -95,6 +97,21 @@ def test_its_scales_exactly_with_a_power_of_two():
     assert large.effect_abs == rescaled(small, 1024).effect_abs
     assert large.se_abs == rescaled(small, 1024).se_abs
     assert rescaled(small, 1.0) is small
+
+
+def test_rescaling_multiplies_the_fields_in_the_metric_unit_and_only_their_unit_entries():
+    # the fields in the metric's unit are marked on the dataclass itself (`in_unit`): a
+    # tuple's unit name stays a name, a t statistic stays a t statistic
+    rng = np.random.default_rng(3)
+    y = 50 + rng.normal(0, 2, 70) - 6.0 * (np.arange(70) >= 45)
+    small = replaced(_weekly(y, 45), single_control=("site-3", 1.5, 0.5), all_controls=(2.0, 0.25))
+    large = rescaled(small, 8.0)
+    assert large.single_control == ("site-3", 12.0, 4.0)
+    assert large.all_controls == (16.0, 2.0)
+    assert large.trend_t == small.trend_t and large.df == small.df
+    assert np.array_equal(large.counterfactual, small.counterfactual * 8.0)
+    assert {"effect_abs", "se_abs", "observed", "structural_halfwidth"} <= set(IN_UNITS)
+    assert not {"trend_t", "placebo_t", "naive_p", "df", "calibration"} & set(IN_UNITS)
 
 
 @pytest.mark.parametrize("seed", range(4))

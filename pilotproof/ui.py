@@ -8,7 +8,9 @@ different databases never share one); every read and the analysis are cached per
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,15 @@ from pilotproof.views import md, pilot_labels
 from pilotproof.words import ACTIVITY_LABEL, DECISION_LABELS, VERDICT_LABELS
 
 EMPTY_TEXT = "No pilots yet: upload a metrics file"
+# what a page that fails unexpectedly shows instead of Streamlit's error box (whose "Ask Google"
+# and "Ask ChatGPT" links would carry an error's text off the machine); the details and the
+# traceback go to the server's log under the same reference (PILOTPROOF_DEBUG=1: Streamlit's box)
+UNEXPECTED_TEXT = (
+    "Something went wrong showing this page. Reload to try again: a change is saved whole or "
+    "not at all. If it happens again, give your administrator the reference {reference}; the "
+    "details are in the server's log."
+)
+LOG = logging.getLogger("pilotproof.ui")
 UPLOAD_PAGE = "pages/upload.py"
 
 # Streamlit badges take named colours; these follow pilotproof.charts (Okabe-Ito) meanings:
@@ -98,10 +109,19 @@ def run_app(pages: list) -> None:
         st.navigation([only], position="hidden").run()
         return
     page = st.navigation(pages)
+    debug = os.environ.get("PILOTPROOF_DEBUG") == "1"
+    if debug:  # development and the tests: Streamlit's own error box with the whole error
+        st.set_option("client.showErrorDetails", "full")
     try:
         page.run()
     except StoreError as exc:
         _store_problem(exc)
+    except Exception:  # a defect: a message a partner can act on, the details in the log
+        if debug:
+            raise
+        reference = uuid.uuid4().hex[:8]
+        LOG.exception("page %r failed (reference %s)", page.title, reference)
+        st.error(UNEXPECTED_TEXT.format(reference=reference), icon=":material/error:")
 
 
 def _store_problem(exc: Exception) -> None:

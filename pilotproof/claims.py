@@ -64,8 +64,14 @@ def claim_sentence(effect: MetricEffect) -> str:
     rate = effect.rate_effect_pct
     if "mix_shift" in effect.reasons and rate is not None and effect.mix_effect_pct is not None:
         mix = effect.mix_effect_pct
+        low, high = effect.rate_ci_low_pct, effect.rate_ci_high_pct
+        within = ""
+        if low is not None and high is not None:  # the rate part's own interval (Jann 2008)
+            # tenths beside a change under 1% ("down 0.3% (-1.1% to +0.6%)")
+            digits = 1 if abs(rate) < 1 or min(abs(low), abs(high)) < 0.5 else 0
+            within = f" ({scaled_interval(low, high, False, digits)})"
         return (
-            f"{sees}; at the same mix of work, it is {_moved(rate, False)}: "
+            f"{sees}; at the same mix of work, it is {_moved(rate, False)}{within}: "
             f"{_moved(mix, False).replace('down', 'a fall of').replace('up', 'a rise of')} "
             "comes from the mix of work shifting, not from the pilot."
         )

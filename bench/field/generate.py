@@ -237,6 +237,51 @@ def _level(rng: np.random.Generator, lo: float = 4.0, hi: float = 120.0) -> floa
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
+@dataclass(frozen=True)
+class Draw:
+    """One level-scale draw of a treated series, each array shaped (n,): `c` the counterfactual
+    without noise, `d` the pilot's own effect, `y` what the export holds (c + d + noise, or an
+    outage day in its place), `post` the points on or after go-live."""
+
+    dates: list[dt.date]
+    c: np.ndarray
+    d: np.ndarray
+    y: np.ndarray
+    post: np.ndarray
+
+
+def _level_pilot(
+    family: str,
+    seed: int,
+    go: dt.date,
+    draw: Draw,
+    design: np.ndarray,
+    cov: np.ndarray,
+    params: dict[str, Any],
+    *,
+    skip: np.ndarray | None = None,
+    metric: str = METRIC,
+    digits: int = 3,
+) -> FieldPilot:
+    """A pilot whose oracle is `relative` on the level scale; `skip` (bool, (n,)) marks points
+    the oracle knows are contaminated (left out of its fit and its post mean). The truth follows
+    the effect's sign: improved below zero, none at zero (lower is better here)."""
+    keep = np.ones(len(draw.y), dtype=bool) if skip is None else ~skip
+    oracle = Oracle(
+        draw.y,
+        design,
+        cov,
+        ~draw.post & keep,
+        draw.post & keep,
+        "relative",
+        float(draw.c[draw.post].mean()),
+    )
+    effect = _effect_pct(draw.d, draw.c, draw.post)
+    truth = "improved" if effect < 0 else "none"
+    rows = _frame(draw.dates, np.round(draw.y, digits), metric)
+    return FieldPilot(family, seed, go, truth, effect, rows, metric, oracle=oracle, params=params)
+
+
 # --- families -------------------------------------------------------------------------------
 
 
@@ -346,27 +391,9 @@ def business_days(seed: int) -> FieldPilot:
     e = ar1(rng, n, rho, sd * scale)
     design = np.column_stack([np.ones(n), dow_dummies(dates, range(1, 5)), after_gap])
     times = np.arange(n)  # work happens on business days: the noise steps by them
-    oracle = Oracle(
-        c + d_eff + e,
-        design,
-        ar1_cov(times, rho, sd * scale),
-        ~post,
-        post,
-        "relative",
-        float(c[post].mean()),
-    )
-    rows = _frame(dates, np.round(c + d_eff + e, 3))
     params = {"n_days": n, "after_gap_bump": bump, "sd": sd, "rho": rho}
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        "improved",
-        _effect_pct(d_eff, c, post),
-        rows,
-        oracle=oracle,
-        params=params,
-    )
+    draw = Draw(dates, c, d_eff, c + d_eff + e, post)
+    return _level_pilot(family, seed, go, draw, design, ar1_cov(times, rho, sd * scale), params)
 
 
 def _heavy_tail(family: str, seed: int, effect: float) -> FieldPilot:
@@ -392,24 +419,14 @@ def _heavy_tail(family: str, seed: int, effect: float) -> FieldPilot:
         clean[i] = False
     cov = ar1_cov(np.arange(n), rho, s_ar * scale) + np.eye(n) * (s_t * scale) ** 2
     design = np.column_stack([np.ones(n), dow_dummies(dates)])
-    oracle = Oracle(y, design, cov, ~post & clean, post & clean, "relative", float(c[post].mean()))
-    truth = "improved" if effect < 0 else "none"
     params = {
         "n_pre": n_pre,
         "n_post": n_post,
         "outages": [dates[i].isoformat() for i in outages],
         "t_sd": s_t,
     }
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        truth,
-        _effect_pct(d_eff, c, post),
-        _frame(dates, np.round(y, 3)),
-        oracle=oracle,
-        params=params,
-    )
+    draw = Draw(dates, c, d_eff, y, post)
+    return _level_pilot(family, seed, go, draw, design, cov, params, skip=~clean)
 
 
 def heavy_tail_null(seed: int) -> FieldPilot:
@@ -451,15 +468,6 @@ def irregular_reporting(seed: int) -> FieldPilot:
     design = (
         np.column_stack([np.ones(len(idx)), dow_dummies(dates)]) if amp else np.ones((len(idx), 1))
     )
-    oracle = Oracle(
-        c + d_eff + e,
-        design,
-        ar1_cov(idx, rho, sd * scale),
-        ~post,
-        post,
-        "relative",
-        float(c[post].mean()),
-    )
     params = {
         "n_pre": n_pre,
         "n_post": n_post,
@@ -468,16 +476,8 @@ def irregular_reporting(seed: int) -> FieldPilot:
         "sd": sd,
         "rho": rho,
     }
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        "improved",
-        _effect_pct(d_eff, c, post),
-        _frame(dates, np.round(c + d_eff + e, 3)),
-        oracle=oracle,
-        params=params,
-    )
+    draw = Draw(dates, c, d_eff, c + d_eff + e, post)
+    return _level_pilot(family, seed, go, draw, design, ar1_cov(idx, rho, sd * scale), params)
 
 
 def _daily_level(
@@ -508,26 +508,11 @@ def _daily_level(
     d_eff = np.zeros(n)
     d_eff[post] = effect_path(np.arange(pst), pst) * c[post]
     design = np.column_stack([np.ones(n), dow_dummies(dates)])
-    oracle = Oracle(
-        c + d_eff + e,
-        design,
-        ar1_cov(np.arange(n), rho, sds),
-        ~post,
-        post,
-        "relative",
-        float(c[post].mean()),
-    )
     params = {"n_pre": pre, "n_post": pst, "sd": sd, "rho": rho, "sd_post_factor": sd_post_factor}
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        truth,
-        _effect_pct(d_eff, c, post),
-        _frame(dates, np.round(c + d_eff + e, 3)),
-        oracle=oracle,
-        params=params,
-    )
+    draw = Draw(dates, c, d_eff, c + d_eff + e, post)
+    pilot = _level_pilot(family, seed, go, draw, design, ar1_cov(np.arange(n), rho, sds), params)
+    pilot.truth = truth
+    return pilot
 
 
 def rollout_6w(seed: int) -> FieldPilot:
@@ -812,30 +797,15 @@ def old_shift_effect(seed: int) -> FieldPilot:
     e = ar1(rng, n, rho, sd * c[:shift_at].mean())
     d_eff = -0.15 * c * post
     design = np.column_stack([np.ones(n), step])
-    oracle = Oracle(
-        c + d_eff + e,
-        design,
-        ar1_cov(np.arange(n), rho, sd * c[:shift_at].mean()),
-        ~post,
-        post,
-        "relative",
-        float(c[post].mean()),
-    )
     params = {
         "n_pre": pre,
         "n_post": pst,
         "old_shift": size,
         "old_shift_date": dates[shift_at].isoformat(),
     }
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        "improved",
-        _effect_pct(d_eff, c, post),
-        _frame(dates, np.round(c + d_eff + e, 3)),
-        oracle=oracle,
-        params=params,
+    cov = ar1_cov(np.arange(n), rho, sd * c[:shift_at].mean())
+    return _level_pilot(
+        family, seed, go, Draw(dates, c, d_eff, c + d_eff + e, post), design, cov, params
     )
 
 
@@ -868,16 +838,6 @@ def _weekly(
     d_eff = effect * c * share
     sd, rho = rng.uniform(*sd_range), rng.uniform(0.2, 0.4)
     e = ar1(rng, n, rho, sd * level)
-    fit = ~post & (share == 0)  # the oracle knows which pre week is blended
-    oracle = Oracle(
-        c + d_eff + e,
-        np.ones((n, 1)),
-        ar1_cov(np.arange(n), rho, sd * level),
-        fit,
-        post,
-        "relative",
-        float(c[post].mean()),
-    )
     params = {
         "n_pre": int((~post).sum()),
         "n_post": int(post.sum()),
@@ -886,17 +846,11 @@ def _weekly(
         "go_live_weekday": golive_weekday,
         "label": "sunday" if label_sunday else "monday",
     }
-    truth = "improved" if effect < 0 else "none"
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        truth,
-        _effect_pct(d_eff, c, post),
-        _frame(labels, np.round(c + d_eff + e, 3)),
-        oracle=oracle,
-        params=params,
-    )
+    draw = Draw(labels, c, d_eff, c + d_eff + e, post)
+    cov = ar1_cov(np.arange(n), rho, sd * level)
+    # the oracle knows which pre week is part-treated
+    skip = ~post & (share > 0)
+    return _level_pilot(family, seed, go, draw, np.ones((n, 1)), cov, params, skip=skip)
 
 
 def short_post_weekly(seed: int) -> FieldPilot:
@@ -938,15 +892,6 @@ def month_end_null(seed: int) -> FieldPilot:
     scale = c[~post].mean()
     e = ar1(rng, n, rho, sd * scale)
     design = np.column_stack([np.ones(n), month_end, quarter_end])
-    oracle = Oracle(
-        c + e,
-        design,
-        ar1_cov(np.arange(n), rho, sd * scale),
-        ~post,
-        post,
-        "relative",
-        float(c[post].mean()),
-    )
     params = {
         "n_pre": pre,
         "n_post": pst,
@@ -955,16 +900,10 @@ def month_end_null(seed: int) -> FieldPilot:
         "rho": rho,
         "post_quarter_end_days": int(quarter_end[post].sum()),
     }
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        "none",
-        0.0,
-        _frame(dates, np.round(c + e, 4), "cost_per_transaction"),
-        "cost_per_transaction",
-        oracle=oracle,
-        params=params,
+    draw = Draw(dates, c, np.zeros(n), c + e, post)
+    cov = ar1_cov(np.arange(n), rho, sd * scale)
+    return _level_pilot(
+        family, seed, go, draw, design, cov, params, metric="cost_per_transaction", digits=4
     )
 
 

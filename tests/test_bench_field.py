@@ -80,6 +80,8 @@ def test_oracle_sd_is_the_spread_of_its_estimate() -> None:
         ("business_days", -15.0, "relative"),
         ("heavy_tail_effect", -15.0, "relative"),
         ("heavy_tail_null", 0.0, "relative"),
+        ("outage_days_null", 0.0, "relative"),
+        ("t3_noise_effect", -15.0, "relative"),
         ("irregular_reporting", -15.0, "relative"),
         ("small_counts_effect", -30.0, "relative"),
         ("small_counts_null", 0.0, "relative"),

@@ -396,8 +396,12 @@ def business_days(seed: int) -> FieldPilot:
     return _level_pilot(family, seed, go, draw, design, ar1_cov(times, rho, sd * scale), params)
 
 
-def _heavy_tail(family: str, seed: int, effect: float) -> FieldPilot:
-    """Student t(3) noise on top of mild AR(1) noise, and system-outage days at 5x."""
+def _heavy_tail(
+    family: str, seed: int, effect: float, tails: bool = True, outages: bool = True
+) -> FieldPilot:
+    """Student t(3) noise (`tails`; else normal noise of the same sd) on top of mild AR(1)
+    noise, and (`outages`) system-outage days at 5x: 2-3 before go-live, one after for even
+    seeds."""
     rng = _rng(family, seed)
     go = _go_live(rng)
     n_pre, n_post = int(rng.integers(150, 271)), int(rng.integers(60, 91))
@@ -407,14 +411,17 @@ def _heavy_tail(family: str, seed: int, effect: float) -> FieldPilot:
     post = np.arange(n) >= n_pre
     scale = c[~post].mean()
     s_ar, rho, s_t = 0.02, rng.uniform(0.3, 0.5), rng.uniform(0.03, 0.05)
-    e = ar1(rng, n, rho, s_ar * scale) + s_t * scale * rng.standard_t(3, n) / np.sqrt(3.0)
+    e = ar1(rng, n, rho, s_ar * scale)
+    e += s_t * scale * (rng.standard_t(3, n) / np.sqrt(3.0) if tails else rng.standard_normal(n))
     d_eff = effect * c * post
     y = c + d_eff + e
-    outages = list(rng.choice(np.arange(5, n_pre - 5), size=int(rng.integers(2, 4)), replace=False))
+    days = list(rng.choice(np.arange(5, n_pre - 5), size=int(rng.integers(2, 4)), replace=False))
     if seed % 2 == 0:
-        outages.append(int(n_pre + rng.integers(5, n_post - 5)))
+        days.append(int(n_pre + rng.integers(5, n_post - 5)))
+    if not outages:
+        days = []
     clean = np.ones(n, dtype=bool)
-    for i in outages:
+    for i in days:
         y[i] = 5.0 * c[i] * (1 + effect * post[i])
         clean[i] = False
     cov = ar1_cov(np.arange(n), rho, s_ar * scale) + np.eye(n) * (s_t * scale) ** 2
@@ -422,7 +429,7 @@ def _heavy_tail(family: str, seed: int, effect: float) -> FieldPilot:
     params = {
         "n_pre": n_pre,
         "n_post": n_post,
-        "outages": [dates[i].isoformat() for i in outages],
+        "outages": [dates[i].isoformat() for i in days],
         "t_sd": s_t,
     }
     draw = Draw(dates, c, d_eff, y, post)
@@ -437,6 +444,17 @@ def heavy_tail_null(seed: int) -> FieldPilot:
 def heavy_tail_effect(seed: int) -> FieldPilot:
     """The same with a real -15% (truth improved)."""
     return _heavy_tail("heavy_tail_effect", seed, -0.15)
+
+
+def outage_days_null(seed: int) -> FieldPilot:
+    """Outage days at 5x as in `heavy_tail_null`, normal noise otherwise (truth none): does an
+    outage alone widen the interval?"""
+    return _heavy_tail("outage_days_null", seed, 0.0, tails=False)
+
+
+def t3_noise_effect(seed: int) -> FieldPilot:
+    """t(3) noise as in `heavy_tail_effect`, no outage day, a real -15% (truth improved)."""
+    return _heavy_tail("t3_noise_effect", seed, -0.15, outages=False)
 
 
 def irregular_reporting(seed: int) -> FieldPilot:
@@ -915,6 +933,8 @@ FAMILIES: dict[str, Callable[[int], FieldPilot]] = {
         business_days,
         heavy_tail_null,
         heavy_tail_effect,
+        outage_days_null,
+        t3_noise_effect,
         irregular_reporting,
         rollout_6w,
         small_counts_effect,

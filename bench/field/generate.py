@@ -282,6 +282,24 @@ def _level_pilot(
     return FieldPilot(family, seed, go, truth, effect, rows, metric, oracle=oracle, params=params)
 
 
+def _log_pilot(
+    family: str,
+    seed: int,
+    go: dt.date,
+    effect: float,
+    rows: pd.DataFrame,
+    oracle: Oracle,
+    params: dict[str, Any],
+    metric: str = METRIC,
+) -> FieldPilot:
+    """A pilot with a constant multiplicative effect (a fraction: -0.12 is -12%), so its true
+    effect is exactly that; truth improved below zero, none at zero."""
+    truth = "improved" if effect < 0 else "none"
+    return FieldPilot(
+        family, seed, go, truth, 100.0 * effect, rows, metric, oracle=oracle, params=params
+    )
+
+
 # --- families -------------------------------------------------------------------------------
 
 
@@ -325,18 +343,7 @@ def _seasonal_growth(family: str, seed: int, effect: float) -> FieldPilot:
         "sd": sd,
         "rho": rho,
     }
-    truth = "improved" if effect < 0 else "none"
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        truth,
-        100.0 * effect,
-        rows,
-        "cost_per_transaction",
-        oracle=oracle,
-        params=params,
-    )
+    return _log_pilot(family, seed, go, effect, rows, oracle, params, "cost_per_transaction")
 
 
 def seasonal_growth_null(seed: int) -> FieldPilot:
@@ -761,7 +768,6 @@ def _controls(family: str, seed: int, common: float, own: float, noisy: bool) ->
     gap = logs[0] - sum(wk * lg for wk, lg in zip(w, logs[1:], strict=True))
     gap_sd = float(np.sqrt(sds[0] ** 2 + np.sum(w**2 * sds[1:] ** 2)))
     oracle = Oracle(gap, np.ones((n, 1)), ar1_cov(np.arange(n), rho, gap_sd), ~post, post, "log")
-    truth = "improved" if own < 0 else "none"
     params = {
         "freq": "D" if daily else "W",
         "n_pre": pre,
@@ -771,16 +777,7 @@ def _controls(family: str, seed: int, common: float, own: float, noisy: bool) ->
         "own_sd": s_own,
         "noisy_unit": noisy_unit,
     }
-    return FieldPilot(
-        family,
-        seed,
-        go,
-        truth,
-        100.0 * own,
-        pd.concat(frames, ignore_index=True),
-        oracle=oracle,
-        params=params,
-    )
+    return _log_pilot(family, seed, go, own, pd.concat(frames, ignore_index=True), oracle, params)
 
 
 def org_wide_controls(seed: int) -> FieldPilot:

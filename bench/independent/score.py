@@ -34,12 +34,13 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench.independent.generate import FAMILIES, ISSUE_FAMILIES, METRIC, write_portfolio
+from bench.independent import generate as independent_generate
 
 VERDICTS = ("real", "mirage", "inconclusive", "worse", "no_change")
 
@@ -111,12 +112,23 @@ def _ingest(exe: list[str], db: str, folder: Path) -> dict[str, str]:
     raise RuntimeError("ingest kept refusing")
 
 
-def run_family(family: str, seeds: int, keep: Path | None = None) -> list[dict[str, Any]]:
-    """Generate, ingest and analyse one family; one record per pilot (truth + engine output)."""
+def run_family(
+    family: str,
+    seeds: int,
+    keep: Path | None = None,
+    registry: ModuleType = independent_generate,
+) -> list[dict[str, Any]]:
+    """Generate, ingest and analyse one family; one record per pilot (truth + engine output).
+
+    `registry` is the generator module (`FAMILIES`, `METRIC`, `write_portfolio`); a pilot's
+    truth record may name its own `metric` (default `registry.METRIC`) and say
+    `effect_scale: "points"`, in which case the engine's `effect_points` / `ci_low_points` /
+    `ci_high_points` are scored in the `_pct` fields (its truth is in points too)."""
     exe = _exe()
-    with tempfile.TemporaryDirectory(prefix=f"pp-indep-{family}-") as tmp:
+    prefix = getattr(registry, "NAME", "indep")
+    with tempfile.TemporaryDirectory(prefix=f"pp-{prefix}-{family}-") as tmp:
         folder = Path(tmp)
-        pilots = write_portfolio(family, range(seeds), folder)
+        pilots = registry.write_portfolio(family, range(seeds), folder)
         db = str(folder / "bench.duckdb")
         t0 = time.perf_counter()
         refused = _ingest(exe, db, folder)
@@ -137,8 +149,11 @@ def run_family(family: str, seeds: int, keep: Path | None = None) -> list[dict[s
         rec = p.truth_record()
         got = by_id.get(p.pilot_id)
         metric = None
+        name = rec.get("metric", registry.METRIC)
         if got is not None:
-            metric = next((m for m in got.get("metrics", []) if m["metric"] == METRIC), None)
+            metric = next((m for m in got.get("metrics", []) if m["metric"] == name), None)
+        if metric is not None and rec.get("effect_scale") == "points":
+            metric = {**metric, **{f"{k}_pct": metric.get(f"{k}_points") for k in _POINTS}}
         rec.update(
             {
                 "refused": refused.get(p.pilot_id),
@@ -156,6 +171,9 @@ def run_family(family: str, seeds: int, keep: Path | None = None) -> list[dict[s
         )
         records.append(rec)
     return records
+
+
+_POINTS = ("effect", "ci_low", "ci_high")
 
 
 def is_correct(truth: str, verdict: str | None) -> bool:
@@ -292,8 +310,14 @@ def render(
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(
+    argv: list[str] | None = None,
+    registry: ModuleType = independent_generate,
+    description: str | None = None,
+) -> int:
+    """The command line; `registry` is the generator module whose `FAMILIES` are run (its
+    `ISSUE_FAMILIES` and optional `SUBSET_NAMES` give the two subsets printed below the totals)."""
+    parser = argparse.ArgumentParser(description=description or __doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=20, help="pilots per family (default 20)")
     parser.add_argument("--families", default="", help="comma-separated subset (default: all)")
     parser.add_argument("--json", metavar="OUT", help="save summaries and per-pilot records")
@@ -308,23 +332,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     global ENGINE_ROOT
     ENGINE_ROOT = Path(args.engine_root).resolve() if args.engine_root else None
-    families = [f.strip() for f in args.families.split(",") if f.strip()] or list(FAMILIES)
-    unknown = [f for f in families if f not in FAMILIES]
+    known = registry.FAMILIES
+    families = [f.strip() for f in args.families.split(",") if f.strip()] or list(known)
+    unknown = [f for f in families if f not in known]
     if unknown:
-        parser.error(f"unknown families: {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
+        parser.error(f"unknown families: {', '.join(unknown)}; known: {', '.join(known)}")
     keep = Path(args.keep) if args.keep else None
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = pool.map(lambda f: run_family(f, args.seeds, keep), families)
+        runs = pool.map(lambda f: run_family(f, args.seeds, keep, registry), families)
         results = dict(zip(families, runs, strict=True))
     per_family = {f: summarize(recs) for f, recs in results.items()}
     all_records = [r for recs in results.values() for r in recs]
     total = totals(all_records)
     subsets = {}
-    issue = [r for r in all_records if r["family"] in ISSUE_FAMILIES]
-    rest = [r for r in all_records if r["family"] not in ISSUE_FAMILIES]
+    issue = [r for r in all_records if r["family"] in registry.ISSUE_FAMILIES]
+    rest = [r for r in all_records if r["family"] not in registry.ISSUE_FAMILIES]
+    names = getattr(registry, "SUBSET_NAMES", ("issue families", "other families"))
     if issue and rest:
-        subsets = {"issue families": totals(issue), "other families": totals(rest)}
+        subsets = {names[0]: totals(issue), names[1]: totals(rest)}
     print(render(per_family, total, subsets))
     print(f"\n{len(families)} families x {args.seeds} seeds in {time.perf_counter() - t0:.1f} s")
     if args.json:

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import integrate, special
 
 from analytics.estimate import Estimate
+from analytics.frequency import as_days
 from analytics.its import RHO_MAX, ar1_mean_variance
 from analytics.levels import ALPHA, critical_t
 from analytics.mix import Kitagawa
@@ -158,17 +159,17 @@ def visible_swing(est: Estimate) -> float | None:
     straight line and noise, in the metric's unit: the range of its detrended monthly means
     less the range noise alone gives them (the expected range of that many normal means, times
     the standard deviation of a month's mean under AR(1) noise read within the months, or from
-    month-to-month differences for monthly data). A season the model does not hold can move
-    the level at least that far. None where the model holds the annual season, or with fewer
-    than three monthly blocks."""
+    month-to-month differences for monthly data). A break the model was cut at is held as a
+    step where a step fits the pre-period better than an annual wave (`_detrended`).
+    A season the model does not hold can move the level at least that far. None where the
+    model holds the annual season, or with fewer than three monthly blocks."""
     pre = est.observed[: est.n_pre]
     block = SWING_BLOCK.get(est.frequency, 0)
     if est.annual_season or not block or len(pre) < 3 * block:
         return None
     n_blocks = len(pre) // block
-    # a straight line through the pre-period is the trend the model may project, not a season
     t = np.arange(len(pre), dtype=float)
-    pre = pre - np.polyval(np.polyfit(t, pre, 1), t)
+    pre = _detrended(est, pre, t)
     blocks = pre[len(pre) - n_blocks * block :].reshape(n_blocks, block)
     means = blocks.mean(axis=1)
     # the noise within the months, so that the swing between them is not counted as noise
@@ -183,6 +184,29 @@ def visible_swing(est: Estimate) -> float | None:
     noise = float(np.sqrt(ar1_mean_variance(sigma2, np.array([rho]), block)[0]))
     expected_range = _expected_range(n_blocks) * noise
     return max(float(np.ptp(means)) - expected_range, 0.0)
+
+
+def _detrended(est: Estimate, pre: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The pre-period `pre` (n,) less its least-squares straight line (the trend the model may
+    project, not a season), and less the step at the break the model was cut at (`regime_start`)
+    where that step fits the pre-period better than an annual wave does: a level that fell for
+    good eight months ago has not swung by as much, but half a season read as a break has.
+    Both fits have the line; the wave is one annual sine-cosine pair (one column more than the
+    step, so a tie goes to the season)."""
+    start = 0
+    if est.regime_start is not None:
+        start = int(np.searchsorted(np.asarray(est.dates), np.datetime64(est.regime_start)))
+    if not 0 < start < len(pre):
+        return pre - np.polyval(np.polyfit(t, pre, 1), t)
+    days = as_days(np.asarray(est.dates[: len(pre)], dtype="datetime64[ns]"))
+    angle = 2 * np.pi * (days - days[0]) / 365.25
+    step = np.column_stack([np.ones_like(t), t, (t >= start).astype(float)])
+    wave = np.column_stack([np.ones_like(t), t, np.sin(angle), np.cos(angle)])
+    stepped: np.ndarray = pre - step @ np.linalg.lstsq(step, pre, rcond=None)[0]
+    waved = pre - wave @ np.linalg.lstsq(wave, pre, rcond=None)[0]
+    if float(stepped @ stepped) < float(waved @ waved):
+        return stepped
+    return pre - np.polyval(np.polyfit(t, pre, 1), t)
 
 
 @lru_cache(maxsize=64)

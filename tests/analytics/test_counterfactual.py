@@ -484,6 +484,28 @@ def test_a_model_fitted_after_a_break_is_checked_for_the_season_it_does_not_hold
     assert visible_swing(recent) > 10.0  # most of the 20-degree swing, beyond its noise
 
 
+def _old_fall(seed: int) -> pd.DataFrame:
+    """Daily, 350 days pre and 70 post (under a year: no season to model); the level fell 20%
+    for good 240 days before go-live, and the pilot cut it a further 15% (bench/field's
+    `old_shift_effect`, written without reading the engine)."""
+    rng = np.random.default_rng(seed)
+    dates = _daily(350, 70)
+    y = 40 * (1 + ar1(rng, len(dates), 0.4, 0.03))
+    y[350 - 240 :] *= 0.8
+    y[350:] *= 0.85
+    return observation_rows(f"fall-{seed}", "cycle_time", dates, y)
+
+
+def test_an_old_step_the_level_held_is_not_a_seasonal_swing():
+    # the break is dated and modelled; its 20% step was read as a 20% seasonal swing, so a real
+    # -15% after it was a `seasonality` mirage and the pilot was stopped
+    found = _analyse([_old_fall(seed) for seed in SEEDS])
+    for pilot, effect in found.values():
+        assert effect.model.endswith("_recent"), (pilot.pilot_id, effect.model)
+        assert effect.verdict == "real", (pilot.pilot_id, effect.verdict, effect.reasons)
+        assert effect.ci_low_pct <= -15.0 <= effect.ci_high_pct
+
+
 def test_a_level_shift_is_not_taken_for_a_season():
     # the short weekly -20% shift: the pre-period swings only as much as its noise
     found = _analyse([_short_weekly(seed) for seed in range(12)])

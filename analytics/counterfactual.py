@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from analytics.hac import bartlett_meat, long_run_lags, pinv_symmetric
+from analytics.hac import bartlett_meat, inverse_symmetric, long_run_lags, pinv_symmetric
 from analytics.its import (
     MIN_PRE,
     RHO_MAX,
@@ -520,7 +520,7 @@ def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.nda
     """`_origin_errors` from the fits' sums: each origin's coefficients, its forecast error
     over the window of `h` rows `gap` rows after it, and the variance its fit claims."""
     origins, k = sums.origins, sums.gram.shape[1]
-    bread = pinv_symmetric(sums.gram)  # (o, k, k)
+    bread = inverse_symmetric(sums.gram)  # (o, k, k)
     coef = bread @ sums.xy  # (o, k, m)
     start, end = origins + gap, origins + gap + h  # each origin's forecast window
     xbar = (sums.x_run[end] - sums.x_run[start]) / h  # (o, k)

@@ -151,3 +151,51 @@ def pinv_symmetric(a: np.ndarray) -> np.ndarray:
     signed = vectors * np.copysign(1.0, values)[..., None, :]
     product: np.ndarray = np.matmul(signed, inverse[..., None] * np.swapaxes(vectors, -1, -2))
     return product
+
+
+# `inverse_symmetric` inverts directly where its bound on the condition number stays below
+# this: eleven orders of magnitude short of the 1e15 at which `pinv_symmetric` starts dropping
+# directions, so the two are the same inverse there (up to rounding)
+DIRECT_COND = 1e10
+
+
+def inverse_symmetric(a: np.ndarray) -> np.ndarray:
+    """`pinv_symmetric(a)` for a batch of real symmetric positive semi-definite matrices `a`
+    (m, k, k), the backtests' Gram matrices (one per origin), at a seventh of the cost: the
+    inverse by LU of the Jacobi-scaled matrix S = D^-1 a D^-1 (D the square roots of the
+    diagonal; van der Sluis 1969: the scaling that makes the inverse's error follow S's
+    condition number, not a's), rescaled, wherever that matrix is provably far from singular,
+    and `pinv_symmetric` for the others. The proof per matrix: S has a unit diagonal, so its
+    largest eigenvalue is at most k, and its smallest at least 1 / ||S^-1||_F; a's condition
+    number is then at most k ||S^-1||_F max(D^2) / min(D^2), and where that bound is under
+    DIRECT_COND no eigenvalue is anywhere near the pseudo-inverse's cutoff (1e-15 of the
+    largest): the pseudo-inverse is the inverse. The two differ by rounding only (about the
+    condition number times 1e-16, relative)."""
+    a = np.asarray(a, dtype=float)
+    out = np.empty_like(a)
+    if len(a) == 0:
+        return out
+    k = a.shape[-1]
+    diag = np.diagonal(a, axis1=-2, axis2=-1)
+    positive = (diag > 0).all(axis=-1) & np.isfinite(a).all(axis=(-2, -1))
+    scale = 1.0 / np.sqrt(np.where(positive[:, None], diag, 1.0))
+    scaled = a * scale[:, :, None] * scale[:, None, :]
+    direct = positive.copy()
+    try:
+        inverse = np.linalg.inv(scaled)
+    except np.linalg.LinAlgError:  # an exactly singular matrix in the batch: one at a time
+        inverse = np.zeros_like(scaled)
+        for i in np.flatnonzero(positive):
+            try:
+                inverse[i] = np.linalg.inv(scaled[i])
+            except np.linalg.LinAlgError:
+                direct[i] = False
+    with np.errstate(invalid="ignore", over="ignore"):
+        norm = np.sqrt((inverse * inverse).sum(axis=(-2, -1)))
+        spread = diag.max(axis=-1) / np.where(positive, diag.min(axis=-1), 1.0)
+        direct &= np.isfinite(norm) & (k * norm * spread < DIRECT_COND)
+    rescaled = inverse * scale[:, :, None] * scale[:, None, :]
+    out[direct] = (rescaled[direct] + np.swapaxes(rescaled[direct], -1, -2)) / 2
+    if not direct.all():
+        out[~direct] = pinv_symmetric(a[~direct])
+    return out

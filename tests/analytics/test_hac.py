@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from analytics.hac import newey_west_lags, ols_hac
+from analytics.hac import inverse_symmetric, newey_west_lags, ols_hac, pinv_symmetric
 
 
 def _ar1(rng, n, phi):
@@ -45,3 +45,26 @@ def test_rank_deficient_design_does_not_raise():
     fit = ols_hac(x, y, 2)
     assert np.all(np.isfinite(fit.coef))
     assert fit.df_resid == n - 1
+
+
+def test_inverse_symmetric_is_the_pseudo_inverse():
+    # the backtests' Gram matrices: intercept, trend, weekday dummies over growing histories,
+    # plus one rank-deficient (a duplicated column), one zero and one tiny-eigenvalue matrix,
+    # which must take numpy's pseudo-inverse path
+    rng = np.random.default_rng(3)
+    n = 400
+    t = np.arange(n, dtype=float)
+    x = np.column_stack([np.ones(n), t, (t % 7 == 1), (t % 7 == 2), rng.normal(size=n)])
+    grams = [x[:o].T @ x[:o] for o in range(40, n, 60)]
+    dup = np.column_stack([x[:, :3], x[:, 2]])
+    grams.append(np.pad(dup.T @ dup, ((0, 1), (0, 1))))
+    grams.append(np.zeros((5, 5)))
+    near = np.diag([1.0, 1.0, 1.0, 1.0, 1e-16])
+    grams.append(near)
+    a = np.stack(grams)
+    got = inverse_symmetric(a)
+    for g, inv in zip(a, got, strict=True):
+        # numpy: np.linalg.pinv(g, hermitian=True)
+        ref = np.linalg.pinv(g, hermitian=True)
+        np.testing.assert_allclose(inv, ref, rtol=1e-7, atol=1e-9 * np.abs(ref).max())
+    np.testing.assert_array_equal(got[-3:], pinv_symmetric(a[-3:]))

@@ -444,8 +444,9 @@ class _OriginSums:
     ) -> _OriginSums:
         """The sums for design `x` (rows, k; rows past those of `y` are not read) and series
         `y` (rows, m): per-row products summed block by block between origins (a few
-        whole-array products, not a matrix product per origin). The design's own products
-        are formed once per memoised design (`_products`)."""
+        whole-array products, not a matrix product per origin). The design's own sums (x x'
+        and x_t x_(t-1)') are read off its running sums, formed once per memoised design
+        (`_products`)."""
         y_run = np.zeros((len(y) + 1, y.shape[1]))
         np.cumsum(y, axis=0, out=y_run[1:])
         squares, lag_squares, x_run = _of_design(x, "products", lambda: _products(x))
@@ -464,16 +465,24 @@ class _OriginSums:
             np.multiply(a[1:], b[:-1], out=out[1:])
             return after.sums(out)
 
+        def design_sums(running: np.ndarray, lag: int) -> np.ndarray:
+            """The sums over each origin's rows (the first `lag` of them left out) from the
+            running sums of the design's products (row p: the sum over rows before p)."""
+            if window is None:
+                return running[origins]
+            out: np.ndarray = running[origins] - running[origins - window + lag]
+            return out
+
         return cls(
             origins=origins,
             window=window,
-            gram=whole.sums(squares[: len(fx)]),
+            gram=design_sums(squares, 0),
             xy=whole.sums(fx[:, :, None] * fy[:, None, :]),
             yy=whole.sums(fy * fy),
             yy1=lagged(fy, fy),
             xy1=lagged(fx[:, :, None], fy[:, None, :]),
             x1y=lagged(fy[:, None, :], fx[:, :, None]),
-            xx1=after.sums(lag_squares[: len(fx)]),
+            xx1=design_sums(lag_squares, 1),
             x_run=x_run,
             y_run=y_run,
         )
@@ -502,18 +511,22 @@ class _OriginSums:
 
 
 def _products(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The per-row products of a design `x` (n, k) that every backtest of it sums: x_t x_t'
-    (n, k, k), x_t x_(t-1)' (n, k, k; row 0 zero) and the running sums of the rows (n + 1, k).
-    A prefix of rows has the prefix of these (the running sums accumulate row by row)."""
+    """The running sums of the per-row products of a design `x` (n, k) that every backtest of
+    it reads, each (n + 1, ...) with row p the sum over the rows before p: of x_t x_t'
+    (k, k), of x_t x_(t-1)' (k, k; row 0 has no lag and adds zero) and of the rows (k). A
+    prefix of rows has the prefix of these (the running sums accumulate row by row), so one
+    origin's sums are one row, and a window's the difference of two."""
     squares = x[:, :, None] * x[:, None, :]
     lagged = np.empty_like(squares)
     lagged[:1] = 0.0
     np.multiply(x[1:, :, None], x[:-1, None, :], out=lagged[1:])
-    running = np.zeros((len(x) + 1, x.shape[1]))
-    np.cumsum(x, axis=0, out=running[1:])
-    for part in (squares, lagged, running):
-        part.flags.writeable = False  # shared by every backtest of the design
-    return squares, lagged, running
+    out = []
+    for part in (squares, lagged, x):
+        running = np.zeros((len(x) + 1, *part.shape[1:]))
+        np.cumsum(part, axis=0, out=running[1:])
+        running.flags.writeable = False  # shared by every backtest of the design
+        out.append(running)
+    return out[0], out[1], out[2]
 
 
 def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:

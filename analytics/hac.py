@@ -172,30 +172,21 @@ def inverse_symmetric(a: np.ndarray) -> np.ndarray:
     largest): the pseudo-inverse is the inverse. The two differ by rounding only (about the
     condition number times 1e-16, relative)."""
     a = np.asarray(a, dtype=float)
-    out = np.empty_like(a)
     if len(a) == 0:
-        return out
+        return np.empty_like(a)
     k = a.shape[-1]
     diag = np.diagonal(a, axis1=-2, axis2=-1)
-    positive = (diag > 0).all(axis=-1) & np.isfinite(a).all(axis=(-2, -1))
-    scale = 1.0 / np.sqrt(np.where(positive[:, None], diag, 1.0))
-    scaled = a * scale[:, :, None] * scale[:, None, :]
-    direct = positive.copy()
+    low, high = diag.min(axis=-1), diag.max(axis=-1)
+    scale = 1.0 / np.sqrt(np.where(low[:, None] > 0, diag, 1.0))
+    outer = scale[:, :, None] * scale[:, None, :]
     try:
-        inverse = np.linalg.inv(scaled)
-    except np.linalg.LinAlgError:  # an exactly singular matrix in the batch: one at a time
-        inverse = np.zeros_like(scaled)
-        for i in np.flatnonzero(positive):
-            try:
-                inverse[i] = np.linalg.inv(scaled[i])
-            except np.linalg.LinAlgError:
-                direct[i] = False
-    with np.errstate(invalid="ignore", over="ignore"):
-        norm = np.sqrt((inverse * inverse).sum(axis=(-2, -1)))
-        spread = diag.max(axis=-1) / np.where(positive, diag.min(axis=-1), 1.0)
-        direct &= np.isfinite(norm) & (k * norm * spread < DIRECT_COND)
-    rescaled = inverse * scale[:, :, None] * scale[:, None, :]
-    out[direct] = (rescaled[direct] + np.swapaxes(rescaled[direct], -1, -2)) / 2
+        inverse = np.linalg.inv(a * outer)
+    except np.linalg.LinAlgError:  # an exactly singular matrix in the batch
+        return pinv_symmetric(a)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        bound = k * np.sqrt(np.einsum("mij,mij->m", inverse, inverse)) * (high / low)
+    inverse *= outer
+    direct = (low > 0) & (bound < DIRECT_COND)  # False for NaN, infinite or negative
     if not direct.all():
-        out[~direct] = pinv_symmetric(a[~direct])
-    return out
+        inverse[~direct] = pinv_symmetric(a[~direct])
+    return inverse

@@ -479,9 +479,9 @@ class _OriginSums:
         def design_sums(running: np.ndarray, lag: int) -> np.ndarray:
             """The sums over each origin's rows (the first `lag` of them left out) from the
             running sums of the design's products (row p: the sum over rows before p)."""
-            if window is None:
-                return running[origins]
-            out: np.ndarray = running[origins] - running[origins - window + lag]
+            out: np.ndarray = running[origins]
+            if window is not None:
+                out = out - running[origins - window + lag]
             return out
 
         return cls(

@@ -158,7 +158,7 @@ def bartlett_meat(
 def _running_scores(resid: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The running sums down the rows of the scores resid[t, j] x[t] (n, m, k): row t the sum
     of rows 0..t, added row by row (as `np.cumsum` adds them)."""
-    running = resid[:, :, None] * x[:, None, :]
+    running: np.ndarray = resid[:, :, None] * x[:, None, :]
     for t in range(1, len(running)):
         np.add(running[t - 1], running[t], out=running[t])
     return running

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from analytics.hac import bartlett_meat, long_run_lags, pinv_symmetric
+from analytics.hac import bartlett_meat, inverse_symmetric, long_run_lags, pinv_symmetric
 from analytics.its import (
     MIN_PRE,
     RHO_MAX,
@@ -146,6 +146,10 @@ def backtest(
     weight = np.zeros(m)
     blocks = np.zeros(m)
     horizon = np.zeros(m, dtype=int)
+    # every group's sums first, then every origin's forecast errors in a few batched passes
+    # (`_forecast_errors_many`): groups of a pilot's metrics are many, their origins few
+    plans: list[tuple[np.ndarray, np.ndarray, int, list[tuple[bool, np.ndarray, int]]]] = []
+    tasks: list[tuple[_OriginSums, int, int]] = []
     for (pre, post, g), members in _groups(n_pre, n_post, gaps).items():
         if window is None:
             first = max(MIN_PRE[freq], int(np.ceil(ORIGIN_SHARE * pre)), 4)
@@ -157,15 +161,12 @@ def backtest(
         origins = np.arange(first, pre - g - h + 1)
         if len(origins) > MAX_ORIGINS:
             origins = origins[np.linspace(0, len(origins) - 1, MAX_ORIGINS).round().astype(int)]
-        errors: dict[bool | str, np.ndarray] = {}
-        variances: dict[bool | str, np.ndarray] = {}
+        parts: list[tuple[bool, np.ndarray, int]] = []  # (trend, origins' mask, task)
         # the level model's columns are the trend model's but "trend": its sums are the trend
         # model's with that row and column left out, the same numbers (each entry sums its own
         # products), so they are computed once, for the trend model first
         trended: dict[tuple[tuple[str, ...], bytes], tuple[_OriginSums, int]] = {}
         for trend in (True, False) if only is None else (only,):
-            e = np.empty((len(origins), len(members)))
-            v = np.empty_like(e)
             # each origin fits the season its own history supports, and no more: a season
             # estimated on later data would tell the forecast what it is being tested on
             if window is None:
@@ -184,8 +185,18 @@ def backtest(
                     sums = _OriginSums.of(x, y[:pre, members], origins[at], window)
                     if trend:
                         trended[shared] = (sums, names.index("trend"))
-                e[at], v[at] = _forecast_errors(sums, h, gap=g)
-            errors[trend], variances[trend] = e, v
+                parts.append((trend, at, len(tasks)))
+                tasks.append((sums, h, g))
+        plans.append((members, origins, h, parts))
+    found = _forecast_errors_many(tasks)
+    for members, origins, h, parts in plans:
+        errors: dict[bool | str, np.ndarray] = {}
+        variances: dict[bool | str, np.ndarray] = {}
+        for trend, at, task in parts:
+            if trend not in errors:
+                errors[trend] = np.empty((len(origins), len(members)))
+                variances[trend] = np.empty_like(errors[trend])
+            errors[trend][at], variances[trend][at] = found[task]
         # the later an origin, the more its fit resembles the real one (the same history
         # length, the same stretch of the series): origin i of n weighs i / sum(1..n)
         recency = np.arange(1.0, len(origins) + 1.0)
@@ -444,8 +455,9 @@ class _OriginSums:
     ) -> _OriginSums:
         """The sums for design `x` (rows, k; rows past those of `y` are not read) and series
         `y` (rows, m): per-row products summed block by block between origins (a few
-        whole-array products, not a matrix product per origin). The design's own products
-        are formed once per memoised design (`_products`)."""
+        whole-array products, not a matrix product per origin). The design's own sums (x x'
+        and x_t x_(t-1)') are read off its running sums, formed once per memoised design
+        (`_products`)."""
         y_run = np.zeros((len(y) + 1, y.shape[1]))
         np.cumsum(y, axis=0, out=y_run[1:])
         squares, lag_squares, x_run = _of_design(x, "products", lambda: _products(x))
@@ -464,16 +476,24 @@ class _OriginSums:
             np.multiply(a[1:], b[:-1], out=out[1:])
             return after.sums(out)
 
+        def design_sums(running: np.ndarray, lag: int) -> np.ndarray:
+            """The sums over each origin's rows (the first `lag` of them left out) from the
+            running sums of the design's products (row p: the sum over rows before p)."""
+            out: np.ndarray = running[origins]
+            if window is not None:
+                out = out - running[origins - window + lag]
+            return out
+
         return cls(
             origins=origins,
             window=window,
-            gram=whole.sums(squares[: len(fx)]),
+            gram=design_sums(squares, 0),
             xy=whole.sums(fx[:, :, None] * fy[:, None, :]),
             yy=whole.sums(fy * fy),
             yy1=lagged(fy, fy),
             xy1=lagged(fx[:, :, None], fy[:, None, :]),
             x1y=lagged(fy[:, None, :], fx[:, :, None]),
-            xx1=after.sums(lag_squares[: len(fx)]),
+            xx1=design_sums(lag_squares, 1),
             x_run=x_run,
             y_run=y_run,
         )
@@ -502,47 +522,82 @@ class _OriginSums:
 
 
 def _products(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The per-row products of a design `x` (n, k) that every backtest of it sums: x_t x_t'
-    (n, k, k), x_t x_(t-1)' (n, k, k; row 0 zero) and the running sums of the rows (n + 1, k).
-    A prefix of rows has the prefix of these (the running sums accumulate row by row)."""
+    """The running sums of the per-row products of a design `x` (n, k) that every backtest of
+    it reads, each (n + 1, ...) with row p the sum over the rows before p: of x_t x_t'
+    (k, k), of x_t x_(t-1)' (k, k; row 0 has no lag and adds zero) and of the rows (k). A
+    prefix of rows has the prefix of these (the running sums accumulate row by row), so one
+    origin's sums are one row, and a window's the difference of two."""
     squares = x[:, :, None] * x[:, None, :]
     lagged = np.empty_like(squares)
     lagged[:1] = 0.0
     np.multiply(x[1:, :, None], x[:-1, None, :], out=lagged[1:])
-    running = np.zeros((len(x) + 1, x.shape[1]))
-    np.cumsum(x, axis=0, out=running[1:])
-    for part in (squares, lagged, running):
-        part.flags.writeable = False  # shared by every backtest of the design
-    return squares, lagged, running
+    out = []
+    for part in (squares, lagged, x):
+        running = np.zeros((len(x) + 1, *part.shape[1:]))
+        np.cumsum(part, axis=0, out=running[1:])
+        running.flags.writeable = False  # shared by every backtest of the design
+        out.append(running)
+    return out[0], out[1], out[2]
 
 
 def _forecast_errors(sums: _OriginSums, h: int, *, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """`_origin_errors` from the fits' sums: each origin's coefficients, its forecast error
     over the window of `h` rows `gap` rows after it, and the variance its fit claims."""
-    origins, k = sums.origins, sums.gram.shape[1]
-    bread = pinv_symmetric(sums.gram)  # (o, k, k)
-    coef = bread @ sums.xy  # (o, k, m)
-    start, end = origins + gap, origins + gap + h  # each origin's forecast window
-    xbar = (sums.x_run[end] - sums.x_run[start]) / h  # (o, k)
-    errors = (sums.y_run[end] - sums.y_run[start]) / h - np.einsum("ok,okm->om", xbar, coef)
-    rss = np.maximum(sums.yy - np.einsum("okm,okm->om", coef, sums.xy), 0.0)
-    # the quadratic form coef' XX1 coef as a product, then a sum over k: einsum's own loop
-    # over three operands takes ten times as long
-    cross = (
-        sums.yy1
-        - np.einsum("okm,okm->om", coef, sums.xy1)
-        - np.einsum("okm,okm->om", coef, sums.x1y)
-        + np.einsum("okm,okm->om", coef, sums.xx1 @ coef)
-    )
-    window = sums.window
-    n = (origins if window is None else np.full(len(origins), window))[:, None].astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(rss > 0, cross / rss, 0.0)
-    rho = np.clip(unbiased_rho(nan_to_num(rho), n, k), 0.0, RHO_MAX)
-    sigma2 = rss / np.maximum(n - k, 1)
-    leverage = np.einsum("oj,oj->o", np.einsum("ok,okj->oj", xbar, bread), xbar)[:, None]
-    var = ar1_mean_variance(sigma2, rho, h) + sigma2 * (1 + rho) / (1 - rho) * leverage
-    return errors, var
+    return _forecast_errors_many([(sums, h, gap)])[0]
+
+
+def _forecast_errors_many(
+    tasks: list[tuple[_OriginSums, int, int]],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`_forecast_errors` of every (sums, h, gap) in `tasks`, in order: the tasks whose sums
+    have the same shape per origin (k columns, m series) stacked along the origins and worked
+    out in one pass. Every number is an origin's and a series' own (the same operations on the
+    same entries as one task alone), so stacking changes none of them."""
+    out: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(tasks)
+    shapes: dict[tuple[int, int], list[int]] = {}
+    for i, (sums, _, _) in enumerate(tasks):
+        shapes.setdefault(sums.xy.shape[1:], []).append(i)
+    for (k, _), members in shapes.items():
+        parts = [tasks[i] for i in members]
+
+        def stack(field: str, parts: list[tuple[_OriginSums, int, int]] = parts) -> np.ndarray:
+            arrays = [getattr(sums, field) for sums, _, _ in parts]
+            return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+        xbars, ybars, spans, counts = [], [], [], []
+        for sums, h, gap in parts:
+            start, end = sums.origins + gap, sums.origins + gap + h  # each forecast window
+            xbars.append((sums.x_run[end] - sums.x_run[start]) / h)  # (o, k)
+            ybars.append((sums.y_run[end] - sums.y_run[start]) / h)  # (o, m)
+            spans.append(np.full(len(sums.origins), float(h)))
+            window = sums.window
+            counts.append(sums.origins if window is None else np.full(len(sums.origins), window))
+        xbar, ybar = np.concatenate(xbars), np.concatenate(ybars)
+        h_all = np.concatenate(spans)[:, None]
+        xy = stack("xy")
+        bread = inverse_symmetric(stack("gram"))  # (o, k, k)
+        coef = bread @ xy  # (o, k, m)
+        errors = ybar - np.einsum("ok,okm->om", xbar, coef)
+        rss = np.maximum(stack("yy") - np.einsum("okm,okm->om", coef, xy), 0.0)
+        # the quadratic form coef' XX1 coef as a product, then a sum over k: einsum's own loop
+        # over three operands takes ten times as long
+        cross = (
+            stack("yy1")
+            - np.einsum("okm,okm->om", coef, stack("xy1"))
+            - np.einsum("okm,okm->om", coef, stack("x1y"))
+            + np.einsum("okm,okm->om", coef, stack("xx1") @ coef)
+        )
+        n = np.concatenate(counts)[:, None].astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(rss > 0, cross / rss, 0.0)
+        rho = np.clip(unbiased_rho(nan_to_num(rho), n, k), 0.0, RHO_MAX)
+        sigma2 = rss / np.maximum(n - k, 1)
+        leverage = np.einsum("oj,oj->o", np.einsum("ok,okj->oj", xbar, bread), xbar)[:, None]
+        var = ar1_mean_variance(sigma2, rho, h_all) + sigma2 * (1 + rho) / (1 - rho) * leverage
+        bounds = np.cumsum([len(sums.origins) for sums, _, _ in parts])[:-1]
+        for i, e, v in zip(members, np.split(errors, bounds), np.split(var, bounds), strict=True):
+            out[i] = (e, v)
+    return out
 
 
 def combination_weights(level_rmse: np.ndarray, trend_rmse: np.ndarray) -> np.ndarray:

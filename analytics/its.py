@@ -34,7 +34,8 @@ COLUMNS_PER_PRODUCT = 32  # larger products go to BLAS threads, a loss on a load
 RHO_MAX = 0.97
 DESIGNS_KEPT = 64  # design matrices memoised (`design_matrix`): ~70 kB each at 730 dates
 COLUMN_SETS_KEPT = 4096  # pre-periods whose columns are memoised (`columns_for`)
-FILTER_TOGETHER = 64  # from this many series, the AR(1) sandwich filters them in one pass
+FILTER_TOGETHER = 24  # from this many series, the AR(1) sandwich filters them in one pass
+SERIES_PER_PRODUCT = 4  # ... and sums X'LX in products of this many series' columns (48 at k 12)
 
 
 @dataclass(frozen=True)
@@ -344,35 +345,46 @@ def ar1_sandwich(
         lengths = np.full(m, len(x))
     if bread is None:
         bread = np.stack([np.linalg.pinv(x[:p].T @ x[:p]) for p in lengths])
-    meat = np.empty((m, x.shape[1], x.shape[1]))
-    together = (
-        _ar1_filter(x[: int(np.max(lengths, initial=0))], rho) if m >= FILTER_TOGETHER else None
-    )
-    for j, (r, p) in enumerate(zip(rho, lengths, strict=True)):
-        xj = x[:p]
-        filtered = (
-            signal.lfilter([1.0], [1.0, -r], xj, axis=0) if together is None else together[:p, j]
-        )
-        lower = xj.T @ filtered
-        meat[j] = (lower + lower.T - (xj.T @ xj if gram is None else gram[j])) * sigma2[j]
+    k = x.shape[1]
+    if m >= FILTER_TOGETHER:  # one pass for the batch, and X'LX as a few matrix products
+        top = int(np.max(lengths, initial=0))
+        filtered = _ar1_filter(x[:top], rho)  # (top, m, k)
+        filtered *= (np.arange(top)[:, None] < lengths[None, :])[:, :, None]  # each its rows
+        lower = np.empty((m, k, k))
+        xt = x[:top].T
+        for a in range(0, m, SERIES_PER_PRODUCT):
+            part = filtered[:, a : a + SERIES_PER_PRODUCT].reshape(top, -1)
+            lower[a : a + SERIES_PER_PRODUCT] = (xt @ part).reshape(k, -1, k).transpose(1, 0, 2)
+        own = np.stack([x[:p].T @ x[:p] for p in lengths]) if gram is None else gram
+        meat = (lower + lower.transpose(0, 2, 1) - own) * sigma2[:, None, None]
+    else:
+        meat = np.empty((m, k, k))
+        for j, (r, p) in enumerate(zip(rho, lengths, strict=True)):
+            xj = x[:p]
+            filtered = signal.lfilter([1.0], [1.0, -r], xj, axis=0)
+            lower = xj.T @ filtered
+            meat[j] = (lower + lower.T - (xj.T @ xj if gram is None else gram[j])) * sigma2[j]
     cov: np.ndarray = bread @ meat @ bread
     return cov
 
 
 def _ar1_filter(x: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """L_j x for every series j at once: z_t = rho_j z_(t-1) + x_t down the rows of `x` (n, k),
-    laid out (n, m, k). The same operations, in the same order, as scipy's
-    `signal.lfilter([1], [1, -rho_j], x, axis=0)` (the same numbers, bit for bit): one pass
-    over the rows for the whole batch instead of one filter per series, which wins from about
-    FILTER_TOGETHER series."""
-    out = np.empty((len(x), len(rho), x.shape[1]))
-    if len(x) == 0:
+    laid out (n, m, k). The same operations as scipy's `signal.lfilter([1], [1, -rho_j], x,
+    axis=0)` (the same numbers, bit for bit): one pass over the rows for the whole batch
+    instead of one filter per series, which wins from about FILTER_TOGETHER series. Each row
+    is one contiguous product and one sum over all m k numbers (a coefficient per number)."""
+    n, k = x.shape
+    out = np.empty((n, len(rho), k))
+    if n == 0:
         return out
-    out[0] = x[0]
-    r = np.asarray(rho, dtype=float)[:, None]
-    for t in range(1, len(x)):
-        np.multiply(r, out[t - 1], out=out[t])
-        out[t] += x[t]
+    out[:] = x[:, None, :]
+    flat = out.reshape(n, -1)
+    r = np.repeat(np.asarray(rho, dtype=float), k)
+    carried = np.empty_like(r)
+    for t in range(1, n):
+        np.multiply(r, flat[t - 1], out=carried)
+        flat[t] += carried
     return out
 
 

@@ -77,20 +77,24 @@ def neighbour_median(values: np.ndarray) -> np.ndarray:
     if 2 * WINDOW != 6:  # the network sorts six: any other window sorts each point's own
         windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * WINDOW + 1, axis=1)
         return nanmedian_last(np.delete(windows, WINDOW, axis=2))
-    sides = [padded[:, i : i + n] for i in range(2 * WINDOW + 1) if i != WINDOW]
-    missing = [np.isnan(side) for side in sides]
-    count = len(sides) - np.sum(missing, axis=0)  # numbered neighbours per point
-    ranked = [np.where(gap, np.inf, side) for gap, side in zip(missing, sides, strict=True)]
+    gap = np.isnan(padded)
+    numbered = (~gap).view(np.int8)  # 1 for a number, 0 for NaN and the padding
+    filled = np.where(gap, np.inf, padded)  # NaN as +inf, once for the whole array
+    shifts = [i for i in range(2 * WINDOW + 1) if i != WINDOW]
+    count = np.zeros((m, n), dtype=np.int8)  # numbered neighbours per point
+    for i in shifts:
+        count += numbered[:, i : i + n]
+    ranked = [filled[:, i : i + n].copy() for i in shifts]  # the network writes over them
     for a, b in SORT_SIX:
         low = np.minimum(ranked[a], ranked[b])
         np.maximum(ranked[a], ranked[b], out=ranked[b])
         ranked[a] = low
     median: np.ndarray = (ranked[2] + ranked[3]) / 2
-    short = np.flatnonzero(count < len(sides))
+    short = np.flatnonzero(count < len(shifts))
     if len(short):  # the numbers sort first: their middle by each point's own count
         at = np.unravel_index(short, (m, n))
         ordered = np.stack([r[at] for r in ranked], axis=-1)
-        k = count[at]
+        k = count[at].astype(int)
         lo = np.take_along_axis(ordered, np.maximum((k - 1) // 2, 0)[:, None], axis=-1)[:, 0]
         hi = np.take_along_axis(ordered, np.maximum(k // 2, 0)[:, None], axis=-1)[:, 0]
         median[at] = np.where(k > 0, (lo + hi) / 2, np.nan)

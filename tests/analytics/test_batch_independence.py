@@ -8,6 +8,7 @@ import math
 import numpy as np
 import statsmodels.api as sm
 
+from analytics import hac
 from analytics.hac import bartlett_meat
 from analytics.portfolio import analyze_portfolio
 from bench.bench_analyze import make_portfolio
@@ -66,3 +67,17 @@ def test_per_series_bandwidths_match_statsmodels_series_by_series():
         # statsmodels' HAC has no small-sample correction here (use_correction=False default)
         got = breads[j] @ meat[j] @ breads[j]
         np.testing.assert_allclose(got, ref.cov_params(), rtol=1e-8, atol=1e-14)
+
+
+def test_wide_batch_meat_is_the_chunked_one():
+    # a batch wide enough (series x columns >= hac.ROWS_TOGETHER) forms the running sums of
+    # every series row by row: the same additions as the per-chunk cumsum, the same numbers
+    rng = np.random.default_rng(5)
+    n, m = 90, 100
+    x = np.column_stack([np.ones(n), np.arange(n) / n, np.sin(np.arange(n) / 4)])
+    resid = rng.normal(size=(n, m))
+    widths = rng.integers(1, 12, size=m)
+    assert m * x.shape[1] >= hac.ROWS_TOGETHER
+    wide = bartlett_meat(resid, x, widths)
+    for j in range(m):  # one series at a time takes the cumsum path
+        np.testing.assert_array_equal(wide[j], bartlett_meat(resid[:, j : j + 1], x, widths[j])[0])

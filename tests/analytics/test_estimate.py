@@ -127,7 +127,9 @@ def test_the_spell_search_skips_only_fits_that_cannot_pass(seed, monkeypatch):
     sign = np.array([-1.0, -1.0, 1.0])
     lengths = set(spike_lengths(400, single.x.shape[1] + 1))
     found = [search_spikes(y[:, [j]], sign[[j]], single, lengths) for j in range(3)]
-    monkeypatch.setattr(estimate, "_too_small", lambda y, sign, main, ks: np.zeros(len(ks), bool))
+    monkeypatch.setattr(
+        estimate, "_too_small", lambda y, sign, main, ks: np.zeros((y.shape[1], len(ks)), bool)
+    )
     every = [search_spikes(y[:, [j]], sign[[j]], single, lengths) for j in range(3)]
     for skipped, fitted in zip(found, every, strict=True):
         assert len(skipped.fits) < len(fitted.fits)  # some lengths were not fitted

@@ -14,8 +14,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import math
 import re
+import subprocess
+import sys
 import threading
 import zipfile
 import zlib
@@ -23,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TypeVar, cast
 
 from .errors import IngestError, Problem, clip
@@ -98,6 +101,8 @@ def hidden_sheets(data: bytes) -> frozenset[str]:
 def _hidden_sheets(data: bytes) -> frozenset[str]:
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
+    if too_large("", data) is not None:
+        return frozenset()  # opening it could take the process down: reading it says why
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return frozenset(
@@ -151,10 +156,23 @@ def plain_zip(name: str, data: bytes) -> Problem | None:
     )  # fmt: skip
 
 
+#: The probe (`sheet_probe.py`): the memory and CPU seconds it may use to build a workbook's
+#: grids. A sheet of `MAX_CELLS` cells takes calamine about 1.5 GB; what needs more is refused.
+PROBE_MEMORY_MB = 3072
+PROBE_SECONDS = 120
+_PROBE = Path(__file__).with_name("sheet_probe.py")
+
+
 def too_large(name: str, data: bytes) -> Problem | None:
-    """The problem with a workbook package too large to read (over `MAX_UNPACKED_MB` unpacked,
-    by its zip directory, or a sheet declaring over `MAX_CELLS` cells), or None. Reads the
-    directory and each sheet's first bytes only."""
+    """The problem with a workbook too large to read, or None: over `MAX_UNPACKED_MB` unpacked
+    (by its zip directory), a sheet declaring over `MAX_CELLS` cells (its `<dimension>`), then,
+    since both can lie or be missing, a sheet whose grid holds over `MAX_CELLS` cells or cannot
+    be built in `PROBE_MEMORY_MB` (`probe`)."""
+    return _declared_too_large(name, data) or probe(name, data)
+
+
+def _declared_too_large(name: str, data: bytes) -> Problem | None:
+    """`too_large` from the zip directory and each sheet's first bytes only."""
     if not data.startswith(b"PK\x03\x04"):
         return None
     try:
@@ -182,6 +200,65 @@ def too_large(name: str, data: bytes) -> Problem | None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error):
         return None  # calamine names the damage
     return None
+
+
+def probe(name: str, data: bytes) -> Problem | None:
+    """The problem with a workbook whose grids are too large to build, found by building them in
+    a child process capped at `PROBE_MEMORY_MB` and `PROBE_SECONDS` (`sheet_probe.py`), or None.
+
+    calamine sizes a sheet's grid by its cells' positions, not by the declared `<dimension>`
+    (which may be missing or lie) nor by the file's size: a 5 kB workbook with cells at A1 and
+    XFD1048576, or an OpenDocument row repeated a million times, asks for gigabytes, and a failed
+    allocation aborts the process (in the app, the server). The child dies instead, and the
+    problem names the sheet it died on; a sheet read whole but holding over `MAX_CELLS` cells
+    (rows x columns from A1, as pandas builds it) is refused too."""
+    lines, died = _remembered("probe", data, None, lambda: _run_probe(data))
+    reading: str | None = None
+    for line in lines:
+        sheet, cells = line.get("sheet"), line.get("cells")
+        reading = str(sheet) if sheet is not None else reading
+        if isinstance(cells, int) and cells > MAX_CELLS:
+            return Problem(
+                f"{name}[{sheet}]", 1, "-",
+                f"the sheet's used range holds {cells:,} cells (rows x columns from A1), over "
+                f"the {MAX_CELLS:,} pilotproof reads from a workbook: delete the cells far below "
+                "or right of the table, save the data as CSV, or split it",
+            )  # fmt: skip
+        if cells is not None:
+            reading = None  # read whole: not the one the child died on
+    if not died:
+        return None
+    where = f"{name}[{reading}]" if reading is not None else name
+    return Problem(
+        where, 1, "-",
+        f"the {'sheet' if reading is not None else 'workbook'} is too large to read (it needs "
+        f"over {PROBE_MEMORY_MB:,} MB or {PROBE_SECONDS} s): delete the cells far below or right "
+        "of the table, save the data as CSV, or split it",
+    )  # fmt: skip
+
+
+def _run_probe(data: bytes) -> tuple[list[dict[str, object]], bool]:
+    """The probe's JSON lines, and whether it died (a cap hit, a crash, or the time out)."""
+    command = [
+        sys.executable, "-I", str(_PROBE),
+        str(PROBE_MEMORY_MB * 1024 * 1024 + 2 * len(data)), str(PROBE_SECONDS),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            command, input=data, capture_output=True, timeout=PROBE_SECONDS + 10, check=False
+        )
+        out, died = done.stdout, done.returncode != 0
+    except subprocess.TimeoutExpired as late:
+        out, died = late.stdout or b"", True
+    lines: list[dict[str, object]] = []
+    for raw in out.decode("utf-8", "replace").splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict):
+            lines.append(line)
+    return lines, died
 
 
 def _declared_cells(head: bytes) -> int:

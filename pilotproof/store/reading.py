@@ -500,14 +500,17 @@ def _title_note(name: str, head: bytes, skipped: int, declared: str | None) -> l
 
 
 def _cells(line: bytes, delimiter: str | None) -> list[str]:
-    """The cells of one line (its own delimiter unless one was declared)."""
+    """The cells of one line (its own delimiter unless one was declared). A line too long for
+    the `csv` module (a cell over its 131,072-character limit) is split at every delimiter: it is
+    as wide as it looks, never one lone cell, so a data row holding a huge cell is not taken for
+    a title or a footer and dropped (the read then names its line)."""
     text = line.decode("utf-8-sig", errors="replace").rstrip("\r")
     if delimiter is None:
         delimiter = _delimiter_of(text)
     try:
         return next(csv.reader([text], delimiter=delimiter), [])
-    except csv.Error:
-        return [text]
+    except csv.Error:  # a NUL byte (a binary file: named later) or a cell past the limit
+        return text.split(delimiter) if len(text) > csv.field_size_limit() else [text]
 
 
 def _delimiter_of(header: str) -> str:
@@ -792,11 +795,15 @@ def diagnose_read_error(source: Source, layout: Layout, exc: duckdb.Error) -> li
                     )
                 )
     except csv.Error as err:
-        message = (
-            "a quoted field opened on this line is never closed"
-            if "end of data" in str(err)
-            else f"malformed CSV: {err}"
-        )
+        if "end of data" in str(err):
+            message = "a quoted field opened on this line is never closed"
+        elif "field limit" in str(err):
+            message = (
+                f"a cell on this line runs past {csv.field_size_limit():,} characters: shorten "
+                "it, or close the quote opened here if one was left open"
+            )
+        else:
+            message = f"malformed CSV: {err}"
         problems.append(Problem(source.name, last_line + 1, "-", message))
     if problems:
         return problems

@@ -870,11 +870,28 @@ class Store:
         scope: Scope | None = None,
     ) -> _ingest.ValidationReport:
         """Check files against this store (its catalog, and the pilots `scope` sees: another
-        company's pilot reads as unknown) without writing anything."""
+        company's pilot reads as unknown) without writing anything.
+
+        A pilots file's currencies and success plans are checked where they are written (a plan
+        against the stored one and its lock), so for a file set holding a pilots file that
+        passes every other check, the write itself runs and is rolled back: what the commit
+        would refuse is refused here, by line, before the Upload page says it passed."""
+        files = list(files)
         with self._cursor() as cur:
-            return _ingest.validate_with(
+            report = _ingest.validate_with(
                 cur, files, mapping, self._go_live_in(cur, scope), refuse=_refusal(scope)
             )
+        if not report.ok or "pilots" not in report.kind.values():
+            return report
+        if scope is not None and not scope.can_write:
+            return report
+        try:
+            self._write_files(files, None, mapping, None, scope, commit=False)
+        except IngestError as refused:
+            return dataclasses.replace(
+                report, problems=refused.problems, total_problems=refused.total
+            )
+        return report
 
     def preview(
         self,
@@ -909,6 +926,18 @@ class Store:
         `mapping` is a column mapping, or `ReadOptions` (columns, the whole file's pilot, the
         date order, metrics to add, workbook sheets). Within `scope`: by the signed-in person,
         and refused (nothing written) when a file touches a pilot of another company."""
+        return self._write_files(files, user, mapping, progress, scope, commit=True)
+
+    def _write_files(
+        self,
+        files: Iterable[_ingest.FileInput],
+        user: str | None,
+        mapping: Mapping[str, str] | _ingest.ReadOptions | None,
+        progress: _ingest.Progress | None,
+        scope: Scope | None,
+        commit: bool,
+    ) -> IngestResult:
+        """`ingest`; with `commit=False` every check and write runs and is rolled back."""
         report = progress or (lambda fraction, message: None)
         if scope is not None:
             scope.require_write()
@@ -934,7 +963,7 @@ class Store:
                 )
                 # a file with something to say about how it was read (a report's title or
                 # footer skipped) goes the careful way, whose warnings say it
-                careful = careful or any(s.notes for s in sources)
+                careful = careful or any(s.notes for s in sources) or not commit
                 if len(layouts) == len(sources) and _ingest.fast_eligible(layouts) and not careful:
                     report(0.2, "loading")
                     result = self._fast_ingest(cur, sources, layouts, user, scope)
@@ -942,7 +971,9 @@ class Store:
                     report(0.3, "checking")
                     done = self._already_ingested(cur, [s.content_hash for s in sources], scope)
                     fresh = [s for s in sources if s.content_hash not in done]
-                    result = self._careful_ingest(cur, sources, fresh, mapping, done, user, scope)
+                    result = self._careful_ingest(
+                        cur, sources, fresh, mapping, done, user, scope, commit
+                    )
                 report(1.0, "done")
                 return result
 
@@ -955,10 +986,11 @@ class Store:
         done: dict[str, int],
         user: str | None,
         scope: Scope | None = None,
+        commit: bool = True,
     ) -> IngestResult:
         """Stage every row with its record number, check it all, then write: names every
         problem by line. Handles what the fast path leaves to it (exact duplicates, new metrics
-        with a direction column, and every refusal)."""
+        with a direction column, and every refusal). `commit=False` rolls the write back."""
         layouts: list[_ingest.Layout] = []
         new_metrics: dict[str, str] = {}
         if fresh:
@@ -994,7 +1026,7 @@ class Store:
             if result.upload_ids:
                 result = _scoped_result(cur, scope, result, min(result.upload_ids))
             bump_data_version(cur)
-            cur.execute("COMMIT")
+            cur.execute("COMMIT" if commit else "ROLLBACK")
         except BaseException:
             cur.execute("ROLLBACK")
             raise

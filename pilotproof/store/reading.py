@@ -342,7 +342,8 @@ def read_sources(
             except OSError as exc:
                 problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
                 raise IngestError([problem]) from exc
-        if head.startswith(_UTF16_BOMS) and (text := _from_utf16(_contents(item))) is not None:
+        marked = head.startswith((*_UTF16_BOMS, *_UTF32_BOMS))
+        if marked and (text := _from_utf16(_contents(item))) is not None:
             data, head = text, text[: Source.HEAD]
         if workbooks.is_workbook(name, head):
             try:
@@ -386,17 +387,31 @@ def read_sources(
     return sources
 
 
-#: The byte-order marks of UTF-16 text, as Excel's "Unicode text" (tab-separated) saves it.
+#: The byte-order marks of UTF-16 text, as Excel's "Unicode text" (tab-separated) saves it,
+#: and of UTF-32 (whose little-endian mark starts like UTF-16's, so it is tried first).
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 
 
 def _from_utf16(data: bytes) -> bytes | None:
-    """UTF-16 text with its byte-order mark as UTF-8 (lines and cells unchanged), or None
-    when it is not valid UTF-16 (the file is then refused as what it is)."""
+    """UTF-16 (or UTF-32) text with its byte-order mark as UTF-8 (lines and cells unchanged),
+    or None when it is not valid in that encoding (the file is then refused as what it is)."""
+    encoding = "utf-32" if data.startswith(_UTF32_BOMS) else "utf-16"
     try:
-        return data.decode("utf-16").encode("utf-8")
+        return data.decode(encoding).encode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _utf16_without_mark(head: bytes) -> bool:
+    """Whether `head` reads as UTF-16 text with no byte-order mark (SQL Server's `bcp -w`,
+    some ODBC exports): ASCII with a NUL byte before or after each character."""
+    pairs = head[: len(head) // 2 * 2][:64]
+    if len(pairs) < 8:
+        return False
+    low, high = pairs[0::2], pairs[1::2]
+    return any(not half.strip(b"\x00") and other.isascii() and b"\x00" not in other
+               for half, other in ((high, low), (low, high)))  # fmt: skip
 
 
 #: Excel's first line naming the delimiter (`sep=;`), written by its "CSV for Excel" exports.
@@ -760,6 +775,12 @@ def _binary_problem(source: Source, whole_file: bool = True) -> Problem | None:
         )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         message = "the file starts as UTF-16 text but is not valid UTF-16: save it as 'CSV UTF-8'"
+        return Problem(source.name, 1, "-", message)
+    if _utf16_without_mark(head):
+        message = (
+            "UTF-16 text without its byte-order mark: save it as 'CSV UTF-8' (or as Excel's "
+            "'Unicode text', which writes the mark)"
+        )
         return Problem(source.name, 1, "-", message)
     nul = head.find(b"\x00")
     if nul < 0 and whole_file:

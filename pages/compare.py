@@ -13,6 +13,8 @@ from pilotproof.views import (
 )
 from pilotproof.words import unit_words
 
+ui.through_the_router()
+
 st.title("Compare pilots")
 pilots = ui.pilots()
 if pilots.empty:

@@ -30,6 +30,8 @@ from pilotproof.words import (
     unit_words,
 )
 
+ui.through_the_router()
+
 st.title("Pilot explorer")
 pilots = ui.pilots()
 if pilots.empty:

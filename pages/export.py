@@ -3,6 +3,8 @@ import streamlit as st
 from pilotproof import export, ui
 from pilotproof.views import md
 
+ui.through_the_router()
+
 st.title("Export")
 st.caption("The proof-of-value summary, for one pilot or a selection, ready to send.")
 pilots = ui.pilots()

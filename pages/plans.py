@@ -6,6 +6,8 @@ from pilotproof.store.plans import PlanInput, parse_guardrails
 from pilotproof.views import decision_log_table, md, nice, plan_versions_table
 from pilotproof.words import DECISION_LABELS, GUARDRAIL_FIELD, lock_words
 
+ui.through_the_router()
+
 NAME_NEEDED = "Enter your name above: it is recorded with the change."
 
 st.title("Success plans")

@@ -39,6 +39,8 @@ from pilotproof.words import (
     data_up_to,
 )
 
+ui.through_the_router()
+
 PILOT_COLUMNS = ["pilot", "decision", "why", "annual net value", "verdict", "company", "function"]
 
 st.title("Portfolio")

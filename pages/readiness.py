@@ -12,6 +12,8 @@ from pilotproof.views import (
     wrong_value_metrics,
 )
 
+ui.through_the_router()
+
 st.title("Readiness")
 st.caption(
     "A pilot is not ready to scale until its team can name each of these: the workflow, who owns "

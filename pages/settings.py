@@ -20,6 +20,8 @@ from pilotproof.views import (
     valid_metric_name,
 )
 
+ui.through_the_router()
+
 st.title("Settings")
 store = ui.store()
 scope = ui.scope()

@@ -13,6 +13,8 @@ from pilotproof.store import (
 from pilotproof.store.errors import counted
 from pilotproof.views import md, upload_history_table
 
+ui.through_the_router()
+
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
 TYPES = ["csv", *(s.lstrip(".") for s in WORKBOOK_SUFFIXES)]
 

@@ -8,8 +8,10 @@ different databases never share one); every read and the analysis are cached per
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import runpy
 import uuid
 from pathlib import Path
 
@@ -30,6 +32,9 @@ UNEXPECTED_TEXT = (
     "details are in the server's log."
 )
 LOG = logging.getLogger("pilotproof.ui")
+APP = Path(__file__).resolve().parents[1] / "app.py"
+# set while `run_app` runs the chosen page: a page script run any other way was not routed
+_ROUTED: contextvars.ContextVar[bool] = contextvars.ContextVar("routed", default=False)
 UPLOAD_PAGE = "pages/upload.py"
 
 # Streamlit badges take named colours; these follow pilotproof.charts (Okabe-Ito) meanings:
@@ -112,6 +117,7 @@ def run_app(pages: list) -> None:
     debug = os.environ.get("PILOTPROOF_DEBUG") == "1"
     if debug:  # development and the tests: Streamlit's own error box with the whole error
         st.set_option("client.showErrorDetails", "full")
+    routed = _ROUTED.set(True)
     try:
         page.run()
     except StoreError as exc:
@@ -122,6 +128,21 @@ def run_app(pages: list) -> None:
         reference = uuid.uuid4().hex[:8]
         LOG.exception("page %r failed (reference %s)", page.title, reference)
         st.error(UNEXPECTED_TEXT.format(reference=reference), icon=":material/error:")
+    finally:
+        _ROUTED.reset(routed)
+
+
+def through_the_router() -> None:
+    """The first line of every page script: a page run by `run_app` goes on; a page run on its
+    own is handed to the router (`app.py`: page config, sign-in gate, navigation), which runs
+    it again, and this run stops. Streamlit runs the scripts of a folder named `pages/` on
+    their own until some session has called `st.navigation`, so the first visit after a start
+    straight to /upload or /explorer would skip the sign-in gate (the page's title and every
+    page file's name drawn for someone not signed in)."""
+    if _ROUTED.get():
+        return
+    runpy.run_path(str(APP), run_name="__main__")
+    st.stop()
 
 
 def _store_problem(exc: Exception) -> None:

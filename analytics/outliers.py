@@ -1,11 +1,16 @@
-"""Gross outliers a typo makes: a decimal slip (a value typed 100 times too large or small)
-must not decide an estimate.
+"""Gross outliers must not decide an estimate: a decimal slip (a value typed 100 times too large
+or small), or an isolated spike (a system-outage day at five times the usual cycle time).
 
 A point is a slip when it is at least SLIP_RATIO times (or at most 1 / SLIP_RATIO of) the
 median of its neighbours and lies more than SLIP_SPREADS robust spreads from it: the two
 together are the decimal-slip pattern of bad-data screens (Hampel's identifier, a moving median
-and MAD; Pearson 2002, "Outliers in process modeling and identification"), made strict so
-that a real surge is never touched. Such a point is set to its neighbours' median and named.
+and MAD; Pearson 2002, "Outliers in process modeling and identification"). It is an isolated
+spike when it is at least SPIKE_RATIO times (or at most 1 / SPIKE_RATIO of) the median of its
+neighbours on each side and more than GROSS_SPREADS robust spreads from the six's median, a
+distance Gaussian noise never reaches (the ingest warns of the same points). Both are strict so
+that a real surge is never touched: a change that lasts moves the neighbours' medians with it,
+and a level shift's first point sits between its neighbours' two levels. Such a point is set
+to its neighbours' median and named.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ SLIP_SPREADS = 6.0  # robust standard deviations (1.4826 MAD) from the neighbour
 # worth a warning at ingest even without the slip ratio (Hampel's identifier uses 3 to clean a
 # series; a warning a person reads must be rarer: under Gaussian noise 10 is never reached)
 GROSS_SPREADS = 10.0
+# ... and set aside as an isolated spike when it is also twice (or half) its neighbours' median
+SPIKE_RATIO = 2.0
 
 
 def decimal_slips(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For series `values` (m, n) on one date axis: the series with each slip replaced by the
-    median of its WINDOW neighbours on each side, and the mask (m, n) of replaced points.
+    """For series `values` (m, n) on one date axis: the series with each slip or isolated spike
+    replaced by the median of its WINDOW neighbours on each side, and the mask (m, n) of
+    replaced points.
     NaN stays NaN and is never a neighbour."""
     import numpy as np
 
@@ -42,14 +50,36 @@ def decimal_slips(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         deviation = values - local
         spread = 1.4826 * nanmedian_last(np.abs(deviation))[:, None]
         ratio = np.abs(values) / np.abs(local)
+    slip = (np.abs(deviation) > SLIP_SPREADS * spread) & (
+        (ratio >= SLIP_RATIO) | (ratio <= 1 / SLIP_RATIO)
+    )
+    spike = (np.abs(deviation) > GROSS_SPREADS * spread) & _apart_from_both_sides(values)
     slipped = (
-        np.isfinite(deviation)
-        & (spread > 0)
-        & (np.abs(deviation) > SLIP_SPREADS * spread)
-        & ((ratio >= SLIP_RATIO) | (ratio <= 1 / SLIP_RATIO))
-        & (np.sign(values) == np.sign(local))
+        np.isfinite(deviation) & (spread > 0) & (slip | spike) & (np.sign(values) == np.sign(local))
     )
     return np.where(slipped, local, values), slipped
+
+
+def _apart_from_both_sides(values: np.ndarray) -> np.ndarray:
+    """(m, n) mask: the point is at least SPIKE_RATIO times (or at most 1 / SPIKE_RATIO of) the
+    median of its WINDOW neighbours before it and, in the same direction, of those after it.
+    One side alone is not enough: next to a burst of several high days, the six neighbours'
+    median sits between the two levels and an ordinary point reads as a dip. False where a
+    side has no finite neighbour (the series' first and last WINDOW points)."""
+    import numpy as np
+
+    m, n = values.shape
+    pad = np.full((m, WINDOW), np.nan)
+    padded = np.concatenate([pad, values, pad], axis=1)
+    before = np.stack([padded[:, WINDOW - k : WINDOW - k + n] for k in range(1, WINDOW + 1)])
+    after = np.stack([padded[:, WINDOW + k : WINDOW + k + n] for k in range(1, WINDOW + 1)])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides at the ends
+        low = np.abs(values) / np.abs(np.nanmedian(before, axis=0))
+        high = np.abs(values) / np.abs(np.nanmedian(after, axis=0))
+    up = (low >= SPIKE_RATIO) & (high >= SPIKE_RATIO)
+    down = (low <= 1 / SPIKE_RATIO) & (high <= 1 / SPIKE_RATIO)
+    return np.asarray(up | down)
 
 
 # a sorting network for six values, 12 comparators (the fewest for six; Knuth, TAOCP vol. 3,
@@ -118,9 +148,9 @@ def nanmedian_last(a: np.ndarray) -> np.ndarray:
 
 
 def outlier_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:
-    """The decimal slips set aside (date, value typed, neighbours' median used), named for the
-    reader, the first three: "One value, 4032 on 2025-05-12, is 100x its neighbours; it was
-    left out (set to their median, 40.3). Check the source." Empty without slips."""
+    """The slips and spikes set aside (date, value typed, neighbours' median used), named for
+    the reader, the first three: "One value, 4032 on 2025-05-12, is 100x its neighbours; it was
+    left out (set to their median, 40.3). Check the source." Empty without any."""
     if not slips:
         return ""
 
@@ -137,6 +167,7 @@ def outlier_sentence(slips: Sequence[tuple[pd.Timestamp, float, float]]) -> str:
     listed = "; ".join(named(*slip) for slip in slips[:3])
     more = f"; and {len(slips) - 3} more" if len(slips) > 3 else ""
     return (
-        f"{len(slips)} values look like typos ({listed}{more}); they were left out (each set to "
-        "its neighbours' median). Check the source."
+        f"{len(slips)} values stand far from their neighbours, typos or one-off events "
+        f"({listed}{more}); they were left out (each set to its neighbours' median). Check the "
+        "source."
     )

@@ -16,11 +16,13 @@ from pilotproof.views import md, upload_history_table
 ui.through_the_router()
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
-TYPES = ["csv", *(s.lstrip(".") for s in WORKBOOK_SUFFIXES)]
+# text as the CLI reads it: Excel's "Unicode text" saves tab-separated .txt, other tools .tsv
+TYPES = ["csv", "tsv", "txt", *(s.lstrip(".") for s in WORKBOOK_SUFFIXES)]
 
 st.title("Upload")
 st.caption(
-    "Drop exports as they come: CSV files or Excel / OpenDocument workbooks, with long metrics "
+    "Drop exports as they come: CSV or tab-separated text, or Excel / OpenDocument workbooks, "
+    "with long metrics "
     "(one row per pilot, metric and date), wide metrics (one column per metric) or pilots. "
     "Every file is checked before anything is written."
 )

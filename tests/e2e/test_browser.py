@@ -108,3 +108,23 @@ def test_portfolio_shows_headline_and_the_sample_pilots(app_url, page):
     page.get_by_text("Experimenting, expanding, coordinating").scroll_into_view_if_needed()
     tables.nth(2).wait_for()  # pilots, purgatory, criteria, ..., maturity
     page.locator(".js-plotly-plot").first.wait_for()  # the decision board
+
+
+def test_excels_unicode_text_export_is_accepted_on_the_upload_page(app_url, page, tmp_path):
+    # Excel's "Unicode text" is tab-separated UTF-16 saved as .txt, and other tools write
+    # .tsv: the command line read both, the Upload page's file filter refused them
+    pilots_csv, metrics_csv = upload_files(tmp_path)
+    as_txt = tmp_path / "e2e_metrics.txt"
+    frame = pd.read_csv(metrics_csv)
+    as_txt.write_bytes(frame.to_csv(sep="\t", index=False).encode("utf-16"))
+    as_tsv = tmp_path / "e2e_pilots.tsv"
+    as_tsv.write_text(pd.read_csv(pilots_csv).to_csv(sep="\t", index=False), encoding="utf-8")
+    page.goto(f"{app_url}/upload")
+    page.get_by_role("heading", name="Upload", exact=True).wait_for()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        [str(as_tsv), str(as_txt)]
+    )
+    page.get_by_text("Every file passed validation").wait_for(timeout=60_000)
+    wait_idle(page)
+    text = page.locator("[data-testid='stApp']").inner_text()
+    assert "not allowed" not in text.lower() and "e2e_metrics.txt" in text, text

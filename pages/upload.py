@@ -30,7 +30,9 @@ store = ui.store()
 writer = ui.can_write()
 if writer:  # a viewer gets the history alone
     files = st.file_uploader(
-        f"CSV or workbook files, up to {LIMIT_MB} MB each", type=TYPES, accept_multiple_files=True
+        f"CSV, text or workbook files, up to {LIMIT_MB} MB each",
+        type=TYPES,
+        accept_multiple_files=True,
     )
     too_big = [f.name for f in files or [] if f.size > LIMIT_MB * 1024 * 1024]
     if too_big:

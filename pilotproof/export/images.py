@@ -22,6 +22,11 @@ import plotly.graph_objects as go
 from pilotproof import charts
 
 log = logging.getLogger(__name__)
+# Kaleido's browser driver logs its own protocol chatter, tracebacks included, when a read of
+# Chromium's pipe ends mid-message under load ("JSONError decoding message. Ignoring": it skips
+# the fragment and carries on). A user's terminal is no place for it; a render that fails is
+# reported by `render_pngs` itself, with the figure it was drawing.
+logging.getLogger("choreographer").setLevel(logging.CRITICAL)
 TABS = 2  # browser tabs rendering at once; more buys nothing on a small machine
 # Nothing leaves the machine. Kaleido's page loads MathJax from a CDN unless told not to (our
 # figures use no LaTeX), and Chromium calls out on its own (component updates at

@@ -134,3 +134,20 @@ def test_a_figure_whose_tab_was_not_ready_is_tried_again_in_a_fresh_session(monk
     rendered = render_pngs(specs, scale=1.0)
     assert all(png is not None for png in rendered.pngs), rendered.problems
     assert calls["n"] == 4  # three figures and one retry
+
+
+def test_the_browser_drivers_protocol_chatter_stays_out_of_the_terminal(caplog):
+    # under load kaleido's driver reads Chromium's pipe mid-message, skips the fragment and logs
+    # it with a traceback; `pilotproof report` printed that to stderr (a report that succeeded)
+    import logging
+
+    import pilotproof.export.images  # noqa: F401 - its import quiets the driver's logger
+
+    with caplog.at_level(logging.DEBUG):
+        try:
+            raise ValueError("Expecting ',' delimiter: line 1 column 4097")
+        except ValueError:
+            logging.getLogger("choreographer.channels.pipe").exception(
+                "JSONError decoding message. Ignoring"
+            )
+    assert not [r for r in caplog.records if r.name.startswith("choreographer")]

@@ -53,30 +53,40 @@ def decimal_slips(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     slip = (np.abs(deviation) > SLIP_SPREADS * spread) & (
         (ratio >= SLIP_RATIO) | (ratio <= 1 / SLIP_RATIO)
     )
-    spike = (np.abs(deviation) > GROSS_SPREADS * spread) & _apart_from_both_sides(values)
+    # the both-sides test only where a spike is possible at all: far beyond the noise (rare)
+    far = np.isfinite(deviation) & (spread > 0) & (np.abs(deviation) > GROSS_SPREADS * spread)
+    spike = np.zeros_like(far)
+    rows, cols = np.nonzero(far)
+    spike[rows, cols] = _apart_from_both_sides(values, rows, cols)
     slipped = (
         np.isfinite(deviation) & (spread > 0) & (slip | spike) & (np.sign(values) == np.sign(local))
     )
     return np.where(slipped, local, values), slipped
 
 
-def _apart_from_both_sides(values: np.ndarray) -> np.ndarray:
-    """(m, n) mask: the point is at least SPIKE_RATIO times (or at most 1 / SPIKE_RATIO of) the
-    median of its WINDOW neighbours before it and, in the same direction, of those after it.
-    One side alone is not enough: next to a burst of several high days, the six neighbours'
-    median sits between the two levels and an ordinary point reads as a dip. False where a
-    side has no finite neighbour (the series' first and last WINDOW points)."""
+def _apart_from_both_sides(values: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """For the points (`rows`, `cols`) of `values` (m, n): is each at least SPIKE_RATIO times
+    (or at most 1 / SPIKE_RATIO of) the median of its WINDOW neighbours before it and, in the
+    same direction, of those after it? One side alone is not enough: next to a burst of several
+    high days, the six neighbours' median sits between the two levels and an ordinary point
+    reads as a dip. False where a side has no finite neighbour (the series' first and last
+    WINDOW points)."""
     import numpy as np
 
-    m, n = values.shape
-    pad = np.full((m, WINDOW), np.nan)
-    padded = np.concatenate([pad, values, pad], axis=1)
-    before = np.stack([padded[:, WINDOW - k : WINDOW - k + n] for k in range(1, WINDOW + 1)])
-    after = np.stack([padded[:, WINDOW + k : WINDOW + k + n] for k in range(1, WINDOW + 1)])
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides at the ends
-        low = np.abs(values) / np.abs(np.nanmedian(before, axis=0))
-        high = np.abs(values) / np.abs(np.nanmedian(after, axis=0))
+    n = values.shape[1]
+    point = np.abs(values[rows, cols])
+    steps = np.arange(1, WINDOW + 1)
+
+    def side(offsets: np.ndarray) -> np.ndarray:
+        where = cols[:, None] + offsets  # (points, WINDOW)
+        inside = (where >= 0) & (where < n)
+        near = np.where(inside, values[rows[:, None], np.clip(where, 0, n - 1)], np.nan)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sides at the ends
+            ratio: np.ndarray = point / np.abs(np.nanmedian(near, axis=1))
+        return ratio
+
+    low, high = side(-steps), side(steps)
     up = (low >= SPIKE_RATIO) & (high >= SPIKE_RATIO)
     down = (low <= 1 / SPIKE_RATIO) & (high <= 1 / SPIKE_RATIO)
     return np.asarray(up | down)

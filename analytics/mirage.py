@@ -196,17 +196,16 @@ def _detrended(est: Estimate, pre: np.ndarray, t: np.ndarray) -> np.ndarray:
     start = 0
     if est.regime_start is not None:
         start = int(np.searchsorted(np.asarray(est.dates), np.datetime64(est.regime_start)))
+    lined: np.ndarray = pre - np.polyval(np.polyfit(t, pre, 1), t)
     if not 0 < start < len(pre):
-        return pre - np.polyval(np.polyfit(t, pre, 1), t)
+        return lined
     days = as_days(np.asarray(est.dates[: len(pre)], dtype="datetime64[ns]"))
     angle = 2 * np.pi * (days - days[0]) / 365.25
     step = np.column_stack([np.ones_like(t), t, (t >= start).astype(float)])
     wave = np.column_stack([np.ones_like(t), t, np.sin(angle), np.cos(angle)])
     stepped: np.ndarray = pre - step @ np.linalg.lstsq(step, pre, rcond=None)[0]
     waved = pre - wave @ np.linalg.lstsq(wave, pre, rcond=None)[0]
-    if float(stepped @ stepped) < float(waved @ waved):
-        return stepped
-    return pre - np.polyval(np.polyfit(t, pre, 1), t)
+    return stepped if float(stepped @ stepped) < float(waved @ waved) else lined
 
 
 @lru_cache(maxsize=64)

@@ -11,11 +11,13 @@ Verdict (per pilot and metric):
   the scaling threshold (too noisy to rule out a worthwhile effect);
 - `no_change` otherwise (enough data, a precise interval around zero, no naive improvement).
 
-Decision (per pilot): `scale` when a value metric is `real` and at least its threshold, no
-guardrail is `worse` beyond its tolerance, every readiness answer is given and the pilot is not
-all activity; `fix` when value is real but a guardrail, the readiness test or the threshold stands
-in the way; `extend` when a value metric is still inconclusive; `stop` when enough data show no
-real value.
+Decision (per pilot): `scale` when a value metric is `real` and at least its threshold, every
+guardrail is shown within its tolerance (non-inferiority, `guardrail_unproven`), every readiness
+answer is given and the pilot is not all activity; `fix` when value is real but a guardrail
+that worsened beyond its tolerance, the readiness test or the threshold stands in the way;
+`extend` when a value metric is still inconclusive, or when value is real and nothing needs
+fixing but a guardrail's data cannot yet rule out a deterioration beyond its tolerance; `stop`
+when enough data show no real value.
 """
 
 from __future__ import annotations
@@ -105,6 +107,29 @@ def guardrail_breached(effect: MetricEffect) -> bool:
     return -effect.improvement > tolerance
 
 
+def guardrail_unproven(effect: MetricEffect) -> bool:
+    """A guardrail not yet shown within its tolerance: the worse end of its 95% interval lies
+    beyond the deterioration it may show (in its scale, percent or percentage points), or it
+    has no interval at all. A breach (`guardrail_breached`) is not also unproven.
+
+    The non-inferiority test of a clinical trial: a new treatment is accepted as no worse by a
+    margin when the two-sided 95% interval of its difference excludes that margin, a one-sided
+    test at 2.5% (ICH E9, section 3.3.2; EMA CPMP/EWP/482/99). Scaling asks that of every
+    guardrail at once, an intersection-union test, which needs no multiplicity correction: each
+    guardrail at the full level keeps the joint claim's error at that level (Berger 1982,
+    Technometrics 24(4))."""
+    if guardrail_breached(effect):
+        return False
+    low, high = effect.headline_interval
+    if low is None or high is None:
+        return True
+    tolerance = effect.tolerance_pct
+    if tolerance is None:
+        tolerance = default_tolerance(effect.points)
+    worse_end = max(-effect.sign * low, -effect.sign * high)  # positive: worse
+    return worse_end > tolerance
+
+
 def meets_threshold(effect: MetricEffect) -> bool:
     """The improvement reaches the scaling threshold (in the metric's scale)."""
     threshold = effect.threshold_pct
@@ -119,9 +144,12 @@ def pilot_decision(
     activities: Sequence[MetricEffect],
     readiness_missing: Sequence[str],
 ) -> tuple[Decision, tuple[Reason, ...]]:
-    """Scale, fix, extend or stop, with the reasons in order of weight."""
+    """Scale, fix, extend or stop, with the reasons in order of weight. A real value whose
+    only obstacle is a guardrail not yet shown within its tolerance (`guardrail_unproven`) is
+    extended, not scaled: the guardrail needs more data, and nothing needs fixing."""
     reasons: list[Reason] = []
     burden = any(guardrail_breached(g) for g in guardrails)
+    unproven = any(guardrail_unproven(g) for g in guardrails)
     activity_moved = any(a.verdict in ("real", "mirage", "worse") for a in activities)
     real = [e for e in value_effects if e.verdict == "real"]
     if not value_effects:
@@ -140,6 +168,12 @@ def pilot_decision(
             reasons.append("burden_shift")
         if readiness_missing:
             reasons.append("readiness_gap")
+        if unproven:
+            return (
+                ("fix", (*reasons, "guardrail_unproven"))
+                if reasons
+                else ("extend", ("guardrail_unproven",))
+            )
         return ("fix" if reasons else "scale"), tuple(reasons)
     if activity_moved:
         reasons.append("activity_without_outcome")

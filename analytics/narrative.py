@@ -21,6 +21,7 @@ REASON_PHRASES: dict[Reason, str] = {
     "outlier": "a value set aside as a likely typo",
     "below_threshold": "below the scaling threshold",
     "burden_shift": "a guardrail worsened",
+    "guardrail_unproven": "a guardrail not yet shown within its tolerance",
     "readiness_gap": "readiness gaps",
     "activity_without_outcome": "activity without outcome",
     "no_value_metric": "no value metric",
@@ -134,6 +135,8 @@ def _tail(decision: str, reasons: Sequence[Reason], missing: Sequence[str]) -> s
                 "readiness gaps", "missing " + ", ".join(label(m) for m in missing)
             )
         return f"{DECISION_ACTIONS['fix'].lower()}: {detail}"
+    if decision == "extend" and "guardrail_unproven" in reasons:
+        return f"{DECISION_ACTIONS['extend'].lower()}: {REASON_PHRASES['guardrail_unproven']}"
     if decision == "extend":
         return f"too early to tell, {DECISION_ACTIONS['extend'].lower()}"
     return f"{DECISION_LABELS['stop'].lower()}: " + (", ".join(words) or "no real value proven")

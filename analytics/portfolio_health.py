@@ -236,7 +236,7 @@ def maturity(results: Sequence[PilotResult], pilots: pd.DataFrame) -> tuple[Comp
             for r in own
             if standing_decision(r) == "scale"
             and _has_value_verdict(r, "real")
-            and "burden_shift" not in r.reasons
+            and not {"burden_shift", "guardrail_unproven"} & set(r.reasons)
         )
         n = len(ids)
         ready_share = ready / n

@@ -77,6 +77,7 @@ Reason = Literal[
     # per pilot
     "below_threshold",
     "burden_shift",
+    "guardrail_unproven",
     "readiness_gap",
     "activity_without_outcome",
     "no_value_metric",

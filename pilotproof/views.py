@@ -51,6 +51,7 @@ from pilotproof.words import (
     running_cost_words,
     scaled_change,
     scaled_interval,
+    unproven_words,
     verdict_label,
     with_burden,
 )
@@ -724,6 +725,12 @@ def pilot_why(result: PilotResult, as_of: pd.Timestamp | None = None) -> str:
         if "below_threshold" in result.reasons and lead.threshold_pct is not None:
             bar = f"{lead.threshold_pct:g}{' points' if lead.points else '%'}"
             parts.append(f"under the {bar} needed to scale")
+        if "guardrail_unproven" in result.reasons:
+            parts.append(unproven_words(result))
+    elif result.decision == "extend" and "guardrail_unproven" in result.reasons:
+        if lead is not None and lead.headline is not None:
+            parts.append(effect_change_words(lead))
+        parts.append(unproven_words(result))
     elif result.decision == "extend":
         frequency = FREQUENCY_PERIODS.get(lead.frequency or "", "periods") if lead else "periods"
         n_post = lead.n_post if lead is not None else 0

@@ -663,10 +663,40 @@ def burden_words(result: PilotResult) -> str:
     return ", ".join(parts)
 
 
+def unproven_words(result: PilotResult) -> str:
+    """The guardrails not yet shown within their tolerance (`guardrail_unproven`), with how bad
+    their data still allow: 'rework rate could be up to +4.7 points (0.5 points tolerated)';
+    'quality score: not enough data to rule out a deterioration'; '' when none."""
+    from analytics.decision import default_tolerance, guardrail_unproven
+
+    parts = []
+    for g in result.metrics:
+        if g.kind != "guardrail" or not guardrail_unproven(g):
+            continue
+        low, high = g.headline_interval
+        name = metric_name(g.metric)
+        if low is None or high is None:
+            parts.append(f"{name}: not enough data to rule out a deterioration")
+            continue
+        worst = low if -g.sign * low > -g.sign * high else high
+        tolerance = g.tolerance_pct if g.tolerance_pct is not None else default_tolerance(g.points)
+        amount = scaled_amount(tolerance, g.points)
+        parts.append(
+            f"{name} could be up to {scaled_change(worst, g.points, 1 if g.points else 0)} "
+            f"({amount} tolerated)"
+        )
+    return ", ".join(parts)
+
+
 def with_burden(title: str, result: PilotResult) -> str:
     """An action title with the worsened guardrail's number in it: 'a guardrail worsened'
     becomes 'rework rate +4.5 points downstream'; a guardrail that worsened within its
-    tolerance is named after the headline ('..., but rework rate +4.5 points downstream')."""
+    tolerance is named after the headline ('..., but rework rate +4.5 points downstream'); a
+    guardrail not yet shown within its tolerance is named with how bad its data still allow
+    ('rework rate could be up to +4.7 points (0.5 points tolerated)')."""
+    unproven = unproven_words(result)
+    if unproven:
+        title = title.replace(REASON_LABELS["guardrail_unproven"], unproven)
     burden = burden_words(result)
     if not burden:
         return title

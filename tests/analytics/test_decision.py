@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 from statsmodels.stats.power import NormalIndPower
 
-from analytics.decision import metric_verdict, net_value, pilot_decision
+from analytics.decision import guardrail_unproven, metric_verdict, net_value, pilot_decision
 from analytics.levels import MDE_FACTOR
 from analytics.mirage import Significance
 from analytics.narrative import metric_note, pilot_summary
@@ -109,7 +109,9 @@ def test_decision_rules():
     win = effect()
     small = effect(pct=-5.0)
     rework_up = effect("rework_rate", "worse", pct=20.0, kind="guardrail")
-    rework_slightly_up = effect("rework_rate", "worse", pct=3.0, kind="guardrail")
+    rework_slightly_up = effect(
+        "rework_rate", "worse", pct=3.0, kind="guardrail", ci_low_pct=2.0, ci_high_pct=4.0
+    )
     usage = effect("ai_usage", "real", pct=300.0, kind="activity", direction="higher_is_better")
     flat = effect(verdict="no_change", pct=0.5)
     unclear = effect(verdict="inconclusive", pct=1.0)
@@ -123,10 +125,39 @@ def test_decision_rules():
         ("no_real_value", "activity_without_outcome"),
     )
     assert pilot_decision([unclear], [], [], []) == ("extend", ("too_early",))
+    # a guardrail whose data still allow more than its tolerance has not been shown no worse:
+    # value is real, nothing to fix, so the pilot runs on until the guardrail is measured
+    rework_noisy = effect("rework_rate", "inconclusive", pct=2.0, kind="guardrail")
+    assert pilot_decision([win], [rework_noisy], [], []) == ("extend", ("guardrail_unproven",))
+    assert pilot_decision([win], [rework_noisy], [], ["exception_path"]) == (
+        "fix",
+        ("readiness_gap", "guardrail_unproven"),
+    )
+    assert pilot_decision([unclear], [rework_noisy], [], []) == ("extend", ("too_early",))
     assert pilot_decision([], [], [usage], []) == (
         "fix",
         ("no_value_metric", "activity_without_outcome"),
     )
+
+
+def test_a_guardrail_is_non_inferior_when_its_whole_interval_is_within_tolerance():
+    """The non-inferiority rule (ICH E9 3.3.2): the worse end of the 95% interval against the
+    tolerance, on either direction and in points for a point-scale guardrail."""
+    lower = dict(kind="guardrail", verdict="no_change", pct=0.0, tolerance_pct=5.0)
+    assert not guardrail_unproven(effect("rework", ci_low_pct=-4.0, ci_high_pct=4.9, **lower))
+    assert guardrail_unproven(effect("rework", ci_low_pct=-4.0, ci_high_pct=5.1, **lower))
+    # higher is better: the low end is the worse one
+    quality = dict(lower, direction="higher_is_better")
+    assert guardrail_unproven(effect("quality", ci_low_pct=-5.1, ci_high_pct=4.0, **quality))
+    assert not guardrail_unproven(effect("quality", ci_low_pct=-4.9, ci_high_pct=9.0, **quality))
+    # a point-scale guardrail is read in points against a tolerance in points
+    points = dict(lower, scale="points", tolerance_pct=None, effect_points=0.1)
+    narrow = effect("rework", ci_low_points=-0.2, ci_high_points=0.4, **points)
+    assert not guardrail_unproven(narrow)  # default tolerance 0.5 points
+    assert guardrail_unproven(replace(narrow, ci_high_points=0.6))
+    # no interval: nothing shown; a breach is a breach, not also unproven
+    assert guardrail_unproven(effect("rework", ci_low_pct=None, ci_high_pct=None, **lower))
+    assert not guardrail_unproven(effect("rework", "worse", pct=20.0, kind="guardrail"))
 
 
 def test_net_value_from_cost_per_transaction():
@@ -184,6 +215,9 @@ def test_words():
     assert gap.endswith("fix before scaling: missing exception path")
     assert pilot_summary("Bot", "extend", ("too_early",), None, ()) == (
         "Bot: too early to tell, extend the pilot"
+    )
+    assert pilot_summary("Bot", "extend", ("guardrail_unproven",), win, ()).endswith(
+        "; extend the pilot: a guardrail not yet shown within its tolerance"
     )
     # a mirage names the move a naive reading takes for an improvement, whatever the estimate
     lift = replace(

@@ -7,6 +7,8 @@ import pandas as pd
 from synth import catalog, empty_thresholds, portfolio
 
 from analytics.portfolio import analyze_portfolio
+from pilotproof.views import pilot_why
+from pilotproof.words import scaled_change, with_burden
 
 
 def _one(family: str, seed: int = 0, **kwargs):
@@ -156,3 +158,40 @@ def test_brynjolfsson_li_raymond_plus_14_percent_is_recovered():
     assert abs(estimates.mean() - 14.0) < 1.0, estimates.mean()
     assert covered >= 0.85, covered
     assert all(e.verdict == "real" for e in effects)
+
+
+def _with_rework(daily_items: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The `real_level` win (cycle time -15%) with a rework rate that does not change (8% of
+    `daily_items` items a day, binomial), tolerated to rise by at most 10% of its level."""
+    obs, pilots, _ = portfolio("D", 0, ["real_level"])
+    rng = np.random.default_rng(7)
+    days = obs.drop_duplicates("date")
+    rework = days.assign(
+        metric="rework_rate", value=rng.binomial(daily_items, 0.08, len(days)) / daily_items
+    )
+    cat = catalog()
+    cat.loc[cat["metric"] == "rework_rate", "tolerance_pct"] = 10.0
+    return pd.concat([obs, rework], ignore_index=True), pilots, cat
+
+
+def test_a_win_scales_only_once_its_guardrail_is_shown_within_tolerance():
+    """Non-inferiority before scaling: measured on 2,000 items a day, the unchanged rework
+    rate's interval stays within its 10% tolerance and the win scales; on 15 items a day its
+    interval still allows far more rework, so the same win is extended, and says why."""
+    obs, pilots, cat = _with_rework(2000)
+    (precise,) = analyze_portfolio(obs, pilots, cat, empty_thresholds())
+    assert (precise.decision, precise.reasons) == ("scale", ())
+    obs, pilots, cat = _with_rework(15)
+    (noisy,) = analyze_portfolio(obs, pilots, cat, empty_thresholds())
+    rework = next(m for m in noisy.metrics if m.metric == "rework_rate")
+    assert rework.verdict != "worse" and rework.ci_high_pct > 10.0
+    assert noisy.metrics[0].verdict == "real"
+    assert (noisy.decision, noisy.reasons) == ("extend", ("guardrail_unproven",))
+    assert noisy.summary.endswith(
+        "extend the pilot: a guardrail not yet shown within its tolerance"
+    )
+    # the app and the exports name the guardrail and how far its data still reach
+    high = scaled_change(rework.ci_high_pct, False, 0)
+    named = f"rework rate could be up to {high} (10% tolerated)"
+    assert with_burden(noisy.summary, noisy).endswith(f"extend the pilot: {named}")
+    assert pilot_why(noisy).endswith(named)

@@ -51,10 +51,11 @@ def mapping_box(store, payload: Payload, sheets: dict[str, str], expanded: bool)
     with st.expander("Column mapping, for exports whose headers differ", expanded=expanded):
         saved = store.mappings()
         choice = st.selectbox("Saved mapping", ["(none)", *saved], key="mapping_name")
-        headers = {h for n, d in payload for h in file_headers(n, d, sheets.get(n))}
+        headers = dict.fromkeys(h for n, d in payload for h in file_headers(n, d, sheets.get(n)))
         pilot_fields = ui.pilots().columns
+        units = dict(zip(ui.catalog()["metric"], ui.catalog()["unit"], strict=True))
         edited = st.data_editor(
-            uploading.mapping_table(sorted(headers), saved.get(choice, {})),
+            uploading.mapping_table(list(headers), saved.get(choice, {}), units),
             column_config={
                 uploading.TARGET: st.column_config.SelectboxColumn(
                     options=uploading.targets(pilot_fields, ui.catalog()["metric"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
@@ -38,12 +40,59 @@ def targets(pilot_fields: Sequence[str], metrics: Sequence[str]) -> list[str]:
     return ["", *dict.fromkeys([*COLUMNS, *pilot_fields, *metrics]), IGNORE]
 
 
-def mapping_table(headers: Sequence[str], saved: Mapping[str, str]) -> pd.DataFrame:
-    """One row per column in the uploaded files, prefilled from a saved mapping."""
+#: Headers a date column goes by in exports (normalised), suggested as `date`.
+DATE_HEADERS = frozenset(
+    {"week", "week_start", "week_starting", "week_ending", "week_of", "day", "month", "period"}
+)
+#: Headers a pilot column goes by, suggested as `pilot_id`.
+PILOT_HEADERS = frozenset({"pilot", "pilot_code"})
+#: How a header writes a catalog unit in brackets ("Cycle time (h)"), by the catalog's unit.
+UNIT_SPELLINGS = {
+    "hours": frozenset({"h", "hr", "hrs", "hour", "hours"}),
+    "touches": frozenset({"touches", "#", "count", "n"}),
+    "count": frozenset({"#", "count", "n"}),
+    "score": frozenset({"score", "points", "pts"}),
+}
+_UNIT = re.compile(r"^(.*?)\s*[(\[]\s*([^()\[\]]*?)\s*[)\]]\s*$")
+
+
+def suggested_target(header: str, units: Mapping[str, str]) -> str:
+    """What a header most likely is, for the mapping table to start from ('' when unsure):
+    `date` for `Week`, `Week start`, `Month`..., `pilot_id` for `Pilot`, and a catalog metric
+    for its name with the catalog's unit in brackets ("Cycle time (h)" is `cycle_time`, in
+    hours). A header whose unit is not the catalog's ("Cycle time (min)"), or a percent
+    ("Rework rate (%)": a rate is a fraction, 4.7% is 0.047), is left for the user: read as
+    the catalog metric, its numbers would be wrong by a factor. `units` maps each metric to
+    its catalog unit."""
+    name = normalise_metric(header)
+    if name in DATE_HEADERS:
+        return "date"
+    if name in PILOT_HEADERS:
+        return "pilot_id"
+    found = _UNIT.match(header)
+    if found is None:
+        return ""
+    metric, unit = normalise_metric(found.group(1)), found.group(2).strip().lower()
+    if metric in units and unit in UNIT_SPELLINGS.get(str(units[metric]).lower(), ()):
+        return metric
+    return ""
+
+
+def mapping_table(
+    headers: Sequence[str], saved: Mapping[str, str], units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """One row per column in the uploaded files, in the files' order, prefilled from a saved
+    mapping, else (with the catalog's `units`) from `suggested_target`."""
+    if saved:
+        chosen = [saved.get(h, "") for h in headers]
+    else:  # a suggestion a header already is, or two headers share, would read a column twice
+        chosen = [suggested_target(h, units or {}) for h in headers]
+        taken = Counter([*chosen, *(normalise_metric(h) for h in headers)])
+        chosen = [target if taken[target] == 1 else "" for target in chosen]
     return pd.DataFrame(
         {
             SOURCE: list(headers),
-            TARGET: [saved.get(h, "") for h in headers],
+            TARGET: chosen,
             NEW: [""] * len(headers),
             BETTER: [""] * len(headers),
         }

@@ -11,19 +11,29 @@ instead, the first that has them:
    for Chinese, HeiseiKakuGo-W5 for Japanese, HYGothic-Medium for Korean): nothing to install
    or download, the text is in the PDF as text, and the reader's viewer supplies the glyphs.
 
-A character no font has keeps the main font (and its missing-glyph box).
+Emoji and other symbols DejaVu lacks ("Invoice bot 🤖", ✅, 📈) are set in Symbola
+(`SYMBOL_FILES`: Debian's fonts-symbola, which .ci/run installs; monochrome outlines, embedded
+as a subset like the CJK font). Colour emoji fonts (Noto Color Emoji) hold bitmaps reportlab
+cannot draw.
+
+A character no font has is never drawn as an empty box: it is written as its Unicode name in
+brackets in the main font, "[melting face]" (`marker`), so the reader still sees what the name
+said. An invisible joiner or variation selector no font has (the U+200D of 👩‍💻, the U+FE0F
+of ❤️, a skin-tone modifier) is dropped: it changes how the characters beside it look, and
+without it they are still drawn.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from reportlab.graphics.shapes import Group, String
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph as _Paragraph
@@ -36,6 +46,16 @@ FALLBACK_FILES: tuple[tuple[Path, int], ...] = (
     (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
 )
 FALLBACK_NAME = "PilotCJK"
+#: Symbol and emoji TrueType fonts tried in order; the first found is used.
+SYMBOL_FILES: tuple[tuple[Path, int], ...] = (
+    (Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"), 0),
+)
+SYMBOL_NAME = "PilotSymbols"
+#: What may be dropped when no font has it: joiners, variation selectors, skin-tone modifiers
+#: and emoji tag characters (they shape the characters beside them, and draw nothing alone).
+_SHAPING = re.compile(
+    "[\u200b-\u200f\u2060\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0000-\U000e007f]"
+)
 # reportlab's CID fonts by script: the viewer draws them (nothing embedded, nothing fetched)
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff65-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
@@ -49,17 +69,37 @@ CID_CHINESE, CID_JAPANESE, CID_KOREAN = "STSong-Light", "HeiseiKakuGo-W5", "HYGo
 
 @dataclass(frozen=True)
 class Fonts:
-    """The registered names of the main font, its bold, and the TrueType fallback (None when
-    no CJK TrueType font is installed)."""
+    """The registered names of the main font, its bold, the CJK TrueType fallback and the
+    symbol (emoji) fallback (each None when no such font is installed)."""
 
     regular: str
     bold: str
     fallback: str | None
+    symbols: str | None = None
+
+
+_BFCHAR_ASTRAL = re.compile(r"^<([0-9A-F]{2})> <([0-9A-F]{5,6})>$", re.MULTILINE)
+
+
+def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+    """reportlab's `makeToUnicodeCMap` (the map a viewer copies and searches text by) with each
+    character past U+FFFF written as the PDF asks, in UTF-16BE, a surrogate pair (PDF 1.7,
+    9.10.3): reportlab writes `<%04X>`, so 🤖 (U+1F916) copied out of the PDF as U+1F91 (ὑ).
+    The glyphs drawn are the same either way."""
+    cmap = _reportlab_cmap(fontname, subset)
+    return _BFCHAR_ASTRAL.sub(
+        lambda m: f"<{m[1]}> <{chr(int(m[2], 16)).encode('utf-16-be').hex().upper()}>", cmap
+    )
+
+
+_reportlab_cmap = ttfonts.makeToUnicodeCMap
 
 
 @cache
 def fonts() -> Fonts:
-    """Register the PDF's fonts once per process and name them."""
+    """Register the PDF's fonts once per process and name them (and mend reportlab's text map
+    for emoji: `_to_unicode_cmap`)."""
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
     regular, bold = _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"
     names = ("Helvetica", "Helvetica-Bold")
     if regular.exists() and bold.exists():
@@ -67,40 +107,61 @@ def fonts() -> Fonts:
             pdfmetrics.registerFont(TTFont("PilotSans", str(regular)))
             pdfmetrics.registerFont(TTFont("PilotSans-Bold", str(bold)))
         names = ("PilotSans", "PilotSans-Bold")
-    return Fonts(*names, _fallback(FALLBACK_FILES))
+    return Fonts(
+        *names, _fallback(FALLBACK_FILES, FALLBACK_NAME), _fallback(SYMBOL_FILES, SYMBOL_NAME)
+    )
 
 
-def _fallback(files: Sequence[tuple[Path, int]]) -> str | None:
+def _fallback(files: Sequence[tuple[Path, int]], name: str) -> str | None:
+    """Register the first readable font of `files` as `name`; None when there is none."""
     for path, index in files:
         if not path.exists():
             continue
-        if FALLBACK_NAME not in pdfmetrics.getRegisteredFontNames():
+        if name not in pdfmetrics.getRegisteredFontNames():
             try:
-                pdfmetrics.registerFont(TTFont(FALLBACK_NAME, str(path), subfontIndex=index))
+                pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=index))
             except Exception:  # a damaged or unreadable font file: try the next
                 continue
-        return FALLBACK_NAME
+        return name
     return None
 
 
 def runs(text: str, font: str) -> list[tuple[str, str]]:
     """`text` cut into `(font name, run)` pieces: each character in `font` when it has it,
-    else in the installed TrueType fallback when that has it, else in the CID font of its
-    script (`cid_font`); runs of one font are joined."""
-    fallback = fonts().fallback
+    else in the installed CJK or symbol TrueType fallback that has it, else (CJK) in the CID
+    font of its script (`cid_font`), else dropped (`_SHAPING`) or written as its `marker` in
+    `font`; runs of one font are joined."""
+    installed = fonts()
     pieces: list[tuple[str, str]] = []
     for char in text:
-        chosen = font
+        chosen, shown = font, char
         if not _has(font, char):
-            if fallback is not None and _has(fallback, char):
-                chosen = fallback
-            elif _CJK.match(char):
+            chosen = next(
+                (
+                    f
+                    for f in (installed.fallback, installed.symbols)
+                    if f is not None and _has(f, char)
+                ),
+                font,
+            )
+            if chosen == font and _CJK.match(char):
                 chosen = cid_font(char)
+            elif chosen == font:
+                shown = "" if _SHAPING.match(char) else marker(char)
+        if not shown:
+            continue
         if pieces and pieces[-1][0] == chosen:
-            pieces[-1] = (chosen, pieces[-1][1] + char)
+            pieces[-1] = (chosen, pieces[-1][1] + shown)
         else:
-            pieces.append((chosen, char))
+            pieces.append((chosen, shown))
     return pieces
+
+
+def marker(char: str) -> str:
+    """What stands for a character no installed font draws: its Unicode name in lower case in
+    brackets, "[melting face]", or its code point, "[U+E000]", where it has no name."""
+    name = unicodedata.name(char, "")
+    return f"[{name.lower()}]" if name else f"[U+{ord(char):04X}]"
 
 
 def cid_font(char: str) -> str:

@@ -271,9 +271,31 @@ def is_slash_date(raw: str | None) -> bool:
 _FORMATTED = re.compile(r"^\s*\(?\s*[-+]?\s*[$€£¥]?\s*[-+]?[\d.,\s]+\s*%?\s*\)?\s*$")
 
 
+#: Excel's error values other than `#N/A` (which is no observation: `MISSING_TOKENS`), each
+#: with what it says went wrong in the formula that shows it.
+EXCEL_ERRORS = {
+    "#div/0!": "the formula divided by zero",
+    "#value!": "the formula was given the wrong kind of value",
+    "#ref!": "the formula refers to cells that were deleted",
+    "#name?": "the formula names a function or range Excel does not know",
+    "#num!": "the formula's result is not a valid number",
+    "#null!": "the formula's ranges do not meet",
+    "#spill!": "the formula's result cannot spill into its cells",
+    "#calc!": "the formula could not be calculated",
+    "#getting_data": "the cell was still loading when the workbook was saved",
+}
+
+
 def formatted_hint(raw: str) -> str:
-    """How to fix a formatted number in a column the user did not map, or ''."""
+    """How to fix a formatted number in a column the user did not map, or an Excel error value
+    (`#DIV/0!`, `EXCEL_ERRORS`) in any column, or ''."""
     text = raw.strip()
+    error = EXCEL_ERRORS.get(text.lower())
+    if error is not None:
+        return (
+            f": it is an Excel error ({error}). Fix the formula, or clear the cell (or make it "
+            "#N/A) where there is no value: an empty cell is no observation"
+        )
     if not _FORMATTED.match(text) or not re.search(r"\d", text):
         return ""
     if text.endswith("%"):

@@ -29,7 +29,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path, PurePath
 from typing import TypeVar, cast
 
+from . import sheet_cells
 from .errors import IngestError, Problem, clip
+from .sheet_cells import SheetCells, column_number
 
 SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
@@ -267,15 +269,8 @@ def _declared_cells(head: bytes) -> int:
     if found is None or found.group(3) is None:
         return 0
     first_col, first_row, last_col, last_row = found.groups()
-    width = _column_number(last_col) - _column_number(first_col) + 1
+    width = column_number(last_col) - column_number(first_col) + 1
     return max(width, 0) * max(int(last_row) - int(first_row) + 1, 0)
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - ord("A") + 1
-    return number
 
 
 def likeliest_sheet(name: str, data: bytes) -> str | None:
@@ -326,6 +321,8 @@ def read_sheet(name: str, data: bytes, sheet: str | None) -> Sheet:
     found = _remembered("sheet", data, sheet, lambda: _read_sheet(data, sheet))
     if isinstance(found, Exception):
         raise IngestError([_unreadable(f"{name}[{sheet}]", found)])
+    if isinstance(found, SheetCells):
+        raise IngestError([_uncomputed(f"{name}[{sheet}]", found)])
     csv_bytes, header_row = found
     if header_row is None:
         raise IngestError([Problem(f"{name}[{sheet}]", 1, "-", "the sheet is empty")])
@@ -352,9 +349,16 @@ def uses_1904_dates(data: bytes) -> bool:
     return _DATE1904.search(head) is not None
 
 
-def _read_sheet(data: bytes, sheet: str) -> tuple[bytes, int | None] | Exception:
-    """The sheet as CSV bytes and its header row, or the reader's exception."""
+def _read_sheet(data: bytes, sheet: str) -> tuple[bytes, int | None] | Exception | SheetCells:
+    """The sheet as CSV bytes and its header row, or the reader's exception, or (a sheet
+    holding formulas without computed values) what `sheet_cells.scan` found. Each error cell
+    is the text Excel shows (`#DIV/0!`), as a CSV saved from Excel holds it: calamine reads it
+    as empty."""
     import pandas as pd
+
+    found = sheet_cells.scan(data, sheet)
+    if found.uncomputed:
+        return found
 
     try:
         frame = pd.read_excel(
@@ -370,6 +374,9 @@ def _read_sheet(data: bytes, sheet: str) -> tuple[bytes, int | None] | Exception
         return exc
     cells = [list(row) for row in frame.itertuples(index=False, name=None)]
     rows = [[_text(v) for v in row] for row in cells]
+    for (i, j), error in found.errors.items():
+        if i < len(rows) and j < len(rows[i]) and not rows[i][j]:
+            rows[i][j] = error
     filled = [j for j in range(frame.shape[1]) if any(r[j] for r in rows)]
     rows = [[r[j] for j in filled] for r in rows]
     cells = [[c[j] for j in filled] for c in cells]
@@ -421,6 +428,19 @@ def _text(value: object) -> str:
         return _text(value.to_pydatetime())  # type: ignore[attr-defined]
     text = str(value)
     return "" if text.strip() == "" or text == "nan" else text
+
+
+def _uncomputed(name: str, found: SheetCells) -> Problem:
+    """The refusal of a sheet whose formulas were never calculated (nothing read from it)."""
+    row = int(re.sub(r"\D", "", found.first_uncomputed) or 1)
+    first = f", the first at {found.first_uncomputed}" if found.first_uncomputed else ""
+    cells = "cell holds a formula" if found.uncomputed == 1 else "cells hold formulas"
+    return Problem(
+        name, row, "-",
+        f"{found.uncomputed:,} {cells} without computed values{first}: the tool that wrote "
+        "this workbook never calculated them, so there is no value to read. Open it in Excel "
+        "(or LibreOffice), let it calculate and save it, or export the sheet as CSV",
+    )  # fmt: skip
 
 
 def _unreadable(name: str, exc: Exception) -> Problem:

@@ -48,15 +48,19 @@ def test_runs_put_only_what_the_main_font_lacks_in_a_fallback():
 @pytest.mark.skipif(not pdf_fonts.fonts().fallback, reason="no CJK TrueType font installed")
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_cjk_names_are_embedded_text_in_a_font_that_has_them(cjk_report, tmp_path):
-    path = tmp_path / "cjk.pdf"
-    path.write_bytes(pdf.render(cjk_report))
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True).stdout
-    words = text.decode("utf-8")
+    words, embedded = _rendered(cjk_report, tmp_path / "cjk.pdf")
     assert NAME in words and COMPANY in words
+    assert any(name.startswith(("DroidSansFallback", "WenQuanYi")) for name in embedded)
+
+
+def _rendered(report, path) -> tuple[str, set[str]]:
+    """The report's PDF as poppler reads it: its text (`pdftotext`) and the fonts embedded in
+    it (`pdffonts`, subset prefix dropped): what prints and copies on any machine."""
+    path.write_bytes(pdf.render(report))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True).stdout
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True).stdout
     listed = [line.split() for line in fonts.decode().splitlines()[2:]]
-    cjk = [row for row in listed if "DroidSansFallback" in row[0] or "WenQuanYi" in row[0]]
-    assert cjk and cjk[0][-5] == "yes"  # embedded: it prints on any machine
+    return text.decode("utf-8"), {row[0].split("+")[-1] for row in listed if row[-5] == "yes"}
 
 
 def test_without_a_cjk_font_the_builtin_cid_fonts_carry_the_names(cjk_report, monkeypatch):
@@ -136,3 +140,47 @@ def test_cjk_names_stay_inside_their_cells_on_every_page(
     assert any(LONG in "".join(t for _, t in lines) for _, lines in seen)
     faults = [(w, lines) for w, lines in seen if any(spare < -0.5 for spare, _ in lines)]
     assert faults == []
+
+
+EMOJI = "Invoice bot 🤖 ✅"
+#: Unicode 14 (2021): in no font Debian's fonts-symbola or DejaVu hold
+UNDRAWN = "\U0001fae0"
+
+
+@pytest.fixture(scope="module")
+def emoji_report(results, pilots, observations, events):
+    named = pilots.copy()
+    named.loc[0, "pilot_name"] = EMOJI
+    named.loc[1, "pilot_name"] = f"Claims {UNDRAWN} triage 👩\u200d💻"
+    return build_report(results, named, observations, events=events)
+
+
+@pytest.mark.skipif(not pdf_fonts.fonts().symbols, reason="fonts-symbola not installed")
+def test_emoji_are_set_in_the_symbol_font_and_what_no_font_has_is_named():
+    font = pdf.FONT
+    assert pdf_fonts.runs(EMOJI, font) == [
+        (font, "Invoice bot "),
+        (pdf_fonts.SYMBOL_NAME, "🤖"),
+        (font, " "),
+        (pdf_fonts.SYMBOL_NAME, "✅"),
+    ]
+    assert pdf_fonts.runs(f"a{UNDRAWN}b", font) == [(font, "a[melting face]b")]
+    assert pdf_fonts.marker("\ue000") == "[U+E000]"  # a private-use character has no name
+
+
+def test_without_a_symbol_font_an_emoji_is_its_name_and_a_joiner_is_dropped(monkeypatch):
+    plain = pdf_fonts.Fonts("Helvetica", "Helvetica-Bold", None, None)
+    monkeypatch.setattr(pdf_fonts, "fonts", lambda: plain)
+    assert pdf_fonts.runs("bot 🤖\ufe0f 👩\u200d💻", "Helvetica") == [
+        ("Helvetica", "bot [robot face] [woman][personal computer]")
+    ]
+    assert pdf_fonts.markup("Bot 🤖 &amp; co", "Helvetica") == "Bot [robot face] &amp; co"
+
+
+@pytest.mark.skipif(not pdf_fonts.fonts().symbols, reason="fonts-symbola not installed")
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_emoji_names_are_embedded_text_and_never_an_empty_box(emoji_report, tmp_path):
+    words, embedded = _rendered(emoji_report, tmp_path / "emoji.pdf")
+    assert EMOJI in words and "Claims [melting face] triage 👩" in words
+    assert UNDRAWN not in words
+    assert "Symbola" in embedded

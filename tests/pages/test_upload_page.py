@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pagetools import open_page, store_for, table_with
 
+from pilotproof import uploading
+
 PILOTS = b"pilot_id,go_live,pilot_name\nHD-1,2025-06-30,Helpdesk triage\n"
 ONE_PILOT = b"Ticket Week,Avg Handle Time (min),Reopen Rate\n" + b"".join(
     f"{m:02d}/{d:02d}/2025,{12 - (m > 6) * 3 + d % 2},{4 + d % 3}.0%\n".encode()
@@ -166,3 +168,56 @@ def test_picking_another_upload_withdraws_the_pending_confirmation(sample_db):
     app.selectbox(key="undo_id").set_value(int(options[-1].split()[0][1:])).run()
     assert not app.warning
     assert not any(b.label.startswith("Yes, undo") for b in app.button)
+
+
+UNITS_IN_HEADERS = b"pilot_id,Week,Cycle time (h),Cycle time (min),Rework rate (%)\n" + b"".join(
+    f"NW-AP,2025-{m:02d}-{d:02d},{30 - m},{(30 - m) * 60},{4 + d % 3}.0\n".encode()
+    for m in range(3, 10)
+    for d in (1, 8, 15, 22)
+)
+
+
+def test_headers_are_listed_in_file_order_with_what_they_plainly_are_filled_in(sample_db):
+    """`Week` is a date column and `Cycle time (h)` the catalog's cycle_time in its own unit:
+    the mapping starts from them, in the file's column order. A unit other than the catalog's
+    (minutes, where cycle_time is in hours) or a percent (rates are fractions) is left for the
+    user: read as the catalog metric, its numbers would be off by a factor."""
+    app = open_page("pages/upload.py")
+    app.file_uploader[0].set_value(("units.csv", UNITS_IN_HEADERS, "text/csv")).run()
+    table = app.data_editor[0].value
+    assert dict(zip(table["column in file"], table["pilotproof column"], strict=True)) == {
+        "pilot_id": "",
+        "Week": "date",
+        "Cycle time (h)": "cycle_time",
+        "Cycle time (min)": "",
+        "Rework rate (%)": "",
+    }
+    app.session_state["mapping_editor"] = {
+        "edited_rows": {3: {"pilotproof column": "(ignore)"}, 4: {"pilotproof column": "(ignore)"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    next(b for b in app.button if b.label == "Apply mapping").click().run()
+    assert any("Every file passed validation: 28 rows" in s.value for s in app.success)
+    next(b for b in app.button if b.label == "Commit upload").click().run()
+    stored = store_for(sample_db).observations(["NW-AP"])
+    written = {f"2025-{m:02d}-{d:02d}": 30.0 - m for m in range(3, 10) for d in (1, 8, 15, 22)}
+    mine = stored[stored["date"].dt.strftime("%Y-%m-%d").isin(written.keys())]
+    assert set(mine["metric"]) == {"cycle_time"}  # the minutes and the percent were ignored
+    assert dict(zip(mine["date"].dt.strftime("%Y-%m-%d"), mine["value"], strict=True)) == written
+
+
+def test_a_saved_mapping_wins_over_what_a_header_suggests():
+    table = uploading.mapping_table(
+        ["Week", "Cycle time (h)"], {"Week": "(ignore)"}, {"cycle_time": "hours"}
+    )
+    assert list(table["pilotproof column"]) == ["(ignore)", ""]
+
+
+def test_a_suggestion_another_header_already_is_is_left_out():
+    units = {"cycle_time": "hours"}
+    table = uploading.mapping_table(["date", "Week", "Cycle time (h)", "cycle time"], {}, units)
+    assert list(table["pilotproof column"]) == ["", "", "", ""]
+    assert uploading.suggested_target("Cycle Time [hrs]", units) == "cycle_time"
+    assert uploading.suggested_target("Cycle time (days)", units) == ""
+    assert uploading.suggested_target("Handle time (h)", units) == ""  # not in the catalog

@@ -455,11 +455,12 @@ def causes(reasons: tuple[str, ...] | list[str]) -> str:
 
 # ---- the glossary: every term the app and the exports use, in a partner's words ---------
 GLOSSARY: dict[str, str] = {
-    "Scale": "The pilot proved real value above its threshold, no guardrail worsened and the "
-    "team can name every readiness item: roll it out.",
+    "Scale": "The pilot proved real value above its threshold, every guardrail is shown "
+    "within its tolerance and the team can name every readiness item: roll it out.",
     "Fix": "Real value, but something must be fixed first: a readiness gap, a guardrail that "
     "worsened, or an improvement below the threshold.",
-    "Extend": "Too early to tell: keep the pilot running until the data can show the threshold.",
+    "Extend": "Too early to tell: keep the pilot running until the data can show the threshold, "
+    "or until a guardrail is shown within its tolerance.",
     "Stop": "No real value proven: the apparent improvement is a mirage, no change, or worse.",
     "Real value": "Pilots with at least one value metric whose improvement is real: proven "
     "against what would have happened anyway.",
@@ -478,6 +479,9 @@ GLOSSARY: dict[str, str] = {
     "quality, leakage); its tolerance is how much worse it may get.",
     "Burden shift": "The value metric improved while a guardrail worsened: the work moved "
     "downstream rather than away.",
+    "Shown within its tolerance": "A guardrail's whole 95% interval stays inside the "
+    "deterioration it may show (a non-inferiority test): a guardrail that could still be worse "
+    "than that holds a pilot back from scaling until more data settle it.",
     "Mix shift": "The average moved because the mix of work changed (more of the cheap "
     "kind), not because each kind got cheaper: the rate part is the pilot's, the mix part "
     "is not.",

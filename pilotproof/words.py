@@ -466,11 +466,13 @@ def causes(reasons: tuple[str, ...] | list[str]) -> str:
 
 # ---- the glossary: every term the app and the exports use, in a partner's words ---------
 GLOSSARY: dict[str, str] = {
-    "Scale": "The pilot proved real value above its threshold, no guardrail worsened and the "
-    "team can name every readiness item: roll it out.",
+    "Scale": "The pilot proved real value above its threshold, every guardrail is shown within "
+    "its tolerance and the team can name every readiness item: roll it out.",
     "Fix": "Real value, but something must be fixed first: a readiness gap, a guardrail that "
     "worsened, or an improvement below the threshold.",
-    "Extend": "Too early to tell: keep the pilot running until the data can show the threshold.",
+    "Extend": "Too early to tell, or real value whose guardrail is not yet shown within its "
+    "tolerance (its 95% interval still allows more harm than tolerated): keep the pilot running "
+    "until the data can show the threshold, or the guardrail within its tolerance.",
     "Stop": "No real value proven: the apparent improvement is a mirage, no change, or worse.",
     "Real value": "Pilots with at least one value metric whose improvement is real: proven "
     "against what would have happened anyway.",

@@ -81,6 +81,7 @@ from pilotproof.words import (
     scaled_interval,
     threshold_words,
     unit_words,
+    unproven_words,
     verdict_label,
     with_burden,
 )
@@ -1303,6 +1304,9 @@ def _plain_title(
         "extend": f"{label}: too early to tell",
         "stop": f"{label}: no provable value",
     }.get(result.decision, label)
+    if result.decision == "extend" and "guardrail_unproven" in result.reasons:
+        # the value is proven; the guardrail is what is not (analytics.narrative's own tail)
+        verdict_phrase = f"{label}: {unproven_words(result) or REASON_LABELS['guardrail_unproven']}"
     if headline is None or not is_number(headline.headline):
         return f"{name}: no measurable effect on its value metric; {verdict_phrase}"
     change = headline.headline

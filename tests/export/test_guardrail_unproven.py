@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import openpyxl
 import pytest
@@ -20,13 +21,19 @@ UNPROVEN = "not yet shown within tolerance"
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, unproven_files):
+def analysed(tmp_path_factory, unproven_files):
     with Store(tmp_path_factory.mktemp("unproven") / "store.duckdb") as store:
         ingested = store.ingest(unproven_files, user="loader")
         assert ingested.rows > 0
         (result,) = analyze_store(store)
         assert (result.decision, result.reasons) == ("extend", ("guardrail_unproven",))
-        yield report_from_store([result], store)
+        yield result, store
+
+
+@pytest.fixture(scope="module")
+def report(analysed):
+    result, store = analysed
+    return report_from_store([result], store)
 
 
 def _rework(report):
@@ -69,3 +76,16 @@ def test_every_format_names_it_and_none_says_held(report):
         if record["metric"] == "rework_rate"
     }
     assert outcomes == {UNPROVEN}
+
+
+def test_a_title_built_without_a_summary_names_the_guardrail_not_too_early(analysed):
+    """A result without the analysis' summary (a hand-built one) gets its title from the
+    report: an extend held by its guardrail is not 'too early to tell'."""
+    result, store = analysed
+    (pilot,) = report_from_store([replace(result, summary="")], store).pilots
+    assert "too early" not in pilot.action_title
+    assert re.search(
+        r"cut cycle time 15% .*; extend: rework rate could be up to \d\.\d points higher "
+        r"\(0\.5 points tolerated\)$",
+        pilot.action_title,
+    ), pilot.action_title

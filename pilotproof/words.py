@@ -711,6 +711,22 @@ def guardrail_reach(g: MetricEffect) -> str:
     return f"{name} could be {'up' if worst >= 0 else 'down'} to {change} ({amount} tolerated)"
 
 
+def unproven_wait_words(result: PilotResult) -> str:
+    """What a pilot held back by a guardrail not yet shown within its tolerance waits for, in
+    place of a 'decide by' (its value is proven; no forecast sizes a guardrail): 'Before it
+    scales, more data must show rework rate within its tolerance: rework rate could be up to
+    +1.5 points (0.5 points tolerated).'; '' for a pilot without `guardrail_unproven`."""
+    reach = unproven_words(result) if "guardrail_unproven" in result.reasons else ""
+    if not reach:
+        return ""
+    from analytics.decision import guardrail_unproven
+
+    names = [metric_name(g.metric) for g in result.metrics
+             if g.kind == "guardrail" and guardrail_unproven(g)]  # fmt: skip
+    within = "within its tolerance" if len(names) == 1 else "within their tolerances"
+    return f"Before it scales, more data must show {' and '.join(names)} {within}: {reach}."
+
+
 def with_burden(title: str, result: PilotResult) -> str:
     """An action title with the worsened guardrail's number in it: 'a guardrail worsened'
     becomes 'rework rate +4.5 points downstream'; a guardrail that worsened within its

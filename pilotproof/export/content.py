@@ -81,6 +81,7 @@ from pilotproof.words import (
     scaled_interval,
     threshold_words,
     unit_words,
+    unproven_wait_words,
     unproven_words,
     verdict_label,
     with_burden,
@@ -1550,7 +1551,9 @@ def _section(
         plan_status=g.status_label if g is not None else "",
         plan_warning=sentence_words(shown(g.warning(), TEXT_LIMIT)) if g is not None else "",
         plan_lines=tuple(
-            sentence_words(shown(line, TEXT_LIMIT)) for line in g.lines(result.decision)
+            sentence_words(shown(line, TEXT_LIMIT))
+            for line in (*g.lines(result.decision), unproven_wait_words(result))
+            if line
         )
         if g is not None
         else (),

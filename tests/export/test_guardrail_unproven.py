@@ -89,3 +89,12 @@ def test_a_title_built_without_a_summary_names_the_guardrail_not_too_early(analy
         r"\(0\.5 points tolerated\)$",
         pilot.action_title,
     ), pilot.action_title
+
+
+def test_the_plan_lines_say_what_the_pilot_waits_for(report):
+    (pilot,) = report.pilots
+    wait = [line for line in pilot.plan_lines if line.startswith("Before it scales")]
+    assert wait and "rework rate within its tolerance" in wait[0]
+    assert not any(line.startswith("Decide by") for line in pilot.plan_lines)
+    html = render(report, "html").decode()
+    assert "Before it scales, more data must show rework rate within its tolerance" in html

@@ -327,8 +327,11 @@ class _ModelMde:
 def pilot_forecast(result: PilotResult, go_live: object) -> Forecast | None:
     """The forecast of a pilot that extends: over its value metrics
     still `inconclusive`, the one that can be decided soonest; when none can, the first one
-    (its sentence says it is too noisy). None for other decisions or when none can be sized."""
-    if result.decision != "extend":
+    (its sentence says it is too noisy). None for other decisions or when none can be sized,
+    and for a pilot extended because a guardrail is not yet shown within its tolerance
+    (`guardrail_unproven`): its value is proven, and when another value metric can be decided
+    says nothing about when the guardrail will be."""
+    if result.decision != "extend" or "guardrail_unproven" in result.reasons:
         return None
     found = [
         f

@@ -1,6 +1,7 @@
 import pandas as pd
 import streamlit as st
 
+from analytics.decision import guardrail_unproven
 from analytics.portfolio_health import standing_decision
 from analytics.results import READINESS_FIELDS
 from pilotproof import ui
@@ -25,6 +26,7 @@ from pilotproof.words import (
     GUARDRAIL_WORSENED,
     bar_words,
     data_up_to,
+    guardrail_reach,
     guardrail_words,
     plain_words,
     unit_words,
@@ -98,11 +100,15 @@ if effect.kind == "guardrail":
     st.subheader("Guardrail")
     status = guardrail_words(effect)
     icon = {GUARDRAIL_WORSENED: ":material/cancel:", GUARDRAIL_HELD: ":material/check_circle:"}
-    icon = icon.get(status, ":material/warning:")  # worsened within its tolerance
+    icon = icon.get(status, ":material/warning:")  # within its tolerance, or not yet shown so
     bar = bar_words("guardrail", None, effect.tolerance_pct, effect.points)
     bar = f" ({bar})" if effect.tolerance_pct else ""
     name = nice(metric)
-    st.markdown(f"{icon} **{md(name[:1].upper() + name[1:])} {status}{md(bar)}.**")
+    line = f"{icon} **{md(name[:1].upper() + name[1:])} {status}{md(bar)}.**"
+    if guardrail_unproven(effect):  # how far its data still reach: what more data must rule out
+        reach = guardrail_reach(effect)
+        line += f" {md(reach[:1].upper() + reach[1:])}."
+    st.markdown(line)
 else:
     st.subheader("Mirage checks")
 for check in () if effect.kind == "guardrail" else effect.checks:

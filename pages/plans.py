@@ -4,7 +4,7 @@ from pilotproof import ui
 from pilotproof.store import StoreError
 from pilotproof.store.plans import PlanInput, parse_guardrails
 from pilotproof.views import decision_log_table, md, nice, plan_versions_table
-from pilotproof.words import DECISION_LABELS, GUARDRAIL_FIELD, lock_words
+from pilotproof.words import DECISION_LABELS, GUARDRAIL_FIELD, lock_words, unproven_wait_words
 
 ui.through_the_router()
 
@@ -39,6 +39,8 @@ if g.current is not None:
     ui.wrapped_table(plan_versions_table(result), numbers={"threshold %": "g"})
 if g.forecast is not None:
     st.info(md(g.forecast.sentence), icon=":material/schedule:")
+elif unproven_wait_words(result):  # no date: the value is proven, a guardrail is not yet
+    st.info(md(unproven_wait_words(result)), icon=":material/schedule:")
 
 current = g.current.plan if g.current is not None else None
 locked = g.locked_at is not None and g.locked_at <= ui.now()

@@ -81,10 +81,14 @@ GUARDRAIL_FIELD = "Guardrails (metric: tolerance in % or points; separate with ;
 # are named as activity, in a neutral colour (pilotproof.charts.ACTIVITY_COLOR), never as impact.
 ACTIVITY_LABEL = "Activity, not value"
 # A guardrail is a metric that must not get worse; the mirage checks ask whether an improvement
-# is real, so for a guardrail there is one line: it held, or it worsened beyond its tolerance.
+# is real, so for a guardrail there is one line: it held, or it worsened beyond its tolerance;
+# or, where its 95% interval still reaches past that tolerance, that it is not yet shown within
+# it (`analytics.decision.guardrail_unproven`: what holds back a pilot that extends for it).
 GUARDRAIL_HELD = "held"
 GUARDRAIL_WORSENED = "worsened beyond tolerance"
 GUARDRAIL_WITHIN = "worsened, within tolerance"
+GUARDRAIL_UNPROVEN = "not yet shown within tolerance"
+GUARDRAIL_WORSE_UNPROVEN = "worsened, not yet shown within tolerance"
 # Metric names as people say them, where replacing "_" with a space is not enough.
 METRIC_NAMES: dict[str, str] = {"ai_usage": "AI usage"}
 
@@ -101,20 +105,27 @@ def verdict_label(verdict: str, kind: str = "value") -> str:
     return VERDICT_LABELS.get(verdict, verdict)  # type: ignore[call-overload]
 
 
-def guardrail_status(verdict: str, beyond_tolerance: bool) -> str:
+def guardrail_status(verdict: str, beyond_tolerance: bool, unproven: bool = False) -> str:
     """A guardrail's one line: 'held' unless its deterioration is significant; then 'worsened
     beyond tolerance' or 'worsened, within tolerance' as `beyond_tolerance` says
-    (`analytics.decision.guardrail_breached`, the rule the decision applies)."""
+    (`analytics.decision.guardrail_breached`, the rule the decision applies). A guardrail whose
+    95% interval still reaches past its tolerance (`unproven`,
+    `analytics.decision.guardrail_unproven`) is 'not yet shown within tolerance' (or 'worsened,
+    not yet shown within tolerance'), never 'held': it is what keeps a win from scaling."""
+    if beyond_tolerance and verdict == "worse":
+        return GUARDRAIL_WORSENED
+    if unproven:
+        return GUARDRAIL_WORSE_UNPROVEN if verdict == "worse" else GUARDRAIL_UNPROVEN
     if verdict != "worse":
         return GUARDRAIL_HELD
     return GUARDRAIL_WORSENED if beyond_tolerance else GUARDRAIL_WITHIN
 
 
 def guardrail_words(effect: MetricEffect) -> str:
-    """`guardrail_status` of a guardrail's effect, by the decision's own tolerance rule."""
-    from analytics.decision import guardrail_breached
+    """`guardrail_status` of a guardrail's effect, by the decision's own tolerance rules."""
+    from analytics.decision import guardrail_breached, guardrail_unproven
 
-    return guardrail_status(effect.verdict, guardrail_breached(effect))
+    return guardrail_status(effect.verdict, guardrail_breached(effect), guardrail_unproven(effect))
 
 
 def change_text(pct: float | None, digits: int = 1) -> str:
@@ -455,12 +466,13 @@ def causes(reasons: tuple[str, ...] | list[str]) -> str:
 
 # ---- the glossary: every term the app and the exports use, in a partner's words ---------
 GLOSSARY: dict[str, str] = {
-    "Scale": "The pilot proved real value above its threshold, every guardrail is shown "
-    "within its tolerance and the team can name every readiness item: roll it out.",
+    "Scale": "The pilot proved real value above its threshold, every guardrail is shown within "
+    "its tolerance and the team can name every readiness item: roll it out.",
     "Fix": "Real value, but something must be fixed first: a readiness gap, a guardrail that "
     "worsened, or an improvement below the threshold.",
-    "Extend": "Too early to tell: keep the pilot running until the data can show the threshold, "
-    "or until a guardrail is shown within its tolerance.",
+    "Extend": "Too early to tell, or real value whose guardrail is not yet shown within its "
+    "tolerance (its 95% interval still allows more harm than tolerated): keep the pilot running "
+    "until the data can show the threshold, or the guardrail within its tolerance.",
     "Stop": "No real value proven: the apparent improvement is a mirage, no change, or worse.",
     "Real value": "Pilots with at least one value metric whose improvement is real: proven "
     "against what would have happened anyway.",
@@ -669,27 +681,53 @@ def burden_words(result: PilotResult) -> str:
 
 def unproven_words(result: PilotResult) -> str:
     """The guardrails not yet shown within their tolerance (`guardrail_unproven`), with how bad
-    their data still allow: 'rework rate could be up to +4.7 points (0.5 points tolerated)';
-    'quality score: not enough data to rule out a deterioration'; '' when none."""
-    from analytics.decision import default_tolerance, guardrail_unproven
+    their data still allow (`guardrail_reach`), joined; '' when none."""
+    from analytics.decision import guardrail_unproven
 
-    parts = []
-    for g in result.metrics:
-        if g.kind != "guardrail" or not guardrail_unproven(g):
-            continue
-        low, high = g.headline_interval
-        name = metric_name(g.metric)
-        if low is None or high is None:
-            parts.append(f"{name}: not enough data to rule out a deterioration")
-            continue
-        worst = low if -g.sign * low > -g.sign * high else high
-        tolerance = g.tolerance_pct if g.tolerance_pct is not None else default_tolerance(g.points)
-        amount = scaled_amount(tolerance, g.points)
-        parts.append(
-            f"{name} could be up to {scaled_change(worst, g.points, 1 if g.points else 0)} "
-            f"({amount} tolerated)"
-        )
-    return ", ".join(parts)
+    unproven = [g for g in result.metrics if g.kind == "guardrail" and guardrail_unproven(g)]
+    return ", ".join(guardrail_reach(g) for g in unproven)
+
+
+def worse_end(g: MetricEffect) -> float | None:
+    """The end of a guardrail's 95% interval on its worse side, in its scale (percent or
+    points); None without an interval."""
+    low, high = g.headline_interval
+    if low is None or high is None:
+        return None
+    return low if -g.sign * low > -g.sign * high else high
+
+
+def guardrail_reach(g: MetricEffect) -> str:
+    """A guardrail with how bad its data still allow (the worse end of its 95% interval)
+    against its tolerance: 'rework rate could be up to +4.7 points (0.5 points tolerated)',
+    'quality score could be down to -6% (5% tolerated)'; 'quality score: not enough data to
+    rule out a deterioration' without an interval."""
+    from analytics.decision import default_tolerance
+
+    name = metric_name(g.metric)
+    worst = worse_end(g)
+    if worst is None:
+        return f"{name}: not enough data to rule out a deterioration"
+    tolerance = g.tolerance_pct if g.tolerance_pct is not None else default_tolerance(g.points)
+    amount = scaled_amount(tolerance, g.points)
+    change = scaled_change(worst, g.points, 1 if g.points else 0)
+    return f"{name} could be {'up' if worst >= 0 else 'down'} to {change} ({amount} tolerated)"
+
+
+def unproven_wait_words(result: PilotResult) -> str:
+    """What a pilot held back by a guardrail not yet shown within its tolerance waits for, in
+    place of a 'decide by' (its value is proven; no forecast sizes a guardrail): 'Before it
+    scales, more data must show rework rate within its tolerance: rework rate could be up to
+    +1.5 points (0.5 points tolerated).'; '' for a pilot without `guardrail_unproven`."""
+    reach = unproven_words(result) if "guardrail_unproven" in result.reasons else ""
+    if not reach:
+        return ""
+    from analytics.decision import guardrail_unproven
+
+    names = [metric_name(g.metric) for g in result.metrics
+             if g.kind == "guardrail" and guardrail_unproven(g)]  # fmt: skip
+    within = "within its tolerance" if len(names) == 1 else "within their tolerances"
+    return f"Before it scales, more data must show {' and '.join(names)} {within}: {reach}."
 
 
 def with_burden(title: str, result: PilotResult) -> str:

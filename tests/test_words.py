@@ -45,6 +45,14 @@ def test_activity_and_guardrails_have_their_own_words():
     assert guardrail_status("worse", True) == "worsened beyond tolerance"
     # +4.5 points against 5 tolerated: the title said within, the table said beyond (partner)
     assert guardrail_status("worse", False) == "worsened, within tolerance"
+    # a 95% interval that still reaches past the tolerance: not shown within it, never "held"
+    assert guardrail_status("inconclusive", False, unproven=True) == (
+        "not yet shown within tolerance"
+    )
+    assert guardrail_status("worse", False, unproven=True) == (
+        "worsened, not yet shown within tolerance"
+    )
+    assert guardrail_status("worse", True, unproven=False) == "worsened beyond tolerance"
 
 
 def test_explanations_in_plain_words():

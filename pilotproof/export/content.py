@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import pilotproof
-from analytics.decision import guardrail_breached
+from analytics.decision import guardrail_breached, guardrail_unproven
 from analytics.frequency import weekly_means
 from analytics.governance import LoggedDecision
 from analytics.portfolio_health import standing_decision
@@ -81,6 +81,8 @@ from pilotproof.words import (
     scaled_interval,
     threshold_words,
     unit_words,
+    unproven_wait_words,
+    unproven_words,
     verdict_label,
     with_burden,
 )
@@ -254,6 +256,8 @@ class EffectRow:
     ci_high_points: float | None = None
     # a guardrail worse by more than its tolerance (`analytics.decision.guardrail_breached`)
     beyond_tolerance: bool = False
+    # a guardrail not yet shown within its tolerance (`analytics.decision.guardrail_unproven`)
+    unproven: bool = False
     # the pre-registered threshold where the plan's was lowered after the results (`lowered_bar`)
     preregistered_pct: float | None = None
 
@@ -277,8 +281,8 @@ class EffectRow:
     @property
     def verdict_label(self) -> str:
         """The verdict's words; an activity metric is 'Activity, not value' whatever it did; a
-        guardrail says whether it held ('Held', 'Worsened, within tolerance'): one that did
-        not move is not a mirage."""
+        guardrail says whether it held ('Held', 'Worsened, within tolerance', 'Not yet shown
+        within tolerance'): one that did not move is not a mirage."""
         if self.kind == "guardrail":
             return self.status_text[:1].upper() + self.status_text[1:]
         return verdict_label(self.verdict, self.kind)
@@ -286,15 +290,18 @@ class EffectRow:
     @property
     def verdict_color(self) -> str:
         """The verdict's colour; a guardrail that held is 'no change', one that worsened
-        'worse'."""
+        'worse', one not yet shown within its tolerance 'inconclusive'."""
         if self.kind == "guardrail":
-            return verdict_color("worse" if self.verdict == "worse" else "no_change")
+            if self.verdict == "worse":
+                return verdict_color("worse")
+            return verdict_color("inconclusive" if self.unproven else "no_change")
         return verdict_color(self.verdict, self.kind)
 
     @property
     def status_text(self) -> str:
-        """A guardrail's one line: held, worsened within or beyond its tolerance."""
-        return guardrail_status(self.verdict, self.beyond_tolerance)
+        """A guardrail's one line: held, worsened within or beyond its tolerance, or not yet
+        shown within it."""
+        return guardrail_status(self.verdict, self.beyond_tolerance, self.unproven)
 
     @property
     def breached(self) -> bool:
@@ -335,6 +342,7 @@ class CheckRow:
     kind: str = "value"
     verdict: str = ""
     beyond_tolerance: bool = False  # a guardrail worse by more than its tolerance
+    unproven: bool = False  # a guardrail not yet shown within its tolerance
 
     @property
     def outcome(self) -> str:
@@ -345,7 +353,7 @@ class CheckRow:
         if self.check == "outlier":
             return "set aside"
         if self.kind == "guardrail":
-            return guardrail_status(self.verdict, self.beyond_tolerance)
+            return guardrail_status(self.verdict, self.beyond_tolerance, self.unproven)
         if not self.applicable:
             return "n/a"
         return "pass" if self.passed else "FAIL"
@@ -1297,6 +1305,9 @@ def _plain_title(
         "extend": f"{label}: too early to tell",
         "stop": f"{label}: no provable value",
     }.get(result.decision, label)
+    if result.decision == "extend" and "guardrail_unproven" in result.reasons:
+        # the value is proven; the guardrail is what is not (analytics.narrative's own tail)
+        verdict_phrase = f"{label}: {unproven_words(result) or REASON_LABELS['guardrail_unproven']}"
     if headline is None or not is_number(headline.headline):
         return f"{name}: no measurable effect on its value metric; {verdict_phrase}"
     change = headline.headline
@@ -1540,7 +1551,9 @@ def _section(
         plan_status=g.status_label if g is not None else "",
         plan_warning=sentence_words(shown(g.warning(), TEXT_LIMIT)) if g is not None else "",
         plan_lines=tuple(
-            sentence_words(shown(line, TEXT_LIMIT)) for line in g.lines(result.decision)
+            sentence_words(shown(line, TEXT_LIMIT))
+            for line in (*g.lines(result.decision), unproven_wait_words(result))
+            if line
         )
         if g is not None
         else (),
@@ -1581,6 +1594,7 @@ def _effect_row(effect: MetricEffect, unit: str, preregistered: float | None = N
         ci_low_points=effect.ci_low_points,
         ci_high_points=effect.ci_high_points,
         beyond_tolerance=guardrail_breached(effect),
+        unproven=effect.kind == "guardrail" and guardrail_unproven(effect),
         preregistered_pct=preregistered if effect.kind == "value" else None,
     )
 
@@ -1592,6 +1606,7 @@ def _check_row(pilot_id: str, effect: MetricEffect, check: CheckResult) -> Check
         kind=effect.kind,
         verdict=effect.verdict,
         beyond_tolerance=guardrail_breached(effect),
+        unproven=effect.kind == "guardrail" and guardrail_unproven(effect),
         check=check.name,
         applicable=check.applicable,
         passed=check.passed,

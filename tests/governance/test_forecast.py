@@ -136,3 +136,27 @@ def test_period_ends_by_frequency():
     assert _dated("2026-03-01", "W", 8, 8, 8).decide_by == pd.Timestamp("2026-04-26")
     assert period_end(pd.Timestamp("2026-04-27"), "W") == pd.Timestamp("2026-05-03")
     assert _dated("2026-03-02", "W", None, None, None).decide_by is None
+
+
+def test_a_win_held_by_its_guardrail_gets_no_value_metric_forecast(tmp_path, unproven_files):
+    """A real win extended because its rework rate is not yet shown within its tolerance,
+    with a second value metric still inconclusive: when that metric could be decided is not
+    when the pilot can be (its guardrail holds it), so there is no 'decide by' date. The same
+    pilot extended as too early gets that metric's forecast."""
+    from dataclasses import replace
+
+    from analytics.forecast import pilot_forecast
+    from pilotproof.analysis import analyze_store
+    from pilotproof.store import Store
+
+    with Store(tmp_path / "unproven.duckdb") as store:
+        store.ingest(unproven_files, user="loader")
+        (result,) = analyze_store(store)
+        go_live = store.pilots().set_index("pilot_id").loc[result.pilot_id, "go_live"]
+    cycle = result.metrics[0]
+    open_question = replace(cycle, metric="handling_time", verdict="inconclusive")
+    result = replace(result, metrics=(cycle, open_question, *result.metrics[1:]),
+                     value_metrics=("cycle_time", "handling_time"))  # fmt: skip
+    assert result.reasons == ("guardrail_unproven",)
+    assert pilot_forecast(replace(result, reasons=("too_early",)), go_live) is not None
+    assert pilot_forecast(result, go_live) is None

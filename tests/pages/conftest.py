@@ -36,3 +36,17 @@ def sample_pilots() -> pd.DataFrame:
 @pytest.fixture
 def expected() -> pd.DataFrame:
     return pd.read_csv(SAMPLE / "expected.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture
+def unproven_db(tmp_path, monkeypatch, unproven_files) -> Path:
+    """A database holding only the pilot whose win extends for a guardrail not yet shown
+    within its tolerance (`unproven_files`)."""
+    from pilotproof.store import Store
+
+    db = tmp_path / "unproven.duckdb"
+    with Store(db) as store:
+        store.ingest(unproven_files, user="loader")
+    monkeypatch.setenv("PILOTPROOF_DB", str(db))
+    monkeypatch.setenv("PILOTPROOF_SEED", "0")
+    return db

@@ -127,3 +127,16 @@ def test_readiness_pins_the_pilot_and_offers_value_metrics_as_a_choice(sample_db
     assert app.button[0].disabled
     saved = store_for(sample_db).pilots().set_index("pilot_id")
     assert saved.at["NW-AP", "value_metric"] == "cycle_time"
+
+
+def test_a_guardrail_not_yet_shown_within_tolerance_is_never_called_held(unproven_db):
+    """The win extends for its rework rate, whose 95% interval still reaches past the 0.5
+    points tolerated: the explorer names that and how far the data reach, not 'held'."""
+    app = open_page("pages/explorer.py", pilot="UNPROVEN")
+    app.selectbox[1].set_value("rework_rate").run()
+    shown = texts(app).replace("\\", "")
+    assert "Rework rate not yet shown within tolerance (at most 0.5 points worse)." in shown
+    reach = re.search(r"Rework rate could be up to \+(\d\.\d) points \(0.5 points tolerated\)",
+                      shown)  # fmt: skip
+    assert reach and float(reach.group(1)) > 0.5
+    assert "held" not in shown

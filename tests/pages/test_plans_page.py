@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from pagetools import open_page, store_for, table_with, texts
 
@@ -145,3 +147,15 @@ def test_no_name_or_decision_is_chosen_for_the_person(sample_db):
     submit(app, "Log decision")
     assert any("Choose the decision" in e.value for e in app.error)
     assert len(store.decisions()) == before
+
+
+def test_a_win_held_by_its_guardrail_says_what_it_waits_for(unproven_db):
+    """No 'decide by' date for the value metric: the plan says the guardrail must be shown
+    within its tolerance, and how far its data still reach."""
+    shown = texts(open_page("pages/plans.py", pilot="UNPROVEN")).replace("\\", "")
+    assert re.search(
+        r"Before it scales, more data must show rework rate within its tolerance: rework rate "
+        r"could be up to \+\d\.\d points \(0\.5 points tolerated\)\.",
+        shown,
+    )
+    assert "Decide by" not in shown

@@ -317,3 +317,19 @@ def test_how_to_use_walks_a_partner_from_upload_to_decision(sample_db):
     where = [text.index(step) for step in steps]
     assert where == sorted(where)  # in the order the work is done
     assert app.expander[0].label == "How to use"  # first of the explanations, under the lists
+
+
+def test_an_extend_held_by_a_guardrail_is_explained_as_that_not_as_too_early(unproven_db):
+    """A real win extended because its rework rate is not yet shown within its tolerance: it
+    is listed under Extend with the guardrail and how far its data reach, and the words for
+    Extend and Scale cover it (they said only 'too early to tell' and 'no guardrail worsened')."""
+    app = open_page("pages/portfolio.py")
+    (line,) = _lists(app)["Extend"]
+    line = line.replace("\\", "")
+    assert "Claims triage assistant" in line and "cycle time -15%" in line
+    assert re.search(r"rework rate could be up to \+\d\.\d points \(0.5 points tolerated\)", line)
+    assert "too early" not in line
+    glossary = next(e for e in app.expander if e.label == "What the words mean")
+    words = dict(re.findall(r"^- \*\*(\w+)\*\*: (.*)$", glossary.markdown[0].value, re.M))
+    assert "guardrail is not yet shown within its tolerance" in words["Extend"]
+    assert "every guardrail is shown within its tolerance" in words["Scale"]

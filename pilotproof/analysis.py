@@ -32,6 +32,7 @@ from analytics.results import MetricEffect, PilotResult
 from analytics.specs import read_catalog, read_overrides, spec_for
 from pilotproof.result_cache import decode_effects, encode_effects, engine_version, input_key
 from pilotproof.store.results import CachedEffects
+from pilotproof.words import with_burden
 
 #: Observation rows read and analysed at a time: the portfolio streams from the store in chunks
 #: of whole pilots of about this many rows (a pilot larger than it is one chunk), so memory
@@ -419,7 +420,9 @@ def to_json(results: Sequence[PilotResult]) -> dict[str, Any]:
                 "pilot_id": result.pilot_id,
                 "decision": result.decision,
                 "reasons": list(result.reasons),
-                "summary": result.summary,
+                # the action title the app and the exports show, a worsened or unproven
+                # guardrail named with its number (`words.with_burden`)
+                "summary": with_burden(result.summary, result),
                 "value_metrics": list(result.value_metrics),
                 # the metric the pilot is judged on (PilotResult.headline), null without one
                 "headline_metric": None if result.headline is None else result.headline.metric,
@@ -541,7 +544,7 @@ def to_table(results: Sequence[PilotResult]) -> str:
         reasons = ", ".join(result.reasons) or "-"
         lines.append(f"{result.pilot_id}: {result.decision.upper()} ({reasons})")
         if result.summary:
-            lines.append(f"  {result.summary}")
+            lines.append(f"  {with_burden(result.summary, result)}")
         if not result.metrics:
             lines.append("  (no treatment data)")
         header = f"  {'metric':<24} {'verdict':<13} {'effect':>10} {'95% interval':>17}  reasons"

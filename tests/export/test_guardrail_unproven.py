@@ -98,3 +98,17 @@ def test_the_plan_lines_say_what_the_pilot_waits_for(report):
     assert not any(line.startswith("Decide by") for line in pilot.plan_lines)
     html = render(report, "html").decode()
     assert "Before it scales, more data must show rework rate within its tolerance" in html
+
+
+def test_the_analyze_json_and_table_name_the_guardrail_and_its_reach(analysed):
+    """`pilotproof analyze` prints the title the app shows: the guardrail and how far its
+    data reach, where the bare summary said only 'a guardrail not yet shown ...'."""
+    from pilotproof.analysis import to_json, to_table
+
+    result, _ = analysed
+    (pilot,) = to_json([result])["pilots"]
+    assert result.summary.endswith("a guardrail not yet shown within its tolerance")
+    assert re.search(
+        r"rework rate could be up to \+[\d.]+ points? \(0\.5 points tolerated\)$", pilot["summary"]
+    )
+    assert pilot["summary"] in to_table([result])

@@ -929,7 +929,7 @@ def _estimate(
     **extra: Unpack[_Extras],
 ) -> Estimate:
     offset = control if control is not None else 0.0
-    counterfactual = fit.counterfactual_rows[j] + offset
+    counterfactual = fit.counterfactual[:, j] + offset
     post = design.post if design.single else design.post[:, j]
     row = 0 if design.single else j
     n_seg = int(design.n_segments_each[row])
@@ -943,7 +943,7 @@ def _estimate(
         n_post=window.stop - window.start,
         observed=observed,
         counterfactual=counterfactual,
-        cf_se=fit.cf_se_rows[j],
+        cf_se=fit.cf_se[:, j],
         control=control,
         effect_abs=float(fit.effect_abs[j]),
         se_abs=float(fit.se_abs[j]),

@@ -117,19 +117,6 @@ class SegmentedFit:
     resid_sd: np.ndarray
     rho: np.ndarray  # lag-one autocorrelation of the pre-period residuals (bias-corrected)
 
-    # Each estimate reads its series' column of `counterfactual` and `cf_se` (n rows apart in
-    # memory, every number on its own cache line) and keeps the band as a view that later
-    # steps scale again: rows of one transposed copy per fit are contiguous (the same numbers)
-    @cached_property
-    def counterfactual_rows(self) -> np.ndarray:
-        """`counterfactual` transposed, (m, n), C-contiguous: row j is series j's path."""
-        return np.ascontiguousarray(self.counterfactual.T)
-
-    @cached_property
-    def cf_se_rows(self) -> np.ndarray:
-        """`cf_se` transposed, (m, n), C-contiguous: row j is series j's band."""
-        return np.ascontiguousarray(self.cf_se.T)
-
 
 def _edges(start: np.ndarray, end: np.ndarray, segments: int | None) -> tuple[np.ndarray, int]:
     """Split each post window, rows [start, end), into early / middle / late thirds (one

@@ -607,21 +607,19 @@ def _post_noise(
     of a normal variance: one spike in the window (a launch-week surge) is the effect's shape,
     not noise, and must not widen the interval; the segment means take out a ramp or a fade."""
     m = gap.shape[1]
-    # only the rows some post window covers: each row less its own segment's mean, the first
-    # segment's everywhere, then each later segment's from its first row on (an empty segment's
-    # rows are its successor's). Read directly: a running sum of each mean added at its first
-    # row and removed after its last (as this was) walked the wide array column by column, a
-    # third of this function, and carried the means' rounding (e0 + (e1 - e0) for e1)
+    # only the rows some post window covers: each row's segment mean there, by adding each mean
+    # at its segment's first row and removing it after its last, then a running sum
     lo, hi = int(edges[:, 0].min(initial=0)), int(edges[:, -1].max(initial=0))
     hi = max(hi, lo)
+    local = edges - lo
+    steps = np.zeros((hi - lo + 1, m))
     cols = np.arange(m)
+    for s in range(seg_effect.shape[1]):
+        np.add.at(steps, (local[:, s], cols), seg_effect[:, s])
+        np.subtract.at(steps, (local[:, s + 1], cols), seg_effect[:, s])
     t = np.arange(lo, hi)[:, None]
-    window = gap[lo:hi]
-    resid = window - seg_effect[:, 0]
-    for s in range(1, seg_effect.shape[1]):
-        np.subtract(window, seg_effect[:, s], out=resid, where=t >= edges[:, s])
     inside = (t >= edges[None, :, 0]) & (t < edges[None, :, -1])
-    resid[~inside] = 0.0
+    resid = np.where(inside, gap[lo:hi] - np.cumsum(steps[:-1], axis=0), 0.0)
     n_post = edges[:, -1] - edges[:, 0]
     dof = n_post - (np.diff(edges, axis=1) > 0).sum(axis=1)
     denom = np.einsum("tm,tm->m", resid, resid)

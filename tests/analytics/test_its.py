@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,9 @@ from analytics.frequency import infer_frequency
 from analytics.hac import long_run_lags
 from analytics.its import (
     FILTER_TOGETHER,
+    RHO_MAX,
     _ar1_filter,
+    _post_noise,
     ar1_mean_variance,
     ar1_sandwich,
     build_design,
@@ -185,6 +189,28 @@ def test_a_flat_pre_period_does_not_make_post_noise_exact():
     # reference: the standard error of a mean of 90 independent N(0, 5^2) points is 5/sqrt(90)
     assert fit.se_abs[0] >= 0.9 * 5 / np.sqrt(90)
     assert abs(fit.effect_abs[0]) <= 2.5 * fit.se_abs[0]
+
+
+def test_post_noise_reads_each_series_around_its_own_segment_means():
+    # the batch's post-window noise against each series alone, written out: residuals around
+    # each segment's mean, (1.4826 MAD)^2 and the Kendall-corrected lag-one autocorrelation
+    # (clipped to [0, RHO_MAX]); windows of other starts and lengths, one with an empty middle
+    # segment, one with a single segment
+    rng = np.random.default_rng(11)
+    n = 200
+    edges = np.array([[120, 140, 160, 200], [150, 150, 170, 190], [60, 200, 200, 200]])
+    seg_effect = rng.normal(0, 3, (3, 3))
+    gap = rng.normal(0, 1, (n, 3)) + np.linspace(0, 2, n)[:, None]
+    sigma2, rho, known = _post_noise(gap, seg_effect, edges)
+    for j in range(3):
+        windows = enumerate(itertools.pairwise(edges[j]))
+        resid = np.concatenate([gap[a:b, j] - seg_effect[j, s] for s, (a, b) in windows])
+        mad = np.median(np.abs(resid))
+        r = np.sum(resid[1:] * resid[:-1]) / np.sum(resid**2)
+        assert known[j]
+        np.testing.assert_allclose(sigma2[j], (1.4826 * mad) ** 2, rtol=1e-12)
+        expected = np.clip(r + (1 + 3 * r) / len(resid), 0.0, RHO_MAX)
+        np.testing.assert_allclose(rho[j], expected, rtol=1e-12, atol=1e-15)
 
 
 def test_a_noisier_post_window_widens_the_interval():

@@ -22,6 +22,7 @@ when enough data show no real value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from analytics.mirage import Significance
@@ -121,7 +122,7 @@ def guardrail_unproven(effect: MetricEffect) -> bool:
     if guardrail_breached(effect):
         return False
     low, high = effect.headline_interval
-    if low is None or high is None:
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return True
     tolerance = effect.tolerance_pct
     if tolerance is None:

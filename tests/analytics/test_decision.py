@@ -157,6 +157,7 @@ def test_a_guardrail_is_non_inferior_when_its_whole_interval_is_within_tolerance
     assert guardrail_unproven(replace(narrow, ci_high_points=0.6))
     # no interval: nothing shown; a breach is a breach, not also unproven
     assert guardrail_unproven(effect("rework", ci_low_pct=None, ci_high_pct=None, **lower))
+    assert guardrail_unproven(effect("rework", ci_low_pct=-1.0, ci_high_pct=float("nan"), **lower))
     assert not guardrail_unproven(effect("rework", "worse", pct=20.0, kind="guardrail"))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pagetools import open_page, store_for, table_with
 
-from pilotproof import uploading
+from pilotproof import upload_steps, uploading
 
 PILOTS = b"pilot_id,go_live,pilot_name\nHD-1,2025-06-30,Helpdesk triage\n"
 ONE_PILOT = b"Ticket Week,Avg Handle Time (min),Reopen Rate\n" + b"".join(
@@ -240,6 +240,11 @@ def test_a_refused_workbook_and_another_files_bad_date_are_listed_together(sampl
         [("kpis.xlsx", DAMAGED_BOOK, xlsx), ("metrics.csv", BAD_DATE_ON_LINE_7, "text/csv")]
     ).run()
     assert not app.exception
+    kinds = table_with(app, "detected as")
+    assert list(zip(kinds["file"], kinds["detected as"], strict=True)) == [
+        ("kpis.xlsx", upload_steps.NOT_READ),
+        ("metrics.csv", "long"),
+    ]
     assert any("2 problems found; nothing has been written" in e.value for e in app.error)
     problems = table_with(app, "problem")
     where = zip(problems["file"], problems["line"].astype(int), problems["column"], strict=True)

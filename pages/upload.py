@@ -1,6 +1,5 @@
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from pilotproof import ui, upload_steps, uploading
@@ -50,7 +49,7 @@ if writer:  # a viewer gets the history alone
         report = st.session_state["report"]
 
         upload_steps.mapping_box(store, payload, sheets, expanded=not report.ok)
-        upload_steps.report_tables(report)
+        upload_steps.report_tables(report, [name for name, _ in payload])
 
         if st.button("Commit upload", type="primary", disabled=not report.ok):
             bar = st.progress(0.0, text="Writing…")
@@ -60,7 +59,7 @@ if writer:  # a viewer gets the history alone
                 st.warning(f"{ui.BUSY_TEXT} Nothing was written: commit again.")
             except IngestError as error:
                 st.error(f"Nothing written: {counted(error.total, 'problem')}.")
-                st.dataframe(pd.DataFrame({"problem": [str(p) for p in error.problems]}))
+                upload_steps.problems_table(error.problems, "commit_problems")
             else:
                 bar.progress(1.0, text="Done")
                 st.success(md(done.summary))

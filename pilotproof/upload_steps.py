@@ -13,6 +13,7 @@ from pilotproof import ui, uploading
 from pilotproof.store import (
     WORKBOOK_SUFFIXES,
     IngestError,
+    Problem,
     ReadOptions,
     StoreError,
     ValidationReport,
@@ -123,23 +124,25 @@ def mapping_box(store, payload: Payload, sheets: dict[str, str], expanded: bool)
             st.rerun()
 
 
-def report_tables(report: ValidationReport) -> None:
-    """What the validation found: each file's kind, every problem or the row count, a preview."""
+#: What the kinds table says of an uploaded file that could not be read at all.
+NOT_READ = "not read: see its problem below"
+
+
+def report_tables(report: ValidationReport, names: list[str]) -> None:
+    """What the validation found: each uploaded file's kind (`names`, in upload order; a file
+    refused before it could be read says so), every problem of every file or the row count,
+    a preview."""
     st.subheader("Validation")
-    st.dataframe(
-        pd.DataFrame(report.kind.items(), columns=["file", "detected as"]), hide_index=True
-    )
+    # a new pilot's one-row file first, as read; a workbook read is listed as BOOK.xlsx[SHEET]
+    of = {n: [k for k in report.kind if k == n or k.startswith(f"{n}[")] for n in names}
+    kinds = {k: v for k, v in report.kind.items() if not any(k in read for read in of.values())}
+    for name, read in of.items():
+        kinds.update({k: report.kind[k] for k in read} if read else {name: NOT_READ})
+    st.dataframe(pd.DataFrame(kinds.items(), columns=["file", "detected as"]), hide_index=True)
     if not report.ok:
         found = report.total_problems
         st.error(f"{counted(found, 'problem')} found; nothing has been written.")
-        st.dataframe(
-            pd.DataFrame(
-                [(p.file, p.line, p.column, p.message) for p in report.problems],
-                columns=["file", "line", "column", "problem"],
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        problems_table(report.problems, "problems")
     else:
         st.success(f"Every file passed validation: {counted(report.rows, 'row')} ready to write.")
     if report.warnings:
@@ -149,6 +152,16 @@ def report_tables(report: ValidationReport) -> None:
         st.dataframe(report.preview, hide_index=True, width="stretch")
 
 
+def problems_table(problems: list[Problem], key: str) -> None:
+    """Problems by file, line and column, each message read whole (a static table whose cells
+    wrap: a data grid cuts a long message, such as what to do with a workbook's formulas)."""
+    table = pd.DataFrame(
+        [(p.file, p.line, p.column, p.message) for p in problems],
+        columns=["file", "line", "column", "problem"],
+    )
+    ui.wrapped_table(ui.paged(table, key)[0], numbers={"line": "d"})
+
+
 def outlier_warnings(warnings, total: int) -> None:
     """What is worth a second look before writing (a column with no value, a value that looks
     like a typo: a decimal slip, a gross outlier), named by line; the rows can still be written."""
@@ -156,14 +169,11 @@ def outlier_warnings(warnings, total: int) -> None:
         f"{total:,} thing{' is' if total == 1 else 's are'} worth a second look. The rows can be "
         "written (the data may be true); the analysis sets a decimal slip aside and names it."
     )
-    st.dataframe(
-        pd.DataFrame(
-            [(p.file, p.line, p.message.removeprefix("warning, ")) for p in warnings],
-            columns=["file", "line", "warning"],
-        ),
-        hide_index=True,
-        width="stretch",
+    table = pd.DataFrame(
+        [(p.file, p.line, p.message.removeprefix("warning, ")) for p in warnings],
+        columns=["file", "line", "warning"],
     )
+    ui.wrapped_table(ui.paged(table, "warnings")[0], numbers={"line": "d"})
 
 
 def undo_box(store, history: pd.DataFrame) -> None:

@@ -945,7 +945,12 @@ class Store:
         mapping = _ingest.as_options(mapping)
         files = mapping.with_new_pilot(files)
         with workdir() as tmp:
-            sources = _ingest.read_sources(files, tmp, mapping.sheets)
+            sources, refused = _ingest.open_sources(files, tmp, mapping.sheets)
+            if refused:  # refused with every problem of the other files too, as validated
+                with self._cursor() as cur:
+                    go_live = self._go_live_in(cur, scope)
+                    found = _ingest.validate_with(cur, files, mapping, go_live, refuse=None)
+                raise IngestError(found.problems, found.total_problems)
             if not sources:
                 raise IngestError([_ingest.Problem("-", 1, "-", "no files given")])
             report(0.1, "reading files")
@@ -995,11 +1000,12 @@ class Store:
         new_metrics: dict[str, str] = {}
         if fresh:
             # the pilots `scope` sees: another company's pilot reads as one that does not exist
-            layouts, problems, total, new_metrics = _ingest.prepare(
+            found = _ingest.prepare(
                 cur, fresh, mapping, _ingest.read_catalog(cur), self._go_live_in(cur, scope)
             )
-            if total:
-                raise IngestError(problems, total)
+            if found.total:
+                raise IngestError(found.problems, found.total)
+            layouts, new_metrics = found.layouts, found.new_metrics
             refused = _access.pilots_file_problems(cur, scope, fresh, layouts)
             if refused:
                 raise IngestError(refused)

@@ -57,7 +57,9 @@ from .reading import (
     Source,
     as_options,
     diagnose_read_error,
+    file_name,
     first_date_is_iso,
+    open_sources,
     read_sources,
     sheet_lines,
     sniff,
@@ -80,6 +82,7 @@ __all__ = [
     "Source",
     "ValidationReport",
     "as_options",
+    "open_sources",
     "pilot_row_checks",
     "read_catalog",
     "read_sources",
@@ -154,30 +157,31 @@ STAGE_PILOTS_DDL = f"""CREATE OR REPLACE TEMP TABLE stage_pilots (
 
 def stage(
     cur: duckdb.DuckDBPyConnection, sources: list[Source], layouts: list[Layout]
-) -> list[Problem]:
-    """Read every file into the temp tables `stage_obs` / `stage_pilots`; return read errors."""
+) -> dict[int, list[Problem]]:
+    """Read every file into the temp tables `stage_obs` / `stage_pilots`; return the read
+    errors of each file that could not be read, by its position in `sources`. Its rows are
+    not staged (each file is one statement); the files that read are, and are resolved."""
     cur.execute(STAGE_OBS_DDL)
     cur.execute(STAGE_PILOTS_DDL)
     cur.execute(SKIPPED_OBS_DDL)
-    problems: list[Problem] = []
+    unread: dict[int, list[Problem]] = {}
     for file_no, (source, layout) in enumerate(zip(sources, layouts, strict=True)):
         sql = _stage_pilots_sql(layout) if layout.kind == "pilots" else _stage_obs_sql(layout)
         try:
             cur.execute(sql, stage_params(source, layout, file_no))
         except duckdb.Error as exc:
             if not source.use_clean_copy():
-                problems.extend(diagnose_read_error(source, layout, exc))
+                unread[file_no] = diagnose_read_error(source, layout, exc)
                 continue
             try:  # lone-CR or mixed line ends, blank lines of spaces: read the clean copy
                 cur.execute(sql, stage_params(source, layout, file_no))
             except duckdb.Error as again:
-                problems.extend(diagnose_read_error(source, layout, again))
-    if not problems:
-        skip_rows_without_value(cur)
-        resolve_date_order(cur, layouts)
-        resolve_month_years(cur, layouts)
-        resolve_decimal_marks(cur, layouts)
-    return problems
+                unread[file_no] = diagnose_read_error(source, layout, again)
+    skip_rows_without_value(cur)
+    resolve_date_order(cur, layouts)
+    resolve_month_years(cur, layouts)
+    resolve_decimal_marks(cur, layouts)
+    return unread
 
 
 SKIPPED_OBS_DDL = """CREATE OR REPLACE TEMP TABLE skipped_obs (
@@ -505,33 +509,83 @@ def _stage_pilots_sql(layout: Layout) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What `prepare` found: the sources it read, each beside its layout (a source refused
+    before it could be staged is left out), the problems of all of them (capped, on the
+    sheet's own rows for workbooks), their total, and the metrics the upload adds."""
+
+    sources: list[Source]
+    layouts: list[Layout]
+    problems: list[Problem]
+    total: int
+    new_metrics: dict[str, str]
+
+
 def prepare(
     cur: duckdb.DuckDBPyConnection,
     sources: list[Source],
     mapping: Mapping[str, str] | ReadOptions | None,
     catalog: dict[str, CatalogEntry],
     go_live_known: set[str] | None,
-) -> tuple[list[Layout], list[Problem], int, dict[str, str]]:
-    """Sniff, stage and check every source. Returns layouts, problems (on the sheet's own rows
-    for workbooks), total, new metrics."""
+    others_refused: bool = False,
+) -> Prepared:
+    """Sniff, stage and check every source. A source that cannot be read (no layout to
+    recognise, a ragged row, a bad encoding) is named and the others are still checked, so
+    every file's problems are found in one go; `others_refused` says files of the same upload
+    were refused before they reached here. The go-live check is then skipped: a refused file
+    may be the pilots file that gives the dates."""
     options = as_options(mapping)
+    read: list[Source] = []
     layouts: list[Layout] = []
-    problems: list[Problem] = []
+    refused: list[Problem] = []
     for source in sources:
         found = sniff(source, options)
         if isinstance(found, Problem):
-            problems.append(found)
+            refused.append(found)
         else:
+            read.append(source)
             layouts.append(found)
-    if problems:
-        return layouts, sheet_lines(sources, problems), len(problems), {}
-    problems = stage(cur, sources, layouts)
-    if problems:
-        return layouts, sheet_lines(sources, problems[:MAX_PROBLEMS]), len(problems), {}
+    unread = stage(cur, read, layouts)
+    if unread:  # staged again without them, numbered as the checks will name them
+        refused += [p for file_no in sorted(unread) for p in unread[file_no]]
+        read = [s for i, s in enumerate(read) if i not in unread]
+        layouts = [lay for i, lay in enumerate(layouts) if i not in unread]
+        stage(cur, read, layouts)
+    complete = not refused and not others_refused
     problems, total, new_metrics = check(
-        cur, sources, layouts, catalog, go_live_known, options.new_metrics
-    )
-    return layouts, problems, total, new_metrics  # lines already sheet rows for workbooks
+        cur, read, layouts, catalog, go_live_known if complete else None, options.new_metrics
+    )  # lines already sheet rows for workbooks
+    problems = [*sheet_lines(sources, refused), *problems]
+    total += len(refused)
+    names = [s.name for s in sources]
+    return Prepared(read, layouts, in_upload_order(problems, names), total, new_metrics)
+
+
+def in_upload_order(problems: list[Problem], names: list[str]) -> list[Problem]:
+    """Problems of several files, each file's together in the order the files were given (a
+    workbook's `BOOK.xlsx[SHEET]` with `BOOK.xlsx`), lines in order within a file; at most
+    MAX_PROBLEMS, always keeping each file's first, so that no file's refusal is hidden behind
+    another file's thousand bad rows."""
+
+    def position(problem: Problem) -> int:
+        for i, name in enumerate(names):
+            if problem.file == name or problem.file.startswith(f"{name}["):
+                return i
+        return len(names)  # not a file's ("-": the options): after them all
+
+    ordered = sorted(problems, key=position)  # stable: each file's lines stay in order
+    room = MAX_PROBLEMS - len({p.file for p in ordered})
+    seen: set[str] = set()
+    kept: list[Problem] = []
+    for problem in ordered:
+        if problem.file not in seen:
+            seen.add(problem.file)
+            kept.append(problem)
+        elif room > 0:
+            kept.append(problem)
+            room -= 1
+    return kept
 
 
 def validate_files(
@@ -570,25 +624,24 @@ def validate_with(
     with workdir() as tmp:
         try:
             options = as_options(mapping)
-            files = options.with_new_pilot(files)
-            sources = read_sources(files, tmp, options.sheets, first_rows)
         except IngestError as exc:
             return ValidationReport(exc.problems, exc.total, {}, None)
-        mapping = options
-        layouts, problems, total, _ = prepare(
-            cur, sources, mapping, read_catalog(cur), go_live_known
-        )
-        kinds = {s.name: lay.kind for s, lay in zip(sources, layouts, strict=False)}
-        if len(layouts) < len(sources):
-            return ValidationReport(problems, total, kinds, None)
-        for source, layout in zip(sources, layouts, strict=True):  # success-plan cells
+        files = options.with_new_pilot(files)
+        # a file refused as it is opened (a damaged workbook, formulas never calculated) is
+        # named beside every problem of the others: one round trip fixes them all
+        sources, refused = open_sources(files, tmp, options.sheets, first_rows)
+        found = prepare(cur, sources, options, read_catalog(cur), go_live_known, bool(refused))
+        problems, total = [*refused, *found.problems], len(refused) + found.total
+        for source, layout in zip(found.sources, found.layouts, strict=True):  # plan cells
             bad = read_file_plans(source, layout)[1]
             problems, total = [*problems, *bad], total + len(bad)
+        kinds = {s.name: lay.kind for s, lay in zip(found.sources, found.layouts, strict=True)}
         if refuse is not None and not total:
-            problems = refuse(cur, sources, layouts)
+            problems = refuse(cur, found.sources, found.layouts)
             total = len(problems)
         preview, rows = _preview(cur)
-        warnings, n_warnings = stage_warnings(cur, sources, layouts)
+        warnings, n_warnings = stage_warnings(cur, found.sources, found.layouts)
+        problems = in_upload_order(problems, [file_name(f) for f in files])
         return ValidationReport(problems, total, kinds, preview, rows, warnings, n_warnings)
 
 

@@ -314,6 +314,11 @@ class Layout:
         return clip(self.header[at]) if at >= 0 else name
 
 
+def file_name(item: FileInput) -> str:
+    """The name an input goes by in problems: an upload's own name, or the path given."""
+    return item[0] if isinstance(item, tuple) else str(item)
+
+
 def _contents(item: FileInput) -> bytes:
     """The bytes of an input: an upload's own, or the file's at a path."""
     return item[1] if isinstance(item, tuple) else Path(item).read_bytes()
@@ -325,23 +330,41 @@ def read_sources(
     sheets: Mapping[str, str] | None = None,
     first_rows: int | None = None,
 ) -> list[Source]:
+    """`open_sources`, raising IngestError with every file's refusal when any file is refused."""
+    sources, refused = open_sources(files, workdir, sheets, first_rows)
+    if refused:
+        raise IngestError(refused)
+    return sources
+
+
+def open_sources(
+    files: Iterable[FileInput],
+    workdir: Path,
+    sheets: Mapping[str, str] | None = None,
+    first_rows: int | None = None,
+) -> tuple[list[Source], list[Problem]]:
     """Open every input and start hashing it; uploads given as bytes are written to `workdir`.
     A workbook becomes the CSV of one sheet (`sheets[name]`, or its only sheet). `first_rows`
-    keeps the header and that many lines of each file given as bytes (a preview)."""
+    keeps the header and that many lines of each file given as bytes (a preview).
+
+    Returns the sources that opened and the problems of those that did not (a damaged
+    workbook, a sheet of formulas never calculated, a path that cannot be read): a refused
+    file does not stop the others being opened, so their own problems can be found too."""
     sources: list[Source] = []
     problems: list[Problem] = []
     for i, item in enumerate(files):
+        name = file_name(item)
         if isinstance(item, tuple):
-            name, data = item
+            data = item[1]
             head = data[: Source.HEAD]
         else:
-            name, data = str(item), None
+            data = None
             try:
                 with Path(item).open("rb") as handle:
                     head = handle.read(Source.HEAD)
             except OSError as exc:
-                problem = Problem(name, 1, "-", f"cannot read the file: {exc.strerror}")
-                raise IngestError([problem]) from exc
+                problems.append(Problem(name, 1, "-", f"cannot read the file: {exc.strerror}"))
+                continue
         marked = head.startswith((*_UTF16_BOMS, *_UTF32_BOMS))
         if marked and (text := _from_utf16(_contents(item))) is not None:
             data, head = text, text[: Source.HEAD]
@@ -382,9 +405,7 @@ def read_sources(
             sources.append(source)
         else:
             sources.append(Source(name, Path(name), workdir=workdir))  # name: the path given
-    if problems:
-        raise IngestError(problems)
-    return sources
+    return sources, problems
 
 
 #: The byte-order marks of UTF-16 text, as Excel's "Unicode text" (tab-separated) saves it,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pagetools import open_page, store_for, table_with
 
-from pilotproof import uploading
+from pilotproof import upload_steps, uploading
 
 PILOTS = b"pilot_id,go_live,pilot_name\nHD-1,2025-06-30,Helpdesk triage\n"
 ONE_PILOT = b"Ticket Week,Avg Handle Time (min),Reopen Rate\n" + b"".join(
@@ -221,3 +221,36 @@ def test_a_suggestion_another_header_already_is_is_left_out():
     assert uploading.suggested_target("Cycle Time [hrs]", units) == "cycle_time"
     assert uploading.suggested_target("Cycle time (days)", units) == ""
     assert uploading.suggested_target("Handle time (h)", units) == ""  # not in the catalog
+
+
+#: a workbook whose zip archive is damaged (refused as it is opened)
+DAMAGED_BOOK = b"PK\x03\x04 not a zip archive after all"
+BAD_DATE_ON_LINE_7 = (
+    b"pilot_id,date,metric,value\n"
+    + b"".join(f"NW-AP,2026-01-0{d},cycle_time,{40 - d}\n".encode() for d in range(1, 6))
+    + b"NW-AP,2026-13-45,cycle_time,33\n"
+)
+
+
+def test_a_refused_workbook_and_another_files_bad_date_are_listed_together(sample_db):
+    app = open_page("pages/upload.py")
+    version = store_for(sample_db).data_version()
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    app.file_uploader[0].set_value(
+        [("kpis.xlsx", DAMAGED_BOOK, xlsx), ("metrics.csv", BAD_DATE_ON_LINE_7, "text/csv")]
+    ).run()
+    assert not app.exception
+    kinds = table_with(app, "detected as")
+    assert list(zip(kinds["file"], kinds["detected as"], strict=True)) == [
+        ("kpis.xlsx", upload_steps.NOT_READ),
+        ("metrics.csv", "long"),
+    ]
+    assert any("2 problems found; nothing has been written" in e.value for e in app.error)
+    problems = table_with(app, "problem")
+    where = zip(problems["file"], problems["line"].astype(int), problems["column"], strict=True)
+    located = list(where)
+    assert located == [("kpis.xlsx", 1, "-"), ("metrics.csv", 7, "date")]
+    assert "cannot read this workbook" in problems["problem"].iloc[0]
+    assert "impossible date '2026-13-45'" in problems["problem"].iloc[1]
+    assert next(b for b in app.button if b.label == "Commit upload").disabled
+    assert store_for(sample_db).data_version() == version

@@ -178,7 +178,7 @@ def test_the_weekly_points_are_the_analytics_weekly_series_counted_from_go_live(
     monday = series.groupby(series["date"].dt.to_period("W-SUN"))["observed"].mean()
     whole_weeks = [p for p in monday.index if p.start_time >= first and p.end_time <= last]
     assert [p.start_time for p in whole_weeks] == list(plain["date"])
-    assert (plain["date"].dt.dayofweek == 0).all()
+    assert (plain["date"].dt.day_of_week == 0).all()
 
 
 def test_a_week_with_no_data_is_a_gap_not_a_line_across_it():
@@ -198,7 +198,7 @@ def test_a_week_the_data_cover_only_in_part_is_not_drawn_at_either_end():
     from analytics.frequency import weekly_means
 
     days = pd.date_range("2025-01-02", "2025-02-01", freq="D")
-    pattern = np.where(days.dayofweek >= 5, 10.0, 0.0)  # weekends high
+    pattern = np.where(days.day_of_week >= 5, 10.0, 0.0)  # weekends high
     frame = pd.DataFrame({"date": days, "observed": 20.0 + pattern})
     weeks = weekly_means(frame, "date", pd.Timestamp("2025-01-15"))
     assert list(weeks["date"]) == list(pd.to_datetime(["2025-01-08", "2025-01-15", "2025-01-22"]))

@@ -208,7 +208,7 @@ def season_shape(dates: pd.DatetimeIndex, peak: pd.Timestamp) -> np.ndarray:
 
 def dow_design(dates: pd.DatetimeIndex) -> np.ndarray:
     """One column per weekday (no separate intercept)."""
-    return np.eye(7)[np.asarray(dates.dayofweek)]
+    return np.eye(7)[np.asarray(dates.day_of_week)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def _dow_pattern(rng: np.random.Generator, dates: pd.DatetimeIndex) -> tuple[np.
     """A mild day-of-week pattern (multiplicative, mean zero over the week)."""
     effects = rng.normal(0.0, 0.04, 7)
     effects -= effects.mean()
-    return effects[np.asarray(dates.dayofweek)], [round(float(x), 4) for x in effects]
+    return effects[np.asarray(dates.day_of_week)], [round(float(x), 4) for x in effects]
 
 
 # ---- the issue families ---------------------------------------------------------------------

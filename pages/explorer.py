@@ -102,10 +102,12 @@ if effect.kind == "guardrail":
     icon = {GUARDRAIL_WORSENED: ":material/cancel:", GUARDRAIL_HELD: ":material/check_circle:"}
     icon = icon.get(status, ":material/warning:")  # within its tolerance, or not yet shown so
     bar = bar_words("guardrail", None, effect.tolerance_pct, effect.points)
-    bar = f" ({bar})" if effect.tolerance_pct else ""
+    unproven = guardrail_unproven(effect)
+    # an unproven guardrail's reach says the tolerance beside how far its data go: once is enough
+    bar = f" ({bar})" if effect.tolerance_pct and not unproven else ""
     name = nice(metric)
     line = f"{icon} **{md(name[:1].upper() + name[1:])} {status}{md(bar)}.**"
-    if guardrail_unproven(effect):  # how far its data still reach: what more data must rule out
+    if unproven:  # how far its data still reach: what more data must rule out
         reach = guardrail_reach(effect)
         line += f" {md(reach[:1].upper() + reach[1:])}."
     st.markdown(line)

@@ -102,10 +102,22 @@ def guardrail_breached(effect: MetricEffect) -> bool:
     (both in the metric's scale: percent, or percentage points)."""
     if effect.verdict != "worse" or effect.improvement is None:
         return False
+    return -effect.improvement > tolerance_of(effect)
+
+
+def tolerance_of(effect: MetricEffect) -> float:
+    """The deterioration a guardrail may show, in its scale: its own, else the default."""
     tolerance = effect.tolerance_pct
-    if tolerance is None:
-        tolerance = default_tolerance(effect.points)
-    return -effect.improvement > tolerance
+    return tolerance if tolerance is not None else default_tolerance(effect.points)
+
+
+def worse_end(effect: MetricEffect) -> float | None:
+    """The end of a metric's 95% interval on its worse side, in its scale (percent or points,
+    as the metric moved); None without a finite interval."""
+    low, high = effect.headline_interval
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    return low if -effect.sign * low > -effect.sign * high else high
 
 
 def guardrail_unproven(effect: MetricEffect) -> bool:
@@ -121,14 +133,8 @@ def guardrail_unproven(effect: MetricEffect) -> bool:
     Technometrics 24(4))."""
     if guardrail_breached(effect):
         return False
-    low, high = effect.headline_interval
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
-        return True
-    tolerance = effect.tolerance_pct
-    if tolerance is None:
-        tolerance = default_tolerance(effect.points)
-    worse_end = max(-effect.sign * low, -effect.sign * high)  # positive: worse
-    return worse_end > tolerance
+    worst = worse_end(effect)
+    return worst is None or -effect.sign * worst > tolerance_of(effect)  # positive: worse
 
 
 def meets_threshold(effect: MetricEffect) -> bool:

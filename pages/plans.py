@@ -39,8 +39,8 @@ if g.current is not None:
     ui.wrapped_table(plan_versions_table(result), numbers={"threshold %": "g"})
 if g.forecast is not None:
     st.info(md(g.forecast.sentence), icon=":material/schedule:")
-elif unproven_wait_words(result):  # no date: the value is proven, a guardrail is not yet
-    st.info(md(unproven_wait_words(result)), icon=":material/schedule:")
+elif waits := unproven_wait_words(result):  # no date: the value is proven, a guardrail not yet
+    st.info(md(waits), icon=":material/schedule:")
 
 current = g.current.plan if g.current is not None else None
 locked = g.locked_at is not None and g.locked_at <= ui.now()

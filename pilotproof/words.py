@@ -116,9 +116,7 @@ def guardrail_status(verdict: str, beyond_tolerance: bool, unproven: bool = Fals
         return GUARDRAIL_WORSENED
     if unproven:
         return GUARDRAIL_WORSE_UNPROVEN if verdict == "worse" else GUARDRAIL_UNPROVEN
-    if verdict != "worse":
-        return GUARDRAIL_HELD
-    return GUARDRAIL_WORSENED if beyond_tolerance else GUARDRAIL_WITHIN
+    return GUARDRAIL_HELD if verdict != "worse" else GUARDRAIL_WITHIN
 
 
 def guardrail_words(effect: MetricEffect) -> str:
@@ -679,22 +677,17 @@ def burden_words(result: PilotResult) -> str:
     return ", ".join(parts)
 
 
-def unproven_words(result: PilotResult) -> str:
-    """The guardrails not yet shown within their tolerance (`guardrail_unproven`), with how bad
-    their data still allow (`guardrail_reach`), joined; '' when none."""
+def unproven_guardrails(result: PilotResult) -> list[MetricEffect]:
+    """Guardrails not yet shown within their tolerance (`analytics.decision.guardrail_unproven`)."""
     from analytics.decision import guardrail_unproven
 
-    unproven = [g for g in result.metrics if g.kind == "guardrail" and guardrail_unproven(g)]
-    return ", ".join(guardrail_reach(g) for g in unproven)
+    return [g for g in result.metrics if g.kind == "guardrail" and guardrail_unproven(g)]
 
 
-def worse_end(g: MetricEffect) -> float | None:
-    """The end of a guardrail's 95% interval on its worse side, in its scale (percent or
-    points); None without an interval."""
-    low, high = g.headline_interval
-    if low is None or high is None:
-        return None
-    return low if -g.sign * low > -g.sign * high else high
+def unproven_words(result: PilotResult) -> str:
+    """The guardrails not yet shown within their tolerance, with how bad their data still allow
+    (`guardrail_reach`), joined; '' when none."""
+    return ", ".join(guardrail_reach(g) for g in unproven_guardrails(result))
 
 
 def guardrail_reach(g: MetricEffect) -> str:
@@ -702,14 +695,13 @@ def guardrail_reach(g: MetricEffect) -> str:
     against its tolerance: 'rework rate could be up to +4.7 points (0.5 points tolerated)',
     'quality score could be down to -6% (5% tolerated)'; 'quality score: not enough data to
     rule out a deterioration' without an interval."""
-    from analytics.decision import default_tolerance
+    from analytics.decision import tolerance_of, worse_end
 
     name = metric_name(g.metric)
     worst = worse_end(g)
     if worst is None:
         return f"{name}: not enough data to rule out a deterioration"
-    tolerance = g.tolerance_pct if g.tolerance_pct is not None else default_tolerance(g.points)
-    amount = scaled_amount(tolerance, g.points)
+    amount = scaled_amount(tolerance_of(g), g.points)
     change = scaled_change(worst, g.points, 1 if g.points else 0)
     return f"{name} could be {'up' if worst >= 0 else 'down'} to {change} ({amount} tolerated)"
 
@@ -719,13 +711,11 @@ def unproven_wait_words(result: PilotResult) -> str:
     place of a 'decide by' (its value is proven; no forecast sizes a guardrail): 'Before it
     scales, more data must show rework rate within its tolerance: rework rate could be up to
     +1.5 points (0.5 points tolerated).'; '' for a pilot without `guardrail_unproven`."""
-    reach = unproven_words(result) if "guardrail_unproven" in result.reasons else ""
-    if not reach:
+    unproven = unproven_guardrails(result) if "guardrail_unproven" in result.reasons else []
+    if not unproven:
         return ""
-    from analytics.decision import guardrail_unproven
-
-    names = [metric_name(g.metric) for g in result.metrics
-             if g.kind == "guardrail" and guardrail_unproven(g)]  # fmt: skip
+    reach = ", ".join(guardrail_reach(g) for g in unproven)
+    names = [metric_name(g.metric) for g in unproven]
     within = "within its tolerance" if len(names) == 1 else "within their tolerances"
     return f"Before it scales, more data must show {' and '.join(names)} {within}: {reach}."
 
